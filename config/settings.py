@@ -1,0 +1,81 @@
+"""Settings read from a TOML file and environment variables (TRACKER_*), environment winning.
+
+Nothing is read at import time: callers build a Settings with `load_settings()` once, at the
+edge (CLI command, web app factory, test fixture), and pass it down.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET = "byt-mig-utvecklingsnyckel"  # noqa: S105 - the point is to refuse it in production
+CONFIG_FILE_ENV = "TRACKER_CONFIG"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TRACKER_", extra="forbid")
+
+    environment: Literal["development", "demo", "test", "production"] = "development"
+    database_url: str = "sqlite:///var/tracker.db"
+    secret_key: str = DEFAULT_SECRET
+    public_base_url: str = "http://127.0.0.1:8000"
+    timezone: str = "Europe/Stockholm"
+
+    # Links in e-mails: valid this many days unless revoked.
+    link_max_age_days: int = 30
+
+    # SMTP: a local relay needs no login and no TLS.
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 8025
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_security: Literal["none", "starttls", "tls"] = "none"
+    mail_from: str = "atgardsplan@kommun.example"
+    # Demo/development only: run a built-in SMTP receiver and list its mail at /dev/mail.
+    dev_mail_receiver: bool = False
+
+    # Scheduler
+    reminder_hour: int = 7
+    report_draft_days_before: int = 14
+    report_call_days_before: int = 21
+
+    workflow_dirs: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Settings:
+        if self.environment == "production":
+            problems = []
+            if self.secret_key == DEFAULT_SECRET or len(self.secret_key) < 32:
+                problems.append("TRACKER_SECRET_KEY är standardnyckeln eller kortare än 32 tecken")
+            if self.dev_mail_receiver:
+                problems.append("den inbyggda utvecklingsmottagaren för e-post är påslagen")
+            if problems:
+                raise ValueError("Produktionsläge vägrar starta: " + "; ".join(problems))
+        return self
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    with path.open("rb") as fh:
+        data = tomllib.load(fh)
+    section = data.get("tracker", data)
+    if not isinstance(section, dict):
+        raise ValueError(f"{path}: [tracker] måste vara en tabell")
+    return section
+
+
+def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Settings:
+    """Build settings: file values, then TRACKER_* environment variables, then overrides."""
+    path = config_file or os.environ.get(CONFIG_FILE_ENV)
+    file_values: dict[str, Any] = _read_file(Path(path)) if path else {}
+    env_names = {f"TRACKER_{name.upper()}" for name in Settings.model_fields}
+    # Environment beats the file: drop file keys the environment sets.
+    for key in list(file_values):
+        if f"TRACKER_{key.upper()}" in env_names and f"TRACKER_{key.upper()}" in os.environ:
+            del file_values[key]
+    return Settings(**{**file_values, **overrides})

@@ -1,0 +1,120 @@
+"""Shared fixtures: a real database per test (SQLite file, and PostgreSQL when available),
+a clock that tests move, and the app wired to both."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlmodel import SQLModel
+
+from config import load_settings
+from tracker.app import App
+from tracker.db import make_engine
+from tracker.models import Person, Role
+from tests.support.postgres import PostgresServer, find_bindir, start_postgres
+from workflows import default_registry
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str | None]:
+    given = os.environ.get("TRACKER_TEST_POSTGRES_URL")
+    if given:
+        yield given
+        return
+    server: PostgresServer | None = None
+    if find_bindir() is not None:
+        server = start_postgres()
+    elif os.environ.get("TRACKER_TEST_REQUIRE_POSTGRES"):
+        pytest.fail("PostgreSQL is required (TRACKER_TEST_REQUIRE_POSTGRES) but not installed")
+    try:
+        yield server.url if server else None
+    finally:
+        if server:
+            server.stop()
+
+
+@pytest.fixture(scope="session")
+def _pg_engine(postgres_url: str | None) -> Iterator[Engine | None]:
+    if postgres_url is None:
+        yield None
+        return
+    engine = make_engine(postgres_url, pool_size=20, max_overflow=40)
+    SQLModel.metadata.drop_all(engine)
+    SQLModel.metadata.create_all(engine)
+    yield engine
+    engine.dispose()
+
+
+def _truncate_all(engine: Engine) -> None:
+    names = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of an empty database with the current schema, on each backend."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'tracker.db'}"
+        engine = make_engine(url)
+        SQLModel.metadata.create_all(engine)
+        engine.dispose()
+        yield url
+        return
+    pg_engine: Engine | None = request.getfixturevalue("_pg_engine")
+    if pg_engine is None:
+        pytest.skip("PostgreSQL server binaries not installed")
+    _truncate_all(pg_engine)
+    yield pg_engine.url.render_as_string(hide_password=False)
+
+
+@pytest.fixture
+def engine(request: pytest.FixtureRequest, db_url: str) -> Iterator[Engine]:
+    if db_url.startswith("sqlite"):
+        eng = make_engine(db_url)
+        yield eng
+        eng.dispose()
+    else:
+        yield request.getfixturevalue("_pg_engine")
+
+
+@pytest.fixture
+def now() -> datetime:
+    """A fixed instant tests start from: a Wednesday, 10:00 in Stockholm."""
+    return datetime(2018, 1, 10, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def settings(db_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
+    return load_settings(
+        environment="test",
+        database_url=db_url,
+        secret_key="test-secret-" + "x" * 40,
+        public_base_url="http://testserver",
+    )
+
+
+@pytest.fixture
+def app(settings, engine: Engine) -> App:  # type: ignore[no-untyped-def]
+    return App(settings=settings, engine=engine, registry=default_registry())
+
+
+@pytest.fixture
+def chef(app: App, now: datetime) -> Person:
+    with app.transaction() as s:
+        person = Person(
+            name="Malin Westling",
+            email="malin.westling@pitea.example",
+            role=Role.chef.value,
+            forvaltning="Utbildningsförvaltningen",
+            created_at=now,
+        )
+        s.add(person)
+    return person

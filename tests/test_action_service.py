@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pytest
+
+from tracker.app import App
+from tracker.errors import Conflict, Refused
+from tracker.models import Action, Person
+from tracker.services import actions, people, plans
+from tracker.services.plans import ActionFilter
+
+
+def _plan_with_action(app: App, now: datetime, chef: Person) -> tuple[int, Person]:
+    with app.transaction() as s:
+        plan = plans.create_plan(s, now=now, title="Åtgärdsplan", forvaltning=chef.forvaltning)
+        area = plans.ensure_area(s, plan, "Ekonomiskt stöd")
+        owner = people.ensure_person(s, "Anna.Berg@pitea.example", now=now, name="Anna Berg")
+        action = plans.add_action(
+            s,
+            app.registry,
+            area,
+            now=now,
+            text="Ta fram upplägg",
+            owner=owner,
+            due_on=date(2018, 3, 31),
+        )
+        assert action.id is not None
+        return action.id, owner
+
+
+def test_owner_moves_action_and_every_change_writes_an_event(
+    app: App, now: datetime, chef: Person
+) -> None:
+    action_id, owner = _plan_with_action(app, now, chef)
+    with app.transaction() as s:
+        actions.move(s, app.registry, action_id, "starta", owner, now=now, text="Igång")
+    with app.transaction() as s:
+        actions.move(
+            s,
+            app.registry,
+            action_id,
+            "slutfor",
+            owner,
+            now=now + timedelta(days=1),
+            text="Upplägget är klart",
+        )
+    with app.transaction() as s:
+        history = actions.history(s, action_id)
+        action = s.get(Action, action_id)
+        assert action is not None
+        assert [e.trigger for e in history] == ["skapad", "starta", "slutfor"]
+        assert action.state == "klar"
+        assert action.progress_note == "Upplägget är klart"
+        assert actions.replay("ej_paborjat", history) == action.state
+        assert history[1].actor_label == "Anna Berg <anna.berg@pitea.example>"
+
+
+def test_owner_may_not_evaluate_and_nothing_changes(app: App, now: datetime, chef: Person) -> None:
+    action_id, owner = _plan_with_action(app, now, chef)
+    with app.transaction() as s:
+        actions.move(s, app.registry, action_id, "starta", owner, now=now)
+        actions.move(s, app.registry, action_id, "slutfor", owner, now=now, text="Klart")
+    with pytest.raises(Refused, match="Bara chef"), app.transaction() as s:
+        actions.move(s, app.registry, action_id, "utvardera", owner, now=now, text="Bra")
+    with app.transaction() as s:
+        assert s.get(Action, action_id).state == "klar"  # type: ignore[union-attr]
+        assert len(actions.history(s, action_id)) == 3
+
+
+def test_two_updates_from_the_same_stale_read_cannot_both_win(
+    app: App, now: datetime, chef: Person
+) -> None:
+    action_id, owner = _plan_with_action(app, now, chef)
+    with app.transaction() as s:
+        seen = s.get(Action, action_id).version  # type: ignore[union-attr]
+    with app.transaction() as s:
+        actions.note_progress(s, action_id, owner, "Första", now=now, expected_version=seen)
+    with pytest.raises(Conflict), app.transaction() as s:
+        actions.note_progress(s, action_id, chef, "Andra", now=now, expected_version=seen)
+    with app.transaction() as s:
+        action = s.get(Action, action_id)
+        assert action is not None
+        assert action.progress_note == "Första"
+        assert [e.text for e in actions.history(s, action_id)][-1] == "Första"
+
+
+def test_overdue_list_holds_only_open_actions_past_due(
+    app: App, now: datetime, chef: Person
+) -> None:
+    action_id, owner = _plan_with_action(app, now, chef)
+    with app.transaction() as s:
+        overdue_then = plans.list_actions(
+            s, app.registry, ActionFilter(overdue_on=date(2018, 4, 1))
+        )
+        not_yet = plans.list_actions(s, app.registry, ActionFilter(overdue_on=date(2018, 3, 31)))
+    assert [a.id for a, _ in overdue_then] == [action_id]
+    assert not_yet == []
+    with app.transaction() as s:
+        actions.move(s, app.registry, action_id, "starta", owner, now=now)
+        actions.move(s, app.registry, action_id, "slutfor", owner, now=now, text="Klart")
+        assert plans.list_actions(s, app.registry, ActionFilter(overdue_on=date(2018, 4, 1))) == []

@@ -1,0 +1,1 @@
+"""The action-plan tracker: storage, services, web, CLI, scheduler. Wires the adapters."""

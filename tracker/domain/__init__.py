@@ -1,0 +1,1 @@
+"""Business rules as pure functions: no database session, no SMTP client, no web request."""

@@ -1,0 +1,18 @@
+"""Local calendar dates from an instant: the tracker's dates are Swedish calendar days."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+
+
+def local_date(now: datetime, tz: ZoneInfo = STOCKHOLM) -> date:
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    return now.astimezone(tz).date()
+
+
+def utc(now: datetime) -> datetime:
+    return now.astimezone(UTC)

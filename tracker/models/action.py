@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Column, Index, Text
+from sqlmodel import Field, SQLModel
+
+from tracker.models.base import UTCDateTime
+
+
+class Action(SQLModel, table=True):
+    """An åtgärd. Its state moves only through tracker.services.actions."""
+
+    __table_args__ = (
+        Index("ix_action_open_due", "state", "due_on"),
+        Index("ix_action_owner", "owner_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    area_id: int = Field(foreign_key="area.id", index=True)
+    position: int = 0
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    owner_id: int | None = Field(default=None, foreign_key="person.id")
+    workflow: str = "atgard"
+    state: str
+    # Tidsplan as written ("Klart till mars 2018. Utvärderas oktober 2018.") and as parsed.
+    tidsplan: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    due_on: date | None = None
+    evaluate_on: date | None = None
+    # Latest processläge narrative, and when it was written.
+    progress_note: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    progress_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    next_report_on: date | None = None
+    expected_effect: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    follow_up: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    target_group: str = ""
+    budget_sek: int | None = None
+    # Optimistic lock: every write bumps it; a write from a stale read is refused.
+    version: int = 1
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class ActionEvent(SQLModel, table=True):
+    """One change of an action: the audit trail and the source of every report."""
+
+    __tablename__ = "action_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    action_id: int = Field(foreign_key="action.id", index=True)
+    at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+    actor_id: int | None = Field(default=None, foreign_key="person.id")
+    # Who, as shown in the history even if the person is later pseudonymised or removed.
+    actor_label: str = ""
+    # A workflow trigger ("starta"), or a non-state change: skapad, tilldelad, processlage,
+    # andrad, importerad.
+    trigger: str
+    from_state: str | None = None
+    to_state: str | None = None
+    text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))

@@ -1,0 +1,1 @@
+"""Use cases: each takes a session (one transaction, owned by the caller) and `now`."""

@@ -1,0 +1,199 @@
+"""Plans, areas and actions: creating them and reading them back with derived status."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import and_, func, or_
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session, col, select
+
+from tracker.domain.schedule import ScheduleStatus, schedule_status
+from tracker.errors import NotFound
+from tracker.models import Action, ActionEvent, Area, Person, Plan
+from tracker.services.actions import CREATED
+from workflows import WorkflowRegistry
+
+
+def get_plan(session: Session, plan_id: int) -> Plan:
+    plan = session.get(Plan, plan_id)
+    if plan is None:
+        raise NotFound(f"Ingen åtgärdsplan med nummer {plan_id}.")
+    return plan
+
+
+def create_plan(session: Session, *, now: datetime, title: str, **fields: Any) -> Plan:
+    plan = Plan(title=title.strip(), created_at=now, **fields)
+    session.add(plan)
+    session.flush()
+    return plan
+
+
+def ensure_area(session: Session, plan: Plan, title: str, *, section: str = "") -> Area:
+    """The plan's area with this title, appended at the end if new."""
+    area = session.exec(
+        select(Area).where(Area.plan_id == plan.id, Area.title == title.strip())
+    ).first()
+    if area is not None:
+        return area
+    last = session.exec(select(func.max(Area.position)).where(Area.plan_id == plan.id)).one()
+    assert plan.id is not None
+    area = Area(
+        plan_id=plan.id, title=title.strip(), section=section.strip(), position=(last or 0) + 1
+    )
+    session.add(area)
+    session.flush()
+    return area
+
+
+def add_action(
+    session: Session,
+    registry: WorkflowRegistry,
+    area: Area,
+    *,
+    now: datetime,
+    text: str,
+    workflow: str = "atgard",
+    state: str | None = None,
+    owner: Person | None = None,
+    actor: Person | None = None,
+    actor_label: str = "systemet",
+    **fields: Any,
+) -> Action:
+    wf = registry.get(workflow)
+    start = state or wf.initial
+    wf.definition.state(start)  # KeyError for an unknown state is a programming error here
+    last = session.exec(select(func.max(Action.position)).where(Action.area_id == area.id)).one()
+    assert area.id is not None
+    action = Action(
+        plan_id=area.plan_id,
+        area_id=area.id,
+        position=(last or 0) + 1,
+        text=text.strip(),
+        workflow=workflow,
+        state=start,
+        owner_id=owner.id if owner else None,
+        updated_at=now,
+        **fields,
+    )
+    session.add(action)
+    session.flush()
+    assert action.id is not None
+    session.add(
+        ActionEvent(
+            action_id=action.id,
+            at=now,
+            actor_id=actor.id if actor else None,
+            actor_label=f"{actor.name} <{actor.email}>" if actor else actor_label,
+            trigger=CREATED,
+            from_state=None,
+            to_state=start,
+            text="",
+        )
+    )
+    return action
+
+
+def open_condition(registry: WorkflowRegistry) -> ColumnElement[bool]:
+    """Actions whose state is not done, per workflow definition."""
+    parts = []
+    for name in registry.names():
+        wf = registry.get(name)
+        open_states = [s.id for s in wf.definition.states if not s.done]
+        if open_states:
+            parts.append(and_(col(Action.workflow) == name, col(Action.state).in_(open_states)))
+    return or_(*parts)
+
+
+@dataclass(frozen=True)
+class ActionFilter:
+    plan_id: int | None = None
+    state: str | None = None
+    owner_id: int | None = None
+    overdue_on: date | None = None  # only actions overdue on this date
+
+
+def list_actions(
+    session: Session, registry: WorkflowRegistry, filt: ActionFilter
+) -> list[tuple[Action, Person | None]]:
+    query = select(Action, Person).join(Person, col(Action.owner_id) == Person.id, isouter=True)
+    if filt.plan_id is not None:
+        query = query.where(Action.plan_id == filt.plan_id)
+    if filt.state is not None:
+        query = query.where(Action.state == filt.state)
+    if filt.owner_id is not None:
+        query = query.where(Action.owner_id == filt.owner_id)
+    if filt.overdue_on is not None:
+        query = query.where(col(Action.due_on) < filt.overdue_on, open_condition(registry))
+    query = query.order_by(col(Action.plan_id), col(Action.area_id), col(Action.position))
+    return [(a, p) for a, p in session.exec(query).all()]
+
+
+def status_of(registry: WorkflowRegistry, action: Action, today: date) -> ScheduleStatus:
+    wf = registry.get(action.workflow)
+    st = wf.definition.state(action.state)
+    return schedule_status(
+        done=st.done,
+        final=st.final,
+        due_on=action.due_on,
+        evaluate_on=action.evaluate_on,
+        today=today,
+    )
+
+
+@dataclass(frozen=True)
+class PlanSummary:
+    plan: Plan
+    by_state: dict[str, int]
+    overdue: int
+    total: int
+
+
+def summarise_plans(session: Session, registry: WorkflowRegistry, today: date) -> list[PlanSummary]:
+    plans = list(session.exec(select(Plan).order_by(col(Plan.id))))
+    counts: dict[int, Counter[str]] = {p.id: Counter() for p in plans if p.id is not None}
+    for plan_id, state, n in session.exec(
+        select(Action.plan_id, Action.state, func.count()).group_by(
+            col(Action.plan_id), col(Action.state)
+        )
+    ):
+        counts[plan_id][state] = n
+    overdue: dict[int, int] = dict(
+        session.exec(  # type: ignore[arg-type]
+            select(Action.plan_id, func.count())
+            .where(col(Action.due_on) < today, open_condition(registry))
+            .group_by(col(Action.plan_id))
+        ).all()
+    )
+    return [
+        PlanSummary(
+            plan=p,
+            by_state=dict(counts[p.id]),
+            overdue=overdue.get(p.id, 0),
+            total=sum(counts[p.id].values()),
+        )
+        for p in plans
+        if p.id is not None
+    ]
+
+
+def plan_areas(
+    session: Session, plan_id: int
+) -> list[tuple[Area, list[tuple[Action, Person | None]]]]:
+    """The plan's areas in order, each with its actions and owners, in two queries."""
+    areas = list(
+        session.exec(select(Area).where(Area.plan_id == plan_id).order_by(col(Area.position)))
+    )
+    rows = session.exec(
+        select(Action, Person)
+        .join(Person, col(Action.owner_id) == Person.id, isouter=True)
+        .where(Action.plan_id == plan_id)
+        .order_by(col(Action.area_id), col(Action.position))
+    ).all()
+    by_area: dict[int, list[tuple[Action, Person | None]]] = {a.id: [] for a in areas if a.id}
+    for action, person in rows:
+        by_area.setdefault(action.area_id, []).append((action, person))
+    return [(a, by_area.get(a.id or 0, [])) for a in areas]

@@ -1,0 +1,28 @@
+"""The workflow engine: definitions are data files, loaded into `transitions` machines.
+
+Pure: no database, no I/O beyond reading definition files.
+"""
+
+from workflows.definition import (
+    DefinitionError,
+    StateDef,
+    TimerDef,
+    TransitionDef,
+    WorkflowDefinition,
+    load_definition,
+)
+from workflows.engine import TransitionRefused, Workflow
+from workflows.registry import WorkflowRegistry, default_registry
+
+__all__ = [
+    "DefinitionError",
+    "StateDef",
+    "TimerDef",
+    "TransitionDef",
+    "TransitionRefused",
+    "Workflow",
+    "WorkflowDefinition",
+    "WorkflowRegistry",
+    "default_registry",
+    "load_definition",
+]

@@ -1,0 +1,152 @@
+"""Workflow definitions: states, transitions, timers, validated on load.
+
+A definition file is TOML. A broken file is refused with the file, the key (or line) and
+what is wrong, so a municipality editing its own workflow sees where to look.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+Role = Literal["owner", "chef", "admin", "system"]
+DateField = Literal["due_on", "evaluate_on", "next_report_on"]
+
+
+class DefinitionError(ValueError):
+    """A definition file that cannot be used, with where and why."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StateDef(_Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: str
+    # Counts as done for the schedule: a due date passed in this state is not "försenad".
+    done: bool = False
+    final: bool = False
+
+
+class TransitionDef(_Strict):
+    trigger: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: str
+    source: list[str] = Field(min_length=1)
+    dest: str
+    roles: list[Role] = Field(min_length=1)
+    # When set, the transition needs a text; the value is the question put to the user.
+    requires_text: str | None = None
+
+
+class TimerDef(_Strict):
+    """When an action in some states wants a message, relative to one of its dates.
+
+    kind "before": once, `days` before the date. "after": once, `days` after it.
+    "every_after": on the date and then every `days` days while still in `states`.
+    """
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    kind: Literal["before", "after", "every_after"]
+    date: DateField
+    days: int = Field(ge=0)
+    states: list[str] = Field(min_length=1)
+    recipient: Literal["owner", "chef"] = "owner"
+    label: str
+
+    @model_validator(mode="after")
+    def _every_needs_interval(self) -> TimerDef:
+        if self.kind == "every_after" and self.days < 1:
+            raise ValueError("every_after behöver days >= 1")
+        return self
+
+
+class WorkflowDefinition(_Strict):
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: str
+    initial: str
+    states: list[StateDef] = Field(min_length=1)
+    transitions: list[TransitionDef] = Field(default_factory=list)
+    timers: list[TimerDef] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _references_exist(self) -> WorkflowDefinition:
+        ids = [s.id for s in self.states]
+        known = set(ids)
+        problems: list[str] = []
+        if len(known) != len(ids):
+            problems.append("states: samma id förekommer flera gånger")
+        if self.initial not in known:
+            problems.append(f"initial: okänt tillstånd '{self.initial}'")
+        seen: set[tuple[str, str]] = set()
+        for i, t in enumerate(self.transitions):
+            for src in t.source:
+                if src not in known:
+                    problems.append(f"transitions[{i}].source: okänt tillstånd '{src}'")
+                if (t.trigger, src) in seen:
+                    problems.append(
+                        f"transitions[{i}]: '{t.trigger}' från '{src}' är redan definierad"
+                    )
+                seen.add((t.trigger, src))
+            if t.dest not in known:
+                problems.append(f"transitions[{i}].dest: okänt tillstånd '{t.dest}'")
+        for i, timer in enumerate(self.timers):
+            for st in timer.states:
+                if st not in known:
+                    problems.append(f"timers[{i}].states: okänt tillstånd '{st}'")
+        if len({t.id for t in self.timers}) != len(self.timers):
+            problems.append("timers: samma id förekommer flera gånger")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def state(self, state_id: str) -> StateDef:
+        for s in self.states:
+            if s.id == state_id:
+                return s
+        raise KeyError(state_id)
+
+    def transition(self, trigger: str) -> TransitionDef | None:
+        for t in self.transitions:
+            if t.trigger == trigger:
+                return t
+        return None
+
+    def label_of(self, state_id: str) -> str:
+        return self.state(state_id).label
+
+    def resolve_state(self, text: str) -> str | None:
+        """A state given as its identifier or its Swedish label (any case)."""
+        wanted = text.strip().casefold().rstrip(".")
+        for s in self.states:
+            if wanted in (s.id.casefold(), s.label.casefold()):
+                return s.id
+        return None
+
+
+def _format_validation(path: Path, err: ValidationError) -> str:
+    lines = []
+    for e in err.errors():
+        loc = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in e["loc"])
+        loc = loc.replace(".[", "[") or "(filen)"
+        lines.append(f"{path}: {loc}: {e['msg']}")
+    return "\n".join(lines)
+
+
+def parse_definition(text: str, source: Path) -> WorkflowDefinition:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        # tomllib's message already names the line and column.
+        raise DefinitionError(f"{source}: ogiltig TOML: {exc}") from exc
+    try:
+        return WorkflowDefinition.model_validate(data)
+    except ValidationError as exc:
+        raise DefinitionError(_format_validation(source, exc)) from exc
+
+
+def load_definition(path: Path) -> WorkflowDefinition:
+    return parse_definition(path.read_text(encoding="utf-8"), path)

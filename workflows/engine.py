@@ -1,0 +1,131 @@
+"""One `transitions` machine per workflow definition, shared by every record.
+
+A SQLModel row cannot be a `transitions` model (pydantic refuses the trigger attributes), so a
+record's state is copied into a small flow object, the trigger fires on it, and the caller
+writes the resulting state back. `auto_transitions=False`: nothing bypasses the definition.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+
+from transitions import EventData, Machine, MachineError
+
+from workflows.definition import TransitionDef, WorkflowDefinition
+
+
+class TransitionRefused(Exception):
+    """An event that may not fire; `reason` is Swedish and shown to the user as is."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass
+class _Flow:
+    status: str
+    refusals: list[str] = field(default_factory=list)
+
+
+Condition = Callable[[EventData], bool]
+
+
+def _role_condition(t: TransitionDef) -> Condition:
+    allowed = frozenset(t.roles)
+    who = " eller ".join(
+        sorted(
+            {"owner": "ansvarig", "chef": "chef", "admin": "admin", "system": "systemet"}[r]
+            for r in allowed
+        )
+    )
+
+    def role_allowed(event: EventData) -> bool:
+        roles: Collection[str] = event.kwargs.get("roles", ())
+        if allowed.intersection(roles):
+            return True
+        event.model.refusals.append(f"Bara {who} får välja '{t.label}'.")
+        return False
+
+    return role_allowed
+
+
+def _text_condition(t: TransitionDef) -> Condition:
+    def text_given(event: EventData) -> bool:
+        text = event.kwargs.get("text") or ""
+        if t.requires_text is None or text.strip():
+            return True
+        event.model.refusals.append(f"{t.label} kräver en text: {t.requires_text}")
+        return False
+
+    return text_given
+
+
+class Workflow:
+    """A loaded definition with its machine."""
+
+    def __init__(self, definition: WorkflowDefinition) -> None:
+        self.definition = definition
+        self.machine = Machine(
+            model=None,
+            states=[s.id for s in definition.states],
+            initial=definition.initial,
+            model_attribute="status",
+            auto_transitions=False,
+            send_event=True,
+        )
+        for t in definition.transitions:
+            self.machine.add_transition(
+                t.trigger,
+                source=list(t.source),
+                dest=t.dest,
+                conditions=[_role_condition(t), _text_condition(t)],
+            )
+
+    @property
+    def name(self) -> str:
+        return self.definition.name
+
+    @property
+    def initial(self) -> str:
+        return self.definition.initial
+
+    def fire(
+        self, state: str, trigger: str, *, roles: Collection[str], text: str | None = None
+    ) -> str:
+        """Return the state after `trigger` from `state`, or raise TransitionRefused."""
+        if state not in self.machine.states:
+            raise TransitionRefused(f"Okänt tillstånd '{state}' i arbetsflödet {self.name}.")
+        t = self.definition.transition(trigger)
+        if t is None or trigger not in self.machine.events:
+            known = ", ".join(x.trigger for x in self.definition.transitions)
+            raise TransitionRefused(f"Okänd händelse '{trigger}'. Möjliga: {known}.")
+        flow = _Flow(status=state)
+        try:
+            fired = self.machine.events[trigger].trigger(flow, roles=roles, text=text)
+        except MachineError as exc:
+            now_possible = ", ".join(f"'{x.label}'" for x in self._from(state)) or "inget"
+            raise TransitionRefused(
+                f"'{t.label}' går inte när åtgärden är "
+                f"'{self.definition.label_of(state)}'. Möjligt nu: {now_possible}."
+            ) from exc
+        if not fired:
+            raise TransitionRefused(" ".join(flow.refusals) or f"{t.label} är inte tillåten.")
+        return flow.status
+
+    def _from(self, state: str) -> list[TransitionDef]:
+        return [t for t in self.definition.transitions if state in t.source]
+
+    def available(self, state: str, roles: Collection[str]) -> list[TransitionDef]:
+        """Transitions that these roles may fire from `state`: the buttons a page shows."""
+        wanted = set(roles)
+        names = set(self.machine.get_triggers(state))
+        return [
+            t
+            for t in self.definition.transitions
+            if t.trigger in names and state in t.source and wanted.intersection(t.roles)
+        ]
+
+    def is_done(self, state: str) -> bool:
+        return self.definition.state(state).done

@@ -1,0 +1,50 @@
+"""The set of workflow definitions in use: the shipped ones plus a municipality's own."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import cache
+from pathlib import Path
+
+from workflows.definition import DefinitionError, load_definition
+from workflows.engine import Workflow
+
+SHIPPED_DIR = Path(__file__).parent / "definitions"
+DEFAULT_ACTION_WORKFLOW = "atgard"
+
+
+class WorkflowRegistry:
+    def __init__(self, workflows: Iterable[Workflow]) -> None:
+        self._by_name: dict[str, Workflow] = {}
+        for wf in workflows:
+            if wf.name in self._by_name:
+                raise DefinitionError(f"Arbetsflödet '{wf.name}' är definierat två gånger.")
+            self._by_name[wf.name] = wf
+
+    @classmethod
+    def from_dirs(cls, dirs: Iterable[Path]) -> WorkflowRegistry:
+        files = sorted(p for d in dirs for p in Path(d).glob("*.toml"))
+        return cls(Workflow(load_definition(p)) for p in files)
+
+    def get(self, name: str) -> Workflow:
+        try:
+            return self._by_name[name]
+        except KeyError:
+            known = ", ".join(sorted(self._by_name))
+            raise DefinitionError(f"Okänt arbetsflöde '{name}'. Kända: {known}.") from None
+
+    def names(self) -> list[str]:
+        return sorted(self._by_name)
+
+
+@cache
+def default_registry() -> WorkflowRegistry:
+    """The shipped definitions, loaded once per process."""
+    return WorkflowRegistry.from_dirs([SHIPPED_DIR])
+
+
+def registry_for(extra_dirs: Iterable[str]) -> WorkflowRegistry:
+    extra = [Path(d) for d in extra_dirs]
+    if not extra:
+        return default_registry()
+    return WorkflowRegistry.from_dirs([SHIPPED_DIR, *extra])
