@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_SECRET = "byt-mig-utvecklingsnyckel"  # noqa: S105 - the point is to refuse it in production
+DEFAULT_SECRET = "byt-mig-utvecklingsnyckel"
 CONFIG_FILE_ENV = "TRACKER_CONFIG"
 
 

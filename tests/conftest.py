@@ -13,10 +13,10 @@ from sqlalchemy import Engine, text
 from sqlmodel import SQLModel
 
 from config import load_settings
+from tests.support.postgres import PostgresServer, find_bindir, start_postgres
 from tracker.app import App
 from tracker.db import make_engine
 from tracker.models import Person, Role
-from tests.support.postgres import PostgresServer, find_bindir, start_postgres
 from workflows import default_registry
 
 BACKENDS = ["sqlite", "postgresql"]

@@ -32,6 +32,12 @@ class _Flow:
 Condition = Callable[[EventData], bool]
 
 
+def _flow(event: EventData) -> _Flow:
+    model = event.model
+    assert isinstance(model, _Flow)
+    return model
+
+
 def _role_condition(t: TransitionDef) -> Condition:
     allowed = frozenset(t.roles)
     who = " eller ".join(
@@ -45,7 +51,7 @@ def _role_condition(t: TransitionDef) -> Condition:
         roles: Collection[str] = event.kwargs.get("roles", ())
         if allowed.intersection(roles):
             return True
-        event.model.refusals.append(f"Bara {who} får välja '{t.label}'.")
+        _flow(event).refusals.append(f"Bara {who} får välja '{t.label}'.")
         return False
 
     return role_allowed
@@ -56,7 +62,7 @@ def _text_condition(t: TransitionDef) -> Condition:
         text = event.kwargs.get("text") or ""
         if t.requires_text is None or text.strip():
             return True
-        event.model.refusals.append(f"{t.label} kräver en text: {t.requires_text}")
+        _flow(event).refusals.append(f"{t.label} kräver en text: {t.requires_text}")
         return False
 
     return text_given

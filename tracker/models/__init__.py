@@ -1,7 +1,17 @@
 """SQLModel tables, one module per aggregate. Importing this package registers them all."""
 
 from tracker.models.action import Action, ActionEvent
+from tracker.models.outbox import OutboxAttachment, OutboxMessage
 from tracker.models.person import Person, Role
 from tracker.models.plan import Area, Plan
 
-__all__ = ["Action", "ActionEvent", "Area", "Person", "Plan", "Role"]
+__all__ = [
+    "Action",
+    "ActionEvent",
+    "Area",
+    "OutboxAttachment",
+    "OutboxMessage",
+    "Person",
+    "Plan",
+    "Role",
+]

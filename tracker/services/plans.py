@@ -162,7 +162,7 @@ def summarise_plans(session: Session, registry: WorkflowRegistry, today: date) -
     ):
         counts[plan_id][state] = n
     overdue: dict[int, int] = dict(
-        session.exec(  # type: ignore[arg-type]
+        session.exec(
             select(Action.plan_id, func.count())
             .where(col(Action.due_on) < today, open_condition(registry))
             .group_by(col(Action.plan_id))

@@ -1,0 +1,13 @@
+"""The `tracker` command. Each command group lives in its own module and registers here."""
+
+from __future__ import annotations
+
+from tracker.cli import actions, db, plans
+from tracker.cli.base import cli, run
+
+# Importing a module registers its commands on `cli` or on a group.
+__all__ = ["actions", "cli", "db", "main", "plans"]
+
+
+def main() -> None:
+    run()

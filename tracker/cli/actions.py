@@ -1,0 +1,155 @@
+"""`tracker action list|assign|move|history`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from tracker.cli.base import cli, clock, fail, get_app
+from tracker.cli.output import as_json, table
+from tracker.domain.clock import local_date
+from tracker.domain.schedule import SCHEDULE_LABELS
+from tracker.services import actions, people, plans
+from tracker.services.plans import ActionFilter
+
+action_app = typer.Typer(help="Åtgärder.", no_args_is_help=True)
+cli.add_typer(action_app, name="action")
+
+ActionArg = Annotated[int, typer.Argument(metavar="ACTION", help="Åtgärdens nummer.")]
+
+
+@action_app.command("list")
+def action_list(
+    plan: Annotated[int | None, typer.Option("--plan", help="Planens nummer.")] = None,
+    state: Annotated[
+        str | None, typer.Option("--state", help="Läge: 'Pågår' eller 'pagar'.")
+    ] = None,
+    overdue: Annotated[bool, typer.Option("--overdue", help="Bara försenade.")] = False,
+    owner: Annotated[str | None, typer.Option("--owner", help="Ansvarigs e-post.")] = None,
+    json: Annotated[bool, typer.Option("--json", help="Skriv ut JSON, för skript.")] = False,
+) -> None:
+    """Lista åtgärder."""
+    app = get_app()
+    today = local_date(clock(), app.tz)
+    state_id = None
+    if state is not None:
+        found = {
+            r
+            for n in app.registry.names()
+            if (r := app.registry.get(n).definition.resolve_state(state)) is not None
+        }
+        if not found:
+            known = ", ".join(
+                f"{s.label} ({s.id})" for s in app.registry.get("atgard").definition.states
+            )
+            raise fail(f"Okänt läge '{state}'. Kända lägen: {known}.")
+        state_id = found.pop()
+    with app.transaction() as s:
+        owner_id = people.get_person(s, owner).id if owner else None
+        rows = plans.list_actions(
+            s,
+            app.registry,
+            ActionFilter(
+                plan_id=plan,
+                state=state_id,
+                owner_id=owner_id,
+                overdue_on=today if overdue else None,
+            ),
+        )
+    if json:
+        as_json(
+            [
+                {
+                    "id": a.id,
+                    "plan_id": a.plan_id,
+                    "area_id": a.area_id,
+                    "text": a.text,
+                    "state": a.state,
+                    "owner_email": p.email if p else None,
+                    "owner_name": p.name if p else None,
+                    "due_on": a.due_on.isoformat() if a.due_on else None,
+                    "evaluate_on": a.evaluate_on.isoformat() if a.evaluate_on else None,
+                    "schedule": plans.status_of(app.registry, a, today).value,
+                    "version": a.version,
+                }
+                for a, p in rows
+            ]
+        )
+        return
+    table(
+        ["Nr", "Plan", "Läge", "Schema", "Klart till", "Ansvarig", "Åtgärd"],
+        [
+            [
+                a.id,
+                a.plan_id,
+                app.registry.get(a.workflow).definition.label_of(a.state),
+                SCHEDULE_LABELS[plans.status_of(app.registry, a, today)],
+                a.due_on,
+                p.email if p else None,
+                a.text,
+            ]
+            for a, p in rows
+        ],
+    )
+
+
+@action_app.command("assign")
+def action_assign(
+    action_id: ActionArg,
+    owner: Annotated[str, typer.Option("--owner", help="Ansvarigs e-postadress.")],
+    name: Annotated[str, typer.Option("--name", help="Ansvarigs namn.")] = "",
+) -> None:
+    """Tilldela en åtgärd en ansvarig."""
+    app = get_app()
+    now = clock()
+    with app.transaction() as s:
+        person = people.ensure_person(s, owner, now=now, name=name)
+        actions.assign(s, action_id, person, now=now)
+    typer.echo(f"Åtgärd {action_id}: ansvarig är nu {person.name} <{person.email}>.")
+
+
+@action_app.command("move")
+def action_move(
+    action_id: ActionArg,
+    trigger: Annotated[str, typer.Argument(help="Händelse, t.ex. starta, slutfor, utvardera.")],
+    as_email: Annotated[str, typer.Option("--as", help="Vem som gör ändringen (e-post).")],
+    text: Annotated[
+        str | None, typer.Option("--text", help="Text: processläge eller skäl.")
+    ] = None,
+) -> None:
+    """Flytta en åtgärd i arbetsflödet."""
+    app = get_app()
+    now = clock()
+    with app.transaction() as s:
+        actor = people.get_person(s, as_email)
+        event = actions.move(s, app.registry, action_id, trigger, actor, now=now, text=text)
+        wf = app.registry.get(actions.get_action(s, action_id).workflow).definition
+    typer.echo(
+        f"Åtgärd {action_id}: {wf.label_of(event.from_state or '')} → "
+        f"{wf.label_of(event.to_state or '')}."
+    )
+
+
+@action_app.command("history")
+def action_history(action_id: ActionArg) -> None:
+    """Visa åtgärdens historik."""
+    app = get_app()
+    with app.transaction() as s:
+        action = actions.get_action(s, action_id)
+        events = actions.history(s, action_id)
+    wf = app.registry.get(action.workflow).definition
+    table(
+        ["Tid", "Vem", "Händelse", "Från", "Till", "Text"],
+        [
+            [
+                e.at.astimezone(app.tz).strftime("%Y-%m-%d %H:%M"),
+                e.actor_label,
+                e.trigger,
+                wf.label_of(e.from_state) if e.from_state else None,
+                wf.label_of(e.to_state) if e.to_state else None,
+                e.text,
+            ]
+            for e in events
+        ],
+    )

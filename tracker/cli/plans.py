@@ -1,0 +1,98 @@
+"""`tracker plan list|show`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from tracker.cli.base import cli, clock, get_app
+from tracker.cli.output import as_json, table
+from tracker.domain.clock import local_date
+from tracker.domain.schedule import SCHEDULE_LABELS
+from tracker.services import plans
+
+plan_app = typer.Typer(help="Åtgärdsplaner.", no_args_is_help=True)
+cli.add_typer(plan_app, name="plan")
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Skriv ut JSON, för skript.")]
+
+
+@plan_app.command("list")
+def plan_list(json: JsonOption = False) -> None:
+    """Lista åtgärdsplaner med antal åtgärder per läge."""
+    app = get_app()
+    today = local_date(clock(), app.tz)
+    with app.transaction() as s:
+        summaries = plans.summarise_plans(s, app.registry, today)
+    if json:
+        as_json(
+            [
+                {
+                    "id": x.plan.id,
+                    "title": x.plan.title,
+                    "forvaltning": x.plan.forvaltning,
+                    "dnr": x.plan.dnr,
+                    "actions": x.total,
+                    "by_state": x.by_state,
+                    "overdue": x.overdue,
+                }
+                for x in summaries
+            ]
+        )
+        return
+    wf = app.registry.get("atgard").definition
+    table(
+        [
+            "Nr",
+            "Åtgärdsplan",
+            "Förvaltning",
+            "Åtgärder",
+            *[s.label for s in wf.states],
+            "Försenade",
+        ],
+        [
+            [
+                x.plan.id,
+                x.plan.title,
+                x.plan.forvaltning,
+                x.total,
+                *[x.by_state.get(s.id, 0) for s in wf.states],
+                x.overdue,
+            ]
+            for x in summaries
+        ],
+    )
+
+
+@plan_app.command("show")
+def plan_show(plan_id: Annotated[int, typer.Argument(metavar="PLAN")]) -> None:
+    """Visa en plan som i återrapporten: utvecklingsområde, åtgärd, tidsplan, processläge."""
+    app = get_app()
+    today = local_date(clock(), app.tz)
+    with app.transaction() as s:
+        plan = plans.get_plan(s, plan_id)
+        areas = plans.plan_areas(s, plan_id)
+    typer.secho(plan.title, bold=True)
+    meta = [plan.forvaltning, plan.namnd, f"Dnr {plan.dnr}" if plan.dnr else ""]
+    typer.echo(" · ".join(m for m in meta if m))
+    if plan.background:
+        typer.echo("\n" + plan.background)
+    section = ""
+    for area, rows in areas:
+        if area.section and area.section != section:
+            section = area.section
+            typer.secho(f"\n{section}", bold=True)
+        typer.secho(f"\n{area.title}", underline=True)
+        for action, owner in rows:
+            wf = app.registry.get(action.workflow).definition
+            status = SCHEDULE_LABELS[plans.status_of(app.registry, action, today)]
+            typer.echo(f"  [{action.id}] {' '.join(action.text.split())}")
+            typer.echo(
+                f"      Läge: {wf.label_of(action.state)} ({status})"
+                f" · Ansvarig: {owner.name if owner else '–'}"
+            )
+            if action.tidsplan:
+                typer.echo(f"      Tidsplan: {' '.join(action.tidsplan.split())}")
+            if action.progress_note:
+                typer.echo(f"      Processläge: {' '.join(action.progress_note.split())}")

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, Index, LargeBinary, Text
+from sqlmodel import Field, SQLModel
+
+from tracker.models.base import UTCDateTime
+
+
+class OutboxMessage(SQLModel, table=True):
+    """An e-mail waiting to be sent, written in the same transaction as its cause.
+
+    status: pending -> sending (claimed by one dispatcher) -> sent | failed (permanent).
+    A temporary failure puts it back to pending with a later `next_attempt_at`.
+    """
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    # Stable, so a resend after a crash carries the same Message-ID.
+    message_id: str = Field(unique=True)
+    # What caused it, for people reading the outbox ("påminnelse", "tilldelning", "inloggning").
+    kind: str
+    to_addr: str = Field(index=True)
+    subject: str
+    body_text: str = Field(sa_column=Column(Text, nullable=False))
+    body_html: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = Field(default="pending")
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    claimed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    claimed_by: str = ""
+    sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    last_error: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class OutboxAttachment(SQLModel, table=True):
+    __tablename__ = "outbox_attachment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: int = Field(foreign_key="outbox_message.id", index=True)
+    filename: str
+    content_type: str
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
