@@ -94,9 +94,67 @@ def test_overdue_list_holds_only_open_actions_past_due(
             s, app.registry, ActionFilter(overdue_on=date(2018, 4, 1))
         )
         not_yet = plans.list_actions(s, app.registry, ActionFilter(overdue_on=date(2018, 3, 31)))
-    assert [a.id for a, _ in overdue_then] == [action_id]
+    assert [a.id for a in overdue_then] == [action_id]
     assert not_yet == []
     with app.transaction() as s:
         actions.move(s, app.registry, action_id, "starta", owner, now=now)
         actions.move(s, app.registry, action_id, "slutfor", owner, now=now, text="Klart")
         assert plans.list_actions(s, app.registry, ActionFilter(overdue_on=date(2018, 4, 1))) == []
+
+
+def test_an_action_runs_through_the_protokoll_workflow(
+    app: App, now: datetime, chef: Person
+) -> None:
+    with app.transaction() as s:
+        plan = plans.create_plan(
+            s, now=now, title="Protokoll BUN 2018-01-10", forvaltning=chef.forvaltning
+        )
+        area = plans.ensure_area(s, plan, "§ 12 Dnr 2018/15")
+        owner = people.ensure_person(s, "per@pitea.example", now=now, name="Per")
+        action = plans.add_action(
+            s,
+            app.registry,
+            area,
+            now=now,
+            workflow="protokoll",
+            owner=owner,
+            text="Per stämmer av frågan och återkommer med besked till nämnden",
+        )
+        action_id = action.id
+        assert action.state == "tilldelad"
+    assert action_id is not None
+    with pytest.raises(Refused, match="kräver en text"), app.transaction() as s:
+        actions.move(s, app.registry, action_id, "aterrapportera", owner, now=now)
+    with app.transaction() as s:
+        actions.move(
+            s,
+            app.registry,
+            action_id,
+            "aterrapportera",
+            owner,
+            now=now,
+            text="Besked lämnat på sammanträdet",
+        )
+        assert actions.get_action(s, action_id).state == "aterrapporterad"
+        assert plans.list_actions(s, app.registry, ActionFilter(overdue_on=date(2030, 1, 1))) == []
+
+
+def test_someone_neither_owner_nor_chef_is_refused(app: App, now: datetime, chef: Person) -> None:
+    action_id, _ = _plan_with_action(app, now, chef)
+    with app.transaction() as s:
+        stranger = people.ensure_person(s, "annan@pitea.example", now=now)
+    with pytest.raises(Refused, match="inte ansvarig"), app.transaction() as s:
+        actions.move(s, app.registry, action_id, "starta", stranger, now=now)
+
+
+def test_chef_of_another_forvaltning_has_no_chef_rights(
+    app: App, now: datetime, chef: Person
+) -> None:
+    action_id, _ = _plan_with_action(app, now, chef)
+    with app.transaction() as s:
+        other = people.ensure_person(s, "chef@kultur.example", now=now, name="K")
+        other.role = "chef"
+        other.forvaltning = "Kulturförvaltningen"
+        s.add(other)
+    with pytest.raises(Refused), app.transaction() as s:
+        actions.move(s, app.registry, action_id, "starta", other, now=now)

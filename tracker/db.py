@@ -38,6 +38,8 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA synchronous=NORMAL")
+    # 64 MB page cache: plans of 100,000 actions stay in memory.
+    cur.execute("PRAGMA cache_size=-65536")
     cur.close()
 
 

@@ -66,14 +66,14 @@ def action_list(
                     "area_id": a.area_id,
                     "text": a.text,
                     "state": a.state,
-                    "owner_email": p.email if p else None,
-                    "owner_name": p.name if p else None,
+                    "owner_email": a.owner_email,
+                    "owner_name": a.owner_name,
                     "due_on": a.due_on.isoformat() if a.due_on else None,
                     "evaluate_on": a.evaluate_on.isoformat() if a.evaluate_on else None,
                     "schedule": plans.status_of(app.registry, a, today).value,
                     "version": a.version,
                 }
-                for a, p in rows
+                for a in rows
             ]
         )
         return
@@ -86,10 +86,10 @@ def action_list(
                 app.registry.get(a.workflow).definition.label_of(a.state),
                 SCHEDULE_LABELS[plans.status_of(app.registry, a, today)],
                 a.due_on,
-                p.email if p else None,
+                a.owner_email,
                 a.text,
             ]
-            for a, p in rows
+            for a in rows
         ],
     )
 

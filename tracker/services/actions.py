@@ -4,10 +4,13 @@ refused if the action changed since the caller read it (optimistic locking)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import bindparam
+from sqlalchemy import select as core_select
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from tracker.errors import Conflict, NotFound, Refused
@@ -29,58 +32,128 @@ def get_action(session: Session, action_id: int) -> Action:
     return action
 
 
-def roles_of(person: Person, action: Action, plan: Plan) -> set[str]:
-    """The workflow roles a person holds for one action."""
+@dataclass(frozen=True)
+class Change:
+    """What one change did: the event row written and the action's new version."""
+
+    id: int
+    action_id: int
+    at: datetime
+    trigger: str
+    from_state: str | None
+    to_state: str | None
+    text: str
+    version: int
+
+
+@dataclass(frozen=True)
+class _Current:
+    """The columns a change needs, read with the plan's förvaltning in one query."""
+
+    id: int
+    state: str
+    version: int
+    owner_id: int | None
+    workflow: str
+    forvaltning: str
+
+
+# Statements are built once: on this hot path constructing them costs more than running them.
+_ACTION = Action.__table__  # type: ignore[attr-defined]
+_EVENT = ActionEvent.__table__  # type: ignore[attr-defined]
+_PLAN = Plan.__table__  # type: ignore[attr-defined]
+_LOAD = (
+    core_select(
+        _ACTION.c.id,
+        _ACTION.c.state,
+        _ACTION.c.version,
+        _ACTION.c.owner_id,
+        _ACTION.c.workflow,
+        _PLAN.c.forvaltning,
+    )
+    .join(_PLAN, _PLAN.c.id == _ACTION.c.plan_id)
+    .where(_ACTION.c.id == bindparam("action_id"))
+)
+_CONDITIONAL_UPDATE = _ACTION.update().where(
+    _ACTION.c.id == bindparam("match_id"), _ACTION.c.version == bindparam("match_version")
+)
+_INSERT_EVENT = _EVENT.insert().returning(_EVENT.c.id)
+
+CONFLICT_MESSAGE = (
+    "Åtgärden har ändrats av någon annan sedan du öppnade den. "
+    "Ingenting sparades; ladda om sidan och försök igen."
+)
+NOT_YOURS = "Du är inte ansvarig för den här åtgärden och inte chef för planen."
+
+
+def _load(session: Session, action_id: int) -> _Current:
+    row = session.connection().execute(_LOAD, {"action_id": action_id}).first()
+    if row is None:
+        raise NotFound(f"Ingen åtgärd med nummer {action_id}.")
+    return _Current(*row)
+
+
+def roles_of(person: Person, owner_id: int | None, forvaltning: str) -> set[str]:
+    """The workflow roles a person holds for an action with this owner, in this förvaltning."""
     roles: set[str] = set()
-    if action.owner_id is not None and action.owner_id == person.id:
+    if owner_id is not None and owner_id == person.id:
         roles.add("owner")
     if person.role == Role.admin:
         roles.update({"admin", "chef"})
-    elif person.role == Role.chef and person.forvaltning in ("", plan.forvaltning):
+    elif person.role == Role.chef and person.forvaltning in ("", forvaltning):
         roles.add("chef")
     return roles
 
 
 def _write(
     session: Session,
-    action: Action,
+    current: _Current,
     expected_version: int | None,
-    event: ActionEvent,
+    *,
+    actor: Person | None,
     now: datetime,
+    trigger: str,
+    to_state: str,
+    text: str,
     **values: Any,
-) -> ActionEvent:
+) -> Change:
     """Conditional UPDATE on the version the caller saw, plus the event row, or Conflict."""
-    seen = action.version if expected_version is None else expected_version
-    result = session.execute(
-        update(Action)
-        .where(col(Action.id) == action.id, col(Action.version) == seen)
-        .values(**values, version=seen + 1, updated_at=now)
-        .execution_options(synchronize_session=False)
+    seen = current.version if expected_version is None else expected_version
+    changes = {**values, "state": to_state, "version": seen + 1, "updated_at": now}
+    conn = session.connection()  # the one _load used: same transaction
+    result = conn.execute(
+        _CONDITIONAL_UPDATE, {"match_id": current.id, "match_version": seen, **changes}
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if result.rowcount != 1:
         session.rollback()
-        raise Conflict(
-            "Åtgärden har ändrats av någon annan sedan du öppnade den. "
-            "Ingenting sparades; ladda om sidan och försök igen."
-        )
-    for key, value in {**values, "version": seen + 1, "updated_at": now}.items():
-        setattr(action, key, value)
-    session.add(event)
-    session.flush()
-    return event
-
-
-def _event(
-    action: Action, actor: Person | None, now: datetime, trigger: str, **kw: Any
-) -> ActionEvent:
-    assert action.id is not None
-    return ActionEvent(
-        action_id=action.id,
+        raise Conflict(CONFLICT_MESSAGE)
+    event_id = conn.execute(
+        _INSERT_EVENT,
+        {
+            "action_id": current.id,
+            "at": now,
+            "actor_id": actor.id if actor else None,
+            "actor_label": f"{actor.name} <{actor.email}>" if actor else "systemet",
+            "trigger": trigger,
+            "from_state": current.state,
+            "to_state": to_state,
+            "text": text,
+        },
+    ).scalar_one()
+    # An Action already loaded in this session must not show the old values.
+    loaded = session.identity_map.get(session.identity_key(Action, current.id))
+    if loaded is not None:
+        for key, value in changes.items():
+            set_committed_value(loaded, key, value)
+    return Change(
+        id=event_id,
+        action_id=current.id,
         at=now,
-        actor_id=actor.id if actor else None,
-        actor_label=(f"{actor.name} <{actor.email}>" if actor else kw.pop("label", "systemet")),
         trigger=trigger,
-        **kw,
+        from_state=current.state,
+        to_state=to_state,
+        text=text,
+        version=seen + 1,
     )
 
 
@@ -94,32 +167,33 @@ def move(
     now: datetime,
     text: str | None = None,
     expected_version: int | None = None,
-) -> ActionEvent:
+) -> Change:
     """Fire a workflow trigger. The text, when given, also becomes the latest processläge."""
-    action = get_action(session, action_id)
-    plan = session.get(Plan, action.plan_id)
-    assert plan is not None
-    if expected_version is not None and expected_version != action.version:
-        raise Conflict(
-            "Åtgärden har ändrats av någon annan sedan du öppnade den. "
-            "Ingenting sparades; ladda om sidan och försök igen."
-        )
-    workflow = registry.get(action.workflow)
-    roles = roles_of(actor, action, plan)
+    current = _load(session, action_id)
+    if expected_version is not None and expected_version != current.version:
+        raise Conflict(CONFLICT_MESSAGE)
+    roles = roles_of(actor, current.owner_id, current.forvaltning)
     if not roles:
-        raise Refused("Du är inte ansvarig för den här åtgärden och inte chef för planen.")
+        raise Refused(NOT_YOURS)
     try:
-        new_state = workflow.fire(action.state, trigger, roles=roles, text=text)
+        new_state = registry.get(current.workflow).fire(
+            current.state, trigger, roles=roles, text=text
+        )
     except TransitionRefused as exc:
         raise Refused(exc.reason) from exc
     note = (text or "").strip()
-    values: dict[str, Any] = {"state": new_state}
-    if note:
-        values.update(progress_note=note, progress_at=now)
-    event = _event(
-        action, actor, now, trigger, from_state=action.state, to_state=new_state, text=note
+    values: dict[str, Any] = {"progress_note": note, "progress_at": now} if note else {}
+    return _write(
+        session,
+        current,
+        expected_version,
+        actor=actor,
+        now=now,
+        trigger=trigger,
+        to_state=new_state,
+        text=note,
+        **values,
     )
-    return _write(session, action, expected_version, event, now, **values)
 
 
 def note_progress(
@@ -130,21 +204,25 @@ def note_progress(
     *,
     now: datetime,
     expected_version: int | None = None,
-) -> ActionEvent:
+) -> Change:
     """A new processläge without a change of state."""
-    action = get_action(session, action_id)
-    plan = session.get(Plan, action.plan_id)
-    assert plan is not None
-    if not roles_of(actor, action, plan):
-        raise Refused("Du är inte ansvarig för den här åtgärden och inte chef för planen.")
+    current = _load(session, action_id)
+    if not roles_of(actor, current.owner_id, current.forvaltning):
+        raise Refused(NOT_YOURS)
     note = text.strip()
     if not note:
         raise Refused("Skriv processläget innan du sparar.")
-    event = _event(
-        action, actor, now, PROGRESS, from_state=action.state, to_state=action.state, text=note
-    )
     return _write(
-        session, action, expected_version, event, now, progress_note=note, progress_at=now
+        session,
+        current,
+        expected_version,
+        actor=actor,
+        now=now,
+        trigger=PROGRESS,
+        to_state=current.state,
+        text=note,
+        progress_note=note,
+        progress_at=now,
     )
 
 
@@ -156,13 +234,19 @@ def assign(
     now: datetime,
     actor: Person | None = None,
     expected_version: int | None = None,
-) -> ActionEvent:
-    action = get_action(session, action_id)
-    text = f"Ansvarig: {owner.name} <{owner.email}>"
-    event = _event(
-        action, actor, now, ASSIGNED, from_state=action.state, to_state=action.state, text=text
+) -> Change:
+    current = _load(session, action_id)
+    return _write(
+        session,
+        current,
+        expected_version,
+        actor=actor,
+        now=now,
+        trigger=ASSIGNED,
+        to_state=current.state,
+        text=f"Ansvarig: {owner.name} <{owner.email}>",
+        owner_id=owner.id,
     )
-    return _write(session, action, expected_version, event, now, owner_id=owner.id)
 
 
 def edit(
@@ -173,7 +257,7 @@ def edit(
     actor: Person | None = None,
     expected_version: int | None = None,
     **changes: Any,
-) -> ActionEvent | None:
+) -> Change | None:
     """Change plain fields (text, dates, tidsplan, ...); the event lists what changed."""
     allowed = {
         "text",
@@ -196,10 +280,17 @@ def edit(
     if not diff:
         return None
     text = "; ".join(f"{k}: {_show(getattr(action, k))} → {_show(v)}" for k, v in diff.items())
-    event = _event(
-        action, actor, now, EDITED, from_state=action.state, to_state=action.state, text=text
+    return _write(
+        session,
+        _load(session, action_id),
+        expected_version,
+        actor=actor,
+        now=now,
+        trigger=EDITED,
+        to_state=action.state,
+        text=text,
+        **diff,
     )
-    return _write(session, action, expected_version, event, now, **diff)
 
 
 def _show(value: object) -> str:

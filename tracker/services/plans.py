@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import and_, func, or_
+from sqlalchemy import select as core_select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
@@ -116,23 +117,65 @@ class ActionFilter:
     overdue_on: date | None = None  # only actions overdue on this date
 
 
+@dataclass(frozen=True)
+class ActionRow:
+    """An action in a list: the columns lists show, read without building ORM objects."""
+
+    id: int
+    plan_id: int
+    area_id: int
+    text: str
+    workflow: str
+    state: str
+    tidsplan: str
+    due_on: date | None
+    evaluate_on: date | None
+    progress_note: str
+    version: int
+    owner_id: int | None
+    owner_name: str | None
+    owner_email: str | None
+
+
+_A = Action.__table__  # type: ignore[attr-defined]
+_P = Person.__table__  # type: ignore[attr-defined]
+_LIST_COLUMNS = [
+    _A.c.id,
+    _A.c.plan_id,
+    _A.c.area_id,
+    _A.c.text,
+    _A.c.workflow,
+    _A.c.state,
+    _A.c.tidsplan,
+    _A.c.due_on,
+    _A.c.evaluate_on,
+    _A.c.progress_note,
+    _A.c.version,
+    _A.c.owner_id,
+    _P.c.name,
+    _P.c.email,
+]
+
+
 def list_actions(
     session: Session, registry: WorkflowRegistry, filt: ActionFilter
-) -> list[tuple[Action, Person | None]]:
-    query = select(Action, Person).join(Person, col(Action.owner_id) == Person.id, isouter=True)
+) -> list[ActionRow]:
+    query = core_select(*_LIST_COLUMNS).select_from(_A.outerjoin(_P, _P.c.id == _A.c.owner_id))
     if filt.plan_id is not None:
-        query = query.where(Action.plan_id == filt.plan_id)
+        query = query.where(_A.c.plan_id == filt.plan_id)
     if filt.state is not None:
-        query = query.where(Action.state == filt.state)
+        query = query.where(_A.c.state == filt.state)
     if filt.owner_id is not None:
-        query = query.where(Action.owner_id == filt.owner_id)
+        query = query.where(_A.c.owner_id == filt.owner_id)
     if filt.overdue_on is not None:
-        query = query.where(col(Action.due_on) < filt.overdue_on, open_condition(registry))
-    query = query.order_by(col(Action.plan_id), col(Action.area_id), col(Action.position))
-    return [(a, p) for a, p in session.exec(query).all()]
+        query = query.where(_A.c.due_on < filt.overdue_on, open_condition(registry))
+    query = query.order_by(_A.c.plan_id, _A.c.area_id, _A.c.position)
+    return [ActionRow(*row) for row in session.connection().execute(query)]
 
 
-def status_of(registry: WorkflowRegistry, action: Action, today: date) -> ScheduleStatus:
+def status_of(
+    registry: WorkflowRegistry, action: Action | ActionRow, today: date
+) -> ScheduleStatus:
     wf = registry.get(action.workflow)
     st = wf.definition.state(action.state)
     return schedule_status(
