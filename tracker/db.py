@@ -11,6 +11,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlmodel import Session
 
 import tracker.models  # noqa: F401  (registers every table on SQLModel.metadata)
+from tracker.logs import drop_deferred, emit_deferred
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -52,4 +53,6 @@ def transaction(engine: Engine) -> Iterator[Session]:
             session.commit()
         except BaseException:
             session.rollback()
+            drop_deferred(session.info)
             raise
+        emit_deferred(session.info)

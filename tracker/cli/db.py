@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
-from tracker.cli.base import cli, get_app
+from tracker.backup import backup, restore
+from tracker.cli.base import cli, fail, get_app
 from tracker.migrate import upgrade
 
 db_app = typer.Typer(help="Databasen: migreringar och säkerhetskopior.", no_args_is_help=True)
@@ -23,3 +27,24 @@ def db_upgrade() -> None:
 def init() -> None:
     """Skapa databasen (eller uppgradera en befintlig)."""
     db_upgrade()
+
+
+@db_app.command("backup")
+def db_backup(
+    file: Annotated[Path, typer.Argument(help="Fil att skriva säkerhetskopian till.")],
+) -> None:
+    """Säkerhetskopiera databasen (medan produkten kör)."""
+    backup(get_app().engine, file)
+    typer.echo(f"Säkerhetskopia skriven: {file} ({file.stat().st_size:,} byte)")
+
+
+@db_app.command("restore")
+def db_restore(
+    file: Annotated[Path, typer.Argument(help="Säkerhetskopia att återställa från.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Bekräfta att databasen skrivs över.")] = False,
+) -> None:
+    """Återställ databasen från en säkerhetskopia. Stoppa webb och schemaläggare först."""
+    if not yes:
+        raise fail("Återställningen skriver över hela databasen. Kör igen med --yes.")
+    restore(get_app().engine, file)
+    typer.echo(f"Databasen är återställd från {file}.")

@@ -3,6 +3,7 @@ refused if the action changed since the caller read it (optimistic locking)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -14,8 +15,11 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from tracker.errors import Conflict, NotFound, Refused
+from tracker.logs import log_after_commit
 from tracker.models import Action, ActionEvent, Person, Plan, Role
 from workflows import TransitionRefused, WorkflowRegistry
+
+_log = logging.getLogger(__name__)
 
 # Non-state changes in the history; workflow triggers are the other kind.
 CREATED = "skapad"
@@ -140,6 +144,16 @@ def _write(
             "text": text,
         },
     ).scalar_one()
+    log_after_commit(
+        session.info,
+        _log,
+        "action.changed",
+        action_id=current.id,
+        trigger=trigger,
+        from_state=current.state,
+        to_state=to_state,
+        actor_id=actor.id if actor else None,
+    )
     # An Action already loaded in this session must not show the old values.
     loaded = session.identity_map.get(session.identity_key(Action, current.id))
     if loaded is not None:

@@ -1,0 +1,139 @@
+"""Personal data (GDPR): everything held about a person, and erasing it.
+
+Erasing replaces name and address with a pseudonym everywhere the tracker keeps them, except
+in issued återrapporter: those are public records and stay as they were issued.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_, update
+from sqlmodel import Session, col, select
+
+from tracker.models import Action, ActionEvent, OutboxMessage, Person
+from tracker.services.people import get_person
+
+
+def export_person(session: Session, email: str) -> dict[str, Any]:
+    """Everything held about the person with this address, as plain data (JSON-ready)."""
+    person = get_person(session, email)
+    label = f"{person.name} <{person.email}>"
+    owned = session.exec(select(Action).where(Action.owner_id == person.id)).all()
+    events = session.exec(
+        select(ActionEvent)
+        .where(
+            or_(
+                col(ActionEvent.actor_id) == person.id,
+                col(ActionEvent.text).contains(person.email),
+                col(ActionEvent.actor_label) == label,
+            )
+        )
+        .order_by(col(ActionEvent.at))
+    ).all()
+    mail = session.exec(
+        select(OutboxMessage)
+        .where(OutboxMessage.to_addr == person.email)
+        .order_by(col(OutboxMessage.created_at))
+    ).all()
+    return {
+        "person": {
+            "id": person.id,
+            "name": person.name,
+            "email": person.email,
+            "role": person.role,
+            "forvaltning": person.forvaltning,
+            "created_at": person.created_at.isoformat(),
+            "links_valid_after": (
+                person.links_valid_after.isoformat() if person.links_valid_after else None
+            ),
+        },
+        "actions_owned": [
+            {
+                "id": a.id,
+                "plan_id": a.plan_id,
+                "text": a.text,
+                "state": a.state,
+                "progress_note": a.progress_note,
+            }
+            for a in owned
+        ],
+        "history": [
+            {
+                "action_id": e.action_id,
+                "at": e.at.isoformat(),
+                "trigger": e.trigger,
+                "actor": e.actor_label,
+                "text": e.text,
+            }
+            for e in events
+        ],
+        "emails": [
+            {
+                "id": m.id,
+                "kind": m.kind,
+                "subject": m.subject,
+                "status": m.status,
+                "created_at": m.created_at.isoformat(),
+                "sent_at": m.sent_at.isoformat() if m.sent_at else None,
+                "text": m.body_text,
+            }
+            for m in mail
+        ],
+    }
+
+
+def erase_person(session: Session, email: str, *, now: datetime) -> Person:
+    """Pseudonymise a person everywhere but in issued reports, and revoke their links."""
+    person = get_person(session, email)
+    assert person.id is not None
+    old_label = f"{person.name} <{person.email}>"
+    old_email = person.email
+    pseudonym = f"Person {person.id}"
+    new_email = f"raderad-{person.id}@invalid"
+    new_label = f"{pseudonym} <{new_email}>"
+
+    events = session.exec(
+        select(ActionEvent).where(
+            or_(
+                col(ActionEvent.actor_id) == person.id,
+                col(ActionEvent.actor_label) == old_label,
+                col(ActionEvent.text).contains(old_email),
+            )
+        )
+    ).all()
+    for event in events:
+        if event.actor_id == person.id or event.actor_label == old_label:
+            event.actor_label = new_label
+        event.text = event.text.replace(old_label, new_label).replace(old_email, new_email)
+        session.add(event)
+
+    # Mail already sent keeps its record but loses its content; mail not yet sent is dropped.
+    session.execute(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.to_addr) == old_email)
+        .values(
+            to_addr=new_email,
+            subject="(raderat)",
+            body_text="",
+            body_html="",
+            status="failed",
+            last_error="Mottagaren raderad (GDPR).",
+        )
+        .where(col(OutboxMessage.status).in_(["pending", "sending", "failed"]))
+    )
+    session.execute(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.to_addr) == old_email)
+        .values(to_addr=new_email, subject="(raderat)", body_text="", body_html="")
+    )
+
+    person.name = pseudonym
+    person.email = new_email
+    person.links_valid_after = now
+    session.add(person)
+    session.flush()
+    # A name written inside a processläge is the author's words: export_person shows it for
+    # manual review rather than having it rewritten blindly here.
+    return person
