@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from tracker.cli import actions, db, plans
+from tracker.cli import actions, check, db, plan_io, plans
 from tracker.cli.base import cli, run
 
 # Importing a module registers its commands on `cli` or on a group.
-__all__ = ["actions", "cli", "db", "main", "plans"]
+__all__ = ["actions", "check", "cli", "db", "main", "plan_io", "plans"]
 
 
 def main() -> None:

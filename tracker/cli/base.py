@@ -42,6 +42,7 @@ def _root(
 ) -> None:
     _options["database"] = database
     _options["config"] = config
+    _state.clear()  # each invocation builds its own App (CliRunner runs many in one process)
 
 
 def database_url(value: str) -> str:

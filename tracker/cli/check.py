@@ -1,0 +1,23 @@
+"""`tracker check`: verify database, SMTP, public address and secret; exit 1 if any fails."""
+
+from __future__ import annotations
+
+import typer
+
+from tracker.cli.base import cli, get_app
+from tracker.health import run_checks
+
+
+@cli.command("check")
+def check() -> None:
+    """Kontrollera databas, e-postserver, publik adress och hemlig nyckel."""
+    results = run_checks(get_app())
+    for r in results:
+        mark = (
+            typer.style("OK  ", fg=typer.colors.GREEN)
+            if r.ok
+            else typer.style("FEL ", fg=typer.colors.RED)
+        )
+        typer.echo(f"{mark}{r.name}: {r.detail}")
+    if not all(r.ok for r in results):
+        raise typer.Exit(1)

@@ -1,0 +1,84 @@
+"""`tracker check`: is this installation ready to run? Each check says what is wrong."""
+
+from __future__ import annotations
+
+import smtplib
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.exc import SQLAlchemyError
+
+from config import DEFAULT_SECRET
+from notifications.probe import probe_smtp
+from tracker.app import App
+from tracker.migrate import alembic_config
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    ok: bool
+    detail: str
+
+
+def check_database(app: App) -> CheckResult:
+    try:
+        with app.engine.connect() as conn:
+            current = MigrationContext.configure(conn).get_current_revision()
+    except SQLAlchemyError as exc:
+        return CheckResult(
+            "Databas",
+            False,
+            f"kan inte ansluta: {exc.__class__.__name__}: {str(exc).splitlines()[0]}",
+        )
+    head = ScriptDirectory.from_config(alembic_config(app.engine)).get_current_head()
+    where = app.engine.url.render_as_string(hide_password=True)
+    if current != head:
+        return CheckResult(
+            "Databas",
+            False,
+            f"{where}: schemat är {current or 'tomt'}, senaste är {head}; kör 'tracker db upgrade'",
+        )
+    return CheckResult("Databas", True, f"{where}, schema {head}")
+
+
+def check_smtp(app: App) -> CheckResult:
+    s = app.settings
+    where = f"{s.smtp_host}:{s.smtp_port} ({s.smtp_security})"
+    try:
+        banner = probe_smtp(s)
+    except (OSError, smtplib.SMTPException) as exc:
+        return CheckResult("E-post (SMTP)", False, f"{where}: {exc}")
+    return CheckResult("E-post (SMTP)", True, f"{where}: {banner}")
+
+
+def check_base_url(app: App) -> CheckResult:
+    url = urlparse(app.settings.public_base_url)
+    if url.scheme not in ("http", "https") or not url.netloc:
+        return CheckResult(
+            "Publik adress", False, f"'{app.settings.public_base_url}' är ingen http(s)-adress"
+        )
+    if app.settings.environment == "production" and url.scheme != "https":
+        return CheckResult(
+            "Publik adress", False, "produktion kräver https: länkarna i e-posten bär inloggning"
+        )
+    return CheckResult("Publik adress", True, app.settings.public_base_url)
+
+
+def check_secret(app: App) -> CheckResult:
+    key = app.settings.secret_key
+    if key == DEFAULT_SECRET:
+        return CheckResult(
+            "Hemlig nyckel",
+            False,
+            "standardnyckeln används; sätt TRACKER_SECRET_KEY (minst 32 tecken)",
+        )
+    if len(key) < 32:
+        return CheckResult("Hemlig nyckel", False, f"för kort ({len(key)} tecken, minst 32)")
+    return CheckResult("Hemlig nyckel", True, f"satt ({len(key)} tecken)")
+
+
+def run_checks(app: App) -> list[CheckResult]:
+    return [check_database(app), check_smtp(app), check_base_url(app), check_secret(app)]
