@@ -126,7 +126,7 @@ roles = ["owner"]
 """,
     )
     registry = WorkflowRegistry.from_dirs([SHIPPED_DIR, tmp_path])
-    assert registry.names() == ["atgard", "protokoll", "uppdrag"]
+    assert "uppdrag" in registry.names()
     assert registry.get("uppdrag").fire("givet", "redovisa", roles={"owner"}) == "redovisat"
 
 

@@ -1,0 +1,191 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from sqlmodel import Session, SQLModel, col, select
+from typer.testing import CliRunner
+
+from tracker.app import App
+from tracker.cli import cli
+from tracker.db import make_engine
+from tracker.models import Action, Person
+from tracker.services import actions, exporting, importing, plans
+from workflows import default_registry
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "pitea-2018.csv"
+
+
+@pytest.fixture
+def fresh(app: App, tmp_path: Path) -> Iterator[App]:
+    """A second, empty database (SQLite) to import an export into."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
+    SQLModel.metadata.create_all(engine)
+    yield App(settings=app.settings, engine=engine, registry=default_registry())
+    engine.dispose()
+
+
+def import_example(app: App, now: datetime) -> int:
+    with app.transaction() as s:
+        return importing.import_file(s, app.registry, EXAMPLE, now=now).plan_id
+
+
+def work_on_the_plan(app: App, now: datetime, chef: Person, plan_id: int) -> None:
+    """Move states and fill the optional fields, so the export has something to carry."""
+    later = now + timedelta(days=30)
+    with app.transaction() as s:
+        rows = [a for _, area_rows in plans.plan_areas(s, plan_id) for a, _ in area_rows]
+        first, fifth = rows[0], rows[4]
+        assert first.id is not None and fifth.id is not None
+        actions.move(s, app.registry, first.id, "slutfor", chef, now=later, text="Klart nu.")
+        actions.move(s, app.registry, fifth.id, "starta", chef, now=later)
+        actions.edit(
+            s,
+            first.id,
+            now=later,
+            budget_sek=150000,
+            target_group="Rektorer; skolledare",
+            expected_effect='Tydligare "ekonomistyrning"',
+            follow_up="Enkät till rektorerna",
+            next_report_on=date(2018, 12, 15),
+        )
+        area = plans.ensure_area(s, plans.get_plan(s, plan_id), "Protokollsbeslut")
+        plans.add_action(
+            s,
+            app.registry,
+            area,
+            now=later,
+            text="Förvaltningschefen stämmer av frågan och återkommer med besked",
+            workflow="protokoll",
+            due_on=date(2018, 3, 1),
+        )
+
+
+def export(app: App, plan_id: int, out: Path) -> list[Path]:
+    with app.transaction() as s:
+        return exporting.export_plan(s, app.registry, plan_id, out)[1]
+
+
+def xlsx_content(path: Path) -> dict[str, list[tuple[Any, ...]]]:
+    wb = openpyxl.load_workbook(path, read_only=True)
+    try:
+        return {ws.title: list(ws.iter_rows(values_only=True)) for ws in wb.worksheets}
+    finally:
+        wb.close()
+
+
+def test_csv_export_then_import_into_a_fresh_database_exports_the_same(
+    app: App, fresh: App, now: datetime, chef: Person, tmp_path: Path
+) -> None:
+    plan_id = import_example(app, now)
+    work_on_the_plan(app, now, chef, plan_id)
+    first = tmp_path / "a" / "plan.csv"
+    first.parent.mkdir()
+    assert export(app, plan_id, first) == [first, first.with_name("plan.plan.toml")]
+
+    with fresh.transaction() as s:
+        result = importing.import_file(s, fresh.registry, first, now=now)
+    assert [str(w) for w in result.warnings] == ["Rad 13, kolumn E-post: ingen ansvarig angiven"]
+    second = tmp_path / "b" / "plan.csv"
+    second.parent.mkdir()
+    export(fresh, result.plan_id, second)
+
+    assert second.read_bytes() == first.read_bytes()
+    assert (
+        second.with_name("plan.plan.toml").read_text()
+        == first.with_name("plan.plan.toml").read_text()
+    )
+    with Session(fresh.engine) as s:
+        states = [a.state for a in s.exec(select(Action).order_by(col(Action.id)))]
+    assert states[0] == "klar" and states[5] == "pagar" and states[-1] == "tilldelad"
+
+
+def test_xlsx_export_then_import_into_a_fresh_database_exports_the_same(
+    app: App, fresh: App, now: datetime, chef: Person, tmp_path: Path
+) -> None:
+    plan_id = import_example(app, now)
+    work_on_the_plan(app, now, chef, plan_id)
+    first = tmp_path / "first.xlsx"
+    export(app, plan_id, first)
+
+    with fresh.transaction() as s:
+        result = importing.import_file(s, fresh.registry, first, now=now)
+    second = tmp_path / "second.xlsx"
+    export(fresh, result.plan_id, second)
+
+    assert xlsx_content(second) == xlsx_content(first)
+
+
+def test_export_holds_current_states_dates_and_plan_data(
+    app: App, now: datetime, chef: Person, tmp_path: Path
+) -> None:
+    plan_id = import_example(app, now)
+    work_on_the_plan(app, now, chef, plan_id)
+    out = tmp_path / "plan.xlsx"
+    export(app, plan_id, out)
+
+    content = xlsx_content(out)
+    assert list(content) == ["Åtgärder", "Plan"]
+    header, *rows = content["Åtgärder"]
+    assert header == (
+        "Sektion", "Utvecklingsområde", "Åtgärd", "Ansvarig", "E-post", "Tidsplan", "Klart till",
+        "Utvärderas", "Status", "Processläge", "Förväntad effekt", "Uppföljning", "Målgrupp",
+        "Budget (kr)", "Nästa återrapport", "Arbetsflöde",
+    )  # fmt: skip
+    assert len(rows) == 12
+    first = dict(zip(header, rows[0], strict=True))
+    assert first["Status"] == "Klar"
+    assert first["Processläge"] == "Klart nu."
+    assert first["Tidsplan"] == "Klart till mars 2018. Utvärderas oktober 2018."
+    assert (first["Klart till"], first["Utvärderas"]) == (
+        datetime(2018, 3, 31),
+        datetime(2018, 10, 31),
+    )
+    assert (first["Budget (kr)"], first["Ansvarig"]) == (150000, "Karin Lindström")
+    last = dict(zip(header, rows[-1], strict=True))
+    assert (last["Status"], last["Arbetsflöde"], last["E-post"]) == (
+        "Tilldelad",
+        "protokoll",
+        None,
+    )
+    meta = dict(content["Plan"][1:])
+    assert meta["Titel"] == "Åtgärdsplan för att stärka grundskolans ledningsfunktion"
+    assert meta["Undertecknare"] == "Malin Westling"
+    assert meta["Återrapportmånader"] == "6,12"
+    assert meta["Nästa återrapport"] == datetime(2018, 6, 30)
+    assert str(meta["Bakgrund"]).startswith("KPMG fick")
+
+
+def test_cli_exports_csv_with_sidecar_and_xlsx(tmp_path: Path) -> None:
+    db = str(tmp_path / "t.db")
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--database", db, "init"]).exit_code == 0
+    assert runner.invoke(cli, ["--database", db, "plan", "import", str(EXAMPLE)]).exit_code == 0
+
+    result = runner.invoke(
+        cli, ["--database", db, "plan", "export", "1", "--out", str(tmp_path / "ut.csv")]
+    )
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.strip() == (
+        f"Skrev {tmp_path / 'ut.csv'} och {tmp_path / 'ut.plan.toml'}: "
+        "9 utvecklingsområden, 11 åtgärder."
+    )
+    data = (tmp_path / "ut.csv").read_bytes()
+    assert data.startswith("\ufeffSektion;Utvecklingsområde;Åtgärd;".encode())
+    assert 'ort = "Piteå"' in (tmp_path / "ut.plan.toml").read_text(encoding="utf-8")
+
+    result = runner.invoke(
+        cli, ["--database", db, "plan", "export", "1", "--out", str(tmp_path / "ut.xlsx")]
+    )
+    assert result.exit_code == 0, result.stderr
+    assert len(xlsx_content(tmp_path / "ut.xlsx")["Åtgärder"]) == 12
+
+    result = runner.invoke(
+        cli, ["--database", db, "plan", "export", "7", "--out", str(tmp_path / "x.csv")]
+    )
+    assert (result.exit_code, result.stderr.strip()) == (1, "Fel: Ingen åtgärdsplan med nummer 7.")
+    assert not (tmp_path / "x.csv").exists()

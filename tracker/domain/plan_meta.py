@@ -1,0 +1,295 @@
+"""A plan's own data (title, förvaltning, signatory, ...) as it travels with a plan file.
+
+XLSX carries it on a sheet "Plan" with Fält/Värde rows; CSV in a sidecar TOML file
+`<stem>.plan.toml` next to it, with the keys below under [plan]. Every field is optional in
+the file: None means "not given" (an existing plan keeps its value), so options on the
+command line can fill in or override what the file says.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, fields, replace
+from datetime import date
+from pathlib import PurePath
+from typing import Any
+
+from tracker.domain.problems import Problem
+from tracker.domain.tables import OutCell, Row
+from tracker.domain.tidsplan import parse_date
+
+PLAN_SHEET = "Plan"
+FIELD_HEADER = "Fält"
+VALUE_HEADER = "Värde"
+
+# attribute -> label on the Plan sheet. The TOML keys are the attribute names.
+LABELS: dict[str, str] = {
+    "title": "Titel",
+    "forvaltning": "Förvaltning",
+    "namnd": "Nämnd",
+    "dnr": "Dnr",
+    "ort": "Ort",
+    "signatory_name": "Undertecknare",
+    "signatory_title": "Undertecknarens titel",
+    "report_months": "Återrapportmånader",
+    "next_report_on": "Nästa återrapport",
+    "board_recipients": "Mottagare i nämnden",
+    "background": "Bakgrund",
+}
+
+EmailCheck = Callable[[str], bool]
+
+
+@dataclass(frozen=True)
+class PlanMeta:
+    title: str | None = None
+    forvaltning: str | None = None
+    namnd: str | None = None
+    dnr: str | None = None
+    ort: str | None = None
+    signatory_name: str | None = None
+    signatory_title: str | None = None
+    report_months: tuple[int, ...] | None = None
+    next_report_on: date | None = None
+    board_recipients: tuple[str, ...] | None = None
+    background: str | None = None
+
+    def merged(self, override: PlanMeta) -> PlanMeta:
+        """These values, with every field `override` gives replacing ours."""
+        given = {f.name: getattr(override, f.name) for f in fields(override)}
+        return replace(self, **{k: v for k, v in given.items() if v is not None})
+
+    def plan_values(self) -> dict[str, Any]:
+        """The given fields as the Plan table stores them."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is None:
+                continue
+            if f.name == "report_months":
+                value = ",".join(str(m) for m in value)
+            elif f.name == "board_recipients":
+                value = ",".join(value)
+            out[f.name] = value
+        return out
+
+    @classmethod
+    def from_plan_values(cls, values: dict[str, Any]) -> PlanMeta:
+        """From the Plan table's columns (the inverse of `plan_values`)."""
+        months = tuple(
+            sorted({int(m) for m in str(values.get("report_months") or "").split(",") if m.strip()})
+        )
+        recipients = tuple(
+            r.strip() for r in str(values.get("board_recipients") or "").split(",") if r.strip()
+        )
+        return cls(
+            **{k: values.get(k) or "" for k in LABELS if k not in _SPECIAL},
+            report_months=months,
+            board_recipients=recipients,
+            next_report_on=values.get("next_report_on"),
+        )
+
+
+_SPECIAL = {"report_months", "board_recipients", "next_report_on"}
+_BY_LABEL = {label.casefold(): key for key, label in LABELS.items()} | {k: k for k in LABELS}
+
+
+def _normal_key(text: str) -> str:
+    return " ".join(text.split()).casefold().rstrip(":")
+
+
+# --- values --------------------------------------------------------------------------------
+
+
+def _months(value: object) -> tuple[tuple[int, ...] | None, str | None]:
+    if isinstance(value, int) and not isinstance(value, bool):
+        parts: list[object] = [value]
+    elif isinstance(value, list):
+        parts = list(value)
+    elif isinstance(value, str):
+        parts = [p for p in re.split(r"[,;\s]+", value) if p]
+    else:
+        return None, f"ska vara månadsnummer, t.ex. 6, 12 (fick {value!r})"
+    months: set[int] = set()
+    for p in parts:
+        try:
+            m = int(str(p))
+        except ValueError:
+            return None, f"'{p}' är inget månadsnummer (1–12)"
+        if not 1 <= m <= 12:
+            return None, f"'{p}' är inget månadsnummer (1–12)"
+        months.add(m)
+    return tuple(sorted(months)), None
+
+
+def _recipients(
+    value: object, valid_email: EmailCheck
+) -> tuple[tuple[str, ...] | None, str | None]:
+    if isinstance(value, list):
+        parts = [str(p).strip() for p in value]
+    elif isinstance(value, str):
+        parts = [p.strip() for p in re.split(r"[,;\s]+", value)]
+    else:
+        return None, f"ska vara e-postadresser (fick {value!r})"
+    parts = [p for p in parts if p]
+    bad = [p for p in parts if not valid_email(p)]
+    if bad:
+        return None, "ogiltig e-postadress " + ", ".join(f"'{b}'" for b in bad)
+    return tuple(parts), None
+
+
+def _date(value: object) -> tuple[date | None, str | None]:
+    if isinstance(value, date):
+        return value, None
+    if isinstance(value, str):
+        parsed = parse_date(value)
+        if parsed.value is None:
+            return None, "; ".join(parsed.problems) or f"kunde inte tolka '{value}' som ett datum"
+        return parsed.value, None
+    return None, f"ska vara ett datum, t.ex. 2018-06-30 eller 'juni 2018' (fick {value!r})"
+
+
+def convert(key: str, value: object, valid_email: EmailCheck) -> tuple[Any, str | None]:
+    """One field's value from a file -> (value, problem)."""
+    if key == "report_months":
+        return _months(value)
+    if key == "board_recipients":
+        return _recipients(value, valid_email)
+    if key == "next_report_on":
+        return _date(value)
+    if isinstance(value, str):
+        text = value.replace("\r\n", "\n").strip()
+        return (text if key == "background" else " ".join(text.split())), None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value), None
+    return None, f"ska vara text (fick {value!r})"
+
+
+# --- the Plan sheet ------------------------------------------------------------------------
+
+
+def meta_from_sheet(rows: Iterable[Row], valid_email: EmailCheck) -> tuple[PlanMeta, list[Problem]]:
+    values: dict[str, Any] = {}
+    problems: list[Problem] = []
+    place = f"Blad {PLAN_SHEET}"
+    for row in rows:
+        cells = [*row.cells, "", ""]
+        name, value = cells[0], cells[1]
+        if row.is_empty() or (
+            isinstance(name, str) and _normal_key(name) == FIELD_HEADER.casefold()
+        ):
+            continue
+        key = _BY_LABEL.get(_normal_key(name)) if isinstance(name, str) else None
+        if key is None:
+            known = ", ".join(LABELS.values())
+            problems.append(
+                Problem(
+                    f"okänt fält '{name}' (kända fält: {known})", row.number, FIELD_HEADER, place
+                )
+            )
+            continue
+        if key in values:
+            problems.append(
+                Problem(f"fältet {LABELS[key]} finns två gånger", row.number, FIELD_HEADER, place)
+            )
+            continue
+        converted, problem = convert(key, value, valid_email)
+        if problem:
+            problems.append(Problem(f"{LABELS[key]}: {problem}", row.number, VALUE_HEADER, place))
+        else:
+            values[key] = converted
+    return PlanMeta(**values), problems
+
+
+def meta_to_sheet(meta: PlanMeta) -> list[list[OutCell]]:
+    rows: list[list[OutCell]] = [[FIELD_HEADER, VALUE_HEADER]]
+    for key, label in LABELS.items():
+        value = getattr(meta, key)
+        cell: OutCell
+        if key == "report_months":
+            cell = ",".join(str(m) for m in value or ())
+        elif key == "board_recipients":
+            cell = ", ".join(value or ())
+        else:
+            cell = value if value not in (None, "") else None
+        rows.append([label, cell])
+    return rows
+
+
+# --- the sidecar TOML ----------------------------------------------------------------------
+
+
+def sidecar_name(filename: str) -> str:
+    """'pitea-2018.csv' -> 'pitea-2018.plan.toml'."""
+    return f"{PurePath(filename).stem}.plan.toml"
+
+
+def meta_from_toml(
+    text: str, source: str, valid_email: EmailCheck
+) -> tuple[PlanMeta, list[Problem]]:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        return PlanMeta(), [Problem(f"ogiltig TOML: {exc}", place=source)]
+    table = data.get("plan")
+    if not isinstance(table, dict):
+        return PlanMeta(), [Problem("tabellen [plan] saknas", place=source)]
+    extra = sorted(set(data) - {"plan"})
+    problems = [Problem(f"okänd tabell [{k}]", place=source) for k in extra]
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        if key not in LABELS:
+            known = ", ".join(LABELS)
+            problems.append(Problem(f"okänt fält '{key}' (kända fält: {known})", place=source))
+            continue
+        converted, problem = convert(key, value, valid_email)
+        if problem:
+            problems.append(Problem(f"fältet {key}: {problem}", place=source))
+        else:
+            values[key] = converted
+    return PlanMeta(**values), problems
+
+
+def _toml_string(value: str) -> str:
+    """A TOML basic string; multi-line ones as \"\"\"...\"\"\" so they read like the text."""
+    out = []
+    for ch in value:
+        if ch == "\\":
+            out.append("\\\\")
+        elif ch == '"':
+            out.append('\\"')
+        elif ch == "\n":
+            out.append("\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    body = "".join(out)
+    if "\n" in value:
+        return f'"""\n{body}"""'
+    return f'"{body}"'
+
+
+def meta_to_toml(meta: PlanMeta, data_file: str) -> str:
+    lines = [
+        f"# Planens uppgifter för {data_file}; läses av `tracker plan import {data_file}`.",
+        "[plan]",
+    ]
+    for key in LABELS:
+        value = getattr(meta, key)
+        if key == "report_months":
+            lines.append(f"{key} = [{', '.join(str(m) for m in value or ())}]")
+        elif key == "board_recipients":
+            lines.append(f"{key} = [{', '.join(_toml_string(r) for r in value or ())}]")
+        elif key == "next_report_on":
+            if value is None:
+                lines.append(f"# {key} = 2018-06-30")
+            else:
+                lines.append(f"{key} = {value.isoformat()}")
+        else:
+            lines.append(f"{key} = {_toml_string(value or '')}")
+    return "\n".join(lines) + "\n"
