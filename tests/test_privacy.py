@@ -21,8 +21,12 @@ def _owner_with_history(app: App, now: datetime, chef: Person) -> int:
         actions.move(s, app.registry, action.id, "starta", owner, now=now, text="Igång")
         outbox.enqueue(
             s,
-            OutgoingMessage(to=owner.email, subject="Påminnelse", text="Hej Anna", html="<p>Hej</p>"),
-            kind="paminnelse", now=now, domain="pitea.example",
+            OutgoingMessage(
+                to=owner.email, subject="Påminnelse", text="Hej Anna", html="<p>Hej</p>"
+            ),
+            kind="paminnelse",
+            now=now,
+            domain="pitea.example",
         )
         return action.id
 

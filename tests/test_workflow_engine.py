@@ -5,7 +5,13 @@ from pathlib import Path
 
 import pytest
 
-from workflows import DefinitionError, TransitionRefused, Workflow, default_registry, load_definition
+from workflows import (
+    DefinitionError,
+    TransitionRefused,
+    Workflow,
+    default_registry,
+    load_definition,
+)
 from workflows.registry import SHIPPED_DIR, WorkflowRegistry
 
 STATES = ["ej_paborjat", "pagar", "klar", "utvarderad"]
@@ -47,7 +53,7 @@ def test_every_transition_of_the_default_workflow(
 
 
 def test_unknown_trigger_is_refused_with_the_possible_ones(atgard: Workflow) -> None:
-    with pytest.raises(TransitionRefused, match="Okänd händelse 'hoppa'. Möjliga: starta"):
+    with pytest.raises(TransitionRefused, match=r"Okänd händelse .hoppa.\. Möjliga: starta"):
         atgard.fire("pagar", "hoppa", roles={"chef"})
 
 

@@ -9,12 +9,12 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from sqlmodel import SQLModel
 
+from config import load_settings
 from tracker.app import App
 from tracker.db import make_engine
 from tracker.errors import Refused
 from tracker.models import Action, Person, Role
 from tracker.services import actions, people, plans
-from config import load_settings
 from workflows import default_registry
 
 REGISTRY = default_registry()
@@ -33,16 +33,21 @@ class ActionLifecycle(RuleBasedStateMachine):
             plan = plans.create_plan(s, now=self.now, title="P", forvaltning="F")
             area = plans.ensure_area(s, plan, "Område")
             self.owner = people.ensure_person(s, "agare@example.se", now=self.now)
-            self.chef = Person(name="Chef", email="chef@example.se", role=Role.chef.value,
-                               forvaltning="F", created_at=self.now)
+            self.chef = Person(
+                name="Chef",
+                email="chef@example.se",
+                role=Role.chef.value,
+                forvaltning="F",
+                created_at=self.now,
+            )
             s.add(self.chef)
-            action = plans.add_action(s, REGISTRY, area, now=self.now, text="Å",
-                                      owner=self.owner)
+            action = plans.add_action(s, REGISTRY, area, now=self.now, text="Å", owner=self.owner)
             assert action.id is not None
             self.action_id = action.id
 
-    @rule(trigger=st.sampled_from(TRIGGERS), as_chef=st.booleans(),
-          text=st.sampled_from(["", "Skäl"]))
+    @rule(
+        trigger=st.sampled_from(TRIGGERS), as_chef=st.booleans(), text=st.sampled_from(["", "Skäl"])
+    )
     def fire(self, trigger: str, as_chef: bool, text: str) -> None:
         self.now += timedelta(minutes=1)
         actor = self.chef if as_chef else self.owner
@@ -73,6 +78,7 @@ class ActionLifecycle(RuleBasedStateMachine):
         assert action.version == len(history)
 
 
-ActionLifecycle.TestCase.settings = hsettings(max_examples=40, stateful_step_count=25,
-                                              deadline=None)
+ActionLifecycle.TestCase.settings = hsettings(
+    max_examples=40, stateful_step_count=25, deadline=None
+)
 test_action_lifecycle = ActionLifecycle.TestCase

@@ -1,0 +1,113 @@
+"""`tracker report ...` end to end on a SQLite file: draft, approve (and send), list,
+download, verify."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlmodel import SQLModel, select
+from typer.testing import CliRunner
+
+from config import load_settings
+from tracker.app import App, bootstrap
+from tracker.cli import cli
+from tracker.errors import NotFound
+from tracker.models import OutboxMessage, Person, ReportFile, Role
+from tracker.services import actions, plans
+
+NOW = datetime(2018, 1, 10, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> str:
+    """A database with one plan, made through the services on 2018-01-10."""
+    path = str(tmp_path / "cli.db")
+    app: App = bootstrap(load_settings(database_url=f"sqlite:///{path}"))
+    SQLModel.metadata.create_all(app.engine)
+    with app.transaction() as s:
+        chef = Person(
+            name="Malin Westling",
+            email="malin@pitea.example",
+            role=Role.chef.value,
+            forvaltning="Utbildningsförvaltningen",
+            created_at=NOW,
+        )
+        s.add(chef)
+        plan = plans.create_plan(
+            s,
+            now=NOW,
+            title="Åtgärdsplan för ledningen",
+            forvaltning="Utbildningsförvaltningen",
+            ort="Piteå",
+            report_months="6,12",
+            board_recipients="namnd@pitea.example",
+        )
+        area = plans.ensure_area(s, plan, "Ekonomi")
+        action = plans.add_action(s, app.registry, area, now=NOW, text="Ta fram ett upplägg")
+        assert action.id is not None
+        actions.move(s, app.registry, action.id, "starta", chef, now=NOW, text="Igång.")
+    app.engine.dispose()
+    return path
+
+
+def run(database: str, *args: str) -> tuple[int, str, BaseException | None]:
+    result = CliRunner().invoke(cli, ["--database", database, *args])
+    return result.exit_code, result.output, result.exception
+
+
+def test_a_preview_is_written_and_not_stored(database: str, tmp_path: Path) -> None:
+    out = tmp_path / "forhands.pdf"
+    code, output, _ = run(
+        database, "report", "draft", "1", "--as-of", "2018-01-10", "--out", str(out)
+    )
+    assert code == 0, output
+    assert "förhandsvisning, inte sparad" in output
+    assert out.read_bytes().startswith(b"%PDF")
+    code, output, _ = run(database, "report", "list", "--json")
+    assert json.loads(output) == []
+
+
+def test_draft_approve_list_download_and_verify(database: str, tmp_path: Path) -> None:
+    code, output, _ = run(database, "report", "draft", "1", "--as-of", "2018-01-10")
+    assert code == 0, output
+    assert output.startswith("Utkast 1 sparat: plan 1, läget 2018-01-10.")
+
+    code, output, exc = run(database, "report", "approve", "1", "--as", "nobody@pitea.example")
+    assert isinstance(exc, NotFound)
+
+    code, output, _ = run(database, "report", "approve", "1", "--as", "malin@pitea.example")
+    assert code == 0, output
+    assert "Återrapport nr 1 för plan 1 är godkänd och arkiverad." in output
+    assert "Skickas till nämnden: namnd@pitea.example." in output
+
+    code, output, _ = run(database, "report", "list", "--plan", "1", "--json")
+    [listed] = json.loads(output)
+    assert (listed["number"], listed["state"], listed["as_of"]) == (1, "skickad", "2018-01-10")
+    code, output, _ = run(database, "report", "list")
+    assert "Skickad" in output and "Åtgärdsplan för ledningen" in output
+
+    out = tmp_path / "rapport.docx"
+    code, output, _ = run(
+        database, "report", "download", "1", "--format", "docx", "--out", str(out)
+    )
+    assert code == 0, output
+    app = bootstrap(load_settings(database_url=f"sqlite:///{database}"))
+    with app.transaction() as s:
+        stored = s.exec(select(ReportFile).where(ReportFile.format == "docx")).one()
+        assert s.exec(select(OutboxMessage)).one().to_addr == "namnd@pitea.example"
+    assert hashlib.sha256(out.read_bytes()).hexdigest() == stored.sha256
+    assert stored.sha256 in output
+
+    code, output, _ = run(database, "report", "verify", "1")
+    assert code == 0, output
+    assert output.splitlines() == ["docx: OK, identisk", "html: OK, identisk", "pdf: OK, identisk"]
+
+
+def test_a_bad_date_is_explained(database: str) -> None:
+    code, output, _ = run(database, "report", "draft", "1", "--as-of", "10/1 2018")
+    assert code == 1
+    assert "skriv det som ÅÅÅÅ-MM-DD" in output

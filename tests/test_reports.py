@@ -1,0 +1,364 @@
+"""Återrapporter against a real database (SQLite and PostgreSQL): built from the event history
+as of a date, issued as numbered immutable records, sent through the outbox, and drafted on
+the plan's cadence by the scheduled sweep."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlmodel import col, select
+
+from tests.support.documents import html_rows
+from tracker.app import App
+from tracker.errors import Refused
+from tracker.models import (
+    OutboxAttachment,
+    OutboxMessage,
+    Person,
+    Report,
+    ReportFile,
+    Role,
+)
+from tracker.reports.jobs import report_sweep
+from tracker.services import actions, people, plans, reports
+
+
+@dataclass
+class Fixture:
+    plan_id: int
+    owner: Person
+    started: int  # pågår since the start
+    waiting: int  # not started
+    late: int  # pågår, due 2018-01-31
+
+
+def make_plan(app: App, now: datetime, chef: Person, **fields: object) -> Fixture:
+    values: dict[str, object] = {
+        "forvaltning": chef.forvaltning,
+        "ort": "Piteå",
+        "signatory_name": chef.name,
+        "signatory_title": "förvaltningschef",
+        "report_months": "6,12",
+        "board_recipients": "namnd@pitea.example, sekreterare@pitea.example",
+        "chef_id": chef.id,
+        "dnr": "BUN 2017/42",
+        **fields,
+    }
+    with app.transaction() as s:
+        plan = plans.create_plan(s, now=now, title=str(values.pop("title", "Planen")), **values)
+        owner = people.ensure_person(s, "anna.berg@pitea.example", now=now, name="Anna Berg")
+        area = plans.ensure_area(s, plan, "Ekonomiskt stöd")
+        ids = [
+            plans.add_action(s, app.registry, area, now=now, owner=owner, text=t, **kw).id
+            for t, kw in (
+                ("Ta fram ett upplägg", {"due_on": date(2018, 3, 31), "tidsplan": "mars 2018"}),
+                ("Se över gränsytorna", {"due_on": date(2018, 6, 30)}),
+                ("Utbilda i systemet", {"due_on": date(2018, 1, 31)}),
+            )
+        ]
+    started, waiting, late = (i for i in ids if i is not None)
+    with app.transaction() as s:
+        actions.move(s, app.registry, started, "starta", owner, now=now, text="Igång i januari.")
+        actions.move(s, app.registry, late, "starta", owner, now=now, text="Påbörjat.")
+    assert plan.id is not None
+    return Fixture(plan.id, owner, started, waiting, late)
+
+
+def draft(app: App, plan_id: int, as_of: date, now: datetime) -> int:
+    with app.transaction() as s:
+        report = reports.draft_report(
+            s, app.registry, plan_id, as_of=as_of, now=now, tz=app.tz, draft_days=14
+        )
+        assert report.id is not None
+        return report.id
+
+
+def approve(app: App, report_id: int, who: Person, now: datetime) -> Report:
+    with app.transaction() as s:
+        return reports.approve_report(s, app.registry, report_id, who, now=now, tz=app.tz)
+
+
+def snapshot(app: App, plan_id: int, as_of: date, now: datetime) -> reports.Snapshot:
+    with app.transaction() as s:
+        return reports.build_snapshot(
+            s, app.registry, plan_id, as_of=as_of, now=now, tz=app.tz, draft_days=14
+        )
+
+
+def by_text(snap: reports.Snapshot) -> dict[str, tuple[str, str]]:
+    return {a.text: (a.state, a.note) for a in snap.actions()}
+
+
+def test_a_report_shows_each_action_as_it_was_on_the_report_date(
+    app: App, now: datetime, chef: Person
+) -> None:
+    f = make_plan(app, now, chef)
+    feb = datetime(2018, 2, 15, 12, 0, tzinfo=UTC)
+    with app.transaction() as s:
+        actions.move(
+            s, app.registry, f.started, "slutfor", f.owner, now=feb, text="Upplägget klart."
+        )
+        actions.note_progress(s, f.late, f.owner, "Försenat, nytt datum i april.", now=feb)
+        area = plans.ensure_area(s, plans.get_plan(s, f.plan_id), "Ekonomiskt stöd")
+        plans.add_action(s, app.registry, area, now=feb, text="Kom till i februari")
+    january = by_text(snapshot(app, f.plan_id, date(2018, 1, 31), feb + timedelta(days=30)))
+    assert january == {
+        "Ta fram ett upplägg": ("pagar", "Igång i januari."),
+        "Se över gränsytorna": ("ej_paborjat", ""),
+        "Utbilda i systemet": ("pagar", "Påbörjat."),
+    }
+    february = by_text(snapshot(app, f.plan_id, date(2018, 2, 28), feb + timedelta(days=30)))
+    assert february["Ta fram ett upplägg"] == ("klar", "Upplägget klart.")
+    assert february["Utbilda i systemet"] == ("pagar", "Försenat, nytt datum i april.")
+    assert february["Kom till i februari"] == ("ej_paborjat", "")
+    # The day boundary is Stockholm's: 2018-02-15 12:00 UTC is in the report of the 15th.
+    assert by_text(snapshot(app, f.plan_id, date(2018, 2, 15), feb + timedelta(days=1)))[
+        "Ta fram ett upplägg"
+    ] == ("klar", "Upplägget klart.")
+    assert by_text(snapshot(app, f.plan_id, date(2018, 2, 14), feb + timedelta(days=1)))[
+        "Ta fram ett upplägg"
+    ] == ("pagar", "Igång i januari.")
+
+
+def test_approving_issues_report_number_one_with_archived_files_that_render_again_identically(
+    app: App, now: datetime, chef: Person
+) -> None:
+    f = make_plan(app, now, chef)
+    report_id = draft(app, f.plan_id, date(2018, 1, 10), now + timedelta(hours=1))
+    report = approve(app, report_id, chef, now + timedelta(days=2))
+    assert (report.number, report.state) == (1, "godkand")
+    assert report.approved_by == "Malin Westling <malin.westling@pitea.example>"
+    with app.transaction() as s:
+        files = {f.format: f for f in s.exec(select(ReportFile))}
+        assert set(files) == {"html", "pdf", "docx"}
+        for stored in files.values():
+            assert stored.sha256 == hashlib.sha256(stored.data).hexdigest()
+        assert files["pdf"].filename == "aterrapport-planen-nr1-2018-01-10.pdf"
+        assert reports.verify_report(s, report_id) == {"html": True, "pdf": True, "docx": True}
+        again = reports.render(reports.snapshot_of(reports.get_report(s, report_id)))
+        downloaded = reports.report_document(s, report_id, "docx")
+    for fmt, data in again.items():
+        assert hashlib.sha256(data).hexdigest() == files[fmt].sha256, fmt
+    assert downloaded.data == files["docx"].data
+    html = files["html"].data.decode()
+    assert "Återrapport nr 1" in html and "UTKAST" not in html
+    assert "Godkänd 2018-01-12 av Malin Westling." in html
+    assert [r.processlage for r in html_rows(html)] == [
+        "Pågår enligt tidsplan. Igång i januari. Ny återrapport juni 2018.",
+        "Ej påbörjat. Ny återrapport juni 2018.",
+        "Pågår enligt tidsplan. Påbörjat. Ny återrapport juni 2018.",
+    ]
+
+
+def test_the_next_report_is_number_two_lists_the_changes_and_charts_the_first(
+    app: App, now: datetime, chef: Person
+) -> None:
+    a = make_plan(app, now, chef, title="Plan A")
+    b = make_plan(app, now, chef, title="Plan B")
+    approve(app, draft(app, a.plan_id, date(2018, 1, 10), now), chef, now)
+    assert approve(app, draft(app, b.plan_id, date(2018, 1, 10), now), chef, now).number == 1
+    march = datetime(2018, 3, 1, 9, 0, tzinfo=UTC)
+    with app.transaction() as s:
+        actions.move(s, app.registry, a.waiting, "starta", a.owner, now=march, text="Startat.")
+        actions.move(s, app.registry, a.late, "slutfor", a.owner, now=march, text="Klart nu.")
+    second = draft(app, a.plan_id, date(2018, 6, 1), datetime(2018, 6, 1, 8, 0, tzinfo=UTC))
+    with app.transaction() as s:
+        snap = reports.snapshot_of(reports.get_report(s, second))
+    assert [(e.number, e.as_of, e.by_state) for e in snap.earlier] == [
+        (1, date(2018, 1, 10), {"ej_paborjat": 1, "pagar": 2})
+    ]
+    assert sorted((c.action_id, c.from_state, c.to_state, c.new_note) for c in snap.changes) == [
+        (a.waiting, "ej_paborjat", "pagar", True),
+        (a.late, "pagar", "klar", True),
+    ]
+    issued = approve(app, second, chef, datetime(2018, 6, 2, 8, 0, tzinfo=UTC))
+    assert issued.number == 2
+    with app.transaction() as s:
+        html = reports.report_document(s, second, "html").data.decode()
+    assert "Sedan återrapport nr 1 (2018-01-10):" in html
+    assert "Ej påbörjat → Pågår, nytt processläge" in html
+    assert "Pågår → Klar, nytt processläge" in html
+    assert "Nr 1 (jan 2018)" in html and "Nr 2 (jun 2018)" in html
+    # Report 2 is for June, so the next one is December.
+    assert "Ny återrapport december 2018." in html
+
+
+def test_an_issued_report_cannot_be_changed_by_the_services_or_by_sql(
+    app: App, now: datetime, chef: Person
+) -> None:
+    f = make_plan(app, now, chef)
+    report_id = draft(app, f.plan_id, date(2018, 1, 10), now)
+    with app.engine.begin() as conn:  # a draft is still a working copy
+        conn.execute(text("UPDATE report SET created_by = 'x' WHERE id = :i"), {"i": report_id})
+    approve(app, report_id, chef, now)
+    with pytest.raises(Refused, match="går inte"), app.transaction() as s:
+        reports.approve_report(s, app.registry, report_id, chef, now=now, tz=app.tz)
+    attempts = [
+        ("UPDATE report SET snapshot_json = '{}' WHERE id = :i", {"i": report_id}),
+        ("UPDATE report SET number = 7 WHERE id = :i", {"i": report_id}),
+        ("UPDATE report SET state = 'utkast' WHERE id = :i", {"i": report_id}),
+        ("DELETE FROM report WHERE id = :i", {"i": report_id}),
+        ("UPDATE report_file SET data = :d WHERE report_id = :i", {"i": report_id, "d": b"x"}),
+        ("DELETE FROM report_file WHERE report_id = :i", {"i": report_id}),
+        (
+            "INSERT INTO report_file (report_id, format, filename, content_type, data, sha256) "
+            "VALUES (:i, 'txt', 'x.txt', 'text/plain', :d, '')",
+            {"i": report_id, "d": b"x"},
+        ),
+    ]
+    for statement, params in attempts:
+        with pytest.raises(DBAPIError, match="allmän handling"), app.engine.begin() as conn:
+            conn.execute(text(statement), params)
+    with app.transaction() as s:
+        assert reports.verify_report(s, report_id) == {"html": True, "pdf": True, "docx": True}
+        assert reports.get_report(s, report_id).number == 1
+        # Moving it on to "skickad" is the one change allowed.
+        reports.send_report(s, app.registry, report_id, now=now, settings=app.settings)
+        assert reports.get_report(s, report_id).state == "skickad"
+
+
+def test_a_draft_made_before_another_report_was_issued_cannot_be_approved(
+    app: App, now: datetime, chef: Person
+) -> None:
+    f = make_plan(app, now, chef)
+    older = draft(app, f.plan_id, date(2018, 1, 10), now)
+    newer = draft(app, f.plan_id, date(2018, 1, 10), now + timedelta(hours=1))
+    approve(app, newer, chef, now + timedelta(hours=2))
+    with pytest.raises(Refused, match="nr 1 har utfärdats sedan utkastet"), app.transaction() as s:
+        reports.approve_report(s, app.registry, older, chef, now=now, tz=app.tz)
+    with pytest.raises(Refused, match="redan utfärdad"), app.transaction() as s:
+        reports.draft_report(
+            s, app.registry, f.plan_id, as_of=date(2018, 1, 9), now=now, tz=app.tz, draft_days=14
+        )
+
+
+def test_only_a_chef_of_the_plan_may_approve(app: App, now: datetime, chef: Person) -> None:
+    f = make_plan(app, now, chef)
+    report_id = draft(app, f.plan_id, date(2018, 1, 10), now)
+    with app.transaction() as s:
+        other = people.ensure_person(s, "chef@kultur.example", now=now, name="Kulturchef")
+        other.role = Role.chef.value
+        other.forvaltning = "Kulturförvaltningen"
+        s.add(other)
+    for who in (f.owner, other):
+        with pytest.raises(Refused, match="Bara chefen"), app.transaction() as s:
+            reports.approve_report(s, app.registry, report_id, who, now=now, tz=app.tz)
+    with app.transaction() as s:
+        assert reports.get_report(s, report_id).state == "utkast"
+
+
+def test_sending_queues_the_report_with_pdf_and_docx_to_each_board_recipient_once(
+    app: App, now: datetime, chef: Person
+) -> None:
+    f = make_plan(app, now, chef)
+    report_id = draft(app, f.plan_id, date(2018, 1, 10), now)
+    approve(app, report_id, chef, now)
+    with app.transaction() as s:
+        queued = reports.send_report(s, app.registry, report_id, now=now, settings=app.settings)
+        assert sorted(m.to_addr for m in queued) == [
+            "namnd@pitea.example",
+            "sekreterare@pitea.example",
+        ]
+    with pytest.raises(Refused, match="Skicka till nämnden"), app.transaction() as s:
+        reports.send_report(s, app.registry, report_id, now=now, settings=app.settings)
+    with app.transaction() as s:
+        messages = list(s.exec(select(OutboxMessage)))
+        assert len(messages) == 2
+        assert messages[0].subject == "Återrapport nr 1: Planen (Dnr BUN 2017/42)"
+        assert "läget 2018-01-10" in messages[0].body_text
+        stored = {r.filename: r.sha256 for r in s.exec(select(ReportFile))}
+        attached = list(
+            s.exec(select(OutboxAttachment).where(OutboxAttachment.message_id == messages[0].id))
+        )
+        assert sorted(a.filename for a in attached) == [
+            "aterrapport-planen-nr1-2018-01-10.docx",
+            "aterrapport-planen-nr1-2018-01-10.pdf",
+        ]
+        for a in attached:
+            assert hashlib.sha256(a.data).hexdigest() == stored[a.filename]
+        report = reports.get_report(s, report_id)
+        assert report.state == "skickad" and report.sent_at == now
+
+
+def test_a_plan_without_board_recipients_keeps_its_report_approved(
+    app: App, now: datetime, chef: Person
+) -> None:
+    f = make_plan(app, now, chef, board_recipients="")
+    report_id = draft(app, f.plan_id, date(2018, 1, 10), now)
+    approve(app, report_id, chef, now)
+    with pytest.raises(Refused, match="inga mottagare"), app.transaction() as s:
+        reports.send_report(s, app.registry, report_id, now=now, settings=app.settings)
+    with app.transaction() as s:
+        assert reports.get_report(s, report_id).state == "godkand"
+        assert s.exec(select(OutboxMessage)).first() is None
+
+
+def test_the_sweep_drafts_before_the_report_month_mails_the_chef_and_sends_once_approved(
+    app: App, now: datetime, chef: Person
+) -> None:
+    f = make_plan(app, now, chef, report_months="6")
+    assert app.settings.report_draft_days_before == 14
+    day_before = datetime(2018, 5, 17, 5, 0, tzinfo=UTC)
+    assert report_sweep(app, day_before).drafted == []
+    first_day = datetime(2018, 5, 18, 5, 0, tzinfo=UTC)
+    result = report_sweep(app, first_day)
+    assert len(result.drafted) == 1 and result.problems == []
+    report_id = result.drafted[0]
+    assert report_sweep(app, first_day + timedelta(hours=1)).drafted == []
+    assert report_sweep(app, datetime(2018, 6, 20, 5, 0, tzinfo=UTC)).drafted == []
+    with app.transaction() as s:
+        report = reports.get_report(s, report_id)
+        assert (report.plan_id, report.as_of, report.state) == (
+            f.plan_id,
+            date(2018, 5, 18),
+            "utkast",
+        )
+        snap = reports.snapshot_of(report)
+        assert (snap.period, snap.next_report_on) == (date(2018, 6, 1), date(2019, 6, 1))
+        [mail] = s.exec(select(OutboxMessage))
+        assert mail.to_addr == chef.email and mail.kind == "aterrapport-utkast"
+        assert f"tracker report approve {report_id} --as {chef.email}" in mail.body_text
+        assert f"http://testserver/reports/{report_id}" in mail.body_text
+        [pdf] = s.exec(select(OutboxAttachment).where(OutboxAttachment.message_id == mail.id))
+        assert pdf.data.startswith(b"%PDF") and pdf.content_type == "application/pdf"
+    approve(app, report_id, chef, first_day + timedelta(days=1))
+    sent = report_sweep(app, first_day + timedelta(days=1, minutes=5))
+    assert sent.sent == [report_id]
+    assert report_sweep(app, first_day + timedelta(days=1, minutes=10)).sent == []
+    with app.transaction() as s:
+        to = sorted(
+            m.to_addr
+            for m in s.exec(select(OutboxMessage).where(OutboxMessage.kind == "aterrapport"))
+        )
+        assert to == ["namnd@pitea.example", "sekreterare@pitea.example"]
+
+
+def test_a_report_date_in_the_future_is_refused(app: App, now: datetime, chef: Person) -> None:
+    f = make_plan(app, now, chef)
+    with pytest.raises(Refused, match="framtiden"), app.transaction() as s:
+        reports.draft_report(
+            s, app.registry, f.plan_id, as_of=date(2018, 1, 11), now=now, tz=app.tz, draft_days=14
+        )
+
+
+def test_reports_are_listed_per_plan_with_their_counts(
+    app: App, now: datetime, chef: Person
+) -> None:
+    a = make_plan(app, now, chef, title="Plan A")
+    b = make_plan(app, now, chef, title="Plan B")
+    draft(app, a.plan_id, date(2018, 1, 10), now)
+    draft(app, b.plan_id, date(2018, 1, 9), now)
+    with app.transaction() as s:
+        assert [p.title for _, p in reports.list_reports(s)] == ["Plan A", "Plan B"]
+        [(report_a, _)] = reports.list_reports(s, a.plan_id)
+        assert json.loads(report_a.counts_json) == {"ej_paborjat": 1, "pagar": 2}
+        # Plan B's åtgärder were added on the 10th: as of the 9th it had none.
+        [(report_b, _)] = reports.list_reports(s, b.plan_id)
+        assert json.loads(report_b.counts_json) == {}
+        assert list(s.exec(select(Report.id).order_by(col(Report.id)))) == [1, 2]

@@ -1,0 +1,46 @@
+"""Swedish month names and dates, independent of the process locale (which is often C)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+MONTHS = (
+    "januari",
+    "februari",
+    "mars",
+    "april",
+    "maj",
+    "juni",
+    "juli",
+    "augusti",
+    "september",
+    "oktober",
+    "november",
+    "december",
+)
+
+SHORT_MONTHS = ("jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", "nov", "dec")
+
+
+def month_name(month: int) -> str:
+    return MONTHS[month - 1]
+
+
+def month_year(d: date) -> str:
+    """'mars 2018', as in "Klart till mars 2018"."""
+    return f"{MONTHS[d.month - 1]} {d.year}"
+
+
+def short_month_year(d: date) -> str:
+    """'mar 2018': for chart labels where space is short."""
+    return f"{SHORT_MONTHS[d.month - 1]} {d.year}"
+
+
+def long_date(d: date) -> str:
+    """'10 januari 2018'."""
+    return f"{d.day} {MONTHS[d.month - 1]} {d.year}"
+
+
+def iso_date(d: date) -> str:
+    """'2018-01-10': the form Swedish documents sign with."""
+    return d.isoformat()

@@ -1,0 +1,1 @@
+"""Återrapporter as documents (HTML, PDF, DOCX), their e-mails and their scheduled job."""

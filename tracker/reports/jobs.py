@@ -1,0 +1,157 @@
+"""The scheduled side of återrapporter: drafts before each report month, sending on approval.
+
+`report_sweep(app, now)` is safe to run as often as wanted (every few minutes or daily): it
+makes a draft only for a report month that has none yet, and sends each approved report once
+(the move to "skickad" is a conditional UPDATE, so two sweeps cannot both send it).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, select
+
+from config import Settings
+from tracker.app import App
+from tracker.domain.clock import local_date
+from tracker.domain.report import month_end
+from tracker.errors import TrackerError
+from tracker.models import Person, Plan, Report, Role
+from tracker.services import reports
+from tracker.services.outbox import enqueue
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SweepResult:
+    drafted: list[int] = field(default_factory=list)
+    sent: list[int] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def review_url(settings: Settings, report_id: int) -> str:
+    return f"{settings.public_base_url.rstrip('/')}/reports/{report_id}"
+
+
+def _reviewers(session: Session, plan: Plan) -> list[Person]:
+    if plan.chef_id is not None:
+        chef = session.get(Person, plan.chef_id)
+        if chef is not None:
+            return [chef]
+    return list(
+        session.exec(
+            select(Person)
+            .where(Person.role == Role.chef.value, Person.forvaltning == plan.forvaltning)
+            .order_by(col(Person.id))
+        )
+    )
+
+
+def draft_if_due(app: App, plan_id: int, now: datetime) -> int | None:
+    """Make the plan's draft for a report month in its window, unless one exists; mail the
+    chef. One transaction: the draft and its mail are stored together or not at all."""
+    from tracker.reports.mail import draft_review_message
+
+    settings = app.settings
+    today = local_date(now, app.tz)
+    with app.transaction() as session:
+        plan = reports.lock_plan(session, plan_id)
+        month = reports.due_report_month(plan, today, settings.report_draft_days_before)
+        if month is None:
+            return None
+        window_start = month - timedelta(days=settings.report_draft_days_before)
+        existing = session.exec(
+            select(Report.id).where(
+                Report.plan_id == plan_id,
+                col(Report.as_of) >= window_start,
+                col(Report.as_of) <= month_end(month),
+            )
+        ).first()
+        if existing is not None:
+            return None
+        report = reports.draft_report(
+            session,
+            app.registry,
+            plan_id,
+            as_of=today,
+            now=now,
+            tz=app.tz,
+            draft_days=settings.report_draft_days_before,
+            created_by="systemet (schemalagt)",
+        )
+        assert report.id is not None
+        snapshot = reports.snapshot_of(report)
+        reviewers = _reviewers(session, plan)
+        if not reviewers:
+            log.warning("plan %s: utkast %s gjort men ingen chef att meddela", plan_id, report.id)
+            return report.id
+        pdf = reports.render(snapshot, ("pdf",))["pdf"]
+        for person in reviewers:
+            enqueue(
+                session,
+                draft_review_message(
+                    person.email,
+                    person.name,
+                    report.id,
+                    snapshot,
+                    pdf,
+                    reports.filename_for(snapshot, "pdf"),
+                    review_url(settings, report.id),
+                ),
+                kind="aterrapport-utkast",
+                now=now,
+                domain=reports.mail_domain(settings),
+            )
+        return report.id
+
+
+def report_sweep(app: App, now: datetime) -> SweepResult:
+    """Draft what is due and send what is approved. One plan's or report's failure is logged
+    and does not stop the others."""
+    result = SweepResult()
+    with app.transaction() as session:
+        plan_ids = [
+            p.id
+            for p in session.exec(select(Plan).order_by(col(Plan.id)))
+            if p.id is not None and (p.report_months.strip() or p.next_report_on is not None)
+        ]
+        approved = list(
+            session.exec(
+                select(Report.id).where(Report.state == "godkand").order_by(col(Report.id))
+            )
+        )
+    for plan_id in plan_ids:
+        try:
+            made = draft_if_due(app, plan_id, now)
+        except TrackerError as exc:
+            result.problems.append(f"plan {plan_id}: {exc.message}")
+            continue
+        except Exception as exc:
+            log.exception("återrapport: utkast för plan %s misslyckades", plan_id)
+            result.problems.append(f"plan {plan_id}: {exc}")
+            continue
+        if made is not None:
+            result.drafted.append(made)
+    for report_id in approved:
+        if report_id is None:
+            continue
+        try:
+            with app.transaction() as session:
+                reports.send_report(
+                    session, app.registry, report_id, now=now, settings=app.settings
+                )
+        except TrackerError as exc:
+            # A plan without recipients stays approved until someone adds them.
+            result.problems.append(f"återrapport {report_id}: {exc.message}")
+            continue
+        except Exception as exc:
+            log.exception("återrapport %s kunde inte skickas", report_id)
+            result.problems.append(f"återrapport {report_id}: {exc}")
+            continue
+        result.sent.append(report_id)
+    for problem in result.problems:
+        log.warning("återrapport: %s", problem)
+    return result

@@ -1,0 +1,80 @@
+"""The e-mails around an återrapport: the draft to the chef, the issued report to the nämnd.
+
+Plain text and HTML parts say the same; texts are escaped in the HTML part.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from markupsafe import escape
+
+from notifications import Attachment, OutgoingMessage
+from tracker.domain.report import Snapshot
+from tracker.domain.swedish import month_year
+from tracker.models import ReportFile
+
+
+def _html(paragraphs: Iterable[str]) -> str:
+    body = "".join(f"<p>{escape(p)}</p>" for p in paragraphs)
+    return f'<!DOCTYPE html><html lang="sv"><body>{body}</body></html>'
+
+
+def board_message(to: str, snapshot: Snapshot, files: Iterable[ReportFile]) -> OutgoingMessage:
+    plan = snapshot.plan
+    assert snapshot.issue is not None, "only an issued report goes to the nämnd"
+    number = snapshot.issue.number
+    dnr = f" (Dnr {plan.dnr})" if plan.dnr else ""
+    subject = f"Återrapport nr {number}: {plan.title}{dnr}"
+    attachments = tuple(Attachment(f.filename, f.content_type, f.data) for f in files)
+    paragraphs = [
+        "Till nämnden" + (f", {plan.namnd}" if plan.namnd else ""),
+        f"Här kommer återrapport nr {number} av åtgärdsplanen ”{plan.title}”{dnr}, "
+        f"med läget {snapshot.as_of.isoformat()}.",
+        "Rapporten är bifogad som PDF och Word-dokument ("
+        + ", ".join(a.filename for a in attachments)
+        + ").",
+    ]
+    if snapshot.next_report_on is not None:
+        paragraphs.append(f"Nästa återrapport: {month_year(snapshot.next_report_on)}.")
+    signer = ", ".join(x for x in (plan.signatory_name, plan.signatory_title) if x)
+    paragraphs.append(
+        "Med vänlig hälsning\n" + "\n".join(x for x in (signer, plan.forvaltning) if x)
+    )
+    return OutgoingMessage(
+        to=to,
+        subject=subject,
+        text="\n\n".join(paragraphs) + "\n",
+        html=_html(paragraphs).replace("\n", "<br>"),
+        attachments=attachments,
+    )
+
+
+def draft_review_message(
+    to: str,
+    name: str,
+    report_id: int,
+    snapshot: Snapshot,
+    pdf: bytes,
+    pdf_filename: str,
+    review_url: str,
+) -> OutgoingMessage:
+    plan = snapshot.plan
+    subject = f"Utkast till återrapport att granska: {plan.title} ({month_year(snapshot.period)})"
+    paragraphs = [
+        f"Hej {name}!",
+        f"Ett utkast till återrapport av åtgärdsplanen ”{plan.title}” är klart, med läget "
+        f"{snapshot.as_of.isoformat()}. Det är bifogat som PDF.",
+        f"Granska det och godkänn det här: {review_url}",
+        f"Eller från kommandoraden: tracker report approve {report_id} --as {to}",
+        "När du har godkänt utkastet blir det en numrerad återrapport som arkiveras och skickas "
+        "till nämnden. Behöver något ändras, be de ansvariga uppdatera processläget och gör "
+        "sedan ett nytt utkast.",
+    ]
+    return OutgoingMessage(
+        to=to,
+        subject=subject,
+        text="\n\n".join(paragraphs) + "\n",
+        html=_html(paragraphs),
+        attachments=(Attachment(pdf_filename, "application/pdf", pdf),),
+    )

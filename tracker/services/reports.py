@@ -1,0 +1,606 @@
+"""Återrapporter: drafting from the event history, issuing, archiving and sending.
+
+A draft is a snapshot of the plan as it was on the report date (state and processläge of each
+åtgärd replayed from action_event up to the end of that day). Approving it issues it: it gets
+the plan's next number, its documents are rendered and stored with their SHA-256, and from
+then on nothing can change it (this module offers no way to, and database triggers refuse
+stray writes). Sending queues it, with the PDF and DOCX attached, to the nämnd's recipients
+through the outbox.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, func, literal, update
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
+
+from config import Settings
+from tracker.domain.clock import local_date
+from tracker.domain.report import (
+    DEFAULT_WORKFLOW,
+    ActionSnap,
+    AreaSnap,
+    ChangeSnap,
+    EarlierReport,
+    IssueSnap,
+    PlanSnap,
+    Snapshot,
+    StateInfo,
+    compose,
+    month_end,
+    state_counts,
+)
+from tracker.errors import Conflict, NotFound, Refused
+from tracker.models import Action, ActionEvent, Area, OutboxMessage, Person, Plan, Report, Role
+from tracker.models.report import DRAFT_STATE, ReportFile
+from tracker.services.actions import ASSIGNED, CREATED, EDITED
+from tracker.services.outbox import enqueue
+from tracker.services.people import valid_email
+from workflows import TransitionRefused, WorkflowRegistry
+
+REPORT_WORKFLOW = "aterrapport"
+APPROVE = "godkann"
+SEND = "skicka"
+ISSUED_STATES = ("godkand", "skickad")
+FORMATS = ("html", "pdf", "docx")
+CONTENT_TYPES = {
+    "html": "text/html; charset=utf-8",
+    "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
+# History events whose text is not a processläge (it says who or what changed). An
+# "importerad" event carries the processläge a plan file gave a new åtgärd.
+NOT_NOTES = frozenset({CREATED, ASSIGNED, EDITED})
+
+
+# --- Dates --------------------------------------------------------------------------------
+
+
+def cutoff_for(as_of: date, now: datetime, tz: ZoneInfo) -> datetime:
+    """The last instant a report as of `as_of` covers: the end of that day, or now."""
+    day_end = datetime.combine(as_of + timedelta(days=1), time(0), tzinfo=tz) - timedelta(
+        microseconds=1
+    )
+    return min(day_end, now.astimezone(tz))
+
+
+def report_month_starts(plan: Plan, years: range) -> list[date]:
+    starts = {date(y, m, 1) for y in years for m in plan.report_month_numbers()}
+    if plan.next_report_on is not None:
+        starts.add(plan.next_report_on.replace(day=1))
+    return sorted(starts)
+
+
+def due_report_month(plan: Plan, today: date, draft_days: int) -> date | None:
+    """The report month (its first day) whose drafting window holds `today`, if any: from
+    `draft_days` before the month starts until the month ends."""
+    for start in report_month_starts(plan, range(today.year - 1, today.year + 2)):
+        if start - timedelta(days=draft_days) <= today <= month_end(start):
+            return start
+    return None
+
+
+def report_period(plan: Plan, as_of: date, draft_days: int) -> date:
+    """The month (its first day) a report made on `as_of` is for: a report month that has
+    begun, or starts within the drafting lead time; otherwise the month of `as_of`."""
+    return due_report_month(plan, as_of, draft_days) or as_of.replace(day=1)
+
+
+def next_report_after(plan: Plan, period: date) -> date | None:
+    """When the nämnd hears next: the plan's next report date, or its next report month."""
+    after = month_end(period)
+    if plan.next_report_on is not None and plan.next_report_on > after:
+        return plan.next_report_on
+    later = [
+        s
+        for s in report_month_starts(plan, range(period.year, period.year + 2))
+        if s > after and s != (plan.next_report_on or date.min).replace(day=1)
+    ]
+    return later[0] if later else None
+
+
+# --- Reading reports ----------------------------------------------------------------------
+
+
+def get_report(session: Session, report_id: int) -> Report:
+    report = session.get(Report, report_id)
+    if report is None:
+        raise NotFound(f"Ingen återrapport med nummer {report_id}.")
+    return report
+
+
+def snapshot_of(report: Report) -> Snapshot:
+    return Snapshot.from_json(report.snapshot_json)
+
+
+def is_issued(report: Report) -> bool:
+    return report.state != DRAFT_STATE
+
+
+def list_reports(session: Session, plan_id: int | None = None) -> list[tuple[Report, Plan]]:
+    query = select(Report, Plan).join(Plan, col(Plan.id) == Report.plan_id)
+    if plan_id is not None:
+        query = query.where(Report.plan_id == plan_id)
+    query = query.order_by(col(Report.plan_id), col(Report.as_of), col(Report.id))
+    return [(r, p) for r, p in session.exec(query).all()]
+
+
+def report_title(report: Report) -> str:
+    if report.number is not None:
+        return f"Återrapport nr {report.number} ({report.as_of.isoformat()})"
+    return f"Utkast {report.id} ({report.as_of.isoformat()})"
+
+
+# --- Building the snapshot ----------------------------------------------------------------
+
+
+@dataclass
+class _Replay:
+    state: str | None = None
+    # The event holding the latest processläge (its text is fetched afterwards).
+    note_event: int | None = None
+    state_then: str | None = None
+    new_note: bool = False
+    created_since: bool = False
+
+
+def _workflow_states(registry: WorkflowRegistry, name: str) -> tuple[StateInfo, ...]:
+    d = registry.get(name).definition
+    return tuple(
+        StateInfo(id=s.id, label=s.label, done=s.done, final=s.final, initial=s.id == d.initial)
+        for s in d.states
+    )
+
+
+def build_snapshot(
+    session: Session,
+    registry: WorkflowRegistry,
+    plan_id: int,
+    *,
+    as_of: date,
+    now: datetime,
+    tz: ZoneInfo,
+    draft_days: int,
+) -> Snapshot:
+    """The plan as it was on `as_of`, in four queries (plan, areas, actions, events)."""
+    plan = session.get(Plan, plan_id)
+    if plan is None:
+        raise NotFound(f"Ingen åtgärdsplan med nummer {plan_id}.")
+    cutoff = cutoff_for(as_of, now, tz)
+    earlier_rows = session.exec(
+        select(
+            col(Report.number), col(Report.as_of), col(Report.counts_json), col(Report.data_until)
+        )
+        .where(
+            Report.plan_id == plan_id,
+            col(Report.state).in_(ISSUED_STATES),
+            col(Report.data_until) < cutoff,
+        )
+        .order_by(col(Report.number))
+    ).all()
+    earlier = [
+        EarlierReport(number=n or 0, as_of=a, by_state=json.loads(c)) for n, a, c, _ in earlier_rows
+    ]
+    previous_until = earlier_rows[-1][3] if earlier_rows else None
+    areas = list(
+        session.exec(select(Area).where(Area.plan_id == plan_id).order_by(col(Area.position)))
+    )
+    actions = list(
+        session.exec(
+            select(Action)
+            .where(Action.plan_id == plan_id)
+            .order_by(col(Action.area_id), col(Action.position), col(Action.id))
+        )
+    )
+    first_event: dict[int, datetime] = dict(
+        session.exec(
+            select(ActionEvent.action_id, func.min(ActionEvent.at))
+            .join(Action, col(Action.id) == ActionEvent.action_id)
+            .where(Action.plan_id == plan_id)
+            .group_by(col(ActionEvent.action_id))
+        ).all()
+    )
+    replays: dict[int, _Replay] = defaultdict(_Replay)
+    # Whether an event was already in the previous report is decided by the database: turning
+    # tens of thousands of timestamps into Python datetimes costs more than the rest.
+    before_previous = (
+        (col(ActionEvent.at) <= previous_until) if previous_until is not None else literal(False)
+    )
+    # The texts are not read here: only the latest processläge of each åtgärd is needed, and
+    # fetched by id below.
+    is_note = and_(col(ActionEvent.text) != "", col(ActionEvent.trigger).not_in(NOT_NOTES))
+    events = session.execute(
+        sa_select(
+            col(ActionEvent.action_id),
+            col(ActionEvent.id),
+            before_previous,
+            col(ActionEvent.trigger),
+            col(ActionEvent.to_state),
+            is_note,
+        )
+        .join(Action, col(Action.id) == ActionEvent.action_id)
+        .where(col(Action.plan_id) == plan_id, col(ActionEvent.at) <= cutoff)
+        .order_by(col(ActionEvent.action_id), col(ActionEvent.at), col(ActionEvent.id))
+    )
+    for action_id, event_id, in_previous, trigger, to_state, note in events:
+        r = replays[action_id]
+        if to_state is not None:
+            r.state = to_state
+        if note:
+            r.note_event = event_id
+        if in_previous:
+            r.state_then = r.state
+        elif previous_until is not None:
+            r.new_note = r.new_note or bool(note)
+            r.created_since = r.created_since or trigger == CREATED
+    note_ids = [r.note_event for r in replays.values() if r.note_event is not None]
+    notes: dict[int | None, str] = {}
+    for i in range(0, len(note_ids), 500):
+        notes.update(
+            session.exec(
+                select(ActionEvent.id, ActionEvent.text).where(
+                    col(ActionEvent.id).in_(note_ids[i : i + 500])
+                )
+            ).all()
+        )
+    by_area: dict[int, list[ActionSnap]] = defaultdict(list)
+    changes: list[ChangeSnap] = []
+    used = {DEFAULT_WORKFLOW}
+    for a in actions:
+        assert a.id is not None
+        first = first_event.get(a.id)
+        if first is not None and first > cutoff:
+            continue  # the åtgärd was added after the report date
+        r = replays.get(a.id, _Replay())
+        state = r.state or a.state
+        note = notes[r.note_event] if r.note_event is not None else None
+        if note is None:
+            # No processläge in the history (imported or written before events were kept):
+            # the stored one counts if it was written by the report date.
+            note = a.progress_note if a.progress_at is None or a.progress_at <= cutoff else ""
+        used.add(a.workflow)
+        by_area[a.area_id].append(
+            ActionSnap(
+                id=a.id,
+                text=a.text,
+                tidsplan=a.tidsplan,
+                due_on=a.due_on,
+                evaluate_on=a.evaluate_on,
+                next_report_on=a.next_report_on,
+                workflow=a.workflow,
+                state=state,
+                note=note,
+            )
+        )
+        if previous_until is not None:
+            # An åtgärd with no history at all has nothing to say about change.
+            then = state if a.id not in replays else None if r.created_since else r.state_then
+            if then != state or r.new_note:
+                changes.append(
+                    ChangeSnap(action_id=a.id, from_state=then, to_state=state, new_note=r.new_note)
+                )
+    period = report_period(plan, as_of, draft_days)
+    assert plan.id is not None
+    return Snapshot(
+        plan=PlanSnap(
+            id=plan.id,
+            title=plan.title,
+            forvaltning=plan.forvaltning,
+            namnd=plan.namnd,
+            background=plan.background,
+            dnr=plan.dnr,
+            ort=plan.ort,
+            signatory_name=plan.signatory_name,
+            signatory_title=plan.signatory_title,
+        ),
+        as_of=as_of,
+        cutoff=cutoff,
+        built_at=now.astimezone(tz),
+        period=period,
+        next_report_on=next_report_after(plan, period),
+        workflows={name: _workflow_states(registry, name) for name in sorted(used)},
+        areas=tuple(
+            AreaSnap(title=area.title, section=area.section, actions=tuple(by_area[area.id or 0]))
+            for area in areas
+        ),
+        earlier=tuple(earlier),
+        changes=tuple(changes),
+    )
+
+
+# --- Rendering ----------------------------------------------------------------------------
+
+
+def render(snapshot: Snapshot, formats: tuple[str, ...] = FORMATS) -> dict[str, bytes]:
+    """The documents of a snapshot; the same snapshot always gives the same bytes."""
+    from tracker.reports.docx import render_docx
+    from tracker.reports.html import render_html
+    from tracker.reports.pdf import render_pdf
+
+    unknown = set(formats) - set(FORMATS)
+    if unknown:
+        raise Refused(f"Okänt format: {', '.join(sorted(unknown))}. Möjliga: html, pdf, docx.")
+    view = compose(snapshot)
+    out: dict[str, bytes] = {}
+    html = render_html(view) if {"html", "pdf"} & set(formats) else ""
+    for fmt in formats:
+        if fmt == "html":
+            out[fmt] = html.encode("utf-8")
+        elif fmt == "pdf":
+            out[fmt] = render_pdf(view, html)
+        else:
+            out[fmt] = render_docx(view)
+    return out
+
+
+def _slug(text: str) -> str:
+    table = str.maketrans({"å": "a", "ä": "a", "ö": "o", "é": "e", "ü": "u"})
+    ascii_text = text.lower().translate(table)
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")[:48].strip("-") or "plan"
+
+
+def filename_for(snapshot: Snapshot, fmt: str) -> str:
+    kind = f"nr{snapshot.issue.number}" if snapshot.issue else "utkast"
+    return f"aterrapport-{_slug(snapshot.plan.title)}-{kind}-{snapshot.as_of.isoformat()}.{fmt}"
+
+
+@dataclass(frozen=True)
+class Document:
+    filename: str
+    content_type: str
+    data: bytes
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+def report_document(session: Session, report_id: int, fmt: str) -> Document:
+    """An issued report's archived file, or a draft rendered now."""
+    if fmt not in FORMATS:
+        raise Refused(f"Okänt format '{fmt}'. Möjliga: html, pdf, docx.")
+    report = get_report(session, report_id)
+    if is_issued(report):
+        stored = session.exec(
+            select(ReportFile).where(ReportFile.report_id == report_id, ReportFile.format == fmt)
+        ).first()
+        if stored is None:
+            raise NotFound(f"Återrapport {report_id} saknar arkiverad fil i formatet {fmt}.")
+        return Document(stored.filename, stored.content_type, stored.data)
+    snapshot = snapshot_of(report)
+    return Document(filename_for(snapshot, fmt), CONTENT_TYPES[fmt], render(snapshot, (fmt,))[fmt])
+
+
+def verify_report(session: Session, report_id: int) -> dict[str, bool]:
+    """Render an issued report again from its snapshot: does each file match its SHA-256?"""
+    report = get_report(session, report_id)
+    if not is_issued(report):
+        raise Refused("Ett utkast har inga arkiverade filer att kontrollera.")
+    files = list(session.exec(select(ReportFile).where(ReportFile.report_id == report_id)))
+    fresh = render(snapshot_of(report), tuple(f.format for f in files))
+    return {
+        f.format: hashlib.sha256(fresh[f.format]).hexdigest() == f.sha256
+        and hashlib.sha256(f.data).hexdigest() == f.sha256
+        for f in files
+    }
+
+
+# --- Drafting, issuing, sending -----------------------------------------------------------
+
+
+def lock_plan(session: Session, plan_id: int) -> Plan:
+    # Serialises drafting and numbering per plan on PostgreSQL; SQLite has one writer anyway.
+    plan = session.exec(select(Plan).where(Plan.id == plan_id).with_for_update()).first()
+    if plan is None:
+        raise NotFound(f"Ingen åtgärdsplan med nummer {plan_id}.")
+    return plan
+
+
+def _last_issued(session: Session, plan_id: int) -> Report | None:
+    return session.exec(
+        select(Report)
+        .where(Report.plan_id == plan_id, col(Report.number).is_not(None))
+        .order_by(col(Report.number).desc())
+    ).first()
+
+
+def draft_report(
+    session: Session,
+    registry: WorkflowRegistry,
+    plan_id: int,
+    *,
+    as_of: date,
+    now: datetime,
+    tz: ZoneInfo,
+    draft_days: int,
+    created_by: str = "systemet",
+) -> Report:
+    """Store a draft of the plan's återrapport as of `as_of`, for the chef to approve."""
+    if as_of > local_date(now, tz):
+        raise Refused("Återrapportens datum kan inte ligga i framtiden.")
+    lock_plan(session, plan_id)
+    snapshot = build_snapshot(
+        session, registry, plan_id, as_of=as_of, now=now, tz=tz, draft_days=draft_days
+    )
+    last = _last_issued(session, plan_id)
+    if last is not None and last.data_until >= snapshot.cutoff:
+        raise Refused(
+            f"Återrapport nr {last.number} per {last.as_of.isoformat()} är redan utfärdad; "
+            "ett nytt utkast måste gälla ett senare läge."
+        )
+    report = Report(
+        plan_id=plan_id,
+        workflow=REPORT_WORKFLOW,
+        state=registry.get(REPORT_WORKFLOW).initial,
+        as_of=as_of,
+        data_until=snapshot.cutoff,
+        snapshot_json=snapshot.to_json(),
+        counts_json=json.dumps(state_counts(snapshot), sort_keys=True),
+        created_at=now,
+        created_by=created_by,
+    )
+    session.add(report)
+    session.flush()
+    return report
+
+
+def roles_for_plan(person: Person, plan: Plan) -> set[str]:
+    if person.role == Role.admin:
+        return {"admin", "chef"}
+    if person.role == Role.chef and (
+        plan.chef_id == person.id or person.forvaltning in ("", plan.forvaltning)
+    ):
+        return {"chef"}
+    return set()
+
+
+def _conditional_update(
+    session: Session, report: Report, seen: int, from_state: str, **values: Any
+) -> None:
+    result = session.execute(
+        update(Report)
+        .where(
+            col(Report.id) == report.id,
+            col(Report.version) == seen,
+            col(Report.state) == from_state,
+        )
+        .values(**values, version=seen + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        session.rollback()
+        raise Conflict(
+            "Återrapporten har ändrats av någon annan sedan du öppnade den. "
+            "Ingenting sparades; ladda om och försök igen."
+        )
+    session.refresh(report)
+
+
+def approve_report(
+    session: Session,
+    registry: WorkflowRegistry,
+    report_id: int,
+    actor: Person,
+    *,
+    now: datetime,
+    tz: ZoneInfo,
+    expected_version: int | None = None,
+) -> Report:
+    """Issue a draft: number it, render and archive its documents. From here it is frozen."""
+    report = get_report(session, report_id)
+    seen = report.version if expected_version is None else expected_version
+    if seen != report.version:
+        raise Conflict(
+            "Återrapporten har ändrats av någon annan sedan du öppnade den. "
+            "Ingenting sparades; ladda om och försök igen."
+        )
+    plan = lock_plan(session, report.plan_id)
+    roles = roles_for_plan(actor, plan)
+    if not roles:
+        raise Refused("Bara chefen för planens förvaltning får godkänna återrapporten.")
+    try:
+        new_state = registry.get(report.workflow).fire(report.state, APPROVE, roles=roles)
+    except TransitionRefused as exc:
+        raise Refused(exc.reason) from exc
+    snapshot = snapshot_of(report)
+    last = _last_issued(session, report.plan_id)
+    expected_last = snapshot.previous.number if snapshot.previous else None
+    if (last.number if last else None) != expected_last:
+        raise Refused(
+            f"Återrapport nr {last.number if last else '?'} har utfärdats sedan utkastet "
+            "gjordes, så utkastets jämförelse med förra återrapporten stämmer inte längre. "
+            "Gör ett nytt utkast."
+        )
+    number = (last.number or 0) + 1 if last else 1
+    issued = snapshot.issued(
+        IssueSnap(number=number, issued_at=now.astimezone(tz), approved_by=actor.name)
+    )
+    # Files first: the database accepts them only while the report is still a draft.
+    for fmt, data in render(issued).items():
+        session.add(
+            ReportFile(
+                report_id=report_id,
+                format=fmt,
+                filename=filename_for(issued, fmt),
+                content_type=CONTENT_TYPES[fmt],
+                data=data,
+                sha256=hashlib.sha256(data).hexdigest(),
+            )
+        )
+    session.flush()
+    _conditional_update(
+        session,
+        report,
+        seen,
+        DRAFT_STATE,
+        state=new_state,
+        number=number,
+        snapshot_json=issued.to_json(),
+        approved_by=f"{actor.name} <{actor.email}>",
+        approved_at=now,
+    )
+    return report
+
+
+def board_recipients(plan: Plan) -> list[str]:
+    addresses = [a.strip() for a in re.split(r"[,;\s]+", plan.board_recipients) if a.strip()]
+    bad = [a for a in addresses if not valid_email(a)]
+    if bad:
+        raise Refused(f"Ogiltiga mottagaradresser för nämnden: {', '.join(bad)}.")
+    return list(dict.fromkeys(a.lower() for a in addresses))
+
+
+def mail_domain(settings: Settings) -> str:
+    return settings.mail_from.rpartition("@")[2] or "localhost"
+
+
+def send_report(
+    session: Session,
+    registry: WorkflowRegistry,
+    report_id: int,
+    *,
+    now: datetime,
+    settings: Settings,
+) -> list[OutboxMessage]:
+    """Queue an issued report to the nämnd's recipients, PDF and DOCX attached."""
+    from tracker.reports.mail import board_message
+
+    report = get_report(session, report_id)
+    seen = report.version
+    try:
+        new_state = registry.get(report.workflow).fire(report.state, SEND, roles={"system"})
+    except TransitionRefused as exc:
+        raise Refused(exc.reason) from exc
+    plan = session.get(Plan, report.plan_id)
+    assert plan is not None
+    recipients = board_recipients(plan)
+    if not recipients:
+        raise Refused(
+            "Planen har inga mottagare i nämnden. Ange e-postadresserna och skicka sedan "
+            "återrapporten igen."
+        )
+    files = {
+        f.format: f
+        for f in session.exec(select(ReportFile).where(ReportFile.report_id == report_id))
+    }
+    _conditional_update(session, report, seen, report.state, state=new_state, sent_at=now)
+    snapshot = snapshot_of(report)
+    return [
+        enqueue(
+            session,
+            board_message(to, snapshot, [files[f] for f in ("pdf", "docx") if f in files]),
+            kind="aterrapport",
+            now=now,
+            domain=mail_domain(settings),
+        )
+        for to in recipients
+    ]
