@@ -36,12 +36,25 @@ class Settings(BaseSettings):
     smtp_user: str = ""
     smtp_password: str = ""
     smtp_security: Literal["none", "starttls", "tls"] = "none"
+    smtp_timeout_seconds: float = 30.0
+    # Outbox delivery: how often the dispatcher runs, how long a claimed message may stay
+    # in 'sending' before another dispatcher takes it over, and the longest wait between
+    # retries after a temporary failure (so an hour's outage delays mail by about an hour).
+    outbox_interval_seconds: int = 60
+    outbox_lease_seconds: int = 600
+    outbox_retry_max_seconds: int = 300
     mail_from: str = "atgardsplan@kommun.example"
     # Demo/development only: run a built-in SMTP receiver and list its mail at /dev/mail.
     dev_mail_receiver: bool = False
+    # Where that receiver stores each message as an .eml file.
+    dev_mail_dir: str = "var/devmail"
 
     # Scheduler
     reminder_hour: int = 7
+    reminder_minute: int = 0
+    # Days the reminder sweep runs (cron day_of_week, Europe/Stockholm); holidays and
+    # midsommar-, jul- and nyårsafton are skipped by the sweep itself.
+    reminder_days: str = "mon-fri"
     report_draft_days_before: int = 14
     report_call_days_before: int = 21
 

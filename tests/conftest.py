@@ -14,6 +14,7 @@ from sqlmodel import SQLModel
 
 from config import load_settings
 from tests.support.postgres import PostgresServer, find_bindir, start_postgres
+from tests.support.smtp import SmtpServer
 from tracker.app import App
 from tracker.db import make_engine
 from tracker.models import Person, Role
@@ -118,3 +119,11 @@ def chef(app: App, now: datetime) -> Person:
         )
         s.add(person)
     return person
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 and a free port, keeping what it receives."""
+    server = SmtpServer().start()
+    yield server
+    server.stop()

@@ -25,12 +25,25 @@ def test_restore_gives_back_every_row_as_it_was(
     app: App, now: datetime, chef: Person, tmp_path: Path
 ) -> None:
     with app.transaction() as s:
-        plan = plans.create_plan(s, now=now, title="Plan", forvaltning=chef.forvaltning,
-                                 background="Bakgrund med å, ä och ö")
+        plan = plans.create_plan(
+            s,
+            now=now,
+            title="Plan",
+            forvaltning=chef.forvaltning,
+            background="Bakgrund med å, ä och ö",
+        )
         area = plans.ensure_area(s, plan, "Område")
         owner = people.ensure_person(s, "anna@pitea.example", now=now, name="Anna Öberg")
-        action = plans.add_action(s, app.registry, area, now=now, text="Åtgärd", owner=owner,
-                                  due_on=date(2018, 3, 31), tidsplan="Klart till mars 2018.")
+        action = plans.add_action(
+            s,
+            app.registry,
+            area,
+            now=now,
+            text="Åtgärd",
+            owner=owner,
+            due_on=date(2018, 3, 31),
+            tidsplan="Klart till mars 2018.",
+        )
         assert action.id is not None
         actions.move(s, app.registry, action.id, "starta", owner, now=now, text="Igång")
     before = _all_rows(app.engine)

@@ -29,6 +29,7 @@ def test_schedule_status_is_derived_from_dates_and_state(
 
 
 def test_action_without_dates_is_never_late() -> None:
-    got = schedule_status(done=False, final=False, due_on=None, evaluate_on=None,
-                          today=date(2030, 1, 1))
+    got = schedule_status(
+        done=False, final=False, due_on=None, evaluate_on=None, today=date(2030, 1, 1)
+    )
     assert got == ScheduleStatus.on_track

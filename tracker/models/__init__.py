@@ -4,6 +4,8 @@ from tracker.models.action import Action, ActionEvent
 from tracker.models.outbox import OutboxAttachment, OutboxMessage
 from tracker.models.person import Person, Role
 from tracker.models.plan import Area, Plan
+from tracker.models.reminder import SentReminder
+from tracker.models.report import Report, ReportFile
 
 __all__ = [
     "Action",
@@ -13,5 +15,8 @@ __all__ = [
     "OutboxMessage",
     "Person",
     "Plan",
+    "Report",
+    "ReportFile",
     "Role",
+    "SentReminder",
 ]

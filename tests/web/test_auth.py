@@ -1,0 +1,193 @@
+"""Log-in by a link sent by e-mail, then a session cookie; how sessions end."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from fastapi.testclient import TestClient
+from sqlmodel import select
+
+from tests.web.conftest import World
+from tests.web.helpers import MovableClock, form_to, log_in, path_of, text_of
+from tracker.app import App
+from tracker.links import LinkPurpose
+from tracker.models import OutboxMessage, Person
+from tracker.services.access import revoke_links
+from tracker.web.links import login_url, signer_for
+from tracker.web.main import create_app
+from tracker.web.security import SESSION_COOKIE
+
+
+def outbox(app: App) -> list[OutboxMessage]:
+    with app.transaction() as s:
+        return list(s.exec(select(OutboxMessage)).all())
+
+
+def link_in(message: OutboxMessage) -> str:
+    return path_of(next(w for w in message.body_text.split() if w.startswith("http://testserver")))
+
+
+def ask_for_login(client: TestClient, email: str) -> str:
+    page = client.get("/logga-in")
+    form = form_to(page.text, "/logga-in")
+    done = client.post(form.action, data=form.data(email=email))
+    assert done.status_code == 200
+    return text_of(done.text).replace(email, "ADRESS")
+
+
+def test_not_logged_in_goes_to_the_log_in_page(client: TestClient, world: World) -> None:
+    for path in ("/", "/planer", f"/planer/{world.plan_id}", f"/atgarder/{world.a1}"):
+        r = client.get(path, follow_redirects=False)
+        assert r.status_code == 303, path
+        assert r.headers["location"] == "/logga-in"
+
+
+def test_chef_logs_in_by_a_link_from_the_outbox_and_returns_to_the_page_asked_for(
+    client: TestClient, app: App, world: World
+) -> None:
+    ask_for_login(client, "Malin.Westling@pitea.example")
+    [message] = outbox(app)
+    assert (message.to_addr, message.kind) == ("malin.westling@pitea.example", "inloggning")
+    assert 'href="http://testserver/logga-in/' in message.body_html
+    link = link_in(message)
+    # Opening the link (as a mail scanner would) logs nobody in.
+    confirm = client.get(link)
+    assert confirm.status_code == 200
+    assert "Logga in som Malin Westling" in text_of(confirm.text)
+    assert client.get("/planer", follow_redirects=False).status_code == 303
+    client.get(f"/planer/{world.plan_id}", follow_redirects=False)  # the page to return to
+    form = form_to(confirm.text, link)
+    done = client.post(form.action, data=form.data(), follow_redirects=False)
+    assert done.status_code == 303
+    assert done.headers["location"] == f"/planer/{world.plan_id}"
+    cookie = done.headers["set-cookie"]
+    assert cookie.startswith(f"{SESSION_COOKIE}=")
+    assert "httponly" in cookie.lower()
+    assert "samesite=lax" in cookie.lower()
+    assert "secure" not in cookie.lower()  # plain http here
+    page = client.get(f"/planer/{world.plan_id}")
+    assert page.status_code == 200
+    assert "Ta fram rutin för handläggning" in text_of(page.text)
+
+
+def test_session_cookie_is_secure_behind_https(app: App, world: World, clock: MovableClock) -> None:
+    settings = app.settings.model_copy(update={"public_base_url": "https://planer.pitea.example"})
+    web = create_app(App(settings=settings, engine=app.engine, registry=app.registry), clock=clock)
+    with TestClient(web, base_url="https://planer.pitea.example") as c:
+        token = login_url(settings, world.chef, now=clock()).rsplit("/", 1)[1]
+        form = form_to(c.get(f"/logga-in/{token}").text, "/logga-in/")
+        done = c.post(form.action, data=form.data(), follow_redirects=False)
+        assert "secure" in done.headers["set-cookie"].lower()
+
+
+def test_asking_for_a_log_in_link_answers_the_same_for_any_address(
+    client: TestClient, app: App, world: World
+) -> None:
+    unknown = ask_for_login(client, "okand@pitea.example")
+    assert outbox(app) == []
+    assert ask_for_login(client, "malin.westling@pitea.example") == unknown
+    # An owner has no log-in: they get the link to their åtgärder instead.
+    assert ask_for_login(client, "anna.berg@pitea.example") == unknown
+    kinds = [(m.to_addr, m.kind) for m in outbox(app)]
+    assert kinds == [
+        ("malin.westling@pitea.example", "inloggning"),
+        ("anna.berg@pitea.example", "lank"),
+    ]
+    assert link_in(outbox(app)[1]).startswith("/ansvarig/")
+
+
+def test_log_in_post_without_csrf_logs_nobody_in(
+    client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    link = path_of(login_url(app.settings, world.chef, now=clock()))
+    client.get(link)
+    done = client.post(link, data={"csrf": "fel"}, follow_redirects=False)
+    assert done.status_code == 403
+    assert client.get("/planer", follow_redirects=False).status_code == 303
+    # And the request for a link needs it too.
+    assert (
+        client.post("/logga-in", data={"email": "malin.westling@pitea.example"}).status_code == 403
+    )
+    assert outbox(app) == []
+
+
+def test_tampered_expired_or_owner_log_in_links_do_not_log_in(
+    client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    good = path_of(login_url(app.settings, world.chef, now=clock()))
+    owner_token = signer_for(app.settings).sign(LinkPurpose.owner, world.chef.id or 0, now=clock())
+    for link in (good[:-3] + "abc", f"/logga-in/{owner_token}"):
+        page = client.get(link)
+        assert page.status_code == 403
+        assert "Länken fungerar inte" in text_of(page.text)
+        assert form_to(page.text, "/logga-in").fields.keys() >= {"csrf", "email"}
+    clock.advance(days=31)
+    assert "Länken har gått ut." in text_of(client.get(good).text)
+    # A log-in link for a person without a log-in role (an owner) does not log in.
+    anna_link = path_of(login_url(app.settings, world.anna, now=clock()))
+    form = form_to(client.get(anna_link).text, "/logga-in/")
+    done = client.post(form.action, data=form.data(), follow_redirects=False)
+    assert done.status_code == 403
+    assert client.get("/planer", follow_redirects=False).status_code == 303
+
+
+def test_session_ends_after_a_week_by_the_apps_clock(
+    client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    log_in(client, app, world.chef, clock())
+    clock.advance(days=6)
+    assert client.get("/planer").status_code == 200
+    clock.advance(days=1, seconds=1)
+    r = client.get("/planer", follow_redirects=False)
+    assert (r.status_code, r.headers["location"]) == (303, "/logga-in")
+
+
+def test_revoking_a_persons_links_ends_their_session(
+    client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    log_in(client, app, world.chef, clock())
+    assert client.get("/planer").status_code == 200
+    clock.advance(seconds=10)
+    with app.transaction() as s:
+        chef = s.get(Person, world.chef.id)
+        assert chef is not None
+        revoke_links(s, chef, now=clock())
+    assert client.get("/planer", follow_redirects=False).status_code == 303
+    # A new log-in link, made in the same second, works.
+    with app.transaction() as s:
+        chef = s.get(Person, world.chef.id)
+        assert chef is not None
+    log_in(client, app, chef, clock())
+    assert client.get("/planer").status_code == 200
+
+
+def test_log_out(client: TestClient, app: App, world: World, clock: MovableClock) -> None:
+    log_in(client, app, world.chef, clock())
+    page = client.get("/planer")
+    form = form_to(page.text, "/logga-ut")
+    done = client.post(form.action, data=form.data(), follow_redirects=False)
+    assert done.status_code == 303
+    assert client.get("/planer", follow_redirects=False).status_code == 303
+
+
+def test_a_session_cookie_from_another_secret_is_ignored(
+    app: App, world: World, clock: MovableClock, client: TestClient
+) -> None:
+    other = app.settings.model_copy(update={"secret_key": "annan-nyckel-" + "z" * 40})
+    web = create_app(App(settings=other, engine=app.engine, registry=app.registry), clock=clock)
+    with TestClient(web) as c:
+        log_in(
+            c, App(settings=other, engine=app.engine, registry=app.registry), world.chef, clock()
+        )
+        stolen = c.cookies.get(SESSION_COOKIE)
+    assert stolen
+    client.cookies.set(SESSION_COOKIE, stolen)
+    assert client.get("/planer", follow_redirects=False).status_code == 303
+
+
+def test_login_link_is_made_for_the_demo(app: App, world: World, clock: MovableClock) -> None:
+    url = login_url(app.settings, world.chef, now=clock())
+    assert url.startswith("http://testserver/logga-in/")
+    later = clock() + timedelta(days=1)
+    claim = signer_for(app.settings).verify(LinkPurpose.login, url.rsplit("/", 1)[1], now=later)
+    assert claim.person_id == world.chef.id

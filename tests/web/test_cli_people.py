@@ -1,0 +1,109 @@
+"""`tracker person ...` and `tracker serve`'s refusals, against a SQLite file."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import time_machine
+from fastapi.testclient import TestClient
+from sqlmodel import SQLModel
+from typer.testing import CliRunner
+
+from config import load_settings
+from tests.web.helpers import form_to, path_of, text_of
+from tracker.app import bootstrap
+from tracker.cli import cli
+from tracker.db import make_engine
+from tracker.web.main import create_app
+
+NOW = datetime(2018, 1, 10, 9, 0, tzinfo=UTC)
+ENV = {"TRACKER_SECRET_KEY": "cli-test-" + "k" * 40, "TRACKER_PUBLIC_BASE_URL": "http://testserver"}
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[str]:
+    path = str(tmp_path / "cli.db")
+    engine = make_engine(f"sqlite:///{path}")
+    SQLModel.metadata.create_all(engine)
+    engine.dispose()
+    with time_machine.travel(NOW, tick=False):
+        yield path
+
+
+def run(db: str, *args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, ["--database", db, *args], env={**ENV, **(env or {})})
+    return result.exit_code, result.output
+
+
+def web_client(db: str) -> TestClient:
+    settings = load_settings(
+        database_url=f"sqlite:///{db}",
+        secret_key=ENV["TRACKER_SECRET_KEY"],
+        public_base_url="http://testserver",
+    )
+    return TestClient(create_app(bootstrap(settings), clock=lambda: NOW))
+
+
+def test_person_add_and_login_link_let_a_chef_in(db: str) -> None:
+    code, out = run(
+        db,
+        "person",
+        "add",
+        "Malin.Westling@pitea.example",
+        "--name",
+        "Malin Westling",
+        "--role",
+        "chef",
+        "--forvaltning",
+        "Utbildningsförvaltningen",
+    )
+    assert code == 0, out
+    assert "Malin Westling <malin.westling@pitea.example>: Chef, Utbildningsförvaltningen." in out
+    code, url = run(db, "person", "login-link", "malin.westling@pitea.example")
+    assert code == 0, url
+    assert url.startswith("http://testserver/logga-in/")
+    with web_client(db) as client:
+        form = form_to(client.get(path_of(url.strip())).text, "/logga-in/")
+        assert client.post(form.action, data=form.data()).url.path == "/planer"
+
+
+def test_revoke_links_refuses_earlier_links_and_new_ones_work(db: str) -> None:
+    run(db, "person", "add", "anna.berg@pitea.example", "--name", "Anna Berg")
+    code, old = run(db, "person", "link", "anna.berg@pitea.example")
+    assert code == 0
+    with web_client(db) as client:
+        assert client.get(path_of(old.strip())).status_code == 200
+        code, out = run(db, "person", "revoke-links", "anna.berg@pitea.example")
+        assert code == 0
+        assert "återkallade" in out
+        page = client.get(path_of(old.strip()))
+        assert page.status_code == 403
+        assert "Länken har återkallats." in text_of(page.text)
+        _, new = run(db, "person", "link", "anna.berg@pitea.example")
+        assert client.get(path_of(new.strip())).status_code == 200
+
+
+def test_an_owner_gets_no_login_link(db: str) -> None:
+    run(db, "person", "add", "anna.berg@pitea.example")
+    code, out = run(db, "person", "login-link", "anna.berg@pitea.example")
+    assert code == 1
+    assert "ansvarig utan inloggning" in out
+    code, out = run(db, "person", "link", "anna.berg@pitea.example", "--action", "1")
+    assert code == 1
+
+
+@pytest.mark.parametrize(
+    ("env", "says"),
+    [
+        ({"TRACKER_SECRET_KEY": "byt-mig-utvecklingsnyckel"}, "standardnyckeln"),
+        ({"TRACKER_DEV_MAIL_RECEIVER": "true"}, "utvecklingsmottagaren"),
+    ],
+)
+def test_serve_refuses_unsafe_production_settings(db: str, env: dict[str, str], says: str) -> None:
+    code, out = run(db, "serve", env={"TRACKER_ENVIRONMENT": "production", **env})
+    assert code == 1
+    assert "Produktionsläge vägrar starta" in out
+    assert says in out

@@ -1,0 +1,87 @@
+"""`tracker person add|revoke-links|login-link|link`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from tracker.cli.base import cli, clock, fail, get_app
+from tracker.models import Role
+from tracker.models.person import ROLE_LABELS
+from tracker.services import actions, people
+from tracker.services.access import revoke_links
+from tracker.web.deps import LOGIN_ROLES
+from tracker.web.links import login_url, owner_url
+
+person_app = typer.Typer(help="Personer: roller och länkar.", no_args_is_help=True)
+cli.add_typer(person_app, name="person")
+
+EmailArg = Annotated[str, typer.Argument(metavar="EMAIL", help="Personens e-postadress.")]
+
+
+@person_app.command("add")
+def person_add(
+    email: EmailArg,
+    name: Annotated[str, typer.Option("--name", help="Namn.")] = "",
+    role: Annotated[
+        Role, typer.Option("--role", help="admin, chef, owner (ansvarig) eller board (nämnd).")
+    ] = Role.owner,
+    forvaltning: Annotated[
+        str | None, typer.Option("--forvaltning", help="Förvaltning (en chef ser dess planer).")
+    ] = None,
+) -> None:
+    """Lägg till en person, eller ändra roll och förvaltning för en som finns."""
+    app = get_app()
+    now = clock()
+    with app.transaction() as s:
+        person = people.ensure_person(
+            s, email, now=now, name=name, role=role, forvaltning=forvaltning or ""
+        )
+        person.role = role.value
+        if forvaltning is not None:
+            person.forvaltning = forvaltning.strip()
+        s.add(person)
+    where = f", {person.forvaltning}" if person.forvaltning else ""
+    typer.echo(f"{person.name} <{person.email}>: {ROLE_LABELS[role]}{where}.")
+
+
+@person_app.command("revoke-links")
+def person_revoke_links(email: EmailArg) -> None:
+    """Återkalla alla länkar (och inloggningar) som personen fått hittills."""
+    app = get_app()
+    now = clock()
+    with app.transaction() as s:
+        person = people.get_person(s, email)
+        revoke_links(s, person, now=now)
+    typer.echo(f"Alla länkar till {person.email} är återkallade. Nya länkar fungerar som vanligt.")
+
+
+@person_app.command("login-link")
+def person_login_link(email: EmailArg) -> None:
+    """Skriv ut en inloggningslänk (för chef, admin eller nämndens läsare)."""
+    app = get_app()
+    with app.transaction() as s:
+        person = people.get_person(s, email)
+    if person.role not in LOGIN_ROLES:
+        raise fail(
+            f"{person.email} är ansvarig utan inloggning; "
+            f"använd 'tracker person link {person.email}'."
+        )
+    typer.echo(login_url(app.settings, person, now=clock()))
+
+
+@person_app.command("link")
+def person_link(
+    email: EmailArg,
+    action: Annotated[
+        int | None, typer.Option("--action", help="Bara den här åtgärden (dess nummer).")
+    ] = None,
+) -> None:
+    """Skriv ut en ansvarigs personliga länk till sina åtgärder."""
+    app = get_app()
+    with app.transaction() as s:
+        person = people.get_person(s, email)
+        if action is not None and actions.get_action(s, action).owner_id != person.id:
+            raise fail(f"{person.email} är inte ansvarig för åtgärd {action}.")
+    typer.echo(owner_url(app.settings, person, now=clock(), action_id=action))

@@ -1,0 +1,199 @@
+"""`tracker report draft|approve|send|list|download|verify`: återrapporter to the nämnd."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tracker.cli.base import cli, clock, fail, get_app
+from tracker.cli.output import as_json, table
+from tracker.domain.clock import local_date
+from tracker.errors import Refused
+from tracker.services import people, reports
+
+report_app = typer.Typer(help="Återrapporter till nämnden.", no_args_is_help=True)
+cli.add_typer(report_app, name="report")
+
+ReportArg = Annotated[int, typer.Argument(metavar="REPORT", help="Återrapportens nummer (id).")]
+
+
+class Format(StrEnum):
+    html = "html"
+    pdf = "pdf"
+    docx = "docx"
+
+
+def _parse_date(value: str | None, default: date) -> date:
+    if value is None:
+        return default
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise fail(f"Ogiltigt datum '{value}': skriv det som ÅÅÅÅ-MM-DD.") from None
+
+
+def _format_for(out: Path | None, given: Format | None) -> Format:
+    if given is not None:
+        return given
+    if out is not None and out.suffix.lower().lstrip(".") in Format.__members__:
+        return Format(out.suffix.lower().lstrip("."))
+    return Format.html
+
+
+@report_app.command("draft")
+def report_draft(
+    plan_id: Annotated[int, typer.Argument(metavar="PLAN", help="Planens nummer.")],
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Läget per datum (ÅÅÅÅ-MM-DD); i dag annars.")
+    ] = None,
+    fmt: Annotated[
+        Format | None,
+        typer.Option("--format", help="html, pdf eller docx (annars efter --out, eller html)."),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="Skriv dokumentet hit som förhandsvisning; inget utkast sparas."
+        ),
+    ] = None,
+) -> None:
+    """Gör ett utkast till återrapport. Utan --out sparas utkastet för chefens godkännande."""
+    app = get_app()
+    now = clock()
+    when = _parse_date(as_of, local_date(now, app.tz))
+    draft_days = app.settings.report_draft_days_before
+    if out is not None:
+        with app.transaction() as s:
+            snapshot = reports.build_snapshot(
+                s, app.registry, plan_id, as_of=when, now=now, tz=app.tz, draft_days=draft_days
+            )
+        kind = _format_for(out, fmt)
+        data = reports.render(snapshot, (kind.value,))[kind.value]
+        out.write_bytes(data)
+        typer.echo(f"Skrev {out} ({kind.value}, {len(data)} byte): förhandsvisning, inte sparad.")
+        return
+    with app.transaction() as s:
+        report = reports.draft_report(
+            s,
+            app.registry,
+            plan_id,
+            as_of=when,
+            now=now,
+            tz=app.tz,
+            draft_days=draft_days,
+            created_by="kommandoraden",
+        )
+    typer.echo(f"Utkast {report.id} sparat: plan {plan_id}, läget {when.isoformat()}.")
+    typer.echo(f"Granska: tracker report download {report.id} --format pdf --out utkast.pdf")
+    typer.echo(f"Godkänn: tracker report approve {report.id} --as <chefens e-post>")
+
+
+@report_app.command("approve")
+def report_approve(
+    report_id: ReportArg,
+    as_email: Annotated[str, typer.Option("--as", help="Chefens e-postadress.")],
+) -> None:
+    """Godkänn ett utkast: det numreras, arkiveras och skickas till nämnden."""
+    app = get_app()
+    now = clock()
+    with app.transaction() as s:
+        actor = people.get_person(s, as_email)
+        report = reports.approve_report(s, app.registry, report_id, actor, now=now, tz=app.tz)
+        plan_id, number = report.plan_id, report.number
+    typer.echo(f"Återrapport nr {number} för plan {plan_id} är godkänd och arkiverad.")
+    # Its own transaction: an issued report stays issued even if it cannot be sent yet.
+    try:
+        with app.transaction() as s:
+            queued = reports.send_report(s, app.registry, report_id, now=now, settings=app.settings)
+    except Refused as exc:
+        typer.echo(f"Den skickades inte: {exc.message}")
+        typer.echo(f"Skicka sedan med: tracker report send {report_id}")
+        return
+    typer.echo(f"Skickas till nämnden: {', '.join(m.to_addr for m in queued)}.")
+
+
+@report_app.command("send")
+def report_send(report_id: ReportArg) -> None:
+    """Skicka en godkänd återrapport till nämndens mottagare (PDF och DOCX bifogade)."""
+    app = get_app()
+    with app.transaction() as s:
+        queued = reports.send_report(s, app.registry, report_id, now=clock(), settings=app.settings)
+    typer.echo(f"Återrapport {report_id} skickas till: {', '.join(m.to_addr for m in queued)}.")
+
+
+@report_app.command("list")
+def report_list(
+    plan_id: Annotated[int | None, typer.Option("--plan", help="Bara denna plan.")] = None,
+    json: Annotated[bool, typer.Option("--json", help="Skriv ut JSON, för skript.")] = False,
+) -> None:
+    """Lista återrapporter och utkast."""
+    app = get_app()
+    with app.transaction() as s:
+        rows = reports.list_reports(s, plan_id)
+    labels = {st.id: st.label for st in app.registry.get(reports.REPORT_WORKFLOW).definition.states}
+    if json:
+        as_json(
+            [
+                {
+                    "id": r.id,
+                    "plan_id": r.plan_id,
+                    "plan_title": p.title,
+                    "dnr": p.dnr,
+                    "number": r.number,
+                    "state": r.state,
+                    "as_of": r.as_of.isoformat(),
+                    "created_at": r.created_at.isoformat(),
+                    "approved_by": r.approved_by or None,
+                    "approved_at": r.approved_at.isoformat() if r.approved_at else None,
+                    "sent_at": r.sent_at.isoformat() if r.sent_at else None,
+                }
+                for r, p in rows
+            ]
+        )
+        return
+    table(
+        ["Id", "Plan", "Nr", "Läge", "Per datum", "Dnr", "Godkänd av", "Skickad"],
+        [
+            [
+                r.id,
+                f"{r.plan_id} {p.title}",
+                r.number,
+                labels.get(r.state, r.state),
+                r.as_of,
+                p.dnr or None,
+                r.approved_by or None,
+                r.sent_at.astimezone(app.tz).strftime("%Y-%m-%d %H:%M") if r.sent_at else None,
+            ]
+            for r, p in rows
+        ],
+    )
+
+
+@report_app.command("download")
+def report_download(
+    report_id: ReportArg,
+    fmt: Annotated[Format, typer.Option("--format", help="html, pdf eller docx.")],
+    out: Annotated[Path, typer.Option("--out", help="Fil att skriva.")],
+) -> None:
+    """Hämta en återrapports dokument: det arkiverade, eller för ett utkast ett nytt."""
+    app = get_app()
+    with app.transaction() as s:
+        doc = reports.report_document(s, report_id, fmt.value)
+    out.write_bytes(doc.data)
+    typer.echo(f"Skrev {out} ({doc.filename}, SHA-256 {doc.sha256}).")
+
+
+@report_app.command("verify")
+def report_verify(report_id: ReportArg) -> None:
+    """Rendera en utfärdad återrapport igen ur sin ögonblicksbild och jämför SHA-256."""
+    app = get_app()
+    with app.transaction() as s:
+        result = reports.verify_report(s, report_id)
+    for fmt, same in sorted(result.items()):
+        typer.echo(f"{fmt}: {'OK, identisk' if same else 'AVVIKER'}")
+    if not all(result.values()):
+        raise typer.Exit(1)

@@ -1,0 +1,74 @@
+"""Who a signed link or a session belongs to, and revoking a person's links.
+
+A link is checked in two steps: the signature and age (no database), then the person it names
+and that person's revocation time. Every refusal is a LinkInvalid with a Swedish reason; the
+web shows the same page, with a form to ask for a new link, whatever the reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import bindparam, select
+from sqlmodel import Session
+
+from tracker.links import LinkClaim, LinkInvalid, LinkPurpose, LinkSigner
+from tracker.models import Person
+
+
+@dataclass(frozen=True)
+class LinkHolder:
+    person: Person
+    claim: LinkClaim
+
+
+def resolve_link(
+    session: Session, signer: LinkSigner, purpose: LinkPurpose, token: str, *, now: datetime
+) -> LinkHolder:
+    """The person a link was issued to, or LinkInvalid (tampered, expired, revoked, unknown)."""
+    claim = signer.verify(purpose, token, now=now)
+    person = load_person(session, claim.person_id)
+    if person is None:
+        raise LinkInvalid("Länken är ogiltig.")
+    # Again with the person's revocation time: the signer owns the rule for comparing them.
+    signer.verify(purpose, token, now=now, valid_after=person.links_valid_after)
+    return LinkHolder(person=person, claim=claim)
+
+
+_PERSON = select(Person.__table__).where(  # type: ignore[attr-defined]
+    Person.__table__.c.id == bindparam("person_id")  # type: ignore[attr-defined]
+)
+
+
+def load_person(session: Session, person_id: int) -> Person | None:
+    """The person, read with a statement built once (every link opened starts here). The
+    object is not attached to the session: it is for reading who acts."""
+    row = session.connection().execute(_PERSON, {"person_id": person_id}).mappings().first()
+    return Person(**row) if row is not None else None
+
+
+def revoke_links(session: Session, person: Person, *, now: datetime) -> None:
+    """Every link (and log-in session) issued to the person up to now stops working."""
+    person.links_valid_after = now
+    session.add(person)
+
+
+def issue_time(person: Person, now: datetime) -> datetime:
+    """When a new link for the person counts as issued.
+
+    Links carry whole seconds, and one issued in the same second as a revocation counts as
+    revoked. A link asked for right after "återkalla" must still work, so it is dated to the
+    next whole second after the revocation when that is later than now.
+    """
+    revoked = person.links_valid_after
+    if revoked is None:
+        return now
+    first_valid = revoked.replace(microsecond=0) + timedelta(seconds=1)
+    return max(now, first_valid)
+
+
+def session_valid(person: Person, logged_in_at: datetime) -> bool:
+    """A log-in session ends when the person's links are revoked after it began."""
+    revoked = person.links_valid_after
+    return revoked is None or logged_in_at > revoked

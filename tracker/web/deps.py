@@ -1,0 +1,197 @@
+"""What handlers depend on: the wired App, the clock, a database session, who is logged in.
+
+Handlers are the edge: they read the clock here (the injected one, so tests move it) and pass
+`now` down to the services.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Annotated, Any
+
+import jinja2
+from fastapi import Depends, Form, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+
+from tracker.app import App
+from tracker.domain.clock import local_date
+from tracker.errors import Forbidden
+from tracker.links import LinkSigner
+from tracker.logs import drop_deferred
+from tracker.models import Person, Plan, Role
+from tracker.services.access import session_valid
+from tracker.web.security import (
+    SESSION_MAX_AGE,
+    session_csrf_ok,
+    session_login,
+)
+
+Clock = Callable[[], datetime]
+
+# Roles that log in to the chef and board pages; owners use their signed links.
+LOGIN_ROLES = frozenset({Role.admin.value, Role.chef.value, Role.board.value})
+EDIT_ROLES = frozenset({Role.admin.value, Role.chef.value})
+
+
+@dataclass
+class Web:
+    """Everything the web layer needs, built once by create_app."""
+
+    app: App
+    clock: Clock
+    signer: LinkSigner
+    templates: Jinja2Templates
+    mail: jinja2.Environment
+    owner_csrf_key: bytes
+
+    def today(self, now: datetime) -> date:
+        return local_date(now, self.app.tz)
+
+    def render(
+        self,
+        request: Request,
+        name: str,
+        context: dict[str, Any] | None = None,
+        status_code: int = 200,
+        headers: dict[str, str] | None = None,
+    ) -> HTMLResponse:
+        return self.templates.TemplateResponse(
+            request, name, context or {}, status_code=status_code, headers=headers
+        )
+
+
+class LoginRequired(Exception):
+    """No valid log-in session: the handler for it redirects to the log-in page."""
+
+
+class CsrfFailed(Exception):
+    """A POST without the form's CSRF token: nothing is done."""
+
+
+async def get_web(request: Request) -> Web:
+    web = request.app.state.web
+    assert isinstance(web, Web)
+    return web
+
+
+WebDep = Annotated[Web, Depends(get_web)]
+
+
+async def get_now(web: WebDep) -> datetime:
+    now = web.clock()
+    if now.tzinfo is None:
+        raise ValueError("the web clock must return timezone-aware datetimes")
+    return now
+
+
+NowDep = Annotated[datetime, Depends(get_now)]
+
+
+async def get_session(web: WebDep) -> AsyncIterator[Session]:
+    """One transaction per request (App.transaction), committed when the handler returns and
+    before the response goes out, so a receipt is never shown for a change that did not commit.
+
+    Opening the session does no I/O; ending it does, so only that goes to a worker thread: a
+    thread hop costs more than the work on these pages.
+    """
+    unit = web.app.transaction()
+    session = unit.__enter__()
+    try:
+        yield session
+    except BaseException as exc:
+        await run_in_threadpool(unit.__exit__, type(exc), exc, exc.__traceback__)
+        raise
+    await run_in_threadpool(unit.__exit__, None, None, None)
+
+
+def undo(session: Session) -> None:
+    """Roll back what this request wrote so far (a refused change), and its pending logs."""
+    session.rollback()
+    drop_deferred(session.info)
+
+
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def current_user(request: Request, session: SessionDep, now: NowDep) -> Person:
+    login = session_login(request)
+    if login is None:
+        raise LoginRequired()
+    uid, logged_in_at = login
+    person = session.get(Person, uid)
+    if (
+        person is None
+        or person.role not in LOGIN_ROLES
+        or not session_valid(person, logged_in_at)
+        or now - logged_in_at > SESSION_MAX_AGE
+    ):
+        request.session.pop("uid", None)
+        request.session.pop("at", None)
+        raise LoginRequired()
+    # Detached, so that a rollback later in the request (a refused change, an error page)
+    # cannot expire what the page still shows about who is logged in.
+    session.expunge(person)
+    request.state.user = person
+    return person
+
+
+UserDep = Annotated[Person, Depends(current_user)]
+
+
+async def current_editor(user: UserDep) -> Person:
+    if user.role not in EDIT_ROLES:
+        raise Forbidden("Du kan läsa planer och rapporter men inte ändra dem.")
+    return user
+
+
+EditorDep = Annotated[Person, Depends(current_editor)]
+
+
+async def require_csrf(request: Request, csrf: Annotated[str, Form()] = "") -> None:
+    if not session_csrf_ok(request, csrf):
+        raise CsrfFailed()
+
+
+CsrfChecked = Depends(require_csrf)
+
+
+def _in_forvaltning(person: Person, plan: Plan) -> bool:
+    return person.forvaltning in ("", plan.forvaltning)
+
+
+def can_read(person: Person, plan: Plan) -> bool:
+    if person.role == Role.admin:
+        return True
+    return person.role in LOGIN_ROLES and _in_forvaltning(person, plan)
+
+
+def can_edit(person: Person, plan: Plan) -> bool:
+    if person.role == Role.admin:
+        return True
+    return person.role == Role.chef and _in_forvaltning(person, plan)
+
+
+def require_read(person: Person, plan: Plan) -> None:
+    if not can_read(person, plan):
+        raise Forbidden(f"Planen hör till {plan.forvaltning or 'en annan förvaltning'}.")
+
+
+def require_edit(person: Person, plan: Plan) -> None:
+    require_read(person, plan)
+    if not can_edit(person, plan):
+        raise Forbidden("Du kan läsa planen men inte ändra den.")
+
+
+def flash(request: Request, message: str) -> None:
+    """A message for the next page this browser loads (after a redirect)."""
+    request.session["flash"] = message
+
+
+def pop_flash(request: Request) -> str | None:
+    message = request.session.pop("flash", None)
+    return message if isinstance(message, str) else None

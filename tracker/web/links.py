@@ -1,0 +1,49 @@
+"""The URLs put in e-mails: an owner's page and a log-in link.
+
+Plain functions of settings, person and `now` (no web framework), so the CLI, the demo and
+reminder e-mails can make the same links the web app accepts.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from config import Settings
+from tracker.links import LinkPurpose, LinkSigner
+from tracker.models import Person
+from tracker.services.access import issue_time
+
+OWNER_PREFIX = "/ansvarig"
+LOGIN_PREFIX = "/logga-in"
+
+
+def signer_for(settings: Settings) -> LinkSigner:
+    return LinkSigner(settings.secret_key, timedelta(days=settings.link_max_age_days))
+
+
+def _base(settings: Settings) -> str:
+    return settings.public_base_url.rstrip("/")
+
+
+def owner_token(
+    settings: Settings, person: Person, *, now: datetime, action_id: int | None = None
+) -> str:
+    assert person.id is not None
+    return signer_for(settings).sign(
+        LinkPurpose.owner, person.id, now=issue_time(person, now), action_id=action_id
+    )
+
+
+def owner_url(
+    settings: Settings, person: Person, *, now: datetime, action_id: int | None = None
+) -> str:
+    """The owner's page: all their åtgärder, or only `action_id` when given."""
+    token = owner_token(settings, person, now=now, action_id=action_id)
+    return f"{_base(settings)}{OWNER_PREFIX}/{token}"
+
+
+def login_url(settings: Settings, person: Person, *, now: datetime) -> str:
+    """A log-in link for a chef, admin or board reader (opens a page with a log-in button)."""
+    assert person.id is not None
+    token = signer_for(settings).sign(LinkPurpose.login, person.id, now=issue_time(person, now))
+    return f"{_base(settings)}{LOGIN_PREFIX}/{token}"

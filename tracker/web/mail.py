@@ -1,0 +1,111 @@
+"""E-mails the web app queues: an owner's link (on assignment or on request) and a log-in link.
+
+Each has a plain-text and an HTML body, rendered from templates/mail/, and goes into the
+outbox in the caller's transaction: it is sent only if the change that caused it commits.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import jinja2
+from sqlmodel import Session
+
+from config import Settings
+from notifications import OutgoingMessage
+from tracker.models import Action, OutboxMessage, Person, Plan
+from tracker.services.outbox import enqueue
+from tracker.web.links import login_url, owner_url
+
+KIND_ASSIGNED = "tilldelning"
+KIND_OWNER_LINK = "lank"
+KIND_LOGIN = "inloggning"
+
+
+def mail_environment(directory: str) -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(directory),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default=False),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def _message(
+    env: jinja2.Environment, template: str, to: str, subject: str, context: dict[str, Any]
+) -> OutgoingMessage:
+    ctx = {**context, "subject": subject}
+    return OutgoingMessage(
+        to=to,
+        subject=subject,
+        text=env.get_template(f"{template}.txt").render(ctx),
+        html=env.get_template(f"{template}.html").render(ctx),
+    )
+
+
+def _domain(settings: Settings) -> str:
+    return settings.mail_from.rsplit("@", 1)[-1] or "localhost"
+
+
+def queue_owner_link(
+    session: Session,
+    env: jinja2.Environment,
+    settings: Settings,
+    person: Person,
+    *,
+    now: datetime,
+    action: Action | None = None,
+    plan: Plan | None = None,
+    assigned_by: Person | None = None,
+    assigned: bool = False,
+) -> OutboxMessage:
+    """The owner's link: for one åtgärd (`assigned`: it was just given to them), or, without
+    `action`, for all of theirs."""
+    url = owner_url(settings, person, now=now, action_id=action.id if action else None)
+    if action is not None and assigned:
+        subject = "Du är ansvarig för en åtgärd"
+        if plan is not None:
+            subject += f" i {plan.title}"
+        kind = KIND_ASSIGNED
+    elif action is not None:
+        subject = "Länk till din åtgärd"
+        kind = KIND_OWNER_LINK
+    else:
+        subject = "Din länk till dina åtgärder"
+        kind = KIND_OWNER_LINK
+    message = _message(
+        env,
+        "owner_link",
+        person.email,
+        subject,
+        {
+            "person": person,
+            "url": url,
+            "action": action,
+            "plan": plan,
+            "assigned_by": assigned_by,
+            "assigned": assigned,
+            "days": settings.link_max_age_days,
+        },
+    )
+    return enqueue(session, message, kind=kind, now=now, domain=_domain(settings))
+
+
+def queue_login_link(
+    session: Session, env: jinja2.Environment, settings: Settings, person: Person, *, now: datetime
+) -> OutboxMessage:
+    message = _message(
+        env,
+        "login_link",
+        person.email,
+        "Din inloggningslänk till åtgärdsplanerna",
+        {
+            "person": person,
+            "url": login_url(settings, person, now=now),
+            "days": settings.link_max_age_days,
+        },
+    )
+    return enqueue(session, message, kind=KIND_LOGIN, now=now, domain=_domain(settings))

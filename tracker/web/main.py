@@ -1,0 +1,257 @@
+"""The app factory: `create_app(app, clock=...)` wires routes, templates, sessions and errors."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import jinja2
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from tracker.app import App
+from tracker.devmail import DevMailReceiver
+from tracker.errors import Conflict, Forbidden, NotFound, Refused, TrackerError
+from tracker.web.deps import Clock, CsrfFailed, LoginRequired, Web
+from tracker.web.links import signer_for
+from tracker.web.mail import mail_environment
+from tracker.web.routes import actions, auth, devmail, owner, people, plans, transfer
+from tracker.web.security import (
+    SESSION_COOKIE,
+    SESSION_MAX_AGE,
+    derived_key,
+    session_csrf,
+)
+
+log = logging.getLogger(__name__)
+
+HERE = Path(__file__).parent
+TEMPLATES = HERE / "templates"
+STATIC = HERE / "static"
+
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'none'; "
+    "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class _SecurityHeaders:
+    """Headers for every response; a route may set its own first (the dev mail viewer does).
+
+    no-referrer: owner pages carry their token in the URL, which must not leak to other sites.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("Referrer-Policy", "no-referrer")
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                headers.setdefault("X-Frame-Options", "DENY")
+                headers.setdefault("Content-Security-Policy", CSP)
+                if headers.get("content-type", "").startswith("text/html"):
+                    headers.setdefault("Cache-Control", "no-store")
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _date(value: date | None) -> str:
+    return value.isoformat() if value else "–"
+
+
+def _templates(tz: ZoneInfo) -> Jinja2Templates:
+    def context(request: Request) -> dict[str, Any]:
+        return {
+            "user": getattr(request.state, "user", None),
+            # A callable, so pages without session forms (owner pages) set no cookie.
+            "csrf_token": lambda: session_csrf(request),
+        }
+
+    templates = Jinja2Templates(directory=str(TEMPLATES), context_processors=[context])
+    env = templates.env
+    env.undefined = jinja2.StrictUndefined
+    env.auto_reload = False  # templates ship with the code: no stat() per page
+    env.trim_blocks = True
+    env.lstrip_blocks = True
+    env.filters["datum"] = _date
+
+    def local_time(value: datetime | None) -> str:
+        return value.astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else "–"
+
+    env.filters["tid"] = local_time
+    return templates
+
+
+def create_app(
+    app: App, *, clock: Clock = utc_now, dev_mail_receiver: bool | None = None
+) -> FastAPI:
+    """The web app on a bootstrapped App. `clock` gives the current time (tests pass their own);
+    `dev_mail_receiver` overrides settings.dev_mail_receiver for starting the local SMTP
+    receiver with the app."""
+    settings = app.settings
+    web = Web(
+        app=app,
+        clock=clock,
+        signer=signer_for(settings),
+        templates=_templates(app.tz),
+        mail=mail_environment(str(TEMPLATES / "mail")),
+        owner_csrf_key=derived_key(settings.secret_key, "csrf-agare"),
+    )
+    run_receiver = settings.dev_mail_receiver if dev_mail_receiver is None else dev_mail_receiver
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if not run_receiver:
+            yield
+            return
+        # Demo and development: a local SMTP receiver, and the outbox sent to it now and then,
+        # so a link asked for on a page shows up at /dev/mail without a separate scheduler.
+        receiver = DevMailReceiver(settings.dev_mail_dir, settings.smtp_host, settings.smtp_port)
+        receiver.start()
+        log.info(
+            "Utvecklingspost tas emot på %s:%s och sparas i %s",
+            settings.smtp_host,
+            settings.smtp_port,
+            settings.dev_mail_dir,
+        )
+        await _send_dev_mail(app, clock)  # what was queued while the app was down, at once
+        sender = asyncio.create_task(_dev_mail_loop(app, clock))
+        try:
+            yield
+        finally:
+            sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sender
+            receiver.stop()
+
+    fastapi_app = FastAPI(
+        title="Åtgärdsplaner",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    fastapi_app.state.web = web
+    fastapi_app.add_middleware(
+        SessionMiddleware,
+        secret_key=derived_key(settings.secret_key, "session").hex(),
+        session_cookie=SESSION_COOKIE,
+        max_age=int(SESSION_MAX_AGE.total_seconds()),
+        same_site="lax",
+        https_only=settings.public_base_url.startswith("https://"),
+    )
+    fastapi_app.add_middleware(_SecurityHeaders)
+    fastapi_app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+
+    fastapi_app.include_router(owner.router)
+    fastapi_app.include_router(auth.router)
+    # Before plans: "/planer/import" must not be taken for a plan number.
+    fastapi_app.include_router(transfer.router)
+    fastapi_app.include_router(plans.router)
+    fastapi_app.include_router(actions.router)
+    fastapi_app.include_router(people.router)
+    # Only where the built-in receiver may run at all (production settings refuse it).
+    if settings.dev_mail_receiver:
+        fastapi_app.include_router(devmail.router)
+
+    _install_error_pages(fastapi_app, web)
+    return fastapi_app
+
+
+DEV_MAIL_EVERY_SECONDS = 3
+
+
+async def _send_dev_mail(app: App, clock: Clock) -> None:
+    # Imported here: only demo and development use it.
+    from tracker.services.dispatch import send_outbox
+
+    try:
+        await run_in_threadpool(send_outbox, app, now=clock())
+    except Exception:  # a development aid must not stop the app; say why and go on
+        log.exception("Utkorgen kunde inte skickas till utvecklingsmottagaren")
+
+
+async def _dev_mail_loop(app: App, clock: Clock) -> None:
+    while True:
+        await asyncio.sleep(DEV_MAIL_EVERY_SECONDS)
+        await _send_dev_mail(app, clock)
+
+
+STATUS_OF = {NotFound: 404, Forbidden: 403, Conflict: 409, Refused: 422}
+
+
+def _install_error_pages(fastapi_app: FastAPI, web: Web) -> None:
+    def page(request: Request, status: int, title: str, message: str) -> Response:
+        return web.render(
+            request, "error.html", {"title": title, "message": message}, status_code=status
+        )
+
+    async def tracker_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, TrackerError)
+        status = next((s for cls, s in STATUS_OF.items() if isinstance(exc, cls)), 400)
+        return page(request, status, "Det gick inte", exc.message)
+
+    async def login_required(request: Request, exc: Exception) -> Response:
+        if request.method == "GET":
+            request.session["next"] = request.url.path + (
+                f"?{request.url.query}" if request.url.query else ""
+            )
+        return RedirectResponse("/logga-in", status_code=303)
+
+    async def csrf_failed(request: Request, exc: Exception) -> Response:
+        return page(
+            request,
+            403,
+            "Formuläret kunde inte kontrolleras",
+            "Formuläret har gått ut eller kom från en annan sida. Ingenting ändrades. "
+            "Ladda om sidan och försök igen.",
+        )
+
+    async def invalid_form(request: Request, exc: Exception) -> Response:
+        return page(
+            request,
+            400,
+            "Formuläret är inte komplett",
+            "Formuläret saknar en uppgift eller har fel format. Ingenting ändrades.",
+        )
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        if exc.status_code == 404:
+            return page(request, 404, "Sidan finns inte", "Det finns ingen sida på den adressen.")
+        if exc.status_code == 405:
+            return page(request, 405, "Fel metod", "Sidan går inte att använda på det sättet.")
+        return page(request, exc.status_code, "Fel", str(exc.detail))
+
+    fastapi_app.add_exception_handler(TrackerError, tracker_error)
+    fastapi_app.add_exception_handler(LoginRequired, login_required)
+    fastapi_app.add_exception_handler(CsrfFailed, csrf_failed)
+    fastapi_app.add_exception_handler(RequestValidationError, invalid_form)
+    fastapi_app.add_exception_handler(StarletteHTTPException, http_error)

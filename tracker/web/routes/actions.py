@@ -1,0 +1,264 @@
+"""One åtgärd for the chef and the board: its facts, its history as a timeline, and (for the
+chef) moving it, writing processläge, editing dates and (re)assigning the owner."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import Session
+
+from tracker.errors import Conflict, Refused, TrackerError
+from tracker.models import Action, Area, Person, Plan, Role
+from tracker.services import actions as action_service
+from tracker.services import people
+from tracker.services import plans as plan_service
+from tracker.web.deps import (
+    CsrfChecked,
+    EditorDep,
+    NowDep,
+    SessionDep,
+    UserDep,
+    Web,
+    WebDep,
+    can_edit,
+    flash,
+    pop_flash,
+    require_edit,
+    require_read,
+    undo,
+)
+from tracker.web.forms import parse_date, required
+from tracker.web.mail import queue_owner_link
+from tracker.web.views import action_view, draft_key, event_views
+
+router = APIRouter()
+
+
+def _load(session: Session, action_id: int) -> tuple[Action, Plan, Area | None, Person | None]:
+    action = action_service.get_action(session, action_id)
+    plan = plan_service.get_plan(session, action.plan_id)
+    area = session.get(Area, action.area_id)
+    owner = session.get(Person, action.owner_id) if action.owner_id is not None else None
+    return action, plan, area, owner
+
+
+def _render(
+    request: Request,
+    web: Web,
+    session: Session,
+    action_id: int,
+    user: Person,
+    now: datetime,
+    *,
+    error: str | None = None,
+    drafts: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    action, plan, area, owner = _load(session, action_id)
+    require_read(user, plan)
+    editable = can_edit(user, plan)
+    roles = action_service.roles_of(user, action.owner_id, plan.forvaltning) if editable else set()
+    view = action_view(
+        web.app.registry, action, owner, web.today(now), roles=roles, area=area, plan=plan
+    )
+    events = event_views(web.app.registry, action, action_service.history(session, action_id))
+    return web.render(
+        request,
+        "actions/show.html",
+        {
+            "item": view,
+            "plan": plan,
+            "events": list(reversed(events)),
+            "may_edit": editable,
+            "may_revoke": editable
+            and owner is not None
+            and (user.role == Role.admin or owner.role == Role.owner or owner.id == user.id),
+            "error": error,
+            "drafts": drafts or {},
+            "flash": pop_flash(request),
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/atgarder/{action_id}", response_class=HTMLResponse)
+def action_page(
+    request: Request, action_id: int, web: WebDep, session: SessionDep, now: NowDep, user: UserDep
+) -> HTMLResponse:
+    return _render(request, web, session, action_id, user, now)
+
+
+def _editable(session: Session, action_id: int, user: Person) -> tuple[Action, Plan]:
+    action, plan, _, _ = _load(session, action_id)
+    require_edit(user, plan)
+    return action, plan
+
+
+@router.post("/atgarder/{action_id}/uppdatera", dependencies=[CsrfChecked], response_model=None)
+def action_update(
+    request: Request,
+    action_id: int,
+    web: WebDep,
+    session: SessionDep,
+    now: NowDep,
+    user: EditorDep,
+    version: Annotated[int, Form()],
+    trigger: Annotated[str, Form()] = "",
+    text: Annotated[str, Form(max_length=20_000)] = "",
+) -> Response:
+    action, _ = _editable(session, action_id, user)
+    drafts = {draft_key(web.app.registry, action, trigger): text}
+    try:
+        if trigger:
+            event = action_service.move(
+                session,
+                web.app.registry,
+                action_id,
+                trigger,
+                user,
+                now=now,
+                text=text,
+                expected_version=version,
+            )
+        else:
+            event = action_service.note_progress(
+                session, action_id, user, text, now=now, expected_version=version
+            )
+    except (Conflict, Refused) as exc:
+        undo(session)
+        return _render(
+            request,
+            web,
+            session,
+            action_id,
+            user,
+            now,
+            error=exc.message,
+            drafts=drafts,
+            status_code=409 if isinstance(exc, Conflict) else 422,
+        )
+    if event.from_state != event.to_state:
+        wf = web.app.registry.get(action_service.get_action(session, action_id).workflow)
+        flash(
+            request,
+            f"Sparat: {wf.definition.label_of(event.from_state or '')} → "
+            f"{wf.definition.label_of(event.to_state or '')}.",
+        )
+    else:
+        flash(request, "Processläget är sparat.")
+    return RedirectResponse(f"/atgarder/{action_id}", status_code=303)
+
+
+@router.post("/atgarder/{action_id}/andra", dependencies=[CsrfChecked], response_model=None)
+def action_edit(
+    request: Request,
+    action_id: int,
+    web: WebDep,
+    session: SessionDep,
+    now: NowDep,
+    user: EditorDep,
+    version: Annotated[int, Form()],
+    text: Annotated[str, Form(max_length=20_000)] = "",
+    tidsplan: Annotated[str, Form(max_length=2000)] = "",
+    due_on: Annotated[str, Form()] = "",
+    evaluate_on: Annotated[str, Form()] = "",
+) -> Response:
+    _editable(session, action_id, user)
+    try:
+        changes = {
+            "text": required(text, "Åtgärden"),
+            "tidsplan": tidsplan.strip(),
+            "due_on": parse_date(due_on, "Klart till"),
+            "evaluate_on": parse_date(evaluate_on, "Utvärderas"),
+        }
+        event = action_service.edit(
+            session, action_id, now=now, actor=user, expected_version=version, **changes
+        )
+    except (Conflict, Refused) as exc:
+        undo(session)
+        return _render(
+            request,
+            web,
+            session,
+            action_id,
+            user,
+            now,
+            error=exc.message,
+            status_code=409 if isinstance(exc, Conflict) else 422,
+        )
+    flash(request, "Ändringarna är sparade." if event else "Inget var ändrat.")
+    return RedirectResponse(f"/atgarder/{action_id}", status_code=303)
+
+
+@router.post("/atgarder/{action_id}/ansvarig", dependencies=[CsrfChecked], response_model=None)
+def action_assign(
+    request: Request,
+    action_id: int,
+    web: WebDep,
+    session: SessionDep,
+    now: NowDep,
+    user: EditorDep,
+    version: Annotated[int, Form()],
+    email: Annotated[str, Form(max_length=320)] = "",
+    name: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    action, plan = _editable(session, action_id, user)
+    try:
+        owner = people.ensure_person(
+            session, email, now=now, name=name, forvaltning=plan.forvaltning
+        )
+        if owner.id == action.owner_id:
+            raise Refused(f"{owner.name} är redan ansvarig för åtgärden.")
+        action_service.assign(
+            session, action_id, owner, now=now, actor=user, expected_version=version
+        )
+    except TrackerError as exc:
+        undo(session)
+        return _render(
+            request,
+            web,
+            session,
+            action_id,
+            user,
+            now,
+            error=exc.message,
+            status_code=409 if isinstance(exc, Conflict) else 422,
+        )
+    queue_owner_link(
+        session,
+        web.mail,
+        web.app.settings,
+        owner,
+        now=now,
+        action=action,
+        plan=plan,
+        assigned_by=user,
+        assigned=True,
+    )
+    flash(
+        request,
+        f"{owner.name} är nu ansvarig. Ett e-postmeddelande med länk till {owner.email} "
+        "ligger i utkorgen.",
+    )
+    return RedirectResponse(f"/atgarder/{action_id}", status_code=303)
+
+
+@router.post("/atgarder/{action_id}/skicka-lank", dependencies=[CsrfChecked])
+def action_send_link(
+    request: Request,
+    action_id: int,
+    web: WebDep,
+    session: SessionDep,
+    now: NowDep,
+    user: EditorDep,
+) -> RedirectResponse:
+    action, plan, _, owner = _load(session, action_id)
+    require_edit(user, plan)
+    if owner is None:
+        raise Refused("Åtgärden har ingen ansvarig att skicka en länk till.")
+    queue_owner_link(session, web.mail, web.app.settings, owner, now=now, action=action, plan=plan)
+    flash(request, f"En ny länk till {owner.email} ligger i utkorgen.")
+    return RedirectResponse(f"/atgarder/{action_id}", status_code=303)

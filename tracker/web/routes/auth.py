@@ -1,0 +1,103 @@
+"""Log-in for chefs, admins and board readers: a signed link by e-mail, then a session cookie.
+
+Like the owner links, GET on a log-in link only shows a page with a button; the POST logs in.
+Asking for a link gets the same answer whether the address is known or not.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from tracker.links import LinkInvalid, LinkPurpose
+from tracker.services import people
+from tracker.services.access import resolve_link
+from tracker.web.deps import LOGIN_ROLES, CsrfChecked, NowDep, SessionDep, WebDep
+from tracker.web.links import LOGIN_PREFIX
+from tracker.web.mail import queue_login_link, queue_owner_link
+from tracker.web.routes.owner import bad_link
+from tracker.web.security import safe_next, session_login, start_session
+
+router = APIRouter()
+
+
+@router.get("/", response_class=RedirectResponse)
+def home(request: Request) -> RedirectResponse:
+    target = "/planer" if session_login(request) else LOGIN_PREFIX
+    return RedirectResponse(target, status_code=303)
+
+
+@router.get(LOGIN_PREFIX, response_class=HTMLResponse)
+def login_form(request: Request, web: WebDep) -> HTMLResponse:
+    return web.render(request, "auth/login.html", {"error": None, "email": ""})
+
+
+@router.post(LOGIN_PREFIX, response_class=HTMLResponse, dependencies=[CsrfChecked])
+def login_request(
+    request: Request,
+    web: WebDep,
+    session: SessionDep,
+    now: NowDep,
+    email: Annotated[str, Form(max_length=320)] = "",
+) -> HTMLResponse:
+    if not people.valid_email(email):
+        return web.render(
+            request,
+            "auth/login.html",
+            {"error": "Skriv en giltig e-postadress, till exempel namn@kommun.se.", "email": email},
+            status_code=422,
+        )
+    person = people.find_person(session, email)
+    if person is not None:
+        if person.role in LOGIN_ROLES:
+            queue_login_link(session, web.mail, web.app.settings, person, now=now)
+        else:
+            # An owner has no log-in; what they want is the link to their åtgärder.
+            queue_owner_link(session, web.mail, web.app.settings, person, now=now)
+    return web.render(request, "auth/sent.html", {"email": email.strip()})
+
+
+@router.get(LOGIN_PREFIX + "/{token}", response_class=HTMLResponse)
+def login_confirm(
+    request: Request, token: str, web: WebDep, session: SessionDep, now: NowDep
+) -> HTMLResponse:
+    try:
+        holder = resolve_link(session, web.signer, LinkPurpose.login, token, now=now)
+    except LinkInvalid as exc:
+        return bad_link(request, web, exc.reason, purpose=LinkPurpose.login)
+    return web.render(
+        request, "auth/confirm.html", {"person": holder.person, "token": token, "error": None}
+    )
+
+
+@router.post(LOGIN_PREFIX + "/{token}", dependencies=[CsrfChecked])
+def login(request: Request, token: str, web: WebDep, session: SessionDep, now: NowDep) -> Response:
+    try:
+        holder = resolve_link(session, web.signer, LinkPurpose.login, token, now=now)
+    except LinkInvalid as exc:
+        return bad_link(request, web, exc.reason, purpose=LinkPurpose.login)
+    person = holder.person
+    if person.role not in LOGIN_ROLES:
+        return web.render(
+            request,
+            "auth/confirm.html",
+            {
+                "person": person,
+                "token": token,
+                "error": "Ditt konto har ingen inloggning. Ansvariga når sina åtgärder "
+                "via länken i e-posten.",
+            },
+            status_code=403,
+        )
+    assert person.id is not None
+    target = safe_next(request.session.get("next"))
+    start_session(request, person.id, now)
+    return RedirectResponse(target, status_code=303)
+
+
+@router.post("/logga-ut", dependencies=[CsrfChecked])
+def logout(request: Request) -> RedirectResponse:
+    request.session.clear()
+    return RedirectResponse(LOGIN_PREFIX, status_code=303)

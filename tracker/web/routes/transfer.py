@@ -1,0 +1,140 @@
+"""Upload a plan file (CSV or XLSX) and see its error list; download a plan as XLSX or CSV.
+
+The file is checked as a whole by tracker.services.importing's reader and applied in this
+request's one transaction: either everything is imported or nothing.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, Response
+
+from tracker.domain.import_rows import read_plan_file
+from tracker.domain.plan_meta import PlanMeta
+from tracker.domain.problems import FileRefused
+from tracker.domain.tables import UnreadableFile
+from tracker.errors import Refused
+from tracker.models import Role
+from tracker.services import exporting, importing, people
+from tracker.services import plans as plan_service
+from tracker.web.deps import (
+    CsrfChecked,
+    EditorDep,
+    NowDep,
+    SessionDep,
+    UserDep,
+    WebDep,
+    require_edit,
+    require_read,
+    undo,
+)
+from workflows.registry import DEFAULT_ACTION_WORKFLOW
+
+router = APIRouter()
+
+MAX_UPLOAD = 10 * 1024 * 1024
+KINDS = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
+}
+
+
+def _read_upload(upload: UploadFile | None, label: str) -> tuple[str, bytes] | None:
+    if upload is None or not upload.filename:
+        return None
+    data = upload.file.read(MAX_UPLOAD + 1)
+    if len(data) > MAX_UPLOAD:
+        raise Refused(f"{label} är större än 10 MB.")
+    return Path(upload.filename).name, data
+
+
+@router.get("/planer/import", response_class=HTMLResponse)
+def import_form(request: Request, web: WebDep, user: EditorDep) -> HTMLResponse:
+    return web.render(request, "plans/import.html", {"result": None, "problems": None})
+
+
+@router.post("/planer/import", response_class=HTMLResponse, dependencies=[CsrfChecked])
+def import_upload(
+    request: Request,
+    web: WebDep,
+    session: SessionDep,
+    now: NowDep,
+    user: EditorDep,
+    file: Annotated[UploadFile | None, File()] = None,
+    sidecar: Annotated[UploadFile | None, File()] = None,
+    title: Annotated[str, Form(max_length=500)] = "",
+    dry_run: Annotated[str, Form()] = "",
+) -> HTMLResponse:
+    problems: list[str] = []
+    result = None
+    filename = ""
+    try:
+        upload = _read_upload(file, "Filen")
+        if upload is None:
+            raise Refused("Välj en CSV- eller XLSX-fil att importera.")
+        filename, data = upload
+        side = _read_upload(sidecar, "Planfilen")
+        # A chef imports into their own förvaltning; only an admin takes the file's word.
+        forced = user.forvaltning if user.role != Role.admin and user.forvaltning else None
+        plan_file = read_plan_file(
+            data,
+            filename,
+            workflows={n: web.app.registry.get(n).definition for n in web.app.registry.names()},
+            default_workflow=DEFAULT_ACTION_WORKFLOW,
+            valid_email=people.valid_email,
+            sidecar=(side[0], side[1].decode("utf-8-sig")) if side else None,
+            overrides=PlanMeta(title=title.strip() or None, forvaltning=forced),
+        )
+        result = importing.apply_plan_file(session, web.app.registry, plan_file, now=now)
+        require_edit(user, plan_service.get_plan(session, result.plan_id))
+        if dry_run:
+            undo(session)
+    except FileRefused as exc:
+        undo(session)
+        problems = [str(p) for p in exc.problems]
+    except (UnreadableFile, Refused) as exc:
+        undo(session)
+        problems = [exc.message]
+    except UnicodeDecodeError:
+        undo(session)
+        problems = ["Planfilen (.plan.toml) är inte UTF-8-text."]
+    return web.render(
+        request,
+        "plans/import.html",
+        {
+            "result": result,
+            "summary": list(importing.describe(result)) if result else [],
+            "problems": problems or None,
+            "filename": filename,
+            "dry_run": bool(dry_run),
+        },
+        status_code=422 if problems else 200,
+    )
+
+
+@router.get("/planer/{plan_id}/export.{kind}")
+def export_download(
+    plan_id: int, kind: str, web: WebDep, session: SessionDep, user: UserDep
+) -> Response:
+    if kind not in KINDS:
+        raise Refused("Välj export som xlsx eller csv.")
+    plan = plan_service.get_plan(session, plan_id)
+    require_read(user, plan)
+    name = f"atgardsplan-{plan_id}.{kind}"
+    with tempfile.TemporaryDirectory(prefix="tracker-export-") as tmp:
+        _, written = exporting.export_plan(session, web.app.registry, plan_id, Path(tmp) / name)
+        data = written[0].read_bytes()
+    pretty = f"{plan.title}.{kind}"
+    return Response(
+        data,
+        media_type=KINDS[kind],
+        headers={
+            "Content-Disposition": f"attachment; filename=\"{name}\"; filename*=UTF-8''"
+            + quote(pretty)
+        },
+    )

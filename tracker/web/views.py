@@ -1,0 +1,158 @@
+"""What a page shows about an åtgärd, computed once in Python so templates stay plain."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Protocol
+
+from tracker.domain.schedule import SCHEDULE_LABELS, ScheduleStatus, schedule_status
+from tracker.models import Area, Person, Plan
+from tracker.services import actions as action_service
+from workflows import WorkflowRegistry
+from workflows.definition import TransitionDef
+
+EVENT_LABELS = {
+    action_service.CREATED: "Skapad",
+    action_service.ASSIGNED: "Ny ansvarig",
+    action_service.PROGRESS: "Processläge",
+    action_service.EDITED: "Ändrad",
+    action_service.IMPORTED: "Importerad",
+}
+
+
+class ActionLike(Protocol):
+    """What a page reads of an åtgärd: an Action row, or the plain rows of the owner pages'
+    fast path (tracker.web.owner_data)."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def workflow(self) -> str: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def tidsplan(self) -> str: ...
+    @property
+    def due_on(self) -> date | None: ...
+    @property
+    def evaluate_on(self) -> date | None: ...
+    @property
+    def progress_note(self) -> str: ...
+    @property
+    def progress_at(self) -> datetime | None: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def owner_id(self) -> int | None: ...
+
+
+@dataclass(frozen=True)
+class ActionView:
+    action: ActionLike
+    owner: Person | None
+    state_label: str
+    schedule: ScheduleStatus
+    schedule_label: str
+    area_title: str = ""
+    plan_title: str = ""
+    transitions: Sequence[TransitionDef] = field(default_factory=tuple)
+
+    @property
+    def overdue(self) -> bool:
+        return self.schedule is ScheduleStatus.overdue
+
+    @property
+    def late(self) -> bool:
+        return self.schedule is not ScheduleStatus.on_track
+
+
+def action_view(
+    registry: WorkflowRegistry,
+    action: ActionLike,
+    owner: Person | None,
+    today: date,
+    *,
+    roles: Collection[str] = (),
+    area: Area | None = None,
+    plan: Plan | None = None,
+    area_title: str = "",
+    plan_title: str = "",
+) -> ActionView:
+    wf = registry.get(action.workflow)
+    state = wf.definition.state(action.state)
+    status = schedule_status(
+        done=state.done,
+        final=state.final,
+        due_on=action.due_on,
+        evaluate_on=action.evaluate_on,
+        today=today,
+    )
+    return ActionView(
+        action=action,
+        owner=owner,
+        state_label=state.label,
+        schedule=status,
+        schedule_label=SCHEDULE_LABELS[status],
+        area_title=area.title if area is not None else area_title,
+        plan_title=plan.title if plan is not None else plan_title,
+        transitions=tuple(wf.available(action.state, roles)) if roles else (),
+    )
+
+
+class EventLike(Protocol):
+    """An ActionEvent row, or the Change a service returns for the one just written."""
+
+    @property
+    def at(self) -> datetime: ...
+    @property
+    def trigger(self) -> str: ...
+    @property
+    def from_state(self) -> str | None: ...
+    @property
+    def to_state(self) -> str | None: ...
+    @property
+    def text(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class EventView:
+    event: EventLike
+    label: str
+    from_label: str | None
+    to_label: str | None
+
+    @property
+    def changed_state(self) -> bool:
+        return self.from_label is not None and self.from_label != self.to_label
+
+
+def event_views(
+    registry: WorkflowRegistry, action: ActionLike, events: Sequence[EventLike]
+) -> list[EventView]:
+    definition = registry.get(action.workflow).definition
+
+    def label_of(state: str | None) -> str | None:
+        if state is None:
+            return None
+        try:
+            return definition.label_of(state)
+        except KeyError:
+            return state
+
+    views = []
+    for ev in events:
+        t = definition.transition(ev.trigger)
+        label = t.label if t is not None else EVENT_LABELS.get(ev.trigger, ev.trigger)
+        views.append(EventView(ev, label, label_of(ev.from_state), label_of(ev.to_state)))
+    return views
+
+
+def draft_key(registry: WorkflowRegistry, action: ActionLike, trigger: str) -> str:
+    """Which form on the page gets back the text a refused POST carried: the transition's own
+    form when it asks for a text, else the processläge form."""
+    t = registry.get(action.workflow).definition.transition(trigger) if trigger else None
+    return f"{action.id}:{trigger}" if t is not None and t.requires_text else f"{action.id}:"
