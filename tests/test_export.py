@@ -189,3 +189,19 @@ def test_cli_exports_csv_with_sidecar_and_xlsx(tmp_path: Path) -> None:
     )
     assert (result.exit_code, result.stderr.strip()) == (1, "Fel: Ingen åtgärdsplan med nummer 7.")
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_xlsx_of_a_plan_without_report_date_imports_back(
+    app: App, fresh: App, now: datetime, tmp_path: Path
+) -> None:
+    with app.transaction() as s:
+        plan = plans.create_plan(s, now=now, title="Plan utan återrapportdatum")
+        area = plans.ensure_area(s, plan, "Område")
+        plans.add_action(s, app.registry, area, now=now, text="Åtgärd")
+        plan_id = plan.id
+    assert plan_id is not None
+    first = tmp_path / "plan.xlsx"
+    export(app, plan_id, first)
+    with fresh.transaction() as s:
+        result = importing.import_file(s, fresh.registry, first, now=now)
+        assert plans.get_plan(s, result.plan_id).next_report_on is None

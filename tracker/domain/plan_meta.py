@@ -141,6 +141,8 @@ def _recipients(
 
 
 def _date(value: object) -> tuple[date | None, str | None]:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None, None  # an empty cell: no date set, as export writes it
     if isinstance(value, date):
         return value, None
     if isinstance(value, str):

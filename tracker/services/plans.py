@@ -95,6 +95,8 @@ def add_action(
             text="",
         )
     )
+    # Written now, so a change made next in the same transaction comes after it in history.
+    session.flush()
     return action
 
 
