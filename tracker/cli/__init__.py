@@ -2,11 +2,35 @@
 
 from __future__ import annotations
 
-from tracker.cli import actions, check, db, plan_io, plans
+from tracker.cli import (
+    actions,
+    check,
+    db,
+    outbox,
+    people,
+    plan_io,
+    plans,
+    reminders,
+    reports,
+    serve,
+)
 from tracker.cli.base import cli, run
 
 # Importing a module registers its commands on `cli` or on a group.
-__all__ = ["actions", "check", "cli", "db", "main", "plan_io", "plans"]
+__all__ = [
+    "actions",
+    "check",
+    "cli",
+    "db",
+    "main",
+    "outbox",
+    "people",
+    "plan_io",
+    "plans",
+    "reminders",
+    "reports",
+    "serve",
+]
 
 
 def main() -> None:

@@ -265,7 +265,6 @@ def action_add(
         evaluate_on=evaluate,
     )
     assert action.id is not None
-    session.flush()  # its "skapad" event gets written (and numbered) before "tilldelad"
     message = "Åtgärden är tillagd."
     if owner is not None:
         action_service.assign(session, action.id, owner, now=now, actor=user)
