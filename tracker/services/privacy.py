@@ -13,6 +13,7 @@ from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
 from tracker.models import Action, ActionEvent, OutboxMessage, Person
+from tracker.services.access import revoke_links
 from tracker.services.people import get_person
 
 
@@ -131,8 +132,7 @@ def erase_person(session: Session, email: str, *, now: datetime) -> Person:
 
     person.name = pseudonym
     person.email = new_email
-    person.links_valid_after = now
-    session.add(person)
+    revoke_links(session, person, now=now)
     session.flush()
     # A name written inside a processläge is the author's words: export_person shows it for
     # manual review rather than having it rewritten blindly here.

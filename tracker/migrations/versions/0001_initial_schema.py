@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 00:07:54.779638
+Create Date: 2026-11-24 01:11:10.636205
 """
 
 from collections.abc import Sequence
@@ -18,6 +18,27 @@ revision: str = '0001'
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+
+# Frozen copies of tracker.models.report's trigger DDL as of this revision: a migration must
+# not change when the code it came from does.
+IMMUTABILITY_DDL = {
+    'sqlite': [
+        "\nCREATE TRIGGER IF NOT EXISTS report_issued_immutable BEFORE UPDATE ON report\nWHEN OLD.state <> 'utkast' AND (\n    NEW.state = 'utkast'\n    OR NEW.plan_id IS NOT OLD.plan_id OR NEW.number IS NOT OLD.number\n    OR NEW.as_of IS NOT OLD.as_of OR NEW.data_until IS NOT OLD.data_until\n    OR NEW.snapshot_json IS NOT OLD.snapshot_json OR NEW.counts_json IS NOT OLD.counts_json\n    OR NEW.created_at IS NOT OLD.created_at OR NEW.created_by IS NOT OLD.created_by\n    OR NEW.approved_by IS NOT OLD.approved_by OR NEW.approved_at IS NOT OLD.approved_at\n    OR (OLD.sent_at IS NOT NULL AND NEW.sent_at IS NOT OLD.sent_at)\n    OR NEW.workflow IS NOT OLD.workflow)\nBEGIN SELECT RAISE(ABORT, 'En utfärdad återrapport är en allmän handling och kan inte ändras.'); END\n",
+        "\nCREATE TRIGGER IF NOT EXISTS report_issued_undeletable BEFORE DELETE ON report\nWHEN OLD.state <> 'utkast'\nBEGIN SELECT RAISE(ABORT, 'En utfärdad återrapport är en allmän handling och kan inte ändras.'); END\n",
+        "\nCREATE TRIGGER IF NOT EXISTS report_file_insert_frozen BEFORE INSERT ON report_file\nWHEN (SELECT state FROM report WHERE id = NEW.report_id) <> 'utkast'\nBEGIN SELECT RAISE(ABORT, 'En utfärdad återrapport är en allmän handling och kan inte ändras.'); END\n",
+        "\nCREATE TRIGGER IF NOT EXISTS report_file_update_frozen BEFORE UPDATE ON report_file\nWHEN (SELECT state FROM report WHERE id = OLD.report_id) <> 'utkast'\nBEGIN SELECT RAISE(ABORT, 'En utfärdad återrapport är en allmän handling och kan inte ändras.'); END\n",
+        "\nCREATE TRIGGER IF NOT EXISTS report_file_delete_frozen BEFORE DELETE ON report_file\nWHEN (SELECT state FROM report WHERE id = OLD.report_id) <> 'utkast'\nBEGIN SELECT RAISE(ABORT, 'En utfärdad återrapport är en allmän handling och kan inte ändras.'); END\n",
+    ],
+    'postgresql': [
+        "\nCREATE OR REPLACE FUNCTION report_issued_immutable() RETURNS trigger AS $$\nBEGIN\n    IF TG_OP = 'DELETE' THEN\n        IF OLD.state <> 'utkast' THEN\n            RAISE EXCEPTION 'En utfärdad återrapport är en allmän handling och kan inte ändras.' USING ERRCODE = 'integrity_constraint_violation';\n        END IF;\n        RETURN OLD;\n    END IF;\n    IF OLD.state <> 'utkast' AND (\n        NEW.state = 'utkast'\n        OR NEW.plan_id IS DISTINCT FROM OLD.plan_id OR NEW.number IS DISTINCT FROM OLD.number\n        OR NEW.as_of IS DISTINCT FROM OLD.as_of\n        OR NEW.data_until IS DISTINCT FROM OLD.data_until\n        OR NEW.snapshot_json IS DISTINCT FROM OLD.snapshot_json\n        OR NEW.counts_json IS DISTINCT FROM OLD.counts_json\n        OR NEW.created_at IS DISTINCT FROM OLD.created_at\n        OR NEW.created_by IS DISTINCT FROM OLD.created_by\n        OR NEW.approved_by IS DISTINCT FROM OLD.approved_by\n        OR NEW.approved_at IS DISTINCT FROM OLD.approved_at\n        OR (OLD.sent_at IS NOT NULL AND NEW.sent_at IS DISTINCT FROM OLD.sent_at)\n        OR NEW.workflow IS DISTINCT FROM OLD.workflow) THEN\n        RAISE EXCEPTION 'En utfärdad återrapport är en allmän handling och kan inte ändras.' USING ERRCODE = 'integrity_constraint_violation';\n    END IF;\n    RETURN NEW;\nEND $$ LANGUAGE plpgsql\n",
+        'DROP TRIGGER IF EXISTS report_issued_immutable ON report',
+        '\nCREATE TRIGGER report_issued_immutable BEFORE UPDATE OR DELETE ON report\nFOR EACH ROW EXECUTE FUNCTION report_issued_immutable()\n',
+        "\nCREATE OR REPLACE FUNCTION report_file_frozen() RETURNS trigger AS $$\nDECLARE\n    rid integer;\nBEGIN\n    IF TG_OP = 'INSERT' THEN rid := NEW.report_id; ELSE rid := OLD.report_id; END IF;\n    IF (SELECT state FROM report WHERE id = rid) <> 'utkast' THEN\n        RAISE EXCEPTION 'En utfärdad återrapport är en allmän handling och kan inte ändras.' USING ERRCODE = 'integrity_constraint_violation';\n    END IF;\n    IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;\n    RETURN NEW;\nEND $$ LANGUAGE plpgsql\n",
+        'DROP TRIGGER IF EXISTS report_file_frozen ON report_file',
+        '\nCREATE TRIGGER report_file_frozen BEFORE INSERT OR UPDATE OR DELETE ON report_file\nFOR EACH ROW EXECUTE FUNCTION report_file_frozen()\n',
+    ],
+}
 
 
 def upgrade() -> None:
@@ -102,6 +123,29 @@ def upgrade() -> None:
     with op.batch_alter_table('area', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_area_plan_id'), ['plan_id'], unique=False)
 
+    op.create_table('report',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('plan_id', sa.Integer(), nullable=False),
+    sa.Column('number', sa.Integer(), nullable=True),
+    sa.Column('workflow', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('state', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('as_of', sa.Date(), nullable=False),
+    sa.Column('data_until', tracker.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('snapshot_json', sa.Text(), nullable=False),
+    sa.Column('counts_json', sa.Text(), nullable=False),
+    sa.Column('created_at', tracker.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_by', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('approved_by', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('approved_at', tracker.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('sent_at', tracker.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['plan_id'], ['plan.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('plan_id', 'number', name='uq_report_number')
+    )
+    with op.batch_alter_table('report', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_report_plan_id'), ['plan_id'], unique=False)
+
     op.create_table('action',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('plan_id', sa.Integer(), nullable=False),
@@ -134,6 +178,21 @@ def upgrade() -> None:
         batch_op.create_index('ix_action_owner', ['owner_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_action_plan_id'), ['plan_id'], unique=False)
 
+    op.create_table('report_file',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('report_id', sa.Integer(), nullable=False),
+    sa.Column('format', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('filename', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('content_type', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('data', sa.LargeBinary(), nullable=False),
+    sa.Column('sha256', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.ForeignKeyConstraint(['report_id'], ['report.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('report_id', 'format', name='uq_report_file_format')
+    )
+    with op.batch_alter_table('report_file', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_report_file_report_id'), ['report_id'], unique=False)
+
     op.create_table('action_event',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('action_id', sa.Integer(), nullable=False),
@@ -152,16 +211,41 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_action_event_action_id'), ['action_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_action_event_at'), ['at'], unique=False)
 
+    op.create_table('sent_reminder',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('action_id', sa.Integer(), nullable=False),
+    sa.Column('timer_id', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('local_date', sa.Date(), nullable=False),
+    sa.Column('anchor', sa.Date(), nullable=True),
+    sa.Column('created_at', tracker.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['action_id'], ['action.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('action_id', 'timer_id', 'local_date', name='uq_sent_reminder')
+    )
+    with op.batch_alter_table('sent_reminder', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sent_reminder_local_date'), ['local_date'], unique=False)
+
     # ### end Alembic commands ###
+    # Issued återrapporter are public records: the database itself refuses to change them.
+    for statement in IMMUTABILITY_DDL.get(op.get_bind().dialect.name, []):
+        op.execute(statement)
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('sent_reminder', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sent_reminder_local_date'))
+
+    op.drop_table('sent_reminder')
     with op.batch_alter_table('action_event', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_action_event_at'))
         batch_op.drop_index(batch_op.f('ix_action_event_action_id'))
 
     op.drop_table('action_event')
+    with op.batch_alter_table('report_file', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_report_file_report_id'))
+
+    op.drop_table('report_file')
     with op.batch_alter_table('action', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_action_plan_id'))
         batch_op.drop_index('ix_action_owner')
@@ -169,6 +253,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_action_area_id'))
 
     op.drop_table('action')
+    with op.batch_alter_table('report', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_report_plan_id'))
+
+    op.drop_table('report')
     with op.batch_alter_table('area', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_area_plan_id'))
 
@@ -188,3 +276,6 @@ def downgrade() -> None:
 
     op.drop_table('outbox_message')
     # ### end Alembic commands ###
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP FUNCTION IF EXISTS report_issued_immutable() CASCADE")
+        op.execute("DROP FUNCTION IF EXISTS report_file_frozen() CASCADE")
