@@ -50,24 +50,37 @@ def test_upgrade_from_the_first_release_keeps_every_row(empty_engine: Engine) ->
     upgrade(empty_engine, FIRST_RELEASE)
     now = datetime(2018, 1, 10, tzinfo=UTC)
     with empty_engine.begin() as conn:
-        conn.execute(text(
-            "INSERT INTO person (id, name, email, role, forvaltning, created_at) "
-            "VALUES (1, 'Anna Öberg', 'anna@pitea.example', 'owner', 'Utbildning', :now)"
-        ), {"now": now})
-        conn.execute(text(
-            "INSERT INTO plan (id, title, forvaltning, namnd, background, dnr, ort, "
-            "signatory_name, signatory_title, report_months, board_recipients, created_at) "
-            "VALUES (1, 'Åtgärdsplan', 'Utbildning', 'BUN', 'Bakgrund', 'Dnr 1', 'Piteå', "
-            "'Malin', 'förvaltningschef', '6,12', '', :now)"
-        ), {"now": now})
-        conn.execute(text("INSERT INTO area (id, plan_id, title, position, section) "
-                          "VALUES (1, 1, 'Område', 1, '')"))
-        conn.execute(text(
-            "INSERT INTO action (id, plan_id, area_id, position, text, owner_id, workflow, "
-            "state, tidsplan, progress_note, expected_effect, follow_up, target_group, "
-            "version, updated_at) VALUES (1, 1, 1, 1, 'Åtgärd', 1, 'atgard', 'pagar', "
-            "'Klart till mars 2018.', 'Pågår', '', '', '', 2, :now)"
-        ), {"now": now})
+        conn.execute(
+            text(
+                "INSERT INTO person (id, name, email, role, forvaltning, created_at) "
+                "VALUES (1, 'Anna Öberg', 'anna@pitea.example', 'owner', 'Utbildning', :now)"
+            ),
+            {"now": now},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO plan (id, title, forvaltning, namnd, background, dnr, ort, "
+                "signatory_name, signatory_title, report_months, board_recipients, created_at) "
+                "VALUES (1, 'Åtgärdsplan', 'Utbildning', 'BUN', 'Bakgrund', 'Dnr 1', 'Piteå', "
+                "'Malin', 'förvaltningschef', '6,12', '', :now)"
+            ),
+            {"now": now},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO area (id, plan_id, title, position, section) "
+                "VALUES (1, 1, 'Område', 1, '')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO action (id, plan_id, area_id, position, text, owner_id, workflow, "
+                "state, tidsplan, progress_note, expected_effect, follow_up, target_group, "
+                "version, updated_at) VALUES (1, 1, 1, 1, 'Åtgärd', 1, 'atgard', 'pagar', "
+                "'Klart till mars 2018.', 'Pågår', '', '', '', 2, :now)"
+            ),
+            {"now": now},
+        )
     columns = {t: [c["name"] for c in inspect(empty_engine).get_columns(t)] for t in TABLES}
     before = _dump(empty_engine, columns)
     upgrade(empty_engine)
@@ -86,9 +99,6 @@ def _dump(engine: Engine, columns: dict[str, list[str]]) -> dict[str, list[tuple
     """The rows of the first release's tables, in the first release's columns."""
     with engine.connect() as conn:
         return {
-            t: sorted(
-                tuple(r)
-                for r in conn.execute(text(f'SELECT {", ".join(cols)} FROM "{t}"'))
-            )
+            t: sorted(tuple(r) for r in conn.execute(text(f'SELECT {", ".join(cols)} FROM "{t}"')))
             for t, cols in columns.items()
         }
