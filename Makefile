@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 
 # Starts the product on SQLite with the Piteå plan as demo data.
 run: $(STAMP)
-	$(BIN)/tracker demo --database var/demo.db
+	$(BIN)/tracker demo --db $(DEMO_DB)
 
 demo: run
 
