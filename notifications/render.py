@@ -1,0 +1,137 @@
+"""Rendering e-mails with Jinja2: a real plain-text part and an HTML part from the same data.
+
+Callers pass plain dataclasses; this module knows nothing of plans or the database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cache, lru_cache
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from notifications.message import OutgoingMessage
+
+MONTHS = (
+    "januari",
+    "februari",
+    "mars",
+    "april",
+    "maj",
+    "juni",
+    "juli",
+    "augusti",
+    "september",
+    "oktober",
+    "november",
+    "december",
+)
+
+
+@lru_cache(maxsize=4096)
+def long_date(d: date | None) -> str:
+    """'10 januari 2018', whatever the process locale."""
+    if d is None:
+        return "–"
+    return f"{d.day} {MONTHS[d.month - 1]} {d.year}"
+
+
+@dataclass(frozen=True)
+class DigestItem:
+    """One åtgärd in a digest."""
+
+    number: int
+    text: str
+    plan: str
+    area: str
+    state: str
+    # Why it is listed: "Försenad sedan 1 april 2018 (10 dagar)".
+    reason: str
+    due_on: date | None = None
+    tidsplan: str = ""
+    evaluate_on: date | None = None
+    progress_note: str = ""
+    progress_on: date | None = None
+    # Shown in a chef's digest: whose åtgärd it is.
+    owner: str = ""
+
+
+@dataclass(frozen=True)
+class DigestSection:
+    title: str
+    items: tuple[DigestItem, ...]
+    intro: str = ""
+    # Shown as a warning (försenade).
+    urgent: bool = False
+    # How many more there are than listed (long lists are cut, see the web app for all).
+    more: int = 0
+
+
+@dataclass(frozen=True)
+class Digest:
+    to: str
+    name: str
+    subject: str
+    sections: tuple[DigestSection, ...]
+    # Paragraphs shown before the sections (the report-back call and its deadline).
+    notices: tuple[str, ...] = ()
+    # The one signed link that opens all the recipient's own åtgärder, if they have any.
+    link: str | None = None
+    link_valid_until: date | None = None
+    site_url: str = ""
+    footer: str = field(
+        default="Det här är ett automatiskt meddelande från systemet för åtgärdsplaner. "
+        "Svara inte på det; kontakta din chef om något är fel."
+    )
+
+
+def wrap(text: str, width: int = 76, indent: str = "") -> str:
+    """Greedy word wrap for the plain-text part; `indent` starts each continuation line.
+
+    Jinja's wordwrap goes through textwrap, which took half the time of a 10,000-digest
+    sweep; this does the same for plain prose, and returns short text untouched.
+    """
+    rest = " ".join(text.split())
+    lines: list[str] = []
+    while len(rest) > width:
+        cut = rest.rfind(" ", 0, width + 1)
+        if cut <= 0:  # a word longer than the line (a URL): keep it whole
+            cut = rest.find(" ", width)
+            if cut == -1:
+                break
+        lines.append(rest[:cut])
+        rest = rest[cut + 1 :]
+    lines.append(rest)
+    return ("\n" + indent).join(lines)
+
+
+@cache
+def environment() -> Environment:
+    # Autoescape by file name: the .html templates are escaped, the .txt ones are not.
+    env = Environment(
+        loader=PackageLoader("notifications", "templates"),
+        autoescape=select_autoescape(enabled_extensions=("html",), default=False),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=StrictUndefined,
+        # Templates ship with the package; checking the file on every use cost a stat()
+        # per message.
+        auto_reload=False,
+    )
+    env.filters["datum"] = long_date
+    env.filters["oneline"] = lambda s: " ".join(str(s).split())
+    env.filters["wrap"] = wrap
+    return env
+
+
+def render_digest(digest: Digest) -> OutgoingMessage:
+    env = environment()
+    context = {"d": digest}
+    return OutgoingMessage(
+        to=digest.to,
+        subject=digest.subject,
+        text=env.get_template("digest.txt").render(context),
+        html=env.get_template("digest.html").render(context),
+    )

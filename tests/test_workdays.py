@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import holidays
+import pytest
+
+from tracker.domain.workdays import WorkCalendar, midsommarafton, swedish_holidays
+
+CAL = WorkCalendar()
+
+
+@pytest.mark.parametrize(
+    ("day", "why"),
+    [
+        (date(2018, 6, 2), "lördag"),
+        (date(2018, 6, 3), "söndag"),
+        (date(2018, 6, 6), "nationaldagen"),
+        (date(2018, 6, 22), "midsommarafton"),
+        (date(2018, 6, 23), "midsommardagen"),
+        (date(2018, 3, 30), "långfredagen"),
+        (date(2018, 4, 2), "annandag påsk"),
+        (date(2018, 5, 10), "Kristi himmelfärdsdag"),
+        (date(2018, 12, 24), "julafton"),
+        (date(2018, 12, 31), "nyårsafton"),
+        (date(2019, 1, 1), "nyårsdagen"),
+    ],
+)
+def test_weekends_holidays_and_the_three_eves_are_not_working_days(day: date, why: str) -> None:
+    assert not CAL.is_working(day), why
+
+
+@pytest.mark.parametrize("day", [date(2018, 6, 21), date(2018, 6, 25), date(2018, 1, 10)])
+def test_ordinary_weekdays_are_working_days(day: date) -> None:
+    assert CAL.is_working(day)
+
+
+def test_eves_are_closed_whatever_category_the_holidays_package_puts_them_in() -> None:
+    # In this package version the eves are "de facto" holidays, not public ones.
+    public = holidays.Sweden(years=2018, categories=(holidays.PUBLIC,))
+    assert date(2018, 6, 22) not in public
+    assert {date(2018, 6, 22), date(2018, 12, 24), date(2018, 12, 31)} <= swedish_holidays(2018)
+
+
+def test_midsommarafton_is_the_friday_between_19_and_25_june() -> None:
+    for year in range(2000, 2041):
+        d = midsommarafton(year)
+        assert d.weekday() == 4 and date(year, 6, 19) <= d <= date(year, 6, 25)
+
+
+def test_a_closed_day_moves_back_to_the_working_day_before() -> None:
+    # Midsommar weekend 2018: Fri 22 (afton), Sat 23, Sun 24 -> Thursday 21.
+    for d in (date(2018, 6, 22), date(2018, 6, 23), date(2018, 6, 24)):
+        assert CAL.on_or_before(d) == date(2018, 6, 21)
+    # Easter 2018: Good Friday 30 March to Easter Monday 2 April -> Thursday 29 March.
+    assert CAL.on_or_before(date(2018, 4, 2)) == date(2018, 3, 29)
+    assert CAL.next_working(date(2018, 3, 29)) == date(2018, 4, 3)
+
+
+def test_a_municipality_can_close_extra_days() -> None:
+    cal = WorkCalendar(extra_closed=[date(2018, 5, 11)])  # klämdag
+    assert not cal.is_working(date(2018, 5, 11))
+    assert cal.on_or_before(date(2018, 5, 13)) == date(2018, 5, 9)
+
+
+def test_there_is_a_working_day_in_every_week() -> None:
+    d = date(2018, 1, 1)
+    while d.year < 2031:
+        assert any(CAL.is_working(d + timedelta(days=i)) for i in range(7)), d
+        d += timedelta(days=7)

@@ -1,0 +1,88 @@
+"""`tracker reminders run` and `tracker scheduler`."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, date, datetime, time
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+import typer
+
+from tracker.cli.base import cli, clock, fail, get_app
+from tracker.services.reminders import send_reminders
+
+reminders_app = typer.Typer(help="Påminnelser till ansvariga och chefer.", no_args_is_help=True)
+cli.add_typer(reminders_app, name="reminders")
+
+
+def parse_now(value: str, tz: ZoneInfo, hour: int) -> datetime:
+    """An ISO date-time; without a zone it is local time, a bare date means `hour` local."""
+    text = value.strip()
+    try:
+        if len(text) == 10:
+            return datetime.combine(date.fromisoformat(text), time(hour), tz).astimezone(UTC)
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise fail(
+            f"Ogiltig tidpunkt '{value}'. Skriv t.ex. 2018-06-21T07:00 eller 2018-06-21."
+        ) from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=tz)
+    return when.astimezone(UTC)
+
+
+@reminders_app.command("run")
+def reminders_run(
+    now: Annotated[
+        str | None,
+        typer.Option("--now", help="Kör som om klockan vore denna (ISO, lokal tid om zon saknas)."),
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Visa vem som skulle få vad; ändra ingenting."),
+    ] = False,
+    full: Annotated[
+        bool, typer.Option("--full", help="Med --dry-run: skriv ut hela meddelandena.")
+    ] = False,
+) -> None:
+    """Skicka dagens påminnelser: ett samlat e-postmeddelande per person."""
+    app = get_app()
+    when = parse_now(now, app.tz, app.settings.reminder_hour) if now else clock()
+    result = send_reminders(app, now=when, dry_run=dry_run)
+    if not result.working_day:
+        typer.echo(f"{result.today} är inte en arbetsdag: inga påminnelser skickas.")
+        return
+    if dry_run:
+        for d in result.digests:
+            typer.secho(f"{d.to} ({d.name})", bold=True)
+            typer.echo(f"  Ämne: {d.message.subject}")
+            for title, ids in d.listed:
+                typer.echo(f"  {title}: {', '.join(str(i) for i in ids)}")
+            if full:
+                typer.echo("")
+                typer.echo(d.message.text)
+        typer.echo(
+            f"Torrkörning {result.today}: {len(result.digests)} e-postmeddelanden med "
+            f"{len(result.reminders)} påminnelser skulle skickas. Ingenting sparades."
+        )
+        return
+    typer.echo(
+        f"{result.today}: {len(result.digests)} e-postmeddelanden med "
+        f"{len(result.reminders)} påminnelser lagda i utkorgen."
+    )
+    if result.digests:
+        typer.echo("De skickas av schemaläggaren, eller nu med 'tracker outbox send'.")
+
+
+@cli.command("scheduler")
+def scheduler() -> None:
+    """Kör schemalagda jobb (påminnelser, utkorgen) tills processen stoppas."""
+    from tracker.scheduler import job_specs, run_forever
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    app = get_app()
+    for spec in job_specs(app.settings):
+        typer.echo(f"{spec.name} ({spec.id}): {spec.trigger}")
+    typer.echo("Schemaläggaren körs; stoppa med Ctrl-C.")
+    run_forever(app)

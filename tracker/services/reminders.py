@@ -1,0 +1,647 @@
+"""The reminder sweep: find what is due today, write one digest per person to the outbox.
+
+One query for the candidate actions (with owner, plan and area), one for what was already
+sent for them, one for the chefs; the planning itself is tracker.domain.reminders. Every
+digest and the keys of the reminders it carries (sent_reminder, unique per action, timer and
+local day) are written in the caller's transaction: a rerun, a restart or a second scheduler
+cannot send the same reminder twice on one day, because the second sweep's transaction
+fails on the unique key and, retried, finds nothing left to send.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, func, insert, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col
+
+from config import Settings
+from notifications import OutgoingMessage
+from notifications.render import Digest, DigestItem, DigestSection, long_date, render_digest
+from tracker.app import App
+from tracker.domain.clock import local_date
+from tracker.domain.reminders import (
+    REPORT_CALL,
+    SECTION_TITLES,
+    Due,
+    Section,
+    Sent,
+    due_timers,
+    is_overdue,
+    lookahead_days,
+    report_call_due,
+    report_update_deadline,
+    section_of,
+)
+from tracker.domain.workdays import WorkCalendar
+from tracker.models import Action, Area, Person, Plan, Role, SentReminder
+from tracker.services.outbox import enqueue_many
+from tracker.web.links import owner_url
+from workflows import TimerDef, WorkflowRegistry
+
+log = logging.getLogger(__name__)
+
+KIND_REMINDER = "påminnelse"
+KIND_ESCALATION = "eskalering"
+REPORT_CALL_LABEL = "Inför återrapporten"
+# A chef's lists are cut here: after an import a förvaltning may have hundreds of late
+# åtgärder, and a mail listing them all is read by no one. The count is always given.
+CHEF_LIST_LIMIT = 50
+
+_A = Action.__table__  # type: ignore[attr-defined]
+_P = Plan.__table__  # type: ignore[attr-defined]
+_O = Person.__table__  # type: ignore[attr-defined]
+_R = Area.__table__  # type: ignore[attr-defined]
+_S = SentReminder.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class _Row:
+    """A candidate action with what its digest shows, read in the one candidate query."""
+
+    id: int
+    plan_id: int
+    workflow: str
+    state: str
+    text: str
+    tidsplan: str
+    due_on: date | None
+    evaluate_on: date | None
+    next_report_on: date | None
+    progress_note: str
+    progress_at: datetime | None
+    owner_id: int | None
+    owner_name: str | None
+    owner_email: str | None
+    plan_title: str
+    forvaltning: str
+    chef_id: int | None
+    plan_next_report_on: date | None
+    area_title: str
+
+
+_COLUMNS = (
+    _A.c.id,
+    _A.c.plan_id,
+    _A.c.workflow,
+    _A.c.state,
+    _A.c.text,
+    _A.c.tidsplan,
+    _A.c.due_on,
+    _A.c.evaluate_on,
+    _A.c.next_report_on,
+    _A.c.progress_note,
+    _A.c.progress_at,
+    _A.c.owner_id,
+    _O.c.name,
+    _O.c.email,
+    _P.c.title,
+    _P.c.forvaltning,
+    _P.c.chef_id,
+    _P.c.next_report_on,
+    _R.c.title,
+)
+
+
+@dataclass(frozen=True)
+class PlannedDigest:
+    """One e-mail the sweep writes (or, in a dry run, would write)."""
+
+    person_id: int
+    to: str
+    name: str
+    kind: str
+    message: OutgoingMessage
+    # Per section title, the action numbers listed: for the dry-run listing and tests.
+    listed: tuple[tuple[str, tuple[int, ...]], ...]
+
+
+@dataclass
+class SweepResult:
+    today: date
+    working_day: bool
+    digests: list[PlannedDigest] = field(default_factory=list)
+    # (action_id, timer_id, anchor) recorded as sent.
+    reminders: list[tuple[int, str, date]] = field(default_factory=list)
+    written: bool = False
+
+
+@dataclass
+class _Recipient:
+    person_id: int
+    name: str
+    email: str
+    # Own actions: the action and the sections its due reminders belong to.
+    own: dict[int, tuple[_Row, set[Section]]] = field(default_factory=dict)
+    # Chef timers that fired, per label: the actions.
+    escalated: dict[str, list[_Row]] = field(default_factory=dict)
+    # Plans this person is chef of (for listing the other overdue actions).
+    chef_plans: set[int] = field(default_factory=set)
+
+
+def _candidates(
+    session: Session, registry: WorkflowRegistry, settings: Settings, today: date, look: int
+) -> list[_Row]:
+    conds = []
+    report_window = today + timedelta(days=settings.report_call_days_before + look)
+    for name in registry.names():
+        wf = registry.get(name).definition
+        for t in wf.timers:
+            column = _A.c[t.date]
+            if t.kind == "before":
+                window = column.between(today, today + timedelta(days=t.days + look))
+            elif t.kind == "after":
+                window = column <= today - timedelta(days=t.days)
+            else:
+                window = column < today
+            conds.append(and_(_A.c.workflow == name, _A.c.state.in_(t.states), window))
+        open_states = [s.id for s in wf.states if not s.done]
+        if open_states:
+            # Overdue ones are listed in every digest that goes out; open ones of a plan with
+            # an återrapport coming are called for it.
+            conds.append(
+                and_(
+                    _A.c.workflow == name,
+                    _A.c.state.in_(open_states),
+                    or_(_A.c.due_on < today, _P.c.next_report_on.between(today, report_window)),
+                )
+            )
+    if not conds:
+        return []
+    query = (
+        select(*_COLUMNS)
+        .select_from(
+            _A.join(_P, _P.c.id == _A.c.plan_id)
+            .join(_R, _R.c.id == _A.c.area_id)
+            .outerjoin(_O, _O.c.id == _A.c.owner_id)
+        )
+        .where(or_(*conds))
+    )
+    return [_Row(*r) for r in session.connection().execute(query)]  # type: ignore[call-arg]
+
+
+def _sent(
+    session: Session, registry: WorkflowRegistry, today: date, look: int
+) -> dict[int, dict[str, Sent]]:
+    """What went out before, for the rows that can still matter: recent ones (for the
+    "every N days" timers), and those anchored at a date an action still has."""
+    intervals = [
+        t.days
+        for n in registry.names()
+        for t in registry.get(n).definition.timers
+        if t.kind == "every_after"
+    ]
+    cutoff = today - timedelta(days=max(intervals, default=0) + look + 1)
+    query = (
+        select(_S.c.action_id, _S.c.timer_id, _S.c.anchor, func.max(_S.c.local_date))
+        .select_from(_S.join(_A, _A.c.id == _S.c.action_id))
+        .where(
+            or_(
+                _S.c.local_date >= cutoff,
+                _S.c.anchor >= today,
+                _S.c.anchor == _A.c.due_on,
+                _S.c.anchor == _A.c.evaluate_on,
+                _S.c.anchor == _A.c.next_report_on,
+            )
+        )
+        .group_by(_S.c.action_id, _S.c.timer_id, _S.c.anchor)
+    )
+    last: dict[tuple[int, str], date] = {}
+    anchors: dict[tuple[int, str], set[date]] = defaultdict(set)
+    for action_id, timer_id, anchor, latest in session.connection().execute(query):
+        key = (action_id, timer_id)
+        if key not in last or latest > last[key]:
+            last[key] = latest
+        if anchor is not None:
+            anchors[key].add(anchor)
+    out: dict[int, dict[str, Sent]] = defaultdict(dict)
+    for (action_id, timer_id), latest in last.items():
+        out[action_id][timer_id] = Sent(
+            last=latest, anchors=frozenset(anchors.get((action_id, timer_id), ()))
+        )
+    return out
+
+
+def _chefs(session: Session, plan_chef_ids: Iterable[int]) -> list[Person]:
+    ids = sorted(set(plan_chef_ids))
+    query = select(Person).where(or_(col(Person.role) == Role.chef.value, col(Person.id).in_(ids)))
+    return list(session.scalars(query))
+
+
+def _persons(session: Session, ids: Sequence[int]) -> dict[int, Person]:
+    """The people to sign links for, in chunks (SQLite allows some thousands of parameters)."""
+    out: dict[int, Person] = {}
+    for i in range(0, len(ids), 5000):
+        query = select(Person).where(col(Person.id).in_(ids[i : i + 5000]))
+        for person in session.scalars(query):
+            assert person.id is not None
+            out[person.id] = person
+    return out
+
+
+def _plural(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def _days_reason(row: _Row, section: Section, today: date, deadline: date | None) -> str:
+    def until(d: date) -> str:
+        n = (d - today).days
+        return "i dag" if n == 0 else f"om {_plural(n, 'dag', 'dagar')}"
+
+    def since(d: date) -> str:
+        return _plural((today - d).days, "dag", "dagar")
+
+    if section is Section.overdue and row.due_on:
+        return f"Försenad {since(row.due_on)} (klart-datum {long_date(row.due_on)})"
+    if section is Section.due_soon and row.due_on:
+        return f"Ska vara klar {long_date(row.due_on)}, {until(row.due_on)}"
+    if section is Section.evaluation_soon and row.evaluate_on:
+        return f"Ska utvärderas {long_date(row.evaluate_on)}, {until(row.evaluate_on)}"
+    if section is Section.evaluation_overdue and row.evaluate_on:
+        return f"Utvärderingen är försenad {since(row.evaluate_on)}"
+    if section is Section.report_soon and row.next_report_on:
+        return f"Ska återrapporteras {long_date(row.next_report_on)}, {until(row.next_report_on)}"
+    if section is Section.report_overdue and row.next_report_on:
+        return f"Återrapporteringen är försenad {since(row.next_report_on)}"
+    if section is Section.report_call and deadline:
+        return f"Uppdatera processläget senast {long_date(deadline)}"
+    return SECTION_TITLES[section]
+
+
+class _Planner:
+    def __init__(
+        self,
+        session: Session,
+        registry: WorkflowRegistry,
+        settings: Settings,
+        cal: WorkCalendar,
+        now: datetime,
+    ) -> None:
+        self.session = session
+        self.registry = registry
+        self.settings = settings
+        self.cal = cal
+        self.now = now
+        self.tz = _zone(settings)
+        self.today = local_date(now, self.tz)
+        self._state_cache: dict[tuple[str, str], tuple[str, bool]] = {}
+        self._timer_cache: dict[tuple[str, str], list[TimerDef]] = {}
+
+    def state(self, row: _Row) -> tuple[str, bool]:
+        """(label, done) of the row's state."""
+        key = (row.workflow, row.state)
+        found = self._state_cache.get(key)
+        if found is None:
+            st = self.registry.get(row.workflow).definition.state(row.state)
+            found = self._state_cache[key] = (st.label, st.done)
+        return found
+
+    def timers(self, row: _Row) -> list[TimerDef]:
+        """The timers of the row's workflow that apply in its state."""
+        key = (row.workflow, row.state)
+        found = self._timer_cache.get(key)
+        if found is None:
+            wf = self.registry.get(row.workflow).definition
+            found = self._timer_cache[key] = [t for t in wf.timers if row.state in t.states]
+        return found
+
+    def plan(self) -> SweepResult:
+        today = self.today
+        result = SweepResult(today=today, working_day=self.cal.is_working(today))
+        if not result.working_day:
+            return result
+        look = lookahead_days(self.cal, today)
+        known = set(self.registry.names())
+        rows = [
+            r
+            for r in _candidates(self.session, self.registry, self.settings, today, look)
+            if r.workflow in known
+        ]
+        sent = _sent(self.session, self.registry, today, look)
+        chefs = _chefs(self.session, (r.chef_id for r in rows if r.chef_id is not None))
+        chefs_by_id = {c.id: c for c in chefs if c.id is not None}
+        chefs_by_forvaltning: dict[str, list[Person]] = defaultdict(list)
+        for c in chefs:
+            if c.role == Role.chef.value:
+                chefs_by_forvaltning[c.forvaltning].append(c)
+
+        recipients: dict[int, _Recipient] = {}
+        overdue_by_owner: dict[int, list[_Row]] = defaultdict(list)
+        overdue_by_plan: dict[int, list[_Row]] = defaultdict(list)
+        report_deadlines: dict[int, date] = {}
+        keys: list[tuple[int, str, date]] = []
+
+        def recipient(pid: int, name: str, email: str) -> _Recipient:
+            rec = recipients.get(pid)
+            if rec is None:
+                rec = recipients[pid] = _Recipient(pid, name, email)
+            return rec
+
+        def chefs_of(row: _Row) -> list[Person]:
+            if row.chef_id is not None:
+                chef = chefs_by_id.get(row.chef_id)
+                return [chef] if chef is not None else []
+            return chefs_by_forvaltning.get(row.forvaltning, [])
+
+        for row in rows:
+            _, done = self.state(row)
+            row_sent = sent.get(row.id, {})
+            dues = due_timers(
+                self.timers(row),
+                state=row.state,
+                dates={
+                    "due_on": row.due_on,
+                    "evaluate_on": row.evaluate_on,
+                    "next_report_on": row.next_report_on,
+                },
+                today=today,
+                cal=self.cal,
+                sent=row_sent,
+            )
+            if (
+                not done
+                and row.plan_next_report_on is not None
+                and report_call_due(
+                    row.plan_next_report_on,
+                    self.settings.report_call_days_before,
+                    today,
+                    self.cal,
+                    row_sent.get(REPORT_CALL, Sent()),
+                )
+            ):
+                dues.append(
+                    Due(
+                        timer_id=REPORT_CALL,
+                        kind="before",
+                        date_field="next_report_on",
+                        anchor=row.plan_next_report_on,
+                        recipient="owner",
+                        label=REPORT_CALL_LABEL,
+                    )
+                )
+                if row.plan_id not in report_deadlines:
+                    report_deadlines[row.plan_id] = report_update_deadline(
+                        row.plan_next_report_on,
+                        self.settings.report_draft_days_before,
+                        today,
+                        self.cal,
+                    )
+            overdue = is_overdue(done=done, due_on=row.due_on, today=today)
+            if overdue:
+                overdue_by_plan[row.plan_id].append(row)
+            owner_dues = [d for d in dues if d.recipient == "owner"]
+            if row.owner_id is not None:
+                if overdue:
+                    overdue_by_owner[row.owner_id].append(row)
+                if owner_dues:
+                    rec = recipient(row.owner_id, row.owner_name or "", row.owner_email or "")
+                    rec.own[row.id] = (row, {section_of(d) for d in owner_dues})
+                    keys.extend((row.id, d.timer_id, d.anchor) for d in owner_dues)
+            chef_dues = [d for d in dues if d.recipient == "chef"]
+            if chef_dues:
+                heads = chefs_of(row)
+                for chef in heads:
+                    assert chef.id is not None
+                    rec = recipient(chef.id, chef.name, chef.email)
+                    for d in chef_dues:
+                        rec.escalated.setdefault(d.label, []).append(row)
+                if heads:
+                    keys.extend((row.id, d.timer_id, d.anchor) for d in chef_dues)
+                else:
+                    log.warning("åtgärd %s: ingen chef att eskalera till", row.id)
+
+        # A chef's digest also lists the other overdue actions in the plans they lead.
+        for rec in recipients.values():
+            if rec.escalated:
+                rec.chef_plans = {
+                    pid
+                    for pid, rows_ in overdue_by_plan.items()
+                    if rows_ and rec.person_id in {c.id for c in chefs_of(rows_[0])}
+                }
+        people = _persons(self.session, [p for p, r in recipients.items() if r.own])
+        for pid in sorted(recipients):
+            result.digests.append(
+                self._digest(
+                    recipients[pid], people, overdue_by_owner, overdue_by_plan, report_deadlines
+                )
+            )
+        result.reminders = keys
+        return result
+
+    def _item(self, row: _Row, section: Section, deadline: date | None, owner: bool) -> DigestItem:
+        label, _ = self.state(row)
+        return DigestItem(
+            number=row.id,
+            text=row.text,
+            plan=row.plan_title,
+            area=row.area_title,
+            state=label,
+            reason=_days_reason(row, section, self.today, deadline),
+            due_on=row.due_on,
+            tidsplan=row.tidsplan,
+            evaluate_on=row.evaluate_on,
+            progress_note=row.progress_note,
+            progress_on=row.progress_at.astimezone(self.tz).date() if row.progress_at else None,
+            owner=(
+                f"{row.owner_name} <{row.owner_email}>"
+                if owner and row.owner_email
+                else ("ingen ansvarig" if owner else "")
+            ),
+        )
+
+    def _digest(
+        self,
+        rec: _Recipient,
+        people: dict[int, Person],
+        overdue_by_owner: dict[int, list[_Row]],
+        overdue_by_plan: dict[int, list[_Row]],
+        report_deadlines: dict[int, date],
+    ) -> PlannedDigest:
+        today = self.today
+        sections: list[DigestSection] = []
+        listed: list[tuple[str, tuple[int, ...]]] = []
+        notices: list[str] = []
+        # Own actions: each in its most urgent section; every overdue one is listed.
+        placed: dict[Section, list[_Row]] = defaultdict(list)
+        own = dict(rec.own)
+        if own:
+            for row in overdue_by_owner.get(rec.person_id, []):
+                own.setdefault(row.id, (row, set()))
+        for row, secs in own.values():
+            overdue = is_overdue(done=self.state(row)[1], due_on=row.due_on, today=today)
+            placed[Section.overdue if overdue else min(secs)].append(row)
+        for plan_id in sorted({r.plan_id for r, s in own.values() if Section.report_call in s}):
+            plan_row = next(r for r, s in own.values() if r.plan_id == plan_id)
+            assert plan_row.plan_next_report_on is not None
+            notices.append(
+                f"Nämnden ska få en återrapport om {plan_row.plan_title} den "
+                f"{long_date(plan_row.plan_next_report_on)}. Uppdatera processläget för dina "
+                f"öppna åtgärder i planen senast {long_date(report_deadlines[plan_id])}, så att "
+                "återrapporten visar hur arbetet går."
+            )
+        for section in sorted(placed):
+            rows = sorted(placed[section], key=lambda r: (r.due_on or date.max, r.id))
+            items = tuple(
+                self._item(r, section, report_deadlines.get(r.plan_id), owner=False) for r in rows
+            )
+            title = SECTION_TITLES[section]
+            sections.append(
+                DigestSection(title=title, items=items, urgent=section is Section.overdue)
+            )
+            listed.append((title, tuple(r.id for r in rows)))
+        # Chef: the escalated actions, then the other overdue ones in their plans.
+        escalated_ids: set[int] = set()
+        for label, rows in rec.escalated.items():
+            rows = sorted(rows, key=lambda r: (r.due_on or date.max, r.id))
+            escalated_ids.update(r.id for r in rows)
+            shown = rows[:CHEF_LIST_LIMIT]
+            sections.append(
+                DigestSection(
+                    title=label,
+                    items=tuple(self._item(r, Section.overdue, None, owner=True) for r in shown),
+                    more=len(rows) - len(shown),
+                    intro=(
+                        "Åtgärderna nedan har passerat en gräns för eskalering till dig som chef."
+                    ),
+                    urgent=True,
+                )
+            )
+            listed.append((label, tuple(r.id for r in shown)))
+        if rec.escalated:
+            others = sorted(
+                (
+                    r
+                    for pid in rec.chef_plans
+                    for r in overdue_by_plan.get(pid, [])
+                    if r.id not in escalated_ids
+                ),
+                key=lambda r: (r.due_on or date.max, r.id),
+            )
+            if others:
+                title = "Övriga försenade åtgärder i dina planer"
+                shown = others[:CHEF_LIST_LIMIT]
+                sections.append(
+                    DigestSection(
+                        title=title,
+                        items=tuple(
+                            self._item(r, Section.overdue, None, owner=True) for r in shown
+                        ),
+                        more=len(others) - len(shown),
+                    )
+                )
+                listed.append((title, tuple(r.id for r in shown)))
+
+        n_own = sum(len(rows) for rows in placed.values())
+        n_late = len(placed.get(Section.overdue, []))
+        n_esc = len(escalated_ids)
+        parts = []
+        if n_own:
+            subject = f"Påminnelse: {_plural(n_own, 'åtgärd', 'åtgärder')} att uppdatera"
+            if n_late:
+                subject += f", varav {n_late} {'försenad' if n_late == 1 else 'försenade'}"
+            parts.append(subject)
+        if n_esc:
+            labels = ", ".join(label.lower() for label in rec.escalated)
+            parts.append(f"Eskalering: {_plural(n_esc, 'åtgärd', 'åtgärder')} {labels}")
+        link = None
+        valid_until = None
+        if n_own:
+            link = owner_url(self.settings, people[rec.person_id], now=self.now)
+            valid_until = today + timedelta(days=self.settings.link_max_age_days)
+        digest = Digest(
+            to=rec.email,
+            name=rec.name,
+            subject=" · ".join(parts),
+            sections=tuple(sections),
+            notices=tuple(notices),
+            link=link,
+            link_valid_until=valid_until,
+            site_url=self.settings.public_base_url,
+        )
+        return PlannedDigest(
+            person_id=rec.person_id,
+            to=rec.email,
+            name=rec.name,
+            kind=KIND_REMINDER if n_own else KIND_ESCALATION,
+            message=render_digest(digest),
+            listed=tuple(listed),
+        )
+
+
+def _zone(settings: Settings) -> ZoneInfo:
+    return ZoneInfo(settings.timezone)
+
+
+def mail_domain(settings: Settings) -> str:
+    return settings.mail_from.rsplit("@", 1)[-1].strip(" >") or "localhost"
+
+
+def sweep(
+    session: Session,
+    registry: WorkflowRegistry,
+    settings: Settings,
+    *,
+    now: datetime,
+    dry_run: bool = False,
+    calendar: WorkCalendar | None = None,
+) -> SweepResult:
+    """Plan today's reminders and, unless a dry run, write them in the caller's transaction."""
+    cal = calendar or WorkCalendar()
+    result = _Planner(session, registry, settings, cal, now).plan()
+    if dry_run or not result.digests:
+        return result
+    # The keys first: a concurrent sweep that got here first makes this fail before any
+    # outbox row is written (on PostgreSQL it waits for that sweep's commit, then fails).
+    session.connection().execute(
+        insert(_S),
+        [
+            {
+                "action_id": action_id,
+                "timer_id": timer_id,
+                "local_date": result.today,
+                "anchor": anchor,
+                "created_at": now,
+            }
+            for action_id, timer_id, anchor in result.reminders
+        ],
+    )
+    enqueue_many(
+        session,
+        [(d.message, d.kind) for d in result.digests],
+        now=now,
+        domain=mail_domain(settings),
+    )
+    result.written = True
+    return result
+
+
+def send_reminders(
+    app: App, *, now: datetime, dry_run: bool = False, attempts: int = 3
+) -> SweepResult:
+    """The sweep in its own transaction, retried when another sweep wrote the same keys."""
+    for attempt in range(1, attempts + 1):
+        try:
+            with app.transaction() as session:
+                return sweep(session, app.registry, app.settings, now=now, dry_run=dry_run)
+        except IntegrityError:
+            if attempt == attempts:
+                raise
+            log.info("en annan påminnelsekörning hann före; planerar om (försök %d)", attempt)
+    raise AssertionError("unreachable")
+
+
+def recorded(session: Session, *, since: date | None = None) -> Sequence[Any]:
+    """(local_date, action_id, timer_id, anchor) of sent reminders, oldest first."""
+    query = select(_S.c.local_date, _S.c.action_id, _S.c.timer_id, _S.c.anchor).order_by(
+        _S.c.local_date, _S.c.action_id, _S.c.timer_id
+    )
+    if since is not None:
+        query = query.where(_S.c.local_date >= since)
+    return list(session.connection().execute(query))
