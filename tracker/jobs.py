@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from tracker.app import App
 from tracker.locks import job_lock
+from tracker.reports.jobs import report_sweep as reports_sweep
 from tracker.services.dispatch import send_outbox
 from tracker.services.reminders import send_reminders
 
@@ -64,3 +65,17 @@ def outbox_dispatch() -> None:
             result.retry_later,
             result.failed,
         )
+
+
+def report_sweep() -> None:
+    """Draft återrapporter that are due (the chef is mailed to review) and send approved ones."""
+    app = bound_app()
+    with job_lock(app.engine, "report_sweep") as got:
+        if not got:
+            log.info("återrapporter: en annan process kör redan; hoppar över")
+            return
+        result = reports_sweep(app, datetime.now(UTC))
+    for problem in result.problems:
+        log.warning("återrapporter: %s", problem)
+    if result.drafted:
+        outbox_dispatch()

@@ -36,11 +36,14 @@ class LinkClaim:
 
 class LinkSigner:
     def __init__(self, secret_key: str, max_age: timedelta) -> None:
-        self._secret = secret_key
+        # One serializer per purpose, built once: a reminder sweep signs thousands of links.
+        self._serializers = {
+            p: URLSafeSerializer(secret_key, salt=f"tracker.{p.value}") for p in LinkPurpose
+        }
         self.max_age = max_age
 
     def _serializer(self, purpose: LinkPurpose) -> URLSafeSerializer:
-        return URLSafeSerializer(self._secret, salt=f"tracker.{purpose.value}")
+        return self._serializers[purpose]
 
     def sign(
         self, purpose: LinkPurpose, person_id: int, *, now: datetime, action_id: int | None = None

@@ -50,7 +50,7 @@ class JobSpec:
 
 
 def job_specs(settings: Settings) -> list[JobSpec]:
-    """Every scheduled job. The återrapport jobs are added here when they exist."""
+    """Every scheduled job."""
     tz = ZoneInfo(settings.timezone)
     return [
         JobSpec(
@@ -65,6 +65,14 @@ def job_specs(settings: Settings) -> list[JobSpec]:
             ),
             # A scheduler back by the afternoon still sends the morning's reminders.
             misfire_grace_time=12 * 3600,
+        ),
+        JobSpec(
+            id="report_sweep",
+            func="tracker.jobs:report_sweep",
+            name="Återrapporter",
+            # Drafts are due by the day; approved reports go out within the hour.
+            trigger=CronTrigger(minute=15, timezone=tz),
+            misfire_grace_time=3600,
         ),
         JobSpec(
             id="outbox_dispatch",

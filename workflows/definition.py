@@ -46,7 +46,8 @@ class TimerDef(_Strict):
     """When an action in some states wants a message, relative to one of its dates.
 
     kind "before": once, `days` before the date. "after": once, `days` after it.
-    "every_after": on the date and then every `days` days while still in `states`.
+    "every_after": from the day after the date, whenever none went out in the last `days`
+    days, while still in `states`.
     """
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")

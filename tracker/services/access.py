@@ -7,6 +7,7 @@ web shows the same page, with a form to ask for a new link, whatever the reason.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -14,6 +15,7 @@ from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
 from tracker.links import LinkClaim, LinkInvalid, LinkPurpose, LinkSigner
+from tracker.logs import log_event
 from tracker.models import Person
 
 
@@ -23,16 +25,24 @@ class LinkHolder:
     claim: LinkClaim
 
 
+_log = logging.getLogger(__name__)
+
+
 def resolve_link(
     session: Session, signer: LinkSigner, purpose: LinkPurpose, token: str, *, now: datetime
 ) -> LinkHolder:
     """The person a link was issued to, or LinkInvalid (tampered, expired, revoked, unknown)."""
-    claim = signer.verify(purpose, token, now=now)
-    person = load_person(session, claim.person_id)
-    if person is None:
-        raise LinkInvalid("Länken är ogiltig.")
-    # Again with the person's revocation time: the signer owns the rule for comparing them.
-    signer.verify(purpose, token, now=now, valid_after=person.links_valid_after)
+    try:
+        claim = signer.verify(purpose, token, now=now)
+        person = load_person(session, claim.person_id)
+        if person is None:
+            raise LinkInvalid("Länken är ogiltig.")
+        # Again with the person's revocation time: the signer owns the rule for comparing them.
+        signer.verify(purpose, token, now=now, valid_after=person.links_valid_after)
+    except LinkInvalid as exc:
+        # Never the token itself: it may be a valid link with a typo away from working.
+        log_event(_log, "link.rejected", purpose=purpose.value, reason=exc.reason)
+        raise
     return LinkHolder(person=person, claim=claim)
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import os
 import queue
+import re
 import socket
 import threading
 import time
@@ -38,6 +39,7 @@ from notifications import Attachment, OutgoingMessage
 from notifications.smtp import Delivery, Outcome, Prepared, SmtpConfig, SmtpSession
 from tracker.app import App
 from tracker.errors import NotFound, Refused
+from tracker.logs import log_event
 from tracker.models import OutboxAttachment, OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -312,17 +314,41 @@ class _Outcomes:
 
     def _count(self, item: Claimed, delivery: Delivery, ours: bool) -> None:
         result = self.result
+        attempts = item.attempts + 1
         if not ours:
             result.lost += 1
             log.warning("meddelande %s: anspråket togs över av en annan utskickare", item.id)
         elif delivery.outcome is Outcome.sent:
             result.sent += 1
+            log_event(log, "mail.sent", outbox_id=item.id, attempts=attempts)
         elif delivery.outcome is Outcome.temporary:
             result.retry_later += 1
             result.errors.append(f"{item.id}: {delivery.detail}")
+            log_event(
+                log,
+                "mail.retry",
+                outbox_id=item.id,
+                attempts=attempts,
+                error=_without_addresses(delivery.detail),
+            )
         else:
             result.failed += 1
             result.errors.append(f"{item.id}: {delivery.detail}")
+            log_event(
+                log,
+                "mail.failed",
+                outbox_id=item.id,
+                attempts=attempts,
+                error=_without_addresses(delivery.detail),
+            )
+
+
+_ADDRESS = re.compile(r"[^\s<>@]+@[^\s<>@]+")
+
+
+def _without_addresses(text: str) -> str:
+    """SMTP replies often quote the recipient; logs must not hold addresses."""
+    return _ADDRESS.sub("<adress>", text)
 
 
 @dataclass(frozen=True)
