@@ -25,7 +25,7 @@ cli = typer.Typer(
 )
 
 _state: dict[str, App] = {}
-_options: dict[str, str | None] = {"database": None, "config": None}
+cli_options: dict[str, str | None] = {"database": None, "config": None}
 
 DatabaseOption = Annotated[
     str | None,
@@ -40,8 +40,8 @@ def _root(
         str | None, typer.Option("--config", help="Konfigurationsfil (TOML).")
     ] = None,
 ) -> None:
-    _options["database"] = database
-    _options["config"] = config
+    cli_options["database"] = database
+    cli_options["config"] = config
     _state.clear()  # each invocation builds its own App (CliRunner runs many in one process)
 
 
@@ -53,9 +53,9 @@ def get_app() -> App:
     """The App for this invocation, built on first use from options, file and environment."""
     if "app" not in _state:
         overrides = {}
-        if _options["database"]:
-            overrides["database_url"] = database_url(_options["database"])
-        _state["app"] = bootstrap(load_settings(_options["config"], **overrides))
+        if cli_options["database"]:
+            overrides["database_url"] = database_url(cli_options["database"])
+        _state["app"] = bootstrap(load_settings(cli_options["config"], **overrides))
     return _state["app"]
 
 

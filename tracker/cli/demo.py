@@ -10,7 +10,7 @@ import typer
 
 from config import load_settings
 from tracker.app import bootstrap
-from tracker.cli.base import _options, clock, database_url
+from tracker.cli.base import cli_options, clock, database_url
 from tracker.cli.base import cli as root
 from tracker.migrate import upgrade
 from tracker.services.demo import seed_demo
@@ -45,9 +45,9 @@ def demo(
     ] = True,
 ) -> None:
     """Skapa en demodatabas med Piteås åtgärdsplan och starta webb, schemaläggare och e-post."""
-    url = database_url(_options["database"] or str(database))
+    url = database_url(cli_options["database"] or str(database))
     settings = load_settings(
-        _options["config"],
+        cli_options["config"],
         environment="demo",
         database_url=url,
         secret_key=_demo_secret(database.parent),

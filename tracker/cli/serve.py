@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
 from pydantic import ValidationError
 
-from tracker.cli.base import cli, fail, get_app
+from tracker.cli.base import cli_options, cli, fail, get_app
 
 
 @cli.command("serve")
@@ -17,6 +18,9 @@ def serve(
     access_log: Annotated[
         bool, typer.Option("--access-log/--no-access-log", help="Logga varje anrop.")
     ] = True,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, help="Antal webbprocesser (uvicorn-arbetare).")
+    ] = 1,
 ) -> None:
     """Starta webbappen."""
     try:
@@ -41,6 +45,24 @@ def serve(
             f"brev visas på {settings.public_base_url.rstrip('/')}/dev/mail"
         )
     configure()  # tracker's own events as JSON lines on stderr, beside uvicorn's log
+    if workers > 1:
+        if settings.dev_mail_receiver:
+            raise fail("Den inbyggda e-postmottagaren kan bara köras med en webbprocess.")
+        # Each worker process builds its own App from the environment (tracker.web.asgi).
+        if cli_options["config"]:
+            os.environ["TRACKER_CONFIG"] = cli_options["config"]
+        os.environ["TRACKER_DATABASE_URL"] = settings.database_url
+        uvicorn.run(
+            "tracker.web.asgi:app_from_env",
+            factory=True,
+            workers=workers,
+            host=host,
+            port=port,
+            access_log=access_log,
+            log_level="info",
+            proxy_headers=True,
+        )
+        return
     uvicorn.run(
         create_app(app),
         host=host,
