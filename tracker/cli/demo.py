@@ -10,8 +10,8 @@ import typer
 
 from config import load_settings
 from tracker.app import bootstrap
-from tracker.cli.base import cli_options, clock, database_url
 from tracker.cli.base import cli as root
+from tracker.cli.base import cli_options, clock, database_url
 from tracker.migrate import upgrade
 from tracker.services.demo import seed_demo
 from tracker.services.reminders import send_reminders

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from tracker.cli.base import cli_options, cli, fail, get_app
+from tracker.cli.base import cli, cli_options, fail, get_app
 
 
 @cli.command("serve")
