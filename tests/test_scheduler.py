@@ -39,6 +39,7 @@ def test_jobs_are_stored_by_reference_and_survive_a_restart(sched_app: App) -> N
     stored = {j.id: j for j in first.get_jobs()}
     assert {i: j.func_ref for i, j in stored.items()} == {
         "reminder_sweep": "tracker.jobs:reminder_sweep",
+        "report_sweep": "tracker.jobs:report_sweep",
         "outbox_dispatch": "tracker.jobs:outbox_dispatch",
     }
     assert all(j.coalesce and j.max_instances == 1 for j in stored.values())

@@ -30,7 +30,17 @@ from tracker.errors import Conflict, Forbidden, NotFound, Refused, TrackerError
 from tracker.web.deps import Clock, CsrfFailed, LoginRequired, Web
 from tracker.web.links import signer_for
 from tracker.web.mail import mail_environment
-from tracker.web.routes import actions, auth, devmail, owner, people, plans, transfer
+from tracker.web.routes import (
+    actions,
+    auth,
+    devmail,
+    outbox,
+    owner,
+    people,
+    plans,
+    reports,
+    transfer,
+)
 from tracker.web.security import (
     SESSION_COOKIE,
     SESSION_MAX_AGE,
@@ -177,6 +187,8 @@ def create_app(
     fastapi_app.include_router(plans.router)
     fastapi_app.include_router(actions.router)
     fastapi_app.include_router(people.router)
+    fastapi_app.include_router(reports.router)
+    fastapi_app.include_router(outbox.router)
     # Only where the built-in receiver may run at all (production settings refuse it).
     if settings.dev_mail_receiver:
         fastapi_app.include_router(devmail.router)
