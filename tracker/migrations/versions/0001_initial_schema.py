@@ -208,8 +208,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('action_event', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_action_event_action_id'), ['action_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_action_event_at'), ['at'], unique=False)
+        batch_op.create_index('ix_action_event_action_at', ['action_id', 'at'], unique=False)
 
     op.create_table('sent_reminder',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -238,8 +237,7 @@ def downgrade() -> None:
 
     op.drop_table('sent_reminder')
     with op.batch_alter_table('action_event', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_action_event_at'))
-        batch_op.drop_index(batch_op.f('ix_action_event_action_id'))
+        batch_op.drop_index('ix_action_event_action_at')
 
     op.drop_table('action_event')
     with op.batch_alter_table('report_file', schema=None) as batch_op:
