@@ -74,8 +74,7 @@ def report_sweep() -> None:
         if not got:
             log.info("återrapporter: en annan process kör redan; hoppar över")
             return
+        # Problems are logged by the sweep itself.
         result = reports_sweep(app, datetime.now(UTC))
-    for problem in result.problems:
-        log.warning("återrapporter: %s", problem)
     if result.drafted:
         outbox_dispatch()

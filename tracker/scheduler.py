@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import threading
 from dataclasses import dataclass
 from types import FrameType
 from zoneinfo import ZoneInfo
@@ -22,6 +23,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.events import EVENT_SCHEDULER_STARTED, SchedulerEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.job import Job
+from apscheduler.jobstores.base import ConflictingIdError
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import STATE_STOPPED, BaseScheduler
@@ -97,16 +99,21 @@ def ensure_jobs(scheduler: BaseScheduler, settings: Settings) -> list[str]:
     for spec in job_specs(settings):
         job: Job | None = scheduler.get_job(spec.id)
         if job is None:
-            scheduler.add_job(
-                spec.func,
-                trigger=spec.trigger,
-                id=spec.id,
-                name=spec.name,
-                misfire_grace_time=spec.misfire_grace_time,
-                coalesce=True,
-                max_instances=1,
-                replace_existing=False,
-            )
+            try:
+                scheduler.add_job(
+                    spec.func,
+                    trigger=spec.trigger,
+                    id=spec.id,
+                    name=spec.name,
+                    misfire_grace_time=spec.misfire_grace_time,
+                    coalesce=True,
+                    max_instances=1,
+                    replace_existing=False,
+                )
+            except ConflictingIdError:
+                # Another scheduler on the same store added it between our look and our add.
+                done.append(f"{spec.id}: lagt till av en annan process")
+                continue
             done.append(f"{spec.id}: tillagt")
             continue
         if job.func_ref != spec.func or job.misfire_grace_time != spec.misfire_grace_time:
@@ -194,10 +201,22 @@ def start_background(app: App) -> BaseScheduler:
 def run_forever(app: App) -> None:
     """`tracker scheduler`: run in the foreground until SIGINT or SIGTERM."""
     scheduler = build_scheduler(app, background=False)
+    stopping = threading.Event()
 
     def stop(signum: int, _frame: FrameType | None) -> None:
+        if stopping.is_set():
+            return
+        stopping.set()
         log.info("schemaläggaren stoppas (signal %d)", signum)
-        scheduler.shutdown(wait=False)
+        if not scheduler.running:
+            raise SystemExit(0)  # not started yet: nothing to wait for
+        # Not from the handler: the signal may come while the loop is starting due jobs, and
+        # shutdown() from that same thread (the job store lock is re-entrant) shuts the
+        # executor under it; those jobs' next runs are already moved on in the store, so
+        # they are lost. From another thread, shutdown() waits for the loop to finish them.
+        threading.Thread(
+            target=scheduler.shutdown, kwargs={"wait": False}, name="schemaläggaren-stopp"
+        ).start()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)

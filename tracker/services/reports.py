@@ -398,7 +398,17 @@ def verify_report(session: Session, report_id: int) -> dict[str, bool]:
 
 
 def lock_plan(session: Session, plan_id: int) -> Plan:
-    # Serialises drafting and numbering per plan on PostgreSQL; SQLite has one writer anyway.
+    # Serialises drafting and numbering per plan. PostgreSQL: the row lock. SQLite ignores
+    # FOR UPDATE, and its driver opens the transaction only at the first write, so two
+    # processes could both find no draft and both make one: a no-op write first takes the
+    # database's write lock, and the reads after it see what the other one committed.
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(
+            update(Plan)
+            .where(col(Plan.id) == plan_id)
+            .values(id=Plan.id)
+            .execution_options(synchronize_session=False)
+        )
     plan = session.exec(select(Plan).where(Plan.id == plan_id).with_for_update()).first()
     if plan is None:
         raise NotFound(f"Ingen åtgärdsplan med nummer {plan_id}.")
