@@ -36,7 +36,7 @@ def test_owner_moves_action_and_every_change_writes_an_event(
     with app.transaction() as s:
         actions.move(s, app.registry, action_id, "starta", owner, now=now, text="Igång")
     with app.transaction() as s:
-        actions.move(
+        change = actions.move(
             s,
             app.registry,
             action_id,
@@ -54,6 +54,7 @@ def test_owner_moves_action_and_every_change_writes_an_event(
         assert action.progress_note == "Upplägget är klart"
         assert actions.replay("ej_paborjat", history) == action.state
         assert history[1].actor_label == "Anna Berg <anna.berg@pitea.example>"
+        assert (change.id, change.version) == (history[-1].id, action.version)
 
 
 def test_owner_may_not_evaluate_and_nothing_changes(app: App, now: datetime, chef: Person) -> None:

@@ -81,7 +81,7 @@ _LOAD = (
 _CONDITIONAL_UPDATE = _ACTION.update().where(
     _ACTION.c.id == bindparam("match_id"), _ACTION.c.version == bindparam("match_version")
 )
-_INSERT_EVENT = _EVENT.insert().returning(_EVENT.c.id)
+_INSERT_EVENT = _EVENT.insert()
 
 CONFLICT_MESSAGE = (
     "Åtgärden har ändrats av någon annan sedan du öppnade den. "
@@ -131,7 +131,7 @@ def _write(
     if result.rowcount != 1:
         session.rollback()
         raise Conflict(CONFLICT_MESSAGE)
-    event_id = conn.execute(
+    inserted = conn.execute(
         _INSERT_EVENT,
         {
             "action_id": current.id,
@@ -143,7 +143,9 @@ def _write(
             "to_state": to_state,
             "text": text,
         },
-    ).scalar_one()
+    )
+    # The driver's last row id on SQLite, RETURNING on PostgreSQL: SQLAlchemy picks.
+    event_id = inserted.inserted_primary_key[0]
     log_after_commit(
         session.info,
         _log,
