@@ -145,7 +145,9 @@ def _write(
         },
     )
     # The driver's last row id on SQLite, RETURNING on PostgreSQL: SQLAlchemy picks.
-    event_id = inserted.inserted_primary_key[0]
+    key = inserted.inserted_primary_key
+    assert key is not None
+    event_id = int(key[0])
     log_after_commit(
         session.info,
         _log,
