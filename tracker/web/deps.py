@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from tracker.app import App
 from tracker.domain.clock import local_date
-from tracker.errors import Forbidden
+from tracker.errors import Conflict, Forbidden, TrackerError
 from tracker.links import LinkSigner
 from tracker.logs import drop_deferred
 from tracker.models import Person, Plan, Role
@@ -195,3 +195,9 @@ def flash(request: Request, message: str) -> None:
 def pop_flash(request: Request) -> str | None:
     message = request.session.pop("flash", None)
     return message if isinstance(message, str) else None
+
+
+def refusal_status(exc: TrackerError) -> int:
+    """409 when someone else changed the record first (reload and retry), 422 for a change
+    the rules refuse (fix the form)."""
+    return 409 if isinstance(exc, Conflict) else 422

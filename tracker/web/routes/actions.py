@@ -26,6 +26,7 @@ from tracker.web.deps import (
     can_edit,
     flash,
     pop_flash,
+    refusal_status,
     require_edit,
     require_read,
     undo,
@@ -138,7 +139,7 @@ def action_update(
             now,
             error=exc.message,
             drafts=drafts,
-            status_code=409 if isinstance(exc, Conflict) else 422,
+            status_code=refusal_status(exc),
         )
     if event.from_state != event.to_state:
         wf = web.app.registry.get(action_service.get_action(session, action_id).workflow)
@@ -187,7 +188,7 @@ def action_edit(
             user,
             now,
             error=exc.message,
-            status_code=409 if isinstance(exc, Conflict) else 422,
+            status_code=refusal_status(exc),
         )
     flash(request, "Ändringarna är sparade." if event else "Inget var ändrat.")
     return RedirectResponse(f"/atgarder/{action_id}", status_code=303)
@@ -225,7 +226,7 @@ def action_assign(
             user,
             now,
             error=exc.message,
-            status_code=409 if isinstance(exc, Conflict) else 422,
+            status_code=refusal_status(exc),
         )
     queue_owner_link(
         session,

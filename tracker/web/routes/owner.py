@@ -20,7 +20,15 @@ from tracker.links import LinkInvalid, LinkPurpose
 from tracker.services import actions as action_service
 from tracker.services import people
 from tracker.services.access import LinkHolder, resolve_link
-from tracker.web.deps import CsrfChecked, NowDep, SessionDep, Web, WebDep, undo
+from tracker.web.deps import (
+    CsrfChecked,
+    NowDep,
+    SessionDep,
+    Web,
+    WebDep,
+    refusal_status,
+    undo,
+)
 from tracker.web.links import OWNER_PREFIX
 from tracker.web.mail import queue_owner_link
 from tracker.web.owner_data import owned_actions
@@ -200,7 +208,7 @@ def _update(
             holder,
             token,
             now,
-            status_code=409 if isinstance(exc, Conflict) else 422,
+            status_code=refusal_status(exc),
             error=exc.message,
             error_action=action_id,
             drafts=drafts,

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session, col, select
 
-from tracker.errors import Conflict, Forbidden, Refused, TrackerError
+from tracker.errors import Forbidden, Refused, TrackerError
 from tracker.logs import emit_deferred
 from tracker.models import Person, Plan, Report
 from tracker.models.report import DRAFT_STATE, ReportFile
@@ -34,6 +34,7 @@ from tracker.web.deps import (
     can_read,
     flash,
     pop_flash,
+    refusal_status,
     require_edit,
     require_read,
     undo,
@@ -213,7 +214,7 @@ def report_draft(
             now,
             error=exc.message,
             as_of=as_of,
-            status_code=409 if isinstance(exc, Conflict) else 422,
+            status_code=refusal_status(exc),
         )
     flash(
         request,
@@ -373,7 +374,7 @@ def report_approve(
             report_id,
             user,
             error=f"{exc.message} Ingenting ändrades.",
-            status_code=409 if isinstance(exc, Conflict) else 422,
+            status_code=refusal_status(exc),
         )
     # As the CLI does: an issued report stays issued even if it cannot be sent yet.
     _commit(session)
@@ -405,7 +406,7 @@ def report_send(
             report_id,
             user,
             error=f"{exc.message} Ingenting ändrades.",
-            status_code=409 if isinstance(exc, Conflict) else 422,
+            status_code=refusal_status(exc),
         )
     flash(
         request,
