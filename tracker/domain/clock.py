@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
@@ -12,7 +12,3 @@ def local_date(now: datetime, tz: ZoneInfo = STOCKHOLM) -> date:
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     return now.astimezone(tz).date()
-
-
-def utc(now: datetime) -> datetime:
-    return now.astimezone(UTC)
