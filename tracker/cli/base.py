@@ -35,6 +35,7 @@ DatabaseOption = Annotated[
 
 @cli.callback()
 def _root(
+    ctx: typer.Context,
     database: DatabaseOption = None,
     config: Annotated[
         str | None, typer.Option("--config", help="Konfigurationsfil (TOML).")
@@ -43,6 +44,14 @@ def _root(
     cli_options["database"] = database
     cli_options["config"] = config
     _state.clear()  # each invocation builds its own App (CliRunner runs many in one process)
+    ctx.call_on_close(_close)
+
+
+def _close() -> None:
+    """Close the database connections this invocation opened."""
+    app = _state.pop("app", None)
+    if app is not None:
+        app.engine.dispose()
 
 
 def database_url(value: str) -> str:
