@@ -15,6 +15,7 @@ from sqlmodel import Session
 from config import Settings
 from notifications import OutgoingMessage
 from tracker.models import Action, OutboxMessage, Person, Plan
+from tracker.services.actions import assign
 from tracker.services.outbox import enqueue
 from tracker.web.links import login_url, owner_url
 
@@ -109,3 +110,32 @@ def queue_login_link(
         },
     )
     return enqueue(session, message, kind=KIND_LOGIN, now=now, domain=_domain(settings))
+
+
+def assign_with_link(
+    session: Session,
+    env: jinja2.Environment,
+    settings: Settings,
+    action: Action,
+    plan: Plan,
+    owner: Person,
+    *,
+    now: datetime,
+    assigned_by: Person,
+    expected_version: int | None = None,
+) -> None:
+    """Give the åtgärd to `owner` and queue the e-mail with their link, in one transaction:
+    an assignment from the web always tells the new owner."""
+    assert action.id is not None
+    assign(session, action.id, owner, now=now, actor=assigned_by, expected_version=expected_version)
+    queue_owner_link(
+        session,
+        env,
+        settings,
+        owner,
+        now=now,
+        action=action,
+        plan=plan,
+        assigned_by=assigned_by,
+        assigned=True,
+    )

@@ -32,7 +32,7 @@ from tracker.web.deps import (
     undo,
 )
 from tracker.web.forms import parse_date, required
-from tracker.web.mail import queue_owner_link
+from tracker.web.mail import assign_with_link, queue_owner_link
 from tracker.web.views import action_view, draft_key, event_views
 
 router = APIRouter()
@@ -213,8 +213,16 @@ def action_assign(
         )
         if owner.id == action.owner_id:
             raise Refused(f"{owner.name} är redan ansvarig för åtgärden.")
-        action_service.assign(
-            session, action_id, owner, now=now, actor=user, expected_version=version
+        assign_with_link(
+            session,
+            web.mail,
+            web.app.settings,
+            action,
+            plan,
+            owner,
+            now=now,
+            assigned_by=user,
+            expected_version=version,
         )
     except TrackerError as exc:
         undo(session)
@@ -228,17 +236,6 @@ def action_assign(
             error=exc.message,
             status_code=refusal_status(exc),
         )
-    queue_owner_link(
-        session,
-        web.mail,
-        web.app.settings,
-        owner,
-        now=now,
-        action=action,
-        plan=plan,
-        assigned_by=user,
-        assigned=True,
-    )
     flash(
         request,
         f"{owner.name} är nu ansvarig. Ett e-postmeddelande med länk till {owner.email} "

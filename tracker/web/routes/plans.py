@@ -12,7 +12,6 @@ from sqlmodel import Session, select
 
 from tracker.errors import Refused
 from tracker.models import Area, Person, Plan, Role
-from tracker.services import actions as action_service
 from tracker.services import people
 from tracker.services import plans as plan_service
 from tracker.web.deps import (
@@ -31,7 +30,7 @@ from tracker.web.deps import (
     require_read,
 )
 from tracker.web.forms import optional_int, parse_date, required
-from tracker.web.mail import queue_owner_link
+from tracker.web.mail import assign_with_link
 from tracker.web.views import ActionView, action_view
 
 router = APIRouter()
@@ -267,17 +266,8 @@ def action_add(
     assert action.id is not None
     message = "Åtgärden är tillagd."
     if owner is not None:
-        action_service.assign(session, action.id, owner, now=now, actor=user)
-        queue_owner_link(
-            session,
-            web.mail,
-            web.app.settings,
-            owner,
-            now=now,
-            action=action,
-            plan=plan,
-            assigned_by=user,
-            assigned=True,
+        assign_with_link(
+            session, web.mail, web.app.settings, action, plan, owner, now=now, assigned_by=user
         )
         message += f" Ett e-postmeddelande med länk till {owner.email} ligger i utkorgen."
     flash(request, message)
