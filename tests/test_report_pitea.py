@@ -263,7 +263,7 @@ def test_the_docx_report_has_every_seed_text_in_its_row(documents: dict[str, byt
 def test_the_pdf_report_has_every_seed_text_in_reading_order(
     documents: dict[str, bytes],
 ) -> None:
-    """WeasyPrint writes the table cell by cell, row by row: in the extracted text each
+    """The PDF holds the table cell by cell, row by row: in the extracted text each
     row's area, åtgärd, tidsplan and processläge follow each other, rows in plan order."""
     text = pdf_text(documents["pdf"])
     expected: list[str] = [*BACKGROUND]

@@ -173,3 +173,31 @@ def test_a_draft_is_marked_as_not_approved(fmt: str) -> None:
         "docx": lambda: docx_text(data),
     }[fmt]()
     assert "UTKAST – INTE GODKÄNT" in text
+
+
+def test_typst_markup_in_a_text_is_shown_as_written() -> None:
+    code = "#set page(fill: red) $x^2$ *fet* _kursiv_ [hak] @ref <etikett> // inte kommentar \\"
+    docs = render(snap(AreaSnap(code, "", (act(1, text=code, note=code),))), ("pdf",))
+    text = squash(pdf_text(docs["pdf"]))
+    assert text.count(squash(code)) == 3  # area, åtgärd and processläge, each verbatim
+
+
+def test_the_pdf_is_archival_accessible_and_uses_only_the_bundled_fonts() -> None:
+    data = render(snap(AreaSnap("Område", "", (act(1),))), ("pdf",))["pdf"]
+    reader = PdfReader(io.BytesIO(data))
+    root = reader.trailer["/Root"]
+    xmp = root["/Metadata"].get_object().get_data().decode()
+    assert "<pdfaid:part>2</pdfaid:part>" in xmp and "<pdfaid:conformance>A" in xmp
+    assert "<pdfuaid:part>1</pdfuaid:part>" in xmp
+    assert bool(root["/MarkInfo"]["/Marked"]) and str(root["/Lang"]).startswith("sv")
+    fonts = {
+        str(font["/BaseFont"]).split("+", 1)[-1]
+        for page in reader.pages
+        for font in page["/Resources"]["/Font"].values()
+    }
+    assert fonts and fonts <= {
+        "LiberationSans",
+        "LiberationSans-Bold",
+        "LiberationSans-Italic",
+        "LiberationSans-BoldItalic",
+    }

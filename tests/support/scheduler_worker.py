@@ -23,7 +23,7 @@ import time_machine
 from tracker.cli import main as tracker_main
 from tracker.domain.workdays import swedish_holidays
 
-# What the jobs import on first use (the PDF renderer takes a while): loaded before the
+# What the jobs import on first use (the report renderers take a while): loaded before the
 # start, as in a scheduler that has been up a while, so that both processes reach the work
 # at about the same moment.
 FIRST_USE = (
@@ -32,7 +32,6 @@ FIRST_USE = (
     "tracker.reports.html",
     "tracker.reports.mail",
     "tracker.reports.pdf",
-    "weasyprint",
 )
 
 

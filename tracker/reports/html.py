@@ -1,6 +1,6 @@
 """The återrapport as one self-contained HTML file (print CSS included), from Jinja templates.
 
-The same HTML is what WeasyPrint lays out for the PDF.
+The PDF (pdf.py) lays out the same view with the same look; this file's CSS is the reference.
 """
 
 from __future__ import annotations

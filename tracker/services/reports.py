@@ -331,12 +331,11 @@ def render(snapshot: Snapshot, formats: tuple[str, ...] = FORMATS) -> dict[str, 
         raise Refused(f"Okänt format: {', '.join(sorted(unknown))}. Möjliga: html, pdf, docx.")
     view = compose(snapshot)
     out: dict[str, bytes] = {}
-    html = render_html(view) if {"html", "pdf"} & set(formats) else ""
     for fmt in formats:
         if fmt == "html":
-            out[fmt] = html.encode("utf-8")
+            out[fmt] = render_html(view).encode("utf-8")
         elif fmt == "pdf":
-            out[fmt] = render_pdf(view, html)
+            out[fmt] = render_pdf(view)
         else:
             out[fmt] = render_docx(view)
     return out
