@@ -201,3 +201,12 @@ def test_the_pdf_is_archival_accessible_and_uses_only_the_bundled_fonts() -> Non
         "LiberationSans-Italic",
         "LiberationSans-BoldItalic",
     }
+
+
+def test_the_docx_shows_the_chart_as_a_picture_with_a_text_alternative() -> None:
+    data = render(snap(AreaSnap("Område", "", (act(1), act(2, state="klar")))), ("docx",))["docx"]
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        [png] = [n for n in z.namelist() if n.startswith("word/media/")]
+        assert z.read(png).startswith(b"\x89PNG")
+        body = z.read("word/document.xml").decode()
+    assert 'descr="Nu' in body  # the chart's description: the counts at each report

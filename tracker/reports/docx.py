@@ -1,13 +1,15 @@
 """The återrapport as DOCX (python-docx), with the same content as the HTML and PDF.
 
-The progress chart is given as its table of numbers (Word cannot show SVG without a raster
-fallback). Deterministic: core properties carry the snapshot's dates and the ZIP entries a
-fixed timestamp, so the same snapshot gives the same bytes.
+The progress chart is the same SVG as in the HTML and PDF, drawn to a PNG by Typst (Word
+shows no SVG without a raster copy), followed by its table of numbers. Deterministic: core
+properties carry the snapshot's dates and the ZIP entries a fixed timestamp, so the same
+snapshot gives the same bytes.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -25,7 +27,9 @@ from docx.text.paragraph import Paragraph
 
 from tracker.domain.report import Para, ReportView, strip_control
 from tracker.domain.swedish import long_date
-from tracker.reports.html import kicker, signer
+from tracker.reports.chart import layout
+from tracker.reports.html import kicker, render_chart_svg, signer
+from tracker.reports.typst_compile import run
 
 FONT = "Arial"
 # Column widths of the plan table, as in the HTML (21/33/15/31 % of 180 mm).
@@ -203,6 +207,11 @@ def _deterministic_zip(data: bytes, when: datetime) -> bytes:
     return out.getvalue()
 
 
+def chart_png(view: ReportView) -> bytes:
+    data = json.dumps({"svg": str(render_chart_svg(view))}, ensure_ascii=False).encode("utf-8")
+    return run("chart.typ", data, fmt="png", timestamp=int(view.created.timestamp()))
+
+
 def render_docx(view: ReportView) -> bytes:
     doc = Document()
     normal = doc.styles["Normal"]
@@ -251,6 +260,9 @@ def render_docx(view: ReportView) -> bytes:
     else:
         _paragraph(doc, "Inga åtgärder är försenade.")
     doc.add_heading("Utveckling över tid", level=3)
+    doc.add_picture(io.BytesIO(chart_png(view)), width=Mm(170))
+    # The picture's text alternative, for screen readers.
+    doc.inline_shapes[-1]._inline.docPr.set("descr", strip_control(layout(view.chart).description))
     _paragraph(
         doc,
         "Antal åtgärder per läge vid varje återrapport"

@@ -2,14 +2,13 @@
 
 Why Typst and not the HTML through WeasyPrint: WeasyPrint laid out about ten pages a second on
 this hardware, so a 2,000-åtgärd plan took 47 s; Typst does it in a few seconds
-(docs/architecture.md has the figures). The compile runs in a child process (typst_compile.py
-says why).
+(docs/architecture.md has the figures). The compile runs in a child process
+(typst_compile.py says why).
 
 The view goes to the template as JSON data, never spliced into Typst markup: a text with
 # [ ] $ * _ < > & or quotes in it is shown as written and cannot run as code.
 
-Deterministic and host-independent: the fonts are the bundled Liberation Sans files only (no
-system font lookup, so another server's font packages cannot change the bytes), and the
+Deterministic and host-independent: only the bundled Liberation Sans is used, and the
 document date comes from the snapshot. The same snapshot gives the same bytes, which is what
 lets an issued report be verified by rendering it again.
 
@@ -20,8 +19,6 @@ PDF/UA-1: a public record that is archived, and that must be accessible.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Iterable
 from datetime import UTC
 from typing import Any
@@ -30,10 +27,7 @@ from tracker.domain.report import ListedAction, Para, ReportView, Row, strip_con
 from tracker.domain.swedish import long_date
 from tracker.reports.chart import layout
 from tracker.reports.html import blocks, is_long, kicker, render_chart_svg, signer
-
-
-class PdfError(RuntimeError):
-    """The compiler failed; the message carries its diagnostics."""
+from tracker.reports.typst_compile import run
 
 
 def _text(value: str) -> str:
@@ -110,16 +104,6 @@ def pdf_data(view: ReportView) -> dict[str, Any]:
     }
 
 
-def render_pdf(view: ReportView, *, timeout: float = 300) -> bytes:
+def render_pdf(view: ReportView) -> bytes:
     data = json.dumps(pdf_data(view), ensure_ascii=False).encode("utf-8")
-    proc = subprocess.run(
-        [sys.executable, "-m", "tracker.reports.typst_compile", str(int(view.created.timestamp()))],
-        input=data,
-        capture_output=True,
-        timeout=timeout,
-        check=False,
-    )
-    if proc.returncode != 0 or not proc.stdout.startswith(b"%PDF"):
-        message = proc.stderr.decode("utf-8", "replace").strip()[-2000:]
-        raise PdfError(f"PDF-filen kunde inte skapas: {message or proc.returncode}")
-    return proc.stdout
+    return run("report.typ", data, fmt="pdf", timestamp=int(view.created.timestamp()))
