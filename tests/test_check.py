@@ -34,7 +34,8 @@ def test_check_passes_on_a_ready_installation(tmp_path: Path, smtp_port: int) ->
     assert _run(["--database", db, "init"], env)[0] == 0
     code, out = _run(["--database", db, "check"], env)
     assert code == 0, out
-    assert out.count("OK") == 4
+    assert out.count("OK") == 5
+    assert "OK  Återrapport (PDF):" in out
 
 
 def test_check_names_each_problem(tmp_path: Path) -> None:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import smtplib
+import subprocess
+import time
 from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import urlparse
 
 from alembic.runtime.migration import MigrationContext
@@ -13,7 +16,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from config import DEFAULT_SECRET
 from notifications.probe import probe_smtp
 from tracker.app import App
+from tracker.domain.report import PlanSnap, Snapshot, compose
 from tracker.migrate import alembic_config
+from tracker.reports.pdf import render_pdf
+from tracker.reports.typst_compile import RenderError
 
 
 @dataclass(frozen=True)
@@ -80,5 +86,33 @@ def check_secret(app: App) -> CheckResult:
     return CheckResult("Hemlig nyckel", True, f"satt ({len(key)} tecken)")
 
 
-def run_checks(app: App) -> list[CheckResult]:
-    return [check_database(app), check_smtp(app), check_base_url(app), check_secret(app)]
+def check_documents(now: datetime) -> CheckResult:
+    """Makes a one-page återrapport PDF, so a broken install shows now, not on report day."""
+    snapshot = Snapshot(
+        plan=PlanSnap(id=0, title="Kontroll"),
+        as_of=now.date(),
+        cutoff=now,
+        built_at=now,
+        period=now.date().replace(day=1),
+        next_report_on=None,
+        workflows={},
+        areas=(),
+    )
+    started = time.perf_counter()
+    try:
+        data = render_pdf(compose(snapshot))
+    except (RenderError, OSError, subprocess.SubprocessError) as exc:
+        return CheckResult("Återrapport (PDF)", False, str(exc))
+    took = time.perf_counter() - started
+    size = f"{len(data) / 1024:.0f} kB på {took:.1f} s".replace(".", ",")
+    return CheckResult("Återrapport (PDF)", True, f"en provsida, {size}")
+
+
+def run_checks(app: App, now: datetime) -> list[CheckResult]:
+    return [
+        check_database(app),
+        check_smtp(app),
+        check_base_url(app),
+        check_secret(app),
+        check_documents(now),
+    ]

@@ -1,17 +1,18 @@
-"""`tracker check`: verify database, SMTP, public address and secret; exit 1 if any fails."""
+"""`tracker check`: verify database, SMTP, public address, secret and the PDF maker; exit 1
+if any fails."""
 
 from __future__ import annotations
 
 import typer
 
-from tracker.cli.base import cli, get_app
+from tracker.cli.base import cli, clock, get_app
 from tracker.health import run_checks
 
 
 @cli.command("check")
 def check() -> None:
-    """Kontrollera databas, e-postserver, publik adress och hemlig nyckel."""
-    results = run_checks(get_app())
+    """Kontrollera databas, e-postserver, publik adress, hemlig nyckel och PDF."""
+    results = run_checks(get_app(), clock())
     for r in results:
         mark = (
             typer.style("OK  ", fg=typer.colors.GREEN)
