@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlmodel import Session
 
 import tracker.models  # noqa: F401  (registers every table on SQLModel.metadata)
@@ -62,3 +62,15 @@ def transaction(engine: Engine) -> Iterator[Session]:
             drop_deferred(session.info)
             raise
         emit_deferred(session.info)
+
+
+@contextmanager
+def reads(engine: Engine) -> Iterator[Connection]:
+    """A connection for reads only, each statement seeing what is committed when it runs (as in
+    a READ COMMITTED transaction). PostgreSQL's driver would open a transaction for it, one
+    round trip to begin and one to end, so there it is in autocommit; SQLite's opens none for
+    a SELECT anyway (and switching modes there costs a statement of its own)."""
+    with engine.connect() as conn:
+        if engine.dialect.name != "sqlite":
+            conn.execution_options(isolation_level="AUTOCOMMIT")
+        yield conn

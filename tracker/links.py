@@ -62,6 +62,18 @@ class LinkSigner:
         valid_after: datetime | None = None,
     ) -> LinkClaim:
         """The claim in a token, or LinkInvalid. `valid_after`: the person's revocation time."""
+        claim = self._claim(purpose, token, now)
+        self.check_not_revoked(claim, valid_after)
+        return claim
+
+    def check_not_revoked(self, claim: LinkClaim, valid_after: datetime | None) -> None:
+        """LinkInvalid if the claim's link was issued before the person's revocation time; for
+        a claim already verified, so the signature need not be checked twice."""
+        # Same second as the revocation counts as before it: safer to refuse than to keep.
+        if valid_after is not None and claim.issued_at <= valid_after.replace(microsecond=0):
+            raise LinkInvalid("Länken har återkallats.")
+
+    def _claim(self, purpose: LinkPurpose, token: str, now: datetime) -> LinkClaim:
         try:
             payload = self._serializer(purpose).loads(token)
         except BadSignature as exc:
@@ -74,7 +86,4 @@ class LinkSigner:
             raise LinkInvalid("Länken är ogiltig.") from exc
         if now - issued > self.max_age:
             raise LinkInvalid("Länken har gått ut.")
-        # Same second as the revocation counts as before it: safer to refuse than to keep.
-        if valid_after is not None and issued <= valid_after.replace(microsecond=0):
-            raise LinkInvalid("Länken har återkallats.")
         return LinkClaim(person_id=person_id, action_id=action_id, issued_at=issued)

@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Connection, bindparam, select
 from sqlmodel import Session
 
 from tracker.links import LinkClaim, LinkInvalid, LinkPurpose, LinkSigner
@@ -29,16 +29,22 @@ _log = logging.getLogger(__name__)
 
 
 def resolve_link(
-    session: Session, signer: LinkSigner, purpose: LinkPurpose, token: str, *, now: datetime
+    session: Session | Connection,
+    signer: LinkSigner,
+    purpose: LinkPurpose,
+    token: str,
+    *,
+    now: datetime,
 ) -> LinkHolder:
-    """The person a link was issued to, or LinkInvalid (tampered, expired, revoked, unknown)."""
+    """The person a link was issued to, or LinkInvalid (tampered, expired, revoked, unknown).
+    It only reads: a page that only reads may pass a plain connection instead of a session."""
     try:
         claim = signer.verify(purpose, token, now=now)
         person = load_person(session, claim.person_id)
         if person is None:
             raise LinkInvalid("Länken är ogiltig.")
-        # Again with the person's revocation time: the signer owns the rule for comparing them.
-        signer.verify(purpose, token, now=now, valid_after=person.links_valid_after)
+        # The person's revocation time: the signer owns the rule for comparing them.
+        signer.check_not_revoked(claim, person.links_valid_after)
     except LinkInvalid as exc:
         # Never the token itself: it may be a valid link with a typo away from working.
         log_event(_log, "link.rejected", purpose=purpose.value, reason=exc.reason)
@@ -51,10 +57,11 @@ _PERSON = select(Person.__table__).where(  # type: ignore[attr-defined]
 )
 
 
-def load_person(session: Session, person_id: int) -> Person | None:
+def load_person(session: Session | Connection, person_id: int) -> Person | None:
     """The person, read with a statement built once (every link opened starts here). The
     object is not attached to the session: it is for reading who acts."""
-    row = session.connection().execute(_PERSON, {"person_id": person_id}).mappings().first()
+    conn = session.connection() if isinstance(session, Session) else session
+    row = conn.execute(_PERSON, {"person_id": person_id}).mappings().first()
     return Person(**row) if row is not None else None
 
 

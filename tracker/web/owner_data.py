@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import Connection, Table, bindparam, select
 from sqlmodel import Session
 
 from tracker.models import Action, Area, Plan
@@ -71,7 +71,7 @@ _OWNED_ONE = _OWNED.where(_ACTION.c.id == bindparam("action_id"))
 
 
 def owned_actions(
-    session: Session, owner_id: int, action_id: int | None = None
+    session: Session | Connection, owner_id: int, action_id: int | None = None
 ) -> list[OwnedAction]:
     """The person's åtgärder in plan order; only `action_id` (if still theirs) when given."""
     params: dict[str, Any] = {"owner_id": owner_id}
@@ -79,5 +79,6 @@ def owned_actions(
     if action_id is not None:
         statement = _OWNED_ONE
         params["action_id"] = action_id
-    rows = session.connection().execute(statement, params).all()
+    conn = session.connection() if isinstance(session, Session) else session
+    rows = conn.execute(statement, params).all()
     return [OwnedAction(**row._mapping) for row in rows]

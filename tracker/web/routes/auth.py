@@ -12,12 +12,12 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from tracker.links import LinkInvalid, LinkPurpose
-from tracker.services import people
+from tracker.models import Person
 from tracker.services.access import resolve_link
 from tracker.web.deps import LOGIN_ROLES, CsrfChecked, NowDep, SessionDep, WebDep
 from tracker.web.links import LOGIN_PREFIX
 from tracker.web.mail import queue_login_link, queue_owner_link
-from tracker.web.routes.owner import bad_link
+from tracker.web.routes.owner import bad_link, link_request
 from tracker.web.security import safe_next, session_login, start_session
 
 router = APIRouter()
@@ -42,21 +42,16 @@ def login_request(
     now: NowDep,
     email: Annotated[str, Form(max_length=320)] = "",
 ) -> HTMLResponse:
-    if not people.valid_email(email):
-        return web.render(
-            request,
-            "auth/login.html",
-            {"error": "Skriv en giltig e-postadress, till exempel namn@kommun.se.", "email": email},
-            status_code=422,
-        )
-    person = people.find_person(session, email)
-    if person is not None:
+    def send(person: Person) -> None:
         if person.role in LOGIN_ROLES:
             queue_login_link(session, web.mail, web.app.settings, person, now=now)
         else:
             # An owner has no log-in; what they want is the link to their åtgärder.
             queue_owner_link(session, web.mail, web.app.settings, person, now=now)
-    return web.render(request, "auth/sent.html", {"email": email.strip()})
+
+    return link_request(
+        request, web, session, email, form="auth/login.html", sent="auth/sent.html", send=send
+    )
 
 
 @router.get(LOGIN_PREFIX + "/{token}", response_class=HTMLResponse)

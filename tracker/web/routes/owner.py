@@ -4,19 +4,33 @@ GET shows and never changes anything (mail scanners open links); POST, with the 
 token and the version the form was made from, changes one åtgärd through the workflow engine.
 Whatever ids are put in a URL or a form, a link reaches only its own person's åtgärder (and,
 for a link sent for one åtgärd, only that one).
+
+These are the pages most people open (every reminder carries a link), often many at once, so
+they do less per request than the other pages (bench/web.py measures them):
+- each request's database work, and its commit, runs in a worker thread of their own small
+  pool (deps.in_owner_thread); the page is rendered afterwards, once the transaction is over;
+- the GET reads on a plain connection, without a session or a transaction (tracker.db.reads);
+  the POST's receipt is made from what it read and wrote, not read again;
+- the GET is a plain Starlette route (its one parameter is a path segment), and neither
+  handler goes through FastAPI's dependency injection for the app and the clock.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
+from sqlalchemy import Connection
 from sqlmodel import Session
 
+from tracker.db import reads
 from tracker.errors import Conflict, Refused, TrackerError
 from tracker.links import LinkInvalid, LinkPurpose
+from tracker.models import Person
 from tracker.services import actions as action_service
 from tracker.services import people
 from tracker.services.access import LinkHolder, resolve_link
@@ -26,28 +40,40 @@ from tracker.web.deps import (
     SessionDep,
     Web,
     WebDep,
+    in_owner_thread,
+    now_of,
     refusal_status,
     undo,
+    web_of,
 )
 from tracker.web.links import OWNER_PREFIX
 from tracker.web.mail import queue_owner_link
 from tracker.web.owner_data import owned_actions
 from tracker.web.security import owner_csrf, owner_csrf_ok
-from tracker.web.views import ActionView, action_view, draft_key, event_views
+from tracker.web.views import action_view, draft_key, event_views
 from workflows import TransitionRefused
 
 router = APIRouter()
 
 OWNER_ROLES = frozenset({"owner"})
 NOT_YOURS = "Den åtgärden finns inte bland dina åtgärder. Ingenting ändrades."
+BAD_EMAIL = "Skriv en giltig e-postadress, till exempel namn@kommun.se."
 
 
-def bad_link(
-    request: Request, web: Web, reason: str, *, purpose: LinkPurpose = LinkPurpose.owner
-) -> HTMLResponse:
-    """The one page for a tampered, expired or revoked link: ask for a new one by e-mail."""
-    return web.render(
-        request,
+@dataclass(frozen=True)
+class Page:
+    """A page to render once the request's transaction has ended."""
+
+    template: str
+    context: dict[str, Any]
+    status_code: int = 200
+
+    def render(self, request: Request, web: Web) -> HTMLResponse:
+        return web.render(request, self.template, self.context, status_code=self.status_code)
+
+
+def _bad_link(reason: str, purpose: LinkPurpose = LinkPurpose.owner) -> Page:
+    return Page(
         "owner/link_invalid.html",
         {
             "reason": reason,
@@ -58,11 +84,49 @@ def bad_link(
     )
 
 
-def _owned(session: Session, web: Web, holder: LinkHolder, now: datetime) -> list[ActionView]:
+def bad_link(
+    request: Request, web: Web, reason: str, *, purpose: LinkPurpose = LinkPurpose.owner
+) -> HTMLResponse:
+    """The one page for a tampered, expired or revoked link: ask for a new one by e-mail."""
+    return _bad_link(reason, purpose).render(request, web)
+
+
+def link_request(
+    request: Request,
+    web: Web,
+    session: Session,
+    email: str,
+    *,
+    form: str,
+    sent: str,
+    send: Callable[[Person], None],
+) -> HTMLResponse:
+    """Someone asks for a link by e-mail (a new owner link, or a log-in link): the same answer
+    whether the address is known or not; for a known one, `send` queues the link."""
+    if not people.valid_email(email):
+        return web.render(request, form, {"error": BAD_EMAIL, "email": email}, status_code=422)
+    person = people.find_person(session, email)
+    if person is not None:
+        send(person)
+    return web.render(request, sent, {"email": email.strip()})
+
+
+def _page(
+    web: Web,
+    session: Session | Connection,
+    holder: LinkHolder,
+    token: str,
+    now: datetime,
+    *,
+    status_code: int = 200,
+    error: str | None = None,
+    error_action: int | None = None,
+    drafts: dict[str, str] | None = None,
+) -> Page:
     person = holder.person
     assert person.id is not None
     today = web.today(now)
-    return [
+    items = [
         action_view(
             web.app.registry,
             row,
@@ -74,27 +138,11 @@ def _owned(session: Session, web: Web, holder: LinkHolder, now: datetime) -> lis
         )
         for row in owned_actions(session, person.id, holder.claim.action_id)
     ]
-
-
-def _page(
-    request: Request,
-    web: Web,
-    session: Session,
-    holder: LinkHolder,
-    token: str,
-    now: datetime,
-    *,
-    status_code: int = 200,
-    error: str | None = None,
-    error_action: int | None = None,
-    drafts: dict[str, str] | None = None,
-) -> HTMLResponse:
-    return web.render(
-        request,
+    return Page(
         "owner/page.html",
         {
-            "person": holder.person,
-            "items": _owned(session, web, holder, now),
+            "person": person,
+            "items": items,
             "single": holder.claim.action_id is not None,
             "token": token,
             "form_csrf": owner_csrf(web.owner_csrf_key, token),
@@ -106,40 +154,50 @@ def _page(
     )
 
 
-# These two handlers run their one transaction themselves: all of a request's database work,
-# and the commit, in one worker thread (each thread hop costs more than the work here).
+async def owner_page(request: Request) -> HTMLResponse:
+    """GET /ansvarig/{token}: the person's åtgärder with their forms."""
+    web = web_of(request)
+    now = now_of(web)
+    token: str = request.path_params["token"]
+    page = await in_owner_thread(web, _show, web, token, now)
+    return page.render(request, web)
 
 
-@router.get(OWNER_PREFIX + "/{token}", response_class=HTMLResponse)
-def owner_page(request: Request, token: str, web: WebDep, now: NowDep) -> HTMLResponse:
-    with web.app.transaction() as session:
+router.add_route(OWNER_PREFIX + "/{token}", owner_page, methods=["GET"], include_in_schema=False)
+
+
+def _show(web: Web, token: str, now: datetime) -> Page:
+    # Only reads: a plain connection (tracker.db.reads), no session and no transaction.
+    with reads(web.app.engine) as conn:
         try:
-            holder = resolve_link(session, web.signer, LinkPurpose.owner, token, now=now)
+            holder = resolve_link(conn, web.signer, LinkPurpose.owner, token, now=now)
         except LinkInvalid as exc:
-            return bad_link(request, web, exc.reason)
-        return _page(request, web, session, holder, token, now)
+            return _bad_link(exc.reason)
+        return _page(web, conn, holder, token, now)
 
 
 @router.post(OWNER_PREFIX + "/{token}/atgard/{action_id}", response_class=HTMLResponse)
-def owner_update(
+async def owner_update(
     request: Request,
     token: str,
     action_id: int,
-    web: WebDep,
-    now: NowDep,
     version: Annotated[int, Form()],
     csrf: Annotated[str, Form()] = "",
     trigger: Annotated[str, Form()] = "",
     text: Annotated[str, Form(max_length=20_000)] = "",
 ) -> HTMLResponse:
-    with web.app.transaction() as session:
-        return _update(request, web, session, now, token, action_id, version, csrf, trigger, text)
+    web = web_of(request)
+    now = now_of(web)
+    page = await in_owner_thread(
+        web, _update, web, now, token, action_id, version, csrf, trigger, text
+    )
+    # Rendered after the commit: a receipt is only ever shown for a change that committed,
+    # and a write lock (SQLite's is on the whole file) is not held while the page is made.
+    return page.render(request, web)
 
 
 def _update(
-    request: Request,
     web: Web,
-    session: Session,
     now: datetime,
     token: str,
     action_id: int,
@@ -147,14 +205,28 @@ def _update(
     csrf: str,
     trigger: str,
     text: str,
-) -> HTMLResponse:
+) -> Page:
+    with web.app.transaction() as session:
+        return _change(session, web, now, token, action_id, version, csrf, trigger, text)
+
+
+def _change(
+    session: Session,
+    web: Web,
+    now: datetime,
+    token: str,
+    action_id: int,
+    version: int,
+    csrf: str,
+    trigger: str,
+    text: str,
+) -> Page:
     try:
         holder = resolve_link(session, web.signer, LinkPurpose.owner, token, now=now)
     except LinkInvalid as exc:
-        return bad_link(request, web, exc.reason)
+        return _bad_link(exc.reason)
     if not owner_csrf_ok(web.owner_csrf_key, token, csrf):
         return _page(
-            request,
             web,
             session,
             holder,
@@ -168,7 +240,7 @@ def _update(
     scope = holder.claim.action_id
     found = owned_actions(session, person_id, action_id)
     if not found or (scope is not None and scope != action_id):
-        return _page(request, web, session, holder, token, now, status_code=404, error=NOT_YOURS)
+        return _page(web, session, holder, token, now, status_code=404, error=NOT_YOURS)
     action = found[0]
     workflow = web.app.registry.get(action.workflow)
     drafts = {draft_key(web.app.registry, action, trigger): text}
@@ -202,7 +274,6 @@ def _update(
     except (Conflict, Refused) as exc:
         undo(session)
         return _page(
-            request,
             web,
             session,
             holder,
@@ -213,7 +284,11 @@ def _update(
             error_action=action_id,
             drafts=drafts,
         )
-    [after] = owned_actions(session, person_id, action_id)
+    # The åtgärd as this change left it, without reading it again: the change was made on
+    # exactly the version read above (else Conflict), and only the service's write differs.
+    after = replace(action, state=change.to_state or action.state, version=change.version)
+    if change.text:  # the text of a change is also the new processläge (services.actions)
+        after = replace(after, progress_note=change.text, progress_at=change.at)
     item = action_view(
         web.app.registry,
         after,
@@ -222,8 +297,7 @@ def _update(
         area_title=after.area_title,
         plan_title=after.plan_title,
     )
-    return web.render(
-        request,
+    return Page(
         "owner/receipt.html",
         {
             "person": holder.person,
@@ -248,19 +322,19 @@ def new_link_request(
     now: NowDep,
     email: Annotated[str, Form(max_length=320)] = "",
 ) -> HTMLResponse:
-    """The same answer whether the address is known or not; a known one gets a new link."""
-    if not people.valid_email(email):
-        return web.render(
-            request,
-            "owner/new_link.html",
-            {"error": "Skriv en giltig e-postadress, till exempel namn@kommun.se.", "email": email},
-            status_code=422,
-        )
-    person = people.find_person(session, email)
-    if person is not None:
+    def send(person: Person) -> None:
         try:
             queue_owner_link(session, web.mail, web.app.settings, person, now=now)
         except TrackerError:
             # Never let the answer differ for a known address.
             undo(session)
-    return web.render(request, "owner/link_requested.html", {"email": email.strip()})
+
+    return link_request(
+        request,
+        web,
+        session,
+        email,
+        form="owner/new_link.html",
+        sent="owner/link_requested.html",
+        send=send,
+    )
