@@ -188,44 +188,38 @@ async def owner_update(
 ) -> HTMLResponse:
     web = web_of(request)
     now = now_of(web)
-    page = await in_owner_thread(
-        web, _update, web, now, token, action_id, version, csrf, trigger, text
-    )
+    posted = Posted(token, action_id, version, csrf, trigger, text)
+    page = await in_owner_thread(web, _update, web, now, posted)
     # Rendered after the commit: a receipt is only ever shown for a change that committed,
     # and a write lock (SQLite's is on the whole file) is not held while the page is made.
     return page.render(request, web)
 
 
-def _update(
-    web: Web,
-    now: datetime,
-    token: str,
-    action_id: int,
-    version: int,
-    csrf: str,
-    trigger: str,
-    text: str,
-) -> Page:
+@dataclass(frozen=True)
+class Posted:
+    """What an owner's update form sent."""
+
+    token: str
+    action_id: int
+    version: int
+    csrf: str
+    trigger: str
+    text: str
+
+
+def _update(web: Web, now: datetime, posted: Posted) -> Page:
     with web.app.transaction() as session:
-        return _change(session, web, now, token, action_id, version, csrf, trigger, text)
+        return _change(session, web, now, posted)
 
 
-def _change(
-    session: Session,
-    web: Web,
-    now: datetime,
-    token: str,
-    action_id: int,
-    version: int,
-    csrf: str,
-    trigger: str,
-    text: str,
-) -> Page:
+def _change(session: Session, web: Web, now: datetime, posted: Posted) -> Page:
+    token, action_id, version = posted.token, posted.action_id, posted.version
+    trigger, text = posted.trigger, posted.text
     try:
         holder = resolve_link(session, web.signer, LinkPurpose.owner, token, now=now)
     except LinkInvalid as exc:
         return _bad_link(exc.reason)
-    if not owner_csrf_ok(web.owner_csrf_key, token, csrf):
+    if not owner_csrf_ok(web.owner_csrf_key, token, posted.csrf):
         return _page(
             web,
             session,
