@@ -29,6 +29,11 @@ class Settings(BaseSettings):
 
     # Links in e-mails: valid this many days unless revoked.
     link_max_age_days: int = 30
+    # A log-in link (chef, admin, board reader) is valid this long, and works once.
+    login_link_max_age_minutes: int = 60
+    # At most this many link e-mails (log-in or new owner link) to one address per hour,
+    # whoever asks: the form is open to anyone, and must not become a way to flood an inbox.
+    link_requests_per_hour: int = 5
 
     # SMTP: a local relay needs no login and no TLS.
     smtp_host: str = "127.0.0.1"

@@ -3,6 +3,7 @@ upgrading from the first release keeps every row."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
@@ -46,10 +47,45 @@ def test_migrations_build_the_schema_the_models_describe(empty_engine: Engine) -
     assert diff == []
 
 
-def test_upgrade_from_the_first_release_keeps_every_row(empty_engine: Engine) -> None:
+@dataclass(frozen=True)
+class FirstRelease:
+    columns: dict[str, list[str]]
+    rows: dict[str, list[tuple[object, ...]]]
+
+
+@pytest.fixture
+def first_release(empty_engine: Engine) -> FirstRelease:
+    """The first release's schema with a row in each main table: its columns and its rows."""
     upgrade(empty_engine, FIRST_RELEASE)
+    _first_release_rows(empty_engine)
+    columns = {t: [c["name"] for c in inspect(empty_engine).get_columns(t)] for t in TABLES}
+    return FirstRelease(columns, _dump(empty_engine, columns))
+
+
+def test_upgrade_from_the_first_release_keeps_every_row(
+    empty_engine: Engine, first_release: FirstRelease
+) -> None:
+    upgrade(empty_engine)
+    assert _dump(empty_engine, first_release.columns) == first_release.rows
+    with empty_engine.connect() as conn:
+        assert conn.execute(text("SELECT login_link_used_at FROM person")).all() == [(None,)]
+
+
+def test_downgrading_to_the_first_release_keeps_every_row(
+    empty_engine: Engine, first_release: FirstRelease
+) -> None:
+    upgrade(empty_engine)
+    downgrade(empty_engine, FIRST_RELEASE)
+    assert _dump(empty_engine, first_release.columns) == first_release.rows
+    assert "login_link_used_at" not in {
+        c["name"] for c in inspect(empty_engine).get_columns("person")
+    }
+
+
+def _first_release_rows(engine: Engine) -> None:
+    """A person, a plan, an area and an åtgärd, written in the first release's columns."""
     now = datetime(2018, 1, 10, tzinfo=UTC)
-    with empty_engine.begin() as conn:
+    with engine.begin() as conn:
         conn.execute(
             text(
                 "INSERT INTO person (id, name, email, role, forvaltning, created_at) "
@@ -81,12 +117,6 @@ def test_upgrade_from_the_first_release_keeps_every_row(empty_engine: Engine) ->
             ),
             {"now": now},
         )
-    columns = {t: [c["name"] for c in inspect(empty_engine).get_columns(t)] for t in TABLES}
-    before = _dump(empty_engine, columns)
-    upgrade(empty_engine)
-    after = _dump(empty_engine, columns)
-    for table, rows in before.items():
-        assert after[table] == rows, table
 
 
 def test_every_migration_downgrades_cleanly(empty_engine: Engine) -> None:
@@ -96,7 +126,7 @@ def test_every_migration_downgrades_cleanly(empty_engine: Engine) -> None:
 
 
 def _dump(engine: Engine, columns: dict[str, list[str]]) -> dict[str, list[tuple[object, ...]]]:
-    """The rows of the first release's tables, in the first release's columns."""
+    """The rows of the main tables, in the given columns."""
     with engine.connect() as conn:
         return {
             t: sorted(tuple(r) for r in conn.execute(text(f'SELECT {", ".join(cols)} FROM "{t}"')))

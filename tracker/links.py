@@ -1,8 +1,9 @@
 """Signed links in e-mails: who they are for, for what, and until when.
 
 One salt per purpose, so a log-in link cannot be replayed as an owner link. Expiry is checked
-against the `now` the caller passes, and a link issued before the person's
-`links_valid_after` is refused: revoking every link of a person is one UPDATE.
+against the `now` the caller passes (log-in links live minutes, owner links days), and a link
+issued before the person's `links_valid_after` is refused: revoking every link of a person is
+one UPDATE. A log-in link works once (`login_link_used_at`).
 """
 
 from __future__ import annotations
@@ -35,12 +36,18 @@ class LinkClaim:
 
 
 class LinkSigner:
-    def __init__(self, secret_key: str, max_age: timedelta) -> None:
+    def __init__(
+        self, secret_key: str, max_age: timedelta, login_max_age: timedelta | None = None
+    ) -> None:
         # One serializer per purpose, built once: a reminder sweep signs thousands of links.
         self._serializers = {
             p: URLSafeSerializer(secret_key, salt=f"tracker.{p.value}") for p in LinkPurpose
         }
         self.max_age = max_age
+        self._max_ages = {
+            LinkPurpose.owner: max_age,
+            LinkPurpose.login: login_max_age if login_max_age is not None else max_age,
+        }
 
     def _serializer(self, purpose: LinkPurpose) -> URLSafeSerializer:
         return self._serializers[purpose]
@@ -73,6 +80,11 @@ class LinkSigner:
         if valid_after is not None and claim.issued_at <= valid_after.replace(microsecond=0):
             raise LinkInvalid("Länken har återkallats.")
 
+    def check_not_used(self, claim: LinkClaim, used_at: datetime | None) -> None:
+        """LinkInvalid if a log-in link issued at or after this one's time was used already."""
+        if used_at is not None and claim.issued_at <= used_at:
+            raise LinkInvalid("Länken har redan använts.")
+
     def _claim(self, purpose: LinkPurpose, token: str, now: datetime) -> LinkClaim:
         try:
             payload = self._serializer(purpose).loads(token)
@@ -84,6 +96,6 @@ class LinkSigner:
             action_id = int(payload["a"]) if "a" in payload else None
         except (KeyError, TypeError, ValueError) as exc:
             raise LinkInvalid("Länken är ogiltig.") from exc
-        if now - issued > self.max_age:
+        if now - issued > self._max_ages[purpose]:
             raise LinkInvalid("Länken har gått ut.")
         return LinkClaim(person_id=person_id, action_id=action_id, issued_at=issued)

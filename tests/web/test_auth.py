@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
@@ -13,7 +14,7 @@ from tracker.app import App
 from tracker.links import LinkPurpose
 from tracker.models import OutboxMessage, Person
 from tracker.services.access import revoke_links
-from tracker.web.links import login_url, signer_for
+from tracker.web.links import login_url, owner_url, signer_for
 from tracker.web.main import create_app
 from tracker.web.security import SESSION_COOKIE
 
@@ -121,7 +122,7 @@ def test_tampered_expired_or_owner_log_in_links_do_not_log_in(
         assert page.status_code == 403
         assert "Länken fungerar inte" in text_of(page.text)
         assert form_to(page.text, "/logga-in").fields.keys() >= {"csrf", "email"}
-    clock.advance(days=31)
+    clock.advance(minutes=61)
     assert "Länken har gått ut." in text_of(client.get(good).text)
     # A log-in link for a person without a log-in role (an owner) does not log in.
     anna_link = path_of(login_url(app.settings, world.anna, now=clock()))
@@ -188,6 +189,72 @@ def test_a_session_cookie_from_another_secret_is_ignored(
 def test_login_link_is_made_for_the_demo(app: App, world: World, clock: MovableClock) -> None:
     url = login_url(app.settings, world.chef, now=clock())
     assert url.startswith("http://testserver/logga-in/")
-    later = clock() + timedelta(days=1)
+    later = clock() + timedelta(minutes=59)
     claim = signer_for(app.settings).verify(LinkPurpose.login, url.rsplit("/", 1)[1], now=later)
     assert claim.person_id == world.chef.id
+
+
+def _log_in_with(web: FastAPI, link: str) -> tuple[int, str]:
+    """A fresh browser opens the link and presses "Logga in"."""
+    with TestClient(web) as c:
+        page = c.get(link)
+        if page.status_code != 200:
+            return page.status_code, text_of(page.text)
+        form = form_to(page.text, "/logga-in/")
+        done = c.post(form.action, data=form.data(), follow_redirects=False)
+        return done.status_code, text_of(done.text)
+
+
+def test_a_log_in_link_works_once_and_the_older_ones_stop_with_it(
+    web: FastAPI, app: App, world: World, clock: MovableClock
+) -> None:
+    older = path_of(login_url(app.settings, world.chef, now=clock()))
+    clock.advance(minutes=5)
+    newer = path_of(login_url(app.settings, world.chef, now=clock()))
+    assert _log_in_with(web, newer)[0] == 303
+    for link in (newer, older):
+        status, text = _log_in_with(web, link)
+        assert status == 403 and "Länken har redan använts." in text, link
+    # A link asked for in the same second as that log-in still works.
+    with app.transaction() as s:
+        chef = s.get_one(Person, world.chef.id)
+        again = path_of(login_url(app.settings, chef, now=clock()))
+    assert _log_in_with(web, again)[0] == 303
+
+
+def test_the_same_log_in_link_posted_twice_at_once_logs_in_once(
+    web: FastAPI, app: App, world: World, clock: MovableClock
+) -> None:
+    link = path_of(login_url(app.settings, world.chef, now=clock()))
+    with TestClient(web) as first, TestClient(web) as second:
+        forms = [form_to(c.get(link).text, "/logga-in/") for c in (first, second)]
+        results = [
+            c.post(f.action, data=f.data(), follow_redirects=False).status_code
+            for c, f in zip((first, second), forms, strict=True)
+        ]
+    assert results == [303, 403]
+
+
+def test_log_in_links_last_an_hour_and_owner_links_a_month(
+    web: FastAPI, app: App, world: World, clock: MovableClock
+) -> None:
+    login = path_of(login_url(app.settings, world.chef, now=clock()))
+    owner = path_of(owner_url(app.settings, world.anna, now=clock()))
+    clock.advance(minutes=61)
+    status, text = _log_in_with(web, login)
+    assert status == 403 and "Länken har gått ut." in text
+    clock.advance(days=29)
+    with TestClient(web) as c:
+        assert c.get(owner).status_code == 200
+
+
+def test_link_e_mails_to_one_address_are_limited_per_hour(
+    client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    unknown = ask_for_login(client, "okand@pitea.example")
+    answers = {ask_for_login(client, "malin.westling@pitea.example") for _ in range(7)}
+    assert answers == {unknown}  # the limit does not show: the same answer every time
+    assert len(outbox(app)) == app.settings.link_requests_per_hour == 5
+    clock.advance(minutes=61)
+    ask_for_login(client, "malin.westling@pitea.example")
+    assert len(outbox(app)) == 6

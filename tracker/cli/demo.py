@@ -75,6 +75,10 @@ def demo(
     typer.echo(f"E-post:      http://{host}:{port}/dev/mail (all post stannar här)")
     typer.echo(f"Påminnelser: {len(sweep.digests)} e-postbrev lagda i utkorgen i dag")
     typer.echo(f"Logga in som förvaltningschef Malin Westling:\n  {link}")
+    typer.echo(
+        f"  (gäller i {settings.login_link_max_age_minutes} minuter och en gång; en ny länk "
+        f"fås på http://{host}:{port}/logga-in med adressen {result.chef.email})"
+    )
     if not serve:
         return
     import uvicorn

@@ -33,4 +33,7 @@ class Person(SQLModel, table=True):
     forvaltning: str = Field(default="")
     # Signed links issued before this moment are refused: revoking is one UPDATE.
     links_valid_after: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    # When the newest log-in link used was issued: a log-in link works once, and the ones
+    # issued before it stop working too.
+    login_link_used_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

@@ -11,12 +11,13 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, Table, bindparam, or_, select, update
 from sqlmodel import Session
 
 from tracker.links import LinkClaim, LinkInvalid, LinkPurpose, LinkSigner
 from tracker.logs import log_event
 from tracker.models import Person
+from tracker.models.base import UTCDateTime
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,8 @@ def resolve_link(
             raise LinkInvalid("Länken är ogiltig.")
         # The person's revocation time: the signer owns the rule for comparing them.
         signer.check_not_revoked(claim, person.links_valid_after)
+        if purpose is LinkPurpose.login:
+            signer.check_not_used(claim, person.login_link_used_at)
     except LinkInvalid as exc:
         # Never the token itself: it may be a valid link with a typo away from working.
         log_event(_log, "link.rejected", purpose=purpose.value, reason=exc.reason)
@@ -65,6 +68,28 @@ def load_person(session: Session | Connection, person_id: int) -> Person | None:
     return Person(**row) if row is not None else None
 
 
+_PERSON_T: Table = Person.__table__  # type: ignore[attr-defined]
+_ISSUED = bindparam("issued_at", type_=UTCDateTime())
+_USE_LOGIN_LINK = (
+    update(_PERSON_T)
+    .where(_PERSON_T.c.id == bindparam("person_id"))
+    .where(or_(_PERSON_T.c.login_link_used_at.is_(None), _PERSON_T.c.login_link_used_at < _ISSUED))
+    .values(login_link_used_at=_ISSUED)
+)
+
+
+def use_login_link(session: Session, holder: LinkHolder) -> None:
+    """Marks the holder's log-in link as used, or LinkInvalid if it (or a newer one) already
+    was. One conditional UPDATE: of two log-ins with the same link at once, one wins."""
+    done = session.connection().execute(
+        _USE_LOGIN_LINK,
+        {"person_id": holder.person.id, "issued_at": holder.claim.issued_at},
+    )
+    if done.rowcount != 1:
+        log_event(_log, "link.rejected", purpose=LinkPurpose.login.value, reason="använd")
+        raise LinkInvalid("Länken har redan använts.")
+
+
 def revoke_links(session: Session, person: Person, *, now: datetime) -> None:
     """Every link (and log-in session) issued to the person up to now stops working."""
     person.links_valid_after = now
@@ -75,14 +100,15 @@ def issue_time(person: Person, now: datetime) -> datetime:
     """When a new link for the person counts as issued.
 
     Links carry whole seconds, and one issued in the same second as a revocation counts as
-    revoked. A link asked for right after "återkalla" must still work, so it is dated to the
-    next whole second after the revocation when that is later than now.
+    revoked (as one issued in the second of the last used log-in link counts as used). A link
+    asked for right after "återkalla" or a log-in must still work, so it is dated to the next
+    whole second after those when that is later than now.
     """
-    revoked = person.links_valid_after
-    if revoked is None:
-        return now
-    first_valid = revoked.replace(microsecond=0) + timedelta(seconds=1)
-    return max(now, first_valid)
+    out = now
+    for moment in (person.links_valid_after, person.login_link_used_at):
+        if moment is not None:
+            out = max(out, moment.replace(microsecond=0) + timedelta(seconds=1))
+    return out
 
 
 def session_valid(person: Person, logged_in_at: datetime) -> bool:

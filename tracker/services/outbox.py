@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import insert
+from sqlalchemy import func, insert, select
 from sqlmodel import Session
 
 from notifications import OutgoingMessage
@@ -80,3 +80,14 @@ def enqueue_many(
         # A Core insert: the ORM's bulk path costs several times more for the same rows.
         session.connection().execute(insert(OutboxMessage.__table__), rows)  # type: ignore[attr-defined]
     return len(rows)
+
+
+def count_recent(session: Session, to_addr: str, kinds: Sequence[str], *, since: datetime) -> int:
+    """How many messages of these kinds were queued to the address since `since`."""
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    statement = (
+        select(func.count())
+        .select_from(table)
+        .where(table.c.to_addr == to_addr, table.c.kind.in_(kinds), table.c.created_at >= since)
+    )
+    return int(session.connection().execute(statement).scalar_one())

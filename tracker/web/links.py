@@ -18,7 +18,11 @@ LOGIN_PREFIX = "/logga-in"
 
 
 def signer_for(settings: Settings) -> LinkSigner:
-    return LinkSigner(settings.secret_key, timedelta(days=settings.link_max_age_days))
+    return LinkSigner(
+        settings.secret_key,
+        timedelta(days=settings.link_max_age_days),
+        timedelta(minutes=settings.login_link_max_age_minutes),
+    )
 
 
 def _base(settings: Settings) -> str:

@@ -6,7 +6,7 @@ outbox in the caller's transaction: it is sent only if the change that caused it
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import jinja2
@@ -16,7 +16,7 @@ from config import Settings
 from notifications import OutgoingMessage
 from tracker.models import Action, OutboxMessage, Person, Plan
 from tracker.services.actions import assign
-from tracker.services.outbox import enqueue
+from tracker.services.outbox import count_recent, enqueue
 from tracker.web.links import login_url, owner_url
 
 KIND_ASSIGNED = "tilldelning"
@@ -95,6 +95,15 @@ def queue_owner_link(
     return enqueue(session, message, kind=kind, now=now, domain=_domain(settings))
 
 
+def link_mail_allowed(session: Session, settings: Settings, person: Person, now: datetime) -> bool:
+    """Whether one more link e-mail (log-in or new owner link) may go to the person now: at
+    most settings.link_requests_per_hour in the last hour."""
+    sent = count_recent(
+        session, person.email, (KIND_LOGIN, KIND_OWNER_LINK), since=now - timedelta(hours=1)
+    )
+    return sent < settings.link_requests_per_hour
+
+
 def queue_login_link(
     session: Session, env: jinja2.Environment, settings: Settings, person: Person, *, now: datetime
 ) -> OutboxMessage:
@@ -106,7 +115,7 @@ def queue_login_link(
         {
             "person": person,
             "url": login_url(settings, person, now=now),
-            "days": settings.link_max_age_days,
+            "minutes": settings.login_link_max_age_minutes,
         },
     )
     return enqueue(session, message, kind=KIND_LOGIN, now=now, domain=_domain(settings))

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from tracker.links import LinkInvalid, LinkPurpose
 from tracker.models import Person
-from tracker.services.access import resolve_link
+from tracker.services.access import resolve_link, use_login_link
 from tracker.web.deps import LOGIN_ROLES, CsrfChecked, NowDep, SessionDep, WebDep
 from tracker.web.links import LOGIN_PREFIX
 from tracker.web.mail import queue_login_link, queue_owner_link
@@ -50,7 +50,7 @@ def login_request(
             queue_owner_link(session, web.mail, web.app.settings, person, now=now)
 
     return link_request(
-        request, web, session, email, form="auth/login.html", sent="auth/sent.html", send=send
+        request, web, session, email, now, form="auth/login.html", sent="auth/sent.html", send=send
     )
 
 
@@ -87,6 +87,10 @@ def login(request: Request, token: str, web: WebDep, session: SessionDep, now: N
             status_code=403,
         )
     assert person.id is not None
+    try:
+        use_login_link(session, holder)
+    except LinkInvalid as exc:
+        return bad_link(request, web, exc.reason, purpose=LinkPurpose.login)
     target = safe_next(request.session.get("next"))
     start_session(request, person.id, now)
     return RedirectResponse(target, status_code=303)

@@ -17,6 +17,7 @@ they do less per request than the other pages (bench/web.py measures them):
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -30,6 +31,7 @@ from sqlmodel import Session
 from tracker.db import reads
 from tracker.errors import Conflict, Refused, TrackerError
 from tracker.links import LinkInvalid, LinkPurpose
+from tracker.logs import log_event
 from tracker.models import Person
 from tracker.services import actions as action_service
 from tracker.services import people
@@ -47,13 +49,14 @@ from tracker.web.deps import (
     web_of,
 )
 from tracker.web.links import OWNER_PREFIX
-from tracker.web.mail import queue_owner_link
+from tracker.web.mail import link_mail_allowed, queue_owner_link
 from tracker.web.owner_data import owned_actions
 from tracker.web.security import owner_csrf, owner_csrf_ok
 from tracker.web.views import action_view, draft_key, event_views
 from workflows import TransitionRefused
 
 router = APIRouter()
+_log = logging.getLogger(__name__)
 
 OWNER_ROLES = frozenset({"owner"})
 NOT_YOURS = "Den åtgärden finns inte bland dina åtgärder. Ingenting ändrades."
@@ -96,18 +99,23 @@ def link_request(
     web: Web,
     session: Session,
     email: str,
+    now: datetime,
     *,
     form: str,
     sent: str,
     send: Callable[[Person], None],
 ) -> HTMLResponse:
     """Someone asks for a link by e-mail (a new owner link, or a log-in link): the same answer
-    whether the address is known or not; for a known one, `send` queues the link."""
+    whether the address is known or not, and whether or not the hourly limit of link e-mails
+    to it is reached; for a known one under the limit, `send` queues the link."""
     if not people.valid_email(email):
         return web.render(request, form, {"error": BAD_EMAIL, "email": email}, status_code=422)
     person = people.find_person(session, email)
     if person is not None:
-        send(person)
+        if link_mail_allowed(session, web.app.settings, person, now):
+            send(person)
+        else:
+            log_event(_log, "link.throttled")
     return web.render(request, sent, {"email": email.strip()})
 
 
@@ -328,6 +336,7 @@ def new_link_request(
         web,
         session,
         email,
+        now,
         form="owner/new_link.html",
         sent="owner/link_requested.html",
         send=send,
