@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -159,3 +160,56 @@ def test_chef_of_another_forvaltning_has_no_chef_rights(
         s.add(other)
     with pytest.raises(Refused), app.transaction() as s:
         actions.move(s, app.registry, action_id, "starta", other, now=now)
+
+
+def test_a_change_rolled_back_leaves_neither_the_new_state_nor_its_event(
+    app: App, now: datetime, chef: Person
+) -> None:
+    action_id, owner = _plan_with_action(app, now, chef)
+    with pytest.raises(RuntimeError), app.transaction() as s:
+        actions.move(s, app.registry, action_id, "starta", owner, now=now, text="Igång")
+        raise RuntimeError("något annat i samma transaktion gick fel")
+    with app.transaction() as s:
+        action = s.get(Action, action_id)
+        assert action is not None
+        assert (action.state, action.version, action.progress_note) == ("ej_paborjat", 1, "")
+        assert [e.trigger for e in actions.history(s, action_id)] == ["skapad"]
+
+
+def test_a_change_is_stamped_with_the_instant_given_in_any_zone(
+    app: App, now: datetime, chef: Person
+) -> None:
+    action_id, owner = _plan_with_action(app, now, chef)
+    stockholm = now.astimezone(ZoneInfo("Europe/Stockholm")) + timedelta(microseconds=123)
+    with app.transaction() as s:
+        change = actions.move(s, app.registry, action_id, "starta", owner, now=stockholm, text="Ja")
+    with app.transaction() as s:
+        action = s.get(Action, action_id)
+        assert action is not None
+        event = actions.history(s, action_id)[-1]
+        assert event.id == change.id
+        for stamp in (event.at, action.updated_at, action.progress_at):
+            assert stamp == stockholm
+            assert stamp is not None and stamp.utcoffset() == timedelta(0)
+
+
+def test_an_edit_changes_dates_and_the_event_says_what_changed(
+    app: App, now: datetime, chef: Person
+) -> None:
+    action_id, _ = _plan_with_action(app, now, chef)
+    with app.transaction() as s:
+        change = actions.edit(
+            s, action_id, now=now, actor=chef, due_on=date(2018, 9, 30), budget_sek=50_000
+        )
+        # The Action edit() loaded in this session shows what was written, not the old row.
+        loaded = actions.get_action(s, action_id)
+        assert (loaded.due_on, loaded.version, loaded.updated_at) == (date(2018, 9, 30), 2, now)
+    assert change is not None and change.version == 2
+    assert change.text == "due_on: 2018-03-31 → 2018-09-30; budget_sek: – → 50000"
+    with app.transaction() as s:
+        action = s.get(Action, action_id)
+        assert action is not None
+        assert (action.due_on, action.budget_sek, action.version) == (date(2018, 9, 30), 50_000, 2)
+        assert actions.history(s, action_id)[-1].actor_label == (
+            "Malin Westling <malin.westling@pitea.example>"
+        )

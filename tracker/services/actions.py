@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam
+from sqlalchemy import Connection, bindparam
 from sqlalchemy import select as core_select
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
+from tracker.db import Prepared
 from tracker.errors import Conflict, NotFound, Refused
 from tracker.logs import log_after_commit
 from tracker.models import Action, ActionEvent, Person, Plan, Role
@@ -62,11 +63,12 @@ class _Current:
     forvaltning: str
 
 
-# Statements are built once: on this hot path constructing them costs more than running them.
+# Statements are built once and run as Prepared (tracker.db): on this hot path building
+# them, and SQLAlchemy's per-execute work, cost more than running them.
 _ACTION = Action.__table__  # type: ignore[attr-defined]
 _EVENT = ActionEvent.__table__  # type: ignore[attr-defined]
 _PLAN = Plan.__table__  # type: ignore[attr-defined]
-_LOAD = (
+_LOAD = Prepared(
     core_select(
         _ACTION.c.id,
         _ACTION.c.state,
@@ -78,10 +80,12 @@ _LOAD = (
     .join(_PLAN, _PLAN.c.id == _ACTION.c.plan_id)
     .where(_ACTION.c.id == bindparam("action_id"))
 )
-_CONDITIONAL_UPDATE = _ACTION.update().where(
-    _ACTION.c.id == bindparam("match_id"), _ACTION.c.version == bindparam("match_version")
+_CONDITIONAL_UPDATE = Prepared(
+    _ACTION.update().where(
+        _ACTION.c.id == bindparam("match_id"), _ACTION.c.version == bindparam("match_version")
+    )
 )
-_INSERT_EVENT = _EVENT.insert()
+_INSERT_EVENT = Prepared(_EVENT.insert(), key=_EVENT.c.id)
 
 CONFLICT_MESSAGE = (
     "Åtgärden har ändrats av någon annan sedan du öppnade den. "
@@ -90,8 +94,8 @@ CONFLICT_MESSAGE = (
 NOT_YOURS = "Du är inte ansvarig för den här åtgärden och inte chef för planen."
 
 
-def _load(session: Session, action_id: int) -> _Current:
-    row = session.connection().execute(_LOAD, {"action_id": action_id}).first()
+def _load(conn: Connection, action_id: int) -> _Current:
+    row = _LOAD.first(conn, {"action_id": action_id})
     if row is None:
         raise NotFound(f"Ingen åtgärd med nummer {action_id}.")
     return _Current(*row)
@@ -111,6 +115,7 @@ def roles_of(person: Person, owner_id: int | None, forvaltning: str) -> set[str]
 
 def _write(
     session: Session,
+    conn: Connection,
     current: _Current,
     expected_version: int | None,
     *,
@@ -121,18 +126,19 @@ def _write(
     text: str,
     **values: Any,
 ) -> Change:
-    """Conditional UPDATE on the version the caller saw, plus the event row, or Conflict."""
+    """Conditional UPDATE on the version the caller saw, plus the event row, or Conflict.
+    `conn` is the session's connection that _load used: one transaction."""
     seen = current.version if expected_version is None else expected_version
     changes = {**values, "state": to_state, "version": seen + 1, "updated_at": now}
-    conn = session.connection()  # the one _load used: same transaction
-    result = conn.execute(
-        _CONDITIONAL_UPDATE, {"match_id": current.id, "match_version": seen, **changes}
+    matched = _CONDITIONAL_UPDATE.rowcount(
+        conn, {**changes, "match_id": current.id, "match_version": seen}
     )
-    if result.rowcount != 1:
+    if matched != 1:
         session.rollback()
         raise Conflict(CONFLICT_MESSAGE)
-    inserted = conn.execute(
-        _INSERT_EVENT,
+    # The driver's last row id on SQLite, RETURNING on PostgreSQL.
+    event_id = _INSERT_EVENT.inserted_key(
+        conn,
         {
             "action_id": current.id,
             "at": now,
@@ -144,10 +150,6 @@ def _write(
             "text": text,
         },
     )
-    # The driver's last row id on SQLite, RETURNING on PostgreSQL: SQLAlchemy picks.
-    key = inserted.inserted_primary_key
-    assert key is not None
-    event_id = int(key[0])
     log_after_commit(
         session.info,
         _log,
@@ -158,11 +160,13 @@ def _write(
         to_state=to_state,
         actor_id=actor.id if actor else None,
     )
-    # An Action already loaded in this session must not show the old values.
-    loaded = session.identity_map.get(session.identity_key(Action, current.id))
-    if loaded is not None:
-        for key, value in changes.items():
-            set_committed_value(loaded, key, value)
+    # An Action already loaded in this session must not show the old values. (Most
+    # sessions that get here hold no objects at all: then there is nothing to look up.)
+    if session.identity_map:
+        loaded = session.identity_map.get(session.identity_key(Action, current.id))
+        if loaded is not None:
+            for key, value in changes.items():
+                set_committed_value(loaded, key, value)
     return Change(
         id=event_id,
         action_id=current.id,
@@ -187,7 +191,8 @@ def move(
     expected_version: int | None = None,
 ) -> Change:
     """Fire a workflow trigger. The text, when given, also becomes the latest processläge."""
-    current = _load(session, action_id)
+    conn = session.connection()
+    current = _load(conn, action_id)
     if expected_version is not None and expected_version != current.version:
         raise Conflict(CONFLICT_MESSAGE)
     roles = roles_of(actor, current.owner_id, current.forvaltning)
@@ -203,6 +208,7 @@ def move(
     values: dict[str, Any] = {"progress_note": note, "progress_at": now} if note else {}
     return _write(
         session,
+        conn,
         current,
         expected_version,
         actor=actor,
@@ -224,7 +230,8 @@ def note_progress(
     expected_version: int | None = None,
 ) -> Change:
     """A new processläge without a change of state."""
-    current = _load(session, action_id)
+    conn = session.connection()
+    current = _load(conn, action_id)
     if not roles_of(actor, current.owner_id, current.forvaltning):
         raise Refused(NOT_YOURS)
     note = text.strip()
@@ -232,6 +239,7 @@ def note_progress(
         raise Refused("Skriv processläget innan du sparar.")
     return _write(
         session,
+        conn,
         current,
         expected_version,
         actor=actor,
@@ -253,9 +261,11 @@ def assign(
     actor: Person | None = None,
     expected_version: int | None = None,
 ) -> Change:
-    current = _load(session, action_id)
+    conn = session.connection()
+    current = _load(conn, action_id)
     return _write(
         session,
+        conn,
         current,
         expected_version,
         actor=actor,
@@ -298,9 +308,11 @@ def edit(
     if not diff:
         return None
     text = "; ".join(f"{k}: {_show(getattr(action, k))} → {_show(v)}" for k, v in diff.items())
+    conn = session.connection()
     return _write(
         session,
-        _load(session, action_id),
+        conn,
+        _load(conn, action_id),
         expected_version,
         actor=actor,
         now=now,
