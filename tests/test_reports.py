@@ -126,6 +126,51 @@ def test_a_report_shows_each_action_as_it_was_on_the_report_date(
     ] == ("pagar", "Igång i januari.")
 
 
+def test_a_report_shows_texts_dates_and_areas_as_they_were_on_the_report_date(
+    app: App, now: datetime, chef: Person
+) -> None:
+    f = make_plan(app, now, chef)
+    feb, mar = (datetime(2018, m, 15, 12, 0, tzinfo=UTC) for m in (2, 3))
+    with app.transaction() as s:
+        other = plans.ensure_area(s, plans.get_plan(s, f.plan_id), "Ledning")
+        assert other.id is not None
+        actions.edit(
+            s, f.started, now=feb, text="Ta fram ett nytt upplägg", due_on=date(2018, 9, 30)
+        )
+        actions.edit(s, f.started, now=mar, tidsplan="september 2018", area_id=other.id)
+        actions.edit(s, f.waiting, now=mar, due_on=None)
+
+    def seen(as_of: date) -> dict[int, tuple[str, str, date | None, str]]:
+        snap = snapshot(app, f.plan_id, as_of, mar + timedelta(days=30))
+        return {
+            a.id: (area.title, a.text, a.due_on, a.tidsplan)
+            for area in snap.areas
+            for a in area.actions
+        }
+
+    january, february, march = (seen(date(2018, m, 28)) for m in (1, 2, 3))
+    assert january[f.started] == (
+        "Ekonomiskt stöd",
+        "Ta fram ett upplägg",
+        date(2018, 3, 31),
+        "mars 2018",
+    )
+    assert january[f.waiting][2] == date(2018, 6, 30)
+    assert february[f.started] == (
+        "Ekonomiskt stöd",
+        "Ta fram ett nytt upplägg",
+        date(2018, 9, 30),
+        "mars 2018",
+    )
+    assert march[f.started] == (
+        "Ledning",
+        "Ta fram ett nytt upplägg",
+        date(2018, 9, 30),
+        "september 2018",
+    )
+    assert march[f.waiting][2] is None and february[f.waiting][2] == date(2018, 6, 30)
+
+
 def test_approving_issues_report_number_one_with_archived_files_that_render_again_identically(
     app: App, now: datetime, chef: Person
 ) -> None:

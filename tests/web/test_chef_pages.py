@@ -263,6 +263,11 @@ def test_chef_edits_dates_and_each_change_is_in_the_history(
     refused = chef_client.post(bad.action, data=bad.data(due_on="30/4"))
     assert refused.status_code == 422
     assert "Klart till: skriv datumet som ÅÅÅÅ-MM-DD" in text_of(refused.text)
+    # The åtgärd's own text is edited the same way.
+    again = form_to(chef_client.get(f"/atgarder/{world.a1}").text, "/andra")
+    renamed = chef_client.post(again.action, data=again.data(text="En ny formulering."))
+    assert "Ändringarna är sparade." in text_of(renamed.text)
+    assert get_action(app, world.a1).text == "En ny formulering."
 
 
 def test_reassigning_queues_a_mail_and_cuts_the_old_owners_reach(

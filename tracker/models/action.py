@@ -61,3 +61,6 @@ class ActionEvent(SQLModel, table=True):
     from_state: str | None = None
     to_state: str | None = None
     text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    # An edit's fields as they were before it, as JSON ({"due_on": "2018-03-31", ...}): what
+    # lets a report as of an earlier date show the texts and dates of that date.
+    before_json: str | None = Field(default=None, sa_column=Column(Text))

@@ -3,6 +3,7 @@ refused if the action changed since the caller read it (optimistic locking)."""
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -123,7 +124,8 @@ def _write(
     now: datetime,
     trigger: str,
     to_state: str,
-    text: str,
+    event_text: str,
+    before_json: str | None = None,
     **values: Any,
 ) -> Change:
     """Conditional UPDATE on the version the caller saw, plus the event row, or Conflict.
@@ -147,7 +149,8 @@ def _write(
             "trigger": trigger,
             "from_state": current.state,
             "to_state": to_state,
-            "text": text,
+            "text": event_text,
+            "before_json": before_json,
         },
     )
     log_after_commit(
@@ -174,7 +177,7 @@ def _write(
         trigger=trigger,
         from_state=current.state,
         to_state=to_state,
-        text=text,
+        text=event_text,
         version=seen + 1,
     )
 
@@ -215,7 +218,7 @@ def move(
         now=now,
         trigger=trigger,
         to_state=new_state,
-        text=note,
+        event_text=note,
         **values,
     )
 
@@ -246,7 +249,7 @@ def note_progress(
         now=now,
         trigger=PROGRESS,
         to_state=current.state,
-        text=note,
+        event_text=note,
         progress_note=note,
         progress_at=now,
     )
@@ -272,7 +275,7 @@ def assign(
         now=now,
         trigger=ASSIGNED,
         to_state=current.state,
-        text=f"Ansvarig: {owner.name} <{owner.email}>",
+        event_text=f"Ansvarig: {owner.name} <{owner.email}>",
         owner_id=owner.id,
     )
 
@@ -307,7 +310,8 @@ def edit(
     diff = {k: v for k, v in changes.items() if getattr(action, k) != v}
     if not diff:
         return None
-    text = "; ".join(f"{k}: {_show(getattr(action, k))} → {_show(v)}" for k, v in diff.items())
+    summary = "; ".join(f"{k}: {_show(getattr(action, k))} → {_show(v)}" for k, v in diff.items())
+    before = {k: _json_value(getattr(action, k)) for k in diff}
     conn = session.connection()
     return _write(
         session,
@@ -318,9 +322,14 @@ def edit(
         now=now,
         trigger=EDITED,
         to_state=action.state,
-        text=text,
+        event_text=summary,
+        before_json=json.dumps(before, ensure_ascii=False),
         **diff,
     )
+
+
+def _json_value(value: object) -> object:
+    return value.isoformat() if isinstance(value, date) else value
 
 
 def _show(value: object) -> str:

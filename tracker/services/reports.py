@@ -161,6 +161,39 @@ def _workflow_states(registry: WorkflowRegistry, name: str) -> tuple[StateInfo, 
     )
 
 
+_DATE_FIELDS = frozenset({"due_on", "evaluate_on", "next_report_on"})
+
+
+def _fields_then(session: Session, plan_id: int, cutoff: datetime) -> dict[int, dict[str, Any]]:
+    """For each åtgärd edited after the cutoff, its edited fields as they were at the cutoff:
+    each edit's "before" values, undone from the newest back to the first after the cutoff."""
+    rows = session.execute(
+        sa_select(col(ActionEvent.action_id), col(ActionEvent.before_json))
+        .join(Action, col(Action.id) == ActionEvent.action_id)
+        .where(
+            col(Action.plan_id) == plan_id,
+            col(ActionEvent.at) > cutoff,
+            col(ActionEvent.before_json).is_not(None),
+        )
+        .order_by(col(ActionEvent.at).desc(), col(ActionEvent.id).desc())
+    )
+    out: dict[int, dict[str, Any]] = defaultdict(dict)
+    for action_id, before_json in rows:
+        for key, value in json.loads(before_json).items():
+            out[action_id][key] = (
+                date.fromisoformat(value) if key in _DATE_FIELDS and value else value
+            )
+    return out
+
+
+def _placement(action: Action, then: dict[str, Any]) -> tuple[int, int, int]:
+    return (
+        then.get("area_id", action.area_id),
+        then.get("position", action.position),
+        action.id or 0,
+    )
+
+
 def build_snapshot(
     session: Session,
     registry: WorkflowRegistry,
@@ -252,11 +285,15 @@ def build_snapshot(
                 )
             ).all()
         )
+    fields = _fields_then(session, plan_id, cutoff)
+    if fields:
+        actions.sort(key=lambda a: _placement(a, fields.get(a.id or 0, {})))
     by_area: dict[int, list[ActionSnap]] = defaultdict(list)
     changes: list[ChangeSnap] = []
     used = {DEFAULT_WORKFLOW}
     for a in actions:
         assert a.id is not None
+        was = fields.get(a.id, {})
         first = first_event.get(a.id)
         if first is not None and first > cutoff:
             continue  # the åtgärd was added after the report date
@@ -268,14 +305,14 @@ def build_snapshot(
             # the stored one counts if it was written by the report date.
             note = a.progress_note if a.progress_at is None or a.progress_at <= cutoff else ""
         used.add(a.workflow)
-        by_area[a.area_id].append(
+        by_area[was.get("area_id", a.area_id)].append(
             ActionSnap(
                 id=a.id,
-                text=a.text,
-                tidsplan=a.tidsplan,
-                due_on=a.due_on,
-                evaluate_on=a.evaluate_on,
-                next_report_on=a.next_report_on,
+                text=was.get("text", a.text),
+                tidsplan=was.get("tidsplan", a.tidsplan),
+                due_on=was.get("due_on", a.due_on),
+                evaluate_on=was.get("evaluate_on", a.evaluate_on),
+                next_report_on=was.get("next_report_on", a.next_report_on),
                 workflow=a.workflow,
                 state=state,
                 note=note,
