@@ -11,30 +11,14 @@ from functools import cache, lru_cache
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from notifications import swedish
 from notifications.message import OutgoingMessage
-
-MONTHS = (
-    "januari",
-    "februari",
-    "mars",
-    "april",
-    "maj",
-    "juni",
-    "juli",
-    "augusti",
-    "september",
-    "oktober",
-    "november",
-    "december",
-)
 
 
 @lru_cache(maxsize=4096)
 def long_date(d: date | None) -> str:
     """'10 januari 2018', whatever the process locale."""
-    if d is None:
-        return "–"
-    return f"{d.day} {MONTHS[d.month - 1]} {d.year}"
+    return "–" if d is None else swedish.long_date(d)
 
 
 @dataclass(frozen=True)

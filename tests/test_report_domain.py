@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from notifications.swedish import long_date, month_year
 from tracker.domain.report import (
     ActionSnap,
     AreaSnap,
@@ -21,7 +22,6 @@ from tracker.domain.report import (
     status_sentence,
 )
 from tracker.domain.schedule import ScheduleStatus
-from tracker.domain.swedish import long_date, month_year
 from tracker.reports.chart import layout
 
 STATES = (

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any, Literal
 
+from notifications.swedish import month_year, short_month_year
 from tracker.domain.schedule import SCHEDULE_LABELS, ScheduleStatus, schedule_status
-from tracker.domain.swedish import month_year, short_month_year
 
 SCHEMA = 1
 DEFAULT_WORKFLOW = "atgard"

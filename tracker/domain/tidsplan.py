@@ -26,24 +26,12 @@ from datetime import date
 from functools import lru_cache
 from typing import Literal
 
+from notifications.swedish import MONTHS
+
 Kind = Literal["due", "evaluate", "start"]
 
-MONTH_NAMES = (
-    "januari",
-    "februari",
-    "mars",
-    "april",
-    "maj",
-    "juni",
-    "juli",
-    "augusti",
-    "september",
-    "oktober",
-    "november",
-    "december",
-)
 
-_MONTHS: dict[str, int] = {name: i for i, name in enumerate(MONTH_NAMES, start=1)}
+_MONTHS: dict[str, int] = {name: i for i, name in enumerate(MONTHS, start=1)}
 _MONTHS.update(
     {
         "jan": 1,
@@ -106,7 +94,7 @@ _STRAY_YEAR_RE = re.compile(r"(?:(?P<pre>[\w/.]+)\s+)?\b(?P<year>(?:19|20)\d{2}\
 # Words before a bare year that are not part of a date: "klart 2018", "under 2018".
 _FILLER_RE = re.compile(r"^(?:till|i|under|år|året|inom|före|efter|t\.?o\.?m\.?)$", re.I)
 _STRAY_WORD_RE = re.compile(
-    rf"\b(?:{'|'.join(MONTH_NAMES)}|{'|'.join(_SPRING[:2] + _AUTUMN[:2])})\b", re.IGNORECASE
+    rf"\b(?:{'|'.join(MONTHS)}|{'|'.join(_SPRING[:2] + _AUTUMN[:2])})\b", re.IGNORECASE
 )
 _KIND_WORDS: dict[Kind, str] = {"due": "klart", "evaluate": "utvärdering", "start": "start"}
 

@@ -25,8 +25,8 @@ from docx.shared import Mm, Pt, RGBColor
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
+from notifications.swedish import long_date
 from tracker.domain.report import Para, ReportView, strip_control
-from tracker.domain.swedish import long_date
 from tracker.reports.chart import layout
 from tracker.reports.html import kicker, render_chart_svg, signer
 from tracker.reports.typst_compile import run

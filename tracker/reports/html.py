@@ -14,8 +14,8 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
+from notifications.swedish import long_date
 from tracker.domain.report import Para, ReportView, Row, strip_control
-from tracker.domain.swedish import long_date
 from tracker.reports.chart import layout
 
 TEMPLATES = Path(__file__).parent / "templates"

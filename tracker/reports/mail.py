@@ -10,8 +10,8 @@ from collections.abc import Iterable
 from markupsafe import escape
 
 from notifications import Attachment, OutgoingMessage
+from notifications.swedish import month_year
 from tracker.domain.report import Snapshot
-from tracker.domain.swedish import month_year
 from tracker.models import ReportFile
 
 

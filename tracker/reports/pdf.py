@@ -23,8 +23,8 @@ from collections.abc import Iterable
 from datetime import UTC
 from typing import Any
 
+from notifications.swedish import long_date
 from tracker.domain.report import ListedAction, Para, ReportView, Row, strip_control
-from tracker.domain.swedish import long_date
 from tracker.reports.chart import layout
 from tracker.reports.html import blocks, is_long, kicker, render_chart_svg, signer
 from tracker.reports.typst_compile import run
