@@ -30,27 +30,29 @@ from tracker.reports.html import blocks, is_long, kicker, render_chart_svg, sign
 from tracker.reports.typst_compile import run
 
 
-def _text(value: str) -> str:
-    return strip_control(value)
-
-
 def _blocks(paras: Iterable[Para]) -> list[dict[str, Any]]:
-    return [{"bullet": b.bullet, "items": [_text(t) for t in b.items]} for b in blocks(paras)]
+    return [
+        {"bullet": b.bullet, "items": [strip_control(t) for t in b.items]} for b in blocks(paras)
+    ]
 
 
 def _listed(items: Iterable[ListedAction]) -> list[dict[str, str]]:
     return [
-        {"area": _text(i.area_title), "action": _text(i.action), "detail": _text(i.detail)}
+        {
+            "area": strip_control(i.area_title),
+            "action": strip_control(i.action),
+            "detail": strip_control(i.detail),
+        }
         for i in items
     ]
 
 
 def _row(row: Row) -> dict[str, Any]:
     if row.kind != "action":
-        return {"kind": row.kind, "area": _text(row.area_title)}
+        return {"kind": row.kind, "area": strip_control(row.area_title)}
     return {
         "kind": "action",
-        "area": _text(row.area_title),
+        "area": strip_control(row.area_title),
         "first": row.first_of_area,
         "long": is_long(row),
         "action": _blocks(row.action),
@@ -64,43 +66,50 @@ def pdf_data(view: ReportView) -> dict[str, Any]:
     created = view.created.astimezone(UTC)
     plan = view.plan
     return {
-        "lang": "sv",
-        "title": _text(view.title),
-        "doc_title": _text(f"{view.title} – {view.heading} {view.date_text}"),
-        "author": _text(view.meta.get("author", "")),
-        "subject": _text(view.meta.get("subject", "")),
-        "created": [created.year, created.month, created.day],
-        "created_time": [created.hour, created.minute, created.second],
-        "kicker": _text(kicker(view)),
-        "running_head": _text(view.heading + (f", Dnr {plan.dnr}" if plan.dnr else "")),
-        "date_text": _text(view.date_text),
+        "title": strip_control(view.title),
+        "doc_title": strip_control(f"{view.title} – {view.heading} {view.date_text}"),
+        "author": strip_control(view.meta.get("author", "")),
+        "subject": strip_control(view.meta.get("subject", "")),
+        "created": [
+            created.year,
+            created.month,
+            created.day,
+            created.hour,
+            created.minute,
+            created.second,
+        ],
+        "kicker": strip_control(kicker(view)),
+        "running_head": strip_control(view.heading + (f", Dnr {plan.dnr}" if plan.dnr else "")),
+        "date_text": strip_control(view.date_text),
         "is_draft": view.is_draft,
         "background": _blocks(view.background),
-        "summary_line": _text(
+        "summary_line": strip_control(
             f"Läget {long_date(view.as_of)}: planen har {view.total} "
             + ("åtgärd" if view.total == 1 else "åtgärder")
             + "."
         ),
-        "by_state": [{"label": _text(c.label), "count": c.count} for c in view.by_state],
-        "by_schedule": [{"label": _text(c.label), "count": c.count} for c in view.by_schedule],
+        "by_state": [{"label": strip_control(c.label), "count": c.count} for c in view.by_state],
+        "by_schedule": [
+            {"label": strip_control(c.label), "count": c.count} for c in view.by_schedule
+        ],
         "overdue": _listed(view.overdue),
         "chart_svg": str(render_chart_svg(view)),
-        "chart_alt": _text(layout(view.chart).description),
+        "chart_alt": strip_control(layout(view.chart).description),
         "chart_caption": "Antal åtgärder per läge vid varje återrapport"
         + (" (”Nu” är detta utkast)" if view.is_draft else "")
         + ".",
-        "chart_series": [_text(s.label) for s in view.chart.series],
+        "chart_series": [strip_control(s.label) for s in view.chart.series],
         "chart_points": [
-            {"label": _text(f"{p.label} ({p.sublabel})"), "counts": list(p.counts)}
+            {"label": strip_control(f"{p.label} ({p.sublabel})"), "counts": list(p.counts)}
             for p in view.chart.points
         ],
-        "changes_intro": _text(view.changes_intro),
+        "changes_intro": strip_control(view.changes_intro),
         "changes": _listed(view.changes),
         "rows": [_row(r) for r in view.rows],
-        "place_date": _text(" ".join(p for p in (plan.ort, view.date_text) if p)),
-        "signer": _text(signer(view)),
-        "forvaltning": _text(plan.forvaltning),
-        "issued_line": _text(view.issued_line),
+        "place_date": strip_control(" ".join(p for p in (plan.ort, view.date_text) if p)),
+        "signer": strip_control(signer(view)),
+        "forvaltning": strip_control(plan.forvaltning),
+        "issued_line": strip_control(view.issued_line),
     }
 
 

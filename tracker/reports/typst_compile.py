@@ -16,7 +16,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
@@ -49,29 +49,21 @@ def main(argv: list[str]) -> int:
 
     template, fmt, timestamp = argv[1], argv[2], int(argv[3])
     data = sys.stdin.buffer.read().decode("utf-8")
+    common: dict[str, Any] = {
+        "font_paths": [str(FONTS)],
+        "ignore_system_fonts": True,
+        "sys_inputs": {"data": data},
+        "timestamp": timestamp,
+    }
     try:
         if fmt == "pdf":
+            # PDF/A-2a for the archive (a public record, kept for good) and PDF/UA-1 for
+            # screen readers; Typst refuses to write a document that breaks a rule it checks.
             out = typst.compile(
-                str(TEMPLATES / template),
-                format="pdf",
-                font_paths=[str(FONTS)],
-                ignore_system_fonts=True,
-                sys_inputs={"data": data},
-                timestamp=timestamp,
-                # PDF/A-2a for the archive (a public record, kept for good) and PDF/UA-1 for
-                # screen readers; Typst refuses to write a document that breaks a rule it checks.
-                pdf_standards=["a-2a", "ua-1"],
+                str(TEMPLATES / template), format="pdf", pdf_standards=["a-2a", "ua-1"], **common
             )
         else:
-            out = typst.compile(
-                str(TEMPLATES / template),
-                format="png",
-                ppi=200,
-                font_paths=[str(FONTS)],
-                ignore_system_fonts=True,
-                sys_inputs={"data": data},
-                timestamp=timestamp,
-            )
+            out = typst.compile(str(TEMPLATES / template), format="png", ppi=200, **common)
     except typst.TypstError as exc:
         print(f"Typst: {exc}", file=sys.stderr)
         return 1
