@@ -55,9 +55,8 @@ def resolve_link(
     return LinkHolder(person=person, claim=claim)
 
 
-_PERSON = select(Person.__table__).where(  # type: ignore[attr-defined]
-    Person.__table__.c.id == bindparam("person_id")  # type: ignore[attr-defined]
-)
+_PERSON_T: Table = Person.__table__  # type: ignore[attr-defined]
+_PERSON = select(_PERSON_T).where(_PERSON_T.c.id == bindparam("person_id"))
 
 
 def load_person(session: Session | Connection, person_id: int) -> Person | None:
@@ -68,7 +67,6 @@ def load_person(session: Session | Connection, person_id: int) -> Person | None:
     return Person(**row) if row is not None else None
 
 
-_PERSON_T: Table = Person.__table__  # type: ignore[attr-defined]
 _ISSUED = bindparam("issued_at", type_=UTCDateTime())
 _USE_LOGIN_LINK = (
     update(_PERSON_T)
