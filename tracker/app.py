@@ -27,8 +27,8 @@ class App:
         return ZoneInfo(self.settings.timezone)
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
-        with transaction(self.engine) as session:
+    def transaction(self, *, lock_patience_s: float | None = None) -> Iterator[Session]:
+        with transaction(self.engine, lock_patience_s=lock_patience_s) as session:
             yield session
 
 

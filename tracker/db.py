@@ -3,6 +3,7 @@ that knows the database URL."""
 
 from __future__ import annotations
 
+import time
 import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -20,12 +21,23 @@ from sqlmodel import Session
 import tracker.models  # noqa: F401  (registers every table on SQLModel.metadata)
 from tracker.logs import drop_deferred, emit_deferred
 
+# How long a SQLite write waits for another connection's write lock before failing.
+SQLITE_BUSY_TIMEOUT_S = 30
+_SQLITE_BUSY = 5  # the primary result code; extended codes carry it in their low byte
+
+
+class WriteLocked(Exception):
+    """Another connection held SQLite's write lock for longer than the transaction would wait
+    (transaction(..., lock_patience_s=...)). Nothing was done."""
+
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         _ensure_sqlite_dir(url)
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
+            url,
+            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S},
+            **kwargs,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -58,17 +70,61 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 @contextmanager
-def transaction(engine: Engine) -> Iterator[Session]:
-    """One unit of work: commit on success, roll back on any error."""
+def transaction(engine: Engine, *, lock_patience_s: float | None = None) -> Iterator[Session]:
+    """One unit of work: commit on success, roll back on any error.
+
+    lock_patience_s: on SQLite, take the file's write lock as the transaction starts, waiting
+    for another connection's lock at most this long, else WriteLocked (nothing done). For a
+    caller in an event loop, which must not block long and can try again later without
+    blocking (tracker.web.owner_http). The lock is polled every 20-500 µs: SQLite's own busy
+    handler sleeps 1, 2, 5, ... ms however soon the lock is free, and the writes it waits for
+    take well under a millisecond. Without it, a write waits up to SQLITE_BUSY_TIMEOUT_S in
+    SQLite's busy handler. On PostgreSQL it changes nothing: there rows are locked, not the
+    database.
+    """
     with Session(engine, expire_on_commit=False) as session:
+        lock_first = None
+        if lock_patience_s is not None and engine.dialect.name == "sqlite":
+            lock_first = session.connection().connection.dbapi_connection
         try:
-            yield session
+            try:
+                if lock_first is not None:
+                    lock_first.execute("PRAGMA busy_timeout=0")
+                    _take_write_lock(lock_first, lock_patience_s or 0.0)
+                yield session
+            finally:
+                if lock_first is not None:
+                    # Before the commit or rollback hands the connection back to the pool.
+                    lock_first.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
             session.commit()
         except BaseException:
             session.rollback()
             drop_deferred(session.info)
             raise
         emit_deferred(session.info)
+
+
+def _take_write_lock(dbapi_conn: Any, patience_s: float) -> None:
+    give_up = time.monotonic() + patience_s
+    pause = 20e-6
+    while True:
+        try:
+            dbapi_conn.execute("BEGIN IMMEDIATE")
+            return
+        except Exception as exc:
+            if not _is_busy(exc):
+                raise
+            if time.monotonic() >= give_up:
+                raise WriteLocked() from exc
+        time.sleep(pause)
+        pause = min(pause * 2, 0.0005)
+
+
+def _is_busy(exc: BaseException) -> bool:
+    """SQLITE_BUSY, raised by the driver or wrapped by SQLAlchemy."""
+    driver_error = exc.orig if isinstance(exc, DBAPIError) else exc
+    code = getattr(driver_error, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF == _SQLITE_BUSY
 
 
 @contextmanager
@@ -120,6 +176,10 @@ class Prepared:
     def first(self, conn: Connection, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
         """The first row, or None."""
         return self._run(conn, params, _first)
+
+    def all(self, conn: Connection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """Every row."""
+        return self._run(conn, params, _all)
 
     def rowcount(self, conn: Connection, params: Mapping[str, Any]) -> int:
         """How many rows an UPDATE or DELETE matched."""
@@ -210,6 +270,16 @@ def _first(cursor: Any, compiled: _Compiled) -> tuple[Any, ...] | None:
     if row is None or compiled.results is None:
         return row
     return tuple(v if p is None else p(v) for p, v in zip(compiled.results, row, strict=True))
+
+
+def _all(cursor: Any, compiled: _Compiled) -> list[tuple[Any, ...]]:
+    rows = cursor.fetchall()
+    if compiled.results is None:
+        return list(rows)
+    return [
+        tuple(v if p is None else p(v) for p, v in zip(compiled.results, row, strict=True))
+        for row in rows
+    ]
 
 
 def _rowcount(cursor: Any, _compiled: _Compiled) -> int:

@@ -8,21 +8,22 @@ web shows the same page, with a form to ask for a new link, whatever the reason.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, Table, bindparam, or_, select, update
 from sqlmodel import Session
 
+from tracker.db import Prepared
 from tracker.links import LinkClaim, LinkInvalid, LinkPurpose, LinkSigner
 from tracker.logs import log_event
-from tracker.models import Person
+from tracker.models import Person, PersonRow
 from tracker.models.base import UTCDateTime
 
 
 @dataclass(frozen=True)
 class LinkHolder:
-    person: Person
+    person: PersonRow
     claim: LinkClaim
 
 
@@ -56,15 +57,18 @@ def resolve_link(
 
 
 _PERSON_T: Table = Person.__table__  # type: ignore[attr-defined]
-_PERSON = select(_PERSON_T).where(_PERSON_T.c.id == bindparam("person_id"))
+_PERSON = Prepared(
+    select(*(_PERSON_T.c[f.name] for f in fields(PersonRow))).where(
+        _PERSON_T.c.id == bindparam("person_id")
+    )
+)
 
 
-def load_person(session: Session | Connection, person_id: int) -> Person | None:
-    """The person, read with a statement built once (every link opened starts here). The
-    object is not attached to the session: it is for reading who acts."""
+def load_person(session: Session | Connection, person_id: int) -> PersonRow | None:
+    """The person, for reading who acts (every link opened starts here)."""
     conn = session.connection() if isinstance(session, Session) else session
-    row = conn.execute(_PERSON, {"person_id": person_id}).mappings().first()
-    return Person(**row) if row is not None else None
+    row = _PERSON.first(conn, {"person_id": person_id})
+    return PersonRow(*row) if row is not None else None
 
 
 _ISSUED = bindparam("issued_at", type_=UTCDateTime())
@@ -94,7 +98,7 @@ def revoke_links(session: Session, person: Person, *, now: datetime) -> None:
     session.add(person)
 
 
-def issue_time(person: Person, now: datetime) -> datetime:
+def issue_time(person: Person | PersonRow, now: datetime) -> datetime:
     """When a new link for the person counts as issued.
 
     Links carry whole seconds, and one issued in the same second as a revocation counts as

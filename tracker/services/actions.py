@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from tracker.db import Prepared
 from tracker.errors import Conflict, NotFound, Refused
 from tracker.logs import log_after_commit
-from tracker.models import Action, ActionEvent, Person, Plan, Role
+from tracker.models import Action, ActionEvent, Actor, Person, Plan, Role
 from workflows import TransitionRefused, WorkflowRegistry
 
 _log = logging.getLogger(__name__)
@@ -102,7 +102,7 @@ def _load(conn: Connection, action_id: int) -> _Current:
     return _Current(*row)
 
 
-def roles_of(person: Person, owner_id: int | None, forvaltning: str) -> set[str]:
+def roles_of(person: Actor, owner_id: int | None, forvaltning: str) -> set[str]:
     """The workflow roles a person holds for an action with this owner, in this förvaltning."""
     roles: set[str] = set()
     if owner_id is not None and owner_id == person.id:
@@ -120,7 +120,7 @@ def _write(
     current: _Current,
     expected_version: int | None,
     *,
-    actor: Person | None,
+    actor: Actor | None,
     now: datetime,
     trigger: str,
     to_state: str,
@@ -187,18 +187,23 @@ def move(
     registry: WorkflowRegistry,
     action_id: int,
     trigger: str,
-    actor: Person,
+    actor: Actor,
     *,
     now: datetime,
     text: str | None = None,
     expected_version: int | None = None,
+    only_roles: Collection[str] | None = None,
 ) -> Change:
-    """Fire a workflow trigger. The text, when given, also becomes the latest processläge."""
+    """Fire a workflow trigger. The text, when given, also becomes the latest processläge.
+    `only_roles`: of the actor's roles, only these count (an owner link is a weaker credential
+    than a log-in, even for a person who is also a chef)."""
     conn = session.connection()
     current = _load(conn, action_id)
     if expected_version is not None and expected_version != current.version:
         raise Conflict(CONFLICT_MESSAGE)
     roles = roles_of(actor, current.owner_id, current.forvaltning)
+    if only_roles is not None:
+        roles &= set(only_roles)
     if not roles:
         raise Refused(NOT_YOURS)
     try:
@@ -226,7 +231,7 @@ def move(
 def note_progress(
     session: Session,
     action_id: int,
-    actor: Person,
+    actor: Actor,
     text: str,
     *,
     now: datetime,
@@ -261,7 +266,7 @@ def assign(
     owner: Person,
     *,
     now: datetime,
-    actor: Person | None = None,
+    actor: Actor | None = None,
     expected_version: int | None = None,
 ) -> Change:
     conn = session.connection()
@@ -285,7 +290,7 @@ def edit(
     action_id: int,
     *,
     now: datetime,
-    actor: Person | None = None,
+    actor: Actor | None = None,
     expected_version: int | None = None,
     **changes: Any,
 ) -> Change | None:

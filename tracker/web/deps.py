@@ -7,12 +7,10 @@ Handlers are the edge: they read the clock here (the injected one, so tests move
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
-from functools import partial
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
-import anyio
 import jinja2
 from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse
@@ -34,16 +32,6 @@ from tracker.web.security import (
 )
 
 Clock = Callable[[], datetime]
-T = TypeVar("T")
-
-# Worker threads for the owner pages' database work, per process. One: a burst of owners then
-# queues for one thread instead of up to 40 threads taking turns at the GIL (measured against
-# `tracker serve`, 200 owner pages at once: ~2.0 ms of CPU per page with 40, ~1.2 with one),
-# and their writes never wait on each other for SQLite's write lock (its busy handler sleeps
-# 1, 2, 5, ... ms). On PostgreSQL two threads overlap round trips, but cost more CPU than that
-# gains (measured: 8 % less wall time, 5-8 % more CPU). A pool of its own, so that the owners'
-# queue never holds up the other pages' threads.
-OWNER_THREADS = 1
 
 # Roles that log in to the chef and board pages; owners use their signed links.
 LOGIN_ROLES = frozenset({Role.admin.value, Role.chef.value, Role.board.value})
@@ -60,9 +48,6 @@ class Web:
     templates: Jinja2Templates
     mail: jinja2.Environment
     owner_csrf_key: bytes
-    owner_threads: anyio.CapacityLimiter = field(
-        default_factory=lambda: anyio.CapacityLimiter(OWNER_THREADS)
-    )
 
     def today(self, now: datetime) -> date:
         return local_date(now, self.app.tz)
@@ -139,12 +124,6 @@ def undo(session: Session) -> None:
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
-
-
-async def in_owner_thread(web: Web, work: Callable[..., T], *args: Any) -> T:
-    """`work(*args)` in one of the owner pages' worker threads (OWNER_THREADS). `work` runs a
-    whole transaction, commit included, so it never waits for this event loop."""
-    return await anyio.to_thread.run_sync(partial(work, *args), limiter=web.owner_threads)
 
 
 def current_user(request: Request, session: SessionDep, now: NowDep) -> Person:

@@ -30,6 +30,7 @@ from tracker.errors import Conflict, Forbidden, NotFound, Refused, TrackerError
 from tracker.web.deps import Clock, CsrfFailed, LoginRequired, Web
 from tracker.web.links import signer_for
 from tracker.web.mail import mail_environment
+from tracker.web.owner_http import OwnerPages
 from tracker.web.routes import (
     actions,
     auth,
@@ -169,6 +170,9 @@ def create_app(
         openapi_url=None,
     )
     fastapi_app.state.web = web
+    # The innermost middleware: the owner pages are answered there, inside the session and
+    # security headers, without the routing and dependency injection below (owner_http).
+    fastapi_app.add_middleware(OwnerPages, web=web)
     fastapi_app.add_middleware(
         SessionMiddleware,
         secret_key=derived_key(settings.secret_key, "session").hex(),

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Protocol
 
 from tracker.domain.schedule import SCHEDULE_LABELS, ScheduleStatus, schedule_status
-from tracker.models import Area, Person, Plan
+from tracker.models import Actor, Area, Plan
 from tracker.services import actions as action_service
 from workflows import WorkflowRegistry
 from workflows.definition import TransitionDef
@@ -53,7 +53,7 @@ class ActionLike(Protocol):
 @dataclass(frozen=True)
 class ActionView:
     action: ActionLike
-    owner: Person | None
+    owner: Actor | None
     state_label: str
     schedule: ScheduleStatus
     schedule_label: str
@@ -73,7 +73,7 @@ class ActionView:
 def action_view(
     registry: WorkflowRegistry,
     action: ActionLike,
-    owner: Person | None,
+    owner: Actor | None,
     today: date,
     *,
     roles: Collection[str] = (),

@@ -7,12 +7,11 @@ for a link sent for one åtgärd, only that one).
 
 These are the pages most people open (every reminder carries a link), often many at once, so
 they do less per request than the other pages (bench/web.py measures them):
-- each request's database work, and its commit, runs in a worker thread of their own small
-  pool (deps.in_owner_thread); the page is rendered afterwards, once the transaction is over;
+- their requests are taken before FastAPI's routing (tracker.web.owner_http), which calls
+  `show` and `update` here in its event loop; the page is rendered afterwards, once the
+  transaction is over;
 - the GET reads on a plain connection, without a session or a transaction (tracker.db.reads);
-  the POST's receipt is made from what it read and wrote, not read again;
-- the GET is a plain Starlette route (its one parameter is a path segment), and neither
-  handler goes through FastAPI's dependency injection for the app and the clock.
+  the POST's receipt is made from what it read and wrote, not read again.
 """
 
 from __future__ import annotations
@@ -42,18 +41,13 @@ from tracker.web.deps import (
     SessionDep,
     Web,
     WebDep,
-    in_owner_thread,
-    now_of,
     refusal_status,
     undo,
-    web_of,
 )
-from tracker.web.links import OWNER_PREFIX
 from tracker.web.mail import link_mail_allowed, queue_owner_link
 from tracker.web.owner_data import owned_actions
 from tracker.web.security import owner_csrf, owner_csrf_ok
 from tracker.web.views import action_view, draft_key, event_views
-from workflows import TransitionRefused
 
 router = APIRouter()
 _log = logging.getLogger(__name__)
@@ -73,6 +67,12 @@ class Page:
 
     def render(self, request: Request, web: Web) -> HTMLResponse:
         return web.render(request, self.template, self.context, status_code=self.status_code)
+
+    def html(self, web: Web, csrf_token: Callable[[], str]) -> str:
+        """The page without a Request: nobody is logged in on an owner page; `csrf_token` is
+        the session's token, for the one form that needs it (asking for a new link)."""
+        template = web.templates.get_template(self.template)
+        return template.render({**self.context, "user": None, "csrf_token": csrf_token})
 
 
 def _bad_link(reason: str, purpose: LinkPurpose = LinkPurpose.owner) -> Page:
@@ -162,19 +162,8 @@ def _page(
     )
 
 
-async def owner_page(request: Request) -> HTMLResponse:
+def show(web: Web, token: str, now: datetime) -> Page:
     """GET /ansvarig/{token}: the person's åtgärder with their forms."""
-    web = web_of(request)
-    now = now_of(web)
-    token: str = request.path_params["token"]
-    page = await in_owner_thread(web, _show, web, token, now)
-    return page.render(request, web)
-
-
-router.add_route(OWNER_PREFIX + "/{token}", owner_page, methods=["GET"], include_in_schema=False)
-
-
-def _show(web: Web, token: str, now: datetime) -> Page:
     # Only reads: a plain connection (tracker.db.reads), no session and no transaction.
     with reads(web.app.engine) as conn:
         try:
@@ -182,25 +171,6 @@ def _show(web: Web, token: str, now: datetime) -> Page:
         except LinkInvalid as exc:
             return _bad_link(exc.reason)
         return _page(web, conn, holder, token, now)
-
-
-@router.post(OWNER_PREFIX + "/{token}/atgard/{action_id}", response_class=HTMLResponse)
-async def owner_update(
-    request: Request,
-    token: str,
-    action_id: int,
-    version: Annotated[int, Form()],
-    csrf: Annotated[str, Form()] = "",
-    trigger: Annotated[str, Form()] = "",
-    text: Annotated[str, Form(max_length=20_000)] = "",
-) -> HTMLResponse:
-    web = web_of(request)
-    now = now_of(web)
-    posted = Posted(token, action_id, version, csrf, trigger, text)
-    page = await in_owner_thread(web, _update, web, now, posted)
-    # Rendered after the commit: a receipt is only ever shown for a change that committed,
-    # and a write lock (SQLite's is on the whole file) is not held while the page is made.
-    return page.render(request, web)
 
 
 @dataclass(frozen=True)
@@ -215,8 +185,10 @@ class Posted:
     text: str
 
 
-def _update(web: Web, now: datetime, posted: Posted) -> Page:
-    with web.app.transaction() as session:
+def update(web: Web, now: datetime, posted: Posted, *, lock_patience_s: float) -> Page:
+    """POST /ansvarig/{token}/atgard/{id}: one change, in one transaction. It waits at most
+    `lock_patience_s` for SQLite's write lock, else WriteLocked and nothing is done."""
+    with web.app.transaction(lock_patience_s=lock_patience_s) as session:
         return _change(session, web, now, posted)
 
 
@@ -244,7 +216,6 @@ def _change(session: Session, web: Web, now: datetime, posted: Posted) -> Page:
     if not found or (scope is not None and scope != action_id):
         return _page(web, session, holder, token, now, status_code=404, error=NOT_YOURS)
     action = found[0]
-    workflow = web.app.registry.get(action.workflow)
     drafts = {draft_key(web.app.registry, action, trigger): text}
     try:
         if version != action.version:
@@ -253,12 +224,6 @@ def _change(session: Session, web: Web, now: datetime, posted: Posted) -> Page:
                 "Se hur den ser ut nu och försök igen; din text finns kvar i rutan."
             )
         if trigger:
-            # Only the owner's transitions from an owner link, even for a person who is also
-            # a chef: the link is the weaker credential.
-            try:
-                workflow.fire(action.state, trigger, roles=OWNER_ROLES, text=text)
-            except TransitionRefused as exc:
-                raise Refused(exc.reason) from exc
             change = action_service.move(
                 session,
                 web.app.registry,
@@ -268,6 +233,7 @@ def _change(session: Session, web: Web, now: datetime, posted: Posted) -> Page:
                 now=now,
                 text=text,
                 expected_version=version,
+                only_roles=OWNER_ROLES,  # even for a person who is also a chef
             )
         else:
             change = action_service.note_progress(

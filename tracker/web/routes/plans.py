@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import Session, select
 
 from tracker.errors import Refused
-from tracker.models import Area, Person, Plan, Role
+from tracker.models import Actor, Area, Person, Plan, Role
 from tracker.services import people
 from tracker.services import plans as plan_service
 from tracker.web.deps import (
@@ -122,8 +122,8 @@ def plan_links(plan: Plan, user: Person) -> list[tuple[str, str]]:
     return links
 
 
-def _owners(rows: list[ActionView]) -> list[Person]:
-    seen: dict[int, Person] = {}
+def _owners(rows: list[ActionView]) -> list[Actor]:
+    seen: dict[int, Actor] = {}
     for r in rows:
         if r.owner is not None and r.owner.id is not None:
             seen[r.owner.id] = r.owner
