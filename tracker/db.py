@@ -111,20 +111,13 @@ def _take_write_lock(dbapi_conn: Any, patience_s: float) -> None:
         try:
             dbapi_conn.execute("BEGIN IMMEDIATE")
             return
-        except Exception as exc:
-            if not _is_busy(exc):
+        except dbapi_conn.OperationalError as exc:
+            if exc.sqlite_errorcode & 0xFF != _SQLITE_BUSY:
                 raise
             if time.monotonic() >= give_up:
                 raise WriteLocked() from exc
         time.sleep(pause)
         pause = min(pause * 2, 0.0005)
-
-
-def _is_busy(exc: BaseException) -> bool:
-    """SQLITE_BUSY, raised by the driver or wrapped by SQLAlchemy."""
-    driver_error = exc.orig if isinstance(exc, DBAPIError) else exc
-    code = getattr(driver_error, "sqlite_errorcode", None)
-    return code is not None and code & 0xFF == _SQLITE_BUSY
 
 
 @contextmanager

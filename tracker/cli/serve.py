@@ -7,12 +7,15 @@ import multiprocessing.connection
 import os
 import signal
 import socket
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
 
 from tracker.cli.base import cli, cli_options, fail, get_app
+
+# The same for one process and for each of several; behind nginx, which sets X-Forwarded-*.
+UVICORN_OPTIONS: dict[str, Any] = {"log_level": "info", "proxy_headers": True}
 
 
 @cli.command("serve")
@@ -57,14 +60,7 @@ def serve(
             os.environ["TRACKER_CONFIG"] = cli_options["config"]
         os.environ["TRACKER_DATABASE_URL"] = settings.database_url
         raise typer.Exit(serve_workers(workers, host, port, access_log))
-    uvicorn.run(
-        create_app(app),
-        host=host,
-        port=port,
-        access_log=access_log,
-        log_level="info",
-        proxy_headers=True,
-    )
+    uvicorn.run(create_app(app), host=host, port=port, access_log=access_log, **UVICORN_OPTIONS)
 
 
 def serve_workers(n: int, host: str, port: int, access_log: bool) -> int:
@@ -88,7 +84,7 @@ def serve_workers(n: int, host: str, port: int, access_log: bool) -> int:
         stopping = True
         for process in processes:
             if process.is_alive():
-                os.kill(process.pid or 0, signal.SIGTERM)
+                process.terminate()  # SIGTERM: uvicorn finishes the requests it has
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
@@ -110,10 +106,6 @@ def _worker(host: str, port: int, access_log: bool) -> None:
     sock.bind((host, port))
     # Each worker builds its own App from the environment (tracker.web.asgi).
     config = uvicorn.Config(
-        "tracker.web.asgi:app_from_env",
-        factory=True,
-        access_log=access_log,
-        log_level="info",
-        proxy_headers=True,
+        "tracker.web.asgi:app_from_env", factory=True, access_log=access_log, **UVICORN_OPTIONS
     )
     uvicorn.Server(config).run(sockets=[sock])

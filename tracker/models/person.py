@@ -61,7 +61,7 @@ class PersonRow:
     """A person as read for a signed link: who acts, not an object to change.
 
     Every opened link starts by reading its person; building an ORM Person for that cost ~100 µs
-    of the ~300 µs an owner page may take (see tracker.web.owner_pages)."""
+    of the ~300 µs an owner page may take (see tracker.web.owner_http)."""
 
     id: int
     name: str

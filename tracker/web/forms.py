@@ -6,6 +6,10 @@ from datetime import date
 
 from tracker.errors import Refused
 
+# The page for a form that is missing a field or has one in the wrong format.
+INCOMPLETE_TITLE = "Formuläret är inte komplett"
+INCOMPLETE_MESSAGE = "Formuläret saknar en uppgift eller har fel format. Ingenting ändrades."
+
 
 def parse_date(value: str, label: str) -> date | None:
     """An optional ÅÅÅÅ-MM-DD date (what <input type="date"> sends)."""

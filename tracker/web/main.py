@@ -28,6 +28,7 @@ from tracker.app import App
 from tracker.devmail import DevMailReceiver
 from tracker.errors import Conflict, Forbidden, NotFound, Refused, TrackerError
 from tracker.web.deps import Clock, CsrfFailed, LoginRequired, Web
+from tracker.web.forms import INCOMPLETE_MESSAGE, INCOMPLETE_TITLE
 from tracker.web.links import signer_for
 from tracker.web.mail import mail_environment
 from tracker.web.owner_http import OwnerPages
@@ -251,12 +252,7 @@ def _install_error_pages(fastapi_app: FastAPI, web: Web) -> None:
         )
 
     async def invalid_form(request: Request, exc: Exception) -> Response:
-        return page(
-            request,
-            400,
-            "Formuläret är inte komplett",
-            "Formuläret saknar en uppgift eller har fel format. Ingenting ändrades.",
-        )
+        return page(request, 400, INCOMPLETE_TITLE, INCOMPLETE_MESSAGE)
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)

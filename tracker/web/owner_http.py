@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tracker.db import SQLITE_BUSY_TIMEOUT_S, WriteLocked
 from tracker.web.deps import Web, now_of
+from tracker.web.forms import INCOMPLETE_MESSAGE, INCOMPLETE_TITLE
 from tracker.web.links import OWNER_PREFIX
 from tracker.web.routes.owner import Page, Posted, show, update
 from tracker.web.security import session_csrf
@@ -45,10 +46,7 @@ BUSY = Page(
 )
 INCOMPLETE = Page(
     "error.html",
-    {
-        "title": "Formuläret är inte komplett",
-        "message": "Formuläret saknar en uppgift eller har fel format. Ingenting ändrades.",
-    },
+    {"title": INCOMPLETE_TITLE, "message": INCOMPLETE_MESSAGE},
     status_code=400,
 )
 
