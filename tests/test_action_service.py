@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -85,6 +86,41 @@ def test_two_updates_from_the_same_stale_read_cannot_both_win(
         assert action is not None
         assert action.progress_note == "Första"
         assert [e.text for e in actions.history(s, action_id)][-1] == "Första"
+
+
+def test_a_change_from_a_row_read_before_another_change_is_refused_and_writes_nothing(
+    app: App, now: datetime, chef: Person
+) -> None:
+    """A caller may pass the row it read (the owner page does); the write still checks that
+    row's version in the database, not only against the caller's expected version."""
+    action_id, owner = _plan_with_action(app, now, chef)
+    with app.transaction() as s:
+        action = s.get(Action, action_id)
+        assert action is not None and action.id is not None
+        read = _Read(action.id, action.state, action.version, owner.id, action.workflow, "")
+    with app.transaction() as s:
+        actions.note_progress(s, action_id, owner, "Först", now=now)
+    for change in (
+        lambda s: actions.move(s, app.registry, read, "starta", owner, now=now, text="Sen"),
+        lambda s: actions.note_progress(s, read, owner, "Sen", now=now),
+    ):
+        with pytest.raises(Conflict), app.transaction() as s:
+            change(s)
+    with app.transaction() as s:
+        after = s.get(Action, action_id)
+        assert after is not None
+        assert (after.state, after.progress_note) == ("ej_paborjat", "Först")
+        assert [e.text for e in actions.history(s, action_id)][1:] == ["Först"]
+
+
+@dataclass(frozen=True)
+class _Read:
+    id: int
+    state: str
+    version: int
+    owner_id: int | None
+    workflow: str
+    forvaltning: str
 
 
 def test_overdue_list_holds_only_open_actions_past_due(

@@ -1,16 +1,20 @@
-"""tracker.db.Prepared: statements a hot path runs on the driver's cursor behave as if run
-through SQLAlchemy (same SQL, converted values, SQLAlchemy's errors), on each backend."""
+"""tracker.db: statements a hot path runs on the driver's cursor (Prepared) behave as if run
+through SQLAlchemy (same SQL, converted values, SQLAlchemy's errors), on each backend; pooled
+PostgreSQL connections are pinged only after being idle."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Engine, bindparam, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Engine, bindparam, insert, select, text
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.pool import NullPool
 
-from tracker.db import Prepared
+import tracker.db
+from tracker.db import Prepared, make_engine
 from tracker.models import Person
 
 _PERSON = Person.__table__  # type: ignore[attr-defined]
@@ -71,3 +75,49 @@ def test_a_failing_prepared_statement_raises_sqlalchemys_error_and_rolls_back(
 def test_a_statement_missing_a_value_is_refused_before_it_runs(engine: Engine) -> None:
     with pytest.raises(ValueError, match="person_id"), engine.connect() as conn:
         _READ.first(conn, {"id": 1})
+
+
+def _terminate(postgres_url: str, pid: int) -> None:
+    """The server ends a session, as a restart or an idle timeout would."""
+    admin = make_engine(postgres_url, poolclass=NullPool)
+    with admin.connect() as conn:
+        conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    admin.dispose()
+
+
+def _backend_pid(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
+
+
+@pytest.fixture
+def pool_of_one(postgres_url: str | None) -> Iterator[tuple[Engine, str]]:
+    """An engine on PostgreSQL with one pooled connection, and the server's URL."""
+    if postgres_url is None:
+        pytest.skip("PostgreSQL server binaries not installed")
+    engine = make_engine(postgres_url, pool_size=1, max_overflow=0)
+    yield engine, postgres_url
+    engine.dispose()
+
+
+def test_a_server_connection_closed_while_idle_is_replaced_before_use(
+    pool_of_one: tuple[Engine, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine, url = pool_of_one
+    first = _backend_pid(engine)
+    _terminate(url, first)
+    # Idle for longer than the limit (moved, not waited for): pinged and replaced.
+    monkeypatch.setattr(tracker.db, "IDLE_PING_AFTER_S", 0.0)
+    assert _backend_pid(engine) != first
+
+
+def test_a_connection_used_moments_ago_is_not_pinged(pool_of_one: tuple[Engine, str]) -> None:
+    """Under load connections come back within milliseconds: no round trip to ping them. A
+    connection the server closed meanwhile fails that one use and is replaced."""
+    engine, url = pool_of_one
+    first = _backend_pid(engine)
+    _terminate(url, first)
+    with pytest.raises(DBAPIError) as failed:
+        _backend_pid(engine)
+    assert failed.value.connection_invalidated
+    assert _backend_pid(engine) != first

@@ -13,7 +13,8 @@ from typing import Any
 
 from sqlalchemy import Column, Connection, Dialect, Engine, create_engine, event
 from sqlalchemy.engine.default import DefaultDialect
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
+from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.sql.dml import Insert, Update
 from sqlalchemy.sql.selectable import Select
 from sqlmodel import Session
@@ -43,7 +44,36 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, **kwargs)
+    event.listen(engine, "checkin", _note_idle)
+    event.listen(engine, "checkout", _pinger(engine.dialect))
+    return engine
+
+
+# A pooled server connection that has been idle this long is pinged before it is used, so one
+# closed meanwhile (a database restart, an idle timeout) is replaced instead of failing the
+# request. SQLAlchemy's pool_pre_ping pings at every checkout: a round trip per request, and
+# under load connections come back within milliseconds of their last use.
+IDLE_PING_AFTER_S = 1.0
+_IDLE_SINCE = "tracker_idle_since"
+
+
+def _note_idle(_dbapi_conn: Any, record: ConnectionPoolEntry) -> None:
+    record.info[_IDLE_SINCE] = time.monotonic()
+
+
+def _pinger(dialect: Dialect) -> Callable[[Any, ConnectionPoolEntry, Any], None]:
+    def ping_if_idle(dbapi_conn: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+        idle_since = record.info.get(_IDLE_SINCE)
+        if idle_since is None or time.monotonic() - idle_since < IDLE_PING_AFTER_S:
+            return
+        try:
+            dialect.do_ping(dbapi_conn)
+        except dialect.loaded_dbapi.Error as exc:
+            # The pool closes this connection and checks out (or opens) another.
+            raise DisconnectionError() from exc
+
+    return ping_if_idle
 
 
 def _ensure_sqlite_dir(url: str) -> None:

@@ -8,6 +8,8 @@ web shows the same page, with a form to ask for a new link, whatever the reason.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 
@@ -40,20 +42,41 @@ def resolve_link(
 ) -> LinkHolder:
     """The person a link was issued to, or LinkInvalid (tampered, expired, revoked, unknown).
     It only reads: a page that only reads may pass a plain connection instead of a session."""
-    try:
-        claim = signer.verify(purpose, token, now=now)
-        person = load_person(session, claim.person_id)
-        if person is None:
+    claim = verify_link(signer, purpose, token, now=now)
+    return link_holder(signer, purpose, claim, load_person(session, claim.person_id))
+
+
+def verify_link(
+    signer: LinkSigner, purpose: LinkPurpose, token: str, *, now: datetime
+) -> LinkClaim:
+    """The first step, without the database: the signature and the link's age."""
+    with _logged_refusal(purpose):
+        return signer.verify(purpose, token, now=now)
+
+
+def link_holder(
+    signer: LinkSigner, purpose: LinkPurpose, claim: LinkClaim, person: PersonRow | None
+) -> LinkHolder:
+    """The second step: `person` is the claim's person as read now (None if there is none);
+    LinkInvalid if the link was revoked (or, for a log-in link, used) since it was issued."""
+    with _logged_refusal(purpose):
+        if person is None or person.id != claim.person_id:
             raise LinkInvalid("Länken är ogiltig.")
         # The person's revocation time: the signer owns the rule for comparing them.
         signer.check_not_revoked(claim, person.links_valid_after)
         if purpose is LinkPurpose.login:
             signer.check_not_used(claim, person.login_link_used_at)
+    return LinkHolder(person=person, claim=claim)
+
+
+@contextmanager
+def _logged_refusal(purpose: LinkPurpose) -> Iterator[None]:
+    try:
+        yield
     except LinkInvalid as exc:
         # Never the token itself: it may be a valid link with a typo away from working.
         log_event(_log, "link.rejected", purpose=purpose.value, reason=exc.reason)
         raise
-    return LinkHolder(person=person, claim=claim)
 
 
 _PERSON_T: Table = Person.__table__  # type: ignore[attr-defined]

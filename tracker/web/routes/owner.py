@@ -34,7 +34,7 @@ from tracker.logs import log_event
 from tracker.models import Person
 from tracker.services import actions as action_service
 from tracker.services import people
-from tracker.services.access import LinkHolder, resolve_link
+from tracker.services.access import LinkHolder, link_holder, verify_link
 from tracker.web.deps import (
     CsrfChecked,
     NowDep,
@@ -45,7 +45,7 @@ from tracker.web.deps import (
     undo,
 )
 from tracker.web.mail import link_mail_allowed, queue_owner_link
-from tracker.web.owner_data import owned_actions
+from tracker.web.owner_data import OwnedAction, owner_view
 from tracker.web.security import owner_csrf, owner_csrf_ok
 from tracker.web.views import action_view, draft_key, event_views
 
@@ -121,8 +121,8 @@ def link_request(
 
 def _page(
     web: Web,
-    session: Session | Connection,
     holder: LinkHolder,
+    actions: list[OwnedAction],
     token: str,
     now: datetime,
     *,
@@ -131,25 +131,23 @@ def _page(
     error_action: int | None = None,
     drafts: dict[str, str] | None = None,
 ) -> Page:
-    person = holder.person
-    assert person.id is not None
     today = web.today(now)
     items = [
         action_view(
             web.app.registry,
             row,
-            person,
+            holder.person,
             today,
             roles=OWNER_ROLES,
             area_title=row.area_title,
             plan_title=row.plan_title,
         )
-        for row in owned_actions(session, person.id, holder.claim.action_id)
+        for row in actions
     ]
     return Page(
         "owner/page.html",
         {
-            "person": person,
+            "person": holder.person,
             "items": items,
             "single": holder.claim.action_id is not None,
             "token": token,
@@ -162,15 +160,43 @@ def _page(
     )
 
 
+def _holder(
+    session: Session | Connection, web: Web, token: str, now: datetime, action_id: int | None
+) -> tuple[LinkHolder, list[OwnedAction]]:
+    """The link's holder and their åtgärder (only `action_id`, when given), or LinkInvalid.
+    A link made for one åtgärd reaches only that one, whatever id is asked for."""
+    claim = verify_link(web.signer, LinkPurpose.owner, token, now=now)
+    scope = claim.action_id
+    wanted = scope if action_id is None else action_id
+    person, actions = owner_view(session, claim.person_id, wanted)
+    holder = link_holder(web.signer, LinkPurpose.owner, claim, person)
+    if scope is not None and wanted != scope:
+        actions = []
+    return holder, actions
+
+
+def _whole_page(
+    session: Session | Connection,
+    web: Web,
+    holder: LinkHolder,
+    token: str,
+    now: datetime,
+    **kw: Any,
+) -> Page:
+    """The page for the link, read again, with an error on it."""
+    _, actions = owner_view(session, holder.claim.person_id, holder.claim.action_id)
+    return _page(web, holder, actions, token, now, **kw)
+
+
 def show(web: Web, token: str, now: datetime) -> Page:
     """GET /ansvarig/{token}: the person's åtgärder with their forms."""
     # Only reads: a plain connection (tracker.db.reads), no session and no transaction.
     with reads(web.app.engine) as conn:
         try:
-            holder = resolve_link(conn, web.signer, LinkPurpose.owner, token, now=now)
+            holder, actions = _holder(conn, web, token, now, None)
         except LinkInvalid as exc:
             return _bad_link(exc.reason)
-        return _page(web, conn, holder, token, now)
+        return _page(web, holder, actions, token, now)
 
 
 @dataclass(frozen=True)
@@ -196,25 +222,21 @@ def _change(session: Session, web: Web, now: datetime, posted: Posted) -> Page:
     token, action_id, version = posted.token, posted.action_id, posted.version
     trigger, text = posted.trigger, posted.text
     try:
-        holder = resolve_link(session, web.signer, LinkPurpose.owner, token, now=now)
+        holder, found = _holder(session, web, token, now, action_id)
     except LinkInvalid as exc:
         return _bad_link(exc.reason)
     if not owner_csrf_ok(web.owner_csrf_key, token, posted.csrf):
-        return _page(
-            web,
+        return _whole_page(
             session,
+            web,
             holder,
             token,
             now,
             status_code=403,
             error="Formuläret kunde inte kontrolleras. Ingenting ändrades; försök igen.",
         )
-    person_id = holder.person.id
-    assert person_id is not None
-    scope = holder.claim.action_id
-    found = owned_actions(session, person_id, action_id)
-    if not found or (scope is not None and scope != action_id):
-        return _page(web, session, holder, token, now, status_code=404, error=NOT_YOURS)
+    if not found:
+        return _whole_page(session, web, holder, token, now, status_code=404, error=NOT_YOURS)
     action = found[0]
     drafts = {draft_key(web.app.registry, action, trigger): text}
     try:
@@ -227,7 +249,7 @@ def _change(session: Session, web: Web, now: datetime, posted: Posted) -> Page:
             change = action_service.move(
                 session,
                 web.app.registry,
-                action_id,
+                action,
                 trigger,
                 holder.person,
                 now=now,
@@ -237,13 +259,13 @@ def _change(session: Session, web: Web, now: datetime, posted: Posted) -> Page:
             )
         else:
             change = action_service.note_progress(
-                session, action_id, holder.person, text, now=now, expected_version=version
+                session, action, holder.person, text, now=now, expected_version=version
             )
     except (Conflict, Refused) as exc:
         undo(session)
-        return _page(
-            web,
+        return _whole_page(
             session,
+            web,
             holder,
             token,
             now,
@@ -272,7 +294,7 @@ def _change(session: Session, web: Web, now: datetime, posted: Posted) -> Page:
             "item": item,
             "event": event_views(web.app.registry, after, [change])[0],
             "token": token,
-            "single": scope is not None,
+            "single": holder.claim.action_id is not None,
         },
     )
 
