@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.pool import NullPool
 
 import tracker.db
-from tracker.db import Prepared, make_engine
+from tracker.db import Prepared, make_engine, single_write
 from tracker.models import Person
 
 _PERSON = Person.__table__  # type: ignore[attr-defined]
@@ -121,3 +121,27 @@ def test_a_connection_used_moments_ago_is_not_pinged(pool_of_one: tuple[Engine, 
         _backend_pid(engine)
     assert failed.value.connection_invalidated
     assert _backend_pid(engine) != first
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_single_write_on_postgresql_refuses_a_second_write_before_it_runs(
+    engine: Engine, now: datetime
+) -> None:
+    """There the unit runs in autocommit (its one write is atomic on its own); a second write
+    would not be atomic with the first, so it must fail loudly, not half-apply."""
+    with pytest.raises(RuntimeError, match="second write"), single_write(engine) as conn:
+        assert conn.connection.dbapi_connection.autocommit  # type: ignore[union-attr]
+        _INSERT.inserted_key(conn, _person("a@pitea.example", now))
+        _INSERT.inserted_key(conn, _person("b@pitea.example", now))
+    with engine.connect() as conn:
+        emails = conn.execute(select(_PERSON.c.email)).scalars().all()
+    assert emails == ["a@pitea.example"]
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_single_write_on_sqlite_is_one_transaction(engine: Engine, now: datetime) -> None:
+    with pytest.raises(IntegrityError), single_write(engine, lock_patience_s=0.002) as conn:
+        _INSERT.inserted_key(conn, _person("a@pitea.example", now))
+        _INSERT.inserted_key(conn, {**_person("b@pitea.example", now), "name": None})
+    with engine.connect() as conn:
+        assert conn.execute(select(_PERSON.c.id)).all() == []

@@ -7,11 +7,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlmodel import Session
 
 from config import Settings, load_settings
-from tracker.db import make_engine, transaction
+from tracker.db import make_engine, single_write, transaction
 from workflows import WorkflowRegistry
 from workflows.registry import registry_for
 
@@ -27,9 +27,14 @@ class App:
         return ZoneInfo(self.settings.timezone)
 
     @contextmanager
-    def transaction(self, *, lock_patience_s: float | None = None) -> Iterator[Session]:
-        with transaction(self.engine, lock_patience_s=lock_patience_s) as session:
+    def transaction(self) -> Iterator[Session]:
+        with transaction(self.engine) as session:
             yield session
+
+    @contextmanager
+    def single_write(self, *, lock_patience_s: float | None = None) -> Iterator[Connection]:
+        with single_write(self.engine, lock_patience_s=lock_patience_s) as conn:
+            yield conn
 
 
 def bootstrap(settings: Settings | None = None) -> App:

@@ -158,6 +158,10 @@ def _load(conn: Connection, action: int | ActionRead) -> ActionRead:
     return _Current(*row)
 
 
+def _connection(session: Session | Connection) -> Connection:
+    return session.connection() if isinstance(session, Session) else session
+
+
 def roles_of(person: Actor, owner_id: int | None, forvaltning: str) -> set[str]:
     """The workflow roles a person holds for an action with this owner, in this förvaltning."""
     roles: set[str] = set()
@@ -171,7 +175,7 @@ def roles_of(person: Actor, owner_id: int | None, forvaltning: str) -> set[str]:
 
 
 def _write(
-    session: Session,
+    session: Session | Connection,
     conn: Connection,
     current: ActionRead,
     expected_version: int | None,
@@ -185,7 +189,7 @@ def _write(
     **values: Any,
 ) -> Change:
     """Conditional UPDATE on the version the caller saw, plus the event row, or Conflict.
-    `conn` is the session's connection that _load used: one transaction."""
+    `conn` is the connection (the session's) that _load used: one transaction."""
     seen = current.version if expected_version is None else expected_version
     changes = {**values, "state": to_state, "version": seen + 1, "updated_at": now}
     match = {"match_id": current.id, "match_version": seen}
@@ -232,7 +236,7 @@ def _write(
     )
     # An Action already loaded in this session must not show the old values. (Most
     # sessions that get here hold no objects at all: then there is nothing to look up.)
-    if session.identity_map:
+    if isinstance(session, Session) and session.identity_map:
         loaded = session.identity_map.get(session.identity_key(Action, current.id))
         if loaded is not None:
             for key, value in changes.items():
@@ -250,7 +254,7 @@ def _write(
 
 
 def move(
-    session: Session,
+    session: Session | Connection,
     registry: WorkflowRegistry,
     action: int | ActionRead,
     trigger: str,
@@ -264,8 +268,10 @@ def move(
     """Fire a workflow trigger on the åtgärd (its id, or the row the caller read of it). The
     text, when given, also becomes the latest processläge. `only_roles`: of the actor's roles,
     only these count (an owner link is a weaker credential than a log-in, even for a person
-    who is also a chef)."""
-    conn = session.connection()
+    who is also a chef). `session`: a Session, or a Connection in a transaction
+    (tracker.db.single_write: on PostgreSQL
+    the change is one statement)."""
+    conn = _connection(session)
     current = _load(conn, action)
     if expected_version is not None and expected_version != current.version:
         raise Conflict(CONFLICT_MESSAGE)
@@ -297,7 +303,7 @@ def move(
 
 
 def note_progress(
-    session: Session,
+    session: Session | Connection,
     action: int | ActionRead,
     actor: Actor,
     text: str,
@@ -305,8 +311,8 @@ def note_progress(
     now: datetime,
     expected_version: int | None = None,
 ) -> Change:
-    """A new processläge without a change of state (the åtgärd: as for move)."""
-    conn = session.connection()
+    """A new processläge without a change of state (the åtgärd and `session`: as for move)."""
+    conn = _connection(session)
     current = _load(conn, action)
     if not roles_of(actor, current.owner_id, current.forvaltning):
         raise Refused(NOT_YOURS)

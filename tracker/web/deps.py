@@ -15,6 +15,7 @@ import jinja2
 from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from sqlalchemy import Connection
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -117,7 +118,7 @@ async def get_session(web: WebDep) -> AsyncIterator[Session]:
     await run_in_threadpool(unit.__exit__, None, None, None)
 
 
-def undo(session: Session) -> None:
+def undo(session: Session | Connection) -> None:
     """Roll back what this request wrote so far (a refused change), and its pending logs."""
     session.rollback()
     drop_deferred(session.info)

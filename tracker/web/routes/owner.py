@@ -212,22 +212,22 @@ class Posted:
 
 
 def update(web: Web, now: datetime, posted: Posted, *, lock_patience_s: float) -> Page:
-    """POST /ansvarig/{token}/atgard/{id}: one change, in one transaction. It waits at most
-    `lock_patience_s` for SQLite's write lock, else WriteLocked and nothing is done."""
-    with web.app.transaction(lock_patience_s=lock_patience_s) as session:
-        return _change(session, web, now, posted)
+    """POST /ansvarig/{token}/atgard/{id}: one change (tracker.db.single_write). It waits at
+    most `lock_patience_s` for SQLite's write lock, else WriteLocked and nothing is done."""
+    with web.app.single_write(lock_patience_s=lock_patience_s) as conn:
+        return _change(conn, web, now, posted)
 
 
-def _change(session: Session, web: Web, now: datetime, posted: Posted) -> Page:
+def _change(conn: Connection, web: Web, now: datetime, posted: Posted) -> Page:
     token, action_id, version = posted.token, posted.action_id, posted.version
     trigger, text = posted.trigger, posted.text
     try:
-        holder, found = _holder(session, web, token, now, action_id)
+        holder, found = _holder(conn, web, token, now, action_id)
     except LinkInvalid as exc:
         return _bad_link(exc.reason)
     if not owner_csrf_ok(web.owner_csrf_key, token, posted.csrf):
         return _whole_page(
-            session,
+            conn,
             web,
             holder,
             token,
@@ -236,7 +236,7 @@ def _change(session: Session, web: Web, now: datetime, posted: Posted) -> Page:
             error="Formuläret kunde inte kontrolleras. Ingenting ändrades; försök igen.",
         )
     if not found:
-        return _whole_page(session, web, holder, token, now, status_code=404, error=NOT_YOURS)
+        return _whole_page(conn, web, holder, token, now, status_code=404, error=NOT_YOURS)
     action = found[0]
     drafts = {draft_key(web.app.registry, action, trigger): text}
     try:
@@ -247,7 +247,7 @@ def _change(session: Session, web: Web, now: datetime, posted: Posted) -> Page:
             )
         if trigger:
             change = action_service.move(
-                session,
+                conn,
                 web.app.registry,
                 action,
                 trigger,
@@ -259,12 +259,12 @@ def _change(session: Session, web: Web, now: datetime, posted: Posted) -> Page:
             )
         else:
             change = action_service.note_progress(
-                session, action, holder.person, text, now=now, expected_version=version
+                conn, action, holder.person, text, now=now, expected_version=version
             )
     except (Conflict, Refused) as exc:
-        undo(session)
+        undo(conn)
         return _whole_page(
-            session,
+            conn,
             web,
             holder,
             token,
@@ -276,9 +276,14 @@ def _change(session: Session, web: Web, now: datetime, posted: Posted) -> Page:
         )
     # The åtgärd as this change left it, without reading it again: the change was made on
     # exactly the version read above (else Conflict), and only the service's write differs.
-    after = replace(action, state=change.to_state or action.state, version=change.version)
-    if change.text:  # the text of a change is also the new processläge (services.actions)
-        after = replace(after, progress_note=change.text, progress_at=change.at)
+    # The text of a change is also the new processläge (services.actions).
+    after = replace(
+        action,
+        state=change.to_state or action.state,
+        version=change.version,
+        progress_note=change.text or action.progress_note,
+        progress_at=change.at if change.text else action.progress_at,
+    )
     item = action_view(
         web.app.registry,
         after,
