@@ -151,3 +151,19 @@ def test_an_update_waits_for_the_write_lock_without_blocking_and_then_gives_up(
     assert action(app, world.a1).progress_note == "Nu"
     with app.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30_000
+
+
+def test_every_owner_page_has_the_apps_security_headers(
+    client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    """They are answered before FastAPI's middleware, which sets these for the other pages."""
+    good = client.get(owner_path(app, world.anna, clock()))
+    bad = client.get("/ansvarig/ogiltig")
+    other = client.get("/logga-in")
+    assert (good.status_code, bad.status_code) == (200, 403)
+    for name in ("content-security-policy", "x-frame-options", "x-content-type-options"):
+        assert good.headers[name] == bad.headers[name] == other.headers[name]
+    # The bad link's form to ask for a new one needs the session (its CSRF token); the
+    # owner's own page needs none.
+    assert "tracker_session" in bad.headers.get("set-cookie", "")
+    assert "set-cookie" not in good.headers

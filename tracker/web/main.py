@@ -44,10 +44,11 @@ from tracker.web.routes import (
     transfer,
 )
 from tracker.web.security import (
-    SESSION_COOKIE,
-    SESSION_MAX_AGE,
+    HTML_CACHE_CONTROL,
+    SECURITY_HEADERS,
     derived_key,
     session_csrf,
+    session_options,
 )
 
 log = logging.getLogger(__name__)
@@ -56,21 +57,13 @@ HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
 
-CSP = (
-    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'none'; "
-    "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
-)
-
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
 class _SecurityHeaders:
-    """Headers for every response; a route may set its own first (the dev mail viewer does).
-
-    no-referrer: owner pages carry their token in the URL, which must not leak to other sites.
-    """
+    """security.SECURITY_HEADERS on every response."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -83,12 +76,10 @@ class _SecurityHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                headers.setdefault("Referrer-Policy", "no-referrer")
-                headers.setdefault("X-Content-Type-Options", "nosniff")
-                headers.setdefault("X-Frame-Options", "DENY")
-                headers.setdefault("Content-Security-Policy", CSP)
+                for name, value in SECURITY_HEADERS:
+                    headers.setdefault(name, value)
                 if headers.get("content-type", "").startswith("text/html"):
-                    headers.setdefault("Cache-Control", "no-store")
+                    headers.setdefault(*HTML_CACHE_CONTROL)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -119,6 +110,19 @@ def _templates(tz: ZoneInfo) -> Jinja2Templates:
 
     env.filters["tid"] = local_time
     return templates
+
+
+class _TrackerApp(FastAPI):
+    """The owner pages are answered before FastAPI's middleware, routing and dependency
+    injection (tracker.web.owner_http); everything else goes on to FastAPI."""
+
+    owner_pages: OwnerPages
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.owner_pages(scope, receive, send)
+
+    async def rest(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await super().__call__(scope, receive, send)
 
 
 def create_app(
@@ -163,7 +167,7 @@ def create_app(
                 await sender
             receiver.stop()
 
-    fastapi_app = FastAPI(
+    fastapi_app = _TrackerApp(
         title="Åtgärdsplaner",
         lifespan=lifespan,
         docs_url=None,
@@ -171,17 +175,9 @@ def create_app(
         openapi_url=None,
     )
     fastapi_app.state.web = web
-    # The innermost middleware: the owner pages are answered there, inside the session and
-    # security headers, without the routing and dependency injection below (owner_http).
-    fastapi_app.add_middleware(OwnerPages, web=web)
-    fastapi_app.add_middleware(
-        SessionMiddleware,
-        secret_key=derived_key(settings.secret_key, "session").hex(),
-        session_cookie=SESSION_COOKIE,
-        max_age=int(SESSION_MAX_AGE.total_seconds()),
-        same_site="lax",
-        https_only=settings.public_base_url.startswith("https://"),
-    )
+    sessions = session_options(settings.secret_key, settings.public_base_url)
+    fastapi_app.owner_pages = OwnerPages(fastapi_app.rest, web=web, session=sessions)
+    fastapi_app.add_middleware(SessionMiddleware, **sessions)
     fastapi_app.add_middleware(_SecurityHeaders)
     fastapi_app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
 

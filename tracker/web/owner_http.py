@@ -9,15 +9,18 @@ FastAPI (routing, dependency injection, python-multipart, TemplateResponse) the 
 took ~0.8 ms per request. Here the path is matched by hand, the form (one small urlencoded body)
 is parsed by the standard library and the page goes out as one body.
 
-It sits inside the session and security-header middleware: every page gets the same headers,
-and the bad-link page's "send me a new link" form uses the session's CSRF token.
+It is called before FastAPI's own middleware (tracker.web.main), so it sets the same security
+headers itself, and the one page with a session form (a bad link's "send me a new link")
+goes through a SessionMiddleware of its own, with the app's session options.
 """
 
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 from urllib.parse import parse_qsl
 
+from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -26,14 +29,19 @@ from tracker.web.deps import Web, now_of
 from tracker.web.forms import INCOMPLETE_MESSAGE, INCOMPLETE_TITLE
 from tracker.web.links import OWNER_PREFIX
 from tracker.web.routes.owner import Page, Posted, show, update
-from tracker.web.security import session_csrf
+from tracker.web.security import HTML_CACHE_CONTROL, SECURITY_HEADERS, session_csrf
 
 _PREFIX = OWNER_PREFIX + "/"
 # The largest update form: 20,000 characters of text, each up to 9 bytes percent-encoded.
 TEXT_LIMIT = 20_000
 BODY_LIMIT = 200_000
 _FORM_TYPE = b"application/x-www-form-urlencoded"
-_HTML = (b"content-type", b"text/html; charset=utf-8")
+_HEADERS = [
+    (b"content-type", b"text/html; charset=utf-8"),
+    *((name.lower().encode(), value.encode()) for name, value in SECURITY_HEADERS),
+    (HTML_CACHE_CONTROL[0].lower().encode(), HTML_CACHE_CONTROL[1].encode()),
+]
+_PAGE = "tracker.owner_page"  # the scope key a page is handed to the session's app under
 
 BUSY = Page(
     "error.html",
@@ -56,11 +64,12 @@ class ClientGone(Exception):
 
 
 class OwnerPages:
-    """ASGI middleware: answers the owner pages' two routes; everything else goes on to `app`."""
+    """Answers the owner pages' two routes; everything else goes on to `app`."""
 
-    def __init__(self, app: ASGIApp, web: Web) -> None:
+    def __init__(self, app: ASGIApp, web: Web, session: dict[str, Any]) -> None:
         self.app = app
         self.web = web
+        self.with_session = SessionMiddleware(self._session_page, **session)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")
@@ -72,7 +81,7 @@ class OwnerPages:
         token = parts[0]
         if method in ("GET", "HEAD") and len(parts) == 1 and token:
             page = show(self.web, token, now_of(self.web))
-            await self._answer(scope, send, page, head=method == "HEAD")
+            await self._answer(scope, receive, send, page)
         elif method == "POST" and len(parts) == 3 and token and parts[1] == "atgard":
             action_id = _number(parts[2])
             if action_id is None:
@@ -83,20 +92,36 @@ class OwnerPages:
             except ClientGone:
                 return
             if posted is None:
-                await self._answer(scope, send, INCOMPLETE)
+                await self._answer(scope, receive, send, INCOMPLETE)
                 return
             page = await update_when_free(self.web, posted)
             # Rendered after the commit: a receipt is only ever shown for a change that
             # committed, and a write lock (SQLite's is on the whole file) is not held meanwhile.
-            await self._answer(scope, send, page)
+            await self._answer(scope, receive, send, page)
         else:
             await self.app(scope, receive, send)
 
-    async def _answer(self, scope: Scope, send: Send, page: Page, *, head: bool = False) -> None:
-        body = page.html(self.web, lambda: session_csrf(Request(scope))).encode()
-        headers = [_HTML, (b"content-length", str(len(body)).encode())]
-        await send({"type": "http.response.start", "status": page.status_code, "headers": headers})
-        await send({"type": "http.response.body", "body": b"" if head else body})
+    async def _answer(self, scope: Scope, receive: Receive, send: Send, page: Page) -> None:
+        if page.session_form:
+            await self.with_session({**scope, _PAGE: page}, receive, send)
+        else:
+            await _send(scope, send, page.status_code, page.html(self.web, _no_session))
+
+    async def _session_page(self, scope: Scope, _receive: Receive, send: Send) -> None:
+        page: Page = scope[_PAGE]
+        html = page.html(self.web, lambda: session_csrf(Request(scope)))
+        await _send(scope, send, page.status_code, html)
+
+
+def _no_session() -> str:
+    raise RuntimeError("an owner page without session_form asked for the session's CSRF token")
+
+
+async def _send(scope: Scope, send: Send, status: int, html: str) -> None:
+    body = html.encode()
+    headers = [*_HEADERS, (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
 
 
 # An update waits this long for SQLite's write lock while blocking its event loop (another

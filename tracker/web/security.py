@@ -21,6 +21,32 @@ SESSION_COOKIE = "tracker_session"
 # A log-in lasts a working week by the app's clock (the cookie itself lasts as long).
 SESSION_MAX_AGE = timedelta(days=7)
 
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'none'; "
+    "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+)
+# Headers for every response (a route may set its own first: the dev mail viewer does), and
+# for HTML pages no-store. no-referrer: owner pages carry their token in the URL, which must
+# not leak to other sites.
+SECURITY_HEADERS = (
+    ("Referrer-Policy", "no-referrer"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Content-Security-Policy", CSP),
+)
+HTML_CACHE_CONTROL = ("Cache-Control", "no-store")
+
+
+def session_options(secret: str, public_base_url: str) -> dict[str, Any]:
+    """Starlette's SessionMiddleware options: the log-in session and session CSRF tokens."""
+    return {
+        "secret_key": derived_key(secret, "session").hex(),
+        "session_cookie": SESSION_COOKIE,
+        "max_age": int(SESSION_MAX_AGE.total_seconds()),
+        "same_site": "lax",
+        "https_only": public_base_url.startswith("https://"),
+    }
+
 
 def derived_key(secret: str, purpose: str) -> bytes:
     """One key per purpose from the one secret, so no signature is valid for two uses."""

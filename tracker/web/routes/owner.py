@@ -64,6 +64,8 @@ class Page:
     template: str
     context: dict[str, Any]
     status_code: int = 200
+    # Whether the page has a form with the session's CSRF token (asking for a new link).
+    session_form: bool = False
 
     def render(self, request: Request, web: Web) -> HTMLResponse:
         return web.render(request, self.template, self.context, status_code=self.status_code)
@@ -84,6 +86,7 @@ def _bad_link(reason: str, purpose: LinkPurpose = LinkPurpose.owner) -> Page:
             "login": purpose is LinkPurpose.login,
         },
         status_code=403,
+        session_form=True,
     )
 
 
