@@ -8,8 +8,6 @@ web shows the same page, with a form to ask for a new link, whatever the reason.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 
@@ -50,8 +48,11 @@ def verify_link(
     signer: LinkSigner, purpose: LinkPurpose, token: str, *, now: datetime
 ) -> LinkClaim:
     """The first step, without the database: the signature and the link's age."""
-    with _logged_refusal(purpose):
+    try:
         return signer.verify(purpose, token, now=now)
+    except LinkInvalid as exc:
+        _log_refusal(purpose, exc)
+        raise
 
 
 def link_holder(
@@ -59,24 +60,22 @@ def link_holder(
 ) -> LinkHolder:
     """The second step: `person` is the claim's person as read now (None if there is none);
     LinkInvalid if the link was revoked (or, for a log-in link, used) since it was issued."""
-    with _logged_refusal(purpose):
+    try:
         if person is None or person.id != claim.person_id:
             raise LinkInvalid("Länken är ogiltig.")
         # The person's revocation time: the signer owns the rule for comparing them.
         signer.check_not_revoked(claim, person.links_valid_after)
         if purpose is LinkPurpose.login:
             signer.check_not_used(claim, person.login_link_used_at)
+    except LinkInvalid as exc:
+        _log_refusal(purpose, exc)
+        raise
     return LinkHolder(person=person, claim=claim)
 
 
-@contextmanager
-def _logged_refusal(purpose: LinkPurpose) -> Iterator[None]:
-    try:
-        yield
-    except LinkInvalid as exc:
-        # Never the token itself: it may be a valid link with a typo away from working.
-        log_event(_log, "link.rejected", purpose=purpose.value, reason=exc.reason)
-        raise
+def _log_refusal(purpose: LinkPurpose, exc: LinkInvalid) -> None:
+    # Never the token itself: it may be a valid link with a typo away from working.
+    log_event(_log, "link.rejected", purpose=purpose.value, reason=exc.reason)
 
 
 _PERSON_T: Table = Person.__table__  # type: ignore[attr-defined]
