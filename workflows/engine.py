@@ -7,6 +7,7 @@ writes the resulting state back. `auto_transitions=False`: nothing bypasses the 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
@@ -123,15 +124,20 @@ class Workflow:
     def _from(self, state: str) -> list[TransitionDef]:
         return [t for t in self.definition.transitions if state in t.source]
 
-    def available(self, state: str, roles: Collection[str]) -> list[TransitionDef]:
+    def available(self, state: str, roles: Collection[str]) -> tuple[TransitionDef, ...]:
         """Transitions that these roles may fire from `state`: the buttons a page shows."""
-        wanted = set(roles)
+        return self._available(state, frozenset(roles))
+
+    # The definition does not change once loaded, and every owner page asks this for each of
+    # its åtgärder (through the machine, ~15 µs a time).
+    @functools.lru_cache(maxsize=256)  # noqa: B019  (one Workflow per definition, kept for good)
+    def _available(self, state: str, roles: frozenset[str]) -> tuple[TransitionDef, ...]:
         names = set(self.machine.get_triggers(state))
-        return [
+        return tuple(
             t
             for t in self.definition.transitions
-            if t.trigger in names and state in t.source and wanted.intersection(t.roles)
-        ]
+            if t.trigger in names and state in t.source and roles.intersection(t.roles)
+        )
 
     def is_done(self, state: str) -> bool:
         return self.definition.state(state).done

@@ -15,7 +15,12 @@ from pydantic import ValidationError
 from tracker.cli.base import cli, cli_options, fail, get_app
 
 # The same for one process and for each of several; behind nginx, which sets X-Forwarded-*.
-UVICORN_OPTIONS: dict[str, Any] = {"log_level": "info", "proxy_headers": True}
+# No "server: uvicorn" header: it tells an attacker what runs here, and helps nobody else.
+UVICORN_OPTIONS: dict[str, Any] = {
+    "log_level": "info",
+    "proxy_headers": True,
+    "server_header": False,
+}
 
 
 @cli.command("serve")

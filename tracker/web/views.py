@@ -99,7 +99,7 @@ def action_view(
         schedule_label=SCHEDULE_LABELS[status],
         area_title=area.title if area is not None else area_title,
         plan_title=plan.title if plan is not None else plan_title,
-        transitions=tuple(wf.available(action.state, roles)) if roles else (),
+        transitions=wf.available(action.state, roles) if roles else (),
     )
 
 
