@@ -4,6 +4,7 @@ PostgreSQL connections are pinged only after being idle."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -14,7 +15,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.pool import NullPool
 
 import tracker.db
-from tracker.db import Prepared, make_engine, single_write
+from tracker.db import Prepared, WriteLocked, make_engine, single_write
 from tracker.models import Person
 
 _PERSON = Person.__table__  # type: ignore[attr-defined]
@@ -145,3 +146,28 @@ def test_single_write_on_sqlite_is_one_transaction(engine: Engine, now: datetime
         _INSERT.inserted_key(conn, {**_person("b@pitea.example", now), "name": None})
     with engine.connect() as conn:
         assert conn.execute(select(_PERSON.c.id)).all() == []
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_single_write_on_sqlite_takes_the_write_lock_only_to_write(
+    engine: Engine, now: datetime
+) -> None:
+    """Its reads go on while another connection holds the lock; its first write waits for
+    the lock at most lock_patience_s, then WriteLocked, and nothing is written."""
+    with engine.begin() as conn:
+        kept = _INSERT.inserted_key(conn, _person("a@pitea.example", now))
+    path = engine.url.database
+    assert path
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(WriteLocked), single_write(engine, lock_patience_s=0.002) as conn:
+            assert _READ.first(conn, {"person_id": kept}) is not None
+            _RENAME.rowcount(conn, {"name": "Bo", "match_id": kept})
+    finally:
+        other.rollback()
+        other.close()
+    with single_write(engine, lock_patience_s=0.002) as conn:
+        assert _RENAME.rowcount(conn, {"name": "Bo", "match_id": kept}) == 1
+    with engine.connect() as conn:
+        assert conn.execute(select(_PERSON.c.name)).scalars().all() == ["Bo"]

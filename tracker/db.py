@@ -33,6 +33,9 @@ class WriteLocked(Exception):
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
+    """The engine for `url`, with a sibling pool of its own for the owner pages' hot path
+    (reads() and single_write()), whose connections are set up for it once instead of being
+    switched and switched back at every use (~20-25 µs of Python each time)."""
     if url.startswith("sqlite"):
         _ensure_sqlite_dir(url)
         engine = create_engine(
@@ -40,37 +43,39 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S},
             **kwargs,
         )
-        event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    engine = create_engine(url, **kwargs)
-    # Connections in autocommit from the start, for reads() and single_write(): switching a
-    # pooled connection to autocommit and back costs ~25 µs of Python per use.
-    # No rollback when one is handed back: in autocommit there is no transaction to end.
-    autocommit = create_engine(
-        url, isolation_level="AUTOCOMMIT", pool_size=2, max_overflow=8, pool_reset_on_return=None
-    )
-    _AUTOCOMMIT[engine] = autocommit
-    event.listen(engine, "engine_disposed", lambda _conn: autocommit.dispose())
-    for pooled in (engine, autocommit):
-        event.listen(pooled, "checkin", _note_idle)
-        event.listen(pooled, "checkout", _pinger(pooled.dialect))
+        # No busy timeout: single_write polls SQLite's write lock itself.
+        hot = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 0}, **_HOT_POOL
+        )
+        for pooled in (engine, hot):
+            event.listen(pooled, "connect", _sqlite_pragmas)
+    else:
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+        engine = create_engine(url, **kwargs)
+        # In autocommit (reads() and single_write() say why), so there is nothing to roll
+        # back when a connection is handed back.
+        hot = create_engine(
+            url, isolation_level="AUTOCOMMIT", pool_reset_on_return=None, **_HOT_POOL
+        )
+        for pooled in (engine, hot):
+            event.listen(pooled, "checkin", _note_idle)
+            event.listen(pooled, "checkout", _pinger(pooled.dialect))
+    _HOT[engine] = hot
+    event.listen(engine, "engine_disposed", lambda _conn: hot.dispose())
     return engine
 
 
-_AUTOCOMMIT: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+# The hot path runs in each web process's event loop, one request at a time.
+_HOT_POOL: dict[str, Any] = {"pool_size": 2, "max_overflow": 8}
+_HOT: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
 
 
-def _autocommit_connection(engine: Engine) -> Connection:
-    """A connection in autocommit: from the engine's autocommit sibling when make_engine made
-    one, else switched for this use."""
-    sibling = _AUTOCOMMIT.get(engine)
-    if sibling is not None:
-        return sibling.connect()
-    conn = engine.connect()
-    conn.execution_options(isolation_level="AUTOCOMMIT")
-    return conn
+def _hot_connection(engine: Engine) -> Connection:
+    try:
+        return _HOT[engine].connect()
+    except KeyError:
+        raise ValueError("the hot path needs an engine made by tracker.db.make_engine") from None
 
 
 # A pooled server connection that has been idle this long is pinged before it is used, so one
@@ -141,64 +146,58 @@ def single_write(engine: Engine, *, lock_patience_s: float | None = None) -> Ite
     """A unit of work that reads and then writes one change, on a plain Connection: the owner
     update, the hot path (tracker.web.owner_http). Without an ORM Session it costs ~80 µs
     less. On success what was logged with tracker.logs.log_after_commit(conn.info, ...) is
-    logged; on any error nothing is written.
+    logged; on any error nothing is written. The change is written only if the version read
+    is still the current one (tracker.services.actions), so the reads before it need not hold
+    a lock or a transaction: they see what is committed, as in a READ COMMITTED transaction.
 
-    On PostgreSQL the change is one statement (tracker.services.actions), atomic on its own,
-    so the connection is in autocommit: BEGIN and COMMIT would be two more round trips
-    (measured: p95 of a burst of 200 owners 130 -> 110 ms). The reads before it see what is
-    committed, as in a READ COMMITTED transaction; the change is written only if the version
-    read is still the current one. A second write (a Prepared INSERT, UPDATE or DELETE) raises
+    On PostgreSQL the change is one statement, atomic on its own, so the connection is in
+    autocommit: BEGIN and COMMIT would be two more round trips (measured: p95 of a burst of
+    200 owners 130 -> 110 ms). A second write (a Prepared INSERT, UPDATE or DELETE) raises
     before it runs, as it would not be atomic with the first.
 
     On SQLite the change is two statements, in a transaction that takes the file's write lock
-    first. lock_patience_s: how long to wait for another connection's lock, else WriteLocked
-    (nothing done). For a caller in an event loop, which must not block long and can try
-    again later without blocking. The lock is polled every 20-500 µs: SQLite's own busy
-    handler sleeps 1, 2, 5, ... ms however soon the lock is free, and the writes it waits for
-    take well under a millisecond. Without it, a write waits up to SQLITE_BUSY_TIMEOUT_S.
+    at the first write, so the lock is held for the writes and the commit only, not the reads.
+    lock_patience_s: how long to wait for another connection's lock (default: as long as
+    SQLITE_BUSY_TIMEOUT_S), else WriteLocked (nothing written). For a caller in an event
+    loop, which must not block long and can try again later without blocking. The lock is
+    polled every 20-500 µs: SQLite's own busy handler sleeps 1, 2, 5, ... ms however soon the
+    lock is free, and the writes it waits for take well under a millisecond.
     """
-    sqlite = engine.dialect.name == "sqlite"
-    with engine.connect() if sqlite else _autocommit_connection(engine) as conn:
+    with _hot_connection(engine) as conn:
         # conn.info belongs to the pooled connection and outlives this use: start it clean.
         drop_deferred(conn.info)
-        if sqlite:
-            with _sqlite_transaction(conn, lock_patience_s):
-                yield conn
-        else:
-            conn.info[_WRITES_LEFT] = 1
-            try:
-                yield conn
-            except BaseException:
-                drop_deferred(conn.info)
-                raise
-            finally:
-                del conn.info[_WRITES_LEFT]
+        patience = SQLITE_BUSY_TIMEOUT_S if lock_patience_s is None else lock_patience_s
+        conn.info[_UNIT] = _Unit(engine.dialect.name == "sqlite", patience)
+        try:
+            yield conn
+            conn.commit()
+        except BaseException:
+            conn.rollback()
+            drop_deferred(conn.info)
+            raise
+        finally:
+            del conn.info[_UNIT]
         emit_deferred(conn.info)
 
 
-_WRITES_LEFT = "tracker_writes_left"
+_UNIT = "tracker_single_write"
 
 
-@contextmanager
-def _sqlite_transaction(conn: Connection, lock_patience_s: float | None) -> Iterator[None]:
-    dbapi_conn = conn.connection.dbapi_connection
-    assert dbapi_conn is not None
-    try:
-        try:
-            if lock_patience_s is not None:
-                dbapi_conn.execute("PRAGMA busy_timeout=0")
-                _take_write_lock(dbapi_conn, lock_patience_s)
-            conn.begin()
-            yield
-        finally:
-            if lock_patience_s is not None:
-                # Before the commit or rollback hands the connection back to the pool.
-                dbapi_conn.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
-        conn.commit()
-    except BaseException:
-        conn.rollback()
-        drop_deferred(conn.info)
-        raise
+@dataclass
+class _Unit:
+    """single_write's state, which Prepared consults before each write."""
+
+    sqlite: bool
+    lock_patience_s: float
+    written: bool = False
+
+    def before_write(self, dbapi_conn: Any, sql: str) -> None:
+        if self.sqlite:
+            if not dbapi_conn.in_transaction:
+                _take_write_lock(dbapi_conn, self.lock_patience_s)
+        elif self.written:
+            raise RuntimeError(f"a second write in single_write(): {sql}")
+        self.written = True
 
 
 def _take_write_lock(dbapi_conn: Any, patience_s: float) -> None:
@@ -223,12 +222,8 @@ def reads(engine: Engine) -> Iterator[Connection]:
     a READ COMMITTED transaction). PostgreSQL's driver would open a transaction for it, one
     round trip to begin and one to end, so there it is in autocommit; SQLite's opens none for
     a SELECT anyway (and switching modes there costs a statement of its own)."""
-    if engine.dialect.name == "sqlite":
-        with engine.connect() as conn:
-            yield conn
-    else:
-        with _autocommit_connection(engine) as conn:
-            yield conn
+    with engine.connect() if engine.dialect.name == "sqlite" else _hot_connection(engine) as conn:
+        yield conn
 
 
 Processor = Callable[[Any], Any]
@@ -305,14 +300,12 @@ class Prepared:
             }
         if not conn.in_transaction():
             conn.begin()  # as execute() would: the caller commits (or rolls back) it
-        if self._writes:
-            left = conn.info.get(_WRITES_LEFT)
-            if left is not None:  # in single_write's autocommit
-                if left < 1:
-                    raise RuntimeError(f"a second write in single_write(): {compiled.sql}")
-                conn.info[_WRITES_LEFT] = left - 1
         dbapi_conn = conn.connection.dbapi_connection
         assert dbapi_conn is not None
+        if self._writes:
+            unit = conn.info.get(_UNIT)
+            if unit is not None:
+                unit.before_write(dbapi_conn, compiled.sql)
         cursor = dbapi_conn.cursor()
         try:
             cursor.execute(compiled.sql, args)
