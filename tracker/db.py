@@ -43,12 +43,15 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S},
             **kwargs,
         )
-        # No busy timeout: single_write polls SQLite's write lock itself.
-        hot = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 0}, **_HOT_POOL
-        )
-        for pooled in (engine, hot):
-            event.listen(pooled, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        # No busy timeout: single_write polls SQLite's write lock itself. (An in-memory
+        # database is one connection's own: there the engine is its own hot path.)
+        hot = engine
+        if _sqlite_file(url):
+            hot = create_engine(
+                url, connect_args={"check_same_thread": False, "timeout": 0}, **_HOT_POOL
+            )
+            event.listen(hot, "connect", _sqlite_pragmas)
     else:
         if url.startswith("postgresql://"):
             url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
@@ -62,7 +65,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             event.listen(pooled, "checkin", _note_idle)
             event.listen(pooled, "checkout", _pinger(pooled.dialect))
     _HOT[engine] = hot
-    event.listen(engine, "engine_disposed", lambda _conn: hot.dispose())
+    if hot is not engine:
+        event.listen(engine, "engine_disposed", lambda _conn: hot.dispose())
     return engine
 
 
@@ -104,9 +108,15 @@ def _pinger(dialect: Dialect) -> Callable[[Any, ConnectionPoolEntry, Any], None]
     return ping_if_idle
 
 
+def _sqlite_file(url: str) -> str | None:
+    """The database file of a SQLite URL; None for an in-memory database."""
+    path = url.split(":///", 1)[-1] if ":///" in url else ""
+    return path if path and path != ":memory:" else None
+
+
 def _ensure_sqlite_dir(url: str) -> None:
-    path = url.split(":///", 1)[-1]
-    if path and path != ":memory:":
+    path = _sqlite_file(url)
+    if path:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
 
 
