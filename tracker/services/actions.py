@@ -56,7 +56,9 @@ class Change:
 class ActionRead(Protocol):
     """The columns a change starts from: what the caller read of the åtgärd. The change is
     written only if the åtgärd still has this version, and every change of its columns
-    raises the version, so a row read before the transaction is as good as one read in it."""
+    raises the version, so a row read before the transaction is as good as one read in it.
+    Not so the plan's förvaltning, which decides who counts as chef: the owner page passes a
+    row with only_roles={"owner"}, where it does not count."""
 
     @property
     def id(self) -> int: ...
