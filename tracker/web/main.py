@@ -24,7 +24,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from config import Settings
 from tracker.app import App
+from tracker.checkpoint import checkpoints_in_background
 from tracker.devmail import DevMailReceiver
 from tracker.errors import Conflict, Forbidden, NotFound, Refused, TrackerError
 from tracker.web.deps import Clock, CsrfFailed, LoginRequired, Web
@@ -144,28 +146,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        if not run_receiver:
-            yield
-            return
-        # Demo and development: a local SMTP receiver, and the outbox sent to it now and then,
-        # so a link asked for on a page shows up at /dev/mail without a separate scheduler.
-        receiver = DevMailReceiver(settings.dev_mail_dir, settings.smtp_host, settings.smtp_port)
-        receiver.start()
-        log.info(
-            "Utvecklingspost tas emot på %s:%s och sparas i %s",
-            settings.smtp_host,
-            settings.smtp_port,
-            settings.dev_mail_dir,
-        )
-        await _send_dev_mail(app, clock)  # what was queued while the app was down, at once
-        sender = asyncio.create_task(_dev_mail_loop(app, clock))
-        try:
-            yield
-        finally:
-            sender.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sender
-            receiver.stop()
+        with checkpoints_in_background(app.engine):
+            async with _dev_mail(app, settings, clock, run_receiver):
+                yield
 
     fastapi_app = _TrackerApp(
         title="Åtgärdsplaner",
@@ -199,6 +182,32 @@ def create_app(
 
 
 DEV_MAIL_EVERY_SECONDS = 3
+
+
+@asynccontextmanager
+async def _dev_mail(app: App, settings: Settings, clock: Clock, run: bool) -> AsyncIterator[None]:
+    """Demo and development: a local SMTP receiver, and the outbox sent to it now and then,
+    so a link asked for on a page shows up at /dev/mail without a separate scheduler."""
+    if not run:
+        yield
+        return
+    receiver = DevMailReceiver(settings.dev_mail_dir, settings.smtp_host, settings.smtp_port)
+    receiver.start()
+    log.info(
+        "Utvecklingspost tas emot på %s:%s och sparas i %s",
+        settings.smtp_host,
+        settings.smtp_port,
+        settings.dev_mail_dir,
+    )
+    await _send_dev_mail(app, clock)  # what was queued while the app was down, at once
+    sender = asyncio.create_task(_dev_mail_loop(app, clock))
+    try:
+        yield
+    finally:
+        sender.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sender
+        receiver.stop()
 
 
 async def _send_dev_mail(app: App, clock: Clock) -> None:
