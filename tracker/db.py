@@ -131,7 +131,8 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     # Checkpoint every ~40 MB of WAL rather than 4 MB: a checkpoint syncs and copies each
     # changed page once, and the same action and index pages change again and again, so
     # this halves the cost of a commit (measured: 136 -> 78 us). The WAL is cut back to
-    # 64 MB after a checkpoint.
+    # 64 MB after a checkpoint. In the web process a thread checkpoints every second
+    # (tracker.checkpoint), so this one, run by the commit that crosses it, is the backstop.
     cur.execute("PRAGMA wal_autocheckpoint=10000")
     cur.execute("PRAGMA journal_size_limit=67108864")
     cur.close()
