@@ -175,20 +175,22 @@ def single_write(engine: Engine, *, lock_patience_s: float | None = None) -> Ite
     lock is free, and the writes it waits for take well under a millisecond.
     """
     with _hot_connection(engine) as conn:
-        # conn.info belongs to the pooled connection and outlives this use: start it clean.
-        drop_deferred(conn.info)
+        # The pooled connection's own dict, which outlives this use: start it clean. Kept
+        # here, as conn.info would reconnect a connection the database has dropped meanwhile.
+        info = conn.info
+        drop_deferred(info)
         patience = SQLITE_BUSY_TIMEOUT_S if lock_patience_s is None else lock_patience_s
-        conn.info[_UNIT] = _Unit(engine.dialect.name == "sqlite", patience)
+        info[_UNIT] = _Unit(engine.dialect.name == "sqlite", patience)
         try:
             yield conn
             conn.commit()
         except BaseException:
             conn.rollback()
-            drop_deferred(conn.info)
+            drop_deferred(info)
             raise
         finally:
-            del conn.info[_UNIT]
-        emit_deferred(conn.info)
+            info.pop(_UNIT, None)
+        emit_deferred(info)
 
 
 _UNIT = "tracker_single_write"
