@@ -4,13 +4,15 @@ PostgreSQL connections are pinged only after being idle."""
 
 from __future__ import annotations
 
+import gc
 import sqlite3
+import weakref
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Engine, bindparam, insert, select, text
+from sqlalchemy import Connection, Engine, bindparam, insert, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.pool import NullPool
 
@@ -171,3 +173,38 @@ def test_single_write_on_sqlite_takes_the_write_lock_only_to_write(
         assert _RENAME.rowcount(conn, {"name": "Bo", "match_id": kept}) == 1
     with engine.connect() as conn:
         assert conn.execute(select(_PERSON.c.name)).scalars().all() == ["Bo"]
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_a_restart_fails_one_unit_with_the_drivers_error_and_the_next_gets_a_new_connection(
+    engine: Engine,
+) -> None:
+    url = engine.url.render_as_string(hide_password=False)
+    fresh = make_engine(url)
+    try:
+        # Two pooled connections, both cut off as a database restart would.
+        with single_write(fresh) as a, single_write(fresh) as b:
+            pids = [_pid(a), _pid(b)]
+        for pid in pids:
+            _terminate(url, pid)
+        with pytest.raises(DBAPIError) as lost, single_write(fresh) as conn:
+            _READ.first(conn, {"person_id": 1})
+        assert lost.value.connection_invalidated
+        # The pool's other connection is not handed out again.
+        with single_write(fresh) as conn:
+            assert _READ.first(conn, {"person_id": 1}) is None
+            assert _pid(conn) not in pids
+    finally:
+        fresh.dispose()
+
+
+def _pid(conn: Connection) -> int:
+    return int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
+
+
+def test_an_in_memory_engine_is_freed_when_dropped() -> None:
+    engine = make_engine("sqlite://")
+    gone = weakref.ref(engine)
+    del engine
+    gc.collect()
+    assert gone() is None

@@ -35,7 +35,8 @@ class WriteLocked(Exception):
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """The engine for `url`, with a sibling pool of its own for the owner pages' hot path
     (reads() and single_write()), whose connections are set up for it once instead of being
-    switched and switched back at every use (~20-25 µs of Python each time)."""
+    switched and switched back at every use (~20-25 µs of Python each time). `kwargs` are
+    for the main engine only."""
     if url.startswith("sqlite"):
         _ensure_sqlite_dir(url)
         engine = create_engine(
@@ -44,14 +45,13 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             **kwargs,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
-        # No busy timeout: single_write polls SQLite's write lock itself. (An in-memory
-        # database is one connection's own: there the engine is its own hot path.)
-        hot = engine
-        if _sqlite_file(url):
-            hot = create_engine(
-                url, connect_args={"check_same_thread": False, "timeout": 0}, **_HOT_POOL
-            )
-            event.listen(hot, "connect", _sqlite_pragmas)
+        if not _sqlite_file(url):
+            return engine  # in memory, the database is one connection's own: no hot pool
+        # No busy timeout: single_write polls SQLite's write lock itself.
+        hot = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 0}, **_HOT_POOL
+        )
+        event.listen(hot, "connect", _sqlite_pragmas)
     else:
         if url.startswith("postgresql://"):
             url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
@@ -65,8 +65,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             event.listen(pooled, "checkin", _note_idle)
             event.listen(pooled, "checkout", _pinger(pooled.dialect))
     _HOT[engine] = hot
-    if hot is not engine:
-        event.listen(engine, "engine_disposed", lambda _conn: hot.dispose())
+    event.listen(engine, "engine_disposed", lambda _conn: hot.dispose())
     return engine
 
 
@@ -76,10 +75,12 @@ _HOT: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
 
 
 def _hot_connection(engine: Engine) -> Connection:
-    try:
-        return _HOT[engine].connect()
-    except KeyError:
-        raise ValueError("the hot path needs an engine made by tracker.db.make_engine") from None
+    hot = _HOT.get(engine)
+    if hot is not None:
+        return hot.connect()
+    if engine.dialect.name == "sqlite" and not _sqlite_file(str(engine.url)):
+        return engine.connect()
+    raise ValueError("the hot path needs an engine made by tracker.db.make_engine")
 
 
 # A pooled server connection that has been idle this long is pinged before it is used, so one
@@ -157,14 +158,19 @@ def single_write(engine: Engine, *, lock_patience_s: float | None = None) -> Ite
     """A unit of work that reads and then writes one change, on a plain Connection: the owner
     update, the hot path (tracker.web.owner_http). Without an ORM Session it costs ~80 µs
     less. On success what was logged with tracker.logs.log_after_commit(conn.info, ...) is
-    logged; on any error nothing is written. The change is written only if the version read
-    is still the current one (tracker.services.actions), so the reads before it need not hold
-    a lock or a transaction: they see what is committed, as in a READ COMMITTED transaction.
+    logged; an error before the change is written leaves nothing written. The change is
+    written only if the version read is still the current one (tracker.services.actions), so
+    the reads before it need not hold a lock or a transaction: they see what is committed, as
+    in a READ COMMITTED transaction. (So a link revoked between an update's check of it and
+    its write, a matter of microseconds, does not stop that update; every later one is
+    refused.)
 
     On PostgreSQL the change is one statement, atomic on its own, so the connection is in
     autocommit: BEGIN and COMMIT would be two more round trips (measured: p95 of a burst of
-    200 owners 130 -> 110 ms). A second write (a Prepared INSERT, UPDATE or DELETE) raises
-    before it runs, as it would not be atomic with the first.
+    200 owners 130 -> 110 ms). The statement is committed as it runs, so the caller does
+    nothing after it inside the unit that could fail (build a page after the unit). A second
+    write (a Prepared INSERT, UPDATE or DELETE) raises before it runs, as it would not be
+    atomic with the first.
 
     On SQLite the change is two statements, in a transaction that takes the file's write lock
     at the first write, so the lock is held for the writes and the commit only, not the reads.
@@ -327,6 +333,9 @@ class Prepared:
             lost = dialect.is_disconnect(exc, dbapi_conn, cursor)
             if lost:
                 conn.invalidate(exc)
+                # As execute() does: the server went away for the pool's other connections
+                # too (a restart), so they are replaced rather than each failing a request.
+                conn.engine.dispose(close=False)
             raise DBAPIError.instance(
                 compiled.sql,
                 args,

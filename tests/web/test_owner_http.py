@@ -164,3 +164,32 @@ def test_every_owner_page_has_the_apps_security_headers(
     # owner's own page needs none.
     assert "tracker_session" in bad.headers.get("set-cookie", "")
     assert "set-cookie" not in good.headers
+
+
+def test_a_failure_after_the_change_is_the_same_on_both_databases(
+    client: TestClient,
+    web: FastAPI,
+    app: App,
+    world: World,
+    clock: MovableClock,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """On PostgreSQL the change is committed as its statement runs, so the receipt is made
+    after the unit has ended: a failure there leaves the change saved and logged on both
+    databases (never saved on one and rolled back on the other, nor saved but unlogged)."""
+    state: Web = web.state.web
+    path = owner_path(app, world.anna, clock())
+    form = form_to(client.get(path).text, f"/atgard/{world.a1}")
+    posted = Posted(
+        path.rsplit("/", 1)[1], world.a1, int(form.fields["version"]), form.fields["csrf"], "", "Nu"
+    )
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("kvittot gick sönder")
+
+    monkeypatch.setattr("tracker.web.routes.owner.action_view", broken)
+    with caplog.at_level("INFO", logger="tracker"), pytest.raises(RuntimeError):
+        asyncio.run(update_when_free(state, posted))
+    assert action(app, world.a1).progress_note == "Nu"
+    assert any(r.getMessage() == "action.changed" for r in caplog.records)

@@ -216,12 +216,25 @@ class Posted:
 
 def update(web: Web, now: datetime, posted: Posted, *, lock_patience_s: float) -> Page:
     """POST /ansvarig/{token}/atgard/{id}: one change (tracker.db.single_write). It waits at
-    most `lock_patience_s` for SQLite's write lock, else WriteLocked and nothing is done."""
+    most `lock_patience_s` for SQLite's write lock, else WriteLocked and nothing is done.
+
+    The receipt is made after the unit has ended: on PostgreSQL the change is committed as its
+    statement runs, so nothing after it may fail inside the unit (a rollback there would undo
+    nothing, and the change's log line would be dropped)."""
     with web.app.single_write(lock_patience_s=lock_patience_s) as conn:
-        return _change(conn, web, now, posted)
+        done = _change(conn, web, now, posted)
+    return done if isinstance(done, Page) else _receipt(web, now, done)
 
 
-def _change(conn: Connection, web: Web, now: datetime, posted: Posted) -> Page:
+@dataclass(frozen=True)
+class _Done:
+    holder: LinkHolder
+    action: OwnedAction  # as read, before the change
+    change: action_service.Change
+    token: str
+
+
+def _change(conn: Connection, web: Web, now: datetime, posted: Posted) -> Page | _Done:
     token, action_id, version = posted.token, posted.action_id, posted.version
     trigger, text = posted.trigger, posted.text
     try:
@@ -277,9 +290,14 @@ def _change(conn: Connection, web: Web, now: datetime, posted: Posted) -> Page:
             error_action=action_id,
             drafts=drafts,
         )
+    return _Done(holder, action, change, token)
+
+
+def _receipt(web: Web, now: datetime, done: _Done) -> Page:
+    action, change = done.action, done.change
     # The åtgärd as this change left it, without reading it again: the change was made on
-    # exactly the version read above (else Conflict), and only the service's write differs.
-    # The text of a change is also the new processläge (services.actions).
+    # exactly the version read (else Conflict), and only the service's write differs. The
+    # text of a change is also the new processläge (services.actions).
     after = replace(
         action,
         state=change.to_state or action.state,
@@ -290,7 +308,7 @@ def _change(conn: Connection, web: Web, now: datetime, posted: Posted) -> Page:
     item = action_view(
         web.app.registry,
         after,
-        holder.person,
+        done.holder.person,
         web.today(now),
         area_title=after.area_title,
         plan_title=after.plan_title,
@@ -298,11 +316,11 @@ def _change(conn: Connection, web: Web, now: datetime, posted: Posted) -> Page:
     return Page(
         "owner/receipt.html",
         {
-            "person": holder.person,
+            "person": done.holder.person,
             "item": item,
             "event": event_views(web.app.registry, after, [change])[0],
-            "token": token,
-            "single": holder.claim.action_id is not None,
+            "token": done.token,
+            "single": done.holder.claim.action_id is not None,
         },
     )
 
