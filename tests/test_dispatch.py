@@ -37,6 +37,7 @@ def queue(app: App, n: int, now: datetime, to: str = "mottagare{}@pitea.example"
                     html=f"<p>Text nummer {i}</p>",
                 ),
                 kind="test",
+                forvaltning="",
                 now=now,
                 domain="pitea.example",
             )
@@ -71,6 +72,7 @@ def test_each_message_goes_out_once_with_its_message_id_and_attachment(
                 attachments=(Attachment("aterrapport.pdf", "application/pdf", b"%PDF-1.7 ..."),),
             ),
             kind="aterrapport",
+            forvaltning="",
             now=T0,
             domain="pitea.example",
         )

@@ -93,6 +93,7 @@ def test_mail_sent_and_failed_are_logged_without_addresses(
                     to=to, subject="Hemligt ämne", text="brödtext", html="<p>brödtext</p>"
                 ),
                 kind="test",
+                forvaltning="",
                 now=T0,
                 domain="pitea.example",
             )

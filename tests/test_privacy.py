@@ -25,6 +25,7 @@ def _owner_with_history(app: App, now: datetime, chef: Person) -> int:
                 to=owner.email, subject="Påminnelse", text="Hej Anna", html="<p>Hej</p>"
             ),
             kind="paminnelse",
+            forvaltning="",
             now=now,
             domain="pitea.example",
         )

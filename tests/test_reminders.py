@@ -150,6 +150,7 @@ def test_owner_gets_one_digest_with_overdue_first_and_one_signed_link(
         ).one()
     assert msg["Message-ID"] == row.message_id
     assert row.status == "sent"
+    assert row.forvaltning == chef.forvaltning  # its åtgärder's: on their chef's outbox page
 
 
 def test_chef_gets_the_escalation_and_the_other_overdue_actions_of_the_forvaltning(
@@ -294,3 +295,21 @@ def test_report_call_asks_each_owner_with_open_actions_to_update_by_the_draft_da
     # Asked once: the next days bring no second call.
     for day in (date(2018, 1, 11), date(2018, 1, 12), date(2018, 1, 15)):
         assert all(k[1] != "_aterrapport" for k in send_reminders(mail, now=b.at(day)).reminders)
+
+
+def test_a_digest_about_two_forvaltningars_atgarder_belongs_to_neither(
+    app: App, chef: Person
+) -> None:
+    """Each chef's outbox page shows their own förvaltning's messages; a digest listing
+    åtgärder of two would show one chef the other's, so it belongs to no förvaltning."""
+    now = b.at(WEDNESDAY)
+    w = world(app, now, chef)  # Anna's åtgärder are in the chef's förvaltning
+    _, culture = b.plan(app, now=now, title="Kulturplan", forvaltning="Kulturförvaltningen")
+    b.action(
+        app, culture, "Bibliotekets öppettider", now=now, owner=w.anna, due_on=date(2018, 1, 5)
+    )
+    assert send_reminders(app, now=now).written
+    with app.transaction() as s:
+        whose = {m.to_addr: m.forvaltning for m in s.scalars(select(OutboxMessage))}
+    assert whose[w.anna.email] == ""
+    assert whose[w.bo.email] == chef.forvaltning

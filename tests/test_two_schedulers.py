@@ -133,6 +133,7 @@ def _scene(app: App, chef: Person, now: datetime) -> Scene:
                         html=f"<p>Text nummer {i}</p>",
                     ),
                     "meddelande",
+                    "",
                 )
                 for i in range(QUEUED)
             ],

@@ -153,6 +153,7 @@ def test_chef_creates_a_plan_adds_an_area_and_an_action_with_an_owner(
     assert [e.trigger for e in history] == ["skapad", "tilldelad"]
     [mail] = outbox(app)
     assert (mail.to_addr, mail.kind) == ("cecilia.holm@pitea.example", "tilldelning")
+    assert mail.forvaltning == world.chef.forvaltning  # the plan's: on its chef's outbox page
     assert "Malin Westling har gjort dig ansvarig" in mail.body_text
     assert "Kartlägg frånvaron varje månad" in mail.body_html
     link = next(w for w in mail.body_text.split() if w.startswith("http://testserver/ansvarig/"))

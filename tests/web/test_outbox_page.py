@@ -15,7 +15,7 @@ from tests.support.smtp import SmtpServer
 from tests.web.conftest import World
 from tests.web.helpers import MovableClock, form_to, forms, log_in, owner_path, text_of
 from tracker.app import App
-from tracker.models import OutboxMessage, Person
+from tracker.models import OutboxMessage, Person, Role
 from tracker.services.dispatch import send_outbox
 from tracker.services.outbox import enqueue
 
@@ -26,7 +26,11 @@ def chef_client(client: TestClient, app: App, world: World, clock: MovableClock)
     return client
 
 
-def queue(app: App, clock: MovableClock, *addresses: str) -> list[int]:
+CHEFS = "Utbildningsförvaltningen"  # world.chef's förvaltning
+OTHER = "Socialförvaltningen"
+
+
+def queue(app: App, clock: MovableClock, *addresses: str, forvaltning: str = CHEFS) -> list[int]:
     with app.transaction() as s:
         rows = [
             enqueue(
@@ -38,6 +42,7 @@ def queue(app: App, clock: MovableClock, *addresses: str) -> list[int]:
                     html="<p>Text</p>",
                 ),
                 kind="påminnelse",
+                forvaltning=forvaltning,
                 now=clock(),
                 domain="pitea.example",
             )
@@ -192,3 +197,40 @@ def test_a_waiting_message_shows_when_it_is_tried_next_and_why(
         f"{mid} upptagen@pitea.example Påminnelse om åtgärder till upptagen Påminnelse Väntar 1 "
         f"451 4.3.0 Försök igen senare 2018-01-10 10:00 {nxt}"
     ) in words
+
+
+def test_a_chef_sees_and_retries_only_their_forvaltnings_messages(
+    client: TestClient,
+    app: App,
+    world: World,
+    clock: MovableClock,
+    smtp_server: SmtpServer,
+) -> None:
+    """An admin, and a chef of every förvaltning, see them all."""
+    smtp_server.refuse["ovrig@pitea.example"] = "550 5.1.1 Mottagaren finns inte"
+    smtp_server.refuse["egen@pitea.example"] = "550 5.1.1 Mottagaren finns inte"
+    [theirs] = queue(app, clock, "ovrig@pitea.example", forvaltning=OTHER)
+    [unowned] = queue(app, clock, "alla@pitea.example", forvaltning="")
+    [own] = queue(app, clock, "egen@pitea.example")
+    assert world.chef.forvaltning == CHEFS
+    send_outbox(b.with_smtp(app, smtp_server.port), now=clock())
+    assert statuses(app) == {theirs: "failed", unowned: "sent", own: "failed"}
+
+    log_in(client, app, world.chef, clock())
+    page = client.get("/utkorg?visa=misslyckade")
+    words = text_of(page.text)
+    assert "egen@pitea.example" in words and "ovrig@pitea.example" not in words
+    assert "Misslyckades: 1" in words and "Skickat: 0" in words
+    assert "alla@pitea.example" not in text_of(client.get("/utkorg?visa=skickade").text)
+    csrf = form_to(page.text, "/logga-ut").fields["csrf"]
+    other = client.post(f"/utkorg/{theirs}/forsok-igen", data={"csrf": csrf})
+    assert other.status_code == 404
+    retry_all = form_to(page.text, "/utkorg/forsok-igen")
+    client.post(retry_all.action, data=retry_all.data())
+    assert statuses(app) == {theirs: "failed", unowned: "sent", own: "pending"}
+
+    admin = b.person(app, "admin@pitea.example", "Ada Admin", role=Role.admin, now=clock())
+    log_in(client, app, admin, clock())
+    everything = text_of(client.get("/utkorg?visa=misslyckade").text)
+    assert "ovrig@pitea.example" in everything
+    assert "alla@pitea.example" in text_of(client.get("/utkorg?visa=skickade").text)

@@ -24,6 +24,9 @@ class OutboxMessage(SQLModel, table=True):
     # What caused it, for people reading the outbox ("påminnelse", "tilldelning", "inloggning").
     kind: str
     to_addr: str = Field(index=True)
+    # Whose it is, for the outbox page: a chef sees their förvaltning's messages, an admin
+    # (and a chef of every förvaltning) all. "" when it belongs to none or to several.
+    forvaltning: str = ""
     subject: str
     body_text: str = Field(sa_column=Column(Text, nullable=False))
     body_html: str = Field(sa_column=Column(Text, nullable=False))

@@ -102,6 +102,7 @@ def draft_if_due(app: App, plan_id: int, now: datetime) -> int | None:
                     review_url(settings, report.id),
                 ),
                 kind="aterrapport-utkast",
+                forvaltning=plan.forvaltning,
                 now=now,
                 domain=reports.mail_domain(settings),
             )

@@ -529,37 +529,53 @@ def dispatch(
 
 
 def list_messages(
-    session: Session, *, failed_only: bool = False, limit: int = 500
+    session: Session,
+    *,
+    failed_only: bool = False,
+    sent: bool = False,
+    forvaltning: str | None = None,
+    limit: int = 500,
 ) -> list[OutboxMessage]:
-    """Messages not yet sent (or only the failed ones), oldest first."""
-    statuses = [FAILED] if failed_only else [PENDING, SENDING, FAILED]
-    return list(
-        session.scalars(
-            select(OutboxMessage)
-            .where(col(OutboxMessage.status).in_(statuses))
-            .order_by(col(OutboxMessage.id))
-            .limit(limit)
+    """Messages not yet sent (or only the failed ones), oldest first; or, with `sent`, the
+    latest sent, newest first. `forvaltning`: only that förvaltning's (None: all)."""
+    if sent:
+        statement = select(OutboxMessage).where(col(OutboxMessage.status) == SENT)
+        statement = statement.order_by(
+            col(OutboxMessage.sent_at).desc(), col(OutboxMessage.id).desc()
         )
-    )
+    else:
+        statuses = [FAILED] if failed_only else [PENDING, SENDING, FAILED]
+        statement = select(OutboxMessage).where(col(OutboxMessage.status).in_(statuses))
+        statement = statement.order_by(col(OutboxMessage.id))
+    if forvaltning is not None:
+        statement = statement.where(col(OutboxMessage.forvaltning) == forvaltning)
+    return list(session.scalars(statement.limit(limit)))
 
 
-def counts(session: Session) -> dict[str, int]:
-    rows = session.connection().execute(select(_M.c.status, func.count()).group_by(_M.c.status))
-    return {status: n for status, n in rows}
+def counts(session: Session, *, forvaltning: str | None = None) -> dict[str, int]:
+    """How many messages there are per status (`forvaltning`: as for list_messages)."""
+    statement = select(_M.c.status, func.count()).group_by(_M.c.status)
+    if forvaltning is not None:
+        statement = statement.where(_M.c.forvaltning == forvaltning)
+    return {status: n for status, n in session.connection().execute(statement)}
 
 
-def retry(session: Session, message_id: int | None, *, now: datetime) -> int:
+def retry(
+    session: Session, message_id: int | None, *, now: datetime, forvaltning: str | None = None
+) -> int:
     """Put a failed (or waiting) message back in the queue to go out at once; without an id,
-    every failed one. Returns how many."""
+    every failed one. Returns how many. `forvaltning`: only that förvaltning's (None: all);
+    another's is NotFound, as an unknown one."""
     if message_id is None:
+        statement = update(_M).where(_M.c.status == FAILED)
+        if forvaltning is not None:
+            statement = statement.where(_M.c.forvaltning == forvaltning)
         done = session.connection().execute(
-            update(_M)
-            .where(_M.c.status == FAILED)
-            .values(status=PENDING, next_attempt_at=now, claimed_by="")
+            statement.values(status=PENDING, next_attempt_at=now, claimed_by="")
         )
         return int(done.rowcount)
     row = session.get(OutboxMessage, message_id)
-    if row is None:
+    if row is None or (forvaltning is not None and row.forvaltning != forvaltning):
         raise NotFound(f"Inget meddelande med nummer {message_id} i utkorgen.")
     if row.status == SENT:
         raise Refused(f"Meddelande {message_id} är redan skickat.")

@@ -14,12 +14,20 @@ from tracker.models import OutboxAttachment, OutboxMessage
 
 
 def enqueue(
-    session: Session, message: OutgoingMessage, *, kind: str, now: datetime, domain: str
+    session: Session,
+    message: OutgoingMessage,
+    *,
+    kind: str,
+    forvaltning: str,
+    now: datetime,
+    domain: str,
 ) -> OutboxMessage:
-    """Queue a message; it goes out when a dispatcher next runs, never lost with a crash."""
+    """Queue a message; it goes out when a dispatcher next runs, never lost with a crash.
+    `forvaltning`: whose it is (OutboxMessage.forvaltning)."""
     row = OutboxMessage(
         message_id=f"<{uuid.uuid4().hex}@{domain}>",
         kind=kind,
+        forvaltning=forvaltning,
         to_addr=message.to,
         subject=message.subject,
         body_text=message.text,
@@ -48,21 +56,22 @@ def new_message_id(domain: str) -> str:
 
 def enqueue_many(
     session: Session,
-    messages: Sequence[tuple[OutgoingMessage, str]],
+    messages: Sequence[tuple[OutgoingMessage, str, str]],
     *,
     now: datetime,
     domain: str,
 ) -> int:
-    """Queue many (message, kind) pairs without attachments in one multi-row INSERT.
+    """Queue many (message, kind, förvaltning) without attachments in one multi-row INSERT.
 
     For the reminder sweep, which writes thousands of digests in one transaction.
     """
-    if any(m.attachments for m, _ in messages):
+    if any(m.attachments for m, _, _ in messages):
         raise ValueError("enqueue_many takes no attachments; use enqueue")
     rows = [
         {
             "message_id": new_message_id(domain),
             "kind": kind,
+            "forvaltning": forvaltning,
             "to_addr": m.to,
             "subject": m.subject,
             "body_text": m.text,
@@ -74,7 +83,7 @@ def enqueue_many(
             "last_error": "",
             "created_at": now,
         }
-        for m, kind in messages
+        for m, kind, forvaltning in messages
     ]
     if rows:
         # A Core insert: the ORM's bulk path costs several times more for the same rows.

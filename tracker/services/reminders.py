@@ -121,6 +121,8 @@ class PlannedDigest:
     message: OutgoingMessage
     # Per section title, the action numbers listed: for the dry-run listing and tests.
     listed: tuple[tuple[str, tuple[int, ...]], ...]
+    # The förvaltning of every åtgärd in it, or "" when they are of several (OutboxMessage).
+    forvaltning: str = ""
 
 
 @dataclass
@@ -565,6 +567,8 @@ class _Planner:
             link_valid_until=valid_until,
             site_url=self.settings.public_base_url,
         )
+        whose = {r.forvaltning for r, _ in own.values()}
+        whose.update(r.forvaltning for rows in rec.escalated.values() for r in rows)
         return PlannedDigest(
             person_id=rec.person_id,
             to=rec.email,
@@ -572,6 +576,7 @@ class _Planner:
             kind=KIND_REMINDER if n_own else KIND_ESCALATION,
             message=render_digest(digest),
             listed=tuple(listed),
+            forvaltning=whose.pop() if len(whose) == 1 else "",
         )
 
 
@@ -614,7 +619,7 @@ def sweep(
     )
     enqueue_many(
         session,
-        [(d.message, d.kind) for d in result.digests],
+        [(d.message, d.kind, d.forvaltning) for d in result.digests],
         now=now,
         domain=mail_domain(settings),
     )

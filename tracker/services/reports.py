@@ -645,6 +645,7 @@ def send_report(
             session,
             board_message(to, snapshot, [files[f] for f in ("pdf", "docx") if f in files]),
             kind="aterrapport",
+            forvaltning=plan.forvaltning,
             now=now,
             domain=mail_domain(settings),
         )

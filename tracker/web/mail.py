@@ -92,7 +92,11 @@ def queue_owner_link(
             "days": settings.link_max_age_days,
         },
     )
-    return enqueue(session, message, kind=kind, now=now, domain=_domain(settings))
+    # An assignment is the plan's förvaltning's; a link the owner asked for, the owner's.
+    forvaltning = plan.forvaltning if plan is not None else person.forvaltning
+    return enqueue(
+        session, message, kind=kind, forvaltning=forvaltning, now=now, domain=_domain(settings)
+    )
 
 
 def link_mail_allowed(session: Session, settings: Settings, person: Person, now: datetime) -> bool:
@@ -118,7 +122,14 @@ def queue_login_link(
             "minutes": settings.login_link_max_age_minutes,
         },
     )
-    return enqueue(session, message, kind=KIND_LOGIN, now=now, domain=_domain(settings))
+    return enqueue(
+        session,
+        message,
+        kind=KIND_LOGIN,
+        forvaltning=person.forvaltning,
+        now=now,
+        domain=_domain(settings),
+    )
 
 
 def assign_with_link(

@@ -7,9 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from sqlmodel import col, select
 
-from tracker.models import OutboxMessage
+from tracker.models import OutboxMessage, Person, Role
 from tracker.services import dispatch
 from tracker.web.deps import (
     CsrfChecked,
@@ -42,6 +41,14 @@ VIEWS = {
 SENT_SHOWN = 200
 
 
+def scope_of(user: Person) -> str | None:
+    """The förvaltning whose messages the user sees: a chef their own; an admin, and a chef
+    of every förvaltning (none set), all (None)."""
+    if user.role == Role.admin or not user.forvaltning:
+        return None
+    return user.forvaltning
+
+
 def _view(visa: str) -> str:
     return visa if visa in VIEWS else next(iter(VIEWS))
 
@@ -55,18 +62,14 @@ def outbox_page(
     request: Request, web: WebDep, session: SessionDep, user: EditorDep, visa: str = ""
 ) -> HTMLResponse:
     view = _view(visa)
+    whose = scope_of(user)
     if view == "skickade":
-        messages = list(
-            session.exec(
-                select(OutboxMessage)
-                .where(OutboxMessage.status == dispatch.SENT)
-                .order_by(col(OutboxMessage.sent_at).desc(), col(OutboxMessage.id).desc())
-                .limit(SENT_SHOWN)
-            )
-        )
+        messages = dispatch.list_messages(session, sent=True, forvaltning=whose, limit=SENT_SHOWN)
     else:
-        messages = dispatch.list_messages(session, failed_only=view == "misslyckade")
-    counts = dispatch.counts(session)
+        messages = dispatch.list_messages(
+            session, failed_only=view == "misslyckade", forvaltning=whose
+        )
+    counts = dispatch.counts(session, forvaltning=whose)
     return web.render(
         request,
         "outbox/list.html",
@@ -93,7 +96,7 @@ def outbox_retry_all(
     user: EditorDep,
     visa: Annotated[str, Form()] = "",
 ) -> RedirectResponse:
-    n = dispatch.retry(session, None, now=now)
+    n = dispatch.retry(session, None, now=now, forvaltning=scope_of(user))
     if n == 0:
         flash(request, "Det fanns inga misslyckade meddelanden att försöka skicka igen.")
     elif n == 1:
@@ -113,7 +116,7 @@ def outbox_retry(
     visa: Annotated[str, Form()] = "",
 ) -> RedirectResponse:
     # A sent, sending or unknown message is refused (a Swedish error page; nothing changes).
-    dispatch.retry(session, message_id, now=now)
+    dispatch.retry(session, message_id, now=now, forvaltning=scope_of(user))
     message = session.get(OutboxMessage, message_id)
     to = f" till {message.to_addr}" if message is not None else ""
     flash(request, f"Meddelande {message_id}{to} skickas igen vid nästa utskick.")
