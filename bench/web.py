@@ -34,7 +34,7 @@ throwaway cluster started through tests/support/postgres.py when the server bina
 installed.
 
 Usage: python bench/web.py [--owners 200] [--backend sqlite|postgresql|both]
-                           [--postgres-url URL] [--ramp SECONDS ...] [--workers N]
+                           [--postgres-url URL] [--ramp SECONDS ...] [--workers N (cores)]
                            [--rounds N]
 Exit status 1 on any error or lost update.
 """
@@ -525,7 +525,11 @@ def main() -> int:
         "Standard: 0 och 2.",
     )
     parser.add_argument(
-        "--workers", type=int, default=1, help="Webbprocesser: `tracker serve --workers N`."
+        "--workers",
+        type=int,
+        default=len(os.sched_getaffinity(0)),
+        help="Webbprocesser: `tracker serve --workers N`. Standard: en per kärna, som "
+        "docs/deploy.md råder.",
     )
     parser.add_argument(
         "--rounds",
