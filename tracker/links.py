@@ -66,17 +66,12 @@ class LinkSigner:
             payload["a"] = action_id
         return str(self._serializer(purpose).dumps(payload))
 
-    def verify(
-        self,
-        purpose: LinkPurpose,
-        token: str,
-        *,
-        now: datetime,
-        valid_after: datetime | None = None,
-    ) -> LinkClaim:
-        """The claim in a token, or LinkInvalid. `valid_after`: the person's revocation time."""
-        claim = self._claim(purpose, token, now)
-        self.check_not_revoked(claim, valid_after)
+    def verify(self, purpose: LinkPurpose, token: str, *, now: datetime) -> LinkClaim:
+        """The claim in a token (signature and age), or LinkInvalid. Revocation and use are
+        the person's, checked against the claim: check_not_revoked, check_not_used."""
+        claim = self._verified(purpose, token)
+        if now - claim.issued_at > self._max_ages[purpose]:
+            raise LinkInvalid("Länken har gått ut.")
         return claim
 
     def check_not_revoked(self, claim: LinkClaim, valid_after: datetime | None) -> None:
@@ -90,12 +85,6 @@ class LinkSigner:
         """LinkInvalid if a log-in link issued at or after this one's time was used already."""
         if used_at is not None and claim.issued_at <= used_at:
             raise LinkInvalid("Länken har redan använts.")
-
-    def _claim(self, purpose: LinkPurpose, token: str, now: datetime) -> LinkClaim:
-        claim = self._verified(purpose, token)
-        if now - claim.issued_at > self._max_ages[purpose]:
-            raise LinkInvalid("Länken har gått ut.")
-        return claim
 
     def _signed_claim(self, purpose: LinkPurpose, token: str) -> LinkClaim:
         """What a token's signature vouches for, whenever it is checked (its age is not)."""

@@ -15,7 +15,6 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Table, and_, bindparam, select
-from sqlmodel import Session
 
 from tracker.db import Prepared
 from tracker.models import Action, Area, Person, PersonRow, Plan
@@ -98,7 +97,7 @@ _OWNED_ONE = _owner_select(one_action=True)
 
 
 def owner_view(
-    session: Session | Connection, person_id: int, action_id: int | None = None
+    conn: Connection, person_id: int, action_id: int | None = None
 ) -> tuple[PersonRow | None, list[OwnedAction]]:
     """The person (None if there is none) and their åtgärder in plan order; only `action_id`
     (if still theirs) when given."""
@@ -107,7 +106,6 @@ def owner_view(
     if action_id is not None:
         statement = _OWNED_ONE
         params["action_id"] = action_id
-    conn = session.connection() if isinstance(session, Session) else session
     rows = statement.all(conn, params)
     if not rows:
         return None, []

@@ -164,14 +164,14 @@ def _page(
 
 
 def _holder(
-    session: Session | Connection, web: Web, token: str, now: datetime, action_id: int | None
+    conn: Connection, web: Web, token: str, now: datetime, action_id: int | None
 ) -> tuple[LinkHolder, list[OwnedAction]]:
     """The link's holder and their åtgärder (only `action_id`, when given), or LinkInvalid.
     A link made for one åtgärd reaches only that one, whatever id is asked for."""
     claim = verify_link(web.signer, LinkPurpose.owner, token, now=now)
     scope = claim.action_id
     wanted = scope if action_id is None else action_id
-    person, actions = owner_view(session, claim.person_id, wanted)
+    person, actions = owner_view(conn, claim.person_id, wanted)
     holder = link_holder(web.signer, LinkPurpose.owner, claim, person)
     if scope is not None and wanted != scope:
         actions = []
@@ -179,7 +179,7 @@ def _holder(
 
 
 def _whole_page(
-    session: Session | Connection,
+    conn: Connection,
     web: Web,
     holder: LinkHolder,
     token: str,
@@ -187,7 +187,7 @@ def _whole_page(
     **kw: Any,
 ) -> Page:
     """The page for the link, read again, with an error on it."""
-    _, actions = owner_view(session, holder.claim.person_id, holder.claim.action_id)
+    _, actions = owner_view(conn, holder.claim.person_id, holder.claim.action_id)
     return _page(web, holder, actions, token, now, **kw)
 
 
