@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -13,9 +13,11 @@ from tracker.services import actions, people, plans
 from tracker.services.plans import ActionFilter
 
 
-def _plan_with_action(app: App, now: datetime, chef: Person) -> tuple[int, Person]:
+def _plan_with_action(
+    app: App, now: datetime, chef: Person, title: str = "Åtgärdsplan"
+) -> tuple[int, Person]:
     with app.transaction() as s:
-        plan = plans.create_plan(s, now=now, title="Åtgärdsplan", forvaltning=chef.forvaltning)
+        plan = plans.create_plan(s, now=now, title=title, forvaltning=chef.forvaltning)
         area = plans.ensure_area(s, plan, "Ekonomiskt stöd")
         owner = people.ensure_person(s, "Anna.Berg@pitea.example", now=now, name="Anna Berg")
         action = plans.add_action(
@@ -88,39 +90,105 @@ def test_two_updates_from_the_same_stale_read_cannot_both_win(
         assert [e.text for e in actions.history(s, action_id)][-1] == "Första"
 
 
-def test_a_change_from_a_row_read_before_another_change_is_refused_and_writes_nothing(
-    app: App, now: datetime, chef: Person
-) -> None:
-    """A caller may pass the row it read (the owner page does); the write still checks that
-    row's version in the database, not only against the caller's expected version."""
-    action_id, owner = _plan_with_action(app, now, chef)
-    with app.transaction() as s:
-        action = s.get(Action, action_id)
-        assert action is not None and action.id is not None
-        read = _Read(action.id, action.state, action.version, owner.id, action.workflow, "")
-    with app.transaction() as s:
-        actions.note_progress(s, action_id, owner, "Först", now=now)
-    for change in (
-        lambda s: actions.move(s, app.registry, read, "starta", owner, now=now, text="Sen"),
-        lambda s: actions.note_progress(s, read, owner, "Sen", now=now),
-    ):
-        with pytest.raises(Conflict), app.transaction() as s:
-            change(s)
-    with app.transaction() as s:
-        after = s.get(Action, action_id)
-        assert after is not None
-        assert (after.state, after.progress_note) == ("ej_paborjat", "Först")
-        assert [e.text for e in actions.history(s, action_id)][1:] == ["Först"]
-
-
 @dataclass(frozen=True)
 class _Read:
+    """What a caller read of an åtgärd (actions.ActionRead)."""
+
     id: int
     state: str
     version: int
     owner_id: int | None
     workflow: str
     forvaltning: str
+
+
+def _read(app: App, action_id: int) -> _Read:
+    with app.transaction() as s:
+        action = s.get(Action, action_id)
+        assert action is not None and action.id is not None
+        return _Read(action.id, action.state, action.version, action.owner_id, action.workflow, "")
+
+
+def test_owners_changes_decided_on_a_row_read_before_another_change_are_not_written(
+    app: App, now: datetime, chef: Person, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The owner page decides on the row it read and writes several owners' changes at once;
+    each is written only if its åtgärd still has the version read, whatever the caller
+    checked before. In one call a stale change is refused (None) and a fresh one written."""
+    stale_id, owner = _plan_with_action(app, now, chef)
+    fresh_id, _ = _plan_with_action(app, now, chef, "Den andra planen")
+    stale = _read(app, stale_id)
+    with app.transaction() as s:
+        actions.note_progress(s, stale_id, owner, "Först", now=now)
+    for decided in (
+        actions.decide_move(app.registry, stale, "starta", owner, now=now, text="Sen"),
+        actions.decide_note(stale, owner, "Sen", now=now),
+    ):
+        fresh = actions.decide_note(_read(app, fresh_id), owner, "Också", now=now)
+        with caplog.at_level("INFO", logger="tracker"), app.single_write() as conn:
+            caplog.clear()
+            refused, written = actions.write_owner_changes(conn, [decided, fresh])
+        assert refused is None
+        assert written is not None and (written.action_id, written.text) == (fresh_id, "Också")
+        logged = [
+            r.__dict__["action_id"] for r in caplog.records if r.getMessage() == "action.changed"
+        ]
+        assert logged == [fresh_id]  # only the change written is logged
+    with app.transaction() as s:
+        after = s.get(Action, stale_id)
+        assert after is not None
+        assert (after.state, after.progress_note) == ("ej_paborjat", "Först")
+        assert [e.text for e in actions.history(s, stale_id)][1:] == ["Först"]
+        assert [e.text for e in actions.history(s, fresh_id)][1:] == ["Också", "Också"]
+
+
+def test_owners_changes_written_together_are_each_as_one_written_alone(
+    app: App, now: datetime, chef: Person
+) -> None:
+    """State, version, processläge and event row of each, as move and note_progress write
+    them (the PostgreSQL statement for many is another statement than the one for one)."""
+    made = [_plan_with_action(app, now, chef, f"Plan {n}") for n in range(3)]
+    ids, owner = [action_id for action_id, _ in made], made[0][1]
+    rows = [_read(app, i) for i in ids]
+    later = now + timedelta(minutes=5)
+    with app.single_write() as conn:
+        changes = actions.write_owner_changes(
+            conn,
+            [
+                actions.decide_move(app.registry, rows[0], "starta", owner, now=later),
+                actions.decide_move(app.registry, rows[1], "starta", owner, now=later, text="Nu"),
+                actions.decide_note(rows[2], owner, "  Pågår enligt tidsplan. ", now=later),
+            ],
+        )
+    assert [c.version if c else None for c in changes] == [2, 2, 2]
+    with app.transaction() as s:
+        got = [s.get(Action, i) for i in ids]
+        assert [(a.state, a.progress_note, a.progress_at, a.version) for a in got if a] == [
+            ("pagar", "", None, 2),
+            ("pagar", "Nu", later, 2),
+            ("ej_paborjat", "Pågår enligt tidsplan.", later, 2),
+        ]
+        events = [actions.history(s, i)[-1] for i in ids]
+        assert [(e.id, e.trigger, e.from_state, e.to_state, e.text, e.at) for e in events] == [
+            (c.id, c.trigger, c.from_state, c.to_state, c.text, c.at) for c in changes if c
+        ]
+        assert {(e.actor_id, e.actor_label) for e in events} == {
+            (owner.id, f"{owner.name} <{owner.email}>")
+        }
+
+
+def test_owners_changes_written_together_are_one_per_action_and_only_owners_kind(
+    app: App, now: datetime, chef: Person
+) -> None:
+    action_id, owner = _plan_with_action(app, now, chef)
+    row = _read(app, action_id)
+    note = actions.decide_note(row, owner, "En", now=now)
+    with pytest.raises(ValueError, match="same åtgärd"), app.single_write() as conn:
+        actions.write_owner_changes(conn, [note, note])
+    edit = replace(note, values={"text": "Ny text"})
+    with pytest.raises(ValueError, match="owner's change"), app.single_write() as conn:
+        actions.write_owner_changes(conn, [edit])
+    assert _read(app, action_id) == row
 
 
 def test_overdue_list_holds_only_open_actions_past_due(

@@ -16,7 +16,8 @@ from tests.web.helpers import MovableClock, form_to, owner_path
 from tests.web.test_owner_pages import action, snapshot
 from tracker.app import App
 from tracker.web.deps import Web
-from tracker.web.owner_http import BODY_LIMIT, TEXT_LIMIT, update_when_free
+from tracker.web.owner_batch import OwnerBatches
+from tracker.web.owner_http import BODY_LIMIT, TEXT_LIMIT
 from tracker.web.routes.owner import Posted
 
 
@@ -135,7 +136,7 @@ def test_an_update_waits_for_the_write_lock_without_blocking_and_then_gives_up(
                 await asyncio.sleep(0)
 
         beat = asyncio.create_task(ticker())
-        page = await update_when_free(state, posted, give_up_after_s=0.05)
+        page = await OwnerBatches(state, give_up_after_s=0.05).update(posted)
         beat.cancel()
         return page.status_code, ticks
 
@@ -145,7 +146,7 @@ def test_an_update_waits_for_the_write_lock_without_blocking_and_then_gives_up(
     held_write_lock.rollback()
     assert snapshot(app) == before
     # Once the lock is free the same form goes through.
-    done = asyncio.run(update_when_free(state, posted, give_up_after_s=0.05))
+    done = asyncio.run(OwnerBatches(state).update(posted))
     assert done.template == "owner/receipt.html"
     assert action(app, world.a1).progress_note == "Nu"
 
@@ -190,6 +191,6 @@ def test_a_failure_after_the_change_is_the_same_on_both_databases(
 
     monkeypatch.setattr("tracker.web.routes.owner.action_view", broken)
     with caplog.at_level("INFO", logger="tracker"), pytest.raises(RuntimeError):
-        asyncio.run(update_when_free(state, posted))
+        asyncio.run(OwnerBatches(state).update(posted))
     assert action(app, world.a1).progress_note == "Nu"
     assert any(r.getMessage() == "action.changed" for r in caplog.records)

@@ -6,20 +6,23 @@ from __future__ import annotations
 import functools
 import json
 import logging
-from collections.abc import Collection, Iterable
-from dataclasses import dataclass
-from datetime import date, datetime
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, bindparam
+from sqlalchemy import Connection, Integer, String, Text, any_, bindparam, column, func, null
 from sqlalchemy import select as core_select
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.types import TypeEngine
 from sqlmodel import Session, col, select
 
 from tracker.db import Prepared
 from tracker.errors import Conflict, NotFound, Refused
 from tracker.logs import log_after_commit
 from tracker.models import Action, ActionEvent, Actor, Person, Plan, Role
+from tracker.models.base import UTCDateTime
 from workflows import TransitionRefused, WorkflowRegistry
 
 _log = logging.getLogger(__name__)
@@ -144,6 +147,107 @@ def _update_with_event(columns: tuple[str, ...]) -> Prepared:
     return Prepared(_EVENT.insert().from_select(_EVENT_COLUMNS, event_values), key=_EVENT.c.id)
 
 
+# One row per change. The changes come as one JSON parameter: binding lists as arrays cost
+# the driver more than the whole statement.
+_OWNER_ROW: dict[str, TypeEngine[Any]] = {
+    "id": Integer(),
+    "seen": Integer(),
+    "version": Integer(),
+    "to_state": String(),
+    "progress_note": Text(),
+    "progress_at": UTCDateTime(),
+    "at": UTCDateTime(),
+    "actor_id": Integer(),
+    "actor_label": String(),
+    "trigger": String(),
+    "from_state": String(),
+    "text": Text(),
+}
+
+
+def _owner_changes_statement() -> Prepared:
+    """On PostgreSQL: many owners' changes in one statement. Each åtgärd is updated only if
+    it still has the version the change was decided on, and gets its event row only if it
+    was updated; RETURNING says which were (the others: conflicts). The åtgärder are also
+    matched by `= ANY(ids)`, so they are found by index however large the table is (joined
+    only to the JSON rows, whose number the planner cannot know, it would scan it)."""
+    rows = (
+        func.jsonb_to_recordset(bindparam("all_changes", type_=JSONB()))
+        .table_valued(*(column(name, item) for name, item in _OWNER_ROW.items()))
+        .render_derived(name="w", with_types=True)
+        .select()
+        .cte("change")
+    )
+    changed = (
+        _ACTION.update()
+        .where(
+            _ACTION.c.id == any_(bindparam("all_ids", type_=ARRAY(Integer()))),
+            _ACTION.c.id == rows.c.id,
+            _ACTION.c.version == rows.c.seen,
+        )
+        .values(
+            state=rows.c.to_state,
+            version=rows.c.version,
+            updated_at=rows.c.at,
+            progress_note=func.coalesce(rows.c.progress_note, _ACTION.c.progress_note),
+            progress_at=func.coalesce(rows.c.progress_at, _ACTION.c.progress_at),
+        )
+        .returning(_ACTION.c.id)
+        .cte("changed")
+    )
+    events = core_select(
+        rows.c.id,
+        rows.c.at,
+        rows.c.actor_id,
+        rows.c.actor_label,
+        rows.c.trigger,
+        rows.c.from_state,
+        rows.c.to_state,
+        rows.c.text,
+        null(),
+    ).join_from(rows, changed, changed.c.id == rows.c.id)
+    return Prepared(
+        _EVENT.insert()
+        .from_select(_EVENT_COLUMNS, events)
+        .returning(_EVENT.c.action_id, _EVENT.c.id)
+    )
+
+
+_OWNER_CHANGES = _owner_changes_statement()
+
+
+def _write_owner_changes_pg(conn: Connection, pendings: Sequence[Pending]) -> list[tuple[int, int]]:
+    """(action id, event id) of each change written."""
+    changes = []
+    for p in pendings:
+        event = p.event()
+        note_at = p.values.get("progress_at")
+        changes.append(
+            {
+                "id": p.current.id,
+                "seen": p.seen,
+                "version": p.seen + 1,
+                "to_state": p.to_state,
+                "progress_note": p.values.get("progress_note"),
+                "progress_at": None if note_at is None else _utc_text(note_at),
+                **{name: event[name] for name in _EVENT_ROW},
+                "at": _utc_text(p.now),
+            }
+        )
+    params = {"all_changes": changes, "all_ids": [p.current.id for p in pendings]}
+    return [(row[0], row[1]) for row in _OWNER_CHANGES.all(conn, params)]
+
+
+def _utc_text(moment: datetime) -> str:
+    # As UTCDateTime binds it, for the JSON: aware, in UTC.
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: pass an aware one (UTC)")
+    return moment.astimezone(UTC).isoformat()
+
+
+_EVENT_ROW = ("actor_id", "actor_label", "trigger", "from_state", "text")
+
+
 CONFLICT_MESSAGE = (
     "Åtgärden har ändrats av någon annan sedan du öppnade den. "
     "Ingenting sparades; ladda om sidan och försök igen."
@@ -151,17 +255,11 @@ CONFLICT_MESSAGE = (
 NOT_YOURS = "Du är inte ansvarig för den här åtgärden och inte chef för planen."
 
 
-def _load(conn: Connection, action: int | ActionRead) -> ActionRead:
-    if not isinstance(action, int):
-        return action
-    row = _LOAD.first(conn, {"action_id": action})
+def _load(conn: Connection, action_id: int) -> ActionRead:
+    row = _LOAD.first(conn, {"action_id": action_id})
     if row is None:
-        raise NotFound(f"Ingen åtgärd med nummer {action}.")
+        raise NotFound(f"Ingen åtgärd med nummer {action_id}.")
     return _Current(*row)
-
-
-def _connection(session: Session | Connection) -> Connection:
-    return session.connection() if isinstance(session, Session) else session
 
 
 def roles_of(person: Actor, owner_id: int | None, forvaltning: str) -> set[str]:
@@ -176,36 +274,148 @@ def roles_of(person: Actor, owner_id: int | None, forvaltning: str) -> set[str]:
     return roles
 
 
-def _write(
-    session: Session | Connection,
-    conn: Connection,
+@dataclass(frozen=True)
+class Pending:
+    """A change decided on the row the caller read (the workflow allows it), not yet written.
+    It is written only if the åtgärd still has version `seen`."""
+
+    current: ActionRead
+    seen: int
+    actor: Actor | None
+    now: datetime
+    trigger: str
+    to_state: str
+    event_text: str
+    values: Mapping[str, Any] = field(default_factory=dict)  # more columns to set
+    before_json: str | None = None
+
+    def event(self) -> dict[str, Any]:
+        actor = self.actor
+        return {
+            "action_id": self.current.id,
+            "at": self.now,
+            "actor_id": actor.id if actor else None,
+            "actor_label": f"{actor.name} <{actor.email}>" if actor else "systemet",
+            "trigger": self.trigger,
+            "from_state": self.current.state,
+            "to_state": self.to_state,
+            "text": self.event_text,
+            "before_json": self.before_json,
+        }
+
+    def columns(self) -> dict[str, Any]:
+        return {
+            **self.values,
+            "state": self.to_state,
+            "version": self.seen + 1,
+            "updated_at": self.now,
+        }
+
+    def written(self, info: dict[Any, Any], event_id: int) -> Change:
+        """The Change, once its rows are written; its log line goes out after the commit."""
+        current, actor = self.current, self.actor
+        log_after_commit(
+            info,
+            _log,
+            "action.changed",
+            action_id=current.id,
+            trigger=self.trigger,
+            from_state=current.state,
+            to_state=self.to_state,
+            actor_id=actor.id if actor else None,
+        )
+        return Change(
+            id=event_id,
+            action_id=current.id,
+            at=self.now,
+            trigger=self.trigger,
+            from_state=current.state,
+            to_state=self.to_state,
+            text=self.event_text,
+            version=self.seen + 1,
+        )
+
+
+def _pending(current: ActionRead, expected_version: int | None, **kw: Any) -> Pending:
+    return Pending(current, current.version if expected_version is None else expected_version, **kw)
+
+
+def decide_move(
+    registry: WorkflowRegistry,
     current: ActionRead,
-    expected_version: int | None,
-    *,
-    actor: Actor | None,
-    now: datetime,
     trigger: str,
-    to_state: str,
-    event_text: str,
-    before_json: str | None = None,
-    **values: Any,
-) -> Change:
-    """Conditional UPDATE on the version the caller saw, plus the event row, or Conflict.
-    `conn` is the connection (the session's) that _load used: one transaction."""
-    seen = current.version if expected_version is None else expected_version
-    changes = {**values, "state": to_state, "version": seen + 1, "updated_at": now}
-    match = {"match_id": current.id, "match_version": seen}
-    event = {
-        "action_id": current.id,
-        "at": now,
-        "actor_id": actor.id if actor else None,
-        "actor_label": f"{actor.name} <{actor.email}>" if actor else "systemet",
-        "trigger": trigger,
-        "from_state": current.state,
-        "to_state": to_state,
-        "text": event_text,
-        "before_json": before_json,
-    }
+    actor: Actor,
+    *,
+    now: datetime,
+    text: str | None = None,
+    expected_version: int | None = None,
+    only_roles: Collection[str] | None = None,
+) -> Pending:
+    """A workflow trigger fired on the åtgärd as read, or Conflict (the caller saw another
+    version) or Refused (with the workflow's reason). The text, when given, also becomes the
+    latest processläge. `only_roles`: of the actor's roles, only these count (an owner link is
+    a weaker credential than a log-in, even for a person who is also a chef)."""
+    if expected_version is not None and expected_version != current.version:
+        raise Conflict(CONFLICT_MESSAGE)
+    roles = roles_of(actor, current.owner_id, current.forvaltning)
+    if only_roles is not None:
+        roles &= set(only_roles)
+    if not roles:
+        raise Refused(NOT_YOURS)
+    try:
+        new_state = registry.get(current.workflow).fire(
+            current.state, trigger, roles=roles, text=text
+        )
+    except TransitionRefused as exc:
+        raise Refused(exc.reason) from exc
+    note = (text or "").strip()
+    return _pending(
+        current,
+        expected_version,
+        actor=actor,
+        now=now,
+        trigger=trigger,
+        to_state=new_state,
+        event_text=note,
+        values={"progress_note": note, "progress_at": now} if note else {},
+    )
+
+
+def decide_note(
+    current: ActionRead,
+    actor: Actor,
+    text: str,
+    *,
+    now: datetime,
+    expected_version: int | None = None,
+) -> Pending:
+    """A new processläge without a change of state, or Conflict or Refused."""
+    if expected_version is not None and expected_version != current.version:
+        raise Conflict(CONFLICT_MESSAGE)
+    if not roles_of(actor, current.owner_id, current.forvaltning):
+        raise Refused(NOT_YOURS)
+    note = text.strip()
+    if not note:
+        raise Refused("Skriv processläget innan du sparar.")
+    return _pending(
+        current,
+        expected_version,
+        actor=actor,
+        now=now,
+        trigger=PROGRESS,
+        to_state=current.state,
+        event_text=note,
+        values={"progress_note": note, "progress_at": now},
+    )
+
+
+def _write(session: Session, pending: Pending) -> Change:
+    """Conditional UPDATE on the version the caller saw, plus the event row, in the
+    session's transaction, or Conflict (and the transaction is rolled back)."""
+    conn = session.connection()
+    changes = pending.columns()
+    match = {"match_id": pending.current.id, "match_version": pending.seen}
+    event = pending.event()
     event_id: int | None
     if conn.dialect.name == "postgresql":
         row = _update_with_event(tuple(sorted(changes))).first(
@@ -226,39 +436,20 @@ def _write(
     if event_id is None:
         session.rollback()
         raise Conflict(CONFLICT_MESSAGE)
-    log_after_commit(
-        session.info,
-        _log,
-        "action.changed",
-        action_id=current.id,
-        trigger=trigger,
-        from_state=current.state,
-        to_state=to_state,
-        actor_id=actor.id if actor else None,
-    )
     # An Action already loaded in this session must not show the old values. (Most
     # sessions that get here hold no objects at all: then there is nothing to look up.)
-    if isinstance(session, Session) and session.identity_map:
-        loaded = session.identity_map.get(session.identity_key(Action, current.id))
+    if session.identity_map:
+        loaded = session.identity_map.get(session.identity_key(Action, pending.current.id))
         if loaded is not None:
             for key, value in changes.items():
                 set_committed_value(loaded, key, value)
-    return Change(
-        id=event_id,
-        action_id=current.id,
-        at=now,
-        trigger=trigger,
-        from_state=current.state,
-        to_state=to_state,
-        text=event_text,
-        version=seen + 1,
-    )
+    return pending.written(session.info, event_id)
 
 
 def move(
-    session: Session | Connection,
+    session: Session,
     registry: WorkflowRegistry,
-    action: int | ActionRead,
+    action_id: int,
     trigger: str,
     actor: Actor,
     *,
@@ -267,73 +458,72 @@ def move(
     expected_version: int | None = None,
     only_roles: Collection[str] | None = None,
 ) -> Change:
-    """Fire a workflow trigger on the åtgärd (its id, or the row the caller read of it). The
-    text, when given, also becomes the latest processläge. `only_roles`: of the actor's roles,
-    only these count (an owner link is a weaker credential than a log-in, even for a person
-    who is also a chef). `session`: a Session, or a Connection in a transaction
-    (tracker.db.single_write: on PostgreSQL
-    the change is one statement)."""
-    conn = _connection(session)
-    current = _load(conn, action)
-    if expected_version is not None and expected_version != current.version:
-        raise Conflict(CONFLICT_MESSAGE)
-    roles = roles_of(actor, current.owner_id, current.forvaltning)
-    if only_roles is not None:
-        roles &= set(only_roles)
-    if not roles:
-        raise Refused(NOT_YOURS)
-    try:
-        new_state = registry.get(current.workflow).fire(
-            current.state, trigger, roles=roles, text=text
-        )
-    except TransitionRefused as exc:
-        raise Refused(exc.reason) from exc
-    note = (text or "").strip()
-    values: dict[str, Any] = {"progress_note": note, "progress_at": now} if note else {}
-    return _write(
-        session,
-        conn,
+    """Fire a workflow trigger on the åtgärd and write it (decide_move says how)."""
+    current = _load(session.connection(), action_id)
+    pending = decide_move(
+        registry,
         current,
-        expected_version,
-        actor=actor,
+        trigger,
+        actor,
         now=now,
-        trigger=trigger,
-        to_state=new_state,
-        event_text=note,
-        **values,
+        text=text,
+        expected_version=expected_version,
+        only_roles=only_roles,
     )
+    return _write(session, pending)
 
 
 def note_progress(
-    session: Session | Connection,
-    action: int | ActionRead,
+    session: Session,
+    action_id: int,
     actor: Actor,
     text: str,
     *,
     now: datetime,
     expected_version: int | None = None,
 ) -> Change:
-    """A new processläge without a change of state (the åtgärd and `session`: as for move)."""
-    conn = _connection(session)
-    current = _load(conn, action)
-    if not roles_of(actor, current.owner_id, current.forvaltning):
-        raise Refused(NOT_YOURS)
-    note = text.strip()
-    if not note:
-        raise Refused("Skriv processläget innan du sparar.")
+    """A new processläge without a change of state, written."""
+    current = _load(session.connection(), action_id)
     return _write(
-        session,
-        conn,
-        current,
-        expected_version,
-        actor=actor,
-        now=now,
-        trigger=PROGRESS,
-        to_state=current.state,
-        event_text=note,
-        progress_note=note,
-        progress_at=now,
+        session, decide_note(current, actor, text, now=now, expected_version=expected_version)
     )
+
+
+# The columns an owner's change sets besides state, version and updated_at: what
+# write_owner_changes writes.
+OWNER_COLUMNS = frozenset({"progress_note", "progress_at"})
+
+
+def write_owner_changes(conn: Connection, pendings: Sequence[Pending]) -> list[Change | None]:
+    """Several owners' changes (decide_move, decide_note), each written only if its åtgärd
+    still has the version it was decided on: its Change, or None when it had changed (a
+    conflict; nothing of it written). At most one change per åtgärd: a second one is decided
+    on the row the first one changes, so it belongs in a later call.
+
+    For owners' bursts (tracker.web.owner_batch): on PostgreSQL all of them are one statement,
+    one round trip, atomic on its own (tracker.db.single_write runs it in autocommit); on
+    SQLite, where a statement is a function call, two each, in the caller's transaction."""
+    ids = [p.current.id for p in pendings]
+    if len(set(ids)) != len(ids):
+        raise ValueError("two changes of the same åtgärd in one write_owner_changes()")
+    for p in pendings:
+        if not OWNER_COLUMNS.issuperset(p.values) or p.before_json is not None:
+            raise ValueError(f"not an owner's change: {sorted(p.values)}")
+    if not pendings:
+        return []
+    if conn.dialect.name == "postgresql":
+        written = dict(_write_owner_changes_pg(conn, pendings))
+        event_ids = [written.get(i) for i in ids]
+    else:
+        event_ids = []
+        for p in pendings:
+            match = {"match_id": p.current.id, "match_version": p.seen}
+            matched = _CONDITIONAL_UPDATE.rowcount(conn, {**p.columns(), **match}) == 1
+            event_ids.append(_INSERT_EVENT.inserted_key(conn, p.event()) if matched else None)
+    return [
+        None if event_id is None else p.written(conn.info, event_id)
+        for p, event_id in zip(pendings, event_ids, strict=True)
+    ]
 
 
 def assign(
@@ -345,11 +535,8 @@ def assign(
     actor: Actor | None = None,
     expected_version: int | None = None,
 ) -> Change:
-    conn = session.connection()
-    current = _load(conn, action_id)
-    return _write(
-        session,
-        conn,
+    current = _load(session.connection(), action_id)
+    pending = _pending(
         current,
         expected_version,
         actor=actor,
@@ -357,8 +544,9 @@ def assign(
         trigger=ASSIGNED,
         to_state=current.state,
         event_text=f"Ansvarig: {owner.name} <{owner.email}>",
-        owner_id=owner.id,
+        values={"owner_id": owner.id},
     )
+    return _write(session, pending)
 
 
 def edit(
@@ -393,20 +581,18 @@ def edit(
         return None
     summary = "; ".join(f"{k}: {_show(getattr(action, k))} → {_show(v)}" for k, v in diff.items())
     before = {k: _json_value(getattr(action, k)) for k in diff}
-    conn = session.connection()
-    return _write(
-        session,
-        conn,
-        _load(conn, action_id),
+    pending = _pending(
+        _load(session.connection(), action_id),
         expected_version,
         actor=actor,
         now=now,
         trigger=EDITED,
         to_state=action.state,
         event_text=summary,
+        values=diff,
         before_json=json.dumps(before, ensure_ascii=False),
-        **diff,
     )
+    return _write(session, pending)
 
 
 def _json_value(value: object) -> object:

@@ -10,11 +10,27 @@ costs more than the read itself.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, bindparam, select
+from sqlalchemy import (
+    Connection,
+    FromClause,
+    Integer,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    column,
+    func,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.sql.elements import ColumnElement
 
 from tracker.db import Prepared
 from tracker.models import Action, Area, Person, PersonRow, Plan
@@ -70,43 +86,92 @@ _PERSON_COLUMNS = [_PERSON.c[f.name] for f in fields(PersonRow)]
 _N_PERSON = len(_PERSON_COLUMNS)
 
 
-def _owner_select(one_action: bool) -> Prepared:
+def _actions_of(person: FromClause, on: ColumnElement[bool]) -> Select[Any]:
     # The person's row even when they have no åtgärd (or not that one): an outer join.
-    on = _ACTION.c.owner_id == _PERSON.c.id
-    if one_action:
-        on = and_(on, _ACTION.c.id == bindparam("action_id"))
     actions = _ACTION.join(_AREA, _AREA.c.id == _ACTION.c.area_id).join(
         _PLAN, _PLAN.c.id == _ACTION.c.plan_id
     )
-    return Prepared(
-        select(
-            *_PERSON_COLUMNS,
-            *_COLUMNS,
-            _AREA.c.title.label("area_title"),
-            _PLAN.c.title.label("plan_title"),
-            _PLAN.c.forvaltning,
+    return select(
+        *_PERSON_COLUMNS,
+        *_COLUMNS,
+        _AREA.c.title.label("area_title"),
+        _PLAN.c.title.label("plan_title"),
+        _PLAN.c.forvaltning,
+    ).select_from(person.outerjoin(actions, and_(_ACTION.c.owner_id == _PERSON.c.id, on)))
+
+
+_ORDER = (_PLAN.c.id, _AREA.c.position, _ACTION.c.position)
+_OWNED = Prepared(
+    _actions_of(_PERSON, true()).where(_PERSON.c.id == bindparam("person_id")).order_by(*_ORDER)
+)
+_OWNED_ONE = Prepared(
+    _actions_of(_PERSON, _ACTION.c.id == bindparam("action_id"))
+    .where(_PERSON.c.id == bindparam("person_id"))
+    .order_by(*_ORDER)
+)
+
+
+def _owned_many() -> Prepared:
+    """On PostgreSQL: many links' reads in one statement, one round trip; the same rows as
+    _OWNED and _OWNED_ONE (an action id of null asks for all the person's åtgärder), each
+    after the number of the request it answers. The requests come as one JSON parameter
+    (binding lists as arrays cost the driver more than the whole statement), and each is a
+    LATERAL subquery, so it is looked up by index however large the tables are."""
+    wanted = (
+        func.jsonb_to_recordset(bindparam("wanted", type_=JSONB()))
+        .table_valued(
+            column("n", Integer()), column("person_id", Integer()), column("action_id", Integer())
         )
-        .select_from(_PERSON.outerjoin(actions, on))
-        .where(_PERSON.c.id == bindparam("person_id"))
-        .order_by(_PLAN.c.id, _AREA.c.position, _ACTION.c.position)
+        .render_derived(name="wanted", with_types=True)
+    )
+    on = or_(wanted.c.action_id.is_(None), _ACTION.c.id == wanted.c.action_id)
+    found = (
+        _actions_of(_PERSON, on)
+        .add_columns(_AREA.c.position.label("area_at"), _ACTION.c.position.label("action_at"))
+        .where(_PERSON.c.id == wanted.c.person_id)
+        .lateral("found")
+    )
+    return Prepared(
+        select(wanted.c.n, *list(found.c)[:-2])
+        .select_from(wanted.join(found, true()))
+        .order_by(wanted.c.n, found.c.plan_id, found.c.area_at, found.c.action_at)
     )
 
 
-_OWNED = _owner_select(one_action=False)
-_OWNED_ONE = _owner_select(one_action=True)
+_OWNED_MANY = _owned_many()
+
+View = tuple[PersonRow | None, list[OwnedAction]]
 
 
-def owner_view(
-    conn: Connection, person_id: int, action_id: int | None = None
-) -> tuple[PersonRow | None, list[OwnedAction]]:
+def owner_view(conn: Connection, person_id: int, action_id: int | None = None) -> View:
     """The person (None if there is none) and their åtgärder in plan order; only `action_id`
     (if still theirs) when given."""
-    params: dict[str, Any] = {"person_id": person_id}
-    statement = _OWNED
-    if action_id is not None:
-        statement = _OWNED_ONE
-        params["action_id"] = action_id
-    rows = statement.all(conn, params)
+    if action_id is None:
+        rows = _OWNED.all(conn, {"person_id": person_id})
+    else:
+        rows = _OWNED_ONE.all(conn, {"person_id": person_id, "action_id": action_id})
+    return _view(rows)
+
+
+def owner_views(conn: Connection, wanted: Sequence[tuple[int, int | None]]) -> list[View]:
+    """owner_view for each (person id, action id or None), in that order: on PostgreSQL in
+    one statement (tracker.web.owner_batch reads a burst of requests at once); on SQLite,
+    where a statement is a function call and not a round trip, one each."""
+    if not wanted:
+        return []
+    if conn.dialect.name != "postgresql":
+        return [owner_view(conn, person_id, action_id) for person_id, action_id in wanted]
+    requests = [
+        {"n": n, "person_id": person_id, "action_id": action_id}
+        for n, (person_id, action_id) in enumerate(wanted)
+    ]
+    by_request: list[list[tuple[Any, ...]]] = [[] for _ in wanted]
+    for row in _OWNED_MANY.all(conn, {"wanted": requests}):
+        by_request[row[0]].append(row[1:])
+    return [_view(found) for found in by_request]
+
+
+def _view(rows: Sequence[tuple[Any, ...]]) -> View:
     if not rows:
         return None, []
     person = PersonRow(*rows[0][:_N_PERSON])

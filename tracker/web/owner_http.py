@@ -16,7 +16,6 @@ goes through a SessionMiddleware of its own, with the app's session options.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -24,11 +23,11 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from tracker.db import SQLITE_BUSY_TIMEOUT_S, WriteLocked
-from tracker.web.deps import Web, now_of
+from tracker.web.deps import Web
 from tracker.web.forms import INCOMPLETE_MESSAGE, INCOMPLETE_TITLE
 from tracker.web.links import OWNER_PREFIX
-from tracker.web.routes.owner import Page, Posted, show, update
+from tracker.web.owner_batch import OwnerBatches
+from tracker.web.routes.owner import Page, Posted
 from tracker.web.security import HTML_CACHE_CONTROL, SECURITY_HEADERS, session_csrf
 
 _PREFIX = OWNER_PREFIX + "/"
@@ -43,15 +42,6 @@ _HEADERS = [
 ]
 _PAGE = "tracker.owner_page"  # the scope key a page is handed to the session's app under
 
-BUSY = Page(
-    "error.html",
-    {
-        "title": "Det är fullt just nu",
-        "message": "Din ändring kunde inte sparas eftersom systemet är upptaget. "
-        "Ingenting ändrades. Försök igen om en stund.",
-    },
-    status_code=503,
-)
 INCOMPLETE = Page(
     "error.html",
     {"title": INCOMPLETE_TITLE, "message": INCOMPLETE_MESSAGE},
@@ -69,6 +59,7 @@ class OwnerPages:
     def __init__(self, app: ASGIApp, web: Web, session: dict[str, Any]) -> None:
         self.app = app
         self.web = web
+        self.batches = OwnerBatches(web)
         self.with_session = SessionMiddleware(self._session_page, **session)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -80,7 +71,7 @@ class OwnerPages:
         parts = path[len(_PREFIX) :].split("/")
         token = parts[0]
         if method in ("GET", "HEAD") and len(parts) == 1 and token:
-            page = show(self.web, token, now_of(self.web))
+            page = await self.batches.show(token)
             await self._answer(scope, receive, send, page)
         elif method == "POST" and len(parts) == 3 and token and parts[1] == "atgard":
             action_id = _number(parts[2])
@@ -94,7 +85,7 @@ class OwnerPages:
             if posted is None:
                 await self._answer(scope, receive, send, INCOMPLETE)
                 return
-            page = await update_when_free(self.web, posted)
+            page = await self.batches.update(posted)
             # Rendered after the commit: a receipt is only ever shown for a change that
             # committed, and a write lock (SQLite's is on the whole file) is not held meanwhile.
             await self._answer(scope, receive, send, page)
@@ -122,31 +113,6 @@ async def _send(scope: Scope, send: Send, status: int, html: str) -> None:
     headers = [*_HEADERS, (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
-
-
-# An update waits this long for SQLite's write lock while blocking its event loop (another
-# process's change holds it for a fraction of a millisecond), then pauses without blocking
-# and tries again, for as long as SQLite's own busy timeout.
-LOCK_PATIENCE_S = 0.002
-RETRY_PAUSE_S = 0.005
-
-
-async def update_when_free(
-    web: Web, posted: Posted, *, give_up_after_s: float = SQLITE_BUSY_TIMEOUT_S
-) -> Page:
-    """The update, run in the event loop: its database work takes a fraction of a millisecond,
-    less than handing it to a thread costs (measured: ~0.1 ms more CPU per request, and a
-    burst of 200 owners took longer)."""
-    loop = asyncio.get_running_loop()
-    now = now_of(web)
-    give_up = loop.time() + give_up_after_s
-    while True:
-        try:
-            return update(web, now, posted, lock_patience_s=LOCK_PATIENCE_S)
-        except WriteLocked:
-            if loop.time() >= give_up:
-                return BUSY
-        await asyncio.sleep(RETRY_PAUSE_S)
 
 
 def _number(segment: str) -> int | None:

@@ -17,7 +17,7 @@ they do less per request than the other pages (bench/web.py measures them):
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Annotated, Any
@@ -29,7 +29,7 @@ from sqlmodel import Session
 
 from tracker.db import reads
 from tracker.errors import Conflict, Refused, TrackerError
-from tracker.links import LinkInvalid, LinkPurpose
+from tracker.links import LinkClaim, LinkInvalid, LinkPurpose
 from tracker.logs import log_event
 from tracker.models import Person
 from tracker.services import actions as action_service
@@ -45,7 +45,7 @@ from tracker.web.deps import (
     undo,
 )
 from tracker.web.mail import link_mail_allowed, queue_owner_link
-from tracker.web.owner_data import OwnedAction, owner_view
+from tracker.web.owner_data import OwnedAction, owner_views
 from tracker.web.security import owner_csrf, owner_csrf_ok
 from tracker.web.views import action_view, draft_key, event_views
 
@@ -163,43 +163,56 @@ def _page(
     )
 
 
-def _holder(
-    conn: Connection, web: Web, token: str, now: datetime, action_id: int | None
-) -> tuple[LinkHolder, list[OwnedAction]]:
-    """The link's holder and their åtgärder (only `action_id`, when given), or LinkInvalid.
-    A link made for one åtgärd reaches only that one, whatever id is asked for."""
-    claim = verify_link(web.signer, LinkPurpose.owner, token, now=now)
-    scope = claim.action_id
-    wanted = scope if action_id is None else action_id
-    person, actions = owner_view(conn, claim.person_id, wanted)
-    holder = link_holder(web.signer, LinkPurpose.owner, claim, person)
-    if scope is not None and wanted != scope:
-        actions = []
-    return holder, actions
+def show_many(web: Web, tokens: Sequence[str], now: datetime) -> list[Page]:
+    """GET /ansvarig/{token}, for each token: the person's åtgärder with their forms.
+
+    Only reads: a plain connection (tracker.db.reads), no session and no transaction. The
+    requests of a burst are read together (tracker.web.owner_batch): on PostgreSQL that is one
+    round trip for all of them."""
+    with reads(web.app.engine) as conn:
+        found = _holders(conn, web, tokens, now)
+    return [
+        item if isinstance(item, Page) else _page(web, item[0], item[1], token, now)
+        for token, item in zip(tokens, found, strict=True)
+    ]
 
 
-def _whole_page(
+Holder = tuple[LinkHolder, list[OwnedAction]]
+
+
+def _holders(
     conn: Connection,
     web: Web,
-    holder: LinkHolder,
-    token: str,
+    tokens: Sequence[str],
     now: datetime,
-    **kw: Any,
-) -> Page:
-    """The page for the link, read again, with an error on it."""
-    _, actions = owner_view(conn, holder.claim.person_id, holder.claim.action_id)
-    return _page(web, holder, actions, token, now, **kw)
-
-
-def show(web: Web, token: str, now: datetime) -> Page:
-    """GET /ansvarig/{token}: the person's åtgärder with their forms."""
-    # Only reads: a plain connection (tracker.db.reads), no session and no transaction.
-    with reads(web.app.engine) as conn:
+    action_ids: Sequence[int] | None = None,
+) -> list[Holder | Page]:
+    """For each link: its holder and their åtgärder (only action_ids[i], when given), or the
+    bad-link page (tampered, expired, revoked). A link made for one åtgärd reaches only that
+    one: asked for another, the list is empty."""
+    found: list[Holder | Page | None] = [None] * len(tokens)
+    claims: list[tuple[int, LinkClaim]] = []
+    for i, token in enumerate(tokens):
         try:
-            holder, actions = _holder(conn, web, token, now, None)
+            claims.append((i, verify_link(web.signer, LinkPurpose.owner, token, now=now)))
         except LinkInvalid as exc:
-            return _bad_link(exc.reason)
-        return _page(web, holder, actions, token, now)
+            found[i] = _bad_link(exc.reason)
+    wanted = [
+        (claim.person_id, claim.action_id if action_ids is None else action_ids[i])
+        for i, claim in claims
+    ]
+    views = owner_views(conn, wanted)
+    for (i, claim), (_, asked), (person, actions) in zip(claims, wanted, views, strict=True):
+        try:
+            holder = link_holder(web.signer, LinkPurpose.owner, claim, person)
+        except LinkInvalid as exc:
+            found[i] = _bad_link(exc.reason)
+            continue
+        scope = claim.action_id
+        found[i] = (holder, [] if scope is not None and asked != scope else actions)
+    done = [item for item in found if item is not None]
+    assert len(done) == len(found)
+    return done
 
 
 @dataclass(frozen=True)
@@ -214,18 +227,6 @@ class Posted:
     text: str
 
 
-def update(web: Web, now: datetime, posted: Posted, *, lock_patience_s: float) -> Page:
-    """POST /ansvarig/{token}/atgard/{id}: one change (tracker.db.single_write). It waits at
-    most `lock_patience_s` for SQLite's write lock, else WriteLocked and nothing is done.
-
-    The receipt is made after the unit has ended: on PostgreSQL the change is committed as its
-    statement runs, so nothing after it may fail inside the unit (a rollback there would undo
-    nothing, and the change's log line would be dropped)."""
-    with web.app.single_write(lock_patience_s=lock_patience_s) as conn:
-        done = _change(conn, web, now, posted)
-    return done if isinstance(done, Page) else _receipt(web, now, done)
-
-
 @dataclass(frozen=True)
 class _Done:
     holder: LinkHolder
@@ -234,63 +235,142 @@ class _Done:
     token: str
 
 
-def _change(conn: Connection, web: Web, now: datetime, posted: Posted) -> Page | _Done:
-    token, action_id, version = posted.token, posted.action_id, posted.version
-    trigger, text = posted.trigger, posted.text
-    try:
-        holder, found = _holder(conn, web, token, now, action_id)
-    except LinkInvalid as exc:
-        return _bad_link(exc.reason)
+@dataclass(frozen=True)
+class _Again:
+    """The link's page read again after the unit, with an error on it."""
+
+    holder: LinkHolder
+    token: str
+    status_code: int
+    error: str
+    error_action: int | None = None
+    drafts: dict[str, str] | None = None
+
+
+STALE = (
+    "Åtgärden har ändrats sedan du öppnade sidan. Ingenting sparades. "
+    "Se hur den ser ut nu och försök igen; din text finns kvar i rutan."
+)
+UNCHECKED = "Formuläret kunde inte kontrolleras. Ingenting ändrades; försök igen."
+
+
+def update_many(
+    web: Web, now: datetime, posts: Sequence[Posted], *, lock_patience_s: float
+) -> list[Page]:
+    """POST /ansvarig/{token}/atgard/{id}, for each form: one change each, each written only
+    if its åtgärd is still as the form saw it (else a conflict, and nothing of it written).
+    The forms of a burst are read and written together (tracker.web.owner_batch): on
+    PostgreSQL one round trip to read and one to write, for all of them. At most one form per
+    åtgärd (ValueError): the second is decided on what the first changes.
+
+    One unit (tracker.db.single_write), which waits at most `lock_patience_s` for SQLite's
+    write lock, else WriteLocked and nothing is done. The receipts, and the pages read again
+    for the forms refused, are made after the unit has ended: on PostgreSQL the changes are
+    committed as their statement runs, so nothing after it may fail inside the unit (a
+    rollback there would undo nothing, and the changes' log lines would be dropped)."""
+    ids = [posted.action_id for posted in posts]
+    if len(set(ids)) != len(ids):
+        raise ValueError("two forms for the same åtgärd in one update_many()")
+    outcomes: list[Page | _Done | _Again | None] = []
+    decided: list[tuple[int, LinkHolder, OwnedAction, action_service.Pending]] = []
+    with web.app.single_write(lock_patience_s=lock_patience_s) as conn:
+        tokens = [posted.token for posted in posts]
+        for i, item in enumerate(_holders(conn, web, tokens, now, ids)):
+            if isinstance(item, Page):
+                outcomes.append(item)
+                continue
+            holder, found = item
+            decision = _decide(web, now, posts[i], holder, found)
+            if isinstance(decision, _Again):
+                outcomes.append(decision)
+                continue
+            decided.append((i, holder, found[0], decision))
+            outcomes.append(None)  # written below
+        changes = action_service.write_owner_changes(conn, [d[3] for d in decided])
+        for (i, holder, action, _), change in zip(decided, changes, strict=True):
+            posted = posts[i]
+            if change is None:  # changed by someone else between the read and the write
+                drafts = _drafts(web, action, posted)
+                outcomes[i] = _Again(holder, posted.token, 409, STALE, posted.action_id, drafts)
+            else:
+                outcomes[i] = _Done(holder, action, change, posted.token)
+    return _pages(web, now, outcomes)
+
+
+def _decide(
+    web: Web, now: datetime, posted: Posted, holder: LinkHolder, found: list[OwnedAction]
+) -> action_service.Pending | _Again:
+    """The change the form asks for, decided on the åtgärd as read, or why not."""
+    token = posted.token
     if not owner_csrf_ok(web.owner_csrf_key, token, posted.csrf):
-        return _whole_page(
-            conn,
-            web,
-            holder,
-            token,
-            now,
-            status_code=403,
-            error="Formuläret kunde inte kontrolleras. Ingenting ändrades; försök igen.",
-        )
+        return _Again(holder, token, 403, UNCHECKED)
     if not found:
-        return _whole_page(conn, web, holder, token, now, status_code=404, error=NOT_YOURS)
+        return _Again(holder, token, 404, NOT_YOURS)
     action = found[0]
-    drafts = {draft_key(web.app.registry, action, trigger): text}
     try:
-        if version != action.version:
-            raise Conflict(
-                "Åtgärden har ändrats sedan du öppnade sidan. Ingenting sparades. "
-                "Se hur den ser ut nu och försök igen; din text finns kvar i rutan."
-            )
-        if trigger:
-            change = action_service.move(
-                conn,
+        if posted.version != action.version:
+            raise Conflict(STALE)
+        if posted.trigger:
+            return action_service.decide_move(
                 web.app.registry,
                 action,
-                trigger,
+                posted.trigger,
                 holder.person,
                 now=now,
-                text=text,
-                expected_version=version,
+                text=posted.text,
+                expected_version=posted.version,
                 only_roles=OWNER_ROLES,  # even for a person who is also a chef
             )
-        else:
-            change = action_service.note_progress(
-                conn, action, holder.person, text, now=now, expected_version=version
-            )
+        return action_service.decide_note(
+            action, holder.person, posted.text, now=now, expected_version=posted.version
+        )
     except (Conflict, Refused) as exc:
-        undo(conn)
-        return _whole_page(
-            conn,
-            web,
+        return _Again(
             holder,
             token,
-            now,
-            status_code=refusal_status(exc),
-            error=exc.message,
-            error_action=action_id,
-            drafts=drafts,
+            refusal_status(exc),
+            exc.message,
+            posted.action_id,
+            _drafts(web, action, posted),
         )
-    return _Done(holder, action, change, token)
+
+
+def _drafts(web: Web, action: OwnedAction, posted: Posted) -> dict[str, str]:
+    # The text stays in the box it was written in, to send again.
+    return {draft_key(web.app.registry, action, posted.trigger): posted.text}
+
+
+def _pages(web: Web, now: datetime, outcomes: list[Page | _Done | _Again | None]) -> list[Page]:
+    """The pages once the unit is over: receipts, and the refused forms' pages read again."""
+    again = [(i, o) for i, o in enumerate(outcomes) if isinstance(o, _Again)]
+    read_again: dict[int, Page] = {}
+    if again:
+        with reads(web.app.engine) as conn:
+            views = owner_views(
+                conn,
+                [(o.holder.claim.person_id, o.holder.claim.action_id) for _, o in again],
+            )
+        for (i, o), (_, actions) in zip(again, views, strict=True):
+            read_again[i] = _page(
+                web,
+                o.holder,
+                actions,
+                o.token,
+                now,
+                status_code=o.status_code,
+                error=o.error,
+                error_action=o.error_action,
+                drafts=o.drafts,
+            )
+    pages: list[Page] = []
+    for i, outcome in enumerate(outcomes):
+        if isinstance(outcome, _Done):
+            pages.append(_receipt(web, now, outcome))
+        elif isinstance(outcome, Page):
+            pages.append(outcome)
+        else:
+            pages.append(read_again[i])
+    return pages
 
 
 def _receipt(web: Web, now: datetime, done: _Done) -> Page:
