@@ -77,7 +77,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return engine
 
 
-# The hot path runs in each web process's event loop, one request at a time.
+# The hot path runs in each web process's event loop, one batch of requests at a time.
 _HOT_POOL: dict[str, Any] = {"pool_size": 2, "max_overflow": 8}
 _HOT: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
 
@@ -163,24 +163,24 @@ def transaction(engine: Engine) -> Iterator[Session]:
 
 @contextmanager
 def single_write(engine: Engine, *, lock_patience_s: float | None = None) -> Iterator[Connection]:
-    """A unit of work that reads and then writes one change, on a plain Connection: the owner
-    update, the hot path (tracker.web.owner_http). Without an ORM Session it costs ~80 µs
-    less. On success what was logged with tracker.logs.log_after_commit(conn.info, ...) is
-    logged; an error before the change is written leaves nothing written. The change is
-    written only if the version read is still the current one (tracker.services.actions), so
-    the reads before it need not hold a lock or a transaction: they see what is committed, as
-    in a READ COMMITTED transaction. (So a link revoked between an update's check of it and
-    its write, a matter of microseconds, does not stop that update; every later one is
-    refused.)
+    """A unit of work that reads and then makes one write, on a plain Connection: the owners'
+    updates, the hot path (tracker.web.owner_batch writes a batch of them at once, each only
+    if its own version still holds). Without an ORM Session it costs ~80 µs less. On success
+    what was logged with tracker.logs.log_after_commit(conn.info, ...) is logged; an error
+    before the write leaves nothing written. A change is written only if the version read is
+    still the current one (tracker.services.actions), so the reads before it need not hold a
+    lock or a transaction: they see what is committed, as in a READ COMMITTED transaction.
+    (So a link revoked between an update's check of it and its write, at most the few
+    milliseconds of one batch, does not stop that update; every later one is refused.)
 
-    On PostgreSQL the change is one statement, atomic on its own, so the connection is in
+    On PostgreSQL the write is one statement, atomic on its own, so the connection is in
     autocommit: BEGIN and COMMIT would be two more round trips (measured: p95 of a burst of
     200 owners 130 -> 110 ms). The statement is committed as it runs, so the caller does
     nothing after it inside the unit that could fail (build a page after the unit). A second
     write (a Prepared INSERT, UPDATE or DELETE) raises before it runs, as it would not be
     atomic with the first.
 
-    On SQLite the change is two statements, in a transaction that takes the file's write lock
+    On SQLite a change is two statements, in a transaction that takes the file's write lock
     at the first write, so the lock is held for the writes and the commit only, not the reads.
     lock_patience_s: how long to wait for another connection's lock (default: as long as
     SQLITE_BUSY_TIMEOUT_S), else WriteLocked (nothing written). For a caller in an event

@@ -51,6 +51,7 @@ def test_the_owner_pages_set_no_cookie(
         pytest.param({"content": "text/plain"}, id="not-a-form"),
         pytest.param({"multipart": True}, id="multipart"),
         pytest.param({"text": "x" * (TEXT_LIMIT + 1)}, id="text-too-long"),
+        pytest.param({"text": "Före\x00efter"}, id="nul-character"),
         pytest.param({"body": b"text=%FF%FE&version=1"}, id="not-utf8"),
         pytest.param({"body": b"version=1&" + b"a=b&" * 20}, id="too-many-fields"),
         pytest.param({"body": b"version=1&text=" + b"x" * BODY_LIMIT}, id="body-too-large"),

@@ -20,7 +20,8 @@ it would one after the other).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TypeVar
 
@@ -83,10 +84,11 @@ class OwnerBatches:
         updates, self._updates = _waiting(self._updates), []
         now = now_of(self.web)
         if shows:
+            show = functools.partial(show_many, self.web, now=now)
             try:
-                _answer(shows, show_many(self.web, [token for token, _ in shows], now))
+                _answer(shows, show([token for token, _ in shows]))
             except Exception as exc:
-                _fail(shows, exc)
+                _one_by_one(shows, show, exc)
         if updates:
             give_up = asyncio.get_running_loop().time() + self.give_up_after_s
             self._write(updates, now, give_up)
@@ -95,11 +97,11 @@ class OwnerBatches:
         """The updates in rounds of one form per åtgärd. When SQLite's write lock is taken, the
         rounds not yet written are tried again after a pause, without blocking the loop."""
         loop = asyncio.get_running_loop()
+        write = functools.partial(update_many, self.web, now, lock_patience_s=LOCK_PATIENCE_S)
         while updates:
             batch, updates = _one_per_action(_waiting(updates))
-            posts = [posted for posted, _ in batch]
             try:
-                pages = update_many(self.web, now, posts, lock_patience_s=LOCK_PATIENCE_S)
+                pages = write([posted for posted, _ in batch])
             except WriteLocked:
                 rest = batch + updates
                 if loop.time() >= give_up:
@@ -108,7 +110,7 @@ class OwnerBatches:
                     loop.call_later(RETRY_PAUSE_S, self._write, rest, now, give_up)
                 return
             except Exception as exc:
-                _fail(batch, exc)
+                _one_by_one(batch, write, exc)
                 continue
             _answer(batch, pages)
 
@@ -129,12 +131,35 @@ def _one_per_action(updates: Waiting[Posted]) -> tuple[Waiting[Posted], Waiting[
     return first, later
 
 
+def _one_by_one(
+    batch: Waiting[Item], pages: Callable[[list[Item]], list[Page]], error: Exception
+) -> None:
+    """After a batch failed: each of its requests alone, so that one the database refuses (or
+    that trips a fault) fails alone, not every request it came with. A batch of one has had
+    its try. (Should the failure have come after the batch's write, a change it wrote is not
+    written twice: its åtgärd no longer has the version its form was made from.)"""
+    if len(batch) == 1:
+        _fail(batch, error)
+        return
+    for item, future in batch:
+        try:
+            page = pages([item])[0]
+        except WriteLocked:
+            page = BUSY  # rare: a failed batch, then the lock taken meanwhile
+        except Exception as exc:
+            _fail([(item, future)], exc)
+            continue
+        _answer([(item, future)], [page])
+
+
 def _answer(batch: Waiting[Item], pages: Sequence[Page]) -> None:
     for (_, future), page in zip(batch, pages, strict=True):
-        future.set_result(page)
+        if not future.done():  # else setting it would raise, and leave the rest unanswered
+            future.set_result(page)
 
 
 def _fail(batch: Waiting[Item], exc: Exception) -> None:
     """An error goes to every request of the batch, as it would to each alone."""
     for _, future in batch:
-        future.set_exception(exc)
+        if not future.done():
+            future.set_exception(exc)

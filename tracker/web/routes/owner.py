@@ -7,8 +7,9 @@ for a link sent for one åtgärd, only that one).
 
 These are the pages most people open (every reminder carries a link), often many at once, so
 they do less per request than the other pages (bench/web.py measures them):
-- their requests are taken before FastAPI's routing (tracker.web.owner_http), which calls
-  `show` and `update` here in its event loop; the page is rendered afterwards, once the
+- their requests are taken before FastAPI's routing (tracker.web.owner_http), and those that
+  arrive together are answered together (tracker.web.owner_batch), by `show_many` and
+  `update_many` here, in the event loop; the pages are rendered afterwards, once the
   transaction is over;
 - the GET reads on a plain connection, without a session or a transaction (tracker.db.reads);
   the POST's receipt is made from what it read and wrote, not read again.
