@@ -208,3 +208,19 @@ def test_an_in_memory_engine_is_freed_when_dropped() -> None:
     del engine
     gc.collect()
     assert gone() is None
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_the_hot_pool_plans_generically_and_keeps_the_urls_own_options(db_url: str) -> None:
+    """The owner batches' statements would be planned again at every run otherwise; options a
+    site gives in the database URL (a search_path, a statement_timeout) hold on both pools."""
+    engine = make_engine(f"{db_url}?options=-c%20statement_timeout%3D12345")
+    try:
+        with engine.connect() as main, tracker.db.reads(engine) as hot:
+            shown = "SHOW statement_timeout"
+            assert main.execute(text(shown)).scalar() == "12345ms"
+            assert hot.execute(text(shown)).scalar() == "12345ms"
+            assert hot.execute(text("SHOW plan_cache_mode")).scalar() == "force_generic_plan"
+            assert main.execute(text("SHOW plan_cache_mode")).scalar() == "auto"
+    finally:
+        engine.dispose()

@@ -58,17 +58,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, **kwargs)
         # In autocommit (reads() and single_write() say why), so there is nothing to roll
         # back when a connection is handed back.
-        # Generic plans: the driver prepares a statement run often, but PostgreSQL plans it
-        # again at every run while it estimates a custom plan cheaper, which it does for the
-        # owner batches' statements (tracker.web.owner_batch): ~0.2 ms each time, more than
-        # running them. The hot path's statements all find their rows by index either way.
         hot = create_engine(
-            url,
-            isolation_level="AUTOCOMMIT",
-            pool_reset_on_return=None,
-            connect_args={"options": "-c plan_cache_mode=force_generic_plan"},
-            **_HOT_POOL,
+            url, isolation_level="AUTOCOMMIT", pool_reset_on_return=None, **_HOT_POOL
         )
+        event.listen(hot, "connect", _generic_plans)
         for pooled in (engine, hot):
             event.listen(pooled, "checkin", _note_idle)
             event.listen(pooled, "checkout", _pinger(pooled.dialect))
@@ -80,6 +73,17 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 # The hot path runs in each web process's event loop, one batch of requests at a time.
 _HOT_POOL: dict[str, Any] = {"pool_size": 2, "max_overflow": 8}
 _HOT: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+
+
+def _generic_plans(dbapi_conn: Any, _record: Any) -> None:
+    """The driver prepares a statement run often, but PostgreSQL plans it again at every run
+    while it estimates a custom plan cheaper, which it does for the owner batches' statements
+    (tracker.web.owner_batch): ~0.2 ms each time, more than running them. The hot path's
+    statements all find their rows by index either way. (Set here, not as a connection
+    option, so that options given in the database URL still hold.)"""
+    with dbapi_conn.cursor() as cursor:
+        cursor.execute("SET plan_cache_mode = force_generic_plan")
+    dbapi_conn.commit()
 
 
 def _hot_connection(engine: Engine) -> Connection:

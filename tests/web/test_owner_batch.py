@@ -24,6 +24,7 @@ from tracker.web import owner_batch
 from tracker.web.deps import Web
 from tracker.web.owner_batch import OwnerBatches
 from tracker.web.owner_data import owner_view, owner_views
+from tracker.web.routes import owner as owner_routes
 from tracker.web.routes.owner import Page, Posted
 
 
@@ -283,3 +284,74 @@ def test_a_request_that_fails_its_batch_fails_alone(
     assert answers[1].status_code == 200
     assert action(app, world.a1).progress_note == ""
     assert [e.text for e in events_of(app, world.b1)][1:] == ["Bo skriver"]
+
+
+def test_a_fault_after_the_write_fails_only_its_own_request(
+    client: TestClient,
+    web: FastAPI,
+    app: App,
+    world: World,
+    clock: MovableClock,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Once a batch is written, a request whose page then fails gets its error alone: the
+    others get their receipts (never a false "nothing was saved"), and every change saved is
+    logged, on both databases. Here Anna's receipt fails, and Bo's conflict page, for an
+    åtgärd someone else changed between the batch's read and its write."""
+    a1 = form_to(client.get(owner_path(app, world.anna, clock())).text, f"/atgard/{world.a1}")
+    b1 = form_to(client.get(owner_path(app, world.bo, clock())).text, f"/atgard/{world.b1}")
+    a2 = form_to(client.get(owner_path(app, world.anna, clock())).text, f"/atgard/{world.a2}")
+    real_write, real_receipt = actions.write_owner_changes, owner_routes._receipt
+
+    def meanwhile(conn: Any, pendings: Sequence[actions.Pending]) -> list[Any]:
+        with app.transaction() as s:
+            actions.note_progress(s, world.b1, world.chef, "Chefen hann före", now=clock())
+        return real_write(conn, pendings)
+
+    def receipt(web: Web, now: Any, done: Any) -> Page:
+        if done.action.id == world.a1:
+            raise RuntimeError("Annas kvitto gick sönder")
+        return real_receipt(web, now, done)
+
+    def drafts(*_args: object) -> dict[str, str]:
+        raise RuntimeError("Bos sida gick sönder")
+
+    monkeypatch.setattr(actions, "write_owner_changes", meanwhile)
+    monkeypatch.setattr(owner_routes, "_receipt", receipt)
+    monkeypatch.setattr(owner_routes, "_drafts", drafts)
+    with caplog.at_level("INFO", logger="tracker"):
+        caplog.clear()
+        answers = _together(
+            web,
+            ("POST", a1.action, a1.data(text="Anna")),
+            ("POST", b1.action, b1.data(text="Bo")),
+            ("POST", a2.action, a2.data(text="Annas andra")),
+        )
+    assert [str(a) if isinstance(a, Exception) else a.status_code for a in answers] == [
+        "Annas kvitto gick sönder",
+        "Bos sida gick sönder",
+        200,
+    ]
+    assert [e.text for e in events_of(app, world.a1)][1:] == ["Anna"]
+    assert [e.text for e in events_of(app, world.a2)][1:] == ["Annas andra"]
+    assert [e.text for e in events_of(app, world.b1)][1:] == ["Chefen hann före"]
+    changed = [
+        r.__dict__["action_id"] for r in caplog.records if r.getMessage() == "action.changed"
+    ]
+    assert sorted(changed) == sorted([world.b1, world.a1, world.a2])  # the chef's, then ours
+
+
+def test_a_clock_that_fails_fails_the_requests_instead_of_leaving_them_waiting(
+    web: FastAPI, app: App, world: World, clock: MovableClock
+) -> None:
+    path = owner_path(app, world.anna, clock())
+    clock.now = clock.now.replace(tzinfo=None)  # the web clock must be aware: now_of raises
+
+    async def get() -> Any:
+        transport = httpx.ASGITransport(app=web)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+            return await asyncio.wait_for(c.get(path), 5)
+
+    with pytest.raises(ValueError, match="timezone-aware"):
+        asyncio.run(get())

@@ -219,7 +219,9 @@ _OWNER_CHANGES = _owner_changes_statement()
 def _write_owner_changes_pg(conn: Connection, pendings: Sequence[Pending]) -> list[tuple[int, int]]:
     """(action id, event id) of each change written."""
     changes = []
-    for p in pendings:
+    # In the order of their ids, the order PostgreSQL locks the rows in: two processes' batches
+    # that share åtgärder then wait for each other instead of deadlocking.
+    for p in sorted(pendings, key=lambda p: p.current.id):
         event = p.event()
         note_at = p.values.get("progress_at")
         changes.append(

@@ -25,6 +25,8 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TypeVar
 
+from sqlalchemy.exc import DBAPIError
+
 from tracker.db import SQLITE_BUSY_TIMEOUT_S, WriteLocked
 from tracker.web.deps import Web, now_of
 from tracker.web.routes.owner import Page, Posted, show_many, update_many
@@ -82,7 +84,11 @@ class OwnerBatches:
         self._flush_due = False
         shows, self._shows = _waiting(self._shows), []
         updates, self._updates = _waiting(self._updates), []
-        now = now_of(self.web)
+        try:
+            now = now_of(self.web)
+        except Exception as exc:  # a callback's error would reach no request: they would hang
+            _fail([*shows, *updates], exc)
+            return
         if shows:
             show = functools.partial(show_many, self.web, now=now)
             try:
@@ -109,6 +115,14 @@ class OwnerBatches:
                 else:
                     loop.call_later(RETRY_PAUSE_S, self._write, rest, now, give_up)
                 return
+            except DBAPIError as exc:
+                if exc.connection_invalidated:
+                    # Lost while the write ran: whether it was saved cannot be known here, so
+                    # each request gets the error, as it would alone.
+                    _fail(batch, exc)
+                else:
+                    _one_by_one(batch, write, exc)
+                continue
             except Exception as exc:
                 _one_by_one(batch, write, exc)
                 continue
@@ -132,16 +146,19 @@ def _one_per_action(updates: Waiting[Posted]) -> tuple[Waiting[Posted], Waiting[
 
 
 def _one_by_one(
-    batch: Waiting[Item], pages: Callable[[list[Item]], list[Page]], error: Exception
+    batch: Waiting[Item],
+    pages: Callable[[list[Item]], Sequence[Page | Exception]],
+    error: Exception,
 ) -> None:
-    """After a batch failed: each of its requests alone, so that one the database refuses (or
-    that trips a fault) fails alone, not every request it came with. A batch of one has had
-    its try. (Should the failure have come after the batch's write, a change it wrote is not
-    written twice: its åtgärd no longer has the version its form was made from.)"""
+    """After a batch failed, having written nothing: each of its requests alone, so that one
+    the database refuses (or that trips a fault) fails alone, not every request it came with.
+    A batch of one has had its try."""
     if len(batch) == 1:
         _fail(batch, error)
         return
     for item, future in batch:
+        if future.done():
+            continue  # its client has gone
         try:
             page = pages([item])[0]
         except WriteLocked:
@@ -152,9 +169,14 @@ def _one_by_one(
         _answer([(item, future)], [page])
 
 
-def _answer(batch: Waiting[Item], pages: Sequence[Page]) -> None:
+def _answer(batch: Waiting[Item], pages: Sequence[Page | Exception]) -> None:
+    """Each request its page, or its own error (one whose page failed after its change)."""
     for (_, future), page in zip(batch, pages, strict=True):
-        if not future.done():  # else setting it would raise, and leave the rest unanswered
+        if future.done():  # else setting it would raise, and leave the rest unanswered
+            continue
+        if isinstance(page, Exception):
+            future.set_exception(page)
+        else:
             future.set_result(page)
 
 

@@ -257,7 +257,7 @@ UNCHECKED = "Formuläret kunde inte kontrolleras. Ingenting ändrades; försök 
 
 def update_many(
     web: Web, now: datetime, posts: Sequence[Posted], *, lock_patience_s: float
-) -> list[Page]:
+) -> list[Page | Exception]:
     """POST /ansvarig/{token}/atgard/{id}, for each form: one change each, each written only
     if its åtgärd is still as the form saw it (else a conflict, and nothing of it written).
     The forms of a burst are read and written together (tracker.web.owner_batch): on
@@ -265,14 +265,14 @@ def update_many(
     åtgärd (ValueError): the second is decided on what the first changes.
 
     One unit (tracker.db.single_write), which waits at most `lock_patience_s` for SQLite's
-    write lock, else WriteLocked and nothing is done. The receipts, and the pages read again
-    for the forms refused, are made after the unit has ended: on PostgreSQL the changes are
-    committed as their statement runs, so nothing after it may fail inside the unit (a
-    rollback there would undo nothing, and the changes' log lines would be dropped)."""
+    write lock, else WriteLocked. The unit ends with its one write: if it raises, nothing of
+    it was written (but for a connection lost while the write ran). The receipts, and the
+    pages read again for the forms refused, are made after it; a request whose page then
+    fails gets its error in the list, alone, as its change (if any) is saved."""
     ids = [posted.action_id for posted in posts]
     if len(set(ids)) != len(ids):
         raise ValueError("two forms for the same åtgärd in one update_many()")
-    outcomes: list[Page | _Done | _Again | None] = []
+    outcomes: list[Page | _Done | _Again | Exception | None] = []
     decided: list[tuple[int, LinkHolder, OwnedAction, action_service.Pending]] = []
     with web.app.single_write(lock_patience_s=lock_patience_s) as conn:
         tokens = [posted.token for posted in posts]
@@ -287,14 +287,19 @@ def update_many(
                 continue
             decided.append((i, holder, found[0], decision))
             outcomes.append(None)  # written below
+        # Last in the unit: on PostgreSQL it is committed as it runs, and whatever failed
+        # after it inside the unit would drop the log lines of changes that are saved.
         changes = action_service.write_owner_changes(conn, [d[3] for d in decided])
-        for (i, holder, action, _), change in zip(decided, changes, strict=True):
-            posted = posts[i]
-            if change is None:  # changed by someone else between the read and the write
-                drafts = _drafts(web, action, posted)
-                outcomes[i] = _Again(holder, posted.token, 409, STALE, posted.action_id, drafts)
-            else:
-                outcomes[i] = _Done(holder, action, change, posted.token)
+    for (i, holder, action, _), change in zip(decided, changes, strict=True):
+        posted = posts[i]
+        if change is not None:
+            outcomes[i] = _Done(holder, action, change, posted.token)
+            continue
+        try:  # changed by someone else between the read and the write
+            drafts = _drafts(web, action, posted)
+            outcomes[i] = _Again(holder, posted.token, 409, STALE, posted.action_id, drafts)
+        except Exception as exc:
+            outcomes[i] = exc
     return _pages(web, now, outcomes)
 
 
@@ -341,37 +346,54 @@ def _drafts(web: Web, action: OwnedAction, posted: Posted) -> dict[str, str]:
     return {draft_key(web.app.registry, action, posted.trigger): posted.text}
 
 
-def _pages(web: Web, now: datetime, outcomes: list[Page | _Done | _Again | None]) -> list[Page]:
-    """The pages once the unit is over: receipts, and the refused forms' pages read again."""
+def _pages(
+    web: Web, now: datetime, outcomes: list[Page | _Done | _Again | Exception | None]
+) -> list[Page | Exception]:
+    """The pages once the unit is over: receipts, and the refused forms' pages read again
+    (in one read). An error making one page is that request's alone."""
+    pages: list[Page | Exception | None] = [None] * len(outcomes)
     again = [(i, o) for i, o in enumerate(outcomes) if isinstance(o, _Again)]
-    read_again: dict[int, Page] = {}
     if again:
-        with reads(web.app.engine) as conn:
-            views = owner_views(
-                conn,
-                [(o.holder.claim.person_id, o.holder.claim.action_id) for _, o in again],
-            )
-        for (i, o), (_, actions) in zip(again, views, strict=True):
-            read_again[i] = _page(
-                web,
-                o.holder,
-                actions,
-                o.token,
-                now,
-                status_code=o.status_code,
-                error=o.error,
-                error_action=o.error_action,
-                drafts=o.drafts,
-            )
-    pages: list[Page] = []
+        wanted = [(o.holder.claim.person_id, o.holder.claim.action_id) for _, o in again]
+        try:
+            with reads(web.app.engine) as conn:
+                views = owner_views(conn, wanted)
+        except Exception as exc:
+            for i, _ in again:
+                pages[i] = exc
+        else:
+            for (i, o), (_, actions) in zip(again, views, strict=True):
+                pages[i] = _page_again(web, now, o, actions)
     for i, outcome in enumerate(outcomes):
         if isinstance(outcome, _Done):
-            pages.append(_receipt(web, now, outcome))
-        elif isinstance(outcome, Page):
-            pages.append(outcome)
-        else:
-            pages.append(read_again[i])
-    return pages
+            try:
+                pages[i] = _receipt(web, now, outcome)
+            except Exception as exc:
+                pages[i] = exc
+        elif isinstance(outcome, Page | Exception):
+            pages[i] = outcome
+    done = [page for page in pages if page is not None]
+    assert len(done) == len(pages)
+    return done
+
+
+def _page_again(
+    web: Web, now: datetime, again: _Again, actions: list[OwnedAction]
+) -> Page | Exception:
+    try:
+        return _page(
+            web,
+            again.holder,
+            actions,
+            again.token,
+            now,
+            status_code=again.status_code,
+            error=again.error,
+            error_action=again.error_action,
+            drafts=again.drafts,
+        )
+    except Exception as exc:
+        return exc
 
 
 def _receipt(web: Web, now: datetime, done: _Done) -> Page:
