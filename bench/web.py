@@ -20,7 +20,7 @@ Two ways per database: all owners starting at the same instant (a burst: 2 x N r
 at once, so latency there is mostly waiting in line), and the owners' starts spread evenly
 over 2 s (the same requests as a steady stream). Each in several rounds (--rounds, default 5),
 each round with owners and åtgärder of its own: one burst of 400 requests on 2 cores varies a
-lot from run to run (a round's p95 seen from 34 to 55 ms on the same code), so the table gives the
+lot from run to run (a round's p95 seen from 34 to 96 ms on the same code), so the table gives the
 percentiles of all rounds' requests together, and the p95 of each round beside it.
 
 The client is deliberately lean, so that its CPU does not crowd out the server's on a small

@@ -411,14 +411,12 @@ def decide_note(
     )
 
 
-def _write(session: Session, pending: Pending) -> Change:
-    """Conditional UPDATE on the version the caller saw, plus the event row, in the
-    session's transaction, or Conflict (and the transaction is rolled back)."""
-    conn = session.connection()
+def _write_one(conn: Connection, pending: Pending) -> int | None:
+    """The conditional UPDATE and the event row of one change: the event's id, or None when
+    the åtgärd no longer has the version the change was decided on (nothing written)."""
     changes = pending.columns()
     match = {"match_id": pending.current.id, "match_version": pending.seen}
     event = pending.event()
-    event_id: int | None
     if conn.dialect.name == "postgresql":
         row = _update_with_event(tuple(sorted(changes))).first(
             conn,
@@ -428,13 +426,19 @@ def _write(session: Session, pending: Pending) -> Change:
                 **match,
             },
         )
-        event_id = row[0] if row is not None else None
-    elif _CONDITIONAL_UPDATE.rowcount(conn, {**changes, **match}) == 1:
-        # SQLite has no UPDATE in a WITH clause; there a statement costs microseconds, not a
-        # round trip. The event's key: the driver's last row id.
-        event_id = _INSERT_EVENT.inserted_key(conn, event)
-    else:
-        event_id = None
+        return row[0] if row is not None else None
+    if _CONDITIONAL_UPDATE.rowcount(conn, {**changes, **match}) != 1:
+        return None
+    # SQLite has no UPDATE in a WITH clause; there a statement costs microseconds, not a
+    # round trip. The event's key: the driver's last row id.
+    return _INSERT_EVENT.inserted_key(conn, event)
+
+
+def _write(session: Session, pending: Pending) -> Change:
+    """Conditional UPDATE on the version the caller saw, plus the event row, in the
+    session's transaction, or Conflict (and the transaction is rolled back)."""
+    conn = session.connection()
+    event_id = _write_one(conn, pending)
     if event_id is None:
         session.rollback()
         raise Conflict(CONFLICT_MESSAGE)
@@ -443,7 +447,7 @@ def _write(session: Session, pending: Pending) -> Change:
     if session.identity_map:
         loaded = session.identity_map.get(session.identity_key(Action, pending.current.id))
         if loaded is not None:
-            for key, value in changes.items():
+            for key, value in pending.columns().items():
                 set_committed_value(loaded, key, value)
     return pending.written(session.info, event_id)
 
@@ -513,15 +517,13 @@ def write_owner_changes(conn: Connection, pendings: Sequence[Pending]) -> list[C
             raise ValueError(f"not an owner's change: {sorted(p.values)}")
     if not pendings:
         return []
-    if conn.dialect.name == "postgresql":
+    if conn.dialect.name == "postgresql" and len(pendings) > 1:
         written = dict(_write_owner_changes_pg(conn, pendings))
         event_ids = [written.get(i) for i in ids]
     else:
-        event_ids = []
-        for p in pendings:
-            match = {"match_id": p.current.id, "match_version": p.seen}
-            matched = _CONDITIONAL_UPDATE.rowcount(conn, {**p.columns(), **match}) == 1
-            event_ids.append(_INSERT_EVENT.inserted_key(conn, p.event()) if matched else None)
+        # A change alone (its statement for one is planned once and cheaper to run than the
+        # one for many), or on SQLite, where a statement is a function call: as _write does.
+        event_ids = [_write_one(conn, p) for p in pendings]
     return [
         None if event_id is None else p.written(conn.info, event_id)
         for p, event_id in zip(pendings, event_ids, strict=True)

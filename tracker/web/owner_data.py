@@ -156,10 +156,9 @@ def owner_view(conn: Connection, person_id: int, action_id: int | None = None) -
 def owner_views(conn: Connection, wanted: Sequence[tuple[int, int | None]]) -> list[View]:
     """owner_view for each (person id, action id or None), in that order: on PostgreSQL in
     one statement (tracker.web.owner_batch reads a burst of requests at once); on SQLite,
-    where a statement is a function call and not a round trip, one each."""
-    if not wanted:
-        return []
-    if conn.dialect.name != "postgresql":
+    where a statement is a function call and not a round trip, one each; and a request alone
+    with owner_view's own statement, which is cheaper to run than the one for many."""
+    if conn.dialect.name != "postgresql" or len(wanted) <= 1:
         return [owner_view(conn, person_id, action_id) for person_id, action_id in wanted]
     requests = [
         {"n": n, "person_id": person_id, "action_id": action_id}
