@@ -13,6 +13,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy.exc import DBAPIError
 
 from tests.web.conftest import World
 from tests.web.helpers import MovableClock, form_to, owner_path, text_of
@@ -355,3 +356,32 @@ def test_a_clock_that_fails_fails_the_requests_instead_of_leaving_them_waiting(
 
     with pytest.raises(ValueError, match="timezone-aware"):
         asyncio.run(get())
+
+
+def test_a_connection_lost_during_the_write_is_not_tried_again_one_by_one(
+    client: TestClient,
+    web: FastAPI,
+    app: App,
+    world: World,
+    clock: MovableClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Whether a write whose connection was lost was saved cannot be known, so each request
+    gets the error (as alone), rather than being written again one by one."""
+    a1 = form_to(client.get(owner_path(app, world.anna, clock())).text, f"/atgard/{world.a1}")
+    b1 = form_to(client.get(owner_path(app, world.bo, clock())).text, f"/atgard/{world.b1}")
+    calls: list[int] = []
+
+    def lost(_conn: object, pendings: Sequence[actions.Pending]) -> None:
+        calls.append(len(pendings))
+        gone = Exception("server closed the connection")
+        raise DBAPIError("UPDATE …", None, gone, connection_invalidated=True)
+
+    monkeypatch.setattr(actions, "write_owner_changes", lost)
+    answers = _together(
+        web,
+        ("POST", a1.action, a1.data(text="Anna")),
+        ("POST", b1.action, b1.data(text="Bo")),
+    )
+    assert [type(answer) for answer in answers] == [DBAPIError, DBAPIError]
+    assert calls == [2]

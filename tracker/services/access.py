@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Table, bindparam, or_, select, update
+from sqlalchemy import Table, bindparam, or_, select, update
 from sqlmodel import Session
 
 from tracker.db import Prepared
@@ -31,7 +31,7 @@ _log = logging.getLogger(__name__)
 
 
 def resolve_link(
-    session: Session | Connection,
+    session: Session,
     signer: LinkSigner,
     purpose: LinkPurpose,
     token: str,
@@ -39,7 +39,7 @@ def resolve_link(
     now: datetime,
 ) -> LinkHolder:
     """The person a link was issued to, or LinkInvalid (tampered, expired, revoked, unknown).
-    It only reads: a page that only reads may pass a plain connection instead of a session."""
+    (The owner pages read many links' people at once: verify_link, then link_holder.)"""
     claim = verify_link(signer, purpose, token, now=now)
     return link_holder(signer, purpose, claim, load_person(session, claim.person_id))
 
@@ -86,10 +86,9 @@ _PERSON = Prepared(
 )
 
 
-def load_person(session: Session | Connection, person_id: int) -> PersonRow | None:
+def load_person(session: Session, person_id: int) -> PersonRow | None:
     """The person, for reading who acts (every link opened starts here)."""
-    conn = session.connection() if isinstance(session, Session) else session
-    row = _PERSON.first(conn, {"person_id": person_id})
+    row = _PERSON.first(session.connection(), {"person_id": person_id})
     return PersonRow(*row) if row is not None else None
 
 

@@ -9,7 +9,11 @@ more than half of a request's. Here the requests that are ready in one turn of t
 go to the database together: on PostgreSQL one statement reads for all the GETs, one for all
 the POSTs, and one writes all their changes (routes/owner.py: show_many, update_many).
 
-A request alone waits for nothing: its batch, of one, is run in the same turn of the loop.
+A request alone waits only for the callbacks already due in its turn of the loop; its batch,
+of one, then uses the statements for one link and one change. The batches run in the event
+loop itself: their database work takes a fraction of a millisecond per request, less than
+handing it to a thread costs (measured before batching: ~0.1 ms more CPU per request, and a
+burst of 200 owners took longer).
 
 What each request gets is what it would get alone: its own checks, its own conflict when its
 åtgärd changed since its form was made, its own receipt. Two forms for the same åtgärd are
@@ -115,16 +119,13 @@ class OwnerBatches:
                 else:
                     loop.call_later(RETRY_PAUSE_S, self._write, rest, now, give_up)
                 return
-            except DBAPIError as exc:
-                if exc.connection_invalidated:
+            except Exception as exc:
+                if isinstance(exc, DBAPIError) and exc.connection_invalidated:
                     # Lost while the write ran: whether it was saved cannot be known here, so
                     # each request gets the error, as it would alone.
                     _fail(batch, exc)
                 else:
                     _one_by_one(batch, write, exc)
-                continue
-            except Exception as exc:
-                _one_by_one(batch, write, exc)
                 continue
             _answer(batch, pages)
 
