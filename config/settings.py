@@ -26,6 +26,10 @@ class Settings(BaseSettings):
     secret_key: str = DEFAULT_SECRET
     public_base_url: str = "http://127.0.0.1:8000"
     timezone: str = "Europe/Stockholm"
+    # How long a change waits for a row (PostgreSQL) or the file (SQLite) that another
+    # transaction holds, for example during a re-import, before it gives up: the web then
+    # says "försök igen om en stund" and nothing is changed.
+    database_lock_timeout_seconds: float = 15.0
 
     # Links in e-mails: valid this many days unless revoked.
     link_max_age_days: int = 30

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -58,7 +57,7 @@ def test_owner_moves_action_and_every_change_writes_an_event(
         assert action.progress_note == "Upplägget är klart"
         assert actions.replay("ej_paborjat", history) == action.state
         assert history[1].actor_label == "Anna Berg <anna.berg@pitea.example>"
-        assert (change.id, change.version) == (history[-1].id, action.version)
+        assert (change.id, action.version) == (history[-1].id, 3)
 
 
 def test_owner_may_not_evaluate_and_nothing_changes(app: App, now: datetime, chef: Person) -> None:
@@ -90,105 +89,50 @@ def test_two_updates_from_the_same_stale_read_cannot_both_win(
         assert [e.text for e in actions.history(s, action_id)][-1] == "Första"
 
 
-@dataclass(frozen=True)
-class _Read:
-    """What a caller read of an åtgärd (actions.ActionRead)."""
-
-    id: int
-    state: str
-    version: int
-    owner_id: int | None
-    workflow: str
-    forvaltning: str
-
-
-def _read(app: App, action_id: int) -> _Read:
-    with app.transaction() as s:
-        action = s.get(Action, action_id)
-        assert action is not None and action.id is not None
-        return _Read(action.id, action.state, action.version, action.owner_id, action.workflow, "")
-
-
-def test_owners_changes_decided_on_a_row_read_before_another_change_are_not_written(
+def test_a_change_decided_on_a_row_read_before_another_change_is_not_written(
     app: App, now: datetime, chef: Person, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """The owner page decides on the row it read and writes several owners' changes at once;
-    each is written only if its åtgärd still has the version read, whatever the caller
-    checked before. In one call a stale change is refused (None) and a fresh one written."""
-    stale_id, owner = _plan_with_action(app, now, chef)
-    fresh_id, _ = _plan_with_action(app, now, chef, "Den andra planen")
-    stale = _read(app, stale_id)
+    """A change is decided on the row the caller read and written only if the åtgärd still
+    has that version, whatever the caller checked before: else Conflict, nothing written and
+    nothing logged."""
+    action_id, owner = _plan_with_action(app, now, chef)
     with app.transaction() as s:
-        actions.note_progress(s, stale_id, owner, "Först", now=now)
+        stale, plan = actions.get_action_and_plan(s, action_id)
+    with app.transaction() as s:
+        actions.note_progress(s, action_id, owner, "Först", now=now)
     for decided in (
-        actions.decide_move(app.registry, stale, "starta", owner, now=now, text="Sen"),
-        actions.decide_note(stale, owner, "Sen", now=now),
+        actions.decide_move(app.registry, stale, plan, "starta", owner, now=now, text="Sen"),
+        actions.decide_note(stale, plan, owner, "Sen", now=now),
     ):
-        fresh = actions.decide_note(_read(app, fresh_id), owner, "Också", now=now)
-        with caplog.at_level("INFO", logger="tracker"), app.single_write() as conn:
-            caplog.clear()
-            refused, written = actions.write_owner_changes(conn, [decided, fresh])
-        assert refused is None
-        assert written is not None and (written.action_id, written.text) == (fresh_id, "Också")
-        logged = [
-            r.__dict__["action_id"] for r in caplog.records if r.getMessage() == "action.changed"
-        ]
-        assert logged == [fresh_id]  # only the change written is logged
+        caplog.clear()
+        with (
+            caplog.at_level("INFO", logger="tracker"),
+            pytest.raises(Conflict),
+            app.transaction() as s,
+        ):
+            actions.write(s, decided)
+        assert not [r for r in caplog.records if r.getMessage() == "action.changed"]
     with app.transaction() as s:
-        after = s.get(Action, stale_id)
+        after = s.get(Action, action_id)
         assert after is not None
-        assert (after.state, after.progress_note) == ("ej_paborjat", "Först")
-        assert [e.text for e in actions.history(s, stale_id)][1:] == ["Först"]
-        assert [e.text for e in actions.history(s, fresh_id)][1:] == ["Också", "Också"]
+        assert (after.state, after.progress_note, after.version) == ("ej_paborjat", "Först", 2)
+        assert [e.text for e in actions.history(s, action_id)][1:] == ["Först"]
 
 
-def test_owners_changes_written_together_are_each_as_one_written_alone(
-    app: App, now: datetime, chef: Person
-) -> None:
-    """State, version, processläge and event row of each, as move and note_progress write
-    them (the PostgreSQL statement for many is another statement than the one for one)."""
-    made = [_plan_with_action(app, now, chef, f"Plan {n}") for n in range(3)]
-    ids, owner = [action_id for action_id, _ in made], made[0][1]
-    rows = [_read(app, i) for i in ids]
-    later = now + timedelta(minutes=5)
-    with app.single_write() as conn:
-        changes = actions.write_owner_changes(
-            conn,
-            [
-                actions.decide_move(app.registry, rows[0], "starta", owner, now=later),
-                actions.decide_move(app.registry, rows[1], "starta", owner, now=later, text="Nu"),
-                actions.decide_note(rows[2], owner, "  Pågår enligt tidsplan. ", now=later),
-            ],
-        )
-    assert [c.version if c else None for c in changes] == [2, 2, 2]
-    with app.transaction() as s:
-        got = [s.get(Action, i) for i in ids]
-        assert [(a.state, a.progress_note, a.progress_at, a.version) for a in got if a] == [
-            ("pagar", "", None, 2),
-            ("pagar", "Nu", later, 2),
-            ("ej_paborjat", "Pågår enligt tidsplan.", later, 2),
-        ]
-        events = [actions.history(s, i)[-1] for i in ids]
-        assert [(e.id, e.trigger, e.from_state, e.to_state, e.text, e.at) for e in events] == [
-            (c.id, c.trigger, c.from_state, c.to_state, c.text, c.at) for c in changes if c
-        ]
-        assert {(e.actor_id, e.actor_label) for e in events} == {
-            (owner.id, f"{owner.name} <{owner.email}>")
-        }
-
-
-def test_owners_changes_written_together_are_one_per_action_and_only_owners_kind(
-    app: App, now: datetime, chef: Person
+def test_a_change_is_logged_once_and_only_after_its_commit(
+    app: App, now: datetime, chef: Person, caplog: pytest.LogCaptureFixture
 ) -> None:
     action_id, owner = _plan_with_action(app, now, chef)
-    row = _read(app, action_id)
-    note = actions.decide_note(row, owner, "En", now=now)
-    with pytest.raises(ValueError, match="same åtgärd"), app.single_write() as conn:
-        actions.write_owner_changes(conn, [note, note])
-    edit = replace(note, values={"text": "Ny text"})
-    with pytest.raises(ValueError, match="owner's change"), app.single_write() as conn:
-        actions.write_owner_changes(conn, [edit])
-    assert _read(app, action_id) == row
+    with caplog.at_level("INFO", logger="tracker"):
+        with pytest.raises(RuntimeError), app.transaction() as s:
+            actions.note_progress(s, action_id, owner, "Rullas tillbaka", now=now)
+            raise RuntimeError("fel efter ändringen")
+        assert not [r for r in caplog.records if r.getMessage() == "action.changed"]
+        with app.transaction() as s:
+            actions.note_progress(s, action_id, owner, "Sparas", now=now)
+            assert not [r for r in caplog.records if r.getMessage() == "action.changed"]
+    logged = [r.__dict__["action_id"] for r in caplog.records if r.getMessage() == "action.changed"]
+    assert logged == [action_id]
 
 
 def test_overdue_list_holds_only_open_actions_past_due(
@@ -308,7 +252,7 @@ def test_an_edit_changes_dates_and_the_event_says_what_changed(
         # The Action edit() loaded in this session shows what was written, not the old row.
         loaded = actions.get_action(s, action_id)
         assert (loaded.due_on, loaded.version, loaded.updated_at) == (date(2018, 9, 30), 2, now)
-    assert change is not None and change.version == 2
+    assert change is not None
     assert change.text == "due_on: 2018-03-31 → 2018-09-30; budget_sek: – → 50000"
     with app.transaction() as s:
         action = s.get(Action, action_id)

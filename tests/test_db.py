@@ -1,83 +1,19 @@
-"""tracker.db: statements a hot path runs on the driver's cursor (Prepared) behave as if run
-through SQLAlchemy (same SQL, converted values, SQLAlchemy's errors), on each backend; pooled
-PostgreSQL connections are pinged only after being idle."""
+"""tracker.db: the engine a site configures, and a lock wait that gives up, on both databases."""
 
 from __future__ import annotations
 
-import gc
-import sqlite3
-import weakref
 from collections.abc import Iterator
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 import pytest
-from sqlalchemy import Connection, Engine, bindparam, insert, select, text
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy import Engine, text, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
-import tracker.db
-from tracker.db import Prepared, WriteLocked, make_engine, single_write
+from tests.support.locks import held_lock
+from tracker.app import App
+from tracker.db import is_lock_timeout, make_engine, transaction
 from tracker.models import Person
-
-_PERSON = Person.__table__  # type: ignore[attr-defined]
-_INSERT = Prepared(insert(_PERSON), key=_PERSON.c.id)
-_READ = Prepared(
-    select(_PERSON.c.email, _PERSON.c.created_at).where(_PERSON.c.id == bindparam("person_id"))
-)
-_RENAME = Prepared(_PERSON.update().where(_PERSON.c.id == bindparam("match_id")))
-
-
-def _person(email: str, at: datetime) -> dict[str, object]:
-    return {"name": "Anna", "email": email, "role": "owner", "forvaltning": "", "created_at": at}
-
-
-def test_prepared_statements_write_and_read_back_converted_values(
-    engine: Engine, now: datetime
-) -> None:
-    local = now.astimezone(ZoneInfo("Europe/Stockholm")) + timedelta(microseconds=7)
-    with engine.begin() as conn:
-        first = _INSERT.inserted_key(conn, _person("a@pitea.example", local))
-        second = _INSERT.inserted_key(conn, _person("b@pitea.example", local))
-        assert second == first + 1
-        assert _RENAME.rowcount(conn, {"name": "Bo", "match_id": second}) == 1
-        assert _RENAME.rowcount(conn, {"name": "Bo", "match_id": second + 99}) == 0
-        row = _READ.first(conn, {"person_id": first})
-        assert _READ.first(conn, {"person_id": second + 99}) is None
-    assert row is not None
-    email, created_at = row
-    assert email == "a@pitea.example"
-    assert created_at == local and created_at.utcoffset() == timedelta(0)
-    with engine.connect() as conn:
-        names = conn.execute(select(_PERSON.c.name).order_by(_PERSON.c.id)).scalars().all()
-    assert names == ["Anna", "Bo"]
-
-
-def test_a_prepared_statement_begins_a_transaction_like_execute_does(
-    engine: Engine, now: datetime
-) -> None:
-    with engine.connect() as conn:
-        kept = _INSERT.inserted_key(conn, _person("a@pitea.example", now))
-        conn.commit()
-        _INSERT.inserted_key(conn, _person("b@pitea.example", now))
-        conn.rollback()
-    with engine.connect() as conn:
-        assert conn.execute(select(_PERSON.c.id)).scalars().all() == [kept]
-
-
-def test_a_failing_prepared_statement_raises_sqlalchemys_error_and_rolls_back(
-    engine: Engine, now: datetime
-) -> None:
-    with pytest.raises(IntegrityError), engine.begin() as conn:
-        _INSERT.inserted_key(conn, _person("a@pitea.example", now))
-        _INSERT.inserted_key(conn, {**_person("b@pitea.example", now), "name": None})
-    with engine.connect() as conn:
-        assert conn.execute(select(_PERSON.c.id)).all() == []
-
-
-def test_a_statement_missing_a_value_is_refused_before_it_runs(engine: Engine) -> None:
-    with pytest.raises(ValueError, match="person_id"), engine.connect() as conn:
-        _READ.first(conn, {"id": 1})
 
 
 def _terminate(postgres_url: str, pid: int) -> None:
@@ -104,123 +40,57 @@ def pool_of_one(postgres_url: str | None) -> Iterator[tuple[Engine, str]]:
 
 
 def test_a_server_connection_closed_while_idle_is_replaced_before_use(
-    pool_of_one: tuple[Engine, str], monkeypatch: pytest.MonkeyPatch
+    pool_of_one: tuple[Engine, str],
 ) -> None:
+    """A database restart costs no request an error."""
     engine, url = pool_of_one
     first = _backend_pid(engine)
     _terminate(url, first)
-    # Idle for longer than the limit (moved, not waited for): pinged and replaced.
-    monkeypatch.setattr(tracker.db, "IDLE_PING_AFTER_S", 0.0)
-    assert _backend_pid(engine) != first
-
-
-def test_a_connection_used_moments_ago_is_not_pinged(pool_of_one: tuple[Engine, str]) -> None:
-    """Under load connections come back within milliseconds: no round trip to ping them. A
-    connection the server closed meanwhile fails that one use and is replaced."""
-    engine, url = pool_of_one
-    first = _backend_pid(engine)
-    _terminate(url, first)
-    with pytest.raises(DBAPIError) as failed:
-        _backend_pid(engine)
-    assert failed.value.connection_invalidated
     assert _backend_pid(engine) != first
 
 
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
-def test_single_write_on_postgresql_refuses_a_second_write_before_it_runs(
-    engine: Engine, now: datetime
-) -> None:
-    """There the unit runs in autocommit (its one write is atomic on its own); a second write
-    would not be atomic with the first, so it must fail loudly, not half-apply."""
-    with pytest.raises(RuntimeError, match="second write"), single_write(engine) as conn:
-        assert conn.connection.dbapi_connection.autocommit  # type: ignore[union-attr]
-        _INSERT.inserted_key(conn, _person("a@pitea.example", now))
-        _INSERT.inserted_key(conn, _person("b@pitea.example", now))
-    with engine.connect() as conn:
-        emails = conn.execute(select(_PERSON.c.email)).scalars().all()
-    assert emails == ["a@pitea.example"]
-
-
-@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-def test_single_write_on_sqlite_is_one_transaction(engine: Engine, now: datetime) -> None:
-    with pytest.raises(IntegrityError), single_write(engine, lock_patience_s=0.002) as conn:
-        _INSERT.inserted_key(conn, _person("a@pitea.example", now))
-        _INSERT.inserted_key(conn, {**_person("b@pitea.example", now), "name": None})
-    with engine.connect() as conn:
-        assert conn.execute(select(_PERSON.c.id)).all() == []
-
-
-@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-def test_single_write_on_sqlite_takes_the_write_lock_only_to_write(
-    engine: Engine, now: datetime
-) -> None:
-    """Its reads go on while another connection holds the lock; its first write waits for
-    the lock at most lock_patience_s, then WriteLocked, and nothing is written."""
-    with engine.begin() as conn:
-        kept = _INSERT.inserted_key(conn, _person("a@pitea.example", now))
-    path = engine.url.database
-    assert path
-    other = sqlite3.connect(path, isolation_level=None)
-    other.execute("BEGIN IMMEDIATE")
+def test_the_lock_timeout_is_set_and_the_urls_own_options_still_hold(db_url: str) -> None:
+    engine = make_engine(f"{db_url}?options=-c%20statement_timeout%3D12345", lock_timeout_s=2.5)
     try:
-        with pytest.raises(WriteLocked), single_write(engine, lock_patience_s=0.002) as conn:
-            assert _READ.first(conn, {"person_id": kept}) is not None
-            _RENAME.rowcount(conn, {"name": "Bo", "match_id": kept})
-    finally:
-        other.rollback()
-        other.close()
-    with single_write(engine, lock_patience_s=0.002) as conn:
-        assert _RENAME.rowcount(conn, {"name": "Bo", "match_id": kept}) == 1
-    with engine.connect() as conn:
-        assert conn.execute(select(_PERSON.c.name)).scalars().all() == ["Bo"]
-
-
-@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
-def test_a_restart_fails_one_unit_with_the_drivers_error_and_the_next_gets_a_new_connection(
-    engine: Engine,
-) -> None:
-    url = engine.url.render_as_string(hide_password=False)
-    fresh = make_engine(url)
-    try:
-        # Two pooled connections, both cut off as a database restart would.
-        with single_write(fresh) as a, single_write(fresh) as b:
-            pids = [_pid(a), _pid(b)]
-        for pid in pids:
-            _terminate(url, pid)
-        with pytest.raises(DBAPIError) as lost, single_write(fresh) as conn:
-            _READ.first(conn, {"person_id": 1})
-        assert lost.value.connection_invalidated
-        # The pool's other connection is not handed out again.
-        with single_write(fresh) as conn:
-            assert _READ.first(conn, {"person_id": 1}) is None
-            assert _pid(conn) not in pids
-    finally:
-        fresh.dispose()
-
-
-def _pid(conn: Connection) -> int:
-    return int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
-
-
-def test_an_in_memory_engine_is_freed_when_dropped() -> None:
-    engine = make_engine("sqlite://")
-    gone = weakref.ref(engine)
-    del engine
-    gc.collect()
-    assert gone() is None
-
-
-@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
-def test_the_hot_pool_plans_generically_and_keeps_the_urls_own_options(db_url: str) -> None:
-    """The owner batches' statements would be planned again at every run otherwise; options a
-    site gives in the database URL (a search_path, a statement_timeout) hold on both pools."""
-    engine = make_engine(f"{db_url}?options=-c%20statement_timeout%3D12345")
-    try:
-        with engine.connect() as main, tracker.db.reads(engine) as hot:
-            shown = "SHOW statement_timeout"
-            assert main.execute(text(shown)).scalar() == "12345ms"
-            assert hot.execute(text(shown)).scalar() == "12345ms"
-            assert hot.execute(text("SHOW plan_cache_mode")).scalar() == "force_generic_plan"
-            assert main.execute(text("SHOW plan_cache_mode")).scalar() == "auto"
+        with engine.connect() as conn:
+            assert conn.execute(text("SHOW statement_timeout")).scalar() == "12345ms"
+            assert conn.execute(text("SHOW lock_timeout")).scalar() == "2500ms"
     finally:
         engine.dispose()
+
+
+@pytest.fixture
+def person(app: App, now: datetime) -> int:
+    with app.transaction() as s:
+        someone = Person(name="Anna Berg", email="anna.berg@pitea.example", created_at=now)
+        s.add(someone)
+        s.flush()
+        assert someone.id is not None
+        return someone.id
+
+
+def test_a_write_that_waits_too_long_for_a_lock_gives_up_and_changes_nothing(
+    app: App, person: int
+) -> None:
+    """On both databases the error is one is_lock_timeout knows (the web shows a 503 for it)."""
+    impatient = make_engine(app.settings.database_url, lock_timeout_s=0.2)
+    rename = update(Person).where(Person.id == person).values(name="Bo Lind")  # type: ignore[arg-type]
+    try:
+        with (
+            held_lock(app, "person", person),
+            pytest.raises(DBAPIError) as waited,
+            transaction(impatient) as session,
+        ):
+            session.execute(rename)
+        assert is_lock_timeout(waited.value)
+        with app.transaction() as s:
+            assert s.get(Person, person).name == "Anna Berg"  # type: ignore[union-attr]
+    finally:
+        impatient.dispose()
+
+
+def test_other_errors_are_not_taken_for_a_lock_wait(app: App) -> None:
+    with pytest.raises(DBAPIError) as failed, app.transaction() as s:
+        s.execute(text("SELECT * FROM no_such_table"))
+    assert not is_lock_timeout(failed.value)

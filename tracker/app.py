@@ -7,11 +7,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Engine
 from sqlmodel import Session
 
 from config import Settings, load_settings
-from tracker.db import make_engine, single_write, transaction
+from tracker.db import make_engine, transaction
 from workflows import WorkflowRegistry
 from workflows.registry import registry_for
 
@@ -28,19 +28,17 @@ class App:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
+        """The unit of work every use case runs in: web request, command, scheduled job."""
         with transaction(self.engine) as session:
             yield session
-
-    @contextmanager
-    def single_write(self, *, lock_patience_s: float | None = None) -> Iterator[Connection]:
-        with single_write(self.engine, lock_patience_s=lock_patience_s) as conn:
-            yield conn
 
 
 def bootstrap(settings: Settings | None = None) -> App:
     settings = settings or load_settings()
     return App(
         settings=settings,
-        engine=make_engine(settings.database_url),
+        engine=make_engine(
+            settings.database_url, lock_timeout_s=settings.database_lock_timeout_seconds
+        ),
         registry=registry_for(settings.workflow_dirs),
     )

@@ -271,6 +271,24 @@ def test_chef_edits_dates_and_each_change_is_in_the_history(
     assert get_action(app, world.a1).text == "En ny formulering."
 
 
+@pytest.mark.parametrize("field", ["text", "tidsplan"])
+def test_a_nul_character_in_a_chef_form_is_refused_whole(
+    chef_client: TestClient, app: App, world: World, field: str
+) -> None:
+    """Neither stored (SQLite would keep it) nor a server error (PostgreSQL refuses it)."""
+    form = form_to(chef_client.get(f"/atgarder/{world.a1}").text, "/andra")
+    before = get_action(app, world.a1)
+    done = chef_client.post(form.action, data=form.data(**{field: "Före\x00efter"}))
+    assert done.status_code == 400
+    assert "Formuläret är inte komplett" in text_of(done.text)
+    after = get_action(app, world.a1)
+    assert (after.text, after.tidsplan, after.version) == (
+        before.text,
+        before.tidsplan,
+        before.version,
+    )
+
+
 def test_reassigning_queues_a_mail_and_cuts_the_old_owners_reach(
     chef_client: TestClient, app: App, world: World, clock: MovableClock
 ) -> None:

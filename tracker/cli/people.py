@@ -7,11 +7,11 @@ from typing import Annotated
 import typer
 
 from tracker.cli.base import cli, clock, fail, get_app
+from tracker.domain.roles import LOGIN_ROLES
 from tracker.models import Role
 from tracker.models.person import ROLE_LABELS
 from tracker.services import actions, people
 from tracker.services.access import revoke_links
-from tracker.web.deps import LOGIN_ROLES
 from tracker.web.links import login_url, owner_url
 
 person_app = typer.Typer(help="Personer: roller och länkar.", no_args_is_help=True)

@@ -2,7 +2,7 @@
 
 from tracker.models.action import Action, ActionEvent
 from tracker.models.outbox import OutboxAttachment, OutboxMessage
-from tracker.models.person import Actor, Person, PersonRow, Role
+from tracker.models.person import Person, Role
 from tracker.models.plan import Area, Plan
 from tracker.models.reminder import SentReminder
 from tracker.models.report import Report, ReportFile
@@ -10,12 +10,10 @@ from tracker.models.report import Report, ReportFile
 __all__ = [
     "Action",
     "ActionEvent",
-    "Actor",
     "Area",
     "OutboxAttachment",
     "OutboxMessage",
     "Person",
-    "PersonRow",
     "Plan",
     "Report",
     "ReportFile",

@@ -8,22 +8,21 @@ web shows the same page, with a form to ask for a new link, whatever the reason.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Table, bindparam, or_, select, update
+from sqlalchemy import Table, bindparam, or_, update
 from sqlmodel import Session
 
-from tracker.db import Prepared
 from tracker.links import LinkClaim, LinkInvalid, LinkPurpose, LinkSigner
 from tracker.logs import log_event
-from tracker.models import Person, PersonRow
+from tracker.models import Person
 from tracker.models.base import UTCDateTime
 
 
 @dataclass(frozen=True)
 class LinkHolder:
-    person: PersonRow
+    person: Person
     claim: LinkClaim
 
 
@@ -38,10 +37,9 @@ def resolve_link(
     *,
     now: datetime,
 ) -> LinkHolder:
-    """The person a link was issued to, or LinkInvalid (tampered, expired, revoked, unknown).
-    (The owner pages read many links' people at once: verify_link, then link_holder.)"""
+    """The person a link was issued to, or LinkInvalid (tampered, expired, revoked, unknown)."""
     claim = verify_link(signer, purpose, token, now=now)
-    return link_holder(signer, purpose, claim, load_person(session, claim.person_id))
+    return link_holder(signer, purpose, claim, session.get(Person, claim.person_id))
 
 
 def verify_link(
@@ -56,7 +54,7 @@ def verify_link(
 
 
 def link_holder(
-    signer: LinkSigner, purpose: LinkPurpose, claim: LinkClaim, person: PersonRow | None
+    signer: LinkSigner, purpose: LinkPurpose, claim: LinkClaim, person: Person | None
 ) -> LinkHolder:
     """The second step: `person` is the claim's person as read now (None if there is none);
     LinkInvalid if the link was revoked (or, for a log-in link, used) since it was issued."""
@@ -79,19 +77,6 @@ def _log_refusal(purpose: LinkPurpose, exc: LinkInvalid) -> None:
 
 
 _PERSON_T: Table = Person.__table__  # type: ignore[attr-defined]
-_PERSON = Prepared(
-    select(*(_PERSON_T.c[f.name] for f in fields(PersonRow))).where(
-        _PERSON_T.c.id == bindparam("person_id")
-    )
-)
-
-
-def load_person(session: Session, person_id: int) -> PersonRow | None:
-    """The person, for reading who acts (every link opened starts here)."""
-    row = _PERSON.first(session.connection(), {"person_id": person_id})
-    return PersonRow(*row) if row is not None else None
-
-
 _ISSUED = bindparam("issued_at", type_=UTCDateTime())
 _USE_LOGIN_LINK = (
     update(_PERSON_T)
@@ -119,7 +104,7 @@ def revoke_links(session: Session, person: Person, *, now: datetime) -> None:
     session.add(person)
 
 
-def issue_time(person: Person | PersonRow, now: datetime) -> datetime:
+def issue_time(person: Person, now: datetime) -> datetime:
     """When a new link for the person counts as issued.
 
     Links carry whole seconds, and one issued in the same second as a revocation counts as

@@ -6,7 +6,7 @@ Handlers are the edge: they read the clock here (the injected one, so tests move
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any
@@ -15,16 +15,15 @@ import jinja2
 from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
-from sqlalchemy import Connection
 from sqlmodel import Session
-from starlette.concurrency import run_in_threadpool
 
 from tracker.app import App
 from tracker.domain.clock import local_date
+from tracker.domain.roles import LOGIN_ROLES, Role, may_edit, may_read
 from tracker.errors import Conflict, Forbidden, TrackerError
 from tracker.links import LinkSigner
 from tracker.logs import drop_deferred
-from tracker.models import Person, Plan, Role
+from tracker.models import Person, Plan
 from tracker.services.access import session_valid
 from tracker.web.security import (
     SESSION_MAX_AGE,
@@ -34,8 +33,8 @@ from tracker.web.security import (
 
 Clock = Callable[[], datetime]
 
-# Roles that log in to the chef and board pages; owners use their signed links.
-LOGIN_ROLES = frozenset({Role.admin.value, Role.chef.value, Role.board.value})
+# Roles that may use the pages that change things (which plan each may change is
+# tracker.domain.roles' rule).
 EDIT_ROLES = frozenset({Role.admin.value, Role.chef.value})
 
 
@@ -101,24 +100,16 @@ async def get_now(web: WebDep) -> datetime:
 NowDep = Annotated[datetime, Depends(get_now)]
 
 
-async def get_session(web: WebDep) -> AsyncIterator[Session]:
+def get_session(web: WebDep) -> Iterator[Session]:
     """One transaction per request (App.transaction), committed when the handler returns and
-    before the response goes out, so a receipt is never shown for a change that did not commit.
-
-    Opening the session does no I/O; ending it does, so only that goes to a worker thread: a
-    thread hop costs more than the work on these pages.
-    """
-    unit = web.app.transaction()
-    session = unit.__enter__()
-    try:
+    before the response goes out, so a receipt is never shown for a change that did not
+    commit. Like the handlers, it runs in a worker thread: a request that waits for a lock
+    holds up only itself."""
+    with web.app.transaction() as session:
         yield session
-    except BaseException as exc:
-        await run_in_threadpool(unit.__exit__, type(exc), exc, exc.__traceback__)
-        raise
-    await run_in_threadpool(unit.__exit__, None, None, None)
 
 
-def undo(session: Session | Connection) -> None:
+def undo(session: Session) -> None:
     """Roll back what this request wrote so far (a refused change), and its pending logs."""
     session.rollback()
     drop_deferred(session.info)
@@ -169,30 +160,14 @@ async def require_csrf(request: Request, csrf: Annotated[str, Form()] = "") -> N
 CsrfChecked = Depends(require_csrf)
 
 
-def _in_forvaltning(person: Person, plan: Plan) -> bool:
-    return person.forvaltning in ("", plan.forvaltning)
-
-
-def can_read(person: Person, plan: Plan) -> bool:
-    if person.role == Role.admin:
-        return True
-    return person.role in LOGIN_ROLES and _in_forvaltning(person, plan)
-
-
-def can_edit(person: Person, plan: Plan) -> bool:
-    if person.role == Role.admin:
-        return True
-    return person.role == Role.chef and _in_forvaltning(person, plan)
-
-
 def require_read(person: Person, plan: Plan) -> None:
-    if not can_read(person, plan):
+    if not may_read(person, plan):
         raise Forbidden(f"Planen hör till {plan.forvaltning or 'en annan förvaltning'}.")
 
 
 def require_edit(person: Person, plan: Plan) -> None:
     require_read(person, plan)
-    if not can_edit(person, plan):
+    if not may_edit(person, plan):
         raise Forbidden("Du kan läsa planen men inte ändra den.")
 
 

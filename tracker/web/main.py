@@ -13,11 +13,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import jinja2
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -26,14 +27,20 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from config import Settings
 from tracker.app import App
-from tracker.checkpoint import checkpoints_in_background
+from tracker.db import is_lock_timeout
 from tracker.devmail import DevMailReceiver
 from tracker.errors import Conflict, Forbidden, NotFound, Refused, TrackerError
+from tracker.logs import log_event
 from tracker.web.deps import Clock, CsrfFailed, LoginRequired, Web
-from tracker.web.forms import INCOMPLETE_MESSAGE, INCOMPLETE_TITLE
+from tracker.web.forms import (
+    INCOMPLETE_MESSAGE,
+    INCOMPLETE_TITLE,
+    FormLimits,
+    FormRefused,
+    refuse_nul,
+)
 from tracker.web.links import signer_for
 from tracker.web.mail import mail_environment
-from tracker.web.owner_http import OwnerPages
 from tracker.web.routes import (
     actions,
     auth,
@@ -65,7 +72,7 @@ def utc_now() -> datetime:
 
 
 class _SecurityHeaders:
-    """security.SECURITY_HEADERS on every response."""
+    """security.SECURITY_HEADERS on every response: the one place they are set."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -114,19 +121,6 @@ def _templates(tz: ZoneInfo) -> Jinja2Templates:
     return templates
 
 
-class _TrackerApp(FastAPI):
-    """The owner pages are answered before FastAPI's middleware, routing and dependency
-    injection (tracker.web.owner_http); everything else goes on to FastAPI."""
-
-    owner_pages: OwnerPages
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self.owner_pages(scope, receive, send)
-
-    async def rest(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await super().__call__(scope, receive, send)
-
-
 def create_app(
     app: App, *, clock: Clock = utc_now, dev_mail_receiver: bool | None = None
 ) -> FastAPI:
@@ -146,21 +140,21 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        with checkpoints_in_background(app.engine):
-            async with _dev_mail(app, settings, clock, run_receiver):
-                yield
+        async with _dev_mail(app, settings, clock, run_receiver):
+            yield
 
-    fastapi_app = _TrackerApp(
+    fastapi_app = FastAPI(
         title="Åtgärdsplaner",
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
+        dependencies=[Depends(refuse_nul)],
     )
     fastapi_app.state.web = web
     sessions = session_options(settings.secret_key, settings.public_base_url)
-    fastapi_app.owner_pages = OwnerPages(fastapi_app.rest, web=web, session=sessions)
     fastapi_app.add_middleware(SessionMiddleware, **sessions)
+    fastapi_app.add_middleware(FormLimits)
     fastapi_app.add_middleware(_SecurityHeaders)
     fastapi_app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
 
@@ -227,6 +221,11 @@ async def _dev_mail_loop(app: App, clock: Clock) -> None:
 
 
 STATUS_OF = {NotFound: 404, Forbidden: 403, Conflict: 409, Refused: 422}
+BUSY_TITLE = "Det är fullt just nu"
+BUSY_MESSAGE = (
+    "Din ändring kunde inte sparas eftersom någon annan ändrar samma uppgifter just nu "
+    "(till exempel en import). Ingenting ändrades. Försök igen om en stund."
+)
 
 
 def _install_error_pages(fastapi_app: FastAPI, web: Web) -> None:
@@ -259,8 +258,17 @@ def _install_error_pages(fastapi_app: FastAPI, web: Web) -> None:
     async def invalid_form(request: Request, exc: Exception) -> Response:
         return page(request, 400, INCOMPLETE_TITLE, INCOMPLETE_MESSAGE)
 
+    async def database_error(request: Request, exc: Exception) -> Response:
+        if not is_lock_timeout(exc):
+            raise exc
+        # Not the path: an owner page's carries the person's link.
+        log_event(log, "db.lock_timeout", method=request.method)
+        return page(request, 503, BUSY_TITLE, BUSY_MESSAGE)
+
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
+        if exc.status_code == 400:  # a body that could not be read as a form
+            return page(request, 400, INCOMPLETE_TITLE, INCOMPLETE_MESSAGE)
         if exc.status_code == 404:
             return page(request, 404, "Sidan finns inte", "Det finns ingen sida på den adressen.")
         if exc.status_code == 405:
@@ -271,4 +279,6 @@ def _install_error_pages(fastapi_app: FastAPI, web: Web) -> None:
     fastapi_app.add_exception_handler(LoginRequired, login_required)
     fastapi_app.add_exception_handler(CsrfFailed, csrf_failed)
     fastapi_app.add_exception_handler(RequestValidationError, invalid_form)
+    fastapi_app.add_exception_handler(FormRefused, invalid_form)
+    fastapi_app.add_exception_handler(DBAPIError, database_error)
     fastapi_app.add_exception_handler(StarletteHTTPException, http_error)

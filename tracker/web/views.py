@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from typing import Protocol
+from datetime import date
 
 from tracker.domain.schedule import SCHEDULE_LABELS, ScheduleStatus, schedule_status
-from tracker.models import Actor, Area, Plan
+from tracker.models import Action, ActionEvent, Area, Person, Plan
 from tracker.services import actions as action_service
 from workflows import WorkflowRegistry
 from workflows.definition import TransitionDef
@@ -22,38 +21,10 @@ EVENT_LABELS = {
 }
 
 
-class ActionLike(Protocol):
-    """What a page reads of an åtgärd: an Action row, or the plain rows of the owner pages'
-    fast path (tracker.web.owner_data)."""
-
-    @property
-    def id(self) -> int | None: ...
-    @property
-    def workflow(self) -> str: ...
-    @property
-    def state(self) -> str: ...
-    @property
-    def text(self) -> str: ...
-    @property
-    def tidsplan(self) -> str: ...
-    @property
-    def due_on(self) -> date | None: ...
-    @property
-    def evaluate_on(self) -> date | None: ...
-    @property
-    def progress_note(self) -> str: ...
-    @property
-    def progress_at(self) -> datetime | None: ...
-    @property
-    def version(self) -> int: ...
-    @property
-    def owner_id(self) -> int | None: ...
-
-
 @dataclass(frozen=True)
 class ActionView:
-    action: ActionLike
-    owner: Actor | None
+    action: Action
+    owner: Person | None
     state_label: str
     schedule: ScheduleStatus
     schedule_label: str
@@ -72,8 +43,8 @@ class ActionView:
 
 def action_view(
     registry: WorkflowRegistry,
-    action: ActionLike,
-    owner: Actor | None,
+    action: Action,
+    owner: Person | None,
     today: date,
     *,
     roles: Collection[str] = (),
@@ -103,24 +74,9 @@ def action_view(
     )
 
 
-class EventLike(Protocol):
-    """An ActionEvent row, or the Change a service returns for the one just written."""
-
-    @property
-    def at(self) -> datetime: ...
-    @property
-    def trigger(self) -> str: ...
-    @property
-    def from_state(self) -> str | None: ...
-    @property
-    def to_state(self) -> str | None: ...
-    @property
-    def text(self) -> str: ...
-
-
 @dataclass(frozen=True)
 class EventView:
-    event: EventLike
+    event: ActionEvent
     label: str
     from_label: str | None
     to_label: str | None
@@ -131,7 +87,7 @@ class EventView:
 
 
 def event_views(
-    registry: WorkflowRegistry, action: ActionLike, events: Sequence[EventLike]
+    registry: WorkflowRegistry, action: Action, events: Sequence[ActionEvent]
 ) -> list[EventView]:
     definition = registry.get(action.workflow).definition
 
@@ -151,7 +107,7 @@ def event_views(
     return views
 
 
-def draft_key(registry: WorkflowRegistry, action: ActionLike, trigger: str) -> str:
+def draft_key(registry: WorkflowRegistry, action: Action, trigger: str) -> str:
     """Which form on the page gets back the text a refused POST carried: the transition's own
     form when it asks for a text, else the processläge form."""
     t = registry.get(action.workflow).definition.transition(trigger) if trigger else None

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
+from tracker.domain.roles import action_roles, may_edit
 from tracker.errors import Conflict, Refused, TrackerError
 from tracker.models import Action, Area, Person, Plan, Role
 from tracker.services import actions as action_service
@@ -23,7 +24,6 @@ from tracker.web.deps import (
     UserDep,
     Web,
     WebDep,
-    can_edit,
     flash,
     pop_flash,
     refusal_status,
@@ -60,8 +60,8 @@ def _render(
 ) -> HTMLResponse:
     action, plan, area, owner = _load(session, action_id)
     require_read(user, plan)
-    editable = can_edit(user, plan)
-    roles = action_service.roles_of(user, action.owner_id, plan.forvaltning) if editable else set()
+    editable = may_edit(user, plan)
+    roles = action_roles(user, plan, action.owner_id) if editable else frozenset()
     view = action_view(
         web.app.registry, action, owner, web.today(now), roles=roles, area=area, plan=plan
     )

@@ -11,10 +11,11 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from tracker.domain.roles import LOGIN_ROLES
 from tracker.links import LinkInvalid, LinkPurpose
 from tracker.models import Person
 from tracker.services.access import resolve_link, use_login_link
-from tracker.web.deps import LOGIN_ROLES, CsrfChecked, NowDep, SessionDep, WebDep
+from tracker.web.deps import CsrfChecked, NowDep, SessionDep, WebDep
 from tracker.web.links import LOGIN_PREFIX
 from tracker.web.mail import queue_login_link, queue_owner_link
 from tracker.web.routes.owner import bad_link, link_request

@@ -1,41 +1,33 @@
 """The owner's pages, reached only by a signed link: no account, no password.
 
 GET shows and never changes anything (mail scanners open links); POST, with the link's CSRF
-token and the version the form was made from, changes one åtgärd through the workflow engine.
+token and the version the form was made from, changes one åtgärd through the same service
+function as the chef's pages (tracker.services.actions), in the request's one transaction.
 Whatever ids are put in a URL or a form, a link reaches only its own person's åtgärder (and,
-for a link sent for one åtgärd, only that one).
-
-These are the pages most people open (every reminder carries a link), often many at once, so
-they do less per request than the other pages (bench/web.py measures them):
-- their requests are taken before FastAPI's routing (tracker.web.owner_http), and those that
-  arrive together are answered together (tracker.web.owner_batch), by `show_many` and
-  `update_many` here, in the event loop; the pages are rendered afterwards, once the
-  transaction is over;
-- the GET reads on a plain connection, without a session or a transaction (tracker.db.reads);
-  the POST's receipt is made from what it read and wrote, not read again.
+for a link sent for one åtgärd, only that one); and only as their owner, even for a person
+who is also a chef (a link is a weaker credential than a log-in).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy import Connection
 from sqlmodel import Session
+from starlette.exceptions import HTTPException
 
-from tracker.db import reads
+from tracker.domain.roles import OWNER
 from tracker.errors import Conflict, Refused, TrackerError
-from tracker.links import LinkClaim, LinkInvalid, LinkPurpose
+from tracker.links import LinkInvalid, LinkPurpose
 from tracker.logs import log_event
-from tracker.models import Person
+from tracker.models import Action, ActionEvent, Person
 from tracker.services import actions as action_service
 from tracker.services import people
-from tracker.services.access import LinkHolder, link_holder, verify_link
+from tracker.services.access import LinkHolder, resolve_link
 from tracker.web.deps import (
     CsrfChecked,
     NowDep,
@@ -45,41 +37,31 @@ from tracker.web.deps import (
     refusal_status,
     undo,
 )
+from tracker.web.forms import TEXT_LIMIT, VERSION_LIMIT
+from tracker.web.links import OWNER_PREFIX
 from tracker.web.mail import link_mail_allowed, queue_owner_link
-from tracker.web.owner_data import OwnedAction, owner_views
 from tracker.web.security import owner_csrf, owner_csrf_ok
 from tracker.web.views import action_view, draft_key, event_views
 
 router = APIRouter()
 _log = logging.getLogger(__name__)
 
-OWNER_ROLES = frozenset({"owner"})
+OWNER_ROLES = frozenset({OWNER})
 NOT_YOURS = "Den åtgärden finns inte bland dina åtgärder. Ingenting ändrades."
 BAD_EMAIL = "Skriv en giltig e-postadress, till exempel namn@kommun.se."
+STALE = (
+    "Åtgärden har ändrats sedan du öppnade sidan. Ingenting sparades. "
+    "Se hur den ser ut nu och försök igen; din text finns kvar i rutan."
+)
+UNCHECKED = "Formuläret kunde inte kontrolleras. Ingenting ändrades; försök igen."
 
 
-@dataclass(frozen=True)
-class Page:
-    """A page to render once the request's transaction has ended."""
-
-    template: str
-    context: dict[str, Any]
-    status_code: int = 200
-    # Whether the page has a form with the session's CSRF token (asking for a new link).
-    session_form: bool = False
-
-    def render(self, request: Request, web: Web) -> HTMLResponse:
-        return web.render(request, self.template, self.context, status_code=self.status_code)
-
-    def html(self, web: Web, csrf_token: Callable[[], str]) -> str:
-        """The page without a Request: nobody is logged in on an owner page; `csrf_token` is
-        the session's token, for the one form that needs it (asking for a new link)."""
-        template = web.templates.get_template(self.template)
-        return template.render({**self.context, "user": None, "csrf_token": csrf_token})
-
-
-def _bad_link(reason: str, purpose: LinkPurpose = LinkPurpose.owner) -> Page:
-    return Page(
+def bad_link(
+    request: Request, web: Web, reason: str, *, purpose: LinkPurpose = LinkPurpose.owner
+) -> HTMLResponse:
+    """The one page for a tampered, expired or revoked link: ask for a new one by e-mail."""
+    return web.render(
+        request,
         "owner/link_invalid.html",
         {
             "reason": reason,
@@ -87,15 +69,7 @@ def _bad_link(reason: str, purpose: LinkPurpose = LinkPurpose.owner) -> Page:
             "login": purpose is LinkPurpose.login,
         },
         status_code=403,
-        session_form=True,
     )
-
-
-def bad_link(
-    request: Request, web: Web, reason: str, *, purpose: LinkPurpose = LinkPurpose.owner
-) -> HTMLResponse:
-    """The one page for a tampered, expired or revoked link: ask for a new one by e-mail."""
-    return _bad_link(reason, purpose).render(request, web)
 
 
 def link_request(
@@ -123,10 +97,11 @@ def link_request(
     return web.render(request, sent, {"email": email.strip()})
 
 
-def _page(
+def _owner_page(
+    request: Request,
     web: Web,
+    session: Session,
     holder: LinkHolder,
-    actions: list[OwnedAction],
     token: str,
     now: datetime,
     *,
@@ -134,24 +109,23 @@ def _page(
     error: str | None = None,
     error_action: int | None = None,
     drafts: dict[str, str] | None = None,
-) -> Page:
-    today = web.today(now)
+) -> HTMLResponse:
+    """The link's åtgärder with their forms, as they are now."""
+    person, today = holder.person, web.today(now)
+    assert person.id is not None
     items = [
         action_view(
-            web.app.registry,
-            row,
-            holder.person,
-            today,
-            roles=OWNER_ROLES,
-            area_title=row.area_title,
-            plan_title=row.plan_title,
+            web.app.registry, action, person, today, roles=OWNER_ROLES, area=area, plan=plan
         )
-        for row in actions
+        for action, area, plan in action_service.owned_actions(
+            session, person.id, holder.claim.action_id
+        )
     ]
-    return Page(
+    return web.render(
+        request,
         "owner/page.html",
         {
-            "person": holder.person,
+            "person": person,
             "items": items,
             "single": holder.claim.action_id is not None,
             "token": token,
@@ -164,266 +138,124 @@ def _page(
     )
 
 
-def show_many(web: Web, tokens: Sequence[str], now: datetime) -> list[Page]:
-    """GET /ansvarig/{token}, for each token: the person's åtgärder with their forms.
-
-    Only reads: a plain connection (tracker.db.reads), no session and no transaction. The
-    requests of a burst are read together (tracker.web.owner_batch): on PostgreSQL that is one
-    round trip for all of them."""
-    with reads(web.app.engine) as conn:
-        found = _holders(conn, web, tokens, now)
-    return [
-        item if isinstance(item, Page) else _page(web, item[0], item[1], token, now)
-        for token, item in zip(tokens, found, strict=True)
-    ]
-
-
-Holder = tuple[LinkHolder, list[OwnedAction]]
-
-
-def _holders(
-    conn: Connection,
-    web: Web,
-    tokens: Sequence[str],
-    now: datetime,
-    action_ids: Sequence[int] | None = None,
-) -> list[Holder | Page]:
-    """For each link: its holder and their åtgärder (only action_ids[i], when given), or the
-    bad-link page (tampered, expired, revoked). A link made for one åtgärd reaches only that
-    one: asked for another, the list is empty."""
-    found: list[Holder | Page | None] = [None] * len(tokens)
-    claims: list[tuple[int, LinkClaim]] = []
-    for i, token in enumerate(tokens):
-        try:
-            claims.append((i, verify_link(web.signer, LinkPurpose.owner, token, now=now)))
-        except LinkInvalid as exc:
-            found[i] = _bad_link(exc.reason)
-    wanted = [
-        (claim.person_id, claim.action_id if action_ids is None else action_ids[i])
-        for i, claim in claims
-    ]
-    views = owner_views(conn, wanted)
-    for (i, claim), (_, asked), (person, actions) in zip(claims, wanted, views, strict=True):
-        try:
-            holder = link_holder(web.signer, LinkPurpose.owner, claim, person)
-        except LinkInvalid as exc:
-            found[i] = _bad_link(exc.reason)
-            continue
-        scope = claim.action_id
-        found[i] = (holder, [] if scope is not None and asked != scope else actions)
-    done = [item for item in found if item is not None]
-    assert len(done) == len(found)
-    return done
-
-
-@dataclass(frozen=True)
-class Posted:
-    """What an owner's update form sent."""
-
-    token: str
-    action_id: int
-    version: int
-    csrf: str
-    trigger: str
-    text: str
-
-
-@dataclass(frozen=True)
-class _Done:
-    holder: LinkHolder
-    action: OwnedAction  # as read, before the change
-    change: action_service.Change
-    token: str
-
-
-@dataclass(frozen=True)
-class _Again:
-    """The link's page read again after the unit, with an error on it."""
-
-    holder: LinkHolder
-    token: str
-    status_code: int
-    error: str
-    error_action: int | None = None
-    drafts: dict[str, str] | None = None
-
-
-STALE = (
-    "Åtgärden har ändrats sedan du öppnade sidan. Ingenting sparades. "
-    "Se hur den ser ut nu och försök igen; din text finns kvar i rutan."
-)
-UNCHECKED = "Formuläret kunde inte kontrolleras. Ingenting ändrades; försök igen."
-
-
-def update_many(
-    web: Web, now: datetime, posts: Sequence[Posted], *, lock_patience_s: float
-) -> list[Page | Exception]:
-    """POST /ansvarig/{token}/atgard/{id}, for each form: one change each, each written only
-    if its åtgärd is still as the form saw it (else a conflict, and nothing of it written).
-    The forms of a burst are read and written together (tracker.web.owner_batch): on
-    PostgreSQL one round trip to read and one to write, for all of them. At most one form per
-    åtgärd (ValueError): the second is decided on what the first changes.
-
-    One unit (tracker.db.single_write), which waits at most `lock_patience_s` for SQLite's
-    write lock, else WriteLocked. The unit ends with its one write: if it raises, nothing of
-    it was written (but for a connection lost while the write ran). The receipts, and the
-    pages read again for the forms refused, are made after it; a request whose page then
-    fails gets its error in the list, alone, as its change (if any) is saved."""
-    ids = [posted.action_id for posted in posts]
-    if len(set(ids)) != len(ids):
-        raise ValueError("two forms for the same åtgärd in one update_many()")
-    outcomes: list[Page | _Done | _Again | Exception | None] = []
-    decided: list[tuple[int, LinkHolder, OwnedAction, action_service.Pending]] = []
-    with web.app.single_write(lock_patience_s=lock_patience_s) as conn:
-        tokens = [posted.token for posted in posts]
-        for i, item in enumerate(_holders(conn, web, tokens, now, ids)):
-            if isinstance(item, Page):
-                outcomes.append(item)
-                continue
-            holder, found = item
-            decision = _decide(web, now, posts[i], holder, found)
-            if isinstance(decision, _Again):
-                outcomes.append(decision)
-                continue
-            decided.append((i, holder, found[0], decision))
-            outcomes.append(None)  # written below
-        # Last in the unit: on PostgreSQL it is committed as it runs, and whatever failed
-        # after it inside the unit would drop the log lines of changes that are saved.
-        changes = action_service.write_owner_changes(conn, [d[3] for d in decided])
-    for (i, holder, action, _), change in zip(decided, changes, strict=True):
-        posted = posts[i]
-        if change is not None:
-            outcomes[i] = _Done(holder, action, change, posted.token)
-            continue
-        try:  # changed by someone else between the read and the write
-            drafts = _drafts(web, action, posted)
-            outcomes[i] = _Again(holder, posted.token, 409, STALE, posted.action_id, drafts)
-        except Exception as exc:
-            outcomes[i] = exc
-    return _pages(web, now, outcomes)
-
-
-def _decide(
-    web: Web, now: datetime, posted: Posted, holder: LinkHolder, found: list[OwnedAction]
-) -> action_service.Pending | _Again:
-    """The change the form asks for, decided on the åtgärd as read, or why not."""
-    token = posted.token
-    if not owner_csrf_ok(web.owner_csrf_key, token, posted.csrf):
-        return _Again(holder, token, 403, UNCHECKED)
-    if not found:
-        return _Again(holder, token, 404, NOT_YOURS)
-    action = found[0]
+@router.api_route(OWNER_PREFIX + "/{token}", methods=["GET", "HEAD"], response_class=HTMLResponse)
+def owner_page(
+    request: Request, token: str, web: WebDep, session: SessionDep, now: NowDep
+) -> HTMLResponse:
+    """The person's åtgärder (or the one the link was sent for), each with its forms."""
     try:
-        if posted.version != action.version:
-            raise Conflict(STALE)
-        if posted.trigger:
-            return action_service.decide_move(
-                web.app.registry,
-                action,
-                posted.trigger,
-                holder.person,
-                now=now,
-                text=posted.text,
-                expected_version=posted.version,
-                only_roles=OWNER_ROLES,  # even for a person who is also a chef
-            )
-        return action_service.decide_note(
-            action, holder.person, posted.text, now=now, expected_version=posted.version
-        )
-    except (Conflict, Refused) as exc:
-        return _Again(
+        holder = resolve_link(session, web.signer, LinkPurpose.owner, token, now=now)
+    except LinkInvalid as exc:
+        return bad_link(request, web, exc.reason)
+    return _owner_page(request, web, session, holder, token, now)
+
+
+def _action_number(segment: str) -> int:
+    # A plain number within every database's integer column; anything else is no page.
+    if 0 < len(segment) <= 9 and segment.isascii() and segment.isdigit():
+        return int(segment)
+    raise HTTPException(status_code=404)
+
+
+def _owned(session: Session, holder: LinkHolder, action_id: int) -> Action | None:
+    """The åtgärd, if this link reaches it: the person's own, and the link's one if scoped."""
+    scope = holder.claim.action_id
+    if scope is not None and scope != action_id:
+        return None
+    action = session.get(Action, action_id)
+    if action is None or action.owner_id != holder.person.id:
+        return None
+    return action
+
+
+@router.post(OWNER_PREFIX + "/{token}/atgard/{segment}", response_class=HTMLResponse)
+def owner_update(
+    request: Request,
+    token: str,
+    segment: str,
+    web: WebDep,
+    session: SessionDep,
+    now: NowDep,
+    version: Annotated[int, Form(ge=0, lt=VERSION_LIMIT)],
+    csrf: Annotated[str, Form(max_length=200)] = "",
+    trigger: Annotated[str, Form(max_length=100)] = "",
+    text: Annotated[str, Form(max_length=TEXT_LIMIT)] = "",
+) -> HTMLResponse:
+    """One change of one åtgärd: a transition (with its text) or a new processläge. Refused
+    changes show the page again with the reason, and the text typed kept in its box."""
+    action_id = _action_number(segment)
+    try:
+        holder = resolve_link(session, web.signer, LinkPurpose.owner, token, now=now)
+    except LinkInvalid as exc:
+        return bad_link(request, web, exc.reason)
+
+    def again(
+        status_code: int, error: str, *, drafts: dict[str, str] | None = None
+    ) -> HTMLResponse:
+        return _owner_page(
+            request,
+            web,
+            session,
             holder,
             token,
-            refusal_status(exc),
-            exc.message,
-            posted.action_id,
-            _drafts(web, action, posted),
-        )
-
-
-def _drafts(web: Web, action: OwnedAction, posted: Posted) -> dict[str, str]:
-    # The text stays in the box it was written in, to send again.
-    return {draft_key(web.app.registry, action, posted.trigger): posted.text}
-
-
-def _pages(
-    web: Web, now: datetime, outcomes: list[Page | _Done | _Again | Exception | None]
-) -> list[Page | Exception]:
-    """The pages once the unit is over: receipts, and the refused forms' pages read again
-    (in one read). An error making one page is that request's alone."""
-    pages: list[Page | Exception | None] = [None] * len(outcomes)
-    again = [(i, o) for i, o in enumerate(outcomes) if isinstance(o, _Again)]
-    if again:
-        wanted = [(o.holder.claim.person_id, o.holder.claim.action_id) for _, o in again]
-        try:
-            with reads(web.app.engine) as conn:
-                views = owner_views(conn, wanted)
-        except Exception as exc:
-            for i, _ in again:
-                pages[i] = exc
-        else:
-            for (i, o), (_, actions) in zip(again, views, strict=True):
-                pages[i] = _page_again(web, now, o, actions)
-    for i, outcome in enumerate(outcomes):
-        if isinstance(outcome, _Done):
-            try:
-                pages[i] = _receipt(web, now, outcome)
-            except Exception as exc:
-                pages[i] = exc
-        elif isinstance(outcome, Page | Exception):
-            pages[i] = outcome
-    done = [page for page in pages if page is not None]
-    assert len(done) == len(pages)
-    return done
-
-
-def _page_again(
-    web: Web, now: datetime, again: _Again, actions: list[OwnedAction]
-) -> Page | Exception:
-    try:
-        return _page(
-            web,
-            again.holder,
-            actions,
-            again.token,
             now,
-            status_code=again.status_code,
-            error=again.error,
-            error_action=again.error_action,
-            drafts=again.drafts,
+            status_code=status_code,
+            error=error,
+            error_action=action_id if drafts is not None else None,
+            drafts=drafts,
         )
-    except Exception as exc:
-        return exc
+
+    if not owner_csrf_ok(web.owner_csrf_key, token, csrf):
+        return again(403, UNCHECKED)
+    action = _owned(session, holder, action_id)
+    if action is None:
+        return again(404, NOT_YOURS)
+    # The text stays in the box it was written in, to send again.
+    drafts = {draft_key(web.app.registry, action, trigger): text}
+    try:
+        if trigger:
+            change = action_service.move(
+                session,
+                web.app.registry,
+                action_id,
+                trigger,
+                holder.person,
+                now=now,
+                text=text,
+                expected_version=version,
+                only_roles=OWNER_ROLES,
+            )
+        else:
+            change = action_service.note_progress(
+                session, action_id, holder.person, text, now=now, expected_version=version
+            )
+    except (Conflict, Refused) as exc:
+        undo(session)
+        message = STALE if isinstance(exc, Conflict) else exc.message
+        return again(refusal_status(exc), message, drafts=drafts)
+    return _receipt(request, web, holder, token, action, change, now)
 
 
-def _receipt(web: Web, now: datetime, done: _Done) -> Page:
-    action, change = done.action, done.change
-    # The åtgärd as this change left it, without reading it again: the change was made on
-    # exactly the version read (else Conflict), and only the service's write differs. The
-    # text of a change is also the new processläge (services.actions).
-    after = replace(
-        action,
-        state=change.to_state or action.state,
-        version=change.version,
-        progress_note=change.text or action.progress_note,
-        progress_at=change.at if change.text else action.progress_at,
-    )
-    item = action_view(
-        web.app.registry,
-        after,
-        done.holder.person,
-        web.today(now),
-        area_title=after.area_title,
-        plan_title=after.plan_title,
-    )
-    return Page(
+def _receipt(
+    request: Request,
+    web: Web,
+    holder: LinkHolder,
+    token: str,
+    action: Action,
+    change: ActionEvent,
+    now: datetime,
+) -> HTMLResponse:
+    # `action` is the session's own row, which the change's UPDATE brought up to date.
+    item = action_view(web.app.registry, action, holder.person, web.today(now))
+    return web.render(
+        request,
         "owner/receipt.html",
         {
-            "person": done.holder.person,
+            "person": holder.person,
             "item": item,
-            "event": event_views(web.app.registry, after, [change])[0],
-            "token": done.token,
-            "single": done.holder.claim.action_id is not None,
+            "event": event_views(web.app.registry, action, [change])[0],
+            "token": token,
+            "single": holder.claim.action_id is not None,
         },
     )
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import col, select
 
+from tracker.domain.roles import may_read
 from tracker.errors import Forbidden, NotFound
 from tracker.models import Action, Person, Plan, Role
 from tracker.models.person import ROLE_LABELS
@@ -18,7 +19,6 @@ from tracker.web.deps import (
     NowDep,
     SessionDep,
     WebDep,
-    can_read,
     flash,
     pop_flash,
 )
@@ -60,7 +60,7 @@ def person_page(
     items = [
         action_view(web.app.registry, a, person, today, plan=p)
         for a, p in rows
-        if can_read(user, p)
+        if may_read(user, p)
     ]
     return web.render(
         request,

@@ -10,8 +10,9 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import Session, select
 
+from tracker.domain.roles import may_edit, may_read
 from tracker.errors import Refused
-from tracker.models import Actor, Area, Person, Plan, Role
+from tracker.models import Area, Person, Plan, Role
 from tracker.services import people
 from tracker.services import plans as plan_service
 from tracker.web.deps import (
@@ -22,8 +23,6 @@ from tracker.web.deps import (
     UserDep,
     Web,
     WebDep,
-    can_edit,
-    can_read,
     flash,
     pop_flash,
     require_edit,
@@ -43,7 +42,7 @@ def plan_list(
     summaries = [
         s
         for s in plan_service.summarise_plans(session, web.app.registry, web.today(now))
-        if can_read(user, s.plan)
+        if may_read(user, s.plan)
     ]
     states = web.app.registry.get("atgard").definition.states
     return web.render(
@@ -117,13 +116,13 @@ def plan_links(plan: Plan, user: Person) -> list[tuple[str, str]]:
         ("Ladda ned som Excel (XLSX)", f"/planer/{plan.id}/export.xlsx"),
         ("Ladda ned som CSV", f"/planer/{plan.id}/export.csv"),
     ]
-    if can_edit(user, plan):
+    if may_edit(user, plan):
         links.append(("Importera en fil", "/planer/import"))
     return links
 
 
-def _owners(rows: list[ActionView]) -> list[Actor]:
-    seen: dict[int, Actor] = {}
+def _owners(rows: list[ActionView]) -> list[Person]:
+    seen: dict[int, Person] = {}
     for r in rows:
         if r.owner is not None and r.owner.id is not None:
             seen[r.owner.id] = r.owner
@@ -177,7 +176,7 @@ def _render_plan(
     filtered = bool(lage or owner_id is not None or forsenad)
     states = web.app.registry.get("atgard").definition.states
     persons = (
-        list(session.exec(select(Person).order_by(Person.name))) if can_edit(user, plan) else []
+        list(session.exec(select(Person).order_by(Person.name))) if may_edit(user, plan) else []
     )
     return web.render(
         request,
@@ -194,7 +193,7 @@ def _render_plan(
             "f_lage": lage,
             "f_ansvarig": owner_id,
             "f_forsenad": bool(forsenad),
-            "may_edit": can_edit(user, plan),
+            "may_edit": may_edit(user, plan),
             "persons": persons,
             "plan_links": plan_links(plan, user),
             "flash": pop_flash(request),

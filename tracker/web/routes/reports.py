@@ -16,6 +16,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session, col, select
 
+from tracker.domain.roles import may_edit, may_read
 from tracker.errors import Forbidden, Refused, TrackerError
 from tracker.logs import emit_deferred
 from tracker.models import Person, Plan, Report
@@ -30,8 +31,6 @@ from tracker.web.deps import (
     UserDep,
     Web,
     WebDep,
-    can_edit,
-    can_read,
     flash,
     pop_flash,
     refusal_status,
@@ -71,7 +70,7 @@ def _state_label(web: Web, report: Report) -> str:
 
 
 def _visible(user: Person, report: Report, plan: Plan) -> bool:
-    return can_read(user, plan) and (reports.is_issued(report) or can_edit(user, plan))
+    return may_read(user, plan) and (reports.is_issued(report) or may_edit(user, plan))
 
 
 def _hashes(session: Session, report_ids: list[int]) -> dict[int, dict[str, tuple[str, str]]]:
@@ -161,7 +160,7 @@ def _render_plan_reports(
         {
             "plan": plan,
             "rows": rows,
-            "may_edit": can_edit(user, plan),
+            "may_edit": may_edit(user, plan),
             "as_of": as_of if as_of is not None else web.today(now).isoformat(),
             "error": error,
             "flash": pop_flash(request),
@@ -231,7 +230,7 @@ def _readable(session: Session, report_id: int, user: Person) -> tuple[Report, P
     report = reports.get_report(session, report_id)
     plan = plan_service.get_plan(session, report.plan_id)
     require_read(user, plan)
-    if not reports.is_issued(report) and not can_edit(user, plan):
+    if not reports.is_issued(report) and not may_edit(user, plan):
         raise Forbidden(
             "Återrapporten är ett utkast som inte är godkänt ännu. Den syns här när chefen "
             "har godkänt den."
@@ -259,7 +258,7 @@ def _render_report(
             FileLink(f.fmt, f.label, f.url, None, reports.filename_for(snapshot, f.fmt))
             for f in files
         ]
-    editable = can_edit(user, plan)
+    editable = may_edit(user, plan)
     return web.render(
         request,
         "reports/show.html",
