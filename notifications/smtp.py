@@ -50,14 +50,6 @@ SENT = Delivery(Outcome.sent)
 
 
 @dataclass(frozen=True)
-class Prepared:
-    """A message ready for the wire."""
-
-    to: str
-    raw: bytes
-
-
-@dataclass(frozen=True)
 class SmtpConfig:
     host: str
     port: int
@@ -271,28 +263,17 @@ class SmtpSession:
             _quietly_close(self._client)
             self._client = None
 
-    def prepare(
-        self, message: OutgoingMessage, *, message_id: str, date: datetime
-    ) -> Prepared | Delivery:
-        """The message as bytes, or why it cannot be sent. Needs no connection, so a
-        dispatcher can prepare the next messages while one is on its way."""
+    def send(self, message: OutgoingMessage, *, message_id: str, date: datetime) -> Delivery:
+        """Send one message over this session; a failure is returned, not raised."""
         if not plausible_address(message.to):
             return Delivery(Outcome.permanent, f"Ogiltig e-postadress: {message.to!r}")
         raw = mime_bytes(message, from_header=self._from_header, message_id=message_id, date=date)
-        return Prepared(to=message.to, raw=raw)
-
-    def send_prepared(self, prepared: Prepared | Delivery) -> Delivery:
-        if isinstance(prepared, Delivery):
-            return prepared
         reused = self._client is not None
-        delivery = self._send_raw(prepared.to, prepared.raw)
+        delivery = self._send_raw(message.to, raw)
         if reused and delivery.server_unavailable and self._client is None:
             # An idle connection the server dropped: try once on a fresh one.
-            delivery = self._send_raw(prepared.to, prepared.raw)
+            delivery = self._send_raw(message.to, raw)
         return delivery
-
-    def send(self, message: OutgoingMessage, *, message_id: str, date: datetime) -> Delivery:
-        return self.send_prepared(self.prepare(message, message_id=message_id, date=date))
 
     def _send_raw(self, to: str, raw: bytes) -> Delivery:
         try:

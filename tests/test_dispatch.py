@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from notifications import Attachment, OutgoingMessage
-from notifications.smtp import SmtpConfig, SmtpSession
+from notifications.smtp import Delivery, SmtpConfig, SmtpSession
 from tests.support import builders as b
 from tests.support import dispatch_worker
 from tests.support.smtp import SmtpServer, free_port
@@ -212,6 +212,80 @@ def test_a_late_outcome_from_a_dispatcher_whose_claim_was_taken_over_is_ignored(
     )
     assert not taken
     assert next(iter(rows(mail).values())).sent_at == T0 + timedelta(minutes=11)
+
+
+def local(server: SmtpServer) -> SmtpConfig:
+    return SmtpConfig(host="127.0.0.1", port=server.port, mail_from="a@pitea.example")
+
+
+def test_a_run_stops_at_max_messages_and_the_rest_wait_for_the_next(
+    app: App, smtp_server: SmtpServer
+) -> None:
+    queue(app, 5, T0)
+    first = dispatch.dispatch(
+        app.engine, lambda: SmtpSession(local(smtp_server)), now=T0, batch_size=2, max_messages=3
+    )
+    assert (first.sent, len(smtp_server.received)) == (3, 3)
+    assert sorted(m.status for m in rows(app).values()) == ["pending"] * 2 + ["sent"] * 3
+    second = dispatch.dispatch(
+        app.engine, lambda: SmtpSession(local(smtp_server)), now=T0, batch_size=2
+    )
+    assert second.sent == 2
+    assert len(set(message_ids(smtp_server))) == len(smtp_server.received) == 5
+
+
+class RaisesAt(SmtpSession):
+    """A session whose n-th send raises, as a defect in building one message would."""
+
+    def __init__(self, config: SmtpConfig, n: int) -> None:
+        super().__init__(config)
+        self.calls = 0
+        self.n = n
+
+    def send(self, message: OutgoingMessage, *, message_id: str, date: datetime) -> Delivery:
+        self.calls += 1
+        if self.calls == self.n:
+            raise RuntimeError("trasigt meddelande")
+        return super().send(message, message_id=message_id, date=date)
+
+
+def test_a_send_that_raises_keeps_what_went_out_recorded_and_the_rest_for_the_lease(
+    app: App, smtp_server: SmtpServer
+) -> None:
+    mail = b.with_smtp(app, smtp_server.port)
+    queue(mail, 5, T0)
+    with pytest.raises(RuntimeError, match="trasigt"):
+        dispatch.dispatch(app.engine, lambda: RaisesAt(local(smtp_server), 3), now=T0)
+    assert [m.status for _, m in sorted(rows(mail).items())] == ["sent"] * 2 + ["sending"] * 3
+    assert send_outbox(mail, now=T0 + timedelta(minutes=5)).attempted == 0
+    assert send_outbox(mail, now=T0 + timedelta(minutes=11)).sent == 3
+    assert len(set(message_ids(smtp_server))) == len(smtp_server.received) == 5
+
+
+def test_a_dispatcher_that_outlives_its_lease_has_its_outcomes_refused_and_counted_lost(
+    app: App, smtp_server: SmtpServer
+) -> None:
+    mail = b.with_smtp(app, smtp_server.port)
+    queue(mail, 3, T0)
+    later = T0 + timedelta(minutes=11)
+    other: list[dispatch.DispatchResult] = []
+
+    class Slow(SmtpSession):
+        def send(self, message: OutgoingMessage, *, message_id: str, date: datetime) -> Delivery:
+            if not other:  # it stalls past its lease and another dispatcher takes over
+                other.append(send_outbox(mail, now=later))
+            return super().send(message, message_id=message_id, date=date)
+
+    slow = dispatch.dispatch(app.engine, lambda: Slow(local(smtp_server)), now=T0)
+    assert (slow.lost, slow.sent, other[0].sent) == (3, 0, 3)
+    assert all(
+        m.status == "sent" and m.sent_at == later and m.attempts == 1 for m in rows(mail).values()
+    )
+    # Each went out twice, the price of a lease too short: the Message-ID tells the copies apart.
+    assert sorted(set(message_ids(smtp_server))) == sorted(
+        m.message_id for m in rows(mail).values()
+    )
+    assert len(smtp_server.received) == 6
 
 
 @pytest.mark.parametrize("mode", ["threads", "processes"])

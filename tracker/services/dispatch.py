@@ -1,14 +1,14 @@
-"""Sending the outbox: claim a batch, send it over one SMTP session, record each outcome.
+"""Sending the outbox, as one loop: claim a batch, send it over one SMTP session, record the
+outcomes in one transaction, and again, until nothing is due.
 
 A claim is one conditional UPDATE (status 'pending' and due, or 'sending' with an expired
 lease), so two dispatchers, in two threads or two processes on the same database, never
-hold the same message. A dispatcher that dies between claim and send leaves its messages in
-'sending'; once the lease runs out another one takes them over, and an outcome written for
-a claim that was taken over is refused. Outcomes are committed in small groups (8) while
-the next messages go out, so a crash can leave at most a couple of groups sent but not
-recorded; those are sent again after the lease, with the same Message-ID, so a receiving
-system can tell them apart. (Delivery is at least once: no protocol can tell whether a
-message the server accepted just before a crash was recorded.)
+hold the same message. A dispatcher that dies between claim and record leaves its messages
+in 'sending'; once the lease runs out another one takes them over, and an outcome written
+for a claim that was taken over is refused. So a crash can leave at most one batch sent but
+not recorded; it is sent again after the lease, with the same Message-ID, so a receiving
+system can tell the copies apart. (Delivery is at least once: no protocol can tell whether
+a message the server accepted just before a crash was recorded.)
 
 Temporary failures (server unreachable, 4xx) go back to 'pending' with an exponential backoff;
 permanent ones (5xx, an address that cannot be right) become 'failed' and stay visible until
@@ -19,24 +19,21 @@ from __future__ import annotations
 
 import logging
 import os
-import queue
 import re
 import socket
-import threading
-import time
 import uuid
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Engine, and_, bindparam, func, or_, select, update
+from sqlalchemy import Connection, Engine, Row, and_, bindparam, func, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import Select
 from sqlmodel import Session, col
 
 from notifications import Attachment, OutgoingMessage
-from notifications.smtp import Delivery, Outcome, Prepared, SmtpConfig, SmtpSession
+from notifications.smtp import Delivery, Outcome, SmtpConfig, SmtpSession
 from tracker.app import App
 from tracker.errors import NotFound, Refused
 from tracker.logs import log_event
@@ -59,26 +56,18 @@ STATUS_LABELS = {
 _M = OutboxMessage.__table__  # type: ignore[attr-defined]
 _ATT = OutboxAttachment.__table__  # type: ignore[attr-defined]
 
-# Outcomes, only while the claim is still ours. Built once: they run for every message.
-_OURS = (
-    _M.c.id == bindparam("match_id"),
-    _M.c.claimed_by == bindparam("match_token"),
-    _M.c.status == SENDING,
-)
-# Many sent at once; RETURNING tells which claims were still ours.
-_RECORD_SENT_MANY = (
+# Outcomes are written only while the claim is still ours: the token and status say so.
+_STILL_OURS = (_M.c.claimed_by == bindparam("match_token"), _M.c.status == SENDING)
+# Built once: they run for every batch. RETURNING tells which claims were still ours.
+_RECORD_SENT = (
     update(_M)
-    .where(
-        _M.c.id.in_(bindparam("ids", expanding=True)),
-        _M.c.claimed_by == bindparam("match_token"),
-        _M.c.status == SENDING,
-    )
-    .values(status=SENT, sent_at=bindparam("at"), last_error="", attempts=bindparam("n"))
+    .where(_M.c.id.in_(bindparam("ids", expanding=True)), *_STILL_OURS)
+    .values(status=SENT, sent_at=bindparam("at"), last_error="", attempts=_M.c.attempts + 1)
     .returning(_M.c.id)
 )
 _RECORD_RETRY = (
     update(_M)
-    .where(*_OURS)
+    .where(_M.c.id == bindparam("match_id"), *_STILL_OURS)
     .values(
         status=PENDING,
         next_attempt_at=bindparam("next_at"),
@@ -88,19 +77,20 @@ _RECORD_RETRY = (
 )
 _RECORD_FAILED = (
     update(_M)
-    .where(*_OURS)
+    .where(_M.c.id == bindparam("match_id"), *_STILL_OURS)
     .values(status=FAILED, last_error=bindparam("error"), attempts=bindparam("n"))
+)
+_RELEASE = (
+    update(_M)
+    .where(_M.c.id.in_(bindparam("ids", expanding=True)), *_STILL_OURS)
+    .values(status=PENDING, next_attempt_at=bindparam("until"))
 )
 
 
 class Sender(Protocol):
     """What the dispatcher needs of an SMTP session (notifications.smtp.SmtpSession)."""
 
-    def prepare(
-        self, message: OutgoingMessage, *, message_id: str, date: datetime
-    ) -> Prepared | Delivery: ...
-
-    def send_prepared(self, prepared: Prepared | Delivery) -> Delivery: ...
+    def send(self, message: OutgoingMessage, *, message_id: str, date: datetime) -> Delivery: ...
 
     def close(self) -> None: ...
 
@@ -136,6 +126,10 @@ class DispatchResult:
         return self.sent + self.retry_later + self.failed
 
 
+_Outcomes = Sequence[tuple[Claimed, Delivery]]
+_Row = Row[*tuple[Any, ...]]
+
+
 def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
@@ -145,6 +139,23 @@ def backoff(attempts: int, max_seconds: int) -> timedelta:
     return timedelta(seconds=min(60 * 2 ** max(attempts - 1, 0), max_seconds))
 
 
+# Claiming.
+
+
+def claim(engine: Engine, *, worker: str, now: datetime, limit: int, lease: timedelta) -> Batch:
+    """Claim up to `limit` due messages in one conditional UPDATE, and read them back."""
+    token = f"{worker}/{uuid.uuid4().hex[:12]}"
+    # The claim commits on its own, so the write lock (SQLite) or the row locks (PostgreSQL)
+    # are held for one statement, not while bodies and attachments are read.
+    with engine.begin() as conn:
+        if _claim_due_rows(conn, token=token, now=now, limit=limit, lease=lease) == 0:
+            return Batch(token, [])
+    with engine.connect() as conn:
+        rows = _read_claimed(conn, token)
+        attachments = _attachments_of(conn, [r.id for r in rows])
+    return Batch(token, [_claimed(r, attachments.get(r.id, [])) for r in rows])
+
+
 def _claimable(now: datetime, lease: timedelta) -> ColumnElement[bool]:
     return or_(
         and_(_M.c.status == PENDING, _M.c.next_attempt_at <= now),
@@ -152,80 +163,82 @@ def _claimable(now: datetime, lease: timedelta) -> ColumnElement[bool]:
     )
 
 
-def claim(engine: Engine, *, worker: str, now: datetime, limit: int, lease: timedelta) -> Batch:
-    """Claim up to `limit` due messages in one conditional UPDATE, and read them back.
+def _claim_due_rows(
+    conn: Connection, *, token: str, now: datetime, limit: int, lease: timedelta
+) -> int:
+    """Mark up to `limit` due messages with `token`; how many were marked.
 
     The WHERE is checked again on each row as it is updated, so a row another dispatcher
-    claimed first is skipped, never taken twice; on PostgreSQL SKIP LOCKED keeps two
-    dispatchers from waiting on each other's rows.
+    claimed first is skipped, never taken twice.
     """
-    token = f"{worker}/{uuid.uuid4().hex[:12]}"
     condition = _claimable(now, lease)
+    claimed = conn.execute(
+        update(_M)
+        .where(_M.c.id.in_(_due_ids(conn, condition, limit)), condition)
+        .values(status=SENDING, claimed_by=token, claimed_at=now)
+    )
+    return int(claimed.rowcount)
+
+
+def _due_ids(conn: Connection, condition: ColumnElement[bool], limit: int) -> Select[Any]:
     due = select(_M.c.id).where(condition).order_by(_M.c.id).limit(limit)
-    if engine.dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
-    with engine.begin() as conn:
-        claimed = conn.execute(
-            update(_M)
-            .where(_M.c.id.in_(due.scalar_subquery()), condition)
-            .values(status=SENDING, claimed_by=token, claimed_at=now)
-        )
-        if claimed.rowcount == 0:
-            return Batch(token, [])
-    with engine.begin() as conn:
-        rows = conn.execute(
-            select(
-                _M.c.id,
-                _M.c.message_id,
-                _M.c.attempts,
-                _M.c.to_addr,
-                _M.c.subject,
-                _M.c.body_text,
-                _M.c.body_html,
-            )
-            .where(_M.c.claimed_by == token, _M.c.status == SENDING)
-            .order_by(_M.c.id)
-        ).all()
-        attachments: dict[int, list[Attachment]] = {}
-        ids = [r.id for r in rows]
-        if ids:
-            for a in conn.execute(
-                select(_ATT.c.message_id, _ATT.c.filename, _ATT.c.content_type, _ATT.c.data)
-                .where(_ATT.c.message_id.in_(ids))
-                .order_by(_ATT.c.id)
-            ):
-                attachments.setdefault(a.message_id, []).append(
-                    Attachment(filename=a.filename, content_type=a.content_type, data=a.data)
-                )
-    items = [
-        Claimed(
-            id=r.id,
-            message_id=r.message_id,
-            attempts=r.attempts,
-            message=OutgoingMessage(
-                to=r.to_addr,
-                subject=r.subject,
-                text=r.body_text,
-                html=r.body_html,
-                attachments=tuple(attachments.get(r.id, ())),
-            ),
-        )
-        for r in rows
-    ]
-    return Batch(token, items)
+    if conn.dialect.name != "postgresql":
+        return due
+    # SKIP LOCKED: two dispatchers pass over each other's rows instead of waiting on them.
+    # MATERIALIZED: else PostgreSQL may run the subquery again for each row it updates, each
+    # run passing over the rows this statement has already claimed, so the LIMIT would not
+    # hold and one claim would take everything due.
+    locked = due.with_for_update(skip_locked=True).cte("due").prefix_with("MATERIALIZED")
+    return select(locked.c.id)
 
 
-def _outcome(
-    item: Claimed, delivery: Delivery, *, token: str, now: datetime, retry_max_seconds: int
-) -> tuple[Any, dict[str, object]]:
-    """The statement and parameters that record a failed attempt."""
-    attempts = item.attempts + 1
-    params: dict[str, object] = {"match_id": item.id, "match_token": token, "n": attempts}
-    if delivery.outcome is Outcome.temporary:
-        params.update(next_at=now + backoff(attempts, retry_max_seconds), error=delivery.detail)
-        return _RECORD_RETRY, params
-    params["error"] = delivery.detail
-    return _RECORD_FAILED, params
+def _read_claimed(conn: Connection, token: str) -> Sequence[_Row]:
+    return conn.execute(
+        select(
+            _M.c.id,
+            _M.c.message_id,
+            _M.c.attempts,
+            _M.c.to_addr,
+            _M.c.subject,
+            _M.c.body_text,
+            _M.c.body_html,
+        )
+        .where(_M.c.claimed_by == token, _M.c.status == SENDING)
+        .order_by(_M.c.id)
+    ).all()
+
+
+def _attachments_of(conn: Connection, ids: list[int]) -> dict[int, list[Attachment]]:
+    found: dict[int, list[Attachment]] = {}
+    if not ids:
+        return found
+    for a in conn.execute(
+        select(_ATT.c.message_id, _ATT.c.filename, _ATT.c.content_type, _ATT.c.data)
+        .where(_ATT.c.message_id.in_(ids))
+        .order_by(_ATT.c.id)
+    ):
+        found.setdefault(a.message_id, []).append(
+            Attachment(filename=a.filename, content_type=a.content_type, data=a.data)
+        )
+    return found
+
+
+def _claimed(row: _Row, attachments: list[Attachment]) -> Claimed:
+    return Claimed(
+        id=row.id,
+        message_id=row.message_id,
+        attempts=row.attempts,
+        message=OutgoingMessage(
+            to=row.to_addr,
+            subject=row.subject,
+            text=row.body_text,
+            html=row.body_html,
+            attachments=tuple(attachments),
+        ),
+    )
+
+
+# Recording outcomes.
 
 
 def record(
@@ -238,109 +251,120 @@ def record(
     retry_max_seconds: int,
 ) -> bool:
     """Write the outcome of one send, if the claim is still ours; False if it was taken over."""
-    outcomes = _Outcomes(engine, now, retry_max_seconds)
-    try:
-        outcomes.commit([(item, delivery, token)])
-    finally:
-        outcomes.close()
-    return outcomes.result.lost == 0
+    result = DispatchResult()
+    _settle(
+        engine,
+        token,
+        [(item, delivery)],
+        untried=[],
+        now=now,
+        retry_max_seconds=retry_max_seconds,
+        result=result,
+    )
+    return result.lost == 0
 
 
 def release(engine: Engine, items: Sequence[Claimed], *, token: str, until: datetime) -> None:
     """Give back claimed messages that were not tried (the server is down): no attempt used."""
-    if not items:
-        return
+    if items:
+        with engine.begin() as conn:
+            _release(conn, items, token=token, until=until)
+
+
+def _release(conn: Connection, items: Sequence[Claimed], *, token: str, until: datetime) -> None:
+    conn.execute(_RELEASE, {"ids": [i.id for i in items], "match_token": token, "until": until})
+
+
+def _settle(
+    engine: Engine,
+    token: str,
+    outcomes: _Outcomes,
+    *,
+    untried: Sequence[Claimed],
+    now: datetime,
+    retry_max_seconds: int,
+    result: DispatchResult,
+) -> None:
+    """Record a batch's outcomes and give back what was not tried, in one transaction;
+    counted and logged once committed, so nothing is reported that was not written."""
     with engine.begin() as conn:
-        conn.execute(
-            update(_M)
-            .where(
-                _M.c.id.in_([i.id for i in items]),
-                _M.c.claimed_by == token,
-                _M.c.status == SENDING,
-            )
-            .values(status=PENDING, next_attempt_at=until)
-        )
+        ours = _write_outcomes(conn, token, outcomes, now=now, retry_max_seconds=retry_max_seconds)
+        if untried:
+            _release(conn, untried, token=token, until=now + backoff(1, retry_max_seconds))
+    for item, delivery in outcomes:
+        _count(result, item, delivery, ours=item.id in ours)
 
 
-_Group = list[tuple[Claimed, Delivery, str]]
+def _write_outcomes(
+    conn: Connection, token: str, outcomes: _Outcomes, *, now: datetime, retry_max_seconds: int
+) -> set[int]:
+    """Write each outcome whose claim is still ours; the ids of those."""
+    sent = [item.id for item, delivery in outcomes if delivery.outcome is Outcome.sent]
+    ours = _record_sent(conn, token, sent, now=now)
+    for item, delivery in outcomes:
+        if delivery.outcome is not Outcome.sent and _record_failure(
+            conn, token, item, delivery, now=now, retry_max_seconds=retry_max_seconds
+        ):
+            ours.add(item.id)
+    return ours
 
 
-class _Outcomes:
-    """Writes outcomes, a group per transaction, on a connection of its own."""
+def _record_sent(conn: Connection, token: str, ids: list[int], *, now: datetime) -> set[int]:
+    if not ids:
+        return set()
+    return set(conn.execute(_RECORD_SENT, {"ids": ids, "match_token": token, "at": now}).scalars())
 
-    def __init__(self, engine: Engine, now: datetime, retry_max_seconds: int) -> None:
-        self.engine = engine
-        self.now = now
-        self.retry_max_seconds = retry_max_seconds
-        self.result = DispatchResult()
-        self._conn: Connection | None = None
 
-    def commit(self, group: _Group) -> None:
-        if self._conn is None:
-            self._conn = self.engine.connect()
-        with self._conn.begin():
-            ours = self._write(self._conn, group)
-        for item, delivery, _ in group:
-            self._count(item, delivery, item.id in ours)
+def _record_failure(
+    conn: Connection,
+    token: str,
+    item: Claimed,
+    delivery: Delivery,
+    *,
+    now: datetime,
+    retry_max_seconds: int,
+) -> bool:
+    """A temporary failure goes back to pending after a backoff, a permanent one is failed;
+    False if the claim was no longer ours."""
+    attempts = item.attempts + 1
+    params: dict[str, object] = {
+        "match_id": item.id,
+        "match_token": token,
+        "n": attempts,
+        "error": delivery.detail,
+    }
+    statement = _RECORD_FAILED
+    if delivery.outcome is Outcome.temporary:
+        params["next_at"] = now + backoff(attempts, retry_max_seconds)
+        statement = _RECORD_RETRY
+    return bool(conn.execute(statement, params).rowcount == 1)
 
-    def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
 
-    def _write(self, conn: Connection, group: _Group) -> set[int]:
-        """Record a group's outcomes; the ids whose claim was still ours."""
-        ours: set[int] = set()
-        sent: dict[tuple[str, int], list[int]] = defaultdict(list)
-        for item, delivery, token in group:
-            if delivery.outcome is Outcome.sent:
-                sent[(token, item.attempts + 1)].append(item.id)
-                continue
-            statement, params = _outcome(
-                item,
-                delivery,
-                token=token,
-                now=self.now,
-                retry_max_seconds=self.retry_max_seconds,
-            )
-            if conn.execute(statement, params).rowcount == 1:
-                ours.add(item.id)
-        for (token, attempts), ids in sent.items():
-            rows = conn.execute(
-                _RECORD_SENT_MANY,
-                {"ids": ids, "match_token": token, "at": self.now, "n": attempts},
-            )
-            ours.update(rows.scalars())
-        return ours
+_EVENTS = {
+    Outcome.sent: "mail.sent",
+    Outcome.temporary: "mail.retry",
+    Outcome.permanent: "mail.failed",
+}
 
-    def _count(self, item: Claimed, delivery: Delivery, ours: bool) -> None:
-        result = self.result
-        attempts = item.attempts + 1
-        if not ours:
-            result.lost += 1
-            log.warning("meddelande %s: anspråket togs över av en annan utskickare", item.id)
-        elif delivery.outcome is Outcome.sent:
-            result.sent += 1
-            log_event(log, "mail.sent", outbox_id=item.id, attempts=attempts)
-        elif delivery.outcome is Outcome.temporary:
-            result.retry_later += 1
-            result.errors.append(f"{item.id}: {delivery.detail}")
-            log_event(
-                log,
-                "mail.retry",
-                outbox_id=item.id,
-                attempts=attempts,
-                error=_without_addresses(delivery.detail),
-            )
-        else:
-            result.failed += 1
-            result.errors.append(f"{item.id}: {delivery.detail}")
-            log_event(
-                log,
-                "mail.failed",
-                outbox_id=item.id,
-                attempts=attempts,
-                error=_without_addresses(delivery.detail),
-            )
+
+def _count(result: DispatchResult, item: Claimed, delivery: Delivery, *, ours: bool) -> None:
+    if not ours:
+        result.lost += 1
+        log.warning("meddelande %s: anspråket togs över av en annan utskickare", item.id)
+        return
+    event = _EVENTS[delivery.outcome]
+    attempts = item.attempts + 1
+    if delivery.outcome is Outcome.sent:
+        result.sent += 1
+        log_event(log, event, outbox_id=item.id, attempts=attempts)
+        return
+    if delivery.outcome is Outcome.temporary:
+        result.retry_later += 1
+    else:
+        result.failed += 1
+    result.errors.append(f"{item.id}: {delivery.detail}")
+    error = _without_addresses(delivery.detail)
+    log_event(log, event, outbox_id=item.id, attempts=attempts, error=error)
 
 
 _ADDRESS = re.compile(r"[^\s<>@]+@[^\s<>@]+")
@@ -351,100 +375,7 @@ def _without_addresses(text: str) -> str:
     return _ADDRESS.sub("<adress>", text)
 
 
-@dataclass(frozen=True)
-class _Ready:
-    """A claimed batch with its messages already turned into bytes."""
-
-    batch: Batch
-    prepared: list[Prepared | Delivery]
-
-
-class _DatabaseSide(threading.Thread):
-    """The database side of a run, in a thread of its own, so the SMTP connection is kept
-    busy: it claims and prepares the next batch and commits outcomes while the main
-    thread sends. Work is handed over per batch and per group of outcomes, not per
-    message: a hand-over between threads costs about as much as one message's work.
-
-    At most `groups_in_flight` groups of outcomes wait for their commit: that bounds what
-    a crash could leave sent but unrecorded, for another dispatcher to send again (with
-    the same Message-ID) after the lease.
-    """
-
-    def __init__(
-        self,
-        engine: Engine,
-        sender: Sender,
-        *,
-        worker: str,
-        now: datetime,
-        lease: timedelta,
-        retry_max_seconds: int,
-        groups_in_flight: int = 2,
-    ) -> None:
-        super().__init__(name="utkorg-db", daemon=True)
-        self.engine = engine
-        self.sender = sender
-        self.worker = worker
-        self.now = now
-        self.lease = lease
-        self.outcomes = _Outcomes(engine, now, retry_max_seconds)
-        self.batches: queue.SimpleQueue[_Ready | None] = queue.SimpleQueue()
-        self.error: BaseException | None = None
-        self._requests: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
-        self._slots = threading.Semaphore(groups_in_flight)
-        self._groups_in_flight = groups_in_flight
-        self._stopping = False
-
-    def request_batch(self, limit: int) -> None:
-        self._requests.put(("batch", limit))
-
-    def record(self, group: _Group) -> None:
-        self._slots.acquire()
-        self._requests.put(("record", group))
-
-    def stop(self) -> None:
-        """Commit every outcome handed over, claim nothing more, and end the thread."""
-        self._stopping = True
-        self._requests.put(("stop", None))
-        self.join()
-
-    def run(self) -> None:
-        try:
-            while True:
-                kind, arg = self._requests.get()
-                if kind == "stop":
-                    break
-                if kind == "record":
-                    try:
-                        self.outcomes.commit(arg)
-                    finally:
-                        self._slots.release()
-                    continue
-                if self._stopping:
-                    self.batches.put(None)
-                    continue
-                batch = claim(
-                    self.engine, worker=self.worker, now=self.now, limit=arg, lease=self.lease
-                )
-                if not batch.items:
-                    self.batches.put(None)
-                    continue
-                prepared: list[Prepared | Delivery] = []
-                for i in batch.items:
-                    prepared.append(
-                        self.sender.prepare(i.message, message_id=i.message_id, date=self.now)
-                    )
-                    # Let the sending thread have the interpreter as soon as a reply comes
-                    # in, rather than after CPython's 5 ms switch interval.
-                    time.sleep(0)
-                self.batches.put(_Ready(batch, prepared))
-        except BaseException as exc:
-            self.error = exc
-            self.batches.put(None)  # the main thread must not wait for a batch
-            for _ in range(self._groups_in_flight):
-                self._slots.release()
-        finally:
-            self.outcomes.close()
+# The loop.
 
 
 def dispatch(
@@ -457,72 +388,65 @@ def dispatch(
     lease: timedelta = timedelta(minutes=10),
     retry_max_seconds: int = 300,
     max_messages: int | None = None,
-    commit_every: int = 8,
 ) -> DispatchResult:
-    """Send what is due at `now` until nothing is left, the limit is reached or the server
-    is unavailable. The SMTP connection is opened on the first message; outcomes are
-    committed in groups of `commit_every`."""
-    sender = open_session()  # connects on the first send, not here
-    side = _DatabaseSide(
-        engine,
-        sender,
-        worker=worker or worker_name(),
-        now=now,
-        lease=lease,
-        retry_max_seconds=retry_max_seconds,
-    )
-    result = side.outcomes.result
-    attempted = 0
-    unsent: list[tuple[Batch, list[Claimed]]] = []
-    side.start()
+    """Send what is due at `now`, a batch at a time, until nothing is left, `max_messages`
+    have been tried or the server is unavailable. The SMTP connection is opened on the first
+    message and serves the whole run."""
+    worker = worker or worker_name()
+    result = DispatchResult()
+    tried = 0
+    sender = open_session()
     try:
-        side.request_batch(batch_size if max_messages is None else min(batch_size, max_messages))
-        while True:
-            ready = side.batches.get()
-            if ready is None:
+        while not result.server_unavailable:
+            limit = batch_size if max_messages is None else min(batch_size, max_messages - tried)
+            if limit <= 0:
                 break
-            attempted_after = attempted + len(ready.batch.items)
-            more = max_messages is None or attempted_after < max_messages
-            if more:  # claimed and prepared while this batch is sent
-                side.request_batch(
-                    batch_size
-                    if max_messages is None
-                    else min(batch_size, max_messages - attempted_after)
-                )
-            group: _Group = []
-            items = ready.batch.items
-            for i, item in enumerate(items):
-                delivery = sender.send_prepared(ready.prepared[i])
-                attempted += 1
-                group.append((item, delivery, ready.batch.token))
-                if delivery.server_unavailable:
-                    result.server_unavailable = True
-                    unsent.append((ready.batch, items[i + 1 :]))
-                    log.warning("SMTP-servern är inte tillgänglig: %s", delivery.detail)
-                    break
-                if len(group) >= commit_every:
-                    side.record(group)
-                    group = []
-            if group:
-                side.record(group)
-            if result.server_unavailable or not more:
+            batch = claim(engine, worker=worker, now=now, limit=limit, lease=lease)
+            if not batch.items:
+                break
+            tried += _send_batch(
+                engine, sender, batch, now=now, retry_max_seconds=retry_max_seconds, result=result
+            )
+    finally:
+        sender.close()
+    return result
+
+
+def _send_batch(
+    engine: Engine,
+    sender: Sender,
+    batch: Batch,
+    *,
+    now: datetime,
+    retry_max_seconds: int,
+    result: DispatchResult,
+) -> int:
+    """Send a claimed batch and record it; how many messages were tried."""
+    outcomes: list[tuple[Claimed, Delivery]] = []
+    try:
+        for item in batch.items:
+            delivery = sender.send(item.message, message_id=item.message_id, date=now)
+            outcomes.append((item, delivery))
+            if delivery.server_unavailable:
+                # The rest would fail the same way: they go back without using an attempt.
+                result.server_unavailable = True
+                detail = _without_addresses(delivery.detail)
+                log.warning("SMTP-servern är inte tillgänglig: %s", detail)
                 break
     finally:
-        side.stop()
-        try:
-            # A batch claimed ahead but not sent goes back at once; after an outage, later.
-            while not side.batches.empty():
-                extra = side.batches.get_nowait()
-                if extra is not None:
-                    unsent.append((extra.batch, extra.batch.items))
-            until = now + backoff(1, retry_max_seconds) if result.server_unavailable else now
-            for batch, items in unsent:
-                release(engine, items, token=batch.token, until=until)
-        finally:
-            sender.close()
-    if side.error is not None:
-        raise RuntimeError("utkorgen: utskicket avbröts") from side.error
-    return result
+        # Also when a send raised: what went out is recorded, so only the message that raised
+        # could go out twice; it and the rest stay claimed until the lease, as after a crash.
+        untried = batch.items[len(outcomes) :] if result.server_unavailable else []
+        _settle(
+            engine,
+            batch.token,
+            outcomes,
+            untried=untried,
+            now=now,
+            retry_max_seconds=retry_max_seconds,
+            result=result,
+        )
+    return len(outcomes)
 
 
 # Reading and retrying, for `tracker outbox` and the chef's page.
