@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import multiprocessing
-import multiprocessing.connection
 import os
-import signal
-import socket
 from typing import Annotated, Any
 
 import typer
@@ -41,13 +37,15 @@ def serve(
         # Production settings refuse a default secret or the development mail receiver.
         messages = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
         raise fail(f"Fel i inställningarna: {messages}") from None
+    settings = app.settings
+    if workers > 1 and settings.dev_mail_receiver:
+        # The receiver listens on one SMTP port and keeps its mail in one process's lifespan.
+        raise fail("Den inbyggda e-postmottagaren kan bara köras med en webbprocess.")
     # Imported here: the other commands should not pay for loading the web stack.
     import uvicorn
 
     from tracker.logs import configure
-    from tracker.web.main import create_app
 
-    settings = app.settings
     typer.echo(
         f"Webbappen startar på http://{host}:{port}/ (publik adress {settings.public_base_url})"
     )
@@ -57,60 +55,19 @@ def serve(
             f"brev visas på {settings.public_base_url.rstrip('/')}/dev/mail"
         )
     configure()  # tracker's own events as JSON lines on stderr, beside uvicorn's log
-    if workers > 1:
-        if settings.dev_mail_receiver:
-            raise fail("Den inbyggda e-postmottagaren kan bara köras med en webbprocess.")
-        # Each worker process builds its own App from the environment (tracker.web.asgi).
-        if cli_options["config"]:
-            os.environ["TRACKER_CONFIG"] = cli_options["config"]
-        os.environ["TRACKER_DATABASE_URL"] = settings.database_url
-        raise typer.Exit(serve_workers(workers, host, port, access_log))
-    uvicorn.run(create_app(app), host=host, port=port, access_log=access_log, **UVICORN_OPTIONS)
+    options = {"host": host, "port": port, "access_log": access_log, **UVICORN_OPTIONS}
+    if workers == 1:
+        from tracker.web.main import create_app
 
-
-def serve_workers(n: int, host: str, port: int, access_log: bool) -> int:
-    """`n` uvicorn processes, each listening on a socket of its own on the same port
-    (SO_REUSEPORT), so that the kernel spreads new connections evenly over them. On uvicorn's
-    one shared socket (its --workers) the process that wakes first takes them: in bench/web.py
-    one of two workers got ~85 % of 200 owners' connections, and the burst took as long as if
-    it ran alone. If a worker stops, the others are stopped too and the exit status is 1, so
-    that the service manager restarts the whole service."""
-    context = multiprocessing.get_context("spawn")
-    processes = [
-        context.Process(target=_worker, args=(host, port, access_log), name=f"tracker-web-{i}")
-        for i in range(1, n + 1)
-    ]
-    for process in processes:
-        process.start()
-    stopping = False
-
-    def stop(signum: int, _frame: object) -> None:
-        nonlocal stopping
-        stopping = True
-        for process in processes:
-            if process.is_alive():
-                process.terminate()  # SIGTERM: uvicorn finishes the requests it has
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    multiprocessing.connection.wait([process.sentinel for process in processes])
-    failed = not stopping
-    stop(signal.SIGTERM, None)
-    for process in processes:
-        process.join()
-    return 1 if failed else 0
-
-
-def _worker(host: str, port: int, access_log: bool) -> None:
-    import uvicorn
-
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    sock.bind((host, port))
-    # Each worker builds its own App from the environment (tracker.web.asgi).
-    config = uvicorn.Config(
-        "tracker.web.asgi:app_from_env", factory=True, access_log=access_log, **UVICORN_OPTIONS
-    )
-    uvicorn.Server(config).run(sockets=[sock])
+        uvicorn.run(create_app(app), **options)
+        return
+    # uvicorn starts each worker as a new interpreter (spawn), which imports
+    # tracker.web.asgi and builds its own App from the environment: what came from the
+    # command line has to be put there. The settings were checked above, so a mistake
+    # stops here once instead of in every worker.
+    if cli_options["config"]:
+        os.environ["TRACKER_CONFIG"] = cli_options["config"]
+    os.environ["TRACKER_DATABASE_URL"] = settings.database_url
+    # On SIGTERM or SIGINT uvicorn stops the workers (each finishes the requests it has)
+    # and returns; a worker that dies is replaced.
+    uvicorn.run("tracker.web.asgi:app_from_env", factory=True, workers=workers, **options)

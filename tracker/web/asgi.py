@@ -1,7 +1,9 @@
 """The web app built from the environment, for uvicorn's worker processes.
 
-`tracker serve --workers N` puts its options in TRACKER_* variables and lets uvicorn import
-this factory in every worker; nothing is built at import time.
+`tracker serve --workers N` puts its command-line options in TRACKER_* variables and has
+uvicorn call this factory in every worker process; gunicorn with uvicorn's worker class calls
+it the same way (`'tracker.web.asgi:app_from_env()'`, docs/deploy.md). Nothing is built at
+import time.
 """
 
 from __future__ import annotations
