@@ -16,6 +16,7 @@ from tests.web.helpers import MovableClock, form_to, forms, log_in, path_of, tex
 from tracker.app import App
 from tracker.models import Action, Area, OutboxMessage, Person, Plan, Role
 from tracker.services import actions, people
+from tracker.web.forms import FORM_LIMIT, UPLOAD_LIMIT
 
 
 @pytest.fixture
@@ -468,3 +469,31 @@ def test_import_of_a_bad_file_lists_its_errors_and_saves_nothing(
         assert s.exec(select(Plan).where(Plan.title == "Importerad plan")).first() is None
     empty = chef_client.post(form.action, data=form.data())
     assert "Välj en CSV- eller XLSX-fil att importera." in text_of(empty.text)
+
+
+def test_an_upload_may_be_larger_than_a_form_but_not_without_bound(
+    chef_client: TestClient, app: App, world: World
+) -> None:
+    """A plan file of some thousand rows is read (here: refused for its content, with rows
+    and columns); a body beyond the upload limit is refused before it is read."""
+    header = "Utvecklingsområde;Åtgärd;Ansvarig;E-post;Tidsplan;Status\n"
+    rows = "".join(f"Område {n};Åtgärd {n};Eva;inte-en-adress;;Pågår\n" for n in range(6000))
+    big = (header + rows).encode()
+    assert FORM_LIMIT < len(big) < UPLOAD_LIMIT
+    form = form_to(chef_client.get("/planer/import").text, "/planer/import")
+    read = chef_client.post(
+        form.action,
+        data=form.data(title="Stor plan"),
+        files={"file": ("plan.csv", big, "text/csv")},
+    )
+    assert read.status_code == 422
+    assert "Rad 2" in text_of(read.text)
+    too_big = chef_client.post(
+        form.action,
+        data=form.data(title="Stor plan"),
+        files={"file": ("plan.csv", b"x" * (UPLOAD_LIMIT + 1), "text/csv")},
+    )
+    assert too_big.status_code == 413
+    assert "Formuläret eller filen är för stor" in text_of(too_big.text)
+    with app.transaction() as s:
+        assert s.exec(select(Plan).where(Plan.title == "Stor plan")).first() is None

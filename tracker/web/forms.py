@@ -1,11 +1,11 @@
 """Every form a page posts: the limits on what is accepted, and reading values a person typed
 (Swedish messages for what cannot be used).
 
-Two checks hold for every form of the app, whatever its route: a body larger than the limit
-is refused before it is read (FormLimits, an ASGI middleware), and a form with a NUL
-character in any of its fields is refused whole (refuse_nul, a dependency of the whole app):
-no database stores it in text (PostgreSQL refuses it, SQLite keeps it and cuts it off on the
-way out), and nobody types it.
+Two checks hold for every form of the app, whatever its route: a body larger than FORM_LIMIT
+(UPLOAD_LIMIT for a file upload) is refused before it is read (FormLimits), and a form with
+a NUL character in any of its fields is refused whole (refuse_nul, a dependency of the whole
+app): no database stores it in text (PostgreSQL refuses it, SQLite keeps it), and nobody
+types it.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import date
 
 from fastapi import Request
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tracker.errors import Refused
@@ -20,6 +21,7 @@ from tracker.errors import Refused
 # The page for a form that is missing a field or has one in the wrong format.
 INCOMPLETE_TITLE = "Formuläret är inte komplett"
 INCOMPLETE_MESSAGE = "Formuläret saknar en uppgift eller har fel format. Ingenting ändrades."
+TOO_LARGE = "Formuläret eller filen är för stor. Ingenting ändrades."
 
 # The longest text a form takes (a processläge, an åtgärd's text), and the largest version.
 TEXT_LIMIT = 20_000
@@ -31,12 +33,13 @@ FORM_LIMIT = 9 * TEXT_LIMIT + 64 * 1024
 
 
 class FormRefused(Exception):
-    """A form that breaks the app's limits: nothing of it is used."""
+    """A form with a NUL character: nothing of it is used."""
 
 
 class FormLimits:
     """Refuses a request body larger than its limit, by its Content-Length when it gives one
-    and as it arrives when it does not. The route sees it as a body it could not read."""
+    and as it arrives when it does not, with a 413 that the app's error pages answer.
+    (FastAPI's own max_body_size answers in plain English text.)"""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -49,29 +52,21 @@ class FormLimits:
         multipart = headers.get(b"content-type", b"").startswith(b"multipart/")
         limit = UPLOAD_LIMIT if multipart else FORM_LIMIT
         declared = headers.get(b"content-length", b"")
-        if declared.isdigit() and int(declared) > limit:
-            receive = _refusing
-        else:
-            receive = _counting(receive, limit)
-        await self.app(scope, receive, send)
+        size = int(declared) if declared.isdigit() else 0
 
+        async def limited() -> Message:
+            # Raised while the route reads its body: FastAPI passes an HTTPException on.
+            nonlocal size
+            if size > limit:
+                raise HTTPException(status_code=413, detail=TOO_LARGE)
+            message = await receive()
+            if not declared.isdigit():
+                size += len(message.get("body", b""))
+                if size > limit:
+                    raise HTTPException(status_code=413, detail=TOO_LARGE)
+            return message
 
-async def _refusing() -> Message:
-    raise FormRefused("för stor")
-
-
-def _counting(receive: Receive, limit: int) -> Receive:
-    size = 0
-
-    async def counted() -> Message:
-        nonlocal size
-        message = await receive()
-        size += len(message.get("body", b""))
-        if size > limit:
-            raise FormRefused("för stor")
-        return message
-
-    return counted
+        await self.app(scope, limited, send)
 
 
 async def refuse_nul(request: Request) -> None:

@@ -35,6 +35,7 @@ from tracker.web.deps import Clock, CsrfFailed, LoginRequired, Web
 from tracker.web.forms import (
     INCOMPLETE_MESSAGE,
     INCOMPLETE_TITLE,
+    TOO_LARGE,
     FormLimits,
     FormRefused,
     refuse_nul,
@@ -269,6 +270,8 @@ def _install_error_pages(fastapi_app: FastAPI, web: Web) -> None:
         assert isinstance(exc, StarletteHTTPException)
         if exc.status_code == 400:  # a body that could not be read as a form
             return page(request, 400, INCOMPLETE_TITLE, INCOMPLETE_MESSAGE)
+        if exc.status_code == 413:
+            return page(request, 413, INCOMPLETE_TITLE, TOO_LARGE)
         if exc.status_code == 404:
             return page(request, 404, "Sidan finns inte", "Det finns ingen sida på den adressen.")
         if exc.status_code == 405:

@@ -58,7 +58,11 @@ def import_form(request: Request, web: WebDep, user: EditorDep) -> HTMLResponse:
     return web.render(request, "plans/import.html", {"result": None, "problems": None})
 
 
-@router.post("/planer/import", response_class=HTMLResponse, dependencies=[CsrfChecked])
+@router.post(
+    "/planer/import",
+    response_class=HTMLResponse,
+    dependencies=[CsrfChecked],
+)
 def import_upload(
     request: Request,
     web: WebDep,
