@@ -13,13 +13,16 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
-from sqlmodel import Session, col, select, update
+from sqlalchemy import bindparam, insert, update
+from sqlalchemy import select as core_select
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlmodel import Session, col, select
 
-from tracker.domain.roles import action_roles
+from tracker.domain.roles import PlanScope, action_roles
 from tracker.errors import Conflict, NotFound, Refused
 from tracker.logs import log_after_commit
 from tracker.models import Action, ActionEvent, Area, Person, Plan
@@ -65,67 +68,82 @@ def get_action(session: Session, action_id: int) -> Action:
     return action
 
 
-def get_action_and_plan(session: Session, action_id: int) -> tuple[Action, Plan]:
-    action = get_action(session, action_id)
-    plan = session.get(Plan, action.plan_id)
-    assert plan is not None  # a foreign key
-    return action, plan
+class ActionState(Protocol):
+    """What a change is decided on: an Action row, or the columns `move` reads of one."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def owner_id(self) -> int | None: ...
+    @property
+    def workflow(self) -> str: ...
 
 
 @dataclass(frozen=True)
-class Pending:
-    """A change decided on the åtgärd as the caller read it, not yet written. It is written
-    only if the åtgärd still has version `seen`."""
+class Change:
+    """One change of an åtgärd: decided on the åtgärd as the caller read it, and written (with
+    its event row's id) only if the åtgärd still has version `seen`. What a page shows of the
+    change just made, as it shows an ActionEvent of the history."""
 
     action_id: int
     from_state: str
     seen: int
     actor: Person | None
-    now: datetime
+    at: datetime
     trigger: str
     to_state: str
-    event_text: str
+    text: str
     values: Mapping[str, Any] = field(default_factory=dict)  # more columns to set
     before_json: str | None = None
+    event_id: int | None = None  # once written
+
+    @property
+    def version(self) -> int:
+        """The åtgärd's version once this change is written."""
+        return self.seen + 1
 
     def columns(self) -> dict[str, Any]:
         return {
             **self.values,
             "state": self.to_state,
-            "version": self.seen + 1,
-            "updated_at": self.now,
+            "version": self.version,
+            "updated_at": self.at,
         }
 
-    def event(self) -> ActionEvent:
+    def event_row(self) -> dict[str, Any]:
         actor = self.actor
-        return ActionEvent(
-            action_id=self.action_id,
-            at=self.now,
-            actor_id=actor.id if actor else None,
-            actor_label=f"{actor.name} <{actor.email}>" if actor else "systemet",
-            trigger=self.trigger,
-            from_state=self.from_state,
-            to_state=self.to_state,
-            text=self.event_text,
-            before_json=self.before_json,
-        )
+        return {
+            "action_id": self.action_id,
+            "at": self.at,
+            "actor_id": actor.id if actor else None,
+            "actor_label": f"{actor.name} <{actor.email}>" if actor else "systemet",
+            "trigger": self.trigger,
+            "from_state": self.from_state,
+            "to_state": self.to_state,
+            "text": self.text,
+            "before_json": self.before_json,
+        }
 
 
-def _pending(action: Action, expected_version: int | None, **kw: Any) -> Pending:
+def _change(action: ActionState, expected_version: int | None, **kw: Any) -> Change:
     assert action.id is not None
     seen = action.version if expected_version is None else expected_version
-    return Pending(action_id=action.id, from_state=action.state, seen=seen, **kw)
+    return Change(action_id=action.id, from_state=action.state, seen=seen, **kw)
 
 
-def _check_version(action: Action, expected_version: int | None) -> None:
+def _check_version(action: ActionState, expected_version: int | None) -> None:
     if expected_version is not None and expected_version != action.version:
         raise Conflict(CONFLICT_MESSAGE)
 
 
 def decide_move(
     registry: WorkflowRegistry,
-    action: Action,
-    plan: Plan,
+    action: ActionState,
+    plan: PlanScope,
     trigger: str,
     actor: Person,
     *,
@@ -133,7 +151,7 @@ def decide_move(
     text: str | None = None,
     expected_version: int | None = None,
     only_roles: Collection[str] | None = None,
-) -> Pending:
+) -> Change:
     """A workflow trigger fired on the åtgärd as read, or Conflict (the caller saw another
     version) or Refused (with the workflow's reason). The text, when given, also becomes the
     latest processläge. `only_roles`: of the actor's roles, only these count (an owner link is
@@ -151,27 +169,27 @@ def decide_move(
     except TransitionRefused as exc:
         raise Refused(exc.reason) from exc
     note = (text or "").strip()
-    return _pending(
+    return _change(
         action,
         expected_version,
         actor=actor,
-        now=now,
+        at=now,
         trigger=trigger,
         to_state=new_state,
-        event_text=note,
+        text=note,
         values={"progress_note": note, "progress_at": now} if note else {},
     )
 
 
 def decide_note(
-    action: Action,
-    plan: Plan,
+    action: ActionState,
+    plan: PlanScope,
     actor: Person,
     text: str,
     *,
     now: datetime,
     expected_version: int | None = None,
-) -> Pending:
+) -> Change:
     """A new processläge without a change of state, or Conflict or Refused."""
     _check_version(action, expected_version)
     if not action_roles(actor, plan, action.owner_id):
@@ -179,44 +197,86 @@ def decide_note(
     note = text.strip()
     if not note:
         raise Refused("Skriv processläget innan du sparar.")
-    return _pending(
+    return _change(
         action,
         expected_version,
         actor=actor,
-        now=now,
+        at=now,
         trigger=PROGRESS,
         to_state=action.state,
-        event_text=note,
+        text=note,
         values={"progress_note": note, "progress_at": now},
     )
 
 
-def write(session: Session, pending: Pending) -> ActionEvent:
-    """The conditional UPDATE on the version the change was decided on, and its event row, in
-    the session's transaction; or Conflict, with the transaction rolled back. The event row
-    is what the change did (the history is made of them)."""
-    updated = session.execute(
-        update(Action)
-        .where(col(Action.id) == pending.action_id, col(Action.version) == pending.seen)
-        .values(**pending.columns())
+# The statements of a change, built once: building a statement and its cache key costs
+# more than running it, and a SQLModel object per event more than writing it (bench/core.py,
+# transitions on SQLite: ~320/s with the ORM's get, bulk UPDATE and flush; ~1,200/s so).
+_ACTION = Action.__table__  # type: ignore[attr-defined]
+_EVENT = ActionEvent.__table__  # type: ignore[attr-defined]
+_PLAN = Plan.__table__  # type: ignore[attr-defined]
+_CURRENT = (
+    core_select(
+        _ACTION.c.id,
+        _ACTION.c.state,
+        _ACTION.c.version,
+        _ACTION.c.owner_id,
+        _ACTION.c.workflow,
+        _PLAN.c.forvaltning,
+        _PLAN.c.chef_id,
     )
-    if updated.rowcount != 1:  # type: ignore[attr-defined]
+    .join(_PLAN, _PLAN.c.id == _ACTION.c.plan_id)
+    .where(_ACTION.c.id == bindparam("action_id"))
+)
+_CONDITIONAL_UPDATE = update(_ACTION).where(
+    _ACTION.c.id == bindparam("match_id"), _ACTION.c.version == bindparam("match_version")
+)
+_INSERT_EVENT = insert(_EVENT).returning(_EVENT.c.id)
+
+
+def _current(session: Session, action_id: int) -> tuple[ActionState, PlanScope]:
+    """The åtgärd's state and its plan's scope (who counts as its chef), as committed now:
+    one row that is both."""
+    row = session.connection().execute(_CURRENT, {"action_id": action_id}).one_or_none()
+    if row is None:
+        raise NotFound(f"Ingen åtgärd med nummer {action_id}.")
+    return row, row
+
+
+def write(session: Session, change: Change) -> Change:
+    """The conditional UPDATE on the version the change was decided on, and its event row, in
+    the session's transaction: the change with its event's id. Or Conflict, with the
+    transaction rolled back, when the åtgärd has changed since."""
+    conn = session.connection()
+    columns = change.columns()
+    updated = conn.execute(
+        _CONDITIONAL_UPDATE,
+        {**columns, "match_id": change.action_id, "match_version": change.seen},
+    )
+    if updated.rowcount != 1:
         session.rollback()
         raise Conflict(CONFLICT_MESSAGE)
-    event = pending.event()
-    session.add(event)
-    session.flush()
+    _show_in_session(session, change.action_id, columns)
+    event_id = conn.execute(_INSERT_EVENT, change.event_row()).scalar_one()
     log_after_commit(
         session.info,
         _log,
         "action.changed",
-        action_id=pending.action_id,
-        trigger=pending.trigger,
-        from_state=pending.from_state,
-        to_state=pending.to_state,
-        actor_id=pending.actor.id if pending.actor else None,
+        action_id=change.action_id,
+        trigger=change.trigger,
+        from_state=change.from_state,
+        to_state=change.to_state,
+        actor_id=change.actor.id if change.actor else None,
     )
-    return event
+    return replace(change, event_id=event_id)
+
+
+def _show_in_session(session: Session, action_id: int, columns: Mapping[str, Any]) -> None:
+    """An Action this session holds shows what was written, as if it had been read again."""
+    loaded = session.identity_map.get(session.identity_key(Action, action_id))
+    if loaded is not None:
+        for key, value in columns.items():
+            set_committed_value(loaded, key, value)
 
 
 def move(
@@ -230,10 +290,10 @@ def move(
     text: str | None = None,
     expected_version: int | None = None,
     only_roles: Collection[str] | None = None,
-) -> ActionEvent:
+) -> Change:
     """Fire a workflow trigger on the åtgärd and write it (decide_move says how)."""
-    action, plan = get_action_and_plan(session, action_id)
-    pending = decide_move(
+    action, plan = _current(session, action_id)
+    change = decide_move(
         registry,
         action,
         plan,
@@ -244,7 +304,7 @@ def move(
         expected_version=expected_version,
         only_roles=only_roles,
     )
-    return write(session, pending)
+    return write(session, change)
 
 
 def note_progress(
@@ -255,9 +315,9 @@ def note_progress(
     *,
     now: datetime,
     expected_version: int | None = None,
-) -> ActionEvent:
+) -> Change:
     """A new processläge without a change of state, written."""
-    action, plan = get_action_and_plan(session, action_id)
+    action, plan = _current(session, action_id)
     return write(
         session,
         decide_note(action, plan, actor, text, now=now, expected_version=expected_version),
@@ -272,20 +332,20 @@ def assign(
     now: datetime,
     actor: Person | None = None,
     expected_version: int | None = None,
-) -> ActionEvent:
+) -> Change:
     action = get_action(session, action_id)
     _check_version(action, expected_version)
-    pending = _pending(
+    change = _change(
         action,
         expected_version,
         actor=actor,
-        now=now,
+        at=now,
         trigger=ASSIGNED,
         to_state=action.state,
-        event_text=f"Ansvarig: {owner.name} <{owner.email}>",
+        text=f"Ansvarig: {owner.name} <{owner.email}>",
         values={"owner_id": owner.id},
     )
-    return write(session, pending)
+    return write(session, change)
 
 
 def edit(
@@ -296,7 +356,7 @@ def edit(
     actor: Person | None = None,
     expected_version: int | None = None,
     **changes: Any,
-) -> ActionEvent | None:
+) -> Change | None:
     """Change plain fields (text, dates, tidsplan, ...); the event lists what changed, and
     keeps the values before it (a report as of an earlier date shows those)."""
     unknown = set(changes) - EDITABLE
@@ -309,18 +369,18 @@ def edit(
         return None
     summary = "; ".join(f"{k}: {_show(getattr(action, k))} → {_show(v)}" for k, v in diff.items())
     before = {k: _json_value(getattr(action, k)) for k in diff}
-    pending = _pending(
+    change = _change(
         action,
         expected_version,
         actor=actor,
-        now=now,
+        at=now,
         trigger=EDITED,
         to_state=action.state,
-        event_text=summary,
+        text=summary,
         values=diff,
         before_json=json.dumps(before, ensure_ascii=False),
     )
-    return write(session, pending)
+    return write(session, change)
 
 
 def _json_value(value: object) -> object:

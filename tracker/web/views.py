@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
+from typing import Protocol
 
 from tracker.domain.schedule import SCHEDULE_LABELS, ScheduleStatus, schedule_status
-from tracker.models import Action, ActionEvent, Area, Person, Plan
+from tracker.models import Action, Area, Person, Plan
 from tracker.services import actions as action_service
 from workflows import WorkflowRegistry
 from workflows.definition import TransitionDef
@@ -74,9 +75,25 @@ def action_view(
     )
 
 
+class EventLike(Protocol):
+    """What a page shows of a change: an ActionEvent of the history, or the Change a service
+    has just written."""
+
+    @property
+    def at(self) -> datetime: ...
+    @property
+    def trigger(self) -> str: ...
+    @property
+    def from_state(self) -> str | None: ...
+    @property
+    def to_state(self) -> str | None: ...
+    @property
+    def text(self) -> str: ...
+
+
 @dataclass(frozen=True)
 class EventView:
-    event: ActionEvent
+    event: EventLike
     label: str
     from_label: str | None
     to_label: str | None
@@ -87,7 +104,7 @@ class EventView:
 
 
 def event_views(
-    registry: WorkflowRegistry, action: Action, events: Sequence[ActionEvent]
+    registry: WorkflowRegistry, action: Action, events: Sequence[EventLike]
 ) -> list[EventView]:
     definition = registry.get(action.workflow).definition
 

@@ -24,7 +24,7 @@ from tracker.domain.roles import OWNER
 from tracker.errors import Conflict, Refused, TrackerError
 from tracker.links import LinkInvalid, LinkPurpose
 from tracker.logs import log_event
-from tracker.models import Action, ActionEvent, Person
+from tracker.models import Action, Person
 from tracker.services import actions as action_service
 from tracker.services import people
 from tracker.services.access import LinkHolder, resolve_link
@@ -242,7 +242,7 @@ def _receipt(
     holder: LinkHolder,
     token: str,
     action: Action,
-    change: ActionEvent,
+    change: action_service.Change,
     now: datetime,
 ) -> HTMLResponse:
     # `action` is the session's own row, which the change's UPDATE brought up to date.
