@@ -1,13 +1,15 @@
 """Who may act on a plan and its åtgärder: the one rule every page, command and service asks.
 
-A person's standing on a plan comes from their role and their förvaltning: an admin may do
-everything everywhere; a chef of the plan's förvaltning (or of none, i.e. of every one), or
-the chef the plan names, may edit it; a board reader of its förvaltning may read it. The owner
-of an åtgärd may move it on, whatever their role. Nothing else counts.
+A person's standing comes from their role and their förvaltning: an admin may do everything
+everywhere; a chef of the plan's förvaltning (or of none, i.e. of every one), or the chef the
+plan names, may edit it; a board reader of its förvaltning may read it. The owner of an
+åtgärd may move it on, whatever their role, through their link. The outbox and people are
+seen by the same rule: a chef sees their own förvaltning's. Nothing else counts.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import Protocol
 
@@ -55,13 +57,31 @@ class PlanScope(Protocol):
     def chef_id(self) -> int | None: ...
 
 
+def forvaltning_scope(person: Someone) -> str | None:
+    """The förvaltning a person acts within; None for every one (an admin, or a chef or reader
+    of no single förvaltning)."""
+    if person.role == Role.admin or not person.forvaltning:
+        return None
+    return person.forvaltning
+
+
+def in_scope(person: Someone, forvaltning: str) -> bool:
+    scope = forvaltning_scope(person)
+    return scope is None or scope == forvaltning
+
+
+def is_editor(person: Someone) -> bool:
+    """Whether the person may use the pages that change things at all (which plans: may_edit)."""
+    return person.role in (Role.admin, Role.chef)
+
+
 def plan_roles(person: Someone | None, plan: PlanScope) -> frozenset[str]:
     """What `person` may do with `plan`: some of ADMIN, CHEF, READER; empty for nothing."""
     if person is None:
         return frozenset()
     if person.role == Role.admin:
         return frozenset({ADMIN, CHEF, READER})
-    in_forvaltning = person.forvaltning in ("", plan.forvaltning)
+    in_forvaltning = in_scope(person, plan.forvaltning)
     if person.role == Role.chef and (in_forvaltning or plan.chef_id == person.id):
         return frozenset({CHEF, READER})
     if person.role == Role.board and in_forvaltning:
@@ -83,3 +103,27 @@ def may_read(person: Someone | None, plan: PlanScope) -> bool:
 
 def may_edit(person: Someone | None, plan: PlanScope) -> bool:
     return CHEF in plan_roles(person, plan)
+
+
+def may_see_person(user: Someone, person: Someone, plans: Iterable[PlanScope]) -> bool:
+    """An editor sees a person of their förvaltning, or one who owns an åtgärd in `plans`
+    (the plans the person owns åtgärder in) that the editor may read; anyone sees themselves."""
+    if user.id is not None and user.id == person.id:
+        return True
+    if not is_editor(user):
+        return False
+    return in_scope(user, person.forvaltning) or any(may_read(user, plan) for plan in plans)
+
+
+def may_revoke_links(user: Someone, person: Someone, plans: Iterable[PlanScope]) -> bool:
+    """An admin may cut anyone's links; a person their own; a chef an owner's whose åtgärder
+    (in `plans`) or förvaltning are theirs to edit, never another chef's or a reader's."""
+    if user.role == Role.admin or (user.id is not None and user.id == person.id):
+        return True
+    if user.role != Role.chef or person.role != Role.owner:
+        return False
+    return (
+        in_scope(user, person.forvaltning)
+        if person.forvaltning
+        else any(may_edit(user, plan) for plan in plans)
+    )

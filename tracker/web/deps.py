@@ -19,7 +19,7 @@ from sqlmodel import Session
 
 from tracker.app import App
 from tracker.domain.clock import local_date
-from tracker.domain.roles import LOGIN_ROLES, Role, may_edit, may_read
+from tracker.domain.roles import LOGIN_ROLES, is_editor, may_edit, may_read
 from tracker.errors import Conflict, Forbidden, TrackerError
 from tracker.links import LinkSigner
 from tracker.logs import drop_deferred
@@ -32,10 +32,6 @@ from tracker.web.security import (
 )
 
 Clock = Callable[[], datetime]
-
-# Roles that may use the pages that change things (which plan each may change is
-# tracker.domain.roles' rule).
-EDIT_ROLES = frozenset({Role.admin.value, Role.chef.value})
 
 
 @dataclass
@@ -144,7 +140,7 @@ UserDep = Annotated[Person, Depends(current_user)]
 
 
 async def current_editor(user: UserDep) -> Person:
-    if user.role not in EDIT_ROLES:
+    if not is_editor(user):
         raise Forbidden("Du kan läsa planer och rapporter men inte ändra dem.")
     return user
 

@@ -10,9 +10,9 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
-from tracker.domain.roles import action_roles, may_edit
+from tracker.domain.roles import action_roles, may_edit, may_revoke_links
 from tracker.errors import Conflict, Refused, TrackerError
-from tracker.models import Action, Area, Person, Plan, Role
+from tracker.models import Action, Area, Person, Plan
 from tracker.services import actions as action_service
 from tracker.services import people
 from tracker.services import plans as plan_service
@@ -74,9 +74,7 @@ def _render(
             "plan": plan,
             "events": list(reversed(events)),
             "may_edit": editable,
-            "may_revoke": editable
-            and owner is not None
-            and (user.role == Role.admin or owner.role == Role.owner or owner.id == user.id),
+            "may_revoke": owner is not None and may_revoke_links(user, owner, [plan]),
             "error": error,
             "drafts": drafts or {},
             "flash": pop_flash(request),

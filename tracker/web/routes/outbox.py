@@ -8,7 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from tracker.models import OutboxMessage, Person, Role
+from tracker.domain.roles import forvaltning_scope
+from tracker.models import OutboxMessage
 from tracker.services import dispatch
 from tracker.web.deps import (
     CsrfChecked,
@@ -41,14 +42,6 @@ VIEWS = {
 SENT_SHOWN = 200
 
 
-def scope_of(user: Person) -> str | None:
-    """The förvaltning whose messages the user sees: a chef their own; an admin, and a chef
-    of every förvaltning (none set), all (None)."""
-    if user.role == Role.admin or not user.forvaltning:
-        return None
-    return user.forvaltning
-
-
 def _view(visa: str) -> str:
     return visa if visa in VIEWS else next(iter(VIEWS))
 
@@ -62,7 +55,7 @@ def outbox_page(
     request: Request, web: WebDep, session: SessionDep, user: EditorDep, visa: str = ""
 ) -> HTMLResponse:
     view = _view(visa)
-    whose = scope_of(user)
+    whose = forvaltning_scope(user)
     if view == "skickade":
         messages = dispatch.list_messages(session, sent=True, forvaltning=whose, limit=SENT_SHOWN)
     else:
@@ -96,7 +89,7 @@ def outbox_retry_all(
     user: EditorDep,
     visa: Annotated[str, Form()] = "",
 ) -> RedirectResponse:
-    n = dispatch.retry(session, None, now=now, forvaltning=scope_of(user))
+    n = dispatch.retry(session, None, now=now, forvaltning=forvaltning_scope(user))
     if n == 0:
         flash(request, "Det fanns inga misslyckade meddelanden att försöka skicka igen.")
     elif n == 1:
@@ -116,7 +109,7 @@ def outbox_retry(
     visa: Annotated[str, Form()] = "",
 ) -> RedirectResponse:
     # A sent, sending or unknown message is refused (a Swedish error page; nothing changes).
-    dispatch.retry(session, message_id, now=now, forvaltning=scope_of(user))
+    dispatch.retry(session, message_id, now=now, forvaltning=forvaltning_scope(user))
     message = session.get(OutboxMessage, message_id)
     to = f" till {message.to_addr}" if message is not None else ""
     flash(request, f"Meddelande {message_id}{to} skickas igen vid nästa utskick.")

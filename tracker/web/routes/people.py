@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import col, select
 
-from tracker.domain.roles import may_read
+from tracker.domain.roles import may_read, may_revoke_links, may_see_person
 from tracker.errors import Forbidden, NotFound
 from tracker.models import Action, Person, Plan, Role
 from tracker.models.person import ROLE_LABELS
@@ -28,16 +28,23 @@ from tracker.web.views import action_view
 router = APIRouter()
 
 
-def may_revoke(user: Person, person: Person) -> bool:
-    """An admin may cut anyone's links; a chef an owner's, or their own."""
-    return user.role == Role.admin or person.role == Role.owner or person.id == user.id
-
-
 def _person(session: SessionDep, person_id: int) -> Person:
     person = session.get(Person, person_id)
     if person is None:
         raise NotFound(f"Ingen person med nummer {person_id}.")
     return person
+
+
+def _owned(session: SessionDep, person: Person) -> list[tuple[Action, Plan]]:
+    """The person's åtgärder with their plans."""
+    return list(
+        session.exec(
+            select(Action, Plan)
+            .join(Plan, col(Plan.id) == Action.plan_id)
+            .where(Action.owner_id == person.id)
+            .order_by(col(Plan.id), col(Action.area_id), col(Action.position))
+        ).all()
+    )
 
 
 @router.get("/personer/{person_id}", response_class=HTMLResponse)
@@ -50,13 +57,11 @@ def person_page(
     user: EditorDep,
 ) -> HTMLResponse:
     person = _person(session, person_id)
+    rows = _owned(session, person)
+    plans = [plan for _, plan in rows]
+    if not may_see_person(user, person, plans):
+        raise Forbidden("Personen hör till en annan förvaltning.")
     today = web.today(now)
-    rows = session.exec(
-        select(Action, Plan)
-        .join(Plan, col(Plan.id) == Action.plan_id)
-        .where(Action.owner_id == person.id)
-        .order_by(col(Plan.id), col(Action.area_id), col(Action.position))
-    ).all()
     items = [
         action_view(web.app.registry, a, person, today, plan=p)
         for a, p in rows
@@ -69,7 +74,7 @@ def person_page(
             "person": person,
             "role_label": ROLE_LABELS.get(Role(person.role), person.role),
             "items": items,
-            "may_revoke": may_revoke(user, person),
+            "may_revoke": may_revoke_links(user, person, plans),
             "flash": pop_flash(request),
         },
     )
@@ -85,8 +90,11 @@ def person_revoke_links(
     tillbaka: Annotated[str, Form()] = "",
 ) -> RedirectResponse:
     person = _person(session, person_id)
-    if not may_revoke(user, person):
-        raise Forbidden("Bara en administratör kan återkalla en chefs eller läsares länkar.")
+    if not may_revoke_links(user, person, [plan for _, plan in _owned(session, person)]):
+        raise Forbidden(
+            "Du kan återkalla länkar för ansvariga i din förvaltning; en chefs eller läsares "
+            "länkar återkallar en administratör."
+        )
     revoke_links(session, person, now=now)
     flash(
         request,

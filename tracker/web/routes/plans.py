@@ -10,9 +10,9 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import Session, select
 
-from tracker.domain.roles import may_edit, may_read
+from tracker.domain.roles import forvaltning_scope, is_editor, may_edit, may_read
 from tracker.errors import Refused
-from tracker.models import Area, Person, Plan, Role
+from tracker.models import Area, Person, Plan
 from tracker.services import people
 from tracker.services import plans as plan_service
 from tracker.web.deps import (
@@ -51,7 +51,7 @@ def plan_list(
         {
             "summaries": summaries,
             "states": states,
-            "may_create": user.role in (Role.admin, Role.chef),
+            "may_create": is_editor(user),
             "flash": pop_flash(request),
         },
     )
@@ -83,8 +83,7 @@ def plan_create(
         "background": background,
     }
     # A chef creates plans in their own förvaltning; only an admin chooses another.
-    if user.role != Role.admin and user.forvaltning:
-        forvaltning = user.forvaltning
+    forvaltning = forvaltning_scope(user) or forvaltning
     try:
         clean_title = required(title, "Planens namn")
         exists = session.exec(

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session, col, select
 
-from tracker.domain.roles import may_edit, may_read
+from tracker.domain.roles import is_editor, may_edit, may_read
 from tracker.errors import Forbidden, Refused, TrackerError
 from tracker.logs import emit_deferred
 from tracker.models import Person, Plan, Report
@@ -136,7 +136,7 @@ def report_overview(
     return web.render(
         request,
         "reports/overview.html",
-        {"rows": rows, "may_edit": user.role in ("admin", "chef"), "flash": pop_flash(request)},
+        {"rows": rows, "may_edit": is_editor(user), "flash": pop_flash(request)},
     )
 
 

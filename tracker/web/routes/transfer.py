@@ -17,9 +17,9 @@ from fastapi.responses import HTMLResponse, Response
 from tracker.domain.import_rows import read_plan_file
 from tracker.domain.plan_meta import PlanMeta
 from tracker.domain.problems import FileRefused
+from tracker.domain.roles import forvaltning_scope
 from tracker.domain.tables import UnreadableFile
 from tracker.errors import Refused
-from tracker.models import Role
 from tracker.services import exporting, importing, people
 from tracker.services import plans as plan_service
 from tracker.web.deps import (
@@ -84,7 +84,7 @@ def import_upload(
         filename, data = upload
         side = _read_upload(sidecar, "Planfilen")
         # A chef imports into their own förvaltning; only an admin takes the file's word.
-        forced = user.forvaltning if user.role != Role.admin and user.forvaltning else None
+        forced = forvaltning_scope(user)
         plan_file = read_plan_file(
             data,
             filename,

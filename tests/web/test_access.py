@@ -1,0 +1,310 @@
+"""Who may use which page: every route of the app, from the app's own route list, as an admin,
+the chef of the plan's förvaltning, a chef of another förvaltning, the board's reader, an
+owner and someone anonymous. A route added without a rule here fails the first test.
+
+The requests are made so that an allowed person gets a page or a refusal of the form itself
+(a missing field, a stale version), never a change that would spoil the next request: the
+person's rights are checked before the form is read, so a forbidden person is told so
+whatever the form holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date
+
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+
+from notifications import OutgoingMessage
+from tests.web.conftest import World
+from tests.web.helpers import MovableClock, form_to, log_in, owner_path
+from tracker.app import App
+from tracker.models import Person, Role
+from tracker.services import people, reports
+from tracker.services.outbox import enqueue
+from tracker.web.main import create_app
+
+OTHER_FORVALTNING = "Kultur- och fritidsförvaltningen"
+PERSONAS = ["admin", "chef", "other_chef", "board", "owner", "anonymous"]
+
+# What each rule lets each persona do: "ok" (a page, or the form's own refusal), "denied"
+# (403, or 404 for something of another förvaltning), "login" (sent to log in). A public
+# page gives everyone the same (Case.same_for_all).
+EXPECTED: dict[str, dict[str, str]] = {
+    # The signed link decides, never a log-in.
+    "link": dict.fromkeys(PERSONAS, "ok"),
+    "logged_in": {
+        "admin": "ok",
+        "chef": "ok",
+        "other_chef": "ok",
+        "board": "ok",
+        "owner": "login",
+        "anonymous": "login",
+    },
+    "editor": {
+        "admin": "ok",
+        "chef": "ok",
+        "other_chef": "ok",
+        "board": "denied",
+        "owner": "login",
+        "anonymous": "login",
+    },
+    "read_plan": {
+        "admin": "ok",
+        "chef": "ok",
+        "other_chef": "denied",
+        "board": "ok",
+        "owner": "login",
+        "anonymous": "login",
+    },
+    "edit_plan": {
+        "admin": "ok",
+        "chef": "ok",
+        "other_chef": "denied",
+        "board": "denied",
+        "owner": "login",
+        "anonymous": "login",
+    },
+}
+
+
+@dataclass
+class Ids:
+    plan: int
+    action: int
+    owner: int
+    report: int
+    message: int
+    owner_link: str
+
+
+@dataclass(frozen=True)
+class Case:
+    rule: str
+    url: Callable[[Ids], str]
+    form: dict[str, str] | None = None  # a POST with these fields (and the CSRF token)
+    same_for_all: str = "ok"  # for a public page: what everyone gets
+
+    def expected(self, persona: str) -> str:
+        return self.same_for_all if self.rule == "public" else EXPECTED[self.rule][persona]
+
+
+# Every route of the app: (method, path as declared) -> how to call it and the rule it keeps.
+# In the order they are walked: the ones that end a session or cut links come last.
+ROUTES: dict[tuple[str, str], Case] = {
+    ("GET", "/"): Case("logged_in", lambda i: "/"),
+    ("GET", "/logga-in"): Case("public", lambda i: "/logga-in"),
+    ("POST", "/logga-in"): Case("public", lambda i: "/logga-in", {"email": "x@pitea.example"}),
+    ("GET", "/logga-in/{token}"): Case("public", lambda i: "/logga-in/ogiltig", None, "denied"),
+    ("POST", "/logga-in/{token}"): Case("public", lambda i: "/logga-in/ogiltig", {}, "denied"),
+    ("GET", "/lank/ny"): Case("public", lambda i: "/lank/ny"),
+    ("POST", "/lank/ny"): Case("public", lambda i: "/lank/ny", {"email": "x@pitea.example"}),
+    ("GET", "/dev/mail"): Case("public", lambda i: "/dev/mail"),
+    ("GET", "/dev/mail/{name}"): Case("public", lambda i: "/dev/mail/ingen.eml", None, "denied"),
+    ("GET", "/ansvarig/{token}"): Case("link", lambda i: i.owner_link),
+    ("POST", "/ansvarig/{token}/atgard/{segment}"): Case(
+        # An empty processläge: refused by the rules, after the link has been checked.
+        "link",
+        lambda i: f"{i.owner_link}/atgard/{i.action}",
+        {"version": "1", "text": ""},
+    ),
+    ("GET", "/planer"): Case("logged_in", lambda i: "/planer"),
+    ("GET", "/aterrapporter"): Case("logged_in", lambda i: "/aterrapporter"),
+    ("GET", "/planer/ny"): Case("editor", lambda i: "/planer/ny"),
+    ("POST", "/planer/ny"): Case("editor", lambda i: "/planer/ny", {"title": ""}),
+    ("GET", "/planer/import"): Case("editor", lambda i: "/planer/import"),
+    ("POST", "/planer/import"): Case("editor", lambda i: "/planer/import", {"title": "x"}),
+    ("GET", "/utkorg"): Case("editor", lambda i: "/utkorg"),
+    ("POST", "/utkorg/forsok-igen"): Case("editor", lambda i: "/utkorg/forsok-igen", {}),
+    ("POST", "/utkorg/{message_id}/forsok-igen"): Case(
+        "edit_plan", lambda i: f"/utkorg/{i.message}/forsok-igen", {}
+    ),
+    ("GET", "/planer/{plan_id}"): Case("read_plan", lambda i: f"/planer/{i.plan}"),
+    ("GET", "/planer/{plan_id}/export.{kind}"): Case(
+        "read_plan", lambda i: f"/planer/{i.plan}/export.csv"
+    ),
+    ("GET", "/planer/{plan_id}/aterrapporter"): Case(
+        "read_plan", lambda i: f"/planer/{i.plan}/aterrapporter"
+    ),
+    ("GET", "/atgarder/{action_id}"): Case("read_plan", lambda i: f"/atgarder/{i.action}"),
+    ("POST", "/planer/{plan_id}/omraden"): Case(
+        "edit_plan", lambda i: f"/planer/{i.plan}/omraden", {"title": ""}
+    ),
+    ("POST", "/planer/{plan_id}/atgarder"): Case(
+        "edit_plan", lambda i: f"/planer/{i.plan}/atgarder", {"area_id": "0", "text": ""}
+    ),
+    ("POST", "/planer/{plan_id}/aterrapporter"): Case(
+        "edit_plan", lambda i: f"/planer/{i.plan}/aterrapporter", {"as_of": "inte ett datum"}
+    ),
+    ("POST", "/atgarder/{action_id}/uppdatera"): Case(
+        "edit_plan", lambda i: f"/atgarder/{i.action}/uppdatera", {"version": "99"}
+    ),
+    ("POST", "/atgarder/{action_id}/andra"): Case(
+        "edit_plan", lambda i: f"/atgarder/{i.action}/andra", {"version": "99", "text": "x"}
+    ),
+    ("POST", "/atgarder/{action_id}/ansvarig"): Case(
+        "edit_plan", lambda i: f"/atgarder/{i.action}/ansvarig", {"version": "99"}
+    ),
+    ("POST", "/atgarder/{action_id}/skicka-lank"): Case(
+        "edit_plan", lambda i: f"/atgarder/{i.action}/skicka-lank", {}
+    ),
+    # A draft is the chef's until it is approved.
+    ("GET", "/aterrapporter/{report_id}"): Case(
+        "edit_plan", lambda i: f"/aterrapporter/{i.report}"
+    ),
+    ("GET", "/reports/{report_id}"): Case("edit_plan", lambda i: f"/reports/{i.report}"),
+    ("GET", "/aterrapporter/{report_id}/dokument.{fmt}"): Case(
+        "edit_plan", lambda i: f"/aterrapporter/{i.report}/dokument.html"
+    ),
+    ("POST", "/aterrapporter/{report_id}/godkann"): Case(
+        "edit_plan", lambda i: f"/aterrapporter/{i.report}/godkann", {"version": "99"}
+    ),
+    ("POST", "/aterrapporter/{report_id}/skicka"): Case(
+        "edit_plan", lambda i: f"/aterrapporter/{i.report}/skicka", {}
+    ),
+    # The owner of the plan's åtgärd: seen and cut off by those who may edit the plan.
+    ("GET", "/personer/{person_id}"): Case("edit_plan", lambda i: f"/personer/{i.owner}"),
+    ("POST", "/personer/{person_id}/aterkalla-lankar"): Case(
+        "edit_plan", lambda i: f"/personer/{i.owner}/aterkalla-lankar", {}
+    ),
+    ("POST", "/logga-ut"): Case("public", lambda i: "/logga-ut", {}, "login"),
+}
+
+
+def app_routes(web: FastAPI) -> set[tuple[str, str]]:
+    """(method, path) of every route the app answers, from its own route list."""
+    found: set[tuple[str, str]] = set()
+    for route in web.routes:
+        included = getattr(route, "original_router", None)
+        for r in included.routes if included is not None else [route]:
+            if isinstance(r, APIRoute):
+                found.update((method, r.path) for method in r.methods if method != "HEAD")
+    return found
+
+
+@pytest.fixture
+def full_web(app: App, clock: MovableClock) -> FastAPI:
+    """The app with every route it can have (the development mail pages too), without
+    starting the development mail receiver."""
+    settings = app.settings.model_copy(update={"dev_mail_receiver": True})
+    return create_app(
+        App(settings=settings, engine=app.engine, registry=app.registry),
+        clock=clock,
+        dev_mail_receiver=False,
+    )
+
+
+def test_every_route_has_a_rule(full_web: FastAPI) -> None:
+    assert app_routes(full_web) == set(ROUTES)
+
+
+def _persona(app: App, world: World, clock: MovableClock, name: str) -> Person | None:
+    roles = {
+        "admin": (Role.admin, ""),
+        "other_chef": (Role.chef, OTHER_FORVALTNING),
+        "board": (Role.board, world.chef.forvaltning),
+    }
+    if name == "chef":
+        return world.chef
+    if name in ("owner", "anonymous"):
+        return None  # an owner has a link, not a log-in
+    role, forvaltning = roles[name]
+    with app.transaction() as s:
+        return people.ensure_person(
+            s, f"{name}@pitea.example", now=clock(), name=name, role=role, forvaltning=forvaltning
+        )
+
+
+def _ids(app: App, world: World, clock: MovableClock) -> Ids:
+    with app.transaction() as s:
+        report = reports.draft_report(
+            s,
+            app.registry,
+            world.plan_id,
+            as_of=date(2018, 1, 10),
+            now=clock(),
+            tz=app.tz,
+            draft_days=14,
+        )
+        message = enqueue(
+            s,
+            OutgoingMessage(to="anna.berg@pitea.example", subject="Test", text="x", html="x"),
+            kind="test",
+            forvaltning=world.chef.forvaltning,
+            now=clock(),
+            domain="pitea.example",
+        )
+        s.flush()
+        assert report.id is not None and message.id is not None
+        return Ids(
+            plan=world.plan_id,
+            action=world.a1,
+            owner=world.anna.id or 0,
+            report=report.id,
+            message=message.id,
+            owner_link=owner_path(app, world.anna, clock()),
+        )
+
+
+def _outcome(status: int, location: str) -> str:
+    if status == 303 and location.startswith("/logga-in") and "logga-in/" not in location:
+        return "login"
+    if status in (403, 404):
+        return "denied"
+    assert status < 500, status
+    return "ok"
+
+
+@pytest.fixture
+def walker(
+    full_web: FastAPI, app: App, world: World, clock: MovableClock
+) -> Iterator[Callable[[str], dict[tuple[str, str], str]]]:
+    def walk(persona: str) -> dict[tuple[str, str], str]:
+        person = _persona(app, world, clock, persona)
+        ids = _ids(app, world, clock)
+        seen: dict[tuple[str, str], str] = {}
+        with TestClient(full_web) as client:
+            if person is not None:
+                log_in(client, app, person, clock())
+            csrf = form_to(client.get("/logga-in").text, "/logga-in").fields["csrf"]
+            owner_csrf = form_to(client.get(ids.owner_link).text, "/atgard/").fields["csrf"]
+            for key, case in ROUTES.items():
+                url = case.url(ids)
+                if case.form is None:
+                    done = client.get(url, follow_redirects=False)
+                else:
+                    token = owner_csrf if case.rule == "link" else csrf
+                    done = client.post(
+                        url, data={**case.form, "csrf": token}, follow_redirects=False
+                    )
+                seen[key] = _outcome(done.status_code, done.headers.get("location", ""))
+        return seen
+
+    yield walk
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_each_route_lets_in_exactly_whom_its_rule_says(
+    walker: Callable[[str], dict[tuple[str, str], str]], persona: str
+) -> None:
+    seen = walker(persona)
+    expected = {key: case.expected(persona) for key, case in ROUTES.items()}
+    wrong = {key: (seen[key], expected[key]) for key in ROUTES if seen[key] != expected[key]}
+    assert not wrong, f"{persona}: (got, expected) {wrong}"
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_tampered_link_reaches_nothing_whoever_is_logged_in(
+    full_web: FastAPI, app: App, world: World, clock: MovableClock
+) -> None:
+    with TestClient(full_web) as client:
+        log_in(client, app, world.chef, clock())
+        bad = owner_path(app, world.anna, clock())[:-3] + "xyz"
+        assert client.get(bad).status_code == 403
+        done = client.post(f"{bad}/atgard/{world.a1}", data={"version": "1", "text": "x"})
+        assert done.status_code == 403
