@@ -425,55 +425,73 @@ def _series(snapshot: Snapshot) -> tuple[StateInfo, ...]:
     return tuple(out)
 
 
-def compose(snapshot: Snapshot) -> ReportView:
-    today = snapshot.as_of
-    rows: list[Row] = []
+@dataclass
+class _Table:
+    """The report's table, and what the pass over its åtgärder counts and lists beside it."""
+
+    rows: list[Row] = field(default_factory=list)
+    by_state: Counter[str] = field(default_factory=Counter)
+    by_schedule: Counter[ScheduleStatus] = field(default_factory=Counter)
+    overdue: list[ListedAction] = field(default_factory=list)
+    # Per åtgärd: its area's title and its own text shortened, for the list of changes.
+    titles: dict[int, tuple[str, str]] = field(default_factory=dict)
+
+    def add_action(
+        self, snapshot: Snapshot, area_title: str, first: bool, action: ActionSnap
+    ) -> None:
+        state = snapshot.state_info(action.workflow, action.state)
+        schedule = schedule_status(
+            done=state.done,
+            final=state.final,
+            due_on=action.due_on,
+            evaluate_on=action.evaluate_on,
+            today=snapshot.as_of,
+        )
+        self.by_state[state.id] += 1
+        self.by_schedule[schedule] += 1
+        short = short_text(action.text)
+        self.titles[action.id] = (area_title, short)
+        if schedule is ScheduleStatus.overdue and action.due_on is not None:
+            self.overdue.append(
+                ListedAction(
+                    area_title=area_title,
+                    action=short,
+                    detail=f"{state.label}; skulle vara klart {month_year(action.due_on)}",
+                )
+            )
+        self.rows.append(
+            Row(
+                kind="action",
+                area_title=area_title if first else "",
+                first_of_area=first,
+                action_id=action.id,
+                action=paragraphs(action.text),
+                tidsplan=paragraphs(action.tidsplan),
+                processlage=_processlage(action, state, schedule, snapshot),
+                state_label=state.label,
+                schedule=schedule,
+            )
+        )
+
+
+def _build_table(snapshot: Snapshot) -> _Table:
+    """Area by area, a heading row where a new section begins, then a row per åtgärd (or one
+    saying the area has none)."""
+    table = _Table()
     section = ""
-    by_state: Counter[str] = Counter()
-    by_schedule: Counter[ScheduleStatus] = Counter()
-    overdue: list[ListedAction] = []
-    titles: dict[int, tuple[str, str]] = {}
     for area in snapshot.areas:
         if area.section and area.section != section:
             section = area.section
-            rows.append(Row(kind="section", area_title=section))
+            table.rows.append(Row(kind="section", area_title=section))
         if not area.actions:
-            rows.append(Row(kind="empty_area", area_title=area.title))
-            continue
+            table.rows.append(Row(kind="empty_area", area_title=area.title))
         for i, action in enumerate(area.actions):
-            state = snapshot.state_info(action.workflow, action.state)
-            schedule = schedule_status(
-                done=state.done,
-                final=state.final,
-                due_on=action.due_on,
-                evaluate_on=action.evaluate_on,
-                today=today,
-            )
-            by_state[state.id] += 1
-            by_schedule[schedule] += 1
-            titles[action.id] = (area.title, short_text(action.text))
-            if schedule is ScheduleStatus.overdue and action.due_on is not None:
-                overdue.append(
-                    ListedAction(
-                        area_title=area.title,
-                        action=short_text(action.text),
-                        detail=f"{state.label}; skulle vara klart {month_year(action.due_on)}",
-                    )
-                )
-            rows.append(
-                Row(
-                    kind="action",
-                    area_title=area.title if i == 0 else "",
-                    first_of_area=i == 0,
-                    action_id=action.id,
-                    action=paragraphs(action.text),
-                    tidsplan=paragraphs(action.tidsplan),
-                    processlage=_processlage(action, state, schedule, snapshot),
-                    state_label=state.label,
-                    schedule=schedule,
-                )
-            )
-    series = _series(snapshot)
+            table.add_action(snapshot, area.title, i == 0, action)
+    return table
+
+
+def _chart(snapshot: Snapshot, series: tuple[StateInfo, ...], by_state: Counter[str]) -> Chart:
+    """One point per earlier report, and this one last."""
     points = [
         ChartPoint(
             label=f"Nr {e.number}",
@@ -491,27 +509,45 @@ def compose(snapshot: Snapshot) -> ReportView:
             current=True,
         )
     )
-    changes = _changes(snapshot, titles)
-    prev = snapshot.previous
-    if prev is None:
-        changes_intro = "Detta är planens första återrapport."
-    elif not changes:
-        changes_intro = (
+    return Chart(series=series, points=tuple(points))
+
+
+def _changes_intro(previous: EarlierReport | None, changes: list[ListedAction]) -> str:
+    if previous is None:
+        return "Detta är planens första återrapport."
+    if not changes:
+        return (
             f"Inga åtgärder har bytt läge eller fått nytt processläge sedan återrapport "
-            f"nr {prev.number} ({prev.as_of.isoformat()})."
+            f"nr {previous.number} ({previous.as_of.isoformat()})."
         )
-    else:
-        changes_intro = f"Sedan återrapport nr {prev.number} ({prev.as_of.isoformat()}):"
-    plan = snapshot.plan
-    heading = f"Återrapport nr {issue.number}" if issue else "Utkast till återrapport"
-    issued_line = (
+    return f"Sedan återrapport nr {previous.number} ({previous.as_of.isoformat()}):"
+
+
+def _issued_line(issue: IssueSnap | None, plan: PlanSnap) -> str:
+    if issue is None:
+        return "Utkast, inte godkänt."
+    return (
         f"Återrapport nr {issue.number}"
         + (f", Dnr {plan.dnr}" if plan.dnr else "")
         + f". Godkänd {issue.issued_at.date().isoformat()} av {issue.approved_by}."
-        if issue
-        else "Utkast, inte godkänt."
     )
-    created = issue.issued_at if issue else snapshot.built_at
+
+
+def _meta(plan: PlanSnap, heading: str) -> dict[str, str]:
+    return {
+        "title": plan.title,
+        "author": ", ".join(x for x in (plan.signatory_name, plan.forvaltning) if x),
+        "subject": heading + (f", Dnr {plan.dnr}" if plan.dnr else ""),
+    }
+
+
+def compose(snapshot: Snapshot) -> ReportView:
+    table = _build_table(snapshot)
+    series = _series(snapshot)
+    changes = _changes(snapshot, table.titles)
+    plan = snapshot.plan
+    issue = snapshot.issue
+    heading = f"Återrapport nr {issue.number}" if issue else "Utkast till återrapport"
     return ReportView(
         title=plan.title,
         heading=heading,
@@ -521,23 +557,19 @@ def compose(snapshot: Snapshot) -> ReportView:
         date_text=snapshot.as_of.isoformat(),
         plan=plan,
         background=paragraphs(plan.background),
-        total=sum(by_state.values()),
-        by_state=tuple(CountItem(s.label, by_state.get(s.id, 0)) for s in series),
+        total=sum(table.by_state.values()),
+        by_state=tuple(CountItem(s.label, table.by_state.get(s.id, 0)) for s in series),
         by_schedule=tuple(
-            CountItem(SCHEDULE_LABELS[st], by_schedule.get(st, 0)) for st in ScheduleStatus
+            CountItem(SCHEDULE_LABELS[st], table.by_schedule.get(st, 0)) for st in ScheduleStatus
         ),
-        overdue=tuple(overdue),
-        chart=Chart(series=series, points=tuple(points)),
+        overdue=tuple(table.overdue),
+        chart=_chart(snapshot, series, table.by_state),
         changes=tuple(changes),
-        changes_intro=changes_intro,
-        rows=tuple(rows),
-        issued_line=issued_line,
-        created=created,
-        meta={
-            "title": plan.title,
-            "author": ", ".join(x for x in (plan.signatory_name, plan.forvaltning) if x),
-            "subject": heading + (f", Dnr {plan.dnr}" if plan.dnr else ""),
-        },
+        changes_intro=_changes_intro(snapshot.previous, changes),
+        rows=tuple(table.rows),
+        issued_line=_issued_line(issue, plan),
+        created=issue.issued_at if issue else snapshot.built_at,
+        meta=_meta(plan, heading),
     )
 
 

@@ -277,6 +277,143 @@ def _days_reason(row: _Row, section: Section, today: date, deadline: date | None
     return SECTION_TITLES[section]
 
 
+class _ChefIndex:
+    """Whom an action's escalations go to: the chef its plan names, or else every chef of
+    the plan's förvaltning."""
+
+    def __init__(self, people: Iterable[Person]) -> None:
+        self.by_id: dict[int, Person] = {}
+        self.by_forvaltning: dict[str, list[Person]] = defaultdict(list)
+        for person in people:
+            if person.id is not None:
+                self.by_id[person.id] = person
+            if person.role == Role.chef.value:
+                self.by_forvaltning[person.forvaltning].append(person)
+
+    def of(self, row: _Row) -> list[Person]:
+        if row.chef_id is not None:
+            chef = self.by_id.get(row.chef_id)
+            return [chef] if chef is not None else []
+        return self.by_forvaltning.get(row.forvaltning, [])
+
+
+@dataclass
+class _Gathered:
+    """What one pass over the candidate actions finds, for the digests to be made from."""
+
+    recipients: dict[int, _Recipient] = field(default_factory=dict)
+    # Overdue actions are listed in every digest their owner gets, and a chef's digest lists
+    # those of the plans they lead.
+    overdue_by_owner: defaultdict[int, list[_Row]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    overdue_by_plan: defaultdict[int, list[_Row]] = field(default_factory=lambda: defaultdict(list))
+    # Per plan whose återrapport is called for today: the day to update processläget by.
+    report_deadlines: dict[int, date] = field(default_factory=dict)
+    # (action_id, timer_id, anchor) of every reminder that goes out.
+    keys: list[tuple[int, str, date]] = field(default_factory=list)
+
+    def recipient(self, person_id: int, name: str, email: str) -> _Recipient:
+        rec = self.recipients.get(person_id)
+        if rec is None:
+            rec = self.recipients[person_id] = _Recipient(person_id, name, email)
+        return rec
+
+    def remind_owner(self, row: _Row, overdue: bool, dues: list[Due]) -> None:
+        """The owner gets a digest for the reminders due; their overdue actions are noted
+        whether or not, to be listed in any digest they get."""
+        if row.owner_id is None:
+            return
+        if overdue:
+            self.overdue_by_owner[row.owner_id].append(row)
+        if dues:
+            rec = self.recipient(row.owner_id, row.owner_name or "", row.owner_email or "")
+            rec.own[row.id] = (row, {section_of(d) for d in dues})
+            self.keys.extend((row.id, d.timer_id, d.anchor) for d in dues)
+
+    def escalate(self, row: _Row, dues: list[Due], heads: list[Person]) -> None:
+        for chef in heads:
+            assert chef.id is not None
+            rec = self.recipient(chef.id, chef.name, chef.email)
+            for d in dues:
+                rec.escalated.setdefault(d.label, []).append(row)
+        # With no one to tell, the escalation is not recorded as sent: it goes out once a
+        # chef is there.
+        if heads:
+            self.keys.extend((row.id, d.timer_id, d.anchor) for d in dues)
+        else:
+            log.warning("åtgärd %s: ingen chef att eskalera till", row.id)
+
+    def mark_chef_plans(self, chefs: _ChefIndex) -> None:
+        """A chef's digest also lists the other overdue actions in the plans they lead."""
+        for rec in self.recipients.values():
+            if rec.escalated:
+                rec.chef_plans = {
+                    pid
+                    for pid, rows in self.overdue_by_plan.items()
+                    if rows and rec.person_id in {c.id for c in chefs.of(rows[0])}
+                }
+
+
+_ESCALATION_INTRO = "Åtgärderna nedan har passerat en gräns för eskalering till dig som chef."
+_OTHERS_TITLE = "Övriga försenade åtgärder i dina planer"
+
+
+def _by_due(rows: Iterable[_Row]) -> list[_Row]:
+    return sorted(rows, key=lambda r: (r.due_on or date.max, r.id))
+
+
+def _own_listed(
+    rec: _Recipient, overdue_by_owner: dict[int, list[_Row]]
+) -> dict[int, tuple[_Row, set[Section]]]:
+    """The recipient's actions with a reminder due and, when there are any, every overdue
+    one of theirs besides."""
+    own = dict(rec.own)
+    if own:
+        for row in overdue_by_owner.get(rec.person_id, []):
+            own.setdefault(row.id, (row, set()))
+    return own
+
+
+def _report_notices(
+    own: dict[int, tuple[_Row, set[Section]]], deadlines: dict[int, date]
+) -> tuple[str, ...]:
+    """One paragraph per plan whose återrapport the recipient is called on to update for."""
+    notices = []
+    for plan_id in sorted({r.plan_id for r, s in own.values() if Section.report_call in s}):
+        plan_row = next(r for r, s in own.values() if r.plan_id == plan_id)
+        assert plan_row.plan_next_report_on is not None
+        notices.append(
+            f"Nämnden ska få en återrapport om {plan_row.plan_title} den "
+            f"{long_date(plan_row.plan_next_report_on)}. Uppdatera processläget för dina "
+            f"öppna åtgärder i planen senast {long_date(deadlines[plan_id])}, så att "
+            "återrapporten visar hur arbetet går."
+        )
+    return tuple(notices)
+
+
+def _subject(n_own: int, n_late: int, n_escalated: int, labels: Iterable[str]) -> str:
+    parts = []
+    if n_own:
+        subject = f"Påminnelse: {_plural(n_own, 'åtgärd', 'åtgärder')} att uppdatera"
+        if n_late:
+            subject += f", varav {n_late} {'försenad' if n_late == 1 else 'försenade'}"
+        parts.append(subject)
+    if n_escalated:
+        listed = ", ".join(label.lower() for label in labels)
+        parts.append(f"Eskalering: {_plural(n_escalated, 'åtgärd', 'åtgärder')} {listed}")
+    return " · ".join(parts)
+
+
+def _sole_forvaltning(
+    own: dict[int, tuple[_Row, set[Section]]], escalated: dict[str, list[_Row]]
+) -> str:
+    """The förvaltning all the digest's actions belong to, or "" when they are of several."""
+    whose = {r.forvaltning for r, _ in own.values()}
+    whose.update(r.forvaltning for rows in escalated.values() for r in rows)
+    return whose.pop() if len(whose) == 1 else ""
+
+
 class _Planner:
     def __init__(
         self,
@@ -315,127 +452,86 @@ class _Planner:
         return found
 
     def plan(self) -> SweepResult:
+        """Today's digests and the keys of the reminders they carry; none on a closed day."""
         today = self.today
         result = SweepResult(today=today, working_day=self.cal.is_working(today))
         if not result.working_day:
             return result
         look = lookahead_days(self.cal, today)
-        known = set(self.registry.names())
-        rows = [
-            r
-            for r in _candidates(self.session, self.registry, self.settings, today, look)
-            if r.workflow in known
-        ]
+        rows = self._rows(look)
         sent = _sent(self.session, self.registry, today, look)
-        chefs = _chefs(self.session, (r.chef_id for r in rows if r.chef_id is not None))
-        chefs_by_id = {c.id: c for c in chefs if c.id is not None}
-        chefs_by_forvaltning: dict[str, list[Person]] = defaultdict(list)
-        for c in chefs:
-            if c.role == Role.chef.value:
-                chefs_by_forvaltning[c.forvaltning].append(c)
-
-        recipients: dict[int, _Recipient] = {}
-        overdue_by_owner: dict[int, list[_Row]] = defaultdict(list)
-        overdue_by_plan: dict[int, list[_Row]] = defaultdict(list)
-        report_deadlines: dict[int, date] = {}
-        keys: list[tuple[int, str, date]] = []
-
-        def recipient(pid: int, name: str, email: str) -> _Recipient:
-            rec = recipients.get(pid)
-            if rec is None:
-                rec = recipients[pid] = _Recipient(pid, name, email)
-            return rec
-
-        def chefs_of(row: _Row) -> list[Person]:
-            if row.chef_id is not None:
-                chef = chefs_by_id.get(row.chef_id)
-                return [chef] if chef is not None else []
-            return chefs_by_forvaltning.get(row.forvaltning, [])
-
+        chefs = _ChefIndex(_chefs(self.session, (r.chef_id for r in rows if r.chef_id is not None)))
+        found = _Gathered()
         for row in rows:
-            _, done = self.state(row)
-            row_sent = sent.get(row.id, {})
-            dues = due_timers(
-                self.timers(row),
-                state=row.state,
-                dates={
-                    "due_on": row.due_on,
-                    "evaluate_on": row.evaluate_on,
-                    "next_report_on": row.next_report_on,
-                },
-                today=today,
-                cal=self.cal,
-                sent=row_sent,
-            )
-            if (
-                not done
-                and row.plan_next_report_on is not None
-                and report_call_due(
-                    row.plan_next_report_on,
-                    self.settings.report_call_days_before,
-                    today,
-                    self.cal,
-                    row_sent.get(REPORT_CALL, Sent()),
-                )
-            ):
-                dues.append(
-                    Due(
-                        timer_id=REPORT_CALL,
-                        kind="before",
-                        date_field="next_report_on",
-                        anchor=row.plan_next_report_on,
-                        recipient="owner",
-                        label=REPORT_CALL_LABEL,
-                    )
-                )
-                if row.plan_id not in report_deadlines:
-                    report_deadlines[row.plan_id] = report_update_deadline(
-                        row.plan_next_report_on,
-                        self.settings.report_draft_days_before,
-                        today,
-                        self.cal,
-                    )
-            overdue = is_overdue(done=done, due_on=row.due_on, today=today)
-            if overdue:
-                overdue_by_plan[row.plan_id].append(row)
-            owner_dues = [d for d in dues if d.recipient == "owner"]
-            if row.owner_id is not None:
-                if overdue:
-                    overdue_by_owner[row.owner_id].append(row)
-                if owner_dues:
-                    rec = recipient(row.owner_id, row.owner_name or "", row.owner_email or "")
-                    rec.own[row.id] = (row, {section_of(d) for d in owner_dues})
-                    keys.extend((row.id, d.timer_id, d.anchor) for d in owner_dues)
-            chef_dues = [d for d in dues if d.recipient == "chef"]
-            if chef_dues:
-                heads = chefs_of(row)
-                for chef in heads:
-                    assert chef.id is not None
-                    rec = recipient(chef.id, chef.name, chef.email)
-                    for d in chef_dues:
-                        rec.escalated.setdefault(d.label, []).append(row)
-                if heads:
-                    keys.extend((row.id, d.timer_id, d.anchor) for d in chef_dues)
-                else:
-                    log.warning("åtgärd %s: ingen chef att eskalera till", row.id)
-
-        # A chef's digest also lists the other overdue actions in the plans they lead.
-        for rec in recipients.values():
-            if rec.escalated:
-                rec.chef_plans = {
-                    pid
-                    for pid, rows_ in overdue_by_plan.items()
-                    if rows_ and rec.person_id in {c.id for c in chefs_of(rows_[0])}
-                }
-        people = _persons(self.session, [p for p, r in recipients.items() if r.own])
-        for pid in sorted(recipients):
-            result.digests.append(
-                self._digest(
-                    recipients[pid], people, overdue_by_owner, overdue_by_plan, report_deadlines
-                )
-            )
-        result.reminders = keys
+            self._gather(row, sent.get(row.id, {}), chefs, found)
+        found.mark_chef_plans(chefs)
+        people = _persons(self.session, [p for p, r in found.recipients.items() if r.own])
+        result.digests = [
+            self._digest(found.recipients[pid], people, found) for pid in sorted(found.recipients)
+        ]
+        result.reminders = found.keys
         return result
+
+    def _rows(self, look: int) -> list[_Row]:
+        """The candidate actions, less those of a workflow no longer defined."""
+        known = set(self.registry.names())
+        candidates = _candidates(self.session, self.registry, self.settings, self.today, look)
+        return [r for r in candidates if r.workflow in known]
+
+    def _gather(
+        self, row: _Row, row_sent: dict[str, Sent], chefs: _ChefIndex, found: _Gathered
+    ) -> None:
+        """What is due today for one action, to its owner and, escalated, to its chefs."""
+        _, done = self.state(row)
+        dues = self._timers_due(row, row_sent)
+        call = None if done else self._report_call(row, row_sent)
+        if call is not None:
+            dues.append(call)
+            if row.plan_id not in found.report_deadlines:
+                found.report_deadlines[row.plan_id] = report_update_deadline(
+                    call.anchor, self.settings.report_draft_days_before, self.today, self.cal
+                )
+        overdue = is_overdue(done=done, due_on=row.due_on, today=self.today)
+        if overdue:
+            found.overdue_by_plan[row.plan_id].append(row)
+        found.remind_owner(row, overdue, [d for d in dues if d.recipient == "owner"])
+        chef_dues = [d for d in dues if d.recipient == "chef"]
+        if chef_dues:
+            found.escalate(row, chef_dues, chefs.of(row))
+
+    def _timers_due(self, row: _Row, row_sent: dict[str, Sent]) -> list[Due]:
+        return due_timers(
+            self.timers(row),
+            state=row.state,
+            dates={
+                "due_on": row.due_on,
+                "evaluate_on": row.evaluate_on,
+                "next_report_on": row.next_report_on,
+            },
+            today=self.today,
+            cal=self.cal,
+            sent=row_sent,
+        )
+
+    def _report_call(self, row: _Row, row_sent: dict[str, Sent]) -> Due | None:
+        """The call to update an open action before its plan's återrapport, if due today."""
+        report_on = row.plan_next_report_on
+        if report_on is None or not report_call_due(
+            report_on,
+            self.settings.report_call_days_before,
+            self.today,
+            self.cal,
+            row_sent.get(REPORT_CALL, Sent()),
+        ):
+            return None
+        return Due(
+            timer_id=REPORT_CALL,
+            kind="before",
+            date_field="next_report_on",
+            anchor=report_on,
+            recipient="owner",
+            label=REPORT_CALL_LABEL,
+        )
 
     def _item(self, row: _Row, section: Section, deadline: date | None, owner: bool) -> DigestItem:
         label, _ = self.state(row)
@@ -459,124 +555,96 @@ class _Planner:
         )
 
     def _digest(
-        self,
-        rec: _Recipient,
-        people: dict[int, Person],
-        overdue_by_owner: dict[int, list[_Row]],
-        overdue_by_plan: dict[int, list[_Row]],
-        report_deadlines: dict[int, date],
+        self, rec: _Recipient, people: dict[int, Person], found: _Gathered
     ) -> PlannedDigest:
-        today = self.today
-        sections: list[DigestSection] = []
-        listed: list[tuple[str, tuple[int, ...]]] = []
-        notices: list[str] = []
-        # Own actions: each in its most urgent section; every overdue one is listed.
-        placed: dict[Section, list[_Row]] = defaultdict(list)
-        own = dict(rec.own)
-        if own:
-            for row in overdue_by_owner.get(rec.person_id, []):
-                own.setdefault(row.id, (row, set()))
-        for row, secs in own.values():
-            overdue = is_overdue(done=self.state(row)[1], due_on=row.due_on, today=today)
-            placed[Section.overdue if overdue else min(secs)].append(row)
-        for plan_id in sorted({r.plan_id for r, s in own.values() if Section.report_call in s}):
-            plan_row = next(r for r, s in own.values() if r.plan_id == plan_id)
-            assert plan_row.plan_next_report_on is not None
-            notices.append(
-                f"Nämnden ska få en återrapport om {plan_row.plan_title} den "
-                f"{long_date(plan_row.plan_next_report_on)}. Uppdatera processläget för dina "
-                f"öppna åtgärder i planen senast {long_date(report_deadlines[plan_id])}, så att "
-                "återrapporten visar hur arbetet går."
-            )
-        for section in sorted(placed):
-            rows = sorted(placed[section], key=lambda r: (r.due_on or date.max, r.id))
-            items = tuple(
-                self._item(r, section, report_deadlines.get(r.plan_id), owner=False) for r in rows
-            )
-            title = SECTION_TITLES[section]
-            sections.append(
-                DigestSection(title=title, items=items, urgent=section is Section.overdue)
-            )
-            listed.append((title, tuple(r.id for r in rows)))
-        # Chef: the escalated actions, then the other overdue ones in their plans.
-        escalated_ids: set[int] = set()
-        for label, rows in rec.escalated.items():
-            rows = sorted(rows, key=lambda r: (r.due_on or date.max, r.id))
-            escalated_ids.update(r.id for r in rows)
-            shown = rows[:CHEF_LIST_LIMIT]
-            sections.append(
-                DigestSection(
-                    title=label,
-                    items=tuple(self._item(r, Section.overdue, None, owner=True) for r in shown),
-                    more=len(rows) - len(shown),
-                    intro=(
-                        "Åtgärderna nedan har passerat en gräns för eskalering till dig som chef."
-                    ),
-                    urgent=True,
-                )
-            )
-            listed.append((label, tuple(r.id for r in shown)))
-        if rec.escalated:
-            others = sorted(
-                (
-                    r
-                    for pid in rec.chef_plans
-                    for r in overdue_by_plan.get(pid, [])
-                    if r.id not in escalated_ids
-                ),
-                key=lambda r: (r.due_on or date.max, r.id),
-            )
-            if others:
-                title = "Övriga försenade åtgärder i dina planer"
-                shown = others[:CHEF_LIST_LIMIT]
-                sections.append(
-                    DigestSection(
-                        title=title,
-                        items=tuple(
-                            self._item(r, Section.overdue, None, owner=True) for r in shown
-                        ),
-                        more=len(others) - len(shown),
-                    )
-                )
-                listed.append((title, tuple(r.id for r in shown)))
-
+        own = _own_listed(rec, found.overdue_by_owner)
+        placed = self._place(own)
+        escalated_ids = {r.id for rows in rec.escalated.values() for r in rows}
+        sections = [
+            *self._own_sections(placed, found.report_deadlines),
+            *self._escalation_sections(rec),
+            *self._other_overdue_sections(rec, escalated_ids, found.overdue_by_plan),
+        ]
         n_own = sum(len(rows) for rows in placed.values())
         n_late = len(placed.get(Section.overdue, []))
-        n_esc = len(escalated_ids)
-        parts = []
-        if n_own:
-            subject = f"Påminnelse: {_plural(n_own, 'åtgärd', 'åtgärder')} att uppdatera"
-            if n_late:
-                subject += f", varav {n_late} {'försenad' if n_late == 1 else 'försenade'}"
-            parts.append(subject)
-        if n_esc:
-            labels = ", ".join(label.lower() for label in rec.escalated)
-            parts.append(f"Eskalering: {_plural(n_esc, 'åtgärd', 'åtgärder')} {labels}")
-        link = None
-        valid_until = None
-        if n_own:
-            link = owner_url(self.settings, people[rec.person_id], now=self.now)
-            valid_until = today + timedelta(days=self.settings.link_max_age_days)
+        # Only someone with actions of their own gets the link to them.
+        link = owner_url(self.settings, people[rec.person_id], now=self.now) if n_own else None
         digest = Digest(
             to=rec.email,
             name=rec.name,
-            subject=" · ".join(parts),
+            subject=_subject(n_own, n_late, len(escalated_ids), rec.escalated),
             sections=tuple(sections),
-            notices=tuple(notices),
+            notices=_report_notices(own, found.report_deadlines),
             link=link,
-            link_valid_until=valid_until,
+            link_valid_until=(
+                self.today + timedelta(days=self.settings.link_max_age_days) if n_own else None
+            ),
             site_url=self.settings.public_base_url,
         )
-        whose = {r.forvaltning for r, _ in own.values()}
-        whose.update(r.forvaltning for rows in rec.escalated.values() for r in rows)
         return PlannedDigest(
             person_id=rec.person_id,
             to=rec.email,
             name=rec.name,
             kind=KIND_REMINDER if n_own else KIND_ESCALATION,
             message=render_digest(digest),
-            listed=tuple(listed),
-            forvaltning=whose.pop() if len(whose) == 1 else "",
+            listed=tuple((s.title, tuple(i.number for i in s.items)) for s in sections),
+            forvaltning=_sole_forvaltning(own, rec.escalated),
+        )
+
+    def _place(self, own: dict[int, tuple[_Row, set[Section]]]) -> dict[Section, list[_Row]]:
+        """Each own action in its most urgent section; an overdue one always under
+        försenade, whatever reminder brought it."""
+        placed: dict[Section, list[_Row]] = defaultdict(list)
+        for row, secs in own.values():
+            overdue = is_overdue(done=self.state(row)[1], due_on=row.due_on, today=self.today)
+            placed[Section.overdue if overdue else min(secs)].append(row)
+        return placed
+
+    def _own_sections(
+        self, placed: dict[Section, list[_Row]], deadlines: dict[int, date]
+    ) -> list[DigestSection]:
+        return [
+            DigestSection(
+                title=SECTION_TITLES[section],
+                items=tuple(
+                    self._item(r, section, deadlines.get(r.plan_id), owner=False)
+                    for r in _by_due(placed[section])
+                ),
+                urgent=section is Section.overdue,
+            )
+            for section in sorted(placed)
+        ]
+
+    def _escalation_sections(self, rec: _Recipient) -> list[DigestSection]:
+        return [
+            self._chef_section(label, _by_due(rows), intro=_ESCALATION_INTRO, urgent=True)
+            for label, rows in rec.escalated.items()
+        ]
+
+    def _other_overdue_sections(
+        self, rec: _Recipient, escalated_ids: set[int], overdue_by_plan: dict[int, list[_Row]]
+    ) -> list[DigestSection]:
+        """The overdue actions of the chef's plans not already listed as escalated."""
+        if not rec.escalated:
+            return []
+        others = _by_due(
+            r
+            for pid in rec.chef_plans
+            for r in overdue_by_plan.get(pid, [])
+            if r.id not in escalated_ids
+        )
+        return [self._chef_section(_OTHERS_TITLE, others)] if others else []
+
+    def _chef_section(
+        self, title: str, rows: list[_Row], *, intro: str = "", urgent: bool = False
+    ) -> DigestSection:
+        shown = rows[:CHEF_LIST_LIMIT]
+        return DigestSection(
+            title=title,
+            items=tuple(self._item(r, Section.overdue, None, owner=True) for r in shown),
+            more=len(rows) - len(shown),
+            intro=intro,
+            urgent=urgent,
         )
 
 

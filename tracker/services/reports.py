@@ -39,8 +39,9 @@ from tracker.domain.report import (
     month_end,
     state_counts,
 )
+from tracker.domain.roles import action_roles
 from tracker.errors import Conflict, NotFound, Refused
-from tracker.models import Action, ActionEvent, Area, OutboxMessage, Person, Plan, Report, Role
+from tracker.models import Action, ActionEvent, Area, OutboxMessage, Person, Plan, Report
 from tracker.models.report import DRAFT_STATE, ReportFile
 from tracker.services.actions import ASSIGNED, CREATED, EDITED
 from tracker.services.outbox import enqueue
@@ -194,22 +195,34 @@ def _placement(action: Action, then: dict[str, Any]) -> tuple[int, int, int]:
     )
 
 
-def build_snapshot(
-    session: Session,
-    registry: WorkflowRegistry,
-    plan_id: int,
-    *,
-    as_of: date,
-    now: datetime,
-    tz: ZoneInfo,
-    draft_days: int,
-) -> Snapshot:
-    """The plan as it was on `as_of`, in four queries (plan, areas, actions, events)."""
-    plan = session.get(Plan, plan_id)
-    if plan is None:
-        raise NotFound(f"Ingen åtgärdsplan med nummer {plan_id}.")
-    cutoff = cutoff_for(as_of, now, tz)
-    earlier_rows = session.exec(
+@dataclass(frozen=True)
+class _History:
+    """What the event history says of the plan's åtgärder as of the cutoff."""
+
+    cutoff: datetime
+    # When the data of the previous issued report ended; None if there is none.
+    previous_until: datetime | None
+    first_event: dict[int, datetime]
+    replays: dict[int, _Replay]
+    # The latest processläge of each åtgärd, by the id of the event that holds it.
+    notes: dict[int | None, str]
+    # The fields of åtgärder edited since the cutoff, as they were then.
+    fields: dict[int, dict[str, Any]]
+
+    def added_later(self, action_id: int) -> bool:
+        first = self.first_event.get(action_id)
+        return first is not None and first > self.cutoff
+
+    def was(self, action: Action) -> dict[str, Any]:
+        """The åtgärd's fields edited since the cutoff, as they were then."""
+        return self.fields.get(action.id or 0, {})
+
+
+def _earlier_reports(
+    session: Session, plan_id: int, cutoff: datetime
+) -> tuple[list[EarlierReport], datetime | None]:
+    """The issued reports before this one, and when the data of the last of them ended."""
+    rows = session.exec(
         select(
             col(Report.number), col(Report.as_of), col(Report.counts_json), col(Report.data_until)
         )
@@ -220,21 +233,12 @@ def build_snapshot(
         )
         .order_by(col(Report.number))
     ).all()
-    earlier = [
-        EarlierReport(number=n or 0, as_of=a, by_state=json.loads(c)) for n, a, c, _ in earlier_rows
-    ]
-    previous_until = earlier_rows[-1][3] if earlier_rows else None
-    areas = list(
-        session.exec(select(Area).where(Area.plan_id == plan_id).order_by(col(Area.position)))
-    )
-    actions = list(
-        session.exec(
-            select(Action)
-            .where(Action.plan_id == plan_id)
-            .order_by(col(Action.area_id), col(Action.position), col(Action.id))
-        )
-    )
-    first_event: dict[int, datetime] = dict(
+    earlier = [EarlierReport(number=n or 0, as_of=a, by_state=json.loads(c)) for n, a, c, _ in rows]
+    return earlier, rows[-1][3] if rows else None
+
+
+def _first_events(session: Session, plan_id: int) -> dict[int, datetime]:
+    return dict(
         session.exec(
             select(ActionEvent.action_id, func.min(ActionEvent.at))
             .join(Action, col(Action.id) == ActionEvent.action_id)
@@ -242,6 +246,12 @@ def build_snapshot(
             .group_by(col(ActionEvent.action_id))
         ).all()
     )
+
+
+def _replay(
+    session: Session, plan_id: int, cutoff: datetime, previous_until: datetime | None
+) -> dict[int, _Replay]:
+    """Each åtgärd's events up to the cutoff, replayed in order."""
     replays: dict[int, _Replay] = defaultdict(_Replay)
     # Whether an event was already in the previous report is decided by the database: turning
     # tens of thousands of timestamps into Python datetimes costs more than the rest.
@@ -249,7 +259,7 @@ def build_snapshot(
         (col(ActionEvent.at) <= previous_until) if previous_until is not None else literal(False)
     )
     # The texts are not read here: only the latest processläge of each åtgärd is needed, and
-    # fetched by id below.
+    # fetched by id afterwards.
     is_note = and_(col(ActionEvent.text) != "", col(ActionEvent.trigger).not_in(NOT_NOTES))
     events = session.execute(
         sa_select(
@@ -275,6 +285,11 @@ def build_snapshot(
         elif previous_until is not None:
             r.new_note = r.new_note or bool(note)
             r.created_since = r.created_since or trigger == CREATED
+    return replays
+
+
+def _note_texts(session: Session, replays: dict[int, _Replay]) -> dict[int | None, str]:
+    """The texts of the events holding each åtgärd's latest processläge."""
     note_ids = [r.note_event for r in replays.values() if r.note_event is not None]
     notes: dict[int | None, str] = {}
     for i in range(0, len(note_ids), 500):
@@ -285,60 +300,135 @@ def build_snapshot(
                 )
             ).all()
         )
-    fields = _fields_then(session, plan_id, cutoff)
-    if fields:
-        actions.sort(key=lambda a: _placement(a, fields.get(a.id or 0, {})))
+    return notes
+
+
+def _history(
+    session: Session, plan_id: int, cutoff: datetime, previous_until: datetime | None
+) -> _History:
+    first_event = _first_events(session, plan_id)
+    replays = _replay(session, plan_id, cutoff, previous_until)
+    return _History(
+        cutoff=cutoff,
+        previous_until=previous_until,
+        first_event=first_event,
+        replays=replays,
+        notes=_note_texts(session, replays),
+        fields=_fields_then(session, plan_id, cutoff),
+    )
+
+
+def _note_then(action: Action, replay: _Replay, history: _History) -> str:
+    if replay.note_event is not None:
+        return history.notes[replay.note_event]
+    # No processläge in the history (imported or written before events were kept): the
+    # stored one counts if it was written by the report date.
+    if action.progress_at is None or action.progress_at <= history.cutoff:
+        return action.progress_note
+    return ""
+
+
+def _action_then(action: Action, history: _History) -> ActionSnap:
+    """The åtgärd with its texts, dates, state and processläge as of the cutoff."""
+    assert action.id is not None
+    was = history.was(action)
+    replay = history.replays.get(action.id, _Replay())
+    return ActionSnap(
+        id=action.id,
+        text=was.get("text", action.text),
+        tidsplan=was.get("tidsplan", action.tidsplan),
+        due_on=was.get("due_on", action.due_on),
+        evaluate_on=was.get("evaluate_on", action.evaluate_on),
+        next_report_on=was.get("next_report_on", action.next_report_on),
+        workflow=action.workflow,
+        state=replay.state or action.state,
+        note=_note_then(action, replay, history),
+    )
+
+
+def _change_since_previous(snap: ActionSnap, history: _History) -> ChangeSnap | None:
+    """What changed for the åtgärd since the previous report, if there is one and anything
+    did."""
+    replay = history.replays.get(snap.id)
+    if history.previous_until is None or replay is None:
+        # An åtgärd with no history at all has nothing to say about change.
+        return None
+    then = None if replay.created_since else replay.state_then
+    if then == snap.state and not replay.new_note:
+        return None
+    return ChangeSnap(
+        action_id=snap.id, from_state=then, to_state=snap.state, new_note=replay.new_note
+    )
+
+
+def _plan_snap(plan: Plan) -> PlanSnap:
+    assert plan.id is not None
+    return PlanSnap(
+        id=plan.id,
+        title=plan.title,
+        forvaltning=plan.forvaltning,
+        namnd=plan.namnd,
+        background=plan.background,
+        dnr=plan.dnr,
+        ort=plan.ort,
+        signatory_name=plan.signatory_name,
+        signatory_title=plan.signatory_title,
+    )
+
+
+def _actions_then(
+    actions: list[Action], history: _History
+) -> tuple[dict[int, list[ActionSnap]], list[ChangeSnap]]:
+    """The åtgärder there were at the cutoff, by area in the order they stood in then, and
+    what changed for them since the previous report."""
+    if history.fields:
+        actions = sorted(actions, key=lambda a: _placement(a, history.was(a)))
     by_area: dict[int, list[ActionSnap]] = defaultdict(list)
     changes: list[ChangeSnap] = []
-    used = {DEFAULT_WORKFLOW}
-    for a in actions:
-        assert a.id is not None
-        was = fields.get(a.id, {})
-        first = first_event.get(a.id)
-        if first is not None and first > cutoff:
-            continue  # the åtgärd was added after the report date
-        r = replays.get(a.id, _Replay())
-        state = r.state or a.state
-        note = notes[r.note_event] if r.note_event is not None else None
-        if note is None:
-            # No processläge in the history (imported or written before events were kept):
-            # the stored one counts if it was written by the report date.
-            note = a.progress_note if a.progress_at is None or a.progress_at <= cutoff else ""
-        used.add(a.workflow)
-        by_area[was.get("area_id", a.area_id)].append(
-            ActionSnap(
-                id=a.id,
-                text=was.get("text", a.text),
-                tidsplan=was.get("tidsplan", a.tidsplan),
-                due_on=was.get("due_on", a.due_on),
-                evaluate_on=was.get("evaluate_on", a.evaluate_on),
-                next_report_on=was.get("next_report_on", a.next_report_on),
-                workflow=a.workflow,
-                state=state,
-                note=note,
-            )
+    for action in actions:
+        assert action.id is not None
+        if history.added_later(action.id):
+            continue
+        snap = _action_then(action, history)
+        by_area[history.was(action).get("area_id", action.area_id)].append(snap)
+        change = _change_since_previous(snap, history)
+        if change is not None:
+            changes.append(change)
+    return by_area, changes
+
+
+def build_snapshot(
+    session: Session,
+    registry: WorkflowRegistry,
+    plan_id: int,
+    *,
+    as_of: date,
+    now: datetime,
+    tz: ZoneInfo,
+    draft_days: int,
+) -> Snapshot:
+    """The plan as it was on `as_of`, replayed from the event history."""
+    plan = session.get(Plan, plan_id)
+    if plan is None:
+        raise NotFound(f"Ingen åtgärdsplan med nummer {plan_id}.")
+    cutoff = cutoff_for(as_of, now, tz)
+    earlier, previous_until = _earlier_reports(session, plan_id, cutoff)
+    areas = list(
+        session.exec(select(Area).where(Area.plan_id == plan_id).order_by(col(Area.position)))
+    )
+    actions = list(
+        session.exec(
+            select(Action)
+            .where(Action.plan_id == plan_id)
+            .order_by(col(Action.area_id), col(Action.position), col(Action.id))
         )
-        if previous_until is not None:
-            # An åtgärd with no history at all has nothing to say about change.
-            then = state if a.id not in replays else None if r.created_since else r.state_then
-            if then != state or r.new_note:
-                changes.append(
-                    ChangeSnap(action_id=a.id, from_state=then, to_state=state, new_note=r.new_note)
-                )
+    )
+    history = _history(session, plan_id, cutoff, previous_until)
+    by_area, changes = _actions_then(actions, history)
+    used = {DEFAULT_WORKFLOW} | {a.workflow for snaps in by_area.values() for a in snaps}
     period = report_period(plan, as_of, draft_days)
-    assert plan.id is not None
     return Snapshot(
-        plan=PlanSnap(
-            id=plan.id,
-            title=plan.title,
-            forvaltning=plan.forvaltning,
-            namnd=plan.namnd,
-            background=plan.background,
-            dnr=plan.dnr,
-            ort=plan.ort,
-            signatory_name=plan.signatory_name,
-            signatory_title=plan.signatory_title,
-        ),
+        plan=_plan_snap(plan),
         as_of=as_of,
         cutoff=cutoff,
         built_at=now.astimezone(tz),
@@ -499,16 +589,6 @@ def draft_report(
     return report
 
 
-def roles_for_plan(person: Person, plan: Plan) -> set[str]:
-    if person.role == Role.admin:
-        return {"admin", "chef"}
-    if person.role == Role.chef and (
-        plan.chef_id == person.id or person.forvaltning in ("", plan.forvaltning)
-    ):
-        return {"chef"}
-    return set()
-
-
 def _conditional_update(
     session: Session, report: Report, seen: int, from_state: str, **values: Any
 ) -> None:
@@ -550,7 +630,8 @@ def approve_report(
             "Ingenting sparades; ladda om och försök igen."
         )
     plan = lock_plan(session, report.plan_id)
-    roles = roles_for_plan(actor, plan)
+    # The plan's chef (or an admin) approves; a report has no owner.
+    roles = action_roles(actor, plan, None)
     if not roles:
         raise Refused("Bara chefen för planens förvaltning får godkänna återrapporten.")
     try:
