@@ -1,9 +1,10 @@
 """Delivery over SMTP with yagmail, one session for a batch of messages.
 
 yagmail opens and authenticates the SMTP session (TLS, STARTTLS or a plain local relay), but
-its own message builder puts HTML markup in the text/plain part, so the message is built here
-with `email.message.EmailMessage` (multipart/alternative: a real plain-text part and an HTML
-part) and handed as bytes to the session yagmail opened.
+its own message builder puts HTML markup in the text/plain part, so `mime_bytes` writes the
+message out here directly, not through the `email` package: multipart/alternative with a real
+plain-text part and an HTML part (inside multipart/mixed when there are attachments), handed
+as bytes to the session yagmail opened.
 
 A failed send is returned, not raised, and told apart: `temporary` (server down, timeout,
 4xx) is tried again later, `permanent` (5xx, an address that cannot be right) is not.

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 
+from tracker import logs
 from tracker.cli.base import cli, clock, fail, get_app
 from tracker.services.reminders import send_reminders
 
@@ -80,7 +81,9 @@ def scheduler() -> None:
     """Kör schemalagda jobb (påminnelser, utkorgen) tills processen stoppas."""
     from tracker.scheduler import job_specs, run_forever
 
+    # APScheduler's own lines as text; the product's events as JSON lines (tracker.logs).
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    logs.configure()
     app = get_app()
     for spec in job_specs(app.settings):
         typer.echo(f"{spec.name} ({spec.id}): {spec.trigger}")

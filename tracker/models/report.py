@@ -158,7 +158,8 @@ def immutability_ddl(dialect: str) -> list[str]:
     return []
 
 
-# metadata.create_all (tests, benchmarks) installs them too; migrations call immutability_ddl.
+# metadata.create_all (tests, benchmarks) installs them too. No migration calls
+# immutability_ddl: 0001 carries its own frozen copy of the trigger code (IMMUTABILITY_DDL).
 _REPORT_TABLE = SQLModel.metadata.tables["report"]
 _FILE_TABLE = SQLModel.metadata.tables["report_file"]
 for _stmt in _SQLITE_DDL:
