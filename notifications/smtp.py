@@ -7,14 +7,19 @@ plain-text part and an HTML part (inside multipart/mixed when there are attachme
 as bytes to the session yagmail opened.
 
 A failed send is returned, not raised, and told apart: `temporary` (server down, timeout,
-4xx) is tried again later, `permanent` (5xx, an address that cannot be right) is not.
+4xx) is tried again later, `permanent` (5xx, an address that cannot be right) is not. A
+failure of one message never reaches the next: the session is reset (RSET), or reopened
+when that fails, before another message goes over it.
+
+Addresses go on the wire as `notifications.address` writes them: the domain in IDNA
+A-labels, and a local part outside ASCII only with SMTPUTF8 (RFC 6531), which then also
+carries the To and From headers as UTF-8 (RFC 6532).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import re
 import smtplib
 import ssl
 import uuid
@@ -29,6 +34,7 @@ from urllib.parse import quote
 import yagmail
 
 from config import Settings
+from notifications.address import AddressRefused, MailAddress, mail_address
 from notifications.message import Attachment, OutgoingMessage
 
 
@@ -132,17 +138,33 @@ def _attachment_part(att: Attachment) -> list[str]:
 
 
 def from_line(mail_from: str) -> str:
-    """The From header's value: 'Namn <adress>' with a non-ASCII name encoded."""
+    """The From header's value: 'Namn <adress>' with a non-ASCII name encoded and the
+    domain in A-labels; always ASCII. AddressRefused if the address cannot be sent from."""
     name, addr = parseaddr(mail_from)
-    return formataddr((name, addr), charset="utf-8") if name else addr
+    sender = mail_address(addr or mail_from)
+    if sender.needs_smtputf8:
+        # The sender is the municipality's own choice: asking for an ASCII one keeps every
+        # message sendable through any relay.
+        raise AddressRefused(
+            f"Avsändaradressen '{addr}' (mail_from) kan inte användas: den får bara ha "
+            "tecken ur ASCII före @ (inte å, ä eller ö)."
+        )
+    return formataddr((name, sender.wire), charset="utf-8") if name else sender.wire
 
 
 def mime_bytes(
-    message: OutgoingMessage, *, from_header: str, message_id: str, date: datetime
+    message: OutgoingMessage,
+    *,
+    from_header: str,
+    message_id: str,
+    date: datetime,
+    to_header: str | None = None,
 ) -> bytes:
     """The message as sent: multipart/alternative with a plain-text part and an HTML part,
     inside multipart/mixed when there are attachments; 7-bit (quoted-printable, base64) so a
-    relay without 8BITMIME takes it too; CRLF line ends.
+    relay without 8BITMIME takes it too; CRLF line ends. `to_header`: the address as the
+    envelope has it (default `message.to`); only with SMTPUTF8 may it, or `from_header`,
+    hold UTF-8.
 
     Written out directly rather than through email.message: its generator spent longer
     on a digest than the SMTP exchange did (the tests parse the result with the email
@@ -152,7 +174,7 @@ def mime_bytes(
     lines = [
         "MIME-Version: 1.0",
         f"From: {from_header if from_header.isascii() else from_line(from_header)}",
-        f"To: {message.to}",
+        f"To: {to_header or message.to}",
         f"Subject: {encode_header(message.subject)}",
         f"Date: {format_datetime(date)}",
         f"Message-ID: {message_id}",
@@ -198,13 +220,18 @@ def _reply_text(raw: bytes | str) -> str:
     return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
 
 
-# One bare address: no display name, spaces, brackets or second "@".
-_ADDRESS = re.compile(r"[^@\s<>(),;:\"\[\]]+@[^@\s<>(),;:\"\[\]]+\.[^@\s<>(),;:\"\[\]]+")
+NO_SMTPUTF8 = (
+    "Adressen har tecken utanför ASCII före @ (som å, ä eller ö), och SMTP-servern tar inte "
+    "emot sådana adresser (den erbjuder inte SMTPUTF8). Brevet kan inte skickas via den här "
+    "servern."
+)
 
 
-def plausible_address(addr: str) -> bool:
-    """Cheap check that an address can be sent to at all; the server decides the rest."""
-    return _ADDRESS.fullmatch(addr) is not None
+@dataclass(frozen=True)
+class _Attempt:
+    delivery: Delivery
+    # The connection broke during this message and is closed now.
+    connection_lost: bool = False
 
 
 class SmtpSession:
@@ -213,8 +240,13 @@ class SmtpSession:
     def __init__(self, config: SmtpConfig) -> None:
         self.config = config
         self._client: yagmail.SMTP | None = None
-        self._envelope_from = config.envelope_from
-        self._from_header = from_line(config.mail_from)
+        self._sender_problem = ""
+        self._envelope_from = self._from_header = ""
+        try:
+            self._from_header = from_line(config.mail_from)
+            self._envelope_from = mail_address(config.envelope_from).wire
+        except AddressRefused as exc:
+            self._sender_problem = exc.reason
 
     def __enter__(self) -> SmtpSession:
         return self
@@ -265,21 +297,28 @@ class SmtpSession:
             self._client = None
 
     def send(self, message: OutgoingMessage, *, message_id: str, date: datetime) -> Delivery:
-        """Send one message over this session; a failure is returned, not raised."""
-        if not plausible_address(message.to):
-            return Delivery(Outcome.permanent, f"Ogiltig e-postadress: {message.to!r}")
-        raw = mime_bytes(message, from_header=self._from_header, message_id=message_id, date=date)
-        reused = self._client is not None
-        delivery = self._send_raw(message.to, raw)
-        if reused and delivery.server_unavailable and self._client is None:
-            # An idle connection the server dropped: try once on a fresh one.
-            delivery = self._send_raw(message.to, raw)
-        return delivery
-
-    def _send_raw(self, to: str, raw: bytes) -> Delivery:
+        """Send one message over this session; a failure is returned, not raised, and leaves
+        the session ready for the next message."""
+        if self._sender_problem:
+            # The configuration's fault, not the message's: it waits until that is corrected.
+            return Delivery(Outcome.temporary, self._sender_problem, server_unavailable=True)
         try:
-            if self._client is None:
-                self._client = self._open()
+            to = mail_address(message.to)
+        except AddressRefused as exc:
+            return Delivery(Outcome.permanent, exc.reason)
+        reused = self._client is not None
+        attempt = self._attempt(message, to, message_id=message_id, date=date)
+        if reused and attempt.connection_lost:
+            # Most often an idle connection the server dropped: try once on a fresh one.
+            attempt = self._attempt(message, to, message_id=message_id, date=date)
+        return attempt.delivery
+
+    def _connect(self) -> yagmail.SMTP | Delivery:
+        """The open connection, opened now if there is none; a Delivery if that fails."""
+        if self._client is not None:
+            return self._client
+        try:
+            self._client = self._open()
         except smtplib.SMTPAuthenticationError as exc:
             # Wrong credentials are the configuration's fault, not the message's: keep it.
             return Delivery(
@@ -293,36 +332,99 @@ class SmtpSession:
                 f"Kan inte ansluta till SMTP-servern: {exc}",
                 server_unavailable=True,
             )
+        return self._client
+
+    def _attempt(
+        self, message: OutgoingMessage, to: MailAddress, *, message_id: str, date: datetime
+    ) -> _Attempt:
+        client = self._connect()
+        if isinstance(client, Delivery):
+            return _Attempt(client)
         try:
-            refused = self._client.smtp.sendmail(self._envelope_from, [to], raw)
+            return _Attempt(self._transact(client.smtp, message, to, message_id, date))
         except smtplib.SMTPRecipientsRefused as exc:
             code, text = next(iter(exc.recipients.values()))
-            return _classify_code(code, _reply_text(text))
-        except smtplib.SMTPServerDisconnected as exc:
-            self.close()
-            return Delivery(
-                Outcome.temporary,
-                f"SMTP-servern stängde anslutningen: {exc}",
-                server_unavailable=True,
-            )
+            return self._refused(code, _reply_text(text))
         except smtplib.SMTPResponseException as exc:
-            delivery = _classify_code(exc.smtp_code, _reply_text(exc.smtp_error))
-            if exc.smtp_code == 421:
-                # "Service not available, closing channel".
-                self.close()
-                return Delivery(delivery.outcome, delivery.detail, server_unavailable=True)
-            return delivery
-        except (smtplib.SMTPNotSupportedError, UnicodeEncodeError) as exc:
-            return Delivery(Outcome.permanent, f"Adressen kan inte skickas till: {exc}")
+            return self._refused(exc.smtp_code, _reply_text(exc.smtp_error))
+        except (smtplib.SMTPNotSupportedError, UnicodeError) as exc:
+            self._reset()
+            return _Attempt(Delivery(Outcome.permanent, f"Adressen kan inte skickas till: {exc}"))
         except (smtplib.SMTPException, OSError) as exc:
             self.close()
-            return Delivery(
-                Outcome.temporary, f"Fel i SMTP-anslutningen: {exc}", server_unavailable=True
-            )
-        if refused:
-            code, text = next(iter(refused.values()))
-            return _classify_code(code, _reply_text(text))
+            return _connection_broke(exc)
+
+    def _transact(
+        self,
+        smtp: smtplib.SMTP,
+        message: OutgoingMessage,
+        to: MailAddress,
+        message_id: str,
+        date: datetime,
+    ) -> Delivery:
+        """One mail transaction; SMTP failures are raised, for _attempt to sort out."""
+        smtp.ehlo_or_helo_if_needed()
+        options: list[str] = []
+        if to.needs_smtputf8:
+            if not smtp.has_extn("smtputf8"):
+                return Delivery(Outcome.permanent, NO_SMTPUTF8)
+            # As smtplib's send_message does for an international message.
+            options = ["SMTPUTF8", "BODY=8BITMIME"] if smtp.has_extn("8bitmime") else ["SMTPUTF8"]
+        raw = mime_bytes(
+            message,
+            from_header=self._from_header,
+            message_id=message_id,
+            date=date,
+            to_header=to.wire,
+        )
+        smtp.sendmail(self._envelope_from, [to.wire], raw, mail_options=options)
+        # One recipient: had it been refused, sendmail would have raised.
         return SENT
+
+    def _refused(self, code: int, text: str) -> _Attempt:
+        """The server refused this message, at MAIL, RCPT or the end of DATA."""
+        delivery = _classify_code(code, text)
+        if code == 421:
+            # "Service not available, closing channel": about the server, not the message.
+            self.close()
+            return _Attempt(
+                Delivery(delivery.outcome, delivery.detail, server_unavailable=True),
+                connection_lost=True,
+            )
+        self._reset()
+        return _Attempt(delivery)
+
+    def _reset(self) -> None:
+        """After a message failed: RSET, so the next one starts a clean transaction instead
+        of meeting "503 nested MAIL command"; a new connection if RSET fails."""
+        if self._client is None:
+            return
+        try:
+            code, _ = self._client.smtp.rset()
+        except (smtplib.SMTPException, OSError):
+            code = 0
+        if code != 250:
+            self.close()
+
+
+def _connection_broke(exc: BaseException) -> _Attempt:
+    """The connection broke during a message (and is closed now)."""
+    # smtplib reports a read timeout as SMTPServerDisconnected raised while handling it.
+    if isinstance(exc, TimeoutError) or isinstance(exc.__context__, TimeoutError):
+        # A server that hangs would cost the timeout again for every message: stop the run.
+        return _Attempt(
+            Delivery(
+                Outcome.temporary,
+                f"SMTP-servern svarade inte i tid: {exc}",
+                server_unavailable=True,
+            )
+        )
+    # Dropped during this message: that says nothing yet about the next one, which opens a
+    # new connection; only if that fails is the server unavailable.
+    return _Attempt(
+        Delivery(Outcome.temporary, f"SMTP-servern stängde anslutningen: {exc}"),
+        connection_lost=True,
+    )
 
 
 def _quietly_close(client: yagmail.SMTP) -> None:

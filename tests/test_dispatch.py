@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timedelta
 
@@ -14,7 +15,7 @@ from notifications import Attachment, OutgoingMessage
 from notifications.smtp import Delivery, SmtpConfig, SmtpSession
 from tests.support import builders as b
 from tests.support import dispatch_worker
-from tests.support.smtp import SmtpServer, free_port
+from tests.support.smtp import ONE_FAILURE, SmtpServer, fail_one, free_port
 from tracker.app import App
 from tracker.errors import Refused
 from tracker.models import OutboxMessage
@@ -322,3 +323,90 @@ def test_two_dispatchers_at_once_send_each_message_once(
     assert len(smtp_server.received) == n
     assert len(set(message_ids(smtp_server))) == n
     assert all(m.status == "sent" for m in rows(app).values())
+
+
+# --- one failure touches no other message ----------------------------------------------------
+
+
+def queue_to(app: App, addresses: list[str], now: datetime) -> list[int]:
+    ids: list[int] = []
+    for address in addresses:
+        ids += queue(app, 1, now, to=address)
+    return ids
+
+
+@pytest.fixture
+def plain_server() -> Iterator[SmtpServer]:
+    """An older relay: no SMTPUTF8."""
+    server = SmtpServer(smtputf8=False).start()
+    yield server
+    server.stop()
+
+
+@pytest.mark.parametrize(("how", "outcome"), ONE_FAILURE.items())
+def test_one_failed_message_leaves_every_other_in_the_run_sent(
+    app: App, plain_server: SmtpServer, how: str, outcome: str
+) -> None:
+    mail = b.with_smtp(app, plain_server.port)
+    bad = fail_one(plain_server, how)
+    good = [f"mottagare{i}@pitea.example" for i in range(4)]
+    ids = queue_to(mail, [good[0], good[1], bad, good[2], good[3]], T0)
+
+    result = send_outbox(mail, now=T0)
+
+    stored = rows(mail)
+    failed = stored.pop(ids[2])
+    assert all(m.status == "sent" for m in stored.values()), [m.last_error for m in stored.values()]
+    assert sorted(r.rcpt_tos[0] for r in plain_server.received) == good
+    assert not result.server_unavailable
+    if outcome == "temporary":
+        assert (result.sent, result.retry_later, result.failed) == (4, 1, 0)
+        assert (failed.status, failed.attempts) == ("pending", 1)
+        assert failed.next_attempt_at == T0 + timedelta(minutes=1), "retried later"
+    else:
+        assert (result.sent, result.retry_later, result.failed) == (4, 0, 1)
+        assert (failed.status, failed.attempts) == ("failed", 1)
+    assert failed.last_error
+
+
+def test_a_temporary_failure_of_one_message_is_sent_on_its_retry(
+    app: App, plain_server: SmtpServer
+) -> None:
+    mail = b.with_smtp(app, plain_server.port)
+    bad = fail_one(plain_server, "dropped")
+    (mid,) = queue_to(mail, [bad], T0)
+    assert send_outbox(mail, now=T0).retry_later == 1
+    plain_server.drop.clear()  # the server is mended
+    assert send_outbox(mail, now=T0 + timedelta(minutes=1)).sent == 1
+    assert rows(mail)[mid].status == "sent"
+    assert [r.rcpt_tos for r in plain_server.received] == [(bad,)]
+
+
+# --- addresses outside ASCII -------------------------------------------------------------------
+
+
+def test_addresses_outside_ascii_are_delivered_through_a_server_with_smtputf8(
+    app: App, smtp_server: SmtpServer
+) -> None:
+    assert smtp_server.smtputf8
+    mail = b.with_smtp(app, smtp_server.port)
+    queue_to(mail, ["åsa@kommunförvaltning.example", "bo@kommunförvaltning.example"], T0)
+    assert send_outbox(mail, now=T0).sent == 2
+    idn = "xn--kommunfrvaltning-swb.example"
+    assert [r.rcpt_tos for r in smtp_server.received] == [(f"åsa@{idn}",), (f"bo@{idn}",)]
+    assert [m["To"] for m in smtp_server.messages()] == [f"åsa@{idn}", f"bo@{idn}"]
+    assert all(m.status == "sent" for m in rows(mail).values())
+
+
+def test_without_smtputf8_a_non_ascii_local_part_fails_with_a_reason_and_the_rest_go(
+    app: App, plain_server: SmtpServer
+) -> None:
+    mail = b.with_smtp(app, plain_server.port)
+    bad, good = queue_to(mail, ["åsa@pitea.example", "a@kommunförvaltning.example"], T0)
+    result = send_outbox(mail, now=T0)
+    assert (result.sent, result.failed) == (1, 1)
+    stored = rows(mail)
+    assert stored[good].status == "sent"
+    assert stored[bad].status == "failed"
+    assert "SMTPUTF8" in stored[bad].last_error and "å, ä eller ö" in stored[bad].last_error
+    assert [r.rcpt_tos for r in plain_server.received] == [("a@xn--kommunfrvaltning-swb.example",)]

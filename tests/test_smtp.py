@@ -13,7 +13,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from notifications import OutgoingMessage
 from notifications.smtp import Outcome, SmtpConfig, SmtpSession
-from tests.support.smtp import SmtpServer, free_port
+from tests.support.smtp import ONE_FAILURE, SmtpServer, fail_one, free_port
 
 NOW = datetime(2018, 1, 10, 6, 0, tzinfo=UTC)
 MESSAGE = OutgoingMessage(
@@ -157,3 +157,126 @@ def test_a_wrong_password_keeps_the_message_for_later(auth_server: _AuthServer) 
     assert delivery.outcome is Outcome.temporary and delivery.server_unavailable
     assert "Inloggning" in delivery.detail
     assert auth_server.received == 0
+
+
+# --- one failure touches no other message -----------------------------------------------------
+
+
+def to(address: str) -> OutgoingMessage:
+    return OutgoingMessage(address, "Påminnelse", "Hej!\n", "<p>Hej!</p>")
+
+
+@pytest.fixture
+def plain_server() -> Iterator[SmtpServer]:
+    """An older relay: no SMTPUTF8."""
+    server = SmtpServer(smtputf8=False).start()
+    yield server
+    server.stop()
+
+
+@pytest.mark.parametrize(("how", "outcome"), ONE_FAILURE.items())
+def test_a_failed_message_leaves_the_session_clean_for_the_next(
+    plain_server: SmtpServer, how: str, outcome: str
+) -> None:
+    bad = fail_one(plain_server, how)
+    with SmtpSession(config(plain_server.port)) as session:
+        before = session.send(to("anna.berg@pitea.example"), message_id="<1@x>", date=NOW)
+        failed = session.send(to(bad), message_id="<2@x>", date=NOW)
+        after = session.send(to("bo.lind@pitea.example"), message_id="<3@x>", date=NOW)
+    assert (before.outcome, after.outcome) == (Outcome.sent, Outcome.sent), after.detail
+    assert (failed.outcome, failed.server_unavailable) == (Outcome(outcome), False)
+    assert [r.rcpt_tos for r in plain_server.received] == [
+        ("anna.berg@pitea.example",),
+        ("bo.lind@pitea.example",),
+    ]
+
+
+# --- addresses outside ASCII --------------------------------------------------------------------
+
+IDN = "xn--kommunfrvaltning-swb.example"  # kommunförvaltning.example in IDNA
+
+
+def test_an_idn_domain_goes_as_a_labels_through_a_relay_without_smtputf8(
+    plain_server: SmtpServer,
+) -> None:
+    with SmtpSession(config(plain_server.port)) as session:
+        delivery = session.send(
+            to("Anna.Berg@Kommunförvaltning.example"), message_id="<1@x>", date=NOW
+        )
+    assert delivery.outcome is Outcome.sent, delivery.detail
+    (received,) = plain_server.received
+    assert received.rcpt_tos == (f"Anna.Berg@{IDN}",)
+    assert not received.smtputf8
+    received.raw.decode("ascii")  # nothing for an old relay to choke on
+    assert received.message()["To"] == f"Anna.Berg@{IDN}"
+
+
+def test_a_non_ascii_local_part_goes_with_smtputf8_when_the_server_offers_it(
+    smtp_server: SmtpServer,
+) -> None:
+    assert smtp_server.smtputf8
+    with SmtpSession(config(smtp_server.port)) as session:
+        first = session.send(to("åsa@kommunförvaltning.example"), message_id="<1@x>", date=NOW)
+        second = session.send(MESSAGE, message_id="<2@x>", date=NOW)
+    assert (first.outcome, second.outcome) == (Outcome.sent, Outcome.sent), first.detail
+    international, plain = smtp_server.received
+    assert international.smtputf8 and not plain.smtputf8, "SMTPUTF8 only where needed"
+    assert international.rcpt_tos == (f"åsa@{IDN}",)
+    msg = international.message()
+    assert msg["To"] == f"åsa@{IDN}"  # RFC 6532: UTF-8 in the header itself
+    assert msg["Subject"] == "Påminnelse"
+    assert msg["From"] == "Åtgärdsplaner <atgardsplan@pitea.example>"
+    assert msg.get_body(("plain",)).get_content() == "Hej!\n"  # type: ignore[union-attr]
+
+
+def test_without_smtputf8_a_non_ascii_local_part_fails_for_good_with_a_swedish_reason(
+    plain_server: SmtpServer,
+) -> None:
+    with SmtpSession(config(plain_server.port)) as session:
+        delivery = session.send(to("åsa@pitea.example"), message_id="<1@x>", date=NOW)
+    assert (delivery.outcome, delivery.server_unavailable) == (Outcome.permanent, False)
+    assert "SMTPUTF8" in delivery.detail and "å, ä eller ö" in delivery.detail
+    assert plain_server.received == []
+
+
+@pytest.mark.parametrize(
+    ("address", "reason"),
+    [
+        ("a@snö☃.example", "Domänen 'snö☃.example'"),
+        ("inte en adress", "Ogiltig e-postadress"),
+        ("a\x07b@pitea.example", "Ogiltig e-postadress"),
+        (("å" * 40) + "@pitea.example", "för lång"),
+    ],
+)
+def test_an_address_that_can_never_be_sent_fails_for_good_without_the_server(
+    smtp_server: SmtpServer, address: str, reason: str
+) -> None:
+    with SmtpSession(config(smtp_server.port)) as session:
+        delivery = session.send(to(address), message_id="<1@x>", date=NOW)
+        assert session._client is None, "not even a connection"
+    assert delivery.outcome is Outcome.permanent
+    assert reason in delivery.detail
+
+
+def test_a_sender_outside_ascii_before_the_at_keeps_the_mail_and_says_why(
+    smtp_server: SmtpServer,
+) -> None:
+    cfg = SmtpConfig(host="127.0.0.1", port=smtp_server.port, mail_from="åtgärd@pitea.example")
+    with SmtpSession(cfg) as session:
+        delivery = session.send(MESSAGE, message_id="<1@x>", date=NOW)
+    assert (delivery.outcome, delivery.server_unavailable) == (Outcome.temporary, True)
+    assert "mail_from" in delivery.detail
+    assert smtp_server.received == []
+
+
+def test_an_idn_sender_domain_goes_as_a_labels(smtp_server: SmtpServer) -> None:
+    cfg = SmtpConfig(
+        host="127.0.0.1",
+        port=smtp_server.port,
+        mail_from="Åtgärdsplaner <atgardsplan@kommunförvaltning.example>",
+    )
+    with SmtpSession(cfg) as session:
+        assert session.send(MESSAGE, message_id="<1@x>", date=NOW).outcome is Outcome.sent
+    (received,) = smtp_server.received
+    assert received.mail_from == f"atgardsplan@{IDN}"
+    assert received.message()["From"] == f"Åtgärdsplaner <atgardsplan@{IDN}>"

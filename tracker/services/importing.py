@@ -40,6 +40,7 @@ from tracker.domain.import_rows import (
     match_key,
     read_plan_file,
 )
+from tracker.domain.names import clean_name
 from tracker.domain.plan_meta import PlanMeta, sidecar_name
 from tracker.domain.problems import Problem
 from tracker.domain.tables import kind_of
@@ -163,7 +164,9 @@ class _Importer:
         wanted: dict[str, str] = {}
         for row in self.file.rows:
             if row.owner_email and (row.owner_email not in wanted or not wanted[row.owner_email]):
-                wanted[row.owner_email] = row.owner_name or ""
+                # Cleaned when the file was read; again here, as ensure_person does, so no
+                # path into this table skips it.
+                wanted[row.owner_email] = clean_name(row.owner_name or "")
         found: dict[str, Person] = {}
         emails = [people.normalise_email(e) for e in wanted]
         for i in range(0, len(emails), _IN_CHUNK):

@@ -5,6 +5,8 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
+from notifications.address import AddressRefused, mail_address
+from tracker.domain.names import clean_name
 from tracker.errors import NotFound, TrackerError
 from tracker.models import Person, Role
 
@@ -17,8 +19,26 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
+def email_problem(email: str) -> str | None:
+    """Why mail could never be sent to this address (Swedish), or None if it can be.
+
+    The check is the one the SMTP adapter makes before sending, so an address taken here
+    can go out: a domain like "kommunförvaltning.example" goes as IDNA, a local part like
+    "åsa" needs a server with SMTPUTF8 (most have it; without, the message is marked failed
+    with that reason).
+    """
+    stripped = email.strip()
+    if not EMAIL_RE.match(stripped):
+        return f"Ogiltig e-postadress: '{stripped}'."
+    try:
+        mail_address(normalise_email(stripped))
+    except AddressRefused as exc:
+        return exc.reason
+    return None
+
+
 def valid_email(email: str) -> bool:
-    return bool(EMAIL_RE.match(email.strip()))
+    return email_problem(email) is None
 
 
 def find_person(session: Session, email: str) -> Person | None:
@@ -41,13 +61,17 @@ def ensure_person(
     role: Role = Role.owner,
     forvaltning: str = "",
 ) -> Person:
-    """The person with this address, created if new; a given name replaces an empty one."""
-    if not valid_email(email):
-        raise TrackerError(f"Ogiltig e-postadress: '{email}'.")
+    """The person with this address, created if new; a given name replaces an empty one.
+    Every way a person is named (web forms, CLI, the demo) comes through here, so the name
+    is cleaned here (`clean_name`); the importer cleans its names the same way."""
+    problem = email_problem(email)
+    if problem:
+        raise TrackerError(problem)
+    given = _given_name(name)
     person = find_person(session, email)
     if person is None:
         person = Person(
-            name=name.strip() or normalise_email(email),
+            name=given or normalise_email(email),
             email=normalise_email(email),
             role=role.value,
             forvaltning=forvaltning,
@@ -55,7 +79,16 @@ def ensure_person(
         )
         session.add(person)
         session.flush()
-    elif name.strip() and person.name != name.strip():
-        person.name = name.strip()
+    elif given and person.name != given:
+        person.name = given
         session.add(person)
     return person
+
+
+def _given_name(name: str) -> str:
+    """The name cleaned; "" when none was given. A name of nothing but control characters
+    is refused rather than taken as no name, so a mistake is seen, not silently dropped."""
+    cleaned = clean_name(name)
+    if not cleaned and name.strip():
+        raise TrackerError("Namnet innehåller bara tecken som inte kan visas. Skriv namnet igen.")
+    return cleaned
