@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     # At most this many link e-mails (log-in or new owner link) to one address per hour,
     # whoever asks: the form is open to anyone, and must not become a way to flood an inbox.
     link_requests_per_hour: int = 5
+    # A log-in (chef, admin, board reader) ends after this many minutes without a request,
+    # and after a week whatever happens.
+    session_idle_minutes: int = Field(default=480, ge=1)
 
     # SMTP: a local relay needs no login and no TLS.
     smtp_host: str = "127.0.0.1"

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import time_machine
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import select
+from typer.testing import CliRunner
 
 from tests.web.conftest import World
 from tests.web.helpers import MovableClock, form_to, log_in, path_of, text_of
 from tracker.app import App
+from tracker.cli import cli
 from tracker.links import LinkPurpose
-from tracker.models import OutboxMessage, Person
+from tracker.models import LoginSession, OutboxMessage, Person, Role
+from tracker.services import people
 from tracker.services.access import revoke_links
 from tracker.web.links import login_url, owner_url, signer_for
 from tracker.web.main import create_app
@@ -132,15 +136,63 @@ def test_tampered_expired_or_owner_log_in_links_do_not_log_in(
     assert client.get("/planer", follow_redirects=False).status_code == 303
 
 
-def test_session_ends_after_a_week_by_the_apps_clock(
+def test_session_ends_after_a_week_by_the_apps_clock_even_in_use(
     client: TestClient, app: App, world: World, clock: MovableClock
 ) -> None:
     log_in(client, app, world.chef, clock())
-    clock.advance(days=6)
-    assert client.get("/planer").status_code == 200
-    clock.advance(days=1, seconds=1)
+    for _ in range(24):  # a request every seven hours: never idle, and a week in all
+        clock.advance(hours=7)
+        assert client.get("/planer", follow_redirects=False).status_code == 200
+    clock.advance(seconds=1)
     r = client.get("/planer", follow_redirects=False)
     assert (r.status_code, r.headers["location"]) == (303, "/logga-in")
+    assert "Din inloggning har upphört. Logga in igen." in text_of(client.get("/logga-in").text)
+
+
+def test_session_ends_after_the_idle_time_by_the_apps_clock(
+    client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    assert app.settings.session_idle_minutes == 8 * 60
+    log_in(client, app, world.chef, clock())
+    clock.advance(hours=7, minutes=59)
+    assert client.get("/planer", follow_redirects=False).status_code == 200
+    # Idle counts from that request, not from the log-in.
+    clock.advance(hours=8)
+    assert client.get("/planer", follow_redirects=False).status_code == 200
+    clock.advance(hours=8, seconds=1)
+    r = client.get("/planer", follow_redirects=False)
+    assert (r.status_code, r.headers["location"]) == (303, "/logga-in")
+
+
+def test_the_idle_time_is_a_setting(app: App, world: World, clock: MovableClock) -> None:
+    settings = app.settings.model_copy(update={"session_idle_minutes": 30})
+    short = App(settings=settings, engine=app.engine, registry=app.registry)
+    with TestClient(create_app(short, clock=clock)) as c:
+        log_in(c, short, world.chef, clock())
+        clock.advance(minutes=30)
+        assert c.get("/planer", follow_redirects=False).status_code == 200
+        clock.advance(minutes=30, seconds=1)
+        assert c.get("/planer", follow_redirects=False).status_code == 303
+
+
+def last_seen(app: App) -> list[object]:
+    with app.transaction() as s:
+        return [row.last_seen_at for row in s.exec(select(LoginSession)).all()]
+
+
+def test_last_seen_is_written_at_most_once_a_minute_not_per_request(
+    client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    start = clock()
+    log_in(client, app, world.chef, start)
+    assert last_seen(app) == [start]
+    for _ in range(3):
+        clock.advance(seconds=15)
+        assert client.get("/planer").status_code == 200
+    assert last_seen(app) == [start]
+    clock.advance(seconds=15)  # a minute since the last write
+    assert client.get("/planer").status_code == 200
+    assert last_seen(app) == [clock()]
 
 
 def test_revoking_a_persons_links_ends_their_session(
@@ -162,13 +214,102 @@ def test_revoking_a_persons_links_ends_their_session(
     assert client.get("/planer").status_code == 200
 
 
-def test_log_out(client: TestClient, app: App, world: World, clock: MovableClock) -> None:
+def test_log_out_ends_the_session_even_for_a_copy_of_the_cookie(
+    web: FastAPI, client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
     log_in(client, app, world.chef, clock())
     page = client.get("/planer")
+    copied = client.cookies.get(SESSION_COOKIE)
+    assert copied
     form = form_to(page.text, "/logga-ut")
     done = client.post(form.action, data=form.data(), follow_redirects=False)
-    assert done.status_code == 303
+    assert (done.status_code, done.headers["location"]) == (303, "/logga-in")
+    assert "Du är utloggad." in text_of(client.get("/logga-in").text)
     assert client.get("/planer", follow_redirects=False).status_code == 303
+    with TestClient(web) as thief:
+        thief.cookies.set(SESSION_COOKIE, copied)
+        r = thief.get("/planer", follow_redirects=False)
+        assert (r.status_code, r.headers["location"]) == (303, "/logga-in")
+
+
+def test_log_out_everywhere_ends_the_session_in_another_browser(
+    web: FastAPI, app: App, world: World, clock: MovableClock
+) -> None:
+    with TestClient(web) as laptop, TestClient(web) as phone, TestClient(web) as reader:
+        log_in(laptop, app, world.chef, clock())
+        clock.advance(seconds=1)  # a log-in link works once; the next is a second later
+        log_in(phone, app, world.chef, clock())
+        # Someone else's log-in is not the chef's to end.
+        board = _board_reader(app, world, clock)
+        log_in(reader, app, board, clock())
+        form = form_to(laptop.get("/planer").text, "/logga-ut")
+        assert ("overallt", "1", "Logga ut överallt") in form.buttons
+        done = laptop.post(form.action, data=form.data(overallt="1"))
+        assert "Du är utloggad i alla webbläsare och på alla enheter." in text_of(done.text)
+        for browser in (laptop, phone):
+            assert browser.get("/planer", follow_redirects=False).status_code == 303
+        assert reader.get("/planer").status_code == 200
+
+
+def test_plain_log_out_leaves_the_persons_other_browsers_logged_in(
+    web: FastAPI, app: App, world: World, clock: MovableClock
+) -> None:
+    with TestClient(web) as laptop, TestClient(web) as phone:
+        log_in(laptop, app, world.chef, clock())
+        clock.advance(seconds=1)
+        log_in(phone, app, world.chef, clock())
+        form = form_to(laptop.get("/planer").text, "/logga-ut")
+        laptop.post(form.action, data=form.data())
+        assert laptop.get("/planer", follow_redirects=False).status_code == 303
+        assert phone.get("/planer").status_code == 200
+
+
+def _board_reader(app: App, world: World, clock: MovableClock) -> Person:
+    with app.transaction() as s:
+        return people.ensure_person(
+            s,
+            "namnd@pitea.example",
+            now=clock(),
+            name="Nämndens sekreterare",
+            role=Role.board,
+            forvaltning=world.chef.forvaltning,
+        )
+
+
+def test_revoking_links_on_the_person_page_ends_their_sessions(
+    web: FastAPI, app: App, world: World, clock: MovableClock
+) -> None:
+    with app.transaction() as s:
+        admin = people.ensure_person(
+            s, "admin@pitea.example", now=clock(), name="Admin", role=Role.admin
+        )
+    with TestClient(web) as chefs, TestClient(web) as admins:
+        log_in(chefs, app, world.chef, clock())
+        log_in(admins, app, admin, clock())
+        clock.advance(seconds=10)
+        page = admins.get(f"/personer/{world.chef.id}")
+        form = form_to(page.text, "/aterkalla-lankar")
+        assert admins.post(form.action, data=form.data()).status_code == 200
+        assert chefs.get("/planer", follow_redirects=False).status_code == 303
+        assert admins.get("/planer").status_code == 200
+
+
+def test_a_role_change_on_the_command_line_ends_the_persons_sessions(
+    client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    log_in(client, app, world.chef, clock())
+    assert client.get("/planer").status_code == 200
+    with time_machine.travel(clock(), tick=False):
+        command = ["person", "add", world.chef.email, "--role", "board"]
+        result = CliRunner().invoke(cli, ["--database", app.settings.database_url, *command])
+    assert result.exit_code == 0, result.output
+    # Still a role with a log-in, but the rights of the new one start with a new log-in.
+    r = client.get("/planer", follow_redirects=False)
+    assert (r.status_code, r.headers["location"]) == (303, "/logga-in")
+    with app.transaction() as s:
+        reader = s.get_one(Person, world.chef.id)
+    log_in(client, app, reader, clock())
+    assert client.get("/planer").status_code == 200
 
 
 def test_a_session_cookie_from_another_secret_is_ignored(

@@ -191,9 +191,10 @@ def test_approving_twice_is_refused_and_changes_nothing(
 
 
 def test_the_draft_date_defaults_to_today_in_stockholm(
-    chef_client: TestClient, world: World, clock: MovableClock
+    chef_client: TestClient, app: App, world: World, clock: MovableClock
 ) -> None:
     clock.advance(hours=14, minutes=30)  # 23:30 UTC: already the 11th in Stockholm
+    log_in(chef_client, app, world.chef, clock())  # idle since the morning: logged out
     listing = chef_client.get(f"/planer/{world.plan_id}/aterrapporter")
     form = form_to(listing.text, f"/planer/{world.plan_id}/aterrapporter")
     assert form.fields["as_of"] == "2018-01-11"

@@ -9,9 +9,10 @@ import typer
 from tracker.cli.base import cli, clock, fail, get_app
 from tracker.domain.roles import LOGIN_ROLES
 from tracker.models import Role
+from tracker.models.base import ID_LIMIT
 from tracker.models.person import ROLE_LABELS
 from tracker.services import actions, people
-from tracker.services.access import revoke_links
+from tracker.services.access import change_role, revoke_links
 from tracker.web.links import login_url, owner_url
 
 person_app = typer.Typer(help="Personer: roller och länkar.", no_args_is_help=True)
@@ -38,7 +39,7 @@ def person_add(
         person = people.ensure_person(
             s, email, now=now, name=name, role=role, forvaltning=forvaltning or ""
         )
-        person.role = role.value
+        change_role(s, person, role, now=now)
         if forvaltning is not None:
             person.forvaltning = forvaltning.strip()
         s.add(person)
@@ -75,7 +76,8 @@ def person_login_link(email: EmailArg) -> None:
 def person_link(
     email: EmailArg,
     action: Annotated[
-        int | None, typer.Option("--action", help="Bara den här åtgärden (dess nummer).")
+        int | None,
+        typer.Option("--action", help="Bara den här åtgärden (dess nummer).", min=1, max=ID_LIMIT),
     ] = None,
 ) -> None:
     """Skriv ut en ansvarigs personliga länk till sina åtgärder."""

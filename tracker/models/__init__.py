@@ -1,6 +1,7 @@
 """SQLModel tables, one module per aggregate. Importing this package registers them all."""
 
 from tracker.models.action import Action, ActionEvent
+from tracker.models.login_session import LoginSession
 from tracker.models.outbox import OutboxAttachment, OutboxMessage
 from tracker.models.person import Person, Role
 from tracker.models.plan import Area, Plan
@@ -11,6 +12,7 @@ __all__ = [
     "Action",
     "ActionEvent",
     "Area",
+    "LoginSession",
     "OutboxAttachment",
     "OutboxMessage",
     "Person",

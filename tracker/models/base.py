@@ -7,6 +7,11 @@ from datetime import UTC, datetime
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
+# The largest id a row of ours can have: the id columns are integers, on PostgreSQL at most
+# 2**31 - 1. A larger number names no row, but reaches the database driver as one it cannot
+# bind (an error instead of "no such row"), so every entry point bounds ids with it.
+ID_LIMIT = 2**31 - 1
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Timezone-aware UTC datetimes on every backend (SQLite stores naive values)."""

@@ -1,22 +1,30 @@
-"""Who a signed link or a session belongs to, and revoking a person's links.
+"""Who a signed link or a log-in session belongs to; revoking links and ending sessions.
 
 A link is checked in two steps: the signature and age (no database), then the person it names
 and that person's revocation time. Every refusal is a LinkInvalid with a Swedish reason; the
 web shows the same page, with a form to ask for a new link, whatever the reason.
+
+A log-in session is a row (tracker.models.LoginSession) named by a random token in the
+browser's cookie. It is live until ended (log-out, "logga ut överallt", revoked links, a
+changed role), idle too long, or older than its lifetime; every request checks the row, so
+ending it takes effect at once whatever copies of the cookie exist.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Table, bindparam, or_, update
-from sqlmodel import Session
+from sqlalchemy import Table, bindparam, delete, or_, update
+from sqlmodel import Session, col, select
 
+from tracker.domain.roles import Role
 from tracker.links import LinkClaim, LinkInvalid, LinkPurpose, LinkSigner
-from tracker.logs import log_event
-from tracker.models import Person
+from tracker.logs import log_after_commit, log_event
+from tracker.models import LoginSession, Person
 from tracker.models.base import UTCDateTime
 
 
@@ -99,9 +107,20 @@ def use_login_link(session: Session, holder: LinkHolder) -> None:
 
 
 def revoke_links(session: Session, person: Person, *, now: datetime) -> None:
-    """Every link (and log-in session) issued to the person up to now stops working."""
+    """Every link issued to the person up to now stops working, and every log-in ends."""
     person.links_valid_after = now
     session.add(person)
+    end_sessions(session, person, now=now)
+
+
+def change_role(session: Session, person: Person, role: Role, *, now: datetime) -> None:
+    """Gives the person a new role. Their log-ins end: the rights that come with the new role
+    start with a new log-in, never inside a session begun under the old one."""
+    if person.role == role.value:
+        return
+    person.role = role.value
+    session.add(person)
+    end_sessions(session, person, now=now)
 
 
 def issue_time(person: Person, now: datetime) -> datetime:
@@ -119,7 +138,127 @@ def issue_time(person: Person, now: datetime) -> datetime:
     return out
 
 
-def session_valid(person: Person, logged_in_at: datetime) -> bool:
-    """A log-in session ends when the person's links are revoked after it began."""
-    revoked = person.links_valid_after
-    return revoked is None or logged_in_at > revoked
+@dataclass(frozen=True)
+class SessionLimits:
+    """How long a log-in lasts: `idle` since the last request, `lifetime` since the log-in."""
+
+    idle: timedelta
+    lifetime: timedelta
+
+
+# last_seen_at is written at most this often per session, so most requests write nothing;
+# against an idle limit of hours a minute's error does not matter.
+TOUCH_EVERY = timedelta(minutes=1)
+
+_SESSION_T: Table = LoginSession.__table__  # type: ignore[attr-defined]
+_NOW = bindparam("now", type_=UTCDateTime())
+_TOUCH = (
+    update(_SESSION_T)
+    .where(_SESSION_T.c.id == bindparam("key"))
+    .where(_SESSION_T.c.ended_at.is_(None))
+    .where(_SESSION_T.c.last_seen_at <= bindparam("touch_before", type_=UTCDateTime()))
+    .values(last_seen_at=_NOW)
+)
+
+
+def session_key(token: str) -> str:
+    """What the database keeps of a session token: its SHA-256, never the token itself."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_login_session(
+    session: Session, person: Person, *, now: datetime, limits: SessionLimits
+) -> str:
+    """A new live session for the person; returns the token for the browser's cookie."""
+    assert person.id is not None
+    _forget_dead_sessions(session, person.id, now=now, limits=limits)
+    token = secrets.token_urlsafe(32)
+    session.add(
+        LoginSession(id=session_key(token), person_id=person.id, created_at=now, last_seen_at=now)
+    )
+    log_after_commit(session.info, _log, "session.started", person_id=person.id)
+    return token
+
+
+def _forget_dead_sessions(
+    session: Session, person_id: int, *, now: datetime, limits: SessionLimits
+) -> None:
+    # Done at each log-in, so the table holds about the live sessions and no sweep is needed.
+    session.connection().execute(
+        delete(_SESSION_T)
+        .where(_SESSION_T.c.person_id == person_id)
+        .where(
+            or_(
+                _SESSION_T.c.ended_at.is_not(None),
+                _SESSION_T.c.last_seen_at < now - limits.idle,
+                _SESSION_T.c.created_at < now - limits.lifetime,
+            )
+        )
+    )
+
+
+@dataclass(frozen=True)
+class LiveSession:
+    person: Person
+    key: str
+    # last_seen_at is TOUCH_EVERY or more behind: the caller should touch_session.
+    touch_due: bool
+
+
+def live_session(
+    session: Session, token: str, *, now: datetime, limits: SessionLimits
+) -> LiveSession | None:
+    """The live session the token names, with its person; None if it is unknown, ended, idle
+    too long or too old. Reads only: noting that it was seen is touch_session's."""
+    key = session_key(token)
+    row = session.exec(
+        select(LoginSession, Person)
+        .join(Person, col(Person.id) == col(LoginSession.person_id))
+        .where(col(LoginSession.id) == key)
+    ).first()
+    if row is None:
+        return None
+    login, person = row
+    if not _live(login, now, limits):
+        return None
+    return LiveSession(person, key, touch_due=now - login.last_seen_at >= TOUCH_EVERY)
+
+
+def touch_session(session: Session, key: str, *, now: datetime) -> None:
+    """Notes that the session was seen now, unless that was noted less than TOUCH_EVERY ago
+    (of two requests at once, one writes and the other finds it done)."""
+    session.connection().execute(
+        _TOUCH, {"key": key, "now": now, "touch_before": now - TOUCH_EVERY}
+    )
+
+
+def _live(login: LoginSession, now: datetime, limits: SessionLimits) -> bool:
+    return (
+        login.ended_at is None
+        and now - login.last_seen_at <= limits.idle
+        and now - login.created_at <= limits.lifetime
+    )
+
+
+def end_session(session: Session, token: str, *, now: datetime) -> None:
+    """Log-out: the session the token names ends (nothing happens for an unknown token)."""
+    session.connection().execute(
+        update(_SESSION_T)
+        .where(_SESSION_T.c.id == session_key(token))
+        .where(_SESSION_T.c.ended_at.is_(None))
+        .values(ended_at=now)
+    )
+
+
+def end_sessions(session: Session, person: Person, *, now: datetime) -> None:
+    """Every live session of the person ends, in every browser."""
+    done = session.connection().execute(
+        update(_SESSION_T)
+        .where(_SESSION_T.c.person_id == person.id)
+        .where(_SESSION_T.c.ended_at.is_(None))
+        .values(ended_at=now)
+    )
+    if done.rowcount:
+        log_after_commit(
+            session.info, _log, "session.ended", person_id=person.id, count=done.rowcount
+        )

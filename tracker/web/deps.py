@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
 import jinja2
@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from sqlmodel import Session
 
+from config import Settings
 from tracker.app import App
 from tracker.domain.clock import local_date
 from tracker.domain.roles import LOGIN_ROLES, is_editor, may_edit, may_read
@@ -24,11 +25,12 @@ from tracker.errors import Conflict, Forbidden, TrackerError
 from tracker.links import LinkSigner
 from tracker.logs import drop_deferred
 from tracker.models import Person, Plan
-from tracker.services.access import session_valid
+from tracker.services.access import SessionLimits, live_session, touch_session
 from tracker.web.security import (
     SESSION_MAX_AGE,
+    forget_session,
     session_csrf_ok,
-    session_login,
+    session_token,
 )
 
 Clock = Callable[[], datetime]
@@ -103,6 +105,20 @@ def get_session(web: WebDep) -> Iterator[Session]:
     holds up only itself."""
     with web.app.transaction() as session:
         yield session
+        _touch_login(session)
+
+
+# Where current_user leaves a due "last seen" for get_session to write: (key, now).
+_TOUCH_DUE = "tracker.web.touch_login"
+
+
+def _touch_login(session: Session) -> None:
+    # Last, just before the commit: on SQLite a write takes the database's one write lock
+    # until the commit, and a page (a report rendered as PDF) may take seconds.
+    due = session.info.pop(_TOUCH_DUE, None)
+    if due is not None:
+        key, now = due
+        touch_session(session, key, now=now)
 
 
 def undo(session: Session) -> None:
@@ -114,21 +130,28 @@ def undo(session: Session) -> None:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
-def current_user(request: Request, session: SessionDep, now: NowDep) -> Person:
-    login = session_login(request)
-    if login is None:
+def session_limits(settings: Settings) -> SessionLimits:
+    return SessionLimits(
+        idle=timedelta(minutes=settings.session_idle_minutes), lifetime=SESSION_MAX_AGE
+    )
+
+
+# On the log-in page after a log-in ended by itself or by someone else.
+SESSION_ENDED = "Din inloggning har upphört. Logga in igen."
+
+
+def current_user(request: Request, web: WebDep, session: SessionDep, now: NowDep) -> Person:
+    token = session_token(request)
+    if token is None:
         raise LoginRequired()
-    uid, logged_in_at = login
-    person = session.get(Person, uid)
-    if (
-        person is None
-        or person.role not in LOGIN_ROLES
-        or not session_valid(person, logged_in_at)
-        or now - logged_in_at > SESSION_MAX_AGE
-    ):
-        request.session.pop("uid", None)
-        request.session.pop("at", None)
+    live = live_session(session, token, now=now, limits=session_limits(web.app.settings))
+    if live is None or live.person.role not in LOGIN_ROLES:
+        forget_session(request)
+        flash(request, SESSION_ENDED)
         raise LoginRequired()
+    if live.touch_due:
+        session.info[_TOUCH_DUE] = (live.key, now)
+    person = live.person
     # Detached, so that a rollback later in the request (a refused change, an error page)
     # cannot expire what the page still shows about who is logged in.
     session.expunge(person)

@@ -1,10 +1,14 @@
-"""CSRF tokens, derived keys and the log-in session's contents.
+"""CSRF tokens, derived keys, security headers and the log-in session's cookie.
 
 Two kinds of CSRF token:
 - session forms (chef pages, log-in, "ask for a new link"): a random token kept in the signed
   session cookie, echoed in a hidden field;
 - owner forms: an HMAC of the link token, so an owner's page works without any cookie (mail
   apps open links in odd browsers) and a form for one link is useless with another.
+
+The signed cookie names a log-in by a random token only; whether that log-in is still live is
+the database's word (tracker.services.access.live_session), so a log-out ends it even in a
+copy of the cookie.
 """
 
 from __future__ import annotations
@@ -13,14 +17,17 @@ import functools
 import hashlib
 import hmac
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from starlette.requests import Request
 
 SESSION_COOKIE = "tracker_session"
-# A log-in lasts a working week by the app's clock (the cookie itself lasts as long).
+# A log-in lasts at most a working week by the app's clock (the cookie itself lasts as long),
+# and ends sooner when idle (Settings.session_idle_minutes).
 SESSION_MAX_AGE = timedelta(days=7)
+# Where the cookie keeps the log-in's token.
+_TOKEN_KEY = "sid"
 
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'none'; "
@@ -36,6 +43,16 @@ SECURITY_HEADERS = (
     ("Content-Security-Policy", CSP),
 )
 HTML_CACHE_CONTROL = ("Cache-Control", "no-store")
+# Only when the app is served over https: browsers then refuse plain http to the host (and its
+# subdomains) for a year, so a log-in cookie or an owner's link is never sent in the clear.
+HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+
+
+def security_headers(public_base_url: str) -> tuple[tuple[str, str], ...]:
+    """The headers for every response of an app served at `public_base_url`."""
+    if public_base_url.startswith("https://"):
+        return (*SECURITY_HEADERS, HSTS)
+    return SECURITY_HEADERS
 
 
 def session_options(secret: str, public_base_url: str) -> dict[str, Any]:
@@ -83,21 +100,22 @@ def owner_csrf_ok(key: bytes, link_token: str, submitted: str) -> bool:
     return hmac.compare_digest(owner_csrf(key, link_token).encode(), submitted.encode())
 
 
-def start_session(request: Request, person_id: int, now: datetime) -> None:
-    """Log in: a fresh session (new CSRF token), so nothing from before carries over."""
+def start_session(request: Request, token: str) -> None:
+    """Log in: a fresh cookie (new CSRF token) naming the new log-in, so nothing from before
+    carries over."""
     request.session.clear()
-    request.session.update(
-        {"uid": person_id, "at": now.timestamp(), "csrf": secrets.token_urlsafe(32)}
-    )
+    request.session.update({_TOKEN_KEY: token, "csrf": secrets.token_urlsafe(32)})
 
 
-def session_login(request: Request) -> tuple[int, datetime] | None:
-    """Who is logged in and since when, as the cookie says; None if nobody."""
-    data: dict[str, Any] = request.session
-    uid, at = data.get("uid"), data.get("at")
-    if not isinstance(uid, int) or not isinstance(at, int | float):
-        return None
-    return uid, datetime.fromtimestamp(at, UTC)
+def session_token(request: Request) -> str | None:
+    """The log-in token the cookie holds, if any (live or not: the database decides)."""
+    token = request.session.get(_TOKEN_KEY)
+    return token if isinstance(token, str) and token else None
+
+
+def forget_session(request: Request) -> None:
+    """The cookie no longer names a log-in (its CSRF token and messages stay)."""
+    request.session.pop(_TOKEN_KEY, None)
 
 
 def safe_next(value: object, default: str = "/planer") -> str:

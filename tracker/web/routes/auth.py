@@ -1,38 +1,64 @@
 """Log-in for chefs, admins and board readers: a signed link by e-mail, then a session cookie.
 
 Like the owner links, GET on a log-in link only shows a page with a button; the POST logs in.
-Asking for a link gets the same answer whether the address is known or not.
+Asking for a link gets the same answer whether the address is known or not. Log-out ends the
+log-in in the database (tracker.services.access), not only in this browser's cookie; "Logga ut
+överallt" ends every log-in of the person.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import Session
 
 from tracker.domain.roles import LOGIN_ROLES
 from tracker.links import LinkInvalid, LinkPurpose
 from tracker.models import Person
-from tracker.services.access import resolve_link, use_login_link
-from tracker.web.deps import CsrfChecked, NowDep, SessionDep, WebDep
+from tracker.services.access import (
+    end_session,
+    end_sessions,
+    live_session,
+    resolve_link,
+    start_login_session,
+    use_login_link,
+)
+from tracker.web.deps import (
+    CsrfChecked,
+    NowDep,
+    SessionDep,
+    Web,
+    WebDep,
+    flash,
+    pop_flash,
+    session_limits,
+)
 from tracker.web.links import LOGIN_PREFIX
 from tracker.web.mail import queue_login_link, queue_owner_link
 from tracker.web.routes.owner import bad_link, link_request
-from tracker.web.security import safe_next, session_login, start_session
+from tracker.web.security import safe_next, session_token, start_session
 
 router = APIRouter()
+
+LOGGED_OUT = "Du är utloggad."
+LOGGED_OUT_EVERYWHERE = "Du är utloggad i alla webbläsare och på alla enheter."
 
 
 @router.get("/", response_class=RedirectResponse)
 def home(request: Request) -> RedirectResponse:
-    target = "/planer" if session_login(request) else LOGIN_PREFIX
+    # The cookie's word is enough to choose where to go: /planer checks the log-in itself.
+    target = "/planer" if session_token(request) else LOGIN_PREFIX
     return RedirectResponse(target, status_code=303)
 
 
 @router.get(LOGIN_PREFIX, response_class=HTMLResponse)
 def login_form(request: Request, web: WebDep) -> HTMLResponse:
-    return web.render(request, "auth/login.html", {"error": None, "email": ""})
+    return web.render(
+        request, "auth/login.html", {"error": None, "email": "", "flash": pop_flash(request)}
+    )
 
 
 @router.post(LOGIN_PREFIX, response_class=HTMLResponse, dependencies=[CsrfChecked])
@@ -93,11 +119,37 @@ def login(request: Request, token: str, web: WebDep, session: SessionDep, now: N
     except LinkInvalid as exc:
         return bad_link(request, web, exc.reason, purpose=LinkPurpose.login)
     target = safe_next(request.session.get("next"))
-    start_session(request, person.id, now)
+    limits = session_limits(web.app.settings)
+    start_session(request, start_login_session(session, person, now=now, limits=limits))
     return RedirectResponse(target, status_code=303)
 
 
 @router.post("/logga-ut", dependencies=[CsrfChecked])
-def logout(request: Request) -> RedirectResponse:
+def logout(
+    request: Request,
+    web: WebDep,
+    session: SessionDep,
+    now: NowDep,
+    overallt: Annotated[str, Form(max_length=10)] = "",
+) -> RedirectResponse:
+    """Ends this browser's log-in or, with `overallt`, every log-in of the person. Either way
+    this browser is logged out, even if its log-in had already ended."""
+    token = session_token(request)
+    message = LOGGED_OUT
+    if token is not None:
+        if overallt:
+            message = _log_out_everywhere(web, session, token, now) or message
+        else:
+            end_session(session, token, now=now)
     request.session.clear()
+    flash(request, message)
     return RedirectResponse(LOGIN_PREFIX, status_code=303)
+
+
+def _log_out_everywhere(web: Web, session: Session, token: str, now: datetime) -> str | None:
+    # Only a live log-in speaks for the person: an old copy of a cookie must not end theirs.
+    live = live_session(session, token, now=now, limits=session_limits(web.app.settings))
+    if live is None:
+        return None
+    end_sessions(session, live.person, now=now)
+    return LOGGED_OUT_EVERYWHERE
