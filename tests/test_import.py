@@ -543,3 +543,257 @@ def test_cli_takes_the_title_from_an_option_when_a_csv_has_no_sidecar(tmp_path: 
     )
     assert code == 0, err
     assert out.startswith("Plan 1: Min plan (ny).")
+
+
+# --- numbers and dates a plan file gives -----------------------------------------------------
+
+BUDGET_HEADER = ["Utvecklingsområde", "Åtgärd", "E-post", "Tidsplan", "Budget (kr)"]
+
+
+def budget_rows(*budgets: str) -> list[list[str]]:
+    return [
+        ["Ekonomi", f"Åtgärd {i}", "anna.berg@pitea.example", "Klart till mars 2018", budget]
+        for i, budget in enumerate(budgets, start=1)
+    ]
+
+
+def test_a_budget_beyond_the_maximum_or_below_zero_is_refused_naming_row_and_column(
+    app: App, now: datetime, tmp_path: Path
+) -> None:
+    rows = budget_rows("9223372036854775808", "-5", "2 000 000 001 kr", "1" * 5000, "0")
+    path = write_csv(tmp_path / "plan.csv", rows, header=BUDGET_HEADER)
+
+    problems = refusal(app, path, now)
+
+    assert problems == [
+        "Rad 2, kolumn Budget (kr): beloppet '9223372036854775808' är för stort "
+        "(högst 2 000 000 000 kr)",
+        "Rad 3, kolumn Budget (kr): beloppet '-5' är negativt (skriv 0 eller mer)",
+        "Rad 4, kolumn Budget (kr): beloppet '2 000 000 001 kr' är för stort "
+        "(högst 2 000 000 000 kr)",
+        "Rad 5, kolumn Budget (kr): beloppet '11111111111111111111… (5000 tecken)' är för "
+        "stort (högst 2 000 000 000 kr)",
+    ]
+    assert counts(app) == dict.fromkeys(counts(app), 0)
+
+
+def test_the_largest_budget_is_stored_as_whole_kronor(
+    app: App, now: datetime, tmp_path: Path
+) -> None:
+    rows = budget_rows("2 000 000 000 kr", "0", "120000")
+    do_import(app, write_csv(tmp_path / "plan.csv", rows, header=BUDGET_HEADER), now)
+    assert [a.budget_sek for _, a, _ in plan_actions(app)] == [2_000_000_000, 0, 120_000]
+
+
+def test_cli_refuses_a_budget_beyond_64_bits_with_a_message_not_a_traceback(
+    tmp_path: Path,
+) -> None:
+    db = str(tmp_path / "t.db")
+    run_cli("--database", db, "init")
+    rows = budget_rows("9223372036854775808")
+    path = write_csv(tmp_path / "plan.csv", rows, header=BUDGET_HEADER)
+
+    code, _, err = run_cli("--database", db, "plan", "import", str(path))
+
+    assert code == 1
+    assert "Traceback" not in err
+    assert "Rad 2, kolumn Budget (kr): beloppet '9223372036854775808' är för stort" in err
+
+
+DATE_HEADER = ["Utvecklingsområde", "Åtgärd", "E-post", "Tidsplan", "Klart till", "Utvärderas"]
+
+
+def date_rows(*dates: tuple[str, str, str]) -> list[list[str]]:
+    return [
+        ["Ekonomi", f"Åtgärd {i}", "anna.berg@pitea.example", *given]
+        for i, given in enumerate(dates, start=1)
+    ]
+
+
+def test_a_date_column_outside_2000_to_2100_is_refused_naming_row_and_column(
+    app: App, now: datetime, tmp_path: Path
+) -> None:
+    rows = date_rows(
+        ("", "1900-01-01", ""),
+        ("", "mars 2018", "2200-01-01"),
+        ("", "december 1999", "oktober 2018"),
+    )
+    path = write_csv(tmp_path / "plan.csv", rows, header=DATE_HEADER)
+
+    assert refusal(app, path, now) == [
+        "Rad 2, kolumn Klart till: orimligt årtal i '1900-01-01' (ange ett år från 2000 till 2100)",
+        "Rad 3, kolumn Utvärderas: orimligt årtal i '2200-01-01' (ange ett år från 2000 till 2100)",
+        "Rad 4, kolumn Klart till: orimligt årtal i 'december 1999' (ange ett år från 2000 "
+        "till 2100)",
+    ]
+
+
+def test_a_tidsplan_year_outside_2000_to_2100_is_a_warning_and_no_date(
+    app: App, now: datetime, tmp_path: Path
+) -> None:
+    rows = [[*ROWS[0][:4], "Klart till mars 1900. Utvärderas oktober 2018.", "", ""]]
+    result = do_import(app, write_csv(tmp_path / "plan.csv", rows), now)
+    assert [str(w) for w in result.warnings] == [
+        "Rad 2, kolumn Tidsplan: orimligt årtal i 'mars 1900' (ange ett år från 2000 till "
+        "2100); texten sparas som den är"
+    ]
+    (_, action, _) = plan_actions(app)[0]
+    assert (action.due_on, action.evaluate_on) == (None, date(2018, 10, 31))
+
+
+def test_an_xlsx_date_cell_outside_2000_to_2100_is_refused(
+    app: App, now: datetime, tmp_path: Path
+) -> None:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "Åtgärder"
+    ws.append(["Utvecklingsområde", "Åtgärd", "E-post", "Klart till", "Utvärderas"])
+    ws.append(["Ekonomi", "Åtgärd", "anna.berg@pitea.example", datetime(1999, 12, 31), None])
+    ws.append(["Ekonomi", "Annan", "anna.berg@pitea.example", datetime(2018, 3, 31), None])
+    meta = wb.create_sheet("Plan")
+    meta.append(["Fält", "Värde"])
+    meta.append(["Titel", "Plan"])
+    meta.append(["Nästa återrapport", datetime(1900, 1, 1)])
+    path = tmp_path / "plan.xlsx"
+    wb.save(path)
+
+    assert refusal(app, path, now) == [
+        "Blad Plan: Rad 3, kolumn Värde: Nästa återrapport: orimligt årtal i '1900-01-01' "
+        "(ange ett år från 2000 till 2100)",
+        "Rad 2, kolumn Klart till: orimligt årtal i '1999-12-31' (ange ett år från 2000 till 2100)",
+    ]
+
+
+def test_a_sidecar_date_outside_2000_to_2100_is_refused(
+    app: App, now: datetime, tmp_path: Path
+) -> None:
+    sidecar = SIDECAR.replace("next_report_on = 2018-06-30", "next_report_on = 1900-06-30")
+    path = write_csv(tmp_path / "plan.csv", ROWS, sidecar=sidecar)
+    assert refusal(app, path, now) == [
+        "plan.plan.toml: Fältet next_report_on: orimligt årtal i '1900-06-30' (ange ett år från "
+        "2000 till 2100)"
+    ]
+
+
+def test_a_date_with_a_time_of_day_is_read_as_that_date_in_columns_and_tidsplan(
+    app: App, now: datetime, tmp_path: Path
+) -> None:
+    rows = date_rows(
+        ("", "2018-03-31T12:00:00", "2018-10-31T00:00:00"),
+        ("Klart till 2018-03-31T12:00:00. Utvärderas 2018-10-31T08:00.", "", ""),
+    )
+    result = do_import(app, write_csv(tmp_path / "plan.csv", rows, header=DATE_HEADER), now)
+    assert result.warnings == []
+    got = [(a.due_on, a.evaluate_on) for _, a, _ in plan_actions(app)]
+    assert got == [(date(2018, 3, 31), date(2018, 10, 31))] * 2
+
+
+def test_an_evaluation_before_the_due_date_is_a_warning_and_both_dates_are_kept(
+    app: App, now: datetime, tmp_path: Path
+) -> None:
+    rows = date_rows(
+        ("", "oktober 2018", "mars 2018"),
+        ("Klart till oktober 2018. Utvärderas mars 2018.", "", ""),
+        ("", "mars 2018", "mars 2018"),  # the same day is no warning
+    )
+    result = do_import(app, write_csv(tmp_path / "plan.csv", rows, header=DATE_HEADER), now)
+
+    assert [str(w) for w in result.warnings] == [
+        "Rad 2, kolumn Utvärderas: utvärderingen 2018-03-31 ligger före klart-datumet "
+        "2018-10-31; datumen sparas som de är, kontrollera dem",
+        "Rad 3, kolumn Tidsplan: utvärderingen 2018-03-31 ligger före klart-datumet "
+        "2018-10-31; datumen sparas som de är, kontrollera dem",
+    ]
+    got = [(a.due_on, a.evaluate_on) for _, a, _ in plan_actions(app)]
+    assert got[:2] == [(date(2018, 10, 31), date(2018, 3, 31))] * 2
+
+
+def test_cli_dry_run_shows_the_warning_for_an_evaluation_before_the_due_date(
+    tmp_path: Path,
+) -> None:
+    db = str(tmp_path / "t.db")
+    run_cli("--database", db, "init")
+    rows = [[*ROWS[0][:4], "Klart till oktober 2018. Utvärderas mars 2018.", "", ""]]
+    path = write_csv(tmp_path / "plan.csv", rows)
+
+    code, out, _ = run_cli("--database", db, "plan", "import", "--dry-run", str(path))
+
+    assert code == 0
+    assert (
+        "  Rad 2, kolumn Tidsplan: utvärderingen 2018-03-31 ligger före klart-datumet "
+        "2018-10-31; datumen sparas som de är, kontrollera dem"
+    ) in out.splitlines()
+
+
+# --- owners' names and addresses as written ---------------------------------------------------
+
+OWNER_HEADER = ["Utvecklingsområde", "Åtgärd", "Ansvarig", "E-post", "Klart till", "Status"]
+
+
+def test_an_owner_name_with_line_breaks_is_stored_on_one_line_and_adds_no_line_to_the_mail(
+    app: App, now: datetime, tmp_path: Path
+) -> None:
+    from tracker.models import OutboxMessage
+    from tracker.services.reminders import send_reminders
+
+    rows = [
+        [
+            "Ekonomiskt stöd till rektor",
+            "Ta fram ett upplägg för stödet",
+            "Karin\x07 Lindström\r\nBcc: alla@pitea.example",
+            "karin.lindstrom@pitea.example",
+            "2018-01-03",  # overdue a week on the fixed `now`: a reminder goes out today
+            "Pågår",
+        ]
+    ]
+    path = write_csv(tmp_path / "plan.csv", rows, header=OWNER_HEADER)
+    do_import(app, path, now)
+    [(_, _, owner)] = plan_actions(app)
+    assert owner is not None
+    assert owner.name == "Karin Lindström Bcc: alla@pitea.example"
+
+    send_reminders(app, now=now)
+    with Session(app.engine) as s:
+        [digest] = s.exec(
+            select(OutboxMessage).where(OutboxMessage.to_addr == "karin.lindstrom@pitea.example")
+        ).all()
+    assert "Hej Karin Lindström Bcc: alla@pitea.example," in digest.body_text
+    assert not [line for line in digest.body_text.splitlines() if line.startswith("Bcc:")]
+    assert "\x07" not in digest.body_text and "\r" not in digest.body_text
+
+
+def test_owner_addresses_outside_ascii_are_taken_and_one_that_can_never_be_sent_is_refused(
+    app: App, now: datetime, tmp_path: Path
+) -> None:
+    area = "Rektorernas ledarskap"
+    good = [
+        [area, "Första åtgärden", "Åsa Öst", "Åsa.Öst@pitea.example", "2018-06-30", "Pågår"],
+        [area, "Andra åtgärden", "Bo Ek", "bo@kommunförvaltning.example", "2018-06-30", "Pågår"],
+    ]
+    do_import(app, write_csv(tmp_path / "plan.csv", good, header=OWNER_HEADER), now)
+    assert [p.email for _, _, p in plan_actions(app) if p] == [
+        "åsa.öst@pitea.example",
+        "bo@kommunförvaltning.example",
+    ]
+
+    bad = [[area, "Tredje åtgärden", "Snö Man", "snö@snö☃.example", "2018-06-30", "Pågår"]]
+    before = counts(app)
+    problems = refusal(app, write_csv(tmp_path / "bad.csv", bad, header=OWNER_HEADER), now)
+    assert problems == ["Rad 2, kolumn E-post: ogiltig e-postadress 'snö@snö☃.example'"]
+    assert counts(app) == before
+
+
+def test_cli_refuses_a_file_named_xlsx_that_is_no_workbook_in_swedish(tmp_path: Path) -> None:
+    db = str(tmp_path / "t.db")
+    run_cli("--database", db, "init")
+    path = write_csv(tmp_path / "plan.xlsx", ROWS, sidecar=None)
+
+    code, _, err = run_cli("--database", db, "plan", "import", str(path))
+
+    assert code == 1
+    assert err.strip() == (
+        "Fel: Filen 'plan.xlsx' kunde inte läsas som XLSX: den är skadad eller inte en "
+        "Excel-arbetsbok. Spara den på nytt som Excel-arbetsbok (.xlsx) eller som CSV."
+    )
+    assert run_cli("--database", db, "plan", "list", "--json")[1].strip() == "[]"

@@ -111,3 +111,25 @@ def test_a_bad_date_is_explained(database: str) -> None:
     code, output, _ = run(database, "report", "draft", "1", "--as-of", "10/1 2018")
     assert code == 1
     assert "skriv det som ÅÅÅÅ-MM-DD" in output
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["plan", "show", "99999999999999999999"],
+        ["plan", "export", "9223372036854775808", "--out", "x.csv"],
+        ["action", "history", "99999999999999999999"],
+        ["action", "list", "--plan", "2147483648"],
+        ["report", "verify", "99999999999999999999"],
+        ["outbox", "retry", "99999999999999999999"],
+        ["person", "link", "malin@pitea.example", "--action", "99999999999999999999"],
+    ],
+)
+def test_an_id_no_row_can_have_is_refused_without_a_traceback(
+    database: str, args: list[str]
+) -> None:
+    code, output, exception = run(database, *args)
+    assert code == 2, output
+    assert exception is None or isinstance(exception, SystemExit)
+    assert "2147483647" in output  # the bound, not an unknown command
+    assert "Traceback" not in output

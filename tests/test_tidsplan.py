@@ -132,3 +132,55 @@ def test_a_date_cell_that_cannot_be_read_says_why(text: str, problem: str) -> No
     parsed = parse_date(text)
     assert parsed.value is None
     assert parsed.problems == [problem]
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "due_on"),
+    [
+        ("Klart till 1900-01-01", "1900-01-01", None),
+        ("Klart mars 1999", "mars 1999", None),
+        ("Klart till 2018-03-31. Utvärderas 2101-01-31.", "2101-01-31", date(2018, 3, 31)),
+        ("Klart hösten 2200", "hösten 2200", None),
+    ],
+)
+def test_a_year_outside_2000_to_2100_is_reported_in_a_tidsplan_and_not_read(
+    text: str, label: str, due_on: date | None
+) -> None:
+    parsed = parse_tidsplan(text)
+    assert f"orimligt årtal i '{label}' (ange ett år från 2000 till 2100)" in parsed.problems
+    assert (parsed.due_on, parsed.evaluate_on) == (due_on, None)
+
+
+@pytest.mark.parametrize("text", ["1900-01-01", "december 1999", "2101-01-01", "vt 2200"])
+def test_a_date_cell_outside_2000_to_2100_is_refused_with_the_same_reason(text: str) -> None:
+    parsed = parse_date(text)
+    assert parsed.value is None
+    assert parsed.problems == [f"orimligt årtal i '{text}' (ange ett år från 2000 till 2100)"]
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("2000-01-01", date(2000, 1, 1)), ("december 2100", date(2100, 12, 31))],
+)
+def test_the_first_and_last_plausible_years_are_read(text: str, value: date) -> None:
+    assert (parse_date(text).value, parse_date(text).problems) == (value, [])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2018-03-31T12:00:00",
+        "2018-03-31T00:00",
+        "2018-03-31T12:00:00.000",
+        "2018-03-31T12:00:00Z",
+        "2018-03-31T23:30:00+01:00",
+    ],
+)
+def test_a_date_with_a_time_of_day_is_read_as_that_date(text: str) -> None:
+    assert (parse_date(text).value, parse_date(text).problems) == (date(2018, 3, 31), [])
+    parsed = parse_tidsplan(f"Klart till {text}. Utvärderas 2018-10-31T00:00:00.")
+    assert (parsed.due_on, parsed.evaluate_on, parsed.problems) == (
+        date(2018, 3, 31),
+        date(2018, 10, 31),
+        [],
+    )

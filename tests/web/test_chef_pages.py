@@ -203,6 +203,7 @@ def test_action_page_shows_history_as_a_timeline_newest_first(
     clock.advance(days=1)
     with app.transaction() as s:
         actions.note_progress(s, world.a1, world.anna, "Pågår enligt tidsplan.", now=clock())
+    log_in(chef_client, app, world.chef, clock())  # idle for a day: the log-in has ended
     words = text_of(chef_client.get(f"/atgarder/{world.a1}").text)
     timeline = words.split("Historik", 1)[1]
     assert timeline.index("Processläge") < timeline.index("Starta : Ej påbörjat → Pågår")
@@ -497,3 +498,64 @@ def test_an_upload_may_be_larger_than_a_form_but_not_without_bound(
     assert "Formuläret eller filen är för stor" in text_of(too_big.text)
     with app.transaction() as s:
         assert s.exec(select(Plan).where(Plan.title == "Stor plan")).first() is None
+
+
+# --- names and addresses as typed ---------------------------------------------------------
+
+
+def test_a_name_with_line_breaks_is_stored_on_one_line_and_adds_no_line_to_the_mail(
+    chef_client: TestClient, app: App, world: World
+) -> None:
+    form = form_to(chef_client.get(f"/atgarder/{world.a1}").text, "/ansvarig")
+    done = chef_client.post(
+        form.action,
+        data=form.data(
+            email="cecilia.holm@pitea.example",
+            name="Cecilia\x07 Holm\r\nBcc: alla@pitea.example\tX-Extra:\x1b ja",
+        ),
+    )
+    assert done.status_code == 200, done.text
+    with app.transaction() as s:
+        person = people.get_person(s, "cecilia.holm@pitea.example")
+    assert person.name == "Cecilia Holm Bcc: alla@pitea.example X-Extra: ja"
+    [mail] = outbox(app)
+    assert f"Hej {person.name}!" in mail.body_text
+    lines = mail.body_text.splitlines()
+    assert not [line for line in lines if line.startswith(("Bcc:", "X-Extra:"))]
+    assert not any(ch in mail.body_text for ch in "\x07\x1b\t\r")
+
+
+def test_a_name_of_only_control_characters_is_refused_and_nothing_changes(
+    chef_client: TestClient, app: App, world: World
+) -> None:
+    form = form_to(chef_client.get(f"/atgarder/{world.a1}").text, "/ansvarig")
+    done = chef_client.post(
+        form.action, data=form.data(email="cecilia.holm@pitea.example", name="\x07\x1b")
+    )
+    assert done.status_code == 422
+    assert "Namnet innehåller bara tecken som inte kan visas." in text_of(done.text)
+    assert get_action(app, world.a1).owner_id == world.anna.id
+    assert outbox(app) == []
+
+
+def test_an_owner_address_with_a_swedish_domain_or_local_part_is_taken(
+    chef_client: TestClient, app: App, world: World
+) -> None:
+    form = form_to(chef_client.get(f"/atgarder/{world.a1}").text, "/ansvarig")
+    done = chef_client.post(
+        form.action, data=form.data(email="Åsa.Öst@Kommunförvaltning.example", name="Åsa Öst")
+    )
+    assert "Åsa Öst är nu ansvarig." in text_of(done.text)
+    [mail] = outbox(app)
+    assert mail.to_addr == "åsa.öst@kommunförvaltning.example"
+
+
+def test_an_owner_address_that_could_never_be_sent_to_is_refused_in_swedish(
+    chef_client: TestClient, app: App, world: World
+) -> None:
+    form = form_to(chef_client.get(f"/atgarder/{world.a1}").text, "/ansvarig")
+    done = chef_client.post(form.action, data=form.data(email="a@snö☃.example", name="A"))
+    assert done.status_code == 422
+    assert "Domänen 'snö☃.example' i e-postadressen kan inte användas" in text_of(done.text)
+    assert get_action(app, world.a1).owner_id == world.anna.id
+    assert outbox(app) == []

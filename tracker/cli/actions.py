@@ -10,18 +10,23 @@ from tracker.cli.base import cli, clock, fail, get_app
 from tracker.cli.output import as_json, table
 from tracker.domain.clock import local_date
 from tracker.domain.schedule import SCHEDULE_LABELS
+from tracker.models.base import ID_LIMIT
 from tracker.services import actions, people, plans
 from tracker.services.plans import ActionFilter
 
 action_app = typer.Typer(help="Åtgärder.", no_args_is_help=True)
 cli.add_typer(action_app, name="action")
 
-ActionArg = Annotated[int, typer.Argument(metavar="ACTION", help="Åtgärdens nummer.")]
+ActionArg = Annotated[
+    int, typer.Argument(metavar="ACTION", help="Åtgärdens nummer.", min=1, max=ID_LIMIT)
+]
 
 
 @action_app.command("list")
 def action_list(
-    plan: Annotated[int | None, typer.Option("--plan", help="Planens nummer.")] = None,
+    plan: Annotated[
+        int | None, typer.Option("--plan", help="Planens nummer.", min=1, max=ID_LIMIT)
+    ] = None,
     state: Annotated[
         str | None, typer.Option("--state", help="Läge: 'Pågår' eller 'pagar'.")
     ] = None,

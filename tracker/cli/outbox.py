@@ -8,6 +8,7 @@ import typer
 
 from tracker.cli.base import cli, clock, get_app
 from tracker.cli.output import table
+from tracker.models.base import ID_LIMIT
 from tracker.services import dispatch
 
 outbox_app = typer.Typer(help="Utkorgen: e-post som väntar på att skickas.", no_args_is_help=True)
@@ -51,7 +52,10 @@ def outbox_list(
 @outbox_app.command("retry")
 def outbox_retry(
     message_id: Annotated[
-        int | None, typer.Argument(metavar="[NR]", help="Meddelandets nummer; utan: alla.")
+        int | None,
+        typer.Argument(
+            metavar="[NR]", help="Meddelandets nummer; utan: alla.", min=1, max=ID_LIMIT
+        ),
     ] = None,
 ) -> None:
     """Lägg misslyckade meddelanden i kön igen."""

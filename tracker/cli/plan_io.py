@@ -12,6 +12,7 @@ from tracker.cli.base import clock, fail, get_app
 from tracker.cli.plans import plan_app
 from tracker.domain.plan_meta import PlanMeta
 from tracker.errors import TrackerError
+from tracker.models.base import ID_LIMIT
 from tracker.services import exporting, importing
 
 
@@ -76,7 +77,9 @@ def plan_import(
 
 @plan_app.command("export")
 def plan_export(
-    plan_id: Annotated[int, typer.Argument(metavar="PLAN", help="Planens nummer.")],
+    plan_id: Annotated[
+        int, typer.Argument(metavar="PLAN", help="Planens nummer.", min=1, max=ID_LIMIT)
+    ],
     out: Annotated[
         Path,
         typer.Option("--out", help="Fil att skriva: .xlsx, eller .csv (med <namn>.plan.toml)."),

@@ -10,6 +10,7 @@ from tracker.cli.base import cli, clock, get_app
 from tracker.cli.output import as_json, table
 from tracker.domain.clock import local_date
 from tracker.domain.schedule import SCHEDULE_LABELS
+from tracker.models.base import ID_LIMIT
 from tracker.services import plans
 
 plan_app = typer.Typer(help="Åtgärdsplaner.", no_args_is_help=True)
@@ -66,7 +67,7 @@ def plan_list(json: JsonOption = False) -> None:
 
 
 @plan_app.command("show")
-def plan_show(plan_id: Annotated[int, typer.Argument(metavar="PLAN")]) -> None:
+def plan_show(plan_id: Annotated[int, typer.Argument(metavar="PLAN", min=1, max=ID_LIMIT)]) -> None:
     """Visa en plan som i återrapporten: utvecklingsområde, åtgärd, tidsplan, processläge."""
     app = get_app()
     today = local_date(clock(), app.tz)

@@ -13,12 +13,15 @@ from tracker.cli.base import cli, clock, fail, get_app
 from tracker.cli.output import as_json, table
 from tracker.domain.clock import local_date
 from tracker.errors import Refused
+from tracker.models.base import ID_LIMIT
 from tracker.services import people, reports
 
 report_app = typer.Typer(help="Återrapporter till nämnden.", no_args_is_help=True)
 cli.add_typer(report_app, name="report")
 
-ReportArg = Annotated[int, typer.Argument(metavar="REPORT", help="Återrapportens nummer (id).")]
+ReportArg = Annotated[
+    int, typer.Argument(metavar="REPORT", help="Återrapportens nummer (id).", min=1, max=ID_LIMIT)
+]
 
 
 class Format(StrEnum):
@@ -46,7 +49,9 @@ def _format_for(out: Path | None, given: Format | None) -> Format:
 
 @report_app.command("draft")
 def report_draft(
-    plan_id: Annotated[int, typer.Argument(metavar="PLAN", help="Planens nummer.")],
+    plan_id: Annotated[
+        int, typer.Argument(metavar="PLAN", help="Planens nummer.", min=1, max=ID_LIMIT)
+    ],
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Läget per datum (ÅÅÅÅ-MM-DD); i dag annars.")
     ] = None,
@@ -127,7 +132,9 @@ def report_send(report_id: ReportArg) -> None:
 
 @report_app.command("list")
 def report_list(
-    plan_id: Annotated[int | None, typer.Option("--plan", help="Bara denna plan.")] = None,
+    plan_id: Annotated[
+        int | None, typer.Option("--plan", help="Bara denna plan.", min=1, max=ID_LIMIT)
+    ] = None,
     json: Annotated[bool, typer.Option("--json", help="Skriv ut JSON, för skript.")] = False,
 ) -> None:
     """Lista återrapporter och utkast."""

@@ -23,10 +23,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from tracker.domain.names import clean_name
 from tracker.domain.plan_meta import PLAN_SHEET, PlanMeta, meta_from_sheet, meta_from_toml
 from tracker.domain.problems import FileRefused, Problem
-from tracker.domain.tables import Cell, Row, Sheet, column_letter, kind_of, read_csv, read_xlsx
-from tracker.domain.tidsplan import parse_date, parse_tidsplan
+from tracker.domain.reading import read_csv, read_xlsx
+from tracker.domain.tables import Cell, Row, Sheet, column_letter, kind_of
+from tracker.domain.tidsplan import parse_date, parse_tidsplan, year_problem
 from workflows import WorkflowDefinition
 
 EmailCheck = Callable[[str], bool]
@@ -69,6 +71,9 @@ REQUIRED = ("area", "text", "owner_email")
 DATE_KEYS = ("tidsplan", "due_on", "evaluate_on")  # at least one of them
 TEXT_FIELDS = ("expected_effect", "follow_up", "target_group")
 DATA_SHEET = "Åtgärder"
+# A budget is whole kronor from 0 up to this: more than any åtgärd of a municipal plan costs,
+# and within the column it is stored in (an integer, on PostgreSQL at most 2 147 483 647).
+BUDGET_MAX = 2_000_000_000
 
 
 def _header_key(text: str) -> str:
@@ -251,7 +256,7 @@ class _RowReader:
 
     def owner(self, row: Row) -> tuple[str, str | None]:
         email = _text(self.cell(row, "owner_email")).strip()
-        name = match_key(_text(self.cell(row, "owner_name"))) if self.has("owner_name") else None
+        name = clean_name(_text(self.cell(row, "owner_name"))) if self.has("owner_name") else None
         if not email:
             if name:
                 self.error(row, "owner_email", f"saknas för ansvarig '{name}'")
@@ -290,6 +295,9 @@ class _RowReader:
     def date_column(self, row: Row, key: str) -> date | None:
         cell = self.cell(row, key)
         if isinstance(cell, date):
+            if problem := year_problem(cell, cell.isoformat()):
+                self.error(row, key, problem)
+                return None
             return cell
         parsed = parse_date(cell)
         if parsed.problems:
@@ -311,6 +319,7 @@ class _RowReader:
                 if cell := _text(self.cell(row, "evaluate_on")):
                     parts.append(f"Utvärderas {cell}.")
             fields["tidsplan"] = " ".join(parts)
+            self.check_order(row, fields, "evaluate_on")
             return fields
         text = _text(self.cell(row, "tidsplan"))
         parsed = parse_tidsplan(text)
@@ -332,7 +341,20 @@ class _RowReader:
         if parsed.problems and (due is None or evaluate is None):
             for problem in parsed.problems:
                 self.warn(row, "tidsplan", f"{problem}; texten sparas som den är")
+        self.check_order(row, fields, "evaluate_on" if evaluate is not None else "tidsplan")
         return fields
+
+    def check_order(self, row: Row, fields: dict[str, Any], key: str) -> None:
+        """An evaluation before the work is done is most likely a typing error, but it may be
+        meant (an evaluation of a first step): a warning, and both dates are kept as given."""
+        due, evaluate = fields.get("due_on"), fields.get("evaluate_on")
+        if due is not None and evaluate is not None and evaluate < due:
+            self.warn(
+                row,
+                key,
+                f"utvärderingen {evaluate.isoformat()} ligger före klart-datumet "
+                f"{due.isoformat()}; datumen sparas som de är, kontrollera dem",
+            )
 
     def budget(self, row: Row) -> int | None:
         raw = _text(self.cell(row, "budget_sek"))
@@ -341,10 +363,22 @@ class _RowReader:
         text = re.sub(r"[,.]0+$", "", text)
         if not text:
             return None
-        if re.fullmatch(r"-?\d+", text):
-            return int(text)
-        self.error(row, "budget_sek", f"ogiltigt belopp '{raw}' (skriv hela kronor, t.ex. 120000)")
-        return None
+        if not re.fullmatch(r"-?\d+", text):
+            self.error(
+                row, "budget_sek", f"ogiltigt belopp '{raw}' (skriv hela kronor, t.ex. 120000)"
+            )
+            return None
+        if text.startswith("-"):
+            self.error(row, "budget_sek", f"beloppet '{raw}' är negativt (skriv 0 eller mer)")
+            return None
+        # Compared as text first: int() of thousands of digits is refused (and slow).
+        digits = text.lstrip("0") or "0"
+        if len(digits) > len(str(BUDGET_MAX)) or int(digits) > BUDGET_MAX:
+            most = f"{BUDGET_MAX:,}".replace(",", " ")
+            shown = raw if len(raw) <= 30 else f"{raw[:20]}… ({len(raw)} tecken)"
+            self.error(row, "budget_sek", f"beloppet '{shown}' är för stort (högst {most} kr)")
+            return None
+        return int(digits)
 
     def cross_checks(self, rows: list[ImportRow]) -> None:
         """An area with two sections, one address with two names."""

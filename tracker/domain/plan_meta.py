@@ -18,7 +18,7 @@ from typing import Any
 
 from tracker.domain.problems import Problem
 from tracker.domain.tables import OutCell, Row
-from tracker.domain.tidsplan import parse_date
+from tracker.domain.tidsplan import parse_date, year_problem
 
 PLAN_SHEET = "Plan"
 FIELD_HEADER = "Fält"
@@ -144,7 +144,8 @@ def _date(value: object) -> tuple[date | None, str | None]:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None, None  # an empty cell: no date set, as export writes it
     if isinstance(value, date):
-        return value, None
+        problem = year_problem(value, value.isoformat())
+        return (None, problem) if problem else (value, None)
     if isinstance(value, str):
         parsed = parse_date(value)
         if parsed.value is None:

@@ -1,23 +1,21 @@
-"""Spreadsheets as plain rows: CSV and XLSX bytes in, numbered rows out, and back.
+"""Spreadsheets as plain rows: the rows and cells read from a file, and writing them back.
 
 Rows are numbered as Excel shows them (the first row is 1), so a message can say "Rad 7" and
-the user finds it. CSV is read the way Excel writes it: comma or semicolon, UTF-8 with or
-without BOM, or Windows-1252; cells may hold line breaks.
+the user finds it. Reading files, within limits, is tracker.domain.reading.
 """
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import PurePath
-from typing import Any
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
@@ -67,82 +65,43 @@ def kind_of(filename: str) -> str:
 # --- reading -----------------------------------------------------------------------------
 
 
+# What makes a spreadsheet program take a cell for a formula (OWASP "CSV injection"): one of
+# these first, or after a tab or line break. Some programs also drop leading whitespace when
+# they open a CSV, so a space before one counts too.
+FORMULA_START = frozenset("=+-@")
+_FORMULA_LEAD = frozenset("\t\r")
+# Written before such a text in a CSV: a spreadsheet then shows it as text (OWASP's advice).
+FORMULA_QUOTE = "'"
+
+
+def needs_formula_quote(text: str) -> bool:
+    """Would a spreadsheet opening a CSV run this text as a formula? Also True for a text that
+    already starts with the quote before one, so that the quote it has survives a round trip."""
+    core = text.lstrip(FORMULA_QUOTE)
+    return core[:1] in _FORMULA_LEAD or core.lstrip()[:1] in FORMULA_START
+
+
+def unquote_formula(text: str) -> str:
+    """A CSV cell as write_csv wrote it -> the text: "'=SUMMA(A1)" -> "=SUMMA(A1)"."""
+    if text.startswith(FORMULA_QUOTE) and needs_formula_quote(text[1:]):
+        return text[1:]
+    return text
+
+
 def clean_text(value: str) -> str:
-    return value.replace("\r\n", "\n").replace("\r", "\n").strip()
+    """Line breaks as \n, surrounding whitespace removed. A tab or line break before = + - @
+    is kept: without it the text would start like a formula."""
+    text = value.replace("\r\n", "\n").replace("\r", "\n")
+    stripped = text.strip()
+    lead = text[: len(text) - len(text.lstrip())]
+    if stripped[:1] in FORMULA_START and ("\t" in lead or "\n" in lead):
+        return text.lstrip(" ").rstrip()
+    return stripped
 
 
-def decode(data: bytes, filename: str) -> str:
-    """BOM -> as it says; else UTF-8 if it decodes; else Windows-1252 (what Excel writes)."""
-    if data.startswith(codecs.BOM_UTF8):
-        return data.decode("utf-8-sig")
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252")
-    except UnicodeDecodeError as exc:
-        raise UnreadableFile(
-            f"Filen '{filename}' har en teckenkodning som inte känns igen "
-            "(varken UTF-8 eller Windows-1252). Spara den som 'CSV UTF-8' i Excel."
-        ) from exc
-
-
-def sniff_delimiter(text: str) -> str:
-    """The separator Excel used, judged from the header line: ';', ',' or tab."""
-    header = text.split("\n", 1)[0]
-    counts = {d: header.count(d) for d in (";", ",", "\t")}
-    best = max(counts, key=lambda d: counts[d])
-    return best if counts[best] else ","
-
-
-def read_csv(data: bytes, filename: str) -> Sheet:
-    text = decode(data, filename)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text))
-    try:
-        rows = tuple(
-            Row(number=i, cells=tuple(clean_text(c) for c in record))
-            for i, record in enumerate(reader, start=1)
-        )
-    except csv.Error as exc:
-        raise UnreadableFile(f"Filen '{filename}' kunde inte läsas som CSV: {exc}.") from exc
-    return Sheet(name=PurePath(filename).stem, rows=rows)
-
-
-def _xlsx_cell(value: Any) -> Cell:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, bool):
-        return "ja" if value else "nej"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, int | float):
-        return str(value)
-    return clean_text(str(value))
-
-
-def read_xlsx(data: bytes, filename: str) -> list[Sheet]:
-    try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a broken file
-        raise UnreadableFile(f"Filen '{filename}' kunde inte läsas som XLSX: {exc}.") from exc
-    try:
-        sheets = []
-        for ws in wb.worksheets:
-            rows = tuple(
-                Row(number=i, cells=tuple(_xlsx_cell(v) for v in values))
-                for i, values in enumerate(ws.iter_rows(min_row=1, values_only=True), start=1)
-            )
-            sheets.append(Sheet(name=str(ws.title), rows=rows))
-        return sheets
-    finally:
-        wb.close()
+def clean_csv_text(value: str) -> str:
+    """A CSV cell: cleaned as any cell, then without the quote write_csv put before a formula."""
+    return unquote_formula(clean_text(value))
 
 
 # --- writing -----------------------------------------------------------------------------
@@ -153,11 +112,14 @@ def _csv_value(value: OutCell) -> str:
         return ""
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, str) and needs_formula_quote(value):
+        return FORMULA_QUOTE + value
     return str(value)
 
 
 def write_csv(rows: Sequence[Sequence[OutCell]]) -> bytes:
-    """Semicolon-separated UTF-8 with BOM: what Swedish Excel opens with å, ä, ö intact."""
+    """Semicolon-separated UTF-8 with BOM: what Swedish Excel opens with å, ä, ö intact.
+    A text a spreadsheet would run as a formula gets a leading "'" (read_csv takes it off)."""
     buf = io.StringIO(newline="")
     writer = csv.writer(buf, delimiter=";", lineterminator="\r\n")
     for row in rows:
@@ -190,7 +152,16 @@ def write_xlsx(sheets: Sequence[SheetOut]) -> bytes:
             for c, value in enumerate(row):
                 if isinstance(value, date) and not isinstance(value, datetime):
                     value = datetime.combine(value, time())
+                if isinstance(value, str):
+                    # Control characters come with text pasted from other programs; XML
+                    # cannot carry them (openpyxl refuses the whole file), and they show as
+                    # nothing in a spreadsheet. As the report documents do, leave them out.
+                    value = ILLEGAL_CHARACTERS_RE.sub("", value)
                 cell = WriteOnlyCell(ws, value=value)
+                if isinstance(value, str):
+                    # openpyxl writes a text starting with "=" as a formula: as an inline
+                    # string it is never run and reads back as the exact text.
+                    cell.data_type = "s"
                 if r == 0:
                     cell.font = bold
                 else:

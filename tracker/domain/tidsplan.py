@@ -7,7 +7,8 @@ that can be done without guessing:
 - våren / vårterminen / vt means 30 June, hösten / höstterminen / ht means 31 December,
 - a quarter means its last day ("första kvartalet 2018" -> 2018-03-31),
 - a range ends at its end ("hösten 2017 – hösten 2020" -> 2020-12-31),
-- an ISO date is itself.
+- an ISO date is itself, also with a time after it ("2018-03-31T12:00:00" -> 2018-03-31),
+- every date lies between FIRST_YEAR and LAST_YEAR; another year is reported, not read.
 
 A date belongs to the nearest keyword before it in the same sentence: "utvärderas" gives the
 evaluation date, "klart", "pågår", "implementeras" and friends (or no keyword) the due date,
@@ -55,9 +56,13 @@ _AUTUMN = ("hösten", "höstterminen", "ht")
 _SEASON = "|".join(sorted(_SPRING + _AUTUMN, key=len, reverse=True))
 _QUARTER_WORDS = {"första": 1, "andra": 2, "tredje": 3, "fjärde": 4}
 
+# The time of day some programs write after an ISO date ("2018-03-31T12:00:00", perhaps with
+# fractions of a second or a zone): the date is the one written, the time is left out.
+_TIME = r"(?:T\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?"
+
 _DATE_RE = re.compile(
     rf"""
-    (?P<iso>\b(?P<iso_y>\d{{4}})-(?P<iso_m>\d{{1,2}})-(?P<iso_d>\d{{1,2}})\b)
+    (?P<iso>\b(?P<iso_y>\d{{4}})-(?P<iso_m>\d{{1,2}})-(?P<iso_d>\d{{1,2}}){_TIME}\b)
     | (?P<dmy>\b(?P<dmy_d>\d{{1,2}})\s+(?P<dmy_m>{_MONTH})\.?\s+(?P<dmy_y>\d{{4}})\b)
     | (?P<mm>\b(?P<mm_from>{_MONTH})\.?\s*[–—-]\s*(?P<mm_m>{_MONTH})\.?\s+(?P<mm_y>\d{{4}})\b)
     | (?P<my>\b(?P<my_m>{_MONTH})\.?\s*(?:(?P<my_y>\d{{4}})|['’-]\s?(?P<my_yy>\d{{2}}))\b)
@@ -97,6 +102,10 @@ _STRAY_WORD_RE = re.compile(
     rf"\b(?:{'|'.join(MONTHS)}|{'|'.join(_SPRING[:2] + _AUTUMN[:2])})\b", re.IGNORECASE
 )
 _KIND_WORDS: dict[Kind, str] = {"due": "klart", "evaluate": "utvärdering", "start": "start"}
+# Every date of a plan lies in these years: outside them it is a typing error ("1018", "2108")
+# or a spreadsheet's zero date (1899-12-30), never a real due or evaluation date.
+FIRST_YEAR = 2000
+LAST_YEAR = 2100
 
 
 @dataclass
@@ -129,6 +138,13 @@ class _Found:
     label: str
     value: date | None
     problem: str | None = None
+
+
+def year_problem(value: date, label: str) -> str | None:
+    """Why a date outside the plausible years is refused; None for one within them."""
+    if FIRST_YEAR <= value.year <= LAST_YEAR:
+        return None
+    return f"orimligt årtal i '{label}' (ange ett år från {FIRST_YEAR} till {LAST_YEAR})"
 
 
 def _last_day(year: int, month: int) -> date:
@@ -173,8 +189,8 @@ def _find_dates(text: str) -> list[_Found]:
         except ValueError:
             found.append(_Found(m.start(), m.end(), label, None, f"ogiltigt datum '{label}'"))
             continue
-        if not 1900 <= value.year <= 2199:
-            found.append(_Found(m.start(), m.end(), label, None, f"orimligt årtal i '{label}'"))
+        if problem := year_problem(value, label):
+            found.append(_Found(m.start(), m.end(), label, None, problem))
             continue
         found.append(_Found(m.start(), m.end(), label, value))
     return _merge_ranges(text, found)

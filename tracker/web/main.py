@@ -35,10 +35,13 @@ from tracker.web.deps import Clock, CsrfFailed, LoginRequired, Web
 from tracker.web.forms import (
     INCOMPLETE_MESSAGE,
     INCOMPLETE_TITLE,
+    PART_LIMIT,
     TOO_LARGE,
+    TOO_LONG_TITLE,
     FormLimits,
     FormRefused,
     refuse_nul,
+    too_long,
 )
 from tracker.web.links import signer_for
 from tracker.web.mail import mail_environment
@@ -55,8 +58,8 @@ from tracker.web.routes import (
 )
 from tracker.web.security import (
     HTML_CACHE_CONTROL,
-    SECURITY_HEADERS,
     derived_key,
+    security_headers,
     session_csrf,
     session_options,
 )
@@ -73,10 +76,11 @@ def utc_now() -> datetime:
 
 
 class _SecurityHeaders:
-    """security.SECURITY_HEADERS on every response: the one place they are set."""
+    """security.security_headers on every response: the one place they are set."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, public_base_url: str) -> None:
         self.app = app
+        self.headers = security_headers(public_base_url)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -86,7 +90,7 @@ class _SecurityHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                for name, value in SECURITY_HEADERS:
+                for name, value in self.headers:
                     headers.setdefault(name, value)
                 if headers.get("content-type", "").startswith("text/html"):
                     headers.setdefault(*HTML_CACHE_CONTROL)
@@ -151,12 +155,13 @@ def create_app(
         redoc_url=None,
         openapi_url=None,
         dependencies=[Depends(refuse_nul)],
+        form_limits={"max_part_size": PART_LIMIT},
     )
     fastapi_app.state.web = web
     sessions = session_options(settings.secret_key, settings.public_base_url)
     fastapi_app.add_middleware(SessionMiddleware, **sessions)
     fastapi_app.add_middleware(FormLimits)
-    fastapi_app.add_middleware(_SecurityHeaders)
+    fastapi_app.add_middleware(_SecurityHeaders, public_base_url=settings.public_base_url)
     fastapi_app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
 
     fastapi_app.include_router(owner.router)
@@ -230,10 +235,11 @@ BUSY_MESSAGE = (
 
 
 def _install_error_pages(fastapi_app: FastAPI, web: Web) -> None:
-    def page(request: Request, status: int, title: str, message: str) -> Response:
-        return web.render(
-            request, "error.html", {"title": title, "message": message}, status_code=status
-        )
+    def page(
+        request: Request, status: int, title: str, message: str, kept: list[str] | None = None
+    ) -> Response:
+        context = {"title": title, "message": message, "kept": kept or []}
+        return web.render(request, "error.html", context, status_code=status)
 
     async def tracker_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, TrackerError)
@@ -257,7 +263,19 @@ def _install_error_pages(fastapi_app: FastAPI, web: Web) -> None:
         )
 
     async def invalid_form(request: Request, exc: Exception) -> Response:
+        if isinstance(exc, RequestValidationError) and any(
+            tuple(error.get("loc", ()))[:1] == ("path",) for error in exc.errors()
+        ):
+            # A path segment that is no id in range (routes.PathId) names no page.
+            return not_found(request)
+        if isinstance(exc, RequestValidationError) and (found := too_long(exc.errors())):
+            # The text typed is shown with the message, so that shortening it is not
+            # writing it again.
+            return page(request, 400, TOO_LONG_TITLE, found.message, found.kept)
         return page(request, 400, INCOMPLETE_TITLE, INCOMPLETE_MESSAGE)
+
+    def not_found(request: Request) -> Response:
+        return page(request, 404, "Sidan finns inte", "Det finns ingen sida på den adressen.")
 
     async def database_error(request: Request, exc: Exception) -> Response:
         if not is_lock_timeout(exc):
@@ -273,7 +291,7 @@ def _install_error_pages(fastapi_app: FastAPI, web: Web) -> None:
         if exc.status_code == 413:
             return page(request, 413, INCOMPLETE_TITLE, TOO_LARGE)
         if exc.status_code == 404:
-            return page(request, 404, "Sidan finns inte", "Det finns ingen sida på den adressen.")
+            return not_found(request)
         if exc.status_code == 405:
             return page(request, 405, "Fel metod", "Sidan går inte att använda på det sättet.")
         return page(request, exc.status_code, "Fel", str(exc.detail))

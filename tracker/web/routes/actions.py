@@ -31,8 +31,9 @@ from tracker.web.deps import (
     require_read,
     undo,
 )
-from tracker.web.forms import parse_date, required
+from tracker.web.forms import VERSION_LIMIT, parse_date, required
 from tracker.web.mail import assign_with_link, queue_owner_link
+from tracker.web.routes import PathId
 from tracker.web.views import action_view, draft_key, event_views
 
 router = APIRouter()
@@ -85,7 +86,12 @@ def _render(
 
 @router.get("/atgarder/{action_id}", response_class=HTMLResponse)
 def action_page(
-    request: Request, action_id: int, web: WebDep, session: SessionDep, now: NowDep, user: UserDep
+    request: Request,
+    action_id: PathId,
+    web: WebDep,
+    session: SessionDep,
+    now: NowDep,
+    user: UserDep,
 ) -> HTMLResponse:
     return _render(request, web, session, action_id, user, now)
 
@@ -99,12 +105,12 @@ def _editable(session: Session, action_id: int, user: Person) -> tuple[Action, P
 @router.post("/atgarder/{action_id}/uppdatera", dependencies=[CsrfChecked], response_model=None)
 def action_update(
     request: Request,
-    action_id: int,
+    action_id: PathId,
     web: WebDep,
     session: SessionDep,
     now: NowDep,
     user: EditorDep,
-    version: Annotated[int, Form()],
+    version: Annotated[int, Form(ge=0, lt=VERSION_LIMIT)],
     trigger: Annotated[str, Form()] = "",
     text: Annotated[str, Form(max_length=20_000)] = "",
 ) -> Response:
@@ -154,12 +160,12 @@ def action_update(
 @router.post("/atgarder/{action_id}/andra", dependencies=[CsrfChecked], response_model=None)
 def action_edit(
     request: Request,
-    action_id: int,
+    action_id: PathId,
     web: WebDep,
     session: SessionDep,
     now: NowDep,
     user: EditorDep,
-    version: Annotated[int, Form()],
+    version: Annotated[int, Form(ge=0, lt=VERSION_LIMIT)],
     text: Annotated[str, Form(max_length=20_000)] = "",
     tidsplan: Annotated[str, Form(max_length=2000)] = "",
     due_on: Annotated[str, Form()] = "",
@@ -195,12 +201,12 @@ def action_edit(
 @router.post("/atgarder/{action_id}/ansvarig", dependencies=[CsrfChecked], response_model=None)
 def action_assign(
     request: Request,
-    action_id: int,
+    action_id: PathId,
     web: WebDep,
     session: SessionDep,
     now: NowDep,
     user: EditorDep,
-    version: Annotated[int, Form()],
+    version: Annotated[int, Form(ge=0, lt=VERSION_LIMIT)],
     email: Annotated[str, Form(max_length=320)] = "",
     name: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
@@ -245,7 +251,7 @@ def action_assign(
 @router.post("/atgarder/{action_id}/skicka-lank", dependencies=[CsrfChecked])
 def action_send_link(
     request: Request,
-    action_id: int,
+    action_id: PathId,
     web: WebDep,
     session: SessionDep,
     now: NowDep,

@@ -20,6 +20,7 @@ from tracker.web.deps import (
     flash,
     pop_flash,
 )
+from tracker.web.routes import PathId
 
 router = APIRouter()
 
@@ -102,7 +103,7 @@ def outbox_retry_all(
 @router.post("/utkorg/{message_id}/forsok-igen", dependencies=[CsrfChecked])
 def outbox_retry(
     request: Request,
-    message_id: int,
+    message_id: PathId,
     session: SessionDep,
     now: NowDep,
     user: EditorDep,

@@ -22,6 +22,7 @@ from tracker.web.deps import (
     flash,
     pop_flash,
 )
+from tracker.web.routes import PathId
 from tracker.web.security import safe_next
 from tracker.web.views import action_view
 
@@ -50,7 +51,7 @@ def _owned(session: SessionDep, person: Person) -> list[tuple[Action, Plan]]:
 @router.get("/personer/{person_id}", response_class=HTMLResponse)
 def person_page(
     request: Request,
-    person_id: int,
+    person_id: PathId,
     web: WebDep,
     session: SessionDep,
     now: NowDep,
@@ -83,7 +84,7 @@ def person_page(
 @router.post("/personer/{person_id}/aterkalla-lankar", dependencies=[CsrfChecked])
 def person_revoke_links(
     request: Request,
-    person_id: int,
+    person_id: PathId,
     session: SessionDep,
     now: NowDep,
     user: EditorDep,

@@ -30,6 +30,7 @@ from tracker.web.deps import (
 )
 from tracker.web.forms import optional_int, parse_date, required
 from tracker.web.mail import assign_with_link
+from tracker.web.routes import FormId, PathId
 from tracker.web.views import ActionView, action_view
 
 router = APIRouter()
@@ -131,7 +132,7 @@ def _owners(rows: list[ActionView]) -> list[Person]:
 @router.get("/planer/{plan_id}", response_class=HTMLResponse)
 def plan_page(
     request: Request,
-    plan_id: int,
+    plan_id: PathId,
     web: WebDep,
     session: SessionDep,
     now: NowDep,
@@ -203,7 +204,7 @@ def _render_plan(
 @router.post("/planer/{plan_id}/omraden", dependencies=[CsrfChecked])
 def area_add(
     request: Request,
-    plan_id: int,
+    plan_id: PathId,
     session: SessionDep,
     user: EditorDep,
     title: Annotated[str, Form(max_length=2000)] = "",
@@ -224,12 +225,12 @@ def area_add(
 @router.post("/planer/{plan_id}/atgarder", dependencies=[CsrfChecked])
 def action_add(
     request: Request,
-    plan_id: int,
+    plan_id: PathId,
     web: WebDep,
     session: SessionDep,
     now: NowDep,
     user: EditorDep,
-    area_id: Annotated[int, Form()],
+    area_id: FormId,
     text: Annotated[str, Form(max_length=20_000)] = "",
     tidsplan: Annotated[str, Form(max_length=2000)] = "",
     due_on: Annotated[str, Form()] = "",

@@ -38,7 +38,8 @@ from tracker.web.deps import (
     require_read,
     undo,
 )
-from tracker.web.forms import parse_date
+from tracker.web.forms import VERSION_LIMIT, parse_date
+from tracker.web.routes import PathId
 
 router = APIRouter()
 
@@ -171,7 +172,7 @@ def _render_plan_reports(
 
 @router.get("/planer/{plan_id}/aterrapporter", response_class=HTMLResponse)
 def plan_reports(
-    request: Request, plan_id: int, web: WebDep, session: SessionDep, now: NowDep, user: UserDep
+    request: Request, plan_id: PathId, web: WebDep, session: SessionDep, now: NowDep, user: UserDep
 ) -> HTMLResponse:
     plan = plan_service.get_plan(session, plan_id)
     require_read(user, plan)
@@ -181,7 +182,7 @@ def plan_reports(
 @router.post("/planer/{plan_id}/aterrapporter", dependencies=[CsrfChecked], response_model=None)
 def report_draft(
     request: Request,
-    plan_id: int,
+    plan_id: PathId,
     web: WebDep,
     session: SessionDep,
     now: NowDep,
@@ -283,7 +284,7 @@ def _render_report(
 @router.get("/reports/{report_id}", response_class=HTMLResponse)
 @router.get("/aterrapporter/{report_id}", response_class=HTMLResponse)
 def report_page(
-    request: Request, report_id: int, web: WebDep, session: SessionDep, user: UserDep
+    request: Request, report_id: PathId, web: WebDep, session: SessionDep, user: UserDep
 ) -> HTMLResponse:
     return _render_report(request, web, session, report_id, user)
 
@@ -294,7 +295,7 @@ def _attachment(filename: str) -> str:
 
 
 @router.get("/aterrapporter/{report_id}/dokument.{fmt}")
-def report_download(report_id: int, fmt: str, session: SessionDep, user: UserDep) -> Response:
+def report_download(report_id: PathId, fmt: str, session: SessionDep, user: UserDep) -> Response:
     if fmt not in reports.FORMATS:
         raise Refused("Välj dokumentet som html, pdf eller docx.")
     _readable(session, report_id, user)
@@ -342,12 +343,12 @@ def _editable(session: Session, report_id: int, user: Person) -> Report:
 @router.post("/aterrapporter/{report_id}/godkann", dependencies=[CsrfChecked], response_model=None)
 def report_approve(
     request: Request,
-    report_id: int,
+    report_id: PathId,
     web: WebDep,
     session: SessionDep,
     now: NowDep,
     user: EditorDep,
-    version: Annotated[int, Form()],
+    version: Annotated[int, Form(ge=0, lt=VERSION_LIMIT)],
 ) -> Response:
     report = _editable(session, report_id, user)
     try:
@@ -384,7 +385,7 @@ def report_approve(
 @router.post("/aterrapporter/{report_id}/skicka", dependencies=[CsrfChecked], response_model=None)
 def report_send(
     request: Request,
-    report_id: int,
+    report_id: PathId,
     web: WebDep,
     session: SessionDep,
     now: NowDep,
