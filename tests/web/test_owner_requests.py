@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
 
@@ -186,3 +187,26 @@ def test_a_locked_action_makes_only_its_own_request_wait_and_then_a_clear_503(
         assert done.status_code == 200
         assert action(app, world.a1).progress_note == "Efter importen"
     patient.engine.dispose()
+
+
+def test_a_burst_larger_than_the_connection_pool_is_served_without_a_deadlock(
+    app: App, world: World, clock: MovableClock
+) -> None:
+    """Every request holds a connection from its handler to the end of its transaction, which
+    runs in another worker thread: if that end waited for a thread held by handlers that wait
+    for a connection, no request would finish (the pool gives up after pool_timeout)."""
+    tight = replace(
+        app,
+        engine=make_engine(app.settings.database_url, pool_size=1, max_overflow=0, pool_timeout=5),
+    )
+    page = owner_path(app, world.anna, clock())
+    with serving(tight, clock) as base:
+
+        def fetch(_: int) -> int:
+            with httpx.Client(base_url=base, timeout=30) as browser:
+                return browser.get(page).status_code
+
+        with ThreadPoolExecutor(max_workers=80) as pool:
+            statuses = list(pool.map(fetch, range(80)))
+    tight.engine.dispose()
+    assert statuses == [200] * 80

@@ -19,6 +19,12 @@ UVICORN_OPTIONS: dict[str, Any] = {
 }
 
 
+def default_workers(dev_mail_receiver: bool) -> int:
+    """One web process per core, as deploy.md advises: a process runs Python on one core at a
+    time. The development mail receiver lives in one process."""
+    return 1 if dev_mail_receiver else max(1, os.cpu_count() or 1)
+
+
 @cli.command("serve")
 def serve(
     host: Annotated[str, typer.Option("--host", help="Adress att lyssna på.")] = "127.0.0.1",
@@ -27,8 +33,14 @@ def serve(
         bool, typer.Option("--access-log/--no-access-log", help="Logga varje anrop.")
     ] = True,
     workers: Annotated[
-        int, typer.Option("--workers", min=1, help="Antal webbprocesser (uvicorn-arbetare).")
-    ] = 1,
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="Antal webbprocesser (uvicorn-arbetare); standard en per processorkärna, "
+            "en med den inbyggda e-postmottagaren.",
+        ),
+    ] = None,
 ) -> None:
     """Starta webbappen."""
     try:
@@ -38,6 +50,8 @@ def serve(
         messages = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
         raise fail(f"Fel i inställningarna: {messages}") from None
     settings = app.settings
+    if workers is None:
+        workers = default_workers(settings.dev_mail_receiver)
     if workers > 1 and settings.dev_mail_receiver:
         # The receiver listens on one SMTP port and keeps its mail in one process's lifespan.
         raise fail("Den inbyggda e-postmottagaren kan bara köras med en webbprocess.")

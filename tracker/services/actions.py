@@ -398,11 +398,11 @@ def _show(value: object) -> str:
 
 def owned_actions(
     session: Session, person_id: int, only: int | None = None
-) -> list[tuple[Action, Area, Plan]]:
-    """The åtgärder a person owns, in plan order, with their area and plan; only `only` (if
-    it is theirs) when given."""
+) -> list[tuple[Action, str, str]]:
+    """The åtgärder a person owns, in plan order, with their area's and plan's titles; only
+    `only` (if it is theirs) when given."""
     statement = (
-        select(Action, Area, Plan)
+        select(Action, Area.title, Plan.title)
         .join(Area, col(Area.id) == Action.area_id)
         .join(Plan, col(Plan.id) == Action.plan_id)
         .where(Action.owner_id == person_id)

@@ -115,9 +115,15 @@ def _owner_page(
     assert person.id is not None
     items = [
         action_view(
-            web.app.registry, action, person, today, roles=OWNER_ROLES, area=area, plan=plan
+            web.app.registry,
+            action,
+            person,
+            today,
+            roles=OWNER_ROLES,
+            area_title=area_title,
+            plan_title=plan_title,
         )
-        for action, area, plan in action_service.owned_actions(
+        for action, area_title, plan_title in action_service.owned_actions(
             session, person.id, holder.claim.action_id
         )
     ]
