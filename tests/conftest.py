@@ -122,6 +122,14 @@ def chef(app: App, now: datetime) -> Person:
 
 
 @pytest.fixture
+def plain_server() -> Iterator[SmtpServer]:
+    """An older relay: no SMTPUTF8."""
+    server = SmtpServer(smtputf8=False).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
 def smtp_server() -> Iterator[SmtpServer]:
     """A real SMTP server (aiosmtpd) on 127.0.0.1 and a free port, keeping what it receives."""
     server = SmtpServer().start()

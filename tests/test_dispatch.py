@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timedelta
 
@@ -333,14 +332,6 @@ def queue_to(app: App, addresses: list[str], now: datetime) -> list[int]:
     for address in addresses:
         ids += queue(app, 1, now, to=address)
     return ids
-
-
-@pytest.fixture
-def plain_server() -> Iterator[SmtpServer]:
-    """An older relay: no SMTPUTF8."""
-    server = SmtpServer(smtputf8=False).start()
-    yield server
-    server.stop()
 
 
 @pytest.mark.parametrize(("how", "outcome"), ONE_FAILURE.items())

@@ -166,14 +166,6 @@ def to(address: str) -> OutgoingMessage:
     return OutgoingMessage(address, "Påminnelse", "Hej!\n", "<p>Hej!</p>")
 
 
-@pytest.fixture
-def plain_server() -> Iterator[SmtpServer]:
-    """An older relay: no SMTPUTF8."""
-    server = SmtpServer(smtputf8=False).start()
-    yield server
-    server.stop()
-
-
 @pytest.mark.parametrize(("how", "outcome"), ONE_FAILURE.items())
 def test_a_failed_message_leaves_the_session_clean_for_the_next(
     plain_server: SmtpServer, how: str, outcome: str
