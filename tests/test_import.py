@@ -797,3 +797,31 @@ def test_cli_refuses_a_file_named_xlsx_that_is_no_workbook_in_swedish(tmp_path: 
         "Excel-arbetsbok. Spara den på nytt som Excel-arbetsbok (.xlsx) eller som CSV."
     )
     assert run_cli("--database", db, "plan", "list", "--json")[1].strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    ("sidecar", "said"),
+    [
+        (b"\x80title = 'x'\n", "Planfilen är inte UTF-8-text"),
+        (b"# " + b"x" * importing.MAX_SIDECAR_BYTES, "Planfilen är större än"),
+    ],
+)
+def test_a_sidecar_that_is_not_text_or_too_large_is_refused_in_swedish(
+    app: App, now: datetime, tmp_path: Path, sidecar: bytes, said: str
+) -> None:
+    path = write_csv(tmp_path / "plan.csv", ROWS, sidecar=SIDECAR)
+    (tmp_path / "plan.plan.toml").write_bytes(sidecar)
+    before = counts(app)
+    [problem] = refusal(app, path, now)
+    assert problem.startswith(said)
+    assert counts(app) == before
+
+
+def test_a_plan_file_larger_than_the_limit_is_refused_without_being_read_whole(
+    app: App, now: datetime, tmp_path: Path
+) -> None:
+    path = tmp_path / "plan.csv"
+    with path.open("wb") as fh:  # sparse: a gigabyte on disk costs nothing
+        fh.truncate(2**30)
+    [problem] = refusal(app, path, now)
+    assert "MB läses" in problem

@@ -24,7 +24,13 @@ from datetime import date
 from typing import Any
 
 from tracker.domain.names import clean_name
-from tracker.domain.plan_meta import PLAN_SHEET, PlanMeta, meta_from_sheet, meta_from_toml
+from tracker.domain.plan_meta import (
+    LABELS,
+    PLAN_SHEET,
+    PlanMeta,
+    meta_from_sheet,
+    meta_from_toml,
+)
 from tracker.domain.problems import FileRefused, Problem
 from tracker.domain.reading import read_csv, read_xlsx
 from tracker.domain.tables import Cell, Row, Sheet, column_letter, kind_of
@@ -221,6 +227,8 @@ class _RowReader:
 
     def row(self, row: Row, area: str) -> ImportRow | None:
         before = len(self.problems)
+        if any(isinstance(c, str) and "\x00" in c for c in row.cells):
+            self.nul(row)
         text = _text(self.cell(row, "text"))
         if not text:
             self.error(row, "text", "saknas")
@@ -253,6 +261,14 @@ class _RowReader:
             else None,
             fields=fields,
         )
+
+    def nul(self, row: Row) -> None:
+        """A NUL character cannot be stored (PostgreSQL refuses it in text, and the import
+        would end in a database error), and no one types one: the cell is named instead."""
+        for key in self.index:
+            cell = self.cell(row, key)
+            if isinstance(cell, str) and "\x00" in cell:
+                self.error(row, key, "cellen innehåller ett NUL-tecken (tecken 0); ta bort det")
 
     def owner(self, row: Row) -> tuple[str, str | None]:
         email = _text(self.cell(row, "owner_email")).strip()
@@ -475,6 +491,12 @@ def read_plan_file(
     warnings += row_warnings
     if overrides is not None:
         meta = meta.merged(overrides)
+    # As for a cell: a NUL cannot be stored in the plan's own fields either.
+    nul = [k for k, v in vars(meta).items() if isinstance(v, str) and "\x00" in v]
+    if nul:
+        place = f"Blad {PLAN_SHEET}" if kind_of(filename) == "xlsx" else "Planens uppgifter"
+        label = LABELS.get(nul[0], nul[0])
+        problems.append(Problem(f"{label}: innehåller ett NUL-tecken (tecken 0)", place=place))
     if not meta.title:
         where = (
             f"bladet {PLAN_SHEET} (Titel)"

@@ -42,7 +42,8 @@ from tracker.domain.import_rows import (
 )
 from tracker.domain.names import clean_name
 from tracker.domain.plan_meta import PlanMeta, sidecar_name
-from tracker.domain.problems import Problem
+from tracker.domain.problems import FileRefused, Problem
+from tracker.domain.reading import MAX_FILE_BYTES
 from tracker.domain.tables import kind_of
 from tracker.models import Action, ActionEvent, Area, Person, Plan, Role
 from tracker.services import actions, people, plans
@@ -83,9 +84,10 @@ def read_file(
     if kind_of(path.name) == "csv":
         side = path.with_name(sidecar_name(path.name))
         if side.is_file():
-            sidecar = (side.name, side.read_text(encoding="utf-8-sig"))
+            sidecar = (side.name, _sidecar_text(side))
     return read_plan_file(
-        path.read_bytes(),
+        # One byte more than is read: a larger file is refused by its size, never read whole.
+        _head(path, MAX_FILE_BYTES + 1),
         path.name,
         workflows={n: registry.get(n).definition for n in registry.names()},
         default_workflow=DEFAULT_ACTION_WORKFLOW,
@@ -93,6 +95,27 @@ def read_file(
         sidecar=sidecar,
         overrides=overrides,
     )
+
+
+# A .plan.toml holds a plan's title, nämnd and a few more lines.
+MAX_SIDECAR_BYTES = 1024 * 1024
+
+
+def _head(path: Path, limit: int) -> bytes:
+    with path.open("rb") as fh:
+        return fh.read(limit)
+
+
+def _sidecar_text(side: Path) -> str:
+    data = _head(side, MAX_SIDECAR_BYTES + 1)
+    if len(data) > MAX_SIDECAR_BYTES:
+        raise FileRefused(
+            side.name, [Problem(f"planfilen är större än {MAX_SIDECAR_BYTES // 1024} kB")]
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise FileRefused(side.name, [Problem("planfilen är inte UTF-8-text")]) from None
 
 
 def import_file(
