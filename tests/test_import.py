@@ -825,3 +825,14 @@ def test_a_plan_file_larger_than_the_limit_is_refused_without_being_read_whole(
         fh.truncate(2**30)
     [problem] = refusal(app, path, now)
     assert "MB läses" in problem
+
+
+def test_a_broken_sidecar_and_a_wrong_type_are_said_in_swedish_as_written(
+    app: App, now: datetime, tmp_path: Path
+) -> None:
+    path = write_csv(tmp_path / "plan.csv", ROWS, sidecar="[plan]\ntitle = \n")
+    said = refusal(app, path, now)
+    assert said[0] == "plan.plan.toml: Filen är inte giltig TOML: fel på rad 2, tecken 9"
+    path = write_csv(tmp_path / "plan.csv", ROWS, sidecar="[plan]\ntitle = 2018-06-30\n")
+    said = refusal(app, path, now)
+    assert any(p.endswith("ska vara text (fick '2018-06-30')") for p in said), said

@@ -103,6 +103,19 @@ def _normal_key(text: str) -> str:
 # --- values --------------------------------------------------------------------------------
 
 
+def _shown(value: object) -> str:
+    """A value as the person wrote it in the file, not as Python writes it."""
+    if isinstance(value, bool):
+        return "sant" if value else "falskt"
+    if isinstance(value, date):  # a datetime is one too
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return ", ".join(_shown(v) for v in value)
+    if isinstance(value, dict):
+        return "en tabell"
+    return str(value)
+
+
 def _months(value: object) -> tuple[tuple[int, ...] | None, str | None]:
     if isinstance(value, int) and not isinstance(value, bool):
         parts: list[object] = [value]
@@ -111,7 +124,7 @@ def _months(value: object) -> tuple[tuple[int, ...] | None, str | None]:
     elif isinstance(value, str):
         parts = [p for p in re.split(r"[,;\s]+", value) if p]
     else:
-        return None, f"ska vara månadsnummer, t.ex. 6, 12 (fick {value!r})"
+        return None, f"ska vara månadsnummer, t.ex. 6, 12 (fick '{_shown(value)}')"
     months: set[int] = set()
     for p in parts:
         try:
@@ -132,7 +145,7 @@ def _recipients(
     elif isinstance(value, str):
         parts = [p.strip() for p in re.split(r"[,;\s]+", value)]
     else:
-        return None, f"ska vara e-postadresser (fick {value!r})"
+        return None, f"ska vara e-postadresser (fick '{_shown(value)}')"
     parts = [p for p in parts if p]
     bad = [p for p in parts if not valid_email(p)]
     if bad:
@@ -151,7 +164,7 @@ def _date(value: object) -> tuple[date | None, str | None]:
         if parsed.value is None:
             return None, "; ".join(parsed.problems) or f"kunde inte tolka '{value}' som ett datum"
         return parsed.value, None
-    return None, f"ska vara ett datum, t.ex. 2018-06-30 eller 'juni 2018' (fick {value!r})"
+    return None, f"ska vara ett datum, t.ex. 2018-06-30 eller 'juni 2018' (fick '{_shown(value)}')"
 
 
 def convert(key: str, value: object, valid_email: EmailCheck) -> tuple[Any, str | None]:
@@ -167,7 +180,7 @@ def convert(key: str, value: object, valid_email: EmailCheck) -> tuple[Any, str 
         return (text if key == "background" else " ".join(text.split())), None
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value), None
-    return None, f"ska vara text (fick {value!r})"
+    return None, f"ska vara text (fick '{_shown(value)}')"
 
 
 # --- the Plan sheet ------------------------------------------------------------------------
@@ -229,13 +242,24 @@ def sidecar_name(filename: str) -> str:
     return f"{PurePath(filename).stem}.plan.toml"
 
 
+_TOML_AT = re.compile(r"\(at line (\d+), column (\d+)\)")
+
+
+def _toml_problem(exc: tomllib.TOMLDecodeError) -> str:
+    # tomllib explains in English; where it says the place, that is what a person needs.
+    at = _TOML_AT.search(str(exc))
+    if at is None:
+        return "filen är inte giltig TOML"
+    return f"filen är inte giltig TOML: fel på rad {at.group(1)}, tecken {at.group(2)}"
+
+
 def meta_from_toml(
     text: str, source: str, valid_email: EmailCheck
 ) -> tuple[PlanMeta, list[Problem]]:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        return PlanMeta(), [Problem(f"ogiltig TOML: {exc}", place=source)]
+        return PlanMeta(), [Problem(_toml_problem(exc), place=source)]
     table = data.get("plan")
     if not isinstance(table, dict):
         return PlanMeta(), [Problem("tabellen [plan] saknas", place=source)]
