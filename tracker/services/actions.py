@@ -140,6 +140,19 @@ def _check_version(action: ActionState, expected_version: int | None) -> None:
         raise Conflict(CONFLICT_MESSAGE)
 
 
+def _roles(
+    actor: Person, plan: PlanScope, action: ActionState, only_roles: Collection[str] | None
+) -> set[str]:
+    """The actor's roles for the åtgärd (of them only `only_roles`: an owner link is a weaker
+    credential than a log-in, even for a person who is also a chef), or Refused if none."""
+    roles = set(action_roles(actor, plan, action.owner_id))
+    if only_roles is not None:
+        roles &= set(only_roles)
+    if not roles:
+        raise Refused(NOT_YOURS)
+    return roles
+
+
 def decide_move(
     registry: WorkflowRegistry,
     action: ActionState,
@@ -154,14 +167,9 @@ def decide_move(
 ) -> Change:
     """A workflow trigger fired on the åtgärd as read, or Conflict (the caller saw another
     version) or Refused (with the workflow's reason). The text, when given, also becomes the
-    latest processläge. `only_roles`: of the actor's roles, only these count (an owner link is
-    a weaker credential than a log-in, even for a person who is also a chef)."""
+    latest processläge. `only_roles`: of the actor's roles, only these count (_roles)."""
     _check_version(action, expected_version)
-    roles = set(action_roles(actor, plan, action.owner_id))
-    if only_roles is not None:
-        roles &= set(only_roles)
-    if not roles:
-        raise Refused(NOT_YOURS)
+    roles = _roles(actor, plan, action, only_roles)
     try:
         new_state = registry.get(action.workflow).fire(
             action.state, trigger, roles=roles, text=text
@@ -189,11 +197,11 @@ def decide_note(
     *,
     now: datetime,
     expected_version: int | None = None,
+    only_roles: Collection[str] | None = None,
 ) -> Change:
     """A new processläge without a change of state, or Conflict or Refused."""
     _check_version(action, expected_version)
-    if not action_roles(actor, plan, action.owner_id):
-        raise Refused(NOT_YOURS)
+    _roles(actor, plan, action, only_roles)
     note = text.strip()
     if not note:
         raise Refused("Skriv processläget innan du sparar.")
@@ -315,12 +323,58 @@ def note_progress(
     *,
     now: datetime,
     expected_version: int | None = None,
+    only_roles: Collection[str] | None = None,
 ) -> Change:
     """A new processläge without a change of state, written."""
     action, plan = _current(session, action_id)
     return write(
         session,
-        decide_note(action, plan, actor, text, now=now, expected_version=expected_version),
+        decide_note(
+            action,
+            plan,
+            actor,
+            text,
+            now=now,
+            expected_version=expected_version,
+            only_roles=only_roles,
+        ),
+    )
+
+
+def report_progress(
+    session: Session,
+    registry: WorkflowRegistry,
+    action_id: int,
+    actor: Person,
+    *,
+    trigger: str,
+    text: str,
+    now: datetime,
+    expected_version: int | None = None,
+    only_roles: Collection[str] | None = None,
+) -> Change:
+    """What the update form on an åtgärd asks, from the owner's page or the chef's: a
+    transition with its text when a trigger is given, else a new processläge."""
+    if trigger:
+        return move(
+            session,
+            registry,
+            action_id,
+            trigger,
+            actor,
+            now=now,
+            text=text,
+            expected_version=expected_version,
+            only_roles=only_roles,
+        )
+    return note_progress(
+        session,
+        action_id,
+        actor,
+        text,
+        now=now,
+        expected_version=expected_version,
+        only_roles=only_roles,
     )
 
 

@@ -264,14 +264,8 @@ def record(
     return result.lost == 0
 
 
-def release(engine: Engine, items: Sequence[Claimed], *, token: str, until: datetime) -> None:
-    """Give back claimed messages that were not tried (the server is down): no attempt used."""
-    if items:
-        with engine.begin() as conn:
-            _release(conn, items, token=token, until=until)
-
-
 def _release(conn: Connection, items: Sequence[Claimed], *, token: str, until: datetime) -> None:
+    """Give back claimed messages that were not tried (the server is down): no attempt used."""
     conn.execute(_RELEASE, {"ids": [i.id for i in items], "match_token": token, "until": until})
 
 

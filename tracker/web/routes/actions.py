@@ -117,21 +117,16 @@ def action_update(
     action, _ = _editable(session, action_id, user)
     drafts = {draft_key(web.app.registry, action, trigger): text}
     try:
-        if trigger:
-            event = action_service.move(
-                session,
-                web.app.registry,
-                action_id,
-                trigger,
-                user,
-                now=now,
-                text=text,
-                expected_version=version,
-            )
-        else:
-            event = action_service.note_progress(
-                session, action_id, user, text, now=now, expected_version=version
-            )
+        event = action_service.report_progress(
+            session,
+            web.app.registry,
+            action_id,
+            user,
+            trigger=trigger,
+            text=text,
+            now=now,
+            expected_version=version,
+        )
     except (Conflict, Refused) as exc:
         undo(session)
         return _render(

@@ -219,22 +219,17 @@ def owner_update(
     # The text stays in the box it was written in, to send again.
     drafts = {draft_key(web.app.registry, action, trigger): text}
     try:
-        if trigger:
-            change = action_service.move(
-                session,
-                web.app.registry,
-                action_id,
-                trigger,
-                holder.person,
-                now=now,
-                text=text,
-                expected_version=version,
-                only_roles=OWNER_ROLES,
-            )
-        else:
-            change = action_service.note_progress(
-                session, action_id, holder.person, text, now=now, expected_version=version
-            )
+        change = action_service.report_progress(
+            session,
+            web.app.registry,
+            action_id,
+            holder.person,
+            trigger=trigger,
+            text=text,
+            now=now,
+            expected_version=version,
+            only_roles=OWNER_ROLES,  # even for a person who is also a chef
+        )
     except (Conflict, Refused) as exc:
         undo(session)
         message = STALE if isinstance(exc, Conflict) else exc.message
