@@ -431,7 +431,7 @@ def test_shipped_pitea_example_imports_as_the_seed_reads(app: App, now: datetime
     assert plan.background.endswith("Här återrapporteras även nuvarande läge i processen.")
     assert plan.next_report_on is not None and plan.next_report_on.month == 6
     assert [a.section for a in areas] == [""] * 3 + [
-        "Möjliga utvecklingsområden som granskningsrapporten påtalar"
+        "Möjliga utvecklingsområden som granskningsrapporten påtalar:"
     ] * 6
     assert areas[0].title == (
         "Försäkra sig om att rektor får ett kvalificerat stöd i ekonomiska frågor"
@@ -443,12 +443,12 @@ def test_shipped_pitea_example_imports_as_the_seed_reads(app: App, now: datetime
     for area_title, action, person in got:
         by_area.setdefault(area_title, []).append(action)
         assert person is not None and person.email.endswith("@pitea.example")
-        # The status sentence and the "Ny återrapport" line are generated, not stored.
         note = action.progress_note
-        assert not note.startswith(("Pågår", "Ej påbörjat")), note
-        assert "Ny återrapport" not in note
         assert "<" not in action.text + note + action.tidsplan
     first = got[0][1]
+    # The processläge is stored as its writer wrote it, status words and all.
+    assert first.progress_note.startswith("Pågår enligt tidsplan.\nFörvaltningen ser över")
+    assert first.progress_note.endswith("\nNy återrapport juni 2018.")
     assert first.tidsplan == "Klart till mars 2018. Utvärderas oktober 2018."
     assert (first.due_on, first.evaluate_on, first.state) == (
         date(2018, 3, 31),
@@ -474,7 +474,7 @@ def test_shipped_pitea_example_imports_as_the_seed_reads(app: App, now: datetime
     assert (info.due_on, info.evaluate_on, info.progress_note) == (
         date(2018, 1, 31),
         date(2018, 6, 30),
-        "",
+        "Ej påbörjat. Ny återrapport juni 2018.",
     )
 
 

@@ -1,4 +1,4 @@
-"""The report's pure parts: sentences, Swedish dates, the view composed from a snapshot, the
+"""The report's pure parts: late or not, Swedish dates, the view composed from a snapshot, the
 chart's geometry. No database."""
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from tracker.domain.report import (
     StateInfo,
     compose,
     paragraphs,
-    status_sentence,
+    short_text,
+    timing,
 )
-from tracker.domain.schedule import ScheduleStatus
 from tracker.reports.chart import layout
 
 STATES = (
@@ -66,28 +66,35 @@ def snapshot(*areas: AreaSnap, **kw: object) -> Snapshot:
 
 
 @pytest.mark.parametrize(
-    ("state", "schedule", "due_on", "has_schedule", "sentence"),
+    ("state", "due_on", "evaluate_on", "text", "late"),
     [
-        ("ej_paborjat", ScheduleStatus.on_track, date(2018, 3, 31), True, "Ej påbörjat."),
-        ("ej_paborjat", ScheduleStatus.overdue, date(2017, 12, 31), True, "Ej påbörjat."),
-        ("pagar", ScheduleStatus.on_track, date(2018, 3, 31), True, "Pågår enligt tidsplan."),
+        # Every state short of done is late after its due date, "Ej påbörjat" included.
+        ("ej_paborjat", date(2018, 3, 31), None, "i tid", False),
+        ("ej_paborjat", date(2017, 12, 31), None, "försenad sedan 2017-12-31", True),
+        ("pagar", date(2018, 3, 31), None, "i tid", False),
+        ("pagar", date(2017, 12, 31), None, "försenad sedan 2017-12-31", True),
+        ("pagar", None, None, "inget datum i tidsplanen", False),
+        # Done is not late for its due date, but may be for its evaluation.
+        ("klar", date(2017, 12, 31), None, "i tid", False),
         (
-            "pagar",
-            ScheduleStatus.overdue,
-            date(2018, 3, 31),
+            "klar",
+            date(2017, 10, 31),
+            date(2017, 12, 31),
+            "utvärdering försenad sedan 2017-12-31",
             True,
-            "Pågår, försenad: skulle vara klart mars 2018.",
         ),
-        ("pagar", ScheduleStatus.on_track, None, True, "Pågår enligt tidsplan."),
-        ("pagar", ScheduleStatus.on_track, None, False, "Pågår."),
-        ("klar", ScheduleStatus.evaluation_overdue, date(2018, 3, 31), True, "Klar."),
-        ("utvarderad", ScheduleStatus.on_track, date(2018, 3, 31), True, "Utvärderad."),
+        ("utvarderad", date(2017, 10, 31), date(2017, 12, 31), "i tid", False),
+        # The due date itself is still on time.
+        ("pagar", date(2018, 1, 10), None, "i tid", False),
     ],
 )
-def test_the_status_sentence_depends_on_state_and_schedule(
-    state: str, schedule: ScheduleStatus, due_on: date | None, has_schedule: bool, sentence: str
+def test_late_is_decided_by_state_and_dates_and_says_since_when(
+    state: str, due_on: date | None, evaluate_on: date | None, text: str, late: bool
 ) -> None:
-    assert status_sentence(BY_ID[state], schedule, due_on, has_schedule=has_schedule) == sentence
+    got = timing(
+        action(1, state, due_on=due_on, evaluate_on=evaluate_on), BY_ID[state], date(2018, 1, 10)
+    )
+    assert (got.text, got.is_late) == (text, late)
 
 
 def test_dates_and_months_are_swedish() -> None:
@@ -96,33 +103,112 @@ def test_dates_and_months_are_swedish() -> None:
     assert long_date(date(2018, 1, 10)) == "10 januari 2018"
 
 
-def test_processlage_is_status_then_the_owners_text_then_the_next_report() -> None:
+def test_the_owners_processlage_is_as_written_and_the_trackers_facts_stand_apart() -> None:
+    note = "Pågår enligt tidsplan.\nFörsta.\n• Andra."
     view = compose(
         snapshot(
             AreaSnap(
                 "Område",
                 "",
                 (
-                    action(1, "pagar", due_on=date(2017, 12, 31), note="Första.\nAndra."),
+                    action(
+                        1, "pagar", due_on=date(2017, 12, 31), note=note, note_on=date(2017, 11, 2)
+                    ),
                     action(2, "pagar", due_on=date(2018, 3, 31), next_report_on=date(2018, 12, 1)),
-                    action(3, "klar", due_on=date(2018, 3, 31), note="Klart."),
+                    action(3, "klar", due_on=date(2018, 3, 31), note="Klart.", note_on=AT.date()),
                 ),
             )
         )
     )
     rows = [r for r in view.rows if r.kind == "action"]
-    assert [p.text for p in rows[0].processlage] == [
-        "Pågår, försenad: skulle vara klart december 2017.",
-        "Första.",
-        "Andra.",
-        "Ny återrapport juni 2018.",
+    # The writer's words, paragraph by paragraph, and nothing else.
+    assert rows[0].note == paragraphs(note)
+    assert rows[0].note_line == "Skrivet 2017-11-02."
+    # Even though the writer says "enligt tidsplan", the tracker says it is late.
+    assert [(f.label, f.value) for f in rows[0].facts] == [
+        ("Registrerat läge", "Pågår"),
+        ("Mot tidsplanen", "försenad sedan 2017-12-31"),
     ]
-    # The åtgärd's own next report, being later than this report's month, wins.
-    assert rows[1].processlage[-1].text == "Ny återrapport december 2018."
-    # A finished åtgärd has nothing more to report.
-    assert [p.text for p in rows[2].processlage] == ["Klar.", "Klart."]
+    assert (rows[1].note, rows[1].note_line) == ((), "Inget processläge ännu.")
+    # The åtgärd's own next report, later than this report's month, is a fact of its own.
+    assert [(f.label, f.value) for f in rows[1].facts][-1] == ("Nästa återrapport", "december 2018")
+    # The plan's next report is said once, in the summary.
+    assert view.next_report_line == "Nästa återrapport: juni 2018."
+    assert [p.text for p in rows[2].note] == ["Klart."]
+    assert [f.value for f in rows[2].facts] == ["Klar", "i tid"]
     assert rows[0].first_of_area and rows[0].area_title == "Område"
-    assert not rows[1].first_of_area and rows[1].area_title == ""
+    assert not rows[1].first_of_area and rows[1].area_title == "Område"
+
+
+def test_the_tracker_writes_no_text_into_a_processlage() -> None:
+    """The sentences the report once made up ("Pågår enligt tidsplan.", "Ny återrapport ...")
+    are the writer's to write: with no note, the note is empty in every state."""
+    view = compose(
+        snapshot(
+            AreaSnap(
+                "Område",
+                "",
+                tuple(
+                    action(i, s.id, due_on=date(2018, 3, 31), evaluate_on=date(2018, 10, 31))
+                    for i, s in enumerate(STATES, start=1)
+                ),
+            )
+        )
+    )
+    rows = [r for r in view.rows if r.kind == "action"]
+    assert [r.note for r in rows] == [()] * len(STATES)
+    assert {r.note_line for r in rows} == {"Inget processläge ännu."}
+
+
+def test_summary_table_and_late_list_agree_on_which_actions_are_late() -> None:
+    """A plan with åtgärder in every state, some before and some past their dates: the count
+    of late ones, the rows marked late and the list of försenade åtgärder are the same
+    åtgärder."""
+    as_of = date(2018, 1, 10)
+    past, future = date(2017, 12, 31), date(2018, 6, 30)
+    actions = [
+        action(1, "ej_paborjat", due_on=past, text="Ej påbörjad, sen"),
+        action(2, "ej_paborjat", due_on=future, text="Ej påbörjad, i tid"),
+        action(3, "pagar", due_on=past, text="Pågår, sen"),
+        action(4, "pagar", due_on=future, evaluate_on=past, text="Pågår, utvärdering passerad"),
+        action(5, "klar", due_on=past, evaluate_on=past, text="Klar, utvärdering sen"),
+        action(6, "klar", due_on=past, evaluate_on=future, text="Klar, utvärdering i tid"),
+        action(7, "utvarderad", due_on=past, evaluate_on=past, text="Utvärderad"),
+        action(8, "pagar", text="Pågår utan datum"),
+    ]
+    view = compose(snapshot(AreaSnap("Område", "", tuple(actions)), as_of=as_of))
+    rows = {r.action[0].text: r for r in view.rows if r.kind == "action"}
+    counts = {c.label: c.count for c in view.by_timing}
+
+    late_rows = {text for text, r in rows.items() if r.timing is not None and r.timing.is_late}
+    listed = {item.action for item in view.late}
+    assert (
+        late_rows
+        == listed
+        == {
+            "Ej påbörjad, sen",
+            "Pågår, sen",
+            "Pågår, utvärdering passerad",
+            "Klar, utvärdering sen",
+        }
+    )
+    assert counts["Försenade"] + counts["Utvärdering försenad"] == len(listed)
+    assert counts == {"I tid": 3, "Försenade": 2, "Utvärdering försenad": 2, "Utan datum": 1}
+    # The row says what the list says.
+    for item in view.late:
+        facts = {f.label: f.value for f in rows[item.action].facts}
+        assert item.detail == f"{facts['Registrerat läge']}, {facts['Mot tidsplanen']}"
+    assert [i.detail for i in view.late][:1] == ["Ej påbörjat, försenad sedan 2017-12-31"]
+
+
+def test_a_shortened_text_in_a_list_ends_between_words() -> None:
+    text = "Förnyade kontakter tas mellan förvaltningsledningarna (inklusive nämndsordförande) " * 3
+    for limit in range(20, 120):
+        short = short_text(text, limit)
+        assert len(short) <= limit and short.endswith("…")
+        kept = short[:-1].split()
+        assert kept == text.split()[: len(kept)], short
+    assert short_text("Kort text.") == "Kort text."
 
 
 def test_summary_counts_states_and_schedule_and_lists_the_late() -> None:
@@ -147,13 +233,14 @@ def test_summary_counts_states_and_schedule_and_lists_the_late() -> None:
         ("Klar", 1),
         ("Utvärderad", 0),
     ]
-    assert [(c.label, c.count) for c in view.by_schedule] == [
-        ("På rätt spår", 1),
-        ("Försenad", 1),
+    assert [(c.label, c.count) for c in view.by_timing] == [
+        ("I tid", 1),
+        ("Försenade", 1),
         ("Utvärdering försenad", 1),
     ]
-    assert [(o.area_title, o.action, o.detail) for o in view.overdue] == [
-        ("Ekonomi", "Sen åtgärd", "Ej påbörjat; skulle vara klart december 2017")
+    assert [(o.area_title, o.action, o.detail) for o in view.late] == [
+        ("Ekonomi", "Sen åtgärd", "Ej påbörjat, försenad sedan 2017-12-31"),
+        ("Ekonomi", "Åtgärd 3", "Klar, utvärdering försenad sedan 2017-11-30"),
     ]
     assert [r.kind for r in view.rows] == ["action"] * 3 + ["section", "empty_area"]
 
@@ -176,14 +263,18 @@ def test_changes_since_the_last_report_name_state_moves_and_new_notes() -> None:
         "Nytt processläge",
         "Ny åtgärd (Pågår)",
     ]
+    assert view.chart is not None
     assert [p.label for p in view.chart.points] == ["Nr 1", "Nu"]
     assert view.chart.points[0].counts == (2, 0, 0, 0)
     assert view.chart.points[1].counts == (0, 2, 1, 0)
 
 
-def test_the_first_report_says_so_and_an_issued_one_carries_its_number() -> None:
+def test_the_first_report_says_so_has_no_chart_and_an_issued_one_carries_its_number() -> None:
     draft = snapshot(AreaSnap("Område", "", (action(1, "pagar"),)))
     assert compose(draft).changes_intro == "Detta är planens första återrapport."
+    # One bar shows no development over time.
+    assert compose(draft).chart is None
+    assert compose(draft.issued(IssueSnap(1, AT, "Malin Westling"))).chart is None
     issued = compose(draft.issued(IssueSnap(3, AT, "Malin Westling")))
     assert issued.heading == "Återrapport nr 3"
     assert issued.issued_line == "Återrapport nr 3. Godkänd 2018-01-10 av Malin Westling."
@@ -192,7 +283,15 @@ def test_the_first_report_says_so_and_an_issued_one_carries_its_number() -> None
 
 def test_a_snapshot_survives_json_unchanged() -> None:
     snap = snapshot(
-        AreaSnap("Område & <co>", "Sektion", (action(1, "pagar", due_on=date(2018, 3, 31)),)),
+        AreaSnap(
+            "Område & <co>",
+            "Sektion",
+            (
+                action(
+                    1, "pagar", due_on=date(2018, 3, 31), note="Igång.", note_on=date(2018, 1, 9)
+                ),
+            ),
+        ),
         earlier=(EarlierReport(1, date(2017, 6, 10), {"pagar": 1}),),
         changes=(ChangeSnap(1, "ej_paborjat", "pagar", new_note=True),),
     ).issued(IssueSnap(2, AT, "Malin"))
@@ -222,6 +321,7 @@ def test_the_chart_scales_to_the_largest_report_and_labels_the_current_one() -> 
         for n in range(1, 21)
     )
     view = compose(snapshot(AreaSnap("Område", "", (action(1, "pagar"),)), earlier=earlier))
+    assert view.chart is not None
     geometry = layout(view.chart)
     assert len(geometry.bars) == 21
     assert geometry.bars[-1].show_label and geometry.bars[-1].current
@@ -233,8 +333,9 @@ def test_the_chart_scales_to_the_largest_report_and_labels_the_current_one() -> 
 
 
 def test_an_empty_plan_still_has_a_chart_and_zero_counts() -> None:
-    view = compose(snapshot())
+    view = compose(snapshot(earlier=(EarlierReport(1, date(2017, 6, 10), {}),)))
     assert view.total == 0 and view.rows == ()
+    assert view.chart is not None
     geometry = layout(view.chart)
     assert geometry.bars[0].segments == ()
     assert geometry.ticks[0].value == 0

@@ -1,10 +1,14 @@
 """Rendering an återrapport from a snapshot, in the hard cases: an empty plan, an åtgärd
-without dates, very long texts, markup characters; and the same bytes every time."""
+without dates, very long texts, markup characters; the same bytes every time; and what a
+reader sees: the writer's processläge apart from the tracker's facts, no chart in a first
+report, a draft mark clear of the text around it, whole words in lists, an accessible HTML
+page."""
 
 from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 import zipfile
 from datetime import UTC, date, datetime
 
@@ -17,17 +21,22 @@ from tests.support.documents import (
     docx_text,
     find_in_order,
     html_rows,
+    pdf_layout,
     pdf_pages,
     pdf_text,
+    spaced,
     squash,
+    union,
 )
 from tracker.domain.report import (
     ActionSnap,
     AreaSnap,
+    EarlierReport,
     IssueSnap,
     PlanSnap,
     Snapshot,
     StateInfo,
+    compose,
 )
 from tracker.services.reports import render
 
@@ -41,7 +50,9 @@ AT = datetime(2018, 1, 10, 10, 0, tzinfo=UTC)
 NASTY = 'Ekonomi & styrning <b>fet</b> "citat" </style></td> <script>alert(1)</script>'
 
 
-def snap(*areas: AreaSnap, plan: PlanSnap | None = None) -> Snapshot:
+def snap(
+    *areas: AreaSnap, plan: PlanSnap | None = None, earlier: tuple[EarlierReport, ...] = ()
+) -> Snapshot:
     return Snapshot(
         plan=plan or PlanSnap(id=1, title="Åtgärdsplan", ort="Piteå", forvaltning="Förvaltningen"),
         as_of=date(2018, 1, 10),
@@ -51,6 +62,7 @@ def snap(*areas: AreaSnap, plan: PlanSnap | None = None) -> Snapshot:
         next_report_on=None,
         workflows={"atgard": STATES},
         areas=areas,
+        earlier=earlier,
     )
 
 
@@ -79,14 +91,60 @@ def test_a_plan_without_actions_renders_in_every_format() -> None:
     assert "planen har 0 åtgärder" in pdf_text(docs["pdf"])
 
 
-def test_an_action_without_dates_says_only_its_state() -> None:
+def test_an_action_without_dates_or_note_gets_only_the_trackers_facts() -> None:
     docs = render(snap(AreaSnap("Område", "", (act(1), act(2, state="ej_paborjat")))))
     for rows in (html_rows(docs["html"].decode()), docx_rows(docs["docx"])):
-        assert [(r.tidsplan, r.processlage) for r in rows] == [
-            ("", "Pågår."),
-            ("", "Ej påbörjat."),
+        assert [(r.tidsplan, r.note, r.note_line, r.facts) for r in rows] == [
+            (
+                "",
+                "",
+                "Inget processläge ännu.",
+                "Registrerat läge: Pågår. Mot tidsplanen: inget datum i tidsplanen.",
+            ),
+            (
+                "",
+                "",
+                "Inget processläge ännu.",
+                "Registrerat läge: Ej påbörjat. Mot tidsplanen: inget datum i tidsplanen.",
+            ),
         ]
-    assert find_in_order(pdf_text(docs["pdf"]), ["Åtgärd 1", "Pågår.", "Åtgärd 2"]) == []
+    assert (
+        find_in_order(
+            pdf_text(docs["pdf"]),
+            ["Åtgärd 1", "Inget processläge ännu.", "Registrerat läge: Pågår.", "Åtgärd 2"],
+        )
+        == []
+    )
+
+
+@pytest.mark.parametrize("fmt", ["html", "pdf", "docx"])
+def test_the_tracker_never_writes_a_status_sentence_of_its_own(fmt: str) -> None:
+    """On time, late, done: no state's words are put in the writer's mouth, in any format."""
+    areas = AreaSnap(
+        "Område",
+        "",
+        (
+            act(1, due_on=date(2018, 3, 31), tidsplan="Klart mars 2018."),
+            act(2, due_on=date(2017, 12, 31), state="ej_paborjat", note="Väntar på beslut."),
+            act(3, due_on=date(2017, 12, 31), state="klar"),
+        ),
+    )
+    data = render(snap(areas), (fmt,))[fmt]
+    text = {
+        "html": lambda: lxml.html.fromstring(data.decode()).text_content(),
+        "pdf": lambda: pdf_text(data),
+        "docx": lambda: docx_text(data),
+    }[fmt]()
+    squashed = squash(text)
+    for made_up in ("enligt tidsplan", "Ny återrapport"):
+        assert squash(made_up) not in squashed, made_up
+    # A state is named only as the tracker's fact, under its label.
+    for label in ("Pågår", "Ej påbörjat", "Klar"):
+        named = squashed.count(squash(f"{label}."))
+        assert named == squashed.count(squash(f"Registrerat läge: {label}.")) == 1, label
+    assert squash("Registrerat läge: Ej påbörjat. Mot tidsplanen: försenad sedan 2017-12-31.") in (
+        squashed
+    )
 
 
 def test_markup_characters_are_text_in_every_format() -> None:
@@ -105,10 +163,9 @@ def test_markup_characters_are_text_in_every_format() -> None:
     assert doc.xpath("//h1")[0].text_content() == f"Plan {NASTY}"
     rows = html_rows(html)
     assert [r.kind for r in rows] == ["section", "action"]
-    assert rows[1].area == rows[1].action == rows[1].tidsplan == NASTY
-    assert rows[1].processlage == f"Pågår enligt tidsplan. {NASTY}"
+    assert rows[1].area == rows[1].action == rows[1].tidsplan == rows[1].note == NASTY
     docx_action = docx_rows(docs["docx"])[1]
-    assert docx_action.action == NASTY and docx_action.processlage.endswith(NASTY)
+    assert docx_action.action == docx_action.note == NASTY
     text = pdf_text(docs["pdf"])
     assert squash(NASTY) in squash(text)
     # The Dnr with quotes is in the running head (a CSS string) as written.
@@ -129,8 +186,8 @@ def test_very_long_texts_break_across_pages_and_lose_nothing() -> None:
         )
     )
     rows = html_rows(docs["html"].decode())
-    assert squash(rows[0].processlage) == squash("Pågår enligt tidsplan. " + long_note)
-    assert docx_rows(docs["docx"])[0].processlage.count("varje månad") == 160
+    assert rows[0].note == spaced(long_note)
+    assert docx_rows(docs["docx"])[0].note.count("varje månad") == 160
     pages = pdf_pages(docs["pdf"])
     assert pages >= 3
     text = pdf_text(docs["pdf"])
@@ -158,10 +215,10 @@ def test_rendering_a_snapshot_twice_gives_the_same_bytes() -> None:
 
 def test_control_characters_pasted_into_a_text_are_dropped() -> None:
     docs = render(snap(AreaSnap("Område\x0b", "", (act(1, note="Före\x01\x0b efter\x08."),))))
-    assert "Pågår. Före efter." in {r.processlage for r in docx_rows(docs["docx"])}
-    assert html_rows(docs["html"].decode())[0].processlage == "Pågår. Före efter."
+    assert "Före efter." in {r.note for r in docx_rows(docs["docx"])}
+    assert html_rows(docs["html"].decode())[0].note == "Före efter."
     assert "\x01" not in docs["html"].decode()
-    assert squash("Pågår. Före efter.") in squash(pdf_text(docs["pdf"]))
+    assert squash("Före efter.") in squash(pdf_text(docs["pdf"]))
 
 
 @pytest.mark.parametrize("fmt", ["html", "pdf", "docx"])
@@ -204,9 +261,141 @@ def test_the_pdf_is_archival_accessible_and_uses_only_the_bundled_fonts() -> Non
 
 
 def test_the_docx_shows_the_chart_as_a_picture_with_a_text_alternative() -> None:
-    data = render(snap(AreaSnap("Område", "", (act(1), act(2, state="klar")))), ("docx",))["docx"]
+    earlier = (EarlierReport(1, date(2017, 6, 10), {"ej_paborjat": 2}),)
+    area = AreaSnap("Område", "", (act(1), act(2, state="klar")))
+    data = render(snap(area, earlier=earlier), ("docx",))["docx"]
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         [png] = [n for n in z.namelist() if n.startswith("word/media/")]
         assert z.read(png).startswith(b"\x89PNG")
         body = z.read("word/document.xml").decode()
-    assert 'descr="Nu' in body  # the chart's description: the counts at each report
+    # The chart's description: the counts at each report.
+    assert 'descr="Nr 1 (jun 2017): Ej påbörjat 2' in body and "; Nu (jan 2018)" in body
+
+
+# --- what a reader sees ---------------------------------------------------------------------
+
+
+def _texts(fmt: str, data: bytes) -> str:
+    return {
+        "html": lambda: lxml.html.fromstring(data.decode()).text_content(),
+        "pdf": lambda: pdf_text(data),
+        "docx": lambda: docx_text(data),
+    }[fmt]()
+
+
+@pytest.mark.parametrize("fmt", ["html", "pdf", "docx"])
+def test_a_first_report_has_no_chart_and_a_later_one_has(fmt: str) -> None:
+    area = AreaSnap("Område", "", (act(1), act(2, state="klar")))
+    first = render(snap(area), (fmt,))[fmt]
+    earlier = (EarlierReport(1, date(2017, 6, 10), {"pagar": 2}),)
+    later = render(snap(area, earlier=earlier), (fmt,))[fmt]
+    assert "Utveckling över tid" not in _texts(fmt, first)
+    assert "Utveckling över tid" in _texts(fmt, later)
+    if fmt == "html":
+        assert "<svg" not in first.decode() and "<svg" in later.decode()
+    if fmt == "docx":
+        with zipfile.ZipFile(io.BytesIO(first)) as z:
+            assert not [n for n in z.namelist() if n.startswith("word/media/")]
+
+
+LONG_TITLE = (
+    "Åtgärdsplan för att stärka grundskolans ledningsfunktion och rektors pedagogiska "
+    "ledarskap i hela kommunen"
+)
+LATE_TEXT = (
+    "Förnyade kontakter tas mellan förvaltningsledningarna (inklusive nämndsordförande) för "
+    "båda förvaltningarna med syfte att i samråd utforma riktlinjer som tydliggör "
+    "ansvarsfördelningen."
+)
+
+
+def _late_plan() -> Snapshot:
+    area = "Klargöra ansvarsfördelningen i fastighets- och lokalfrågor mellan nämnden och "
+    return snap(
+        AreaSnap(
+            area + "Fastighets- och serviceförvaltningen",
+            "",
+            (
+                act(1, state="ej_paborjat", due_on=date(2017, 12, 31), text=LATE_TEXT),
+                act(2, due_on=date(2017, 11, 30), text="Kort åtgärd"),
+                act(3, state="klar", evaluate_on=date(2017, 12, 1), text="Utvärdera: " + LATE_TEXT),
+            ),
+        ),
+        plan=PlanSnap(id=1, title=LONG_TITLE, ort="Piteå", forvaltning="Förvaltningen"),
+    )
+
+
+def test_in_the_pdf_title_draft_mark_and_late_list_keep_clear_of_each_other() -> None:
+    page = pdf_layout(render(_late_plan(), ("pdf",))["pdf"])
+    lines = page.lines
+    title = union([line.box for line in lines if line.size == 17])
+    [mark_text] = [line for line in lines if line.text == "UTKAST – INTE GODKÄNT"]
+    [mark] = [b for b in page.strokes if b.gap_to(mark_text.box) < 0]
+    heading = next(i for i, line in enumerate(lines) if line.text == "Försenade åtgärder")
+    end = next(i for i, line in enumerate(lines) if line.text.startswith("Förändringar sedan"))
+    late = union([line.box for line in lines[heading + 1 : end]])
+    below_mark = next(line.box for line in lines if line.box.top < mark.bottom)
+
+    assert len({round(line.box.bottom) for line in lines if line.size == 17}) == 2  # it wraps
+    gaps = {
+        "title/mark": title.gap_to(mark),
+        "mark/text below": mark.gap_to(below_mark),
+        "mark/late list": mark.gap_to(late),
+        "title/late list": title.gap_to(late),
+    }
+    # Clear space, not only no overlap: a frame touching a line reads as part of it.
+    assert all(gap >= 4 for gap in gaps.values()), gaps
+
+
+def test_a_listed_action_keeps_whole_words_in_the_text_and_across_pdf_lines() -> None:
+    snapshot = _late_plan()
+    listed = compose(snapshot).late
+    assert [item.action[-1] for item in listed] == ["…", "d", "…"]
+    for item, action in zip(listed, snapshot.actions(), strict=True):
+        kept = item.action.removesuffix("…").split()
+        assert kept == action.text.split()[: len(kept)], item
+    page = pdf_layout(render(snapshot, ("pdf",))["pdf"])
+    heading = next(i for i, line in enumerate(page.lines) if line.text == "Försenade åtgärder")
+    end = next(i for i, line in enumerate(page.lines) if line.text.startswith("Förändringar"))
+    # Lines joined by a space: a word broken at a line end (without a hyphen) would read as
+    # two words and not be found.
+    shown = spaced(" ".join(line.text for line in page.lines[heading + 1 : end]))
+    for item in listed:
+        assert spaced(f"{item.area_title}: {item.action} ({item.detail})") in shown, item
+    assert len({round(line.box.bottom) for line in page.lines[heading + 1 : end]}) > 3
+
+
+def _heading_levels(doc: lxml.html.HtmlElement) -> list[int]:
+    return [int(h.tag[1]) for h in doc.iter("h1", "h2", "h3", "h4", "h5", "h6")]
+
+
+@pytest.mark.parametrize("earlier", [(), (EarlierReport(1, date(2017, 6, 10), {"pagar": 2}),)])
+def test_the_html_report_passes_the_basic_accessibility_checks(
+    earlier: tuple[EarlierReport, ...],
+) -> None:
+    snapshot = _late_plan()
+    sections = (*snapshot.areas, AreaSnap("Tomt område", "Sektion", ()))
+    html = render(snap(*sections, plan=snapshot.plan, earlier=earlier), ("html",))["html"]
+    doc = lxml.html.fromstring(html.decode())
+
+    assert doc.get("lang") == "sv"
+    assert doc.findtext(".//title").strip()
+    # All content inside one main landmark.
+    [body] = doc.xpath("/html/body")
+    assert [child.tag for child in body] == ["main"]
+    levels = _heading_levels(doc)
+    assert levels.count(1) == 1 and levels[0] == 1
+    assert all(b <= a + 1 for a, b in itertools.pairwise(levels)), levels
+    for table in doc.iter("table"):
+        assert table.xpath(".//th"), lxml.html.tostring(table)[:80]
+        for th in table.xpath(".//th"):
+            assert th.text_content().strip(), "an empty header cell"
+            in_thead = th.getparent().getparent().tag == "thead"
+            assert in_thead or th.get("scope") in ("row", "col", "rowgroup", "colgroup")
+        for tr in table.xpath("./tbody/tr[td]"):
+            assert tr.xpath("./th"), "a row of data without a header"
+    ids = doc.xpath("//@id")
+    assert len(ids) == len(set(ids))
+    for svg in doc.xpath("//svg"):
+        assert svg.get("role") == "img"
+        assert all(doc.get_element_by_id(i) is not None for i in svg.get("aria-labelledby").split())

@@ -8,6 +8,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -26,7 +27,9 @@ from tracker.models import (
     Role,
 )
 from tracker.reports.jobs import report_sweep
-from tracker.services import actions, people, plans, reports
+from tracker.services import actions, importing, people, plans, reports
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "pitea-2018.csv"
 
 
 @dataclass
@@ -194,11 +197,17 @@ def test_approving_issues_report_number_one_with_archived_files_that_render_agai
     html = files["html"].data.decode()
     assert "Återrapport nr 1" in html and "UTKAST" not in html
     assert "Godkänd 2018-01-12 av Malin Westling." in html
-    assert [r.processlage for r in html_rows(html)] == [
-        "Pågår enligt tidsplan. Igång i januari. Ny återrapport juni 2018.",
-        "Ej påbörjat. Ny återrapport juni 2018.",
-        "Pågår enligt tidsplan. Påbörjat. Ny återrapport juni 2018.",
+    # Each owner's words as written, with their date; the tracker's facts apart from them.
+    assert [(r.note, r.note_line, r.facts) for r in html_rows(html)] == [
+        (
+            "Igång i januari.",
+            "Skrivet 2018-01-10.",
+            "Registrerat läge: Pågår. Mot tidsplanen: i tid.",
+        ),
+        ("", "Inget processläge ännu.", "Registrerat läge: Ej påbörjat. Mot tidsplanen: i tid."),
+        ("Påbörjat.", "Skrivet 2018-01-10.", "Registrerat läge: Pågår. Mot tidsplanen: i tid."),
     ]
+    assert "Nästa återrapport: juni 2018." in html
 
 
 def test_the_next_report_is_number_two_lists_the_changes_and_charts_the_first(
@@ -231,7 +240,7 @@ def test_the_next_report_is_number_two_lists_the_changes_and_charts_the_first(
     assert "Pågår → Klar, nytt processläge" in html
     assert "Nr 1 (jan 2018)" in html and "Nr 2 (jun 2018)" in html
     # Report 2 is for June, so the next one is December.
-    assert "Ny återrapport december 2018." in html
+    assert "Nästa återrapport: december 2018." in html
 
 
 def test_an_issued_report_cannot_be_changed_by_the_services_or_by_sql(
@@ -408,3 +417,48 @@ def test_reports_are_listed_per_plan_with_their_counts(
         [(report_b, _)] = reports.list_reports(s, b.plan_id)
         assert json.loads(report_b.counts_json) == {}
         assert list(s.exec(select(Report.id).order_by(col(Report.id)))) == [1, 2]
+
+
+def test_a_draft_years_after_the_last_update_shows_how_old_each_note_is(
+    app: App, now: datetime
+) -> None:
+    """The Piteå plan, imported in January 2018 and not touched since, drafted in November
+    2026: each processläge still reads as written ("Pågår enligt tidsplan.") but carries its
+    2018 date, and the tracker says beside it that the åtgärd is late, and since when."""
+    with app.transaction() as s:
+        plan_id = importing.import_file(s, app.registry, EXAMPLE, now=now).plan_id
+    later = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+    report_id = draft(app, plan_id, date(2026, 11, 20), later)
+    with app.transaction() as s:
+        html = reports.report_document(s, report_id, "html").data.decode()
+    rows = [r for r in html_rows(html) if r.kind == "action"]
+    assert rows[0].note.startswith("Pågår enligt tidsplan.")
+    assert [r.note_line for r in rows] == ["Skrivet 2018-01-10."] * 11
+    late = "Mot tidsplanen: försenad sedan"
+    assert [r.facts.removeprefix("Registrerat läge: ") for r in rows] == [
+        f"Pågår. {late} 2018-03-31.",
+        f"Pågår. {late} 2018-06-30.",
+        "Klar. Mot tidsplanen: i tid.",
+        "Pågår. Mot tidsplanen: utvärdering försenad sedan 2018-10-31.",
+        f"Ej påbörjat. {late} 2017-12-31.",
+        f"Pågår. {late} 2018-01-31.",
+        "Klar. Mot tidsplanen: i tid.",
+        f"Pågår. {late} 2018-06-30.",
+        f"Pågår. {late} 2018-06-30.",
+        f"Ej påbörjat. {late} 2018-01-31.",
+        f"Pågår. {late} 2018-01-31.",
+    ]
+
+
+def test_a_long_plan_title_is_shortened_in_file_names_between_words(
+    app: App, now: datetime, chef: Person
+) -> None:
+    title = "Åtgärdsplan för att stärka grundskolans ledningsfunktion och rektorernas stöd"
+    f = make_plan(app, now, chef, title=title)
+    report_id = draft(app, f.plan_id, date(2018, 1, 10), now)
+    with app.transaction() as s:
+        name = reports.report_document(s, report_id, "pdf").filename
+    assert name == "aterrapport-atgardsplan-for-att-starka-grundskolans-utkast-2018-01-10.pdf"
+    words = name.removeprefix("aterrapport-").split("-")[:-4]
+    ascii_title = title.lower().translate(str.maketrans("åäö", "aao")).split()
+    assert words == ascii_title[: len(words)]

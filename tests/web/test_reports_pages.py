@@ -311,11 +311,35 @@ def test_an_issued_reports_downloads_are_the_archived_bytes(
         assert got.headers["content-type"] == expected_type
         name = stored[fmt].filename
         assert name.endswith(f"-nr1-2018-01-10.{fmt}")
-        assert got.headers["content-disposition"].startswith(f'attachment; filename="{name}"')
+        # The HTML report is read in the browser; the PDF and DOCX are files to keep.
+        disposition = "inline" if fmt == "html" else "attachment"
+        assert got.headers["content-disposition"].startswith(f'{disposition}; filename="{name}"')
         assert got.content == stored[fmt].data
         assert hashlib.sha256(got.content).hexdigest() == stored[fmt].sha256
     assert chef_client.get(f"/aterrapporter/{report_id}/dokument.odt").status_code == 422
     assert chef_client.get("/aterrapporter/999/dokument.pdf").status_code == 404
+
+
+def test_the_html_report_opens_in_the_browser_with_its_own_style_and_nothing_else(
+    chef_client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    report_id = draft(app, world.plan_id, clock)
+    page = chef_client.get(f"/aterrapporter/{report_id}")
+    url = f"/aterrapporter/{report_id}/dokument.html"
+    assert f'href="{url}"' in page.text
+    got = chef_client.get(url)
+    assert got.headers["content-disposition"].startswith("inline; ")
+    # The app's own policy forbids inline style, which the self-contained report needs; the
+    # report's allows that and no script, no fetch, no form, and no framing.
+    policy = got.headers["content-security-policy"]
+    assert "style-src 'unsafe-inline'" in policy and "default-src 'none'" in policy
+    assert "script-src" not in policy and "sandbox" in policy
+    assert "frame-ancestors 'none'" in policy
+    assert "<style>" in got.text
+    for fmt in ("pdf", "docx"):
+        other = chef_client.get(f"/aterrapporter/{report_id}/dokument.{fmt}")
+        assert other.headers["content-disposition"].startswith("attachment; ")
+        assert "unsafe-inline" not in other.headers["content-security-policy"]
 
 
 def test_a_drafts_download_is_rendered_now_and_named_as_a_draft(

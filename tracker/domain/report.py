@@ -2,7 +2,8 @@
 
 The snapshot is what an issued report archives (as JSON): the plan, each åtgärd's state and
 processläge as they were on the report date, the counts of earlier reports and the changes
-since the last one. `compose()` turns it into a `ReportView`: rows with status sentences,
+since the last one. `compose()` turns it into a `ReportView`: rows with each processläge as
+its writer wrote it and, apart from it, what the tracker itself knows (state, late or not);
 summary counts, the chart's series and the list of changes. No database, no clock: the same
 snapshot always gives the same view, which is what lets an archived report be rendered again
 byte for byte.
@@ -16,10 +17,11 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any, Literal
 
 from notifications.swedish import month_year, short_month_year
-from tracker.domain.schedule import SCHEDULE_LABELS, ScheduleStatus, schedule_status
+from tracker.domain.schedule import ScheduleStatus, schedule_status
 
 SCHEMA = 1
 DEFAULT_WORKFLOW = "atgard"
@@ -46,9 +48,11 @@ class ActionSnap:
     evaluate_on: date | None
     next_report_on: date | None
     workflow: str
-    # State and processläge as they were at the snapshot's cutoff, from the event history.
+    # State and processläge as they were at the snapshot's cutoff, from the event history,
+    # and the local date the processläge was written (None where that is not known).
     state: str
     note: str
+    note_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -177,6 +181,7 @@ def _to_dict(s: Snapshot) -> dict[str, Any]:
                         "due_on": _d(a.due_on),
                         "evaluate_on": _d(a.evaluate_on),
                         "next_report_on": _d(a.next_report_on),
+                        "note_on": _d(a.note_on),
                     }
                     for a in area.actions
                 ],
@@ -227,6 +232,8 @@ def _from_dict(d: dict[str, Any]) -> Snapshot:
                             "due_on": _pd(a["due_on"]),
                             "evaluate_on": _pd(a["evaluate_on"]),
                             "next_report_on": _pd(a["next_report_on"]),
+                            # Absent from snapshots archived before it was kept.
+                            "note_on": _pd(a.get("note_on")),
                         }
                     )
                     for a in area["actions"]
@@ -253,33 +260,70 @@ def _from_dict(d: dict[str, Any]) -> Snapshot:
     )
 
 
-# --- Sentences ----------------------------------------------------------------------------
+# --- Against the tidsplan -----------------------------------------------------------------
 
 
-def status_sentence(
-    state: StateInfo, schedule: ScheduleStatus, due_on: date | None, *, has_schedule: bool
-) -> str:
-    """The sentence a processläge starts with.
+class Pace(StrEnum):
+    """Where an åtgärd stands against its tidsplan on the report date."""
 
-    Only a started, unfinished åtgärd is measured against its tidsplan in the sentence
-    ("Pågår enligt tidsplan." / "Pågår, försenad: skulle vara klart mars 2018."); one without
-    any tidsplan reads just "Pågår.". A not-started one reads "Ej påbörjat." as in the Piteå
-    report, and is listed among the försenade in the summary when it is late.
-    """
-    if state.initial or state.done:
-        return f"{state.label}."
-    if schedule is ScheduleStatus.overdue and due_on is not None:
-        return f"{state.label}, försenad: skulle vara klart {month_year(due_on)}."
-    if not has_schedule:
-        return f"{state.label}."
-    return f"{state.label} enligt tidsplan."
+    on_time = "i_tid"
+    late = "forsenad"
+    evaluation_late = "utvardering_forsenad"
+    undated = "utan_datum"
 
 
-def next_report_sentence(when: date) -> str:
-    return f"Ny återrapport {month_year(when)}."
+# The summary's counts; the table says the same in lower case, with the date that passed.
+PACE_LABELS = {
+    Pace.on_time: "I tid",
+    Pace.late: "Försenade",
+    Pace.evaluation_late: "Utvärdering försenad",
+    Pace.undated: "Utan datum",
+}
 
 
-# --- The view -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Timing:
+    pace: Pace
+    # The date that has passed, when the åtgärd is late.
+    since: date | None = None
+
+    @property
+    def is_late(self) -> bool:
+        return self.pace in (Pace.late, Pace.evaluation_late)
+
+    @property
+    def text(self) -> str:
+        """'i tid', 'försenad sedan 2017-12-31', 'utvärdering försenad sedan 2018-10-31'."""
+        since = self.since.isoformat() if self.since else ""
+        return {
+            Pace.on_time: "i tid",
+            Pace.late: f"försenad sedan {since}",
+            Pace.evaluation_late: f"utvärdering försenad sedan {since}",
+            Pace.undated: "inget datum i tidsplanen",
+        }[self.pace]
+
+
+def timing(action: ActionSnap, state: StateInfo, as_of: date) -> Timing:
+    """Whether the åtgärd is late on `as_of`. The one rule the summary's counts, the table's
+    rows and the list of försenade åtgärder all follow, so they cannot disagree. Any state
+    short of done is late after its due date, "Ej påbörjat" as much as "Pågår"."""
+    status = schedule_status(
+        done=state.done,
+        final=state.final,
+        due_on=action.due_on,
+        evaluate_on=action.evaluate_on,
+        today=as_of,
+    )
+    if status is ScheduleStatus.overdue:
+        return Timing(Pace.late, action.due_on)
+    if status is ScheduleStatus.evaluation_overdue:
+        return Timing(Pace.evaluation_late, action.evaluate_on)
+    if action.due_on is None and action.evaluate_on is None:
+        return Timing(Pace.undated)
+    return Timing(Pace.on_time)
+
+
+# --- Texts --------------------------------------------------------------------------------
 
 
 BULLETS = ("•", "◦", "▪", "-", "–", "*")
@@ -313,27 +357,50 @@ def paragraphs(text: str) -> tuple[Para, ...]:
 
 
 def short_text(text: str, limit: int = 110) -> str:
-    """The first paragraph of a text, shortened for a list."""
+    """The first paragraph of a text, shortened for a list at a space between words: a word
+    cut in two reads as another word (or none)."""
     paras = paragraphs(text)
     first = paras[0].text if paras else ""
-    return first if len(first) <= limit else first[: limit - 1].rstrip() + "…"
+    if len(first) <= limit:
+        return first
+    # One character is left for the ellipsis; one more is looked at to see whether the cut
+    # falls between two words.
+    head = first[:limit]
+    kept = head.rsplit(" ", 1)[0] if " " in head else head[: limit - 1]
+    return kept.rstrip(" ,;:") + "…"
+
+
+# --- The view -----------------------------------------------------------------------------
 
 
 RowKind = Literal["section", "action", "empty_area"]
 
 
 @dataclass(frozen=True)
+class Fact:
+    """Something the tracker itself knows about an åtgärd, shown with its label."""
+
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
 class Row:
     kind: RowKind
-    # The utvecklingsområde, on the first row of its area only (the others continue it).
+    # The utvecklingsområde (the section's heading on a section row). Printed on the first
+    # row of its area only; the rows after it continue it.
     area_title: str = ""
     first_of_area: bool = True
     action_id: int | None = None
     action: tuple[Para, ...] = ()
     tidsplan: tuple[Para, ...] = ()
-    processlage: tuple[Para, ...] = ()
+    # The processläge exactly as its writer wrote it, and the line saying when that was.
+    note: tuple[Para, ...] = ()
+    note_line: str = ""
+    # The tracker's own facts (state, against the tidsplan): beside the note, never in it.
+    facts: tuple[Fact, ...] = ()
     state_label: str = ""
-    schedule: ScheduleStatus | None = None
+    timing: Timing | None = None
 
 
 @dataclass(frozen=True)
@@ -375,11 +442,13 @@ class ReportView:
     background: tuple[Para, ...]
     total: int
     by_state: tuple[CountItem, ...]
-    by_schedule: tuple[CountItem, ...]
-    overdue: tuple[ListedAction, ...]
-    chart: Chart
+    by_timing: tuple[CountItem, ...]
+    late: tuple[ListedAction, ...]
+    # None for a plan's first report: a single bar shows no development.
+    chart: Chart | None
     changes: tuple[ListedAction, ...]
     changes_intro: str
+    next_report_line: str
     rows: tuple[Row, ...]
     issued_line: str
     # For document metadata: fixed by the snapshot, never the clock.
@@ -391,24 +460,31 @@ def month_end(d: date) -> date:
     return date(d.year, d.month, calendar.monthrange(d.year, d.month)[1])
 
 
-def _next_report(action: ActionSnap, snapshot: Snapshot) -> date | None:
-    # An åtgärd's own date counts only when it is after this report's month.
-    if action.next_report_on is not None and action.next_report_on > month_end(snapshot.period):
-        return action.next_report_on
-    return snapshot.next_report_on
+def _own_next_report(action: ActionSnap, snapshot: Snapshot) -> date | None:
+    """The åtgärd's own next report date, when it is after this report's month and not the
+    plan's (which the summary gives)."""
+    own = action.next_report_on
+    if own is None or own <= month_end(snapshot.period) or own == snapshot.next_report_on:
+        return None
+    return own
 
 
-def _processlage(
-    action: ActionSnap, state: StateInfo, schedule: ScheduleStatus, snapshot: Snapshot
-) -> tuple[Para, ...]:
-    has_schedule = bool(action.due_on or action.evaluate_on or action.tidsplan.strip())
-    sentence = status_sentence(state, schedule, action.due_on, has_schedule=has_schedule)
-    parts = [Para(sentence), *paragraphs(action.note)]
-    nxt = _next_report(action, snapshot)
-    # A finished åtgärd has nothing more to report, as in the Piteå report.
-    if not state.done and nxt is not None:
-        parts.append(Para(next_report_sentence(nxt)))
-    return tuple(parts)
+def _note_line(action: ActionSnap) -> str:
+    # The date makes an old processläge visibly old in a report made long after it.
+    if not action.note.strip():
+        return "Inget processläge ännu."
+    return f"Skrivet {action.note_on.isoformat()}." if action.note_on else ""
+
+
+def _facts(
+    action: ActionSnap, state: StateInfo, when: Timing, snapshot: Snapshot
+) -> tuple[Fact, ...]:
+    facts = [Fact("Registrerat läge", state.label), Fact("Mot tidsplanen", when.text)]
+    own = _own_next_report(action, snapshot)
+    # A finished åtgärd has nothing more to report.
+    if own is not None and not state.done:
+        facts.append(Fact("Nästa återrapport", month_year(own)))
+    return tuple(facts)
 
 
 def _series(snapshot: Snapshot) -> tuple[StateInfo, ...]:
@@ -431,8 +507,8 @@ class _Table:
 
     rows: list[Row] = field(default_factory=list)
     by_state: Counter[str] = field(default_factory=Counter)
-    by_schedule: Counter[ScheduleStatus] = field(default_factory=Counter)
-    overdue: list[ListedAction] = field(default_factory=list)
+    by_timing: Counter[Pace] = field(default_factory=Counter)
+    late: list[ListedAction] = field(default_factory=list)
     # Per åtgärd: its area's title and its own text shortened, for the list of changes.
     titles: dict[int, tuple[str, str]] = field(default_factory=dict)
 
@@ -440,38 +516,33 @@ class _Table:
         self, snapshot: Snapshot, area_title: str, first: bool, action: ActionSnap
     ) -> None:
         state = snapshot.state_info(action.workflow, action.state)
-        schedule = schedule_status(
-            done=state.done,
-            final=state.final,
-            due_on=action.due_on,
-            evaluate_on=action.evaluate_on,
-            today=snapshot.as_of,
-        )
-        self.by_state[state.id] += 1
-        self.by_schedule[schedule] += 1
+        when = timing(action, state, snapshot.as_of)
         short = short_text(action.text)
-        self.titles[action.id] = (area_title, short)
-        if schedule is ScheduleStatus.overdue and action.due_on is not None:
-            self.overdue.append(
-                ListedAction(
-                    area_title=area_title,
-                    action=short,
-                    detail=f"{state.label}; skulle vara klart {month_year(action.due_on)}",
-                )
-            )
+        self._count(action, state, when, area_title, short)
         self.rows.append(
             Row(
                 kind="action",
-                area_title=area_title if first else "",
+                area_title=area_title,
                 first_of_area=first,
                 action_id=action.id,
                 action=paragraphs(action.text),
                 tidsplan=paragraphs(action.tidsplan),
-                processlage=_processlage(action, state, schedule, snapshot),
+                note=paragraphs(action.note),
+                note_line=_note_line(action),
+                facts=_facts(action, state, when, snapshot),
                 state_label=state.label,
-                schedule=schedule,
+                timing=when,
             )
         )
+
+    def _count(
+        self, action: ActionSnap, state: StateInfo, when: Timing, area_title: str, short: str
+    ) -> None:
+        self.by_state[state.id] += 1
+        self.by_timing[when.pace] += 1
+        self.titles[action.id] = (area_title, short)
+        if when.is_late:
+            self.late.append(ListedAction(area_title, short, f"{state.label}, {when.text}"))
 
 
 def _build_table(snapshot: Snapshot) -> _Table:
@@ -490,8 +561,21 @@ def _build_table(snapshot: Snapshot) -> _Table:
     return table
 
 
-def _chart(snapshot: Snapshot, series: tuple[StateInfo, ...], by_state: Counter[str]) -> Chart:
-    """One point per earlier report, and this one last."""
+def _by_timing(counts: Counter[Pace]) -> tuple[CountItem, ...]:
+    # "Utan datum" only where there are such åtgärder; the other three always, zero or not.
+    return tuple(
+        CountItem(PACE_LABELS[pace], counts.get(pace, 0))
+        for pace in Pace
+        if pace is not Pace.undated or counts.get(pace, 0)
+    )
+
+
+def _chart(
+    snapshot: Snapshot, series: tuple[StateInfo, ...], by_state: Counter[str]
+) -> Chart | None:
+    """One point per earlier report, and this one last; none before there is an earlier one."""
+    if not snapshot.earlier:
+        return None
     points = [
         ChartPoint(
             label=f"Nr {e.number}",
@@ -521,6 +605,10 @@ def _changes_intro(previous: EarlierReport | None, changes: list[ListedAction]) 
             f"nr {previous.number} ({previous.as_of.isoformat()})."
         )
     return f"Sedan återrapport nr {previous.number} ({previous.as_of.isoformat()}):"
+
+
+def _next_report_line(when: date | None) -> str:
+    return f"Nästa återrapport: {month_year(when)}." if when else ""
 
 
 def _issued_line(issue: IssueSnap | None, plan: PlanSnap) -> str:
@@ -559,13 +647,12 @@ def compose(snapshot: Snapshot) -> ReportView:
         background=paragraphs(plan.background),
         total=sum(table.by_state.values()),
         by_state=tuple(CountItem(s.label, table.by_state.get(s.id, 0)) for s in series),
-        by_schedule=tuple(
-            CountItem(SCHEDULE_LABELS[st], table.by_schedule.get(st, 0)) for st in ScheduleStatus
-        ),
-        overdue=tuple(table.overdue),
+        by_timing=_by_timing(table.by_timing),
+        late=tuple(table.late),
         chart=_chart(snapshot, series, table.by_state),
         changes=tuple(changes),
         changes_intro=_changes_intro(snapshot.previous, changes),
+        next_report_line=_next_report_line(snapshot.next_report_on),
         rows=tuple(table.rows),
         issued_line=_issued_line(issue, plan),
         created=issue.issued_at if issue else snapshot.built_at,

@@ -17,6 +17,7 @@ from typing import Any
 
 from docx import Document
 from docx.enum.section import WD_ORIENT
+from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT
 from docx.oxml import OxmlElement
@@ -26,7 +27,7 @@ from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
 from notifications.swedish import long_date
-from tracker.domain.report import Para, ReportView, strip_control
+from tracker.domain.report import Chart, Para, ReportView, Row, strip_control
 from tracker.reports.chart import layout
 from tracker.reports.html import kicker, render_chart_svg, signer
 from tracker.reports.typst_compile import run
@@ -35,6 +36,11 @@ FONT = "Arial"
 # Column widths of the plan table, as in the HTML (21/33/15/31 % of 180 mm).
 COLUMNS_MM = (38, 59, 27, 56)
 HEADERS = ("Utvecklingsområde", "Åtgärd", "Tidsplan", "Processläge")
+# Paragraph styles of the lines in a processläge cell that are not the writer's own text; a
+# reader of the document (or a program) tells them apart by style.
+NOTE_LINE_STYLE = "Processläge skrivet"
+FACTS_STYLE = "Uppgifter från uppföljningen"
+ALERT = RGBColor(0xB3, 0x26, 0x1E)
 
 
 def _set_cell_shading(cell: _Cell, fill: str) -> None:
@@ -83,17 +89,28 @@ def _field(paragraph: Paragraph, instruction: str) -> None:
     end._r.append(fld)
 
 
-def _run(paragraph: Paragraph, text: str, *, bold: bool = False, italic: bool = False) -> None:
+def _run(
+    paragraph: Paragraph,
+    text: str,
+    *,
+    bold: bool = False,
+    italic: bool = False,
+    colour: RGBColor | None = None,
+) -> None:
     """A run of text, built directly: python-docx's add_run() handles text a character at a
     time, which for a few thousand rows costs seconds. XML-illegal control characters (pasted
     from other programs) are dropped, as Word could not open the file otherwise."""
     r = OxmlElement("w:r")
-    if bold or italic:
+    if bold or italic or colour is not None:
         props = OxmlElement("w:rPr")
         if bold:
             props.append(OxmlElement("w:b"))
         if italic:
             props.append(OxmlElement("w:i"))
+        if colour is not None:
+            color = OxmlElement("w:color")
+            color.set(qn("w:val"), str(colour))
+            props.append(color)
         r.append(props)
     t = OxmlElement("w:t")
     t.set(qn("xml:space"), "preserve")
@@ -120,6 +137,51 @@ def _fill(cell: _Cell, paras: Iterable[Para], bullet_style: str) -> None:
             # styles, which for thousands of rows costs seconds.
             paragraph._p.style = bullet_style
         _run(paragraph, p.text)
+
+
+def _cell_styles(doc: Any) -> tuple[str, str]:
+    """The styles of a processläge's date line and of the tracker's facts (with a rule above
+    them, as in the HTML and PDF); their style ids."""
+    note_line = doc.styles.add_style(NOTE_LINE_STYLE, WD_STYLE_TYPE.PARAGRAPH)
+    note_line.base_style = doc.styles["Normal"]
+    note_line.font.size, note_line.font.italic = Pt(8), True
+    note_line.font.color.rgb = RGBColor(0x55, 0x55, 0x55)
+    facts = doc.styles.add_style(FACTS_STYLE, WD_STYLE_TYPE.PARAGRAPH)
+    facts.base_style = doc.styles["Normal"]
+    facts.font.size = Pt(8)
+    facts.paragraph_format.space_before = Pt(3)
+    borders = OxmlElement("w:pBdr")
+    top = OxmlElement("w:top")
+    for key, value in (("val", "single"), ("sz", "4"), ("space", "1"), ("color", "C9CDD2")):
+        top.set(qn(f"w:{key}"), value)
+    borders.append(top)
+    facts.element.get_or_add_pPr().append(borders)
+    return note_line.style_id, facts.style_id
+
+
+def _processlage(cell: _Cell, row: Row, bullet_style: str, styles: tuple[str, str]) -> None:
+    """The writer's text as written; then, each in a paragraph of its own style, when it was
+    written and what the tracker itself knows."""
+    note_line_style, facts_style = styles
+    _fill(cell, row.note, bullet_style)
+    if row.note_line:
+        paragraph = cell.add_paragraph() if row.note else cell.paragraphs[0]
+        paragraph._p.style = note_line_style
+        _run(paragraph, row.note_line)
+    facts = cell.add_paragraph() if row.note or row.note_line else cell.paragraphs[0]
+    facts._p.style = facts_style
+    colour = ALERT if row.timing is not None and row.timing.is_late else None
+    for i, fact in enumerate(row.facts):
+        if i:
+            facts._p.append(_line_break())
+        _run(facts, f"{fact.label}:", bold=True, colour=colour)
+        _run(facts, f" {fact.value}.", colour=colour)
+
+
+def _line_break() -> Any:
+    r = OxmlElement("w:r")
+    r.append(OxmlElement("w:br"))
+    return r
 
 
 def _counts_table(doc: Any, caption: str, items: Iterable[tuple[str, int]]) -> None:
@@ -154,6 +216,7 @@ def _grid(table: Table, widths_mm: Iterable[float]) -> None:
 
 
 def _plan_table(doc: Any, view: ReportView, bullet_style: str) -> Table:
+    cell_styles = _cell_styles(doc)
     table = doc.add_table(rows=1, cols=4)
     table.style = "Table Grid"
     table.autofit = False
@@ -177,7 +240,8 @@ def _plan_table(doc: Any, view: ReportView, bullet_style: str) -> Table:
             _run(merged.paragraphs[0], r.area_title, bold=True)
             _set_cell_shading(merged, "F3F4F6")
             continue
-        _run(cells[0].paragraphs[0], r.area_title)
+        if r.first_of_area:
+            _run(cells[0].paragraphs[0], r.area_title)
         if r.kind == "empty_area":
             merged = cells[1].merge(cells[3])
             _run(merged.paragraphs[0], "Inga åtgärder.", italic=True)
@@ -186,7 +250,7 @@ def _plan_table(doc: Any, view: ReportView, bullet_style: str) -> Table:
             _hide_top_border(cells[0])
         _fill(cells[1], r.action, bullet_style)
         _fill(cells[2], r.tidsplan, bullet_style)
-        _fill(cells[3], r.processlage, bullet_style)
+        _processlage(cells[3], r, bullet_style, cell_styles)
     return table
 
 
@@ -207,9 +271,36 @@ def _deterministic_zip(data: bytes, when: datetime) -> bytes:
     return out.getvalue()
 
 
-def chart_png(view: ReportView) -> bytes:
-    data = json.dumps({"svg": str(render_chart_svg(view))}, ensure_ascii=False).encode("utf-8")
-    return run("chart.typ", data, fmt="png", timestamp=int(view.created.timestamp()))
+def chart_png(chart: Chart, created: datetime) -> bytes:
+    data = json.dumps({"svg": str(render_chart_svg(chart))}, ensure_ascii=False).encode("utf-8")
+    return run("chart.typ", data, fmt="png", timestamp=int(created.timestamp()))
+
+
+def _chart(doc: Any, view: ReportView, chart: Chart) -> None:
+    """The progress chart as a picture with its text alternative, and its numbers."""
+    doc.add_heading("Utveckling över tid", level=3)
+    doc.add_picture(io.BytesIO(chart_png(chart, view.created)), width=Mm(170))
+    # The picture's text alternative, for screen readers.
+    doc.inline_shapes[-1]._inline.docPr.set("descr", strip_control(layout(chart).description))
+    _paragraph(
+        doc,
+        "Antal åtgärder per läge vid varje återrapport"
+        + (" (”Nu” är detta utkast)." if view.is_draft else "."),
+    )
+    table = doc.add_table(rows=1, cols=1 + len(chart.series))
+    table.style = "Table Grid"
+    table.autofit = False
+    _grid(table, (40, *(26 for _ in chart.series)))
+    for cell, title in zip(
+        table.rows[0].cells, ["Återrapport", *(s.label for s in chart.series)], strict=True
+    ):
+        _run(cell.paragraphs[0], title, bold=True)
+    for point in chart.points:
+        cells = table.add_row().cells
+        _run(cells[0].paragraphs[0], f"{point.label} ({point.sublabel})")
+        for cell, n in zip(cells[1:], point.counts, strict=True):
+            _run(cell.paragraphs[0], str(n))
+            cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
 
 
 def render_docx(view: ReportView) -> bytes:
@@ -252,36 +343,17 @@ def render_docx(view: ReportView) -> bytes:
     doc.add_heading("Sammanfattning", level=2)
     noun = "åtgärd" if view.total == 1 else "åtgärder"
     _paragraph(doc, f"Läget {long_date(view.as_of)}: planen har {view.total} {noun}.")
+    if view.next_report_line:
+        _paragraph(doc, view.next_report_line)
     _counts_table(doc, "Per läge", ((c.label, c.count) for c in view.by_state))
-    _counts_table(doc, "Mot tidsplanen", ((c.label, c.count) for c in view.by_schedule))
+    _counts_table(doc, "Mot tidsplanen", ((c.label, c.count) for c in view.by_timing))
     doc.add_heading("Försenade åtgärder", level=3)
-    if view.overdue:
-        _listed(doc, view.overdue, bullet_style)
+    if view.late:
+        _listed(doc, view.late, bullet_style)
     else:
         _paragraph(doc, "Inga åtgärder är försenade.")
-    doc.add_heading("Utveckling över tid", level=3)
-    doc.add_picture(io.BytesIO(chart_png(view)), width=Mm(170))
-    # The picture's text alternative, for screen readers.
-    doc.inline_shapes[-1]._inline.docPr.set("descr", strip_control(layout(view.chart).description))
-    _paragraph(
-        doc,
-        "Antal åtgärder per läge vid varje återrapport"
-        + (" (”Nu” är detta utkast)." if view.is_draft else "."),
-    )
-    chart = doc.add_table(rows=1, cols=1 + len(view.chart.series))
-    chart.style = "Table Grid"
-    chart.autofit = False
-    _grid(chart, (40, *(26 for _ in view.chart.series)))
-    for cell, title in zip(
-        chart.rows[0].cells, ["Återrapport", *(s.label for s in view.chart.series)], strict=True
-    ):
-        _run(cell.paragraphs[0], title, bold=True)
-    for point in view.chart.points:
-        cells = chart.add_row().cells
-        _run(cells[0].paragraphs[0], f"{point.label} ({point.sublabel})")
-        for cell, n in zip(cells[1:], point.counts, strict=True):
-            _run(cell.paragraphs[0], str(n))
-            cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    if view.chart is not None:
+        _chart(doc, view, view.chart)
 
     doc.add_heading("Förändringar sedan förra återrapporten", level=2)
     _paragraph(doc, view.changes_intro)

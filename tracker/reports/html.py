@@ -15,7 +15,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from notifications.swedish import long_date
-from tracker.domain.report import Para, ReportView, Row, strip_control
+from tracker.domain.report import Chart, Para, ReportView, Row, strip_control
 from tracker.reports.chart import layout
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -57,7 +57,7 @@ LONG_CELL_CHARS = 1200
 def is_long(row: Row) -> bool:
     return any(
         sum(len(p.text) for p in cell) > LONG_CELL_CHARS
-        for cell in (row.action, row.tidsplan, row.processlage)
+        for cell in (row.action, row.tidsplan, row.note)
     )
 
 
@@ -95,8 +95,8 @@ def signer(view: ReportView) -> str:
     return ", ".join(p for p in (view.plan.signatory_name, view.plan.signatory_title) if p)
 
 
-def render_chart_svg(view: ReportView) -> Markup:
-    return Markup(environment().get_template("chart.svg.j2").render(g=layout(view.chart)))
+def render_chart_svg(chart: Chart) -> Markup:
+    return Markup(environment().get_template("chart.svg.j2").render(g=layout(chart)))
 
 
 def render_html(view: ReportView) -> str:
@@ -112,6 +112,6 @@ def render_html(view: ReportView) -> str:
             long_date=long_date(view.as_of),
             running_head=running_head,
             created=view.created.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            chart_svg=render_chart_svg(view),
+            chart_svg=render_chart_svg(view.chart) if view.chart else Markup(""),
         )
     )

@@ -24,7 +24,7 @@ from datetime import UTC
 from typing import Any
 
 from notifications.swedish import long_date
-from tracker.domain.report import ListedAction, Para, ReportView, Row, strip_control
+from tracker.domain.report import Chart, ListedAction, Para, ReportView, Row, strip_control
 from tracker.reports.chart import layout
 from tracker.reports.html import blocks, is_long, kicker, render_chart_svg, signer
 from tracker.reports.typst_compile import run
@@ -57,7 +57,29 @@ def _row(row: Row) -> dict[str, Any]:
         "long": is_long(row),
         "action": _blocks(row.action),
         "tidsplan": _blocks(row.tidsplan),
-        "processlage": _blocks(row.processlage),
+        "note": _blocks(row.note),
+        "note_line": strip_control(row.note_line),
+        "facts": [
+            {"label": strip_control(f.label), "value": strip_control(f.value)} for f in row.facts
+        ],
+        "late": row.timing is not None and row.timing.is_late,
+    }
+
+
+def _chart(chart: Chart | None, is_draft: bool) -> dict[str, Any] | None:
+    if chart is None:
+        return None
+    return {
+        "svg": str(render_chart_svg(chart)),
+        "alt": strip_control(layout(chart).description),
+        "caption": "Antal åtgärder per läge vid varje återrapport"
+        + (" (”Nu” är detta utkast)" if is_draft else "")
+        + ".",
+        "series": [strip_control(s.label) for s in chart.series],
+        "points": [
+            {"label": strip_control(f"{p.label} ({p.sublabel})"), "counts": list(p.counts)}
+            for p in chart.points
+        ],
     }
 
 
@@ -89,20 +111,10 @@ def pdf_data(view: ReportView) -> dict[str, Any]:
             + "."
         ),
         "by_state": [{"label": strip_control(c.label), "count": c.count} for c in view.by_state],
-        "by_schedule": [
-            {"label": strip_control(c.label), "count": c.count} for c in view.by_schedule
-        ],
-        "overdue": _listed(view.overdue),
-        "chart_svg": str(render_chart_svg(view)),
-        "chart_alt": strip_control(layout(view.chart).description),
-        "chart_caption": "Antal åtgärder per läge vid varje återrapport"
-        + (" (”Nu” är detta utkast)" if view.is_draft else "")
-        + ".",
-        "chart_series": [strip_control(s.label) for s in view.chart.series],
-        "chart_points": [
-            {"label": strip_control(f"{p.label} ({p.sublabel})"), "counts": list(p.counts)}
-            for p in view.chart.points
-        ],
+        "next_report_line": strip_control(view.next_report_line),
+        "by_timing": [{"label": strip_control(c.label), "count": c.count} for c in view.by_timing],
+        "late": _listed(view.late),
+        "chart": _chart(view.chart, view.is_draft),
         "changes_intro": strip_control(view.changes_intro),
         "changes": _listed(view.changes),
         "rows": [_row(r) for r in view.rows],

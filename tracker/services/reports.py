@@ -196,16 +196,24 @@ def _placement(action: Action, then: dict[str, Any]) -> tuple[int, int, int]:
 
 
 @dataclass(frozen=True)
+class _Note:
+    text: str
+    at: datetime | None
+
+
+@dataclass(frozen=True)
 class _History:
     """What the event history says of the plan's åtgärder as of the cutoff."""
 
     cutoff: datetime
+    # The zone whose calendar days the report's dates are.
+    tz: ZoneInfo
     # When the data of the previous issued report ended; None if there is none.
     previous_until: datetime | None
     first_event: dict[int, datetime]
     replays: dict[int, _Replay]
     # The latest processläge of each åtgärd, by the id of the event that holds it.
-    notes: dict[int | None, str]
+    notes: dict[int | None, _Note]
     # The fields of åtgärder edited since the cutoff, as they were then.
     fields: dict[int, dict[str, Any]]
 
@@ -288,28 +296,33 @@ def _replay(
     return replays
 
 
-def _note_texts(session: Session, replays: dict[int, _Replay]) -> dict[int | None, str]:
-    """The texts of the events holding each åtgärd's latest processläge."""
+def _note_texts(session: Session, replays: dict[int, _Replay]) -> dict[int | None, _Note]:
+    """The texts of the events holding each åtgärd's latest processläge, and when each was
+    written."""
     note_ids = [r.note_event for r in replays.values() if r.note_event is not None]
-    notes: dict[int | None, str] = {}
+    notes: dict[int | None, _Note] = {}
     for i in range(0, len(note_ids), 500):
-        notes.update(
-            session.exec(
-                select(ActionEvent.id, ActionEvent.text).where(
-                    col(ActionEvent.id).in_(note_ids[i : i + 500])
-                )
-            ).all()
-        )
+        rows = session.exec(
+            select(ActionEvent.id, ActionEvent.text, ActionEvent.at).where(
+                col(ActionEvent.id).in_(note_ids[i : i + 500])
+            )
+        ).all()
+        notes.update((event_id, _Note(text, at)) for event_id, text, at in rows)
     return notes
 
 
 def _history(
-    session: Session, plan_id: int, cutoff: datetime, previous_until: datetime | None
+    session: Session,
+    plan_id: int,
+    cutoff: datetime,
+    previous_until: datetime | None,
+    tz: ZoneInfo,
 ) -> _History:
     first_event = _first_events(session, plan_id)
     replays = _replay(session, plan_id, cutoff, previous_until)
     return _History(
         cutoff=cutoff,
+        tz=tz,
         previous_until=previous_until,
         first_event=first_event,
         replays=replays,
@@ -318,14 +331,14 @@ def _history(
     )
 
 
-def _note_then(action: Action, replay: _Replay, history: _History) -> str:
+def _note_then(action: Action, replay: _Replay, history: _History) -> _Note:
     if replay.note_event is not None:
         return history.notes[replay.note_event]
     # No processläge in the history (imported or written before events were kept): the
     # stored one counts if it was written by the report date.
     if action.progress_at is None or action.progress_at <= history.cutoff:
-        return action.progress_note
-    return ""
+        return _Note(action.progress_note, action.progress_at)
+    return _Note("", None)
 
 
 def _action_then(action: Action, history: _History) -> ActionSnap:
@@ -333,6 +346,7 @@ def _action_then(action: Action, history: _History) -> ActionSnap:
     assert action.id is not None
     was = history.was(action)
     replay = history.replays.get(action.id, _Replay())
+    note = _note_then(action, replay, history)
     return ActionSnap(
         id=action.id,
         text=was.get("text", action.text),
@@ -342,7 +356,8 @@ def _action_then(action: Action, history: _History) -> ActionSnap:
         next_report_on=was.get("next_report_on", action.next_report_on),
         workflow=action.workflow,
         state=replay.state or action.state,
-        note=_note_then(action, replay, history),
+        note=note.text,
+        note_on=local_date(note.at, history.tz) if note.at and note.text else None,
     )
 
 
@@ -423,7 +438,7 @@ def build_snapshot(
             .order_by(col(Action.area_id), col(Action.position), col(Action.id))
         )
     )
-    history = _history(session, plan_id, cutoff, previous_until)
+    history = _history(session, plan_id, cutoff, previous_until, tz)
     by_area, changes = _actions_then(actions, history)
     used = {DEFAULT_WORKFLOW} | {a.workflow for snaps in by_area.values() for a in snaps}
     period = report_period(plan, as_of, draft_days)
@@ -468,10 +483,23 @@ def render(snapshot: Snapshot, formats: tuple[str, ...] = FORMATS) -> dict[str, 
     return out
 
 
+# Characters of a plan title in a file name; a longer title is shortened between words.
+SLUG_LIMIT = 48
+
+
 def _slug(text: str) -> str:
+    """The title as lower-case ASCII words joined by hyphens, as many whole words as fit."""
     table = str.maketrans({"å": "a", "ä": "a", "ö": "o", "é": "e", "ü": "u"})
-    ascii_text = text.lower().translate(table)
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")[:48].strip("-") or "plan"
+    words = re.findall(r"[a-z0-9]+", text.lower().translate(table))
+    kept: list[str] = []
+    for word in words:
+        if len("-".join([*kept, word])) > SLUG_LIMIT:
+            break
+        kept.append(word)
+    if not kept and words:
+        # A first word longer than the limit on its own is the one word that must be cut.
+        return words[0][:SLUG_LIMIT]
+    return "-".join(kept) or "plan"
 
 
 def filename_for(snapshot: Snapshot, fmt: str) -> str:

@@ -289,9 +289,19 @@ def report_page(
     return _render_report(request, web, session, report_id, user)
 
 
-def _attachment(filename: str) -> str:
+# The HTML report is a document to read, so the browser shows it (the PDF and DOCX are files
+# to keep, and are downloaded). It carries its own <style>, which the app's policy forbids:
+# this one allows inline style and nothing else, and sandboxes the document.
+REPORT_HTML_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; "
+    "form-action 'none'; base-uri 'none'; sandbox"
+)
+
+
+def _disposition(filename: str, *, inline: bool) -> str:
     ascii_name = filename.encode("ascii", "replace").decode("ascii").replace('"', "")
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+    kind = "inline" if inline else "attachment"
+    return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
 
 
 @router.get("/aterrapporter/{report_id}/dokument.{fmt}")
@@ -301,14 +311,13 @@ def report_download(report_id: PathId, fmt: str, session: SessionDep, user: User
     _readable(session, report_id, user)
     # An issued report's archived bytes, exactly as stored; a draft rendered now.
     doc = reports.report_document(session, report_id, fmt)
-    return Response(
-        doc.data,
-        media_type=doc.content_type,
-        headers={
-            "Content-Disposition": _attachment(doc.filename),
-            "Cache-Control": "no-store",
-        },
-    )
+    headers = {
+        "Content-Disposition": _disposition(doc.filename, inline=fmt == "html"),
+        "Cache-Control": "no-store",
+    }
+    if fmt == "html":
+        headers["Content-Security-Policy"] = REPORT_HTML_CSP
+    return Response(doc.data, media_type=doc.content_type, headers=headers)
 
 
 def _commit(session: Session) -> None:
