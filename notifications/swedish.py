@@ -19,6 +19,8 @@ MONTHS = (
     "december",
 )
 
+WEEKDAYS = ("måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag", "söndag")
+
 SHORT_MONTHS = ("jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", "nov", "dec")
 
 
@@ -39,6 +41,16 @@ def short_month_year(d: date) -> str:
 def long_date(d: date) -> str:
     """'10 januari 2018'."""
     return f"{d.day} {MONTHS[d.month - 1]} {d.year}"
+
+
+def weekday_date(d: date) -> str:
+    """'lördag 12 december 2026'."""
+    return f"{WEEKDAYS[d.weekday()]} {long_date(d)}"
+
+
+def count(n: int, one: str, many: str) -> str:
+    """'1 åtgärd', '15 åtgärder': the number with the word that agrees with it."""
+    return f"{n} {one if n == 1 else many}"
 
 
 def iso_date(d: date) -> str:

@@ -13,6 +13,7 @@ from sqlalchemy import Engine, text
 from sqlmodel import SQLModel
 
 from config import load_settings
+from config.settings import CONFIG_FILE_ENV
 from tests.support.postgres import PostgresServer, find_bindir, start_postgres
 from tests.support.smtp import SmtpServer
 from tracker.app import App
@@ -57,6 +58,13 @@ def _truncate_all(engine: Engine) -> None:
     names = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(autouse=True)
+def _no_settings_file_from_the_working_directory(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI reads tracker.toml in the working directory when no file is named, and the demo
+    writes one there: set to nothing, TRACKER_CONFIG keeps a developer's demo out of tests."""
+    monkeypatch.setenv(CONFIG_FILE_ENV, "")
 
 
 @pytest.fixture(params=BACKENDS)

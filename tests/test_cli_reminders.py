@@ -110,3 +110,14 @@ def test_no_reminders_on_midsommar(db_url: str, when: str) -> None:
 def test_a_bad_time_is_explained(app: App, db_url: str) -> None:
     code, out = tracker(db_url, "reminders", "run", "--now", "igår")
     assert code == 1 and "Ogiltig tidpunkt 'igår'" in out
+
+
+def test_one_mail_with_one_reminder_is_said_in_the_singular(app: App, db_url: str) -> None:
+    owner = b.person(app, "anna.berg@pitea.example", "Anna Berg", now=b.at(WEDNESDAY))
+    _, area = b.plan(app, now=b.at(WEDNESDAY))
+    b.action(app, area, "Sen", now=b.at(WEDNESDAY), owner=owner, due_on=date(2018, 1, 2))
+    code, out = tracker(db_url, "reminders", "run", "--now", "2018-01-10", "--dry-run")
+    assert code == 0 and "1 e-postmeddelande med 1 påminnelse skulle skickas" in out, out
+    code, out = tracker(db_url, "reminders", "run", "--now", "2018-01-10")
+    assert code == 0, out
+    assert "2018-01-10: 1 e-postmeddelande med 1 påminnelse lagda i utkorgen." in out

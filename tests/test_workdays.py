@@ -5,7 +5,7 @@ from datetime import date, timedelta
 import holidays
 import pytest
 
-from tracker.domain.workdays import WorkCalendar, midsommarafton, swedish_holidays
+from tracker.domain.workdays import WorkCalendar, holiday_name, midsommarafton, swedish_holidays
 
 CAL = WorkCalendar()
 
@@ -68,3 +68,18 @@ def test_there_is_a_working_day_in_every_week() -> None:
     while d.year < 2031:
         assert any(CAL.is_working(d + timedelta(days=i)) for i in range(7)), d
         d += timedelta(days=7)
+
+
+@pytest.mark.parametrize(
+    ("day", "name"),
+    [
+        (date(2026, 12, 25), "Juldagen"),
+        (date(2026, 12, 24), "Julafton"),
+        (date(2018, 6, 22), "Midsommarafton"),
+        (date(2018, 6, 6), "Nationaldagen"),
+        (date(2018, 6, 2), None),  # a Saturday: closed, but no holiday
+        (date(2018, 1, 10), None),
+    ],
+)
+def test_a_holiday_is_named_in_swedish(day: date, name: str | None) -> None:
+    assert holiday_name(day) == name

@@ -14,6 +14,7 @@ import re
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import parsedate_to_datetime
@@ -74,7 +75,10 @@ class StoredMail:
     subject: str
     sender: str
     to: str
-    date: str
+    # The Date header as an instant, which the page shows in local time; the header as
+    # written when it cannot be read.
+    sent_at: datetime | None
+    date_header: str
     text: str = ""
     html: str = ""
 
@@ -83,10 +87,12 @@ def _parse(path: Path, *, bodies: bool) -> StoredMail:
     with path.open("rb") as fh:
         msg = BytesParser(policy=email.policy.default).parse(fh)
     assert isinstance(msg, EmailMessage)
-    when = str(msg.get("Date", ""))
-    # An unreadable Date header is shown as written.
+    header = str(msg.get("Date", ""))
+    sent_at = None
     with contextlib.suppress(TypeError, ValueError):
-        when = parsedate_to_datetime(when).isoformat(sep=" ", timespec="seconds")
+        sent_at = parsedate_to_datetime(header)
+    if sent_at is not None and sent_at.tzinfo is None:
+        sent_at = None  # "-0000": the zone is unknown, so the header is shown as written
     text = html = ""
     if bodies:
         plain = msg.get_body(preferencelist=("plain",))
@@ -98,7 +104,8 @@ def _parse(path: Path, *, bodies: bool) -> StoredMail:
         subject=str(msg.get("Subject", "")),
         sender=str(msg.get("From", "")),
         to=str(msg.get("To", "")),
-        date=when,
+        sent_at=sent_at,
+        date_header=header,
         text=text,
         html=html,
     )

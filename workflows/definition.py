@@ -40,6 +40,13 @@ class TransitionDef(_Strict):
     roles: list[Role] = Field(min_length=1)
     # When set, the transition needs a text; the value is the question put to the user.
     requires_text: str | None = None
+    # What the history and the receipt call it once done, in the past tense ("Startad");
+    # the button's label when not given.
+    done_label: str | None = None
+
+    @property
+    def past_label(self) -> str:
+        return self.done_label or self.label
 
 
 class TimerDef(_Strict):

@@ -122,7 +122,7 @@ def test_owner_starts_an_action_with_a_note_in_a_real_browser(site: Site, tmp_pa
             expect(page.get_by_role("link", name="Hoppa till innehållet")).to_be_focused()
             page.get_by_label("Nytt processläge").fill(note)
             page.get_by_role("button", name="Starta").click()
-            expect(page.get_by_role("heading", name="Sparat")).to_be_visible()
+            expect(page.get_by_role("heading", name="Startad")).to_be_visible()
             expect(page.get_by_text("Ej påbörjat → Pågår")).to_be_visible()
             expect(page.get_by_text(note)).to_be_visible()
             page.screenshot(path=str(tmp_path / "receipt.png"), full_page=True)

@@ -206,8 +206,8 @@ def test_action_page_shows_history_as_a_timeline_newest_first(
     log_in(chef_client, app, world.chef, clock())  # idle for a day: the log-in has ended
     words = text_of(chef_client.get(f"/atgarder/{world.a1}").text)
     timeline = words.split("Historik", 1)[1]
-    assert timeline.index("Processläge") < timeline.index("Starta : Ej påbörjat → Pågår")
-    assert timeline.index("Starta") < timeline.index("Skapad")
+    assert timeline.index("Processläge sparat") < timeline.index("Startad : Ej påbörjat → Pågår")
+    assert timeline.index("Startad") < timeline.index("Skapad")
     assert "2018-01-11 10:00 · Anna Berg <anna.berg@pitea.example>" in timeline
 
 

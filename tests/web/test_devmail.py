@@ -16,7 +16,7 @@ from sqlmodel import SQLModel, select
 from config import load_settings
 from tests.web.helpers import form_to, text_of
 from tracker.app import App, bootstrap
-from tracker.devmail import DevMailReceiver, list_messages, read_message
+from tracker.devmail import DevMailReceiver, list_messages, read_message, store
 from tracker.models import OutboxMessage
 from tracker.services import people
 from tracker.web.main import create_app
@@ -128,3 +128,25 @@ def test_a_requested_link_goes_from_the_outbox_to_dev_mail_when_the_app_starts(
         assert 'srcdoc="&lt;base target=&quot;_blank&quot;&gt;' in view.text
     with dev_app.transaction() as s:
         assert s.exec(select(OutboxMessage)).one().status == "sent"
+
+
+@pytest.mark.parametrize(
+    ("date_header", "shown"),
+    [
+        ("Wed, 10 Jan 2018 09:00:00 +0000", "2018-01-10 10:00"),  # winter: UTC+1
+        ("Thu, 21 Jun 2018 05:00:00 +0000", "2018-06-21 07:00"),  # summer: UTC+2
+        ("inte ett datum", "inte ett datum"),  # shown as written
+    ],
+)
+def test_dev_mail_shows_times_in_swedish_local_time(
+    dev_app: App, now: datetime, date_header: str, shown: str
+) -> None:
+    # Written by hand: EmailMessage would drop a Date header it cannot read.
+    raw = (
+        f"Subject: Paminnelse\r\nTo: anna.berg@pitea.example\r\nDate: {date_header}\r\n\r\nHej!\r\n"
+    )
+    store(Path(dev_app.settings.dev_mail_dir), raw.encode("ascii"))
+    client = TestClient(create_app(dev_app, clock=lambda: now))  # no lifespan: no receiver
+    listing = client.get("/dev/mail")
+    assert shown in text_of(listing.text)
+    assert shown in text_of(client.get(message_link(listing.text)).text)

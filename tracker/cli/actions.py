@@ -8,30 +8,35 @@ import typer
 
 from tracker.cli.base import cli, clock, fail, get_app
 from tracker.cli.output import as_json, table
+from tracker.cli.swedish import CommandGroup
 from tracker.domain.clock import local_date
 from tracker.domain.schedule import SCHEDULE_LABELS
 from tracker.models.base import ID_LIMIT
 from tracker.services import actions, people, plans
 from tracker.services.plans import ActionFilter
+from tracker.web.views import event_views
 
-action_app = typer.Typer(help="Åtgärder.", no_args_is_help=True)
+action_app = CommandGroup(help="Åtgärder.")
 cli.add_typer(action_app, name="action")
 
 ActionArg = Annotated[
-    int, typer.Argument(metavar="ACTION", help="Åtgärdens nummer.", min=1, max=ID_LIMIT)
+    int, typer.Argument(metavar="ÅTGÄRD", help="Åtgärdens nummer.", min=1, max=ID_LIMIT)
 ]
 
 
 @action_app.command("list")
 def action_list(
     plan: Annotated[
-        int | None, typer.Option("--plan", help="Planens nummer.", min=1, max=ID_LIMIT)
+        int | None,
+        typer.Option("--plan", metavar="PLAN", help="Planens nummer.", min=1, max=ID_LIMIT),
     ] = None,
     state: Annotated[
-        str | None, typer.Option("--state", help="Läge: 'Pågår' eller 'pagar'.")
+        str | None, typer.Option("--state", metavar="LÄGE", help="Läge: 'Pågår' eller 'pagar'.")
     ] = None,
     overdue: Annotated[bool, typer.Option("--overdue", help="Bara försenade.")] = False,
-    owner: Annotated[str | None, typer.Option("--owner", help="Ansvarigs e-post.")] = None,
+    owner: Annotated[
+        str | None, typer.Option("--owner", metavar="EPOST", help="Ansvarigs e-post.")
+    ] = None,
     json: Annotated[bool, typer.Option("--json", help="Skriv ut JSON, för skript.")] = False,
 ) -> None:
     """Lista åtgärder."""
@@ -102,8 +107,8 @@ def action_list(
 @action_app.command("assign")
 def action_assign(
     action_id: ActionArg,
-    owner: Annotated[str, typer.Option("--owner", help="Ansvarigs e-postadress.")],
-    name: Annotated[str, typer.Option("--name", help="Ansvarigs namn.")] = "",
+    owner: Annotated[str, typer.Option("--owner", metavar="EPOST", help="Ansvarigs e-postadress.")],
+    name: Annotated[str, typer.Option("--name", metavar="NAMN", help="Ansvarigs namn.")] = "",
 ) -> None:
     """Tilldela en åtgärd en ansvarig."""
     app = get_app()
@@ -117,10 +122,14 @@ def action_assign(
 @action_app.command("move")
 def action_move(
     action_id: ActionArg,
-    trigger: Annotated[str, typer.Argument(help="Händelse, t.ex. starta, slutfor, utvardera.")],
-    as_email: Annotated[str, typer.Option("--as", help="Vem som gör ändringen (e-post).")],
+    trigger: Annotated[
+        str, typer.Argument(metavar="HÄNDELSE", help="Händelse, t.ex. starta, slutfor, utvardera.")
+    ],
+    as_email: Annotated[
+        str, typer.Option("--as", metavar="EPOST", help="Vem som gör ändringen (e-post).")
+    ],
     text: Annotated[
-        str | None, typer.Option("--text", help="Text: processläge eller skäl.")
+        str | None, typer.Option("--text", metavar="FRITEXT", help="Text: processläge eller skäl.")
     ] = None,
 ) -> None:
     """Flytta en åtgärd i arbetsflödet."""
@@ -143,18 +152,19 @@ def action_history(action_id: ActionArg) -> None:
     with app.transaction() as s:
         action = actions.get_action(s, action_id)
         events = actions.history(s, action_id)
-    wf = app.registry.get(action.workflow).definition
+    views = event_views(app.registry, action, events)
     table(
         ["Tid", "Vem", "Händelse", "Från", "Till", "Text"],
         [
             [
-                e.at.astimezone(app.tz).strftime("%Y-%m-%d %H:%M"),
+                v.event.at.astimezone(app.tz).strftime("%Y-%m-%d %H:%M"),
                 e.actor_label,
-                e.trigger,
-                wf.label_of(e.from_state) if e.from_state else None,
-                wf.label_of(e.to_state) if e.to_state else None,
+                v.label,
+                v.from_label,
+                v.to_label,
                 e.text,
             ]
-            for e in events
+            for e, v in zip(events, views, strict=True)
         ],
+        full_last=True,
     )

@@ -2,26 +2,35 @@
 
 Errors a user can act on (TrackerError) print their Swedish message and exit 1; nothing
 else is caught, so a bug still shows its traceback.
+
+Settings come from `--config`, else TRACKER_CONFIG, else `tracker.toml` in the working
+directory when there is one (what `tracker demo` writes, so that the other commands work on
+the running demo), and TRACKER_* variables win over the file. TRACKER_CONFIG set to nothing
+reads no file.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from config import load_settings
+from config.settings import CONFIG_FILE_ENV
 from tracker.app import App, bootstrap
+from tracker.cli.swedish import CommandGroup
 from tracker.errors import TrackerError
 from workflows import DefinitionError
 
-cli = typer.Typer(
-    help="Åtgärdsplaner, åtgärder och återrapporter.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
+# The settings file a command reads when none is named.
+DEFAULT_SETTINGS_FILE = Path("tracker.toml")
+
+cli = CommandGroup(
+    help="Åtgärdsplaner, åtgärder och återrapporter.", pretty_exceptions_enable=False
 )
 
 _state: dict[str, App] = {}
@@ -29,7 +38,11 @@ cli_options: dict[str, str | None] = {"database": None, "config": None}
 
 DatabaseOption = Annotated[
     str | None,
-    typer.Option("--database", help="SQLite-fil eller databas-URL (annars TRACKER_DATABASE_URL)."),
+    typer.Option(
+        "--database",
+        metavar="DATABAS",
+        help="SQLite-fil eller databas-URL (annars TRACKER_DATABASE_URL).",
+    ),
 ]
 
 
@@ -38,7 +51,13 @@ def _root(
     ctx: typer.Context,
     database: DatabaseOption = None,
     config: Annotated[
-        str | None, typer.Option("--config", help="Konfigurationsfil (TOML).")
+        str | None,
+        typer.Option(
+            "--config",
+            metavar="FIL",
+            help=f"Inställningsfil (TOML); annars TRACKER_CONFIG eller {DEFAULT_SETTINGS_FILE} "
+            "i katalogen du står i, om den finns.",
+        ),
     ] = None,
 ) -> None:
     cli_options["database"] = database
@@ -58,13 +77,22 @@ def database_url(value: str) -> str:
     return value if "://" in value else f"sqlite:///{value}"
 
 
+def settings_file() -> str | None:
+    """The settings file this invocation reads, if any (see the module's docstring)."""
+    if cli_options["config"]:
+        return cli_options["config"]
+    if CONFIG_FILE_ENV in os.environ:
+        return os.environ[CONFIG_FILE_ENV] or None
+    return str(DEFAULT_SETTINGS_FILE) if DEFAULT_SETTINGS_FILE.is_file() else None
+
+
 def get_app() -> App:
     """The App for this invocation, built on first use from options, file and environment."""
     if "app" not in _state:
         overrides = {}
         if cli_options["database"]:
             overrides["database_url"] = database_url(cli_options["database"])
-        _state["app"] = bootstrap(load_settings(cli_options["config"], **overrides))
+        _state["app"] = bootstrap(load_settings(settings_file(), **overrides))
     return _state["app"]
 
 

@@ -9,9 +9,10 @@ import typer
 
 from tracker.backup import backup, restore
 from tracker.cli.base import cli, fail, get_app
+from tracker.cli.swedish import CommandGroup
 from tracker.migrate import upgrade
 
-db_app = typer.Typer(help="Databasen: migreringar och säkerhetskopior.", no_args_is_help=True)
+db_app = CommandGroup(help="Databasen: migreringar och säkerhetskopior.")
 cli.add_typer(db_app, name="db")
 
 
@@ -31,7 +32,9 @@ def init() -> None:
 
 @db_app.command("backup")
 def db_backup(
-    file: Annotated[Path, typer.Argument(help="Fil att skriva säkerhetskopian till.")],
+    file: Annotated[
+        Path, typer.Argument(metavar="FIL", help="Fil att skriva säkerhetskopian till.")
+    ],
 ) -> None:
     """Säkerhetskopiera databasen (medan produkten kör)."""
     backup(get_app().engine, file)
@@ -40,7 +43,9 @@ def db_backup(
 
 @db_app.command("restore")
 def db_restore(
-    file: Annotated[Path, typer.Argument(help="Säkerhetskopia att återställa från.")],
+    file: Annotated[
+        Path, typer.Argument(metavar="FIL", help="Säkerhetskopia att återställa från.")
+    ],
     yes: Annotated[bool, typer.Option("--yes", help="Bekräfta att databasen skrivs över.")] = False,
 ) -> None:
     """Återställ databasen från en säkerhetskopia. Stoppa webb och schemaläggare först."""

@@ -8,10 +8,11 @@ import typer
 
 from tracker.cli.base import cli, clock, get_app
 from tracker.cli.output import table
+from tracker.cli.swedish import CommandGroup
 from tracker.models.base import ID_LIMIT
 from tracker.services import dispatch
 
-outbox_app = typer.Typer(help="Utkorgen: e-post som väntar på att skickas.", no_args_is_help=True)
+outbox_app = CommandGroup(help="Utkorgen: e-post som väntar på att skickas.")
 cli.add_typer(outbox_app, name="outbox")
 
 
@@ -53,9 +54,7 @@ def outbox_list(
 def outbox_retry(
     message_id: Annotated[
         int | None,
-        typer.Argument(
-            metavar="[NR]", help="Meddelandets nummer; utan: alla.", min=1, max=ID_LIMIT
-        ),
+        typer.Argument(metavar="NR", help="Meddelandets nummer; utan: alla.", min=1, max=ID_LIMIT),
     ] = None,
 ) -> None:
     """Lägg misslyckade meddelanden i kön igen."""

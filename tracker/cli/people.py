@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from tracker.cli.base import cli, clock, fail, get_app
+from tracker.cli.swedish import CommandGroup
 from tracker.domain.roles import LOGIN_ROLES
 from tracker.models import Role
 from tracker.models.base import ID_LIMIT
@@ -15,21 +16,24 @@ from tracker.services import actions, people
 from tracker.services.access import change_role, revoke_links
 from tracker.web.links import login_url, owner_url
 
-person_app = typer.Typer(help="Personer: roller och länkar.", no_args_is_help=True)
+person_app = CommandGroup(help="Personer: roller och länkar.")
 cli.add_typer(person_app, name="person")
 
-EmailArg = Annotated[str, typer.Argument(metavar="EMAIL", help="Personens e-postadress.")]
+EmailArg = Annotated[str, typer.Argument(metavar="EPOST", help="Personens e-postadress.")]
 
 
 @person_app.command("add")
 def person_add(
     email: EmailArg,
-    name: Annotated[str, typer.Option("--name", help="Namn.")] = "",
+    name: Annotated[str, typer.Option("--name", metavar="NAMN", help="Namn.")] = "",
     role: Annotated[
         Role, typer.Option("--role", help="admin, chef, owner (ansvarig) eller board (nämnd).")
     ] = Role.owner,
     forvaltning: Annotated[
-        str | None, typer.Option("--forvaltning", help="Förvaltning (en chef ser dess planer).")
+        str | None,
+        typer.Option(
+            "--forvaltning", metavar="FÖRVALTNING", help="Förvaltning (en chef ser dess planer)."
+        ),
     ] = None,
 ) -> None:
     """Lägg till en person, eller ändra roll och förvaltning för en som finns."""
@@ -77,7 +81,13 @@ def person_link(
     email: EmailArg,
     action: Annotated[
         int | None,
-        typer.Option("--action", help="Bara den här åtgärden (dess nummer).", min=1, max=ID_LIMIT),
+        typer.Option(
+            "--action",
+            metavar="ÅTGÄRD",
+            help="Bara den här åtgärden (dess nummer).",
+            min=1,
+            max=ID_LIMIT,
+        ),
     ] = None,
 ) -> None:
     """Skriv ut en ansvarigs personliga länk till sina åtgärder."""

@@ -8,12 +8,13 @@ import typer
 
 from tracker.cli.base import cli, clock, get_app
 from tracker.cli.output import as_json, table
+from tracker.cli.swedish import CommandGroup
 from tracker.domain.clock import local_date
 from tracker.domain.schedule import SCHEDULE_LABELS
 from tracker.models.base import ID_LIMIT
 from tracker.services import plans
 
-plan_app = typer.Typer(help="Åtgärdsplaner.", no_args_is_help=True)
+plan_app = CommandGroup(help="Åtgärdsplaner.")
 cli.add_typer(plan_app, name="plan")
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Skriv ut JSON, för skript.")]

@@ -9,11 +9,13 @@ from zoneinfo import ZoneInfo
 
 import typer
 
+from notifications.swedish import count
 from tracker import logs
 from tracker.cli.base import cli, clock, fail, get_app
-from tracker.services.reminders import send_reminders
+from tracker.cli.swedish import CommandGroup
+from tracker.services.reminders import SweepResult, send_reminders
 
-reminders_app = typer.Typer(help="Påminnelser till ansvariga och chefer.", no_args_is_help=True)
+reminders_app = CommandGroup(help="Påminnelser till ansvariga och chefer.")
 cli.add_typer(reminders_app, name="reminders")
 
 
@@ -37,7 +39,11 @@ def parse_now(value: str, tz: ZoneInfo, hour: int) -> datetime:
 def reminders_run(
     now: Annotated[
         str | None,
-        typer.Option("--now", help="Kör som om klockan vore denna (ISO, lokal tid om zon saknas)."),
+        typer.Option(
+            "--now",
+            metavar="TIDPUNKT",
+            help="Kör som om klockan vore denna (ISO, lokal tid om zon saknas).",
+        ),
     ] = None,
     dry_run: Annotated[
         bool,
@@ -64,16 +70,18 @@ def reminders_run(
                 typer.echo("")
                 typer.echo(d.message.text)
         typer.echo(
-            f"Torrkörning {result.today}: {len(result.digests)} e-postmeddelanden med "
-            f"{len(result.reminders)} påminnelser skulle skickas. Ingenting sparades."
+            f"Torrkörning {result.today}: {_summary(result)} skulle skickas. Ingenting sparades."
         )
         return
-    typer.echo(
-        f"{result.today}: {len(result.digests)} e-postmeddelanden med "
-        f"{len(result.reminders)} påminnelser lagda i utkorgen."
-    )
+    typer.echo(f"{result.today}: {_summary(result)} lagda i utkorgen.")
     if result.digests:
         typer.echo("De skickas av schemaläggaren, eller nu med 'tracker outbox send'.")
+
+
+def _summary(result: SweepResult) -> str:
+    """'1 e-postmeddelande med 2 påminnelser'."""
+    mails = count(len(result.digests), "e-postmeddelande", "e-postmeddelanden")
+    return f"{mails} med {count(len(result.reminders), 'påminnelse', 'påminnelser')}"
 
 
 @cli.command("scheduler")

@@ -11,16 +11,17 @@ import typer
 
 from tracker.cli.base import cli, clock, fail, get_app
 from tracker.cli.output import as_json, table
+from tracker.cli.swedish import CommandGroup
 from tracker.domain.clock import local_date
 from tracker.errors import Refused
 from tracker.models.base import ID_LIMIT
 from tracker.services import people, reports
 
-report_app = typer.Typer(help="Återrapporter till nämnden.", no_args_is_help=True)
+report_app = CommandGroup(help="Återrapporter till nämnden.")
 cli.add_typer(report_app, name="report")
 
 ReportArg = Annotated[
-    int, typer.Argument(metavar="REPORT", help="Återrapportens nummer (id).", min=1, max=ID_LIMIT)
+    int, typer.Argument(metavar="RAPPORT", help="Återrapportens nummer (id).", min=1, max=ID_LIMIT)
 ]
 
 
@@ -53,7 +54,10 @@ def report_draft(
         int, typer.Argument(metavar="PLAN", help="Planens nummer.", min=1, max=ID_LIMIT)
     ],
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Läget per datum (ÅÅÅÅ-MM-DD); i dag annars.")
+        str | None,
+        typer.Option(
+            "--as-of", metavar="DATUM", help="Läget per datum (ÅÅÅÅ-MM-DD); i dag annars."
+        ),
     ] = None,
     fmt: Annotated[
         Format | None,
@@ -62,7 +66,9 @@ def report_draft(
     out: Annotated[
         Path | None,
         typer.Option(
-            "--out", help="Skriv dokumentet hit som förhandsvisning; inget utkast sparas."
+            "--out",
+            metavar="FIL",
+            help="Skriv dokumentet hit som förhandsvisning; inget utkast sparas.",
         ),
     ] = None,
 ) -> None:
@@ -100,7 +106,7 @@ def report_draft(
 @report_app.command("approve")
 def report_approve(
     report_id: ReportArg,
-    as_email: Annotated[str, typer.Option("--as", help="Chefens e-postadress.")],
+    as_email: Annotated[str, typer.Option("--as", metavar="EPOST", help="Chefens e-postadress.")],
 ) -> None:
     """Godkänn ett utkast: det numreras, arkiveras och skickas till nämnden."""
     app = get_app()
@@ -133,7 +139,8 @@ def report_send(report_id: ReportArg) -> None:
 @report_app.command("list")
 def report_list(
     plan_id: Annotated[
-        int | None, typer.Option("--plan", help="Bara denna plan.", min=1, max=ID_LIMIT)
+        int | None,
+        typer.Option("--plan", metavar="PLAN", help="Bara denna plan.", min=1, max=ID_LIMIT),
     ] = None,
     json: Annotated[bool, typer.Option("--json", help="Skriv ut JSON, för skript.")] = False,
 ) -> None:
@@ -184,7 +191,7 @@ def report_list(
 def report_download(
     report_id: ReportArg,
     fmt: Annotated[Format, typer.Option("--format", help="html, pdf eller docx.")],
-    out: Annotated[Path, typer.Option("--out", help="Fil att skriva.")],
+    out: Annotated[Path, typer.Option("--out", metavar="FIL", help="Fil att skriva.")],
 ) -> None:
     """Hämta en återrapports dokument: det arkiverade, eller för ett utkast ett nytt."""
     app = get_app()

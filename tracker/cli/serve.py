@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from pydantic import ValidationError
 
-from tracker.cli.base import cli, cli_options, fail, get_app
+from tracker.cli.base import cli, fail, get_app, settings_file
 
 # The same for one process and for each of several; behind nginx, which sets X-Forwarded-*.
 # No "server: uvicorn" header: it tells an attacker what runs here, and helps nobody else.
@@ -27,8 +27,10 @@ def default_workers(dev_mail_receiver: bool) -> int:
 
 @cli.command("serve")
 def serve(
-    host: Annotated[str, typer.Option("--host", help="Adress att lyssna på.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="Port att lyssna på.")] = 8000,
+    host: Annotated[
+        str, typer.Option("--host", metavar="ADRESS", help="Adress att lyssna på.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", metavar="PORT", help="Port att lyssna på.")] = 8000,
     access_log: Annotated[
         bool, typer.Option("--access-log/--no-access-log", help="Logga varje anrop.")
     ] = True,
@@ -36,6 +38,7 @@ def serve(
         int | None,
         typer.Option(
             "--workers",
+            metavar="ANTAL",
             min=1,
             help="Antal webbprocesser (uvicorn-arbetare); standard en per processorkärna, "
             "en med den inbyggda e-postmottagaren.",
@@ -79,8 +82,8 @@ def serve(
     # tracker.web.asgi and builds its own App from the environment: what came from the
     # command line has to be put there. The settings were checked above, so a mistake
     # stops here once instead of in every worker.
-    if cli_options["config"]:
-        os.environ["TRACKER_CONFIG"] = cli_options["config"]
+    if (config := settings_file()) is not None:
+        os.environ["TRACKER_CONFIG"] = config
     os.environ["TRACKER_DATABASE_URL"] = settings.database_url
     # On SIGTERM or SIGINT uvicorn stops the workers (each finishes the requests it has)
     # and returns; a worker that dies is replaced.

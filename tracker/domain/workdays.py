@@ -9,9 +9,10 @@ weekends and eves are decided here rather than taken from it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 from functools import lru_cache
+from types import MappingProxyType
 
 import holidays
 
@@ -25,11 +26,26 @@ def midsommarafton(year: int) -> date:
 
 
 @lru_cache(maxsize=64)
+def holiday_names(year: int) -> Mapping[date, str]:
+    """Public holidays of one year plus midsommarafton, julafton and nyårsafton, with their
+    Swedish names ("Juldagen")."""
+    public = holidays.Sweden(years=year, categories=(holidays.PUBLIC,), language="sv")
+    names = {d: str(name) for d, name in public.items()}
+    names[midsommarafton(year)] = "Midsommarafton"
+    names[date(year, 12, 24)] = "Julafton"
+    names[date(year, 12, 31)] = "Nyårsafton"
+    return MappingProxyType(names)
+
+
+@lru_cache(maxsize=64)
 def swedish_holidays(year: int) -> frozenset[date]:
     """Public holidays of one year plus midsommarafton, julafton and nyårsafton."""
-    public = holidays.Sweden(years=year, categories=(holidays.PUBLIC,))
-    eves = {midsommarafton(year), date(year, 12, 24), date(year, 12, 31)}
-    return frozenset(set(public) | eves)
+    return frozenset(holiday_names(year))
+
+
+def holiday_name(d: date) -> str | None:
+    """The Swedish name of the holiday or eve on `d`, if it is one."""
+    return holiday_names(d.year).get(d)
 
 
 class WorkCalendar:

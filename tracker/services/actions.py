@@ -396,10 +396,25 @@ def assign(
         at=now,
         trigger=ASSIGNED,
         to_state=action.state,
-        text=f"Ansvarig: {owner.name} <{owner.email}>",
+        text=_assignment_text(_previous_owner(session, action.owner_id, owner), owner),
         values={"owner_id": owner.id},
     )
     return write(session, change)
+
+
+def _previous_owner(session: Session, owner_id: int | None, new: Person) -> Person | None:
+    if owner_id is None or owner_id == new.id:
+        return None
+    return session.get(Person, owner_id)
+
+
+def _assignment_text(previous: Person | None, owner: Person) -> str:
+    """What the history says: who had the åtgärd before, on a reassignment. Names are written
+    as the event's actor is ("Name <address>"), which is what erasing a person replaces."""
+    new = f"{owner.name} <{owner.email}>"
+    if previous is None:
+        return f"Ansvarig: {new}"
+    return f"Ansvarig ändrad från {previous.name} <{previous.email}> till {new}"
 
 
 def edit(

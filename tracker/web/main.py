@@ -26,12 +26,16 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from config import Settings
+from notifications.swedish import count
 from tracker.app import App
 from tracker.db import is_lock_timeout
 from tracker.devmail import DevMailReceiver
+from tracker.domain.roles import LOGIN_ROLES
 from tracker.errors import Conflict, Forbidden, NotFound, Refused, TrackerError
 from tracker.logs import log_event
-from tracker.web.deps import Clock, CsrfFailed, LoginRequired, Web
+from tracker.models import Person
+from tracker.services.access import live_session
+from tracker.web.deps import Clock, CsrfFailed, LoginRequired, Web, session_limits
 from tracker.web.forms import (
     INCOMPLETE_MESSAGE,
     INCOMPLETE_TITLE,
@@ -62,6 +66,7 @@ from tracker.web.security import (
     security_headers,
     session_csrf,
     session_options,
+    session_token,
 )
 
 log = logging.getLogger(__name__)
@@ -118,6 +123,8 @@ def _templates(tz: ZoneInfo) -> Jinja2Templates:
     env.trim_blocks = True
     env.lstrip_blocks = True
     env.filters["datum"] = _date
+    # {{ n|antal('åtgärd', 'åtgärder') }}: the number with the word that agrees with it.
+    env.filters["antal"] = count
 
     def local_time(value: datetime | None) -> str:
         return value.astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else "–"
@@ -234,6 +241,26 @@ BUSY_MESSAGE = (
 )
 
 
+async def _recognise_user(request: Request, web: Web) -> None:
+    """A path no route answers has not looked up who is logged in: look it up here, so that a
+    logged-in chef keeps the menu on the "not found" page."""
+    token = session_token(request)
+    if getattr(request.state, "user", None) is not None or token is None:
+        return
+    request.state.user = await run_in_threadpool(_logged_in, web, token)
+
+
+def _logged_in(web: Web, token: str) -> Person | None:
+    limits = session_limits(web.app.settings)
+    with web.app.transaction() as session:
+        live = live_session(session, token, now=web.clock(), limits=limits)
+        if live is None or live.person.role not in LOGIN_ROLES:
+            return None
+        # Detached, as current_user does: the page reads it after the session has ended.
+        session.expunge(live.person)
+        return live.person
+
+
 def _install_error_pages(fastapi_app: FastAPI, web: Web) -> None:
     def page(
         request: Request, status: int, title: str, message: str, kept: list[str] | None = None
@@ -267,14 +294,15 @@ def _install_error_pages(fastapi_app: FastAPI, web: Web) -> None:
             tuple(error.get("loc", ()))[:1] == ("path",) for error in exc.errors()
         ):
             # A path segment that is no id in range (routes.PathId) names no page.
-            return not_found(request)
+            return await not_found(request)
         if isinstance(exc, RequestValidationError) and (found := too_long(exc.errors())):
             # The text typed is shown with the message, so that shortening it is not
             # writing it again.
             return page(request, 400, TOO_LONG_TITLE, found.message, found.kept)
         return page(request, 400, INCOMPLETE_TITLE, INCOMPLETE_MESSAGE)
 
-    def not_found(request: Request) -> Response:
+    async def not_found(request: Request) -> Response:
+        await _recognise_user(request, web)
         return page(request, 404, "Sidan finns inte", "Det finns ingen sida på den adressen.")
 
     async def database_error(request: Request, exc: Exception) -> Response:
@@ -291,7 +319,7 @@ def _install_error_pages(fastapi_app: FastAPI, web: Web) -> None:
         if exc.status_code == 413:
             return page(request, 413, INCOMPLETE_TITLE, TOO_LARGE)
         if exc.status_code == 404:
-            return not_found(request)
+            return await not_found(request)
         if exc.status_code == 405:
             return page(request, 405, "Fel metod", "Sidan går inte att använda på det sättet.")
         return page(request, exc.status_code, "Fel", str(exc.detail))

@@ -16,7 +16,7 @@ from workflows.definition import TransitionDef
 EVENT_LABELS = {
     action_service.CREATED: "Skapad",
     action_service.ASSIGNED: "Ny ansvarig",
-    action_service.PROGRESS: "Processläge",
+    action_service.PROGRESS: "Processläge sparat",
     action_service.EDITED: "Ändrad",
     action_service.IMPORTED: "Importerad",
 }
@@ -119,7 +119,8 @@ def event_views(
     views = []
     for ev in events:
         t = definition.transition(ev.trigger)
-        label = t.label if t is not None else EVENT_LABELS.get(ev.trigger, ev.trigger)
+        # Past tense: the history and the receipt say what happened ("Startad").
+        label = t.past_label if t is not None else EVENT_LABELS.get(ev.trigger, ev.trigger)
         views.append(EventView(ev, label, label_of(ev.from_state), label_of(ev.to_state)))
     return views
 

@@ -1,0 +1,104 @@
+"""`tracker demo`: what a newcomer gets from `make run`, whatever the day, and how the other
+commands find the running demo."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import time_machine
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from config import load_settings
+from config.settings import CONFIG_FILE_ENV
+from tests.web.helpers import path_of, text_of
+from tracker.app import bootstrap
+from tracker.cli import cli
+from tracker.cli.demo import DemoOptions, DemoSetup, set_up_demo
+from tracker.models import OutboxMessage
+from tracker.web.main import create_app
+
+EXAMPLE = Path(__file__).parents[1] / "examples" / "pitea-2018.csv"
+SATURDAY = datetime(2026, 12, 12, 9, 0, tzinfo=UTC)
+JULDAGEN = datetime(2026, 12, 25, 9, 0, tzinfo=UTC)  # a Friday; the 24th is julafton
+OWNER = "karin.lindstrom@pitea.example"
+
+
+@pytest.fixture
+def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh working directory, where the CLI looks for its default settings file."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv(CONFIG_FILE_ENV)
+    return tmp_path
+
+
+def set_up(now: datetime, port: int = 8000) -> DemoSetup:
+    options = DemoOptions(database=Path("var/demo.db"), plan_file=EXAMPLE, port=port)
+    return set_up_demo(options, now=now)
+
+
+def outbox_size(setup: DemoSetup) -> int:
+    with setup.app.transaction() as s:
+        return int(s.scalar(select(func.count()).select_from(OutboxMessage)) or 0)
+
+
+def test_on_a_saturday_the_demo_sweeps_as_of_friday_and_says_why(here: Path) -> None:
+    with time_machine.travel(SATURDAY, tick=False):
+        result = CliRunner().invoke(cli, ["demo", "--plan", str(EXAMPLE), "--no-serve"])
+    assert result.exit_code == 0, result.output
+    out = " ".join(result.output.split())
+    assert "Lördag 12 december 2026 är ingen arbetsdag." in out
+    assert "som de gick ut fredag 11 december 2026, den senaste arbetsdagen" in out
+    sent = re.search(r"Påminnelser: (\d+) e-postbrev lagda i utkorgen", out)
+    assert sent and int(sent.group(1)) > 0, out
+
+
+def test_on_a_public_holiday_the_demo_sweeps_as_of_the_last_working_day(here: Path) -> None:
+    setup = set_up(JULDAGEN)
+    # The 24th is julafton, no working day either.
+    assert setup.sweep.today == date(2026, 12, 23)
+    assert setup.sweep.digests and outbox_size(setup) == len(setup.sweep.digests)
+    assert setup.closed_note is not None
+    assert setup.closed_note.startswith("Fredag 25 december 2026 är en helgdag (Juldagen).")
+    assert "onsdag 23 december 2026" in setup.closed_note
+
+
+def test_on_a_working_day_the_demo_sweeps_today_and_a_restart_sends_nothing_twice(
+    here: Path,
+) -> None:
+    monday = datetime(2026, 12, 14, 9, 0, tzinfo=UTC)
+    first = set_up(monday)
+    assert first.closed_note is None and first.sweep.today == date(2026, 12, 14)
+    again = set_up(monday)
+    assert again.sweep.digests == [] and outbox_size(again) == len(first.sweep.digests)
+
+
+def test_the_tour_s_person_link_opens_on_the_demo_s_port_with_the_demo_s_key(here: Path) -> None:
+    setup = set_up(SATURDAY, port=8123)
+    assert setup.settings_file == Path("tracker.toml")
+    with time_machine.travel(SATURDAY, tick=False):
+        result = CliRunner().invoke(cli, ["person", "link", OWNER])
+    assert result.exit_code == 0, result.output
+    link = result.output.strip()
+    assert (urlsplit(link).hostname, urlsplit(link).port) == ("127.0.0.1", 8123)
+    demo_settings = load_settings(here / "tracker.toml")
+    assert demo_settings.secret_key == setup.app.settings.secret_key
+    web = create_app(bootstrap(demo_settings), clock=lambda: SATURDAY, dev_mail_receiver=False)
+    with TestClient(web) as client:
+        page = client.get(path_of(link))
+    assert page.status_code == 200
+    assert "Karin Lindström" in text_of(page.text)
+
+
+def test_a_settings_file_the_demo_did_not_write_is_left_alone(here: Path) -> None:
+    own = "[tracker]\nreminder_hour = 6\n"
+    (here / "tracker.toml").write_text(own, encoding="utf-8")
+    setup = set_up(SATURDAY)
+    assert (here / "tracker.toml").read_text(encoding="utf-8") == own
+    assert setup.settings_file == Path("var/demo.toml")
+    assert load_settings(setup.settings_file).database_url == setup.app.settings.database_url

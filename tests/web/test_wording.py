@@ -1,0 +1,132 @@
+"""What the pages say: counts that agree with their number, receipts and history in the past
+tense, who had an åtgärd before, the menu on a missing page, and the log-out."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.web.conftest import World
+from tests.web.helpers import MovableClock, form_to, log_in, owner_path, text_of
+from tracker.app import App
+from tracker.services import actions, plans
+
+
+@pytest.fixture
+def chef_client(client: TestClient, app: App, world: World, clock: MovableClock) -> TestClient:
+    log_in(client, app, world.chef, clock())
+    return client
+
+
+def plan_summary(client: TestClient, plan_id: int) -> str:
+    words = text_of(client.get(f"/planer/{plan_id}").text)
+    found = re.search(r"\b\d+ åtgärd(er)?(, \d+ försenade?)? ?\.", words)
+    assert found, words
+    return found.group(0).replace(" .", ".")  # the space where </strong> was
+
+
+def test_the_plan_page_counts_agree_with_their_numbers(
+    chef_client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    assert plan_summary(chef_client, world.plan_id) == "3 åtgärder."
+    clock.advance(days=60)  # past b1's due date
+    log_in(chef_client, app, world.chef, clock())  # the log-in has ended by then
+    assert plan_summary(chef_client, world.plan_id) == "3 åtgärder, 1 försenad."
+    clock.advance(days=40)  # past a1's too
+    log_in(chef_client, app, world.chef, clock())
+    assert plan_summary(chef_client, world.plan_id) == "3 åtgärder, 2 försenade."
+    with app.transaction() as s:
+        plan = plans.create_plan(
+            s, now=clock(), title="Liten plan", forvaltning="Utbildningsförvaltningen"
+        )
+        area = plans.ensure_area(s, plan, "Ett område")
+        plans.add_action(s, app.registry, area, now=clock(), text="Enda", due_on=date(2018, 1, 1))
+        small = plan.id
+    assert small is not None
+    assert plan_summary(chef_client, small) == "1 åtgärd, 1 försenad."
+    filtered = chef_client.get(f"/planer/{small}?forsenad=1").text
+    assert "Visar 1 av 1 åtgärd." in text_of(filtered)
+
+
+def owner_update(
+    client: TestClient, app: App, world: World, clock: MovableClock, **data: str
+) -> str:
+    page = client.get(owner_path(app, world.anna, clock()))
+    form = form_to(page.text, f"/atgard/{world.a1}")
+    done = client.post(form.action, data=form.data(**data))
+    assert done.status_code == 200, done.text
+    return text_of(done.text)
+
+
+def receipt_heading(words: str) -> str:
+    """The receipt's heading: what comes after the skip link, before the thanks."""
+    return words.split("Hoppa till innehållet Åtgärdsplaner ")[1].split(" Tack,")[0]
+
+
+def test_the_owner_s_receipt_says_what_happened_in_the_past_tense(
+    client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    note = owner_update(client, app, world, clock, trigger="", text="Rutinen skrivs.")
+    assert receipt_heading(note) == "Processläge sparat"
+    started = owner_update(client, app, world, clock, trigger="starta", text="Vi har börjat.")
+    assert receipt_heading(started) == "Startad"
+    assert "Ej påbörjat → Pågår" in started
+    done = owner_update(client, app, world, clock, trigger="slutfor", text="Rutinen är klar.")
+    assert receipt_heading(done) == "Slutförd"
+
+
+def test_the_history_is_in_the_past_tense_and_names_the_previous_owner(
+    chef_client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    with app.transaction() as s:
+        actions.move(s, app.registry, world.a1, "starta", world.anna, now=clock(), text="Igång.")
+        actions.move(s, app.registry, world.a1, "slutfor", world.anna, now=clock(), text="Klar.")
+        actions.move(s, app.registry, world.a1, "utvardera", world.chef, now=clock(), text="Bra.")
+        actions.assign(s, world.a1, world.bo, now=clock(), actor=world.chef)
+    words = text_of(chef_client.get(f"/atgarder/{world.a1}").text)
+    for label in ("Startad", "Slutförd", "Utvärderad"):
+        assert f"{label} :" in words, label  # <strong>label</strong>: ...
+    assert (
+        "Ansvarig ändrad från Anna Berg <anna.berg@pitea.example> "
+        "till Bo Lind <bo.lind@pitea.example>"
+    ) in words
+
+
+def test_a_first_owner_is_named_without_a_previous_one(
+    app: App, world: World, clock: MovableClock
+) -> None:
+    with app.transaction() as s:
+        area = plans.ensure_area(s, plans.get_plan(s, world.plan_id), "Ekonomiskt bistånd")
+        new = plans.add_action(s, app.registry, area, now=clock(), text="Utan ansvarig")
+        assert new.id is not None
+        change = actions.assign(s, new.id, world.bo, now=clock())
+    assert change.text == "Ansvarig: Bo Lind <bo.lind@pitea.example>"
+
+
+def test_a_logged_in_chef_keeps_the_menu_on_a_missing_page(
+    chef_client: TestClient, client: TestClient
+) -> None:
+    page = chef_client.get("/finns-inte")
+    assert page.status_code == 404
+    words = text_of(page.text)
+    assert "Sidan finns inte" in words
+    assert 'aria-label="Huvudmeny"' in page.text and "Logga ut" in words
+    assert "till planerna" in words
+
+
+def test_an_anonymous_visitor_gets_a_missing_page_without_the_menu(client: TestClient) -> None:
+    page = client.get("/finns-inte")
+    assert page.status_code == 404 and 'aria-label="Huvudmeny"' not in page.text
+
+
+def test_logging_out_from_a_missing_page_says_you_are_logged_out(
+    chef_client: TestClient,
+) -> None:
+    form = form_to(chef_client.get("/finns-inte").text, "/logga-ut")
+    after = chef_client.post(form.action, data=form.data())
+    assert after.status_code == 200 and after.url.path == "/logga-in"
+    assert "Du är utloggad." in text_of(after.text)
+    assert 'aria-label="Huvudmeny"' not in after.text
