@@ -1,6 +1,9 @@
-"""Core benchmark: import 10,000 actions; list overdue among 100,000; 10,000 transitions.
+"""Core benchmark: import 10,000 actions; list overdue among 100,000; 10,000 transitions;
+import and export 200,000 actions.
 
-Targets (SQLite, this machine): import < 5 s, overdue query < 100 ms, >= 1,000 transitions/s.
+Targets (SQLite, this machine): import < 5 s, overdue query < 100 ms, >= 1,000 transitions/s;
+200,000 rows imported from CSV (and back from the XLSX export) in < 20 s and exported to XLSX
+in < 30 s, each under 300 MB peak (the whole process, measured in a process of its own).
 The transitions go through the same service function as the owner's and the chef's pages
 (tracker.services.actions.move), one transaction each. No user makes more than a few a
 second; a bulk re-import is the heaviest case.
@@ -11,11 +14,14 @@ from __future__ import annotations
 
 import argparse
 import csv
+import multiprocessing
 import random
+import resource
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -26,7 +32,7 @@ from config import load_settings
 from tracker.app import App
 from tracker.db import make_engine
 from tracker.models import Action, ActionEvent, Area, Person, Plan
-from tracker.services import actions, importing, plans
+from tracker.services import actions, exporting, importing, plans
 from tracker.services.plans import ActionFilter
 from workflows import default_registry
 
@@ -127,9 +133,8 @@ def bench_transitions(app: App, ids: list[int], n: int) -> float:
     return n / elapsed
 
 
-def bench_import(url: str, n: int, workdir: Path) -> float:
-    """Import a CSV of `n` actions (100 areas, 500 owners) the way `tracker plan import` does."""
-    path = workdir / "plan.csv"
+def write_plan_csv(path: Path, n: int) -> None:
+    """A CSV of `n` actions (100 areas, 500 owners) with its .plan.toml."""
     statuses = ["Ej påbörjat", "Pågår", "Klar"]
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh, delimiter=";")
@@ -157,9 +162,13 @@ def bench_import(url: str, n: int, workdir: Path) -> float:
                     "Pågår enligt plan." if i % 3 else "",
                 ]
             )
-    (workdir / "plan.plan.toml").write_text(
+    path.with_name(f"{path.stem}.plan.toml").write_text(
         '[plan]\ntitle = "Importbänk"\nforvaltning = "Bänkförvaltningen"\n', encoding="utf-8"
     )
+
+
+def bench_import(url: str, path: Path, n: int) -> float:
+    """Import the file into a fresh database the way `tracker plan import` does."""
     app = fresh_app(url)
     t0 = time.perf_counter()
     with app.transaction() as s:
@@ -173,13 +182,81 @@ def bench_import(url: str, n: int, workdir: Path) -> float:
     return elapsed
 
 
+def bench_export(url: str, out: Path) -> float:
+    """Export plan 1 the way `tracker plan export` does."""
+    engine = make_engine(url)
+    app = App(settings=load_settings(database_url=url), engine=engine, registry=default_registry())
+    t0 = time.perf_counter()
+    with app.transaction() as s:
+        exporting.export_plan(s, app.registry, 1, out)
+    elapsed = time.perf_counter() - t0
+    engine.dispose()
+    return elapsed
+
+
+def _peak_mb() -> int:
+    """The process's peak resident memory, interpreter included. From VmHWM, which starts
+    afresh in a new program: ru_maxrss would carry over the parent's peak."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) // 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+
+
+def _import_in_child(url: str, path: str, n: int) -> tuple[float, int]:
+    return bench_import(url, Path(path), n), _peak_mb()
+
+
+def _export_in_child(url: str, out: str) -> tuple[float, int]:
+    return bench_export(url, Path(out)), _peak_mb()
+
+
+def in_child(fn: Callable[..., tuple[float, int]], *args: object) -> tuple[float, int]:
+    """Run `fn` in a process of its own, so that its peak memory is its own."""
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return pool.apply(fn, args)
+
+
+SCALE_ROWS = 200_000
+
+
+def bench_scale(workdir: Path) -> None:
+    """A whole kommun's follow-up moved in at once, and exported again: 200,000 rows.
+    Targets: import < 20 s, XLSX export < 30 s, each under 300 MB peak."""
+    csv_path = workdir / "stor.csv"
+    write_plan_csv(csv_path, SCALE_ROWS)
+    url = f"sqlite:///{workdir / 'stor.db'}"
+    elapsed, peak = in_child(_import_in_child, url, str(csv_path), SCALE_ROWS)
+    ok = "OK" if elapsed < 20 and peak < 300 else "MISSED"
+    print(
+        f"import {SCALE_ROWS:,} actions from CSV: {elapsed:.1f} s, peak {peak} MB "
+        f"target < 20 s and < 300 MB: {ok}"
+    )
+    xlsx = workdir / "stor.xlsx"
+    elapsed, peak = in_child(_export_in_child, url, str(xlsx))
+    ok = "OK" if elapsed < 30 and peak < 300 else "MISSED"
+    size = xlsx.stat().st_size / 2**20
+    print(
+        f"export {SCALE_ROWS:,} actions to XLSX ({size:.0f} MB): {elapsed:.1f} s, peak {peak} MB "
+        f"target < 30 s and < 300 MB: {ok}"
+    )
+    url = f"sqlite:///{workdir / 'stor2.db'}"
+    elapsed, peak = in_child(_import_in_child, url, str(xlsx), SCALE_ROWS)
+    ok = "OK" if elapsed < 20 and peak < 300 else "MISSED"
+    print(
+        f"import the {SCALE_ROWS:,} actions again from that XLSX: {elapsed:.1f} s, peak {peak} MB "
+        f"target < 20 s and < 300 MB: {ok}"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
-        elapsed = bench_import(url, 10_000, Path(tmp))
+        write_plan_csv(Path(tmp) / "plan.csv", 10_000)
+        elapsed = bench_import(url, Path(tmp) / "plan.csv", 10_000)
         ok = "OK" if elapsed < 5 else "MISSED"
         print(f"import 10,000 actions from CSV: {elapsed:.2f} s target < 5 s: {ok}")
         app = fresh_app(url)
@@ -196,6 +273,8 @@ def main() -> int:
         ok = "OK" if rate >= 1000 else "MISSED"
         print(f"10,000 transitions, one transaction each: {rate:,.0f}/s target >= 1,000/s: {ok}")
         app.engine.dispose()
+        if not args.database_url:
+            bench_scale(Path(tmp))
     return 0
 
 

@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from tracker.app import App
 from tracker.cli import cli
 from tracker.db import make_engine
+from tracker.errors import TrackerError
 from tracker.models import Action, Person
 from tracker.services import actions, exporting, importing, people, plans
 from workflows import default_registry
@@ -284,9 +285,33 @@ def test_xlsx_export_writes_formula_like_texts_as_strings_never_as_formulas(
     cells = {v for row in content["Åtgärder"] for v in row}
     texts = table_texts(app, plan_id)
     assert len(texts) == 8 * len(FORMULA_STARTS)
-    assert set(texts) <= cells
+    assert {line_breaks(t) for t in texts} <= cells
     meta = dict(content["Plan"][1:])
     assert (meta["Titel"], meta["Bakgrund"]) == (PLAN_TITLE, "@bakgrund")
+
+
+def test_a_text_longer_than_an_excel_cell_is_refused_for_xlsx_and_kept_whole_in_csv(
+    app: App, now: datetime, tmp_path: Path
+) -> None:
+    long_note = "Lång redogörelse. " * 2_000  # 36 000 characters; a cell holds 32 767
+    with app.transaction() as s:
+        plan = plans.create_plan(s, now=now, title="Lång plan")
+        area = plans.ensure_area(s, plan, "Område")
+        plans.add_action(
+            s, app.registry, area, now=now, text="Skriv", progress_note=long_note.strip()
+        )
+        plan_id = plan.id
+    assert plan_id is not None
+
+    with pytest.raises(TrackerError) as info:
+        export(app, plan_id, tmp_path / "plan.xlsx")
+    assert info.value.message == (
+        "Rad 2, kolumn Processläge: texten har 35 999 tecken, fler än en cell i Excel rymmer "
+        "(32 767). Exportera planen som CSV i stället."
+    )
+    export(app, plan_id, tmp_path / "plan.csv")
+    [_, row] = csv_rows(tmp_path / "plan.csv")
+    assert long_note.strip() in row
 
 
 def test_csv_export_puts_a_quote_before_every_formula_like_text(

@@ -25,12 +25,11 @@ from tracker.domain.problems import FileRefused
 from tracker.domain.reading import (
     MAX_CELL_CHARS,
     MAX_COLUMNS,
-    MAX_FILE_BYTES,
-    MAX_ROWS,
+    WEB_LIMITS,
     read_csv,
     read_xlsx,
 )
-from tracker.domain.tables import UnreadableFile
+from tracker.domain.tables import Row, UnreadableFile
 from tracker.models import Person, Plan
 from tracker.web.main import create_app
 
@@ -44,6 +43,18 @@ NOT_XLSX = (
     "Filen 'plan.xlsx' kunde inte läsas som XLSX: den är skadad eller inte en "
     "Excel-arbetsbok. Spara den på nytt som Excel-arbetsbok (.xlsx) eller som CSV."
 )
+
+
+MAX_ROWS = WEB_LIMITS.rows
+
+
+def csv_rows(data: bytes) -> list[Row]:
+    return list(read_csv(data, "plan.csv", WEB_LIMITS).rows)
+
+
+def xlsx_rows(data: bytes) -> list[list[Row]]:
+    """Each sheet's rows: a sheet is read as its rows are used."""
+    return [list(sheet.rows) for sheet in read_xlsx(data, "plan.xlsx", WEB_LIMITS)]
 
 
 def refused(read: Callable[[], object]) -> list[str]:
@@ -140,14 +151,14 @@ def with_sheet(rows: str, before: str = "") -> bytes:
 
 def test_a_file_that_is_not_a_workbook_is_refused_in_swedish() -> None:
     with pytest.raises(UnreadableFile) as info:
-        read_xlsx(csv_bytes(*good_csv_lines()), "plan.xlsx")
+        read_xlsx(csv_bytes(*good_csv_lines()), "plan.xlsx", WEB_LIMITS)
     assert info.value.message == NOT_XLSX
 
 
 def test_a_sheet_that_breaks_off_is_refused_in_swedish() -> None:
     broken = with_part(workbook(), SHEET, sheet_xml(row_xml(1, HEADER))[:-40])
     with pytest.raises(UnreadableFile) as info:
-        read_xlsx(broken, "plan.xlsx")
+        xlsx_rows(broken)
     assert info.value.message == NOT_XLSX
 
 
@@ -156,7 +167,7 @@ def test_a_part_that_unpacks_beyond_the_part_limit_is_refused_before_it_is_unpac
     xlsx = with_part(workbook(), SHEET, _sheet_with_cell_of(33 * MIB))
     assert len(xlsx) < 100_000
 
-    assert refused(lambda: read_xlsx(xlsx, "plan.xlsx")) == [
+    assert refused(lambda: xlsx_rows(xlsx)) == [
         "En del av arbetsboken packas upp till 33 MB; högst 32 MB per del läses"
     ]
 
@@ -176,7 +187,7 @@ def test_a_zip_bomb_part_is_refused_for_how_tightly_it_is_packed() -> None:
     assert ratio > 1_000
 
     shown = f"{ratio:,}".replace(",", " ")
-    assert refused(lambda: read_xlsx(xlsx, "plan.xlsx")) == [
+    assert refused(lambda: xlsx_rows(xlsx)) == [
         f"En del av arbetsboken packas upp till {shown} gånger sin packade storlek; en "
         "arbetsbok från Excel packas långt mindre tätt (högst 100 gånger läses)"
     ]
@@ -197,7 +208,7 @@ def test_parts_that_together_unpack_beyond_the_total_limit_are_refused() -> None
     xlsx = with_parts(workbook(), {f"xl/media/image{n}.png": bytes(MIB) for n in range(65)})
     assert len(xlsx) < 200_000
 
-    assert refused(lambda: read_xlsx(xlsx, "plan.xlsx")) == [
+    assert refused(lambda: xlsx_rows(xlsx)) == [
         "Arbetsboken packas upp till 65 MB; högst 64 MB läses"
     ]
 
@@ -209,7 +220,7 @@ def test_an_archive_of_too_many_parts_is_refused() -> None:
         for n in range(1_001 - parts):
             zf.writestr(f"customXml/item{n}.xml", b"<a/>")
 
-    assert refused(lambda: read_xlsx(out.getvalue(), "plan.xlsx")) == [
+    assert refused(lambda: xlsx_rows(out.getvalue())) == [
         "Arbetsboken består av 1 001 delar; högst 1 000 läses"
     ]
 
@@ -217,7 +228,7 @@ def test_an_archive_of_too_many_parts_is_refused() -> None:
 def test_a_part_packed_in_a_way_excel_never_uses_is_refused() -> None:
     # bzip2 unpacks a whole block at a time, whatever was asked for.
     xlsx = with_part(workbook(), "xl/media/image1.png", b"x" * 100, zipfile.ZIP_BZIP2)
-    assert refused(lambda: read_xlsx(xlsx, "plan.xlsx")) == [
+    assert refused(lambda: xlsx_rows(xlsx)) == [
         "Arbetsboken är packad på ett sätt som Excel inte använder"
     ]
 
@@ -237,7 +248,7 @@ def test_a_part_packed_in_a_way_excel_never_uses_is_refused() -> None:
 )
 def test_a_sheet_with_more_rows_than_the_limit_is_refused_naming_the_row(rows: str) -> None:
     xlsx = with_sheet(rows)
-    assert refused(lambda: read_xlsx(xlsx, "plan.xlsx")) == [
+    assert refused(lambda: xlsx_rows(xlsx)) == [
         "Rad 20001: tabellen har fler än 20 000 rader, det mesta som läses; en åtgärdsplan "
         "har långt färre. Ta bort tomma rader under tabellen"
     ]
@@ -245,15 +256,15 @@ def test_a_sheet_with_more_rows_than_the_limit_is_refused_naming_the_row(rows: s
 
 def test_a_sheet_with_as_many_rows_as_the_limit_is_read() -> None:
     xlsx = with_sheet(f'<row r="{MAX_ROWS}"><c r="A{MAX_ROWS}"><v>1</v></c></row>')
-    [sheet] = read_xlsx(xlsx, "plan.xlsx")
-    assert len(sheet.rows) == MAX_ROWS
-    assert sheet.rows[-1].cells == ("1",)
+    [rows] = xlsx_rows(xlsx)
+    assert len(rows) == MAX_ROWS
+    assert rows[-1].cells == ("1",)
 
 
 def test_a_row_wider_than_excel_allows_is_refused_before_it_is_built() -> None:
     # Cells without a reference each take the next column: 16 385 of them fit in 70 kB.
     xlsx = with_sheet('<row r="2">' + "<c/>" * (MAX_COLUMNS + 1) + "</row>")
-    assert refused(lambda: read_xlsx(xlsx, "plan.xlsx")) == [
+    assert refused(lambda: xlsx_rows(xlsx)) == [
         "Rad 2, kolumn XFE: raden har fler än 16 384 kolumner, det mesta som läses"
     ]
 
@@ -262,7 +273,7 @@ def test_a_workbook_past_the_cell_limit_is_refused_naming_the_row() -> None:
     # A value in the last column makes a row 16 384 cells wide: with the header's 7, 62 such
     # rows are one too many.
     rows = "".join(f'<row r="{n}"><c r="XFD{n}"><v>1</v></c></row>' for n in range(2, 70))
-    assert refused(lambda: read_xlsx(with_sheet(rows), "plan.xlsx")) == [
+    assert refused(lambda: xlsx_rows(with_sheet(rows))) == [
         "Rad 63: filen har fler än 1 000 000 celler (räknat till sista cellen på varje rad), "
         "det mesta som läses; en åtgärdsplan har långt färre"
     ]
@@ -277,7 +288,7 @@ def test_a_workbook_of_too_many_xml_elements_is_refused() -> None:
     xlsx = with_parts(workbook(), {"customXml/item1.xml": part})
     assert len(xlsx) < 20_000
 
-    assert refused(lambda: read_xlsx(xlsx, "plan.xlsx")) == [
+    assert refused(lambda: xlsx_rows(xlsx)) == [
         "Arbetsboken har fler än 150 000 XML-element, det mesta som läses; en åtgärdsplan "
         "har långt färre. Spara planen som CSV, eller kopiera bladet med åtgärderna till en "
         "ny arbetsbok"
@@ -288,7 +299,7 @@ def test_a_workbook_of_too_many_styles_is_refused() -> None:
     # Styles, names and lists cost openpyxl some three times what cells do.
     styles = f'<styleSheet xmlns="{MAIN}"><cellXfs>'.encode() + b"<xf/>" * 30_000
     xlsx = with_part(workbook(), "xl/styles.xml", styles + b"</cellXfs></styleSheet>")
-    assert refused(lambda: read_xlsx(xlsx, "plan.xlsx")) == [
+    assert refused(lambda: xlsx_rows(xlsx)) == [
         "Arbetsboken har fler än 30 000 XML-element utanför cellerna (format, namn och annat), "
         "det mesta som läses; en åtgärdsplan har långt färre. Kopiera bladet med åtgärderna "
         "till en ny arbetsbok"
@@ -299,7 +310,7 @@ def test_a_part_with_a_doctype_is_refused() -> None:
     # Entities defined in a DOCTYPE can expand a few bytes to anything.
     laughs = b'<?xml version="1.0"?><!DOCTYPE a [<!ENTITY l "lol">]><a>&l;&l;</a>'
     xlsx = with_part(workbook(), "docProps/custom.xml", laughs)
-    assert refused(lambda: read_xlsx(xlsx, "plan.xlsx")) == [
+    assert refused(lambda: xlsx_rows(xlsx)) == [
         "Arbetsboken har en dokumenttypdeklaration (<!DOCTYPE>), som Excel aldrig skriver"
     ]
 
@@ -309,17 +320,17 @@ def test_a_part_that_starts_as_xml_and_is_not_is_refused() -> None:
     styles = '<?xml version="1.0" encoding="UTF-32"?><styleSheet/>'.encode("utf-32")
     xlsx = with_part(workbook(), "xl/styles.xml", styles)
     with pytest.raises(UnreadableFile) as info:
-        read_xlsx(xlsx, "plan.xlsx")
+        xlsx_rows(xlsx)
     assert info.value.message == NOT_XLSX
 
 
 def test_a_cell_longer_than_the_limit_is_refused_naming_sheet_row_and_column() -> None:
     within = with_sheet(row_xml(2, ["Ledarskap", "x" * MAX_CELL_CHARS]))
-    [sheet] = read_xlsx(within, "plan.xlsx")
-    assert len(sheet.rows[1].cells[1]) == MAX_CELL_CHARS
+    [rows] = xlsx_rows(within)
+    assert len(rows[1].cells[1]) == MAX_CELL_CHARS
 
     beyond = with_sheet(row_xml(2, ["Ledarskap", "x" * (MAX_CELL_CHARS + 1)]))
-    assert refused(lambda: read_xlsx(beyond, "plan.xlsx")) == [
+    assert refused(lambda: xlsx_rows(beyond)) == [
         "Bladet Åtgärder: Rad 2, kolumn Åtgärd: cellen har 131 073 tecken; en cell får ha "
         "högst 131 072"
     ]
@@ -327,8 +338,8 @@ def test_a_cell_longer_than_the_limit_is_refused_naming_sheet_row_and_column() -
 
 def test_the_size_a_sheet_declares_does_not_widen_its_rows() -> None:
     xlsx = with_sheet(row_xml(2, ROW), before='<dimension ref="A1:XFD100"/>')
-    [sheet] = read_xlsx(xlsx, "plan.xlsx")
-    assert [len(row.cells) for row in sheet.rows] == [7, 7]
+    [rows] = xlsx_rows(xlsx)
+    assert [len(row.cells) for row in rows] == [7, 7]
 
 
 # --- CSV -----------------------------------------------------------------------------------
@@ -338,7 +349,7 @@ def test_an_unclosed_quote_is_refused_naming_the_row_where_it_opened() -> None:
     lines = good_csv_lines()
     lines.append('Ledarskap;"Introduktion för nya rektorer;Anna Berg;anna.berg@pitea.example')
     lines += [";".join(ROW)] * 3
-    assert refused(lambda: read_csv(csv_bytes(*lines), "plan.csv")) == [
+    assert refused(lambda: csv_rows(csv_bytes(*lines))) == [
         'Rad 3, kolumn Åtgärd: cellen börjar med ett citattecken (") som inte avslutas där '
         'cellen slutar, så att raderna efter flyter ihop med den. Avsluta cellen med " eller '
         'ta bort citattecknet (ett citattecken i texten skrivs "")'
@@ -350,7 +361,7 @@ def test_a_quote_that_closes_rows_later_is_refused_naming_the_row_where_it_opene
     lines.append('Ledarskap;"Introduktion;Anna Berg;anna.berg@pitea.example;;;')
     lines.append(";".join(ROW))
     lines.append('Ledarskap;Skärmar 24" och mer;Anna Berg;anna.berg@pitea.example;;;')
-    assert refused(lambda: read_csv(csv_bytes(*lines), "plan.csv")) == [
+    assert refused(lambda: csv_rows(csv_bytes(*lines))) == [
         'Rad 3, kolumn Åtgärd: cellen börjar med ett citattecken (") som inte avslutas där '
         'cellen slutar, så att raderna efter flyter ihop med den. Avsluta cellen med " eller '
         'ta bort citattecknet (ett citattecken i texten skrivs "")'
@@ -359,15 +370,15 @@ def test_a_quote_that_closes_rows_later_is_refused_naming_the_row_where_it_opene
 
 def test_cells_in_quotes_with_line_breaks_and_quotes_are_read_as_before() -> None:
     text = ";".join(HEADER) + '\r\nLedarskap;"Två rader:\r\n""citat"" här";A;a@b.example;;;\r\n'
-    sheet = read_csv(text.encode(), "plan.csv")
-    assert sheet.rows[1].cells[1] == 'Två rader:\n"citat" här'
+    rows = csv_rows(text.encode())
+    assert rows[1].cells[1] == 'Två rader:\n"citat" här'
 
 
 @pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"], ids=["utf-8", "utf-8 with BOM"])
 def test_a_windows_1252_row_in_a_utf8_file_is_refused_naming_the_row(bom: bytes) -> None:
     pasted = ";".join(["Ledarskap", "Ny åtgärd", "Sofia Öberg", "sofia@pitea.example"])
     data = bom + csv_bytes(*good_csv_lines()) + csv_bytes(pasted, encoding="cp1252")
-    assert refused(lambda: read_csv(data, "plan.csv")) == [
+    assert refused(lambda: csv_rows(data)) == [
         "Rad 3, kolumn Åtgärd: texten 'Ny åtgärd' är inte kodad som UTF-8 som resten av filen "
         "(troligen Windows-1252, till exempel inklistrad från ett annat program). Skriv om "
         "tecknen med å, ä och ö i cellen och spara filen som UTF-8"
@@ -375,8 +386,8 @@ def test_a_windows_1252_row_in_a_utf8_file_is_refused_naming_the_row(bom: bytes)
 
 
 def test_a_file_all_in_windows_1252_is_still_read() -> None:
-    sheet = read_csv(csv_bytes(*good_csv_lines(), encoding="cp1252"), "plan.csv")
-    assert sheet.rows[0].cells[:2] == ("Utvecklingsområde", "Åtgärd")
+    rows = csv_rows(csv_bytes(*good_csv_lines(), encoding="cp1252"))
+    assert rows[0].cells[:2] == ("Utvecklingsområde", "Åtgärd")
 
 
 @pytest.mark.parametrize("quoted", [False, True], ids=["plain", "in quotes"])
@@ -389,18 +400,18 @@ def test_a_cell_over_the_field_limit_is_refused_in_swedish_naming_row_and_column
         cell = '"' + text[:10] + '\r\n""' + text[13:] + '"' if quoted else text
         return csv_bytes(*good_csv_lines(), ";".join([*ROW[:6], cell]))
 
-    [*_, last] = read_csv(file_with(MAX_CELL_CHARS), "plan.csv").rows
+    [*_, last] = csv_rows(file_with(MAX_CELL_CHARS))
     assert len(last.cells[6]) == MAX_CELL_CHARS - (1 if quoted else 0)  # \r\n is read as \n
-    assert refused(lambda: read_csv(file_with(MAX_CELL_CHARS + 1), "plan.csv")) == [
+    assert refused(lambda: csv_rows(file_with(MAX_CELL_CHARS + 1))) == [
         "Rad 3, kolumn Processläge: cellen har 131 073 tecken; en cell får ha högst 131 072"
     ]
 
 
 def test_more_rows_than_the_limit_are_refused() -> None:
     within = csv_bytes(*good_csv_lines(), *[""] * (MAX_ROWS - 2))
-    assert len(read_csv(within, "plan.csv").rows) == MAX_ROWS
+    assert len(csv_rows(within)) == MAX_ROWS
     beyond = csv_bytes(*good_csv_lines(), *[""] * (MAX_ROWS - 1))
-    assert refused(lambda: read_csv(beyond, "plan.csv")) == [
+    assert refused(lambda: csv_rows(beyond)) == [
         "Rad 20001: tabellen har fler än 20 000 rader, det mesta som läses; en åtgärdsplan "
         "har långt färre. Ta bort tomma rader under tabellen"
     ]
@@ -408,14 +419,14 @@ def test_more_rows_than_the_limit_are_refused() -> None:
 
 def test_a_row_wider_than_the_limit_is_refused() -> None:
     data = csv_bytes(*good_csv_lines(), ";" * MAX_COLUMNS)
-    assert refused(lambda: read_csv(data, "plan.csv")) == [
+    assert refused(lambda: csv_rows(data)) == [
         "Rad 3, kolumn XFE: raden har fler än 16 384 kolumner, det mesta som läses"
     ]
 
 
 def test_a_file_past_the_cell_limit_is_refused_naming_the_row() -> None:
     data = csv_bytes(*[";" * (MAX_COLUMNS - 1)] * 70)
-    assert refused(lambda: read_csv(data, "plan.csv")) == [
+    assert refused(lambda: csv_rows(data)) == [
         "Rad 62: filen har fler än 1 000 000 celler (räknat till sista cellen på varje rad), "
         "det mesta som läses; en åtgärdsplan har långt färre"
     ]
@@ -423,9 +434,9 @@ def test_a_file_past_the_cell_limit_is_refused_naming_the_row() -> None:
 
 @pytest.mark.parametrize("name", ["plan.csv", "plan.xlsx"])
 def test_a_file_larger_than_the_limit_is_refused_unread(name: str) -> None:
-    data = b"x" * (MAX_FILE_BYTES + 100_000)
+    data = b"x" * (WEB_LIMITS.file_bytes + 100_000)
     read = read_csv if name.endswith(".csv") else read_xlsx
-    assert refused(lambda: read(data, name)) == ["Filen är 10,1 MB; högst 10 MB läses"]
+    assert refused(lambda: read(data, name, WEB_LIMITS)) == ["Filen är 10,1 MB; högst 10 MB läses"]
 
 
 # --- the web upload ------------------------------------------------------------------------

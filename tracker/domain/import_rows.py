@@ -18,7 +18,7 @@ Reading rules worth knowing:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -32,7 +32,7 @@ from tracker.domain.plan_meta import (
     meta_from_toml,
 )
 from tracker.domain.problems import FileRefused, Problem
-from tracker.domain.reading import read_csv, read_xlsx
+from tracker.domain.reading import ReadLimits, read_csv, read_xlsx
 from tracker.domain.tables import Cell, Row, Sheet, column_letter, kind_of
 from tracker.domain.tidsplan import parse_date, parse_tidsplan, year_problem
 from workflows import WorkflowDefinition
@@ -97,7 +97,8 @@ def match_key(text: str) -> str:
     return " ".join(text.split())
 
 
-@dataclass(frozen=True)
+# slots: a file of 200,000 rows holds as many of these (bench/core.py, under 300 MB).
+@dataclass(frozen=True, slots=True)
 class ImportRow:
     row: int
     area: str
@@ -137,6 +138,11 @@ class _RowReader:
         self.workflows = workflows
         self.default_workflow = default_workflow
         self.valid_email = valid_email
+        # An owner has many rows: each address is checked once, and the same text (area,
+        # address, name) is kept once, whatever the number of rows that repeat it.
+        self.checked_emails: dict[str, bool] = {}
+        self.same: dict[str, str] = {}
+        self.names: dict[str, str] = {}
         self.problems: list[Problem] = []
         self.warnings: list[Problem] = []
         self.index: dict[str, int] = {}
@@ -201,14 +207,23 @@ class _RowReader:
 
     # -- rows --
 
-    def rows(self, rows: list[Row]) -> list[ImportRow]:
+    def once(self, text: str) -> str:
+        return self.same.setdefault(text, text)
+
+    def name(self, raw: str) -> str:
+        found = self.names.get(raw)
+        if found is None:
+            found = self.names[raw] = self.once(clean_name(raw))
+        return found
+
+    def rows(self, rows: Iterable[Row]) -> list[ImportRow]:
         out: list[ImportRow] = []
         last_area = ""
         first: dict[tuple[str, str], int] = {}
         for row in rows:
             if row.is_empty():
                 continue
-            area = match_key(_text(self.cell(row, "area")))
+            area = self.once(match_key(_text(self.cell(row, "area"))))
             if area:
                 last_area = area
             item = self.row(row, area or last_area)
@@ -272,16 +287,19 @@ class _RowReader:
 
     def owner(self, row: Row) -> tuple[str, str | None]:
         email = _text(self.cell(row, "owner_email")).strip()
-        name = clean_name(_text(self.cell(row, "owner_name"))) if self.has("owner_name") else None
+        name = self.name(_text(self.cell(row, "owner_name"))) if self.has("owner_name") else None
         if not email:
             if name:
                 self.error(row, "owner_email", f"saknas för ansvarig '{name}'")
             else:
                 self.warn(row, "owner_email", "ingen ansvarig angiven")
             return "", name
-        if not self.valid_email(email):
+        valid = self.checked_emails.get(email)
+        if valid is None:
+            valid = self.checked_emails[email] = self.valid_email(email)
+        if not valid:
             self.error(row, "owner_email", f"ogiltig e-postadress '{email}'")
-        return email.lower(), name
+        return self.once(email.lower()), name
 
     def workflow(self, row: Row) -> str:
         given = _text(self.cell(row, "workflow")).strip()
@@ -434,16 +452,16 @@ def read_rows(
 ) -> tuple[list[ImportRow], frozenset[str], list[Problem], list[Problem]]:
     """(rows, columns present, problems, warnings) for one sheet of åtgärder."""
     reader = _RowReader(workflows, default_workflow, valid_email)
-    rows = list(sheet.rows)
-    while rows and rows[0].is_empty():
-        rows.pop(0)
-    if not rows:
+    # The rows are read as they come: a large file is never held whole as cells.
+    rows = iter(sheet.rows)
+    header = next((r for r in rows if not r.is_empty()), None)
+    if header is None:
         return [], frozenset(), [Problem("filen innehåller inga rader")], []
-    reader.header(rows[0])
+    reader.header(header)
     if reader.problems:
         # Without the columns the rows cannot be read meaningfully.
         return [], frozenset(reader.index), reader.problems, reader.warnings
-    items = reader.rows(rows[1:])
+    items = reader.rows(rows)
     if not items and not reader.problems:
         reader.problems.append(Problem("filen innehåller inga åtgärder"))
     return items, frozenset(reader.index), reader.problems, reader.warnings
@@ -456,6 +474,7 @@ def read_plan_file(
     workflows: Mapping[str, WorkflowDefinition],
     default_workflow: str,
     valid_email: EmailCheck,
+    limits: ReadLimits,
     sidecar: tuple[str, str] | None = None,
     overrides: PlanMeta | None = None,
 ) -> PlanFile:
@@ -467,7 +486,7 @@ def read_plan_file(
     warnings: list[Problem] = []
     meta = PlanMeta()
     if kind_of(filename) == "xlsx":
-        sheets = read_xlsx(data, filename)
+        sheets = read_xlsx(data, filename, limits)
         data_sheets = [s for s in sheets if s.name.casefold() != PLAN_SHEET.casefold()]
         plan_sheets = [s for s in sheets if s.name.casefold() == PLAN_SHEET.casefold()]
         named = [s for s in data_sheets if s.name.casefold() == DATA_SHEET.casefold()]
@@ -480,7 +499,7 @@ def read_plan_file(
             meta, meta_problems = meta_from_sheet(plan_sheets[0].rows, valid_email)
             problems += meta_problems
     else:
-        sheet = read_csv(data, filename)
+        sheet = read_csv(data, filename, limits)
         if sidecar is not None:
             meta, meta_problems = meta_from_toml(sidecar[1], sidecar[0], valid_email)
             problems += meta_problems

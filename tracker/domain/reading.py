@@ -41,41 +41,68 @@ from tracker.domain.tables import (
 
 # --- limits ------------------------------------------------------------------------------
 
-# The largest file read, from the web or the command line. A plan of a few hundred rows is
-# some ten kilobytes as CSV and some tens as XLSX.
-MAX_FILE_BYTES = 10 * 1024 * 1024
-# Rows of one table (a CSV file or one sheet). A plan has a few hundred; importing 20 000
-# takes some 3 s here, reading, checking and saving them.
-MAX_ROWS = 20_000
-# Cells of a whole file, each row counted to its last cell as Excel shows it: an XLSX row is
-# read as wide as its last cell, empty or not. A plan has a few thousand.
-MAX_CELLS = 1_000_000
 # Excel's own limit on columns (A to XFD); it also bounds what one row can cost.
 MAX_COLUMNS = 16_384
 # Characters in a cell: the csv module's default field limit, which it enforces itself; the
 # XLSX reader checks the same. Excel holds at most 32 767.
 MAX_CELL_CHARS = 131_072
-
 # An XLSX file is a zip archive of XML parts. The archive's directory says how many parts
 # there are and what each unpacks to; it is checked before anything is unpacked, and zipfile
 # stops each part at the size the directory gives, so the sizes hold while reading too.
 # Excel writes some ten parts, plus a few per sheet, image or comment.
 MAX_XLSX_PARTS = 1_000
-# One part unpacked, and all of them. A plan's sheet is well under a megabyte.
-MAX_XLSX_PART_BYTES = 32 * 1024 * 1024
-MAX_XLSX_UNPACKED_BYTES = 64 * 1024 * 1024
 # Unpacked size over packed size, for a part of more than a megabyte: XML packs some 5 to 20
 # times; a zip bomb some 1 000 times.
 MAX_XLSX_RATIO = 100
 _RATIO_FROM_BYTES = 1024 * 1024
-# openpyxl builds objects for the XML elements it reads, so their number bounds its time.
-# Those of cells and shared strings (in a sheet's rows, in the string table) cost up to some
-# 15 µs each here; the others (styles, names, the package's lists) up to some 45 µs. So the
-# most that is read takes some 3 s. A plan of a few hundred rows has some ten thousand, all
-# but a few hundred in its cells; one of 4 000 rows and 12 columns exported by this program
-# some 148 000.
-MAX_XML_ELEMENTS = 150_000
-MAX_XML_ELEMENTS_OUTSIDE_CELLS = 30_000
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """How much of a file is read at most: each size that costs time or memory."""
+
+    # The file itself.
+    file_bytes: int
+    # Rows of one table (a CSV file or one sheet).
+    rows: int
+    # Cells of a whole file, each row counted to its last cell as Excel shows it: an XLSX
+    # row is read as wide as its last cell, empty or not.
+    cells: int
+    # One XLSX part unpacked, and all of them.
+    xlsx_part_bytes: int
+    xlsx_unpacked_bytes: int
+    # openpyxl builds objects for the XML elements it reads, so their number bounds its
+    # time: those of cells and shared strings cost up to some 15 µs each here, the others
+    # (styles, names, the package's lists) up to some 45 µs.
+    xml_elements: int
+    xml_elements_outside_cells: int = 30_000
+
+
+# An upload in the web: what a request may cost, so that it ends within a few seconds
+# (tracker/web/routes/transfer.py). A plan of a few hundred rows is some ten kilobytes as
+# CSV and some tens as XLSX, with some ten thousand XML elements. Within these limits the
+# slowest file measured took some 3 s to read, and the import of 20 000 CSV rows (reading,
+# checking, saving) some 3 s; an XLSX of 4 000 rows and 12 columns exported by this program
+# has some 148 000 elements.
+WEB_LIMITS = ReadLimits(
+    file_bytes=10 * 1024 * 1024,
+    rows=20_000,
+    cells=1_000_000,
+    xlsx_part_bytes=32 * 1024 * 1024,
+    xlsx_unpacked_bytes=64 * 1024 * 1024,
+    xml_elements=150_000,
+)
+# A file imported on the command line, by whoever runs the server: moving a whole kommun's
+# follow-up into the product at once. bench/core.py imports 200,000 rows within them (some
+# 20 s) and exports them again.
+COMMAND_LINE_LIMITS = ReadLimits(
+    file_bytes=200 * 1024 * 1024,
+    rows=250_000,
+    cells=5_000_000,
+    xlsx_part_bytes=1024 * 1024 * 1024,
+    xlsx_unpacked_bytes=1024 * 1024 * 1024,
+    xml_elements=20_000_000,
+)
 
 _MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 # As expat names them with namespace_separator=" ".
@@ -107,12 +134,12 @@ def _column_name(index: int, header: Sequence[Any]) -> str:
     return column_letter(index)
 
 
-def _check_size(data: bytes, filename: str) -> None:
-    if len(data) > MAX_FILE_BYTES:
+def _check_size(data: bytes, filename: str, limits: ReadLimits) -> None:
+    if len(data) > limits.file_bytes:
         size = f"{len(data) / 2**20:.1f}".replace(".", ",")
         raise _refused(
             filename,
-            f"filen är {size} MB; högst {_mb(MAX_FILE_BYTES)} MB läses",
+            f"filen är {size} MB; högst {_mb(limits.file_bytes)} MB läses",
         )
 
 
@@ -122,6 +149,7 @@ class _Budget:
     passed, before the rows are built."""
 
     filename: str
+    limits: ReadLimits
     cells: int = 0
     elements: int = 0
     outside_cells: int = 0
@@ -129,10 +157,11 @@ class _Budget:
     def row_number(self, number: int, seen: int) -> None:
         """`number` is the row's number, `seen` how many rows came before it and itself: an
         XLSX sheet may number its rows in any order."""
-        if number > MAX_ROWS or seen > MAX_ROWS:
+        most = self.limits.rows
+        if number > most or seen > most:
             raise _refused(
                 self.filename,
-                f"tabellen har fler än {_n(MAX_ROWS)} rader, det mesta som läses; en "
+                f"tabellen har fler än {_n(most)} rader, det mesta som läses; en "
                 "åtgärdsplan har långt färre. Ta bort tomma rader under tabellen",
                 row=max(number, seen),
             )
@@ -148,29 +177,29 @@ class _Budget:
 
     def row(self, number: int, width: int) -> None:
         self.cells += width
-        if self.cells > MAX_CELLS:
+        if self.cells > self.limits.cells:
             raise _refused(
                 self.filename,
-                f"filen har fler än {_n(MAX_CELLS)} celler (räknat till sista cellen på "
+                f"filen har fler än {_n(self.limits.cells)} celler (räknat till sista cellen på "
                 "varje rad), det mesta som läses; en åtgärdsplan har långt färre",
                 row=number,
             )
 
     def element(self, in_cell: bool) -> None:
         self.elements += 1
-        if self.elements > MAX_XML_ELEMENTS:
+        if self.elements > self.limits.xml_elements:
             raise _refused(
                 self.filename,
-                f"arbetsboken har fler än {_n(MAX_XML_ELEMENTS)} XML-element, det mesta som "
-                "läses; en åtgärdsplan har långt färre. Spara planen som CSV, eller kopiera "
-                "bladet med åtgärderna till en ny arbetsbok",
+                f"arbetsboken har fler än {_n(self.limits.xml_elements)} XML-element, det "
+                "mesta som läses; en åtgärdsplan har långt färre. Spara planen som CSV, eller "
+                "kopiera bladet med åtgärderna till en ny arbetsbok",
             )
         if not in_cell:
             self.outside_cells += 1
-        if self.outside_cells > MAX_XML_ELEMENTS_OUTSIDE_CELLS:
+        if self.outside_cells > self.limits.xml_elements_outside_cells:
             raise _refused(
                 self.filename,
-                f"arbetsboken har fler än {_n(MAX_XML_ELEMENTS_OUTSIDE_CELLS)} XML-element "
+                f"arbetsboken har fler än {_n(self.limits.xml_elements_outside_cells)} XML-element "
                 "utanför cellerna (format, namn och annat), det mesta som läses; en "
                 "åtgärdsplan har långt färre. Kopiera bladet med åtgärderna till en ny "
                 "arbetsbok",
@@ -268,14 +297,18 @@ def sniff_delimiter(text: str) -> str:
     return best if counts[best] else ","
 
 
-def read_csv(data: bytes, filename: str) -> Sheet:
-    _check_size(data, filename)
+def read_csv(data: bytes, filename: str, limits: ReadLimits) -> Sheet:
+    _check_size(data, filename, limits)
     text = decode(data, filename)
-    rows = tuple(
+    rows = (
         Row(number=number, cells=tuple(clean_csv_text(c) for c in record))
-        for number, record in _csv_records(text, sniff_delimiter(text), filename)
+        for number, record in _csv_records(text, sniff_delimiter(text), filename, limits)
     )
     return Sheet(name=PurePath(filename).stem, rows=rows)
+
+
+# A line with its ending, as io.StringIO(newline="") splits them: \r\n, \n or \r.
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\n|\r)|[^\r\n]+")
 
 
 class _Lines:
@@ -283,7 +316,9 @@ class _Lines:
     read: when the module refuses a record, they show which cell it was."""
 
     def __init__(self, text: str) -> None:
-        self._lines = iter(io.StringIO(text, newline=""))
+        # Found in place: io.StringIO would copy the text at four bytes a character, some
+        # 120 MB for a file of 200,000 rows (bench/core.py).
+        self._lines = (m.group() for m in _LINE.finditer(text))
         self.record: list[str] = []
 
     def __iter__(self) -> Iterator[str]:
@@ -295,12 +330,14 @@ class _Lines:
         return line
 
 
-def _csv_records(text: str, delimiter: str, filename: str) -> Iterator[tuple[int, list[str]]]:
+def _csv_records(
+    text: str, delimiter: str, filename: str, limits: ReadLimits
+) -> Iterator[tuple[int, list[str]]]:
     lines = _Lines(text)
     # strict: a quote left open, or text after a closing quote, is an error. Otherwise the
     # csv module runs the rows after it together into one cell without a word.
     reader = csv.reader(lines, delimiter=delimiter, strict=True)
-    budget = _Budget(filename)
+    budget = _Budget(filename, limits)
     header: list[str] = []
     number = 0
     while True:
@@ -394,26 +431,24 @@ def _not_xlsx(filename: str) -> UnreadableFile:
     )
 
 
-def read_xlsx(data: bytes, filename: str) -> list[Sheet]:
-    _check_size(data, filename)
-    _check_workbook(data, filename)
+def read_xlsx(data: bytes, filename: str, limits: ReadLimits) -> list[Sheet]:
+    _check_size(data, filename, limits)
+    _check_workbook(data, filename, limits)
     try:
+        # The workbook reads from memory and is left to the garbage collector: each sheet's
+        # rows are read as they are used, after this returns.
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
     except Exception as exc:  # openpyxl raises many kinds for a broken file
         raise _not_xlsx(filename) from exc
-    try:
-        return [_read_sheet(ws, filename) for ws in wb.worksheets]
-    finally:
-        wb.close()
+    return [Sheet(name=str(ws.title), rows=_sheet_rows(ws, filename)) for ws in wb.worksheets]
 
 
-def _read_sheet(ws: Any, filename: str) -> Sheet:
+def _sheet_rows(ws: Any, filename: str) -> Iterator[Row]:
     # The size a sheet declares may be anything (A1:XFD1048576, and openpyxl would pad every
     # row to it): each row is read as wide as its last cell instead, which _check_workbook
     # has bounded.
     ws.reset_dimensions()
     title = str(ws.title)
-    rows: list[Row] = []
     header: Sequence[Any] = ()
     for number, values in enumerate(_unbroken(ws.iter_rows(values_only=True), filename), 1):
         for index, value in enumerate(values):
@@ -423,8 +458,7 @@ def _read_sheet(ws: Any, filename: str) -> Sheet:
                 raise FileRefused(filename, [problem])
         if not header and any(v is not None for v in values):
             header = values
-        rows.append(Row(number=number, cells=tuple(_xlsx_cell(v) for v in values)))
-    return Sheet(name=title, rows=tuple(rows))
+        yield Row(number=number, cells=tuple(_xlsx_cell(v) for v in values))
 
 
 def _unbroken(rows: Iterator[Any], filename: str) -> Iterator[Any]:
@@ -455,7 +489,7 @@ def _xlsx_cell(value: Any) -> Cell:
     return clean_text(str(value))
 
 
-def _check_workbook(data: bytes, filename: str) -> None:
+def _check_workbook(data: bytes, filename: str, limits: ReadLimits) -> None:
     """The archive's parts, then every XML part as a stream, against the limits, before
     openpyxl builds anything from them."""
     try:
@@ -464,14 +498,14 @@ def _check_workbook(data: bytes, filename: str) -> None:
         raise _not_xlsx(filename) from exc
     with archive:
         parts = archive.infolist()
-        _check_parts(parts, filename)
-        budget = _Budget(filename)
+        _check_parts(parts, filename, limits)
+        budget = _Budget(filename, limits)
         for info in parts:
             if not info.is_dir():
                 _scan_part(archive, info, budget)
 
 
-def _check_parts(parts: Sequence[zipfile.ZipInfo], filename: str) -> None:
+def _check_parts(parts: Sequence[zipfile.ZipInfo], filename: str, limits: ReadLimits) -> None:
     if len(parts) > MAX_XLSX_PARTS:
         raise _refused(
             filename,
@@ -481,11 +515,11 @@ def _check_parts(parts: Sequence[zipfile.ZipInfo], filename: str) -> None:
     for info in parts:
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
             raise _refused(filename, "arbetsboken är packad på ett sätt som Excel inte använder")
-        if info.file_size > MAX_XLSX_PART_BYTES:
+        if info.file_size > limits.xlsx_part_bytes:
             raise _refused(
                 filename,
                 f"en del av arbetsboken packas upp till {_mb(info.file_size)} MB; högst "
-                f"{_mb(MAX_XLSX_PART_BYTES)} MB per del läses",
+                f"{_mb(limits.xlsx_part_bytes)} MB per del läses",
             )
         ratio = info.file_size / max(info.compress_size, 1)
         if info.file_size > _RATIO_FROM_BYTES and ratio > MAX_XLSX_RATIO:
@@ -496,11 +530,11 @@ def _check_parts(parts: Sequence[zipfile.ZipInfo], filename: str) -> None:
                 f"{MAX_XLSX_RATIO} gånger läses)",
             )
         total += info.file_size
-    if total > MAX_XLSX_UNPACKED_BYTES:
+    if total > limits.xlsx_unpacked_bytes:
         raise _refused(
             filename,
             f"arbetsboken packas upp till {_mb(total)} MB; högst "
-            f"{_mb(MAX_XLSX_UNPACKED_BYTES)} MB läses",
+            f"{_mb(limits.xlsx_unpacked_bytes)} MB läses",
         )
 
 

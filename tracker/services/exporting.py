@@ -8,14 +8,17 @@ text cannot be read. Export, import into an empty database, export again: the sa
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import Connection, func, select
 from sqlmodel import Session
 
 from tracker.domain.import_rows import COLUMNS, DATA_SHEET
 from tracker.domain.plan_meta import PLAN_SHEET, PlanMeta, meta_to_sheet, meta_to_toml, sidecar_name
 from tracker.domain.tables import OutCell, SheetOut, kind_of, write_csv, write_xlsx
+from tracker.models import Action, Area, Person
 from tracker.services import plans
 from workflows import WorkflowRegistry
 from workflows.registry import DEFAULT_ACTION_WORKFLOW
@@ -43,49 +46,78 @@ _WRAP = {"section", "area", "text", "tidsplan", "progress_note", "expected_effec
 
 @dataclass(frozen=True)
 class PlanTable:
-    """A plan as rows: the header first, then one row per åtgärd in plan order."""
+    """A plan as rows: the header first, then one row per åtgärd in plan order. The rows are
+    read from the database as they are written (once)."""
 
     meta: PlanMeta
     keys: tuple[str, ...]
-    rows: list[list[OutCell]]
+    rows: Iterator[list[OutCell]]
     areas: int
     actions: int
 
 
+# Rows fetched from the database at a time: an export of 200,000 åtgärder never holds them
+# all (bench/core.py).
+_FETCH = 1_000
+_A = Action.__table__  # type: ignore[attr-defined]
+_R = Area.__table__  # type: ignore[attr-defined]
+_O = Person.__table__  # type: ignore[attr-defined]
+
+
 def plan_table(session: Session, registry: WorkflowRegistry, plan_id: int) -> PlanTable:
     plan = plans.get_plan(session, plan_id)
-    areas = plans.plan_areas(session, plan_id)
-    workflows = {a.workflow for _, rows in areas for a, _ in rows}
+    conn = session.connection()
+    workflows = set(conn.scalars(select(_A.c.workflow).where(_A.c.plan_id == plan_id).distinct()))
     keys = tuple(
         c.key for c in COLUMNS if c.key != "workflow" or workflows - {DEFAULT_ACTION_WORKFLOW}
     )
-    rows: list[list[OutCell]] = [[c.header for c in COLUMNS if c.key in keys]]
-    count = 0
-    for area, area_rows in areas:
-        for action, owner in area_rows:
-            wf = registry.get(action.workflow).definition
-            values: dict[str, OutCell] = {
-                "section": area.section,
-                "area": area.title,
-                "text": action.text,
-                "owner_name": owner.name if owner else None,
-                "owner_email": owner.email if owner else None,
-                "tidsplan": action.tidsplan,
-                "due_on": action.due_on,
-                "evaluate_on": action.evaluate_on,
-                "status": wf.label_of(action.state),
-                "progress_note": action.progress_note,
-                "expected_effect": action.expected_effect,
-                "follow_up": action.follow_up,
-                "target_group": action.target_group,
-                "budget_sek": action.budget_sek,
-                "next_report_on": action.next_report_on,
-                "workflow": action.workflow,
-            }
-            rows.append([values[k] if values[k] != "" else None for k in keys])
-            count += 1
-    meta = PlanMeta.from_plan_values(plan.model_dump())
-    return PlanTable(meta=meta, keys=keys, rows=rows, areas=len(areas), actions=count)
+    areas = conn.scalar(select(func.count()).where(_R.c.plan_id == plan_id)) or 0
+    actions = conn.scalar(select(func.count()).where(_A.c.plan_id == plan_id)) or 0
+    return PlanTable(
+        meta=PlanMeta.from_plan_values(plan.model_dump()),
+        keys=keys,
+        rows=_rows(conn, registry, plan_id, keys),
+        areas=areas,
+        actions=actions,
+    )
+
+
+def _rows(
+    conn: Connection, registry: WorkflowRegistry, plan_id: int, keys: tuple[str, ...]
+) -> Iterator[list[OutCell]]:
+    yield [c.header for c in COLUMNS if c.key in keys]
+    query = (
+        select(
+            _R.c.section,
+            _R.c.title.label("area"),
+            _A.c.text,
+            _O.c.name.label("owner_name"),
+            _O.c.email.label("owner_email"),
+            _A.c.tidsplan,
+            _A.c.due_on,
+            _A.c.evaluate_on,
+            _A.c.state,
+            _A.c.progress_note,
+            _A.c.expected_effect,
+            _A.c.follow_up,
+            _A.c.target_group,
+            _A.c.budget_sek,
+            _A.c.next_report_on,
+            _A.c.workflow,
+        )
+        .select_from(_A.join(_R, _R.c.id == _A.c.area_id).outerjoin(_O, _O.c.id == _A.c.owner_id))
+        .where(_A.c.plan_id == plan_id)
+        .order_by(_R.c.position, _R.c.id, _A.c.position, _A.c.id)
+        .execution_options(yield_per=_FETCH)
+    )
+    labels: dict[tuple[str, str], str] = {}
+    for row in conn.execute(query).mappings():
+        values: dict[str, OutCell] = dict(row)
+        state = (row["workflow"], row["state"])
+        if state not in labels:
+            labels[state] = registry.get(state[0]).definition.label_of(state[1])
+        values["status"] = labels[state]
+        yield [values[k] if values[k] != "" else None for k in keys]
 
 
 def export_plan(
@@ -95,23 +127,22 @@ def export_plan(
     kind = kind_of(out.name)
     table = plan_table(session, registry, plan_id)
     if kind == "xlsx":
-        out.write_bytes(
-            write_xlsx(
-                [
-                    SheetOut(
-                        DATA_SHEET,
-                        table.rows,
-                        widths=[_WIDTHS[k] for k in table.keys],
-                        wrap=frozenset(i for i, k in enumerate(table.keys) if k in _WRAP),
-                    ),
-                    SheetOut(
-                        PLAN_SHEET, meta_to_sheet(table.meta), widths=[24, 100], wrap=frozenset({1})
-                    ),
-                ]
-            )
+        write_xlsx(
+            [
+                SheetOut(
+                    DATA_SHEET,
+                    table.rows,
+                    widths=[_WIDTHS[k] for k in table.keys],
+                    wrap=frozenset(i for i, k in enumerate(table.keys) if k in _WRAP),
+                ),
+                SheetOut(
+                    PLAN_SHEET, meta_to_sheet(table.meta), widths=[24, 100], wrap=frozenset({1})
+                ),
+            ],
+            out,
         )
         return table, [out]
-    out.write_bytes(write_csv(table.rows))
+    write_csv(table.rows, out)
     side = out.with_name(sidecar_name(out.name))
     side.write_text(meta_to_toml(table.meta, out.name), encoding="utf-8")
     return table, [out, side]

@@ -18,7 +18,7 @@ Matched åtgärder keep their position; new ones are appended to their area, new
 plan. Åtgärder in the plan that the file does not mention are left alone (and counted).
 
 Speed: existing areas, åtgärder and persons are loaded once per import and looked up in dicts;
-new rows are added in bulk with one flush per table.
+new åtgärder and their events are added in bulk, a chunk of rows per INSERT.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ from tracker.domain.import_rows import (
 from tracker.domain.names import clean_name
 from tracker.domain.plan_meta import PlanMeta, sidecar_name
 from tracker.domain.problems import FileRefused, Problem
-from tracker.domain.reading import MAX_FILE_BYTES
+from tracker.domain.reading import COMMAND_LINE_LIMITS, ReadLimits
 from tracker.domain.tables import kind_of
 from tracker.models import Action, ActionEvent, Area, Person, Plan, Role
 from tracker.services import actions, people, plans
@@ -51,6 +51,8 @@ from workflows import WorkflowRegistry
 from workflows.registry import DEFAULT_ACTION_WORKFLOW
 
 _IN_CHUNK = 500  # addresses per IN (...) when loading persons
+# Rows per INSERT of new åtgärder and of their events (see _NewActions).
+_INSERT_CHUNK = 1_000
 # Column defaults as the model declares them (they live on the Python side, not in the table).
 _ACTION_DEFAULTS: dict[str, Any] = {
     name: f.get_default(call_default_factory=True)
@@ -77,9 +79,13 @@ class ImportResult:
 
 
 def read_file(
-    registry: WorkflowRegistry, path: Path, overrides: PlanMeta | None = None
+    registry: WorkflowRegistry,
+    path: Path,
+    overrides: PlanMeta | None = None,
+    limits: ReadLimits = COMMAND_LINE_LIMITS,
 ) -> PlanFile:
-    """Read and check a plan file (and a CSV's sidecar .plan.toml); FileRefused if bad."""
+    """Read and check a plan file (and a CSV's sidecar .plan.toml); FileRefused if bad. A
+    file on the server is read within the command line's limits unless told otherwise."""
     sidecar = None
     if kind_of(path.name) == "csv":
         side = path.with_name(sidecar_name(path.name))
@@ -87,11 +93,12 @@ def read_file(
             sidecar = (side.name, _sidecar_text(side))
     return read_plan_file(
         # One byte more than is read: a larger file is refused by its size, never read whole.
-        _head(path, MAX_FILE_BYTES + 1),
+        _head(path, limits.file_bytes + 1),
         path.name,
         workflows={n: registry.get(n).definition for n in registry.names()},
         default_workflow=DEFAULT_ACTION_WORKFLOW,
         valid_email=people.valid_email,
+        limits=limits,
         sidecar=sidecar,
         overrides=overrides,
     )
@@ -268,7 +275,7 @@ class _Importer:
             existing[(action.area_id, match_key(action.text))] = action
             positions[action.area_id] = max(positions[action.area_id], action.position)
         seen: set[int] = set()
-        new: list[dict[str, Any]] = []
+        new = _NewActions(self.s, self.label, self.now)
         for row in self.file.rows:
             area = areas[match_key(row.area)]
             assert area.id is not None
@@ -276,7 +283,7 @@ class _Importer:
             matched = existing.get((area.id, match_key(row.text)))
             if matched is None:
                 positions[area.id] += 1
-                new.append(self.new_action(row, area, positions[area.id], owner))
+                new.add(self.new_action(row, area, positions[area.id], owner))
                 continue
             assert matched.id is not None
             seen.add(matched.id)
@@ -284,8 +291,7 @@ class _Importer:
                 result.actions_updated += 1
             else:
                 result.actions_unchanged += 1
-        self.insert(new)
-        result.actions_created = len(new)
+        result.actions_created = new.finish(plan)
         result.actions_not_in_file = len(existing) - len(seen)
         if result.actions_not_in_file:
             self.warnings.append(
@@ -314,51 +320,6 @@ class _Importer:
             "progress_at": self.now if note else None,
             "updated_at": self.now,
             **row.fields,
-        }
-
-    def insert(self, new: list[dict[str, Any]]) -> None:
-        """New åtgärder and their events as two bulk INSERTs.
-
-        Building ORM objects row by row costs more than the database work (about half of the
-        time for 10,000 åtgärder), so the rows go in as plain values.
-        """
-        if not new:
-            return
-        # Core INSERTs: one executemany each (the ORM's bulk path ran a statement per row).
-        self.s.execute(insert(_table(Action)), new)
-        # New åtgärder have fresh (area, position) pairs, so one query finds their ids (an
-        # INSERT ... RETURNING in stable order is slower on SQLite).
-        plan_id = new[0]["plan_id"]
-        ids = {
-            (area_id, position): action_id
-            for action_id, area_id, position in self.s.execute(
-                select(Action.id, Action.area_id, Action.position).where(Action.plan_id == plan_id)
-            )
-        }
-        events: list[dict[str, Any]] = []
-        for values in new:
-            action_id = ids[(values["area_id"], values["position"])]
-            state = values["state"]
-            events.append(self.event(action_id, actions.CREATED, None, state))
-            if values["progress_note"]:
-                # The processläge as the file gives it, so the history holds it too.
-                events.append(
-                    self.event(action_id, actions.IMPORTED, state, state, values["progress_note"])
-                )
-        self.s.execute(insert(_table(ActionEvent)), events)
-
-    def event(
-        self, action_id: int, trigger: str, from_state: str | None, to_state: str, text: str = ""
-    ) -> dict[str, Any]:
-        return {
-            "action_id": action_id,
-            "at": self.now,
-            "actor_id": None,
-            "actor_label": self.label,
-            "trigger": trigger,
-            "from_state": from_state,
-            "to_state": to_state,
-            "text": text,
         }
 
     def update_action(self, action: Action, row: ImportRow, owner: Person | None) -> bool:
@@ -402,6 +363,78 @@ class _Importer:
 
     def warn(self, row: ImportRow, key: str, message: str) -> None:
         self.warnings.append(Problem(message, row.row, COLUMN[key].header))
+
+
+class _NewActions:
+    """New åtgärder written in bulk as they come, then their events.
+
+    Building ORM objects row by row costs more than the database work (about half of the
+    time for 10,000 åtgärder), so the rows go in as plain values, a chunk at a time: a large
+    file's parameters never all sit in memory at once (bench/core.py, 200,000 rows).
+    """
+
+    def __init__(self, session: Session, label: str, now: datetime) -> None:
+        self.s = session
+        self.label = label
+        self.now = now
+        self.chunk: list[dict[str, Any]] = []
+        # (area_id, position, state, processläge) of each åtgärd written, for its events.
+        self.written: list[tuple[int, int, str, str]] = []
+
+    def add(self, values: dict[str, Any]) -> None:
+        self.chunk.append(values)
+        if len(self.chunk) == _INSERT_CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.chunk:
+            # One executemany (the ORM's bulk path, and RETURNING on SQLite, ran a statement
+            # per row).
+            self.s.execute(insert(_table(Action)), self.chunk)
+            self.written += [
+                (v["area_id"], v["position"], v["state"], v["progress_note"]) for v in self.chunk
+            ]
+            self.chunk = []
+
+    def finish(self, plan: Plan) -> int:
+        """Write what is left and every new åtgärd's events; how many åtgärder were new."""
+        self.flush()
+        if not self.written:
+            return 0
+        # New åtgärder have fresh (area, position) pairs, so one query finds their ids.
+        ids = {
+            (area_id, position): action_id
+            for action_id, area_id, position in self.s.execute(
+                select(Action.id, Action.area_id, Action.position).where(Action.plan_id == plan.id)
+            )
+        }
+        events: list[dict[str, Any]] = []
+        for area_id, position, state, note in self.written:
+            action_id = ids[(area_id, position)]
+            events.append(self.event(action_id, actions.CREATED, None, state))
+            if note:
+                # The processläge as the file gives it, so the history holds it too.
+                events.append(self.event(action_id, actions.IMPORTED, state, state, note))
+            if len(events) >= _INSERT_CHUNK:
+                self.s.execute(insert(_table(ActionEvent)), events)
+                events = []
+        if events:
+            self.s.execute(insert(_table(ActionEvent)), events)
+        return len(self.written)
+
+    def event(
+        self, action_id: int, trigger: str, from_state: str | None, to_state: str, text: str = ""
+    ) -> dict[str, Any]:
+        return {
+            "action_id": action_id,
+            "at": self.now,
+            "actor_id": None,
+            "actor_label": self.label,
+            "trigger": trigger,
+            "from_state": from_state,
+            "to_state": to_state,
+            "text": text,
+        }
 
 
 def _table(model: type[SQLModel]) -> Table:

@@ -4,8 +4,9 @@ The file is checked as a whole by tracker.services.importing's reader and applie
 request's one transaction: either everything is imported or nothing.
 
 An import is not cancelled when its client goes away, and shutdown waits for it: instead it
-is bounded. tracker.domain.reading refuses, before the work, any file beyond its limits (10 MB,
-20 000 rows, a cell budget, and for XLSX the unpacked size and XML element count), and
+is bounded. tracker.domain.reading refuses, before the work, any file beyond its web limits
+(WEB_LIMITS: 10 MB, 20 000 rows, a cell budget, and for XLSX the unpacked size and XML element
+count), and
 within them, where it was measured, the slowest file took some 3 s to read and the whole
 import of a plan of 20 000 rows (reading, checking, saving) some 3 s. So a request ends
 within a few seconds.
@@ -24,7 +25,7 @@ from fastapi.responses import HTMLResponse, Response
 from tracker.domain.import_rows import read_plan_file
 from tracker.domain.plan_meta import PlanMeta
 from tracker.domain.problems import FileRefused
-from tracker.domain.reading import MAX_FILE_BYTES
+from tracker.domain.reading import WEB_LIMITS
 from tracker.domain.roles import forvaltning_scope
 from tracker.domain.tables import UnreadableFile
 from tracker.errors import Refused
@@ -46,7 +47,7 @@ from workflows.registry import DEFAULT_ACTION_WORKFLOW
 
 router = APIRouter()
 
-MAX_UPLOAD = MAX_FILE_BYTES
+MAX_UPLOAD = WEB_LIMITS.file_bytes
 KINDS = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "csv": "text/csv; charset=utf-8",
@@ -100,6 +101,7 @@ def import_upload(
             workflows={n: web.app.registry.get(n).definition for n in web.app.registry.names()},
             default_workflow=DEFAULT_ACTION_WORKFLOW,
             valid_email=people.valid_email,
+            limits=WEB_LIMITS,
             sidecar=(side[0], side[1].decode("utf-8-sig")) if side else None,
             overrides=PlanMeta(title=title.strip() or None, forvaltning=forced),
         )
