@@ -408,15 +408,28 @@ def test_reports_are_listed_per_plan_with_their_counts(
     a = make_plan(app, now, chef, title="Plan A")
     b = make_plan(app, now, chef, title="Plan B")
     draft(app, a.plan_id, date(2018, 1, 10), now)
-    draft(app, b.plan_id, date(2018, 1, 9), now)
+    draft(app, b.plan_id, date(2018, 1, 10), now)
     with app.transaction() as s:
         assert [p.title for _, p in reports.list_reports(s)] == ["Plan A", "Plan B"]
         [(report_a, _)] = reports.list_reports(s, a.plan_id)
         assert json.loads(report_a.counts_json) == {"ej_paborjat": 1, "pagar": 2}
-        # Plan B's åtgärder were added on the 10th: as of the 9th it had none.
-        [(report_b, _)] = reports.list_reports(s, b.plan_id)
-        assert json.loads(report_b.counts_json) == {}
         assert list(s.exec(select(Report.id).order_by(col(Report.id)))) == [1, 2]
+
+
+def test_a_report_for_a_date_before_the_plan_had_any_atgarder_says_so(
+    app: App, now: datetime, chef: Person
+) -> None:
+    """Plan B's åtgärder were added on the 10th: as of the 9th it had none, and a report
+    that printed an empty plan would say something untrue."""
+    b = make_plan(app, now, chef, title="Plan B")
+    with pytest.raises(Refused) as info:
+        draft(app, b.plan_id, date(2018, 1, 9), now)
+    assert info.value.message == (
+        "Planen hade inga åtgärder per 2018-01-09: den första finns från 2018-01-10. Välj ett "
+        "senare datum, eller importera planen med 'läget per' det datum den gällde."
+    )
+    with app.transaction() as s:
+        assert reports.list_reports(s, b.plan_id) == []
 
 
 def test_a_draft_years_after_the_last_update_shows_how_old_each_note_is(

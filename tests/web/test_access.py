@@ -80,6 +80,7 @@ class Ids:
     report: int
     message: int
     owner_link: str
+    area: int = 0
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,12 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("GET", "/planer/import"): Case("editor", lambda i: "/planer/import"),
     ("POST", "/planer/import"): Case("editor", lambda i: "/planer/import", {"title": "x"}),
     ("GET", "/utkorg"): Case("editor", lambda i: "/utkorg"),
+    ("GET", "/start"): Case("logged_in", lambda i: "/start"),
+    ("GET", "/atgarder"): Case("read_plan", lambda i: f"/atgarder?plan={i.plan}&urval=forsenade"),
+    ("GET", "/paminnelser"): Case("editor", lambda i: "/paminnelser"),
+    ("GET", "/personer"): Case("editor", lambda i: "/personer"),
+    # No address: refused by the rules for a new person, after the role has been checked.
+    ("POST", "/personer"): Case("editor", lambda i: "/personer", {"email": "", "role": "owner"}),
     ("POST", "/utkorg/forsok-igen"): Case("editor", lambda i: "/utkorg/forsok-igen", {}),
     ("POST", "/utkorg/{message_id}/forsok-igen"): Case(
         "edit_plan", lambda i: f"/utkorg/{i.message}/forsok-igen", {}
@@ -131,6 +138,21 @@ ROUTES: dict[tuple[str, str], Case] = {
         "read_plan", lambda i: f"/planer/{i.plan}/aterrapporter"
     ),
     ("GET", "/atgarder/{action_id}"): Case("read_plan", lambda i: f"/atgarder/{i.action}"),
+    ("GET", "/planer/{plan_id}/installningar"): Case(
+        "edit_plan", lambda i: f"/planer/{i.plan}/installningar"
+    ),
+    ("POST", "/planer/{plan_id}/installningar"): Case(
+        # An empty title: refused by the rules, after the role has been checked.
+        "edit_plan",
+        lambda i: f"/planer/{i.plan}/installningar",
+        {"title": ""},
+    ),
+    ("POST", "/planer/{plan_id}/mottagare"): Case(
+        "edit_plan", lambda i: f"/planer/{i.plan}/mottagare", {"adress": "inte en adress"}
+    ),
+    ("POST", "/planer/{plan_id}/mottagare/ta-bort"): Case(
+        "edit_plan", lambda i: f"/planer/{i.plan}/mottagare/ta-bort", {"adress": "x@y.example"}
+    ),
     ("POST", "/planer/{plan_id}/omraden"): Case(
         "edit_plan", lambda i: f"/planer/{i.plan}/omraden", {"title": ""}
     ),
@@ -152,6 +174,19 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("POST", "/atgarder/{action_id}/skicka-lank"): Case(
         "edit_plan", lambda i: f"/atgarder/{i.action}/skicka-lank", {}
     ),
+    # The plan page's bulk assignment, with no owner chosen: refused by the rules.
+    ("POST", "/planer/{plan_id}/ansvariga"): Case(
+        "edit_plan", lambda i: f"/planer/{i.plan}/ansvariga", {"atgard": "1:99"}
+    ),
+    ("POST", "/atgarder/{action_id}/omrade"): Case(
+        "edit_plan", lambda i: f"/atgarder/{i.action}/omrade", {"version": "99", "area_id": "0"}
+    ),
+    ("GET", "/planer/{plan_id}/omraden/{area_id}"): Case(
+        "read_plan", lambda i: f"/planer/{i.plan}/omraden/{i.area}"
+    ),
+    ("POST", "/planer/{plan_id}/omraden/{area_id}/andra"): Case(
+        "edit_plan", lambda i: f"/planer/{i.plan}/omraden/{i.area}/andra", {"title": ""}
+    ),
     # A draft is the chef's until it is approved.
     ("GET", "/aterrapporter/{report_id}"): Case(
         "edit_plan", lambda i: f"/aterrapporter/{i.report}"
@@ -168,6 +203,19 @@ ROUTES: dict[tuple[str, str], Case] = {
     ),
     # The owner of the plan's åtgärd: seen and cut off by those who may edit the plan.
     ("GET", "/personer/{person_id}"): Case("edit_plan", lambda i: f"/personer/{i.owner}"),
+    ("POST", "/personer/{person_id}/skicka-lank"): Case(
+        "edit_plan", lambda i: f"/personer/{i.owner}/skicka-lank", {}
+    ),
+    # The confirmation pages, and posts without the confirmation (which lead to them).
+    ("GET", "/personer/{person_id}/roll"): Case(
+        "edit_plan", lambda i: f"/personer/{i.owner}/roll?roll=owner"
+    ),
+    ("POST", "/personer/{person_id}/roll"): Case(
+        "edit_plan", lambda i: f"/personer/{i.owner}/roll", {"roll": "owner"}
+    ),
+    ("GET", "/personer/{person_id}/aterkalla-lankar"): Case(
+        "edit_plan", lambda i: f"/personer/{i.owner}/aterkalla-lankar"
+    ),
     ("POST", "/personer/{person_id}/aterkalla-lankar"): Case(
         "edit_plan", lambda i: f"/personer/{i.owner}/aterkalla-lankar", {}
     ),
@@ -247,6 +295,7 @@ def _ids(app: App, world: World, clock: MovableClock) -> Ids:
             report=report.id,
             message=message.id,
             owner_link=owner_path(app, world.anna, clock()),
+            area=world.area_id,
         )
 
 

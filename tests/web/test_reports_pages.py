@@ -359,16 +359,17 @@ def test_a_drafts_download_is_rendered_now_and_named_as_a_draft(
 def test_board_reader_sees_and_downloads_only_issued_reports(
     client: TestClient, app: App, world: World, board: Person, clock: MovableClock
 ) -> None:
-    issued = draft(app, world.plan_id, clock, as_of=date(2018, 1, 9))
+    issued = draft(app, world.plan_id, clock)
     issue(app, issued, world.chef, clock)
-    drafted = draft(app, world.plan_id, clock)
+    clock.advance(days=1)
+    drafted = draft(app, world.plan_id, clock, as_of=date(2018, 1, 11))
     log_in(client, app, board, clock())
     assert 'href="/aterrapporter"' in client.get("/planer").text
     assert 'href="/utkorg"' not in client.get("/planer").text
     listing = client.get(f"/planer/{world.plan_id}/aterrapporter")
     assert listing.status_code == 200
     words = text_of(listing.text)
-    assert "Nr 1 Godkänd 2018-01-09" in words
+    assert "Nr 1 Godkänd 2018-01-10" in words
     assert "Utkast" not in words
     assert not [f for f in forms(listing.text) if f.method == "post" and "logga-ut" not in f.action]
     assert "Utkast" not in text_of(client.get("/aterrapporter").text)
@@ -396,9 +397,10 @@ def test_board_reader_sees_and_downloads_only_issued_reports(
 def test_a_chef_of_another_forvaltning_neither_sees_nor_approves_the_reports(
     client: TestClient, app: App, world: World, clock: MovableClock
 ) -> None:
-    issued = draft(app, world.plan_id, clock, as_of=date(2018, 1, 9))
+    issued = draft(app, world.plan_id, clock)
     issue(app, issued, world.chef, clock)
-    drafted = draft(app, world.plan_id, clock)
+    clock.advance(days=1)
+    drafted = draft(app, world.plan_id, clock, as_of=date(2018, 1, 11))
     log_in(client, app, other_chef(app, clock), clock())
     assert "Det finns inga återrapporter ännu." in text_of(client.get("/aterrapporter").text)
     for path in (
@@ -443,9 +445,10 @@ def test_report_posts_without_csrf_are_refused_and_change_nothing(
     chef_client: TestClient, app: App, world: World, clock: MovableClock
 ) -> None:
     set_recipients(app, world.plan_id)
-    issued = draft(app, world.plan_id, clock, as_of=date(2018, 1, 9))
+    issued = draft(app, world.plan_id, clock)
     issue(app, issued, world.chef, clock)
-    drafted = draft(app, world.plan_id, clock)
+    clock.advance(days=1)
+    drafted = draft(app, world.plan_id, clock, as_of=date(2018, 1, 11))
     for path, data in [
         (f"/planer/{world.plan_id}/aterrapporter", {"as_of": "2018-01-10"}),
         (f"/aterrapporter/{drafted}/godkann", {"version": "1"}),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -10,6 +11,7 @@ from sqlmodel import Session
 
 from tracker.cli.base import clock, fail, get_app
 from tracker.cli.plans import plan_app
+from tracker.domain.clock import start_of_day
 from tracker.domain.plan_meta import PlanMeta
 from tracker.errors import TrackerError
 from tracker.models.base import ID_LIMIT
@@ -25,7 +27,7 @@ def plan_import(
     file: Annotated[
         Path,
         typer.Argument(
-            metavar="FILE",
+            metavar="FIL",
             help="CSV eller XLSX. För CSV läses <namn>.plan.toml bredvid filen om den finns.",
             exists=True,
             dir_okay=False,
@@ -37,6 +39,16 @@ def plan_import(
     namnd: Annotated[str | None, typer.Option("--namnd", help="Nämnd.")] = None,
     dnr: Annotated[str | None, typer.Option("--dnr", help="Diarienummer.")] = None,
     ort: Annotated[str | None, typer.Option("--ort", help="Ort i underskriften.")] = None,
+    as_of: Annotated[
+        datetime | None,
+        typer.Option(
+            "--as-of",
+            metavar="DATUM",
+            formats=["%Y-%m-%d"],
+            help="Läget per: det datum filens lägen och processlägen gällde (ÅÅÅÅ-MM-DD), "
+            "så att en återrapport kan tas fram för det datumet. Standard: i dag.",
+        ),
+    ] = None,
     dry_run: Annotated[
         bool,
         typer.Option(
@@ -52,6 +64,7 @@ def plan_import(
     """
     app = get_app()
     now = clock()
+    recorded = start_of_day(as_of.date(), app.tz) if as_of is not None else None
     overrides = PlanMeta(
         title=_given(title),
         forvaltning=_given(forvaltning),
@@ -62,11 +75,15 @@ def plan_import(
     try:
         if dry_run:
             with Session(app.engine) as s:
-                result = importing.import_file(s, app.registry, file, now=now, overrides=overrides)
+                result = importing.import_file(
+                    s, app.registry, file, now=now, overrides=overrides, as_of=recorded
+                )
                 s.rollback()
         else:
             with app.transaction() as s:
-                result = importing.import_file(s, app.registry, file, now=now, overrides=overrides)
+                result = importing.import_file(
+                    s, app.registry, file, now=now, overrides=overrides, as_of=recorded
+                )
     except TrackerError as exc:  # FileRefused lists every problem in its message
         raise fail(f"Fel: {exc.message}") from None
     for line in importing.describe(result):

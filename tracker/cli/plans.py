@@ -1,4 +1,4 @@
-"""`tracker plan list|show`."""
+"""`tracker plan list|show|set`."""
 
 from __future__ import annotations
 
@@ -6,13 +6,14 @@ from typing import Annotated
 
 import typer
 
-from tracker.cli.base import cli, clock, get_app
+from tracker.cli.base import cli, clock, fail, get_app
 from tracker.cli.output import as_json, table
 from tracker.cli.swedish import CommandGroup
 from tracker.domain.clock import local_date
 from tracker.domain.schedule import SCHEDULE_LABELS
+from tracker.errors import TrackerError
 from tracker.models.base import ID_LIMIT
-from tracker.services import plans
+from tracker.services import plan_settings, plans
 
 plan_app = CommandGroup(help="Åtgärdsplaner.")
 cli.add_typer(plan_app, name="plan")
@@ -98,3 +99,83 @@ def plan_show(plan_id: Annotated[int, typer.Argument(metavar="PLAN", min=1, max=
                 typer.echo(f"      Tidsplan: {' '.join(action.tidsplan.split())}")
             if action.progress_note:
                 typer.echo(f"      Processläge: {' '.join(action.progress_note.split())}")
+
+
+@plan_app.command("set")
+def plan_set(
+    plan_id: Annotated[
+        int, typer.Argument(metavar="PLAN", help="Planens nummer.", min=1, max=ID_LIMIT)
+    ],
+    title: Annotated[str | None, typer.Option("--title", metavar="TITEL", help="Titel.")] = None,
+    forvaltning: Annotated[
+        str | None, typer.Option("--forvaltning", metavar="NAMN", help="Förvaltning.")
+    ] = None,
+    namnd: Annotated[str | None, typer.Option("--namnd", metavar="NAMN", help="Nämnd.")] = None,
+    dnr: Annotated[str | None, typer.Option("--dnr", metavar="DNR", help="Dnr.")] = None,
+    background: Annotated[
+        str | None, typer.Option("--background", metavar="FRITEXT", help="Bakgrund.")
+    ] = None,
+    ort: Annotated[str | None, typer.Option("--ort", metavar="ORT", help="Ort.")] = None,
+    signatory_name: Annotated[
+        str | None, typer.Option("--signatory-name", metavar="NAMN", help="Undertecknare.")
+    ] = None,
+    signatory_title: Annotated[
+        str | None,
+        typer.Option("--signatory-title", metavar="TITEL", help="Undertecknarens titel."),
+    ] = None,
+    report_months: Annotated[
+        str | None,
+        typer.Option("--report-months", metavar="MÅNADER", help="Återrapportmånader, t.ex. 6,12."),
+    ] = None,
+    next_report_on: Annotated[
+        str | None,
+        typer.Option("--next-report-on", metavar="DATUM", help="Nästa återrapport (ÅÅÅÅ-MM-DD)."),
+    ] = None,
+    add_recipient: Annotated[
+        list[str] | None,
+        typer.Option("--add-recipient", metavar="EPOST", help="Lägg till en mottagare i nämnden."),
+    ] = None,
+    remove_recipient: Annotated[
+        list[str] | None,
+        typer.Option("--remove-recipient", metavar="EPOST", help="Ta bort en mottagare."),
+    ] = None,
+) -> None:
+    """Ändra planens uppgifter och nämndens mottagare, som på planens inställningssida.
+
+    Bara det som anges ändras; varje ändring sparas i planens historik. Ett tomt
+    värde ("") tömmer fältet.
+    """
+    typed = {
+        key: value
+        for key, value in {
+            "title": title,
+            "forvaltning": forvaltning,
+            "namnd": namnd,
+            "dnr": dnr,
+            "background": background,
+            "ort": ort,
+            "signatory_name": signatory_name,
+            "signatory_title": signatory_title,
+            "report_months": report_months,
+            "next_report_on": next_report_on,
+        }.items()
+        if value is not None
+    }
+    app = get_app()
+    try:
+        with app.transaction() as s:
+            plan = plans.get_plan(s, plan_id)
+            values = plan_settings.read_settings(typed)
+            if add_recipient or remove_recipient:
+                values |= plan_settings.with_recipients(
+                    plan, add=add_recipient or (), remove=remove_recipient or ()
+                )
+            changes = plan_settings.change_plan(
+                s, plan, values, now=clock(), actor=None, label="kommandoraden"
+            )
+    except TrackerError as exc:
+        raise fail(f"Fel: {exc.message}") from None
+    if not changes:
+        typer.echo("Inget ändrades.")
+    for change in changes:
+        typer.echo(change.describe())

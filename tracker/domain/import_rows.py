@@ -477,10 +477,13 @@ def read_plan_file(
     limits: ReadLimits,
     sidecar: tuple[str, str] | None = None,
     overrides: PlanMeta | None = None,
+    title_hint: str | None = None,
 ) -> PlanFile:
     """Check a whole plan file. `sidecar` is (name, text) of the CSV's .plan.toml, if any.
 
-    Raises FileRefused with every problem found, or UnreadableFile.
+    `title_hint` says how a person gives a title the file lacks, where the command line's
+    advice (its sheet, .plan.toml or --title) does not apply. Raises
+    FileRefused with every problem found, or UnreadableFile.
     """
     problems: list[Problem] = []
     warnings: list[Problem] = []
@@ -522,7 +525,8 @@ def read_plan_file(
             if kind_of(filename) == "xlsx"
             else (f"{sidecar[0]}" if sidecar else "en .plan.toml-fil bredvid filen")
         )
-        problems.append(Problem(f"planens titel saknas: ange den i {where} eller med --title"))
+        how = title_hint or f"ange den i {where} eller med --title"
+        problems.append(Problem(f"planens titel saknas: {how}"))
     if problems:
         raise FileRefused(filename, problems)
     return PlanFile(filename=filename, meta=meta, rows=rows, columns=columns, warnings=warnings)

@@ -1,10 +1,11 @@
 """SQLModel tables, one module per aggregate. Importing this package registers them all."""
 
 from tracker.models.action import Action, ActionEvent
+from tracker.models.area_event import AreaEvent
 from tracker.models.login_session import LoginSession
 from tracker.models.outbox import OutboxAttachment, OutboxMessage
 from tracker.models.person import Person, Role
-from tracker.models.plan import Area, Plan
+from tracker.models.plan import Area, Plan, PlanEvent
 from tracker.models.reminder import SentReminder
 from tracker.models.report import Report, ReportFile
 
@@ -12,11 +13,13 @@ __all__ = [
     "Action",
     "ActionEvent",
     "Area",
+    "AreaEvent",
     "LoginSession",
     "OutboxAttachment",
     "OutboxMessage",
     "Person",
     "Plan",
+    "PlanEvent",
     "Report",
     "ReportFile",
     "Role",

@@ -44,3 +44,21 @@ class Area(SQLModel, table=True):
     title: str = Field(sa_column=Column(Text, nullable=False))
     position: int = 0
     section: str = ""
+
+
+class PlanEvent(SQLModel, table=True):
+    """One change of a plan's own data (title, nämnd, recipients, ...): the plan's history."""
+
+    __tablename__ = "plan_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    actor_id: int | None = Field(default=None, foreign_key="person.id")
+    # Who, as shown in the history: a person's name, or "import (plan.csv)".
+    actor_label: str = ""
+    # The Plan attribute changed ("namnd", "board_recipients", ...).
+    field: str
+    # The values as the plan's settings page shows them, before and after.
+    old: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    new: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))

@@ -45,8 +45,10 @@ from tracker.domain.plan_meta import PlanMeta, sidecar_name
 from tracker.domain.problems import FileRefused, Problem
 from tracker.domain.reading import COMMAND_LINE_LIMITS, ReadLimits
 from tracker.domain.tables import kind_of
+from tracker.errors import Refused
 from tracker.models import Action, ActionEvent, Area, Person, Plan, Role
-from tracker.services import actions, people, plans
+from tracker.services import actions, people, plan_settings, plans
+from tracker.services.plan_settings import PlanChange
 from workflows import WorkflowRegistry
 from workflows.registry import DEFAULT_ACTION_WORKFLOW
 
@@ -67,6 +69,8 @@ class ImportResult:
     plan_title: str
     plan_created: bool = False
     plan_updated: bool = False
+    # What the file changed in an existing plan's own data (shown before a dry run saves).
+    plan_changes: list[PlanChange] = field(default_factory=list)
     areas_created: int = 0
     areas_updated: int = 0
     areas_unchanged: int = 0
@@ -132,33 +136,55 @@ def import_file(
     *,
     now: datetime,
     overrides: PlanMeta | None = None,
+    as_of: datetime | None = None,
 ) -> ImportResult:
     """Check `path` as a whole, then apply it in `session` (the caller commits)."""
-    return apply_plan_file(session, registry, read_file(registry, path, overrides), now=now)
+    plan_file = read_file(registry, path, overrides)
+    return apply_plan_file(session, registry, plan_file, now=now, as_of=as_of)
 
 
 def apply_plan_file(
-    session: Session, registry: WorkflowRegistry, plan_file: PlanFile, *, now: datetime
+    session: Session,
+    registry: WorkflowRegistry,
+    plan_file: PlanFile,
+    *,
+    now: datetime,
+    as_of: datetime | None = None,
 ) -> ImportResult:
-    return _Importer(session, registry, plan_file, now).run()
+    """Apply a checked plan file. `as_of` ("läget per") is when the states and processläge
+    of the file's new åtgärder held: they are recorded then, so an återrapport can be
+    compiled for that date; by default, now."""
+    if as_of is not None and as_of > now:
+        raise Refused("Läget per kan inte vara ett datum efter i dag.")
+    return _Importer(session, registry, plan_file, now, as_of or now).run()
 
 
 class _Importer:
     def __init__(
-        self, session: Session, registry: WorkflowRegistry, plan_file: PlanFile, now: datetime
+        self,
+        session: Session,
+        registry: WorkflowRegistry,
+        plan_file: PlanFile,
+        now: datetime,
+        as_of: datetime,
     ) -> None:
         self.s = session
         self.registry = registry
         self.file = plan_file
         self.now = now
+        self.as_of = as_of
         self.label = f"import ({plan_file.filename})"
         self.warnings = list(plan_file.warnings)
 
     def run(self) -> ImportResult:
-        plan, created, updated = self.plan()
+        plan, created, changes = self.plan()
         assert plan.id is not None
         result = ImportResult(
-            plan_id=plan.id, plan_title=plan.title, plan_created=created, plan_updated=updated
+            plan_id=plan.id,
+            plan_title=plan.title,
+            plan_created=created,
+            plan_updated=bool(changes),
+            plan_changes=changes,
         )
         persons = self.persons(result)
         areas = self.areas(plan, result)
@@ -168,7 +194,7 @@ class _Importer:
 
     # -- plan --
 
-    def plan(self) -> tuple[Plan, bool, bool]:
+    def plan(self) -> tuple[Plan, bool, list[PlanChange]]:
         meta = self.file.meta
         values = meta.plan_values()
         title = values.pop("title")
@@ -177,15 +203,13 @@ class _Importer:
             select(Plan).where(Plan.title == title, Plan.forvaltning == forvaltning)
         ).first()
         if plan is None:
-            return plans.create_plan(self.s, now=self.now, title=title, **values), True, False
-        changed = False
-        for key, value in values.items():
-            if getattr(plan, key) != value:
-                setattr(plan, key, value)
-                changed = True
-        if changed:
-            self.s.add(plan)
-        return plan, False, changed
+            return plans.create_plan(self.s, now=self.now, title=title, **values), True, []
+        # Only what the file states: a field it leaves out or empty keeps its value.
+        stated = plan_settings.given_by_file(meta, [k for k in values if k != "forvaltning"])
+        changes = plan_settings.change_plan(
+            self.s, plan, stated, now=self.now, actor=None, label=self.label
+        )
+        return plan, False, changes
 
     # -- persons --
 
@@ -275,7 +299,7 @@ class _Importer:
             existing[(action.area_id, match_key(action.text))] = action
             positions[action.area_id] = max(positions[action.area_id], action.position)
         seen: set[int] = set()
-        new = _NewActions(self.s, self.label, self.now)
+        new = _NewActions(self.s, self.label, self.as_of)
         for row in self.file.rows:
             area = areas[match_key(row.area)]
             assert area.id is not None
@@ -317,7 +341,7 @@ class _Importer:
             "state": row.state or workflow.initial,
             "owner_id": owner.id if owner else None,
             "progress_note": note,
-            "progress_at": self.now if note else None,
+            "progress_at": self.as_of if note else None,
             "updated_at": self.now,
             **row.fields,
         }
@@ -373,10 +397,11 @@ class _NewActions:
     file's parameters never all sit in memory at once (bench/core.py, 200,000 rows).
     """
 
-    def __init__(self, session: Session, label: str, now: datetime) -> None:
+    def __init__(self, session: Session, label: str, as_of: datetime) -> None:
         self.s = session
         self.label = label
-        self.now = now
+        # The file's states and processläge hold as of then: their events are dated so.
+        self.as_of = as_of
         self.chunk: list[dict[str, Any]] = []
         # (area_id, position, state, processläge) of each åtgärd written, for its events.
         self.written: list[tuple[int, int, str, str]] = []
@@ -427,7 +452,7 @@ class _NewActions:
     ) -> dict[str, Any]:
         return {
             "action_id": action_id,
-            "at": self.now,
+            "at": self.as_of,
             "actor_id": None,
             "actor_label": self.label,
             "trigger": trigger,
@@ -445,6 +470,8 @@ def describe(result: ImportResult) -> Iterable[str]:
     """The summary the CLI prints, in Swedish."""
     how = "ny" if result.plan_created else "uppdaterad" if result.plan_updated else "befintlig"
     yield f"Plan {result.plan_id}: {result.plan_title} ({how})."
+    for change in result.plan_changes:
+        yield f"  {change.describe()}"
     yield (
         f"Utvecklingsområden: {result.areas_created} nya, {result.areas_updated} ändrade, "
         f"{result.areas_unchanged} oförändrade."

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
-from tracker.models import Action, ActionEvent, OutboxMessage, Person
+from tracker.models import Action, ActionEvent, AreaEvent, OutboxMessage, Person, PlanEvent
 from tracker.services.access import revoke_links
 from tracker.services.people import get_person
 
@@ -33,6 +33,7 @@ def export_person(session: Session, email: str) -> dict[str, Any]:
         )
         .order_by(col(ActionEvent.at))
     ).all()
+    plan_events = session.exec(_plan_events_of(person.id, label, person.email)).all()
     mail = session.exec(
         select(OutboxMessage)
         .where(OutboxMessage.to_addr == person.email)
@@ -69,6 +70,21 @@ def export_person(session: Session, email: str) -> dict[str, Any]:
                 "text": e.text,
             }
             for e in events
+        ],
+        "plan_history": [
+            {
+                "plan_id": e.plan_id,
+                "at": e.at.isoformat(),
+                "field": e.field,
+                "actor": e.actor_label,
+                "old": e.old,
+                "new": e.new,
+            }
+            for e in plan_events
+        ],
+        "area_history": [
+            {"area_id": e.area_id, "at": e.at.isoformat(), "field": e.field, "actor": e.actor_label}
+            for e in session.exec(_area_events_of(person.id, label)).all()
         ],
         "emails": [
             {
@@ -110,6 +126,18 @@ def erase_person(session: Session, email: str, *, now: datetime) -> Person:
         event.text = event.text.replace(old_label, new_label).replace(old_email, new_email)
         session.add(event)
 
+    for plan_event in session.exec(_plan_events_of(person.id, old_label, old_email)).all():
+        if plan_event.actor_id == person.id or plan_event.actor_label == old_label:
+            plan_event.actor_label = new_label
+        # An address among the nämnd's recipients is in the plan's history too.
+        plan_event.old = plan_event.old.replace(old_email, new_email)
+        plan_event.new = plan_event.new.replace(old_email, new_email)
+        session.add(plan_event)
+
+    for area_event in session.exec(_area_events_of(person.id, old_label)).all():
+        area_event.actor_label = new_label
+        session.add(area_event)
+
     # Mail already sent keeps its record but loses its content; mail not yet sent is dropped.
     session.execute(
         update(OutboxMessage)
@@ -137,3 +165,28 @@ def erase_person(session: Session, email: str, *, now: datetime) -> Person:
     # A name written inside a processläge is the author's words: export_person shows it for
     # manual review rather than having it rewritten blindly here.
     return person
+
+
+def _plan_events_of(person_id: int | None, label: str, email: str) -> Any:
+    """The plan history rows made by the person or naming their address."""
+    return (
+        select(PlanEvent)
+        .where(
+            or_(
+                col(PlanEvent.actor_id) == person_id,
+                col(PlanEvent.actor_label) == label,
+                col(PlanEvent.old).contains(email),
+                col(PlanEvent.new).contains(email),
+            )
+        )
+        .order_by(col(PlanEvent.at))
+    )
+
+
+def _area_events_of(person_id: int | None, label: str) -> Any:
+    """The utvecklingsområden's history rows the person made (area texts name no one)."""
+    return (
+        select(AreaEvent)
+        .where(or_(col(AreaEvent.actor_id) == person_id, col(AreaEvent.actor_label) == label))
+        .order_by(col(AreaEvent.at))
+    )

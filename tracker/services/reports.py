@@ -43,7 +43,8 @@ from tracker.domain.roles import action_roles
 from tracker.errors import Conflict, NotFound, Refused
 from tracker.models import Action, ActionEvent, Area, OutboxMessage, Person, Plan, Report
 from tracker.models.report import DRAFT_STATE, ReportFile
-from tracker.services.actions import ASSIGNED, CREATED, EDITED
+from tracker.services import areas as area_service
+from tracker.services.actions import ASSIGNED, CREATED, EDITED, MOVED
 from tracker.services.outbox import enqueue
 from tracker.services.people import valid_email
 from workflows import TransitionRefused, WorkflowRegistry
@@ -60,7 +61,7 @@ CONTENT_TYPES = {
 }
 # History events whose text is not a processläge (it says who or what changed). An
 # "importerad" event carries the processläge a plan file gave a new åtgärd.
-NOT_NOTES = frozenset({CREATED, ASSIGNED, EDITED})
+NOT_NOTES = frozenset({CREATED, ASSIGNED, EDITED, MOVED})
 
 
 # --- Dates --------------------------------------------------------------------------------
@@ -157,7 +158,14 @@ class _Replay:
 def _workflow_states(registry: WorkflowRegistry, name: str) -> tuple[StateInfo, ...]:
     d = registry.get(name).definition
     return tuple(
-        StateInfo(id=s.id, label=s.label, done=s.done, final=s.final, initial=s.id == d.initial)
+        StateInfo(
+            id=s.id,
+            label=s.label,
+            done=s.done,
+            final=s.final,
+            initial=s.id == d.initial,
+            withdrawn=s.withdrawn,
+        )
         for s in d.states
     )
 
@@ -412,6 +420,28 @@ def _actions_then(
     return by_area, changes
 
 
+def _refuse_before_first(first_event: dict[int, datetime], as_of: date, tz: ZoneInfo) -> None:
+    """A report for a date before the plan had any åtgärder would be an empty plan."""
+    first = min(first_event.values(), default=None)
+    since = f": den första finns från {first.astimezone(tz).date().isoformat()}" if first else ""
+    raise Refused(
+        f"Planen hade inga åtgärder per {as_of.isoformat()}{since}. Välj ett senare datum, "
+        "eller importera planen med 'läget per' det datum den gällde."
+    )
+
+
+def _area_then(
+    area: Area, areas_then: dict[int, dict[str, str]], by_area: dict[int, list[ActionSnap]]
+) -> AreaSnap:
+    """The area as it was called at the cutoff, with its åtgärder then."""
+    was = areas_then.get(area.id or 0, {})
+    return AreaSnap(
+        title=was.get("title", area.title),
+        section=was.get("section", area.section),
+        actions=tuple(by_area[area.id or 0]),
+    )
+
+
 def build_snapshot(
     session: Session,
     registry: WorkflowRegistry,
@@ -440,6 +470,9 @@ def build_snapshot(
     )
     history = _history(session, plan_id, cutoff, previous_until, tz)
     by_area, changes = _actions_then(actions, history)
+    areas_then = area_service.fields_then(session, plan_id, cutoff)
+    if actions and not any(by_area.values()):
+        _refuse_before_first(history.first_event, as_of, tz)
     used = {DEFAULT_WORKFLOW} | {a.workflow for snaps in by_area.values() for a in snaps}
     period = report_period(plan, as_of, draft_days)
     return Snapshot(
@@ -450,10 +483,7 @@ def build_snapshot(
         period=period,
         next_report_on=next_report_after(plan, period),
         workflows={name: _workflow_states(registry, name) for name in sorted(used)},
-        areas=tuple(
-            AreaSnap(title=area.title, section=area.section, actions=tuple(by_area[area.id or 0]))
-            for area in areas
-        ),
+        areas=tuple(_area_then(area, areas_then, by_area) for area in areas),
         earlier=tuple(earlier),
         changes=tuple(changes),
     )
@@ -592,15 +622,15 @@ def draft_report(
     if as_of > local_date(now, tz):
         raise Refused("Återrapportens datum kan inte ligga i framtiden.")
     lock_plan(session, plan_id)
-    snapshot = build_snapshot(
-        session, registry, plan_id, as_of=as_of, now=now, tz=tz, draft_days=draft_days
-    )
     last = _last_issued(session, plan_id)
-    if last is not None and last.data_until >= snapshot.cutoff:
+    if last is not None and last.data_until >= cutoff_for(as_of, now, tz):
         raise Refused(
             f"Återrapport nr {last.number} per {last.as_of.isoformat()} är redan utfärdad; "
             "ett nytt utkast måste gälla ett senare läge."
         )
+    snapshot = build_snapshot(
+        session, registry, plan_id, as_of=as_of, now=now, tz=tz, draft_days=draft_days
+    )
     report = Report(
         plan_id=plan_id,
         workflow=REPORT_WORKFLOW,

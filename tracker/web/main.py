@@ -56,8 +56,11 @@ from tracker.web.routes import (
     outbox,
     owner,
     people,
+    plan_settings,
     plans,
+    reminders,
     reports,
+    start,
     transfer,
 )
 from tracker.web.security import (
@@ -176,8 +179,11 @@ def create_app(
     # Before plans: "/planer/import" must not be taken for a plan number.
     fastapi_app.include_router(transfer.router)
     fastapi_app.include_router(plans.router)
+    fastapi_app.include_router(plan_settings.router)
     fastapi_app.include_router(actions.router)
     fastapi_app.include_router(people.router)
+    fastapi_app.include_router(start.router)
+    fastapi_app.include_router(reminders.router)
     fastapi_app.include_router(reports.router)
     fastapi_app.include_router(outbox.router)
     # Only where the built-in receiver may run at all (production settings refuse it).

@@ -15,6 +15,7 @@ within a few seconds.
 from __future__ import annotations
 
 import tempfile
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote
@@ -22,6 +23,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
+from tracker.domain.clock import start_of_day
 from tracker.domain.import_rows import read_plan_file
 from tracker.domain.plan_meta import PlanMeta
 from tracker.domain.problems import FileRefused
@@ -37,11 +39,13 @@ from tracker.web.deps import (
     NowDep,
     SessionDep,
     UserDep,
+    Web,
     WebDep,
     require_edit,
     require_read,
     undo,
 )
+from tracker.web.forms import parse_date
 from tracker.web.routes import PathId
 from workflows.registry import DEFAULT_ACTION_WORKFLOW
 
@@ -65,7 +69,9 @@ def _read_upload(upload: UploadFile | None, label: str) -> tuple[str, bytes] | N
 
 @router.get("/planer/import", response_class=HTMLResponse)
 def import_form(request: Request, web: WebDep, user: EditorDep) -> HTMLResponse:
-    return web.render(request, "plans/import.html", {"result": None, "problems": None})
+    return web.render(
+        request, "plans/import.html", {"result": None, "problems": None, "values": {}}
+    )
 
 
 @router.post(
@@ -82,6 +88,9 @@ def import_upload(
     file: Annotated[UploadFile | None, File()] = None,
     sidecar: Annotated[UploadFile | None, File()] = None,
     title: Annotated[str, Form(max_length=500)] = "",
+    namnd: Annotated[str, Form(max_length=500)] = "",
+    dnr: Annotated[str, Form(max_length=500)] = "",
+    as_of: Annotated[str, Form(max_length=40)] = "",
     dry_run: Annotated[str, Form()] = "",
 ) -> HTMLResponse:
     problems: list[str] = []
@@ -93,6 +102,7 @@ def import_upload(
             raise Refused("Välj en CSV- eller XLSX-fil att importera.")
         filename, data = upload
         side = _read_upload(sidecar, "Planfilen")
+        recorded = _as_of(as_of, web)
         # A chef imports into their own förvaltning; only an admin takes the file's word.
         forced = forvaltning_scope(user)
         plan_file = read_plan_file(
@@ -103,9 +113,17 @@ def import_upload(
             valid_email=people.valid_email,
             limits=WEB_LIMITS,
             sidecar=(side[0], side[1].decode("utf-8-sig")) if side else None,
-            overrides=PlanMeta(title=title.strip() or None, forvaltning=forced),
+            overrides=PlanMeta(
+                title=title.strip() or None,
+                forvaltning=forced,
+                namnd=namnd.strip() or None,
+                dnr=dnr.strip() or None,
+            ),
+            title_hint="skriv den i fältet Planens namn",
         )
-        result = importing.apply_plan_file(session, web.app.registry, plan_file, now=now)
+        result = importing.apply_plan_file(
+            session, web.app.registry, plan_file, now=now, as_of=recorded
+        )
         require_edit(user, plan_service.get_plan(session, result.plan_id))
         if dry_run:
             undo(session)
@@ -127,9 +145,16 @@ def import_upload(
             "problems": problems or None,
             "filename": filename,
             "dry_run": bool(dry_run),
+            "values": {"title": title, "namnd": namnd, "dnr": dnr, "as_of": as_of},
         },
         status_code=422 if problems else 200,
     )
+
+
+def _as_of(typed: str, web: Web) -> datetime | None:
+    """The "läget per" date of the form as the instant its day begins, or None (now)."""
+    day = parse_date(typed, "Läget per")
+    return start_of_day(day, web.app.tz) if day is not None else None
 
 
 @router.get("/planer/{plan_id}/export.{kind}")

@@ -1,0 +1,224 @@
+"""A plan's own data (title, nämnd, Dnr, signatory, report months, the nämnd's recipients):
+changed in one place, each change recorded in the plan's history.
+
+The settings page, `tracker plan set` and an import all change a plan through `change_plan`.
+Values are given as the Plan table stores them (report months "6,12", recipients "a,b");
+`read_settings` turns what a person typed into such values, or Swedish reasons why not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from tracker.domain.plan_meta import LABELS, PlanMeta, convert
+from tracker.errors import Refused
+from tracker.models import Person, Plan, PlanEvent
+from tracker.services import people
+
+# The fields of the settings page, in its order.
+SETTINGS_FIELDS: tuple[str, ...] = (
+    "title",
+    "forvaltning",
+    "namnd",
+    "dnr",
+    "background",
+    "ort",
+    "signatory_name",
+    "signatory_title",
+    "report_months",
+    "next_report_on",
+    "board_recipients",
+)
+RECIPIENTS = "board_recipients"
+
+
+@dataclass(frozen=True)
+class PlanChange:
+    """One field changed, with its values as the settings page shows them."""
+
+    field: str
+    old: str
+    new: str
+
+    @property
+    def label(self) -> str:
+        return LABELS.get(self.field, self.field)
+
+    def describe(self) -> str:
+        if self.field == RECIPIENTS:
+            return f"{self.label}: {recipients_change(self.old, self.new)}"
+        return f"{self.label}: {_quoted(self.old)} → {_quoted(self.new)}"
+
+
+def _quoted(value: str) -> str:
+    return f"'{value}'" if value else "(tomt)"
+
+
+def recipients_change(old: str, new: str) -> str:
+    """'läggs till a@x; tas bort b@y' for two lists as shown ('a@x, b@y')."""
+    before, after = split_addresses(old), split_addresses(new)
+    added = [a for a in after if a.lower() not in {b.lower() for b in before}]
+    removed = [b for b in before if b.lower() not in {a.lower() for a in after}]
+    parts = []
+    if added:
+        parts.append("läggs till " + ", ".join(added))
+    if removed:
+        parts.append("tas bort " + ", ".join(removed))
+    return "; ".join(parts) or "samma adresser i ny ordning"
+
+
+def split_addresses(stored: str) -> list[str]:
+    return [a.strip() for a in stored.split(",") if a.strip()]
+
+
+def shown(field: str, value: Any) -> str:
+    """A stored value as the settings page and the history show it."""
+    if value is None:
+        return ""
+    if isinstance(value, date):
+        return value.isoformat()
+    if field in ("report_months", RECIPIENTS):
+        return ", ".join(p.strip() for p in str(value).split(",") if p.strip())
+    return str(value)
+
+
+def actor_label(person: Person | None, fallback: str) -> str:
+    """Who made a change, as the history shows it (and erasure finds it)."""
+    return f"{person.name} <{person.email}>" if person is not None else fallback
+
+
+def change_plan(
+    session: Session,
+    plan: Plan,
+    values: Mapping[str, Any],
+    *,
+    now: datetime,
+    actor: Person | None,
+    label: str = "",
+) -> list[PlanChange]:
+    """Set the plan's fields to `values` (as Plan stores them); each change that is one is
+    recorded in the plan's history. Refused if the title would be empty or taken."""
+    assert plan.id is not None
+    changes = [
+        PlanChange(field, shown(field, getattr(plan, field)), shown(field, value))
+        for field, value in values.items()
+        if getattr(plan, field) != value
+    ]
+    if not changes:
+        return []
+    _check_title(
+        session,
+        plan.id,
+        values.get("title", plan.title),
+        values.get("forvaltning", plan.forvaltning),
+    )
+    who = actor_label(actor, label)
+    for change in changes:
+        setattr(plan, change.field, values[change.field])
+        session.add(
+            PlanEvent(
+                plan_id=plan.id,
+                at=now,
+                actor_id=actor.id if actor is not None else None,
+                actor_label=who,
+                field=change.field,
+                old=change.old,
+                new=change.new,
+            )
+        )
+    session.add(plan)
+    session.flush()
+    return changes
+
+
+def _check_title(session: Session, plan_id: int, title: str, forvaltning: str) -> None:
+    if not title.strip():
+        raise Refused("Planens titel får inte vara tom.")
+    taken = session.exec(
+        select(Plan.id).where(
+            Plan.title == title, Plan.forvaltning == forvaltning, Plan.id != plan_id
+        )
+    ).first()
+    if taken is not None:
+        raise Refused(
+            f"Det finns redan en plan som heter '{title}' i förvaltningen "
+            f"'{forvaltning}' (plan {taken})."
+        )
+
+
+def history(session: Session, plan_id: int) -> list[PlanEvent]:
+    """The plan's changes, newest first."""
+    return list(
+        session.exec(
+            select(PlanEvent)
+            .where(PlanEvent.plan_id == plan_id)
+            .order_by(col(PlanEvent.at).desc(), col(PlanEvent.id).desc())
+        )
+    )
+
+
+# --- what a person typed -------------------------------------------------------------------
+
+
+def read_settings(typed: Mapping[str, str]) -> dict[str, Any]:
+    """The fields given in `typed` (as typed in the form or on the command line) as Plan
+    stores them; Refused listing every field that cannot be read, in Swedish."""
+    values: dict[str, Any] = {}
+    problems: list[str] = []
+    for field, text in typed.items():
+        converted, problem = convert(field, text, people.valid_email)
+        if problem:
+            problems.append(f"{LABELS[field]}: {problem}.")
+            continue
+        values.update(_stored(field, converted))
+    if "title" in values and not values["title"]:
+        problems.append("Titel: får inte vara tom.")
+    if problems:
+        raise Refused(" ".join(problems))
+    return values
+
+
+def _stored(field: str, converted: Any) -> dict[str, Any]:
+    if field == "next_report_on":
+        return {field: converted}
+    if converted is None:
+        converted = () if field in ("report_months", RECIPIENTS) else ""
+    return PlanMeta(**{field: converted}).plan_values()
+
+
+def with_recipients(
+    plan: Plan, *, add: Iterable[str] = (), remove: Iterable[str] = ()
+) -> dict[str, Any]:
+    """The plan's recipients with `add` appended (each checked) and `remove` taken away;
+    Refused naming an address that is not valid, or not a recipient to remove."""
+    current = split_addresses(plan.board_recipients)
+    problems = [problem for a in add if (problem := people.email_problem(a))]
+    lower = {a.lower() for a in current}
+    missing = [r.strip() for r in remove if r.strip().lower() not in lower]
+    problems += [f"{m} är inte mottagare i nämnden." for m in missing]
+    if problems:
+        raise Refused(" ".join(problems))
+    gone = {r.strip().lower() for r in remove}
+    kept = [a for a in current if a.lower() not in gone]
+    for address in add:
+        address = address.strip()
+        if address.lower() not in {k.lower() for k in kept}:
+            kept.append(address)
+    return {RECIPIENTS: ",".join(kept)}
+
+
+def current_settings(plan: Plan) -> dict[str, str]:
+    """The plan's settings as the form shows them."""
+    return {field: shown(field, getattr(plan, field)) for field in SETTINGS_FIELDS}
+
+
+def given_by_file(meta: PlanMeta, keys: Sequence[str]) -> dict[str, Any]:
+    """What a plan file states about these fields, as Plan stores them: a field the file
+    leaves out or leaves empty is not stated, so an import never erases a value."""
+    values = meta.plan_values()
+    return {k: values[k] for k in keys if k in values and values[k] not in ("", None)}

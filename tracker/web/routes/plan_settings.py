@@ -1,0 +1,187 @@
+"""A plan's settings page: its own data and the nämnd's recipients, and the plan's history.
+
+Every change goes through tracker.services.plan_settings.change_plan, as `tracker plan set`
+and an import do, so each is in the history with who made it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlmodel import Session
+
+from tracker.domain.roles import forvaltning_scope
+from tracker.errors import Refused
+from tracker.models import Person, Plan
+from tracker.services import plan_settings
+from tracker.services import plans as plan_service
+from tracker.services.plan_settings import PlanChange
+from tracker.web.deps import (
+    CsrfChecked,
+    EditorDep,
+    NowDep,
+    SessionDep,
+    Web,
+    WebDep,
+    flash,
+    pop_flash,
+    require_edit,
+    undo,
+)
+from tracker.web.routes import PathId
+
+router = APIRouter()
+
+Short = Annotated[str, Form(max_length=500)]
+
+
+def _page(plan_id: int) -> str:
+    return f"/planer/{plan_id}/installningar"
+
+
+@router.get("/planer/{plan_id}/installningar", response_class=HTMLResponse)
+def settings_page(
+    request: Request, plan_id: PathId, web: WebDep, session: SessionDep, user: EditorDep
+) -> HTMLResponse:
+    plan = plan_service.get_plan(session, plan_id)
+    require_edit(user, plan)
+    return _render(request, web, session, plan, user, plan_settings.current_settings(plan))
+
+
+def _render(
+    request: Request,
+    web: Web,
+    session: Session,
+    plan: Plan,
+    user: Person,
+    values: dict[str, str],
+    error: str | None = None,
+) -> HTMLResponse:
+    assert plan.id is not None
+    return web.render(
+        request,
+        "plans/settings.html",
+        {
+            "plan": plan,
+            "values": values,
+            "recipients": plan_settings.split_addresses(plan.board_recipients),
+            "may_move": forvaltning_scope(user) is None,
+            "history": [
+                (event, PlanChange(event.field, event.old, event.new))
+                for event in plan_settings.history(session, plan.id)
+            ],
+            "error": error,
+            "flash": pop_flash(request),
+        },
+        status_code=422 if error else 200,
+    )
+
+
+@router.post("/planer/{plan_id}/installningar", dependencies=[CsrfChecked], response_model=None)
+def settings_save(
+    request: Request,
+    plan_id: PathId,
+    web: WebDep,
+    session: SessionDep,
+    now: NowDep,
+    user: EditorDep,
+    title: Short = "",
+    forvaltning: Short = "",
+    namnd: Short = "",
+    dnr: Short = "",
+    ort: Short = "",
+    signatory_name: Short = "",
+    signatory_title: Short = "",
+    report_months: Short = "",
+    next_report_on: Short = "",
+    background: Annotated[str, Form(max_length=20_000)] = "",
+) -> HTMLResponse | RedirectResponse:
+    plan = plan_service.get_plan(session, plan_id)
+    require_edit(user, plan)
+    typed = {
+        "title": title,
+        "namnd": namnd,
+        "dnr": dnr,
+        "background": background,
+        "ort": ort,
+        "signatory_name": signatory_name,
+        "signatory_title": signatory_title,
+        "report_months": report_months,
+        "next_report_on": next_report_on,
+    }
+    # A chef's plans stay in their förvaltning; only an admin moves a plan to another.
+    if forvaltning_scope(user) is None:
+        typed["forvaltning"] = forvaltning
+    try:
+        values = plan_settings.read_settings(typed)
+        changes = plan_settings.change_plan(session, plan, values, now=now, actor=user)
+    except Refused as exc:
+        undo(session)
+        shown = plan_settings.current_settings(plan_service.get_plan(session, plan_id))
+        return _render(request, web, session, plan, user, shown | typed, exc.message)
+    flash(request, _saved(changes))
+    return RedirectResponse(_page(plan_id), status_code=303)
+
+
+def _saved(changes: list[PlanChange]) -> str:
+    if not changes:
+        return "Inget ändrades."
+    return "Sparat: " + "; ".join(c.describe() for c in changes) + "."
+
+
+@router.post("/planer/{plan_id}/mottagare", dependencies=[CsrfChecked], response_model=None)
+def recipient_add(
+    request: Request,
+    plan_id: PathId,
+    web: WebDep,
+    session: SessionDep,
+    now: NowDep,
+    user: EditorDep,
+    adress: Annotated[str, Form(max_length=2_000)] = "",
+) -> HTMLResponse | RedirectResponse:
+    addresses = plan_settings.split_addresses(adress.replace(";", ",").replace("\n", ","))
+    return _recipients(request, plan_id, web, session, now, user, add=addresses)
+
+
+@router.post("/planer/{plan_id}/mottagare/ta-bort", dependencies=[CsrfChecked], response_model=None)
+def recipient_remove(
+    request: Request,
+    plan_id: PathId,
+    web: WebDep,
+    session: SessionDep,
+    now: NowDep,
+    user: EditorDep,
+    adress: Annotated[str, Form(max_length=500)] = "",
+) -> HTMLResponse | RedirectResponse:
+    return _recipients(request, plan_id, web, session, now, user, remove=[adress])
+
+
+def _recipients(
+    request: Request,
+    plan_id: int,
+    web: Web,
+    session: Session,
+    now: datetime,
+    user: Person,
+    *,
+    add: list[str] | None = None,
+    remove: list[str] | None = None,
+) -> HTMLResponse | RedirectResponse:
+    plan = plan_service.get_plan(session, plan_id)
+    require_edit(user, plan)
+    try:
+        if not add and not remove:
+            raise Refused("Skriv en e-postadress att lägga till.")
+        values = plan_settings.with_recipients(plan, add=add or (), remove=remove or ())
+        changes = plan_settings.change_plan(session, plan, values, now=now, actor=user)
+    except Refused as exc:
+        undo(session)
+        plan = plan_service.get_plan(session, plan_id)
+        return _render(
+            request, web, session, plan, user, plan_settings.current_settings(plan), exc.message
+        )
+    flash(request, _saved(changes))
+    return RedirectResponse(_page(plan_id) + "#mottagare", status_code=303)
