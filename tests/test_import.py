@@ -273,7 +273,7 @@ def test_a_bad_file_is_refused_whole_with_every_row_and_column_named(
     assert problems == [
         "Rad 3, kolumn E-post: ogiltig e-postadress 'anna.berg'",
         "Rad 4, kolumn Status: okänt läge 'Klart' (kända lägen: Ej påbörjat, Pågår, Klar, "
-        "Utvärderad)",
+        "Utvärderad, Utgår)",
         "Rad 5, kolumn Klart till: kunde inte tolka 'snart' som ett datum",
         "Rad 5, kolumn Åtgärd: samma åtgärd i samma utvecklingsområde som rad 2",
         "Rad 6, kolumn Klart till: ogiltigt datum '2018-02-30'",

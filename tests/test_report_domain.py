@@ -339,3 +339,70 @@ def test_an_empty_plan_still_has_a_chart_and_zero_counts() -> None:
     geometry = layout(view.chart)
     assert geometry.bars[0].segments == ()
     assert geometry.ticks[0].value == 0
+
+
+WITHDRAWN = StateInfo("utgar", "Utgår", done=True, final=True, withdrawn=True)
+
+
+def test_a_withdrawn_action_is_a_row_marked_with_its_reason_and_never_late() -> None:
+    past = date(2017, 12, 31)
+    reason = "Utgår: ersätts av den nya rutinen för ekonomiskt bistånd."
+    view = compose(
+        snapshot(
+            AreaSnap(
+                "Ekonomi",
+                "",
+                (
+                    action(1, "utgar", due_on=past, evaluate_on=past, note=reason, note_on=past),
+                    action(2, "pagar", due_on=past, text="Sen åtgärd"),
+                ),
+            ),
+            workflows={"atgard": (*STATES, WITHDRAWN)},
+        )
+    )
+    withdrawn, late = (r for r in view.rows if r.kind == "action")
+    assert withdrawn.mark == "Åtgärden utgår."
+    assert withdrawn.note == paragraphs(reason)
+    assert withdrawn.note_line == "Skäl till att åtgärden utgår, skrivet 2017-12-31."
+    assert [(f.label, f.value) for f in withdrawn.facts] == [
+        ("Registrerat läge", "Utgår"),
+        ("Mot tidsplanen", "utgår, räknas inte"),
+    ]
+    assert withdrawn.timing is not None and not withdrawn.timing.is_late
+    assert late.mark == ""
+    # Not among the late, counted apart from those on time, and listed per state.
+    assert [o.action for o in view.late] == ["Sen åtgärd"]
+    assert [(c.label, c.count) for c in view.by_timing] == [
+        ("I tid", 0),
+        ("Försenade", 1),
+        ("Utvärdering försenad", 0),
+        ("Utgår", 1),
+    ]
+    assert ("Utgår", 1) in [(c.label, c.count) for c in view.by_state]
+
+
+def test_a_withdrawn_state_no_action_was_ever_in_is_left_out_of_counts_and_chart() -> None:
+    def labels(*earlier: EarlierReport) -> tuple[list[str], list[str]]:
+        view = compose(
+            snapshot(
+                AreaSnap("Ekonomi", "", (action(1, "pagar"),)),
+                workflows={"atgard": (*STATES, WITHDRAWN)},
+                earlier=earlier,
+            )
+        )
+        assert view.chart is not None
+        return [c.label for c in view.by_state], [s.label for s in view.chart.series]
+
+    never = EarlierReport(1, date(2017, 6, 30), {"pagar": 1})
+    once = EarlierReport(1, date(2017, 6, 30), {"pagar": 1, "utgar": 1})
+    assert labels(never) == (["Ej påbörjat", "Pågår", "Klar", "Utvärderad"],) * 2
+    assert labels(once) == (["Ej påbörjat", "Pågår", "Klar", "Utvärderad", "Utgår"],) * 2
+
+
+def test_a_snapshot_without_withdrawn_states_writes_no_withdrawn_key_and_reads_back() -> None:
+    plain = snapshot(AreaSnap("Ekonomi", "", (action(1, "pagar"),)))
+    assert '"withdrawn"' not in plain.to_json()
+    both = snapshot(
+        AreaSnap("Ekonomi", "", (action(1, "utgar"),)), workflows={"atgard": (*STATES, WITHDRAWN)}
+    )
+    assert Snapshot.from_json(both.to_json()) == both

@@ -33,3 +33,15 @@ def test_action_without_dates_is_never_late() -> None:
         done=False, final=False, due_on=None, evaluate_on=None, today=date(2030, 1, 1)
     )
     assert got == ScheduleStatus.on_track
+
+
+def test_a_withdrawn_action_is_never_late_whatever_its_dates() -> None:
+    from workflows import default_registry
+
+    state = default_registry().get("atgard").definition.state("utgar")
+    assert state.withdrawn
+    for today in (date(2018, 4, 1), date(2018, 11, 1), date(2030, 1, 1)):
+        got = schedule_status(
+            done=state.done, final=state.final, due_on=DUE, evaluate_on=EVAL, today=today
+        )
+        assert got == ScheduleStatus.on_track

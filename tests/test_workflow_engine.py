@@ -14,8 +14,8 @@ from workflows import (
 )
 from workflows.registry import SHIPPED_DIR, WorkflowRegistry
 
-STATES = ["ej_paborjat", "pagar", "klar", "utvarderad"]
-TRIGGERS = ["starta", "slutfor", "utvardera", "ateroppna"]
+STATES = ["ej_paborjat", "pagar", "klar", "utvarderad", "utgar"]
+TRIGGERS = ["starta", "slutfor", "utvardera", "ateroppna", "utga"]
 
 # The default åtgärd workflow as the issue states it: (trigger, from) -> (to, roles, needs text).
 LEGAL = {
@@ -23,6 +23,9 @@ LEGAL = {
     ("slutfor", "pagar"): ("klar", {"owner", "chef"}, True),
     ("utvardera", "klar"): ("utvarderad", {"chef"}, True),
     ("ateroppna", "klar"): ("pagar", {"chef"}, True),
+    # Withdrawing: from the open states only, by the chef, with a reason; nothing leaves it.
+    ("utga", "ej_paborjat"): ("utgar", {"chef"}, True),
+    ("utga", "pagar"): ("utgar", {"chef"}, True),
 }
 
 
@@ -140,3 +143,28 @@ def test_two_files_with_the_same_workflow_name_are_refused(tmp_path: Path) -> No
     (tmp_path / "kopia.toml").write_bytes((SHIPPED_DIR / "atgard.toml").read_bytes())
     with pytest.raises(DefinitionError, match="definierat två gånger"):
         WorkflowRegistry.from_dirs([SHIPPED_DIR, tmp_path])
+
+
+def test_withdrawn_is_done_and_final_in_every_shipped_workflow_that_has_it() -> None:
+    registry = default_registry()
+    for name in ("atgard", "protokoll"):
+        wf = registry.get(name)
+        withdrawn = [s for s in wf.definition.states if s.withdrawn]
+        assert [s.label for s in withdrawn] == ["Utgår"]
+        assert withdrawn[0].done and withdrawn[0].final
+        assert wf.available(withdrawn[0].id, {"owner", "chef", "admin"}) == ()
+        assert wf.is_withdrawn(withdrawn[0].id)
+    with pytest.raises(TransitionRefused, match="Låt utgå kräver en text: Varför utgår beslutet"):
+        registry.get("protokoll").fire("tilldelad", "utga", roles={"chef"}, text="")
+
+
+def test_a_withdrawn_state_that_is_not_finished_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "halv.toml"
+    path.write_text(
+        'name = "halv"\nlabel = "Halv"\ninitial = "a"\n'
+        '[[states]]\nid = "a"\nlabel = "A"\n'
+        '[[states]]\nid = "b"\nlabel = "B"\ndone = true\nwithdrawn = true\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(DefinitionError, match=r"states\[1\].*withdrawn = true kräver"):
+        load_definition(path)

@@ -30,6 +30,17 @@ class StateDef(_Strict):
     # Counts as done for the schedule: a due date passed in this state is not "försenad".
     done: bool = False
     final: bool = False
+    # The åtgärd was withdrawn (struck from the plan, "Utgår"): kept with its history and its
+    # reason, but never late, never reminded of, and shown as withdrawn in the återrapport.
+    withdrawn: bool = False
+
+    @model_validator(mode="after")
+    def _withdrawn_is_finished(self) -> StateDef:
+        # A withdrawn åtgärd has nothing left to do: were it not done and final, the schedule
+        # and the reminders would still chase it.
+        if self.withdrawn and not (self.done and self.final):
+            raise ValueError("withdrawn = true kräver också done = true och final = true")
+        return self
 
 
 class TransitionDef(_Strict):

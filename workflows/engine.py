@@ -141,3 +141,6 @@ class Workflow:
 
     def is_done(self, state: str) -> bool:
         return self.definition.state(state).done
+
+    def is_withdrawn(self, state: str) -> bool:
+        return self.definition.state(state).withdrawn

@@ -37,6 +37,8 @@ class StateInfo:
     done: bool = False
     final: bool = False
     initial: bool = False
+    # Struck from the plan ("Utgår"): its row is marked so, and it is never late.
+    withdrawn: bool = False
 
 
 @dataclass(frozen=True)
@@ -170,7 +172,9 @@ def _to_dict(s: Snapshot) -> dict[str, Any]:
         "built_at": s.built_at.isoformat(),
         "period": _d(s.period),
         "next_report_on": _d(s.next_report_on),
-        "workflows": {name: [st.__dict__ for st in states] for name, states in s.workflows.items()},
+        "workflows": {
+            name: [_state_dict(st) for st in states] for name, states in s.workflows.items()
+        },
         "areas": [
             {
                 "title": area.title,
@@ -202,6 +206,15 @@ def _to_dict(s: Snapshot) -> dict[str, Any]:
             }
         ),
     }
+
+
+def _state_dict(state: StateInfo) -> dict[str, Any]:
+    # "withdrawn" only where true: a snapshot of a workflow without such a state reads as
+    # the snapshots archived before the key existed.
+    out = dict(state.__dict__)
+    if not state.withdrawn:
+        del out["withdrawn"]
+    return out
 
 
 def _from_dict(d: dict[str, Any]) -> Snapshot:
@@ -270,6 +283,8 @@ class Pace(StrEnum):
     late = "forsenad"
     evaluation_late = "utvardering_forsenad"
     undated = "utan_datum"
+    # Struck from the plan: measured against no tidsplan.
+    withdrawn = "utgar"
 
 
 # The summary's counts; the table says the same in lower case, with the date that passed.
@@ -278,6 +293,7 @@ PACE_LABELS = {
     Pace.late: "Försenade",
     Pace.evaluation_late: "Utvärdering försenad",
     Pace.undated: "Utan datum",
+    Pace.withdrawn: "Utgår",
 }
 
 
@@ -300,13 +316,17 @@ class Timing:
             Pace.late: f"försenad sedan {since}",
             Pace.evaluation_late: f"utvärdering försenad sedan {since}",
             Pace.undated: "inget datum i tidsplanen",
+            Pace.withdrawn: "utgår, räknas inte",
         }[self.pace]
 
 
 def timing(action: ActionSnap, state: StateInfo, as_of: date) -> Timing:
     """Whether the åtgärd is late on `as_of`. The one rule the summary's counts, the table's
     rows and the list of försenade åtgärder all follow, so they cannot disagree. Any state
-    short of done is late after its due date, "Ej påbörjat" as much as "Pågår"."""
+    short of done is late after its due date, "Ej påbörjat" as much as "Pågår"; a withdrawn
+    one never is, whatever its dates."""
+    if state.withdrawn:
+        return Timing(Pace.withdrawn)
     status = schedule_status(
         done=state.done,
         final=state.final,
@@ -399,6 +419,8 @@ class Row:
     note_line: str = ""
     # The tracker's own facts (state, against the tidsplan): beside the note, never in it.
     facts: tuple[Fact, ...] = ()
+    # What the tracker says of the åtgärd itself, under its text ("Åtgärden utgår.").
+    mark: str = ""
     state_label: str = ""
     timing: Timing | None = None
 
@@ -469,8 +491,15 @@ def _own_next_report(action: ActionSnap, snapshot: Snapshot) -> date | None:
     return own
 
 
-def _note_line(action: ActionSnap) -> str:
+def _note_line(action: ActionSnap, state: StateInfo) -> str:
     # The date makes an old processläge visibly old in a report made long after it.
+    if state.withdrawn:
+        # Withdrawing asks for a reason, which becomes the processläge, and a withdrawn
+        # åtgärd takes no new one: the note is the reason.
+        if not action.note.strip():
+            return "Inget skäl angivet."
+        when = f", skrivet {action.note_on.isoformat()}" if action.note_on else ""
+        return f"Skäl till att åtgärden utgår{when}."
     if not action.note.strip():
         return "Inget processläge ännu."
     return f"Skrivet {action.note_on.isoformat()}." if action.note_on else ""
@@ -487,7 +516,7 @@ def _facts(
     return tuple(facts)
 
 
-def _series(snapshot: Snapshot) -> tuple[StateInfo, ...]:
+def _series(snapshot: Snapshot, by_state: Counter[str]) -> tuple[StateInfo, ...]:
     used = {a.workflow for a in snapshot.actions()} | {DEFAULT_WORKFLOW}
     seen: set[str] = set()
     out: list[StateInfo] = []
@@ -495,10 +524,17 @@ def _series(snapshot: Snapshot) -> tuple[StateInfo, ...]:
         if name not in used:
             continue
         for s in states:
-            if s.id not in seen:
+            if s.id not in seen and (not s.withdrawn or _ever_counted(s.id, snapshot, by_state)):
                 seen.add(s.id)
                 out.append(s)
     return tuple(out)
+
+
+def _ever_counted(state: str, snapshot: Snapshot, by_state: Counter[str]) -> bool:
+    """Whether any åtgärd is in the state now or was at an earlier report. A withdrawn state
+    is listed (and charted) only then: most plans never withdraw one, and a row of zeros in
+    every report would say nothing."""
+    return by_state.get(state, 0) > 0 or any(e.by_state.get(state, 0) for e in snapshot.earlier)
 
 
 @dataclass
@@ -528,10 +564,11 @@ class _Table:
                 action=paragraphs(action.text),
                 tidsplan=paragraphs(action.tidsplan),
                 note=paragraphs(action.note),
-                note_line=_note_line(action),
+                note_line=_note_line(action, state),
                 facts=_facts(action, state, when, snapshot),
                 state_label=state.label,
                 timing=when,
+                mark="Åtgärden utgår." if state.withdrawn else "",
             )
         )
 
@@ -562,11 +599,13 @@ def _build_table(snapshot: Snapshot) -> _Table:
 
 
 def _by_timing(counts: Counter[Pace]) -> tuple[CountItem, ...]:
-    # "Utan datum" only where there are such åtgärder; the other three always, zero or not.
+    # "Utan datum" and "Utgår" only where there are such åtgärder; the other three always,
+    # zero or not.
+    rare = (Pace.undated, Pace.withdrawn)
     return tuple(
         CountItem(PACE_LABELS[pace], counts.get(pace, 0))
         for pace in Pace
-        if pace is not Pace.undated or counts.get(pace, 0)
+        if pace not in rare or counts.get(pace, 0)
     )
 
 
@@ -631,7 +670,7 @@ def _meta(plan: PlanSnap, heading: str) -> dict[str, str]:
 
 def compose(snapshot: Snapshot) -> ReportView:
     table = _build_table(snapshot)
-    series = _series(snapshot)
+    series = _series(snapshot, table.by_state)
     changes = _changes(snapshot, table.titles)
     plan = snapshot.plan
     issue = snapshot.issue

@@ -249,6 +249,9 @@ def _plan_table(doc: Any, view: ReportView, bullet_style: str) -> Table:
         if not r.first_of_area:
             _hide_top_border(cells[0])
         _fill(cells[1], r.action, bullet_style)
+        if r.mark:
+            # A withdrawn åtgärd: said in words under its text, as in the HTML and PDF.
+            _run(cells[1].add_paragraph(), r.mark, bold=True)
         _fill(cells[2], r.tidsplan, bullet_style)
         _processlage(cells[3], r, bullet_style, cell_styles)
     return table

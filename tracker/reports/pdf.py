@@ -63,6 +63,7 @@ def _row(row: Row) -> dict[str, Any]:
             {"label": strip_control(f.label), "value": strip_control(f.value)} for f in row.facts
         ],
         "late": row.timing is not None and row.timing.is_late,
+        "mark": strip_control(row.mark),
     }
 
 

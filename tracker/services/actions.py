@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import bindparam, func, insert, update
 from sqlalchemy import select as core_select
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
@@ -36,12 +36,17 @@ ASSIGNED = "tilldelad"
 PROGRESS = "processlage"
 EDITED = "andrad"
 IMPORTED = "importerad"
+MOVED = "flyttad"  # to another utvecklingsområde of the same plan
 
 CONFLICT_MESSAGE = (
     "Åtgärden har ändrats av någon annan sedan du öppnade den. "
     "Ingenting sparades; ladda om sidan och försök igen."
 )
 NOT_YOURS = "Du är inte ansvarig för den här åtgärden och inte chef för planen."
+WITHDRAWN_NOTE = (
+    "Åtgärden utgår och tar inget nytt processläge: skälet till att den utgår är det som "
+    "står kvar i återrapporten."
+)
 
 # What edit() may change: the åtgärd's own facts, not its state, owner or version.
 EDITABLE = frozenset(
@@ -198,10 +203,14 @@ def decide_note(
     now: datetime,
     expected_version: int | None = None,
     only_roles: Collection[str] | None = None,
+    withdrawn: bool = False,
 ) -> Change:
-    """A new processläge without a change of state, or Conflict or Refused."""
+    """A new processläge without a change of state, or Conflict or Refused. `withdrawn`: the
+    åtgärd is in a withdrawn state, whose processläge is the reason it was withdrawn."""
     _check_version(action, expected_version)
     _roles(actor, plan, action, only_roles)
+    if withdrawn:
+        raise Refused(WITHDRAWN_NOTE)
     note = text.strip()
     if not note:
         raise Refused("Skriv processläget innan du sparar.")
@@ -324,8 +333,10 @@ def note_progress(
     now: datetime,
     expected_version: int | None = None,
     only_roles: Collection[str] | None = None,
+    registry: WorkflowRegistry | None = None,
 ) -> Change:
-    """A new processläge without a change of state, written."""
+    """A new processläge without a change of state, written. With the `registry`, a
+    withdrawn åtgärd is refused one (decide_note)."""
     action, plan = _current(session, action_id)
     return write(
         session,
@@ -337,8 +348,13 @@ def note_progress(
             now=now,
             expected_version=expected_version,
             only_roles=only_roles,
+            withdrawn=registry is not None and _withdrawn(registry, action),
         ),
     )
+
+
+def _withdrawn(registry: WorkflowRegistry, action: ActionState) -> bool:
+    return registry.get(action.workflow).is_withdrawn(action.state)
 
 
 def report_progress(
@@ -375,6 +391,7 @@ def report_progress(
         now=now,
         expected_version=expected_version,
         only_roles=only_roles,
+        registry=registry,
     )
 
 
@@ -450,6 +467,45 @@ def edit(
         before_json=json.dumps(before, ensure_ascii=False),
     )
     return write(session, change)
+
+
+def move_to_area(
+    session: Session,
+    action_id: int,
+    area_id: int,
+    *,
+    now: datetime,
+    actor: Person | None = None,
+    expected_version: int | None = None,
+) -> Change:
+    """Move the åtgärd to the end of another utvecklingsområde of its plan. The event keeps
+    where it stood (before_json), so a report as of an earlier date places it there."""
+    action = get_action(session, action_id)
+    _check_version(action, expected_version)
+    source = session.get(Area, action.area_id)
+    target = session.get(Area, area_id)
+    assert source is not None
+    if target is None or target.plan_id != action.plan_id:
+        raise Refused("Välj ett utvecklingsområde i åtgärdens egen plan.")
+    if target.id == source.id:
+        raise Refused(f"Åtgärden ligger redan under '{source.title}'.")
+    change = _change(
+        action,
+        expected_version,
+        actor=actor,
+        at=now,
+        trigger=MOVED,
+        to_state=action.state,
+        text=f"Utvecklingsområde: '{source.title}' → '{target.title}'",
+        values={"area_id": area_id, "position": _last_position(session, area_id) + 1},
+        before_json=json.dumps({"area_id": action.area_id, "position": action.position}),
+    )
+    return write(session, change)
+
+
+def _last_position(session: Session, area_id: int) -> int:
+    last = session.exec(select(func.max(Action.position)).where(Action.area_id == area_id)).one()
+    return last or 0
 
 
 def _json_value(value: object) -> object:

@@ -6,6 +6,7 @@ outbox in the caller's transaction: it is sent only if the change that caused it
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,9 +15,11 @@ from sqlmodel import Session
 
 from config import Settings
 from notifications import OutgoingMessage
+from notifications.swedish import count
 from tracker.models import Action, OutboxMessage, Person, Plan
 from tracker.services.actions import assign
 from tracker.services.outbox import count_recent, enqueue
+from tracker.services.plans import plans_owned_by, reply_address
 from tracker.web.links import login_url, owner_url
 
 KIND_ASSIGNED = "tilldelning"
@@ -36,7 +39,12 @@ def mail_environment(directory: str) -> jinja2.Environment:
 
 
 def _message(
-    env: jinja2.Environment, template: str, to: str, subject: str, context: dict[str, Any]
+    env: jinja2.Environment,
+    template: str,
+    to: str,
+    subject: str,
+    context: dict[str, Any],
+    reply_to: str = "",
 ) -> OutgoingMessage:
     ctx = {**context, "subject": subject}
     return OutgoingMessage(
@@ -44,7 +52,16 @@ def _message(
         subject=subject,
         text=env.get_template(f"{template}.txt").render(ctx),
         html=env.get_template(f"{template}.html").render(ctx),
+        reply_to=reply_to,
     )
+
+
+def _owner_reply_to(session: Session, person: Person, plan: Plan | None) -> str:
+    """An owner's mail answers to the chef of the plan, or of all their åtgärder."""
+    if plan is not None and plan.id is not None:
+        return reply_address(session, [plan.id])
+    assert person.id is not None
+    return reply_address(session, plans_owned_by(session, person.id))
 
 
 def _domain(settings: Settings) -> str:
@@ -91,6 +108,7 @@ def queue_owner_link(
             "assigned": assigned,
             "days": settings.link_max_age_days,
         },
+        reply_to=_owner_reply_to(session, person, plan),
     )
     # An assignment is the plan's förvaltning's; a link the owner asked for, the owner's.
     forvaltning = plan.forvaltning if plan is not None else person.forvaltning
@@ -158,4 +176,57 @@ def assign_with_link(
         plan=plan,
         assigned_by=assigned_by,
         assigned=True,
+    )
+
+
+def queue_assignments(
+    session: Session,
+    env: jinja2.Environment,
+    settings: Settings,
+    owner: Person,
+    plan: Plan,
+    actions: Sequence[Action],
+    *,
+    now: datetime,
+    assigned_by: Person,
+) -> OutboxMessage | None:
+    """The one e-mail that tells an owner about the åtgärder of a plan just given to them
+    together: a list with one link to all their åtgärder, not a message per åtgärd. One
+    åtgärd gets the same message as an assignment of one alone."""
+    if not actions:
+        return None
+    if len(actions) == 1:
+        return queue_owner_link(
+            session,
+            env,
+            settings,
+            owner,
+            now=now,
+            action=actions[0],
+            plan=plan,
+            assigned_by=assigned_by,
+            assigned=True,
+        )
+    message = _message(
+        env,
+        "owner_assigned",
+        owner.email,
+        f"Du är ansvarig för {count(len(actions), 'åtgärd', 'åtgärder')} i {plan.title}",
+        {
+            "person": owner,
+            "url": owner_url(settings, owner, now=now),
+            "actions": actions,
+            "plan": plan,
+            "assigned_by": assigned_by,
+            "days": settings.link_max_age_days,
+        },
+        reply_to=_owner_reply_to(session, owner, plan),
+    )
+    return enqueue(
+        session,
+        message,
+        kind=KIND_ASSIGNED,
+        forvaltning=plan.forvaltning,
+        now=now,
+        domain=_domain(settings),
     )

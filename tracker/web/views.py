@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Protocol
 
+from tracker.domain.listing import Listed
 from tracker.domain.schedule import SCHEDULE_LABELS, ScheduleStatus, schedule_status
 from tracker.models import Action, Area, Person, Plan
 from tracker.services import actions as action_service
@@ -19,6 +20,7 @@ EVENT_LABELS = {
     action_service.PROGRESS: "Processläge sparat",
     action_service.EDITED: "Ändrad",
     action_service.IMPORTED: "Importerad",
+    action_service.MOVED: "Flyttad",
 }
 
 
@@ -32,6 +34,10 @@ class ActionView:
     area_title: str = ""
     plan_title: str = ""
     transitions: Sequence[TransitionDef] = field(default_factory=tuple)
+    # Struck from the plan ("Utgår"): shown as such, never as late, and takes no processläge.
+    withdrawn: bool = False
+    # The state's place in its workflow, for sorting by läge.
+    state_rank: int = 0
 
     @property
     def overdue(self) -> bool:
@@ -72,6 +78,26 @@ def action_view(
         area_title=area.title if area is not None else area_title,
         plan_title=plan.title if plan is not None else plan_title,
         transitions=wf.available(action.state, roles) if roles else (),
+        withdrawn=state.withdrawn,
+        state_rank=wf.definition.states.index(state),
+    )
+
+
+def listed(view: ActionView, area: Area) -> Listed:
+    """What searching and sorting read of an åtgärd on the plan page."""
+    action, owner = view.action, view.owner
+    return Listed(
+        text=action.text,
+        owner_name=owner.name if owner is not None else "",
+        owner_email=owner.email if owner is not None else "",
+        progress_note=action.progress_note,
+        area_title=area.title,
+        state_rank=view.state_rank,
+        state_label=view.state_label,
+        due_on=action.due_on,
+        evaluate_on=action.evaluate_on,
+        progress_at=action.progress_at,
+        plan_order=(area.position, action.position, action.id or 0),
     )
 
 

@@ -1,5 +1,6 @@
 """One åtgärd for the chef and the board: its facts, its history as a timeline, and (for the
-chef) moving it, writing processläge, editing dates and (re)assigning the owner."""
+chef) moving it on in its workflow (withdrawing it too), writing processläge, editing dates,
+moving it to another utvecklingsområde and (re)assigning the owner."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from tracker.domain.roles import action_roles, may_edit, may_revoke_links
 from tracker.errors import Conflict, Refused, TrackerError
@@ -33,7 +34,7 @@ from tracker.web.deps import (
 )
 from tracker.web.forms import VERSION_LIMIT, parse_date, required
 from tracker.web.mail import assign_with_link, queue_owner_link
-from tracker.web.routes import PathId
+from tracker.web.routes import FormId, PathId
 from tracker.web.views import action_view, draft_key, event_views
 
 router = APIRouter()
@@ -76,11 +77,19 @@ def _render(
             "events": list(reversed(events)),
             "may_edit": editable,
             "may_revoke": owner is not None and may_revoke_links(user, owner, [plan]),
+            "areas": _areas(session, plan) if editable else [],
             "error": error,
             "drafts": drafts or {},
             "flash": pop_flash(request),
         },
         status_code=status_code,
+    )
+
+
+def _areas(session: Session, plan: Plan) -> list[Area]:
+    """The plan's utvecklingsområden, in order: where the åtgärd may be moved."""
+    return list(
+        session.exec(select(Area).where(Area.plan_id == plan.id).order_by(col(Area.position)))
     )
 
 
@@ -190,6 +199,38 @@ def action_edit(
             status_code=refusal_status(exc),
         )
     flash(request, "Ändringarna är sparade." if event else "Inget var ändrat.")
+    return RedirectResponse(f"/atgarder/{action_id}", status_code=303)
+
+
+@router.post("/atgarder/{action_id}/omrade", dependencies=[CsrfChecked], response_model=None)
+def action_move_area(
+    request: Request,
+    action_id: PathId,
+    web: WebDep,
+    session: SessionDep,
+    now: NowDep,
+    user: EditorDep,
+    version: Annotated[int, Form(ge=0, lt=VERSION_LIMIT)],
+    area_id: FormId,
+) -> Response:
+    _editable(session, action_id, user)
+    try:
+        change = action_service.move_to_area(
+            session, action_id, area_id, now=now, actor=user, expected_version=version
+        )
+    except (Conflict, Refused) as exc:
+        undo(session)
+        return _render(
+            request,
+            web,
+            session,
+            action_id,
+            user,
+            now,
+            error=exc.message,
+            status_code=refusal_status(exc),
+        )
+    flash(request, f"Flyttad. {change.text}.")
     return RedirectResponse(f"/atgarder/{action_id}", status_code=303)
 
 

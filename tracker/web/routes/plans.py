@@ -1,20 +1,36 @@
-"""The chef's and board's plan pages: all plans, one plan as the återrapport table, and
-creating plans, areas and åtgärder."""
+"""The chef's and board's plan pages: all plans, one plan as the återrapport table (searched,
+filtered and sorted by what the address says, so a view can be shared as a link), giving many
+of its åtgärder an owner at once, an utvecklingsområde's page, and creating plans, areas and
+åtgärder."""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session, select
 
+from notifications.swedish import count
+from tracker.domain.listing import DESCENDING, SORTS, arrange
 from tracker.domain.roles import forvaltning_scope, is_editor, may_edit, may_read
-from tracker.errors import Refused
+from tracker.errors import Refused, TrackerError
 from tracker.models import Area, Person, Plan
+from tracker.models.base import ID_LIMIT
+from tracker.services import areas as area_service
 from tracker.services import people
 from tracker.services import plans as plan_service
+from tracker.services.assigning import (
+    Assigned,
+    Pick,
+    assign_many,
+    choose_owner,
+    owner_candidates,
+)
 from tracker.web.deps import (
     CsrfChecked,
     EditorDep,
@@ -25,13 +41,15 @@ from tracker.web.deps import (
     WebDep,
     flash,
     pop_flash,
+    refusal_status,
     require_edit,
     require_read,
+    undo,
 )
-from tracker.web.forms import optional_int, parse_date, required
-from tracker.web.mail import assign_with_link
+from tracker.web.forms import INCOMPLETE_MESSAGE, VERSION_LIMIT, optional_int, parse_date, required
+from tracker.web.mail import assign_with_link, queue_assignments
 from tracker.web.routes import FormId, PathId
-from tracker.web.views import ActionView, action_view
+from tracker.web.views import ActionView, action_view, listed
 
 router = APIRouter()
 
@@ -117,6 +135,7 @@ def plan_links(plan: Plan, user: Person) -> list[tuple[str, str]]:
         ("Ladda ned som CSV", f"/planer/{plan.id}/export.csv"),
     ]
     if may_edit(user, plan):
+        links.append(("Planens inställningar och mottagare", f"/planer/{plan.id}/installningar"))
         links.append(("Importera en fil", "/planer/import"))
     return links
 
@@ -127,6 +146,63 @@ def _owners(rows: list[ActionView]) -> list[Person]:
         if r.owner is not None and r.owner.id is not None:
             seen[r.owner.id] = r.owner
     return sorted(seen.values(), key=lambda p: p.name.casefold())
+
+
+@dataclass(frozen=True)
+class PlanQuery:
+    """What the plan page is asked to show, all of it in the address: filters, a search and
+    a sort order. Values that mean nothing are taken as not given."""
+
+    lage: str = ""
+    ansvarig: int | None = None
+    forsenad: bool = False
+    q: str = ""
+    sortera: str = ""
+    fallande: bool = False
+
+    @classmethod
+    def read(
+        cls, lage: str, ansvarig: str, forsenad: str, q: str, sortera: str, ordning: str
+    ) -> PlanQuery:
+        return cls(
+            lage=lage,
+            ansvarig=optional_int(ansvarig),
+            forsenad=bool(forsenad),
+            q=" ".join(q.split()),
+            sortera=sortera if sortera in SORTS else "",
+            fallande=ordning == DESCENDING,
+        )
+
+    @classmethod
+    def from_string(cls, query: str) -> PlanQuery:
+        """The query as a form carried it back (the page's own query string)."""
+        given = dict(parse_qsl(query))
+        keys = ("lage", "ansvarig", "forsenad", "q", "sortera", "ordning")
+        return cls.read(*(given.get(k, "")[:500] for k in keys))
+
+    @property
+    def filtered(self) -> bool:
+        return bool(self.lage or self.ansvarig is not None or self.forsenad or self.q)
+
+    def string(self) -> str:
+        """The query string that asks for this view again ("" for the plain page)."""
+        pairs = {
+            "lage": self.lage,
+            "ansvarig": "" if self.ansvarig is None else str(self.ansvarig),
+            "forsenad": "1" if self.forsenad else "",
+            "q": self.q,
+            "sortera": self.sortera,
+            "ordning": DESCENDING if self.fallande and self.sortera else "",
+        }
+        return urlencode({k: v for k, v in pairs.items() if v})
+
+    def keeps(self, view: ActionView) -> bool:
+        """The filters' part (the search is arrange's)."""
+        return (
+            (not self.lage or view.action.state == self.lage)
+            and (self.ansvarig is None or view.action.owner_id == self.ansvarig)
+            and (not self.forsenad or view.overdue)
+        )
 
 
 @router.get("/planer/{plan_id}", response_class=HTMLResponse)
@@ -140,10 +216,40 @@ def plan_page(
     lage: str = "",
     ansvarig: str = "",
     forsenad: str = "",
+    q: str = "",
+    sortera: str = "",
+    ordning: str = "",
 ) -> HTMLResponse:
     plan = plan_service.get_plan(session, plan_id)
     require_read(user, plan)
-    return _render_plan(request, web, session, plan, user, now, lage, ansvarig, forsenad)
+    query = PlanQuery.read(lage, ansvarig, forsenad, q[:500], sortera, ordning)
+    return _render_plan(request, web, session, plan, user, now, query)
+
+
+def _plan_rows(
+    web: Web, session: Session, plan: Plan, now: datetime
+) -> tuple[list[Area], list[tuple[Area, ActionView]]]:
+    """The plan's areas, and every åtgärd of it (in plan order) with its area."""
+    assert plan.id is not None
+    today = web.today(now)
+    areas: list[Area] = []
+    rows: list[tuple[Area, ActionView]] = []
+    for area, actions in plan_service.plan_areas(session, plan.id):
+        areas.append(area)
+        rows.extend(
+            (area, action_view(web.app.registry, a, p, today, area=area)) for a, p in actions
+        )
+    return areas, rows
+
+
+def _grouped(
+    areas: list[Area], shown: list[tuple[Area, ActionView]]
+) -> list[tuple[Area, list[ActionView]]]:
+    """The shown åtgärder under their areas, in plan order."""
+    by_area: dict[int | None, list[ActionView]] = {a.id: [] for a in areas}
+    for area, view in shown:
+        by_area[area.id].append(view)
+    return [(a, by_area[a.id]) for a in areas]
 
 
 def _render_plan(
@@ -153,52 +259,219 @@ def _render_plan(
     plan: Plan,
     user: Person,
     now: datetime,
-    lage: str,
-    ansvarig: str,
-    forsenad: str,
+    query: PlanQuery,
+    *,
+    error: str | None = None,
+    typed: dict[str, str] | None = None,
+    status_code: int = 200,
 ) -> HTMLResponse:
-    assert plan.id is not None
-    today = web.today(now)
-    owner_id = optional_int(ansvarig)
-    areas = []
-    all_rows: list[ActionView] = []
-    for area, rows in plan_service.plan_areas(session, plan.id):
-        views = [action_view(web.app.registry, a, p, today, area=area) for a, p in rows]
-        all_rows.extend(views)
-        shown = [
-            v
-            for v in views
-            if (not lage or v.action.state == lage)
-            and (owner_id is None or v.action.owner_id == owner_id)
-            and (not forsenad or v.overdue)
-        ]
-        areas.append((area, shown))
-    filtered = bool(lage or owner_id is not None or forsenad)
-    states = web.app.registry.get("atgard").definition.states
-    persons = (
-        list(session.exec(select(Person).order_by(Person.name))) if may_edit(user, plan) else []
+    areas, rows = _plan_rows(web, session, plan, now)
+    shown = arrange(
+        [(a, v) for a, v in rows if query.keeps(v)],
+        lambda row: listed(row[1], row[0]),
+        query=query.q,
+        sort=query.sortera,
+        descending=query.fallande,
     )
+    editable = may_edit(user, plan)
     return web.render(
         request,
         "plans/show.html",
         {
             "plan": plan,
-            "areas": areas,
-            "filtered": filtered,
-            "shown": sum(len(rows) for _, rows in areas),
-            "total": len(all_rows),
-            "overdue": sum(1 for v in all_rows if v.overdue),
-            "states": states,
-            "owners": _owners(all_rows),
-            "f_lage": lage,
-            "f_ansvarig": owner_id,
-            "f_forsenad": bool(forsenad),
-            "may_edit": may_edit(user, plan),
-            "persons": persons,
+            "areas": _grouped(areas, shown),
+            "sorted_rows": shown if query.sortera else None,
+            "query": query,
+            "sorts": SORTS,
+            "filtered": query.filtered,
+            "shown": len(shown),
+            "total": len(rows),
+            "overdue": sum(1 for _, v in rows if v.overdue),
+            "withdrawn": sum(1 for _, v in rows if v.withdrawn),
+            "states": web.app.registry.get("atgard").definition.states,
+            "owners": _owners([v for _, v in rows]),
+            "may_edit": editable,
+            "persons": owner_candidates(session, plan) if editable else [],
             "plan_links": plan_links(plan, user),
             "flash": pop_flash(request),
+            "error": error,
+            "typed": typed or {},
         },
+        status_code=status_code,
     )
+
+
+_PICK = re.compile(r"^([0-9]{1,10}):([0-9]{1,10})$")
+
+
+def _picks(values: list[str]) -> list[Pick]:
+    """The ticked åtgärder, each sent as "id:version" (the version the page showed)."""
+    picks = []
+    for value in values:
+        found = _PICK.match(value)
+        if found is None:
+            raise Refused(INCOMPLETE_MESSAGE)
+        action_id, version = int(found[1]), int(found[2])
+        if not (1 <= action_id <= ID_LIMIT and version < VERSION_LIMIT):
+            raise Refused(INCOMPLETE_MESSAGE)
+        picks.append(Pick(action_id, version))
+    return picks
+
+
+def _assigned_message(done: Assigned) -> str:
+    owner = done.owner
+    if not done.assigned:
+        return f"Ingenting ändrades: {owner.name} var redan ansvarig för de valda åtgärderna."
+    message = (
+        f"{owner.name} är nu ansvarig för {count(len(done.assigned), 'åtgärd', 'åtgärder')}. "
+        f"Ett e-postmeddelande till {owner.email} ligger i utkorgen."
+    )
+    if done.already:
+        message += f" {count(len(done.already), 'åtgärd', 'åtgärder')} hade redan {owner.name}."
+    return message
+
+
+@router.post("/planer/{plan_id}/ansvariga", dependencies=[CsrfChecked], response_model=None)
+def bulk_assign(
+    request: Request,
+    plan_id: PathId,
+    web: WebDep,
+    session: SessionDep,
+    now: NowDep,
+    user: EditorDep,
+    atgard: Annotated[list[str] | None, Form()] = None,
+    person_id: Annotated[str, Form(max_length=20)] = "",
+    email: Annotated[str, Form(max_length=320)] = "",
+    name: Annotated[str, Form(max_length=200)] = "",
+    sida: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """Give the ticked åtgärder one owner: an event each, one e-mail to the owner, one
+    transaction (a refusal keeps none of it)."""
+    plan = plan_service.get_plan(session, plan_id)
+    require_edit(user, plan)
+    query = PlanQuery.from_string(sida)
+    try:
+        owner = choose_owner(
+            session, plan, person_id=optional_int(person_id), email=email, name=name, now=now
+        )
+        done = assign_many(
+            session, web.app.registry, plan, _picks(atgard or []), owner, now=now, actor=user
+        )
+        queue_assignments(
+            session,
+            web.mail,
+            web.app.settings,
+            owner,
+            plan,
+            done.assigned,
+            now=now,
+            assigned_by=user,
+        )
+    except TrackerError as exc:
+        undo(session)
+        return _render_plan(
+            request,
+            web,
+            session,
+            plan,
+            user,
+            now,
+            query,
+            error=exc.message,
+            typed={"person_id": person_id, "email": email, "name": name},
+            status_code=refusal_status(exc),
+        )
+    flash(request, _assigned_message(done))
+    back = query.string()
+    return RedirectResponse(f"/planer/{plan_id}" + (f"?{back}" if back else ""), status_code=303)
+
+
+@router.get("/planer/{plan_id}/omraden/{area_id}", response_class=HTMLResponse)
+def area_page(
+    request: Request,
+    plan_id: PathId,
+    area_id: PathId,
+    web: WebDep,
+    session: SessionDep,
+    now: NowDep,
+    user: UserDep,
+) -> HTMLResponse:
+    plan = plan_service.get_plan(session, plan_id)
+    require_read(user, plan)
+    return _render_area(request, web, session, plan, area_id, user, now)
+
+
+def _render_area(
+    request: Request,
+    web: Web,
+    session: Session,
+    plan: Plan,
+    area_id: int,
+    user: Person,
+    now: datetime,
+    *,
+    error: str | None = None,
+    typed: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    assert plan.id is not None
+    area = area_service.get_area(session, plan.id, area_id)
+    _, rows = _plan_rows(web, session, plan, now)
+    return web.render(
+        request,
+        "plans/area.html",
+        {
+            "plan": plan,
+            "area": area,
+            "rows": [v for a, v in rows if a.id == area.id],
+            "events": area_service.history(session, area_id),
+            "labels": area_service.FIELD_LABELS,
+            "may_edit": may_edit(user, plan),
+            "error": error,
+            "typed": typed or {"title": area.title, "section": area.section},
+            "flash": pop_flash(request),
+        },
+        status_code=status_code,
+    )
+
+
+@router.post(
+    "/planer/{plan_id}/omraden/{area_id}/andra", dependencies=[CsrfChecked], response_model=None
+)
+def area_edit(
+    request: Request,
+    plan_id: PathId,
+    area_id: PathId,
+    web: WebDep,
+    session: SessionDep,
+    now: NowDep,
+    user: EditorDep,
+    title: Annotated[str, Form(max_length=2000)] = "",
+    section: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    plan = plan_service.get_plan(session, plan_id)
+    require_edit(user, plan)
+    area = area_service.get_area(session, plan_id, area_id)
+    try:
+        changes = area_service.edit_area(
+            session, area, title=title, section=section, now=now, actor=user
+        )
+    except Refused as exc:
+        undo(session)
+        return _render_area(
+            request,
+            web,
+            session,
+            plan,
+            area_id,
+            user,
+            now,
+            error=exc.message,
+            typed={"title": title, "section": section},
+            status_code=refusal_status(exc),
+        )
+    flash(request, "Utvecklingsområdet är ändrat." if changes else "Inget var ändrat.")
+    return RedirectResponse(f"/planer/{plan_id}/omraden/{area_id}", status_code=303)
 
 
 @router.post("/planer/{plan_id}/omraden", dependencies=[CsrfChecked])
