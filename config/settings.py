@@ -70,6 +70,12 @@ class Settings(BaseSettings):
     report_draft_days_before: int = 14
     report_call_days_before: int = 21
 
+    # The chef's start page: an owner who has written no processläge and made no change of
+    # state on an open åtgärd for this many days "har inte svarat"; evaluations due within
+    # this many days are listed as coming up.
+    unanswered_days: int = Field(default=30, ge=1, le=3650)
+    upcoming_evaluation_days: int = Field(default=30, ge=1, le=3650)
+
     workflow_dirs: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")

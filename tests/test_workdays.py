@@ -1,11 +1,18 @@
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import holidays
 import pytest
 
-from tracker.domain.workdays import WorkCalendar, holiday_name, midsommarafton, swedish_holidays
+from tracker.domain.workdays import (
+    WorkCalendar,
+    holiday_name,
+    midsommarafton,
+    next_send_time,
+    swedish_holidays,
+)
 
 CAL = WorkCalendar()
 
@@ -83,3 +90,41 @@ def test_there_is_a_working_day_in_every_week() -> None:
 )
 def test_a_holiday_is_named_in_swedish(day: date, name: str | None) -> None:
     assert holiday_name(day) == name
+
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+SEVEN = time(7, 0)
+
+
+def _local(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime.combine(day, time(hour, minute), STOCKHOLM).astimezone(UTC)
+
+
+@pytest.mark.parametrize(
+    ("now", "expected"),
+    [
+        # A Wednesday before seven: today's sweep is still to come.
+        (_local(date(2018, 1, 10), 6, 59), _local(date(2018, 1, 10), 7)),
+        # At seven or later: the next working day's.
+        (_local(date(2018, 1, 10), 7), _local(date(2018, 1, 11), 7)),
+        (_local(date(2018, 1, 10), 10), _local(date(2018, 1, 11), 7)),
+        # Friday afternoon: Monday.
+        (_local(date(2018, 1, 12), 15), _local(date(2018, 1, 15), 7)),
+        # Saturday morning, before seven: still Monday.
+        (_local(date(2018, 1, 13), 6), _local(date(2018, 1, 15), 7)),
+        # Maundy Thursday 2018: past Good Friday and Easter Monday to Tuesday.
+        (_local(date(2018, 3, 29), 12), _local(date(2018, 4, 3), 7)),
+        # Midsommar: Thursday to Monday.
+        (_local(date(2018, 6, 21), 12), _local(date(2018, 6, 25), 7)),
+    ],
+)
+def test_reminders_next_go_out_at_the_send_hour_of_the_next_working_day(
+    now: datetime, expected: datetime
+) -> None:
+    assert next_send_time(now, STOCKHOLM, CAL, SEVEN) == expected
+
+
+def test_the_next_send_time_is_seven_local_time_across_the_change_to_summer_time() -> None:
+    # Sunday 25 March 2018 the clocks go forward: Monday's seven is 05:00 UTC, not 06:00.
+    got = next_send_time(_local(date(2018, 3, 23), 12), STOCKHOLM, CAL, SEVEN)
+    assert got == datetime(2018, 3, 26, 5, 0, tzinfo=UTC)

@@ -287,7 +287,7 @@ def test_revoking_links_on_the_person_page_ends_their_sessions(
         log_in(chefs, app, world.chef, clock())
         log_in(admins, app, admin, clock())
         clock.advance(seconds=10)
-        page = admins.get(f"/personer/{world.chef.id}")
+        page = admins.get(f"/personer/{world.chef.id}/aterkalla-lankar")
         form = form_to(page.text, "/aterkalla-lankar")
         assert admins.post(form.action, data=form.data()).status_code == 200
         assert chefs.get("/planer", follow_redirects=False).status_code == 303

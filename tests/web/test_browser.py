@@ -13,16 +13,25 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, select
 
 from config import load_settings
 from tracker.app import App, bootstrap
-from tracker.models import Action
+from tracker.models import Action, Role
 from tracker.services import actions, people, plans
-from tracker.web.links import owner_url
+from tracker.web.links import login_url, owner_url
 from tracker.web.main import create_app
 
 CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 NOW = datetime(2018, 1, 10, 9, 0, tzinfo=UTC)
 
 pytestmark = pytest.mark.browser
@@ -42,6 +51,9 @@ class Site:
     base: str
     action_id: int
     owner_url: str
+    plan_id: int
+    owner_id: int
+    chef_login_url: str
 
 
 @pytest.fixture
@@ -73,16 +85,30 @@ def site(tmp_path: Path) -> Iterator[Site]:
             tidsplan="Klart till mars 2018. Utvärderas oktober 2018.",
             due_on=date(2018, 3, 31),
         )
-        assert action.id is not None
+        # Without an owner: a row on the start page's list of those.
+        plans.add_action(s, app.registry, area, now=NOW, text="Stickprov varje kvartal")
+        chef = people.ensure_person(
+            s, "malin.westling@pitea.example", now=NOW, name="Malin Westling", role=Role.chef
+        )
+        assert action.id is not None and plan.id is not None and anna.id is not None
         url = owner_url(settings, anna, now=NOW, action_id=action.id)
-        action_id = action.id
+        action_id, plan_id, owner_id = action.id, plan.id, anna.id
+        chef_login = login_url(settings, chef, now=NOW)
     server = uvicorn.Server(
         uvicorn.Config(create_app(app, clock=lambda: NOW), log_level="warning", lifespan="on")
     )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     try:
-        yield Site(app=app, base=base, action_id=action_id, owner_url=url)
+        yield Site(
+            app=app,
+            base=base,
+            action_id=action_id,
+            owner_url=url,
+            plan_id=plan_id,
+            owner_id=owner_id,
+            chef_login_url=chef_login,
+        )
     finally:
         server.should_exit = True
         thread.join(timeout=10)
@@ -95,18 +121,7 @@ def test_owner_starts_an_action_with_a_note_in_a_real_browser(site: Site, tmp_pa
 
     note = "Pågår enligt tidsplan. Rutinen skrivs tillsammans med handläggarna."
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--headless",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             # A phone-sized window: the page must work there.
             page = browser.new_page(
@@ -142,3 +157,115 @@ def test_owner_starts_an_action_with_a_note_in_a_real_browser(site: Site, tmp_pa
     assert (last.from_state, last.to_state, last.text) == ("ej_paborjat", "pagar", note)
     assert last.actor_label == "Anna Berg <anna.berg@pitea.example>"
     assert last.at == NOW
+
+
+def chef_pages(site: Site) -> list[str]:
+    """The chef's pages the accessibility check visits, as a logged-in chef sees them."""
+    person = f"/personer/{site.owner_id}"
+    return [
+        "/start",
+        f"/atgarder?plan={site.plan_id}&urval=utan-ansvarig",
+        "/personer",
+        person,
+        f"{person}/roll?roll=board",
+        f"{person}/aterkalla-lankar",
+        "/paminnelser",
+        *plan_pages(site),
+    ]
+
+
+def plan_pages(site: Site) -> list[str]:
+    """The plan page searched and sorted (with the bulk owner form), an utvecklingsområde's
+    page, and an åtgärd's page with its move and withdraw forms."""
+    with site.app.transaction() as s:
+        action = s.get(Action, site.action_id)
+        assert action is not None
+        area_id = action.area_id
+    plan = f"/planer/{site.plan_id}"
+    return [
+        plan,
+        f"{plan}?q=rutin&sortera=klart&ordning=fallande",
+        f"{plan}?q=finns+inte",
+        f"{plan}/omraden/{area_id}",
+        f"/atgarder/{site.action_id}",
+    ]
+
+
+def test_the_chef_s_pages_pass_the_axe_core_accessibility_check(site: Site) -> None:
+    from axe_playwright_python.sync_playwright import Axe
+    from playwright.sync_api import expect, sync_playwright
+
+    axe = Axe()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            # axe-core is injected by the test: the pages' own policy allows no scripts.
+            page = browser.new_page(bypass_csp=True)
+            page.goto(site.chef_login_url)
+            page.get_by_role("button", name="Logga in").click()
+            expect(page.get_by_role("heading", name="Att följa upp")).to_be_visible()
+            found = {}
+            for path in chef_pages(site):
+                response = page.goto(site.base + path)
+                assert response is not None and response.status == 200, path
+                result = axe.run(page)
+                if result.violations_count:
+                    found[path] = result.generate_snapshot()
+        finally:
+            browser.close()
+    assert not found, found
+
+
+def test_a_chef_searches_assigns_many_and_withdraws_without_javascript(site: Site) -> None:
+    from axe_playwright_python.sync_playwright import Axe
+    from playwright.sync_api import expect, sync_playwright
+
+    reason = "Stickproven görs av revisionen i stället."
+    plan = f"{site.base}/planer/{site.plan_id}"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(java_script_enabled=False)
+            page = context.new_page()
+            page.goto(site.chef_login_url)
+            page.get_by_role("button", name="Logga in").click()
+            page.goto(plan)
+            page.get_by_label("Sök", exact=True).fill("kvartal")
+            page.get_by_label("Sortera efter").select_option(label="Klart till")
+            page.get_by_role("button", name="Visa", exact=True).click()
+            assert page.url == f"{plan}?q=kvartal&lage=&ansvarig=&sortera=klart&ordning="
+            expect(page.get_by_role("link", name="Ta fram rutin för handläggning")).to_have_count(0)
+            page.get_by_role("checkbox", name="Välj åtgärd").check()
+            page.get_by_label("Befintlig person").select_option(
+                label="Anna Berg (anna.berg@pitea.example)"
+            )
+            page.get_by_role("button", name="Tilldela de valda åtgärderna").click()
+            expect(page.get_by_text("Anna Berg är nu ansvarig för 1 åtgärd.")).to_be_visible()
+            # Back on the same view: the search and the sort are kept.
+            assert page.url == f"{plan}?q=kvartal&sortera=klart"
+            page.get_by_role("link", name="Stickprov varje kvartal").click()
+            page.get_by_label("Låt utgå: Varför utgår åtgärden?").fill(reason)
+            page.get_by_role("button", name="Låt utgå").click()
+            expect(page.get_by_text("Sparat: Ej påbörjat → Utgår.")).to_be_visible()
+            withdrawn = page.url
+            page.goto(plan)
+            expect(page.get_by_text(reason)).to_be_visible()
+            # The pages in these states pass axe too (it runs as a script, so in a context
+            # of its own with the same log-in).
+            checked = browser.new_context(bypass_csp=True)
+            checked.add_cookies(context.cookies())
+            axe_page = checked.new_page()
+            found = {}
+            for url in (plan, withdrawn, f"{plan}?sortera=lage"):
+                axe_page.goto(url)
+                result = Axe().run(axe_page)
+                if result.violations_count:
+                    found[url] = result.generate_snapshot()
+        finally:
+            browser.close()
+    assert not found, found
+    with site.app.transaction() as s:
+        history = {
+            e.trigger for a in s.exec(select(Action)).all() for e in actions.history(s, a.id or 0)
+        }
+    assert {"tilldelad", "utga"} <= history

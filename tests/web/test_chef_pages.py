@@ -64,8 +64,8 @@ def test_plan_list_shows_counts_per_state_and_overdue(
     html = page.text
     assert "Åtgärdsplan efter granskning av ekonomiskt bistånd" in text_of(html)
     row = text_of(html.split("<tbody>")[1].split("</tr>")[0])
-    # Åtgärder, Ej påbörjat, Pågår, Klar, Utvärderad, Försenade
-    assert row.endswith("3 2 1 0 0 1")
+    # Åtgärder, Ej påbörjat, Pågår, Klar, Utvärderad, Utgår, Försenade
+    assert row.endswith("3 2 1 0 0 0 1")
 
 
 def test_plan_page_is_laid_out_like_the_atergrapport_table(
@@ -155,6 +155,7 @@ def test_chef_creates_a_plan_adds_an_area_and_an_action_with_an_owner(
     [mail] = outbox(app)
     assert (mail.to_addr, mail.kind) == ("cecilia.holm@pitea.example", "tilldelning")
     assert mail.forvaltning == world.chef.forvaltning  # the plan's: on its chef's outbox page
+    assert mail.reply_to == world.chef.email  # an answer reaches the chef, not no-reply
     assert "Malin Westling har gjort dig ansvarig" in mail.body_text
     assert "Kartlägg frånvaron varje månad" in mail.body_html
     link = next(w for w in mail.body_text.split() if w.startswith("http://testserver/ansvarig/"))
@@ -322,7 +323,12 @@ def test_revoke_button_on_the_action_page_cuts_the_owners_links(
     clock.advance(minutes=1)
     page = chef_client.get(f"/atgarder/{world.a1}").text
     form = form_to(page, f"/personer/{world.anna.id}/aterkalla-lankar")
-    done = chef_client.post(form.action, data=form.data())
+    # The button leads to a page that asks first; the links are cut only from there.
+    asked = chef_client.post(form.action, data=form.data())
+    assert asked.url.path == f"/personer/{world.anna.id}/aterkalla-lankar"
+    assert chef_client.get(annas).status_code == 200
+    confirm = form_to(asked.text, "/aterkalla-lankar")
+    done = chef_client.post(confirm.action, data=confirm.data())
     assert done.url.path == f"/atgarder/{world.a1}"
     assert "fungerar inte längre" in text_of(done.text)
     assert "Länken har återkallats." in text_of(chef_client.get(annas).text)
@@ -341,7 +347,8 @@ def test_person_page_lists_their_actions_and_revokes_links(
     words = text_of(page.text)
     assert "Anna Berg" in words and "Ansvarig" in words
     assert "Ta fram rutin för handläggning" in words and "Utbilda handläggarna" not in words
-    form = form_to(page.text, "/aterkalla-lankar")
+    asked = chef_client.get(f"/personer/{world.anna.id}/aterkalla-lankar")
+    form = form_to(asked.text, "/aterkalla-lankar")
     done = chef_client.post(form.action, data=form.data())
     assert "Länkar återkallade 2018-01-10 10:00" in text_of(done.text)
 

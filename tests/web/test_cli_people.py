@@ -67,7 +67,7 @@ def test_person_add_and_login_link_let_a_chef_in(db: str) -> None:
     assert url.startswith("http://testserver/logga-in/")
     with web_client(db) as client:
         form = form_to(client.get(path_of(url.strip())).text, "/logga-in/")
-        assert client.post(form.action, data=form.data()).url.path == "/planer"
+        assert client.post(form.action, data=form.data()).url.path == "/start"
 
 
 def test_revoke_links_refuses_earlier_links_and_new_ones_work(db: str) -> None:

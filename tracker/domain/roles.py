@@ -127,3 +127,46 @@ def may_revoke_links(user: Someone, person: Someone, plans: Iterable[PlanScope])
         if person.forvaltning
         else any(may_edit(user, plan) for plan in plans)
     )
+
+
+def roles_to_give(user: Someone) -> tuple[Role, ...]:
+    """The roles `user` may give a person: an admin any; a chef any but admin, so that no one
+    gains more rights than the chef who gives them."""
+    if user.role == Role.admin:
+        return tuple(Role)
+    if user.role == Role.chef:
+        return (Role.owner, Role.chef, Role.board)
+    return ()
+
+
+def may_give_role(user: Someone, person: Someone, role: str) -> bool:
+    """Whether `user` may give `person` this role: one of roles_to_give, and a role with a
+    log-in only to a person of the giver's förvaltning, since a chef or reader of none sees
+    every förvaltning, which is more than a chef of one may grant."""
+    if role not in roles_to_give(user):
+        return False
+    scope = forvaltning_scope(user)
+    return role not in LOGIN_ROLES or scope is None or person.forvaltning == scope
+
+
+def may_change_role(user: Someone, person: Someone, plans: Iterable[PlanScope]) -> bool:
+    """An admin may change anyone's role; a chef that of a person (not an admin) of their
+    förvaltning, or of one of no förvaltning who owns åtgärder (in `plans`) the chef may
+    edit. Nobody their own: the rights of a session must not change under it."""
+    if user.id is not None and user.id == person.id:
+        return False
+    if user.role == Role.admin:
+        return True
+    if user.role != Role.chef or person.role == Role.admin:
+        return False
+    return (
+        in_scope(user, person.forvaltning)
+        if person.forvaltning
+        else any(may_edit(user, plan) for plan in plans)
+    )
+
+
+def may_send_link(user: Someone, person: Someone, plans: Iterable[PlanScope]) -> bool:
+    """An editor may have a person's own link sent to them (it goes to their address only)
+    when the editor may see the person."""
+    return is_editor(user) and may_see_person(user, person, plans)

@@ -10,9 +10,10 @@ weekends and eves are decided here rather than taken from it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from types import MappingProxyType
+from zoneinfo import ZoneInfo
 
 import holidays
 
@@ -86,3 +87,13 @@ class WorkCalendar:
                 out.append(d)
             d += ONE_DAY
         return out
+
+
+def next_send_time(now: datetime, tz: ZoneInfo, cal: WorkCalendar, at: time) -> datetime:
+    """When reminders next go out: `at` (local time) on today if it is a working day and that
+    hour is still to come, else on the next working day. In UTC, as services take `now`."""
+    local = now.astimezone(tz)
+    day = local.date()
+    if not (cal.is_working(day) and local.time() < at):
+        day = cal.next_working(day)
+    return datetime.combine(day, at, tz).astimezone(UTC)

@@ -7,7 +7,7 @@ from sqlmodel import Session, select
 
 from notifications.address import AddressRefused, mail_address
 from tracker.domain.names import clean_name
-from tracker.errors import NotFound, TrackerError
+from tracker.errors import NotFound, Refused, TrackerError
 from tracker.models import Person, Role
 
 # Deliberately loose: a real check is whether mail arrives; this catches typos like a
@@ -83,6 +83,21 @@ def ensure_person(
         person.name = given
         session.add(person)
     return person
+
+
+def add_person(
+    session: Session, email: str, *, now: datetime, name: str, role: Role, forvaltning: str
+) -> Person:
+    """A new person. An address already known is refused: that person's role and links are
+    changed on their own page, never by adding them again."""
+    problem = email_problem(email)
+    if problem:
+        raise Refused(problem)
+    if find_person(session, email) is not None:
+        raise Refused(f"Det finns redan en person med e-postadressen {normalise_email(email)}.")
+    return ensure_person(
+        session, email, now=now, name=name, role=role, forvaltning=forvaltning.strip()
+    )
 
 
 def _given_name(name: str) -> str:

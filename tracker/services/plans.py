@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import and_, exists, func, or_
 from sqlalchemy import select as core_select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from tracker.domain.schedule import ScheduleStatus, schedule_status
 from tracker.errors import NotFound
-from tracker.models import Action, ActionEvent, Area, Person, Plan
-from tracker.services.actions import CREATED
+from tracker.models import Action, ActionEvent, Area, Person, Plan, Role
+from tracker.services.actions import ASSIGNED, CREATED, PROGRESS
 from workflows import WorkflowRegistry
+from workflows.definition import StateDef
 
 
 def get_plan(session: Session, plan_id: int) -> Plan:
@@ -100,15 +102,31 @@ def add_action(
     return action
 
 
-def open_condition(registry: WorkflowRegistry) -> ColumnElement[bool]:
-    """Actions whose state is not done, per workflow definition."""
+def _state_condition(
+    registry: WorkflowRegistry, keep: Callable[[StateDef], bool]
+) -> ColumnElement[bool]:
+    """Actions in a state that `keep` picks, per workflow definition."""
     parts = []
     for name in registry.names():
         wf = registry.get(name)
-        open_states = [s.id for s in wf.definition.states if not s.done]
-        if open_states:
-            parts.append(and_(col(Action.workflow) == name, col(Action.state).in_(open_states)))
+        states = [s.id for s in wf.definition.states if keep(s)]
+        if states:
+            parts.append(and_(col(Action.workflow) == name, col(Action.state).in_(states)))
     return or_(*parts)
+
+
+def open_condition(registry: WorkflowRegistry) -> ColumnElement[bool]:
+    """Actions whose state is not done, per workflow definition."""
+    return _state_condition(registry, lambda s: not s.done)
+
+
+def unfinished_condition(registry: WorkflowRegistry) -> ColumnElement[bool]:
+    """Actions whose state is not final: an evaluation, at least, is still to come."""
+    return _state_condition(registry, lambda s: not s.final)
+
+
+# The history entries that say the åtgärd was created with its owner or given to them.
+RECEIVED = (CREATED, ASSIGNED)
 
 
 @dataclass(frozen=True)
@@ -117,6 +135,13 @@ class ActionFilter:
     state: str | None = None
     owner_id: int | None = None
     overdue_on: date | None = None  # only actions overdue on this date
+    # Late on this date by the one rule for it, schedule_status (overdue or evaluation overdue).
+    late_on: date | None = None
+    without_owner: bool = False  # open actions nobody owns
+    # Open actions whose owner has neither answered nor been given them since this moment.
+    unanswered_since: datetime | None = None
+    # An evaluation due on these dates (both included), in a state that is not final.
+    evaluation_between: tuple[date, date] | None = None
 
 
 @dataclass(frozen=True)
@@ -162,22 +187,84 @@ _LIST_COLUMNS = [
 def list_actions(
     session: Session, registry: WorkflowRegistry, filt: ActionFilter
 ) -> list[ActionRow]:
-    query = core_select(*_LIST_COLUMNS).select_from(_A.outerjoin(_P, _P.c.id == _A.c.owner_id))
+    query = (
+        core_select(*_LIST_COLUMNS)
+        .select_from(_A.outerjoin(_P, _P.c.id == _A.c.owner_id))
+        .where(*_conditions(registry, filt))
+        .order_by(_A.c.plan_id, _A.c.area_id, _A.c.position)
+    )
+    rows = [ActionRow(*row) for row in session.connection().execute(query)]
+    if filt.late_on is not None:
+        late_on = filt.late_on
+        rows = [r for r in rows if status_of(registry, r, late_on) is not ScheduleStatus.on_track]
+    return rows
+
+
+def _conditions(registry: WorkflowRegistry, filt: ActionFilter) -> list[ColumnElement[bool]]:
+    conds: list[ColumnElement[bool]] = []
     if filt.plan_id is not None:
-        query = query.where(_A.c.plan_id == filt.plan_id)
+        conds.append(_A.c.plan_id == filt.plan_id)
     if filt.state is not None:
-        query = query.where(_A.c.state == filt.state)
+        conds.append(_A.c.state == filt.state)
     if filt.owner_id is not None:
-        query = query.where(_A.c.owner_id == filt.owner_id)
+        conds.append(_A.c.owner_id == filt.owner_id)
     if filt.overdue_on is not None:
-        query = query.where(_A.c.due_on < filt.overdue_on, open_condition(registry))
-    query = query.order_by(_A.c.plan_id, _A.c.area_id, _A.c.position)
-    return [ActionRow(*row) for row in session.connection().execute(query)]
+        conds += [_A.c.due_on < filt.overdue_on, open_condition(registry)]
+    if filt.late_on is not None:
+        # Only narrows what is read: schedule_status, in list_actions, decides what is late.
+        conds.append(or_(_A.c.due_on < filt.late_on, _A.c.evaluate_on < filt.late_on))
+    if filt.without_owner:
+        conds += [_A.c.owner_id.is_(None), open_condition(registry)]
+    if filt.unanswered_since is not None:
+        conds += [
+            _A.c.owner_id.is_not(None),
+            open_condition(registry),
+            ~_heard_since(filt.unanswered_since),
+        ]
+    if filt.evaluation_between is not None:
+        first, last = filt.evaluation_between
+        conds += [_A.c.evaluate_on.between(first, last), unfinished_condition(registry)]
+    return conds
 
 
-def status_of(
-    registry: WorkflowRegistry, action: Action | ActionRow, today: date
-) -> ScheduleStatus:
+_E = ActionEvent.__table__  # type: ignore[attr-defined]
+
+
+def answer_condition() -> ColumnElement[bool]:
+    """History entries that answer for an åtgärd: a processläge or a change of state (an
+    edit, an import or an assignment changes no state). Said positively, so that a kind of
+    entry added later is not taken for an answer."""
+    return or_(_E.c.trigger == PROGRESS, _E.c.from_state != _E.c.to_state)
+
+
+def _heard_since(since: datetime) -> ColumnElement[bool]:
+    """The action's owner answered on it after `since`, or got it after then: one probe of
+    the history's (action, at) index."""
+    return exists().where(
+        _E.c.action_id == _A.c.id,
+        _E.c.at > since,
+        or_(
+            and_(_E.c.actor_id == _A.c.owner_id, answer_condition()),
+            _E.c.trigger.in_(RECEIVED),
+        ),
+    )
+
+
+class Scheduled(Protocol):
+    """What the schedule of an action is read from: an Action, an ActionRow or a row of those
+    columns."""
+
+    @property
+    def workflow(self) -> str: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def due_on(self) -> date | None: ...
+    @property
+    def evaluate_on(self) -> date | None: ...
+
+
+def status_of(registry: WorkflowRegistry, action: Scheduled, today: date) -> ScheduleStatus:
     wf = registry.get(action.workflow)
     st = wf.definition.state(action.state)
     return schedule_status(
@@ -242,3 +329,31 @@ def plan_areas(
     for action, person in rows:
         by_area.setdefault(action.area_id, []).append((action, person))
     return [(a, by_area.get(a.id or 0, [])) for a in areas]
+
+
+def reply_address(session: Session, plan_ids: Iterable[int]) -> str:
+    """Where an owner's reply about these plans' åtgärder goes: their one chef (the chef a
+    plan names, or else the chefs of its förvaltning, as escalations go), or "" when they
+    answer to several chefs, or to none."""
+    ids = sorted(set(plan_ids))
+    rows = session.exec(select(Plan.chef_id, Plan.forvaltning).where(col(Plan.id).in_(ids)))
+    named: set[int] = set()
+    forvaltningar: set[str] = set()
+    for chef_id, forvaltning in rows:
+        if chef_id is not None:
+            named.add(chef_id)
+        else:
+            forvaltningar.add(forvaltning)
+    chefs = select(Person.email).where(
+        or_(
+            col(Person.id).in_(named),
+            and_(col(Person.role) == Role.chef.value, col(Person.forvaltning).in_(forvaltningar)),
+        )
+    )
+    addresses = set(session.exec(chefs))
+    return addresses.pop() if len(addresses) == 1 else ""
+
+
+def plans_owned_by(session: Session, person_id: int) -> list[int]:
+    """The plans in which the person owns an åtgärd."""
+    return list(session.exec(select(Action.plan_id).where(Action.owner_id == person_id).distinct()))

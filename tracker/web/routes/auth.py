@@ -47,10 +47,14 @@ LOGGED_OUT = "Du är utloggad."
 LOGGED_OUT_EVERYWHERE = "Du är utloggad i alla webbläsare och på alla enheter."
 
 
+# Where a log-in lands when no other page was asked for: what to follow up this week.
+START = "/start"
+
+
 @router.get("/", response_class=RedirectResponse)
 def home(request: Request) -> RedirectResponse:
-    # The cookie's word is enough to choose where to go: /planer checks the log-in itself.
-    target = "/planer" if session_token(request) else LOGIN_PREFIX
+    # The cookie's word is enough to choose where to go: /start checks the log-in itself.
+    target = START if session_token(request) else LOGIN_PREFIX
     return RedirectResponse(target, status_code=303)
 
 
@@ -118,7 +122,7 @@ def login(request: Request, token: str, web: WebDep, session: SessionDep, now: N
         use_login_link(session, holder)
     except LinkInvalid as exc:
         return bad_link(request, web, exc.reason, purpose=LinkPurpose.login)
-    target = safe_next(request.session.get("next"))
+    target = safe_next(request.session.get("next"), START)
     limits = session_limits(web.app.settings)
     start_session(request, start_login_session(session, person, now=now, limits=limits))
     return RedirectResponse(target, status_code=303)

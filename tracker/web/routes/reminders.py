@@ -1,0 +1,52 @@
+"""Påminnelser for the chef and admin: what the next reminder sweep will send, and what went
+out to whom and when, per person and per åtgärd, within what they may see."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from tracker.domain.roles import forvaltning_scope, may_read
+from tracker.models import Plan
+from tracker.services import dispatch, reminder_log
+from tracker.services.overview import readable_plan_ids
+from tracker.services.reminders import KIND_ESCALATION, KIND_REMINDER
+from tracker.web.deps import EditorDep, NowDep, SessionDep, WebDep
+
+router = APIRouter()
+
+KIND_LABELS = {KIND_REMINDER: "Påminnelse", KIND_ESCALATION: "Påminnelse till chef"}
+
+
+@router.get("/paminnelser", response_class=HTMLResponse)
+def reminders_page(
+    request: Request, web: WebDep, session: SessionDep, now: NowDep, user: EditorDep
+) -> HTMLResponse:
+    def may_see(plan: Plan) -> bool:
+        return may_read(user, plan)
+
+    since = now - timedelta(days=reminder_log.HISTORY_DAYS)
+    return web.render(
+        request,
+        "reminders/list.html",
+        {
+            "preview": reminder_log.preview(
+                session, web.app.registry, web.app.settings, now=now, may_see=may_see
+            ),
+            "mail": reminder_log.reminder_mail(
+                session, forvaltning=forvaltning_scope(user), since=since
+            ),
+            "sent": reminder_log.sent_reminders(
+                session,
+                web.app.registry,
+                plan_ids=readable_plan_ids(session, user),
+                since=web.today(since),
+            ),
+            "days": reminder_log.HISTORY_DAYS,
+            "limit": reminder_log.HISTORY_LIMIT,
+            "kind_labels": KIND_LABELS,
+            "status_labels": dispatch.STATUS_LABELS,
+        },
+    )

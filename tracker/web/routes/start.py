@@ -1,0 +1,124 @@
+"""The start page after log-in: per plan the reader may read, the late åtgärder, those without
+an owner, those whose owner has not answered, the evaluations coming up and the next
+återrapport; and the list each number links to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+
+from tracker.domain.schedule import SCHEDULE_LABELS, ScheduleStatus
+from tracker.errors import NotFound
+from tracker.models.base import ID_LIMIT
+from tracker.services import overview
+from tracker.services import plans as plan_service
+from tracker.services.overview import Selection, Window
+from tracker.services.plans import ActionRow
+from tracker.web.deps import NowDep, SessionDep, UserDep, WebDep, pop_flash, require_read
+from workflows import WorkflowRegistry
+
+router = APIRouter()
+
+
+def headings(win: Window) -> dict[Selection, str]:
+    """The start page's column for each selection."""
+    return {
+        Selection.late: "Försenade",
+        Selection.without_owner: "Utan ansvarig",
+        Selection.unanswered: f"Har inte svarat på {win.unanswered_days} dagar",
+        Selection.evaluation: f"Utvärderas inom {win.evaluation_days} dagar",
+    }
+
+
+def explanation(selection: Selection, win: Window) -> str:
+    """What the list page of a selection shows, in full."""
+    if selection is Selection.late:
+        return (
+            f"Åtgärder som är försenade i dag, {win.today.isoformat()}: klart-datumet har "
+            "passerats utan att åtgärden är klar, eller utvärderingsdatumet utan att den är "
+            "utvärderad."
+        )
+    if selection is Selection.without_owner:
+        return "Åtgärder som inte är klara och inte har någon ansvarig."
+    if selection is Selection.unanswered:
+        return (
+            "Åtgärder som inte är klara, vars ansvariga varken har skrivit ett processläge, "
+            f"ändrat läget eller fått åtgärden de senaste {win.unanswered_days} dagarna."
+        )
+    return (
+        f"Åtgärder som ska utvärderas från i dag, {win.today.isoformat()}, till och med "
+        f"{win.evaluation_until.isoformat()} och inte är utvärderade."
+    )
+
+
+@router.get("/start", response_class=HTMLResponse)
+def start_page(
+    request: Request, web: WebDep, session: SessionDep, now: NowDep, user: UserDep
+) -> HTMLResponse:
+    win = overview.window(web.app.settings, now)
+    plans = overview.readable_plans(session, user)
+    return web.render(
+        request,
+        "start/start.html",
+        {
+            "numbers": overview.plan_numbers(session, web.app.registry, plans, win),
+            "headings": headings(win),
+            "flash": pop_flash(request),
+        },
+    )
+
+
+@dataclass(frozen=True)
+class ListedAction:
+    row: ActionRow
+    state_label: str
+    schedule: ScheduleStatus
+    schedule_label: str
+
+    @property
+    def late(self) -> bool:
+        return self.schedule is not ScheduleStatus.on_track
+
+
+def _listed(registry: WorkflowRegistry, row: ActionRow, win: Window) -> ListedAction:
+    status = plan_service.status_of(registry, row, win.today)
+    state = registry.get(row.workflow).definition.state(row.state)
+    return ListedAction(row, state.label, status, SCHEDULE_LABELS[status])
+
+
+def _selection(value: str) -> Selection:
+    try:
+        return Selection(value)
+    except ValueError:
+        raise NotFound("Det finns inget sådant urval av åtgärder.") from None
+
+
+@router.get("/atgarder", response_class=HTMLResponse)
+def action_list(
+    request: Request,
+    web: WebDep,
+    session: SessionDep,
+    now: NowDep,
+    user: UserDep,
+    plan: Annotated[int, Query(ge=1, le=ID_LIMIT)],
+    urval: str = "",
+) -> HTMLResponse:
+    found = plan_service.get_plan(session, plan)
+    require_read(user, found)
+    selection = _selection(urval)
+    win = overview.window(web.app.settings, now)
+    registry = web.app.registry
+    rows = overview.selected(session, registry, selection, plan, win)
+    return web.render(
+        request,
+        "start/actions.html",
+        {
+            "plan": found,
+            "heading": headings(win)[selection],
+            "explanation": explanation(selection, win),
+            "items": [_listed(registry, r, win) for r in rows],
+        },
+    )
