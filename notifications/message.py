@@ -19,3 +19,6 @@ class OutgoingMessage:
     text: str
     html: str
     attachments: tuple[Attachment, ...] = field(default=())
+    # Where a reply goes (the chef of the plan, for an owner's mail); "" for none. The
+    # messages come from a no-reply sender, so without it a reply reaches no one.
+    reply_to: str = ""

@@ -64,6 +64,8 @@ class Digest:
     link: str | None = None
     link_valid_until: date | None = None
     site_url: str = ""
+    # Where a reply goes: the chef of the recipient's åtgärder, when they have one.
+    reply_to: str = ""
     footer: str = field(
         default="Det här är ett automatiskt meddelande från systemet för åtgärdsplaner. "
         "Svara inte på det; kontakta din chef om något är fel."
@@ -118,4 +120,5 @@ def render_digest(digest: Digest) -> OutgoingMessage:
         subject=digest.subject,
         text=env.get_template("digest.txt").render(context),
         html=env.get_template("digest.html").render(context),
+        reply_to=digest.reply_to,
     )

@@ -159,6 +159,7 @@ def mime_bytes(
     message_id: str,
     date: datetime,
     to_header: str | None = None,
+    reply_to_header: str = "",
 ) -> bytes:
     """The message as sent: multipart/alternative with a plain-text part and an HTML part,
     inside multipart/mixed when there are attachments; 7-bit (quoted-printable, base64) so a
@@ -181,6 +182,8 @@ def mime_bytes(
         # RFC 3834: tells auto-responders (out-of-office) not to answer.
         "Auto-Submitted: auto-generated",
     ]
+    if reply_to_header:
+        lines.append(f"Reply-To: {reply_to_header}")
     alternative = [
         f"--{alt}",
         *_text_part(message.text, "plain"),
@@ -376,6 +379,7 @@ class SmtpSession:
             message_id=message_id,
             date=date,
             to_header=to.wire,
+            reply_to_header=_reply_to(message.reply_to, smtputf8=bool(options)),
         )
         smtp.sendmail(self._envelope_from, [to.wire], raw, mail_options=options)
         # One recipient: had it been refused, sendmail would have raised.
@@ -433,3 +437,16 @@ def _quietly_close(client: yagmail.SMTP) -> None:
     except (smtplib.SMTPException, OSError):
         # The connection is gone either way; closing a broken socket may fail.
         client.is_closed = True
+
+
+def _reply_to(address: str, *, smtputf8: bool) -> str:
+    """The Reply-To header's address as sent, or "" to leave it out: a reply address that
+    this server cannot carry (or that cannot be sent to at all) costs the reply, never the
+    message."""
+    if not address:
+        return ""
+    try:
+        reply = mail_address(address)
+    except AddressRefused:
+        return ""
+    return reply.wire if smtputf8 or not reply.needs_smtputf8 else ""

@@ -151,6 +151,10 @@ def test_owner_gets_one_digest_with_overdue_first_and_one_signed_link(
     assert msg["Message-ID"] == row.message_id
     assert row.status == "sent"
     assert row.forvaltning == chef.forvaltning  # its åtgärder's: on their chef's outbox page
+    # A reply goes to the chef of Anna's åtgärder (the mail itself comes from no-reply); the
+    # chef's own digest answers to no one.
+    assert msg["Reply-To"] == chef.email
+    assert received[chef.email]["Reply-To"] is None
 
 
 def test_chef_gets_the_escalation_and_the_other_overdue_actions_of_the_forvaltning(

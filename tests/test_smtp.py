@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -272,3 +273,18 @@ def test_an_idn_sender_domain_goes_as_a_labels(smtp_server: SmtpServer) -> None:
     (received,) = smtp_server.received
     assert received.mail_from == f"atgardsplan@{IDN}"
     assert received.message()["From"] == f"Åtgärdsplaner <atgardsplan@{IDN}>"
+
+
+def test_reply_to_goes_as_sent_and_one_the_server_cannot_carry_is_left_out(
+    plain_server: SmtpServer,
+) -> None:
+    """An owner's mail answers to the chef; an IDN reply domain goes as A-labels, and a
+    reply address only SMTPUTF8 could carry costs the Reply-To, never the message."""
+    with SmtpSession(config(plain_server.port)) as session:
+        for i, reply in enumerate(["chef@Kommunförvaltning.example", "åsa@pitea.example"]):
+            message = replace(MESSAGE, reply_to=reply)
+            delivery = session.send(message, message_id=f"<{i}@x>", date=NOW)
+            assert delivery.outcome is Outcome.sent, delivery.detail
+    first, second = plain_server.received
+    assert first.message()["Reply-To"] == f"chef@{IDN}"
+    assert second.message()["Reply-To"] is None

@@ -30,6 +30,8 @@ class OutboxMessage(SQLModel, table=True):
     subject: str
     body_text: str = Field(sa_column=Column(Text, nullable=False))
     body_html: str = Field(sa_column=Column(Text, nullable=False))
+    # The Reply-To address (OutgoingMessage.reply_to); "" for none.
+    reply_to: str = ""
     status: str = Field(default="pending")
     attempts: int = 0
     next_attempt_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

@@ -202,6 +202,7 @@ def _read_claimed(conn: Connection, token: str) -> Sequence[_Row]:
             _M.c.subject,
             _M.c.body_text,
             _M.c.body_html,
+            _M.c.reply_to,
         )
         .where(_M.c.claimed_by == token, _M.c.status == SENDING)
         .order_by(_M.c.id)
@@ -233,6 +234,7 @@ def _claimed(row: _Row, attachments: list[Attachment]) -> Claimed:
             subject=row.subject,
             text=row.body_text,
             html=row.body_html,
+            reply_to=row.reply_to,
             attachments=tuple(attachments),
         ),
     )

@@ -32,6 +32,7 @@ def enqueue(
         subject=message.subject,
         body_text=message.text,
         body_html=message.html,
+        reply_to=message.reply_to,
         next_attempt_at=now,
         created_at=now,
     )
@@ -76,6 +77,7 @@ def enqueue_many(
             "subject": m.subject,
             "body_text": m.text,
             "body_html": m.html,
+            "reply_to": m.reply_to,
             "status": "pending",
             "attempts": 0,
             "next_attempt_at": now,

@@ -296,6 +296,12 @@ class _ChefIndex:
             return [chef] if chef is not None else []
         return self.by_forvaltning.get(row.forvaltning, [])
 
+    def reply_address(self, rows: Iterable[_Row]) -> str:
+        """The one chef an owner's åtgärder answer to, for their digest's Reply-To; "" when
+        they answer to several, or to none."""
+        addresses = {chef.email for row in rows for chef in self.of(row)}
+        return addresses.pop() if len(addresses) == 1 else ""
+
 
 @dataclass
 class _Gathered:
@@ -467,7 +473,8 @@ class _Planner:
         found.mark_chef_plans(chefs)
         people = _persons(self.session, [p for p, r in found.recipients.items() if r.own])
         result.digests = [
-            self._digest(found.recipients[pid], people, found) for pid in sorted(found.recipients)
+            self._digest(found.recipients[pid], people, found, chefs)
+            for pid in sorted(found.recipients)
         ]
         result.reminders = found.keys
         return result
@@ -555,7 +562,7 @@ class _Planner:
         )
 
     def _digest(
-        self, rec: _Recipient, people: dict[int, Person], found: _Gathered
+        self, rec: _Recipient, people: dict[int, Person], found: _Gathered, chefs: _ChefIndex
     ) -> PlannedDigest:
         own = _own_listed(rec, found.overdue_by_owner)
         placed = self._place(own)
@@ -580,6 +587,7 @@ class _Planner:
                 self.today + timedelta(days=self.settings.link_max_age_days) if n_own else None
             ),
             site_url=self.settings.public_base_url,
+            reply_to=chefs.reply_address(row for row, _ in own.values()) if n_own else "",
         )
         return PlannedDigest(
             person_id=rec.person_id,
