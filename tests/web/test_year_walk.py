@@ -233,6 +233,11 @@ def test_a_forvaltnings_year_from_the_web(site: Site, tmp_path: Path) -> None:
             page.get_by_role("button", name="Godkänn och skicka").click()
             expect(page.get_by_text(re.compile("Nr 1|nr 1")).first).to_be_visible()
             walk.check("godkand")
+            # The archived HTML document opens in the browser and passes axe-core too.
+            page.get_by_role("link", name="HTML", exact=True).click()
+            expect(page.get_by_role("main")).to_be_visible()
+            expect(page.get_by_text(NOTE)).to_be_visible()
+            walk.check("aterrapport-html")
         finally:
             browser.close()
 
