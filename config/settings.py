@@ -33,6 +33,9 @@ class Settings(BaseSettings):
 
     # Links in e-mails: valid this many days unless revoked.
     link_max_age_days: int = 30
+    # An assignment's e-mail waits this long for more assignments to the same owner, so that
+    # a chef handing out several åtgärder sends one mail, not one per åtgärd.
+    assignment_mail_minutes: int = Field(default=5, ge=0, le=60)
     # A log-in link (chef, admin, board reader) is valid this long, and works once.
     login_link_max_age_minutes: int = 60
     # At most this many link e-mails (log-in or new owner link) to one address per hour,

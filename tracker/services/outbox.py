@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from sqlmodel import Session
 
 from notifications import OutgoingMessage
@@ -21,9 +21,10 @@ def enqueue(
     forvaltning: str,
     now: datetime,
     domain: str,
+    send_at: datetime | None = None,
 ) -> OutboxMessage:
-    """Queue a message; it goes out when a dispatcher next runs, never lost with a crash.
-    `forvaltning`: whose it is (OutboxMessage.forvaltning)."""
+    """Queue a message; it goes out when a dispatcher next runs from `send_at` (default:
+    now), never lost with a crash. `forvaltning`: whose it is (OutboxMessage.forvaltning)."""
     row = OutboxMessage(
         message_id=f"<{uuid.uuid4().hex}@{domain}>",
         kind=kind,
@@ -33,7 +34,7 @@ def enqueue(
         body_text=message.text,
         body_html=message.html,
         reply_to=message.reply_to,
-        next_attempt_at=now,
+        next_attempt_at=send_at or now,
         created_at=now,
     )
     session.add(row)
@@ -102,3 +103,28 @@ def count_recent(session: Session, to_addr: str, kinds: Sequence[str], *, since:
         .where(table.c.to_addr == to_addr, table.c.kind.in_(kinds), table.c.created_at >= since)
     )
     return int(session.connection().execute(statement).scalar_one())
+
+
+def rewrite_pending(
+    session: Session, row: OutboxMessage, message: OutgoingMessage, *, now: datetime
+) -> bool:
+    """Replace the content of a message still waiting to be sent (its time not yet come):
+    False if a dispatcher took it first, and it must be queued anew."""
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    done = session.connection().execute(
+        update(table)
+        .where(
+            table.c.id == row.id,
+            table.c.status == "pending",
+            table.c.attempts == 0,
+            table.c.next_attempt_at > now,
+        )
+        .values(
+            subject=message.subject,
+            body_text=message.text,
+            body_html=message.html,
+            reply_to=message.reply_to,
+        )
+    )
+    session.expire(row)
+    return done.rowcount == 1

@@ -357,3 +357,20 @@ def reply_address(session: Session, plan_ids: Iterable[int]) -> str:
 def plans_owned_by(session: Session, person_id: int) -> list[int]:
     """The plans in which the person owns an åtgärd."""
     return list(session.exec(select(Action.plan_id).where(Action.owner_id == person_id).distinct()))
+
+
+def assigned_since(session: Session, owner: Person, since: datetime) -> list[Action]:
+    """The åtgärder given to `owner` at or after `since` that are still theirs, oldest
+    assignment first."""
+    rows = session.exec(
+        select(Action, func.min(ActionEvent.at))
+        .join(ActionEvent, col(ActionEvent.action_id) == Action.id)
+        .where(
+            Action.owner_id == owner.id,
+            ActionEvent.trigger == ASSIGNED,
+            col(ActionEvent.at) >= since,
+        )
+        .group_by(col(Action.id))
+        .order_by(func.min(ActionEvent.at), col(Action.id))
+    )
+    return [action for action, _ in rows]

@@ -11,15 +11,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import jinja2
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from config import Settings
 from notifications import OutgoingMessage
 from notifications.swedish import count
 from tracker.models import Action, OutboxMessage, Person, Plan
 from tracker.services.actions import assign
-from tracker.services.outbox import count_recent, enqueue
-from tracker.services.plans import plans_owned_by, reply_address
+from tracker.services.outbox import count_recent, enqueue, rewrite_pending
+from tracker.services.plans import assigned_since, plans_owned_by, reply_address
 from tracker.web.links import login_url, owner_url
 
 KIND_ASSIGNED = "tilldelning"
@@ -77,24 +77,45 @@ def queue_owner_link(
     now: datetime,
     action: Action | None = None,
     plan: Plan | None = None,
+) -> OutboxMessage:
+    """The owner's link, sent again: for one åtgärd, or, without `action`, for all of theirs.
+    (An assignment's mail is queue_assignments'.)"""
+    message = _owner_link_message(session, env, settings, person, now=now, action=action, plan=plan)
+    # A link to a plan's åtgärd is the plan's förvaltning's; a link the owner asked for, the
+    # owner's.
+    forvaltning = plan.forvaltning if plan is not None else person.forvaltning
+    return enqueue(
+        session,
+        message,
+        kind=KIND_OWNER_LINK,
+        forvaltning=forvaltning,
+        now=now,
+        domain=_domain(settings),
+    )
+
+
+def _owner_link_message(
+    session: Session,
+    env: jinja2.Environment,
+    settings: Settings,
+    person: Person,
+    *,
+    now: datetime,
+    action: Action | None = None,
+    plan: Plan | None = None,
     assigned_by: Person | None = None,
     assigned: bool = False,
-) -> OutboxMessage:
-    """The owner's link: for one åtgärd (`assigned`: it was just given to them), or, without
-    `action`, for all of theirs."""
+) -> OutgoingMessage:
     url = owner_url(settings, person, now=now, action_id=action.id if action else None)
     if action is not None and assigned:
         subject = "Du är ansvarig för en åtgärd"
         if plan is not None:
             subject += f" i {plan.title}"
-        kind = KIND_ASSIGNED
     elif action is not None:
         subject = "Länk till din åtgärd"
-        kind = KIND_OWNER_LINK
     else:
         subject = "Din länk till dina åtgärder"
-        kind = KIND_OWNER_LINK
-    message = _message(
+    return _message(
         env,
         "owner_link",
         person.email,
@@ -109,11 +130,6 @@ def queue_owner_link(
             "days": settings.link_max_age_days,
         },
         reply_to=_owner_reply_to(session, person, plan),
-    )
-    # An assignment is the plan's förvaltning's; a link the owner asked for, the owner's.
-    forvaltning = plan.forvaltning if plan is not None else person.forvaltning
-    return enqueue(
-        session, message, kind=kind, forvaltning=forvaltning, now=now, domain=_domain(settings)
     )
 
 
@@ -166,16 +182,8 @@ def assign_with_link(
     an assignment from the web always tells the new owner."""
     assert action.id is not None
     assign(session, action.id, owner, now=now, actor=assigned_by, expected_version=expected_version)
-    queue_owner_link(
-        session,
-        env,
-        settings,
-        owner,
-        now=now,
-        action=action,
-        plan=plan,
-        assigned_by=assigned_by,
-        assigned=True,
+    queue_assignments(
+        session, env, settings, owner, plan, [action], now=now, assigned_by=assigned_by
     )
 
 
@@ -190,28 +198,65 @@ def queue_assignments(
     now: datetime,
     assigned_by: Person,
 ) -> OutboxMessage | None:
-    """The one e-mail that tells an owner about the åtgärder of a plan just given to them
-    together: a list with one link to all their åtgärder, not a message per åtgärd. One
-    åtgärd gets the same message as an assignment of one alone."""
+    """The e-mail that tells an owner about åtgärder just given to them: one mail for the
+    assignments made within settings.assignment_mail_minutes, not one per åtgärd. It waits
+    that long in the outbox; a later assignment in the meantime rewrites it to list all."""
     if not actions:
         return None
-    if len(actions) == 1:
-        return queue_owner_link(
-            session,
-            env,
-            settings,
-            owner,
-            now=now,
-            action=actions[0],
-            plan=plan,
-            assigned_by=assigned_by,
-            assigned=True,
+    gathering = _gathering_mail(session, owner, now)
+    if gathering is not None:
+        assigned = assigned_since(session, owner, gathering.created_at)
+        message = _assignment_message(session, env, settings, owner, assigned, now, assigned_by)
+        if rewrite_pending(session, gathering, message, now=now):
+            return gathering
+    message = _assignment_message(session, env, settings, owner, actions, now, assigned_by)
+    return enqueue(
+        session,
+        message,
+        kind=KIND_ASSIGNED,
+        forvaltning=plan.forvaltning,
+        now=now,
+        domain=_domain(settings),
+        send_at=now + timedelta(minutes=settings.assignment_mail_minutes),
+    )
+
+
+def _gathering_mail(session: Session, owner: Person, now: datetime) -> OutboxMessage | None:
+    """The owner's assignment mail still waiting for more, if there is one."""
+    return session.exec(
+        select(OutboxMessage).where(
+            OutboxMessage.to_addr == owner.email,
+            OutboxMessage.kind == KIND_ASSIGNED,
+            OutboxMessage.status == "pending",
+            OutboxMessage.attempts == 0,
+            col(OutboxMessage.next_attempt_at) > now,
         )
-    message = _message(
+    ).first()
+
+
+def _assignment_message(
+    session: Session,
+    env: jinja2.Environment,
+    settings: Settings,
+    owner: Person,
+    actions: Sequence[Action],
+    now: datetime,
+    assigned_by: Person,
+) -> OutgoingMessage:
+    """One åtgärd: the mail with its own link; several: a list and the link to all."""
+    plan_ids = {a.plan_id for a in actions}
+    plan = session.get(Plan, plan_ids.pop()) if len(plan_ids) == 1 else None
+    if len(actions) == 1:
+        return _owner_link_message(
+            session, env, settings, owner, now=now, action=actions[0], plan=plan,
+            assigned_by=assigned_by, assigned=True,
+        )  # fmt: skip
+    where = f" i {plan.title}" if plan is not None else ""
+    return _message(
         env,
         "owner_assigned",
         owner.email,
-        f"Du är ansvarig för {count(len(actions), 'åtgärd', 'åtgärder')} i {plan.title}",
+        f"Du är ansvarig för {count(len(actions), 'åtgärd', 'åtgärder')}{where}",
         {
             "person": owner,
             "url": owner_url(settings, owner, now=now),
@@ -220,13 +265,5 @@ def queue_assignments(
             "assigned_by": assigned_by,
             "days": settings.link_max_age_days,
         },
-        reply_to=_owner_reply_to(session, owner, plan),
-    )
-    return enqueue(
-        session,
-        message,
-        kind=KIND_ASSIGNED,
-        forvaltning=plan.forvaltning,
-        now=now,
-        domain=_domain(settings),
+        reply_to=reply_address(session, {a.plan_id for a in actions}),
     )
