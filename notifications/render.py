@@ -122,3 +122,51 @@ def render_digest(digest: Digest) -> OutgoingMessage:
         html=env.get_template("digest.html").render(context),
         reply_to=digest.reply_to,
     )
+
+
+@dataclass(frozen=True)
+class SummaryEntry:
+    """One thing an owner reported on an åtgärd."""
+
+    number: int
+    action: str
+    owner: str
+    # When, as the reader reads it: "onsdag 10 januari 2018 kl. 14.05".
+    at: str
+    # What changed: "Läget ändrat till Klar (från Pågår)", or "Nytt processläge".
+    what: str
+    # The processläge written with it, if any.
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class SummarySection:
+    """The entries of one plan."""
+
+    plan: str
+    entries: tuple[SummaryEntry, ...]
+
+
+@dataclass(frozen=True)
+class Summary:
+    to: str
+    name: str
+    subject: str
+    intro: str
+    sections: tuple[SummarySection, ...]
+    site_url: str = ""
+    footer: str = field(
+        default="Det här är en automatisk sammanfattning från systemet för åtgärdsplaner. "
+        "Du kan stänga av den på din egen sida under Personer."
+    )
+
+
+def render_summary(summary: Summary) -> OutgoingMessage:
+    env = environment()
+    context = {"d": summary}
+    return OutgoingMessage(
+        to=summary.to,
+        subject=summary.subject,
+        text=env.get_template("summary.txt").render(context),
+        html=env.get_template("summary.html").render(context),
+    )

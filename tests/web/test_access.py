@@ -219,6 +219,11 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("POST", "/personer/{person_id}/aterkalla-lankar"): Case(
         "edit_plan", lambda i: f"/personer/{i.owner}/aterkalla-lankar", {}
     ),
+    # One's own choice, whoever is logged in as an editor; no choice given: refused by the
+    # rules, after the role has been checked.
+    ("POST", "/personer/mig/dagssammanfattning"): Case(
+        "editor", lambda i: "/personer/mig/dagssammanfattning", {"dagssammanfattning": ""}
+    ),
     ("POST", "/logga-ut"): Case("public", lambda i: "/logga-ut", {}, "login"),
 }
 

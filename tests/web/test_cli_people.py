@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import time_machine
 from fastapi.testclient import TestClient
-from sqlmodel import SQLModel
+from sqlmodel import Session, SQLModel, select
 from typer.testing import CliRunner
 
 from config import load_settings
@@ -17,6 +17,8 @@ from tests.web.helpers import form_to, path_of, text_of
 from tracker.app import bootstrap
 from tracker.cli import cli
 from tracker.db import make_engine
+from tracker.errors import Refused
+from tracker.models import Person
 from tracker.web.main import create_app
 
 NOW = datetime(2018, 1, 10, 9, 0, tzinfo=UTC)
@@ -107,3 +109,32 @@ def test_serve_refuses_unsafe_production_settings(db: str, env: dict[str, str], 
     assert code == 1
     assert "Produktionsläge vägrar starta" in out
     assert says in out
+
+
+def test_person_set_turns_a_chefs_daily_summary_on_and_off(db: str) -> None:
+    run(db, "person", "add", "malin.westling@pitea.example", "--role", "chef")
+
+    def chosen() -> bool:
+        engine = make_engine(f"sqlite:///{db}")
+        with Session(engine) as s:
+            person = s.exec(select(Person)).one()
+        engine.dispose()
+        return person.daily_summary
+
+    code, out = run(db, "person", "set", "malin.westling@pitea.example", "--daily-summary")
+    assert code == 0, out
+    assert "Dagssammanfattning för malin.westling@pitea.example: på." in out
+    assert chosen()
+    code, out = run(db, "person", "set", "malin.westling@pitea.example", "--no-daily-summary")
+    assert code == 0, out
+    assert "av." in out
+    assert not chosen()
+
+
+def test_person_set_refuses_a_daily_summary_for_an_owner(db: str) -> None:
+    run(db, "person", "add", "anna.berg@pitea.example", "--name", "Anna Berg")
+    args = ["--database", db, "person", "set", "anna.berg@pitea.example", "--daily-summary"]
+    result = CliRunner().invoke(cli, args, env=ENV)
+    # The command's entry point prints a TrackerError's message and exits with 1.
+    assert isinstance(result.exception, Refused)
+    assert "dagssammanfattningen är för dem som leder planer" in result.exception.message

@@ -356,3 +356,36 @@ def test_a_chef_gives_no_log_in_to_a_person_of_no_forvaltning(
     )
     assert done.status_code == 403
     assert get_person(app, world.anna.id).role == Role.owner.value
+
+
+def test_a_chef_turns_their_daily_summary_on_and_off_on_their_own_page(
+    chef_client: TestClient, app: App, world: World
+) -> None:
+    page = f"/personer/{world.chef.id}"
+    assert "Dagssammanfattning" in text_of(chef_client.get(page).text)
+    assert not get_person(app, world.chef.id).daily_summary
+
+    form = form_to(chef_client.get(page).text, "/personer/mig/dagssammanfattning")
+    done = chef_client.post(form.action, data=form.data())
+    assert done.status_code == 200 and path_of(str(done.url)) == page
+    assert "Du får en dagssammanfattning varje arbetsdag" in text_of(done.text)
+    assert get_person(app, world.chef.id).daily_summary
+
+    form = form_to(done.text, "/personer/mig/dagssammanfattning")
+    assert form.fields["dagssammanfattning"] == "av"
+    done = chef_client.post(form.action, data=form.data())
+    assert "Du får inte längre någon dagssammanfattning." in text_of(done.text)
+    assert not get_person(app, world.chef.id).daily_summary
+
+
+def test_the_daily_summary_is_chosen_only_on_ones_own_page(
+    chef_client: TestClient, app: App, world: World
+) -> None:
+    page = chef_client.get(f"/personer/{world.anna.id}").text
+    assert "/personer/mig/dagssammanfattning" not in page
+    csrf = form_to(chef_client.get("/personer").text, "/personer").fields["csrf"]
+    refused = chef_client.post(
+        "/personer/mig/dagssammanfattning", data={"dagssammanfattning": "kanske", "csrf": csrf}
+    )
+    assert refused.status_code == 422
+    assert not get_person(app, world.chef.id).daily_summary

@@ -1,4 +1,4 @@
-"""`tracker person add|revoke-links|login-link|link`."""
+"""`tracker person add|set|revoke-links|login-link|link`."""
 
 from __future__ import annotations
 
@@ -49,6 +49,30 @@ def person_add(
         s.add(person)
     where = f", {person.forvaltning}" if person.forvaltning else ""
     typer.echo(f"{person.name} <{person.email}>: {ROLE_LABELS[role]}{where}.")
+
+
+@person_app.command("set")
+def person_set(
+    email: EmailArg,
+    daily_summary: Annotated[
+        bool | None,
+        typer.Option(
+            "--daily-summary/--no-daily-summary",
+            help="Dagssammanfattning varje arbetsdag av det ansvariga rapporterat i "
+            "personens planer (för chef och administratör), på eller av.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Ändra en persons inställningar."""
+    if daily_summary is None:
+        raise fail("Ange vad som ska ändras, till exempel --daily-summary.")
+    app = get_app()
+    with app.transaction() as s:
+        person = people.get_person(s, email)
+        people.set_daily_summary(s, person, on=daily_summary)
+    state = "på" if daily_summary else "av"
+    typer.echo(f"Dagssammanfattning för {person.email}: {state}.")
 
 
 @person_app.command("revoke-links")

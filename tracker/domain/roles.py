@@ -170,3 +170,14 @@ def may_send_link(user: Someone, person: Someone, plans: Iterable[PlanScope]) ->
     """An editor may have a person's own link sent to them (it goes to their address only)
     when the editor may see the person."""
     return is_editor(user) and may_see_person(user, person, plans)
+
+
+def may_get_daily_summary(person: Someone) -> bool:
+    """The daily summary of owners' reports is for those who lead plans: chefs and admins."""
+    return is_editor(person)
+
+
+def may_choose_daily_summary(user: Someone, person: Someone) -> bool:
+    """Only the person themselves turns their daily summary on or off (it fills their own
+    inbox), and only if it is for them at all."""
+    return user.id is not None and user.id == person.id and may_get_daily_summary(person)

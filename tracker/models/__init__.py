@@ -6,7 +6,7 @@ from tracker.models.login_session import LoginSession
 from tracker.models.outbox import OutboxAttachment, OutboxMessage
 from tracker.models.person import Person, Role
 from tracker.models.plan import Area, Plan, PlanEvent
-from tracker.models.reminder import SentReminder
+from tracker.models.reminder import SentReminder, SentSummary
 from tracker.models.report import Report, ReportFile
 
 __all__ = [
@@ -24,4 +24,5 @@ __all__ = [
     "ReportFile",
     "Role",
     "SentReminder",
+    "SentSummary",
 ]

@@ -23,4 +23,7 @@ class Person(SQLModel, table=True):
     # When the newest log-in link used was issued: a log-in link works once, and the ones
     # issued before it stop working too.
     login_link_used_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    # A chef or admin who chose it gets a daily summary of what owners reported in the plans
+    # they lead, with the reminder sweep.
+    daily_summary: bool = Field(default=False)
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

@@ -30,3 +30,18 @@ class SentReminder(SQLModel, table=True):
     # The date the timer counted from (due_on, evaluate_on, ...) when it went out.
     anchor: date | None = None
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class SentSummary(SQLModel, table=True):
+    """A chef's daily summary that went into the outbox, written in the same transaction as
+    the message: unique per person and local day, so a rerun or a second scheduler cannot send
+    a second one that day (the same guard as SentReminder)."""
+
+    __tablename__ = "sent_summary"
+    __table_args__ = (UniqueConstraint("person_id", "local_date", name="uq_sent_summary"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id")
+    # The Swedish calendar day of the sweep that sent it.
+    local_date: date
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

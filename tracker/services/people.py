@@ -7,6 +7,7 @@ from sqlmodel import Session, select
 
 from notifications.address import AddressRefused, mail_address
 from tracker.domain.names import clean_name
+from tracker.domain.roles import may_get_daily_summary
 from tracker.errors import NotFound, Refused, TrackerError
 from tracker.models import Person, Role
 
@@ -107,3 +108,15 @@ def _given_name(name: str) -> str:
     if not cleaned and name.strip():
         raise TrackerError("Namnet innehåller bara tecken som inte kan visas. Skriv namnet igen.")
     return cleaned
+
+
+def set_daily_summary(session: Session, person: Person, *, on: bool) -> Person:
+    """Turn the person's daily summary of owners' reports on or off."""
+    if on and not may_get_daily_summary(person):
+        raise Refused(
+            f"{person.name} är inte chef eller administratör; dagssammanfattningen är för "
+            "dem som leder planer."
+        )
+    person.daily_summary = on
+    session.add(person)
+    return person

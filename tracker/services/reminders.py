@@ -24,9 +24,20 @@ from sqlmodel import Session, col
 
 from config import Settings
 from notifications import OutgoingMessage
-from notifications.render import Digest, DigestItem, DigestSection, long_date, render_digest
+from notifications.render import (
+    Digest,
+    DigestItem,
+    DigestSection,
+    Summary,
+    SummaryEntry,
+    SummarySection,
+    long_date,
+    render_digest,
+    render_summary,
+)
+from notifications.swedish import count, weekday_date
 from tracker.app import App
-from tracker.domain.clock import local_date
+from tracker.domain.clock import local_date, start_of_day
 from tracker.domain.reminders import (
     REPORT_CALL,
     SECTION_TITLES,
@@ -40,8 +51,19 @@ from tracker.domain.reminders import (
     report_update_deadline,
     section_of,
 )
+from tracker.domain.roles import PlanScope, may_get_daily_summary
 from tracker.domain.workdays import WorkCalendar
-from tracker.models import Action, Area, Person, Plan, Role, SentReminder
+from tracker.models import (
+    Action,
+    ActionEvent,
+    Area,
+    Person,
+    Plan,
+    Role,
+    SentReminder,
+    SentSummary,
+)
+from tracker.services.actions import PROGRESS
 from tracker.services.outbox import enqueue_many
 from tracker.web.links import owner_url
 from workflows import TimerDef, WorkflowRegistry
@@ -50,6 +72,7 @@ log = logging.getLogger(__name__)
 
 KIND_REMINDER = "påminnelse"
 KIND_ESCALATION = "eskalering"
+KIND_SUMMARY = "dagssammanfattning"
 REPORT_CALL_LABEL = "Inför återrapporten"
 # A chef's lists are cut here: after an import a förvaltning may have hundreds of late
 # åtgärder, and a mail listing them all is read by no one. The count is always given.
@@ -60,6 +83,8 @@ _P = Plan.__table__  # type: ignore[attr-defined]
 _O = Person.__table__  # type: ignore[attr-defined]
 _R = Area.__table__  # type: ignore[attr-defined]
 _S = SentReminder.__table__  # type: ignore[attr-defined]
+_E = ActionEvent.__table__  # type: ignore[attr-defined]
+_SS = SentSummary.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -132,6 +157,8 @@ class SweepResult:
     digests: list[PlannedDigest] = field(default_factory=list)
     # (action_id, timer_id, anchor) recorded as sent.
     reminders: list[tuple[int, str, date]] = field(default_factory=list)
+    # The people whose daily summary is among the digests, recorded as sent.
+    summaries: list[int] = field(default_factory=list)
     written: bool = False
 
 
@@ -290,7 +317,7 @@ class _ChefIndex:
             if person.role == Role.chef.value:
                 self.by_forvaltning[person.forvaltning].append(person)
 
-    def of(self, row: _Row) -> list[Person]:
+    def of(self, row: PlanScope) -> list[Person]:
         if row.chef_id is not None:
             chef = self.by_id.get(row.chef_id)
             return [chef] if chef is not None else []
@@ -477,6 +504,9 @@ class _Planner:
             for pid in sorted(found.recipients)
         ]
         result.reminders = found.keys
+        summaries = self._summaries()
+        result.digests.extend(summaries)
+        result.summaries = [d.person_id for d in summaries]
         return result
 
     def _rows(self, look: int) -> list[_Row]:
@@ -655,6 +685,168 @@ class _Planner:
             urgent=urgent,
         )
 
+    # --- the chef's daily summary of owners' reports ---------------------------------------
+
+    def _summaries(self) -> list[PlannedDigest]:
+        """One summary per chef who chose it and has something reported in a plan they lead,
+        unless one went out to them today already."""
+        subscribers = {p.id: p for p in _subscribers(self.session, self.today)}
+        if not subscribers:
+            return []
+        since = self.cal.on_or_before(self.today - timedelta(days=1))
+        # Whole local days, from the previous working day up to today: the windows of
+        # successive working days meet without a gap or an overlap whatever hour the sweep
+        # runs at, so each report is summarised once, a weekend's with Monday's.
+        reports = _reports(
+            self.session, start_of_day(since, self.tz), start_of_day(self.today, self.tz)
+        )
+        if not reports:
+            return []
+        chefs = _ChefIndex(_chefs(self.session, (r.chef_id for r in reports if r.chef_id)))
+        by_chef: dict[int, list[_Report]] = defaultdict(list)
+        for report in reports:
+            for chef in chefs.of(report):
+                if chef.id is not None and chef.id in subscribers:
+                    by_chef[chef.id].append(report)
+        return [
+            self._summary(subscribers[pid], rows, since) for pid, rows in sorted(by_chef.items())
+        ]
+
+    def _summary(self, chef: Person, reports: list[_Report], since: date) -> PlannedDigest:
+        assert chef.id is not None
+        by_plan: dict[int, list[_Report]] = defaultdict(list)
+        for report in reports:
+            by_plan[report.plan_id].append(report)
+        sections = tuple(
+            SummarySection(plan=rows[0].plan_title, entries=tuple(self._entry(r) for r in rows))
+            for rows in by_plan.values()
+        )
+        n_actions = len({r.action_id for r in reports})
+        last = self.today - timedelta(days=1)
+        when = (
+            f"under {weekday_date(since)}"
+            if since == last
+            else f"från och med {weekday_date(since)} till och med {weekday_date(last)}"
+        )
+        summary = Summary(
+            to=chef.email,
+            name=chef.name,
+            subject=(
+                f"Dagssammanfattning: {count(len(reports), 'rapport', 'rapporter')} om "
+                f"{count(n_actions, 'åtgärd', 'åtgärder')}"
+            ),
+            intro=f"Det här rapporterade de ansvariga i planerna du leder {when}.",
+            sections=sections,
+            site_url=self.settings.public_base_url,
+        )
+        whose = {r.forvaltning for r in reports}
+        return PlannedDigest(
+            person_id=chef.id,
+            to=chef.email,
+            name=chef.name,
+            kind=KIND_SUMMARY,
+            message=render_summary(summary),
+            listed=tuple(
+                (rows[0].plan_title, tuple(dict.fromkeys(r.action_id for r in rows)))
+                for rows in by_plan.values()
+            ),
+            forvaltning=whose.pop() if len(whose) == 1 else "",
+        )
+
+    def _entry(self, report: _Report) -> SummaryEntry:
+        local = report.at.astimezone(self.tz)
+        if report.trigger != PROGRESS and report.from_state != report.to_state:
+            what = f"Läget ändrat till {self._state_label(report.workflow, report.to_state)}"
+            if report.from_state:
+                what += f" (från {self._state_label(report.workflow, report.from_state)})"
+        else:
+            what = "Nytt processläge"
+        return SummaryEntry(
+            number=report.action_id,
+            action=report.action_text,
+            owner=f"{report.owner_name} <{report.owner_email}>",
+            at=f"{weekday_date(local.date())} kl. {local:%H.%M}",
+            what=what,
+            text=report.text,
+        )
+
+    def _state_label(self, workflow: str, state: str | None) -> str:
+        """The state's Swedish label; its id when its workflow no longer defines it."""
+        if state is None:
+            return "–"
+        if workflow not in self.registry.names():
+            return state
+        try:
+            return self.registry.get(workflow).definition.state(state).label
+        except KeyError:
+            return state
+
+
+@dataclass(frozen=True)
+class _Report:
+    """Something an owner reported on an åtgärd (one event), with what the summary shows."""
+
+    action_id: int
+    at: datetime
+    trigger: str
+    from_state: str | None
+    to_state: str | None
+    text: str
+    action_text: str
+    workflow: str
+    plan_id: int
+    plan_title: str
+    forvaltning: str
+    chef_id: int | None
+    owner_name: str
+    owner_email: str
+
+
+def _subscribers(session: Session, today: date) -> list[Person]:
+    """Those who chose the daily summary, may get it, and have not had today's."""
+    sent_today = select(_SS.c.person_id).where(_SS.c.local_date == today)
+    query = select(Person).where(
+        col(Person.daily_summary).is_(True), col(Person.id).not_in(sent_today)
+    )
+    return [p for p in session.scalars(query) if may_get_daily_summary(p)]
+
+
+def _reports(session: Session, start: datetime, end: datetime) -> list[_Report]:
+    """What owners reported in [start, end): a new processläge, or a change of state, made by
+    the åtgärd's owner (a chef's own changes are not news to the chef). By plan, oldest
+    first."""
+    query = (
+        select(
+            _E.c.action_id,
+            _E.c.at,
+            _E.c.trigger,
+            _E.c.from_state,
+            _E.c.to_state,
+            _E.c.text,
+            _A.c.text,
+            _A.c.workflow,
+            _P.c.id,
+            _P.c.title,
+            _P.c.forvaltning,
+            _P.c.chef_id,
+            _O.c.name,
+            _O.c.email,
+        )
+        .select_from(
+            _E.join(_A, _A.c.id == _E.c.action_id)
+            .join(_P, _P.c.id == _A.c.plan_id)
+            .join(_O, _O.c.id == _E.c.actor_id)
+        )
+        .where(
+            _E.c.at >= start,
+            _E.c.at < end,
+            _E.c.actor_id == _A.c.owner_id,
+            or_(_E.c.trigger == PROGRESS, _E.c.from_state != _E.c.to_state),
+        )
+        .order_by(_P.c.id, _E.c.at, _E.c.id)
+    )
+    return [_Report(*r) for r in session.connection().execute(query)]  # type: ignore[call-arg]
+
 
 def _zone(settings: Settings) -> ZoneInfo:
     return ZoneInfo(settings.timezone)
@@ -680,19 +872,29 @@ def sweep(
         return result
     # The keys first: a concurrent sweep that got here first makes this fail before any
     # outbox row is written (on PostgreSQL it waits for that sweep's commit, then fails).
-    session.connection().execute(
-        insert(_S),
-        [
-            {
-                "action_id": action_id,
-                "timer_id": timer_id,
-                "local_date": result.today,
-                "anchor": anchor,
-                "created_at": now,
-            }
-            for action_id, timer_id, anchor in result.reminders
-        ],
-    )
+    # An empty list would be taken as one row of defaults, so each insert needs rows.
+    if result.reminders:
+        session.connection().execute(
+            insert(_S),
+            [
+                {
+                    "action_id": action_id,
+                    "timer_id": timer_id,
+                    "local_date": result.today,
+                    "anchor": anchor,
+                    "created_at": now,
+                }
+                for action_id, timer_id, anchor in result.reminders
+            ],
+        )
+    if result.summaries:
+        session.connection().execute(
+            insert(_SS),
+            [
+                {"person_id": person_id, "local_date": result.today, "created_at": now}
+                for person_id in result.summaries
+            ],
+        )
     enqueue_many(
         session,
         [(d.message, d.kind, d.forvaltning) for d in result.digests],

@@ -28,6 +28,7 @@ router = APIRouter()
 KIND_LABELS = {
     "påminnelse": "Påminnelse",
     "eskalering": "Påminnelse till chef",
+    "dagssammanfattning": "Dagssammanfattning",
     "tilldelning": "Ny ansvarig",
     "lank": "Länk till åtgärder",
     "inloggning": "Inloggningslänk",

@@ -1,6 +1,6 @@
 """People for the chef and admin: the people of their förvaltning with their open and late
 åtgärder, one person's page, adding a person, changing a role, sending a person's link again
-and revoking their links.
+and revoking their links; and, on a chef's own page, their choice of a daily summary.
 
 Changing a role and revoking links each end a person's log-ins and cannot be undone by a
 click, so each goes through a confirmation page: the page's button posts with `bekraftat`,
@@ -21,6 +21,7 @@ from tracker.domain.roles import (
     LOGIN_ROLES,
     forvaltning_scope,
     may_change_role,
+    may_choose_daily_summary,
     may_give_role,
     may_read,
     may_revoke_links,
@@ -240,6 +241,7 @@ def person_page(
             "items": items,
             "may_revoke": may_revoke_links(user, person, plans),
             "may_send": may_send_link(user, person, plans),
+            "may_choose_summary": may_choose_daily_summary(user, person),
             "roles": [
                 (r.value, ROLE_LABELS[r])
                 for r in roles_to_give(user)
@@ -320,6 +322,37 @@ def role_change(
             "inloggningar har avslutats.",
         )
     return RedirectResponse(f"/personer/{person_id}", status_code=303)
+
+
+# --- one's own daily summary -----------------------------------------------------------
+
+# The form's values; anything else is refused.
+SUMMARY_CHOICES = {"pa": True, "av": False}
+
+
+@router.post("/personer/mig/dagssammanfattning", dependencies=[CsrfChecked])
+def daily_summary_choice(
+    request: Request,
+    session: SessionDep,
+    user: EditorDep,
+    dagssammanfattning: Annotated[str, Form(max_length=10)] = "",
+) -> RedirectResponse:
+    # No person number in the path: whoever is logged in changes their own choice only.
+    assert user.id is not None
+    person, _ = _person(session, user.id)
+    if not may_choose_daily_summary(user, person):
+        raise Forbidden("Dagssammanfattningen väljer var och en själv.")
+    on = SUMMARY_CHOICES.get(dagssammanfattning)
+    if on is None:
+        raise Refused("Välj om du vill få dagssammanfattningen eller inte.")
+    people.set_daily_summary(session, person, on=on)
+    flash(
+        request,
+        "Du får en dagssammanfattning varje arbetsdag när ansvariga har rapporterat i dina planer."
+        if on
+        else "Du får inte längre någon dagssammanfattning.",
+    )
+    return RedirectResponse(f"/personer/{person.id}", status_code=303)
 
 
 # --- links --------------------------------------------------------------------------------

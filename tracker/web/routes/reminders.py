@@ -12,12 +12,16 @@ from tracker.domain.roles import forvaltning_scope, may_read
 from tracker.models import Plan
 from tracker.services import dispatch, reminder_log
 from tracker.services.overview import readable_plan_ids
-from tracker.services.reminders import KIND_ESCALATION, KIND_REMINDER
+from tracker.services.reminders import KIND_ESCALATION, KIND_REMINDER, KIND_SUMMARY
 from tracker.web.deps import EditorDep, NowDep, SessionDep, WebDep
 
 router = APIRouter()
 
-KIND_LABELS = {KIND_REMINDER: "Påminnelse", KIND_ESCALATION: "Påminnelse till chef"}
+KIND_LABELS = {
+    KIND_REMINDER: "Påminnelse",
+    KIND_ESCALATION: "Påminnelse till chef",
+    KIND_SUMMARY: "Dagssammanfattning",
+}
 
 
 @router.get("/paminnelser", response_class=HTMLResponse)
