@@ -104,7 +104,34 @@ def test_draft_approve_list_download_and_verify(database: str, tmp_path: Path) -
 
     code, output, _ = run(database, "report", "verify", "1")
     assert code == 0, output
-    assert output.splitlines() == ["docx: OK, identisk", "html: OK, identisk", "pdf: OK, identisk"]
+    assert output.splitlines() == [
+        f"{fmt}: arkivet oförändrat; återskapas likadant" for fmt in ("docx", "html", "pdf")
+    ]
+
+
+def test_verify_after_a_template_change_says_the_archive_is_intact(
+    database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A later version renders a snapshot differently: the archived files are still what was
+    issued, and verify says so rather than calling them wrong."""
+    assert run(database, "report", "draft", "1", "--as-of", "2018-01-10")[0] == 0
+    assert run(database, "report", "approve", "1", "--as", "malin@pitea.example")[0] == 0
+    from tracker.services import reports
+
+    rendered = reports.render
+    monkeypatch.setattr(
+        reports,
+        "render",
+        lambda snapshot, formats=reports.FORMATS: {
+            f: data + b" " for f, data in rendered(snapshot, formats).items()
+        },
+    )
+    code, output, _ = run(database, "report", "verify", "1")
+    assert code == 0, output
+    assert output.splitlines()[0] == (
+        "docx: arkivet oförändrat; återskapas inte likadant av den här versionen "
+        "(mallarna har ändrats sedan)"
+    )
 
 
 def test_a_bad_date_is_explained(database: str) -> None:

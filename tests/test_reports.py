@@ -188,7 +188,9 @@ def test_approving_issues_report_number_one_with_archived_files_that_render_agai
         for stored in files.values():
             assert stored.sha256 == hashlib.sha256(stored.data).hexdigest()
         assert files["pdf"].filename == "aterrapport-planen-nr1-2018-01-10.pdf"
-        assert reports.verify_report(s, report_id) == {"html": True, "pdf": True, "docx": True}
+        assert reports.verify_report(s, report_id) == dict.fromkeys(
+            ("html", "pdf", "docx"), reports.Verification(intact=True, reproduced=True)
+        )
         again = reports.render(reports.snapshot_of(reports.get_report(s, report_id)))
         downloaded = reports.report_document(s, report_id, "docx")
     for fmt, data in again.items():
@@ -270,7 +272,9 @@ def test_an_issued_report_cannot_be_changed_by_the_services_or_by_sql(
         with pytest.raises(DBAPIError, match="allmän handling"), app.engine.begin() as conn:
             conn.execute(text(statement), params)
     with app.transaction() as s:
-        assert reports.verify_report(s, report_id) == {"html": True, "pdf": True, "docx": True}
+        assert reports.verify_report(s, report_id) == dict.fromkeys(
+            ("html", "pdf", "docx"), reports.Verification(intact=True, reproduced=True)
+        )
         assert reports.get_report(s, report_id).number == 1
         # Moving it on to "skickad" is the one change allowed.
         reports.send_report(s, app.registry, report_id, now=now, settings=app.settings)

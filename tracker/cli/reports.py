@@ -203,11 +203,21 @@ def report_download(
 
 @report_app.command("verify")
 def report_verify(report_id: ReportArg) -> None:
-    """Rendera en utfärdad återrapport igen ur sin ögonblicksbild och jämför SHA-256."""
+    """Kontrollera en utfärdad återrapports arkiverade filer mot sin SHA-256.
+
+    Visar också om den här versionen återskapar samma dokument ur ögonblicksbilden; en
+    senare ändring av rapportens mallar gör att den inte gör det, utan att arkivet är fel.
+    """
     app = get_app()
     with app.transaction() as s:
         result = reports.verify_report(s, report_id)
-    for fmt, same in sorted(result.items()):
-        typer.echo(f"{fmt}: {'OK, identisk' if same else 'AVVIKER'}")
-    if not all(result.values()):
+    for fmt, check in sorted(result.items()):
+        archive = "arkivet oförändrat" if check.intact else "ARKIVET ÄNDRAT: SHA-256 stämmer inte"
+        again = (
+            "återskapas likadant"
+            if check.reproduced
+            else "återskapas inte likadant av den här versionen (mallarna har ändrats sedan)"
+        )
+        typer.echo(f"{fmt}: {archive}; {again}")
+    if not all(check.intact for check in result.values()):
         raise typer.Exit(1)
