@@ -3,6 +3,7 @@
 from tracker.models.action import Action, ActionEvent
 from tracker.models.area_event import AreaEvent
 from tracker.models.login_session import LoginSession
+from tracker.models.meeting import Meeting
 from tracker.models.outbox import OutboxAttachment, OutboxMessage
 from tracker.models.person import Person, Role
 from tracker.models.plan import Area, Plan, PlanEvent
@@ -15,6 +16,7 @@ __all__ = [
     "Area",
     "AreaEvent",
     "LoginSession",
+    "Meeting",
     "OutboxAttachment",
     "OutboxMessage",
     "Person",
