@@ -115,6 +115,7 @@ ROUTES: dict[tuple[str, str], Case] = {
     ),
     ("GET", "/planer"): Case("logged_in", lambda i: "/planer"),
     ("GET", "/aterrapporter"): Case("logged_in", lambda i: "/aterrapporter"),
+    ("GET", "/sammantraden"): Case("logged_in", lambda i: "/sammantraden"),
     ("GET", "/planer/ny"): Case("editor", lambda i: "/planer/ny"),
     ("POST", "/planer/ny"): Case("editor", lambda i: "/planer/ny", {"title": ""}),
     ("GET", "/planer/import"): Case("editor", lambda i: "/planer/import"),

@@ -170,6 +170,7 @@ def chef_pages(site: Site) -> list[str]:
         f"{person}/roll?roll=board",
         f"{person}/aterkalla-lankar",
         "/paminnelser",
+        "/sammantraden",
         *plan_pages(site),
     ]
 

@@ -129,6 +129,12 @@ def import_meetings(
     return MeetingImport(created=created, changed=changed, unchanged=unchanged)
 
 
+def meeting_boards(session: Session) -> list[str]:
+    """The nämnder that have meetings, in alphabetical order."""
+    query = select(Meeting.board).distinct().order_by(col(Meeting.board))
+    return list(session.exec(query).all())
+
+
 def list_meetings(
     session: Session,
     *,

@@ -53,6 +53,7 @@ from tracker.web.routes import (
     actions,
     auth,
     devmail,
+    meetings,
     outbox,
     owner,
     people,
@@ -185,6 +186,7 @@ def create_app(
     fastapi_app.include_router(start.router)
     fastapi_app.include_router(reminders.router)
     fastapi_app.include_router(reports.router)
+    fastapi_app.include_router(meetings.router)
     fastapi_app.include_router(outbox.router)
     # Only where the built-in receiver may run at all (production settings refuse it).
     if settings.dev_mail_receiver:
