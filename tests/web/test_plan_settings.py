@@ -156,12 +156,10 @@ def test_an_admin_can_and_a_taken_title_is_refused(
 # --- the import changes only what the file states -------------------------------------------
 
 
-def import_example(app: App, clock: MovableClock, *, dry_run: bool = False) -> list[str]:
+def import_example(app: App, clock: MovableClock) -> list[str]:
     with app.transaction() as s:
         result = importing.import_file(s, app.registry, EXAMPLE, now=clock())
         summary = list(importing.describe(result))
-        if dry_run:
-            s.rollback()
     return summary
 
 

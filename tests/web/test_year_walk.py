@@ -27,7 +27,9 @@ from sqlmodel import SQLModel, col, select
 from config import load_settings
 from tests.support.smtp import SmtpServer
 from tests.web.helpers import MovableClock
-from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS
+
+# The browser test's guard: skipped without Chromium, failed if it is required.
+from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, _chromium_present  # noqa: F401
 from tracker.app import App, bootstrap
 from tracker.models import Action, OutboxMessage, Plan, Role
 from tracker.services import people
@@ -45,14 +47,6 @@ NAMND = "namnd@pitea.example"
 OWNER = ("Anna Berg", "anna.berg@pitea.example")
 NOTE = "Rutinen för informationsöverföring är skriven och prövas under hösten."
 SIZES = {"dator": {"width": 1280, "height": 900}, "telefon": {"width": 390, "height": 844}}
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _chromium_present() -> None:
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("TRACKER_TEST_REQUIRE_BROWSER"):
-            pytest.fail(f"{CHROMIUM} is required (TRACKER_TEST_REQUIRE_BROWSER) but missing")
-        pytest.skip(f"{CHROMIUM} is not installed")
 
 
 @dataclass

@@ -62,8 +62,9 @@ def _quoted(value: str) -> str:
 def recipients_change(old: str, new: str) -> str:
     """'läggs till a@x; tas bort b@y' for two lists as shown ('a@x, b@y')."""
     before, after = split_addresses(old), split_addresses(new)
-    added = [a for a in after if a.lower() not in {b.lower() for b in before}]
-    removed = [b for b in before if b.lower() not in {a.lower() for a in after}]
+    had, has = {b.lower() for b in before}, {a.lower() for a in after}
+    added = [a for a in after if a.lower() not in had]
+    removed = [b for b in before if b.lower() not in has]
     parts = []
     if added:
         parts.append("läggs till " + ", ".join(added))
@@ -205,10 +206,11 @@ def with_recipients(
         raise Refused(" ".join(problems))
     gone = {r.strip().lower() for r in remove}
     kept = [a for a in current if a.lower() not in gone]
-    for address in add:
-        address = address.strip()
-        if address.lower() not in {k.lower() for k in kept}:
+    seen = {k.lower() for k in kept}
+    for address in (a.strip() for a in add):
+        if address.lower() not in seen:
             kept.append(address)
+            seen.add(address.lower())
     return {RECIPIENTS: ",".join(kept)}
 
 
