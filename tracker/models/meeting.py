@@ -15,6 +15,10 @@ class Meeting(SQLModel, table=True):
     # The nämnd as text: meetings are planned before any plan names its nämnd.
     board: str = Field(index=True)
     held_on: date
+    # The date the meeting was first planned for, kept when it moves: a plan reporting "in
+    # June" still reports at the June meeting moved into July. None for a meeting stored
+    # before this was kept: its held_on stands in.
+    planned_on: date | None = None
     title: str = ""
     place: str = ""
     # tracker.domain.meetings.PLANNED or CANCELLED.

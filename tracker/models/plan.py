@@ -28,6 +28,11 @@ class Plan(SQLModel, table=True):
     board_recipients: str = ""
     chef_id: int | None = Field(default=None, foreign_key="person.id")
     next_report_on: date | None = None
+    # The nämnd's decision the plan answers to: its date and paragraph ("§ 45"); printed on
+    # the återrapport with the nämnd and the Dnr ("Återrapport enligt beslut BUN 2017-06-14
+    # § 45, Dnr BUN 2017/112").
+    decision_on: date | None = None
+    decision_paragraph: str = ""
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
     def report_month_numbers(self) -> list[int]:

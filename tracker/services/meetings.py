@@ -95,6 +95,7 @@ def import_meetings(
             meeting = Meeting(
                 board=row.board,
                 held_on=row.held_on,
+                planned_on=row.held_on,
                 title=row.title,
                 place=row.place,
                 status=status,
