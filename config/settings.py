@@ -71,7 +71,6 @@ class Settings(BaseSettings):
     # midsommar-, jul- and nyårsafton are skipped by the sweep itself.
     reminder_days: str = "mon-fri"
     report_draft_days_before: int = 14
-    report_call_days_before: int = 21
 
     # The chef's start page: an owner who has written no processläge and made no change of
     # state on an open åtgärd for this many days "har inte svarat"; evaluations due within

@@ -39,6 +39,9 @@ class DigestItem:
     progress_on: date | None = None
     # Shown in a chef's digest: whose åtgärd it is.
     owner: str = ""
+    # A link for this item alone, with what it does ("Kvittera eskaleringen").
+    action_link: str = ""
+    action_link_label: str = ""
 
 
 @dataclass(frozen=True)

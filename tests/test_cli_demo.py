@@ -20,7 +20,9 @@ from tests.web.helpers import path_of, text_of
 from tracker.app import bootstrap
 from tracker.cli import cli
 from tracker.cli.demo import DemoOptions, DemoSetup, set_up_demo
+from tracker.domain.report import compose
 from tracker.models import OutboxMessage
+from tracker.services import meetings, plan_settings, plans, reports
 from tracker.web.main import create_app
 
 EXAMPLE = Path(__file__).parents[1] / "examples" / "pitea-2018.csv"
@@ -102,3 +104,49 @@ def test_a_settings_file_the_demo_did_not_write_is_left_alone(here: Path) -> Non
     assert (here / "tracker.toml").read_text(encoding="utf-8") == own
     assert setup.settings_file == Path("var/demo.toml")
     assert load_settings(setup.settings_file).database_url == setup.app.settings.database_url
+
+
+def test_the_demo_has_the_boards_meetings_for_2018_and_the_decision_its_plan_answers_to(
+    here: Path,
+) -> None:
+    setup = set_up(SATURDAY)
+    with setup.app.transaction() as s:
+        plan = plans.get_plan(s, setup.seeded.plan_id)
+        held = meetings.list_meetings(s, board=plan.namnd, year=2018)
+        all_meetings = meetings.list_meetings(s)
+        snapshot = reports.build_snapshot(
+            s,
+            setup.app.registry,
+            setup.seeded.plan_id,
+            as_of=date(2018, 1, 10),
+            now=SATURDAY,
+            tz=setup.app.tz,
+            draft_days=14,
+        )
+    assert plan.namnd == "Barn- och utbildningsnämnden"
+    assert (plan.decision_on, plan.decision_paragraph) == (date(2017, 6, 14), "§ 45")
+    assert plan.report_month_numbers() == [6, 12]
+    assert len(held) == len(all_meetings) == 10
+    assert [m.held_on.month for m in held] == [1, 2, 3, 4, 6, 8, 9, 10, 11, 12]
+    assert {m.held_on.isoweekday() for m in held} == {3}
+    assert {(m.lead_days, m.status) for m in held} == {(21, "planerad")}
+    assert compose(snapshot).decision_line == (
+        "Återrapport enligt beslut Barn- och utbildningsnämnden 2017-06-14 § 45"
+    )
+    again = set_up(SATURDAY)
+    assert again.seeded.meetings is not None and again.seeded.meetings.unchanged == 10
+    with again.app.transaction() as s:
+        assert len(meetings.list_meetings(s)) == 10
+        changed = sorted((e.field, e.new) for e in plan_settings.history(s, setup.seeded.plan_id))
+    # Set once, in the plan's history like any change, and not again by the restart.
+    assert changed == [("decision_on", "2017-06-14"), ("decision_paragraph", "§ 45")]
+
+
+def test_the_demo_says_where_the_meetings_are(here: Path) -> None:
+    with time_machine.travel(SATURDAY, tick=False):
+        result = CliRunner().invoke(cli, ["demo", "--plan", str(EXAMPLE), "--no-serve"])
+    assert result.exit_code == 0, result.output
+    assert (
+        "Sammanträden: 10 sammanträden för Barn- och utbildningsnämnden (ledtid 21 dagar), "
+        "http://127.0.0.1:8000/sammantraden"
+    ) in result.output

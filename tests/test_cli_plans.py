@@ -97,3 +97,28 @@ def test_an_import_as_of_an_earlier_date_lets_a_report_be_compiled_for_that_date
 
     refused = tracker(db_url, "plan", "import", str(EXAMPLE), "--as-of", "2026-12-08", code=1)
     assert "Läget per kan inte vara ett datum efter i dag." in refused
+
+
+@time_machine.travel(TODAY, tick=False)
+def test_plan_set_records_the_boards_decision_with_its_paragraph_written_one_way(
+    app: App, db_url: str
+) -> None:
+    tracker(db_url, "plan", "import", str(EXAMPLE))
+    plan_id = str(the_plan(app).id)
+    out = tracker(
+        db_url, "plan", "set", plan_id, "--beslutsdatum", "2017-06-14", "--paragraf", "§45"
+    )
+    assert out.splitlines() == ["Beslutsdatum: (tomt) → '2017-06-14'", "Paragraf: (tomt) → '§ 45'"]
+    assert tracker(db_url, "plan", "set", plan_id, "--paragraf", " 45 ") == "Inget ändrades.\n"
+    refused = tracker(
+        db_url, "plan", "set", plan_id, "--beslutsdatum", "juni 2017", "--paragraf", "45 b", code=1
+    )
+    assert "Beslutsdatum: ska vara ett datum som 2017-06-14 (fick 'juni 2017')." in refused
+    assert "Paragraf: ska vara en paragraf som § 45 (fick '45 b')." in refused
+    refused = tracker(db_url, "plan", "set", plan_id, "--beslutsdatum", "2017-06-31", code=1)
+    assert "Beslutsdatum: '2017-06-31' är inget giltigt datum." in refused
+    plan = the_plan(app)
+    assert (plan.decision_on, plan.decision_paragraph) == (date(2017, 6, 14), "§ 45")
+    out = tracker(db_url, "plan", "set", plan_id, "--beslutsdatum", "", "--paragraf", "")
+    assert out.splitlines() == ["Beslutsdatum: '2017-06-14' → (tomt)", "Paragraf: '§ 45' → (tomt)"]
+    assert (the_plan(app).decision_on, the_plan(app).decision_paragraph) == (None, "")

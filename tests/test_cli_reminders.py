@@ -121,3 +121,36 @@ def test_one_mail_with_one_reminder_is_said_in_the_singular(app: App, db_url: st
     code, out = tracker(db_url, "reminders", "run", "--now", "2018-01-10")
     assert code == 0, out
     assert "2018-01-10: 1 e-postmeddelande med 1 påminnelse lagda i utkorgen." in out
+
+
+def test_dry_run_lists_the_calls_before_a_report_and_the_draft_due(
+    app: App, db_url: str, chef: Person
+) -> None:
+    from tracker.domain.meetings import MeetingRow
+    from tracker.models import Report
+    from tracker.services import meetings
+
+    t0 = b.at(date(2018, 4, 2))
+    board = "Barn- och utbildningsnämnden"
+    anna = b.person(app, "anna.berg@pitea.example", "Anna Berg", now=t0)
+    _, area = b.plan(app, now=t0, chef=chef, namnd=board, report_months="6")
+    action = b.action(app, area, "Ta fram rutin", now=t0, owner=anna)
+    with app.transaction() as s:
+        rows = [MeetingRow(board=board, held_on=date(2018, 6, 14), uid="juni")]
+        meetings.import_meetings(s, rows, lead_days=21, now=t0)
+
+    code, out = tracker(db_url, "reminders", "run", "--now", "2018-05-04", "--dry-run")
+    assert code == 0, out
+    assert f"{anna.email} (Anna Berg)" in out
+    assert f"Inför återrapporten: {action.id}" in out
+    assert "Utkast till återrapport" not in out
+
+    code, out = tracker(db_url, "reminders", "run", "--now", "2018-05-21", "--dry-run")
+    assert f"Inte uppdaterat inför återrapporten: {action.id}" in out
+    assert f"Utkast till återrapport: Åtgärdsplan för ekonomi i balans till {board} 2018-06-14" in (
+        out
+    )
+    assert "godkänns senast 2018-05-24" in out
+    with app.transaction() as s:
+        assert s.scalar(select(func.count()).select_from(Report)) == 0
+    assert outbox_size(app) == 0

@@ -315,6 +315,57 @@ def test_missing_title_and_bad_sidecar_fields_are_listed_with_row_errors(
     ]
 
 
+def test_the_boards_decision_is_read_from_the_sidecar_and_the_plan_sheet(
+    app: App, now: datetime, tmp_path: Path
+) -> None:
+    sidecar = SIDECAR + 'decision_on = 2017-06-14\ndecision_paragraph = "§45"\n'
+    do_import(app, write_csv(tmp_path / "plan.csv", ROWS, sidecar=sidecar), now)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None
+    for row in (HEADER, *ROWS):
+        ws.append(row)
+    meta = wb.create_sheet("Plan")
+    meta.append(["Titel", "Ledarskapsplan"])
+    meta.append(["Beslutsdatum", datetime(2017, 9, 20)])
+    meta.append(["Paragraf", 112])
+    wb.save(tmp_path / "plan.xlsx")
+    do_import(app, tmp_path / "plan.xlsx", now)
+    with Session(app.engine) as s:
+        decided = {p.title: (p.decision_on, p.decision_paragraph) for p in s.exec(select(Plan))}
+    assert decided == {
+        "Åtgärdsplan för grundskolans ledning": (date(2017, 6, 14), "§ 45"),
+        "Ledarskapsplan": (date(2017, 9, 20), "§ 112"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("given", "problem"),
+    [
+        (
+            'decision_on = "juni 2017"',
+            "Fältet decision_on: ska vara ett datum som 2017-06-14 (fick 'juni 2017')",
+        ),
+        ('decision_on = "2017-02-30"', "Fältet decision_on: '2017-02-30' är inget giltigt datum"),
+        (
+            "decision_on = 1917-06-14",
+            "Fältet decision_on: orimligt årtal i '1917-06-14' (ange ett år från ",
+        ),
+        (
+            'decision_paragraph = "45 och 46"',
+            "Fältet decision_paragraph: ska vara en paragraf som § 45 (fick '45 och 46')",
+        ),
+    ],
+)
+def test_a_bad_decision_in_the_sidecar_is_refused_naming_the_key(
+    app: App, now: datetime, tmp_path: Path, given: str, problem: str
+) -> None:
+    path = write_csv(tmp_path / "plan.csv", ROWS, sidecar=f"{SIDECAR}{given}\n")
+    [said] = refusal(app, path, now)
+    assert said.startswith(f"plan.plan.toml: {problem}"), said
+    assert count(app, Plan) == 0
+
+
 def test_a_refused_file_leaves_an_imported_plan_as_it_was(
     app: App, now: datetime, tmp_path: Path
 ) -> None:

@@ -25,6 +25,7 @@ LATE = "Försenade"
 SOON = "Klart-datum närmar sig"
 EVALUATION = "Utvärdering närmar sig"
 CALL = "Inför återrapporten"
+MISSED = "Inte uppdaterat inför återrapporten"
 ESCALATED = "Försenad mer än 30 dagar"
 OTHERS = "Övriga försenade åtgärder i dina planer"
 
@@ -36,8 +37,9 @@ def test_sixty_days_give_exactly_the_expected_emails(
     mail = b.with_smtp(app, smtp_server.port)
     anna = b.person(app, "anna.berg@pitea.example", "Anna Berg", now=t0)
     bo = b.person(app, "bo.ek@pitea.example", "Bo Ek", now=t0)
-    # Återrapport Sunday 15 July: the call is due 21 days before, Sunday 24 June, so it
-    # goes out on Thursday 21 June (Friday is midsommarafton).
+    # Återrapport Sunday 15 July (no sammanträdesplan): the draft is made 14 days before,
+    # Sunday 1 July, so owners update by Friday 29 June; they are called two weeks before
+    # that, Friday 15 June, and those who have not updated are reminded on Monday 2 July.
     _, area = b.plan(app, now=t0, next_report_on=date(2018, 7, 15))
 
     def add(text: str, owner: Person, **kw: object) -> int:
@@ -54,7 +56,7 @@ def test_sixty_days_give_exactly_the_expected_emails(
     a3 = add("Översyn av lokaler", bo, due_on=date(2018, 5, 20))
     # Klar, evaluated 20 June: 14 days before is nationaldagen -> Tue 5 June.
     a4 = add("Ny rutin för inköp", bo, state="klar", evaluate_on=date(2018, 6, 20))
-    # Nothing due before the report call.
+    # Nothing due before the report call; never updated.
     a5 = add("Långsiktig lokalplan", anna, due_on=date(2018, 12, 31))
 
     expected: dict[date, dict[str, dict[str, tuple[int, ...]]]] = {
@@ -63,14 +65,13 @@ def test_sixty_days_give_exactly_the_expected_emails(
         date(2018, 6, 7): {anna.email: {SOON: (a2,)}},
         date(2018, 6, 8): {bo.email: {LATE: (a3,)}},
         date(2018, 6, 11): {anna.email: {LATE: (a2,)}},
-        date(2018, 6, 15): {bo.email: {LATE: (a3,)}},
+        date(2018, 6, 15): {anna.email: {LATE: (a2,), CALL: (a1, a5)}, bo.email: {LATE: (a3,)}},
         date(2018, 6, 18): {anna.email: {LATE: (a2,)}},
         date(2018, 6, 19): {chef.email: {ESCALATED: (a3,), OTHERS: (a2,)}},
-        date(2018, 6, 21): {
-            anna.email: {SOON: (a1,), CALL: (a5,)},
-            bo.email: {LATE: (a3,)},
-        },
+        date(2018, 6, 21): {anna.email: {SOON: (a1,)}, bo.email: {LATE: (a3,)}},
         date(2018, 6, 28): {bo.email: {LATE: (a3,)}},
+        # Bo's late åtgärd was not updated either; being late, it is listed as such.
+        date(2018, 7, 2): {anna.email: {MISSED: (a1, a5)}, bo.email: {LATE: (a3,)}},
         date(2018, 7, 3): {anna.email: {SOON: (a1,)}},
         date(2018, 7, 5): {bo.email: {LATE: (a3,)}},
         date(2018, 7, 9): {anna.email: {LATE: (a1,)}},

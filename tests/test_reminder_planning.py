@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 from tracker.domain.reminders import (
     Sent,
     due_timers,
-    report_update_deadline,
     timer_is_due,
 )
 from tracker.domain.workdays import WorkCalendar
@@ -119,15 +118,6 @@ def test_nothing_is_due_on_a_closed_day() -> None:
     dates = {"due_on": date(2018, 5, 1)}
     for d in (date(2018, 6, 22), date(2018, 6, 23), date(2018, 6, 24)):
         assert due_timers(TIMERS, state="pagar", dates=dates, today=d, cal=CAL, sent={}) == []
-
-
-def test_report_update_deadline_is_the_working_day_the_draft_is_made() -> None:
-    # Report 2 July, draft 14 days before = Monday 18 June.
-    assert report_update_deadline(date(2018, 7, 2), 14, date(2018, 6, 11), CAL) == date(2018, 6, 18)
-    # Draft day Sunday 24 June -> Thursday 21 June (Friday is midsommarafton).
-    assert report_update_deadline(date(2018, 7, 8), 14, date(2018, 6, 15), CAL) == date(2018, 6, 21)
-    # A call that went out late never asks for an update in the past.
-    assert report_update_deadline(date(2018, 7, 2), 14, date(2018, 6, 25), CAL) >= date(2018, 6, 25)
 
 
 @settings(max_examples=300, deadline=None)

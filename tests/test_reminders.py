@@ -274,8 +274,9 @@ def test_report_call_asks_each_owner_with_open_actions_to_update_by_the_draft_da
     now = b.at(WEDNESDAY)
     anna = b.person(app, "anna.berg@pitea.example", "Anna Berg", now=now)
     bo = b.person(app, "bo.ek@pitea.example", "Bo Ek", now=now)
-    # Report on Wednesday 31 January: the call goes 21 days before (today), the draft is
-    # made 14 days before (17 January).
+    # Report on Wednesday 31 January (no sammanträdesplan): the draft is made 14 days
+    # before (17 January), owners update by then and are called two weeks earlier, from 3
+    # January: today is within that.
     _, area = b.plan(app, now=now, next_report_on=date(2018, 1, 31))
     open_one = b.action(app, area, "Öppen åtgärd", now=now, owner=anna, due_on=date(2018, 6, 1))
     late = b.action(app, area, "Sen åtgärd", now=now, owner=anna, due_on=date(2018, 1, 2))
@@ -291,14 +292,15 @@ def test_report_call_asks_each_owner_with_open_actions_to_update_by_the_draft_da
     send_outbox(mail, now=now)
     text, html = parts(by_recipient(smtp_server)[anna.email])
     assert (
-        "Nämnden ska få en återrapport om Åtgärdsplan för ekonomi i balans den 31 januari 2018."
-        in " ".join(text.split())
+        "Uppdatera inför återrapporten om Åtgärdsplan för ekonomi i balans den 31 januari 2018 "
+        "senast 17 januari 2018" in " ".join(text.split())
     )
     assert "senast 17 januari 2018" in " ".join(text.split())
     assert "senast 17 januari 2018" in html
     # Asked once: the next days bring no second call.
     for day in (date(2018, 1, 11), date(2018, 1, 12), date(2018, 1, 15)):
-        assert all(k[1] != "_aterrapport" for k in send_reminders(mail, now=b.at(day)).reminders)
+        keys = send_reminders(mail, now=b.at(day)).reminders
+        assert all(k[1] != "infor_aterrapport" for k in keys)
 
 
 def test_a_digest_about_two_forvaltningars_atgarder_belongs_to_neither(

@@ -9,7 +9,9 @@ from __future__ import annotations
 import hashlib
 import io
 import itertools
+import json
 import zipfile
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import lxml.html
@@ -399,3 +401,61 @@ def test_the_html_report_passes_the_basic_accessibility_checks(
     for svg in doc.xpath("//svg"):
         assert svg.get("role") == "img"
         assert all(doc.get_element_by_id(i) is not None for i in svg.get("aria-labelledby").split())
+
+
+DECIDED = PlanSnap(
+    id=1,
+    title="Åtgärdsplan",
+    namnd="BUN",
+    dnr="BUN 2017/112",
+    decision_on=date(2017, 6, 14),
+    decision_paragraph="§ 45",
+)
+DECISION = "Återrapport enligt beslut BUN 2017-06-14 § 45, Dnr BUN 2017/112"
+
+
+def test_the_boards_decision_is_printed_under_the_heading_in_every_format() -> None:
+    docs = render(snap(plan=DECIDED))
+    html = lxml.html.fromstring(docs["html"].decode())
+    [decision] = html.xpath("//h1/following-sibling::p[1]")
+    assert decision.text_content() == DECISION
+    assert find_in_order(pdf_text(docs["pdf"]), ["Åtgärdsplan", DECISION, "Sammanfattning"]) == []
+    assert find_in_order(docx_text(docs["docx"]), ["Åtgärdsplan", DECISION, "Sammanfattning"]) == []
+
+
+@pytest.mark.parametrize(
+    ("plan", "line"),
+    [
+        (DECIDED, DECISION),
+        (replace(DECIDED, dnr="Dnr BUN 2017/112"), DECISION),
+        (replace(DECIDED, dnr="dnr: BUN 2017/112"), DECISION.replace("Dnr", "dnr:")),
+        (replace(DECIDED, dnr=""), "Återrapport enligt beslut BUN 2017-06-14 § 45"),
+        (
+            replace(DECIDED, namnd="", decision_paragraph=""),
+            DECISION.replace("BUN 2017-06-14 § 45", "2017-06-14"),
+        ),
+        (replace(DECIDED, decision_on=None), ""),
+    ],
+)
+def test_the_decision_line_says_what_is_known_and_nothing_without_a_date(
+    plan: PlanSnap, line: str
+) -> None:
+    assert compose(snap(plan=plan)).decision_line == line
+
+
+def test_a_snapshot_archived_before_decisions_were_kept_still_renders() -> None:
+    stored = json.loads(snap(plan=DECIDED).to_json())
+    assert (stored["plan"]["decision_on"], stored["plan"]["decision_paragraph"]) == (
+        "2017-06-14",
+        "§ 45",
+    )
+    # The plan as snapshots were written before the decision was kept.
+    del stored["plan"]["decision_on"], stored["plan"]["decision_paragraph"]
+    old = Snapshot.from_json(json.dumps(stored))
+    assert (old.plan.decision_on, old.plan.decision_paragraph) == (None, "")
+    docs = render(old)
+    assert "Återrapport enligt beslut" not in docs["html"].decode()
+    assert "Återrapport enligt beslut" not in pdf_text(docs["pdf"])
+    assert "Återrapport enligt beslut" not in docx_text(docs["docx"])
+    # A plan without a decision is written as before, so its snapshots read the same.
+    assert set(json.loads(snap().to_json())["plan"]) == set(stored["plan"])

@@ -15,7 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import col, select
 
-from tests.support.documents import html_rows
+from tests.support.documents import docx_text, html_rows, pdf_text
 from tracker.app import App
 from tracker.errors import Refused
 from tracker.models import (
@@ -27,7 +27,7 @@ from tracker.models import (
     Role,
 )
 from tracker.reports.jobs import report_sweep
-from tracker.services import actions, importing, people, plans, reports
+from tracker.services import actions, importing, people, plan_settings, plans, reports
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "pitea-2018.csv"
 
@@ -479,3 +479,64 @@ def test_a_long_plan_title_is_shortened_in_file_names_between_words(
     words = name.removeprefix("aterrapport-").split("-")[:-4]
     ascii_title = title.lower().translate(str.maketrans("åäö", "aao")).split()
     assert words == ascii_title[: len(words)]
+
+
+DECISION = "Återrapport enligt beslut BUN 2017-06-14 § 45, Dnr BUN 2017/42"
+
+
+def documents(app: App, report_id: int) -> dict[str, str]:
+    """The report's three documents as text, as a reader sees them."""
+    with app.transaction() as s:
+        data = {fmt: reports.report_document(s, report_id, fmt).data for fmt in reports.FORMATS}
+    return {
+        "html": data["html"].decode(),
+        "pdf": pdf_text(data["pdf"]),
+        "docx": docx_text(data["docx"]),
+    }
+
+
+def test_an_issued_report_keeps_the_decision_it_was_issued_with(
+    app: App, now: datetime, chef: Person
+) -> None:
+    f = make_plan(
+        app, now, chef, namnd="BUN", decision_on=date(2017, 6, 14), decision_paragraph="§ 45"
+    )
+    first = draft(app, f.plan_id, date(2018, 1, 10), now)
+    approve(app, first, chef, now + timedelta(hours=1))
+    later = now + timedelta(days=1)
+    with app.transaction() as s:
+        plan = plans.get_plan(s, f.plan_id)
+        values = plan_settings.read_settings(
+            {"decision_on": "2018-01-11", "decision_paragraph": "3"}
+        )
+        plan_settings.change_plan(s, plan, values, now=later, actor=chef)
+    for fmt, shown in documents(app, first).items():
+        assert DECISION in shown, fmt
+    second = draft(app, f.plan_id, date(2018, 1, 11), later)
+    for fmt, shown in documents(app, second).items():
+        assert "Återrapport enligt beslut BUN 2018-01-11 § 3, Dnr BUN 2017/42" in shown, fmt
+        assert DECISION not in shown, fmt
+
+
+def test_a_report_drafted_before_decisions_were_kept_renders_and_issues_without_one(
+    app: App, now: datetime, chef: Person
+) -> None:
+    f = make_plan(
+        app, now, chef, namnd="BUN", decision_on=date(2017, 6, 14), decision_paragraph="§ 45"
+    )
+    report_id = draft(app, f.plan_id, date(2018, 1, 10), now)
+    assert DECISION in documents(app, report_id)["html"]
+    with app.transaction() as s:
+        stored = json.loads(reports.get_report(s, report_id).snapshot_json)
+    # The snapshot as the versions before the decision was kept wrote it.
+    del stored["plan"]["decision_on"], stored["plan"]["decision_paragraph"]
+    with app.engine.begin() as conn:  # a draft is still a working copy
+        conn.execute(
+            text("UPDATE report SET snapshot_json = :j WHERE id = :i"),
+            {"j": json.dumps(stored), "i": report_id},
+        )
+    for fmt, shown in documents(app, report_id).items():
+        assert "Återrapport enligt beslut" not in shown, fmt
+    approve(app, report_id, chef, now + timedelta(hours=1))
+    for fmt, shown in documents(app, report_id).items():
+        assert "Återrapport nr 1" in shown and "Återrapport enligt beslut" not in shown, fmt

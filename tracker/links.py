@@ -18,6 +18,8 @@ from itsdangerous import BadSignature, URLSafeSerializer
 class LinkPurpose(StrEnum):
     owner = "agare-lank"
     login = "inloggning"
+    # A chef's link to acknowledge an escalation of one åtgärd.
+    acknowledge = "kvittera-eskalering"
 
 
 class LinkInvalid(Exception):
@@ -46,6 +48,7 @@ class LinkSigner:
         self.max_age = max_age
         self._max_ages = {
             LinkPurpose.owner: max_age,
+            LinkPurpose.acknowledge: max_age,
             LinkPurpose.login: login_max_age if login_max_age is not None else max_age,
         }
 

@@ -4,7 +4,9 @@ Pure: no database, no I/O beyond reading definition files.
 """
 
 from workflows.definition import (
+    CHEF_LEVEL,
     DefinitionError,
+    LevelDef,
     StateDef,
     TimerDef,
     TransitionDef,
@@ -15,7 +17,9 @@ from workflows.engine import TransitionRefused, Workflow
 from workflows.registry import WorkflowRegistry, default_registry
 
 __all__ = [
+    "CHEF_LEVEL",
     "DefinitionError",
+    "LevelDef",
     "StateDef",
     "TimerDef",
     "TransitionDef",

@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 Role = Literal["owner", "chef", "admin", "system"]
-DateField = Literal["due_on", "evaluate_on", "next_report_on"]
+DateField = Literal["due_on", "evaluate_on", "next_report_on", "report_update_by"]
 
 
 class DefinitionError(ValueError):
@@ -60,6 +60,18 @@ class TransitionDef(_Strict):
         return self.done_label or self.label
 
 
+class LevelDef(_Strict):
+    """One level an unanswered escalation climbs to: "chef" is the plan's chef; any other
+    level is held per förvaltning (or for the whole kommun) by a person an admin names."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: str = Field(min_length=1)
+
+
+# The first level of every escalation: the chef the plan names, else its förvaltning's chefs.
+CHEF_LEVEL = "chef"
+
+
 class TimerDef(_Strict):
     """When an action in some states wants a message, relative to one of its dates.
 
@@ -75,12 +87,60 @@ class TimerDef(_Strict):
     states: list[str] = Field(min_length=1)
     recipient: Literal["owner", "chef"] = "owner"
     label: str
+    # Only for date "report_update_by": sent only to owners whose processläge was not
+    # written since the call to update for this report went out.
+    unless_updated: bool = False
+    # An escalation (recipient "chef") that waits for an answer: when nobody acknowledges it
+    # within this many working days it goes one level up `levels`, up to the top one.
+    acknowledge_within: int | None = Field(default=None, ge=1, le=60)
+    levels: list[LevelDef] | None = None
 
     @model_validator(mode="after")
     def _every_needs_interval(self) -> TimerDef:
         if self.kind == "every_after" and self.days < 1:
             raise ValueError("every_after behöver days >= 1")
+        if self.date == "report_update_by" and self.kind == "every_after":
+            raise ValueError("report_update_by går bara med kind before eller after")
+        if self.unless_updated and self.date != "report_update_by":
+            raise ValueError("unless_updated gäller bara date = report_update_by")
         return self
+
+    @model_validator(mode="after")
+    def _escalation_keys(self) -> TimerDef:
+        problems: list[str] = []
+        if self.acknowledge_within is not None:
+            if self.recipient != "chef":
+                problems.append('acknowledge_within gäller bara en eskalering (recipient = "chef")')
+            if self.kind != "after":
+                problems.append('acknowledge_within kräver kind = "after"')
+        if self.levels is not None:
+            if self.acknowledge_within is None:
+                problems.append("levels kräver acknowledge_within")
+            ids = [level.id for level in self.levels]
+            if not ids or ids[0] != CHEF_LEVEL:
+                problems.append(f'levels: den första nivån ska vara "{CHEF_LEVEL}"')
+            if len(set(ids)) != len(ids):
+                problems.append("levels: samma nivå förekommer flera gånger")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @property
+    def awaits_answer(self) -> bool:
+        """Whether this escalation waits for a chef to acknowledge it."""
+        return self.acknowledge_within is not None
+
+    def escalation_levels(self) -> tuple[LevelDef, ...]:
+        """The levels the escalation climbs, the plan's chef first."""
+        return tuple(self.levels) if self.levels else (LevelDef(id=CHEF_LEVEL, label="Chef"),)
+
+
+class ScheduleDef(_Strict):
+    """A report workflow's timetable, counted back from the secretary's deadline before the
+    nämnd's meeting (see tracker.domain.report_schedule)."""
+
+    draft_working_days: int = Field(default=3, ge=0, le=60)
+    update_working_days: int = Field(default=1, ge=0, le=60)
 
 
 class WorkflowDefinition(_Strict):
@@ -90,6 +150,7 @@ class WorkflowDefinition(_Strict):
     states: list[StateDef] = Field(min_length=1)
     transitions: list[TransitionDef] = Field(default_factory=list)
     timers: list[TimerDef] = Field(default_factory=list)
+    schedule: ScheduleDef | None = None
 
     @model_validator(mode="after")
     def _references_exist(self) -> WorkflowDefinition:

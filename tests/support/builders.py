@@ -41,6 +41,8 @@ def plan(
     chef: Person | None = None,
     next_report_on: date | None = None,
     area: str = "Ekonomiskt stöd",
+    namnd: str = "",
+    report_months: str = "",
 ) -> tuple[Plan, Area]:
     with app.transaction() as s:
         p = plans.create_plan(
@@ -50,6 +52,8 @@ def plan(
             forvaltning=forvaltning,
             chef_id=chef.id if chef else None,
             next_report_on=next_report_on,
+            namnd=namnd,
+            report_months=report_months,
         )
         return p, plans.ensure_area(s, p, area)
 

@@ -17,8 +17,9 @@ from sqlmodel import SQLModel, select
 
 from config import load_settings
 from tracker.app import App, bootstrap
-from tracker.models import Action, Role
-from tracker.services import actions, people, plans
+from tracker.domain.meetings import MeetingRow
+from tracker.models import Action, Meeting, Role
+from tracker.services import actions, meetings, people, plans
 from tracker.web.links import login_url, owner_url
 from tracker.web.main import create_app
 
@@ -171,8 +172,20 @@ def chef_pages(site: Site) -> list[str]:
         f"{person}/aterkalla-lankar",
         "/paminnelser",
         "/sammantraden",
+        meeting_page(site),
         *plan_pages(site),
     ]
+
+
+def meeting_page(site: Site) -> str:
+    """A moved meeting's page, with its forms."""
+    with site.app.transaction() as s:
+        day = date(2018, 6, 14)
+        row = MeetingRow(board="Socialnämnden", held_on=day, uid="sn-juni@pitea.example")
+        meetings.import_meetings(s, [row], lead_days=None, now=datetime(2018, 1, 10, tzinfo=UTC))
+        meeting = s.exec(select(Meeting).where(Meeting.uid == row.uid)).one()
+        meetings.change_meeting(s, meeting, held_on=date(2018, 6, 21))
+        return f"/sammantraden/{meeting.id}"
 
 
 def plan_pages(site: Site) -> list[str]:

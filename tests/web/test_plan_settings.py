@@ -98,6 +98,39 @@ def test_a_bad_value_is_refused_in_swedish_and_nothing_is_saved(
         assert plan_settings.history(s, world.plan_id) == []
 
 
+def test_the_boards_decision_is_set_on_the_page_with_its_paragraph_written_one_way(
+    chef_client: TestClient, app: App, world: World
+) -> None:
+    page = settings(chef_client, world.plan_id)
+    assert "Beslutsdatum" in text_of(page) and "Paragraf" in text_of(page)
+    form = form_to(page, "/installningar")
+    done = chef_client.post(
+        form.action, data=form.data(decision_on="2017-06-14", decision_paragraph="45")
+    )
+    assert done.status_code == 200
+    assert "Sparat: Beslutsdatum: (tomt) → '2017-06-14'; Paragraf: (tomt) → '§ 45'." in (
+        text_of(done.text)
+    )
+    plan = plan_of(app, world.plan_id)
+    assert (plan.decision_on, plan.decision_paragraph) == (date(2017, 6, 14), "§ 45")
+    form = form_to(done.text, "/installningar")
+    assert (form.fields["decision_on"], form.fields["decision_paragraph"]) == ("2017-06-14", "§ 45")
+
+    refused = chef_client.post(
+        form.action, data=form.data(decision_on="2017-13-01", decision_paragraph="paragraf 46")
+    )
+    assert refused.status_code == 422
+    assert (
+        "Beslutsdatum: '2017-13-01' är inget giltigt datum. "
+        "Paragraf: ska vara en paragraf som § 45 (fick 'paragraf 46')."
+    ) in text_of(refused.text)
+    plan = plan_of(app, world.plan_id)
+    assert (plan.decision_on, plan.decision_paragraph) == (date(2017, 6, 14), "§ 45")
+    with app.transaction() as s:
+        fields = [(e.field, e.new) for e in plan_settings.history(s, world.plan_id)]
+    assert sorted(fields) == [("decision_on", "2017-06-14"), ("decision_paragraph", "§ 45")]
+
+
 def test_recipients_are_added_each_checked_and_removed(
     chef_client: TestClient, app: App, world: World
 ) -> None:

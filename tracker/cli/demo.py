@@ -29,7 +29,7 @@ from tracker.cli.base import cli as root
 from tracker.domain.clock import local_date
 from tracker.domain.workdays import WorkCalendar, holiday_name
 from tracker.migrate import upgrade
-from tracker.services.demo import Demo, seed_demo
+from tracker.services.demo import LEAD_DAYS, Demo, seed_demo
 from tracker.services.reminders import SweepResult, send_reminders
 from tracker.web.links import login_url
 
@@ -47,6 +47,8 @@ class DemoOptions:
     # The global --database and the settings file the command line names, if any.
     database_url: str | None = None
     config: str | None = None
+    # The nämnd's sammanträdesplan (.ics); None: the demo's file beside the plan file.
+    meetings_file: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,9 @@ def set_up_demo(options: DemoOptions, *, now: datetime) -> DemoSetup:
     app = bootstrap(settings)
     upgrade(app.engine)
     with app.transaction() as s:
-        seeded = seed_demo(s, app.registry, options.plan_file)
+        seeded = seed_demo(
+            s, app.registry, options.plan_file, tz=app.tz, meetings_file=options.meetings_file
+        )
     swept_at = sweep_time(now, settings, WorkCalendar())
     sweep = send_reminders(app, now=swept_at)
     return DemoSetup(
@@ -166,6 +170,7 @@ def describe(setup: DemoSetup, host: str, port: int) -> Iterator[str]:
     yield f"Demodatabas: {settings.database_url} (plan {setup.seeded.plan_id}: Piteås plan 2018)"
     yield f"Webben:      http://{host}:{port}/"
     yield f"E-post:      http://{host}:{port}/dev/mail (all post stannar här)"
+    yield from _describe_meetings(setup.seeded, host, port)
     yield from _describe_sweep(setup)
     yield from _describe_settings_file(setup.settings_file)
     yield f"Logga in som förvaltningschef Malin Westling:\n  {setup.login_link}"
@@ -173,6 +178,17 @@ def describe(setup: DemoSetup, host: str, port: int) -> Iterator[str]:
         f"  (gäller i {count(settings.login_link_max_age_minutes, 'minut', 'minuter')} och en "
         f"gång; en ny länk fås på http://{host}:{port}/logga-in med adressen "
         f"{setup.seeded.chef.email})"
+    )
+
+
+def _describe_meetings(seeded: Demo, host: str, port: int) -> Iterator[str]:
+    imported = seeded.meetings
+    if imported is None:
+        return
+    n = imported.created + imported.changed + imported.unchanged
+    yield (
+        f"Sammanträden: {count(n, 'sammanträde', 'sammanträden')} för {seeded.board} "
+        f"(ledtid {LEAD_DAYS} dagar), http://{host}:{port}/sammantraden"
     )
 
 
@@ -224,10 +240,20 @@ def demo(
     serve: Annotated[
         bool, typer.Option("--serve/--no-serve", help="Starta webb och schemaläggare.")
     ] = True,
+    meetings_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--sammantraden",
+            metavar="FIL",
+            help="Nämndens sammanträdesplan (.ics); annars filen bredvid planen, om den finns.",
+        ),
+    ] = None,
 ) -> None:
     """Skapa en demodatabas med Piteås åtgärdsplan och starta webb, schemaläggare och e-post."""
     url = database_url(cli_options["database"]) if cli_options["database"] else None
-    options = DemoOptions(database, plan_file, host, port, smtp_port, url, settings_file())
+    options = DemoOptions(
+        database, plan_file, host, port, smtp_port, url, settings_file(), meetings_file
+    )
     setup = set_up_demo(options, now=clock())
     for line in describe(setup, host, port):
         typer.echo(line)

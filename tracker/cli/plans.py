@@ -112,6 +112,16 @@ def plan_set(
     ] = None,
     namnd: Annotated[str | None, typer.Option("--namnd", metavar="NAMN", help="Nämnd.")] = None,
     dnr: Annotated[str | None, typer.Option("--dnr", metavar="DNR", help="Dnr.")] = None,
+    decision_on: Annotated[
+        str | None,
+        typer.Option(
+            "--beslutsdatum", metavar="DATUM", help="Nämndens beslut om planen (ÅÅÅÅ-MM-DD)."
+        ),
+    ] = None,
+    decision_paragraph: Annotated[
+        str | None,
+        typer.Option("--paragraf", metavar="PARAGRAF", help="Beslutets paragraf, t.ex. '§ 45'."),
+    ] = None,
     background: Annotated[
         str | None, typer.Option("--background", metavar="FRITEXT", help="Bakgrund.")
     ] = None,
@@ -152,6 +162,8 @@ def plan_set(
             "forvaltning": forvaltning,
             "namnd": namnd,
             "dnr": dnr,
+            "decision_on": decision_on,
+            "decision_paragraph": decision_paragraph,
             "background": background,
             "ort": ort,
             "signatory_name": signatory_name,

@@ -11,6 +11,7 @@ import typer
 
 from notifications.swedish import count
 from tracker import logs
+from tracker.app import App
 from tracker.cli.base import cli, clock, fail, get_app
 from tracker.cli.swedish import CommandGroup
 from tracker.services.reminders import SweepResult, send_reminders
@@ -69,6 +70,7 @@ def reminders_run(
             if full:
                 typer.echo("")
                 typer.echo(d.message.text)
+        _echo_drafts(app, when)
         typer.echo(
             f"Torrkörning {result.today}: {_summary(result)} skulle skickas. Ingenting sparades."
         )
@@ -76,6 +78,19 @@ def reminders_run(
     typer.echo(f"{result.today}: {_summary(result)} lagda i utkorgen.")
     if result.digests:
         typer.echo("De skickas av schemaläggaren, eller nu med 'tracker outbox send'.")
+
+
+def _echo_drafts(app: App, when: datetime) -> None:
+    """The återrapport drafts the report job would make today, each mailed to the chef."""
+    from tracker.reports.jobs import drafts_due
+
+    for due in drafts_due(app, when):
+        o = due.occasion
+        where = f" till {o.board} {o.meeting_on.isoformat()}" if o.from_calendar else ""
+        typer.secho(f"Utkast till återrapport: {due.title}{where}", bold=True)
+        typer.echo(
+            f"  Görs i dag och skickas till chefen; godkänns senast {o.approve_by.isoformat()}."
+        )
 
 
 def _summary(result: SweepResult) -> str:

@@ -3,6 +3,8 @@ from an iCalendar file or a CSV table. Pure: bytes and dates in, rows and dates 
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import NoReturn
@@ -14,6 +16,7 @@ from tracker.domain.problems import FileRefused, Problem
 from tracker.domain.reading import ReadLimits, decode, read_csv
 from tracker.domain.tables import Row
 from tracker.domain.workdays import WorkCalendar
+from tracker.errors import Refused
 
 PLANNED = "planerad"
 CANCELLED = "installt"
@@ -21,6 +24,15 @@ STATUS_LABELS = {PLANNED: "Planerad", CANCELLED: "Inställt"}
 
 # What a nämnd usually asks for when the import names no lead time: two weeks.
 DEFAULT_LEAD_DAYS = 14
+# Four months: more is a typing error (a date typed as days), never a real lead time.
+MAX_LEAD_DAYS = 120
+# A meeting's date lies in these years, as every date of a plan does (tidsplan): outside them
+# it is a typing error, and the deadline counted back from it could fall before year 1.
+FIRST_YEAR = 2000
+LAST_YEAR = 2100
+# The longest nämnd name, and the longest title or place, a form or command takes.
+BOARD_LIMIT = 200
+TEXT_LIMIT = 500
 
 DATE_COLUMN = "Datum"
 BOARD_COLUMN = "Nämnd"
@@ -149,3 +161,103 @@ def is_ics(filename: str, data: bytes) -> bool:
     return filename.lower().endswith((".ics", ".ical")) or data.lstrip(
         b"\xef\xbb\xbf \r\n"
     ).upper().startswith(b"BEGIN:VCALENDAR")
+
+
+# --- what a person types for one meeting --------------------------------------------------
+
+# The field a refusal is about, so that a form can show the message beside it.
+BOARD_FIELD = "board"
+DATE_FIELD = "held_on"
+LEAD_FIELD = "lead_days"
+TITLE_FIELD = "title"
+PLACE_FIELD = "place"
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+class MeetingRefused(Refused):
+    """A meeting the rules refuse, naming the field (one of the *_FIELD names) it is about."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def parse_meeting_date(text: str) -> date:
+    """A date typed as ÅÅÅÅ-MM-DD (what <input type="date"> sends), a real day in range.
+    Only that form: Python would also read "20180614" and "2018-W24-4"."""
+    typed = text.strip()
+    if not typed:
+        raise MeetingRefused("Skriv sammanträdets datum.", DATE_FIELD)
+    try:
+        if not _ISO_DATE.fullmatch(typed):
+            raise ValueError(typed)
+        day = date.fromisoformat(typed)
+    except ValueError:
+        raise MeetingRefused(
+            f"'{typed[:40]}' är inget datum: skriv det som ÅÅÅÅ-MM-DD, till exempel 2018-06-14.",
+            DATE_FIELD,
+        ) from None
+    return check_meeting_date(day)
+
+
+def check_meeting_date(day: date) -> date:
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise MeetingRefused(
+            f"Datumet {day.isoformat()} ligger utanför åren {FIRST_YEAR}–{LAST_YEAR}.",
+            DATE_FIELD,
+        )
+    return day
+
+
+def parse_lead_days(text: str) -> int | None:
+    """A lead time typed in days; None for an empty field (the nämnd's usual one)."""
+    typed = text.strip()
+    if not typed:
+        return None
+    if not typed.isascii() or not typed.lstrip("-").isdigit() or len(typed) > 6:
+        raise MeetingRefused(
+            f"Ledtiden är ett antal dagar, 0–{MAX_LEAD_DAYS}, inte '{typed[:20]}'.", LEAD_FIELD
+        )
+    return check_lead_days(int(typed))
+
+
+def check_lead_days(days: int) -> int:
+    if days < 0:
+        raise MeetingRefused("Ledtiden kan inte vara negativ.", LEAD_FIELD)
+    if days > MAX_LEAD_DAYS:
+        raise MeetingRefused(f"Ledtiden kan vara högst {MAX_LEAD_DAYS} dagar.", LEAD_FIELD)
+    return days
+
+
+def check_board_name(text: str) -> str:
+    """The nämnd's name on one line: not empty, no control characters (a line break would start
+    a line of its own in a mail or a calendar file), at most BOARD_LIMIT characters."""
+    name = _one_line(text, "Nämndens namn", BOARD_FIELD)
+    if not name:
+        raise MeetingRefused("Skriv nämndens namn.", BOARD_FIELD)
+    if len(name) > BOARD_LIMIT:
+        raise MeetingRefused(
+            f"Nämndens namn är för långt: högst {BOARD_LIMIT} tecken.", BOARD_FIELD
+        )
+    return name
+
+
+def check_meeting_text(text: str, field: str) -> str:
+    """A title or a place: may be empty, otherwise one line of at most TEXT_LIMIT characters."""
+    label = "Rubriken" if field == TITLE_FIELD else "Platsen"
+    value = _one_line(text, label, field)
+    if len(value) > TEXT_LIMIT:
+        raise MeetingRefused(f"{label} är för lång: högst {TEXT_LIMIT} tecken.", field)
+    return value
+
+
+def _one_line(text: str, label: str, field: str) -> str:
+    value = text.strip()
+    if any(unicodedata.category(ch) == "Cc" for ch in value):
+        raise MeetingRefused(
+            f"{label} innehåller ett styrtecken (till exempel en radbrytning eller tabb); "
+            "skriv texten på en rad.",
+            field,
+        )
+    return value

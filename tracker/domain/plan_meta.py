@@ -12,7 +12,7 @@ import re
 import tomllib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields, replace
-from datetime import date
+from datetime import date, datetime
 from pathlib import PurePath
 from typing import Any
 
@@ -30,6 +30,8 @@ LABELS: dict[str, str] = {
     "forvaltning": "Förvaltning",
     "namnd": "Nämnd",
     "dnr": "Dnr",
+    "decision_on": "Beslutsdatum",
+    "decision_paragraph": "Paragraf",
     "ort": "Ort",
     "signatory_name": "Undertecknare",
     "signatory_title": "Undertecknarens titel",
@@ -48,6 +50,8 @@ class PlanMeta:
     forvaltning: str | None = None
     namnd: str | None = None
     dnr: str | None = None
+    decision_on: date | None = None
+    decision_paragraph: str | None = None
     ort: str | None = None
     signatory_name: str | None = None
     signatory_title: str | None = None
@@ -89,10 +93,13 @@ class PlanMeta:
             report_months=months,
             board_recipients=recipients,
             next_report_on=values.get("next_report_on"),
+            decision_on=values.get("decision_on"),
         )
 
 
-_SPECIAL = {"report_months", "board_recipients", "next_report_on"}
+_SPECIAL = {"report_months", "board_recipients", "next_report_on", "decision_on"}
+# The dates among the fields, with the example a TOML file shows where one is not set.
+_DATES = {"next_report_on": "2018-06-30", "decision_on": "2017-06-14"}
 _BY_LABEL = {label.casefold(): key for key, label in LABELS.items()} | {k: k for k in LABELS}
 
 
@@ -167,6 +174,51 @@ def _date(value: object) -> tuple[date | None, str | None]:
     return None, f"ska vara ett datum, t.ex. 2018-06-30 eller 'juni 2018' (fick '{_shown(value)}')"
 
 
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _day(value: object) -> tuple[date | None, str | None]:
+    """A decision's date: one day, never a month ("juni 2017" would be a guess)."""
+    wanted = "ska vara ett datum som 2017-06-14"
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None, None
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, str):
+        text = value.strip()
+        if not _ISO_DAY.fullmatch(text):
+            return None, f"{wanted} (fick '{' '.join(text.split())}')"
+        try:
+            value = date.fromisoformat(text)
+        except ValueError:
+            return None, f"'{text}' är inget giltigt datum"
+    if not isinstance(value, date):
+        return None, f"{wanted} (fick '{_shown(value)}')"
+    problem = year_problem(value, value.isoformat())
+    return (None, problem) if problem else (value, None)
+
+
+_PARAGRAPH = re.compile(r"(?:§\s*)?0*([1-9]\d{0,5})")
+
+
+def paragraph(value: object) -> tuple[str | None, str | None]:
+    """A paragraph of the minutes as written in them: "§ 45" from "§ 45", "§45" or "45"."""
+    # A spreadsheet cell with 45 in it reads as a number.
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        return None, f"ska vara en paragraf som § 45 (fick '{_shown(value)}')"
+    text = " ".join(value.split())
+    if not text:
+        return "", None
+    found = _PARAGRAPH.fullmatch(text)
+    if found is None:
+        return None, f"ska vara en paragraf som § 45 (fick '{text}')"
+    return f"§ {found.group(1)}", None
+
+
 def convert(key: str, value: object, valid_email: EmailCheck) -> tuple[Any, str | None]:
     """One field's value from a file -> (value, problem)."""
     if key == "report_months":
@@ -175,6 +227,10 @@ def convert(key: str, value: object, valid_email: EmailCheck) -> tuple[Any, str 
         return _recipients(value, valid_email)
     if key == "next_report_on":
         return _date(value)
+    if key == "decision_on":
+        return _day(value)
+    if key == "decision_paragraph":
+        return paragraph(value)
     if isinstance(value, str):
         text = value.replace("\r\n", "\n").strip()
         return (text if key == "background" else " ".join(text.split())), None
@@ -312,9 +368,9 @@ def meta_to_toml(meta: PlanMeta, data_file: str) -> str:
             lines.append(f"{key} = [{', '.join(str(m) for m in value or ())}]")
         elif key == "board_recipients":
             lines.append(f"{key} = [{', '.join(_toml_string(r) for r in value or ())}]")
-        elif key == "next_report_on":
+        elif key in _DATES:
             if value is None:
-                lines.append(f"# {key} = 2018-06-30")
+                lines.append(f"# {key} = {_DATES[key]}")
             else:
                 lines.append(f"{key} = {value.isoformat()}")
         else:

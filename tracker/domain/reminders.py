@@ -29,9 +29,10 @@ from enum import IntEnum
 from tracker.domain.workdays import WorkCalendar
 from workflows import TimerDef
 
-# The report-back call is not a workflow timer; a leading underscore cannot clash with a
-# timer id from a definition file (they must start with a letter).
-REPORT_CALL = "_aterrapport"
+# The notice that an återrapport's dates moved (its meeting moved or was cancelled) is not a
+# workflow timer; a leading underscore cannot clash with a timer id from a definition file
+# (they must start with a letter).
+DATES_MOVED = "_datum_flyttat"
 
 
 @dataclass(frozen=True)
@@ -113,22 +114,32 @@ def due_timers(
     return out
 
 
-def report_call_due(
-    next_report_on: date, days_before: int, today: date, cal: WorkCalendar, sent: Sent
+def report_timer_due(
+    timer: TimerDef,
+    *,
+    update_by: date,
+    approve_by: date,
+    today: date,
+    cal: WorkCalendar,
+    sent: bool,
+    updated: bool,
 ) -> bool:
-    """Owners are asked to update their processläge `days_before` the next återrapport."""
-    return timer_is_due("before", next_report_on, days_before, today, cal, sent)
+    """Whether a timer on an återrapport's update-by day is due today for one action.
 
-
-def report_update_deadline(
-    next_report_on: date, draft_days_before: int, today: date, cal: WorkCalendar
-) -> date:
-    """The day owners should have updated by: the working day the draft is compiled on,
-    and never earlier than today when the call went out late."""
-    wanted = cal.on_or_before(next_report_on - timedelta(days=draft_days_before))
-    if wanted >= today:
-        return wanted
-    return max(today, cal.on_or_before(next_report_on - timedelta(days=1)))
+    `sent`: it already went out for this återrapport (whatever dates it named then).
+    `updated`: the owner wrote a processläge since the call to update went out.
+    Nothing goes out once the report's approval day has passed: it is then too late to
+    help the report. A call whose days were missed (the meeting moved earlier) is not made
+    up for late: the reminder after the update-by day, if the workflow has one, says it.
+    """
+    if sent or today > approve_by or not cal.is_working(today):
+        return False
+    if timer.kind == "before":
+        nominal = update_by - timedelta(days=timer.days)
+        return cal.on_or_before(nominal) <= today <= update_by
+    if timer.unless_updated and updated:
+        return False
+    return update_by + timedelta(days=timer.days) <= today
 
 
 def lookahead_days(cal: WorkCalendar, today: date) -> int:
@@ -142,16 +153,18 @@ class Section(IntEnum):
     overdue = 1
     evaluation_overdue = 2
     report_overdue = 3
-    due_soon = 4
-    evaluation_soon = 5
-    report_soon = 6
-    report_call = 7
+    report_missed = 4
+    due_soon = 5
+    evaluation_soon = 6
+    report_soon = 7
+    report_call = 8
 
 
 SECTION_TITLES = {
     Section.overdue: "Försenade",
     Section.evaluation_overdue: "Utvärdering försenad",
     Section.report_overdue: "Återrapportering försenad",
+    Section.report_missed: "Inte uppdaterat inför återrapporten",
     Section.due_soon: "Klart-datum närmar sig",
     Section.evaluation_soon: "Utvärdering närmar sig",
     Section.report_soon: "Återrapportering närmar sig",
@@ -171,8 +184,8 @@ _AFTER = {
 
 
 def section_of(due: Due) -> Section:
-    if due.timer_id == REPORT_CALL:
-        return Section.report_call
+    if due.date_field == "report_update_by":
+        return Section.report_missed if due.kind == "after" else Section.report_call
     table = _BEFORE if due.kind == "before" else _AFTER
     return table[due.date_field]
 

@@ -21,6 +21,7 @@ from enum import StrEnum
 from typing import Any, Literal
 
 from notifications.swedish import month_year, short_month_year
+from tracker.domain.escalation import new_schedule_line
 from tracker.domain.schedule import ScheduleStatus, schedule_status
 
 SCHEMA = 1
@@ -55,6 +56,8 @@ class ActionSnap:
     state: str
     note: str
     note_on: date | None = None
+    # The klart-datum before a new one was agreed on an escalation, if one was by then.
+    original_due_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,10 @@ class PlanSnap:
     ort: str = ""
     signatory_name: str = ""
     signatory_title: str = ""
+    # The nämnd's decision the plan answers to. Absent from snapshots archived before it was
+    # kept, which read as a plan without one.
+    decision_on: date | None = None
+    decision_paragraph: str = ""
 
 
 @dataclass(frozen=True)
@@ -166,7 +173,7 @@ def _pd(value: str | None) -> date | None:
 def _to_dict(s: Snapshot) -> dict[str, Any]:
     return {
         "schema": s.schema,
-        "plan": s.plan.__dict__,
+        "plan": _plan_dict(s.plan),
         "as_of": _d(s.as_of),
         "cutoff": s.cutoff.isoformat(),
         "built_at": s.built_at.isoformat(),
@@ -179,16 +186,7 @@ def _to_dict(s: Snapshot) -> dict[str, Any]:
             {
                 "title": area.title,
                 "section": area.section,
-                "actions": [
-                    {
-                        **a.__dict__,
-                        "due_on": _d(a.due_on),
-                        "evaluate_on": _d(a.evaluate_on),
-                        "next_report_on": _d(a.next_report_on),
-                        "note_on": _d(a.note_on),
-                    }
-                    for a in area.actions
-                ],
+                "actions": [_action_dict(a) for a in area.actions],
             }
             for area in s.areas
         ],
@@ -208,6 +206,36 @@ def _to_dict(s: Snapshot) -> dict[str, Any]:
     }
 
 
+def _plan_dict(plan: PlanSnap) -> dict[str, Any]:
+    # The decision only where there is one: a snapshot of a plan without it reads as the
+    # snapshots archived before the keys existed.
+    out = {**plan.__dict__, "decision_on": _d(plan.decision_on)}
+    for key in ("decision_on", "decision_paragraph"):
+        if not out[key]:
+            del out[key]
+    return out
+
+
+def _plan_from_dict(d: dict[str, Any]) -> PlanSnap:
+    return PlanSnap(**{**d, "decision_on": _pd(d.get("decision_on"))})
+
+
+def _action_dict(a: ActionSnap) -> dict[str, Any]:
+    out = {
+        **a.__dict__,
+        "due_on": _d(a.due_on),
+        "evaluate_on": _d(a.evaluate_on),
+        "next_report_on": _d(a.next_report_on),
+        "note_on": _d(a.note_on),
+        "original_due_on": _d(a.original_due_on),
+    }
+    # Only where a new date was agreed: other snapshots read as those archived before the key
+    # existed.
+    if a.original_due_on is None:
+        del out["original_due_on"]
+    return out
+
+
 def _state_dict(state: StateInfo) -> dict[str, Any]:
     # "withdrawn" only where true: a snapshot of a workflow without such a state reads as
     # the snapshots archived before the key existed.
@@ -225,7 +253,7 @@ def _from_dict(d: dict[str, Any]) -> Snapshot:
     period = _pd(d["period"])
     assert as_of is not None and period is not None
     return Snapshot(
-        plan=PlanSnap(**d["plan"]),
+        plan=_plan_from_dict(d["plan"]),
         as_of=as_of,
         cutoff=datetime.fromisoformat(d["cutoff"]),
         built_at=datetime.fromisoformat(d["built_at"]),
@@ -247,6 +275,7 @@ def _from_dict(d: dict[str, Any]) -> Snapshot:
                             "next_report_on": _pd(a["next_report_on"]),
                             # Absent from snapshots archived before it was kept.
                             "note_on": _pd(a.get("note_on")),
+                            "original_due_on": _pd(a.get("original_due_on")),
                         }
                     )
                     for a in area["actions"]
@@ -414,6 +443,9 @@ class Row:
     action_id: int | None = None
     action: tuple[Para, ...] = ()
     tidsplan: tuple[Para, ...] = ()
+    # A new klart-datum agreed on an escalation, with the original: the tracker's own fact,
+    # shown under the tidsplan as written, never in it.
+    new_schedule: str = ""
     # The processläge exactly as its writer wrote it, and the line saying when that was.
     note: tuple[Para, ...] = ()
     note_line: str = ""
@@ -456,6 +488,8 @@ class Chart:
 class ReportView:
     title: str
     heading: str
+    # Under the heading: the nämnd's decision the report answers to ("" when none is known).
+    decision_line: str
     is_draft: bool
     number: int | None
     as_of: date
@@ -563,6 +597,7 @@ class _Table:
                 action_id=action.id,
                 action=paragraphs(action.text),
                 tidsplan=paragraphs(action.tidsplan),
+                new_schedule=new_schedule_line(action.due_on, action.original_due_on),
                 note=paragraphs(action.note),
                 note_line=_note_line(action, state),
                 facts=_facts(action, state, when, snapshot),
@@ -650,6 +685,29 @@ def _next_report_line(when: date | None) -> str:
     return f"Nästa återrapport: {month_year(when)}." if when else ""
 
 
+_DNR = re.compile(r"dnr\b", re.IGNORECASE)
+
+
+def dnr_text(dnr: str) -> str:
+    """'Dnr BUN 2017/112' from a stored Dnr, with or without the word already in it."""
+    dnr = dnr.strip()
+    if not dnr or _DNR.match(dnr):
+        return dnr
+    return f"Dnr {dnr}"
+
+
+def decision_line(plan: PlanSnap) -> str:
+    """'Återrapport enligt beslut BUN 2017-06-14 § 45, Dnr BUN 2017/112': the nämnd, the
+    decision's date and paragraph, and the Dnr, each where known; nothing without a date."""
+    if plan.decision_on is None:
+        return ""
+    said = " ".join(
+        p for p in (plan.namnd, plan.decision_on.isoformat(), plan.decision_paragraph) if p
+    )
+    dnr = dnr_text(plan.dnr)
+    return f"Återrapport enligt beslut {said}" + (f", {dnr}" if dnr else "")
+
+
 def _issued_line(issue: IssueSnap | None, plan: PlanSnap) -> str:
     if issue is None:
         return "Utkast, inte godkänt."
@@ -678,6 +736,7 @@ def compose(snapshot: Snapshot) -> ReportView:
     return ReportView(
         title=plan.title,
         heading=heading,
+        decision_line=decision_line(plan),
         is_draft=issue is None,
         number=issue.number if issue else None,
         as_of=snapshot.as_of,

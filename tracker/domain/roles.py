@@ -75,6 +75,12 @@ def is_editor(person: Someone) -> bool:
     return person.role in (Role.admin, Role.chef)
 
 
+def may_edit_calendar(person: Someone) -> bool:
+    """The nämnder's sammanträdesplan is kept by admins and chefs, of any förvaltning (a
+    meeting belongs to a nämnd, not to one förvaltning); board readers and owners read it."""
+    return person.role in (Role.admin, Role.chef)
+
+
 def plan_roles(person: Someone | None, plan: PlanScope) -> frozenset[str]:
     """What `person` may do with `plan`: some of ADMIN, CHEF, READER; empty for nothing."""
     if person is None:
@@ -181,3 +187,20 @@ def may_choose_daily_summary(user: Someone, person: Someone) -> bool:
     """Only the person themselves turns their daily summary on or off (it fills their own
     inbox), and only if it is for them at all."""
     return user.id is not None and user.id == person.id and may_get_daily_summary(person)
+
+
+def may_acknowledge_escalation(
+    person: Someone, sent_to: Iterable[int], plan: PlanScope, *, logged_in: bool
+) -> bool:
+    """Who may acknowledge an escalation of an åtgärd of `plan`: a person a step of it was
+    sent to (`sent_to`), or an admin; logged in (from the start page), a chef of the plan
+    too. Through a signed link only the first two: a link is a weaker credential."""
+    if person.role == Role.admin or (person.id is not None and person.id in set(sent_to)):
+        return True
+    return logged_in and may_edit(person, plan)
+
+
+def may_set_escalation_levels(person: Someone) -> bool:
+    """Who holds a level of escalation above the plan's chef (förvaltningschef,
+    kommundirektör) is the organisation's, set by an admin."""
+    return person.role == Role.admin

@@ -2,6 +2,7 @@
 
 from tracker.models.action import Action, ActionEvent
 from tracker.models.area_event import AreaEvent
+from tracker.models.escalation import Escalation, EscalationHolder
 from tracker.models.login_session import LoginSession
 from tracker.models.meeting import Meeting
 from tracker.models.outbox import OutboxAttachment, OutboxMessage
@@ -15,6 +16,8 @@ __all__ = [
     "ActionEvent",
     "Area",
     "AreaEvent",
+    "Escalation",
+    "EscalationHolder",
     "LoginSession",
     "Meeting",
     "OutboxAttachment",

@@ -27,6 +27,9 @@ class Action(SQLModel, table=True):
     # Tidsplan as written ("Klart till mars 2018. Utvärderas oktober 2018.") and as parsed.
     tidsplan: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     due_on: date | None = None
+    # The klart-datum before the first new date agreed on an escalation: the återrapport
+    # prints it beside the new one ("ursprungligen mars 2018").
+    original_due_on: date | None = None
     evaluate_on: date | None = None
     # Latest processläge narrative, and when it was written.
     progress_note: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))

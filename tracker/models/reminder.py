@@ -23,12 +23,17 @@ class SentReminder(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     action_id: int = Field(foreign_key="action.id")
-    # A timer id from the action's workflow definition, or "_aterrapport" for the report call.
+    # A timer id from the action's workflow definition, or an id of the product's own
+    # (leading underscore) such as the notice that a report's dates moved.
     timer_id: str
     # The Swedish calendar day of the sweep that sent it.
     local_date: date = Field(index=True)
     # The date the timer counted from (due_on, evaluate_on, ...) when it went out.
     anchor: date | None = None
+    # For a reminder before an återrapport: the date it asked owners to update by. The
+    # anchor is then the report's fixed key, so a moved meeting is noticed (told_on differs)
+    # and told once, instead of the reminder going out again.
+    told_on: date | None = None
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 

@@ -253,6 +253,9 @@ def _plan_table(doc: Any, view: ReportView, bullet_style: str) -> Table:
             # A withdrawn åtgärd: said in words under its text, as in the HTML and PDF.
             _run(cells[1].add_paragraph(), r.mark, bold=True)
         _fill(cells[2], r.tidsplan, bullet_style)
+        if r.new_schedule:
+            # A new klart-datum agreed on an escalation: under the tidsplan as written.
+            _run(cells[2].add_paragraph(), r.new_schedule, bold=True)
         _processlage(cells[3], r, bullet_style, cell_styles)
     return table
 
@@ -334,6 +337,8 @@ def render_docx(view: ReportView) -> bytes:
 
     doc.add_paragraph().add_run(strip_control(kicker(view))).font.size = Pt(9)
     doc.add_heading(strip_control(view.title), level=1)
+    if view.decision_line:
+        _paragraph(doc, view.decision_line)
     if view.is_draft:
         run = doc.add_paragraph().add_run("UTKAST – INTE GODKÄNT")
         run.bold = True

@@ -1,4 +1,5 @@
-"""The scheduled side of återrapporter: drafts before each report month, sending on approval.
+"""The scheduled side of återrapporter: a draft on each report's draft day (worked back from
+the nämnd's meeting, tracker.domain.report_schedule), sending on approval.
 
 `report_sweep(app, now)` is safe to run as often as wanted (every few minutes or daily): it
 makes a draft only for a report month that has none yet, and sends each approved report once
@@ -9,18 +10,20 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime
 
 from sqlmodel import Session, col, select
 
 from config import Settings
 from tracker.app import App
 from tracker.domain.clock import local_date
-from tracker.domain.report import month_end
+from tracker.domain.report_schedule import Occasion
+from tracker.domain.workdays import WorkCalendar
 from tracker.errors import TrackerError
 from tracker.models import Person, Plan, Report, Role
 from tracker.services import reports
 from tracker.services.outbox import enqueue
+from tracker.services.report_schedule import call_days, call_on, not_updated
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +53,46 @@ def _reviewers(session: Session, plan: Plan) -> list[Person]:
     )
 
 
+def _draft_due(session: Session, app: App, plan: Plan, today: date) -> Occasion | None:
+    """The plan's occasion whose draft is due today and not yet made."""
+    assert plan.id is not None
+    occasion = reports.due_occasion(
+        session, app.registry, plan, today, app.settings.report_draft_days_before
+    )
+    if occasion is None:
+        return None
+    # Any report made in the occasion's window is its: a meeting that moved after its
+    # draft was made does not get a second one.
+    existing = session.exec(
+        select(Report.id).where(
+            Report.plan_id == plan.id,
+            col(Report.as_of) >= occasion.window_start,
+            col(Report.as_of) <= occasion.window_end,
+        )
+    ).first()
+    return occasion if existing is None else None
+
+
+@dataclass(frozen=True)
+class DueDraft:
+    plan_id: int
+    title: str
+    occasion: Occasion
+
+
+def drafts_due(app: App, now: datetime) -> list[DueDraft]:
+    """The drafts the report sweep would make now, for a dry run: nothing is written."""
+    today = local_date(now, app.tz)
+    out = []
+    with app.transaction() as session:
+        for plan in session.exec(select(Plan).order_by(col(Plan.id))):
+            assert plan.id is not None
+            occasion = _draft_due(session, app, plan, today)
+            if occasion is not None:
+                out.append(DueDraft(plan.id, plan.title, occasion))
+    return out
+
+
 def draft_if_due(app: App, plan_id: int, now: datetime) -> int | None:
     """Make the plan's draft for a report month in its window, unless one exists; mail the
     chef. One transaction: the draft and its mail are stored together or not at all."""
@@ -59,18 +102,8 @@ def draft_if_due(app: App, plan_id: int, now: datetime) -> int | None:
     today = local_date(now, app.tz)
     with app.transaction() as session:
         plan = reports.lock_plan(session, plan_id)
-        month = reports.due_report_month(plan, today, settings.report_draft_days_before)
-        if month is None:
-            return None
-        window_start = month - timedelta(days=settings.report_draft_days_before)
-        existing = session.exec(
-            select(Report.id).where(
-                Report.plan_id == plan_id,
-                col(Report.as_of) >= window_start,
-                col(Report.as_of) <= month_end(month),
-            )
-        ).first()
-        if existing is not None:
+        occasion = _draft_due(session, app, plan, today)
+        if occasion is None:
             return None
         report = reports.draft_report(
             session,
@@ -89,6 +122,8 @@ def draft_if_due(app: App, plan_id: int, now: datetime) -> int | None:
             log.warning("plan %s: utkast %s gjort men ingen chef att meddela", plan_id, report.id)
             return report.id
         pdf = reports.render(snapshot, ("pdf",))["pdf"]
+        called = call_on(occasion, call_days(app.registry), WorkCalendar())
+        stale = not_updated(session, app.registry, plan_id, called, app.tz)
         for person in reviewers:
             enqueue(
                 session,
@@ -100,6 +135,8 @@ def draft_if_due(app: App, plan_id: int, now: datetime) -> int | None:
                     pdf,
                     reports.filename_for(snapshot, "pdf"),
                     review_url(settings, report.id),
+                    occasion=occasion,
+                    stale=stale,
                 ),
                 kind="aterrapport-utkast",
                 forvaltning=plan.forvaltning,

@@ -5,14 +5,16 @@ Plain text and HTML parts say the same; texts are escaped in the HTML part.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from markupsafe import escape
 
 from notifications import Attachment, OutgoingMessage
 from notifications.swedish import month_year
 from tracker.domain.report import Snapshot
+from tracker.domain.report_schedule import Occasion
 from tracker.models import ReportFile
+from tracker.services.report_schedule import NotUpdated
 
 
 def _html(paragraphs: Iterable[str]) -> str:
@@ -50,6 +52,33 @@ def board_message(to: str, snapshot: Snapshot, files: Iterable[ReportFile]) -> O
     )
 
 
+# The draft mail lists this many åtgärder not updated, and says how many more there are.
+NOT_UPDATED_LISTED = 50
+
+
+def _timetable(occasion: Occasion | None, stale: Sequence[NotUpdated]) -> list[str]:
+    """What the chef must know about the report's deadline and who has not updated."""
+    out = []
+    if occasion is not None and occasion.from_calendar:
+        out.append(
+            f"Återrapporten ska till {occasion.board}s sammanträde den "
+            f"{occasion.meeting_on.isoformat()}. Godkänn den senast "
+            f"{occasion.approve_by.isoformat()}, då handlingarna ska vara hos nämndens "
+            "sekreterare."
+        )
+    if stale:
+        lines = [
+            f"[{n.action_id}] {n.text} – {n.owner}"
+            + (f" (senast uppdaterad {n.progress_on.isoformat()})" if n.progress_on else "")
+            for n in stale[:NOT_UPDATED_LISTED]
+        ]
+        more = len(stale) - NOT_UPDATED_LISTED
+        if more > 0:
+            lines.append(f"… och {more} till.")
+        out.append(f"Inte uppdaterade inför återrapporten ({len(stale)}):\n" + "\n".join(lines))
+    return out
+
+
 def draft_review_message(
     to: str,
     name: str,
@@ -58,6 +87,9 @@ def draft_review_message(
     pdf: bytes,
     pdf_filename: str,
     review_url: str,
+    *,
+    occasion: Occasion | None = None,
+    stale: Sequence[NotUpdated] = (),
 ) -> OutgoingMessage:
     plan = snapshot.plan
     subject = f"Utkast till återrapport att granska: {plan.title} ({month_year(snapshot.period)})"
@@ -65,6 +97,7 @@ def draft_review_message(
         f"Hej {name}!",
         f"Ett utkast till återrapport av åtgärdsplanen ”{plan.title}” är klart, med läget "
         f"{snapshot.as_of.isoformat()}. Det är bifogat som PDF.",
+        *_timetable(occasion, stale),
         f"Granska det och godkänn det här: {review_url}",
         f"Eller från kommandoraden: tracker report approve {report_id} --as {to}",
         "När du har godkänt utkastet blir det en numrerad återrapport som arkiveras och skickas "
@@ -75,6 +108,6 @@ def draft_review_message(
         to=to,
         subject=subject,
         text="\n\n".join(paragraphs) + "\n",
-        html=_html(paragraphs),
+        html=_html(paragraphs).replace("\n", "<br>"),
         attachments=(Attachment(pdf_filename, "application/pdf", pdf),),
     )

@@ -57,6 +57,7 @@ def _row(row: Row) -> dict[str, Any]:
         "long": is_long(row),
         "action": _blocks(row.action),
         "tidsplan": _blocks(row.tidsplan),
+        "new_schedule": strip_control(row.new_schedule),
         "note": _blocks(row.note),
         "note_line": strip_control(row.note_line),
         "facts": [
@@ -104,6 +105,7 @@ def pdf_data(view: ReportView) -> dict[str, Any]:
         "kicker": strip_control(kicker(view)),
         "running_head": strip_control(view.heading + (f", Dnr {plan.dnr}" if plan.dnr else "")),
         "date_text": strip_control(view.date_text),
+        "decision_line": strip_control(view.decision_line),
         "is_draft": view.is_draft,
         "background": _blocks(view.background),
         "summary_line": strip_control(

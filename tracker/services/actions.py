@@ -37,6 +37,11 @@ PROGRESS = "processlage"
 EDITED = "andrad"
 IMPORTED = "importerad"
 MOVED = "flyttad"  # to another utvecklingsområde of the same plan
+RESCHEDULED = "ny_tidplan"  # a new klart-datum agreed on an escalation
+# An escalation step sent, and an escalation acknowledged (tracker.services.escalations):
+# history only, they change nothing of the åtgärd itself.
+ESCALATED = "eskalerad"
+ACKNOWLEDGED = "kvitterad"
 
 CONFLICT_MESSAGE = (
     "Åtgärden har ändrats av någon annan sedan du öppnade den. "
@@ -465,6 +470,40 @@ def edit(
         text=summary,
         values=diff,
         before_json=json.dumps(before, ensure_ascii=False),
+    )
+    return write(session, change)
+
+
+def reschedule(
+    session: Session,
+    action_id: int,
+    new_due_on: date,
+    *,
+    now: datetime,
+    actor: Person | None,
+    text: str,
+) -> Change:
+    """A new klart-datum agreed (on an escalation): due_on moves, and the first one agreed
+    keeps the date before it in original_due_on, so the återrapport can print both. The event
+    keeps the values before it (before_json), so a report as of an earlier date shows those."""
+    action = get_action(session, action_id)
+    original = action.original_due_on or action.due_on
+    values: dict[str, Any] = {"due_on": new_due_on, "original_due_on": original}
+    change = _change(
+        action,
+        None,
+        actor=actor,
+        at=now,
+        trigger=RESCHEDULED,
+        to_state=action.state,
+        text=text,
+        values=values,
+        before_json=json.dumps(
+            {
+                "due_on": _json_value(action.due_on),
+                "original_due_on": _json_value(action.original_due_on),
+            }
+        ),
     )
     return write(session, change)
 

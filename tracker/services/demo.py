@@ -1,21 +1,38 @@
-"""Demo data: the Piteå plan as of 2018-01-10, with its förvaltningschef and the nämnd."""
+"""Demo data: the Piteå plan as of 2018-01-10, with its förvaltningschef, the nämnd, the
+nämnd's decision the plan answers to and its sammanträdesplan for 2018."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from tracker.models import Person, Role
-from tracker.services import importing, people, plans
+from tracker.models import Person, Plan, Role
+from tracker.services import importing, meetings, people, plan_settings, plans
+from tracker.services.meetings import MeetingImport
 from workflows import WorkflowRegistry
 
 # The plan's own date: the history starts there, so an återrapport as of that day works.
 PLAN_DATE = datetime(2018, 1, 10, 8, 0, tzinfo=UTC)
 CHEF_EMAIL = "malin.westling@pitea.example"
 BOARD_EMAIL = "bun.sekreterare@pitea.example"
+# The nämnd of the example plan, and of the meetings when the plan names none.
+BOARD = "Barn- och utbildningsnämnden"
+# The sammanträdesplan, an iCalendar file beside the plan file.
+MEETINGS_FILE = "pitea-bun-2018.ics"
+# The secretary wants the papers three weeks before a meeting.
+LEAD_DAYS = 21
+# Invented: the source document names no decision. The audit was in the spring of 2017 and
+# the nämnd's last meeting before the summer decided on the plan.
+DECISION_ON = date(2017, 6, 14)
+DECISION_PARAGRAPH = "§ 45"
+REPORT_MONTHS = "6,12"
+# Who made the demo's changes, as the plan's history shows it.
+DEMO_LABEL = "demodata"
 
 
 @dataclass(frozen=True)
@@ -23,12 +40,35 @@ class Demo:
     plan_id: int
     chef: Person
     created: bool
+    # The sammanträdesplan's import, None where there was no file to read.
+    meetings: MeetingImport | None = None
+    board: str = ""
 
 
-def seed_demo(session: Session, registry: WorkflowRegistry, plan_file: Path) -> Demo:
-    """Import the example plan (a re-run changes nothing) and add its chef and nämnd reader."""
+def meetings_file_for(plan_file: Path) -> Path:
+    return plan_file.with_name(MEETINGS_FILE)
+
+
+def seed_demo(
+    session: Session,
+    registry: WorkflowRegistry,
+    plan_file: Path,
+    *,
+    tz: ZoneInfo,
+    meetings_file: Path | None = None,
+) -> Demo:
+    """Import the example plan (a re-run changes nothing), add its chef and nämnd reader,
+    the nämnd's decision, and the nämnd's meetings from `meetings_file` (by default the file
+    beside the plan file, when there is one)."""
     result = importing.import_file(session, registry, plan_file, now=PLAN_DATE)
     plan = plans.get_plan(session, result.plan_id)
+    board = _set_decision(session, plan)
+    if meetings_file is None and meetings_file_for(plan_file).exists():
+        meetings_file = meetings_file_for(plan_file)
+    imported = None
+    if meetings_file is not None:
+        rows = meetings.read_meeting_file(meetings_file, board, tz)
+        imported = meetings.import_meetings(session, rows, lead_days=LEAD_DAYS, now=PLAN_DATE)
     chef = people.ensure_person(
         session,
         CHEF_EMAIL,
@@ -48,4 +88,22 @@ def seed_demo(session: Session, registry: WorkflowRegistry, plan_file: Path) -> 
     plan.chef_id = chef.id
     plan.board_recipients = plan.board_recipients or BOARD_EMAIL
     session.add(plan)
-    return Demo(plan_id=result.plan_id, chef=chef, created=result.plan_created)
+    return Demo(
+        plan_id=result.plan_id,
+        chef=chef,
+        created=result.plan_created,
+        meetings=imported,
+        board=board,
+    )
+
+
+def _set_decision(session: Session, plan: Plan) -> str:
+    """The nämnd, its decision and the report months, where the plan lacks them; each change
+    is in the plan's history. Returns the nämnd, the name the meetings are stored under."""
+    wanted: dict[str, Any] = {"namnd": BOARD, "report_months": REPORT_MONTHS}
+    missing = {k: v for k, v in wanted.items() if not getattr(plan, k)}
+    # Date and paragraph belong together: a plan with either keeps its own.
+    if plan.decision_on is None and not plan.decision_paragraph:
+        missing |= {"decision_on": DECISION_ON, "decision_paragraph": DECISION_PARAGRAPH}
+    plan_settings.change_plan(session, plan, missing, now=PLAN_DATE, actor=None, label=DEMO_LABEL)
+    return plan.namnd

@@ -1,5 +1,5 @@
-"""A plan's own data (title, nämnd, Dnr, signatory, report months, the nämnd's recipients):
-changed in one place, each change recorded in the plan's history.
+"""A plan's own data (title, nämnd, Dnr, the nämnd's decision, signatory, report months, the
+nämnd's recipients): changed in one place, each change recorded in the plan's history.
 
 The settings page, `tracker plan set` and an import all change a plan through `change_plan`.
 Values are given as the Plan table stores them (report months "6,12", recipients "a,b");
@@ -26,6 +26,8 @@ SETTINGS_FIELDS: tuple[str, ...] = (
     "forvaltning",
     "namnd",
     "dnr",
+    "decision_on",
+    "decision_paragraph",
     "background",
     "ort",
     "signatory_name",
@@ -185,7 +187,7 @@ def read_settings(typed: Mapping[str, str]) -> dict[str, Any]:
 
 
 def _stored(field: str, converted: Any) -> dict[str, Any]:
-    if field == "next_report_on":
+    if field in ("next_report_on", "decision_on"):
         return {field: converted}
     if converted is None:
         converted = () if field in ("report_months", RECIPIENTS) else ""

@@ -18,14 +18,14 @@ from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from config import Settings
-from tracker.domain.reminders import REPORT_CALL
+from tracker.domain.reminders import DATES_MOVED
 from tracker.domain.workdays import WorkCalendar, next_send_time
 from tracker.models import Action, ActionEvent, OutboxMessage, Person, Plan, SentReminder
 from tracker.services.actions import ASSIGNED
 from tracker.services.reminders import (
+    DATES_MOVED_LABEL,
     KIND_ESCALATION,
     KIND_REMINDER,
-    REPORT_CALL_LABEL,
     PlannedDigest,
     sweep,
 )
@@ -146,7 +146,7 @@ def _timers(registry: WorkflowRegistry) -> dict[tuple[str, str], tuple[str, bool
     """(workflow, timer id) -> (what the reminder says, whether it goes to the chef)."""
     out = {}
     for name in registry.names():
-        out[(name, REPORT_CALL)] = (REPORT_CALL_LABEL, False)
+        out[(name, DATES_MOVED)] = (DATES_MOVED_LABEL, False)
         for t in registry.get(name).definition.timers:
             out[(name, t.id)] = (t.label, t.recipient == "chef")
     return out

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -39,7 +39,8 @@ from notifications.swedish import count, weekday_date
 from tracker.app import App
 from tracker.domain.clock import local_date, start_of_day
 from tracker.domain.reminders import (
-    REPORT_CALL,
+    DATES_MOVED,
+    NOTHING_SENT,
     SECTION_TITLES,
     Due,
     Section,
@@ -47,10 +48,10 @@ from tracker.domain.reminders import (
     due_timers,
     is_overdue,
     lookahead_days,
-    report_call_due,
-    report_update_deadline,
+    report_timer_due,
     section_of,
 )
+from tracker.domain.report_schedule import Occasion, upcoming_approval
 from tracker.domain.roles import PlanScope, may_get_daily_summary
 from tracker.domain.workdays import WorkCalendar
 from tracker.models import (
@@ -63,9 +64,11 @@ from tracker.models import (
     SentReminder,
     SentSummary,
 )
+from tracker.services import escalations
 from tracker.services.actions import PROGRESS
 from tracker.services.outbox import enqueue_many
-from tracker.web.links import owner_url
+from tracker.services.report_schedule import ReportCalendar
+from tracker.web.links import acknowledge_url, owner_url
 from workflows import TimerDef, WorkflowRegistry
 
 log = logging.getLogger(__name__)
@@ -73,7 +76,7 @@ log = logging.getLogger(__name__)
 KIND_REMINDER = "påminnelse"
 KIND_ESCALATION = "eskalering"
 KIND_SUMMARY = "dagssammanfattning"
-REPORT_CALL_LABEL = "Inför återrapporten"
+DATES_MOVED_LABEL = "Nya datum inför återrapporten"
 # A chef's lists are cut here: after an import a förvaltning may have hundreds of late
 # åtgärder, and a mail listing them all is read by no one. The count is always given.
 CHEF_LIST_LIMIT = 50
@@ -157,8 +160,12 @@ class SweepResult:
     digests: list[PlannedDigest] = field(default_factory=list)
     # (action_id, timer_id, anchor) recorded as sent.
     reminders: list[tuple[int, str, date]] = field(default_factory=list)
+    # For the reminders before an återrapport: the update-by day each one named.
+    told: dict[tuple[int, str], date] = field(default_factory=dict)
     # The people whose daily summary is among the digests, recorded as sent.
     summaries: list[int] = field(default_factory=list)
+    # The steps of escalations that wait for an answer, recorded as sent.
+    steps: list[escalations.Step] = field(default_factory=list)
     written: bool = False
 
 
@@ -171,18 +178,27 @@ class _Recipient:
     own: dict[int, tuple[_Row, set[Section]]] = field(default_factory=dict)
     # Chef timers that fired, per label: the actions.
     escalated: dict[str, list[_Row]] = field(default_factory=dict)
+    # Per label of an escalation that waits for an answer: what its section says; and the
+    # actions whose items carry a link to acknowledge it.
+    escalation_intros: dict[str, str] = field(default_factory=dict)
+    acknowledge: dict[int, Person] = field(default_factory=dict)
     # Plans this person is chef of (for listing the other overdue actions).
     chef_plans: set[int] = field(default_factory=set)
+    # Paragraphs for a chef: an återrapport of theirs whose dates moved.
+    notices: list[str] = field(default_factory=list)
 
 
 def _candidates(
-    session: Session, registry: WorkflowRegistry, settings: Settings, today: date, look: int
+    session: Session, registry: WorkflowRegistry, today: date, look: int, reporting: set[int]
 ) -> list[_Row]:
+    """The actions something may be due for today; `reporting` are the plans whose
+    återrapport is being prepared (their open actions are called on to update)."""
     conds = []
-    report_window = today + timedelta(days=settings.report_call_days_before + look)
     for name in registry.names():
         wf = registry.get(name).definition
         for t in wf.timers:
+            if t.date == "report_update_by":
+                continue
             column = _A.c[t.date]
             if t.kind == "before":
                 window = column.between(today, today + timedelta(days=t.days + look))
@@ -194,12 +210,12 @@ def _candidates(
         open_states = [s.id for s in wf.states if not s.done]
         if open_states:
             # Overdue ones are listed in every digest that goes out; open ones of a plan with
-            # an återrapport coming are called for it.
+            # an återrapport being prepared are called for it.
             conds.append(
                 and_(
                     _A.c.workflow == name,
                     _A.c.state.in_(open_states),
-                    or_(_A.c.due_on < today, _P.c.next_report_on.between(today, report_window)),
+                    or_(_A.c.due_on < today, _A.c.plan_id.in_(sorted(reporting))),
                 )
             )
     if not conds:
@@ -217,7 +233,7 @@ def _candidates(
 
 
 def _sent(
-    session: Session, registry: WorkflowRegistry, today: date, look: int
+    session: Session, registry: WorkflowRegistry, today: date, look: int, keys: Iterable[date]
 ) -> dict[int, dict[str, Sent]]:
     """What went out before, for the rows that can still matter: recent ones (for the
     "every N days" timers), and those anchored at a date an action still has."""
@@ -238,6 +254,7 @@ def _sent(
                 _S.c.anchor == _A.c.due_on,
                 _S.c.anchor == _A.c.evaluate_on,
                 _S.c.anchor == _A.c.next_report_on,
+                _S.c.anchor.in_(sorted(set(keys))),
             )
         )
         .group_by(_S.c.action_id, _S.c.timer_id, _S.c.anchor)
@@ -256,6 +273,19 @@ def _sent(
             last=latest, anchors=frozenset(anchors.get((action_id, timer_id), ()))
         )
     return out
+
+
+def _told(session: Session, keys: Sequence[date]) -> dict[tuple[int, date], date]:
+    """Per (action, återrapport key): the update-by day the latest reminder before that
+    återrapport named, to notice a moved meeting."""
+    if not keys:
+        return {}
+    query = (
+        select(_S.c.action_id, _S.c.anchor, _S.c.told_on)
+        .where(_S.c.anchor.in_(sorted(set(keys))), _S.c.told_on.is_not(None))
+        .order_by(_S.c.local_date, _S.c.id)
+    )
+    return {(a, k): told for a, k, told in session.connection().execute(query)}
 
 
 def _chefs(session: Session, plan_chef_ids: Iterable[int]) -> list[Person]:
@@ -300,7 +330,9 @@ def _days_reason(row: _Row, section: Section, today: date, deadline: date | None
     if section is Section.report_overdue and row.next_report_on:
         return f"Återrapporteringen är försenad {since(row.next_report_on)}"
     if section is Section.report_call and deadline:
-        return f"Uppdatera processläget senast {long_date(deadline)}"
+        return f"Uppdatera processläget senast {long_date(max(deadline, today))}"
+    if section is Section.report_missed and deadline:
+        return f"Processläget uppdaterades inte till {long_date(deadline)}: skriv det nu"
     return SECTION_TITLES[section]
 
 
@@ -343,8 +375,12 @@ class _Gathered:
     overdue_by_plan: defaultdict[int, list[_Row]] = field(default_factory=lambda: defaultdict(list))
     # Per plan whose återrapport is called for today: the day to update processläget by.
     report_deadlines: dict[int, date] = field(default_factory=dict)
+    # Per plan whose återrapport's dates moved since owners were told: the day they were told.
+    report_moved: dict[int, date] = field(default_factory=dict)
     # (action_id, timer_id, anchor) of every reminder that goes out.
     keys: list[tuple[int, str, date]] = field(default_factory=list)
+    steps: list[escalations.Step] = field(default_factory=list)
+    told: dict[tuple[int, str], date] = field(default_factory=dict)
 
     def recipient(self, person_id: int, name: str, email: str) -> _Recipient:
         rec = self.recipients.get(person_id)
@@ -377,6 +413,18 @@ class _Gathered:
         else:
             log.warning("åtgärd %s: ingen chef att eskalera till", row.id)
 
+    def answerable(self, row: _Row, step: escalations.Step, *, listed: bool) -> None:
+        """A step of an escalation that waits for an answer: its recipients get the åtgärd
+        with a link to acknowledge it (`listed`: escalate() has listed it already)."""
+        self.steps.append(step)
+        for person in step.recipients:
+            assert person.id is not None
+            rec = self.recipient(person.id, person.name, person.email)
+            if not listed:
+                rec.escalated.setdefault(step.title, []).append(row)
+            rec.escalation_intros[step.title] = step.intro
+            rec.acknowledge[row.id] = person
+
     def mark_chef_plans(self, chefs: _ChefIndex) -> None:
         """A chef's digest also lists the other overdue actions in the plans they lead."""
         for rec in self.recipients.values():
@@ -408,20 +456,66 @@ def _own_listed(
     return own
 
 
+def _where(occasion: Occasion) -> str:
+    if occasion.from_calendar:
+        return f"till {occasion.board} den {long_date(occasion.meeting_on)}"
+    return f"den {long_date(occasion.meeting_on)}"
+
+
+def _report_text(plan_title: str, occasion: Occasion, today: date) -> str:
+    deadline = max(occasion.update_by, today)
+    return (
+        f"Uppdatera inför återrapporten om {plan_title} {_where(occasion)} senast "
+        f"{long_date(deadline)}: skriv processläget för dina öppna åtgärder i planen, så att "
+        "återrapporten visar hur arbetet går."
+    )
+
+
+def _missed_text(plan_title: str, occasion: Occasion) -> str:
+    return (
+        f"Processläget för dina åtgärder nedan uppdaterades inte inför återrapporten om "
+        f"{plan_title} {_where(occasion)}: sista dag var {long_date(occasion.update_by)}. "
+        f"Skriv det nu; utkastet görs {long_date(occasion.draft_on)} och ska godkännas senast "
+        f"{long_date(occasion.approve_by)}."
+    )
+
+
+def _moved_text(plan_title: str, occasion: Occasion, was: date) -> str:
+    why = (
+        f"sammanträdet den {long_date(occasion.cancelled_on)} är inställt och återrapporten "
+        f"går till sammanträdet den {long_date(occasion.meeting_on)}"
+        if occasion.cancelled_on is not None
+        else f"nämndens sammanträde är nu den {long_date(occasion.meeting_on)}"
+    )
+    return (
+        f"Nya datum för återrapporten om {plan_title}: {why}. Sista dag att uppdatera "
+        f"processläget är {long_date(occasion.update_by)} (tidigare {long_date(was)}); "
+        f"utkastet görs {long_date(occasion.draft_on)} och ska godkännas senast "
+        f"{long_date(occasion.approve_by)}."
+    )
+
+
 def _report_notices(
-    own: dict[int, tuple[_Row, set[Section]]], deadlines: dict[int, date]
+    own: dict[int, tuple[_Row, set[Section]]],
+    found: _Gathered,
+    occasions: dict[int, Occasion],
+    today: date,
 ) -> tuple[str, ...]:
-    """One paragraph per plan whose återrapport the recipient is called on to update for."""
+    """One paragraph per plan whose återrapport the recipient is called on to update for,
+    or whose dates moved."""
     notices = []
-    for plan_id in sorted({r.plan_id for r, s in own.values() if Section.report_call in s}):
+    called = {Section.report_call, Section.report_missed}
+    for plan_id in sorted({r.plan_id for r, s in own.values() if s & called}):
         plan_row = next(r for r, s in own.values() if r.plan_id == plan_id)
-        assert plan_row.plan_next_report_on is not None
-        notices.append(
-            f"Nämnden ska få en återrapport om {plan_row.plan_title} den "
-            f"{long_date(plan_row.plan_next_report_on)}. Uppdatera processläget för dina "
-            f"öppna åtgärder i planen senast {long_date(deadlines[plan_id])}, så att "
-            "återrapporten visar hur arbetet går."
-        )
+        occasion = occasions[plan_id]
+        was = found.report_moved.get(plan_id)
+        missed = any(Section.report_missed in s for r, s in own.values() if r.plan_id == plan_id)
+        if was is not None:
+            notices.append(_moved_text(plan_row.plan_title, occasion, was))
+        elif missed:
+            notices.append(_missed_text(plan_row.plan_title, occasion))
+        else:
+            notices.append(_report_text(plan_row.plan_title, occasion, today))
     return tuple(notices)
 
 
@@ -491,19 +585,25 @@ class _Planner:
         if not result.working_day:
             return result
         look = lookahead_days(self.cal, today)
+        self.reporting = self._reporting()
         rows = self._rows(look)
-        sent = _sent(self.session, self.registry, today, look)
+        keys = [o.key for o in self.reporting.values()]
+        sent = _sent(self.session, self.registry, today, look, keys)
         chefs = _ChefIndex(_chefs(self.session, (r.chef_id for r in rows if r.chef_id is not None)))
         found = _Gathered()
         for row in rows:
             self._gather(row, sent.get(row.id, {}), chefs, found)
+        self._climb(rows, found)
         found.mark_chef_plans(chefs)
+        self._tell_chefs_of_moves(rows, chefs, found)
         people = _persons(self.session, [p for p, r in found.recipients.items() if r.own])
         result.digests = [
             self._digest(found.recipients[pid], people, found, chefs)
             for pid in sorted(found.recipients)
         ]
         result.reminders = found.keys
+        result.steps = found.steps
+        result.told = found.told
         summaries = self._summaries()
         result.digests.extend(summaries)
         result.summaries = [d.person_id for d in summaries]
@@ -512,7 +612,7 @@ class _Planner:
     def _rows(self, look: int) -> list[_Row]:
         """The candidate actions, less those of a workflow no longer defined."""
         known = set(self.registry.names())
-        candidates = _candidates(self.session, self.registry, self.settings, self.today, look)
+        candidates = _candidates(self.session, self.registry, self.today, look, set(self.reporting))
         return [r for r in candidates if r.workflow in known]
 
     def _gather(
@@ -521,20 +621,28 @@ class _Planner:
         """What is due today for one action, to its owner and, escalated, to its chefs."""
         _, done = self.state(row)
         dues = self._timers_due(row, row_sent)
-        call = None if done else self._report_call(row, row_sent)
-        if call is not None:
-            dues.append(call)
-            if row.plan_id not in found.report_deadlines:
-                found.report_deadlines[row.plan_id] = report_update_deadline(
-                    call.anchor, self.settings.report_draft_days_before, self.today, self.cal
-                )
+        if not done and row.plan_id in self.reporting:
+            dues.extend(self._report_dues(row, row_sent, found))
         overdue = is_overdue(done=done, due_on=row.due_on, today=self.today)
         if overdue:
             found.overdue_by_plan[row.plan_id].append(row)
         found.remind_owner(row, overdue, [d for d in dues if d.recipient == "owner"])
         chef_dues = [d for d in dues if d.recipient == "chef"]
         if chef_dues:
-            found.escalate(row, chef_dues, chefs.of(row))
+            heads = chefs.of(row)
+            found.escalate(row, chef_dues, heads)
+            for d in chef_dues:
+                timer = escalations.timer_def(self.registry, row.workflow, d.timer_id)
+                for step in escalations.first_steps(timer, row, d.anchor, heads) if timer else ():
+                    found.answerable(row, step, listed=True)
+
+    def _climb(self, rows: list[_Row], found: _Gathered) -> None:
+        """Escalations nobody acknowledged in time go one level up (services.escalations)."""
+        by_id = {r.id: r for r in rows}
+        for step in escalations.climbs(
+            self.session, self.registry, by_id, today=self.today, cal=self.cal
+        ):
+            found.answerable(by_id[step.action_id], step, listed=False)
 
     def _timers_due(self, row: _Row, row_sent: dict[str, Sent]) -> list[Due]:
         return due_timers(
@@ -550,25 +658,79 @@ class _Planner:
             sent=row_sent,
         )
 
-    def _report_call(self, row: _Row, row_sent: dict[str, Sent]) -> Due | None:
-        """The call to update an open action before its plan's återrapport, if due today."""
-        report_on = row.plan_next_report_on
-        if report_on is None or not report_call_due(
-            report_on,
-            self.settings.report_call_days_before,
-            self.today,
+    def _reporting(self) -> dict[int, Occasion]:
+        """Per plan whose återrapport is being prepared today, that occasion: from the call
+        to update until the approval day, or earlier when its owners were told other dates
+        (the meeting moved later) and must hear of the new ones."""
+        plans = list(self.session.scalars(select(Plan)))
+        self.calendar = ReportCalendar(
+            self.session,
+            self.registry,
             self.cal,
-            row_sent.get(REPORT_CALL, Sent()),
-        ):
-            return None
-        return Due(
-            timer_id=REPORT_CALL,
-            kind="before",
-            date_field="next_report_on",
-            anchor=report_on,
-            recipient="owner",
-            label=REPORT_CALL_LABEL,
+            self.settings.report_draft_days_before,
+            boards={p.namnd for p in plans},
         )
+        coming: dict[int, Occasion] = {}
+        for plan in plans:
+            assert plan.id is not None
+            found = upcoming_approval(self.calendar.occasions(plan, self.today), self.today)
+            if found is not None:
+                coming[plan.id] = found
+        self.told = _told(self.session, [o.key for o in coming.values()])
+        told_keys = {key for _, key in self.told}
+        return {
+            plan_id: o
+            for plan_id, o in coming.items()
+            if self.calendar.call_on(o) <= self.today or o.key in told_keys
+        }
+
+    def _report_dues(self, row: _Row, row_sent: dict[str, Sent], found: _Gathered) -> list[Due]:
+        """The reminders before the plan's återrapport due today for one open action: the
+        call to update, the reminder when not updated, or the notice that its dates moved."""
+        occasion = self.reporting[row.plan_id]
+        called = self.calendar.call_on(occasion)
+        updated = row.progress_at is not None and local_date(row.progress_at, self.tz) >= called
+        dues = [
+            Due(t.id, t.kind, t.date, occasion.key, t.recipient, t.label)
+            for t in self.timers(row)
+            if t.date == "report_update_by"
+            and report_timer_due(
+                t,
+                update_by=occasion.update_by,
+                approve_by=occasion.approve_by,
+                today=self.today,
+                cal=self.cal,
+                sent=occasion.key in row_sent.get(t.id, NOTHING_SENT).anchors,
+                updated=updated,
+            )
+        ]
+        was = self.told.get((row.id, occasion.key))
+        if not dues and was is not None and was != occasion.update_by and row.owner_id:
+            dues.append(
+                Due(
+                    timer_id=DATES_MOVED,
+                    kind="before",
+                    date_field="report_update_by",
+                    anchor=occasion.key,
+                    recipient="owner",
+                    label=DATES_MOVED_LABEL,
+                )
+            )
+            found.report_moved[row.plan_id] = was
+        for d in dues:
+            found.told[(row.id, d.timer_id)] = occasion.update_by
+        if dues:
+            found.report_deadlines.setdefault(row.plan_id, occasion.update_by)
+        return dues
+
+    def _tell_chefs_of_moves(self, rows: list[_Row], chefs: _ChefIndex, found: _Gathered) -> None:
+        """The chefs of a plan whose återrapport dates moved hear it with its owners."""
+        for plan_id, was in sorted(found.report_moved.items()):
+            row = next(r for r in rows if r.plan_id == plan_id)
+            for chef in chefs.of(row):
+                assert chef.id is not None
+                rec = found.recipient(chef.id, chef.name, chef.email)
+                rec.notices.append(_moved_text(row.plan_title, self.reporting[plan_id], was))
 
     def _item(self, row: _Row, section: Section, deadline: date | None, owner: bool) -> DigestItem:
         label, _ = self.state(row)
@@ -609,9 +771,9 @@ class _Planner:
         digest = Digest(
             to=rec.email,
             name=rec.name,
-            subject=_subject(n_own, n_late, len(escalated_ids), rec.escalated),
+            subject=_subject(n_own, n_late, len(escalated_ids), rec.escalated) or DATES_MOVED_LABEL,
             sections=tuple(sections),
-            notices=_report_notices(own, found.report_deadlines),
+            notices=(*_report_notices(own, found, self.reporting, self.today), *rec.notices),
             link=link,
             link_valid_until=(
                 self.today + timedelta(days=self.settings.link_max_age_days) if n_own else None
@@ -623,7 +785,7 @@ class _Planner:
             person_id=rec.person_id,
             to=rec.email,
             name=rec.name,
-            kind=KIND_REMINDER if n_own else KIND_ESCALATION,
+            kind=KIND_ESCALATION if escalated_ids and not n_own else KIND_REMINDER,
             message=render_digest(digest),
             listed=tuple((s.title, tuple(i.number for i in s.items)) for s in sections),
             forvaltning=_sole_forvaltning(own, rec.escalated),
@@ -654,10 +816,28 @@ class _Planner:
         ]
 
     def _escalation_sections(self, rec: _Recipient) -> list[DigestSection]:
-        return [
-            self._chef_section(label, _by_due(rows), intro=_ESCALATION_INTRO, urgent=True)
+        sections = [
+            self._chef_section(
+                label,
+                _by_due(rows),
+                intro=rec.escalation_intros.get(label, _ESCALATION_INTRO),
+                urgent=True,
+            )
             for label, rows in rec.escalated.items()
         ]
+        if not rec.acknowledge:
+            return sections
+        return [
+            replace(section, items=tuple(self._with_link(rec, i) for i in section.items))
+            for section in sections
+        ]
+
+    def _with_link(self, rec: _Recipient, item: DigestItem) -> DigestItem:
+        person = rec.acknowledge.get(item.number)
+        if person is None:
+            return item
+        url = acknowledge_url(self.settings, person, item.number, now=self.now)
+        return replace(item, action_link=url, action_link_label="Kvittera eskaleringen")
 
     def _other_overdue_sections(
         self, rec: _Recipient, escalated_ids: set[int], overdue_by_plan: dict[int, list[_Row]]
@@ -882,11 +1062,13 @@ def sweep(
                     "timer_id": timer_id,
                     "local_date": result.today,
                     "anchor": anchor,
+                    "told_on": result.told.get((action_id, timer_id)),
                     "created_at": now,
                 }
                 for action_id, timer_id, anchor in result.reminders
             ],
         )
+    escalations.record_steps(session, result.steps, now=now, today=result.today)
     if result.summaries:
         session.connection().execute(
             insert(_SS),

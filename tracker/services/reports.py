@@ -36,17 +36,27 @@ from tracker.domain.report import (
     Snapshot,
     StateInfo,
     compose,
-    month_end,
     state_counts,
 )
+from tracker.domain.report_schedule import Occasion, occasion_after, occasion_of
 from tracker.domain.roles import action_roles
+from tracker.domain.workdays import WorkCalendar
 from tracker.errors import Conflict, NotFound, Refused
 from tracker.models import Action, ActionEvent, Area, OutboxMessage, Person, Plan, Report
 from tracker.models.report import DRAFT_STATE, ReportFile
 from tracker.services import areas as area_service
-from tracker.services.actions import ASSIGNED, CREATED, EDITED, MOVED
+from tracker.services.actions import (
+    ACKNOWLEDGED,
+    ASSIGNED,
+    CREATED,
+    EDITED,
+    ESCALATED,
+    MOVED,
+    RESCHEDULED,
+)
 from tracker.services.outbox import enqueue
 from tracker.services.people import valid_email
+from tracker.services.report_schedule import ReportCalendar
 from workflows import TransitionRefused, WorkflowRegistry
 
 REPORT_WORKFLOW = "aterrapport"
@@ -61,7 +71,7 @@ CONTENT_TYPES = {
 }
 # History events whose text is not a processläge (it says who or what changed). An
 # "importerad" event carries the processläge a plan file gave a new åtgärd.
-NOT_NOTES = frozenset({CREATED, ASSIGNED, EDITED, MOVED})
+NOT_NOTES = frozenset({CREATED, ASSIGNED, EDITED, MOVED, RESCHEDULED, ESCALATED, ACKNOWLEDGED})
 
 
 # --- Dates --------------------------------------------------------------------------------
@@ -75,39 +85,24 @@ def cutoff_for(as_of: date, now: datetime, tz: ZoneInfo) -> datetime:
     return min(day_end, now.astimezone(tz))
 
 
-def report_month_starts(plan: Plan, years: range) -> list[date]:
-    starts = {date(y, m, 1) for y in years for m in plan.report_month_numbers()}
-    if plan.next_report_on is not None:
-        starts.add(plan.next_report_on.replace(day=1))
-    return sorted(starts)
+def plan_occasions(
+    session: Session, registry: WorkflowRegistry, plan: Plan, around: date, draft_days: int
+) -> list[Occasion]:
+    """The plan's återrapporter around a date: at its nämnd's meetings when the nämnd has a
+    sammanträdesplan, else at the start of its report months (`draft_days` is the lead time
+    of the draft then)."""
+    calendar = ReportCalendar(session, registry, WorkCalendar(), draft_days, boards=[plan.namnd])
+    return calendar.occasions(plan, around)
 
 
-def due_report_month(plan: Plan, today: date, draft_days: int) -> date | None:
-    """The report month (its first day) whose drafting window holds `today`, if any: from
-    `draft_days` before the month starts until the month ends."""
-    for start in report_month_starts(plan, range(today.year - 1, today.year + 2)):
-        if start - timedelta(days=draft_days) <= today <= month_end(start):
-            return start
+def due_occasion(
+    session: Session, registry: WorkflowRegistry, plan: Plan, today: date, draft_days: int
+) -> Occasion | None:
+    """The occasion whose draft is due: from its draft day until its meeting."""
+    for o in plan_occasions(session, registry, plan, today, draft_days):
+        if o.draft_on <= today <= o.window_end:
+            return o
     return None
-
-
-def report_period(plan: Plan, as_of: date, draft_days: int) -> date:
-    """The month (its first day) a report made on `as_of` is for: a report month that has
-    begun, or starts within the drafting lead time; otherwise the month of `as_of`."""
-    return due_report_month(plan, as_of, draft_days) or as_of.replace(day=1)
-
-
-def next_report_after(plan: Plan, period: date) -> date | None:
-    """When the nämnd hears next: the plan's next report date, or its next report month."""
-    after = month_end(period)
-    if plan.next_report_on is not None and plan.next_report_on > after:
-        return plan.next_report_on
-    later = [
-        s
-        for s in report_month_starts(plan, range(period.year, period.year + 2))
-        if s > after and s != (plan.next_report_on or date.min).replace(day=1)
-    ]
-    return later[0] if later else None
 
 
 # --- Reading reports ----------------------------------------------------------------------
@@ -170,7 +165,7 @@ def _workflow_states(registry: WorkflowRegistry, name: str) -> tuple[StateInfo, 
     )
 
 
-_DATE_FIELDS = frozenset({"due_on", "evaluate_on", "next_report_on"})
+_DATE_FIELDS = frozenset({"due_on", "original_due_on", "evaluate_on", "next_report_on"})
 
 
 def _fields_then(session: Session, plan_id: int, cutoff: datetime) -> dict[int, dict[str, Any]]:
@@ -360,6 +355,7 @@ def _action_then(action: Action, history: _History) -> ActionSnap:
         text=was.get("text", action.text),
         tidsplan=was.get("tidsplan", action.tidsplan),
         due_on=was.get("due_on", action.due_on),
+        original_due_on=was.get("original_due_on", action.original_due_on),
         evaluate_on=was.get("evaluate_on", action.evaluate_on),
         next_report_on=was.get("next_report_on", action.next_report_on),
         workflow=action.workflow,
@@ -396,6 +392,8 @@ def _plan_snap(plan: Plan) -> PlanSnap:
         ort=plan.ort,
         signatory_name=plan.signatory_name,
         signatory_title=plan.signatory_title,
+        decision_on=plan.decision_on,
+        decision_paragraph=plan.decision_paragraph,
     )
 
 
@@ -474,14 +472,17 @@ def build_snapshot(
     if actions and not any(by_area.values()):
         _refuse_before_first(history.first_event, as_of, tz)
     used = {DEFAULT_WORKFLOW} | {a.workflow for snaps in by_area.values() for a in snaps}
-    period = report_period(plan, as_of, draft_days)
+    occasions = plan_occasions(session, registry, plan, as_of, draft_days)
+    current = occasion_of(occasions, as_of)
+    following = occasion_after(occasions, current, as_of)
+    period = current.period if current is not None else as_of.replace(day=1)
     return Snapshot(
         plan=_plan_snap(plan),
         as_of=as_of,
         cutoff=cutoff,
         built_at=now.astimezone(tz),
         period=period,
-        next_report_on=next_report_after(plan, period),
+        next_report_on=following.meeting_on if following is not None else None,
         workflows={name: _workflow_states(registry, name) for name in sorted(used)},
         areas=tuple(_area_then(area, areas_then, by_area) for area in areas),
         earlier=tuple(earlier),

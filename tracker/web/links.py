@@ -16,6 +16,7 @@ from tracker.services.access import issue_time
 
 OWNER_PREFIX = "/ansvarig"
 LOGIN_PREFIX = "/logga-in"
+ACKNOWLEDGE_PREFIX = "/kvittera"
 
 
 def signer_for(settings: Settings) -> LinkSigner:
@@ -59,3 +60,12 @@ def login_url(settings: Settings, person: Person, *, now: datetime) -> str:
     assert person.id is not None
     token = signer_for(settings).sign(LinkPurpose.login, person.id, now=issue_time(person, now))
     return f"{_base(settings)}{LOGIN_PREFIX}/{token}"
+
+
+def acknowledge_url(settings: Settings, person: Person, action_id: int, *, now: datetime) -> str:
+    """A chef's link to acknowledge the escalation of one åtgärd (opens a page with a form)."""
+    assert person.id is not None
+    token = signer_for(settings).sign(
+        LinkPurpose.acknowledge, person.id, now=issue_time(person, now), action_id=action_id
+    )
+    return f"{_base(settings)}{ACKNOWLEDGE_PREFIX}/{token}"

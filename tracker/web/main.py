@@ -53,6 +53,7 @@ from tracker.web.routes import (
     actions,
     auth,
     devmail,
+    escalations,
     meetings,
     outbox,
     owner,
@@ -184,6 +185,7 @@ def create_app(
     fastapi_app.include_router(actions.router)
     fastapi_app.include_router(people.router)
     fastapi_app.include_router(start.router)
+    fastapi_app.include_router(escalations.router)
     fastapi_app.include_router(reminders.router)
     fastapi_app.include_router(reports.router)
     fastapi_app.include_router(meetings.router)

@@ -21,6 +21,9 @@ EVENT_LABELS = {
     action_service.EDITED: "Ändrad",
     action_service.IMPORTED: "Importerad",
     action_service.MOVED: "Flyttad",
+    action_service.RESCHEDULED: "Ny tidplan",
+    action_service.ESCALATED: "Eskalerad",
+    action_service.ACKNOWLEDGED: "Eskalering kvitterad",
 }
 
 

@@ -1,5 +1,5 @@
 """plans report at the nämnd's meetings: the plan's decision (date and §) and the date a
-meeting was first planned for
+meeting was first planned for, and the date a report reminder named
 
 Revision ID: 0011
 Revises: 0010
@@ -30,11 +30,13 @@ def upgrade() -> None:
         ),
     )
     op.add_column('meeting', sa.Column('planned_on', sa.Date(), nullable=True))
+    op.add_column('sent_reminder', sa.Column('told_on', sa.Date(), nullable=True))
 
 
 def downgrade() -> None:
     # Plain DROP COLUMN (SQLite 3.35+): a batch copy of plan would trip the foreign keys of
     # the tables that point at it.
+    op.drop_column('sent_reminder', 'told_on')
     op.drop_column('meeting', 'planned_on')
     op.drop_column('plan', 'decision_paragraph')
     op.drop_column('plan', 'decision_on')

@@ -16,7 +16,7 @@ from sqlmodel import Session
 from tracker.domain.roles import forvaltning_scope
 from tracker.errors import Refused
 from tracker.models import Person, Plan
-from tracker.services import plan_settings
+from tracker.services import plan_settings, reports
 from tracker.services import plans as plan_service
 from tracker.services.plan_settings import PlanChange
 from tracker.web.deps import (
@@ -61,11 +61,17 @@ def _render(
     error: str | None = None,
 ) -> HTMLResponse:
     assert plan.id is not None
+    today = web.today(web.clock())
+    occasions = reports.plan_occasions(
+        session, web.app.registry, plan, today, web.app.settings.report_draft_days_before
+    )
     return web.render(
         request,
         "plans/settings.html",
         {
             "plan": plan,
+            # The återrapporter to come, with the dates worked back from each meeting.
+            "occasions": [o for o in occasions if o.approve_by >= today][:4],
             "values": values,
             "recipients": plan_settings.split_addresses(plan.board_recipients),
             "may_move": forvaltning_scope(user) is None,
@@ -92,6 +98,8 @@ def settings_save(
     forvaltning: Short = "",
     namnd: Short = "",
     dnr: Short = "",
+    decision_on: Short = "",
+    decision_paragraph: Short = "",
     ort: Short = "",
     signatory_name: Short = "",
     signatory_title: Short = "",
@@ -105,6 +113,8 @@ def settings_save(
         "title": title,
         "namnd": namnd,
         "dnr": dnr,
+        "decision_on": decision_on,
+        "decision_paragraph": decision_paragraph,
         "background": background,
         "ort": ort,
         "signatory_name": signatory_name,

@@ -22,7 +22,7 @@ from tracker.logs import emit_deferred
 from tracker.models import Person, Plan, Report
 from tracker.models.report import DRAFT_STATE, ReportFile
 from tracker.services import plans as plan_service
-from tracker.services import reports
+from tracker.services import report_schedule, reports
 from tracker.web.deps import (
     CsrfChecked,
     EditorDep,
@@ -260,6 +260,15 @@ def _render_report(
             for f in files
         ]
     editable = may_edit(user, plan)
+    updates = None
+    if report.state == DRAFT_STATE:
+        updates = report_schedule.draft_updates(
+            session,
+            web.app.registry,
+            plan,
+            reports.snapshot_of(report),
+            web.app.settings.report_draft_days_before,
+        )
     return web.render(
         request,
         "reports/show.html",
@@ -272,6 +281,7 @@ def _render_report(
             "may_approve": editable and report.state == DRAFT_STATE,
             "may_send": editable and report.state == APPROVED_STATE,
             "recipients": plan.board_recipients,
+            "updates": updates,
             "error": error,
             "flash": pop_flash(request),
         },

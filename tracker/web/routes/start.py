@@ -11,12 +11,14 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from tracker.domain.schedule import SCHEDULE_LABELS, ScheduleStatus
+from tracker.domain.workdays import WorkCalendar
 from tracker.errors import NotFound
 from tracker.models.base import ID_LIMIT
-from tracker.services import overview
+from tracker.services import escalations, overview
 from tracker.services import plans as plan_service
 from tracker.services.overview import Selection, Window
 from tracker.services.plans import ActionRow
+from tracker.services.report_schedule import coming_reports
 from tracker.web.deps import NowDep, SessionDep, UserDep, WebDep, pop_flash, require_read
 from workflows import WorkflowRegistry
 
@@ -60,6 +62,15 @@ def start_page(
 ) -> HTMLResponse:
     win = overview.window(web.app.settings, now)
     plans = overview.readable_plans(session, user)
+    coming = coming_reports(
+        session,
+        web.app.registry,
+        plans,
+        today=win.today,
+        tz=web.app.tz,
+        cal=WorkCalendar(),
+        fallback_draft_days=web.app.settings.report_draft_days_before,
+    )
     return web.render(
         request,
         "start/start.html",
@@ -67,6 +78,11 @@ def start_page(
             "numbers": overview.plan_numbers(session, web.app.registry, plans, win),
             "headings": headings(win),
             "flash": pop_flash(request),
+            "coming": coming,
+            "next_by_plan": {r.plan.id: r.occasion.meeting_on for r in coming},
+            "today": win.today,
+            # Escalations waiting for an answer that this person may acknowledge.
+            "escalations": escalations.pending_for(session, web.app.registry, user, WorkCalendar()),
         },
     )
 
