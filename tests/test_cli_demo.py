@@ -126,7 +126,11 @@ def test_the_demo_has_the_boards_meetings_for_2018_and_the_decision_its_plan_ans
     assert plan.namnd == "Barn- och utbildningsnämnden"
     assert (plan.decision_on, plan.decision_paragraph) == (date(2017, 6, 14), "§ 45")
     assert plan.report_month_numbers() == [6, 12]
-    assert len(held) == len(all_meetings) == 10
+    assert len(held) == 10
+    # Carried forward on the same weekday of the same week up to next year, so that the
+    # demo, run on any day, has an återrapport to come.
+    assert len(all_meetings) == 10 * len(range(2018, 2028))
+    assert date(2027, 6, 16) in {m.held_on for m in all_meetings}
     assert [m.held_on.month for m in held] == [1, 2, 3, 4, 6, 8, 9, 10, 11, 12]
     assert {m.held_on.isoweekday() for m in held} == {3}
     assert {(m.lead_days, m.status) for m in held} == {(21, "planerad")}
@@ -134,9 +138,9 @@ def test_the_demo_has_the_boards_meetings_for_2018_and_the_decision_its_plan_ans
         "Återrapport enligt beslut Barn- och utbildningsnämnden 2017-06-14 § 45"
     )
     again = set_up(SATURDAY)
-    assert again.seeded.meetings is not None and again.seeded.meetings.unchanged == 10
+    assert again.seeded.meetings is not None and again.seeded.meetings.unchanged == 100
     with again.app.transaction() as s:
-        assert len(meetings.list_meetings(s)) == 10
+        assert len(meetings.list_meetings(s)) == 100
         changed = sorted((e.field, e.new) for e in plan_settings.history(s, setup.seeded.plan_id))
     # Set once, in the plan's history like any change, and not again by the restart.
     assert changed == [("decision_on", "2017-06-14"), ("decision_paragraph", "§ 45")]
@@ -147,6 +151,23 @@ def test_the_demo_says_where_the_meetings_are(here: Path) -> None:
         result = CliRunner().invoke(cli, ["demo", "--plan", str(EXAMPLE), "--no-serve"])
     assert result.exit_code == 0, result.output
     assert (
-        "Sammanträden: 10 sammanträden för Barn- och utbildningsnämnden (ledtid 21 dagar), "
+        "Sammanträden: 100 sammanträden för Barn- och utbildningsnämnden (2018 års plan, och "
+        "samma veckor varje år till och med nästa år; ledtid 21 dagar), "
         "http://127.0.0.1:8000/sammantraden"
     ) in result.output
+
+
+def test_the_demo_chef_s_start_page_shows_the_next_reports_deadlines(here: Path) -> None:
+    setup = set_up(SATURDAY)
+    web = create_app(bootstrap(setup.app.settings), clock=lambda: SATURDAY, dev_mail_receiver=False)
+    with TestClient(web) as client:
+        page = client.get(path_of(setup.login_link))
+        action = re.search(r'<form method="post" action="([^"]+)"', page.text)
+        token = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert action and token
+        client.post(action.group(1), data={"csrf": token.group(1)})
+        start = text_of(client.get("/start").text)
+    # December 2026's report was due at the secretary on 18 November; the next one is June
+    # 2027's, at the meeting in the same week as 13 June 2018.
+    assert "Kommande återrapporter" in start
+    assert "Barn- och utbildningsnämnden 2027-06-16 2027-05-20 2027-05-21 2027-05-26" in start

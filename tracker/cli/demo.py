@@ -70,7 +70,12 @@ def set_up_demo(options: DemoOptions, *, now: datetime) -> DemoSetup:
     upgrade(app.engine)
     with app.transaction() as s:
         seeded = seed_demo(
-            s, app.registry, options.plan_file, tz=app.tz, meetings_file=options.meetings_file
+            s,
+            app.registry,
+            options.plan_file,
+            tz=app.tz,
+            meetings_file=options.meetings_file,
+            today=local_date(now, app.tz),
         )
     swept_at = sweep_time(now, settings, WorkCalendar())
     sweep = send_reminders(app, now=swept_at)
@@ -188,7 +193,8 @@ def _describe_meetings(seeded: Demo, host: str, port: int) -> Iterator[str]:
     n = imported.created + imported.changed + imported.unchanged
     yield (
         f"Sammanträden: {count(n, 'sammanträde', 'sammanträden')} för {seeded.board} "
-        f"(ledtid {LEAD_DAYS} dagar), http://{host}:{port}/sammantraden"
+        f"(2018 års plan, och samma veckor varje år till och med nästa år; ledtid {LEAD_DAYS} "
+        f"dagar), http://{host}:{port}/sammantraden"
     )
 
 

@@ -3,7 +3,7 @@ nämnd's decision the plan answers to and its sammanträdesplan for 2018."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
+from tracker.domain.meetings import MeetingRow
 from tracker.models import Person, Plan, Role
 from tracker.services import importing, meetings, people, plan_settings, plans
 from tracker.services.meetings import MeetingImport
@@ -56,6 +57,7 @@ def seed_demo(
     *,
     tz: ZoneInfo,
     meetings_file: Path | None = None,
+    today: date | None = None,
 ) -> Demo:
     """Import the example plan (a re-run changes nothing), add its chef and nämnd reader,
     the nämnd's decision, and the nämnd's meetings from `meetings_file` (by default the file
@@ -68,6 +70,8 @@ def seed_demo(
     imported = None
     if meetings_file is not None:
         rows = meetings.read_meeting_file(meetings_file, board, tz)
+        if today is not None:
+            rows = [*rows, *_carried_forward(rows, today)]
         imported = meetings.import_meetings(session, rows, lead_days=LEAD_DAYS, now=PLAN_DATE)
     chef = people.ensure_person(
         session,
@@ -95,6 +99,24 @@ def seed_demo(
         meetings=imported,
         board=board,
     )
+
+
+def _carried_forward(rows: list[MeetingRow], today: date) -> list[MeetingRow]:
+    """The file's meetings on the same weekday of the same week in each later year up to
+    next year's: the demo runs on any day, and the chef's start page is to show the next
+    återrapport's deadlines."""
+    first = max((r.held_on.year for r in rows), default=today.year)
+    out = []
+    for year in range(first + 1, today.year + 2):
+        for row in rows:
+            _, week, weekday = row.held_on.isocalendar()
+            try:
+                held_on = date.fromisocalendar(year, week, weekday)
+            except ValueError:  # week 53 in a year that has none
+                continue
+            uid = f"{row.uid}-{year}" if row.uid else ""
+            out.append(replace(row, held_on=held_on, uid=uid))
+    return out
 
 
 def _set_decision(session: Session, plan: Plan) -> str:
