@@ -18,8 +18,8 @@ from sqlmodel import SQLModel, select
 from config import load_settings
 from tracker.app import App, bootstrap
 from tracker.domain.meetings import MeetingRow
-from tracker.models import Action, Meeting, Role
-from tracker.services import actions, meetings, people, plans
+from tracker.models import Action, Meeting, Plan, Role
+from tracker.services import actions, meetings, people, plans, reports
 from tracker.web.links import login_url, owner_url
 from tracker.web.main import create_app
 
@@ -174,7 +174,32 @@ def chef_pages(site: Site) -> list[str]:
         "/sammantraden",
         meeting_page(site),
         *plan_pages(site),
+        *calendar_pages(site),
+        "/eskaleringsnivaer",
     ]
+
+
+def calendar_pages(site: Site) -> list[str]:
+    """With the plan reporting at its nämnd's meetings: the start page's coming reports, the
+    plan's settings with them, and a draft with each åtgärd marked updated or not."""
+    board = "Barn- och utbildningsnämnden"
+    with site.app.transaction() as s:
+        plan = s.get(Plan, site.plan_id)
+        assert plan is not None
+        plan.namnd, plan.report_months = board, "2,6"
+        s.add(plan)
+        rows = [MeetingRow(board=board, held_on=date(2018, 2, 28), uid="bun-feb@pitea.example")]
+        meetings.import_meetings(s, rows, lead_days=21, now=NOW)
+        draft = reports.draft_report(
+            s,
+            site.app.registry,
+            site.plan_id,
+            as_of=NOW.date(),
+            now=NOW,
+            tz=site.app.tz,
+            draft_days=14,
+        )
+    return ["/start", f"/planer/{site.plan_id}/installningar", f"/aterrapporter/{draft.id}"]
 
 
 def meeting_page(site: Site) -> str:
