@@ -6,6 +6,7 @@ Pure: no database, no I/O beyond reading definition files.
 from workflows.definition import (
     CHEF_LEVEL,
     DefinitionError,
+    FieldDef,
     LevelDef,
     StateDef,
     TimerDef,
@@ -19,6 +20,7 @@ from workflows.registry import WorkflowRegistry, default_registry
 __all__ = [
     "CHEF_LEVEL",
     "DefinitionError",
+    "FieldDef",
     "LevelDef",
     "StateDef",
     "TimerDef",

@@ -6,14 +6,24 @@ what is wrong, so a municipality editing its own workflow sees where to look.
 
 from __future__ import annotations
 
+import re
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 Role = Literal["owner", "chef", "admin", "system"]
 DateField = Literal["due_on", "evaluate_on", "next_report_on", "report_update_by"]
+_IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
 class DefinitionError(ValueError):
@@ -43,6 +53,34 @@ class StateDef(_Strict):
         return self
 
 
+class FieldDef(_Strict):
+    """One question a transition asks besides its text (an evaluation's "Vilket var
+    problemet?"): answered on the form, kept with the transition's event, printed in the
+    återrapport."""
+
+    id: str
+    label: str
+    # Each field must be answered unless the file says `required = false`.
+    required: bool = True
+
+    @field_validator("id")
+    @classmethod
+    def _id_is_identifier(cls, value: str) -> str:
+        if not _IDENTIFIER.match(value):
+            raise ValueError(
+                f"ogiltigt id '{value}': skriv små bokstäver a–z, siffror och _, "
+                "och börja med en bokstav"
+            )
+        return value
+
+    @field_validator("label")
+    @classmethod
+    def _label_given(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("label får inte vara tom")
+        return value
+
+
 class TransitionDef(_Strict):
     trigger: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     label: str
@@ -54,10 +92,32 @@ class TransitionDef(_Strict):
     # What the history and the receipt call it once done, in the past tense ("Startad");
     # the button's label when not given.
     done_label: str | None = None
+    # Questions the transition asks besides its text, each with its own box on the form.
+    fields: list[FieldDef] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _field_ids_unique(self) -> TransitionDef:
+        ids = [f.id for f in self.fields]
+        repeated = sorted({i for i in ids if ids.count(i) > 1})
+        if repeated:
+            raise ValueError(
+                "fields: samma id förekommer flera gånger: " + ", ".join(f"'{i}'" for i in repeated)
+            )
+        return self
 
     @property
     def past_label(self) -> str:
         return self.done_label or self.label
+
+    @property
+    def has_form(self) -> bool:
+        """Whether the transition asks something (a text or fields): its own form then."""
+        return self.requires_text is not None or bool(self.fields)
+
+    def missing_fields(self, answers: Mapping[str, str] | None) -> list[FieldDef]:
+        """The required fields left empty in `answers` (by field id)."""
+        given = answers or {}
+        return [f for f in self.fields if f.required and not given.get(f.id, "").strip()]
 
 
 class LevelDef(_Strict):
@@ -207,12 +267,30 @@ class WorkflowDefinition(_Strict):
         return None
 
 
+# Pydantic's own wording for the mistakes a person editing a file makes most, in Swedish.
+_MESSAGES = {
+    "missing": "nyckeln saknas",
+    "extra_forbidden": "okänd nyckel",
+    "string_type": "ska vara en text",
+    "bool_type": "ska vara true eller false",
+    "list_type": "ska vara en lista",
+}
+
+
+def _message(error: Any) -> str:
+    kind = error.get("type", "")
+    if kind == "value_error":
+        # Our own validators' messages are Swedish already.
+        return str(error["msg"]).removeprefix("Value error, ")
+    return _MESSAGES.get(kind, error["msg"])
+
+
 def _format_validation(path: Path, err: ValidationError) -> str:
     lines = []
     for e in err.errors():
         loc = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in e["loc"])
         loc = loc.replace(".[", "[") or "(filen)"
-        lines.append(f"{path}: {loc}: {e['msg']}")
+        lines.append(f"{path}: {loc}: {_message(e)}")
     return "\n".join(lines)
 
 

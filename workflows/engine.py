@@ -8,7 +8,7 @@ writes the resulting state back. `auto_transitions=False`: nothing bypasses the 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 
 from transitions import EventData, Machine, MachineError
@@ -69,6 +69,18 @@ def _text_condition(t: TransitionDef) -> Condition:
     return text_given
 
 
+def _fields_condition(t: TransitionDef) -> Condition:
+    def fields_answered(event: EventData) -> bool:
+        missing = t.missing_fields(event.kwargs.get("answers"))
+        if not missing:
+            return True
+        names = ", ".join(f"'{f.label}'" for f in missing)
+        _flow(event).refusals.append(f"{t.label} kräver ett svar på {names}")
+        return False
+
+    return fields_answered
+
+
 class Workflow:
     """A loaded definition with its machine."""
 
@@ -87,7 +99,7 @@ class Workflow:
                 t.trigger,
                 source=list(t.source),
                 dest=t.dest,
-                conditions=[_role_condition(t), _text_condition(t)],
+                conditions=[_role_condition(t), _text_condition(t), _fields_condition(t)],
             )
 
     @property
@@ -99,9 +111,16 @@ class Workflow:
         return self.definition.initial
 
     def fire(
-        self, state: str, trigger: str, *, roles: Collection[str], text: str | None = None
+        self,
+        state: str,
+        trigger: str,
+        *,
+        roles: Collection[str],
+        text: str | None = None,
+        answers: Mapping[str, str] | None = None,
     ) -> str:
-        """Return the state after `trigger` from `state`, or raise TransitionRefused."""
+        """Return the state after `trigger` from `state`, or raise TransitionRefused.
+        `answers`: the transition's fields, by id."""
         if state not in self.machine.states:
             raise TransitionRefused(f"Okänt tillstånd '{state}' i arbetsflödet {self.name}.")
         t = self.definition.transition(trigger)
@@ -110,7 +129,9 @@ class Workflow:
             raise TransitionRefused(f"Okänd händelse '{trigger}'. Möjliga: {known}.")
         flow = _Flow(status=state)
         try:
-            fired = self.machine.events[trigger].trigger(flow, roles=roles, text=text)
+            fired = self.machine.events[trigger].trigger(
+                flow, roles=roles, text=text, answers=answers
+            )
         except MachineError as exc:
             now_possible = ", ".join(f"'{x.label}'" for x in self._from(state)) or "inget"
             raise TransitionRefused(

@@ -25,8 +25,8 @@ from tests.web.conftest import World
 from tests.web.helpers import MovableClock, form_to, log_in, owner_path, path_of
 from tracker.app import App
 from tracker.domain.meetings import MeetingRow
-from tracker.models import Meeting, Person, Role
-from tracker.services import meetings, people, reports
+from tracker.models import AuditDocument, Meeting, Person, Role
+from tracker.services import audits, meetings, people, protokoll, reports
 from tracker.services.outbox import enqueue
 from tracker.web.links import acknowledge_url
 from tracker.web.main import create_app
@@ -99,6 +99,14 @@ class Ids:
     # The chef's link to acknowledge an escalation of `action`, and its form's CSRF token.
     acknowledge_link: str = ""
     acknowledge_csrf: str = ""
+    # A granskning of the chef's förvaltning with a rekommendation and an issued document,
+    # and one with no rekommendation: issuing it is refused by the rules.
+    audit: int = 0
+    recommendation: int = 0
+    audit_document: int = 0
+    empty_audit: int = 0
+    # A protokoll of the chef's förvaltning with no drafted decisions: nothing to confirm.
+    protokoll: int = 0
 
 
 @dataclass(frozen=True)
@@ -159,12 +167,69 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("POST", "/sammantraden/{meeting_id}/aterstall"): Case(
         "editor", lambda i: f"/sammantraden/{i.meeting}/aterstall", {}
     ),
+    # Decisions from a protokoll: chefs and admins (may_draft_from_minutes); a protokoll
+    # uploaded is its förvaltning's, as a plan. No text, or nothing kept: refused by the rules.
+    ("GET", "/protokoll"): Case("editor", lambda i: "/protokoll"),
+    ("POST", "/protokoll"): Case("editor", lambda i: "/protokoll", {"body": ""}),
+    ("GET", "/protokoll/{protokoll_id}"): Case("edit_plan", lambda i: f"/protokoll/{i.protokoll}"),
+    ("POST", "/protokoll/{protokoll_id}"): Case(
+        "edit_plan", lambda i: f"/protokoll/{i.protokoll}", {"count": "0", "do": "bekrafta"}
+    ),
+    # Granskningar are their förvaltning's, as a plan (may_read_audit, may_edit_audit); each
+    # form is refused by the rules (no name, no text, no åtgärd) after the right is checked.
+    ("GET", "/granskningar"): Case("logged_in", lambda i: "/granskningar"),
+    ("POST", "/granskningar"): Case("editor", lambda i: "/granskningar", {"namn": ""}),
+    ("POST", "/granskningar/import"): Case("editor", lambda i: "/granskningar/import", {}),
+    ("GET", "/granskningar/{audit_id}"): Case("read_plan", lambda i: f"/granskningar/{i.audit}"),
+    ("POST", "/granskningar/{audit_id}"): Case(
+        "edit_plan", lambda i: f"/granskningar/{i.audit}", {"namn": ""}
+    ),
+    ("POST", "/granskningar/{audit_id}/rekommendationer"): Case(
+        "edit_plan", lambda i: f"/granskningar/{i.audit}/rekommendationer", {"text": ""}
+    ),
+    ("POST", "/granskningar/{audit_id}/rekommendationer/{recommendation_id}"): Case(
+        "edit_plan",
+        lambda i: f"/granskningar/{i.audit}/rekommendationer/{i.recommendation}",
+        {"text": ""},
+    ),
+    ("POST", "/granskningar/{audit_id}/rekommendationer/{recommendation_id}/yttrande"): Case(
+        "edit_plan",
+        lambda i: f"/granskningar/{i.audit}/rekommendationer/{i.recommendation}/yttrande",
+        {"yttrande": ""},
+    ),
+    ("POST", "/granskningar/{audit_id}/rekommendationer/{recommendation_id}/koppla"): Case(
+        "edit_plan",
+        lambda i: f"/granskningar/{i.audit}/rekommendationer/{i.recommendation}/koppla",
+        {"action_id": "0"},
+    ),
+    ("POST", "/granskningar/{audit_id}/rekommendationer/{recommendation_id}/koppla-bort"): Case(
+        "edit_plan",
+        lambda i: f"/granskningar/{i.audit}/rekommendationer/{i.recommendation}/koppla-bort",
+        {"action_id": "0"},
+    ),
+    ("POST", "/granskningar/{audit_id}/rekommendationer/{recommendation_id}/ny-atgard"): Case(
+        "edit_plan",
+        lambda i: f"/granskningar/{i.audit}/rekommendationer/{i.recommendation}/ny-atgard",
+        {"area_id": "0", "text": ""},
+    ),
+    ("GET", "/granskningar/{audit_id}/uppfoljning.{fmt}"): Case(
+        "read_plan", lambda i: f"/granskningar/{i.audit}/uppfoljning.html"
+    ),
+    ("POST", "/granskningar/{audit_id}/utfarda"): Case(
+        "edit_plan", lambda i: f"/granskningar/{i.empty_audit}/utfarda", {}
+    ),
+    ("GET", "/granskningar/{audit_id}/utfardade/{document_id}"): Case(
+        "read_plan", lambda i: f"/granskningar/{i.audit}/utfardade/{i.audit_document}"
+    ),
     ("GET", "/planer/ny"): Case("editor", lambda i: "/planer/ny"),
     ("POST", "/planer/ny"): Case("editor", lambda i: "/planer/ny", {"title": ""}),
     ("GET", "/planer/import"): Case("editor", lambda i: "/planer/import"),
     ("POST", "/planer/import"): Case("editor", lambda i: "/planer/import", {"title": "x"}),
     ("GET", "/utkorg"): Case("editor", lambda i: "/utkorg"),
     ("GET", "/start"): Case("logged_in", lambda i: "/start"),
+    # Each sees their own förvaltning's overview; the admin the whole kommun's.
+    ("GET", "/kommunen"): Case("logged_in", lambda i: "/kommunen"),
+    ("GET", "/kommunen/export.{kind}"): Case("logged_in", lambda i: "/kommunen/export.csv"),
     ("GET", "/atgarder"): Case("read_plan", lambda i: f"/atgarder?plan={i.plan}&urval=forsenade"),
     ("GET", "/paminnelser"): Case("editor", lambda i: "/paminnelser"),
     ("GET", "/personer"): Case("editor", lambda i: "/personer"),
@@ -217,6 +282,22 @@ ROUTES: dict[tuple[str, str], Case] = {
     ),
     ("POST", "/atgarder/{action_id}/skicka-lank"): Case(
         "edit_plan", lambda i: f"/atgarder/{i.action}/skicka-lank", {}
+    ),
+    # An åtgärd's indicators: each form refused by the rules (no name, no date, no file)
+    # after the right to edit the plan has been checked.
+    ("POST", "/atgarder/{action_id}/indikatorer"): Case(
+        "edit_plan", lambda i: f"/atgarder/{i.action}/indikatorer", {"name": ""}
+    ),
+    ("POST", "/atgarder/{action_id}/indikatorer/{indicator_id}/matvarden"): Case(
+        "edit_plan",
+        lambda i: f"/atgarder/{i.action}/indikatorer/1/matvarden",
+        {"measured_on": "", "value": ""},
+    ),
+    ("GET", "/planer/{plan_id}/indikatorer"): Case(
+        "edit_plan", lambda i: f"/planer/{i.plan}/indikatorer"
+    ),
+    ("POST", "/planer/{plan_id}/indikatorer"): Case(
+        "edit_plan", lambda i: f"/planer/{i.plan}/indikatorer", {}
     ),
     # The plan page's bulk assignment, with no owner chosen: refused by the rules.
     ("POST", "/planer/{plan_id}/ansvariga"): Case(
@@ -346,6 +427,36 @@ def _ids(app: App, world: World, clock: MovableClock) -> Ids:
             now=clock(),
         )
         cancelled = s.exec(select(Meeting.id).where(Meeting.uid == "installt")).one()
+        minutes = protokoll.save_protokoll(
+            s,
+            forvaltning=world.chef.forvaltning,
+            body="Ledningsgruppen",
+            meeting_on=day,
+            title="Ledningsgruppen 2018-06-14",
+            text="Inga beslut.",
+            filename="",
+            drafts=[],
+            now=clock(),
+            actor=world.chef,
+        )
+        audit = audits.create_audit(
+            s, now=clock(), title=f"Granskning {clock()}", forvaltning=world.chef.forvaltning
+        )
+        empty_audit = audits.create_audit(
+            s, now=clock(), title=f"Tom granskning {clock()}", forvaltning=world.chef.forvaltning
+        )
+        recommendation = audits.add_recommendation(s, audit, "Förbättra rutinerna")
+        issued = AuditDocument(
+            audit_id=audit.id or 0,
+            number=1,
+            format="html",
+            filename="uppfoljning.html",
+            content_type="text/html; charset=utf-8",
+            data=b"<p>x</p>",
+            sha256="0" * 64,
+            issued_at=clock(),
+        )
+        s.add(issued)
         s.flush()
         assert report.id is not None and message.id is not None and cancelled is not None
         acknowledge = path_of(acknowledge_url(app.settings, world.chef, world.a1, now=clock()))
@@ -362,6 +473,11 @@ def _ids(app: App, world: World, clock: MovableClock) -> Ids:
             acknowledge_csrf=owner_csrf(
                 derived_key(app.settings.secret_key, "csrf-agare"), acknowledge.rsplit("/", 1)[1]
             ),
+            protokoll=minutes.id or 0,
+            audit=audit.id or 0,
+            recommendation=recommendation.id or 0,
+            audit_document=issued.id or 0,
+            empty_audit=empty_audit.id or 0,
         )
 
 

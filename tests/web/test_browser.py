@@ -19,7 +19,7 @@ from config import load_settings
 from tracker.app import App, bootstrap
 from tracker.domain.meetings import MeetingRow
 from tracker.models import Action, Meeting, Plan, Role
-from tracker.services import actions, meetings, people, plans, reports
+from tracker.services import actions, audits, meetings, people, plans, reports
 from tracker.web.links import login_url, owner_url
 from tracker.web.main import create_app
 
@@ -176,7 +176,27 @@ def chef_pages(site: Site) -> list[str]:
         *plan_pages(site),
         *calendar_pages(site),
         "/eskaleringsnivaer",
+        "/kommunen",
+        *audit_pages(site),
     ]
+
+
+def audit_pages(site: Site) -> list[str]:
+    """The granskningar, and one with a rekommendation answered by the site's åtgärd."""
+    with site.app.transaction() as s:
+        plan = s.get(Plan, site.plan_id)
+        assert plan is not None
+        audit = audits.create_audit(
+            s,
+            now=NOW,
+            title="Granskning av ledningen",
+            auditor="KPMG",
+            forvaltning=plan.forvaltning,
+        )
+        rec = audits.add_recommendation(s, audit, "Tydliggör ansvaret.", "Nämnden instämmer.")
+        assert rec.id is not None
+        audits.link(s, rec.id, site.action_id)
+    return ["/granskningar", f"/granskningar/{audit.id}"]
 
 
 def calendar_pages(site: Site) -> list[str]:

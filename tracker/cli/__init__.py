@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tracker.cli import (
     actions,
+    audits,
     check,
     db,
     demo,
@@ -14,6 +15,7 @@ from tracker.cli import (
     plan_io,
     plans,
     privacy,
+    protokoll,
     reminders,
     reports,
     serve,
@@ -23,6 +25,7 @@ from tracker.cli.base import cli, run
 # Importing a module registers its commands on `cli` or on a group.
 __all__ = [
     "actions",
+    "audits",
     "check",
     "cli",
     "db",
@@ -35,6 +38,7 @@ __all__ = [
     "plan_io",
     "plans",
     "privacy",
+    "protokoll",
     "reminders",
     "reports",
     "serve",

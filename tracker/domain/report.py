@@ -58,6 +58,11 @@ class ActionSnap:
     note_on: date | None = None
     # The klart-datum before a new one was agreed on an escalation, if one was by then.
     original_due_on: date | None = None
+    # The förväntad effekt as it read then; the answers of the latest evaluation by then
+    # (label as asked, answer); each indicator (name, "72 % (2019-06-30) → …, mål 85 %").
+    expected_effect: str = ""
+    evaluation: tuple[tuple[str, str], ...] = ()
+    indicators: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -233,6 +238,12 @@ def _action_dict(a: ActionSnap) -> dict[str, Any]:
     # existed.
     if a.original_due_on is None:
         del out["original_due_on"]
+    # The same for the evaluation's keys: only where there is something to say.
+    for key in ("expected_effect", "evaluation", "indicators"):
+        if not out[key]:
+            del out[key]
+        elif key != "expected_effect":
+            out[key] = [list(pair) for pair in out[key]]
     return out
 
 
@@ -276,6 +287,8 @@ def _from_dict(d: dict[str, Any]) -> Snapshot:
                             # Absent from snapshots archived before it was kept.
                             "note_on": _pd(a.get("note_on")),
                             "original_due_on": _pd(a.get("original_due_on")),
+                            "evaluation": _pairs(a.get("evaluation")),
+                            "indicators": _pairs(a.get("indicators")),
                         }
                     )
                     for a in area["actions"]
@@ -300,6 +313,10 @@ def _from_dict(d: dict[str, Any]) -> Snapshot:
             )
         ),
     )
+
+
+def _pairs(value: list[list[str]] | None) -> tuple[tuple[str, str], ...]:
+    return tuple((str(label), str(text)) for label, text in value or ())
 
 
 # --- Against the tidsplan -----------------------------------------------------------------
@@ -434,6 +451,21 @@ class Fact:
 
 
 @dataclass(frozen=True)
+class Detail:
+    """A labelled text beside the processläge: the förväntad effekt, an evaluation's answer,
+    an indicator's progress."""
+
+    label: str
+    value: str
+
+    @property
+    def lead(self) -> str:
+        """The label as printed before the text: a question keeps its question mark."""
+        label = self.label.strip()
+        return label if label.endswith(("?", ":", ".")) else f"{label}:"
+
+
+@dataclass(frozen=True)
 class Row:
     kind: RowKind
     # The utvecklingsområde (the section's heading on a section row). Printed on the first
@@ -455,6 +487,8 @@ class Row:
     mark: str = ""
     state_label: str = ""
     timing: Timing | None = None
+    # The förväntad effekt, the evaluation's answers and the indicators, in that order.
+    evaluation: tuple[Detail, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -550,6 +584,21 @@ def _facts(
     return tuple(facts)
 
 
+def _evaluation(action: ActionSnap) -> tuple[Detail, ...]:
+    """What the åtgärd was expected to do and what the evaluation and the indicators say,
+    each answer on its own line."""
+    details: list[Detail] = []
+    if action.expected_effect.strip():
+        details.append(Detail("Förväntad effekt", _one_line(action.expected_effect)))
+    details.extend(Detail(label, _one_line(text) or "–") for label, text in action.evaluation)
+    details.extend(Detail(name, progress) for name, progress in action.indicators)
+    return tuple(details)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(p.text for p in paragraphs(text))
+
+
 def _series(snapshot: Snapshot, by_state: Counter[str]) -> tuple[StateInfo, ...]:
     used = {a.workflow for a in snapshot.actions()} | {DEFAULT_WORKFLOW}
     seen: set[str] = set()
@@ -604,6 +653,7 @@ class _Table:
                 state_label=state.label,
                 timing=when,
                 mark="Åtgärden utgår." if state.withdrawn else "",
+                evaluation=_evaluation(action),
             )
         )
 

@@ -10,6 +10,7 @@ seen by the same rule: a chef sees their own förvaltning's. Nothing else counts
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
@@ -73,6 +74,16 @@ def in_scope(person: Someone, forvaltning: str) -> bool:
 def is_editor(person: Someone) -> bool:
     """Whether the person may use the pages that change things at all (which plans: may_edit)."""
     return person.role in (Role.admin, Role.chef)
+
+
+def may_see_overview(person: Someone, forvaltning: str | None) -> bool:
+    """The overview of open items, of the whole kommun (`forvaltning` None) or of one
+    förvaltning: the whole kommun and every förvaltning for an admin or a reader or chef of
+    no single förvaltning; their own förvaltning for anyone else who logs in."""
+    if person.role not in LOGIN_ROLES:
+        return False
+    own = forvaltning_scope(person)
+    return own is None or forvaltning == own
 
 
 def may_edit_calendar(person: Someone) -> bool:
@@ -178,6 +189,14 @@ def may_send_link(user: Someone, person: Someone, plans: Iterable[PlanScope]) ->
     return is_editor(user) and may_see_person(user, person, plans)
 
 
+def may_draft_from_minutes(person: Someone, forvaltning: str | None = None) -> bool:
+    """Decisions are drafted from a protokoll, and confirmed as åtgärder, by chefs and admins;
+    a protokoll already uploaded by those of its förvaltning (`forvaltning`), as a plan."""
+    if not is_editor(person):
+        return False
+    return forvaltning is None or in_scope(person, forvaltning)
+
+
 def may_get_daily_summary(person: Someone) -> bool:
     """The daily summary of owners' reports is for those who lead plans: chefs and admins."""
     return is_editor(person)
@@ -204,3 +223,21 @@ def may_set_escalation_levels(person: Someone) -> bool:
     """Who holds a level of escalation above the plan's chef (förvaltningschef,
     kommundirektör) is the organisation's, set by an admin."""
     return person.role == Role.admin
+
+
+@dataclass(frozen=True)
+class _ForvaltningScope:
+    forvaltning: str
+    chef_id: int | None = None
+
+
+def may_read_audit(person: Someone | None, forvaltning: str) -> bool:
+    """A granskning of a förvaltning is read by whoever may read that förvaltning's plans
+    (its board readers, its chefs, admins): the same rule as for a plan without a named chef."""
+    return may_read(person, _ForvaltningScope(forvaltning))
+
+
+def may_edit_audit(person: Someone | None, forvaltning: str) -> bool:
+    """Chefs of the förvaltning (or of every one) and admins enter a granskning, its
+    rekommendationer and yttranden, and issue its follow-up."""
+    return may_edit(person, _ForvaltningScope(forvaltning))

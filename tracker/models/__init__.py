@@ -2,12 +2,15 @@
 
 from tracker.models.action import Action, ActionEvent
 from tracker.models.area_event import AreaEvent
+from tracker.models.audit import Audit, AuditDocument, Recommendation, RecommendationAction
 from tracker.models.escalation import Escalation, EscalationHolder
+from tracker.models.indicator import Indicator, IndicatorValue
 from tracker.models.login_session import LoginSession
 from tracker.models.meeting import Meeting
 from tracker.models.outbox import OutboxAttachment, OutboxMessage
 from tracker.models.person import Person, Role
 from tracker.models.plan import Area, Plan, PlanEvent
+from tracker.models.protokoll import Protokoll
 from tracker.models.reminder import SentReminder, SentSummary
 from tracker.models.report import Report, ReportFile
 
@@ -16,8 +19,12 @@ __all__ = [
     "ActionEvent",
     "Area",
     "AreaEvent",
+    "Audit",
+    "AuditDocument",
     "Escalation",
     "EscalationHolder",
+    "Indicator",
+    "IndicatorValue",
     "LoginSession",
     "Meeting",
     "OutboxAttachment",
@@ -25,6 +32,9 @@ __all__ = [
     "Person",
     "Plan",
     "PlanEvent",
+    "Protokoll",
+    "Recommendation",
+    "RecommendationAction",
     "Report",
     "ReportFile",
     "Role",

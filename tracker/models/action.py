@@ -39,6 +39,14 @@ class Action(SQLModel, table=True):
     follow_up: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     target_group: str = ""
     budget_sek: int | None = None
+    # The protokoll the åtgärd was decided in, its item ("§ 45", "3") and the words of the
+    # decision as written: the åtgärd's page shows where it came from. No foreign key in the
+    # database: SQLite cannot drop a column that has one (a downgrade), and a batch copy of
+    # action trips the keys of the tables that point at it; tracker.services.protokoll is
+    # what writes it, from a row it has just read.
+    protokoll_id: int | None = Field(default=None, index=True)
+    protokoll_item: str | None = None
+    protokoll_quote: str | None = Field(default=None, sa_column=Column(Text))
     # Optimistic lock: every write bumps it; a write from a stale read is refused.
     version: int = 1
     updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
@@ -67,3 +75,6 @@ class ActionEvent(SQLModel, table=True):
     # An edit's fields as they were before it, as JSON ({"due_on": "2018-03-31", ...}): what
     # lets a report as of an earlier date show the texts and dates of that date.
     before_json: str | None = Field(default=None, sa_column=Column(Text))
+    # The answers to the fields a transition asks (an evaluation's "Vilket var problemet?"),
+    # as JSON: [{"id": ..., "label": ..., "value": ...}], with the labels as asked then.
+    answers_json: str | None = Field(default=None, sa_column=Column(Text))

@@ -176,6 +176,16 @@ def _processlage(cell: _Cell, row: Row, bullet_style: str, styles: tuple[str, st
             facts._p.append(_line_break())
         _run(facts, f"{fact.label}:", bold=True, colour=colour)
         _run(facts, f" {fact.value}.", colour=colour)
+    if row.evaluation:
+        # The förväntad effekt, the evaluation's answers and the indicators, ruled off as
+        # the facts are.
+        details = cell.add_paragraph()
+        details._p.style = facts_style
+        for i, detail in enumerate(row.evaluation):
+            if i:
+                details._p.append(_line_break())
+            _run(details, detail.lead, bold=True)
+            _run(details, f" {detail.value}")
 
 
 def _line_break() -> Any:

@@ -65,6 +65,9 @@ def _row(row: Row) -> dict[str, Any]:
         ],
         "late": row.timing is not None and row.timing.is_late,
         "mark": strip_control(row.mark),
+        "evaluation": [
+            {"lead": strip_control(d.lead), "value": strip_control(d.value)} for d in row.evaluation
+        ],
     }
 
 

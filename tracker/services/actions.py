@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any, Protocol
@@ -26,7 +26,7 @@ from tracker.domain.roles import PlanScope, action_roles
 from tracker.errors import Conflict, NotFound, Refused
 from tracker.logs import log_after_commit
 from tracker.models import Action, ActionEvent, Area, Person, Plan
-from workflows import TransitionRefused, WorkflowRegistry
+from workflows import FieldDef, TransitionRefused, WorkflowRegistry
 
 _log = logging.getLogger(__name__)
 
@@ -42,6 +42,9 @@ RESCHEDULED = "ny_tidplan"  # a new klart-datum agreed on an escalation
 # history only, they change nothing of the åtgärd itself.
 ESCALATED = "eskalerad"
 ACKNOWLEDGED = "kvitterad"
+# An indicator added to the åtgärd, and a value measured for one (tracker.services.indicators).
+INDICATOR_ADDED = "indikator"
+MEASURED = "matvarde"
 
 CONFLICT_MESSAGE = (
     "Åtgärden har ändrats av någon annan sedan du öppnade den. "
@@ -109,6 +112,8 @@ class Change:
     text: str
     values: Mapping[str, Any] = field(default_factory=dict)  # more columns to set
     before_json: str | None = None
+    # The answers to the transition's fields, as JSON (answers_json below).
+    answers_json: str | None = None
     event_id: int | None = None  # once written
 
     @property
@@ -136,6 +141,7 @@ class Change:
             "to_state": self.to_state,
             "text": self.text,
             "before_json": self.before_json,
+            "answers_json": self.answers_json,
         }
 
 
@@ -172,21 +178,24 @@ def decide_move(
     *,
     now: datetime,
     text: str | None = None,
+    answers: Mapping[str, str] | None = None,
     expected_version: int | None = None,
     only_roles: Collection[str] | None = None,
 ) -> Change:
     """A workflow trigger fired on the åtgärd as read, or Conflict (the caller saw another
-    version) or Refused (with the workflow's reason). The text, when given, also becomes the
-    latest processläge. `only_roles`: of the actor's roles, only these count (_roles)."""
+    version) or Refused (with the workflow's reason, naming a required field left empty).
+    The text, when given, also becomes the latest processläge; `answers` (by field id) are
+    kept with the event for the fields the transition asks, with their labels as asked.
+    `only_roles`: of the actor's roles, only these count (_roles)."""
     _check_version(action, expected_version)
     roles = _roles(actor, plan, action, only_roles)
+    workflow = registry.get(action.workflow)
     try:
-        new_state = registry.get(action.workflow).fire(
-            action.state, trigger, roles=roles, text=text
-        )
+        new_state = workflow.fire(action.state, trigger, roles=roles, text=text, answers=answers)
     except TransitionRefused as exc:
         raise Refused(exc.reason) from exc
     note = (text or "").strip()
+    transition = workflow.definition.transition(trigger)
     return _change(
         action,
         expected_version,
@@ -196,6 +205,20 @@ def decide_move(
         to_state=new_state,
         text=note,
         values={"progress_note": note, "progress_at": now} if note else {},
+        answers_json=answers_json(transition.fields if transition else (), answers),
+    )
+
+
+def answers_json(fields: Sequence[FieldDef], answers: Mapping[str, str] | None) -> str | None:
+    """The answers to a transition's fields as kept with its event, in the fields' order and
+    with their labels (a report prints them as asked, whatever the file says later); None
+    when the transition asks none."""
+    if not fields:
+        return None
+    given = answers or {}
+    return json.dumps(
+        [{"id": f.id, "label": f.label, "value": given.get(f.id, "").strip()} for f in fields],
+        ensure_ascii=False,
     )
 
 
@@ -310,6 +333,7 @@ def move(
     *,
     now: datetime,
     text: str | None = None,
+    answers: Mapping[str, str] | None = None,
     expected_version: int | None = None,
     only_roles: Collection[str] | None = None,
 ) -> Change:
@@ -323,6 +347,7 @@ def move(
         actor,
         now=now,
         text=text,
+        answers=answers,
         expected_version=expected_version,
         only_roles=only_roles,
     )
@@ -371,11 +396,13 @@ def report_progress(
     trigger: str,
     text: str,
     now: datetime,
+    answers: Mapping[str, str] | None = None,
     expected_version: int | None = None,
     only_roles: Collection[str] | None = None,
 ) -> Change:
     """What the update form on an åtgärd asks, from the owner's page or the chef's: a
-    transition with its text when a trigger is given, else a new processläge."""
+    transition with its text (and the answers to its fields) when a trigger is given, else
+    a new processläge."""
     if trigger:
         return move(
             session,
@@ -385,6 +412,7 @@ def report_progress(
             actor,
             now=now,
             text=text,
+            answers=answers,
             expected_version=expected_version,
             only_roles=only_roles,
         )
@@ -420,6 +448,24 @@ def assign(
         to_state=action.state,
         text=_assignment_text(_previous_owner(session, action.owner_id, owner), owner),
         values={"owner_id": owner.id},
+    )
+    return write(session, change)
+
+
+def record_fact(
+    session: Session,
+    action_id: int,
+    trigger: str,
+    text: str,
+    *,
+    now: datetime,
+    actor: Person | None,
+) -> Change:
+    """A history-only event (an indicator added, a value measured): it changes none of the
+    åtgärd's own columns, but is written as every change is, so the history keeps it."""
+    action = get_action(session, action_id)
+    change = _change(
+        action, None, actor=actor, at=now, trigger=trigger, to_state=action.state, text=text
     )
     return write(session, change)
 

@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from tracker.domain.meetings import MeetingRow
-from tracker.models import Person, Plan, Role
-from tracker.services import importing, meetings, people, plan_settings, plans
+from tracker.models import Action, Area, Audit, Person, Plan, Role
+from tracker.services import audits, importing, meetings, people, plan_settings, plans
 from tracker.services.meetings import MeetingImport
 from workflows import WorkflowRegistry
 
@@ -44,6 +44,7 @@ class Demo:
     # The sammanträdesplan's import, None where there was no file to read.
     meetings: MeetingImport | None = None
     board: str = ""
+    audit_id: int | None = None
 
 
 def meetings_file_for(plan_file: Path) -> Path:
@@ -92,7 +93,9 @@ def seed_demo(
     plan.chef_id = chef.id
     plan.board_recipients = plan.board_recipients or BOARD_EMAIL
     session.add(plan)
+    audit = _seed_audit(session, plan)
     return Demo(
+        audit_id=audit.id,
         plan_id=result.plan_id,
         chef=chef,
         created=result.plan_created,
@@ -129,3 +132,51 @@ def _set_decision(session: Session, plan: Plan) -> str:
         missing |= {"decision_on": DECISION_ON, "decision_paragraph": DECISION_PARAGRAPH}
     plan_settings.change_plan(session, plan, missing, now=PLAN_DATE, actor=None, label=DEMO_LABEL)
     return plan.namnd
+
+
+# KPMG's granskning behind the plan. The seed names the auditor, the subject and the spring
+# of 2017; the report's date, its Dnr and the yttrande's wording are invented.
+AUDIT_TITLE = "Granskning av grundskolans ledningsfunktion"
+AUDITOR = "KPMG"
+AUDIT_REPORT_ON = date(2017, 4, 28)  # invented
+AUDIT_DNR = "BUN 2017/58"  # invented
+AUDIT_RECIPIENT = "revisorerna@pitea.example"  # invented
+# The plan's section that holds the areas the granskningsrapport pointed out.
+AUDIT_SECTION = "Möjliga utvecklingsområden som granskningsrapporten påtalar"
+# Invented: the nämnd's yttrande on each of them, after its decision on the plan.
+AUDIT_RESPONSE = (
+    "Nämnden ställer sig bakom förvaltningens förslag till åtgärder och begär återrapport "
+    "enligt åtgärdsplanen."
+)
+
+
+def _seed_audit(session: Session, plan: Plan) -> Audit:
+    """The granskning, once: a rekommendation per utvecklingsområde of the plan's section on
+    what the granskningsrapport pointed out, each answered by the åtgärder of its area."""
+    found = session.exec(
+        select(Audit).where(Audit.title == AUDIT_TITLE, Audit.forvaltning == plan.forvaltning)
+    ).first()
+    if found is not None:
+        return found
+    audit = audits.create_audit(
+        session,
+        now=PLAN_DATE,
+        title=AUDIT_TITLE,
+        auditor=AUDITOR,
+        report_on=AUDIT_REPORT_ON,
+        dnr=AUDIT_DNR,
+        recipient_email=AUDIT_RECIPIENT,
+        forvaltning=plan.forvaltning,
+        namnd=plan.namnd,
+    )
+    areas = session.exec(
+        select(Area).where(Area.plan_id == plan.id).order_by(col(Area.position))
+    ).all()
+    for area in areas:
+        if area.section.rstrip(":").strip() != AUDIT_SECTION:
+            continue
+        recommendation = audits.add_recommendation(session, audit, area.title, AUDIT_RESPONSE)
+        for action_id in session.exec(select(Action.id).where(Action.area_id == area.id)):
+            assert action_id is not None and recommendation.id is not None
+            audits.link(session, recommendation.id, action_id)
+    return audit

@@ -3,9 +3,10 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from notifications.address import AddressRefused, mail_address
+from tracker.domain.minutes import KnownPerson
 from tracker.domain.names import clean_name
 from tracker.domain.roles import may_get_daily_summary
 from tracker.errors import NotFound, Refused, TrackerError
@@ -120,3 +121,9 @@ def set_daily_summary(session: Session, person: Person, *, on: bool) -> Person:
     person.daily_summary = on
     session.add(person)
     return person
+
+
+def known_people(session: Session) -> list[KnownPerson]:
+    """Everyone with a name, to match the names in minutes against."""
+    rows = session.exec(select(Person).where(Person.name != "").order_by(col(Person.id))).all()
+    return [KnownPerson(name=p.name, email=p.email) for p in rows]

@@ -14,7 +14,7 @@ import hashlib
 import json
 import re
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -25,6 +25,7 @@ from sqlmodel import Session, col, select
 
 from config import Settings
 from tracker.domain.clock import local_date
+from tracker.domain.evaluation import IndicatorFacts, answers_from_json
 from tracker.domain.report import (
     DEFAULT_WORKFLOW,
     ActionSnap,
@@ -45,12 +46,15 @@ from tracker.errors import Conflict, NotFound, Refused
 from tracker.models import Action, ActionEvent, Area, OutboxMessage, Person, Plan, Report
 from tracker.models.report import DRAFT_STATE, ReportFile
 from tracker.services import areas as area_service
+from tracker.services import indicators as indicator_service
 from tracker.services.actions import (
     ACKNOWLEDGED,
     ASSIGNED,
     CREATED,
     EDITED,
     ESCALATED,
+    INDICATOR_ADDED,
+    MEASURED,
     MOVED,
     RESCHEDULED,
 )
@@ -71,7 +75,19 @@ CONTENT_TYPES = {
 }
 # History events whose text is not a processläge (it says who or what changed). An
 # "importerad" event carries the processläge a plan file gave a new åtgärd.
-NOT_NOTES = frozenset({CREATED, ASSIGNED, EDITED, MOVED, RESCHEDULED, ESCALATED, ACKNOWLEDGED})
+NOT_NOTES = frozenset(
+    {
+        CREATED,
+        ASSIGNED,
+        EDITED,
+        MOVED,
+        RESCHEDULED,
+        ESCALATED,
+        ACKNOWLEDGED,
+        INDICATOR_ADDED,
+        MEASURED,
+    }
+)
 
 
 # --- Dates --------------------------------------------------------------------------------
@@ -219,6 +235,10 @@ class _History:
     notes: dict[int | None, _Note]
     # The fields of åtgärder edited since the cutoff, as they were then.
     fields: dict[int, dict[str, Any]]
+    # Each åtgärd's latest evaluation answers by the cutoff (label, answer), and its
+    # indicators as of the report date.
+    answers: dict[int, tuple[tuple[str, str], ...]] = field(default_factory=dict)
+    indicators: dict[int, tuple[IndicatorFacts, ...]] = field(default_factory=dict)
 
     def added_later(self, action_id: int) -> bool:
         first = self.first_event.get(action_id)
@@ -331,7 +351,29 @@ def _history(
         replays=replays,
         notes=_note_texts(session, replays),
         fields=_fields_then(session, plan_id, cutoff),
+        answers=_answers_then(session, plan_id, cutoff),
+        indicators=indicator_service.facts_as_of(session, replays.keys(), local_date(cutoff, tz)),
     )
+
+
+def _answers_then(
+    session: Session, plan_id: int, cutoff: datetime
+) -> dict[int, tuple[tuple[str, str], ...]]:
+    """The answers of each åtgärd's latest transition that asked fields, by the cutoff."""
+    rows = session.execute(
+        sa_select(col(ActionEvent.action_id), col(ActionEvent.answers_json))
+        .join(Action, col(Action.id) == ActionEvent.action_id)
+        .where(
+            col(Action.plan_id) == plan_id,
+            col(ActionEvent.at) <= cutoff,
+            col(ActionEvent.answers_json).is_not(None),
+        )
+        .order_by(col(ActionEvent.at), col(ActionEvent.id))
+    )
+    return {
+        action_id: tuple((a.label, a.value) for a in answers_from_json(text))
+        for action_id, text in rows
+    }
 
 
 def _note_then(action: Action, replay: _Replay, history: _History) -> _Note:
@@ -362,6 +404,9 @@ def _action_then(action: Action, history: _History) -> ActionSnap:
         state=replay.state or action.state,
         note=note.text,
         note_on=local_date(note.at, history.tz) if note.at and note.text else None,
+        expected_effect=was.get("expected_effect", action.expected_effect),
+        evaluation=history.answers.get(action.id, ()),
+        indicators=tuple((f.name, f.progress()) for f in history.indicators.get(action.id, ())),
     )
 
 

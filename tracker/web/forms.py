@@ -173,3 +173,23 @@ def optional_int(value: str) -> int | None:
         return int(value)
     except ValueError:
         return None
+
+
+# The boxes of a transition's fields are named "svar_<field id>" (macros.update_forms).
+ANSWER_PREFIX = "svar_"
+
+
+async def form_answers(request: Request) -> dict[str, str]:
+    """The answers a form gives to a transition's fields, by field id (a dependency: the
+    fields are the workflow file's, not the route's). Starlette keeps the parsed form, so
+    this reads the body the route's own Form fields were read from."""
+    form = await request.form()
+    answers: dict[str, str] = {}
+    for key, value in form.multi_items():
+        if key.startswith(ANSWER_PREFIX) and isinstance(value, str):
+            if len(value) > TEXT_LIMIT:
+                raise Refused(
+                    f"Ett svar är för långt: högst {TEXT_LIMIT:,} tecken.".replace(",", " ")
+                )
+            answers[key.removeprefix(ANSWER_PREFIX)] = value
+    return answers

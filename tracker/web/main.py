@@ -51,15 +51,19 @@ from tracker.web.links import signer_for
 from tracker.web.mail import mail_environment
 from tracker.web.routes import (
     actions,
+    audits,
     auth,
     devmail,
     escalations,
+    indicators,
+    kommun,
     meetings,
     outbox,
     owner,
     people,
     plan_settings,
     plans,
+    protokoll,
     reminders,
     reports,
     start,
@@ -183,12 +187,16 @@ def create_app(
     fastapi_app.include_router(plans.router)
     fastapi_app.include_router(plan_settings.router)
     fastapi_app.include_router(actions.router)
+    fastapi_app.include_router(indicators.router)
     fastapi_app.include_router(people.router)
     fastapi_app.include_router(start.router)
     fastapi_app.include_router(escalations.router)
     fastapi_app.include_router(reminders.router)
     fastapi_app.include_router(reports.router)
     fastapi_app.include_router(meetings.router)
+    fastapi_app.include_router(audits.router)
+    fastapi_app.include_router(protokoll.router)
+    fastapi_app.include_router(kommun.router)
     fastapi_app.include_router(outbox.router)
     # Only where the built-in receiver may run at all (production settings refuse it).
     if settings.dev_mail_receiver:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Protocol
 
+from tracker.domain.evaluation import Answer, answers_from_json
 from tracker.domain.listing import Listed
 from tracker.domain.schedule import SCHEDULE_LABELS, ScheduleStatus, schedule_status
 from tracker.models import Action, Area, Person, Plan
@@ -24,6 +25,8 @@ EVENT_LABELS = {
     action_service.RESCHEDULED: "Ny tidplan",
     action_service.ESCALATED: "Eskalerad",
     action_service.ACKNOWLEDGED: "Eskalering kvitterad",
+    action_service.INDICATOR_ADDED: "Indikator tillagd",
+    action_service.MEASURED: "Mätvärde",
 }
 
 
@@ -131,6 +134,11 @@ class EventView:
     def changed_state(self) -> bool:
         return self.from_label is not None and self.from_label != self.to_label
 
+    @property
+    def answers(self) -> tuple[Answer, ...]:
+        """The answers to the transition's fields, as asked then."""
+        return answers_from_json(getattr(self.event, "answers_json", None))
+
 
 def event_views(
     registry: WorkflowRegistry, action: Action, events: Sequence[EventLike]
@@ -158,4 +166,20 @@ def draft_key(registry: WorkflowRegistry, action: Action, trigger: str) -> str:
     """Which form on the page gets back the text a refused POST carried: the transition's own
     form when it asks for a text, else the processläge form."""
     t = registry.get(action.workflow).definition.transition(trigger) if trigger else None
-    return f"{action.id}:{trigger}" if t is not None and t.requires_text else f"{action.id}:"
+    return f"{action.id}:{trigger}" if t is not None and t.has_form else f"{action.id}:"
+
+
+def drafts_of(
+    registry: WorkflowRegistry,
+    action: Action,
+    trigger: str,
+    text: str,
+    answers: Mapping[str, str],
+) -> dict[str, str]:
+    """What a refused POST carried, each in the box it was typed in: the text (draft_key) and
+    the answers to the transition's fields."""
+    drafts = {draft_key(registry, action, trigger): text}
+    t = registry.get(action.workflow).definition.transition(trigger) if trigger else None
+    for f in t.fields if t is not None else ():
+        drafts[f"{action.id}:{trigger}:{f.id}"] = answers.get(f.id, "")
+    return drafts

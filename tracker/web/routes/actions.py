@@ -4,17 +4,25 @@ moving it to another utvecklingsområde and (re)assigning the owner."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session, col, select
 
-from tracker.domain.roles import action_roles, may_edit, may_revoke_links
+from tracker.domain.protokoll import source_line
+from tracker.domain.roles import (
+    action_roles,
+    may_draft_from_minutes,
+    may_edit,
+    may_revoke_links,
+)
 from tracker.errors import Conflict, Refused, TrackerError
-from tracker.models import Action, Area, Person, Plan
+from tracker.models import Action, Area, Person, Plan, Protokoll
 from tracker.services import actions as action_service
+from tracker.services import indicators as indicator_service
 from tracker.services import people
 from tracker.services import plans as plan_service
 from tracker.web.deps import (
@@ -32,10 +40,10 @@ from tracker.web.deps import (
     require_read,
     undo,
 )
-from tracker.web.forms import VERSION_LIMIT, parse_date, required
+from tracker.web.forms import VERSION_LIMIT, form_answers, parse_date, required
 from tracker.web.mail import assign_with_link, queue_owner_link
 from tracker.web.routes import FormId, PathId
-from tracker.web.views import action_view, draft_key, event_views
+from tracker.web.views import action_view, drafts_of, event_views
 
 router = APIRouter()
 
@@ -59,7 +67,10 @@ def _render(
     error: str | None = None,
     drafts: dict[str, str] | None = None,
     status_code: int = 200,
+    indicator_form: dict[str, str] | None = None,
 ) -> HTMLResponse:
+    """The åtgärd's page; `indicator_form`: what a refused indicator form carried, to show
+    again in its boxes (keyed "<form>:<field>", tracker.web.routes.indicators)."""
     action, plan, area, owner = _load(session, action_id)
     require_read(user, plan)
     editable = may_edit(user, plan)
@@ -77,13 +88,37 @@ def _render(
             "events": list(reversed(events)),
             "may_edit": editable,
             "may_revoke": owner is not None and may_revoke_links(user, owner, [plan]),
+            "source": _source(session, action, user),
             "areas": _areas(session, plan) if editable else [],
             "error": error,
             "drafts": drafts or {},
+            "indicators": indicator_service.indicators_of(session, [action_id]).get(action_id, []),
+            "indicator_form": indicator_form or {},
             "flash": pop_flash(request),
         },
         status_code=status_code,
     )
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where an åtgärd was decided: "Från protokoll Ledningsgruppen 2021-02-09, punkt 3", the
+    decision's words, and the protokoll's page for whoever may open it."""
+
+    line: str
+    quote: str
+    url: str | None
+
+
+def _source(session: Session, action: Action, user: Person) -> Source | None:
+    if action.protokoll_id is None:
+        return None
+    found = session.get(Protokoll, action.protokoll_id)
+    if found is None:
+        return None
+    line = source_line(found.body, found.meeting_on, action.protokoll_item)
+    url = f"/protokoll/{found.id}" if may_draft_from_minutes(user, found.forvaltning) else None
+    return Source(line, action.protokoll_quote or "", url)
 
 
 def _areas(session: Session, plan: Plan) -> list[Area]:
@@ -122,9 +157,10 @@ def action_update(
     version: Annotated[int, Form(ge=0, lt=VERSION_LIMIT)],
     trigger: Annotated[str, Form()] = "",
     text: Annotated[str, Form(max_length=20_000)] = "",
+    answers: Annotated[dict[str, str], Depends(form_answers)] = {},  # noqa: B006
 ) -> Response:
     action, _ = _editable(session, action_id, user)
-    drafts = {draft_key(web.app.registry, action, trigger): text}
+    drafts = drafts_of(web.app.registry, action, trigger, text, answers)
     try:
         event = action_service.report_progress(
             session,
@@ -133,6 +169,7 @@ def action_update(
             user,
             trigger=trigger,
             text=text,
+            answers=answers,
             now=now,
             expected_version=version,
         )

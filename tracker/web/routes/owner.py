@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse
 from sqlmodel import Session
 from starlette.exceptions import HTTPException
@@ -37,11 +37,11 @@ from tracker.web.deps import (
     refusal_status,
     undo,
 )
-from tracker.web.forms import TEXT_LIMIT, VERSION_LIMIT
+from tracker.web.forms import TEXT_LIMIT, VERSION_LIMIT, form_answers
 from tracker.web.links import OWNER_PREFIX
 from tracker.web.mail import link_mail_allowed, queue_owner_link
 from tracker.web.security import owner_csrf, owner_csrf_ok
-from tracker.web.views import action_view, draft_key, event_views
+from tracker.web.views import action_view, drafts_of, event_views
 
 router = APIRouter()
 _log = logging.getLogger(__name__)
@@ -186,9 +186,11 @@ def owner_update(
     csrf: Annotated[str, Form(max_length=200)] = "",
     trigger: Annotated[str, Form(max_length=100)] = "",
     text: Annotated[str, Form(max_length=TEXT_LIMIT)] = "",
+    answers: Annotated[dict[str, str], Depends(form_answers)] = {},  # noqa: B006
 ) -> HTMLResponse:
-    """One change of one åtgärd: a transition (with its text) or a new processläge. Refused
-    changes show the page again with the reason, and the text typed kept in its box."""
+    """One change of one åtgärd: a transition (with its text and the answers to its fields)
+    or a new processläge. Refused changes show the page again with the reason, and what was
+    typed kept in its boxes."""
     action_id = _action_number(segment)
     try:
         holder = resolve_link(session, web.signer, LinkPurpose.owner, token, now=now)
@@ -217,7 +219,7 @@ def owner_update(
     if action is None:
         return again(404, NOT_YOURS)
     # The text stays in the box it was written in, to send again.
-    drafts = {draft_key(web.app.registry, action, trigger): text}
+    drafts = drafts_of(web.app.registry, action, trigger, text, answers)
     try:
         change = action_service.report_progress(
             session,
@@ -226,6 +228,7 @@ def owner_update(
             holder.person,
             trigger=trigger,
             text=text,
+            answers=answers,
             now=now,
             expected_version=version,
             only_roles=OWNER_ROLES,  # even for a person who is also a chef

@@ -21,8 +21,8 @@ from tracker.errors import Forbidden, Refused, TrackerError
 from tracker.logs import emit_deferred
 from tracker.models import Person, Plan, Report
 from tracker.models.report import DRAFT_STATE, ReportFile
+from tracker.services import audits, report_schedule, reports
 from tracker.services import plans as plan_service
-from tracker.services import report_schedule, reports
 from tracker.web.deps import (
     CsrfChecked,
     EditorDep,
@@ -155,12 +155,14 @@ def _render_plan_reports(
 ) -> HTMLResponse:
     assert plan.id is not None
     rows = _rows(web, session, user, reports.list_reports(session, plan.id))
+    answers = audits.answered_by_plan(session, web.app.registry, plan.id, web.today(now), user)
     return web.render(
         request,
         "reports/plan.html",
         {
             "plan": plan,
             "rows": rows,
+            "answers": answers,
             "may_edit": may_edit(user, plan),
             "as_of": as_of if as_of is not None else web.today(now).isoformat(),
             "error": error,

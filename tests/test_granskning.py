@@ -1,0 +1,274 @@
+"""Granskningar: the rollup of a rekommendation's status from its åtgärder (pure), reading a
+granskning from CSV or XLSX (refused whole, with row and column), the services that link
+åtgärder and issue the follow-up, and the `tracker granskning` commands."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlmodel import select
+from typer.testing import CliRunner
+
+from tracker.app import App
+from tracker.cli import cli
+from tracker.domain.audit import AnswerStatus, LinkedAction, read_audit_file, rollup
+from tracker.domain.problems import FileRefused
+from tracker.domain.reading import WEB_LIMITS
+from tracker.errors import Refused
+from tracker.models import Audit, AuditDocument, Person, Recommendation
+from tracker.services import audits, plans
+
+GOOD_CSV = (
+    "Granskning;Revisor;Datum;Dnr;Rekommendation;Yttrande\n"
+    "Granskning av grundskolans ledningsfunktion;KPMG;2017-04-28;BUN 2017/58;"
+    "Utforma en plan för rektorernas ledarskapsutveckling;Nämnden instämmer.\n"
+    ";;;;Tydliggöra lektors uppdrag i organisationen;\n"
+).encode()
+
+
+def linked(
+    *,
+    started: bool = False,
+    done: bool = False,
+    final: bool = False,
+    withdrawn: bool = False,
+    late: bool = False,
+) -> LinkedAction:
+    return LinkedAction(started=started, done=done, final=final, withdrawn=withdrawn, late=late)
+
+
+NOT_STARTED = linked()
+IN_PROGRESS = linked(started=True)
+DONE = linked(started=True, done=True)
+EVALUATED = linked(started=True, done=True, final=True)
+WITHDRAWN = linked(started=True, done=True, final=True, withdrawn=True)
+
+
+# --- the rollup, without a database ---------------------------------------------------------
+
+
+def test_a_recommendation_without_actions_is_unanswered() -> None:
+    result = rollup([])
+    assert result.status is AnswerStatus.unanswered
+    assert result.text == "Ej besvarad"
+
+
+@pytest.mark.parametrize(
+    ("actions", "status"),
+    [
+        ([NOT_STARTED, NOT_STARTED], AnswerStatus.not_started),
+        ([NOT_STARTED, IN_PROGRESS], AnswerStatus.in_progress),
+        ([NOT_STARTED, DONE], AnswerStatus.in_progress),
+        ([DONE, EVALUATED], AnswerStatus.done),
+        ([EVALUATED, EVALUATED], AnswerStatus.evaluated),
+        ([EVALUATED, WITHDRAWN], AnswerStatus.evaluated),
+        ([DONE, WITHDRAWN], AnswerStatus.done),
+        ([WITHDRAWN], AnswerStatus.done),
+    ],
+)
+def test_the_status_rolls_up_from_the_actions(
+    actions: list[LinkedAction], status: AnswerStatus
+) -> None:
+    assert rollup(actions).status is status
+
+
+def test_a_withdrawn_action_counts_as_done_and_the_status_says_so() -> None:
+    result = rollup([DONE, WITHDRAWN])
+    assert result.text == "Alla åtgärder klara (varav 1 utgår (räknas som klar))"
+    assert rollup([WITHDRAWN]).text == "Alla åtgärder klara (åtgärden utgår)"
+
+
+def test_one_late_action_makes_the_recommendation_late() -> None:
+    result = rollup([DONE, linked(started=True, late=True)])
+    assert result.late and result.text == "Pågår, försenad"
+    assert not rollup([DONE, IN_PROGRESS]).late
+
+
+# --- reading a file -----------------------------------------------------------------------
+
+
+def test_a_csv_gives_the_granskning_with_its_recommendations_in_order() -> None:
+    [audit] = read_audit_file(GOOD_CSV, "granskning.csv", WEB_LIMITS)
+    assert (audit.title, audit.auditor, audit.report_on, audit.dnr) == (
+        "Granskning av grundskolans ledningsfunktion",
+        "KPMG",
+        date(2017, 4, 28),
+        "BUN 2017/58",
+    )
+    assert [(r.row, r.text, r.response) for r in audit.recommendations] == [
+        (2, "Utforma en plan för rektorernas ledarskapsutveckling", "Nämnden instämmer."),
+        (3, "Tydliggöra lektors uppdrag i organisationen", ""),
+    ]
+
+
+def test_a_windows_1252_csv_with_comma_reads_as_the_plans_do() -> None:
+    data = GOOD_CSV.decode().replace(";", ",").encode("cp1252")
+    [audit] = read_audit_file(data, "granskning.csv", WEB_LIMITS)
+    assert audit.recommendations[0].text.startswith("Utforma en plan för rektorernas")
+
+
+def test_an_xlsx_with_a_date_cell_reads_too() -> None:
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(["Granskning", "Revisor", "Datum", "Dnr", "Rekommendation", "Yttrande"])
+    ws.append(["Granskning av IT", "EY", datetime(2019, 3, 1), "KS 2019/1", "Gör en plan", "Ja"])
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    [audit] = read_audit_file(buffer.getvalue(), "granskning.xlsx", WEB_LIMITS)
+    assert audit.report_on == date(2019, 3, 1)
+    assert audit.recommendations[0].response == "Ja"
+
+
+def test_a_bad_file_is_refused_whole_naming_each_row_and_column() -> None:
+    data = (
+        "Granskning;Revisor;Datum;Dnr;Rekommendation;Yttrande\n"
+        "Granskning A;KPMG;28 april;BUN 1;Gör något;\n"
+        ";;;;;Ett yttrande utan rekommendation\n"
+        ";EY;;;Gör mer;\n"
+    ).encode()
+    with pytest.raises(FileRefused) as refused:
+        read_audit_file(data, "fel.csv", WEB_LIMITS)
+    assert [str(p) for p in refused.value.problems] == [
+        "Rad 2, kolumn Datum: '28 april' är inget datum (ÅÅÅÅ-MM-DD).",
+        "Rad 3, kolumn Rekommendation: rekommendationens text saknas.",
+        "Rad 4, kolumn Revisor: granskningen har ett annat värde på rad 2; lämna cellen tom "
+        "eller skriv samma.",
+    ]
+
+
+def test_a_file_without_the_recommendation_column_is_refused_at_its_header() -> None:
+    with pytest.raises(FileRefused) as refused:
+        read_audit_file(b"Granskning;Revisor\nA;KPMG\n", "fel.csv", WEB_LIMITS)
+    assert str(refused.value.problems[0]) == (
+        "Rad 1: kolumnen Rekommendation saknas i rubrikraden."
+    )
+
+
+# --- the services -------------------------------------------------------------------------
+
+
+def test_an_import_saves_the_granskning_and_a_second_one_of_the_same_name_is_refused(
+    app: App, now: datetime
+) -> None:
+    read = read_audit_file(GOOD_CSV, "granskning.csv", WEB_LIMITS)
+    with app.transaction() as s:
+        result = audits.import_audits(
+            s, "granskning.csv", read, now=now, forvaltning="Utbildningsförvaltningen"
+        )
+        assert result.recommendations == 2
+    duplicate = "rad 2: Det finns redan en granskning"
+    with pytest.raises(Refused, match=duplicate), app.transaction() as s:
+        audits.import_audits(
+            s, "granskning.csv", read, now=now, forvaltning="Utbildningsförvaltningen"
+        )
+    with app.transaction() as s:
+        assert len(s.exec(select(Audit)).all()) == 1
+        assert len(s.exec(select(Recommendation)).all()) == 2
+
+
+def test_the_status_follows_the_actions_in_several_plans_and_late_counts(
+    app: App, now: datetime, chef: Person
+) -> None:
+    with app.transaction() as s:
+        audit = audits.create_audit(
+            s, now=now, title="Granskning", forvaltning=chef.forvaltning, auditor="KPMG"
+        )
+        rec = audits.add_recommendation(s, audit, "Förbättra informationsöverföringen")
+        first = plans.create_plan(s, now=now, title="Plan A", forvaltning=chef.forvaltning)
+        second = plans.create_plan(s, now=now, title="Plan B", forvaltning=chef.forvaltning)
+        done = plans.add_action(
+            s, app.registry, plans.ensure_area(s, first, "Område"), now=now, text="A", state="klar"
+        )
+        late = plans.add_action(
+            s,
+            app.registry,
+            plans.ensure_area(s, second, "Område"),
+            now=now,
+            text="B",
+            due_on=date(2018, 1, 1),
+        )
+        assert audit.id and done.id and late.id
+        assert audits.audit_view(s, app.registry, audit.id, date(2018, 1, 10)).recommendations[
+            0
+        ].status.text == ("Ej besvarad")
+        audits.link_action(s, rec, done.id, user=chef)
+        audits.link_action(s, rec, late.id, user=chef)
+        with pytest.raises(Refused, match="redan kopplad"):
+            audits.link_action(s, rec, late.id, user=chef)
+        [view] = audits.audit_view(s, app.registry, audit.id, date(2018, 1, 10)).recommendations
+        assert [a.plan.title for a in view.actions] == ["Plan A", "Plan B"]
+        assert view.status.text == "Pågår, försenad"
+        assert first.id is not None
+        [answer] = audits.answered_by_plan(s, app.registry, first.id, date(2018, 1, 10), chef)
+        assert (answer.audit.title, answer.status.text) == ("Granskning", "Pågår, försenad")
+
+
+def test_an_issued_document_is_archived_with_its_sha256_and_the_database_refuses_changes(
+    app: App, now: datetime, chef: Person
+) -> None:
+    with app.transaction() as s:
+        audit = audits.create_audit(s, now=now, title="Granskning", forvaltning=chef.forvaltning)
+        with pytest.raises(Refused, match="inga rekommendationer"):
+            audits.issue(s, app.registry, audit, now=now, tz=app.tz, actor=chef)
+        audits.add_recommendation(s, audit, "Skapa rutiner för kvalitetsarbetet")
+        rows = audits.issue(s, app.registry, audit, now=now, tz=app.tz, actor=chef)
+        assert [r.format for r in rows] == ["html", "pdf", "docx"]
+        assert {r.number for r in rows} == {1}
+        doc_id = rows[0].id
+    with app.transaction() as s:
+        stored = s.get(AuditDocument, doc_id)
+        assert stored is not None
+        assert stored.sha256 == hashlib.sha256(stored.data).hexdigest()
+        assert b"Skapa rutiner f\xc3\xb6r kvalitetsarbetet" in stored.data
+    for statement in (
+        "UPDATE granskning_dokument SET data = :x WHERE id = :id",
+        "DELETE FROM granskning_dokument WHERE id = :id",
+    ):
+        with pytest.raises(DBAPIError, match="allmän handling"), app.engine.begin() as conn:
+            conn.execute(text(statement), {"x": b"annat", "id": doc_id})
+
+
+# --- the commands -------------------------------------------------------------------------
+
+
+def tracker(db_url: str, *args: str, code: int = 0) -> str:
+    result = CliRunner().invoke(cli, ["--database", db_url, *args])
+    assert result.exit_code == code, result.output
+    return result.output
+
+
+def test_the_cli_imports_a_granskning_and_shows_it_as_json(db_url: str, tmp_path: Path) -> None:
+    good = tmp_path / "granskning.csv"
+    good.write_bytes(GOOD_CSV)
+    out = tracker(db_url, "granskning", "import", str(good), "--forvaltning", "Utbildning")
+    assert "1 granskningar med 2 rekommendationer" in out
+    audit_id = out.splitlines()[-1].split()[0]
+    data = json.loads(tracker(db_url, "granskning", "show", audit_id, "--json"))
+    assert data["auditor"] == "KPMG" and data["forvaltning"] == "Utbildning"
+    assert [(r["text"][:18], r["status"], r["status_label"]) for r in data["recommendations"]] == [
+        ("Utforma en plan fö", "ej_besvarad", "Ej besvarad"),
+        ("Tydliggöra lektors", "ej_besvarad", "Ej besvarad"),
+    ]
+    text_out = tracker(db_url, "granskning", "show", audit_id)
+    assert "Granskning av grundskolans ledningsfunktion" in text_out
+
+
+def test_the_cli_refuses_a_bad_file_with_row_and_column_and_saves_nothing(
+    db_url: str, tmp_path: Path, app: App
+) -> None:
+    bad = tmp_path / "fel.csv"
+    bad.write_bytes("Granskning;Datum;Rekommendation\nA;igår;Gör\n".encode())
+    out = tracker(db_url, "granskning", "import", str(bad), code=1)
+    assert "Rad 2, kolumn Datum: 'igår' är inget datum" in out
+    with app.transaction() as s:
+        assert s.exec(select(Audit)).all() == []
+    assert "Ingen granskning med nummer 99" in tracker(db_url, "granskning", "show", "99", code=1)

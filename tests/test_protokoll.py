@@ -1,0 +1,149 @@
+"""Decisions from a protokoll under review: merging, the rule that a kept decision needs an
+owner, how its source is named, who may draft them, and `tracker protokoll list`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import pytest
+from typer.testing import CliRunner
+
+from tracker.app import App
+from tracker.cli import cli
+from tracker.domain.protokoll import (
+    Draft,
+    DraftRefused,
+    apply_merges,
+    check_kept,
+    drafts_from_json,
+    drafts_to_json,
+    source_line,
+)
+from tracker.domain.roles import Role, may_draft_from_minutes
+from tracker.models import Person
+from tracker.services import protokoll
+
+EDUCATION = "Utbildningsförvaltningen"
+
+
+def draft(what: str, *, item: str = "5", owner_id: int | None = 1, who: str = "") -> Draft:
+    return Draft(
+        who=who,
+        who_email="",
+        who_flagged=bool(who) and owner_id is None,
+        what=what,
+        due_on=None,
+        due_text="",
+        reports_to="",
+        quote=f"”{what}”",
+        item=item,
+        owner_id=owner_id,
+    )
+
+
+def test_a_merged_draft_keeps_both_texts_and_quotes_and_the_first_owner() -> None:
+    first = draft("Läsa kvalitetsrapporten", owner_id=None, who="Alla i LG")
+    second = replace_due(draft("Lägga in frågeställningar", item="6", owner_id=7))
+    third = draft("Ta fram filmer", item="6")
+    merged = apply_merges([first, second, third], {1})
+    assert len(merged) == 2 and merged[1] == third
+    one = merged[0]
+    assert one.what == "Läsa kvalitetsrapporten Lägga in frågeställningar"
+    assert one.quote == "”Läsa kvalitetsrapporten”\n”Lägga in frågeställningar”"
+    assert (one.item, one.owner_id, one.due_on, one.who) == (
+        "5, 6",
+        7,
+        date(2021, 3, 23),
+        "Alla i LG",
+    )
+    # The first draft has nothing before it to be merged with.
+    assert apply_merges([first, second], {0}) == [first, second]
+
+
+def replace_due(d: Draft) -> Draft:
+    return Draft(**{**d.__dict__, "due_on": date(2021, 3, 23)})
+
+
+def test_a_kept_draft_needs_an_owner_and_a_text_and_a_dropped_one_nothing() -> None:
+    named = draft("Läsa kvalitetsrapporten", owner_id=None, who="Alla i LG")
+    with pytest.raises(DraftRefused) as refused:
+        check_kept([draft("Stämma av frågan"), named])
+    assert refused.value.message.startswith(
+        "Beslut 2: okänd ansvarig (protokollet skriver ”Alla i LG”)"
+    )
+    assert refused.value.field_id == "owner-1"
+    with pytest.raises(DraftRefused) as empty:
+        check_kept([draft("  ")])
+    assert empty.value.field_id == "what-0"
+    dropped = Draft(**{**named.__dict__, "keep": False})
+    assert check_kept([draft("Stämma av frågan"), dropped]) == [draft("Stämma av frågan")]
+    with pytest.raises(DraftRefused, match="Behåll minst ett beslut"):
+        check_kept([dropped])
+
+
+def test_drafts_survive_being_stored_as_json() -> None:
+    drafts = [replace_due(draft("Stämma av frågan med Daniel")), draft("Ta fram filmer")]
+    assert drafts_from_json(drafts_to_json(drafts)) == drafts
+
+
+def test_the_source_names_a_paragraph_as_written_and_a_bare_number_as_a_punkt() -> None:
+    day = date(2021, 2, 9)
+    assert (
+        source_line("Ledningsgruppen", day, "3")
+        == "Från protokoll Ledningsgruppen 2021-02-09, punkt 3"
+    )
+    assert source_line("KSPU", day, "§ 7:2") == "Från protokoll KSPU 2021-02-09, § 7:2"
+    assert source_line("Ledningsgruppen", day, None) == "Från protokoll Ledningsgruppen 2021-02-09"
+
+
+@dataclass(frozen=True)
+class P:
+    id: int | None
+    role: str
+    forvaltning: str = ""
+
+
+@pytest.mark.parametrize(
+    ("person", "forvaltning", "allowed"),
+    [
+        (P(1, Role.admin), EDUCATION, True),
+        (P(2, Role.chef, EDUCATION), EDUCATION, True),
+        (P(2, Role.chef, EDUCATION), None, True),
+        (P(3, Role.chef, "Kultur- och fritidsförvaltningen"), EDUCATION, False),
+        (P(4, Role.chef), EDUCATION, True),
+        (P(5, Role.board, EDUCATION), EDUCATION, False),
+        (P(5, Role.board, EDUCATION), None, False),
+        (P(6, Role.owner, EDUCATION), None, False),
+    ],
+)
+def test_chefs_and_admins_draft_decisions_of_their_own_forvaltning(
+    person: P, forvaltning: str | None, allowed: bool
+) -> None:
+    assert may_draft_from_minutes(person, forvaltning) is allowed
+
+
+def test_protokoll_list_shows_each_with_its_drafts_and_state(
+    app: App, db_url: str, now: datetime, chef: Person
+) -> None:
+    with app.transaction() as s:
+        protokoll.save_protokoll(
+            s,
+            forvaltning=EDUCATION,
+            body="Ledningsgruppen",
+            meeting_on=date(2021, 2, 9),
+            title="Ledningsgruppen 2021-02-09",
+            text="…",
+            filename="lg.txt",
+            drafts=[draft("Stämma av frågan"), draft("Ta fram filmer")],
+            now=now,
+            actor=chef,
+        )
+    result = CliRunner().invoke(cli, ["--database", db_url, "protokoll", "list"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].split() == ["Nr", "Datum", "Organ", "Rubrik", "Förvaltning", "Beslut", "Läge"]
+    assert lines[1].split() == [
+        "1", "2021-02-09", "Ledningsgruppen", "Ledningsgruppen", "2021-02-09",
+        "Utbildningsförvaltningen", "2", "Att", "granska",
+    ]  # fmt: skip

@@ -1,0 +1,225 @@
+"""The granskning pages: entering a granskning, its rekommendationer and yttranden, linking
+åtgärder and creating one in a plan, the follow-up document in three formats, issuing it
+(archived with SHA-256, never changed), the plan's report page, and who may do what."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import datetime
+
+from fastapi.testclient import TestClient
+from sqlmodel import select
+
+from tests.support.documents import docx_text, pdf_text, squash
+from tests.web.conftest import World
+from tests.web.helpers import MovableClock, form_to, forms, log_in, text_of
+from tracker.app import App
+from tracker.models import Action, Audit, AuditDocument, Person, Role
+from tracker.services import audits, people
+
+RECOMMENDATION = "Förbättra rutinerna för informationsöverföring inom organisationen"
+OTHER = "Utforma en plan för rektorernas ledarskapsutveckling"
+
+
+def new_audit(client: TestClient) -> str:
+    page = client.get("/granskningar")
+    form = form_to(page.text, "/granskningar")
+    done = client.post(
+        "/granskningar",
+        data={
+            **form.data(),
+            "namn": "Granskning av ekonomiskt bistånd",
+            "revisor": "KPMG",
+            "datum": "2017-04-28",
+            "dnr": "SN 2017/58",
+            "epost": "revisorerna@pitea.example",
+        },
+        follow_redirects=False,
+    )
+    assert done.status_code == 303, done.text
+    return str(done.headers["location"])
+
+
+def post_form(client: TestClient, page: str, action_part: str, **fields: str) -> str:
+    """Post the page's first form whose action ends with `action_part`."""
+    found = [f for f in forms(client.get(page).text) if f.action.endswith(action_part)]
+    assert found, action_part
+    form = found[0]
+    done = client.post(form.action, data={**form.data(), **fields}, follow_redirects=False)
+    assert done.status_code == 303, done.text
+    return str(done.headers["location"])
+
+
+def filled(client: TestClient, world: World) -> str:
+    """A granskning with two rekommendationer: one answered by a1 (linked) and a new åtgärd,
+    with the nämnd's yttrande; the other unanswered."""
+    page = new_audit(client)
+    post_form(client, page, "/rekommendationer", text=RECOMMENDATION)
+    post_form(client, page, "/rekommendationer", text=OTHER)
+    post_form(client, page, "/yttrande", yttrande="Nämnden delar revisorernas bedömning.")
+    post_form(client, page, "/koppla", action_id=str(world.a1))
+    post_form(
+        client,
+        page,
+        "/ny-atgard",
+        area_id=str(world.area_id),
+        text="Ta fram en rutin för överlämningar",
+        tidsplan="Klart till juni 2018.",
+        due_on="2018-06-30",
+    )
+    return page
+
+
+def test_a_chef_enters_a_granskning_and_answers_it_with_linked_and_new_actions(
+    client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    log_in(client, app, world.chef, clock())
+    page = filled(client, world)
+    text = text_of(client.get(page).text)
+    assert "Granskning av ekonomiskt bistånd" in text
+    assert "Nämndens yttrande: Nämnden delar revisorernas bedömning." in text
+    assert "Ta fram rutin för handläggning" in text
+    assert f"Rekommendation 2 {OTHER} Status: Ej besvarad" in text
+    assert "Status: Ej påbörjad" in text
+    with app.transaction() as s:
+        made = s.exec(select(Action).where(Action.text == "Ta fram en rutin för överlämningar"))
+        assert made.one().plan_id == world.plan_id
+    # The plan's report page names the granskning its åtgärder answer, with the status.
+    reports_page = text_of(client.get(f"/planer/{world.plan_id}/aterrapporter").text)
+    assert "Granskningar som planens åtgärder svarar mot" in reports_page
+    assert f"1. {RECOMMENDATION} 2 Ej påbörjad" in reports_page
+    # Moving the clock past a1's due date makes the recommendation late.
+    clock.advance(days=90)
+    log_in(client, app, world.chef, clock())
+    assert "Status: Ej påbörjad, försenad" in text_of(client.get(page).text)
+    assert "Granskningar" in text_of(client.get("/granskningar").text)
+
+
+def test_the_follow_up_downloads_as_html_pdf_and_docx_with_texts_and_statuses(
+    client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    log_in(client, app, world.chef, clock())
+    page = filled(client, world)
+    html = client.get(f"{page}/uppfoljning.html")
+    assert html.status_code == 200 and "sandbox" in html.headers["content-security-policy"]
+    pdf = client.get(f"{page}/uppfoljning.pdf")
+    assert pdf.headers["content-type"] == "application/pdf"
+    docx = client.get(f"{page}/uppfoljning.docx")
+    for words in (text_of(html.text), pdf_text(pdf.content), docx_text(docx.content)):
+        flat = squash(words)
+        for needle in (
+            "Uppföljning av granskning",
+            "SN 2017/58",
+            RECOMMENDATION,
+            OTHER,
+            "Nämnden delar revisorernas bedömning.",
+            "Status: Ej påbörjad",
+            "Status: Ej besvarad",
+            "Ta fram rutin för handläggning",
+            "Klart till mars 2018.",
+        ):
+            assert squash(needle) in flat, (needle, words[:400])
+    assert client.get(f"{page}/uppfoljning.odt").status_code == 422
+
+
+def test_issuing_archives_each_format_with_sha256_and_the_issued_bytes_never_change(
+    client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    log_in(client, app, world.chef, clock())
+    page = filled(client, world)
+    post_form(client, page, "/utfarda")
+    with app.transaction() as s:
+        first = s.exec(select(AuditDocument)).all()
+        kept = {d.id: (d.format, d.data, d.sha256) for d in first}
+    assert sorted(f for f, _, _ in kept.values()) == ["docx", "html", "pdf"]
+    for doc_id, (_fmt, data, sha) in kept.items():
+        assert hashlib.sha256(data).hexdigest() == sha
+        got = client.get(f"{page}/utfardade/{doc_id}")
+        assert got.status_code == 200 and got.content == data
+    shown = client.get(page).text
+    assert all(sha in shown for _, _, sha in kept.values())
+    # The work goes on and a second version is issued: the first stays as it was.
+    post_form(client, page, "/yttrande", yttrande="Ett nytt yttrande.")
+    clock.advance(days=30)
+    log_in(client, app, world.chef, clock())
+    post_form(client, page, "/utfarda")
+    with app.transaction() as s:
+        docs = s.exec(select(AuditDocument)).all()
+        assert sorted({d.number for d in docs}) == [1, 2]
+        for d in docs:
+            if d.id in kept:
+                assert (d.format, d.data, d.sha256) == kept[d.id]
+            elif d.format == "html":
+                assert b"Ett nytt yttrande." in d.data
+    assert re.search(r"Version 2", text_of(client.get(page).text))
+
+
+def test_bad_input_is_refused_with_the_error_tied_to_its_field(
+    client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    log_in(client, app, world.chef, clock())
+    form = form_to(client.get("/granskningar").text, "/granskningar")
+    empty = client.post("/granskningar", data={**form.data(), "namn": " "})
+    assert empty.status_code == 422
+    assert re.search(r'id="ny-namn"[^>]*aria-describedby="ny-fel" aria-invalid="true"', empty.text)
+    assert "Granskningens namn måste fyllas i." in text_of(empty.text)
+    bad_date = client.post(
+        "/granskningar", data={**form.data(), "namn": "Granskning", "datum": "28 april"}
+    )
+    assert bad_date.status_code == 422
+    assert re.search(r'id="ny-datum"[^>]*aria-invalid="true"', bad_date.text)
+    page = new_audit(client)
+    post_form(client, page, "/rekommendationer", text=RECOMMENDATION)
+    [link] = [f for f in forms(client.get(page).text) if f.action.endswith("/koppla")]
+    other_plan_action = client.post(link.action, data={**link.data(), "action_id": "999"})
+    assert other_plan_action.status_code == 422
+    assert "Välj en åtgärd i listan." in text_of(other_plan_action.text)
+    upload = form_to(client.get("/granskningar").text, "/granskningar/import")
+    bad = "Granskning;Datum;Rekommendation\nA;igår;Gör\n".encode()
+    refused = client.post(
+        "/granskningar/import",
+        data={"csrf": upload.fields["csrf"]},
+        files={"fil": ("fel.csv", bad, "text/csv")},
+    )
+    assert refused.status_code == 422
+    assert "Rad 2, kolumn Datum: 'igår' är inget datum" in text_of(refused.text)
+    good = (
+        "Granskning;Revisor;Datum;Dnr;Rekommendation;Yttrande\n"
+        "Granskning av IT;EY;2019-03-01;KS 2019/1;Gör en plan;Ja\n"
+    ).encode()
+    done = client.post(
+        "/granskningar/import",
+        data={"csrf": upload.fields["csrf"]},
+        files={"fil": ("it.csv", good, "text/csv")},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    assert "Gör en plan" in text_of(client.get(done.headers["location"]).text)
+    with app.transaction() as s:
+        assert len(s.exec(select(Audit)).all()) == 2
+
+
+def test_a_board_reader_reads_and_another_forvaltning_s_chef_sees_nothing(
+    client: TestClient, app: App, world: World, clock: MovableClock, board: Person, now: datetime
+) -> None:
+    with app.transaction() as s:
+        audit = audits.create_audit(
+            s, now=now, title="Granskning", forvaltning=world.chef.forvaltning
+        )
+        rec = audits.add_recommendation(s, audit, RECOMMENDATION)
+        other = people.ensure_person(
+            s, "kultur@pitea.example", now=now, role=Role.chef, forvaltning="Kultur"
+        )
+        page = f"/granskningar/{audit.id}"
+        rec_path = f"{page}/rekommendationer/{rec.id}/yttrande"
+    log_in(client, app, board, clock())
+    shown = client.get(page)
+    assert shown.status_code == 200 and RECOMMENDATION in shown.text
+    assert f'action="{rec_path}"' not in shown.text
+    csrf = form_to(shown.text, "/logga-ut").fields["csrf"]
+    assert client.post(rec_path, data={"csrf": csrf, "yttrande": "x"}).status_code == 403
+    assert f'href="{page}"' in client.get("/granskningar").text
+    log_in(client, app, other, clock())
+    assert client.get(page).status_code == 403
+    assert f'href="{page}"' not in client.get("/granskningar").text

@@ -1,0 +1,309 @@
+"""Decisions from a protokoll: a chef uploads a ledningsgrupp's minutes, reviews the drafted
+decisions (owner, text, date, kept or dropped, merged) and confirms; only then, and only once,
+do the kept ones become åtgärder in the protokoll workflow under the body's plan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import col, select
+
+from tests.web.helpers import form_to, log_in, text_of
+from tracker.app import App
+from tracker.domain.protokoll import Draft, item_label
+from tracker.models import Action, OutboxMessage, Person, Plan, Protokoll, Role
+from tracker.services import people
+from tracker.services import protokoll as protokoll_service
+
+MINUTES = Path(__file__).resolve().parents[1] / "data" / "minutes"
+HELSINGBORG = MINUTES / "helsingborg-ledningsgrupp-2021-02-09-ocr.txt"
+
+
+@dataclass
+class Lg:
+    """The ledningsgrupp's people, known to the product in the chef's förvaltning."""
+
+    tony: Person
+    maria: Person
+    matz: Person
+
+
+@pytest.fixture
+def lg(app: App, now: datetime, chef: Person) -> Lg:
+    with app.transaction() as s:
+        found = [
+            people.ensure_person(s, email, now=now, name=name, forvaltning=chef.forvaltning)
+            for name, email in (
+                ("Tony Mufic", "tony.mufic@helsingborg.example"),
+                ("Maria Boman Hansson", "maria.boman.hansson@helsingborg.example"),
+                ("Matz Ingvarsson", "matz.ingvarsson@helsingborg.example"),
+            )
+        ]
+    return Lg(*found)
+
+
+def _upload(client: TestClient) -> tuple[int, str]:
+    """The chef uploads the Helsingborg minutes: the review page's protokoll id and HTML."""
+    page = client.get("/protokoll")
+    assert page.status_code == 200
+    form = form_to(page.text, "/protokoll")
+    done = client.post(
+        "/protokoll",
+        data=form.data(body="Ledningsgruppen", meeting_on="2021-02-09"),
+        files={"file": (HELSINGBORG.name, HELSINGBORG.read_bytes(), "text/plain")},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303, done.text
+    location = done.headers["location"]
+    review = client.get(location)
+    assert review.status_code == 200
+    return int(location.rsplit("/", 1)[1]), review.text
+
+
+def _drafts(app: App, protokoll_id: int) -> list[Draft]:
+    with app.transaction() as s:
+        return protokoll_service.drafts_of(s.get(Protokoll, protokoll_id))  # type: ignore[arg-type]
+
+
+def _review_form(html: str, protokoll_id: int, drafts: list[Draft]) -> dict[str, object]:
+    """What the review form sends as the page shows it: every draft kept, nothing merged."""
+    csrf = form_to(html, f"/protokoll/{protokoll_id}").fields["csrf"]
+    return {
+        "csrf": csrf,
+        "count": str(len(drafts)),
+        "what": [d.what for d in drafts],
+        "owner": [str(d.owner_id) if d.owner_id else "" for d in drafts],
+        "due_on": [d.due_on.isoformat() if d.due_on else "" for d in drafts],
+        "reports_to": [d.reports_to for d in drafts],
+        "keep": [str(i) for i, d in enumerate(drafts) if d.keep],
+    }
+
+
+def _actions(app: App) -> list[Action]:
+    with app.transaction() as s:
+        found = list(s.exec(select(Action).order_by(col(Action.id))))
+        for a in found:
+            s.expunge(a)
+        return found
+
+
+def test_an_uploaded_protokoll_shows_its_drafts_with_quotes_and_creates_nothing(
+    client: TestClient, app: App, now: datetime, chef: Person, lg: Lg
+) -> None:
+    log_in(client, app, chef, now)
+    protokoll_id, html = _upload(client)
+    drafts = _drafts(app, protokoll_id)
+    assert len(drafts) >= 2
+    page = text_of(html)
+    for i, d in enumerate(drafts):
+        assert f"Beslut {i + 1}" in page
+        assert " ".join(d.quote.split()) in page
+        if d.item:
+            assert item_label(d.item) in page
+    # A name the product knows is preselected; a name it does not is flagged.
+    matched = [d for d in drafts if d.owner_id is not None]
+    assert matched and {d.owner_id for d in matched} <= {lg.tony.id, lg.maria.id, lg.matz.id}
+    for d in matched:
+        assert f'<option value="{d.owner_id}" selected>' in html
+    unknown = [d for d in drafts if d.owner_id is None and d.who]
+    assert unknown
+    assert f"Protokollet: ”{unknown[0].who}” – okänd – välj ansvarig." in page
+    # Nothing is created before the chef confirms, and a reload shows the same drafts.
+    assert _actions(app) == []
+    with app.transaction() as s:
+        assert s.exec(select(Plan)).all() == []
+        row = s.get(Protokoll, protokoll_id)
+        assert row is not None
+        assert (row.body, row.meeting_on, row.filename) == (
+            "Ledningsgruppen",
+            date(2021, 2, 9),
+            HELSINGBORG.name,
+        )
+        assert row.title == "Ledningsgruppen 2021-02-09" and row.confirmed_at is None
+    assert text_of(client.get(f"/protokoll/{protokoll_id}").text).count("Beslut ") >= len(drafts)
+    listing = text_of(client.get("/protokoll").text)
+    assert "Ledningsgruppen 2021-02-09" in listing and "Att granska" in listing
+
+
+def test_confirming_creates_exactly_the_kept_drafts_once_linked_to_the_protokoll(
+    client: TestClient, app: App, now: datetime, chef: Person, lg: Lg
+) -> None:
+    log_in(client, app, chef, now)
+    protokoll_id, html = _upload(client)
+    drafts = _drafts(app, protokoll_id)
+    data = _review_form(html, protokoll_id, drafts)
+    # Keep the first two; give the first to Maria with a new text and date, the second to
+    # Matz (whatever the minutes named); drop the rest.
+    what, owner, due_on = list(data["what"]), list(data["owner"]), list(data["due_on"])  # type: ignore[call-overload]
+    what[0] = "Lägg in handlingsplanen för statsbidraget på nästa FSG"
+    owner[0], owner[1] = str(lg.maria.id), str(lg.matz.id)
+    due_on[0] = "2021-03-01"
+    data |= {"what": what, "owner": owner, "due_on": due_on, "keep": ["0", "1"], "do": "bekrafta"}
+    done = client.post(f"/protokoll/{protokoll_id}", data=data, follow_redirects=False)
+    assert done.status_code == 303, done.text
+    page = text_of(client.get(done.headers["location"]).text)
+    assert "2 åtgärder är skapade i Ledningsgruppen 2021" in page
+
+    created = _actions(app)
+    assert len(created) == 2
+    with app.transaction() as s:
+        plan = s.exec(select(Plan)).one()
+        assert (plan.title, plan.forvaltning, plan.chef_id) == (
+            "Ledningsgruppen 2021",
+            chef.forvaltning,
+            chef.id,
+        )
+        mails = s.exec(select(OutboxMessage).where(OutboxMessage.kind == "tilldelning")).all()
+        assert {m.to_addr for m in mails} == {lg.maria.email, lg.matz.email}
+    for action, draft, person in zip(created, drafts[:2], (lg.maria, lg.matz), strict=True):
+        assert (action.workflow, action.state, action.plan_id) == (
+            "protokoll",
+            "tilldelad",
+            plan.id,
+        )
+        assert action.owner_id == person.id
+        assert action.protokoll_id == protokoll_id
+        assert action.protokoll_item == (draft.item or None)
+        assert action.protokoll_quote == draft.quote
+    assert created[0].text == "Lägg in handlingsplanen för statsbidraget på nästa FSG"
+    assert created[0].due_on == date(2021, 3, 1)
+    assert created[1].text == drafts[1].what
+
+    # The åtgärd's page says where it came from, with the decision's words.
+    shown = text_of(client.get(f"/atgarder/{created[0].id}").text)
+    line = "Från protokoll Ledningsgruppen 2021-02-09"
+    if drafts[0].item:
+        line += f", {item_label(drafts[0].item)}"
+    assert line in shown
+    assert " ".join(drafts[0].quote.split()) in shown
+
+    # The same confirmation again creates nothing.
+    again = client.post(f"/protokoll/{protokoll_id}", data=data, follow_redirects=False)
+    assert again.status_code == 303
+    assert "redan bekräftade; inga nya åtgärder skapades" in text_of(
+        client.get(again.headers["location"]).text
+    )
+    assert len(_actions(app)) == 2
+    with app.transaction() as s:
+        assert len(s.exec(select(OutboxMessage)).all()) == len(mails)
+
+
+def test_an_unknown_person_must_be_chosen_or_the_draft_dropped(
+    client: TestClient, app: App, now: datetime, chef: Person, lg: Lg
+) -> None:
+    log_in(client, app, chef, now)
+    protokoll_id, html = _upload(client)
+    drafts = _drafts(app, protokoll_id)
+    unknown = next(i for i, d in enumerate(drafts) if d.owner_id is None and d.who)
+    data = _review_form(html, protokoll_id, drafts) | {"do": "bekrafta"}
+    refused = client.post(f"/protokoll/{protokoll_id}", data=data, follow_redirects=False)
+    assert refused.status_code == 422
+    first_unknown = next(i for i, d in enumerate(drafts) if d.owner_id is None)
+    assert f"Beslut {first_unknown + 1}: okänd ansvarig" in text_of(refused.text)
+    assert "välj ansvarig i listan, eller ta inte med beslutet" in text_of(refused.text)
+    # The refusal is tied to the select it is about.
+    select_tag = refused.text.split(f'id="owner-{first_unknown}"')[1].split(">")[0]
+    assert "review-error" in select_tag and 'aria-invalid="true"' in select_tag
+    assert _actions(app) == []
+
+    # Dropping every draft without an owner, and choosing Tony for the one named, confirms.
+    owner = list(data["owner"])  # type: ignore[call-overload]
+    owner[unknown] = str(lg.tony.id)
+    keep = [str(i) for i, d in enumerate(drafts) if d.owner_id is not None or i == unknown]
+    data |= {"owner": owner, "keep": keep}
+    done = client.post(f"/protokoll/{protokoll_id}", data=data, follow_redirects=False)
+    assert done.status_code == 303, done.text
+    created = _actions(app)
+    assert len(created) == len(keep)
+    assert lg.tony.id in {a.owner_id for a in created}
+
+
+def test_merging_and_editing_drafts_is_kept_across_a_reload_before_confirming(
+    client: TestClient, app: App, now: datetime, chef: Person, lg: Lg
+) -> None:
+    log_in(client, app, chef, now)
+    protokoll_id, html = _upload(client)
+    drafts = _drafts(app, protokoll_id)
+    data = _review_form(html, protokoll_id, drafts)
+    what = list(data["what"])  # type: ignore[call-overload]
+    what[0] = "Ändrad text för det första beslutet"
+    data |= {"what": what, "merge": ["1"], "do": "bekrafta"}
+    merged = client.post(f"/protokoll/{protokoll_id}", data=data, follow_redirects=False)
+    assert merged.status_code == 303, merged.text
+    # A merge is shown before anything is confirmed, even from the confirm button.
+    assert _actions(app) == []
+    page = client.get(f"/protokoll/{protokoll_id}")
+    assert "1 beslut är sammanslaget med föregående" in text_of(page.text)
+    after = _drafts(app, protokoll_id)
+    assert len(after) == len(drafts) - 1
+    assert after[0].what == f"Ändrad text för det första beslutet {drafts[1].what}"
+    assert drafts[0].quote in after[0].quote and drafts[1].quote in after[0].quote
+    assert after[1:] == drafts[2:]
+    # Saving an edit (a dropped draft) keeps it on the page after a reload.
+    data = _review_form(page.text, protokoll_id, after)
+    data |= {"keep": [str(i) for i in range(1, len(after))], "do": "spara"}
+    saved = client.post(f"/protokoll/{protokoll_id}", data=data, follow_redirects=False)
+    assert saved.status_code == 303
+    reloaded = client.get(f"/protokoll/{protokoll_id}").text
+    assert 'id="keep-0" name="keep" value="0">' in reloaded
+    assert 'id="keep-1" name="keep" value="1" checked>' in reloaded
+    assert _actions(app) == []
+
+
+def test_a_file_that_is_no_protokoll_is_refused_at_its_field(
+    client: TestClient, app: App, now: datetime, chef: Person
+) -> None:
+    log_in(client, app, chef, now)
+    form = form_to(client.get("/protokoll").text, "/protokoll")
+    done = client.post(
+        "/protokoll",
+        data=form.data(body="Ledningsgruppen", meeting_on="2021-02-09"),
+        files={"file": ("plan.xlsx", b"PK\x03\x04", "application/octet-stream")},
+    )
+    assert done.status_code == 422
+    assert "plan.xlsx: välj en fil av typen .txt, .docx eller .pdf." in text_of(done.text)
+    assert 'id="file" name="file"' in done.text and 'aria-invalid="true"' in done.text
+    missing = client.post("/protokoll", data=form.data(body="", meeting_on="2021-02-09"))
+    assert missing.status_code == 422
+    assert "Skriv vilket organ som sammanträdde" in text_of(missing.text)
+    with app.transaction() as s:
+        assert s.exec(select(Protokoll)).all() == []
+
+
+def test_a_board_reader_and_an_owner_cannot_draft_decisions(
+    client: TestClient, app: App, now: datetime, chef: Person, lg: Lg
+) -> None:
+    with app.transaction() as s:
+        board = people.ensure_person(
+            s,
+            "namnd@helsingborg.example",
+            now=now,
+            name="Nämndsekreterare",
+            role=Role.board,
+            forvaltning=chef.forvaltning,
+        )
+    log_in(client, app, chef, now)
+    protokoll_id, html = _upload(client)
+    data = _review_form(html, protokoll_id, _drafts(app, protokoll_id)) | {"do": "bekrafta"}
+    client.cookies.clear()
+    # An owner has no log-in: sent to log in.
+    assert client.get("/protokoll", follow_redirects=False).status_code == 303
+    log_in(client, app, board, now)
+    csrf = form_to(client.get("/start").text, "/logga-ut").fields["csrf"]
+    assert client.get("/protokoll").status_code == 403
+    assert client.get(f"/protokoll/{protokoll_id}").status_code == 403
+    upload = client.post(
+        "/protokoll",
+        data={"csrf": csrf, "body": "Ledningsgruppen", "meeting_on": "2021-02-09"},
+        files={"file": (HELSINGBORG.name, HELSINGBORG.read_bytes(), "text/plain")},
+    )
+    assert upload.status_code == 403
+    confirm = client.post(f"/protokoll/{protokoll_id}", data=data | {"csrf": csrf})
+    assert confirm.status_code == 403
+    assert _actions(app) == []
+    with app.transaction() as s:
+        assert len(s.exec(select(Protokoll)).all()) == 1

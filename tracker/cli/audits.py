@@ -1,0 +1,104 @@
+"""`tracker granskning import FIL` and `tracker granskning show ID [--json]`: the revisorer's
+granskningar with their rekommendationer, through tracker.services.audits as the web's pages
+do."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tracker.cli.base import cli, clock, fail, get_app
+from tracker.cli.output import as_json, table
+from tracker.cli.swedish import CommandGroup
+from tracker.domain.audit import read_audit_file
+from tracker.domain.clock import local_date
+from tracker.domain.reading import COMMAND_LINE_LIMITS
+from tracker.errors import TrackerError
+from tracker.models.base import ID_LIMIT
+from tracker.services import audits
+
+audit_app = CommandGroup(help="Revisorernas granskningar och uppföljningen av dem.")
+cli.add_typer(audit_app, name="granskning")
+
+
+@audit_app.command("import")
+def audit_import(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            metavar="FIL",
+            help="CSV eller XLSX med kolumnerna Granskning, Revisor, Datum, Dnr, "
+            "Rekommendation och Yttrande, en rekommendation per rad.",
+            exists=True,
+            dir_okay=False,
+            readable=True,
+        ),
+    ],
+    forvaltning: Annotated[
+        str,
+        typer.Option(
+            "--forvaltning",
+            metavar="NAMN",
+            help="Förvaltningen, för granskningar där filen inte anger någon.",
+        ),
+    ] = "",
+    namnd: Annotated[
+        str,
+        typer.Option(
+            "--namnd", metavar="NAMN", help="Nämnden, för granskningar där filen inte anger någon."
+        ),
+    ] = "",
+) -> None:
+    """Läs in granskningar. Hela filen kontrolleras först: vid fel sparas ingenting."""
+    app = get_app()
+    try:
+        with file.open("rb") as fh:
+            # One byte more than allowed: a larger file is refused by its size.
+            data = fh.read(COMMAND_LINE_LIMITS.file_bytes + 1)
+        read = read_audit_file(data, file.name, COMMAND_LINE_LIMITS)
+        with app.transaction() as s:
+            result = audits.import_audits(
+                s, file.name, read, now=clock(), forvaltning=forvaltning.strip(), namnd=namnd
+            )
+            ids = [(a.id, a.title) for a in result.audits]
+    except TrackerError as exc:  # FileRefused lists every problem in its message
+        raise fail(f"Fel: {exc.message}") from None
+    typer.echo(
+        f"{file.name}: {len(ids)} granskningar med {result.recommendations} rekommendationer."
+    )
+    for audit_id, title in ids:
+        typer.echo(f"  {audit_id}  {title}")
+
+
+@audit_app.command("show")
+def audit_show(
+    audit_id: Annotated[
+        int, typer.Argument(metavar="ID", min=1, max=ID_LIMIT, help="Granskningens nummer.")
+    ],
+    json: Annotated[bool, typer.Option("--json", help="Skriv ut JSON, för skript.")] = False,
+) -> None:
+    """Visa en granskning: rekommendationerna, yttrandena och läget för deras åtgärder."""
+    app = get_app()
+    today = local_date(clock(), app.tz)
+    try:
+        with app.transaction() as s:
+            view = audits.audit_view(s, app.registry, audit_id, today)
+            data = audits.as_json(view)
+    except TrackerError as exc:
+        raise fail(f"Fel: {exc.message}") from None
+    if json:
+        as_json(data)
+        return
+    parts = [data["auditor"], data["report_on"], f"Dnr {data['dnr']}" if data["dnr"] else ""]
+    typer.echo(data["title"])
+    typer.echo(" · ".join(p for p in parts if p))
+    table(
+        ["Nr", "Status", "Åtgärder", "Rekommendation"],
+        [
+            (r["number"], r["status_label"], len(r["actions"]), r["text"])
+            for r in data["recommendations"]
+        ],
+        full_last=True,
+    )

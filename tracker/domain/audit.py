@@ -1,0 +1,374 @@
+"""Granskningar: the status of a rekommendation rolled up from the åtgärder that answer it,
+and reading a granskning from a CSV or XLSX file. Pure: the service reads the data and passes
+plain values in."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+
+from tracker.domain.problems import FileRefused, Problem
+from tracker.domain.reading import ReadLimits, read_csv, read_xlsx
+from tracker.domain.tables import Row, kind_of
+
+# --- the rollup ---------------------------------------------------------------------------
+
+
+class AnswerStatus(StrEnum):
+    """How far the åtgärder answering a rekommendation have come."""
+
+    unanswered = "ej_besvarad"
+    not_started = "ej_paborjat"
+    in_progress = "pagar"
+    done = "klar"
+    evaluated = "utvarderad"
+
+
+ANSWER_LABELS = {
+    AnswerStatus.unanswered: "Ej besvarad",
+    AnswerStatus.not_started: "Ej påbörjad",
+    AnswerStatus.in_progress: "Pågår",
+    AnswerStatus.done: "Alla åtgärder klara",
+    AnswerStatus.evaluated: "Utvärderad",
+}
+
+
+@dataclass(frozen=True)
+class LinkedAction:
+    """What the rollup needs of one answering åtgärd: from its workflow state and schedule."""
+
+    started: bool  # out of its workflow's initial state
+    done: bool  # the state counts as finished (klar, utvärderad, utgår)
+    final: bool  # nothing is left (utvärderad, utgår)
+    withdrawn: bool  # utgår
+    late: bool  # försenad or utvärdering försenad on the day asked about
+
+
+@dataclass(frozen=True)
+class Rollup:
+    status: AnswerStatus
+    late: bool
+    total: int
+    withdrawn: int
+
+    @property
+    def label(self) -> str:
+        return ANSWER_LABELS[self.status]
+
+    @property
+    def note(self) -> str:
+        """What the label alone does not say: withdrawn åtgärder count as done."""
+        if not self.withdrawn:
+            return ""
+        if self.withdrawn == self.total:
+            return "alla åtgärder utgår" if self.total > 1 else "åtgärden utgår"
+        return f"varav {self.withdrawn} utgår (räknas som klar)"
+
+    @property
+    def text(self) -> str:
+        """The status as one line: "Pågår, försenad", "Alla åtgärder klara (varav 1 utgår ...)"."""
+        text = self.label + (", försenad" if self.late else "")
+        return f"{text} ({self.note})" if self.note else text
+
+
+def rollup(actions: Iterable[LinkedAction]) -> Rollup:
+    """A rekommendation's status from its åtgärder: none is "Ej besvarad"; all evaluated (a
+    withdrawn one counting as evaluated, so long as one is not withdrawn) "Utvärderad"; all done
+    (withdrawn counting as done) "Alla åtgärder klara"; none started or done "Ej påbörjad";
+    otherwise "Pågår". Late when any åtgärd is."""
+    items = list(actions)
+    withdrawn = sum(1 for a in items if a.withdrawn)
+    late = any(a.late for a in items)
+    total = len(items)
+    if not items:
+        status = AnswerStatus.unanswered
+    elif all(a.final for a in items) and withdrawn < total:
+        status = AnswerStatus.evaluated
+    elif all(a.done for a in items):
+        status = AnswerStatus.done
+    elif not any(a.started or a.done for a in items):
+        status = AnswerStatus.not_started
+    else:
+        status = AnswerStatus.in_progress
+    return Rollup(status=status, late=late, total=total, withdrawn=withdrawn)
+
+
+# --- reading a file ----------------------------------------------------------------------
+
+TITLE_COLUMN = "Granskning"
+AUDITOR_COLUMN = "Revisor"
+DATE_COLUMN = "Datum"
+DNR_COLUMN = "Dnr"
+RECOMMENDATION_COLUMN = "Rekommendation"
+RESPONSE_COLUMN = "Yttrande"
+FORVALTNING_COLUMN = "Förvaltning"
+BOARD_COLUMN = "Nämnd"
+EMAIL_COLUMN = "E-post"
+REQUIRED_COLUMNS = (TITLE_COLUMN, RECOMMENDATION_COLUMN)
+COLUMNS = (
+    TITLE_COLUMN,
+    AUDITOR_COLUMN,
+    DATE_COLUMN,
+    DNR_COLUMN,
+    RECOMMENDATION_COLUMN,
+    RESPONSE_COLUMN,
+    FORVALTNING_COLUMN,
+    BOARD_COLUMN,
+    EMAIL_COLUMN,
+)
+# The longest value each column takes, as the web forms do.
+LIMITS = {
+    TITLE_COLUMN: 500,
+    AUDITOR_COLUMN: 200,
+    DATE_COLUMN: 40,
+    DNR_COLUMN: 100,
+    RECOMMENDATION_COLUMN: 20_000,
+    RESPONSE_COLUMN: 20_000,
+    FORVALTNING_COLUMN: 200,
+    BOARD_COLUMN: 200,
+    EMAIL_COLUMN: 320,
+}
+# The granskning's own columns: given on its first row, empty or the same on the next ones.
+_AUDIT_COLUMNS = (
+    AUDITOR_COLUMN,
+    DATE_COLUMN,
+    DNR_COLUMN,
+    FORVALTNING_COLUMN,
+    BOARD_COLUMN,
+    EMAIL_COLUMN,
+)
+
+
+@dataclass(frozen=True)
+class ReadRecommendation:
+    row: int
+    text: str
+    response: str
+
+
+@dataclass
+class ReadAudit:
+    """A granskning as a file gives it, with its rekommendationer in the file's order."""
+
+    row: int
+    title: str
+    auditor: str = ""
+    report_on: date | None = None
+    dnr: str = ""
+    forvaltning: str = ""
+    namnd: str = ""
+    recipient_email: str = ""
+    recommendations: list[ReadRecommendation] = field(default_factory=list)
+
+
+def _key(text: str) -> str:
+    return " ".join(str(text).replace("\ufeff", "").split()).casefold()
+
+
+def _first_sheet_rows(data: bytes, filename: str, limits: ReadLimits) -> Iterator[Row]:
+    if kind_of(filename) == "csv":
+        return iter(read_csv(data, filename, limits).rows)
+    sheets = read_xlsx(data, filename, limits)
+    if not sheets:
+        raise FileRefused(filename, [Problem("arbetsboken har inget blad.")])
+    return iter(sheets[0].rows)
+
+
+def parse_date(value: str | date) -> date | None:
+    """A Datum cell: an XLSX date, or ÅÅÅÅ-MM-DD; None when it is neither."""
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        return None
+
+
+def read_audit_file(data: bytes, filename: str, limits: ReadLimits) -> list[ReadAudit]:
+    """The granskningar of a file, one rekommendation a row: Granskning;Revisor;Datum;Dnr;
+    Rekommendation;Yttrande (Förvaltning, Nämnd and E-post optional). An empty Granskning
+    continues the one above. FileRefused, naming each wrong row and column, if any is wrong:
+    then nothing of the file is to be used."""
+    rows = _first_sheet_rows(data, filename, limits)
+    header = next(rows, None)
+    while header is not None and header.is_empty():
+        header = next(rows, None)
+    if header is None:
+        raise FileRefused(filename, [Problem("filen är tom.")])
+    at: dict[str, int] = {}
+    for index, cell in enumerate(header.cells):
+        for name in COLUMNS:
+            if _key(str(cell)) == _key(name) and name not in at:
+                at[name] = index
+    missing = [n for n in REQUIRED_COLUMNS if n not in at]
+    if missing:
+        names = " och ".join(missing)
+        raise FileRefused(
+            filename,
+            [Problem(f"kolumnen {names} saknas i rubrikraden.", header.number)],
+        )
+    audits: list[ReadAudit] = []
+    problems: list[Problem] = []
+    current: ReadAudit | None = None
+    for row in rows:
+        if row.is_empty():
+            continue
+        raw = {n: row.cells[i] if i < len(row.cells) else "" for n, i in at.items()}
+        text = {
+            n: str(v).strip() if not isinstance(v, date) else v.isoformat() for n, v in raw.items()
+        }
+        for name, value in text.items():
+            if len(value) > LIMITS[name]:
+                problems.append(
+                    Problem(f"högst {LIMITS[name]} tecken, här {len(value)}.", row.number, name)
+                )
+        title = text.get(TITLE_COLUMN, "")
+        if title and (current is None or title != current.title):
+            current = ReadAudit(row=row.number, title=title)
+            audits.append(current)
+            fresh = True
+        else:
+            fresh = False
+        if current is None:
+            problems.append(Problem("granskningens namn saknas.", row.number, TITLE_COLUMN))
+            continue
+        problems += _audit_cells(current, raw, text, row.number, fresh)
+        recommendation = text.get(RECOMMENDATION_COLUMN, "")
+        if not recommendation:
+            problems.append(
+                Problem("rekommendationens text saknas.", row.number, RECOMMENDATION_COLUMN)
+            )
+            continue
+        current.recommendations.append(
+            ReadRecommendation(row.number, recommendation, text.get(RESPONSE_COLUMN, ""))
+        )
+    if not audits and not problems:
+        problems.append(Problem("filen har ingen rekommendation.", header.number + 1))
+    if problems:
+        raise FileRefused(filename, problems)
+    return audits
+
+
+def _audit_cells(
+    audit: ReadAudit,
+    raw: dict[str, str | date],
+    text: dict[str, str],
+    row: int,
+    fresh: bool,
+) -> list[Problem]:
+    """Take the granskning's own cells from its first row; on later rows they are empty or
+    say the same."""
+    problems: list[Problem] = []
+    attributes = {
+        AUDITOR_COLUMN: "auditor",
+        DNR_COLUMN: "dnr",
+        FORVALTNING_COLUMN: "forvaltning",
+        BOARD_COLUMN: "namnd",
+        EMAIL_COLUMN: "recipient_email",
+    }
+    for name in _AUDIT_COLUMNS:
+        value = text.get(name, "")
+        if not value:
+            continue
+        if name == DATE_COLUMN:
+            day = parse_date(raw[name])
+            if day is None:
+                problems.append(Problem(f"'{value}' är inget datum (ÅÅÅÅ-MM-DD).", row, name))
+                continue
+            if fresh or audit.report_on is None:
+                audit.report_on = day
+            elif audit.report_on != day:
+                problems.append(_differs(name, audit.row, row))
+            continue
+        if name == EMAIL_COLUMN and ("@" not in value or any(c.isspace() for c in value)):
+            problems.append(Problem(f"'{value}' är ingen e-postadress.", row, name))
+            continue
+        attribute = attributes[name]
+        known = getattr(audit, attribute)
+        if fresh or not known:
+            setattr(audit, attribute, value)
+        elif known != value:
+            problems.append(_differs(name, audit.row, row))
+    return problems
+
+
+def _differs(column: str, first: int, row: int) -> Problem:
+    return Problem(
+        f"granskningen har ett annat värde på rad {first}; lämna cellen tom eller skriv samma.",
+        row,
+        column,
+    )
+
+
+# --- the follow-up document ----------------------------------------------------------------
+
+DOCUMENT_TITLE = "Uppföljning av granskning"
+
+
+@dataclass(frozen=True)
+class DocAction:
+    """An åtgärd as the follow-up shows it: the owner's words as written, the product's own
+    facts (state, late or not) beside them."""
+
+    plan: str
+    area: str
+    text: str
+    tidsplan: str
+    state: str
+    progress_note: str
+    progress_on: str  # the day the processläge was written, "" if never
+    late: str  # "Försenad", "Utvärdering försenad" or ""
+
+
+@dataclass(frozen=True)
+class DocRecommendation:
+    number: int
+    text: str
+    response: str
+    status: str
+    late: bool
+    actions: tuple[DocAction, ...]
+
+
+@dataclass(frozen=True)
+class AuditDoc:
+    """Everything the follow-up to the revisorer is rendered from, as plain text."""
+
+    title: str
+    audit_title: str
+    auditor: str
+    report_on: str
+    dnr: str
+    forvaltning: str
+    namnd: str
+    date_text: str
+    place_date: str
+    signer: str
+    recommendations: tuple[DocRecommendation, ...]
+    issued_line: str = ""
+
+    @property
+    def heading_line(self) -> str:
+        parts = [self.forvaltning, self.namnd, f"{self.title} {self.date_text}"]
+        if self.dnr:
+            parts.append(f"Dnr {self.dnr}")
+        return " · ".join(p for p in parts if p)
+
+    @property
+    def intro(self) -> str:
+        by = f" av {self.auditor}" if self.auditor else ""
+        when = f" ({self.report_on})" if self.report_on else ""
+        return (
+            f"Granskningen {self.audit_title}{by}{when}: rekommendationerna, nämndens yttrande, "
+            "åtgärderna som svarar mot dem och deras läge."
+        )
+
+
+def counts_by_status(recommendations: Sequence[DocRecommendation]) -> list[tuple[str, int]]:
+    """How many rekommendationer have each status, in the order first met."""
+    found: dict[str, int] = {}
+    for r in recommendations:
+        found[r.status] = found.get(r.status, 0) + 1
+    return list(found.items())

@@ -1,0 +1,258 @@
+"""Decisions from a protokoll: an uploaded protokoll's text with the decisions drafted from it
+(kept on its row while the chef reviews them), and the confirmation that makes the kept ones
+åtgärder in the `protokoll` workflow, under the plan of the body and year. One use case per
+function, in the caller's transaction; the web and the CLI call the same ones."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from tracker.domain import protokoll as rules
+from tracker.domain.listing import swedish_key
+from tracker.domain.minutes import KnownPerson, extract_decisions
+from tracker.domain.protokoll import Draft, DraftRefused
+from tracker.domain.roles import may_edit
+from tracker.errors import Conflict, Forbidden, NotFound
+from tracker.models import Action, Person, Plan, Protokoll
+from tracker.services import actions, plans
+from workflows import WorkflowRegistry
+
+# The workflow a decision from a protokoll follows (workflows/definitions/protokoll.toml).
+PROTOKOLL_WORKFLOW = "protokoll"
+
+
+class AlreadyConfirmed(Conflict):
+    """The protokoll's decisions were confirmed before: nothing more is created."""
+
+
+@dataclass
+class Confirmed:
+    protokoll: Protokoll
+    plan: Plan
+    created: list[Action] = field(default_factory=list)
+    # The åtgärder given to each owner now, for the e-mail that tells them.
+    by_owner: list[tuple[Person, list[Action]]] = field(default_factory=list)
+
+
+def get_protokoll(session: Session, protokoll_id: int) -> Protokoll:
+    found = session.get(Protokoll, protokoll_id)
+    if found is None:
+        raise NotFound(f"Inget protokoll med nummer {protokoll_id}.")
+    return found
+
+
+def list_protokoll(session: Session, forvaltning: str | None) -> list[Protokoll]:
+    """The protokoll of a förvaltning (None: of every one), the latest meeting first."""
+    query = select(Protokoll)
+    if forvaltning is not None:
+        query = query.where(Protokoll.forvaltning == forvaltning)
+    return list(
+        session.exec(query.order_by(col(Protokoll.meeting_on).desc(), col(Protokoll.id).desc()))
+    )
+
+
+def owner_choices(session: Session, forvaltning: str) -> list[Person]:
+    """Whom a decision may be given to: the people of the protokoll's förvaltning (of every
+    one, for a protokoll of none), by name."""
+    query = select(Person)
+    if forvaltning:
+        query = query.where(Person.forvaltning == forvaltning)
+    found = session.exec(query).all()
+    return sorted(found, key=lambda p: (swedish_key(p.name), p.email))
+
+
+def draft_from_text(
+    session: Session,
+    *,
+    forvaltning: str,
+    body: str,
+    meeting_on: date | None,
+    title: str,
+    text: str,
+    filename: str,
+    now: datetime,
+    actor: Person | None,
+) -> Protokoll:
+    """Store a protokoll and the decisions its text states, each matched against the people
+    who may be given it. Nothing becomes an åtgärd until confirm()."""
+    clean_body = body.strip()
+    if not clean_body:
+        raise DraftRefused(
+            "Skriv vilket organ som sammanträdde, till exempel Ledningsgruppen.",
+            field=rules.BODY_FIELD,
+        )
+    if meeting_on is None:
+        raise DraftRefused("Ange sammanträdets datum.", field=rules.DATE_FIELD)
+    if not text.strip():
+        raise DraftRefused(
+            "Välj en fil (.txt, .docx eller .pdf) eller klistra in protokollets text.",
+            field=rules.SOURCE_FIELD,
+        )
+    people = owner_choices(session, forvaltning)
+    known = [KnownPerson(name=p.name, email=p.email) for p in people]
+    by_email = {p.email: p.id for p in people}
+    decisions = extract_decisions(text, known=known, meeting_on=meeting_on)
+    drafts = [rules.from_decision(d, by_email.get(d.who_email.lower())) for d in decisions]
+    return save_protokoll(
+        session,
+        forvaltning=forvaltning,
+        body=clean_body,
+        meeting_on=meeting_on,
+        title=title.strip() or rules.default_title(clean_body, meeting_on),
+        text=text,
+        filename=filename,
+        drafts=drafts,
+        now=now,
+        actor=actor,
+    )
+
+
+def save_protokoll(
+    session: Session,
+    *,
+    forvaltning: str,
+    body: str,
+    meeting_on: date,
+    title: str,
+    text: str,
+    filename: str,
+    drafts: Sequence[Draft],
+    now: datetime,
+    actor: Person | None,
+) -> Protokoll:
+    row = Protokoll(
+        forvaltning=forvaltning,
+        body=body,
+        meeting_on=meeting_on,
+        title=title,
+        text=text,
+        filename=filename,
+        drafts_json=rules.drafts_to_json(drafts),
+        created_at=now,
+        created_by=actor.id if actor else None,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def drafts_of(protokoll: Protokoll) -> list[Draft]:
+    return rules.drafts_from_json(protokoll.drafts_json)
+
+
+def save_drafts(session: Session, protokoll: Protokoll, drafts: Sequence[Draft]) -> None:
+    """Keep the chef's edits (and merges) of the drafts, to confirm later."""
+    _check_open(protokoll)
+    _check_owners(session, protokoll, drafts)
+    protokoll.drafts_json = rules.drafts_to_json(drafts)
+    session.add(protokoll)
+    session.flush()
+
+
+def confirm(
+    session: Session,
+    registry: WorkflowRegistry,
+    protokoll: Protokoll,
+    drafts: Sequence[Draft],
+    *,
+    now: datetime,
+    actor: Person,
+) -> Confirmed:
+    """Make each kept draft an åtgärd of the body's plan for the meeting's year (created in the
+    protokoll's förvaltning if missing), given to its owner and linked to the protokoll and
+    item. Once only: a second confirmation raises AlreadyConfirmed and creates nothing."""
+    _check_open(protokoll)
+    kept = rules.check_kept(drafts)
+    owners = _check_owners(session, protokoll, drafts)
+    claimed = session.connection().execute(
+        update(Protokoll)
+        .where(col(Protokoll.id) == protokoll.id, col(Protokoll.confirmed_at).is_(None))
+        .values(confirmed_at=now, confirmed_by=actor.id)
+    )
+    if claimed.rowcount != 1:
+        raise AlreadyConfirmed(ALREADY_CONFIRMED)
+    plan = _plan_for(session, protokoll, now=now, actor=actor)
+    area = plans.ensure_area(session, plan, protokoll.title)
+    result = Confirmed(protokoll, plan)
+    given: dict[int, list[Action]] = defaultdict(list)
+    for draft in kept:
+        assert draft.owner_id is not None  # check_kept refuses a kept draft without one
+        owner = owners[draft.owner_id]
+        action = plans.add_action(
+            session,
+            registry,
+            area,
+            now=now,
+            text=draft.what,
+            workflow=PROTOKOLL_WORKFLOW,
+            actor=actor,
+            tidsplan=draft.due_text.strip(),
+            due_on=draft.due_on,
+            follow_up=f"Återkommer till {draft.reports_to.strip()}."
+            if draft.reports_to.strip()
+            else "",
+            protokoll_id=protokoll.id,
+            protokoll_item=draft.item.strip() or None,
+            protokoll_quote=draft.quote or None,
+        )
+        assert action.id is not None
+        actions.assign(session, action.id, owner, now=now, actor=actor)
+        result.created.append(action)
+        given[draft.owner_id].append(action)
+    result.by_owner = [(owners[pid], listed) for pid, listed in given.items()]
+    session.refresh(protokoll)
+    protokoll.plan_id = plan.id
+    protokoll.drafts_json = rules.drafts_to_json(drafts)
+    session.add(protokoll)
+    session.flush()
+    return result
+
+
+ALREADY_CONFIRMED = "Besluten i protokollet är redan bekräftade; inga nya åtgärder skapades."
+
+
+def created_from(session: Session, protokoll: Protokoll) -> list[Action]:
+    """The åtgärder confirmed from the protokoll, in the order they were created."""
+    return list(
+        session.exec(
+            select(Action).where(Action.protokoll_id == protokoll.id).order_by(col(Action.id))
+        )
+    )
+
+
+def _check_open(protokoll: Protokoll) -> None:
+    if protokoll.confirmed_at is not None:
+        raise AlreadyConfirmed(ALREADY_CONFIRMED)
+
+
+def _check_owners(
+    session: Session, protokoll: Protokoll, drafts: Sequence[Draft]
+) -> dict[int, Person]:
+    """The people the drafts name as owners, each one the page may offer."""
+    offered = {p.id: p for p in owner_choices(session, protokoll.forvaltning) if p.id is not None}
+    for i, d in enumerate(drafts):
+        if d.owner_id is not None and d.owner_id not in offered:
+            raise DraftRefused(
+                f"Beslut {i + 1}: välj en ansvarig i listan.", field=rules.OWNER_FIELD, index=i
+            )
+    return offered
+
+
+def _plan_for(session: Session, protokoll: Protokoll, *, now: datetime, actor: Person) -> Plan:
+    title = rules.plan_title(protokoll.body, protokoll.meeting_on)
+    plan = session.exec(
+        select(Plan).where(Plan.title == title, Plan.forvaltning == protokoll.forvaltning)
+    ).first()
+    if plan is None:
+        return plans.create_plan(
+            session, now=now, title=title, forvaltning=protokoll.forvaltning, chef_id=actor.id
+        )
+    if not may_edit(actor, plan):
+        raise Forbidden(f"Du kan inte lägga till åtgärder i planen {plan.title}.")
+    return plan

@@ -1,0 +1,210 @@
+"""An åtgärd's indicators on the chef's åtgärd page (add one, add a measured value), and a
+file of measured values imported for a whole plan. Who may: whoever may edit the åtgärd's
+plan (tracker.domain.roles.may_edit), as for the åtgärd's other edits."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import Session
+
+from tracker.domain.evaluation import COLUMNS, parse_number, read_value_rows
+from tracker.domain.problems import FileRefused
+from tracker.domain.reading import WEB_LIMITS, read_csv
+from tracker.domain.tables import UnreadableFile
+from tracker.errors import Refused
+from tracker.models import Person, Plan
+from tracker.services import actions as action_service
+from tracker.services import indicators as indicator_service
+from tracker.services import plans as plan_service
+from tracker.web.deps import (
+    CsrfChecked,
+    EditorDep,
+    NowDep,
+    SessionDep,
+    WebDep,
+    flash,
+    refusal_status,
+    require_edit,
+    undo,
+)
+from tracker.web.forms import parse_date
+from tracker.web.routes import PathId
+from tracker.web.routes.actions import _render
+from tracker.web.routes.transfer import _read_upload
+
+router = APIRouter()
+
+NUMBER = 40
+NAME = 200
+UNIT = 20
+
+
+def _editable_plan(session: Session, action_id: int, user: Person) -> Plan:
+    action = action_service.get_action(session, action_id)
+    plan = plan_service.get_plan(session, action.plan_id)
+    require_edit(user, plan)
+    return plan
+
+
+def _number(typed: str, label: str) -> float | None:
+    try:
+        return parse_number(typed, label)
+    except ValueError as exc:
+        raise Refused(f"{exc}.") from None
+
+
+@router.post("/atgarder/{action_id}/indikatorer", dependencies=[CsrfChecked], response_model=None)
+def indicator_add(
+    request: Request,
+    action_id: PathId,
+    web: WebDep,
+    session: SessionDep,
+    now: NowDep,
+    user: EditorDep,
+    name: Annotated[str, Form(max_length=NAME)] = "",
+    unit: Annotated[str, Form(max_length=UNIT)] = "",
+    baseline: Annotated[str, Form(max_length=NUMBER)] = "",
+    baseline_on: Annotated[str, Form(max_length=NUMBER)] = "",
+    target: Annotated[str, Form(max_length=NUMBER)] = "",
+) -> Response:
+    _editable_plan(session, action_id, user)
+    try:
+        indicator_service.add_indicator(
+            session,
+            action_id,
+            now=now,
+            actor=user,
+            name=name,
+            unit=unit,
+            baseline_value=_number(baseline, "Utgångsvärde"),
+            baseline_on=parse_date(baseline_on, "Utgångsvärdets datum"),
+            target_value=_number(target, "Mål"),
+        )
+    except Refused as exc:
+        undo(session)
+        typed = {"name": name, "unit": unit, "baseline": baseline}
+        typed |= {"baseline_on": baseline_on, "target": target}
+        return _render(
+            request,
+            web,
+            session,
+            action_id,
+            user,
+            now,
+            error=exc.message,
+            status_code=refusal_status(exc),
+            indicator_form={f"ny:{k}": v for k, v in typed.items()},
+        )
+    flash(request, f"Indikatorn '{' '.join(name.split())}' är tillagd.")
+    return RedirectResponse(f"/atgarder/{action_id}#indikatorer", status_code=303)
+
+
+@router.post(
+    "/atgarder/{action_id}/indikatorer/{indicator_id}/matvarden",
+    dependencies=[CsrfChecked],
+    response_model=None,
+)
+def indicator_measure(
+    request: Request,
+    action_id: PathId,
+    indicator_id: PathId,
+    web: WebDep,
+    session: SessionDep,
+    now: NowDep,
+    user: EditorDep,
+    measured_on: Annotated[str, Form(max_length=NUMBER)] = "",
+    value: Annotated[str, Form(max_length=NUMBER)] = "",
+) -> Response:
+    _editable_plan(session, action_id, user)
+    try:
+        day = parse_date(measured_on, "Datum")
+        number = _number(value, "Värde")
+        if day is None:
+            raise Refused("Ange datumet då värdet mättes.")
+        if number is None:
+            raise Refused("Ange det uppmätta värdet.")
+        indicator = indicator_service.get_indicator(session, action_id, indicator_id)
+        indicator_service.record_value(
+            session, indicator, now=now, actor=user, measured_on=day, value=number
+        )
+    except Refused as exc:
+        undo(session)
+        return _render(
+            request,
+            web,
+            session,
+            action_id,
+            user,
+            now,
+            error=exc.message,
+            status_code=refusal_status(exc),
+            indicator_form={
+                f"{indicator_id}:measured_on": measured_on,
+                f"{indicator_id}:value": value,
+            },
+        )
+    flash(request, f"Mätvärdet för '{indicator.name}' är sparat.")
+    return RedirectResponse(f"/atgarder/{action_id}#indikatorer", status_code=303)
+
+
+def _plan_for_import(session: Session, plan_id: int, user: Person) -> Plan:
+    plan = plan_service.get_plan(session, plan_id)
+    require_edit(user, plan)
+    return plan
+
+
+@router.get("/planer/{plan_id}/indikatorer", response_class=HTMLResponse)
+def indicator_import_form(
+    request: Request, plan_id: PathId, web: WebDep, session: SessionDep, user: EditorDep
+) -> HTMLResponse:
+    plan = _plan_for_import(session, plan_id, user)
+    return web.render(
+        request,
+        "plans/indicators.html",
+        {"plan": plan, "columns": COLUMNS, "problems": None, "imported": None},
+    )
+
+
+@router.post(
+    "/planer/{plan_id}/indikatorer", response_class=HTMLResponse, dependencies=[CsrfChecked]
+)
+def indicator_import(
+    request: Request,
+    plan_id: PathId,
+    web: WebDep,
+    session: SessionDep,
+    now: NowDep,
+    user: EditorDep,
+    file: Annotated[UploadFile | None, File()] = None,
+) -> HTMLResponse:
+    """A file of measured values (Åtgärd-id;Indikator;Enhet;Datum;Värde), applied whole or
+    refused whole with every row and column that is wrong."""
+    plan = _plan_for_import(session, plan_id, user)
+    problems: list[str] = []
+    imported = None
+    try:
+        upload = _read_upload(file, "Filen")
+        if upload is None:
+            raise Refused("Välj en CSV-fil med mätvärden att importera.")
+        filename, data = upload
+        if not filename.lower().endswith((".csv", ".txt")):
+            raise Refused(f"Filen '{filename}' är ingen CSV-fil (filnamnet ska sluta på .csv).")
+        rows = read_value_rows(read_csv(data, filename, WEB_LIMITS), filename)
+        imported = indicator_service.import_values(
+            session, plan_id, rows, filename, now=now, actor=user
+        )
+    except FileRefused as exc:
+        undo(session)
+        problems = [str(p) for p in exc.problems]
+    except (UnreadableFile, Refused) as exc:
+        undo(session)
+        problems = [exc.message]
+    return web.render(
+        request,
+        "plans/indicators.html",
+        {"plan": plan, "columns": COLUMNS, "problems": problems or None, "imported": imported},
+        status_code=422 if problems else 200,
+    )

@@ -1,0 +1,351 @@
+"""Decisions from a protokoll, for chefs and admins: the list of uploaded protokoll with the
+form to upload one (a .txt, .docx or .pdf file, or pasted text), and a protokoll's review
+page, where the drafted decisions are kept or dropped, merged, given an owner and a date in
+one plain form, and confirmed as åtgärder. Nothing is created before the confirmation; the
+drafts are kept on the protokoll in between (tracker.services.protokoll)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import Session
+
+from notifications import swedish
+from tracker.domain import protokoll as rules
+from tracker.domain.minutes import read_minutes
+from tracker.domain.problems import FileRefused
+from tracker.domain.protokoll import Draft, DraftRefused
+from tracker.domain.roles import forvaltning_scope, may_draft_from_minutes
+from tracker.errors import Forbidden, Refused, TrackerError
+from tracker.models import Person, Protokoll
+from tracker.services import protokoll as service
+from tracker.web.deps import (
+    CsrfChecked,
+    EditorDep,
+    NowDep,
+    SessionDep,
+    Web,
+    WebDep,
+    flash,
+    pop_flash,
+    refusal_status,
+    undo,
+)
+from tracker.web.forms import parse_date
+from tracker.web.mail import queue_assignments
+from tracker.web.routes import PathId
+
+router = APIRouter()
+
+MAX_UPLOAD = 10 * 1024 * 1024
+SUFFIXES = (".txt", ".docx", ".pdf")
+SAVE = "spara"
+CONFIRM = "bekrafta"
+
+
+@dataclass(frozen=True)
+class FormError:
+    """A refusal on a page: the message, and the id of the field it is about, if any."""
+
+    message: str
+    field: str | None = None
+
+
+def _error(exc: TrackerError) -> FormError:
+    return FormError(exc.message, exc.field_id if isinstance(exc, DraftRefused) else None)
+
+
+def _require(user: Person, protokoll: Protokoll) -> None:
+    if not may_draft_from_minutes(user, protokoll.forvaltning):
+        raise Forbidden("Protokollet hör till en annan förvaltning.")
+
+
+# --- the list and the upload ----------------------------------------------------------------
+
+
+@router.get("/protokoll", response_class=HTMLResponse)
+def protokoll_list(
+    request: Request, web: WebDep, session: SessionDep, user: EditorDep
+) -> HTMLResponse:
+    return _render_list(request, web, session, user)
+
+
+def _render_list(
+    request: Request,
+    web: Web,
+    session: Session,
+    user: Person,
+    *,
+    values: dict[str, str] | None = None,
+    error: FormError | None = None,
+    problems: list[str] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    return web.render(
+        request,
+        "protokoll/list.html",
+        {
+            "rows": service.list_protokoll(session, forvaltning_scope(user)),
+            "values": values or {},
+            "error": error,
+            "problems": problems or [],
+            "flash": pop_flash(request),
+        },
+        status_code=status_code,
+    )
+
+
+@router.post("/protokoll", dependencies=[CsrfChecked], response_model=None)
+def protokoll_upload(
+    request: Request,
+    web: WebDep,
+    session: SessionDep,
+    now: NowDep,
+    user: EditorDep,
+    file: Annotated[UploadFile | None, File()] = None,
+    text: Annotated[str, Form(max_length=rules.TEXT_LIMIT)] = "",
+    body: Annotated[str, Form(max_length=rules.BODY_LIMIT)] = "",
+    meeting_on: Annotated[str, Form(max_length=40)] = "",
+    title: Annotated[str, Form(max_length=rules.TITLE_LIMIT)] = "",
+) -> Response:
+    values = {"body": body, "meeting_on": meeting_on, "title": title, "text": text}
+    try:
+        if not may_draft_from_minutes(user):
+            raise Forbidden("Du kan inte ta fram beslut ur protokoll.")
+        day = _meeting_date(meeting_on)
+        filename, content = _content(file, text)
+        protokoll = service.draft_from_text(
+            session,
+            forvaltning=forvaltning_scope(user) or "",
+            body=body,
+            meeting_on=day,
+            title=title,
+            text=content,
+            filename=filename,
+            now=now,
+            actor=user,
+        )
+    except FileRefused as exc:
+        undo(session)
+        return _render_list(
+            request,
+            web,
+            session,
+            user,
+            values=values,
+            error=FormError(f"{exc.filename} gick inte att läsa.", rules.SOURCE_FIELD),
+            problems=[str(p) for p in exc.problems],
+            status_code=422,
+        )
+    except Refused as exc:
+        undo(session)
+        return _render_list(
+            request,
+            web,
+            session,
+            user,
+            values=values,
+            error=_error(exc),
+            status_code=refusal_status(exc),
+        )
+    found = len(service.drafts_of(protokoll))
+    flash(
+        request,
+        "Protokollet är inläst: "
+        + swedish.count(found, "föreslaget beslut", "föreslagna beslut")
+        + ". Ingenting skapas förrän du bekräftar.",
+    )
+    return RedirectResponse(f"/protokoll/{protokoll.id}", status_code=303)
+
+
+def _meeting_date(typed: str) -> date | None:
+    try:
+        return parse_date(typed, "Sammanträdets datum")
+    except Refused as exc:
+        raise DraftRefused(exc.message, field=rules.DATE_FIELD) from None
+
+
+def _content(upload: UploadFile | None, pasted: str) -> tuple[str, str]:
+    """(file name, text) of the upload, or of the pasted text when no file was chosen."""
+    if upload is None or not upload.filename:
+        return "", pasted
+    if pasted.strip():
+        raise DraftRefused(
+            "Välj en fil eller klistra in texten, inte båda.", field=rules.SOURCE_FIELD
+        )
+    name = Path(upload.filename).name
+    if not name.lower().endswith(SUFFIXES):
+        raise DraftRefused(
+            f"{name}: välj en fil av typen .txt, .docx eller .pdf.", field=rules.SOURCE_FIELD
+        )
+    data = upload.file.read(MAX_UPLOAD + 1)
+    if len(data) > MAX_UPLOAD:
+        raise DraftRefused(
+            f"{name} är större än {MAX_UPLOAD // 2**20} MB.", field=rules.SOURCE_FIELD
+        )
+    return name, read_minutes(data, name)
+
+
+# --- one protokoll: review and confirm ------------------------------------------------------
+
+
+@router.get("/protokoll/{protokoll_id}", response_class=HTMLResponse)
+def protokoll_page(
+    request: Request, protokoll_id: PathId, web: WebDep, session: SessionDep, user: EditorDep
+) -> HTMLResponse:
+    protokoll = service.get_protokoll(session, protokoll_id)
+    _require(user, protokoll)
+    return _render_review(request, web, session, protokoll, service.drafts_of(protokoll))
+
+
+def _render_review(
+    request: Request,
+    web: Web,
+    session: Session,
+    protokoll: Protokoll,
+    drafts: list[Draft],
+    *,
+    error: FormError | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    confirmed = protokoll.confirmed_at is not None
+    return web.render(
+        request,
+        "protokoll/review.html",
+        {
+            "protokoll": protokoll,
+            "drafts": drafts,
+            "people": [] if confirmed else service.owner_choices(session, protokoll.forvaltning),
+            "created": service.created_from(session, protokoll) if confirmed else [],
+            "item_label": rules.item_label,
+            "error": error,
+            "flash": pop_flash(request),
+            "save": SAVE,
+            "confirm": CONFIRM,
+        },
+        status_code=status_code,
+    )
+
+
+@router.post("/protokoll/{protokoll_id}", dependencies=[CsrfChecked], response_model=None)
+def protokoll_review(
+    request: Request,
+    protokoll_id: PathId,
+    web: WebDep,
+    session: SessionDep,
+    now: NowDep,
+    user: EditorDep,
+    count: Annotated[int, Form(ge=0, le=rules.MAX_DRAFTS)] = 0,
+    what: Annotated[list[str] | None, Form()] = None,
+    owner: Annotated[list[str] | None, Form()] = None,
+    due_on: Annotated[list[str] | None, Form()] = None,
+    reports_to: Annotated[list[str] | None, Form()] = None,
+    keep: Annotated[list[str] | None, Form()] = None,
+    merge: Annotated[list[str] | None, Form()] = None,
+    do: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    protokoll = service.get_protokoll(session, protokoll_id)
+    _require(user, protokoll)
+    stored = service.drafts_of(protokoll)
+    drafts = stored
+    try:
+        if protokoll.confirmed_at is not None:
+            raise service.AlreadyConfirmed(service.ALREADY_CONFIRMED)
+        drafts = _reviewed(stored, count, what, owner, due_on, reports_to, keep)
+        merging = _indices(merge, len(drafts)) - {0}
+        if merging:
+            # A merge is saved and shown before anything is confirmed: the chef reads the
+            # merged decision first, and a refusal then names the decision as it is shown.
+            service.save_drafts(session, protokoll, rules.apply_merges(drafts, merging))
+            flash(
+                request,
+                swedish.count(len(merging), "beslut är sammanslaget", "beslut är sammanslagna")
+                + " med föregående. Granska och bekräfta sedan. Ingenting är skapat ännu.",
+            )
+        elif do == CONFIRM:
+            done = service.confirm(
+                session, web.app.registry, protokoll, drafts, now=now, actor=user
+            )
+            for person, given in done.by_owner:
+                queue_assignments(
+                    session, web.mail, web.app.settings, person, done.plan, given,
+                    now=now, assigned_by=user,
+                )  # fmt: skip
+            flash(
+                request,
+                f"{swedish.count(len(done.created), 'åtgärd är skapad', 'åtgärder är skapade')} i "
+                f"{done.plan.title}. De ansvariga får ett e-postmeddelande med sin länk.",
+            )
+        else:
+            service.save_drafts(session, protokoll, drafts)
+            flash(request, "Utkasten är sparade. Ingenting är skapat ännu.")
+    except service.AlreadyConfirmed as exc:
+        undo(session)
+        flash(request, exc.message)
+        return RedirectResponse(f"/protokoll/{protokoll_id}", status_code=303)
+    except Refused as exc:
+        undo(session)
+        protokoll = service.get_protokoll(session, protokoll_id)
+        return _render_review(
+            request,
+            web,
+            session,
+            protokoll,
+            drafts,
+            error=_error(exc),
+            status_code=refusal_status(exc),
+        )
+    return RedirectResponse(f"/protokoll/{protokoll_id}", status_code=303)
+
+
+def _reviewed(
+    stored: list[Draft],
+    count: int,
+    what: list[str] | None,
+    owner: list[str] | None,
+    due_on: list[str] | None,
+    reports_to: list[str] | None,
+    keep: list[str] | None,
+) -> list[Draft]:
+    """The stored drafts with what the form says of each, in the same order."""
+    columns = [what or [], owner or [], due_on or [], reports_to or []]
+    if count != len(stored) or any(len(c) != count for c in columns):
+        raise Refused(
+            "Utkasten har ändrats sedan sidan visades. Ladda om sidan och gör ändringarna igen."
+        )
+    kept = _indices(keep, count)
+    result = []
+    for i, draft in enumerate(stored):
+        text = what[i] if what else ""
+        if len(text) > rules.WHAT_LIMIT:
+            raise DraftRefused(
+                f"Beslut {i + 1}: texten är för lång, högst {rules.WHAT_LIMIT} tecken.",
+                field=rules.WHAT_FIELD,
+                index=i,
+            )
+        back = reports_to[i] if reports_to else ""
+        try:
+            day = parse_date(due_on[i] if due_on else "", f"Beslut {i + 1}, klart till")
+        except Refused as exc:
+            raise DraftRefused(exc.message, field=rules.DUE_FIELD, index=i) from None
+        chosen = (owner[i] if owner else "").strip()
+        result.append(
+            replace(
+                draft,
+                what=text.strip(),
+                owner_id=int(chosen) if chosen.isdigit() and len(chosen) < 12 else None,
+                due_on=day,
+                reports_to=back.strip()[: rules.REPORTS_TO_LIMIT],
+                keep=i in kept,
+            )
+        )
+    return result
+
+
+def _indices(values: list[str] | None, count: int) -> set[int]:
+    return {int(v) for v in values or [] if v.isdigit() and len(v) < 6 and int(v) < count}
