@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, make_url, text
 from sqlmodel import SQLModel
 
 from config import load_settings
@@ -29,7 +29,7 @@ BACKENDS = ["sqlite", "postgresql"]
 def postgres_url() -> Iterator[str | None]:
     given = os.environ.get("TRACKER_TEST_POSTGRES_URL")
     if given:
-        yield given
+        yield _own_database(given)
         return
     server: PostgresServer | None = None
     if find_bindir() is not None:
@@ -41,6 +41,22 @@ def postgres_url() -> Iterator[str | None]:
     finally:
         if server:
             server.stop()
+
+
+def _own_database(url: str) -> str:
+    """The given server's database, or, when the suite runs in several processes (`make
+    test`), a database of this process's own on it, so that they never empty each other's."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    admin = make_engine(url, isolation_level="AUTOCOMMIT")
+    name = f"tracker_test_{worker}"
+    with admin.connect() as conn:
+        exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+        if exists.first() is None:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session")

@@ -55,6 +55,38 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _start(bindir: Path, runas: list[str], root: Path, datadir: Path) -> int:
+    """Start the cluster on a free port; the port it listens on. A port found free can be
+    taken before the server binds it (two test processes start theirs at once): then again
+    on another."""
+    for attempt in range(3):
+        port = _free_port()
+        options = (
+            f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
+        )
+        started = subprocess.run(
+            [
+                *runas,
+                str(bindir / "pg_ctl"),
+                "-D",
+                str(datadir),
+                "-o",
+                options,
+                "-l",
+                str(root / "log"),
+                "-w",
+                "start",
+            ],
+            capture_output=True,
+        )
+        if started.returncode == 0:
+            return port
+        if attempt == 2:
+            started.check_returncode()
+    raise AssertionError("unreachable")
+
+
 def start_postgres() -> PostgresServer:
     bindir = find_bindir()
     if bindir is None:
@@ -66,7 +98,6 @@ def start_postgres() -> PostgresServer:
         user = pwd.getpwnam("postgres")
         os.chown(root, user.pw_uid, user.pw_gid)
         runas = ["runuser", "-u", "postgres", "--"]
-    port = _free_port()
     subprocess.run(
         [
             *runas,
@@ -84,26 +115,7 @@ def start_postgres() -> PostgresServer:
         check=True,
         capture_output=True,
     )
-    options = (
-        f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off "
-        "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
-    )
-    subprocess.run(
-        [
-            *runas,
-            str(bindir / "pg_ctl"),
-            "-D",
-            str(datadir),
-            "-o",
-            options,
-            "-l",
-            str(root / "log"),
-            "-w",
-            "start",
-        ],
-        check=True,
-        capture_output=True,
-    )
+    port = _start(bindir, runas, root, datadir)
     subprocess.run(
         [
             *runas,
