@@ -76,6 +76,8 @@ def _what(subject: str, text: str) -> str:
         return "utkast"
     if subject.startswith("Återrapport nr"):
         return "återrapport"
+    if subject.startswith("Godkänn återrapporten"):
+        return "godkänn"
     if "Nya datum för återrapporten" in body:
         return "nya datum"
     parts = []
@@ -230,7 +232,9 @@ EXPECTED: list[tuple[date, str, str]] = [
     (date(2018, 3, 28), DAVID, "ej uppdaterad+försenad"),
     (date(2018, 3, 28), CHEF, "utkast"),
     (date(2018, 3, 29), DAVID, "försenad"),
-    # Approved on 3 April, the day before the secretary's deadline; sent the next morning.
+    # Not yet approved the working day before the secretary's deadline: the chef is reminded
+    # that morning, approves at ten, and the report goes out the next morning.
+    (date(2018, 4, 3), CHEF, "godkänn"),
     (date(2018, 4, 4), BOARD_INBOX, "återrapport"),
     (date(2018, 4, 5), DAVID, "försenad"),
     (date(2018, 4, 6), TOP, "eskalering"),
@@ -253,6 +257,7 @@ EXPECTED: list[tuple[date, str, str]] = [
     # Anna updated on 15 May; Bo had not by 24 May. The draft, on the new dates.
     (date(2018, 5, 25), BO, "ej uppdaterad"),
     (date(2018, 5, 25), CHEF, "utkast"),
+    (date(2018, 5, 29), CHEF, "godkänn"),
     (date(2018, 5, 30), BOARD_INBOX, "återrapport"),
     # The October meeting (24 October): called 13 September; cancelled on 17 September,
     # its report goes to 12 December and Cecilia and the chef hear it.
@@ -267,6 +272,8 @@ EXPECTED: list[tuple[date, str, str]] = [
     (date(2018, 11, 16), CECILIA, "ej uppdaterad"),
     (date(2018, 11, 16), CHEF, "utkast"),
     (date(2018, 11, 16), CHEF, "utkast"),
+    (date(2018, 11, 20), CHEF, "godkänn"),
+    (date(2018, 11, 20), CHEF, "godkänn"),
     (date(2018, 11, 21), BOARD_INBOX, "återrapport"),
     (date(2018, 11, 21), BOARD_INBOX, "återrapport"),
 ]

@@ -179,3 +179,32 @@ def test_a_draft_made_before_the_meeting_moved_is_not_made_again(
         run_day(mail, day)
     with mail.transaction() as s:
         assert len(s.exec(select(Report).where(Report.plan_id == plan_id)).all()) == 1
+
+
+def test_the_chef_is_reminded_once_to_approve_the_day_before_the_secretarys_deadline(
+    app: App, chef: Person, smtp_server: SmtpServer
+) -> None:
+    mail, _, _, _ = setup(app, chef, smtp_server)
+    run_day(mail, date(2018, 5, 21))  # the draft
+    # Papers by Thursday 24 May: reminded on Wednesday 23 May, once.
+    assert run_day(mail, date(2018, 5, 22)) == {}
+    got = run_day(mail, date(2018, 5, 23))
+    (to_chef,) = got[chef.email]
+    assert to_chef.startswith("Godkänn återrapporten senast 2018-05-24: Åtgärdsplan")
+    assert f"till {BUN}s sammanträde den 2018-06-14 är inte godkänt" in to_chef
+    assert run_day(mail, date(2018, 5, 24)) == {}
+
+
+def test_an_approved_draft_brings_no_reminder(
+    app: App, chef: Person, smtp_server: SmtpServer
+) -> None:
+    mail, _, plan_id, _ = setup(app, chef, smtp_server)
+    run_day(mail, date(2018, 5, 21))
+    with mail.transaction() as s:
+        (draft,) = s.exec(select(Report).where(Report.plan_id == plan_id)).all()
+        assert draft.id is not None
+        reports.approve_report(
+            s, mail.registry, draft.id, chef, now=b.at(date(2018, 5, 22)), tz=mail.tz
+        )
+    got = run_day(mail, date(2018, 5, 23))
+    assert chef.email not in got

@@ -40,6 +40,9 @@ class Report(SQLModel, table=True):
     approved_by: str = ""
     approved_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    # The local day the chef was reminded to approve the draft before the secretary's
+    # deadline: set once, by a conditional UPDATE, so two schedulers remind once.
+    approval_reminded_on: date | None = None
     version: int = 1
 
 

@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from config import Settings
 from tracker.app import App
 from tracker.domain.clock import local_date
-from tracker.domain.report_schedule import Occasion
+from tracker.domain.report_schedule import Occasion, occasion_of
 from tracker.domain.workdays import WorkCalendar
 from tracker.errors import TrackerError
 from tracker.models import Person, Plan, Report, Role
+from tracker.models.report import DRAFT_STATE
 from tracker.services import reports
 from tracker.services.outbox import enqueue
 from tracker.services.report_schedule import call_days, call_on, not_updated
@@ -31,6 +33,8 @@ log = logging.getLogger(__name__)
 @dataclass
 class SweepResult:
     drafted: list[int] = field(default_factory=list)
+    # Drafts whose chef was reminded to approve them before the secretary's deadline.
+    reminded: list[int] = field(default_factory=list)
     sent: list[int] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
@@ -146,6 +150,54 @@ def draft_if_due(app: App, plan_id: int, now: datetime) -> int | None:
         return report.id
 
 
+def remind_approval_if_due(app: App, report_id: int, now: datetime) -> bool:
+    """On the working day before its secretary's deadline (or on the day itself, if that
+    morning was missed), mail the plan's chef about a draft not yet approved; once."""
+    from tracker.reports.mail import approval_reminder_message
+
+    today = local_date(now, app.tz)
+    cal = WorkCalendar()
+    with app.transaction() as session:
+        report = session.get(Report, report_id)
+        if report is None or report.state != DRAFT_STATE or report.approval_reminded_on:
+            return False
+        plan = session.get(Plan, report.plan_id)
+        assert plan is not None
+        occasions = reports.plan_occasions(
+            session, app.registry, plan, report.as_of, app.settings.report_draft_days_before
+        )
+        occasion = occasion_of(occasions, report.as_of)
+        if occasion is None:
+            return False
+        due = cal.on_or_before(occasion.approve_by - timedelta(days=1))
+        if not (due <= today <= occasion.approve_by) or not cal.is_working(today):
+            return False
+        claimed = session.execute(
+            update(Report)
+            .where(col(Report.id) == report_id, col(Report.approval_reminded_on).is_(None))
+            .values(approval_reminded_on=today)
+            .execution_options(synchronize_session=False)
+        )
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            return False
+        for person in _reviewers(session, plan):
+            enqueue(
+                session,
+                approval_reminder_message(
+                    person.email,
+                    person.name,
+                    plan.title,
+                    occasion,
+                    review_url(app.settings, report_id),
+                ),
+                kind="aterrapport-godkann",
+                forvaltning=plan.forvaltning,
+                now=now,
+                domain=reports.mail_domain(app.settings),
+            )
+        return True
+
+
 def report_sweep(app: App, now: datetime) -> SweepResult:
     """Draft what is due and send what is approved. One plan's or report's failure is logged
     and does not stop the others."""
@@ -161,6 +213,11 @@ def report_sweep(app: App, now: datetime) -> SweepResult:
                 select(Report.id).where(Report.state == "godkand").order_by(col(Report.id))
             )
         )
+        drafts = list(
+            session.exec(
+                select(Report.id).where(Report.state == DRAFT_STATE).order_by(col(Report.id))
+            )
+        )
     for plan_id in plan_ids:
         try:
             made = draft_if_due(app, plan_id, now)
@@ -173,6 +230,15 @@ def report_sweep(app: App, now: datetime) -> SweepResult:
             continue
         if made is not None:
             result.drafted.append(made)
+    for draft_id in drafts:
+        if draft_id is None:
+            continue
+        try:
+            if remind_approval_if_due(app, draft_id, now):
+                result.reminded.append(draft_id)
+        except Exception as exc:
+            log.exception("återrapport %s: påminnelse om godkännande misslyckades", draft_id)
+            result.problems.append(f"återrapport {draft_id}: {exc}")
     for report_id in approved:
         if report_id is None:
             continue

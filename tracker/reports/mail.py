@@ -111,3 +111,29 @@ def draft_review_message(
         html=_html(paragraphs).replace("\n", "<br>"),
         attachments=(Attachment(pdf_filename, "application/pdf", pdf),),
     )
+
+
+def approval_reminder_message(
+    to: str, name: str, plan_title: str, occasion: Occasion, review_url: str
+) -> OutgoingMessage:
+    """To the chef, the working day before the secretary's deadline, while the draft is not
+    approved."""
+    where = (
+        f" till {occasion.board}s sammanträde den {occasion.meeting_on.isoformat()}"
+        if occasion.from_calendar
+        else ""
+    )
+    subject = f"Godkänn återrapporten senast {occasion.approve_by.isoformat()}: {plan_title}"
+    paragraphs = [
+        f"Hej {name}!",
+        f"Utkastet till återrapport av åtgärdsplanen ”{plan_title}”{where} är inte godkänt. "
+        f"Det ska vara godkänt senast {occasion.approve_by.isoformat()}, då handlingarna ska "
+        "vara hos nämndens sekreterare.",
+        f"Granska och godkänn det här: {review_url}",
+    ]
+    return OutgoingMessage(
+        to=to,
+        subject=subject,
+        text="\n\n".join(paragraphs) + "\n",
+        html=_html(paragraphs),
+    )
