@@ -5,6 +5,7 @@ from tracker.models.area_event import AreaEvent
 from tracker.models.audit import Audit, AuditDocument, Recommendation, RecommendationAction
 from tracker.models.escalation import Escalation, EscalationHolder
 from tracker.models.indicator import Indicator, IndicatorValue
+from tracker.models.internal_control import ControlPlan, ControlPoint, ControlRisk
 from tracker.models.login_session import LoginSession
 from tracker.models.meeting import Meeting
 from tracker.models.outbox import OutboxAttachment, OutboxMessage
@@ -21,6 +22,9 @@ __all__ = [
     "AreaEvent",
     "Audit",
     "AuditDocument",
+    "ControlPlan",
+    "ControlPoint",
+    "ControlRisk",
     "Escalation",
     "EscalationHolder",
     "Indicator",

@@ -1,0 +1,184 @@
+"""`tracker internkontroll import`, `show` and `list`: a nämnd's internkontrollplan read from
+a file, stored, and shown with risk values, bands and each kontrollmoment's next date."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from sqlmodel import col, func, select
+from typer.testing import CliRunner
+
+from tracker.app import App
+from tracker.cli import cli
+from tracker.domain.workdays import WorkCalendar
+from tracker.errors import Refused
+from tracker.models import ControlPlan, ControlPoint, ControlRisk, Person
+from tracker.services import internal_control
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "internkontroll-skola.csv"
+NAMND = "Barn- och utbildningsnämnden"
+NOW = datetime(2025, 1, 20, 9, 0, tzinfo=UTC)
+
+
+def tracker(db_url: str, *args: str, code: int = 0) -> str:
+    result = CliRunner().invoke(cli, ["--database", db_url, *args])
+    assert result.exit_code == code, result.output
+    return result.output
+
+
+def import_example(db_url: str, year: str = "2025", code: int = 0) -> str:
+    return tracker(
+        db_url,
+        "internkontroll",
+        "import",
+        str(EXAMPLE),
+        "--namnd",
+        NAMND,
+        "--year",
+        year,
+        "--forvaltning",
+        "Barn- och utbildningsförvaltningen",
+        code=code,
+    )
+
+
+def counts(app: App) -> tuple[int, int, int, int]:
+    with app.transaction() as s:
+        return tuple(  # type: ignore[return-value]
+            s.exec(select(func.count()).select_from(table)).one()
+            for table in (ControlPlan, ControlRisk, ControlPoint, Person)
+        )
+
+
+def test_importing_the_school_plan_stores_its_risks_controls_and_owners(
+    app: App, db_url: str
+) -> None:
+    out = import_example(db_url)
+    assert out.splitlines() == [
+        f"Internkontrollplan 2025 – {NAMND} (nummer 1) lästes in från internkontroll-skola.csv:",
+        "  Processer: 10",
+        "  Risker: 10, varav 1 utan kontrollmoment",
+        "  Kontrollmoment: 9",
+        "  Nya ansvariga: 6",
+    ]
+    assert counts(app) == (1, 10, 9, 6)
+    with app.transaction() as s:
+        accepted = s.exec(
+            select(ControlRisk).where(col(ControlRisk.name).startswith("Elevdatorer"))
+        ).one()
+        assert accepted.handling == "Risken accepteras, följs upp i nästa riskanalys"
+        owner = s.get(Person, accepted.handling_owner_id)
+        assert owner is not None and owner.email == "anna.lindqvist@pitea.example"
+        purchase = s.exec(
+            select(ControlPoint).where(ControlPoint.frequency_text == "mars och oktober")
+        ).one()
+        maria = s.get(Person, purchase.owner_id)
+        assert maria is not None and (maria.name, maria.email) == (
+            "Maria Öberg",
+            "maria.oberg@pitea.example",
+        )
+    assert "Barn- och utbildningsförvaltningen" in tracker(db_url, "internkontroll", "list")
+
+
+def test_show_gives_values_bands_and_the_next_control_per_a_given_day(
+    app: App, db_url: str
+) -> None:
+    import_example(db_url)
+    data = json.loads(
+        tracker(db_url, "internkontroll", "show", "1", "--per", "2025-05-10", "--json")
+    )
+    assert data["title"] == f"Internkontrollplan 2025 – {NAMND}"
+    assert data["per"] == "2025-05-10"
+    rows = [
+        (r["value"], r["band"], [(c["frequency"], c["next_on"]) for c in r["controls"]])
+        for r in data["risks"]
+    ]
+    assert rows == [
+        (8, "Hög", [("halvårsvis", "2025-06-30")]),
+        (12, "Mycket hög", [("varje kvartal", "2025-06-30")]),
+        (9, "Hög", [("mars och oktober", "2025-10-31")]),
+        # 31 May 2025 is a Saturday: the control is made the Friday before.
+        (6, "Medel", [("månadsvis", "2025-05-30")]),
+        (8, "Hög", [("per tertial", "2025-08-29")]),
+        (6, "Medel", [("varje kvartal", "2025-06-30")]),
+        (6, "Medel", [("halvårsvis", "2025-06-30")]),
+        (8, "Hög", [("per tertial", "2025-08-29")]),
+        # Nyårsafton is closed.
+        (4, "Medel", [("årligen", "2025-12-30")]),
+        (2, "Låg", []),
+    ]
+    first = data["risks"][0]["controls"][0]
+    assert first["owner"] == "Anna Lindqvist"
+    assert first["method"].startswith("Stickprov 10 elever")
+    assert data["risks"][9]["handling"] == "Risken accepteras, följs upp i nästa riskanalys"
+
+    text = tracker(db_url, "internkontroll", "show", "1", "--per", "2025-05-10")
+    assert "2   Trygghet och studiero  3  4  12     Mycket hög" in text
+    assert "   Frekvens: mars och oktober\n   Ansvarig: Maria Öberg\n" in text
+    assert "   Nästa kontrolltillfälle: 2025-10-31\n" in text
+    assert text.endswith(
+        "   Hantering: Risken accepteras, följs upp i nästa riskanalys\n"
+        "   Ansvarig: Anna Lindqvist\n"
+    )
+
+
+def test_a_control_due_today_is_next_and_none_remain_after_the_plan_year(
+    app: App, db_url: str
+) -> None:
+    import_example(db_url)
+    with app.transaction() as s:
+        cal = WorkCalendar()
+        on_the_day = internal_control.control_plan_view(s, 1, today=date(2025, 6, 30), cal=cal)
+        before = internal_control.control_plan_view(s, 1, today=date(2024, 11, 1), cal=cal)
+        after = internal_control.control_plan_view(s, 1, today=date(2026, 1, 15), cal=cal)
+    assert on_the_day.risks[0].controls[0].next_on == date(2025, 6, 30)
+    # Before the plan's year the first control of that year is next, not one of 2024.
+    assert before.risks[3].controls[0].next_on == date(2025, 1, 31)
+    assert [c.next_on for r in after.risks for c in r.controls] == [None] * 9
+    out = tracker(db_url, "internkontroll", "show", "1", "--per", "2026-01-15")
+    assert "Nästa kontrolltillfälle: inga fler under 2025" in out
+
+
+def test_a_bad_file_is_refused_whole_with_row_and_column_and_nothing_is_stored(
+    app: App, db_url: str, tmp_path: Path
+) -> None:
+    lines = EXAMPLE.read_text(encoding="utf-8-sig").splitlines()
+    lines[2] = lines[2].replace(";3;4;", ";7;4;")  # Sannolikhet off the 1–4 scale
+    lines[4] = lines[4].replace(";månadsvis;", ";ibland;")
+    lines[6] = lines[6].replace("lars.sjoberg@pitea.example", "lars.sjoberg")
+    bad = tmp_path / "trasig.csv"
+    bad.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tracker(
+        db_url, "internkontroll", "import", str(bad), "--namnd", NAMND, "--year", "2025", code=1
+    )
+    assert "trasig.csv importerades inte (3 fel); ingenting sparades." in out
+    assert "Rad 3, kolumn Sannolikhet: '7' är inte en siffra från 1 till 4" in out
+    assert "Rad 5, kolumn Frekvens:" in out and "'ibland'" in out
+    assert "Rad 7, kolumn E-post: ogiltig e-postadress 'lars.sjoberg'" in out
+    assert counts(app) == (0, 0, 0, 0)
+
+
+def test_a_second_plan_for_the_same_namnd_and_year_is_refused_and_owners_are_created_once(
+    app: App, db_url: str
+) -> None:
+    import_example(db_url)
+    out = import_example(db_url, code=1)
+    assert f"{NAMND} har redan en internkontrollplan för 2025 (nummer 1)" in out
+    assert counts(app) == (1, 10, 9, 6)
+    # Another year is another plan; its owners are the people already known.
+    assert "  Nya ansvariga: 0" in import_example(db_url, year="2026")
+    assert counts(app) == (2, 20, 18, 6)
+    listed = tracker(db_url, "internkontroll", "list").splitlines()
+    assert [line.split()[:2] for line in listed[1:]] == [["2", "2026"], ["1", "2025"]]
+
+
+def test_the_service_refuses_a_missing_namnd_before_reading_the_file(app: App) -> None:
+    with app.transaction() as s, pytest.raises(Refused) as refused:
+        internal_control.import_control_plan(
+            s, EXAMPLE.read_bytes(), EXAMPLE.name, namnd="  ", year=2025, now=NOW
+        )
+    assert refused.value.message == "Ange nämnden som har antagit internkontrollplanen."
+    assert counts(app) == (0, 0, 0, 0)
