@@ -10,9 +10,11 @@ whatever the form holds.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
@@ -26,12 +28,15 @@ from tests.web.helpers import MovableClock, form_to, log_in, owner_path, path_of
 from tracker.app import App
 from tracker.domain.meetings import MeetingRow
 from tracker.models import AuditDocument, Meeting, Person, Role
-from tracker.services import audits, meetings, people, protokoll, reports
+from tracker.services import audits, internal_control, meetings, people, protokoll, reports
 from tracker.services.outbox import enqueue
 from tracker.web.links import acknowledge_url
 from tracker.web.main import create_app
 from tracker.web.security import derived_key, owner_csrf
 
+CONTROL_PLAN = Path(__file__).resolve().parents[2] / "examples" / "internkontroll-skola.csv"
+# A new nämnd for each walk: a nämnd has one internkontrollplan a year.
+_BOARDS = itertools.count(1)
 OTHER_FORVALTNING = "Kultur- och fritidsförvaltningen"
 PERSONAS = ["admin", "chef", "other_chef", "board", "owner", "anonymous"]
 
@@ -107,6 +112,8 @@ class Ids:
     empty_audit: int = 0
     # A protokoll of the chef's förvaltning with no drafted decisions: nothing to confirm.
     protokoll: int = 0
+    # An internkontrollplan of the chef's förvaltning.
+    control_plan: int = 0
 
 
 @dataclass(frozen=True)
@@ -178,6 +185,14 @@ ROUTES: dict[tuple[str, str], Case] = {
     # Granskningar are their förvaltning's, as a plan (may_read_audit, may_edit_audit); each
     # form is refused by the rules (no name, no text, no åtgärd) after the right is checked.
     ("GET", "/granskningar"): Case("logged_in", lambda i: "/granskningar"),
+    # Internkontrollplaner are their förvaltning's, as a plan (may_read_control_plan,
+    # may_edit_control_plan); the list shows each person what they may read. An upload
+    # without a file or year is refused by the rules after the role has been checked.
+    ("GET", "/internkontroll"): Case("logged_in", lambda i: "/internkontroll"),
+    ("POST", "/internkontroll"): Case("editor", lambda i: "/internkontroll", {"namnd": ""}),
+    ("GET", "/internkontroll/{plan_id}"): Case(
+        "read_plan", lambda i: f"/internkontroll/{i.control_plan}"
+    ),
     ("POST", "/granskningar"): Case("editor", lambda i: "/granskningar", {"namn": ""}),
     ("POST", "/granskningar/import"): Case("editor", lambda i: "/granskningar/import", {}),
     ("GET", "/granskningar/{audit_id}"): Case("read_plan", lambda i: f"/granskningar/{i.audit}"),
@@ -458,6 +473,15 @@ def _ids(app: App, world: World, clock: MovableClock) -> Ids:
         )
         s.add(issued)
         s.flush()
+        control_plan = internal_control.import_control_plan(
+            s,
+            CONTROL_PLAN.read_bytes(),
+            CONTROL_PLAN.name,
+            namnd=f"Barn- och utbildningsnämnden {next(_BOARDS)}",
+            year=2018,
+            forvaltning=world.chef.forvaltning,
+            now=clock(),
+        )
         assert report.id is not None and message.id is not None and cancelled is not None
         acknowledge = path_of(acknowledge_url(app.settings, world.chef, world.a1, now=clock()))
         return Ids(
@@ -478,6 +502,7 @@ def _ids(app: App, world: World, clock: MovableClock) -> Ids:
             recommendation=recommendation.id or 0,
             audit_document=issued.id or 0,
             empty_audit=empty_audit.id or 0,
+            control_plan=control_plan.plan_id,
         )
 
 

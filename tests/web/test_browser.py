@@ -19,7 +19,15 @@ from config import load_settings
 from tracker.app import App, bootstrap
 from tracker.domain.meetings import MeetingRow
 from tracker.models import Action, Meeting, Plan, Role
-from tracker.services import actions, audits, meetings, people, plans, reports
+from tracker.services import (
+    actions,
+    audits,
+    internal_control,
+    meetings,
+    people,
+    plans,
+    reports,
+)
 from tracker.web.links import login_url, owner_url
 from tracker.web.main import create_app
 
@@ -178,6 +186,7 @@ def chef_pages(site: Site) -> list[str]:
         "/eskaleringsnivaer",
         "/kommunen",
         *audit_pages(site),
+        *control_plan_pages(site),
     ]
 
 
@@ -197,6 +206,24 @@ def audit_pages(site: Site) -> list[str]:
         assert rec.id is not None
         audits.link(s, rec.id, site.action_id)
     return ["/granskningar", f"/granskningar/{audit.id}"]
+
+
+def control_plan_pages(site: Site) -> list[str]:
+    """The internkontrollplaner, and the example plan with its risk matrix and kontrollmoment."""
+    example = Path(__file__).resolve().parents[2] / "examples" / "internkontroll-skola.csv"
+    with site.app.transaction() as s:
+        plan = s.get(Plan, site.plan_id)
+        assert plan is not None
+        result = internal_control.import_control_plan(
+            s,
+            example.read_bytes(),
+            example.name,
+            namnd="Barn- och utbildningsnämnden",
+            year=NOW.year,
+            forvaltning=plan.forvaltning,
+            now=NOW,
+        )
+    return ["/internkontroll", f"/internkontroll/{result.plan_id}"]
 
 
 def calendar_pages(site: Site) -> list[str]:

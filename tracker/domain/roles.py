@@ -241,3 +241,14 @@ def may_edit_audit(person: Someone | None, forvaltning: str) -> bool:
     """Chefs of the förvaltning (or of every one) and admins enter a granskning, its
     rekommendationer and yttranden, and issue its follow-up."""
     return may_edit(person, _ForvaltningScope(forvaltning))
+
+
+def may_read_control_plan(person: Someone | None, forvaltning: str) -> bool:
+    """A nämnd's internkontrollplan is read by whoever may read its förvaltning's plans (its
+    board readers, its chefs, admins), as a granskning."""
+    return may_read(person, _ForvaltningScope(forvaltning))
+
+
+def may_edit_control_plan(person: Someone | None, forvaltning: str) -> bool:
+    """Chefs of the förvaltning (or of every one) and admins import an internkontrollplan."""
+    return may_edit(person, _ForvaltningScope(forvaltning))

@@ -155,6 +155,13 @@ def import_control_plan(
     )
 
 
+def get_control_plan(session: Session, plan_id: int) -> ControlPlan:
+    plan = session.get(ControlPlan, plan_id)
+    if plan is None:
+        raise NotFound(f"Det finns ingen internkontrollplan med nummer {plan_id}.")
+    return plan
+
+
 @dataclass(frozen=True)
 class PlanSummary:
     id: int

@@ -56,6 +56,7 @@ from tracker.web.routes import (
     devmail,
     escalations,
     indicators,
+    internal_control,
     kommun,
     meetings,
     outbox,
@@ -195,6 +196,7 @@ def create_app(
     fastapi_app.include_router(reports.router)
     fastapi_app.include_router(meetings.router)
     fastapi_app.include_router(audits.router)
+    fastapi_app.include_router(internal_control.router)
     fastapi_app.include_router(protokoll.router)
     fastapi_app.include_router(kommun.router)
     fastapi_app.include_router(outbox.router)

@@ -1,0 +1,142 @@
+"""The internkontroll pages: importing a nämnd's internkontrollplan from a file, the plan page
+with its risk matrix as a picture and as a table, the numbered risks and each kontrollmoment
+with its next date, a refused file with every problem by row and column, and who may do what."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from httpx import Response
+from sqlmodel import select
+
+from tests.web.conftest import World
+from tests.web.helpers import MovableClock, form_to, log_in, text_of
+from tracker.app import App
+from tracker.domain.workdays import WorkCalendar
+from tracker.models import ControlPlan, ControlPoint, ControlRisk, Person, Role
+from tracker.services import internal_control, people
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "internkontroll-skola.csv"
+BOARD = "Barn- och utbildningsnämnden"
+
+
+def upload(
+    client: TestClient, data: bytes, filename: str = "internkontroll-skola.csv", year: str = "2018"
+) -> Response:
+    form = form_to(client.get("/internkontroll").text, "/internkontroll")
+    return client.post(
+        "/internkontroll",
+        data={**form.data(), "namnd": BOARD, "ar": year},
+        files={"fil": (filename, data, "text/csv")},
+        follow_redirects=False,
+    )
+
+
+def test_a_chef_imports_the_example_and_sees_matrix_table_risks_and_next_dates(
+    client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    log_in(client, app, world.chef, clock())
+    done = upload(client, EXAMPLE.read_bytes())
+    assert done.status_code == 303, done.text
+    page = str(done.headers["location"])
+    shown = client.get(page)
+    assert shown.status_code == 200
+    html = shown.text
+    text = text_of(html)
+    assert "internkontroll-skola.csv är inläst som Internkontrollplan 2018" in text
+    # The matrix inline, accessible, and the same facts as a table right after it.
+    assert '<svg xmlns="http://www.w3.org/2000/svg" role="img"' in html
+    assert '<title id="riskmatris-titel">Riskmatris: sannolikhet och konsekvens</title>' in html
+    assert "<script" not in html and "style=" not in html
+    assert html.index("</svg>") < html.index("Riskmatris: riskvärde (sannolikhet × konsekvens)")
+    assert "Sannolikhet / konsekvens" in text
+    assert "Riskerna i matrisen" in text
+
+    with app.transaction() as s:
+        plan = s.exec(select(ControlPlan)).one()
+        assert plan.forvaltning == world.chef.forvaltning
+        assert plan.id is not None
+        view = internal_control.control_plan_view(
+            s, plan.id, today=clock().date(), cal=WorkCalendar()
+        )
+    assert len(view.risks) == 10
+    for risk in view.risks:
+        assert f"Risk {risk.number}: {risk.name}" in text
+        assert f"Riskvärde {risk.value} ({risk.band})" in text
+        for point in risk.controls:
+            assert point.text in text and point.method in text and point.frequency_text in text
+            assert point.owner_name and point.owner_name in text
+            assert point.next_on is not None and point.next_on.isoformat() in text
+    assert any(r.controls for r in view.risks)
+    # The list shows the plan with its counts.
+    listed = text_of(client.get("/internkontroll").text)
+    assert "Internkontrollplan 2018 – Barn- och utbildningsnämnden" in listed
+    assert f'href="{page}"' in client.get("/internkontroll").text
+
+
+def test_a_bad_file_is_refused_with_row_and_column_beside_the_file_field_and_nothing_stored(
+    client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    log_in(client, app, world.chef, clock())
+    lines = EXAMPLE.read_text(encoding="utf-8-sig").splitlines()
+    header, first = lines[0], lines[1].split(";")
+    first[2] = "9"  # Sannolikhet beyond the scale
+    bad = "\n".join([header, ";".join(first), *lines[2:]]).encode()
+    refused = upload(client, bad, "fel.csv")
+    assert refused.status_code == 422
+    html = refused.text
+    text = text_of(html)
+    assert "fel.csv lästes inte in." in text and "Ingenting sparades" in text
+    assert "Rad 2" in text and "Sannolikhet" in text
+    assert 'aria-describedby="import-fel" aria-invalid="true"' in html
+    # The other fields keep what was typed.
+    assert f'value="{BOARD}"' in html
+    with app.transaction() as s:
+        assert s.exec(select(ControlPlan)).all() == []
+        assert s.exec(select(ControlRisk)).all() == []
+        assert s.exec(select(ControlPoint)).all() == []
+
+    no_year = upload(client, EXAMPLE.read_bytes(), year="tjugo")
+    assert no_year.status_code == 422
+    assert 'id="import-ar"' in no_year.text
+    assert "Året ska vara ett årtal" in text_of(no_year.text)
+    with app.transaction() as s:
+        assert s.exec(select(ControlPlan)).all() == []
+
+
+def test_a_board_reader_reads_but_cannot_upload_and_another_chef_sees_nothing(
+    client: TestClient, app: App, world: World, clock: MovableClock, board: Person, now: datetime
+) -> None:
+    with app.transaction() as s:
+        result = internal_control.import_control_plan(
+            s,
+            EXAMPLE.read_bytes(),
+            EXAMPLE.name,
+            namnd=BOARD,
+            year=2018,
+            forvaltning=world.chef.forvaltning,
+            now=now,
+        )
+        other = people.ensure_person(
+            s, "kultur@pitea.example", now=now, role=Role.chef, forvaltning="Kultur"
+        )
+    page = f"/internkontroll/{result.plan_id}"
+    log_in(client, app, board, clock())
+    listed = client.get("/internkontroll")
+    assert f'href="{page}"' in listed.text
+    assert 'action="/internkontroll"' not in listed.text
+    assert client.get(page).status_code == 200
+    csrf = form_to(listed.text, "/logga-ut").fields["csrf"]
+    posted = client.post(
+        "/internkontroll",
+        data={"csrf": csrf, "namnd": "Annan nämnd", "ar": "2019"},
+        files={"fil": ("internkontroll-skola.csv", EXAMPLE.read_bytes(), "text/csv")},
+    )
+    assert posted.status_code == 403
+    log_in(client, app, other, clock())
+    assert f'href="{page}"' not in client.get("/internkontroll").text
+    assert client.get(page).status_code == 403
+    with app.transaction() as s:
+        assert len(s.exec(select(ControlPlan)).all()) == 1
