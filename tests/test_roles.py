@@ -8,6 +8,7 @@ import pytest
 
 from tracker.domain.roles import (
     Role,
+    chefs_of,
     may_change_role,
     may_give_role,
     may_send_link,
@@ -111,3 +112,15 @@ def test_who_may_have_a_persons_link_sent_to_them(
 )
 def test_who_may_give_which_role(user: P, person: P, role: Role, allowed: bool) -> None:
     assert may_give_role(user, person, role) is allowed
+
+
+def test_a_plans_matters_go_to_the_chef_it_names_or_else_its_forvaltnings_chefs() -> None:
+    second = P(8, Role.chef, EDUCATION)
+    people = [ADMIN, CHEF, OTHER_CHEF, BOARD, OWNER_HERE, second]
+    # Named: that chef alone, even of another förvaltning.
+    assert chefs_of(PlanOf(EDUCATION, chef_id=OTHER_CHEF.id), people) == [OTHER_CHEF]
+    # Not named: every chef of the plan's förvaltning, and no one else.
+    assert chefs_of(PlanOf(EDUCATION), people) == [CHEF, second]
+    # Named but gone: the förvaltning's chefs, so that someone hears.
+    assert chefs_of(PlanOf(EDUCATION, chef_id=99), people) == [CHEF, second]
+    assert chefs_of(PlanOf("Okänd förvaltning"), people) == []

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 
 class Role(StrEnum):
@@ -56,6 +56,21 @@ class PlanScope(Protocol):
     def forvaltning(self) -> str: ...
     @property
     def chef_id(self) -> int | None: ...
+
+
+P = TypeVar("P", bound=Someone)
+
+
+def chefs_of(plan: PlanScope, people: Iterable[P]) -> list[P]:
+    """Whom a plan's matters go to (escalations, drafts to review, the owners' replies): the
+    chef the plan names, or else every chef of its förvaltning. `people` holds at least
+    those; a named chef no longer among them is passed over for the förvaltning's."""
+    candidates = list(people)
+    if plan.chef_id is not None:
+        named = [p for p in candidates if p.id == plan.chef_id]
+        if named:
+            return named
+    return [p for p in candidates if p.role == Role.chef and p.forvaltning == plan.forvaltning]
 
 
 def forvaltning_scope(person: Someone) -> str | None:

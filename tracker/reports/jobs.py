@@ -19,12 +19,14 @@ from config import Settings
 from tracker.app import App
 from tracker.domain.clock import local_date
 from tracker.domain.report_schedule import Occasion, occasion_of
+from tracker.domain.roles import chefs_of
 from tracker.domain.workdays import WorkCalendar
 from tracker.errors import TrackerError
-from tracker.models import Person, Plan, Report, Role
+from tracker.models import Person, Plan, Report
 from tracker.models.report import DRAFT_STATE
 from tracker.services import reports
 from tracker.services.outbox import enqueue
+from tracker.services.plans import chef_candidates
 from tracker.services.report_schedule import call_days, call_on, not_updated
 
 log = logging.getLogger(__name__)
@@ -44,17 +46,7 @@ def review_url(settings: Settings, report_id: int) -> str:
 
 
 def _reviewers(session: Session, plan: Plan) -> list[Person]:
-    if plan.chef_id is not None:
-        chef = session.get(Person, plan.chef_id)
-        if chef is not None:
-            return [chef]
-    return list(
-        session.exec(
-            select(Person)
-            .where(Person.role == Role.chef.value, Person.forvaltning == plan.forvaltning)
-            .order_by(col(Person.id))
-        )
-    )
+    return chefs_of(plan, chef_candidates(session, [plan]))
 
 
 def _draft_due(session: Session, app: App, plan: Plan, today: date) -> Occasion | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
@@ -13,6 +13,7 @@ from sqlalchemy import select as core_select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
+from tracker.domain.roles import chefs_of
 from tracker.domain.schedule import ScheduleStatus, schedule_status
 from tracker.errors import NotFound
 from tracker.models import Action, ActionEvent, Area, Person, Plan, Role
@@ -332,26 +333,27 @@ def plan_areas(
 
 
 def reply_address(session: Session, plan_ids: Iterable[int]) -> str:
-    """Where an owner's reply about these plans' åtgärder goes: their one chef (the chef a
-    plan names, or else the chefs of its förvaltning, as escalations go), or "" when they
-    answer to several chefs, or to none."""
+    """Where an owner's reply about these plans' åtgärder goes: their one chef (roles.chefs_of,
+    as escalations go), or "" when they answer to several chefs, or to none."""
     ids = sorted(set(plan_ids))
-    rows = session.exec(select(Plan.chef_id, Plan.forvaltning).where(col(Plan.id).in_(ids)))
-    named: set[int] = set()
-    forvaltningar: set[str] = set()
-    for chef_id, forvaltning in rows:
-        if chef_id is not None:
-            named.add(chef_id)
-        else:
-            forvaltningar.add(forvaltning)
-    chefs = select(Person.email).where(
+    plans = list(session.exec(select(Plan).where(col(Plan.id).in_(ids))))
+    people = chef_candidates(session, plans)
+    addresses = {chef.email for plan in plans for chef in chefs_of(plan, people)}
+    return addresses.pop() if len(addresses) == 1 else ""
+
+
+def chef_candidates(session: Session, plans: Sequence[Plan]) -> list[Person]:
+    """The people roles.chefs_of may choose among for these plans: the chefs they name and
+    the chefs of their förvaltningar."""
+    named = {p.chef_id for p in plans if p.chef_id is not None}
+    forvaltningar = {p.forvaltning for p in plans}
+    query = select(Person).where(
         or_(
             col(Person.id).in_(named),
             and_(col(Person.role) == Role.chef.value, col(Person.forvaltning).in_(forvaltningar)),
         )
     )
-    addresses = set(session.exec(chefs))
-    return addresses.pop() if len(addresses) == 1 else ""
+    return list(session.exec(query.order_by(col(Person.id))))
 
 
 def plans_owned_by(session: Session, person_id: int) -> list[int]:

@@ -52,7 +52,7 @@ from tracker.domain.reminders import (
     section_of,
 )
 from tracker.domain.report_schedule import Occasion, upcoming_approval
-from tracker.domain.roles import PlanScope, may_get_daily_summary
+from tracker.domain.roles import PlanScope, chefs_of, may_get_daily_summary
 from tracker.domain.workdays import WorkCalendar
 from tracker.models import (
     Action,
@@ -337,8 +337,7 @@ def _days_reason(row: _Row, section: Section, today: date, deadline: date | None
 
 
 class _ChefIndex:
-    """Whom an action's escalations go to: the chef its plan names, or else every chef of
-    the plan's förvaltning."""
+    """Whom an action's escalations go to (roles.chefs_of), with the chefs indexed."""
 
     def __init__(self, people: Iterable[Person]) -> None:
         self.by_id: dict[int, Person] = {}
@@ -350,10 +349,11 @@ class _ChefIndex:
                 self.by_forvaltning[person.forvaltning].append(person)
 
     def of(self, row: PlanScope) -> list[Person]:
-        if row.chef_id is not None:
-            chef = self.by_id.get(row.chef_id)
-            return [chef] if chef is not None else []
-        return self.by_forvaltning.get(row.forvaltning, [])
+        # The rule is roles.chefs_of; the index only hands it the few people it may choose
+        # from, as it is asked for every candidate row of the sweep.
+        named = self.by_id.get(row.chef_id) if row.chef_id is not None else None
+        nearby = self.by_forvaltning.get(row.forvaltning, [])
+        return chefs_of(row, [named, *nearby] if named is not None else nearby)
 
     def reply_address(self, rows: Iterable[_Row]) -> str:
         """The one chef an owner's åtgärder answer to, for their digest's Reply-To; "" when
