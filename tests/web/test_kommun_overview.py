@@ -40,8 +40,11 @@ def test_the_admin_sees_the_whole_kommun_oldest_open_first(
     ids = _world(app, chef, clock)
     admin = b.person(app, "admin@pitea.example", "Ada Admin", now=clock(), role=Role.admin)
     log_in(client, app, admin, clock())
-    page = text_of(client.get("/kommunen").text)
+    html = client.get("/kommunen").text
+    page = text_of(html)
     assert "Ej verkställt i kommunen" in page
+    # Each open item links to its åtgärd.
+    assert all(f'href="/atgarder/{n}"' in html for n in ids.values())
     # Per förvaltning: the late first; Utbildning has one late of three.
     assert "Utbildningsförvaltningen 1 2 1 2 1" in page
     assert f"{OTHER} 1 1 0 1 0" in page
@@ -53,7 +56,6 @@ def test_the_admin_sees_the_whole_kommun_oldest_open_first(
     # One förvaltning's overview, by its link.
     page = text_of(client.get("/kommunen", params={"forvaltning": OTHER}).text)
     assert f"Ej verkställt – {OTHER}" in page and "Nyast" not in page
-    del ids
 
 
 def test_a_chef_sees_their_own_forvaltning_only(

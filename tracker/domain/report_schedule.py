@@ -22,10 +22,11 @@ by it, so a moved meeting moves the dates without sending or skipping anything t
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from tracker.domain.meetings import paper_deadline
+from tracker.domain.report import month_end
 from tracker.domain.workdays import WorkCalendar
 
 
@@ -118,8 +119,7 @@ def calendar_occasions(
     after the previous report's meeting (any day before, for the first) up to the meeting is
     this occasion's: a draft made before its meeting moved stays the draft for it."""
     wanted = set(months)
-    in_order = sorted(meetings, key=lambda m: (m.held_on, m.id))
-    held = [m for m in in_order if not m.cancelled]
+    held = sorted((m for m in meetings if not m.cancelled), key=lambda m: (m.held_on, m.id))
     chosen: dict[int, Occasion] = {}
     firsts: dict[tuple[int, int], BoardMeeting] = {}
     for m in sorted(meetings, key=lambda m: (m.planned_on, m.id)):
@@ -139,23 +139,8 @@ def calendar_occasions(
     out: list[Occasion] = []
     for i, o in enumerate(occasions):
         start = occasions[i - 1].meeting_on + timedelta(days=1) if i else date.min
-        out.append(_with_window(o, min(start, o.draft_on)))
+        out.append(replace(o, window_start=min(start, o.draft_on)))
     return out
-
-
-def _with_window(o: Occasion, start: date) -> Occasion:
-    return Occasion(
-        key=o.key,
-        meeting_on=o.meeting_on,
-        approve_by=o.approve_by,
-        draft_on=o.draft_on,
-        update_by=o.update_by,
-        window_start=start,
-        window_end=o.window_end,
-        board=o.board,
-        meeting_id=o.meeting_id,
-        cancelled_on=o.cancelled_on,
-    )
 
 
 def month_occasions(
@@ -175,7 +160,6 @@ def month_occasions(
     for start in sorted(starts):
         month = start.replace(day=1)
         draft_on = month - timedelta(days=fallback_draft_days)
-        month_end = (month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
         out.append(
             Occasion(
                 key=start,
@@ -184,7 +168,7 @@ def month_occasions(
                 draft_on=draft_on,
                 update_by=cal.on_or_before(start - timedelta(days=fallback_draft_days)),
                 window_start=draft_on,
-                window_end=month_end,
+                window_end=month_end(month),
             )
         )
     return out

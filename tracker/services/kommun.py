@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -295,10 +295,7 @@ def _open_items(
 
 
 def _day(value: datetime | None, tz: ZoneInfo) -> date | None:
-    if value is None:
-        return None
-    # An aggregate may come back without the column's type on SQLite: the stored UTC instant.
-    return local_date(value if value.tzinfo else value.replace(tzinfo=UTC), tz)
+    return local_date(value, tz) if value is not None else None
 
 
 EXPORT_HEADER = (

@@ -67,7 +67,7 @@ from tracker.models import (
 from tracker.services import escalations
 from tracker.services.actions import PROGRESS
 from tracker.services.outbox import enqueue_many
-from tracker.services.report_schedule import ReportCalendar
+from tracker.services.report_schedule import report_calendar
 from tracker.web.links import acknowledge_url, owner_url
 from workflows import TimerDef, WorkflowRegistry
 
@@ -674,12 +674,8 @@ class _Planner:
         to update until the approval day, or earlier when its owners were told other dates
         (the meeting moved later) and must hear of the new ones."""
         plans = list(self.session.scalars(select(Plan)))
-        self.calendar = ReportCalendar(
-            self.session,
-            self.registry,
-            self.cal,
-            self.settings.report_draft_days_before,
-            boards={p.namnd for p in plans},
+        self.calendar = report_calendar(
+            self.session, self.registry, self.cal, self.settings.report_draft_days_before, plans
         )
         coming: dict[int, Occasion] = {}
         for plan in plans:

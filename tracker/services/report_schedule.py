@@ -80,9 +80,6 @@ class ReportCalendar:
         self.fallback_draft_days = fallback_draft_days
         self._meetings = _meetings_by_board(session, boards)
 
-    def has_calendar(self, board: str) -> bool:
-        return bool(self._meetings.get(board))
-
     def occasions(self, plan: Plan, around: date) -> list[Occasion]:
         """The plan's occasions from the year before `around` to the year after."""
         months = plan.report_month_numbers()

@@ -60,7 +60,7 @@ from tracker.services.actions import (
 )
 from tracker.services.outbox import enqueue
 from tracker.services.people import valid_email
-from tracker.services.report_schedule import ReportCalendar
+from tracker.services.report_schedule import report_calendar
 from workflows import TransitionRefused, WorkflowRegistry
 
 REPORT_WORKFLOW = "aterrapport"
@@ -105,9 +105,9 @@ def plan_occasions(
     session: Session, registry: WorkflowRegistry, plan: Plan, around: date, draft_days: int
 ) -> list[Occasion]:
     """The plan's återrapporter around a date: at its nämnd's meetings when the nämnd has a
-    sammanträdesplan, else at the start of its report months (`draft_days` is the lead time
-    of the draft then)."""
-    calendar = ReportCalendar(session, registry, WorkCalendar(), draft_days, boards=[plan.namnd])
+    sammanträdesplan, else at the start of each report month, each made `draft_days` days
+    before it."""
+    calendar = report_calendar(session, registry, WorkCalendar(), draft_days, [plan])
     return calendar.occasions(plan, around)
 
 

@@ -25,7 +25,7 @@ from tracker.domain.reading import WEB_LIMITS
 from tracker.domain.roles import forvaltning_scope, is_editor, may_edit_audit, may_read_audit
 from tracker.domain.tables import UnreadableFile
 from tracker.errors import Forbidden, Refused, TrackerError
-from tracker.models import Audit, Person
+from tracker.models import Audit, Person, Recommendation
 from tracker.services import audits
 from tracker.services import plans as plan_service
 from tracker.services.people import ensure_person
@@ -81,6 +81,15 @@ def require_edit_audit(user: Person, audit: Audit) -> None:
     require_read_audit(user, audit)
     if not may_edit_audit(user, audit.forvaltning):
         raise Forbidden("Du kan läsa granskningen men inte ändra den.")
+
+
+def _recommendation_to_edit(
+    session: Session, user: Person, audit_id: int, recommendation_id: int
+) -> Recommendation:
+    """The rekommendation a form changes, once the user may edit its granskning."""
+    audit = audits.get_audit(session, audit_id)
+    require_edit_audit(user, audit)
+    return audits.get_recommendation(session, audit, recommendation_id)
 
 
 def _audit_fields(
@@ -431,9 +440,7 @@ def recommendation_edit(
     user: UserDep,
     text: TextField = "",
 ) -> Response:
-    audit = audits.get_audit(session, audit_id)
-    require_edit_audit(user, audit)
-    rec = audits.get_recommendation(session, audit, recommendation_id)
+    rec = _recommendation_to_edit(session, user, audit_id, recommendation_id)
     try:
         changed = audits.edit_recommendation(session, rec, text)
     except Refused as exc:
@@ -458,9 +465,7 @@ def response_edit(
     user: UserDep,
     yttrande: TextField = "",
 ) -> Response:
-    audit = audits.get_audit(session, audit_id)
-    require_edit_audit(user, audit)
-    rec = audits.get_recommendation(session, audit, recommendation_id)
+    rec = _recommendation_to_edit(session, user, audit_id, recommendation_id)
     try:
         changed = audits.set_response(session, rec, yttrande)
     except Refused as exc:
@@ -485,9 +490,7 @@ def action_link(
     user: UserDep,
     action_id: FormId = 0,
 ) -> Response:
-    audit = audits.get_audit(session, audit_id)
-    require_edit_audit(user, audit)
-    rec = audits.get_recommendation(session, audit, recommendation_id)
+    rec = _recommendation_to_edit(session, user, audit_id, recommendation_id)
     try:
         action = audits.link_action(session, rec, action_id, user=user)
     except Refused as exc:
@@ -512,9 +515,7 @@ def action_unlink(
     user: UserDep,
     action_id: FormId = 0,
 ) -> Response:
-    audit = audits.get_audit(session, audit_id)
-    require_edit_audit(user, audit)
-    rec = audits.get_recommendation(session, audit, recommendation_id)
+    rec = _recommendation_to_edit(session, user, audit_id, recommendation_id)
     try:
         audits.unlink_action(session, rec, action_id)
     except Refused as exc:
@@ -545,9 +546,7 @@ def action_create(
     owner_email: EmailField = "",
     owner_name: ShortField = "",
 ) -> Response:
-    audit = audits.get_audit(session, audit_id)
-    require_edit_audit(user, audit)
-    rec = audits.get_recommendation(session, audit, recommendation_id)
+    rec = _recommendation_to_edit(session, user, audit_id, recommendation_id)
     try:
         action, plan = audits.add_action_for(
             session,
