@@ -2,8 +2,9 @@
 the nämnd's meeting, tracker.domain.report_schedule), sending on approval.
 
 `report_sweep(app, now)` is safe to run as often as wanted (every few minutes or daily): it
-makes a draft only for a report month that has none yet, and sends each approved report once
-(the move to "skickad" is a conditional UPDATE, so two sweeps cannot both send it).
+makes a draft only for an återrapport that has none yet, reminds the chef of an unapproved
+draft once, and sends each approved report once (the move to "skickad" and the reminder are
+conditional UPDATEs, so two sweeps cannot both do them).
 """
 
 from __future__ import annotations
