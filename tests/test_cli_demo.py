@@ -171,3 +171,21 @@ def test_the_demo_chef_s_start_page_shows_the_next_reports_deadlines(here: Path)
     # 2027's, at the meeting in the same week as 13 June 2018.
     assert "Kommande återrapporter" in start
     assert "Barn- och utbildningsnämnden 2027-06-16 2027-05-20 2027-05-21 2027-05-26" in start
+
+
+def test_the_demo_has_this_year_s_internkontrollplan_with_the_coming_controls(
+    here: Path,
+) -> None:
+    from sqlmodel import select as select_rows
+
+    from tracker.models import Action, ControlPlan
+
+    setup = set_up(datetime(2026, 3, 17, 7, 30, tzinfo=UTC))
+    with setup.app.transaction() as s:
+        plan = s.exec(select_rows(ControlPlan)).one()
+        controls = s.exec(select_rows(Action).where(Action.workflow == "kontroll")).all()
+    assert (plan.year, plan.namnd) == (2026, "Barn- och utbildningsnämnden")
+    # From 17 March: the controls due by the end of March (monthly, quarterly, "mars och
+    # oktober"), none from before the plan came in.
+    assert controls and all(c.due_on and c.due_on.month == 3 for c in controls)
+    assert len(setup.sweep.controls) == len(controls)

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from tracker.app import App
 from tracker.cli import cli
+from tracker.domain.problems import FileRefused
 from tracker.domain.workdays import WorkCalendar
 from tracker.errors import Refused
 from tracker.models import ControlPlan, ControlPoint, ControlRisk, Person
@@ -182,3 +183,133 @@ def test_the_service_refuses_a_missing_namnd_before_reading_the_file(app: App) -
         )
     assert refused.value.message == "Ange nämnden som har antagit internkontrollplanen."
     assert counts(app) == (0, 0, 0, 0)
+
+
+FIVE_LEVELS = {
+    "levels": 5,
+    "likelihood": ["Mycket osannolik", "Osannolik", "Möjlig", "Sannolik", "Mycket sannolik"],
+    "consequence": ["Försumbar", "Lindrig", "Kännbar", "Allvarlig", "Mycket allvarlig"],
+    "bands": [
+        {"upto": 4, "label": "Låg", "colour": "#2e7d32"},
+        {"upto": 9, "label": "Medel", "colour": "#fdd835"},
+        {"upto": 16, "label": "Hög", "colour": "#ef6c00"},
+        {"upto": 25, "label": "Mycket hög", "colour": "#c62828"},
+    ],
+}
+
+
+def test_the_kommun_s_risk_scale_comes_from_the_settings_and_stays_with_the_plan(
+    settings, engine, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    from tracker.app import App as TrackerApp
+    from workflows.registry import default_registry
+
+    five = TrackerApp(
+        settings=settings.model_copy(update={"risk": FIVE_LEVELS}),
+        engine=engine,
+        registry=default_registry(),
+    )
+    five_levels = EXAMPLE.read_bytes().replace(b";2;4;", b";5;5;", 1)
+    with five.transaction() as s:
+        result = internal_control.import_control_plan(
+            s, five_levels, "ik.csv", namnd=NAMND, year=2025, now=NOW, scale=five.risk_scale
+        )
+    # Read back with the default scale in force: the plan keeps the one it was assessed on.
+    default = TrackerApp(settings=settings, engine=engine, registry=default_registry())
+    with default.transaction() as s:
+        plan = s.get_one(ControlPlan, result.plan_id)
+        scale = internal_control.scale_of(plan)
+        view = internal_control.control_plan_view(
+            s, result.plan_id, today=date(2025, 2, 1), cal=WorkCalendar()
+        )
+    assert scale.levels == 5 and scale.likelihood_label(5) == "Mycket sannolik"
+    assert view.risks[0].value == 25
+    # The same file is refused on SKR's 1–4: a 5 is off that scale.
+    with (
+        default.transaction() as s,
+        pytest.raises(
+            FileRefused, match="Rad 2, kolumn Sannolikhet: '5' är inte en siffra från 1 till 4"
+        ),
+    ):
+        internal_control.import_control_plan(
+            s, five_levels, "ik.csv", namnd="Annan nämnd", year=2025, now=NOW
+        )
+
+
+def test_a_risk_scale_that_cannot_be_used_stops_the_start_with_the_reason(settings) -> None:  # type: ignore[no-untyped-def]
+    from tracker.app import bootstrap
+    from tracker.domain.risk import RiskScaleError
+
+    with pytest.raises(RiskScaleError, match="Antalet nivåer"):
+        bootstrap(settings.model_copy(update={"risk": {"levels": 12}}))
+
+
+def test_the_command_line_copies_a_plan_to_next_year_and_re_assesses_a_risk(
+    app: App, db_url: str
+) -> None:
+    import_example(db_url)
+    out = tracker(db_url, "internkontroll", "copy", "1")
+    assert out.splitlines()[0] == (
+        "Internkontrollplan 2026 – Barn- och utbildningsnämnden (nummer 2) är gjord: "
+        "10 risker och 9 kontrollmoment, med årets bedömning av riskerna."
+    )
+    out = tracker(
+        db_url,
+        "internkontroll",
+        "reassess",
+        "2",
+        "--risk",
+        "3",
+        "--sannolikhet",
+        "4",
+        "--konsekvens",
+        "4",
+    )
+    assert out.strip() == "Risk 3, Inköp utanför avtal: riskvärde 16 (Mycket hög)."
+    refused = tracker(
+        db_url,
+        "internkontroll",
+        "reassess",
+        "2",
+        "--risk",
+        "11",
+        "--sannolikhet",
+        "1",
+        "--konsekvens",
+        "1",
+        code=1,
+    )
+    assert "Planen har ingen risk 11; den har 10." in refused
+    again = tracker(db_url, "internkontroll", "copy", "1", code=1)
+    assert "har redan en internkontrollplan för 2026 (nummer 2)" in again
+    with app.transaction() as s:
+        plans = s.exec(select(ControlPlan).order_by(col(ControlPlan.year))).all()
+    assert [(p.year, p.plan_id is not None) for p in plans] == [(2025, True), (2026, True)]
+
+
+def test_a_risk_answered_with_an_atgard_gets_it_straight_away(app: App) -> None:
+    from tracker.models import Action, Area
+
+    decided = EXAMPLE.read_text(encoding="utf-8").replace(
+        "Risken accepteras, följs upp i nästa riskanalys",
+        "Åtgärd: Rutin för återlämning av elevdatorer vid skolbyte tas fram",
+    )
+    with app.transaction() as s:
+        result = internal_control.import_control_plan(
+            s, decided.encode(), "ik.csv", namnd=NAMND, year=2025, now=NOW
+        )
+        plan = s.get_one(ControlPlan, result.plan_id)
+        made = s.exec(select(Action).where(Action.plan_id == plan.plan_id)).all()
+        area = s.get_one(Area, made[0].area_id) if made else None
+        anna = s.exec(select(Person).where(Person.email == "anna.lindqvist@pitea.example")).one()
+    assert result.actions_decided == 1
+    assert [(a.text, a.workflow, a.state, a.owner_id) for a in made] == [
+        (
+            "Rutin för återlämning av elevdatorer vid skolbyte tas fram "
+            "(risk: Elevdatorer lämnas inte tillbaka vid skolbyte)",
+            "atgard",
+            "ej_paborjat",
+            anna.id,
+        )
+    ]
+    assert area is not None and area.title == "Åtgärder från internkontroll"

@@ -62,6 +62,11 @@ class FieldDef(_Strict):
     label: str
     # Each field must be answered unless the file says `required = false`.
     required: bool = True
+    # The answers allowed, as shown ("Utan anmärkning", "Avvikelse"): one is chosen.
+    choices: list[str] = Field(default_factory=list)
+    # Asked only when another field has this answer ({ resultat = "Avvikelse" }): required
+    # then, and left out otherwise.
+    required_if: dict[str, str] | None = None
 
     @field_validator("id")
     @classmethod
@@ -80,6 +85,28 @@ class FieldDef(_Strict):
             raise ValueError("label får inte vara tom")
         return value
 
+    def choice(self, answer: str) -> str | None:
+        """The choice an answer names, as the file writes it (any case, spaces trimmed);
+        None for none of them."""
+        wanted = " ".join(answer.split()).casefold()
+        return next((c for c in self.choices if c.casefold() == wanted), None)
+
+
+class OpensActionDef(_Strict):
+    """A transition whose answer opens a new åtgärd in the same plan: a control that found
+    a deviation ("Avvikelse") opens the åtgärd that corrects it, in the plan's list for
+    them, linked to the åtgärd it came from."""
+
+    # The answer that opens it: { resultat = "Avvikelse" }.
+    when: dict[str, str] = Field(min_length=1, max_length=1)
+    # The field whose answer becomes the new åtgärd's text.
+    text_field: str
+    # The utvecklingsområde (list) of the plan it is put in; made when missing.
+    area: str = Field(min_length=1)
+    workflow: str = "atgard"
+    # Klart till: this many days after the answer; the chef may move it.
+    due_days: int = Field(default=30, ge=1, le=366)
+
 
 class TransitionDef(_Strict):
     trigger: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
@@ -94,6 +121,7 @@ class TransitionDef(_Strict):
     done_label: str | None = None
     # Questions the transition asks besides its text, each with its own box on the form.
     fields: list[FieldDef] = Field(default_factory=list)
+    opens_action: OpensActionDef | None = None
 
     @model_validator(mode="after")
     def _field_ids_unique(self) -> TransitionDef:
@@ -105,6 +133,30 @@ class TransitionDef(_Strict):
             )
         return self
 
+    @model_validator(mode="after")
+    def _conditions_name_choices(self) -> TransitionDef:
+        """A condition (required_if, opens_action.when) names an earlier field with choices,
+        and one of those choices: a typo would otherwise make it never hold."""
+        problems: list[str] = []
+        by_id = {f.id: f for f in self.fields}
+        conditions = [(f"fields '{f.id}' required_if", f.required_if) for f in self.fields]
+        if self.opens_action is not None:
+            conditions.append(("opens_action.when", self.opens_action.when))
+            if self.opens_action.text_field not in by_id:
+                problems.append(
+                    f"opens_action.text_field: okänt fält '{self.opens_action.text_field}'"
+                )
+        for where, condition in conditions:
+            for field_id, value in (condition or {}).items():
+                named = by_id.get(field_id)
+                if named is None or not named.choices:
+                    problems.append(f"{where}: '{field_id}' är inget fält med choices")
+                elif named.choice(value) is None:
+                    problems.append(f"{where}: '{value}' är inget av valen för '{field_id}'")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
     @property
     def past_label(self) -> str:
         return self.done_label or self.label
@@ -114,10 +166,44 @@ class TransitionDef(_Strict):
         """Whether the transition asks something (a text or fields): its own form then."""
         return self.requires_text is not None or bool(self.fields)
 
+    def asks(self, f: FieldDef, answers: Mapping[str, str] | None) -> bool:
+        """Whether the field is asked, given the other answers (its required_if holds)."""
+        given = answers or {}
+        for other_id, value in (f.required_if or {}).items():
+            other = next((o for o in self.fields if o.id == other_id), None)
+            if other is None or other.choice(given.get(other_id, "")) != other.choice(value):
+                return False
+        return True
+
     def missing_fields(self, answers: Mapping[str, str] | None) -> list[FieldDef]:
         """The required fields left empty in `answers` (by field id)."""
         given = answers or {}
-        return [f for f in self.fields if f.required and not given.get(f.id, "").strip()]
+        return [
+            f
+            for f in self.fields
+            if f.required and self.asks(f, answers) and not given.get(f.id, "").strip()
+        ]
+
+    def wrong_choices(self, answers: Mapping[str, str] | None) -> list[FieldDef]:
+        """The fields with choices whose answer is none of them (an empty one is missing)."""
+        given = answers or {}
+        return [
+            f
+            for f in self.fields
+            if f.choices and given.get(f.id, "").strip() and f.choice(given[f.id]) is None
+        ]
+
+    def opens_action_for(self, answers: Mapping[str, str] | None) -> OpensActionDef | None:
+        """The åtgärd these answers open, when the transition opens one on them."""
+        opens = self.opens_action
+        if opens is None:
+            return None
+        given = answers or {}
+        for field_id, value in opens.when.items():
+            f = next(x for x in self.fields if x.id == field_id)
+            if f.choice(given.get(field_id, "")) != f.choice(value):
+                return None
+        return opens
 
 
 class LevelDef(_Strict):
@@ -203,6 +289,14 @@ class ScheduleDef(_Strict):
     update_working_days: int = Field(default=1, ge=0, le=60)
 
 
+class OccurrencesDef(_Strict):
+    """A workflow whose åtgärder the scheduler opens from a frequency (a kontrollmoment's
+    "månadsvis"): each occurrence is opened this many days before the day it is due, so its
+    owner has it in the digest in good time."""
+
+    open_days_before: int = Field(default=14, ge=0, le=120)
+
+
 class WorkflowDefinition(_Strict):
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     label: str
@@ -211,6 +305,7 @@ class WorkflowDefinition(_Strict):
     transitions: list[TransitionDef] = Field(default_factory=list)
     timers: list[TimerDef] = Field(default_factory=list)
     schedule: ScheduleDef | None = None
+    occurrences: OccurrencesDef | None = None
 
     @model_validator(mode="after")
     def _references_exist(self) -> WorkflowDefinition:

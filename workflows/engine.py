@@ -71,12 +71,16 @@ def _text_condition(t: TransitionDef) -> Condition:
 
 def _fields_condition(t: TransitionDef) -> Condition:
     def fields_answered(event: EventData) -> bool:
-        missing = t.missing_fields(event.kwargs.get("answers"))
-        if not missing:
-            return True
-        names = ", ".join(f"'{f.label}'" for f in missing)
-        _flow(event).refusals.append(f"{t.label} kräver ett svar på {names}")
-        return False
+        answers = event.kwargs.get("answers")
+        missing = t.missing_fields(answers)
+        wrong = t.wrong_choices(answers)
+        for f in wrong:
+            allowed = " eller ".join(f"'{c}'" for c in f.choices)
+            _flow(event).refusals.append(f"'{f.label}' ska vara {allowed}.")
+        if missing:
+            names = ", ".join(f"'{f.label}'" for f in missing)
+            _flow(event).refusals.append(f"{t.label} kräver ett svar på {names}")
+        return not missing and not wrong
 
     return fields_answered
 

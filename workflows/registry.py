@@ -20,6 +20,18 @@ class WorkflowRegistry:
             if wf.name in self._by_name:
                 raise DefinitionError(f"Arbetsflödet '{wf.name}' är definierat två gånger.")
             self._by_name[wf.name] = wf
+        self._check_opened_workflows()
+
+    def _check_opened_workflows(self) -> None:
+        """A transition that opens an åtgärd names a workflow that is loaded too."""
+        for wf in self._by_name.values():
+            for t in wf.definition.transitions:
+                opened = t.opens_action.workflow if t.opens_action else None
+                if opened is not None and opened not in self._by_name:
+                    raise DefinitionError(
+                        f"Arbetsflödet '{wf.name}': '{t.trigger}' öppnar en åtgärd i det "
+                        f"okända arbetsflödet '{opened}'."
+                    )
 
     @classmethod
     def from_dirs(cls, dirs: Iterable[Path]) -> WorkflowRegistry:

@@ -140,3 +140,74 @@ def test_a_board_reader_reads_but_cannot_upload_and_another_chef_sees_nothing(
     assert client.get(page).status_code == 403
     with app.transaction() as s:
         assert len(s.exec(select(ControlPlan)).all()) == 1
+
+
+def test_next_year_s_plan_is_made_from_this_one_and_its_risks_re_assessed(
+    client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    log_in(client, app, world.chef, clock())
+    done = upload(client, EXAMPLE.read_bytes(), year="2018")
+    this_year = str(done.headers["location"])
+    page = client.get(this_year).text
+    copied = client.post(
+        f"{this_year}/nasta-ar",
+        data=form_to(page, f"{this_year}/nasta-ar").data(),
+        follow_redirects=False,
+    )
+    assert copied.status_code == 303
+    risks_page = str(copied.headers["location"])
+    assert risks_page.endswith("/risker")
+    shown = client.get(risks_page)
+    assert "Internkontrollplan 2019 – Barn- och utbildningsnämnden är gjord" in text_of(shown.text)
+    with app.transaction() as s:
+        old, new = s.exec(select(ControlPlan).order_by(ControlPlan.year)).all()
+        old_risks = internal_control.control_plan_view(
+            s, old.id or 0, today=clock().date(), cal=WorkCalendar()
+        ).risks
+        new_risks = internal_control.control_plan_view(
+            s, new.id or 0, today=clock().date(), cal=WorkCalendar()
+        ).risks
+    assert new.year == 2019 and new.plan_id is not None and new.plan_id != old.plan_id
+    assert [(r.name, r.likelihood, r.consequence) for r in new_risks] == [
+        (r.name, r.likelihood, r.consequence) for r in old_risks
+    ]
+    assert [[c.text for c in r.controls] for r in new_risks] == [
+        [c.text for c in r.controls] for r in old_risks
+    ]
+
+    # Risk 1 (2 × 4) is re-assessed as 1 × 4; the rest stay.
+    form = form_to(shown.text, f"/internkontroll/{new.id}/risker")
+    saved = client.post(
+        f"/internkontroll/{new.id}/risker",
+        data={**form.data(), "s_1": "1", "k_1": "4"},
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303
+    assert "1 risker har ny bedömning" in text_of(client.get(f"/internkontroll/{new.id}").text)
+    # Off the scale: refused whole, with the reason, and nothing changes.
+    refused = client.post(
+        f"/internkontroll/{new.id}/risker",
+        data={**form.data(), "s_1": "3", "s_2": "7"},
+        follow_redirects=False,
+    )
+    assert refused.status_code == 422
+    assert "Risk 2, Kränkande behandling anmäls inte: Sannolikhet ska vara mellan 1 och 4" in (
+        text_of(refused.text)
+    )
+    with app.transaction() as s:
+        view = internal_control.control_plan_view(
+            s, new.id or 0, today=clock().date(), cal=WorkCalendar()
+        )
+        kept = internal_control.control_plan_view(
+            s, old.id or 0, today=clock().date(), cal=WorkCalendar()
+        )
+    assert (view.risks[0].likelihood, view.risks[0].value) == (1, 4)
+    assert view.risks[1].likelihood == old_risks[1].likelihood
+    assert kept.risks[0].likelihood == 2
+    # A second copy for the same year is refused and says so.
+    again = client.post(
+        f"{this_year}/nasta-ar",
+        data=form_to(page, f"{this_year}/nasta-ar").data(),
+        follow_redirects=True,
+    )
+    assert "har redan en internkontrollplan för 2019" in text_of(again.text)

@@ -201,6 +201,12 @@ def _describe_meetings(seeded: Demo, host: str, port: int) -> Iterator[str]:
 def _describe_sweep(setup: DemoSetup) -> Iterator[str]:
     if setup.closed_note:
         yield f"Påminnelser: {setup.closed_note}"
+    if setup.seeded.control_plan_id is not None:
+        opened = len(setup.sweep.controls)
+        yield (
+            f"Internkontroll: /internkontroll/{setup.seeded.control_plan_id}"
+            + (f" ({opened} kontroller öppnade i dag)" if opened else "")
+        )
     n = len(setup.sweep.digests)
     if n:
         yield f"Påminnelser: {n} e-postbrev lagda i utkorgen"

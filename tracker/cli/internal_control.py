@@ -17,7 +17,8 @@ from tracker.domain.reading import COMMAND_LINE_LIMITS
 from tracker.domain.workdays import WorkCalendar
 from tracker.errors import TrackerError
 from tracker.models.base import ID_LIMIT
-from tracker.services import internal_control
+from tracker.services import control_report as control_report_service
+from tracker.services import internal_control, people
 
 control_app = CommandGroup(
     help="Internkontroll: nämndens internkontrollplan med risker och kontrollmoment."
@@ -74,6 +75,8 @@ def control_import(
                 forvaltning=forvaltning,
                 now=clock(),
                 limits=COMMAND_LINE_LIMITS,
+                scale=app.risk_scale,
+                registry=app.registry,
             )
     except TrackerError as exc:  # FileRefused lists every problem in its message
         raise fail(f"Fel: {exc.message}") from None
@@ -82,6 +85,8 @@ def control_import(
     typer.echo(f"  Risker: {result.risks}, varav {result.handled_otherwise} utan kontrollmoment")
     typer.echo(f"  Kontrollmoment: {result.controls}")
     typer.echo(f"  Nya ansvariga: {result.owners_created}")
+    if result.actions_decided:
+        typer.echo(f"  Åtgärder direkt för risker: {result.actions_decided}")
     for warning in result.warnings:
         typer.echo(f"  Varning: {warning}")
 
@@ -109,7 +114,9 @@ def control_show(
     today = per.date() if per is not None else local_date(clock(), app.tz)
     try:
         with app.transaction() as s:
-            view = internal_control.control_plan_view(s, plan_id, today=today, cal=WorkCalendar())
+            view = internal_control.control_plan_view(
+                s, plan_id, today=today, cal=WorkCalendar(), registry=app.registry
+            )
     except TrackerError as exc:
         raise fail(f"Fel: {exc.message}") from None
     if json:
@@ -158,3 +165,157 @@ def control_list() -> None:
         ["Nr", "År", "Nämnd", "Förvaltning", "Risker", "Kontrollmoment"],
         [(p.id, p.year, p.namnd, p.forvaltning, p.risks, p.controls) for p in plans],
     )
+
+
+@control_app.command("report")
+def control_report(
+    plan_id: Annotated[
+        int,
+        typer.Argument(metavar="PLAN", min=1, max=ID_LIMIT, help="Internkontrollplanens nummer."),
+    ],
+    per: Annotated[
+        datetime | None,
+        typer.Option(
+            "--per",
+            metavar="DATUM",
+            formats=["%Y-%m-%d"],
+            help="Uppföljningens datum (ÅÅÅÅ-MM-DD). Standard: i dag.",
+        ),
+    ] = None,
+) -> None:
+    """Gör ett utkast till uppföljning av internkontrollplanen för nämnden. Chefen skriver
+    sin samlade bedömning (tracker internkontroll assess) och godkänner det sedan som en
+    återrapport (tracker report approve)."""
+    app = get_app()
+    now = clock()
+    as_of = per.date() if per is not None else local_date(now, app.tz)
+    try:
+        with app.transaction() as s:
+            report = control_report_service.draft_control_report(
+                s,
+                app.registry,
+                plan_id,
+                as_of=as_of,
+                now=now,
+                tz=app.tz,
+                draft_days=app.settings.report_draft_days_before,
+                created_by="kommandoraden",
+            )
+            report_id = report.id
+    except TrackerError as exc:
+        raise fail(f"Fel: {exc.message}") from None
+    typer.echo(
+        f"Utkast {report_id} till uppföljning av internkontrollplan {plan_id} sparat, "
+        f"läget {as_of.isoformat()}."
+    )
+    typer.echo(f"Granska: tracker report download {report_id} --format pdf --out utkast.pdf")
+    typer.echo(
+        f"Samlad bedömning: tracker internkontroll assess {report_id} --as <chefens e-post> "
+        "--file bedomning.txt"
+    )
+    typer.echo(f"Godkänn: tracker report approve {report_id} --as <chefens e-post>")
+
+
+@control_app.command("assess")
+def control_assess(
+    report_id: Annotated[
+        int,
+        typer.Argument(metavar="RAPPORT", min=1, max=ID_LIMIT, help="Utkastets nummer (id)."),
+    ],
+    as_email: Annotated[str, typer.Option("--as", metavar="EPOST", help="Chefens e-postadress.")],
+    text: Annotated[
+        str | None, typer.Option("--text", metavar="BEDÖMNING", help="Den samlade bedömningen.")
+    ] = None,
+    file: Annotated[
+        Path | None,
+        typer.Option(
+            "--file",
+            metavar="FIL",
+            help="En textfil (UTF-8) med den samlade bedömningen.",
+            exists=True,
+            dir_okay=False,
+            readable=True,
+        ),
+    ] = None,
+) -> None:
+    """Skriv chefens samlade bedömning i ett utkast till uppföljning. Den krävs innan
+    uppföljningen godkänns, och kan ändras tills dess."""
+    if (text is None) == (file is None):
+        raise fail("Ange bedömningen med antingen --text eller --file.")
+    if file is not None:
+        try:
+            text = file.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise fail(f"Fel: {file.name} är inte en textfil i UTF-8.") from None
+    app = get_app()
+    try:
+        with app.transaction() as s:
+            actor = people.get_person(s, as_email)
+            control_report_service.write_assessment(s, report_id, actor, text or "", now=clock())
+    except TrackerError as exc:
+        raise fail(f"Fel: {exc.message}") from None
+    typer.echo(f"Den samlade bedömningen är sparad i utkast {report_id}.")
+
+
+@control_app.command("copy")
+def control_copy(
+    plan_id: Annotated[
+        int,
+        typer.Argument(metavar="PLAN", min=1, max=ID_LIMIT, help="Årets internkontrollplan."),
+    ],
+    year: Annotated[
+        int | None,
+        typer.Option("--year", metavar="ÅR", help="Året för den nya planen. Standard: året efter."),
+    ] = None,
+) -> None:
+    """Gör nästa års internkontrollplan från den här: samma processer, risker, kontrollmoment
+    och ansvariga. Bedöm sedan riskerna på nytt (tracker internkontroll reassess)."""
+    app = get_app()
+    try:
+        with app.transaction() as s:
+            source = internal_control.get_control_plan(s, plan_id)
+            target = year if year is not None else source.year + 1
+            copied = internal_control.copy_to_year(s, plan_id, year=target, now=clock())
+    except TrackerError as exc:
+        raise fail(f"Fel: {exc.message}") from None
+    typer.echo(
+        f"{copied.title} (nummer {copied.plan_id}) är gjord: {copied.risks} risker och "
+        f"{copied.controls} kontrollmoment, med årets bedömning av riskerna."
+    )
+    typer.echo(
+        f"Bedöm riskerna: tracker internkontroll reassess {copied.plan_id} --risk NR "
+        "--sannolikhet S --konsekvens K"
+    )
+
+
+@control_app.command("reassess")
+def control_reassess(
+    plan_id: Annotated[
+        int,
+        typer.Argument(metavar="PLAN", min=1, max=ID_LIMIT, help="Internkontrollplanens nummer."),
+    ],
+    risk: Annotated[
+        int, typer.Option("--risk", metavar="NR", min=1, help="Riskens nummer i planen.")
+    ],
+    likelihood: Annotated[
+        int, typer.Option("--sannolikhet", metavar="S", help="Ny sannolikhet på planens skala.")
+    ],
+    consequence: Annotated[
+        int, typer.Option("--konsekvens", metavar="K", help="Ny konsekvens på planens skala.")
+    ],
+) -> None:
+    """Bedöm en risk på nytt: ny sannolikhet och konsekvens, och därmed nytt riskvärde."""
+    app = get_app()
+    try:
+        with app.transaction() as s:
+            changed = internal_control.reassess(s, plan_id, {risk: (likelihood, consequence)})
+            view = internal_control.control_plan_view(
+                s, plan_id, today=local_date(clock(), app.tz), cal=WorkCalendar()
+            )
+    except TrackerError as exc:
+        raise fail(f"Fel: {exc.message}") from None
+    r = view.risks[risk - 1]
+    if not changed:
+        typer.echo(f"Risk {risk}, {r.name}, hade redan den bedömningen: riskvärde {r.value}.")
+        return
+    typer.echo(f"Risk {risk}, {r.name}: riskvärde {r.value} ({r.band}).")

@@ -62,6 +62,7 @@ def reminders_run(
         typer.echo(f"{result.today} är inte en arbetsdag: inga påminnelser skickas.")
         return
     if dry_run:
+        _echo_controls(result)
         for d in result.digests:
             typer.secho(f"{d.to} ({d.name})", bold=True)
             typer.echo(f"  Ämne: {d.message.subject}")
@@ -75,9 +76,25 @@ def reminders_run(
             f"Torrkörning {result.today}: {_summary(result)} skulle skickas. Ingenting sparades."
         )
         return
+    if result.controls:
+        typer.echo(
+            f"{result.today}: {count(len(result.controls), 'kontroll', 'kontroller')} öppnade."
+        )
     typer.echo(f"{result.today}: {_summary(result)} lagda i utkorgen.")
     if result.digests:
         typer.echo("De skickas av schemaläggaren, eller nu med 'tracker outbox send'.")
+
+
+def _echo_controls(result: SweepResult) -> None:
+    """The controls of internkontrollplaner that would be opened today; the digests listed
+    after them do not yet carry them."""
+    for c in result.controls:
+        owner = f"{c.owner.name} <{c.owner.email}>" if c.owner else "ingen ansvarig"
+        typer.secho(f"Kontroll öppnas: {c.point.text}", bold=True)
+        typer.echo(
+            f"  {c.control_plan.title}, {c.risk.process}: görs senast {c.due_on.isoformat()};"
+            f" {owner}."
+        )
 
 
 def _echo_drafts(app: App, when: datetime) -> None:

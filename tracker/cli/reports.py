@@ -1,7 +1,9 @@
-"""`tracker report draft|approve|send|list|download|verify`: återrapporter to the nämnd."""
+"""`tracker report draft|approve|send|list|download|verify|archive-package|verify-package`:
+återrapporter to the nämnd, and their archive packages for the e-arkiv."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -15,6 +17,7 @@ from tracker.cli.swedish import CommandGroup
 from tracker.domain.clock import local_date
 from tracker.errors import Refused
 from tracker.models.base import ID_LIMIT
+from tracker.reports import archive
 from tracker.services import people, reports
 
 report_app = CommandGroup(help="Återrapporter till nämnden.")
@@ -79,7 +82,7 @@ def report_draft(
     draft_days = app.settings.report_draft_days_before
     if out is not None:
         with app.transaction() as s:
-            snapshot = reports.build_snapshot(
+            snapshot = reports.draft_snapshot(
                 s, app.registry, plan_id, as_of=when, now=now, tz=app.tz, draft_days=draft_days
             )
         kind = _format_for(out, fmt)
@@ -221,3 +224,76 @@ def report_verify(report_id: ReportArg) -> None:
         typer.echo(f"{fmt}: {archive}; {again}")
     if not all(check.intact for check in result.values()):
         raise typer.Exit(1)
+
+
+@report_app.command("archive-package")
+def report_archive_package(
+    report_id: ReportArg,
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            metavar="KATALOG",
+            help="Katalogen paketet skrivs i: en ny eller tom katalog (med --tar: filen).",
+        ),
+    ],
+    tar: Annotated[
+        bool, typer.Option("--tar", help="Skriv paketet som en enda .tar-fil i stället.")
+    ] = False,
+    agreement: Annotated[
+        str,
+        typer.Option(
+            "--leveransoverenskommelse",
+            metavar="BETECKNING",
+            help="Leveransöverenskommelsen med arkivet (diarienummer, datum), om det finns en.",
+        ),
+    ] = "",
+) -> None:
+    """Skriv en utfärdad återrapport som arkivpaket (E-ARK SIP enligt FGS Paketstruktur).
+
+    Paketet har de arkiverade dokumenten (PDF/A, DOCX, HTML) oförändrade, METS och PREMIS
+    med varje fils SHA-256, och XML-scheman; se docs/archiving.md.
+    """
+    app = get_app()
+    if tar and out.exists():
+        raise fail(f"{out} finns redan. Ange en ny fil för arkivpaketet.")
+    if not tar and out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise fail(f"{out} finns redan och är inte en tom katalog. Ange en ny katalog.")
+    with app.transaction() as s:
+        package = archive.archive_package(
+            s,
+            report_id,
+            now=clock(),
+            tz=app.tz,
+            package_id=uuid.uuid4(),
+            submission_agreement=agreement,
+        )
+    if tar:
+        data = package.tar()
+        out.write_bytes(data)
+        typer.echo(f"Skrev arkivpaketet {package.objid} till {out} ({len(data)} byte).")
+        return
+    package.write(out)
+    typer.echo(
+        f"Skrev arkivpaketet {package.objid} till {out} ({len(package.files)} filer). "
+        f"Kontrollera det med: tracker report verify-package {out}"
+    )
+
+
+@report_app.command("verify-package")
+def report_verify_package(
+    directory: Annotated[
+        Path, typer.Argument(metavar="KATALOG", help="Arkivpaketets katalog (där METS.xml är).")
+    ],
+) -> None:
+    """Kontrollera ett arkivpaket: METS och PREMIS mot sina scheman och varje fil mot sin
+    SHA-256. Avslutar med 1 om något är fel."""
+    problems = archive.verify_package(directory)
+    for problem in problems:
+        typer.echo(problem)
+    if problems:
+        raise typer.Exit(1)
+    typer.echo(
+        "Arkivpaketet är helt: METS och PREMIS följer sina scheman, och varje fils storlek "
+        "och SHA-256 stämmer."
+    )

@@ -368,3 +368,15 @@ def read_control_file(
     except FileRefused as exc:
         raise FileRefused(filename, exc.problems) from None
     return ControlPlan(filename, plan.processes, warnings + plan.warnings)
+
+
+# A risk the nämnd answers with an åtgärd straight away rather than a control: its Metod says
+# "Åtgärd: Ny rutin för återlämning tas fram" (or "Åtgärd – …").
+_DECIDED_ACTION = re.compile(r"^\s*åtgärd\s*[:\-–]\s*(?P<text>\S.*)$", re.IGNORECASE | re.DOTALL)
+
+
+def decided_action(note: str) -> str | None:
+    """The åtgärd a risk's note decides on ("Åtgärd: …"), or None for another handling
+    ("Risken accepteras")."""
+    found = _DECIDED_ACTION.match(note)
+    return found["text"].strip() if found else None

@@ -182,6 +182,19 @@ class RiskScale:
                 return band
         raise OutOfScale(f"Riskvärdet ska vara mellan 1 och {self.max_value}, inte {value}.")
 
+    def to_dict(self) -> dict[str, Any]:
+        """The scale as the table from_dict reads: what a plan and a report keep of the scale
+        they were assessed and drawn on."""
+        return {
+            "levels": self.levels,
+            "likelihood": list(self.likelihood),
+            "consequence": list(self.consequence),
+            "bands": [
+                {"upto": b.upto, "label": b.label, "colour": b.colour, "text_colour": b.text_colour}
+                for b in self.bands
+            ],
+        }
+
     def likelihood_label(self, level: int) -> str:
         return self.likelihood[self.check_level(level, "sannolikhet") - 1]
 

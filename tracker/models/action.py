@@ -47,6 +47,9 @@ class Action(SQLModel, table=True):
     protokoll_id: int | None = Field(default=None, index=True)
     protokoll_item: str | None = None
     protokoll_quote: str | None = Field(default=None, sa_column=Column(Text))
+    # The åtgärd whose answer opened this one (a control that found a deviation opens the
+    # åtgärd that corrects it: workflows' opens_action). No foreign key, as for protokoll_id.
+    opened_from_id: int | None = Field(default=None, index=True)
     # Optimistic lock: every write bumps it; a write from a stale read is refused.
     version: int = 1
     updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

@@ -8,7 +8,7 @@ representation to keep true, the nämnd's own words.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -30,6 +30,14 @@ class ControlPlan(SQLModel, table=True):
     title: str
     # The file it was imported from, as named.
     filename: str = ""
+    # The åtgärdsplan that holds the plan's controls as åtgärder in the "kontroll" workflow,
+    # and the åtgärder its deviations open: reminders, owners' links, lateness and
+    # escalation are the åtgärder's own. No foreign key: a batch copy of control_plan on
+    # SQLite would trip the keys of the tables that point at it.
+    plan_id: int | None = Field(default=None, index=True)
+    # The risk scale the plan was assessed on (tracker.domain.risk.RiskScale.to_dict as
+    # JSON), kept from its import: a scale configured later does not move its risks.
+    risk_scale_json: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
@@ -63,3 +71,21 @@ class ControlPoint(SQLModel, table=True):
     frequency_text: str
     owner_id: int | None = Field(default=None, foreign_key="person.id", index=True)
     position: int = 0
+
+
+class ControlOccurrence(SQLModel, table=True):
+    """One control of a kontrollmoment, due on one working day: opened once (the unique key
+    makes a second scheduler's attempt fail and start over) as an åtgärd in the "kontroll"
+    workflow of the plan's åtgärdsplan."""
+
+    __tablename__ = "control_occurrence"
+    __table_args__ = (
+        UniqueConstraint("point_id", "due_on", name="uq_control_occurrence_point_due"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    point_id: int = Field(foreign_key="control_point.id", index=True)
+    due_on: date
+    # The åtgärd that carries the control (no foreign key, as for ControlPlan.plan_id).
+    action_id: int = Field(unique=True)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -380,29 +380,45 @@ def render_docx(view: ReportView) -> bytes:
     doc.add_heading("Åtgärder och processläge", level=2)
     _plan_table(doc, view, bullet_style)
 
-    doc.add_paragraph()
     place_date = " ".join(p for p in (view.plan.ort, view.date_text) if p)
-    if place_date:
-        _paragraph(doc, place_date)
-    if signer(view):
-        _paragraph(doc, signer(view))
-    if view.plan.forvaltning:
-        _paragraph(doc, view.plan.forvaltning)
-    issued = doc.add_paragraph().add_run(strip_control(view.issued_line))
-    issued.font.size = Pt(8)
+    return signed_and_saved(
+        doc,
+        lines=(place_date, signer(view), view.plan.forvaltning),
+        issued_line=view.issued_line,
+        meta=view.meta,
+        created=view.created,
+        keywords="återrapport",
+    )
 
+
+def signed_and_saved(
+    doc: Any,
+    *,
+    lines: Sequence[str],
+    issued_line: str,
+    meta: Mapping[str, str],
+    created: datetime,
+    keywords: str,
+) -> bytes:
+    """The document's end (place and date, who signs, the förvaltning, the issue line in
+    small print), its properties, and its bytes: the same for the same report every time."""
+    doc.add_paragraph()
+    for line in lines:
+        if line:
+            _paragraph(doc, line)
+    issued = doc.add_paragraph().add_run(strip_control(issued_line))
+    issued.font.size = Pt(8)
     props = doc.core_properties
-    props.title = view.meta["title"]
-    props.subject = view.meta["subject"]
-    props.author = view.meta["author"]
-    props.last_modified_by = view.meta["author"]
+    props.title = meta["title"]
+    props.subject = meta["subject"]
+    props.author = meta["author"]
+    props.last_modified_by = meta["author"]
     props.comments = ""
-    props.keywords = "återrapport"
+    props.keywords = keywords
     props.language = "sv-SE"
     props.revision = 1
-    props.created = view.created.astimezone(UTC).replace(tzinfo=None)
-    props.modified = view.created.astimezone(UTC).replace(tzinfo=None)
-    props.last_printed = view.created.astimezone(UTC).replace(tzinfo=None)
+    stamp = created.astimezone(UTC).replace(tzinfo=None)
+    props.created = props.modified = props.last_printed = stamp
     buffer = io.BytesIO()
     doc.save(buffer)
-    return _deterministic_zip(buffer.getvalue(), view.created)
+    return _deterministic_zip(buffer.getvalue(), created)

@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 from config import Settings
 from tracker.app import App
 from tracker.domain.clock import local_date
+from tracker.domain.control_report import ControlSnapshot
 from tracker.domain.report_schedule import Occasion, occasion_of
 from tracker.domain.roles import chefs_of
 from tracker.domain.workdays import WorkCalendar
@@ -113,14 +114,19 @@ def draft_if_due(app: App, plan_id: int, now: datetime) -> int | None:
             created_by="systemet (schemalagt)",
         )
         assert report.id is not None
-        snapshot = reports.snapshot_of(report)
+        snapshot = reports.document_snapshot(report)
         reviewers = _reviewers(session, plan)
         if not reviewers:
             log.warning("plan %s: utkast %s gjort men ingen chef att meddela", plan_id, report.id)
             return report.id
         pdf = reports.render(snapshot, ("pdf",))["pdf"]
         called = call_on(occasion, call_days(app.registry), WorkCalendar())
-        stale = not_updated(session, app.registry, plan_id, called, app.tz)
+        # Controls have reminders of their own and no processläge to update before a report.
+        stale = (
+            []
+            if isinstance(snapshot, ControlSnapshot)
+            else not_updated(session, app.registry, plan_id, called, app.tz)
+        )
         for person in reviewers:
             enqueue(
                 session,

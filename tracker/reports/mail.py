@@ -11,6 +11,8 @@ from markupsafe import escape
 
 from notifications import Attachment, OutgoingMessage
 from notifications.swedish import month_year
+from tracker.domain.control_report import ControlSnapshot
+from tracker.domain.control_report import report_title as control_report_title
 from tracker.domain.report import Snapshot
 from tracker.domain.report_schedule import Occasion
 from tracker.models import ReportFile
@@ -22,23 +24,40 @@ def _html(paragraphs: Iterable[str]) -> str:
     return f'<!DOCTYPE html><html lang="sv"><body>{body}</body></html>'
 
 
-def board_message(to: str, snapshot: Snapshot, files: Iterable[ReportFile]) -> OutgoingMessage:
+def board_message(
+    to: str, snapshot: Snapshot | ControlSnapshot, files: Iterable[ReportFile]
+) -> OutgoingMessage:
     plan = snapshot.plan
     assert snapshot.issue is not None, "only an issued report goes to the nämnd"
     number = snapshot.issue.number
     dnr = f" (Dnr {plan.dnr})" if plan.dnr else ""
-    subject = f"Återrapport nr {number}: {plan.title}{dnr}"
     attachments = tuple(Attachment(f.filename, f.content_type, f.data) for f in files)
+    if isinstance(snapshot, ControlSnapshot):
+        title = control_report_title(snapshot.control_plan.year)
+        subject = f"{title}, nr {number}: {snapshot.control_plan.namnd}{dnr}"
+        lead = (
+            f"Här kommer uppföljning nr {number} av ”{snapshot.control_plan.title}”{dnr}, "
+            f"för perioden {snapshot.period_start.isoformat()} – {snapshot.as_of.isoformat()}"
+            + (f" ({snapshot.period_name})" if snapshot.period_name else "")
+            + ", med chefens samlade bedömning."
+        )
+        next_line = "Nästa uppföljning"
+    else:
+        subject = f"Återrapport nr {number}: {plan.title}{dnr}"
+        lead = (
+            f"Här kommer återrapport nr {number} av åtgärdsplanen ”{plan.title}”{dnr}, "
+            f"med läget {snapshot.as_of.isoformat()}."
+        )
+        next_line = "Nästa återrapport"
     paragraphs = [
         "Till nämnden" + (f", {plan.namnd}" if plan.namnd else ""),
-        f"Här kommer återrapport nr {number} av åtgärdsplanen ”{plan.title}”{dnr}, "
-        f"med läget {snapshot.as_of.isoformat()}.",
+        lead,
         "Rapporten är bifogad som PDF och Word-dokument ("
         + ", ".join(a.filename for a in attachments)
         + ").",
     ]
     if snapshot.next_report_on is not None:
-        paragraphs.append(f"Nästa återrapport: {month_year(snapshot.next_report_on)}.")
+        paragraphs.append(f"{next_line}: {month_year(snapshot.next_report_on)}.")
     signer = ", ".join(x for x in (plan.signatory_name, plan.signatory_title) if x)
     paragraphs.append(
         "Med vänlig hälsning\n" + "\n".join(x for x in (signer, plan.forvaltning) if x)
@@ -83,7 +102,7 @@ def draft_review_message(
     to: str,
     name: str,
     report_id: int,
-    snapshot: Snapshot,
+    snapshot: Snapshot | ControlSnapshot,
     pdf: bytes,
     pdf_filename: str,
     review_url: str,
@@ -93,10 +112,21 @@ def draft_review_message(
 ) -> OutgoingMessage:
     plan = snapshot.plan
     subject = f"Utkast till återrapport att granska: {plan.title} ({month_year(snapshot.period)})"
+    lead = (
+        f"Ett utkast till återrapport av åtgärdsplanen ”{plan.title}” är klart, med läget "
+        f"{snapshot.as_of.isoformat()}. Det är bifogat som PDF."
+    )
+    if isinstance(snapshot, ControlSnapshot):
+        title = control_report_title(snapshot.control_plan.year)
+        subject = f"Utkast att granska: {title} ({snapshot.control_plan.namnd})"
+        lead = (
+            f"Ett utkast till {title.lower()} är klart, med läget "
+            f"{snapshot.as_of.isoformat()}. Det är bifogat som PDF. Skriv din samlade "
+            "bedömning i utkastet; den krävs innan det kan godkännas."
+        )
     paragraphs = [
         f"Hej {name}!",
-        f"Ett utkast till återrapport av åtgärdsplanen ”{plan.title}” är klart, med läget "
-        f"{snapshot.as_of.isoformat()}. Det är bifogat som PDF.",
+        lead,
         *_timetable(occasion, stale),
         f"Granska det och godkänn det här: {review_url}",
         f"Eller från kommandoraden: tracker report approve {report_id} --as {to}",

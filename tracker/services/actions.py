@@ -14,7 +14,7 @@ import json
 import logging
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import bindparam, func, insert, update
@@ -22,11 +22,13 @@ from sqlalchemy import select as core_select
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
+from notifications.swedish import long_date
+from tracker.domain.clock import local_date
 from tracker.domain.roles import PlanScope, action_roles
 from tracker.errors import Conflict, NotFound, Refused
 from tracker.logs import log_after_commit
 from tracker.models import Action, ActionEvent, Area, Person, Plan
-from workflows import FieldDef, TransitionRefused, WorkflowRegistry
+from workflows import FieldDef, TransitionDef, TransitionRefused, WorkflowRegistry
 
 _log = logging.getLogger(__name__)
 
@@ -94,6 +96,20 @@ class ActionState(Protocol):
     def owner_id(self) -> int | None: ...
     @property
     def workflow(self) -> str: ...
+    @property
+    def plan_id(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class Opened:
+    """An åtgärd a change opens in the same plan (a deviation's, from a control's answer)."""
+
+    area: str
+    workflow: str
+    state: str
+    text: str
+    owner_id: int | None
+    due_on: date
 
 
 @dataclass(frozen=True)
@@ -115,6 +131,9 @@ class Change:
     # The answers to the transition's fields, as JSON (answers_json below).
     answers_json: str | None = None
     event_id: int | None = None  # once written
+    # An åtgärd the change opens, and once written its id.
+    opens: Opened | None = None
+    opened_id: int | None = None
 
     @property
     def version(self) -> int:
@@ -205,19 +224,49 @@ def decide_move(
         to_state=new_state,
         text=note,
         values={"progress_note": note, "progress_at": now} if note else {},
-        answers_json=answers_json(transition.fields if transition else (), answers),
+        answers_json=answers_json(transition, answers),
+        opens=_opened(registry, transition, action, answers, now) if transition else None,
     )
 
 
-def answers_json(fields: Sequence[FieldDef], answers: Mapping[str, str] | None) -> str | None:
+def _opened(
+    registry: WorkflowRegistry,
+    transition: TransitionDef,
+    action: ActionState,
+    answers: Mapping[str, str] | None,
+    now: datetime,
+) -> Opened | None:
+    """The åtgärd the transition's answers open (a deviation found by a control), given to
+    the same owner, klart till the file's number of days from today."""
+    opens = transition.opens_action_for(answers)
+    if opens is None:
+        return None
+    return Opened(
+        area=opens.area,
+        workflow=opens.workflow,
+        state=registry.get(opens.workflow).initial,
+        text=(answers or {}).get(opens.text_field, "").strip(),
+        owner_id=action.owner_id,
+        due_on=local_date(now) + timedelta(days=opens.due_days),
+    )
+
+
+def answers_json(transition: TransitionDef | None, answers: Mapping[str, str] | None) -> str | None:
     """The answers to a transition's fields as kept with its event, in the fields' order and
-    with their labels (a report prints them as asked, whatever the file says later); None
-    when the transition asks none."""
-    if not fields:
+    with their labels (a report prints them as asked, whatever the file says later); a
+    choice as the file writes it, and a field not asked (its required_if did not hold)
+    empty. None when the transition asks none."""
+    fields: Sequence[FieldDef] = transition.fields if transition else ()
+    if not fields or transition is None:
         return None
     given = answers or {}
+
+    def value(f: FieldDef) -> str:
+        answer = given.get(f.id, "").strip() if transition.asks(f, given) else ""
+        return (f.choice(answer) or answer) if f.choices else answer
+
     return json.dumps(
-        [{"id": f.id, "label": f.label, "value": given.get(f.id, "").strip()} for f in fields],
+        [{"id": f.id, "label": f.label, "value": value(f)} for f in fields],
         ensure_ascii=False,
     )
 
@@ -267,6 +316,7 @@ _CURRENT = (
         _ACTION.c.version,
         _ACTION.c.owner_id,
         _ACTION.c.workflow,
+        _ACTION.c.plan_id,
         _PLAN.c.forvaltning,
         _PLAN.c.chef_id,
     )
@@ -303,6 +353,7 @@ def write(session: Session, change: Change) -> Change:
         raise Conflict(CONFLICT_MESSAGE)
     _show_in_session(session, change.action_id, columns)
     event_id = conn.execute(_INSERT_EVENT, change.event_row()).scalar_one()
+    opened_id = _open(session, change) if change.opens else None
     log_after_commit(
         session.info,
         _log,
@@ -313,7 +364,57 @@ def write(session: Session, change: Change) -> Change:
         to_state=change.to_state,
         actor_id=change.actor.id if change.actor else None,
     )
-    return replace(change, event_id=event_id)
+    return replace(change, event_id=event_id, opened_id=opened_id)
+
+
+def _open(session: Session, change: Change) -> int:
+    """Write the åtgärd a change opens, at the end of its list in the plan (made when the
+    plan has none yet), with its "skapad" event: the new åtgärd's id."""
+    opens = change.opens
+    assert opens is not None
+    source = session.get_one(Action, change.action_id)
+    area = session.exec(
+        select(Area).where(Area.plan_id == source.plan_id, Area.title == opens.area)
+    ).first()
+    if area is None:
+        last_area = session.exec(
+            select(func.max(Area.position)).where(Area.plan_id == source.plan_id)
+        ).one()
+        area = Area(plan_id=source.plan_id, title=opens.area, position=(last_area or 0) + 1)
+        session.add(area)
+        session.flush()
+    last = session.exec(select(func.max(Action.position)).where(Action.area_id == area.id)).one()
+    assert area.id is not None
+    opened = Action(
+        plan_id=source.plan_id,
+        area_id=area.id,
+        position=(last or 0) + 1,
+        text=opens.text,
+        owner_id=opens.owner_id,
+        workflow=opens.workflow,
+        state=opens.state,
+        tidsplan=f"Klart till {long_date(opens.due_on)}.",
+        due_on=opens.due_on,
+        opened_from_id=source.id,
+        updated_at=change.at,
+    )
+    session.add(opened)
+    session.flush()
+    assert opened.id is not None
+    event = change.event_row()
+    session.add(
+        ActionEvent(
+            action_id=opened.id,
+            at=change.at,
+            actor_id=event["actor_id"],
+            actor_label=event["actor_label"],
+            trigger=CREATED,
+            to_state=opens.state,
+            text=f"Öppnad efter avvikelsen i: {source.text}",
+        )
+    )
+    session.flush()
+    return opened.id
 
 
 def _show_in_session(session: Session, action_id: int, columns: Mapping[str, Any]) -> None:

@@ -11,9 +11,18 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
+from tracker.domain.clock import start_of_day
 from tracker.domain.meetings import MeetingRow
-from tracker.models import Action, Area, Audit, Person, Plan, Role
-from tracker.services import audits, importing, meetings, people, plan_settings, plans
+from tracker.models import Action, Area, Audit, ControlPlan, Person, Plan, Role
+from tracker.services import (
+    audits,
+    importing,
+    internal_control,
+    meetings,
+    people,
+    plan_settings,
+    plans,
+)
 from tracker.services.meetings import MeetingImport
 from workflows import WorkflowRegistry
 
@@ -45,10 +54,16 @@ class Demo:
     meetings: MeetingImport | None = None
     board: str = ""
     audit_id: int | None = None
+    # The nämnd's internkontrollplan for the current year, when its file was beside the plan.
+    control_plan_id: int | None = None
 
 
 def meetings_file_for(plan_file: Path) -> Path:
     return plan_file.with_name(MEETINGS_FILE)
+
+
+# The school förvaltning's typical internkontrollplan, beside the plan file.
+CONTROL_PLAN_FILE = "internkontroll-skola.csv"
 
 
 def seed_demo(
@@ -94,7 +109,9 @@ def seed_demo(
     plan.board_recipients = plan.board_recipients or BOARD_EMAIL
     session.add(plan)
     audit = _seed_audit(session, plan)
+    control_plan = _seed_control_plan(session, plan, plan_file.with_name(CONTROL_PLAN_FILE), today)
     return Demo(
+        control_plan_id=control_plan.id if control_plan else None,
         audit_id=audit.id,
         plan_id=result.plan_id,
         chef=chef,
@@ -180,3 +197,29 @@ def _seed_audit(session: Session, plan: Plan) -> Audit:
             assert action_id is not None and recommendation.id is not None
             audits.link(session, recommendation.id, action_id)
     return audit
+
+
+def _seed_control_plan(
+    session: Session, plan: Plan, control_file: Path, today: date | None
+) -> ControlPlan | None:
+    """The nämnd's internkontrollplan for this year, once, from the example file: it starts
+    today, so the scheduler opens the controls due in the coming fortnight (the ones earlier
+    in the year were before the plan came into the product)."""
+    if not control_file.exists():
+        return None
+    day = today or PLAN_DATE.date()
+    found = session.exec(
+        select(ControlPlan).where(ControlPlan.namnd == plan.namnd, ControlPlan.year == day.year)
+    ).first()
+    if found is not None:
+        return found
+    result = internal_control.import_control_plan(
+        session,
+        control_file.read_bytes(),
+        control_file.name,
+        namnd=plan.namnd,
+        year=day.year,
+        forvaltning=plan.forvaltning,
+        now=start_of_day(day),
+    )
+    return session.get_one(ControlPlan, result.plan_id)

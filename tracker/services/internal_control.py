@@ -8,6 +8,8 @@ replaced by a later file.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -18,11 +20,22 @@ from sqlmodel import Session, col, select
 from tracker.domain import control_file
 from tracker.domain.controls import next_occurrence, parse_frequency
 from tracker.domain.reading import COMMAND_LINE_LIMITS, ReadLimits
-from tracker.domain.risk import DEFAULT_SCALE, RiskScale
+from tracker.domain.risk import DEFAULT_SCALE, OutOfScale, RiskScale
 from tracker.domain.workdays import WorkCalendar
 from tracker.errors import NotFound, Refused
-from tracker.models import ControlPlan, ControlPoint, ControlRisk, Person
+from tracker.models import (
+    Action,
+    ActionEvent,
+    ControlOccurrence,
+    ControlPlan,
+    ControlPoint,
+    ControlRisk,
+    Person,
+)
+from tracker.services import control_occurrences
 from tracker.services.people import ensure_person, find_person, valid_email
+from workflows import WorkflowRegistry
+from workflows.registry import default_registry
 
 # A plan year outside this range is a typing error, not a plan.
 FIRST_YEAR = 2000
@@ -41,6 +54,8 @@ class ImportResult:
     handled_otherwise: int
     owners_created: int
     warnings: list[str] = field(default_factory=list)
+    # Risks the nämnd answered with an åtgärd straight away: the åtgärder made.
+    actions_decided: int = 0
 
 
 def plan_title(namnd: str, year: int) -> str:
@@ -58,9 +73,13 @@ def import_control_plan(
     now: datetime,
     limits: ReadLimits = COMMAND_LINE_LIMITS,
     scale: RiskScale = DEFAULT_SCALE,
+    registry: WorkflowRegistry | None = None,
 ) -> ImportResult:
     """Read the whole file (FileRefused with every problem, nothing written) and store it as
-    the nämnd's plan for `year`. Refused if the nämnd already has a plan for that year."""
+    the nämnd's plan for `year`. Refused if the nämnd already has a plan for that year. A
+    risk the nämnd answers with an åtgärd ("Åtgärd: …" in Metod) gets it straight away, in
+    the plan's "Åtgärder från internkontroll" (`registry`: the workflows in use, the shipped
+    ones when not given)."""
     namnd = " ".join(namnd.split())
     forvaltning = " ".join(forvaltning.split())
     if not namnd:
@@ -87,10 +106,15 @@ def import_control_plan(
         title=plan_title(namnd, year),
         filename=filename,
         created_at=now,
+        risk_scale_json=json.dumps(scale.to_dict(), ensure_ascii=False),
     )
     session.add(plan)
     session.flush()
     assert plan.id is not None
+    # Its controls and the åtgärder they open live in an åtgärdsplan of its own.
+    actions_plan = control_occurrences.ensure_action_plan(session, plan, now=now)
+    workflows = registry or default_registry()
+    decided = 0
     created: set[int] = set()
 
     def owner(name: str | None, email: str | None) -> int | None:
@@ -130,6 +154,20 @@ def import_control_plan(
             risks += 1
             if not risk.controls:
                 handled_otherwise += 1
+            for note in notes:
+                text = control_file.decided_action(note.text)
+                if text is None:
+                    continue
+                responsible = owner(note.owner_name, note.owner_email)
+                control_occurrences.add_decided_action(
+                    session,
+                    workflows,
+                    actions_plan,
+                    text=f"{text} (risk: {risk.name})",
+                    owner=session.get(Person, responsible) if responsible else None,
+                    now=now,
+                )
+                decided += 1
             for number, point in enumerate(risk.controls, start=1):
                 session.add(
                     ControlPoint(
@@ -152,7 +190,15 @@ def import_control_plan(
         handled_otherwise=handled_otherwise,
         owners_created=len(created),
         warnings=[str(w) for w in read.warnings],
+        actions_decided=decided,
     )
+
+
+def scale_of(plan: ControlPlan) -> RiskScale:
+    """The risk scale the plan was assessed on (the default for a plan that kept none)."""
+    if not plan.risk_scale_json:
+        return DEFAULT_SCALE
+    return RiskScale.from_dict(json.loads(plan.risk_scale_json))
 
 
 def get_control_plan(session: Session, plan_id: int) -> ControlPlan:
@@ -205,6 +251,18 @@ def list_control_plans(session: Session) -> list[PlanSummary]:
 
 
 @dataclass(frozen=True)
+class ControlRun:
+    """A control of a kontrollmoment opened so far: when due, its åtgärd, its state and the
+    result its owner reported ("Utan anmärkning", "Avvikelse"; empty before)."""
+
+    due_on: date
+    action_id: int
+    state: str
+    state_label: str
+    result: str
+
+
+@dataclass(frozen=True)
 class PointView:
     id: int
     text: str
@@ -214,6 +272,7 @@ class PointView:
     owner_email: str | None
     # The next day the control is due within the plan's year; None once the year's are past.
     next_on: date | None
+    runs: list[ControlRun] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -242,6 +301,8 @@ class PlanView:
     filename: str
     today: date
     risks: list[RiskView]
+    # The åtgärdsplan that holds the plan's controls and the åtgärder of its deviations.
+    actions_plan_id: int | None = None
 
 
 def next_control_date(
@@ -261,11 +322,14 @@ def control_plan_view(
     *,
     today: date,
     cal: WorkCalendar,
-    scale: RiskScale = DEFAULT_SCALE,
+    registry: WorkflowRegistry | None = None,
 ) -> PlanView:
+    """The plan with its risks on its own scale and, per kontrollmoment, the next date it is
+    due and (given the registry, for the states' labels) the controls opened so far."""
     plan = session.get(ControlPlan, plan_id)
     if plan is None:
         raise NotFound(f"Det finns ingen internkontrollplan med nummer {plan_id}.")
+    scale = scale_of(plan)
     risks = session.exec(
         select(ControlRisk)
         .where(ControlRisk.plan_id == plan_id)
@@ -281,6 +345,7 @@ def control_plan_view(
         p.id: p
         for p in session.exec(select(Person).where(col(Person.id).in_(person_ids - {None}))).all()
     }
+    runs = _runs(session, registry, [p.id for p in points if p.id]) if registry else {}
     by_risk: dict[int, list[PointView]] = {}
     for p in points:
         person = people.get(p.owner_id) if p.owner_id is not None else None
@@ -293,6 +358,7 @@ def control_plan_view(
                 owner_name=person.name if person else None,
                 owner_email=person.email if person else None,
                 next_on=next_control_date(p.frequency_text, plan.year, today, cal),
+                runs=runs.get(p.id or 0, []),
             )
         )
     views = []
@@ -325,7 +391,51 @@ def control_plan_view(
         filename=plan.filename,
         today=today,
         risks=views,
+        actions_plan_id=plan.plan_id,
     )
+
+
+# The field of the kontroll workflow's report that holds its result (kontroll.toml).
+RESULT_FIELD = "resultat"
+
+
+def _runs(
+    session: Session, registry: WorkflowRegistry, point_ids: list[int]
+) -> dict[int, list[ControlRun]]:
+    """Per kontrollmoment, the controls opened, in date order, with the latest result."""
+    rows = session.exec(
+        select(ControlOccurrence, Action)
+        .join(Action, col(Action.id) == ControlOccurrence.action_id)
+        .where(col(ControlOccurrence.point_id).in_(point_ids))
+        .order_by(col(ControlOccurrence.due_on))
+    ).all()
+    results: dict[int, str] = {}
+    reported = session.exec(
+        select(ActionEvent)
+        .where(
+            col(ActionEvent.action_id).in_([a.id for _, a in rows]),
+            col(ActionEvent.answers_json).is_not(None),
+        )
+        .order_by(col(ActionEvent.id))
+    ).all()
+    for event in reported:
+        for answer in json.loads(event.answers_json or "[]"):
+            if answer.get("id") == RESULT_FIELD:
+                results[event.action_id] = str(answer.get("value", ""))
+    found: dict[int, list[ControlRun]] = {}
+    for occurrence, action in rows:
+        state = registry.get(action.workflow).definition.label_of(action.state)
+        found.setdefault(occurrence.point_id, []).append(
+            ControlRun(
+                due_on=occurrence.due_on,
+                action_id=action.id or 0,
+                state=action.state,
+                state_label=state,
+                # A control sent back to be done again has no result until it is reported.
+                result=results.get(action.id or 0, "") if action.state != "planerad" else "",
+            )
+        )
+    return found
 
 
 def as_json(view: PlanView) -> dict[str, Any]:
@@ -356,6 +466,15 @@ def as_json(view: PlanView) -> dict[str, Any]:
                         "owner": c.owner_name,
                         "owner_email": c.owner_email,
                         "next_on": c.next_on.isoformat() if c.next_on else None,
+                        "opened": [
+                            {
+                                "due_on": run.due_on.isoformat(),
+                                "action_id": run.action_id,
+                                "state": run.state,
+                                "result": run.result,
+                            }
+                            for run in c.runs
+                        ],
                     }
                     for c in r.controls
                 ],
@@ -363,3 +482,120 @@ def as_json(view: PlanView) -> dict[str, Any]:
             for r in view.risks
         ],
     }
+
+
+@dataclass(frozen=True)
+class Copied:
+    plan_id: int
+    title: str
+    risks: int
+    controls: int
+
+
+def copy_to_year(session: Session, source_id: int, *, year: int, now: datetime) -> Copied:
+    """Next year's plan from this one: the same processes, risks (with this year's
+    assessment, to be re-assessed), kontrollmoment, owners and risk scale. Refused when the
+    nämnd already has a plan for that year."""
+    source = get_control_plan(session, source_id)
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise Refused(f"Året ska vara mellan {FIRST_YEAR} och {LAST_YEAR}, inte {year}.")
+    existing = session.exec(
+        select(ControlPlan).where(ControlPlan.namnd == source.namnd, ControlPlan.year == year)
+    ).first()
+    if existing is not None:
+        raise Refused(
+            f"{source.namnd} har redan en internkontrollplan för {year} (nummer {existing.id}); "
+            "ingenting kopierades."
+        )
+    plan = ControlPlan(
+        namnd=source.namnd,
+        year=year,
+        forvaltning=source.forvaltning,
+        title=plan_title(source.namnd, year),
+        filename=f"kopia av {source.title}",
+        created_at=now,
+        risk_scale_json=source.risk_scale_json,
+    )
+    session.add(plan)
+    session.flush()
+    assert plan.id is not None
+    control_occurrences.ensure_action_plan(session, plan, now=now)
+    risks = _risks_of(session, source_id)
+    points = _points_by_risk(session, [r.id for r in risks if r.id is not None])
+    controls = 0
+    for risk in risks:
+        copy = ControlRisk(
+            plan_id=plan.id,
+            process=risk.process,
+            name=risk.name,
+            likelihood=risk.likelihood,
+            consequence=risk.consequence,
+            position=risk.position,
+            handling=risk.handling,
+            handling_owner_id=risk.handling_owner_id,
+        )
+        session.add(copy)
+        session.flush()
+        assert copy.id is not None
+        for point in points.get(risk.id or 0, []):
+            session.add(
+                ControlPoint(
+                    risk_id=copy.id,
+                    text=point.text,
+                    method=point.method,
+                    frequency_text=point.frequency_text,
+                    owner_id=point.owner_id,
+                    position=point.position,
+                )
+            )
+            controls += 1
+    session.flush()
+    return Copied(plan.id, plan.title, len(risks), controls)
+
+
+def reassess(
+    session: Session, plan_id: int, assessments: Mapping[int, tuple[int, int]]
+) -> list[str]:
+    """New sannolikhet and konsekvens for the plan's risks, by risk number (1, 2, ... as the
+    plan lists them), checked against the plan's scale: the names of the risks changed.
+    Refused whole when one is off the scale or names no risk of the plan."""
+    plan = get_control_plan(session, plan_id)
+    scale = scale_of(plan)
+    risks = _risks_of(session, plan_id)
+    changed: list[str] = []
+    for number, (likelihood, consequence) in sorted(assessments.items()):
+        if not 1 <= number <= len(risks):
+            raise Refused(f"Planen har ingen risk {number}; den har {len(risks)}.")
+        risk = risks[number - 1]
+        try:
+            scale.risk_value(likelihood, consequence)
+        except OutOfScale as exc:
+            raise Refused(f"Risk {number}, {risk.name}: {exc.message}") from None
+        if (risk.likelihood, risk.consequence) != (likelihood, consequence):
+            risk.likelihood, risk.consequence = likelihood, consequence
+            session.add(risk)
+            changed.append(risk.name)
+    session.flush()
+    return changed
+
+
+def _risks_of(session: Session, plan_id: int) -> list[ControlRisk]:
+    return list(
+        session.exec(
+            select(ControlRisk)
+            .where(ControlRisk.plan_id == plan_id)
+            .order_by(col(ControlRisk.position), col(ControlRisk.id))
+        ).all()
+    )
+
+
+def _points_by_risk(session: Session, risk_ids: list[int]) -> dict[int, list[ControlPoint]]:
+    found: dict[int, list[ControlPoint]] = {}
+    rows = session.exec(
+        select(ControlPoint)
+        .where(col(ControlPoint.risk_id).in_(risk_ids))
+        .order_by(col(ControlPoint.position), col(ControlPoint.id))
+    ).all()
+    for point in rows:
+        found.setdefault(point.risk_id, []).append(point)
+    return found

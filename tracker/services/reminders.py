@@ -64,7 +64,7 @@ from tracker.models import (
     SentReminder,
     SentSummary,
 )
-from tracker.services import escalations
+from tracker.services import control_occurrences, escalations
 from tracker.services.actions import PROGRESS
 from tracker.services.outbox import enqueue_many
 from tracker.services.report_schedule import report_calendar
@@ -166,6 +166,8 @@ class SweepResult:
     summaries: list[int] = field(default_factory=list)
     # The steps of escalations that wait for an answer, recorded as sent.
     steps: list[escalations.Step] = field(default_factory=list)
+    # The controls of internkontrollplaner opened today (in a dry run: to be opened).
+    controls: list[control_occurrences.DueControl] = field(default_factory=list)
     written: bool = False
 
 
@@ -1058,9 +1060,22 @@ def sweep(
     dry_run: bool = False,
     calendar: WorkCalendar | None = None,
 ) -> SweepResult:
-    """Plan today's reminders and, unless a dry run, write them in the caller's transaction."""
+    """Open the controls due (tracker.services.control_occurrences), plan today's reminders
+    and, unless a dry run, write them in the caller's transaction. A dry run lists the
+    controls it would open and opens none."""
     cal = calendar or WorkCalendar()
+    today = local_date(now, _zone(settings))
+    controls: list[control_occurrences.DueControl] = []
+    if cal.is_working(today):
+        find = control_occurrences.due_controls
+        if dry_run:
+            controls = find(session, registry, today=today, cal=cal)
+        else:
+            controls = control_occurrences.open_due_controls(
+                session, registry, now=now, today=today, cal=cal
+            )
     result = _Planner(session, registry, settings, cal, now).plan()
+    result.controls = controls
     if dry_run or not result.digests:
         return result
     # The keys first: a concurrent sweep that got here first makes this fail before any

@@ -25,6 +25,8 @@ from sqlmodel import Session, col, select
 
 from config import Settings
 from tracker.domain.clock import local_date
+from tracker.domain.control_report import ControlSnapshot, is_control_json
+from tracker.domain.control_report import report_title as control_report_title
 from tracker.domain.evaluation import IndicatorFacts, answers_from_json
 from tracker.domain.report import (
     DEFAULT_WORKFLOW,
@@ -73,6 +75,10 @@ CONTENT_TYPES = {
     "pdf": "application/pdf",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
 }
+# A report's snapshot: an återrapport of an åtgärdsplan, or the follow-up of an
+# internkontrollplan (tracker.domain.control_report), told apart by the kind it carries.
+AnySnapshot = Snapshot | ControlSnapshot
+
 # History events whose text is not a processläge (it says who or what changed). An
 # "importerad" event carries the processläge a plan file gave a new åtgärd.
 NOT_NOTES = frozenset(
@@ -132,7 +138,23 @@ def get_report(session: Session, report_id: int) -> Report:
 
 
 def snapshot_of(report: Report) -> Snapshot:
+    """An återrapport's snapshot; Refused for the follow-up of an internkontrollplan, which
+    has another shape (document_snapshot reads either)."""
+    if is_control_json(report.snapshot_json):
+        raise Refused(f"{report_title(report)} är en uppföljning av internkontroll.")
     return Snapshot.from_json(report.snapshot_json)
+
+
+def document_snapshot(report: Report) -> AnySnapshot:
+    """The snapshot a report's documents are rendered from, of whichever kind it is."""
+    if is_control_json(report.snapshot_json):
+        return ControlSnapshot.from_json(report.snapshot_json)
+    return Snapshot.from_json(report.snapshot_json)
+
+
+def is_control_report(report: Report) -> bool:
+    """Whether the report is the follow-up of an internkontrollplan."""
+    return is_control_json(report.snapshot_json)
 
 
 def is_issued(report: Report) -> bool:
@@ -148,6 +170,13 @@ def list_reports(session: Session, plan_id: int | None = None) -> list[tuple[Rep
 
 
 def report_title(report: Report) -> str:
+    if is_control_report(report):
+        year = ControlSnapshot.from_json(report.snapshot_json).control_plan.year
+        if report.number is not None:
+            return f"{control_report_title(year)}, nr {report.number} ({report.as_of.isoformat()})"
+        return f"Utkast {report.id} till {control_report_title(year).lower()} " + (
+            f"({report.as_of.isoformat()})"
+        )
     if report.number is not None:
         return f"Återrapport nr {report.number} ({report.as_of.isoformat()})"
     return f"Utkast {report.id} ({report.as_of.isoformat()})"
@@ -538,7 +567,7 @@ def build_snapshot(
 # --- Rendering ----------------------------------------------------------------------------
 
 
-def render(snapshot: Snapshot, formats: tuple[str, ...] = FORMATS) -> dict[str, bytes]:
+def render(snapshot: AnySnapshot, formats: tuple[str, ...] = FORMATS) -> dict[str, bytes]:
     """The documents of a snapshot; the same snapshot always gives the same bytes."""
     from tracker.reports.docx import render_docx
     from tracker.reports.html import render_html
@@ -547,6 +576,10 @@ def render(snapshot: Snapshot, formats: tuple[str, ...] = FORMATS) -> dict[str, 
     unknown = set(formats) - set(FORMATS)
     if unknown:
         raise Refused(f"Okänt format: {', '.join(sorted(unknown))}. Möjliga: html, pdf, docx.")
+    if isinstance(snapshot, ControlSnapshot):
+        from tracker.reports.control import render_control
+
+        return render_control(snapshot, formats)
     view = compose(snapshot)
     out: dict[str, bytes] = {}
     for fmt in formats:
@@ -578,8 +611,13 @@ def _slug(text: str) -> str:
     return "-".join(kept) or "plan"
 
 
-def filename_for(snapshot: Snapshot, fmt: str) -> str:
+def filename_for(snapshot: AnySnapshot, fmt: str) -> str:
     kind = f"nr{snapshot.issue.number}" if snapshot.issue else "utkast"
+    if isinstance(snapshot, ControlSnapshot):
+        cp = snapshot.control_plan
+        return (
+            f"internkontroll-{cp.year}-{_slug(cp.namnd)}-{kind}-{snapshot.as_of.isoformat()}.{fmt}"
+        )
     return f"aterrapport-{_slug(snapshot.plan.title)}-{kind}-{snapshot.as_of.isoformat()}.{fmt}"
 
 
@@ -606,7 +644,7 @@ def report_document(session: Session, report_id: int, fmt: str) -> Document:
         if stored is None:
             raise NotFound(f"Återrapport {report_id} saknar arkiverad fil i formatet {fmt}.")
         return Document(stored.filename, stored.content_type, stored.data)
-    snapshot = snapshot_of(report)
+    snapshot = document_snapshot(report)
     return Document(filename_for(snapshot, fmt), CONTENT_TYPES[fmt], render(snapshot, (fmt,))[fmt])
 
 
@@ -628,7 +666,7 @@ def verify_report(session: Session, report_id: int) -> dict[str, Verification]:
     if not is_issued(report):
         raise Refused("Ett utkast har inga arkiverade filer att kontrollera.")
     files = list(session.exec(select(ReportFile).where(ReportFile.report_id == report_id)))
-    fresh = render(snapshot_of(report), tuple(f.format for f in files))
+    fresh = render(document_snapshot(report), tuple(f.format for f in files))
     return {
         f.format: Verification(
             intact=hashlib.sha256(f.data).hexdigest() == f.sha256,
@@ -688,9 +726,10 @@ def draft_report(
             f"Återrapport nr {last.number} per {last.as_of.isoformat()} är redan utfärdad; "
             "ett nytt utkast måste gälla ett senare läge."
         )
-    snapshot = build_snapshot(
+    snapshot = draft_snapshot(
         session, registry, plan_id, as_of=as_of, now=now, tz=tz, draft_days=draft_days
     )
+    counts = snapshot.counts() if isinstance(snapshot, ControlSnapshot) else state_counts(snapshot)
     report = Report(
         plan_id=plan_id,
         workflow=REPORT_WORKFLOW,
@@ -698,13 +737,43 @@ def draft_report(
         as_of=as_of,
         data_until=snapshot.cutoff,
         snapshot_json=snapshot.to_json(),
-        counts_json=json.dumps(state_counts(snapshot), sort_keys=True),
+        counts_json=json.dumps(counts, sort_keys=True),
         created_at=now,
         created_by=created_by,
     )
     session.add(report)
     session.flush()
     return report
+
+
+def draft_snapshot(
+    session: Session,
+    registry: WorkflowRegistry,
+    plan_id: int,
+    *,
+    as_of: date,
+    now: datetime,
+    tz: ZoneInfo,
+    draft_days: int,
+) -> AnySnapshot:
+    """The snapshot a draft for the plan holds: the follow-up of its internkontrollplan when
+    the plan is one's åtgärdsplan, else the återrapport."""
+    from tracker.services.control_report import build_control_snapshot, control_plan_of
+
+    control_plan = control_plan_of(session, plan_id)
+    if control_plan is not None:
+        return build_control_snapshot(
+            session, registry, control_plan, as_of=as_of, now=now, tz=tz, draft_days=draft_days
+        )
+    return build_snapshot(
+        session, registry, plan_id, as_of=as_of, now=now, tz=tz, draft_days=draft_days
+    )
+
+
+def rewrite_draft(session: Session, report: Report, seen: int, *, snapshot_json: str) -> None:
+    """Store a draft's changed snapshot (the chef's assessment of an internkontroll
+    follow-up); Conflict if someone else changed or approved it since version `seen`."""
+    _conditional_update(session, report, seen, DRAFT_STATE, snapshot_json=snapshot_json)
 
 
 def _conditional_update(
@@ -756,7 +825,9 @@ def approve_report(
         new_state = registry.get(report.workflow).fire(report.state, APPROVE, roles=roles)
     except TransitionRefused as exc:
         raise Refused(exc.reason) from exc
-    snapshot = snapshot_of(report)
+    snapshot = document_snapshot(report)
+    if isinstance(snapshot, ControlSnapshot) and not snapshot.assessment.strip():
+        raise Refused("Skriv chefens samlade bedömning i utkastet innan uppföljningen godkänns.")
     last = _last_issued(session, report.plan_id)
     expected_last = snapshot.previous.number if snapshot.previous else None
     if (last.number if last else None) != expected_last:
@@ -838,7 +909,7 @@ def send_report(
         for f in session.exec(select(ReportFile).where(ReportFile.report_id == report_id))
     }
     _conditional_update(session, report, seen, report.state, state=new_state, sent_at=now)
-    snapshot = snapshot_of(report)
+    snapshot = document_snapshot(report)
     return [
         enqueue(
             session,

@@ -10,6 +10,7 @@ anything else. The import goes through tracker.services.internal_control, as the
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -20,7 +21,6 @@ from sqlmodel import Session
 
 from tracker.domain.problems import FileRefused
 from tracker.domain.reading import WEB_LIMITS
-from tracker.domain.risk import DEFAULT_SCALE
 from tracker.domain.risk_matrix import (
     RISK_ROW_HEADERS,
     PlacedRisk,
@@ -36,9 +36,9 @@ from tracker.domain.roles import (
 )
 from tracker.domain.tables import UnreadableFile
 from tracker.domain.workdays import WorkCalendar
-from tracker.errors import Forbidden, Refused
-from tracker.models import Person
-from tracker.services import internal_control
+from tracker.errors import Forbidden, Refused, TrackerError
+from tracker.models import ControlPlan, Person
+from tracker.services import control_report, internal_control, reports
 from tracker.web.deps import (
     CsrfChecked,
     EditorDep,
@@ -49,8 +49,10 @@ from tracker.web.deps import (
     WebDep,
     flash,
     pop_flash,
+    refusal_status,
     undo,
 )
+from tracker.web.forms import parse_date
 from tracker.web.routes import PathId
 
 router = APIRouter()
@@ -162,6 +164,8 @@ def control_plan_import(
             forvaltning=where,
             now=now,
             limits=WEB_LIMITS,
+            scale=web.app.risk_scale,
+            registry=web.app.registry,
         )
     except (FileRefused, Refused, UnreadableFile) as exc:
         undo(session)
@@ -181,6 +185,11 @@ def control_plan_import(
         f"{filename} är inläst som {result.title}: {result.risks} risker i "
         f"{result.processes} processer med {result.controls} kontrollmoment."
     )
+    if result.actions_decided:
+        message += (
+            f" {result.actions_decided} risker besvaras med en åtgärd direkt; de finns i "
+            "åtgärdsplanens Åtgärder från internkontroll."
+        )
     if result.warnings:
         message += " Observera: " + " ".join(result.warnings)
     flash(request, message)
@@ -194,14 +203,54 @@ def control_plan_import(
 def control_plan_page(
     request: Request, plan_id: PathId, web: WebDep, session: SessionDep, now: NowDep, user: UserDep
 ) -> HTMLResponse:
+    return _render_plan(request, web, session, plan_id, now, user)
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """A follow-up report of the plan, as its page lists it."""
+
+    id: int
+    title: str
+    state_label: str
+
+
+def _follow_ups(web: Web, session: Session, plan: ControlPlan, user: Person) -> list[FollowUp]:
+    if plan.plan_id is None:
+        return []
+    editor = may_edit_control_plan(user, plan.forvaltning)
+    out = []
+    for report, _ in reports.list_reports(session, plan.plan_id):
+        if report.id is None or not (reports.is_issued(report) or editor):
+            continue
+        states = web.app.registry.get(report.workflow).definition.states
+        label = next((st.label for st in states if st.id == report.state), report.state)
+        out.append(FollowUp(report.id, reports.report_title(report), label))
+    out.reverse()
+    return out
+
+
+def _render_plan(
+    request: Request,
+    web: Web,
+    session: Session,
+    plan_id: int,
+    now: datetime,
+    user: Person,
+    *,
+    error: str | None = None,
+    as_of: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
     plan = internal_control.get_control_plan(session, plan_id)
     if not may_read_control_plan(user, plan.forvaltning):
         raise Forbidden(
             f"Internkontrollplanen hör till {plan.forvaltning or 'en annan förvaltning'}."
         )
     view = internal_control.control_plan_view(
-        session, plan_id, today=web.today(now), cal=WorkCalendar(), scale=DEFAULT_SCALE
+        session, plan_id, today=web.today(now), cal=WorkCalendar(), registry=web.app.registry
     )
+    scale = internal_control.scale_of(plan)
     placed = [PlacedRisk(r.number, r.name, r.likelihood, r.consequence) for r in view.risks]
     processes: dict[str, list[internal_control.RiskView]] = {}
     for risk in view.risks:
@@ -212,11 +261,188 @@ def control_plan_page(
         {
             "view": view,
             # Built from escaped text only, with no script and no style attribute: safe inline.
-            "svg": Markup(matrix_svg(DEFAULT_SCALE, placed, id_prefix="riskmatris")),
-            "table": matrix_table(DEFAULT_SCALE, placed),
+            "svg": Markup(matrix_svg(scale, placed, id_prefix="riskmatris")),
+            "table": matrix_table(scale, placed),
             "headers": RISK_ROW_HEADERS,
-            "legend": risk_rows(DEFAULT_SCALE, placed),
+            "legend": risk_rows(scale, placed),
             "processes": processes,
+            "follow_ups": _follow_ups(web, session, plan, user),
+            "may_draft": may_edit_control_plan(user, plan.forvaltning),
+            "as_of": as_of if as_of is not None else web.today(now).isoformat(),
+            "error": error,
             "flash": pop_flash(request),
         },
+        status_code=status_code,
     )
+
+
+@router.post(
+    "/internkontroll/{plan_id}/uppfoljning", dependencies=[CsrfChecked], response_model=None
+)
+def control_follow_up_draft(
+    request: Request,
+    plan_id: PathId,
+    web: WebDep,
+    session: SessionDep,
+    now: NowDep,
+    user: EditorDep,
+    as_of: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    """Draft the follow-up to the nämnd: the report's own page takes it from there (the chef's
+    assessment, approval, sending)."""
+    plan = internal_control.get_control_plan(session, plan_id)
+    if not may_edit_control_plan(user, plan.forvaltning):
+        raise Forbidden(f"Du kan bara göra uppföljningar för {user.forvaltning}.")
+    try:
+        when = parse_date(as_of, "Läget per") or web.today(now)
+        report = control_report.draft_control_report(
+            session,
+            web.app.registry,
+            plan_id,
+            as_of=when,
+            now=now,
+            tz=web.app.tz,
+            draft_days=web.app.settings.report_draft_days_before,
+            created_by=f"{user.name} <{user.email}>",
+        )
+    except TrackerError as exc:
+        undo(session)
+        return _render_plan(
+            request,
+            web,
+            session,
+            plan_id,
+            now,
+            user,
+            error=exc.message,
+            as_of=as_of,
+            status_code=refusal_status(exc),
+        )
+    flash(
+        request,
+        f"Utkastet till uppföljning per {when.isoformat()} är sparat. Skriv din samlade "
+        "bedömning, granska dokumenten och godkänn det när det stämmer.",
+    )
+    return RedirectResponse(f"/aterrapporter/{report.id}", status_code=303)
+
+
+# --- next year's plan, and re-assessing the risks ---------------------------------------------
+
+
+def _editable_plan(session: Session, plan_id: int, user: Person) -> ControlPlan:
+    plan = internal_control.get_control_plan(session, plan_id)
+    if not may_edit_control_plan(user, plan.forvaltning):
+        raise Forbidden(f"Du kan bara ändra internkontrollplaner för {user.forvaltning}.")
+    return plan
+
+
+@router.post("/internkontroll/{plan_id}/nasta-ar", dependencies=[CsrfChecked], response_model=None)
+def control_plan_copy(
+    request: Request,
+    plan_id: PathId,
+    web: WebDep,
+    session: SessionDep,
+    now: NowDep,
+    user: EditorDep,
+) -> Response:
+    """Next year's plan from this one; its risks are then re-assessed on their own page."""
+    plan = _editable_plan(session, plan_id, user)
+    try:
+        copied = internal_control.copy_to_year(session, plan_id, year=plan.year + 1, now=now)
+    except TrackerError as exc:
+        undo(session)
+        flash(request, exc.message)
+        return RedirectResponse(f"/internkontroll/{plan_id}", status_code=303)
+    flash(
+        request,
+        f"{copied.title} är gjord med {copied.risks} risker och {copied.controls} "
+        "kontrollmoment. Bedöm riskerna för det nya året.",
+    )
+    return RedirectResponse(f"/internkontroll/{copied.plan_id}/risker", status_code=303)
+
+
+@router.get("/internkontroll/{plan_id}/risker", response_class=HTMLResponse)
+def control_risks_page(
+    request: Request,
+    plan_id: PathId,
+    web: WebDep,
+    session: SessionDep,
+    now: NowDep,
+    user: EditorDep,
+) -> HTMLResponse:
+    _editable_plan(session, plan_id, user)
+    return _render_risks(request, web, session, plan_id, now)
+
+
+def _render_risks(
+    request: Request,
+    web: Web,
+    session: Session,
+    plan_id: int,
+    now: datetime,
+    *,
+    error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    plan = internal_control.get_control_plan(session, plan_id)
+    view = internal_control.control_plan_view(
+        session, plan_id, today=web.today(now), cal=WorkCalendar()
+    )
+    scale = internal_control.scale_of(plan)
+    return web.render(
+        request,
+        "internkontroll/risks.html",
+        {
+            "view": view,
+            "likelihood": list(enumerate(scale.likelihood, start=1)),
+            "consequence": list(enumerate(scale.consequence, start=1)),
+            "error": error,
+            "flash": pop_flash(request),
+        },
+        status_code=status_code,
+    )
+
+
+@router.post("/internkontroll/{plan_id}/risker", dependencies=[CsrfChecked], response_model=None)
+async def control_risks_save(
+    request: Request,
+    plan_id: PathId,
+    web: WebDep,
+    session: SessionDep,
+    now: NowDep,
+    user: EditorDep,
+) -> Response:
+    """Every risk's sannolikhet and konsekvens from the form ("s_<nr>", "k_<nr>"), saved
+    together or not at all."""
+    _editable_plan(session, plan_id, user)
+    form = await request.form()
+    try:
+        assessments = _assessments(dict(form.items()))
+        changed = internal_control.reassess(session, plan_id, assessments)
+    except TrackerError as exc:
+        undo(session)
+        return _render_risks(
+            request, web, session, plan_id, now, error=exc.message, status_code=422
+        )
+    flash(
+        request,
+        f"Bedömningen är sparad: {len(changed)} risker har ny bedömning."
+        if changed
+        else "Bedömningen är oförändrad.",
+    )
+    return RedirectResponse(f"/internkontroll/{plan_id}", status_code=303)
+
+
+def _assessments(form: dict[str, object]) -> dict[int, tuple[int, int]]:
+    found: dict[int, tuple[int, int]] = {}
+    for key, value in form.items():
+        if not key.startswith("s_"):
+            continue
+        number = key.removeprefix("s_")
+        other = form.get(f"k_{number}")
+        if not number.isdigit() or not isinstance(value, str) or not isinstance(other, str):
+            raise Refused("Formuläret är ofullständigt; ladda om sidan och försök igen.")
+        if not value.isdigit() or not other.isdigit() or len(value) > 3 or len(other) > 3:
+            raise Refused(f"Risk {int(number)}: välj sannolikhet och konsekvens i listorna.")
+        found[int(number)] = (int(value), int(other))
+    return found

@@ -1,0 +1,148 @@
+"""The follow-up of an internkontrollplan on the web: the chef drafts it from the plan's page
+("Skapa utkast till uppföljning"), writes the overall assessment on the draft's page, cannot
+approve without it, approves, and the report goes to the nämnd's outbox; the nämnd's reader
+sees the issued report and never the draft."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from sqlmodel import select
+
+from tests.web.helpers import MovableClock, form_to, log_in, text_of
+from tracker.app import App
+from tracker.domain.workdays import WorkCalendar
+from tracker.models import ControlOccurrence, ControlPlan, OutboxMessage, Person, Plan
+from tracker.services import actions, control_occurrences, internal_control
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "internkontroll-skola.csv"
+BOARD = "Barn- och utbildningsnämnden"
+DEVIATION = "Två lektioner saknade frånvaroregistrering."
+ASSESSMENT = "Kontrollerna visar en i huvudsak god intern kontroll.\n- Närvaron följs upp."
+
+
+def _plan_with_a_deviation(app: App, chef: Person, now: datetime) -> tuple[int, int]:
+    """The school plan for 2018, its January attendance control reported with a deviation:
+    (the internkontrollplan's id, the åtgärd the deviation opened)."""
+    with app.transaction() as s:
+        result = internal_control.import_control_plan(
+            s,
+            EXAMPLE.read_bytes(),
+            EXAMPLE.name,
+            namnd=BOARD,
+            year=2018,
+            forvaltning=chef.forvaltning,
+            now=now,
+        )
+        control_plan = s.get_one(ControlPlan, result.plan_id)
+        plan = s.get_one(Plan, control_plan.plan_id)
+        plan.board_recipients = "namnd@pitea.example"
+        s.add(plan)
+        control_occurrences.open_due_controls(
+            s, app.registry, now=now, today=date(2018, 1, 20), cal=WorkCalendar()
+        )
+        [occurrence] = s.exec(select(ControlOccurrence)).all()
+        change = actions.move(
+            s,
+            app.registry,
+            occurrence.action_id,
+            "genomfor",
+            chef,
+            now=datetime(2018, 1, 31, 12, tzinfo=UTC),
+            answers={
+                "resultat": "Avvikelse",
+                "avvikelse": DEVIATION,
+                "urval": "Fem lektioner per skola",
+                "metod": "Stickprov",
+            },
+        )
+        assert change.opened_id is not None
+        return result.plan_id, change.opened_id
+
+
+def test_the_chef_drafts_assesses_approves_and_sends_the_follow_up(
+    client: TestClient, app: App, chef: Person, board: Person, clock: MovableClock
+) -> None:
+    control_plan_id, _ = _plan_with_a_deviation(app, chef, clock())
+    clock.advance(days=26)  # 5 February 2018
+    log_in(client, app, chef, clock())
+    page = client.get(f"/internkontroll/{control_plan_id}")
+    assert "Ingen uppföljning är gjord ännu." in text_of(page.text)
+
+    # A date that is none is refused on the plan's page, the date kept.
+    form = form_to(page.text, "/uppfoljning")
+    bad = client.post(form.action, data=form.data(as_of="5 februari"), follow_redirects=False)
+    assert bad.status_code == 422
+    assert "Läget per: skriv datumet som ÅÅÅÅ-MM-DD" in text_of(bad.text)
+    assert 'value="5 februari"' in bad.text
+
+    made = client.post(form.action, data=form.data(as_of="2018-02-05"), follow_redirects=False)
+    assert made.status_code == 303, made.text
+    draft_url = str(made.headers["location"])
+    draft = client.get(draft_url)
+    words = text_of(draft.text)
+    assert "Utkast 1 till uppföljning av internkontrollplan 2018 (2018-02-05)" in words
+    assert "Chefens samlade bedömning" in words
+
+    # Approval is refused until the assessment is written.
+    approve = form_to(draft.text, "/godkann")
+    refused = client.post(approve.action, data=approve.data(), follow_redirects=False)
+    assert refused.status_code == 422
+    assert "Skriv chefens samlade bedömning i utkastet" in text_of(refused.text)
+
+    assessment = form_to(draft.text, "/bedomning")
+    empty = client.post(assessment.action, data=assessment.data(text=" "), follow_redirects=False)
+    assert empty.status_code == 422
+    assert "Skriv den samlade bedömningen innan du sparar." in text_of(empty.text)
+    saved = client.post(
+        assessment.action, data=assessment.data(text=ASSESSMENT), follow_redirects=False
+    )
+    assert saved.status_code == 303, saved.text
+    draft = client.get(draft_url)
+    assert "Kontrollerna visar en i huvudsak god intern kontroll." in draft.text
+    # The draft's document carries it, with the deviation and its åtgärd's state.
+    document = text_of(client.get(f"{draft_url}/dokument.html").text)
+    for expected in (
+        "Uppföljning av internkontrollplan 2018",
+        "UTKAST – INTE GODKÄNT",
+        "Kontrollerna visar en i huvudsak god intern kontroll.",
+        DEVIATION,
+        "Ej påbörjat",
+    ):
+        assert expected in document, expected
+
+    # A stale form (the version before the assessment) is a conflict, nothing approved.
+    stale = client.post(approve.action, data=approve.data(), follow_redirects=False)
+    assert stale.status_code == 409
+    approve = form_to(draft.text, "/godkann")
+    done = client.post(approve.action, data=approve.data(), follow_redirects=False)
+    assert done.status_code == 303, done.text
+    issued = text_of(client.get(draft_url).text)
+    assert "Uppföljning av internkontrollplan 2018, nr 1 (2018-02-05)" in issued
+    assert "ligger i utkorgen till nämnden: namnd@pitea.example" in issued
+    assert 'action="' + draft_url + '/bedomning"' not in client.get(draft_url).text
+    with app.transaction() as s:
+        [mail] = s.exec(select(OutboxMessage).where(OutboxMessage.kind == "aterrapport")).all()
+        assert mail.subject == f"Uppföljning av internkontrollplan 2018, nr 1: {BOARD}"
+    listed = text_of(client.get(f"/internkontroll/{control_plan_id}").text)
+    assert "Uppföljning av internkontrollplan 2018, nr 1 (2018-02-05) – Skickad" in listed
+
+
+def test_the_namnds_reader_sees_the_issued_follow_up_but_not_the_draft(
+    client: TestClient, app: App, chef: Person, board: Person, clock: MovableClock
+) -> None:
+    control_plan_id, _ = _plan_with_a_deviation(app, chef, clock())
+    clock.advance(days=26)
+    log_in(client, app, chef, clock())
+    page = client.get(f"/internkontroll/{control_plan_id}")
+    form = form_to(page.text, "/uppfoljning")
+    made = client.post(form.action, data=form.data(), follow_redirects=False)
+    draft_url = str(made.headers["location"])
+    client.post("/logga-ut", data=form_to(page.text, "/logga-ut").data())
+    log_in(client, app, board, clock())
+    assert client.get(draft_url).status_code == 403
+    page = client.get(f"/internkontroll/{control_plan_id}")
+    assert "Ingen uppföljning är gjord ännu." in text_of(page.text)
+    assert "Skapa utkast till uppföljning" not in page.text

@@ -1,0 +1,539 @@
+"""The follow-up of an internkontrollplan to the nämnd: its snapshot, read from the event
+history of the plan's controls, and the chef's overall assessment written into the draft.
+
+Drafting, approving, archiving and sending are the återrapport's own
+(tracker.services.reports): a draft for the åtgärdsplan of an internkontrollplan is of the
+internkontroll kind, whether the report calendar's job, the web or the CLI makes it. The
+period runs from the previous issued report of the plan (or 1 January of the plan's year) to
+the report date; the year's last report (helår) covers the whole year.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, select
+
+from tracker.domain.clock import local_date
+from tracker.domain.control_report import (
+    ACTION_WORKFLOW,
+    ASSESSMENT_LIMIT,
+    CONTROL_WORKFLOW,
+    DEVIATION_FIELD,
+    METHOD_FIELD,
+    PLANNED_STATE,
+    RESULT_FIELD,
+    SAMPLE_FIELD,
+    ControlPlanSnap,
+    ControlSnap,
+    ControlSnapshot,
+    DeviationSnap,
+    PointSnap,
+    RiskSnap,
+    answer_values,
+)
+from tracker.domain.report import EarlierReport
+from tracker.domain.report_schedule import occasion_after, occasion_of
+from tracker.domain.roles import action_roles
+from tracker.errors import Conflict, NotFound, Refused
+from tracker.models import (
+    Action,
+    ActionEvent,
+    ControlOccurrence,
+    ControlPlan,
+    ControlPoint,
+    ControlRisk,
+    Person,
+    Plan,
+    Report,
+)
+from tracker.models.report import DRAFT_STATE
+from tracker.services import reports
+from tracker.services.control_occurrences import ensure_action_plan
+from tracker.services.internal_control import scale_of
+from workflows import WorkflowRegistry
+
+# The transitions of workflows/definitions/kontroll.toml the report reads.
+REPORTED = "genomfor"
+ASSESSED = "bedom"
+REDO = "gor_om"
+WITHDRAWN = "utga"
+
+
+def control_plan_of(session: Session, plan_id: int) -> ControlPlan | None:
+    """The internkontrollplan whose åtgärdsplan this is, if it is one."""
+    return session.exec(select(ControlPlan).where(ControlPlan.plan_id == plan_id)).first()
+
+
+# --- The period ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    # Events after this instant (and at or before the cutoff) are the period's.
+    since: datetime
+    name: str
+    full_year: bool
+    next_report_on: date | None
+
+
+_NAMES = {2: "Halvår", 3: "Tertial", 4: "Kvartal"}
+
+
+def _period(
+    session: Session,
+    registry: WorkflowRegistry,
+    plan: Plan,
+    year: int,
+    previous_until: datetime | None,
+    *,
+    as_of: date,
+    tz: ZoneInfo,
+    draft_days: int,
+) -> Period:
+    occasions = reports.plan_occasions(session, registry, plan, as_of, draft_days)
+    current = occasion_of(occasions, as_of)
+    following = occasion_after(occasions, current, as_of)
+    months = plan.report_month_numbers()
+    last_month = current is not None and bool(months) and current.period.month == max(months)
+    full_year = as_of >= date(year, 12, 31) or last_month
+    year_start = datetime.combine(date(year, 1, 1), time(0), tzinfo=tz) - timedelta(microseconds=1)
+    since = year_start
+    if not full_year and previous_until is not None and previous_until > year_start:
+        since = previous_until
+    start = min(local_date(since + timedelta(microseconds=1), tz), as_of)
+    name = ""
+    if full_year:
+        name = f"Helår {year}"
+    elif current is not None and len(months) in _NAMES and current.period.month in months:
+        name = f"{_NAMES[len(months)]} {months.index(current.period.month) + 1} {year}"
+    return Period(
+        start=start,
+        since=since,
+        name=name,
+        full_year=full_year,
+        next_report_on=following.meeting_on if following is not None else None,
+    )
+
+
+def _previous(session: Session, plan_id: int, cutoff: datetime) -> tuple[EarlierReport, datetime]:
+    row = session.exec(
+        select(Report)
+        .where(
+            Report.plan_id == plan_id,
+            col(Report.number).is_not(None),
+            col(Report.data_until) < cutoff,
+        )
+        .order_by(col(Report.number).desc())
+    ).first()
+    if row is None:
+        raise LookupError
+    return EarlierReport(number=row.number or 0, as_of=row.as_of, by_state={}), row.data_until
+
+
+# --- Replaying the controls ---------------------------------------------------------------
+
+
+@dataclass
+class _Control:
+    state: str | None = None
+    created: bool = False
+    done_at: datetime | None = None
+    reported_by: str = ""
+    answers: dict[str, str] = field(default_factory=dict)
+    assessment: str = ""
+    assessed_at: datetime | None = None
+    assessed_by: str = ""
+    reason: str = ""
+    reason_at: datetime | None = None
+    # Answers of every report by the instant it was made: a deviation's åtgärd is opened in
+    # the same change, at the same instant.
+    reports_at: dict[datetime, dict[str, str]] = field(default_factory=dict)
+    touched: bool = False
+
+
+@dataclass
+class _Opened:
+    state: str | None = None
+    created_at: datetime | None = None
+    note: str = ""
+    note_at: datetime | None = None
+
+
+def _events(
+    session: Session, action_ids: list[int], cutoff: datetime
+) -> list[tuple[ActionEvent, str]]:
+    """The åtgärder's events up to the cutoff in order, each with who made it."""
+    if not action_ids:
+        return []
+    rows = session.exec(
+        select(ActionEvent, Person.name)
+        .join(Person, col(Person.id) == ActionEvent.actor_id, isouter=True)
+        .where(col(ActionEvent.action_id).in_(action_ids), col(ActionEvent.at) <= cutoff)
+        .order_by(col(ActionEvent.at), col(ActionEvent.id))
+    ).all()
+    return [(e, name or e.actor_label) for e, name in rows]
+
+
+def _replay_controls(events: list[tuple[ActionEvent, str]], since: datetime) -> dict[int, _Control]:
+    out: dict[int, _Control] = defaultdict(_Control)
+    for e, who in events:
+        c = out[e.action_id]
+        c.created = True
+        if e.to_state is not None:
+            c.state = e.to_state
+        in_period = e.at > since
+        if e.trigger == REPORTED:
+            c.done_at, c.reported_by = e.at, who
+            c.answers = answer_values(e.answers_json)
+            c.reports_at[e.at] = c.answers
+            c.assessment, c.assessed_at, c.assessed_by = "", None, ""
+            c.touched = c.touched or in_period
+        elif e.trigger == ASSESSED:
+            c.assessment, c.assessed_at, c.assessed_by = e.text, e.at, who
+            c.touched = c.touched or in_period
+        elif e.trigger == REDO:
+            c.done_at, c.reported_by, c.answers = None, "", {}
+            c.assessment, c.assessed_at, c.assessed_by = "", None, ""
+        elif e.trigger == WITHDRAWN:
+            c.reason, c.reason_at = e.text, e.at
+            c.touched = c.touched or in_period
+    return out
+
+
+def _replay_opened(events: list[tuple[ActionEvent, str]]) -> dict[int, _Opened]:
+    out: dict[int, _Opened] = defaultdict(_Opened)
+    for e, _ in events:
+        o = out[e.action_id]
+        if o.created_at is None:
+            o.created_at = e.at
+        if e.to_state is not None:
+            o.state = e.to_state
+        if e.text and e.trigger not in reports.NOT_NOTES:
+            o.note, o.note_at = e.text, e.at
+    return out
+
+
+# --- The snapshot -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Point:
+    point: ControlPoint
+    risk_number: int
+    process: str
+    owner: str
+
+
+def _risks_and_points(
+    session: Session, control_plan_id: int
+) -> tuple[list[RiskSnap], list[_Point]]:
+    risks = session.exec(
+        select(ControlRisk)
+        .where(ControlRisk.plan_id == control_plan_id)
+        .order_by(col(ControlRisk.position), col(ControlRisk.id))
+    ).all()
+    numbers = {r.id: n for n, r in enumerate(risks, start=1)}
+    by_id = {r.id: r for r in risks}
+    points = session.exec(
+        select(ControlPoint)
+        .where(col(ControlPoint.risk_id).in_(list(numbers)))
+        .order_by(col(ControlPoint.position), col(ControlPoint.id))
+    ).all()
+    owner_ids = {p.owner_id for p in points if p.owner_id is not None}
+    owners = {
+        p.id: p.name or p.email
+        for p in session.exec(select(Person).where(col(Person.id).in_(owner_ids))).all()
+    }
+    ordered = sorted(points, key=lambda p: (numbers[p.risk_id], p.position, p.id or 0))
+    return (
+        [
+            RiskSnap(
+                number=numbers[r.id],
+                process=r.process,
+                name=r.name,
+                likelihood=r.likelihood,
+                consequence=r.consequence,
+                handling=r.handling,
+            )
+            for r in risks
+        ],
+        [
+            _Point(
+                point=p,
+                risk_number=numbers[p.risk_id],
+                process=by_id[p.risk_id].process,
+                owner=owners.get(p.owner_id, "") if p.owner_id is not None else "",
+            )
+            for p in ordered
+        ],
+    )
+
+
+def _day(at: datetime | None, tz: ZoneInfo) -> date | None:
+    return local_date(at, tz) if at is not None else None
+
+
+def build_control_snapshot(
+    session: Session,
+    registry: WorkflowRegistry,
+    control_plan: ControlPlan,
+    *,
+    as_of: date,
+    now: datetime,
+    tz: ZoneInfo,
+    draft_days: int,
+) -> ControlSnapshot:
+    """The internkontrollplan's follow-up as of `as_of`, replayed from the event history,
+    with its risk matrix on the scale the plan was assessed on."""
+    assert control_plan.id is not None
+    scale = scale_of(control_plan)
+    plan = ensure_action_plan(session, control_plan, now=now)
+    assert plan.id is not None
+    cutoff = reports.cutoff_for(as_of, now, tz)
+    try:
+        previous, previous_until = _previous(session, plan.id, cutoff)
+        earlier: tuple[EarlierReport, ...] = (previous,)
+        until: datetime | None = previous_until
+    except LookupError:
+        earlier, until = (), None
+    period = _period(
+        session,
+        registry,
+        plan,
+        control_plan.year,
+        until,
+        as_of=as_of,
+        tz=tz,
+        draft_days=draft_days,
+    )
+    risks, points = _risks_and_points(session, control_plan.id)
+    occurrences = session.exec(
+        select(ControlOccurrence)
+        .where(col(ControlOccurrence.point_id).in_([p.point.id for p in points]))
+        .order_by(col(ControlOccurrence.due_on), col(ControlOccurrence.id))
+    ).all()
+    by_point: dict[int, list[ControlOccurrence]] = defaultdict(list)
+    for o in occurrences:
+        by_point[o.point_id].append(o)
+    control_ids = [o.action_id for o in occurrences]
+    replayed = _replay_controls(_events(session, control_ids, cutoff), period.since)
+
+    point_snaps = []
+    for p in points:
+        controls = []
+        for o in by_point.get(p.point.id or 0, []):
+            c = replayed.get(o.action_id)
+            if c is None or not c.created or c.state is None:
+                continue
+            late = c.state == PLANNED_STATE and o.due_on < as_of
+            if not (late or (c.state != PLANNED_STATE and (c.touched or period.full_year))):
+                continue
+            controls.append(
+                ControlSnap(
+                    action_id=o.action_id,
+                    due_on=o.due_on,
+                    state=c.state,
+                    done_on=_day(c.done_at, tz),
+                    reported_by=c.reported_by,
+                    result=c.answers.get(RESULT_FIELD, ""),
+                    deviation=c.answers.get(DEVIATION_FIELD, ""),
+                    sample=c.answers.get(SAMPLE_FIELD, ""),
+                    method=c.answers.get(METHOD_FIELD, ""),
+                    assessment=c.assessment,
+                    assessed_on=_day(c.assessed_at, tz),
+                    assessed_by=c.assessed_by,
+                    reason=c.reason,
+                    reason_on=_day(c.reason_at, tz),
+                )
+            )
+        point_snaps.append(
+            PointSnap(
+                risk_number=p.risk_number,
+                process=p.process,
+                text=p.point.text,
+                method=p.point.method,
+                frequency_text=p.point.frequency_text,
+                owner=p.owner,
+                controls=tuple(controls),
+            )
+        )
+
+    deviations = _deviations(
+        session, registry, plan.id, replayed, points, by_point, cutoff=cutoff, period=period, tz=tz
+    )
+    workflows = {
+        name: reports._workflow_states(registry, name)
+        for name in sorted({CONTROL_WORKFLOW, ACTION_WORKFLOW} | {w for w, _ in deviations})
+        if name in registry.names()
+    }
+    return ControlSnapshot(
+        plan=reports._plan_snap(plan),
+        control_plan=ControlPlanSnap(
+            id=control_plan.id,
+            title=control_plan.title,
+            namnd=control_plan.namnd,
+            year=control_plan.year,
+            forvaltning=control_plan.forvaltning,
+        ),
+        as_of=as_of,
+        cutoff=cutoff,
+        built_at=now.astimezone(tz),
+        period_start=period.start,
+        period_name=period.name,
+        full_year=period.full_year,
+        next_report_on=period.next_report_on,
+        workflows=workflows,
+        scale=scale.to_dict(),
+        risks=tuple(risks),
+        points=tuple(point_snaps),
+        deviations=tuple(d for _, d in deviations),
+        earlier=earlier,
+    )
+
+
+def _deviations(
+    session: Session,
+    registry: WorkflowRegistry,
+    plan_id: int,
+    controls: dict[int, _Control],
+    points: list[_Point],
+    by_point: dict[int, list[ControlOccurrence]],
+    *,
+    cutoff: datetime,
+    period: Period,
+    tz: ZoneInfo,
+) -> list[tuple[str, DeviationSnap]]:
+    """The åtgärder the controls' deviations opened: those opened in the period, and those
+    from earlier periods still not done on the report date (the whole year's for helår)."""
+    point_of = {o.action_id: p for p in points for o in by_point.get(p.point.id or 0, [])}
+    opened = session.exec(
+        select(Action)
+        .where(
+            Action.plan_id == plan_id,
+            col(Action.opened_from_id).in_(list(point_of)),
+        )
+        .order_by(col(Action.id))
+    ).all()
+    if not opened:
+        return []
+    ids = [a.id for a in opened if a.id is not None]
+    replayed = _replay_opened(_events(session, ids, cutoff))
+    owner_ids = {a.owner_id for a in opened if a.owner_id is not None}
+    owners = {
+        p.id: p.name or p.email
+        for p in session.exec(select(Person).where(col(Person.id).in_(owner_ids))).all()
+    }
+    out = []
+    for a in opened:
+        assert a.id is not None and a.opened_from_id is not None
+        r = replayed.get(a.id)
+        if r is None or r.created_at is None or r.state is None:
+            continue
+        states = registry.get(a.workflow).definition.states
+        done = any(st.id == r.state and st.done for st in states)
+        if not (period.full_year or r.created_at > period.since or not done):
+            continue
+        source = controls.get(a.opened_from_id)
+        answers = source.reports_at.get(r.created_at, {}) if source else {}
+        point = point_of[a.opened_from_id]
+        out.append(
+            (
+                a.workflow,
+                DeviationSnap(
+                    action_id=a.id,
+                    control_action_id=a.opened_from_id,
+                    point_text=f"Risk {point.risk_number}: {point.point.text}",
+                    control_done_on=_day(r.created_at, tz),
+                    deviation=answers.get(DEVIATION_FIELD, ""),
+                    text=a.text,
+                    owner=owners.get(a.owner_id, "") if a.owner_id is not None else "",
+                    due_on=a.due_on,
+                    state=r.state,
+                    note=r.note,
+                    note_on=_day(r.note_at, tz),
+                ),
+            )
+        )
+    return out
+
+
+# --- Drafting and the chef's assessment -----------------------------------------------------
+
+
+def draft_control_report(
+    session: Session,
+    registry: WorkflowRegistry,
+    control_plan_id: int,
+    *,
+    as_of: date,
+    now: datetime,
+    tz: ZoneInfo,
+    draft_days: int,
+    created_by: str = "systemet",
+) -> Report:
+    """A draft of the internkontrollplan's follow-up as of `as_of`, through the återrapport's
+    own drafting (numbering, checks and archive are the same)."""
+    control_plan = session.get(ControlPlan, control_plan_id)
+    if control_plan is None:
+        raise NotFound(f"Det finns ingen internkontrollplan med nummer {control_plan_id}.")
+    plan = ensure_action_plan(session, control_plan, now=now)
+    assert plan.id is not None
+    if as_of.year < control_plan.year:
+        raise Refused(
+            f"Internkontrollplanen gäller {control_plan.year}; uppföljningens datum "
+            f"{as_of.isoformat()} ligger före planens år."
+        )
+    return reports.draft_report(
+        session,
+        registry,
+        plan.id,
+        as_of=as_of,
+        now=now,
+        tz=tz,
+        draft_days=draft_days,
+        created_by=created_by,
+    )
+
+
+def write_assessment(
+    session: Session,
+    report_id: int,
+    actor: Person,
+    text: str,
+    *,
+    now: datetime,
+    expected_version: int | None = None,
+) -> Report:
+    """Write the chef's overall assessment into a draft of the follow-up. Once the draft is
+    approved it is frozen with the rest of the report."""
+    report = reports.get_report(session, report_id)
+    snapshot = reports.document_snapshot(report)
+    if not isinstance(snapshot, ControlSnapshot):
+        raise Refused("Bara en uppföljning av internkontrollplanen har en samlad bedömning.")
+    if report.state != DRAFT_STATE:
+        raise Refused(
+            f"{reports.report_title(report)} är godkänd; bedömningen kan inte ändras längre."
+        )
+    seen = report.version if expected_version is None else expected_version
+    if seen != report.version:
+        raise Conflict(
+            "Utkastet har ändrats av någon annan sedan du öppnade det. "
+            "Ingenting sparades; ladda om och försök igen."
+        )
+    plan = session.get(Plan, report.plan_id)
+    assert plan is not None
+    if not action_roles(actor, plan, None):
+        raise Refused("Bara chefen för planens förvaltning får skriva den samlade bedömningen.")
+    cleaned = "\n".join(line.rstrip() for line in text.replace("\r\n", "\n").split("\n")).strip()
+    if not cleaned:
+        raise Refused("Skriv den samlade bedömningen innan du sparar.")
+    if len(cleaned) > ASSESSMENT_LIMIT:
+        raise Refused(f"Bedömningen är {len(cleaned)} tecken; högst {ASSESSMENT_LIMIT} får plats.")
+    changed = snapshot.with_assessment(cleaned, actor.name or actor.email)
+    reports.rewrite_draft(session, report, seen, snapshot_json=changed.to_json())
+    return report
