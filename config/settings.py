@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -79,6 +80,54 @@ class Settings(BaseSettings):
     upcoming_evaluation_days: int = Field(default=30, ge=1, le=3650)
 
     workflow_dirs: list[str] = Field(default_factory=list)
+    # The kommun's risk scale for internkontroll, as a table ([tracker.risk]: levels, labels
+    # of each axis, colour bands); empty is SKR's 4 × 4. Checked when the product starts.
+    risk: dict[str, Any] = Field(default_factory=dict)
+
+    # Single sign-on with OpenID Connect (Microsoft Entra ID or another provider): on when
+    # oidc_issuer is set. The person is found by the e-mail claim (then preferred_username and
+    # upn, when the provider sends no such claim). With oidc_role_groups set the role comes
+    # from the group claim, {"<grupp-id>" = "chef", ...}: a person in none of the groups may
+    # not log in, and a stored role that differs is changed to the mapped one at log-in.
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    oidc_scopes: str = "openid email profile"
+    oidc_email_claim: str = "email"
+    oidc_group_claim: str = "groups"
+    oidc_role_groups: dict[str, Literal["admin", "chef", "board"]] = Field(default_factory=dict)
+    oidc_button_label: str = Field(default="Logga in med kommunens konto", min_length=1)
+    # False: the e-mailed log-in link is switched off and only single sign-on logs in.
+    login_link_enabled: bool = True
+
+    @model_validator(mode="after")
+    def _refuse_incomplete_sso(self) -> Settings:
+        problems = []
+        if self.oidc_issuer and not self.oidc_client_id:
+            problems.append("oidc_client_id saknas (krävs när oidc_issuer är satt)")
+        if not self.login_link_enabled and not self.oidc_issuer:
+            problems.append(
+                "login_link_enabled = false kräver oidc_issuer, annars kan ingen logga in"
+            )
+        if self.environment == "production" and self.oidc_issuer.startswith("http://"):
+            problems.append("oidc_issuer måste börja med https:// i produktion")
+        if problems:
+            raise ValueError("Inloggningen är felinställd: " + "; ".join(problems))
+        return self
+
+    # The tillgänglighetsredogörelse (/tillganglighet): how to report a problem with the
+    # service's accessibility, as the kommun wants it said (a contact page, an address, a
+    # phone number), and the day the kommun last reviewed the statement (ÅÅÅÅ-MM-DD; empty:
+    # the day the product's own statement was last reviewed).
+    accessibility_contact: str = Field(
+        default=(
+            "Kontakta kommunens kontaktcenter via kommunens webbplats, e-post eller telefon "
+            "och ange att det gäller tjänsten Åtgärdsplaner."
+        ),
+        min_length=1,
+        max_length=2000,
+    )
+    accessibility_reviewed_on: date | None = None
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:

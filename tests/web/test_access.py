@@ -21,6 +21,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlmodel import select
+from starlette.routing import Mount
 
 from notifications import OutgoingMessage
 from tests.web.conftest import World
@@ -28,7 +29,17 @@ from tests.web.helpers import MovableClock, form_to, log_in, owner_path, path_of
 from tracker.app import App
 from tracker.domain.meetings import MeetingRow
 from tracker.models import AuditDocument, Meeting, Person, Role
-from tracker.services import audits, internal_control, meetings, people, protokoll, reports
+from tracker.services import (
+    api_tokens,
+    audits,
+    internal_control,
+    meetings,
+    people,
+    plan_settings,
+    protokoll,
+    reports,
+)
+from tracker.services import plans as plan_service
 from tracker.services.outbox import enqueue
 from tracker.web.links import acknowledge_url
 from tracker.web.main import create_app
@@ -78,6 +89,8 @@ EXPECTED: dict[str, dict[str, str]] = {
         "owner": "login",
         "anonymous": "login",
     },
+    # The read API: a token lets one in, never a log-in (401 for everyone without one).
+    "token": dict.fromkeys(PERSONAS, "unauthorized"),
     "admin": {
         "admin": "ok",
         "chef": "denied",
@@ -114,6 +127,8 @@ class Ids:
     protokoll: int = 0
     # An internkontrollplan of the chef's förvaltning.
     control_plan: int = 0
+    # A revoked API token: revoking it again is refused by the rules.
+    api_token: int = 0
 
 
 @dataclass(frozen=True)
@@ -135,9 +150,25 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("POST", "/logga-in"): Case("public", lambda i: "/logga-in", {"email": "x@pitea.example"}),
     ("GET", "/logga-in/{token}"): Case("public", lambda i: "/logga-in/ogiltig", None, "denied"),
     ("POST", "/logga-in/{token}"): Case("public", lambda i: "/logga-in/ogiltig", {}, "denied"),
+    # Single sign-on is off here: its pages say so (404) to everyone.
+    ("GET", "/logga-in/sso"): Case("public", lambda i: "/logga-in/sso", None, "denied"),
+    ("GET", "/logga-in/sso/svar"): Case(
+        "public", lambda i: "/logga-in/sso/svar?state=x&code=y", None, "denied"
+    ),
     ("GET", "/lank/ny"): Case("public", lambda i: "/lank/ny"),
     ("POST", "/lank/ny"): Case("public", lambda i: "/lank/ny", {"email": "x@pitea.example"}),
     ("GET", "/dev/mail"): Case("public", lambda i: "/dev/mail"),
+    # The published plans and the tillgänglighetsredogörelse: the same for everyone, logged in
+    # or not. The walk's plan is published; its återrapport is a draft, which nobody gets.
+    ("GET", "/oppet/planer"): Case("public", lambda i: "/oppet/planer"),
+    ("GET", "/oppet/planer/{plan_id}"): Case("public", lambda i: f"/oppet/planer/{i.plan}"),
+    ("GET", "/oppet/planer/{plan_id}/aterrapporter/{report_id}/dokument.{fmt}"): Case(
+        "public",
+        lambda i: f"/oppet/planer/{i.plan}/aterrapporter/{i.report}/dokument.pdf",
+        None,
+        "denied",
+    ),
+    ("GET", "/tillganglighet"): Case("public", lambda i: "/tillganglighet"),
     ("GET", "/dev/mail/{name}"): Case("public", lambda i: "/dev/mail/ingen.eml", None, "denied"),
     ("GET", "/ansvarig/{token}"): Case("link", lambda i: i.owner_link),
     ("POST", "/ansvarig/{token}/atgard/{segment}"): Case(
@@ -193,6 +224,27 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("GET", "/internkontroll/{plan_id}"): Case(
         "read_plan", lambda i: f"/internkontroll/{i.control_plan}"
     ),
+    # Drafting the follow-up to the nämnd: the plan's editors; a date that is none is
+    # refused by the rules after the right is checked.
+    ("POST", "/internkontroll/{plan_id}/uppfoljning"): Case(
+        "edit_plan",
+        lambda i: f"/internkontroll/{i.control_plan}/uppfoljning",
+        {"as_of": "inte ett datum"},
+    ),
+    # Next year's plan and re-assessing the risks: the plan's editors. The copy is refused
+    # by the rules after the right is checked (the walk's plan for next year exists: the
+    # admin's copy made it), and an assessment off the scale likewise.
+    ("POST", "/internkontroll/{plan_id}/nasta-ar"): Case(
+        "edit_plan", lambda i: f"/internkontroll/{i.control_plan}/nasta-ar", {}
+    ),
+    ("GET", "/internkontroll/{plan_id}/risker"): Case(
+        "edit_plan", lambda i: f"/internkontroll/{i.control_plan}/risker"
+    ),
+    ("POST", "/internkontroll/{plan_id}/risker"): Case(
+        "edit_plan",
+        lambda i: f"/internkontroll/{i.control_plan}/risker",
+        {"s_1": "9", "k_1": "9"},
+    ),
     ("POST", "/granskningar"): Case("editor", lambda i: "/granskningar", {"namn": ""}),
     ("POST", "/granskningar/import"): Case("editor", lambda i: "/granskningar/import", {}),
     ("GET", "/granskningar/{audit_id}"): Case("read_plan", lambda i: f"/granskningar/{i.audit}"),
@@ -241,6 +293,13 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("GET", "/planer/import"): Case("editor", lambda i: "/planer/import"),
     ("POST", "/planer/import"): Case("editor", lambda i: "/planer/import", {"title": "x"}),
     ("GET", "/utkorg"): Case("editor", lambda i: "/utkorg"),
+    # API tokens are made and revoked by admins (roles.may_manage_api_tokens); a token without a
+    # name, or one revoked already, is refused by the rules after the role has been checked.
+    ("GET", "/api-nycklar"): Case("admin", lambda i: "/api-nycklar"),
+    ("POST", "/api-nycklar"): Case("admin", lambda i: "/api-nycklar", {"namn": ""}),
+    ("POST", "/api-nycklar/{token_id}/aterkalla"): Case(
+        "admin", lambda i: f"/api-nycklar/{i.api_token}/aterkalla", {}
+    ),
     ("GET", "/start"): Case("logged_in", lambda i: "/start"),
     # Each sees their own förvaltning's overview; the admin the whole kommun's.
     ("GET", "/kommunen"): Case("logged_in", lambda i: "/kommunen"),
@@ -270,6 +329,10 @@ ROUTES: dict[tuple[str, str], Case] = {
         "edit_plan",
         lambda i: f"/planer/{i.plan}/installningar",
         {"title": ""},
+    ),
+    # No choice given: refused by the rules, after the role has been checked.
+    ("POST", "/planer/{plan_id}/publicering"): Case(
+        "edit_plan", lambda i: f"/planer/{i.plan}/publicering", {"publicera": ""}
     ),
     ("POST", "/planer/{plan_id}/mottagare"): Case(
         "edit_plan", lambda i: f"/planer/{i.plan}/mottagare", {"adress": "inte en adress"}
@@ -335,11 +398,20 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("GET", "/aterrapporter/{report_id}/dokument.{fmt}"): Case(
         "edit_plan", lambda i: f"/aterrapporter/{i.report}/dokument.html"
     ),
+    # The report walked is a draft: refused by the rules to its editors, hidden from others.
+    ("GET", "/aterrapporter/{report_id}/arkivpaket.tar"): Case(
+        "edit_plan", lambda i: f"/aterrapporter/{i.report}/arkivpaket.tar"
+    ),
     ("POST", "/aterrapporter/{report_id}/godkann"): Case(
         "edit_plan", lambda i: f"/aterrapporter/{i.report}/godkann", {"version": "99"}
     ),
     ("POST", "/aterrapporter/{report_id}/skicka"): Case(
         "edit_plan", lambda i: f"/aterrapporter/{i.report}/skicka", {}
+    ),
+    # The chef's assessment of an internkontroll follow-up: the report walked is an
+    # återrapport, which has none, so it is refused by the rules after the right is checked.
+    ("POST", "/aterrapporter/{report_id}/bedomning"): Case(
+        "edit_plan", lambda i: f"/aterrapporter/{i.report}/bedomning", {"version": "99"}
     ),
     # The owner of the plan's åtgärd: seen and cut off by those who may edit the plan.
     ("GET", "/personer/{person_id}"): Case("edit_plan", lambda i: f"/personer/{i.owner}"),
@@ -368,6 +440,36 @@ ROUTES: dict[tuple[str, str], Case] = {
 }
 
 
+# The read API (tracker.web.api), an app of its own mounted at its prefix: the routes of the
+# app above never lead into it, and only a token lets one in (what a token reads is
+# tests/web/test_api.py's). An id that names something, so that only the missing token keeps
+# each answer away.
+API_ROUTES: dict[tuple[str, str], Case] = {
+    ("GET", "/api/v1/plans"): Case("token", lambda i: "/api/v1/plans"),
+    ("GET", "/api/v1/plans/{plan_id}"): Case("token", lambda i: f"/api/v1/plans/{i.plan}"),
+    ("GET", "/api/v1/actions"): Case("token", lambda i: f"/api/v1/actions?plan={i.plan}"),
+    ("GET", "/api/v1/actions/{action_id}"): Case("token", lambda i: f"/api/v1/actions/{i.action}"),
+    ("GET", "/api/v1/actions/{action_id}/events"): Case(
+        "token", lambda i: f"/api/v1/actions/{i.action}/events"
+    ),
+    ("GET", "/api/v1/reports"): Case("token", lambda i: "/api/v1/reports"),
+    ("GET", "/api/v1/reports/{report_id}"): Case("token", lambda i: f"/api/v1/reports/{i.report}"),
+    ("GET", "/api/v1/reports/{report_id}/files/{fmt}"): Case(
+        "token", lambda i: f"/api/v1/reports/{i.report}/files/pdf"
+    ),
+    ("GET", "/api/v1/overview"): Case("token", lambda i: "/api/v1/overview"),
+}
+
+
+def api_routes(web: FastAPI) -> set[tuple[str, str]]:
+    """(method, path) of every route of the apps mounted in the web app (the API)."""
+    found: set[tuple[str, str]] = set()
+    for mount in web.routes:
+        if isinstance(mount, Mount) and isinstance(mount.app, FastAPI):
+            found.update((method, mount.path + path) for method, path in app_routes(mount.app))
+    return found
+
+
 def app_routes(web: FastAPI) -> set[tuple[str, str]]:
     """(method, path) of every route the app answers, from its own route list."""
     found: set[tuple[str, str]] = set()
@@ -393,6 +495,7 @@ def full_web(app: App, clock: MovableClock) -> FastAPI:
 
 def test_every_route_has_a_rule(full_web: FastAPI) -> None:
     assert app_routes(full_web) == set(ROUTES)
+    assert api_routes(full_web) == set(API_ROUTES)
 
 
 def _persona(app: App, world: World, clock: MovableClock, name: str) -> Person | None:
@@ -414,6 +517,8 @@ def _persona(app: App, world: World, clock: MovableClock, name: str) -> Person |
 
 def _ids(app: App, world: World, clock: MovableClock) -> Ids:
     with app.transaction() as s:
+        plan = plan_service.get_plan(s, world.plan_id)
+        plan_settings.set_published(s, plan, True, now=clock(), actor=None, label="test")
         report = reports.draft_report(
             s,
             app.registry,
@@ -482,6 +587,11 @@ def _ids(app: App, world: World, clock: MovableClock) -> Ids:
             forvaltning=world.chef.forvaltning,
             now=clock(),
         )
+        token = api_tokens.create_token(
+            s, name="Återkallad", forvaltning="", read_all=True, now=clock()
+        ).token
+        assert token.id is not None
+        api_tokens.revoke_token(s, token.id, now=clock())
         assert report.id is not None and message.id is not None and cancelled is not None
         acknowledge = path_of(acknowledge_url(app.settings, world.chef, world.a1, now=clock()))
         return Ids(
@@ -503,12 +613,15 @@ def _ids(app: App, world: World, clock: MovableClock) -> Ids:
             audit_document=issued.id or 0,
             empty_audit=empty_audit.id or 0,
             control_plan=control_plan.plan_id,
+            api_token=token.id,
         )
 
 
 def _outcome(status: int, location: str) -> str:
     if status == 303 and location.startswith("/logga-in") and "logga-in/" not in location:
         return "login"
+    if status == 401:
+        return "unauthorized"
     if status in (403, 404):
         return "denied"
     assert status < 500, status
@@ -528,7 +641,7 @@ def walker(
                 log_in(client, app, person, clock())
             csrf = form_to(client.get("/logga-in").text, "/logga-in").fields["csrf"]
             owner_csrf = form_to(client.get(ids.owner_link).text, "/atgard/").fields["csrf"]
-            for key, case in ROUTES.items():
+            for key, case in {**ROUTES, **API_ROUTES}.items():
                 url = case.url(ids)
                 if case.form is None:
                     done = client.get(url, follow_redirects=False)
@@ -551,8 +664,9 @@ def test_each_route_lets_in_exactly_whom_its_rule_says(
     walker: Callable[[str], dict[tuple[str, str], str]], persona: str
 ) -> None:
     seen = walker(persona)
-    expected = {key: case.expected(persona) for key, case in ROUTES.items()}
-    wrong = {key: (seen[key], expected[key]) for key in ROUTES if seen[key] != expected[key]}
+    every = {**ROUTES, **API_ROUTES}
+    expected = {key: case.expected(persona) for key, case in every.items()}
+    wrong = {key: (seen[key], expected[key]) for key in every if seen[key] != expected[key]}
     assert not wrong, f"{persona}: (got, expected) {wrong}"
 
 

@@ -25,6 +25,7 @@ from tracker.services import (
     internal_control,
     meetings,
     people,
+    plan_settings,
     plans,
     reports,
 )
@@ -297,6 +298,70 @@ def test_the_chef_s_pages_pass_the_axe_core_accessibility_check(site: Site) -> N
                 result = axe.run(page)
                 if result.violations_count:
                     found[path] = result.generate_snapshot()
+        finally:
+            browser.close()
+    assert not found, found
+
+
+def public_pages(site: Site) -> list[str]:
+    """The site's plan published with an issued återrapport: the pages anyone reads without a
+    log-in, the archived HTML document among them, and the tillgänglighetsredogörelse."""
+    with site.app.transaction() as s:
+        plan = s.get(Plan, site.plan_id)
+        chef = people.find_person(s, "malin.westling@pitea.example")
+        assert plan is not None and chef is not None
+        plan.forvaltning, plan.dnr = "Socialförvaltningen", "SN 2017/123"
+        plan_settings.set_published(s, plan, True, now=NOW, actor=chef)
+        draft = reports.draft_report(
+            s,
+            site.app.registry,
+            site.plan_id,
+            as_of=NOW.date(),
+            now=NOW,
+            tz=site.app.tz,
+            draft_days=14,
+        )
+        assert draft.id is not None
+        reports.approve_report(s, site.app.registry, draft.id, chef, now=NOW, tz=site.app.tz)
+    plan_page = f"/oppet/planer/{site.plan_id}"
+    return [
+        "/oppet/planer",
+        plan_page,
+        f"{plan_page}/aterrapporter/{draft.id}/dokument.html",
+        "/tillganglighet",
+    ]
+
+
+def test_the_public_pages_pass_the_axe_core_accessibility_check(site: Site) -> None:
+    from axe_playwright_python.sync_playwright import Axe
+    from playwright.sync_api import expect, sync_playwright
+
+    paths = public_pages(site)
+    found = {}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            # Nobody logged in, at a desktop's width and a phone's; axe-core is injected by
+            # the test, as for the chef's pages.
+            for width, height in ((1280, 900), (390, 844)):
+                page = browser.new_page(
+                    bypass_csp=True, viewport={"width": width, "height": height}
+                )
+                for path in paths:
+                    response = page.goto(site.base + path)
+                    assert response is not None and response.status == 200, path
+                    result = Axe().run(page)
+                    if result.violations_count:
+                        found[f"{width}: {path}"] = result.generate_snapshot()
+                page.goto(site.base + paths[1])
+                expect(page.get_by_text("Ansvarig: Socialförvaltningen")).to_be_visible()
+                expect(page.get_by_text("Anna Berg")).to_have_count(0)
+                page.keyboard.press("Tab")
+                expect(page.get_by_role("link", name="Hoppa till innehållet")).to_be_focused()
+                page.get_by_role("link", name="Tillgänglighetsredogörelse").click()
+                heading = page.get_by_role("heading", name="Tillgänglighet för Åtgärdsplaner")
+                expect(heading).to_be_visible()
+                page.close()
         finally:
             browser.close()
     assert not found, found

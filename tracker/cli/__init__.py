@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tracker.cli import (
     actions,
+    api_tokens,
     audits,
     check,
     db,
@@ -26,6 +27,7 @@ from tracker.cli.base import cli, run
 # Importing a module registers its commands on `cli` or on a group.
 __all__ = [
     "actions",
+    "api_tokens",
     "audits",
     "check",
     "cli",

@@ -39,6 +39,7 @@ def plan_list(json: JsonOption = False) -> None:
                     "actions": x.total,
                     "by_state": x.by_state,
                     "overdue": x.overdue,
+                    "published": x.plan.published,
                 }
                 for x in summaries
             ]
@@ -149,8 +150,18 @@ def plan_set(
         list[str] | None,
         typer.Option("--remove-recipient", metavar="EPOST", help="Ta bort en mottagare."),
     ] = None,
+    publish: Annotated[
+        bool | None,
+        typer.Option(
+            "--publicera/--avpublicera",
+            help="Publicera planen öppet, utan inloggning (/oppet/planer/PLAN), eller ta bort den.",
+            # Neither given: publishing is left as it is.
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Ändra planens uppgifter och nämndens mottagare, som på planens inställningssida.
+    """Ändra planens uppgifter, nämndens mottagare och öppen publicering, som på planens
+    inställningssida.
 
     Bara det som anges ändras; varje ändring sparas i planens historik. Ett tomt
     värde ("") tömmer fältet.
@@ -182,6 +193,8 @@ def plan_set(
                 values |= plan_settings.with_recipients(
                     plan, add=add_recipient or (), remove=remove_recipient or ()
                 )
+            if publish is not None:
+                values[plan_settings.PUBLISHED] = publish
             changes = plan_settings.change_plan(
                 s, plan, values, now=clock(), actor=None, label="kommandoraden"
             )

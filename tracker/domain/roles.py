@@ -267,3 +267,9 @@ def may_read_control_plan(person: Someone | None, forvaltning: str) -> bool:
 def may_edit_control_plan(person: Someone | None, forvaltning: str) -> bool:
     """Chefs of the förvaltning (or of every one) and admins import an internkontrollplan."""
     return may_edit(person, _ForvaltningScope(forvaltning))
+
+
+def may_manage_api_tokens(person: Someone) -> bool:
+    """API tokens are made and revoked by admins: a read-all token reads every förvaltning,
+    more than a chef of one may grant."""
+    return person.role == Role.admin.value

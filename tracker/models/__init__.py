@@ -1,11 +1,17 @@
 """SQLModel tables, one module per aggregate. Importing this package registers them all."""
 
 from tracker.models.action import Action, ActionEvent
+from tracker.models.api_token import ApiToken
 from tracker.models.area_event import AreaEvent
 from tracker.models.audit import Audit, AuditDocument, Recommendation, RecommendationAction
 from tracker.models.escalation import Escalation, EscalationHolder
 from tracker.models.indicator import Indicator, IndicatorValue
-from tracker.models.internal_control import ControlPlan, ControlPoint, ControlRisk
+from tracker.models.internal_control import (
+    ControlOccurrence,
+    ControlPlan,
+    ControlPoint,
+    ControlRisk,
+)
 from tracker.models.login_session import LoginSession
 from tracker.models.meeting import Meeting
 from tracker.models.outbox import OutboxAttachment, OutboxMessage
@@ -18,10 +24,12 @@ from tracker.models.report import Report, ReportFile
 __all__ = [
     "Action",
     "ActionEvent",
+    "ApiToken",
     "Area",
     "AreaEvent",
     "Audit",
     "AuditDocument",
+    "ControlOccurrence",
     "ControlPlan",
     "ControlPoint",
     "ControlRisk",

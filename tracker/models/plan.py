@@ -33,6 +33,8 @@ class Plan(SQLModel, table=True):
     # § 45, Dnr BUN 2017/112").
     decision_on: date | None = None
     decision_paragraph: str = ""
+    # Shown to anyone, without a log-in, at /oppet/planer/{id}: a chef's choice, off until made.
+    published: bool = Field(default=False)
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
     def report_month_numbers(self) -> list[int]:

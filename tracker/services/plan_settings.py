@@ -1,5 +1,6 @@
 """A plan's own data (title, nämnd, Dnr, the nämnd's decision, signatory, report months, the
-nämnd's recipients): changed in one place, each change recorded in the plan's history.
+nämnd's recipients, whether it is published openly): changed in one place, each change recorded
+in the plan's history.
 
 The settings page, `tracker plan set` and an import all change a plan through `change_plan`.
 Values are given as the Plan table stores them (report months "6,12", recipients "a,b");
@@ -37,6 +38,11 @@ SETTINGS_FIELDS: tuple[str, ...] = (
     "board_recipients",
 )
 RECIPIENTS = "board_recipients"
+PUBLISHED = "published"
+# Fields that are not in a plan file, so not in plan_meta's labels.
+_OWN_LABELS = {PUBLISHED: "Öppen publicering"}
+# What the settings form sends for publishing and unpublishing.
+PUBLISH_CHOICES = {"ja": True, "nej": False}
 
 
 @dataclass(frozen=True)
@@ -49,11 +55,13 @@ class PlanChange:
 
     @property
     def label(self) -> str:
-        return LABELS.get(self.field, self.field)
+        return _OWN_LABELS.get(self.field) or LABELS.get(self.field, self.field)
 
     def describe(self) -> str:
         if self.field == RECIPIENTS:
             return f"{self.label}: {recipients_change(self.old, self.new)}"
+        if self.field == PUBLISHED:
+            return f"{self.label}: {self.old} → {self.new}"
         return f"{self.label}: {_quoted(self.old)} → {_quoted(self.new)}"
 
 
@@ -83,6 +91,8 @@ def shown(field: str, value: Any) -> str:
     """A stored value as the settings page and the history show it."""
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "ja" if value else "nej"
     if isinstance(value, date):
         return value.isoformat()
     if field in ("report_months", RECIPIENTS):
@@ -137,6 +147,28 @@ def change_plan(
     session.add(plan)
     session.flush()
     return changes
+
+
+def set_published(
+    session: Session,
+    plan: Plan,
+    published: bool,
+    *,
+    now: datetime,
+    actor: Person | None,
+    label: str = "",
+) -> list[PlanChange]:
+    """Publish the plan openly (its page and its issued återrapporter, for anyone without a
+    log-in) or take it down again; in the plan's history like any other change."""
+    return change_plan(session, plan, {PUBLISHED: published}, now=now, actor=actor, label=label)
+
+
+def publish_choice(typed: str) -> bool:
+    """The settings form's choice ("ja" or "nej") as whether to publish; Refused otherwise."""
+    choice = PUBLISH_CHOICES.get(typed.strip().lower())
+    if choice is None:
+        raise Refused("Välj om planen ska publiceras öppet eller inte.")
+    return choice
 
 
 def _check_title(session: Session, plan_id: int, title: str, forvaltning: str) -> None:

@@ -35,6 +35,8 @@ from tracker.errors import Conflict, Forbidden, NotFound, Refused, TrackerError
 from tracker.logs import log_event
 from tracker.models import Person
 from tracker.services.access import live_session
+from tracker.web.api import PREFIX as API_PREFIX
+from tracker.web.api import create_api
 from tracker.web.deps import Clock, CsrfFailed, LoginRequired, Web, session_limits
 from tracker.web.forms import (
     INCOMPLETE_MESSAGE,
@@ -51,6 +53,7 @@ from tracker.web.links import signer_for
 from tracker.web.mail import mail_environment
 from tracker.web.routes import (
     actions,
+    api_tokens,
     audits,
     auth,
     devmail,
@@ -65,8 +68,10 @@ from tracker.web.routes import (
     plan_settings,
     plans,
     protokoll,
+    public,
     reminders,
     reports,
+    sso,
     start,
     transfer,
 )
@@ -182,6 +187,9 @@ def create_app(
     fastapi_app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
 
     fastapi_app.include_router(owner.router)
+    fastapi_app.include_router(public.router)
+    # Before auth: "/logga-in/sso" must not be taken for a log-in link's token.
+    fastapi_app.include_router(sso.router)
     fastapi_app.include_router(auth.router)
     # Before plans: "/planer/import" must not be taken for a plan number.
     fastapi_app.include_router(transfer.router)
@@ -200,6 +208,9 @@ def create_app(
     fastapi_app.include_router(protokoll.router)
     fastapi_app.include_router(kommun.router)
     fastapi_app.include_router(outbox.router)
+    fastapi_app.include_router(api_tokens.router)
+    # An app of its own: JSON errors and its own OpenAPI schema under the prefix.
+    fastapi_app.mount(API_PREFIX, create_api(web))
     # Only where the built-in receiver may run at all (production settings refuse it).
     if settings.dev_mail_receiver:
         fastapi_app.include_router(devmail.router)

@@ -3,7 +3,8 @@
 Like the owner links, GET on a log-in link only shows a page with a button; the POST logs in.
 Asking for a link gets the same answer whether the address is known or not. Log-out ends the
 log-in in the database (tracker.services.access), not only in this browser's cookie; "Logga ut
-överallt" ends every log-in of the person.
+överallt" ends every log-in of the person. Single sign-on (tracker.web.routes.sso) starts the
+same log-in; with Settings.login_link_enabled off, only it does, and every link is refused.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
 from tracker.domain.roles import LOGIN_ROLES
+from tracker.errors import Forbidden
 from tracker.links import LinkInvalid, LinkPurpose
 from tracker.models import Person
 from tracker.services.access import (
@@ -58,11 +60,33 @@ def home(request: Request) -> RedirectResponse:
     return RedirectResponse(target, status_code=303)
 
 
+# When the e-mailed log-in link is switched off (Settings.login_link_enabled).
+LINK_OFF = "Inloggning med länk i e-post är avstängd här. Logga in med kommunens konto."
+
+
+def _login_page(
+    request: Request, web: Web, *, error: str | None = None, status_code: int = 200
+) -> HTMLResponse:
+    settings = web.app.settings
+    context = {
+        "error": error,
+        "email": "",
+        "flash": pop_flash(request),
+        # The single sign-on button's label, or None when single sign-on is off.
+        "sso_label": settings.oidc_button_label if settings.oidc_issuer else None,
+        "link_enabled": settings.login_link_enabled,
+    }
+    return web.render(request, "auth/login.html", context, status_code=status_code)
+
+
+def _link_off(web: Web) -> None:
+    if not web.app.settings.login_link_enabled:
+        raise Forbidden(LINK_OFF)
+
+
 @router.get(LOGIN_PREFIX, response_class=HTMLResponse)
 def login_form(request: Request, web: WebDep) -> HTMLResponse:
-    return web.render(
-        request, "auth/login.html", {"error": None, "email": "", "flash": pop_flash(request)}
-    )
+    return _login_page(request, web)
 
 
 @router.post(LOGIN_PREFIX, response_class=HTMLResponse, dependencies=[CsrfChecked])
@@ -73,6 +97,9 @@ def login_request(
     now: NowDep,
     email: Annotated[str, Form(max_length=320)] = "",
 ) -> HTMLResponse:
+    if not web.app.settings.login_link_enabled:
+        return _login_page(request, web, error=LINK_OFF, status_code=403)
+
     def send(person: Person) -> None:
         if person.role in LOGIN_ROLES:
             queue_login_link(session, web.mail, web.app.settings, person, now=now)
@@ -89,6 +116,7 @@ def login_request(
 def login_confirm(
     request: Request, token: str, web: WebDep, session: SessionDep, now: NowDep
 ) -> HTMLResponse:
+    _link_off(web)
     try:
         holder = resolve_link(session, web.signer, LinkPurpose.login, token, now=now)
     except LinkInvalid as exc:
@@ -100,6 +128,7 @@ def login_confirm(
 
 @router.post(LOGIN_PREFIX + "/{token}", dependencies=[CsrfChecked])
 def login(request: Request, token: str, web: WebDep, session: SessionDep, now: NowDep) -> Response:
+    _link_off(web)
     try:
         holder = resolve_link(session, web.signer, LinkPurpose.login, token, now=now)
     except LinkInvalid as exc:

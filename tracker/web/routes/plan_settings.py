@@ -1,4 +1,5 @@
-"""A plan's settings page: its own data and the nämnd's recipients, and the plan's history.
+"""A plan's settings page: its own data, the nämnd's recipients, publishing the plan openly,
+and the plan's history.
 
 Every change goes through tracker.services.plan_settings.change_plan, as `tracker plan set`
 and an import do, so each is in the history with who made it.
@@ -140,6 +141,36 @@ def _saved(changes: list[PlanChange]) -> str:
     if not changes:
         return "Inget ändrades."
     return "Sparat: " + "; ".join(c.describe() for c in changes) + "."
+
+
+@router.post("/planer/{plan_id}/publicering", dependencies=[CsrfChecked], response_model=None)
+def publishing_save(
+    request: Request,
+    plan_id: PathId,
+    web: WebDep,
+    session: SessionDep,
+    now: NowDep,
+    user: EditorDep,
+    publicera: Short = "",
+) -> HTMLResponse | RedirectResponse:
+    plan = plan_service.get_plan(session, plan_id)
+    require_edit(user, plan)
+    try:
+        published = plan_settings.publish_choice(publicera)
+        changes = plan_settings.set_published(session, plan, published, now=now, actor=user)
+    except Refused as exc:
+        undo(session)
+        plan = plan_service.get_plan(session, plan_id)
+        return _render(
+            request, web, session, plan, user, plan_settings.current_settings(plan), exc.message
+        )
+    if not changes:
+        flash(request, "Inget ändrades.")
+    elif published:
+        flash(request, "Planen är publicerad öppet: vem som helst kan läsa den utan inloggning.")
+    else:
+        flash(request, "Planen är inte längre publicerad öppet.")
+    return RedirectResponse(_page(plan_id) + "#publicering", status_code=303)
 
 
 @router.post("/planer/{plan_id}/mottagare", dependencies=[CsrfChecked], response_model=None)

@@ -7,6 +7,7 @@ sees only issued reports (godkänd, skickad): a draft is not yet a public record
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
@@ -16,12 +17,14 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session, col, select
 
+from tracker.domain.control_report import ASSESSMENT_LIMIT, ControlSnapshot
 from tracker.domain.roles import is_editor, may_edit, may_read
 from tracker.errors import Forbidden, Refused, TrackerError
 from tracker.logs import emit_deferred
 from tracker.models import Person, Plan, Report
 from tracker.models.report import DRAFT_STATE, ReportFile
-from tracker.services import audits, report_schedule, reports
+from tracker.reports import archive
+from tracker.services import audits, control_report, report_schedule, reports
 from tracker.services import plans as plan_service
 from tracker.web.deps import (
     CsrfChecked,
@@ -250,25 +253,40 @@ def _render_report(
     *,
     error: str | None = None,
     status_code: int = 200,
+    assessment_draft: str | None = None,
 ) -> HTMLResponse:
     report, plan = _readable(session, report_id, user)
     archived = _hashes(session, [report_id]).get(report_id, {})
     files = _file_links(report_id, archived)
+    document = reports.document_snapshot(report)
     if not reports.is_issued(report):
         # A draft's documents are made when fetched; their names come from the snapshot.
-        snapshot = reports.snapshot_of(report)
+        snapshot = document
         files = [
             FileLink(f.fmt, f.label, f.url, None, reports.filename_for(snapshot, f.fmt))
             for f in files
         ]
     editable = may_edit(user, plan)
     updates = None
-    if report.state == DRAFT_STATE:
+    control = None
+    if isinstance(document, ControlSnapshot):
+        # The follow-up of an internkontrollplan: the chef's overall assessment, written in
+        # the draft and frozen on approval.
+        control = {
+            "period": document.period_name,
+            "start": document.period_start,
+            "assessment": document.assessment,
+            "assessment_by": document.assessment_by,
+            "text": document.assessment if assessment_draft is None else assessment_draft,
+            "limit": ASSESSMENT_LIMIT,
+            "control_plan_id": document.control_plan.id,
+        }
+    elif report.state == DRAFT_STATE:
         updates = report_schedule.draft_updates(
             session,
             web.app.registry,
             plan,
-            reports.snapshot_of(report),
+            document,
             web.app.settings.report_draft_days_before,
         )
     return web.render(
@@ -284,6 +302,7 @@ def _render_report(
             "may_send": editable and report.state == APPROVED_STATE,
             "recipients": plan.board_recipients,
             "updates": updates,
+            "control": control,
             "error": error,
             "flash": pop_flash(request),
         },
@@ -330,6 +349,23 @@ def report_download(report_id: PathId, fmt: str, session: SessionDep, user: User
     if fmt == "html":
         headers["Content-Security-Policy"] = REPORT_HTML_CSP
     return Response(doc.data, media_type=doc.content_type, headers=headers)
+
+
+@router.get("/aterrapporter/{report_id}/arkivpaket.tar")
+def report_archive_package(
+    report_id: PathId, web: WebDep, session: SessionDep, now: NowDep, user: UserDep
+) -> Response:
+    """The issued report as an archive package (E-ARK SIP) for the e-arkiv, in one tar file:
+    for everyone who may read the report."""
+    _readable(session, report_id, user)
+    package = archive.archive_package(
+        session, report_id, now=now, tz=web.app.tz, package_id=uuid.uuid4()
+    )
+    headers = {
+        "Content-Disposition": _disposition(f"{package.name}.tar", inline=False),
+        "Cache-Control": "no-store",
+    }
+    return Response(package.tar(), media_type="application/x-tar", headers=headers)
 
 
 def _commit(session: Session) -> None:
@@ -434,3 +470,40 @@ def report_send(
         f"{title} ligger i utkorgen till nämnden: {', '.join(m.to_addr for m in queued)}.",
     )
     return RedirectResponse(f"/aterrapporter/{report_id}", status_code=303)
+
+
+@router.post(
+    "/aterrapporter/{report_id}/bedomning", dependencies=[CsrfChecked], response_model=None
+)
+def report_assessment(
+    request: Request,
+    report_id: PathId,
+    web: WebDep,
+    session: SessionDep,
+    now: NowDep,
+    user: EditorDep,
+    version: Annotated[int, Form(ge=0, lt=VERSION_LIMIT)],
+    # A little over the limit, so that a too long text is refused with its length, kept in
+    # the form, rather than by the framework.
+    text: Annotated[str, Form(max_length=ASSESSMENT_LIMIT * 2)] = "",
+) -> Response:
+    """The chef's overall assessment of an internkontroll follow-up, in its draft."""
+    _editable(session, report_id, user)
+    try:
+        control_report.write_assessment(
+            session, report_id, user, text, now=now, expected_version=version
+        )
+    except TrackerError as exc:
+        undo(session)
+        return _render_report(
+            request,
+            web,
+            session,
+            report_id,
+            user,
+            error=f"{exc.message} Ingenting ändrades.",
+            status_code=refusal_status(exc),
+            assessment_draft=text,
+        )
+    flash(request, "Den samlade bedömningen är sparad i utkastet.")
+    return RedirectResponse(f"/aterrapporter/{report_id}#bedomning", status_code=303)

@@ -1,0 +1,88 @@
+"""The pages anyone may read without a log-in: the published plans (/oppet/planer), one
+published plan with its issued återrapporter and their files, and the
+tillgänglighetsredogörelse (/tillganglighet).
+
+These pages look up no log-in, set no cookie and carry no form. A plan that does not exist
+and one that is not published give the same "not found" page as any unknown address, so the
+public cannot probe which plan numbers exist.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.exceptions import HTTPException
+
+from tracker.errors import NotFound
+from tracker.services import publishing
+from tracker.web.deps import NowDep, SessionDep, WebDep
+from tracker.web.routes import PathId
+from tracker.web.routes.reports import FORMAT_LABELS, REPORT_HTML_CSP, _disposition
+
+router = APIRouter()
+
+# The day the product's own tillgänglighetsredogörelse was last reviewed against the pages and
+# documents as they are; a kommun that reviews its own sets accessibility_reviewed_on.
+STATEMENT_REVIEWED_ON = date(2026, 12, 7)
+# DIGG's form for reporting a public body's digital service that is not accessible.
+DIGG_REPORT_URL = "https://www.digg.se/tdosanmalan"
+
+
+def _not_found() -> HTTPException:
+    return HTTPException(status_code=404)
+
+
+@router.get("/oppet/planer", response_class=HTMLResponse)
+def published_list(request: Request, web: WebDep, session: SessionDep) -> HTMLResponse:
+    plans = publishing.published_plans(session)
+    return web.render(request, "public/list.html", {"plans": plans})
+
+
+@router.get("/oppet/planer/{plan_id}", response_class=HTMLResponse)
+def published_plan(
+    request: Request, plan_id: PathId, web: WebDep, session: SessionDep, now: NowDep
+) -> HTMLResponse:
+    try:
+        plan = publishing.public_plan(session, web.app.registry, plan_id, web.today(now))
+    except NotFound:
+        raise _not_found() from None
+    return web.render(
+        request,
+        "public/plan.html",
+        {"plan": plan, "today": web.today(now), "format_labels": FORMAT_LABELS},
+    )
+
+
+@router.get("/oppet/planer/{plan_id}/aterrapporter/{report_id}/dokument.{fmt}")
+def published_document(
+    plan_id: PathId, report_id: PathId, fmt: str, session: SessionDep
+) -> Response:
+    try:
+        doc = publishing.public_document(session, plan_id, report_id, fmt)
+    except NotFound:
+        raise _not_found() from None
+    # As the logged-in download sends it: the HTML to read in the browser, sandboxed. Not kept
+    # by caches on the way, so that a plan taken down is no longer served from one.
+    headers = {
+        "Content-Disposition": _disposition(doc.filename, inline=fmt == "html"),
+        "Cache-Control": "no-store",
+    }
+    if fmt == "html":
+        headers["Content-Security-Policy"] = REPORT_HTML_CSP
+    return Response(doc.data, media_type=doc.content_type, headers=headers)
+
+
+@router.get("/tillganglighet", response_class=HTMLResponse)
+def accessibility_statement(request: Request, web: WebDep) -> HTMLResponse:
+    settings = web.app.settings
+    return web.render(
+        request,
+        "public/accessibility.html",
+        {
+            "contact": settings.accessibility_contact,
+            "reviewed_on": settings.accessibility_reviewed_on or STATEMENT_REVIEWED_ON,
+            "digg_url": DIGG_REPORT_URL,
+        },
+    )
