@@ -11,6 +11,7 @@ the escalation. Then: two schedulers at once, the dry run, and the answers a con
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
@@ -37,7 +38,7 @@ from tracker.models import (
     Person,
     Role,
 )
-from tracker.services import actions, internal_control
+from tracker.services import actions, control_report, internal_control, reports
 from tracker.services.control_occurrences import CONTROL_WORKFLOW
 from tracker.services.dispatch import send_outbox
 from tracker.services.reminders import send_reminders
@@ -149,6 +150,30 @@ def test_a_year_of_controls_is_opened_reminded_reported_and_escalated(
             assert told, f"{text} ({due}) nämndes inte {opened_on}"
     _assert_deviation_opened_an_atgard(app, plan_id, received)
     _assert_skipped_control_was_late_and_escalated(received)
+    _assert_the_year_is_reported(app, plan_id, expected)
+
+
+def _assert_the_year_is_reported(app: App, plan_id: int, expected: dict[str, list[date]]) -> None:
+    """The helår follow-up to the nämnd has every control of the year with its result, the
+    deviation and its åtgärd, and June's control done late."""
+    with app.transaction() as s:
+        draft = control_report.draft_control_report(
+            s,
+            app.registry,
+            plan_id,
+            as_of=date(2025, 12, 31),
+            now=b.at(date(2025, 12, 31), 16),
+            tz=app.tz,
+            draft_days=14,
+        )
+        html = reports.render(reports.document_snapshot(draft), ("html",))["html"].decode()
+    text = " ".join(re.sub(r"<[^>]+>", " ", html).split())
+    assert "Helår" in text
+    assert DEVIATION["avvikelse"] in text
+    for control in expected:
+        assert control in text
+    # Every control reported, one with a deviation.
+    assert text.count("Utan anmärkning") >= sum(len(d) for d in expected.values()) - 1
 
 
 def _people(app: App) -> dict[str, Person]:
