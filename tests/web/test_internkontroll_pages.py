@@ -4,6 +4,7 @@ with its next date, a refused file with every problem by row and column, and who
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from pathlib import Path
 
@@ -211,3 +212,42 @@ def test_next_year_s_plan_is_made_from_this_one_and_its_risks_re_assessed(
         follow_redirects=True,
     )
     assert "har redan en internkontrollplan för 2019" in text_of(again.text)
+
+
+def test_a_missed_control_is_late_on_the_chef_s_start_page(
+    client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    """January's monthly control, not reported by its due day, counts as late on the start
+    page in the internkontrollplan's own åtgärdsplan, and the late list names it."""
+    from datetime import date
+
+    from tests.support import builders as b
+    from tracker.models import Action, Plan
+    from tracker.services.reminders import send_reminders
+
+    with app.transaction() as s:
+        result = internal_control.import_control_plan(
+            s,
+            EXAMPLE.read_bytes(),
+            EXAMPLE.name,
+            namnd=BOARD,
+            year=2018,
+            forvaltning=world.chef.forvaltning,
+            now=b.at(date(2018, 1, 2)),
+        )
+        actions_plan = s.get(ControlPlan, result.plan_id)
+        assert actions_plan is not None
+        plan_id = actions_plan.plan_id
+    send_reminders(app, now=b.at(date(2018, 1, 17)))
+    clock.now = b.at(date(2018, 2, 5), 10)
+    log_in(client, app, world.chef, clock())
+    start = client.get("/start")
+    assert start.status_code == 200
+    with app.transaction() as s:
+        plan = s.get_one(Plan, plan_id)
+        control = s.exec(select(Action).where(Action.plan_id == plan_id)).one()
+    late_link = f"/atgarder?plan={plan_id}&amp;urval=forsenade"
+    assert plan.title in start.text
+    assert re.search(re.escape(late_link) + r'" class="late-text">1<', start.text)
+    listed = text_of(client.get(late_link.replace("&amp;", "&")).text)
+    assert control.text in listed
