@@ -204,7 +204,8 @@ def _describe_sweep(setup: DemoSetup) -> Iterator[str]:
     if setup.seeded.control_plan_id is not None:
         opened = len(setup.sweep.controls)
         yield (
-            f"Internkontroll: /internkontroll/{setup.seeded.control_plan_id}"
+            f"Internkontroll: {setup.app.settings.public_base_url}/internkontroll/"
+            f"{setup.seeded.control_plan_id}"
             + (f" ({opened} kontroller öppnade i dag)" if opened else "")
         )
     n = len(setup.sweep.digests)
