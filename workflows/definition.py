@@ -297,6 +297,17 @@ class OccurrencesDef(_Strict):
     open_days_before: int = Field(default=14, ge=0, le=120)
 
 
+class DigestDef(_Strict):
+    """The headings an owner's e-mail gives this workflow's items, where the åtgärd's own
+    ("Klart-datum närmar sig", "Försenade") would read wrong: a control is not "klar", it is
+    done ("Kontroller att göra"). A section left out keeps the åtgärd's heading."""
+
+    overdue: str | None = Field(default=None, min_length=1)
+    due_soon: str | None = Field(default=None, min_length=1)
+    evaluation_overdue: str | None = Field(default=None, min_length=1)
+    evaluation_soon: str | None = Field(default=None, min_length=1)
+
+
 class WorkflowDefinition(_Strict):
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     label: str
@@ -306,6 +317,12 @@ class WorkflowDefinition(_Strict):
     timers: list[TimerDef] = Field(default_factory=list)
     schedule: ScheduleDef | None = None
     occurrences: OccurrencesDef | None = None
+    digest: DigestDef | None = None
+
+    def digest_heading(self, section: str) -> str | None:
+        """This workflow's heading for a section of the owner's e-mail (by the section's
+        name: "overdue", "due_soon", ...), None to use the åtgärd's own."""
+        return getattr(self.digest, section, None) if self.digest else None
 
     @model_validator(mode="after")
     def _references_exist(self) -> WorkflowDefinition:

@@ -818,17 +818,30 @@ class _Planner:
     def _own_sections(
         self, placed: dict[Section, list[_Row]], deadlines: dict[int, date]
     ) -> list[DigestSection]:
-        return [
-            DigestSection(
-                title=SECTION_TITLES[section],
-                items=tuple(
-                    self._item(r, section, deadlines.get(r.plan_id), owner=False)
-                    for r in _by_due(placed[section])
-                ),
-                urgent=section is Section.overdue,
-            )
-            for section in sorted(placed)
-        ]
+        """A section per Section, in order; within one, the items of a workflow with a
+        heading of its own (kontroll.toml's [digest]) under that heading, after the rest."""
+        sections = []
+        for section in sorted(placed):
+            by_heading: dict[str, list[_Row]] = defaultdict(list)
+            for row in _by_due(placed[section]):
+                by_heading[self._heading(row.workflow, section)].append(row)
+            own = SECTION_TITLES[section]
+            for title in sorted(by_heading, key=lambda t: t != own):
+                sections.append(
+                    DigestSection(
+                        title=title,
+                        items=tuple(
+                            self._item(r, section, deadlines.get(r.plan_id), owner=False)
+                            for r in by_heading[title]
+                        ),
+                        urgent=section is Section.overdue,
+                    )
+                )
+        return sections
+
+    def _heading(self, workflow: str, section: Section) -> str:
+        heading = self.registry.get(workflow).definition.digest_heading(section.name)
+        return heading or SECTION_TITLES[section]
 
     def _escalation_sections(self, rec: _Recipient) -> list[DigestSection]:
         sections = [
