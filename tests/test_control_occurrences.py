@@ -75,7 +75,14 @@ DEVIATION = {
 def _import(app: App, now: datetime, year: int = 2025) -> int:
     with app.transaction() as s:
         result = internal_control.import_control_plan(
-            s, PLAN_CSV, "ik.csv", namnd=BUN, year=year, forvaltning=FORVALTNING, now=now
+            s,
+            app.registry,
+            PLAN_CSV,
+            "ik.csv",
+            namnd=BUN,
+            year=year,
+            forvaltning=FORVALTNING,
+            now=now,
         )
         return result.plan_id
 

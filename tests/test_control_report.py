@@ -132,6 +132,7 @@ def first_tertial(app: App, chef: Person) -> Tertial:
     with app.transaction() as s:
         result = internal_control.import_control_plan(
             s,
+            app.registry,
             EXAMPLE.read_bytes(),
             EXAMPLE.name,
             namnd=BUN,

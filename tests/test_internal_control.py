@@ -179,7 +179,7 @@ def test_a_second_plan_for_the_same_namnd_and_year_is_refused_and_owners_are_cre
 def test_the_service_refuses_a_missing_namnd_before_reading_the_file(app: App) -> None:
     with app.transaction() as s, pytest.raises(Refused) as refused:
         internal_control.import_control_plan(
-            s, EXAMPLE.read_bytes(), EXAMPLE.name, namnd="  ", year=2025, now=NOW
+            s, app.registry, EXAMPLE.read_bytes(), EXAMPLE.name, namnd="  ", year=2025, now=NOW
         )
     assert refused.value.message == "Ange nämnden som har antagit internkontrollplanen."
     assert counts(app) == (0, 0, 0, 0)
@@ -212,7 +212,14 @@ def test_the_kommun_s_risk_scale_comes_from_the_settings_and_stays_with_the_plan
     five_levels = EXAMPLE.read_bytes().replace(b";2;4;", b";5;5;", 1)
     with five.transaction() as s:
         result = internal_control.import_control_plan(
-            s, five_levels, "ik.csv", namnd=NAMND, year=2025, now=NOW, scale=five.risk_scale
+            s,
+            five.registry,
+            five_levels,
+            "ik.csv",
+            namnd=NAMND,
+            year=2025,
+            now=NOW,
+            scale=five.risk_scale,
         )
     # Read back with the default scale in force: the plan keeps the one it was assessed on.
     default = TrackerApp(settings=settings, engine=engine, registry=default_registry())
@@ -232,7 +239,7 @@ def test_the_kommun_s_risk_scale_comes_from_the_settings_and_stays_with_the_plan
         ),
     ):
         internal_control.import_control_plan(
-            s, five_levels, "ik.csv", namnd="Annan nämnd", year=2025, now=NOW
+            s, default.registry, five_levels, "ik.csv", namnd="Annan nämnd", year=2025, now=NOW
         )
 
 
@@ -296,7 +303,7 @@ def test_a_risk_answered_with_an_atgard_gets_it_straight_away(app: App) -> None:
     )
     with app.transaction() as s:
         result = internal_control.import_control_plan(
-            s, decided.encode(), "ik.csv", namnd=NAMND, year=2025, now=NOW
+            s, app.registry, decided.encode(), "ik.csv", namnd=NAMND, year=2025, now=NOW
         )
         plan = s.get_one(ControlPlan, result.plan_id)
         made = s.exec(select(Action).where(Action.plan_id == plan.plan_id)).all()

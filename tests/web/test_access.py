@@ -580,6 +580,7 @@ def _ids(app: App, world: World, clock: MovableClock) -> Ids:
         s.flush()
         control_plan = internal_control.import_control_plan(
             s,
+            app.registry,
             CONTROL_PLAN.read_bytes(),
             CONTROL_PLAN.name,
             namnd=f"Barn- och utbildningsnämnden {next(_BOARDS)}",

@@ -217,6 +217,7 @@ def control_plan_pages(site: Site) -> list[str]:
         assert plan is not None
         result = internal_control.import_control_plan(
             s,
+            site.app.registry,
             example.read_bytes(),
             example.name,
             namnd="Barn- och utbildningsnämnden",

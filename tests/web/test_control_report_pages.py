@@ -29,6 +29,7 @@ def _plan_with_a_deviation(app: App, chef: Person, now: datetime) -> tuple[int, 
     with app.transaction() as s:
         result = internal_control.import_control_plan(
             s,
+            app.registry,
             EXAMPLE.read_bytes(),
             EXAMPLE.name,
             namnd=BOARD,

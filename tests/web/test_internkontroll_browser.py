@@ -69,6 +69,7 @@ def site(tmp_path: Path) -> Iterator[Site]:
         )
         internal_control.import_control_plan(
             s,
+            app.registry,
             EXAMPLE.read_bytes(),
             EXAMPLE.name,
             namnd="Barn- och utbildningsnämnden",

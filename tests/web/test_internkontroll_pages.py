@@ -113,6 +113,7 @@ def test_a_board_reader_reads_but_cannot_upload_and_another_chef_sees_nothing(
     with app.transaction() as s:
         result = internal_control.import_control_plan(
             s,
+            app.registry,
             EXAMPLE.read_bytes(),
             EXAMPLE.name,
             namnd=BOARD,
@@ -228,6 +229,7 @@ def test_a_missed_control_is_late_on_the_chef_s_start_page(
     with app.transaction() as s:
         result = internal_control.import_control_plan(
             s,
+            app.registry,
             EXAMPLE.read_bytes(),
             EXAMPLE.name,
             namnd=BOARD,

@@ -68,6 +68,7 @@ def control_import(
         with app.transaction() as s:
             result = internal_control.import_control_plan(
                 s,
+                app.registry,
                 data,
                 file.name,
                 namnd=namnd,
@@ -76,7 +77,6 @@ def control_import(
                 now=clock(),
                 limits=COMMAND_LINE_LIMITS,
                 scale=app.risk_scale,
-                registry=app.registry,
             )
     except TrackerError as exc:  # FileRefused lists every problem in its message
         raise fail(f"Fel: {exc.message}") from None

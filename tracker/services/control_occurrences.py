@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from notifications.swedish import long_date
 from tracker.domain.clock import local_date
+from tracker.domain.control_report import CONTROL_WORKFLOW
 from tracker.domain.controls import occurrences, parse_frequency
 from tracker.domain.workdays import WorkCalendar
 from tracker.models import (
@@ -32,9 +33,6 @@ from tracker.models import (
 )
 from tracker.services import plans
 from workflows import WorkflowRegistry
-
-# The workflow a control follows (workflows/definitions/kontroll.toml).
-CONTROL_WORKFLOW = "kontroll"
 
 
 @dataclass(frozen=True)

@@ -109,7 +109,9 @@ def seed_demo(
     plan.board_recipients = plan.board_recipients or BOARD_EMAIL
     session.add(plan)
     audit = _seed_audit(session, plan)
-    control_plan = _seed_control_plan(session, plan, plan_file.with_name(CONTROL_PLAN_FILE), today)
+    control_plan = _seed_control_plan(
+        session, registry, plan, plan_file.with_name(CONTROL_PLAN_FILE), today
+    )
     return Demo(
         control_plan_id=control_plan.id if control_plan else None,
         audit_id=audit.id,
@@ -200,7 +202,11 @@ def _seed_audit(session: Session, plan: Plan) -> Audit:
 
 
 def _seed_control_plan(
-    session: Session, plan: Plan, control_file: Path, today: date | None
+    session: Session,
+    registry: WorkflowRegistry,
+    plan: Plan,
+    control_file: Path,
+    today: date | None,
 ) -> ControlPlan | None:
     """The nämnd's internkontrollplan for this year, once, from the example file: it starts
     today, so the scheduler opens the controls due in the coming fortnight (the ones earlier
@@ -215,6 +221,7 @@ def _seed_control_plan(
         return found
     result = internal_control.import_control_plan(
         session,
+        registry,
         control_file.read_bytes(),
         control_file.name,
         namnd=plan.namnd,

@@ -18,6 +18,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from tracker.domain import control_file
+from tracker.domain.control_report import PLANNED_STATE, RESULT_FIELD, answer_values
 from tracker.domain.controls import next_occurrence, parse_frequency
 from tracker.domain.reading import COMMAND_LINE_LIMITS, ReadLimits
 from tracker.domain.risk import DEFAULT_SCALE, OutOfScale, RiskScale
@@ -35,7 +36,6 @@ from tracker.models import (
 from tracker.services import control_occurrences
 from tracker.services.people import ensure_person, find_person, valid_email
 from workflows import WorkflowRegistry
-from workflows.registry import default_registry
 
 # A plan year outside this range is a typing error, not a plan.
 FIRST_YEAR = 2000
@@ -64,6 +64,7 @@ def plan_title(namnd: str, year: int) -> str:
 
 def import_control_plan(
     session: Session,
+    registry: WorkflowRegistry,
     data: bytes,
     filename: str,
     *,
@@ -73,13 +74,11 @@ def import_control_plan(
     now: datetime,
     limits: ReadLimits = COMMAND_LINE_LIMITS,
     scale: RiskScale = DEFAULT_SCALE,
-    registry: WorkflowRegistry | None = None,
 ) -> ImportResult:
     """Read the whole file (FileRefused with every problem, nothing written) and store it as
     the nämnd's plan for `year`. Refused if the nämnd already has a plan for that year. A
     risk the nämnd answers with an åtgärd ("Åtgärd: …" in Metod) gets it straight away, in
-    the plan's "Åtgärder från internkontroll" (`registry`: the workflows in use, the shipped
-    ones when not given)."""
+    the plan's "Åtgärder från internkontroll"."""
     namnd = " ".join(namnd.split())
     forvaltning = " ".join(forvaltning.split())
     if not namnd:
@@ -91,14 +90,7 @@ def import_control_plan(
     read = control_file.read_control_file(
         data, filename, valid_email=valid_email, limits=limits, levels=scale.levels
     )
-    existing = session.exec(
-        select(ControlPlan).where(ControlPlan.namnd == namnd, ControlPlan.year == year)
-    ).first()
-    if existing is not None:
-        raise Refused(
-            f"{namnd} har redan en internkontrollplan för {year} (nummer {existing.id}); "
-            "ingenting sparades."
-        )
+    _refuse_a_second_plan(session, namnd, year, "ingenting sparades")
     plan = ControlPlan(
         namnd=namnd,
         year=year,
@@ -113,7 +105,6 @@ def import_control_plan(
     assert plan.id is not None
     # Its controls and the åtgärder they open live in an åtgärdsplan of its own.
     actions_plan = control_occurrences.ensure_action_plan(session, plan, now=now)
-    workflows = registry or default_registry()
     decided = 0
     created: set[int] = set()
 
@@ -161,7 +152,7 @@ def import_control_plan(
                 responsible = owner(note.owner_name, note.owner_email)
                 control_occurrences.add_decided_action(
                     session,
-                    workflows,
+                    registry,
                     actions_plan,
                     text=f"{text} (risk: {risk.name})",
                     owner=session.get(Person, responsible) if responsible else None,
@@ -192,6 +183,17 @@ def import_control_plan(
         warnings=[str(w) for w in read.warnings],
         actions_decided=decided,
     )
+
+
+def _refuse_a_second_plan(session: Session, namnd: str, year: int, outcome: str) -> None:
+    """A nämnd has one internkontrollplan a year: Refused, naming the one it has."""
+    existing = session.exec(
+        select(ControlPlan).where(ControlPlan.namnd == namnd, ControlPlan.year == year)
+    ).first()
+    if existing is not None:
+        raise Refused(
+            f"{namnd} har redan en internkontrollplan för {year} (nummer {existing.id}); {outcome}."
+        )
 
 
 def scale_of(plan: ControlPlan) -> RiskScale:
@@ -395,10 +397,6 @@ def control_plan_view(
     )
 
 
-# The field of the kontroll workflow's report that holds its result (kontroll.toml).
-RESULT_FIELD = "resultat"
-
-
 def _runs(
     session: Session, registry: WorkflowRegistry, point_ids: list[int]
 ) -> dict[int, list[ControlRun]]:
@@ -419,9 +417,9 @@ def _runs(
         .order_by(col(ActionEvent.id))
     ).all()
     for event in reported:
-        for answer in json.loads(event.answers_json or "[]"):
-            if answer.get("id") == RESULT_FIELD:
-                results[event.action_id] = str(answer.get("value", ""))
+        answers = answer_values(event.answers_json)
+        if RESULT_FIELD in answers:
+            results[event.action_id] = answers[RESULT_FIELD]
     found: dict[int, list[ControlRun]] = {}
     for occurrence, action in rows:
         state = registry.get(action.workflow).definition.label_of(action.state)
@@ -432,7 +430,7 @@ def _runs(
                 state=action.state,
                 state_label=state,
                 # A control sent back to be done again has no result until it is reported.
-                result=results.get(action.id or 0, "") if action.state != "planerad" else "",
+                result=results.get(action.id or 0, "") if action.state != PLANNED_STATE else "",
             )
         )
     return found
@@ -499,14 +497,7 @@ def copy_to_year(session: Session, source_id: int, *, year: int, now: datetime) 
     source = get_control_plan(session, source_id)
     if not FIRST_YEAR <= year <= LAST_YEAR:
         raise Refused(f"Året ska vara mellan {FIRST_YEAR} och {LAST_YEAR}, inte {year}.")
-    existing = session.exec(
-        select(ControlPlan).where(ControlPlan.namnd == source.namnd, ControlPlan.year == year)
-    ).first()
-    if existing is not None:
-        raise Refused(
-            f"{source.namnd} har redan en internkontrollplan för {year} (nummer {existing.id}); "
-            "ingenting kopierades."
-        )
+    _refuse_a_second_plan(session, source.namnd, year, "ingenting kopierades")
     plan = ControlPlan(
         namnd=source.namnd,
         year=year,

@@ -157,6 +157,7 @@ def control_plan_import(
         data = fil.file.read(WEB_LIMITS.file_bytes + 1)
         result = internal_control.import_control_plan(
             session,
+            web.app.registry,
             data,
             filename,
             namnd=namnd,
@@ -165,7 +166,6 @@ def control_plan_import(
             now=now,
             limits=WEB_LIMITS,
             scale=web.app.risk_scale,
-            registry=web.app.registry,
         )
     except (FileRefused, Refused, UnreadableFile) as exc:
         undo(session)
