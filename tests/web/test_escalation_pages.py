@@ -197,6 +197,30 @@ def test_each_step_is_on_the_start_page_and_in_the_history_until_acknowledged_th
     assert send_reminders(app, now=b.at(date(2018, 1, 26))).steps == []
 
 
+def test_a_refused_form_on_the_start_page_keeps_what_was_typed(
+    client: TestClient, app: App, chef: Person, clock: MovableClock, escalated: Escalated
+) -> None:
+    log_in(client, app, chef, clock())
+    form = form_to(client.get("/start").text, f"/eskaleringar/{escalated.action_id}/kvittera")
+    before = state(app, escalated.action_id)
+    typed = form.data(comment="Vi har talat med Bo.", new_date="2018-01-01")
+    refused = client.post(form.action, data=typed, follow_redirects=False)
+    assert refused.status_code == 422
+    again = form_to(refused.text, f"/eskaleringar/{escalated.action_id}/kvittera")
+    assert again.fields["new_date"] == "2018-01-01"
+    assert "Vi har talat med Bo." in refused.text
+    assert "måste ligga efter i dag" in text_of(refused.text)
+    assert state(app, escalated.action_id) == before
+
+    # Someone acknowledges it first: the form is gone, the reason and the comment are not.
+    assert client.post(form.action, data=form.data(comment="Först.")).status_code == 200
+    late = client.post(form.action, data=form.data(comment="Sent svar."), follow_redirects=False)
+    assert late.status_code == 409
+    words = text_of(late.text)
+    assert f"Eskaleringen för åtgärd {escalated.action_id} kvitterades inte" in words
+    assert "Sent svar." in words
+
+
 def test_a_chef_of_another_forvaltning_neither_sees_nor_acknowledges_it(
     client: TestClient, app: App, clock: MovableClock, escalated: Escalated
 ) -> None:

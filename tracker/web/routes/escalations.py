@@ -38,6 +38,7 @@ from tracker.web.forms import TEXT_LIMIT, parse_date
 from tracker.web.links import ACKNOWLEDGE_PREFIX
 from tracker.web.routes import PathId
 from tracker.web.routes.owner import UNCHECKED, bad_link
+from tracker.web.routes.start import RefusedAcknowledgement, render_start
 from tracker.web.security import owner_csrf, owner_csrf_ok
 
 router = APIRouter()
@@ -154,7 +155,7 @@ def acknowledge_by_link(
     return web.render(request, "escalations/receipt.html", {"person": holder.person, "done": done})
 
 
-@router.post("/eskaleringar/{action_id}/kvittera", dependencies=[CsrfChecked])
+@router.post("/eskaleringar/{action_id}/kvittera", dependencies=[CsrfChecked], response_model=None)
 def acknowledge_logged_in(
     request: Request,
     action_id: PathId,
@@ -164,9 +165,10 @@ def acknowledge_logged_in(
     user: UserDep,
     comment: Annotated[str, Form(max_length=TEXT_LIMIT)] = "",
     new_date: Annotated[str, Form(max_length=20)] = "",
-) -> RedirectResponse:
+) -> HTMLResponse | RedirectResponse:
     """From the start page: the same acknowledgement, for whom the rule lets in logged in
-    (the plan's chefs too). A refusal is the error page with its reason."""
+    (the plan's chefs too). A refusal shows the start page again with its reason beside the
+    form and the comment and date typed; one the person may not make is the error page."""
     try:
         escalations.acknowledge(
             session,
@@ -178,6 +180,12 @@ def acknowledge_logged_in(
             now=now,
             today=web.today(now),
             logged_in=True,
+        )
+    except (Conflict, Refused) as exc:
+        undo(session)
+        refused = RefusedAcknowledgement(action_id, exc.message, comment, new_date)
+        return render_start(
+            request, web, session, now, user, refused=refused, status_code=refusal_status(exc)
         )
     except TrackerError:
         undo(session)

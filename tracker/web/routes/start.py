@@ -5,21 +5,32 @@ an owner, those whose owner has not answered, the evaluations coming up and the 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
+from sqlmodel import Session
 
 from tracker.domain.schedule import SCHEDULE_LABELS, ScheduleStatus
 from tracker.domain.workdays import WorkCalendar
 from tracker.errors import NotFound
+from tracker.models import Person
 from tracker.models.base import ID_LIMIT
 from tracker.services import escalations, overview
 from tracker.services import plans as plan_service
 from tracker.services.overview import Selection, Window
 from tracker.services.plans import ActionRow
 from tracker.services.report_schedule import coming_reports
-from tracker.web.deps import NowDep, SessionDep, UserDep, WebDep, pop_flash, require_read
+from tracker.web.deps import (
+    NowDep,
+    SessionDep,
+    UserDep,
+    Web,
+    WebDep,
+    pop_flash,
+    require_read,
+)
 from workflows import WorkflowRegistry
 
 router = APIRouter()
@@ -56,10 +67,34 @@ def explanation(selection: Selection, win: Window) -> str:
     )
 
 
+@dataclass(frozen=True)
+class RefusedAcknowledgement:
+    """What a refused kvittera form on the start page carried, shown again with the reason."""
+
+    action_id: int
+    reason: str
+    comment: str
+    new_date: str
+
+
 @router.get("/start", response_class=HTMLResponse)
 def start_page(
     request: Request, web: WebDep, session: SessionDep, now: NowDep, user: UserDep
 ) -> HTMLResponse:
+    return render_start(request, web, session, now, user)
+
+
+def render_start(
+    request: Request,
+    web: Web,
+    session: Session,
+    now: datetime,
+    user: Person,
+    *,
+    refused: RefusedAcknowledgement | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """The start page; after a refused acknowledgement, with its reason and what was typed."""
     win = overview.window(web.app.settings, now)
     plans = overview.readable_plans(session, user)
     coming = coming_reports(
@@ -83,7 +118,9 @@ def start_page(
             "today": win.today,
             # Escalations waiting for an answer that this person may acknowledge.
             "escalations": escalations.pending_for(session, web.app.registry, user, WorkCalendar()),
+            "refused": refused,
         },
+        status_code=status_code,
     )
 
 
