@@ -20,6 +20,7 @@ import pytest
 from sqlmodel import col, select
 from typer.testing import CliRunner
 
+from notifications.swedish import long_date
 from tests.support import builders as b
 from tests.support.smtp import SmtpServer
 from tracker.app import App
@@ -72,12 +73,12 @@ DEVIATION = {
 }
 
 
-def _import(app: App, now: datetime, year: int = 2025) -> int:
+def _import(app: App, now: datetime, year: int = 2025, csv: bytes = PLAN_CSV) -> int:
     with app.transaction() as s:
         result = internal_control.import_control_plan(
             s,
             app.registry,
-            PLAN_CSV,
+            csv,
             "ik.csv",
             namnd=BUN,
             year=year,
@@ -162,6 +163,90 @@ def test_a_year_of_controls_is_opened_reminded_reported_and_escalated(
     _assert_deviation_opened_an_atgard(app, plan_id, received)
     _assert_skipped_control_was_late_and_escalated(received)
     _assert_the_year_is_reported(app, plan_id, expected)
+
+
+WEEKLY_TEXT = "Kontroll av kassan"
+WEEKLY_CSV = "\n".join(
+    [
+        ROWS[0],
+        "Kassa;Kontanter hanteras fel;2;3;Kontroll av kassan;Kassan räknas mot kassarapporten;"
+        f"varje vecka;Erik Nilsson;{ERIK}",
+    ]
+).encode()
+
+
+def _sections(body: str) -> dict[str, str]:
+    """The digest's sections by heading ("KONTROLLER ATT GÖRA"), each with its items."""
+    parts = re.split(r"^([A-ZÅÄÖ][A-ZÅÄÖ ]+) \(\d+\)\n=+$", body, flags=re.MULTILINE)
+    return dict(zip(parts[1::2], parts[2::2], strict=True))
+
+
+def test_a_weekly_control_is_opened_in_its_week_and_reminded_like_the_others(
+    app: App, chef: Person, smtp_server: SmtpServer
+) -> None:
+    # Weeks 13 to 17 of 2026, Easter included: långfredagen 3 April, annandag påsk 6 April.
+    start, end = date(2026, 3, 23), date(2026, 4, 24)
+    mail = b.with_smtp(app, smtp_server.port)
+    _import(app, b.at(start, 6), year=2026, csv=WEEKLY_CSV)
+    erik = _people(app)[ERIK]
+    digests: dict[date, dict[str, str]] = {}
+    day = start
+    while day <= end:
+        before = len(smtp_server.received)
+        send_reminders(mail, now=b.at(day))
+        send_outbox(mail, now=b.at(day, 7, 5))
+        for msg in [r.message() for r in list(smtp_server.received)[before:]]:
+            body = msg.get_body(("plain",))
+            assert body is not None and msg["To"] == ERIK
+            digests[day] = _sections(body.get_content())
+        if day == start:
+            # Only this week's control, not the next one's within the two weeks' lead.
+            assert [due for due, _, _ in _opened(app)[WEEKLY_TEXT]] == [date(2026, 3, 27)]
+        _report_weekly_controls(mail, erik, day)
+        day += timedelta(days=1)
+
+    opened = {due: opened_on for due, opened_on, _ in _opened(app)[WEEKLY_TEXT]}
+    # Each on the first working day of its week: Tuesday 7 April after annandag påsk.
+    assert opened == {
+        date(2026, 3, 27): date(2026, 3, 23),
+        date(2026, 4, 2): date(2026, 3, 30),
+        date(2026, 4, 10): date(2026, 4, 7),
+        date(2026, 4, 17): date(2026, 4, 13),
+        date(2026, 4, 24): date(2026, 4, 20),
+    }
+    for due, opened_on in opened.items():
+        to_do = digests[opened_on]["KONTROLLER ATT GÖRA"]
+        assert f"Görs senast {long_date(due)}" in to_do
+        assert to_do.count("Görs senast") == 1
+    # The control of Easter week, reported on 15 April, is late every week until then (and
+    # in the mails about the next weeks' controls in between).
+    late = {
+        d
+        for d, sections in digests.items()
+        if "Görs senast 2 april 2026" in sections.get("KONTROLLER SOM INTE ÄR GJORDA", "")
+    }
+    assert {date(2026, 4, 7), date(2026, 4, 14)} <= late
+    assert (min(late), max(late)) == (date(2026, 4, 7), date(2026, 4, 14))
+
+
+def _report_weekly_controls(app: App, owner: Person, day: date) -> None:
+    """The owner reports each week's control on the day it is due, but Easter week's only on
+    15 April."""
+    with app.transaction() as s:
+        open_controls = s.exec(
+            select(Action).where(
+                Action.workflow == CONTROL_WORKFLOW,
+                Action.state == "planerad",
+                col(Action.due_on) <= day,
+            )
+        ).all()
+        for control in open_controls:
+            assert control.id is not None
+            if control.due_on == date(2026, 4, 2) and day < date(2026, 4, 15):
+                continue
+            actions.move(
+                s, app.registry, control.id, "genomfor", owner, now=b.at(day, 13), answers=GOOD
+            )
 
 
 def _assert_the_year_is_reported(app: App, plan_id: int, expected: dict[str, list[date]]) -> None:

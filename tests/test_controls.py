@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import openpyxl
@@ -15,6 +15,7 @@ from tracker.domain.controls import (
     Frequency,
     next_occurrence,
     occurrences,
+    opens_on,
     parse_frequency,
 )
 from tracker.domain.problems import FileRefused, Problem
@@ -62,6 +63,31 @@ def test_every_periodic_phrase_is_understood(text: str, cadence: Cadence) -> Non
 )
 def test_case_whitespace_and_lost_accents_do_not_matter(text: str) -> None:
     assert parse_frequency(text) == Frequency(Cadence.MONTHLY)
+
+
+WEEKLY = [
+    ("varje vecka", 1),
+    ("veckovis", 1),
+    ("en gång i veckan", 1),
+    ("per vecka", 1),
+    ("En gång per vecka", 1),
+    ("en gang i veckan", 1),
+    ("varannan vecka", 2),
+    ("var annan vecka", 2),
+    ("var andra vecka", 2),
+    ("var 2:a vecka", 2),
+    ("var tredje vecka", 3),
+    ("var 3:e vecka", 3),
+    ("Var fjärde vecka", 4),
+    ("var fjarde vecka", 4),
+    ("var 4e vecka", 4),
+    ("var sjätte vecka", 6),
+]
+
+
+@pytest.mark.parametrize(("text", "every_weeks"), WEEKLY)
+def test_every_weekly_phrase_is_understood(text: str, every_weeks: int) -> None:
+    assert parse_frequency(text) == Frequency(Cadence.WEEKLY, every_weeks=every_weeks)
 
 
 @pytest.mark.parametrize(
@@ -121,6 +147,85 @@ def test_yearly_is_due_on_the_last_working_day_of_the_year() -> None:
     # 2023: 31 December is a Sunday, 30 a Saturday.
     assert dates_of("årligen", 2023) == [date(2023, 12, 29)]
     assert dates_of("årligen", 2025) == [date(2025, 12, 30)]
+
+
+def test_weekly_is_due_on_the_last_working_day_of_each_iso_week_of_2026() -> None:
+    found = dates_of("varje vecka", 2026)
+    # 2026 begins on a Thursday, so it has 53 ISO weeks, each with one control.
+    assert [d.isocalendar()[:2] for d in found] == [(2026, w) for w in range(1, 54)]
+    assert found[:2] == [date(2026, 1, 2), date(2026, 1, 9)]
+    fridays = {date.fromisocalendar(2026, w, 5) for w in range(1, 53)}
+    # All the other weeks end on their Friday.
+    assert {d for d in found if d not in fridays} == {
+        date(2026, 4, 2),  # långfredagen 3 April
+        date(2026, 4, 30),  # första maj
+        date(2026, 6, 18),  # midsommarafton 19 June
+        date(2026, 12, 23),  # julafton and juldagen, Thursday and Friday
+        date(2026, 12, 30),  # nyårsafton, then 1 January 2027 and the weekend
+    }
+
+
+def test_the_weeks_of_easter_and_christmas_2026_move_to_the_working_day_before() -> None:
+    found = set(dates_of("veckovis", 2026))
+    # Week 14: skärtorsdagen is a working day, långfredagen not.
+    assert date(2026, 4, 2) in found and date(2026, 4, 3) not in found
+    # Week 15 begins with annandag påsk and ends on an ordinary Friday.
+    assert date(2026, 4, 10) in found
+    # Week 52: 24 and 25 December are Thursday and Friday.
+    assert date(2026, 12, 23) in found
+
+
+def test_a_week_across_the_new_year_stays_in_the_year_it_is_a_week_of() -> None:
+    # Week 53 of 2026 runs to Sunday 3 January 2027: due in 2026, not counted again in 2027.
+    assert dates_of("varje vecka", 2026)[-1] == date(2026, 12, 30)
+    assert dates_of("varje vecka", 2027)[0] == date(2027, 1, 8)
+    # Week 1 of 2026 begins on Monday 29 December 2025; 2025 ends with week 52.
+    assert dates_of("varje vecka", 2025)[-1] == date(2025, 12, 23)
+    assert dates_of("varje vecka", 2026)[0] == date(2026, 1, 2)
+
+
+def test_a_week_that_would_move_back_into_the_year_before_moves_forward_instead() -> None:
+    # A klämdag on Friday 2 January 2026 closes week 1's days in 2026; the control is made
+    # on the first working day of 2026 rather than in 2025, as a date at the new year is.
+    cal = WorkCalendar(extra_closed=[date(2026, 1, 2)])
+    weekly = parse_frequency("varje vecka")
+    assert occurrences(weekly, 2026, cal)[:2] == [date(2026, 1, 5), date(2026, 1, 9)]
+    assert occurrences(weekly, 2025, cal)[-1] == date(2025, 12, 23)
+
+
+def test_every_other_week_counts_from_week_one() -> None:
+    found = dates_of("varannan vecka", 2026)
+    assert [d.isocalendar().week for d in found] == list(range(1, 54, 2))
+    assert found[:3] == [date(2026, 1, 2), date(2026, 1, 16), date(2026, 1, 30)]
+    assert date(2026, 6, 18) in found  # week 25, midsommar
+    # And again from week 1 the next year.
+    assert dates_of("varannan vecka", 2027)[:2] == [date(2027, 1, 8), date(2027, 1, 22)]
+
+
+def test_every_third_and_fourth_week_count_from_week_one() -> None:
+    assert [d.isocalendar().week for d in dates_of("var tredje vecka", 2026)] == list(
+        range(1, 54, 3)
+    )
+    fourth = dates_of("var fjärde vecka", 2026)
+    assert [d.isocalendar().week for d in fourth] == list(range(1, 54, 4))
+    assert fourth[:2] == [date(2026, 1, 2), date(2026, 1, 30)]
+    assert fourth[-1] == date(2026, 12, 30)
+
+
+def test_next_weekly_occurrence_crosses_the_new_year() -> None:
+    weekly = parse_frequency("varje vecka")
+    assert next_occurrence(weekly, date(2026, 12, 23), CAL) == date(2026, 12, 30)
+    assert next_occurrence(weekly, date(2026, 12, 30), CAL) == date(2027, 1, 8)
+
+
+def test_a_weekly_control_opens_on_the_monday_of_its_week() -> None:
+    lead = timedelta(days=14)
+    weekly = parse_frequency("varje vecka")
+    assert opens_on(weekly, date(2026, 6, 18), lead) == date(2026, 6, 15)
+    assert opens_on(weekly, date(2026, 6, 18), timedelta(0)) == date(2026, 6, 18)
+    # Other frequencies open the whole lead before.
+    monthly = parse_frequency("månadsvis")
+    assert opens_on(monthly, date(2026, 6, 30), lead) == date(2026, 6, 16)
 
 
 def test_valborg_is_a_working_day_so_april_ends_on_the_thirtieth() -> None:
@@ -207,7 +312,8 @@ def test_a_closed_day_of_the_kommun_is_passed_over() -> None:
 @pytest.mark.parametrize(
     ("text", "named"),
     [
-        ("veckovis", "'veckovis'"),
+        ("var 30:e vecka", "'var 30:e vecka'"),
+        ("var 1:a vecka", "'var 1:a vecka'"),
         ("mars och blabla", "'blabla'"),
         ("varannan månad", "'varannan månad'"),
         ("31 april", "'31 april'"),
@@ -220,6 +326,19 @@ def test_what_is_not_understood_is_named_in_swedish(text: str, named: str) -> No
     with pytest.raises(ValueError, match=r"Frekvens|årlig") as caught:
         parse_frequency(text)
     assert named in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["löpande", "Löpande under året", "vid behov", "Kontinuerligt", "lopande", "fortlöpande"],
+)
+def test_a_control_made_when_needed_is_refused_with_what_to_write_instead(text: str) -> None:
+    with pytest.raises(ValueError) as caught:
+        parse_frequency(text)
+    assert str(caught.value) == (
+        f"Frekvensen '{text}' är inget schema: skriv hur ofta kontrollen görs, till exempel "
+        "månadsvis eller varje vecka, eller när den görs ('mars och oktober')."
+    )
 
 
 def test_an_empty_frequency_is_missing() -> None:
@@ -264,6 +383,7 @@ _dates = st.lists(st.dates(date(2000, 1, 1), date(2040, 12, 31)), max_size=6).ma
     lambda d: tuple(sorted(set(d)))
 )
 FREQUENCIES = st.one_of(
+    st.builds(Frequency, st.just(Cadence.WEEKLY), every_weeks=st.integers(1, 26)),
     st.sampled_from([Cadence.MONTHLY, Cadence.QUARTERLY, Cadence.TERTIAL, Cadence.HALF_YEARLY]).map(
         Frequency
     ),
@@ -288,6 +408,14 @@ def test_next_occurrence_is_an_occurrence_after_the_day(frequency: Frequency, af
         assert found > after
         assert found in occurrences(frequency, found.year, CAL)
         assert not [d for d in occurrences(frequency, after.year, CAL) if after < d < found]
+
+
+@given(year=st.integers(2000, 2040))
+def test_each_iso_week_of_the_year_has_one_weekly_control_in_that_year(year: int) -> None:
+    weeks = date(year, 12, 28).isocalendar().week
+    found = dates_of("varje vecka", year)
+    assert [d.isocalendar()[:2] for d in found] == [(year, w) for w in range(1, weeks + 1)]
+    assert all(d.year == year for d in found)
 
 
 # --- the plan file -------------------------------------------------------------------------
@@ -450,12 +578,31 @@ def test_the_same_risk_with_another_rating_is_refused() -> None:
 
 def test_a_frequency_not_understood_is_refused_with_the_parsers_message() -> None:
     rows = [list(r) for r in ROWS]
-    rows[0][6] = "varannan vecka"
+    rows[0][6] = "varannan månad"
     (problem,) = refusal(csv_bytes(rows))
     assert (problem.row, problem.column) == (2, "Frekvens")
     with pytest.raises(ValueError) as caught:
-        parse_frequency("varannan vecka")
+        parse_frequency("varannan månad")
     assert problem.message == str(caught.value)
+
+
+def test_a_weekly_frequency_is_read_from_the_file() -> None:
+    rows = [list(r) for r in ROWS]
+    rows[3][6] = "Varannan vecka"
+    salary = read(csv_bytes(rows)).processes[1].risks[0].controls[0]
+    assert salary.frequency == Frequency(Cadence.WEEKLY, every_weeks=2)
+    assert salary.frequency_text == "Varannan vecka"
+
+
+def test_a_running_control_is_refused_with_row_column_and_what_to_write() -> None:
+    rows = [list(r) for r in ROWS]
+    rows[3][6] = "Löpande"
+    (problem,) = refusal(csv_bytes(rows))
+    assert (problem.row, problem.column) == (5, "Frekvens")
+    assert "skriv hur ofta kontrollen görs, till exempel månadsvis eller varje vecka" in (
+        problem.message
+    )
+    assert str(problem).startswith("Rad 5, kolumn Frekvens: Frekvensen 'Löpande' är inget schema")
 
 
 def test_a_kontrollmoment_without_a_frequency_is_refused() -> None:

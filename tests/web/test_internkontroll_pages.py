@@ -107,6 +107,25 @@ def test_a_bad_file_is_refused_with_row_and_column_beside_the_file_field_and_not
         assert s.exec(select(ControlPlan)).all() == []
 
 
+def test_the_upload_form_lists_the_weekly_forms_and_refuses_a_running_control(
+    client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    log_in(client, app, world.chef, clock())
+    form = text_of(client.get("/internkontroll").text)
+    assert "varje vecka, varannan vecka, var fjärde vecka, månadsvis" in form
+    lines = EXAMPLE.read_text(encoding="utf-8-sig").splitlines()
+    header, first = lines[0], lines[1].split(";")
+    first[header.split(";").index("Frekvens")] = "löpande"
+    refused = upload(client, "\n".join([header, ";".join(first), *lines[2:]]).encode())
+    assert refused.status_code == 422
+    assert (
+        "Rad 2, kolumn Frekvens: Frekvensen 'löpande' är inget schema: skriv hur ofta "
+        "kontrollen görs, till exempel månadsvis eller varje vecka"
+    ) in text_of(refused.text)
+    with app.transaction() as s:
+        assert s.exec(select(ControlPlan)).all() == []
+
+
 def test_a_board_reader_reads_but_cannot_upload_and_another_chef_sees_nothing(
     client: TestClient, app: App, world: World, clock: MovableClock, board: Person, now: datetime
 ) -> None:

@@ -1,14 +1,20 @@
 """Internkontroll: how often a control is made ("Frekvens" as people write it) and when.
 
-A nämnd's yearly control plan says of each kontrollmoment how often it is made: "månadsvis",
-"per tertial", "årligen i mars", "mars och oktober", "15 mars och 15 oktober". This module
-reads that text into a Frequency and turns a Frequency into the dates of one year.
+A nämnd's yearly control plan says of each kontrollmoment how often it is made: "varje
+vecka", "månadsvis", "per tertial", "årligen i mars", "mars och oktober", "15 mars och 15
+oktober". This module reads that text into a Frequency and turns a Frequency into the dates of
+one year. "Löpande" and "vid behov" say no when, so they are refused with what to write instead.
 
 Date rules:
 - A control is due at the end of the period it covers: månadsvis on the last day of each
   month, kvartalsvis of March, June, September and December, per tertial of April, August and
   December, halvårsvis of June and December, årligen of December (or of the month given:
   "årligen i mars"). A named month ("mars och oktober") is due on its last day too.
+- A weekly control ("varje vecka", "varannan vecka", "var fjärde vecka") is due at the end of
+  its ISO week. The year's weeks are the ISO weeks of that year; "varannan" and the like count
+  from week 1 (weeks 1, 3, 5, ...), starting again each year. The last week may end in January
+  of the next year: its end counts as 31 December, since 1 January and the weekend after it
+  are never working days, so the week stays in its year.
 - A given day ("15 mars") recurs every year; a day with a year ("2025-03-15", "15 mars 2025")
   happens in that year only. A day the month lacks in some year (29 februari) is the month's
   last day that year.
@@ -27,7 +33,7 @@ import calendar
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 
 from notifications.swedish import MONTHS
@@ -35,6 +41,7 @@ from tracker.domain.workdays import WorkCalendar
 
 
 class Cadence(StrEnum):
+    WEEKLY = "weekly"
     MONTHLY = "monthly"
     QUARTERLY = "quarterly"
     TERTIAL = "tertial"
@@ -65,6 +72,8 @@ class Frequency:
     months: tuple[int, ...] = ()
     days: tuple[tuple[int, int], ...] = ()
     dates: tuple[date, ...] = ()
+    # A weekly cadence only: every how many weeks ("varannan vecka" is 2).
+    every_weeks: int = 1
 
 
 def _fold(text: str) -> str:
@@ -76,6 +85,15 @@ def _fold(text: str) -> str:
 
 
 _PHRASES: dict[Cadence, tuple[str, ...]] = {
+    Cadence.WEEKLY: (
+        "veckovis",
+        "varje vecka",
+        "per vecka",
+        "en gång i veckan",
+        "en gång per vecka",
+        "1 gång per vecka",
+        "1 gång i veckan",
+    ),
     Cadence.MONTHLY: (
         "månadsvis",
         "varje månad",
@@ -142,9 +160,24 @@ _ISO_RE = re.compile(r"(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})")
 # The separators of a list of months or days, in the text as written.
 _SEPARATOR = re.compile(r"\s*(?:,|;|\bsamt\b|\boch\b|&)\s*", re.IGNORECASE)
 
+# "varannan vecka", "var tredje vecka", "var 3:e vecka".
+_ORDINALS: dict[str, int] = {
+    "annan": 2,
+    "andra": 2,
+    "tredje": 3,
+    "fjarde": 4,
+    "femte": 5,
+    "sjatte": 6,
+    "sjunde": 7,
+    "attonde": 8,
+}
+_EVERY_WEEKS = re.compile(r"var ?(?:(?P<word>[a-z]+)|(?P<n>\d{1,2})(?::?[ae])?) veckan?")
+# Not a schedule: said of a control made when something happens, or all the time.
+_NOT_A_SCHEDULE = re.compile(r"\b(?:fortlopande|lopande|kontinuerlig|kontinuerligt|vid behov)\b")
+
 _EXAMPLES = (
-    "Skriv till exempel månadsvis, kvartalsvis, per tertial, halvårsvis, årligen, "
-    "'årligen i mars', 'mars och oktober' eller '15 mars och 15 oktober'."
+    "Skriv till exempel varje vecka, varannan vecka, månadsvis, kvartalsvis, per tertial, "
+    "halvårsvis, årligen, 'årligen i mars', 'mars och oktober' eller '15 mars och 15 oktober'."
 )
 
 
@@ -158,12 +191,30 @@ def parse_frequency(text: str) -> Frequency:
     cadence = _CADENCE_BY_PHRASE.get(folded)
     if cadence is not None:
         return Frequency(cadence)
+    if (weeks := _every_weeks(folded)) is not None:
+        return Frequency(Cadence.WEEKLY, every_weeks=weeks)
+    if _NOT_A_SCHEDULE.search(folded):
+        raise ValueError(
+            f"Frekvensen '{written}' är inget schema: skriv hur ofta kontrollen görs, till "
+            "exempel månadsvis eller varje vecka, eller när den görs ('mars och oktober')."
+        )
     yearly = _YEARLY_IN.fullmatch(folded)
     if yearly is not None:
         # The month as written, so that a message shows it with its å, ä and ö.
         as_written = _WHEN_AS_WRITTEN.fullmatch(written.strip(" ."))
         return _yearly_in(written, as_written["when"] if as_written else yearly["when"])
     return _given(written)
+
+
+def _every_weeks(folded: str) -> int | None:
+    """2 for "varannan vecka", 3 for "var tredje vecka" or "var 3:e vecka"; None for anything
+    else. Once a week has its own phrases, so "var 1:a vecka" is not read."""
+    m = _EVERY_WEEKS.fullmatch(folded)
+    if m is None:
+        return None
+    weeks = _ORDINALS.get(m["word"]) if m["word"] else int(m["n"])
+    # Beyond half a year the weeks no longer say how often: that is a month or a date.
+    return weeks if weeks is not None and 2 <= weeks <= 26 else None
 
 
 def _yearly_in(written: str, when: str) -> Frequency:
@@ -238,8 +289,20 @@ def _working(d: date, cal: WorkCalendar) -> date:
     return moved if moved.year == d.year else cal.on_or_after(d)
 
 
+def _week_ends(year: int, every_weeks: int) -> list[date]:
+    """The Sunday of ISO weeks 1, 1 + every_weeks, ... of `year`, the last week's as 31
+    December when it ends in January: its days there are 1 January and a weekend."""
+    last_week = date(year, 12, 28).isocalendar().week
+    return [
+        min(date.fromisocalendar(year, week, 7), date(year, 12, 31))
+        for week in range(1, last_week + 1, every_weeks)
+    ]
+
+
 def occurrences(frequency: Frequency, year: int, cal: WorkCalendar) -> list[date]:
     """The working days in `year` the control is due on, in order, each once."""
+    if frequency.cadence is Cadence.WEEKLY:
+        return sorted({_working(d, cal) for d in _week_ends(year, frequency.every_weeks)})
     given = frequency.months or frequency.days or frequency.dates
     months = frequency.months if given else PERIOD_ENDS.get(frequency.cadence, ())
     due = [_month_end(year, m) for m in months]
@@ -247,6 +310,16 @@ def occurrences(frequency: Frequency, year: int, cal: WorkCalendar) -> list[date
         due.append(date(year, month, min(day, calendar.monthrange(year, month)[1])))
     due += [d for d in frequency.dates if d.year == year]
     return sorted({_working(d, cal) for d in due})
+
+
+def opens_on(frequency: Frequency, due_on: date, lead: timedelta) -> date:
+    """The day a control due on `due_on` is opened for its owner: `lead` before, but a weekly
+    control not before the Monday of its week, so that the owner has this week's control
+    open and not the next ones' too."""
+    earliest = due_on - lead
+    if frequency.cadence is Cadence.WEEKLY:
+        return max(earliest, due_on - timedelta(days=due_on.weekday()))
+    return earliest
 
 
 def next_occurrence(frequency: Frequency, after: date, cal: WorkCalendar) -> date | None:

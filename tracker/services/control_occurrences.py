@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 from notifications.swedish import long_date
 from tracker.domain.clock import local_date
 from tracker.domain.control_report import CONTROL_WORKFLOW
-from tracker.domain.controls import occurrences, parse_frequency
+from tracker.domain.controls import occurrences, opens_on, parse_frequency
 from tracker.domain.workdays import WorkCalendar
 from tracker.models import (
     ControlOccurrence,
@@ -109,15 +109,16 @@ def due_controls(
     session: Session, registry: WorkflowRegistry, *, today: date, cal: WorkCalendar
 ) -> list[DueControl]:
     """The controls to open by `today` and not yet opened: due within the workflow's
-    open_days_before, not before the plan came into the product (a plan adopted in June does
-    not start with five months of late controls), oldest first."""
+    open_days_before (a weekly control from the Monday of its week), not before the plan came
+    into the product (a plan adopted in June does not start with five months of late
+    controls), oldest first."""
     lead = timedelta(days=open_days_before(registry))
     found: list[DueControl] = []
     for control_plan, risk, point, owner in _points(session, years=(today.year, today.year + 1)):
         frequency = parse_frequency(point.frequency_text)
         start = local_date(control_plan.created_at)
         for due_on in occurrences(frequency, control_plan.year, cal):
-            if due_on >= start and due_on - lead <= today:
+            if due_on >= start and opens_on(frequency, due_on, lead) <= today:
                 found.append(DueControl(control_plan, risk, point, due_on, owner))
     opened = _opened(session, {d.point.id for d in found if d.point.id is not None})
     return sorted(
