@@ -3,10 +3,11 @@ owner, how its source is named, who may draft them, and `tracker protokoll list`
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 import pytest
+from sqlmodel import select
 from typer.testing import CliRunner
 
 from tracker.app import App
@@ -21,7 +22,7 @@ from tracker.domain.protokoll import (
     source_line,
 )
 from tracker.domain.roles import Role, may_draft_from_minutes
-from tracker.models import Person
+from tracker.models import Action, Person
 from tracker.services import protokoll
 
 EDUCATION = "Utbildningsförvaltningen"
@@ -147,3 +148,92 @@ def test_protokoll_list_shows_each_with_its_drafts_and_state(
         "1", "2021-02-09", "Ledningsgruppen", "Ledningsgruppen", "2021-02-09",
         "Utbildningsförvaltningen", "2", "Att", "granska",
     ]  # fmt: skip
+
+
+def _stored(app: App, chef: Person, now: datetime) -> int:
+    """A protokoll under review with two drafts, both the chef's: its id."""
+    with app.transaction() as s:
+        row = protokoll.save_protokoll(
+            s,
+            forvaltning=EDUCATION,
+            body="Ledningsgruppen",
+            meeting_on=date(2021, 2, 9),
+            title="Ledningsgruppen 2021-02-09",
+            text="…",
+            filename="lg.txt",
+            drafts=[
+                draft("Stämma av frågan", owner_id=chef.id),
+                draft("Ta fram filmer", owner_id=chef.id),
+            ],
+            now=now,
+            actor=chef,
+        )
+        assert row.id is not None
+        return row.id
+
+
+def _state(app: App, protokoll_id: int) -> tuple[list[str], int, datetime | None, int]:
+    """The saved drafts' texts, the version, the confirmation and the number of åtgärder."""
+    with app.transaction() as s:
+        row = protokoll.get_protokoll(s, protokoll_id)
+        texts = [d.what for d in protokoll.drafts_of(row)]
+        return texts, row.version, row.confirmed_at, len(s.exec(select(Action)).all())
+
+
+def test_a_save_from_a_page_loaded_before_someone_elses_save_is_refused_and_changes_nothing(
+    app: App, now: datetime, chef: Person
+) -> None:
+    protokoll_id = _stored(app, chef, now)
+    with app.transaction() as s:
+        row = protokoll.get_protokoll(s, protokoll_id)
+        first = [replace(d, what=f"Först: {d.what}") for d in protokoll.drafts_of(row)]
+        protokoll.save_drafts(s, row, first, seen=1)
+    saved = (["Först: Stämma av frågan", "Först: Ta fram filmer"], 2, None, 0)
+    assert _state(app, protokoll_id) == saved
+    # A page showing version 1 is stale now.
+    with app.transaction() as s, pytest.raises(protokoll.DraftsChanged) as refused:
+        row = protokoll.get_protokoll(s, protokoll_id)
+        protokoll.save_drafts(s, row, [draft("Sen", owner_id=chef.id)] * 2, seen=1)
+    assert refused.value.message == protokoll.DRAFTS_CHANGED
+    assert _state(app, protokoll_id) == saved
+    # Both read version 2 before either wrote: the second write matches no row.
+    with app.transaction() as late, pytest.raises(protokoll.DraftsChanged):
+        stale = protokoll.get_protokoll(late, protokoll_id)
+        with app.transaction() as early:
+            row = protokoll.get_protokoll(early, protokoll_id)
+            protokoll.save_drafts(early, row, [draft("Tidig", owner_id=chef.id)] * 2, seen=2)
+        protokoll.save_drafts(late, stale, [draft("Sen", owner_id=chef.id)] * 2, seen=2)
+    assert _state(app, protokoll_id) == (["Tidig", "Tidig"], 3, None, 0)
+
+
+def test_a_confirmation_from_a_page_loaded_before_someone_elses_save_creates_nothing(
+    app: App, now: datetime, chef: Person
+) -> None:
+    protokoll_id = _stored(app, chef, now)
+    with app.transaction() as s:
+        row = protokoll.get_protokoll(s, protokoll_id)
+        protokoll.save_drafts(s, row, [draft("Ändrad", owner_id=chef.id)] * 2, seen=1)
+    with app.transaction() as s, pytest.raises(protokoll.DraftsChanged):
+        row = protokoll.get_protokoll(s, protokoll_id)
+        kept = [draft("Från den gamla sidan", owner_id=chef.id)]
+        protokoll.confirm(s, app.registry, row, kept, seen=1, now=now, actor=chef)
+    assert _state(app, protokoll_id) == (["Ändrad", "Ändrad"], 2, None, 0)
+    # Read at version 2 by both; a save lands first, so the confirmation creates nothing.
+    with app.transaction() as late, pytest.raises(protokoll.DraftsChanged):
+        stale = protokoll.get_protokoll(late, protokoll_id)
+        with app.transaction() as early:
+            row = protokoll.get_protokoll(early, protokoll_id)
+            protokoll.save_drafts(early, row, [draft("Sparad", owner_id=chef.id)] * 2, seen=2)
+        kept = [draft("Från den gamla sidan", owner_id=chef.id)]
+        protokoll.confirm(late, app.registry, stale, kept, seen=2, now=now, actor=chef)
+    assert _state(app, protokoll_id) == (["Sparad", "Sparad"], 3, None, 0)
+    # At the saved version it confirms; a second confirmation of that version, read before
+    # the first was written, is told it was confirmed and creates nothing more.
+    kept = [draft("Sparad", owner_id=chef.id)] * 2
+    with app.transaction() as late, pytest.raises(protokoll.AlreadyConfirmed):
+        stale = protokoll.get_protokoll(late, protokoll_id)
+        with app.transaction() as early:
+            row = protokoll.get_protokoll(early, protokoll_id)
+            protokoll.confirm(early, app.registry, row, kept, seen=3, now=now, actor=chef)
+        protokoll.confirm(late, app.registry, stale, kept, seen=3, now=now, actor=chef)
+    assert _state(app, protokoll_id) == (["Sparad", "Sparad"], 4, now, 2)

@@ -211,7 +211,9 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("POST", "/protokoll"): Case("editor", lambda i: "/protokoll", {"body": ""}),
     ("GET", "/protokoll/{protokoll_id}"): Case("edit_plan", lambda i: f"/protokoll/{i.protokoll}"),
     ("POST", "/protokoll/{protokoll_id}"): Case(
-        "edit_plan", lambda i: f"/protokoll/{i.protokoll}", {"count": "0", "do": "bekrafta"}
+        "edit_plan",
+        lambda i: f"/protokoll/{i.protokoll}",
+        {"version": "1", "count": "0", "do": "bekrafta"},
     ),
     # Granskningar are their förvaltning's, as a plan (may_read_audit, may_edit_audit); each
     # form is refused by the rules (no name, no text, no åtgärd) after the right is checked.

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from html import unescape
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import col, select
 
@@ -71,9 +73,10 @@ def _drafts(app: App, protokoll_id: int) -> list[Draft]:
 
 def _review_form(html: str, protokoll_id: int, drafts: list[Draft]) -> dict[str, object]:
     """What the review form sends as the page shows it: every draft kept, nothing merged."""
-    csrf = form_to(html, f"/protokoll/{protokoll_id}").fields["csrf"]
+    hidden = form_to(html, f"/protokoll/{protokoll_id}").fields
     return {
-        "csrf": csrf,
+        "csrf": hidden["csrf"],
+        "version": hidden["version"],
         "count": str(len(drafts)),
         "what": [d.what for d in drafts],
         "owner": [str(d.owner_id) if d.owner_id else "" for d in drafts],
@@ -307,3 +310,92 @@ def test_a_board_reader_and_an_owner_cannot_draft_decisions(
     assert _actions(app) == []
     with app.transaction() as s:
         assert len(s.exec(select(Protokoll)).all()) == 1
+
+
+def _colleague(app: App, now: datetime, chef: Person) -> Person:
+    """A second chef of the same förvaltning, reviewing the same protokoll at the same time."""
+    with app.transaction() as s:
+        return people.ensure_person(
+            s,
+            "kollega@helsingborg.example",
+            now=now,
+            name="Karin Kollega",
+            role=Role.chef,
+            forvaltning=chef.forvaltning,
+        )
+
+
+def _textarea(html: str, i: int) -> str:
+    return unescape(html.split(f'id="what-{i}"')[1].split(">", 1)[1].split("</textarea>")[0])
+
+
+def test_a_second_reviewer_saving_a_stale_page_is_refused_and_keeps_what_they_typed(
+    client: TestClient, web: FastAPI, app: App, now: datetime, chef: Person, lg: Lg
+) -> None:
+    colleague = _colleague(app, now, chef)
+    log_in(client, app, chef, now)
+    protokoll_id, chef_page = _upload(client)
+    drafts = _drafts(app, protokoll_id)
+    with TestClient(web) as other:
+        log_in(other, app, colleague, now)
+        colleague_page = other.get(f"/protokoll/{protokoll_id}").text
+        # The chef saves first.
+        mine = _review_form(chef_page, protokoll_id, drafts)
+        mine["what"] = ["Chefens text", *(d.what for d in drafts[1:])]
+        saved = client.post(f"/protokoll/{protokoll_id}", data=mine, follow_redirects=False)
+        assert saved.status_code == 303, saved.text
+        # The colleague, on the page loaded before that, saves their own text: refused.
+        theirs = _review_form(colleague_page, protokoll_id, drafts)
+        theirs["what"] = ["Kollegans text", *(d.what for d in drafts[1:])]
+        theirs["owner"] = [str(lg.tony.id), *list(theirs["owner"])[1:]]  # type: ignore[call-overload]
+        refused = other.post(f"/protokoll/{protokoll_id}", data=theirs | {"do": "spara"})
+        assert refused.status_code == 409
+        page = text_of(refused.text)
+        assert "Någon annan har sparat utkasten medan du arbetade" in page
+        assert "Dina ändringar står kvar nedan" in page
+        assert _textarea(refused.text, 0) == "Kollegans text"
+        assert f'<option value="{lg.tony.id}" selected>' in refused.text.split('id="owner-0"')[1]
+        assert "Nu sparat: ”Chefens text”" in page
+        assert 'aria-describedby="saved-0"' in refused.text.split('id="what-0"')[1][:200]
+        assert _drafts(app, protokoll_id)[0].what == "Chefens text"
+        # Having compared, the colleague saves again from the page shown: that is kept.
+        again = _review_form(refused.text, protokoll_id, drafts)
+        again["what"] = theirs["what"]
+        done = other.post(f"/protokoll/{protokoll_id}", data=again, follow_redirects=False)
+        assert done.status_code == 303, done.text
+    assert _drafts(app, protokoll_id)[0].what == "Kollegans text"
+    # The chef's page is stale now too: confirming from it creates nothing.
+    confirm = mine | {"do": "bekrafta", "keep": ["0"], "owner": [str(lg.maria.id)] * len(drafts)}
+    stale = client.post(f"/protokoll/{protokoll_id}", data=confirm)
+    assert stale.status_code == 409
+    assert _textarea(stale.text, 0) == "Chefens text"
+    assert _actions(app) == []
+    with app.transaction() as s:
+        assert s.get_one(Protokoll, protokoll_id).confirmed_at is None
+
+
+def test_drafts_merged_meanwhile_leave_the_stale_page_s_text_listed_above_the_saved_ones(
+    client: TestClient, web: FastAPI, app: App, now: datetime, chef: Person, lg: Lg
+) -> None:
+    colleague = _colleague(app, now, chef)
+    log_in(client, app, chef, now)
+    protokoll_id, chef_page = _upload(client)
+    drafts = _drafts(app, protokoll_id)
+    with TestClient(web) as other:
+        log_in(other, app, colleague, now)
+        colleague_page = other.get(f"/protokoll/{protokoll_id}").text
+        merge = _review_form(chef_page, protokoll_id, drafts) | {"merge": ["1"], "do": "spara"}
+        merged = client.post(f"/protokoll/{protokoll_id}", data=merge, follow_redirects=False)
+        assert merged.status_code == 303, merged.text
+        theirs = _review_form(colleague_page, protokoll_id, drafts)
+        theirs["what"] = ["Kollegans första", "Kollegans andra", *(d.what for d in drafts[2:])]
+        refused = other.post(f"/protokoll/{protokoll_id}", data=theirs | {"do": "spara"})
+    assert refused.status_code == 409
+    page = text_of(refused.text)
+    assert "Det du skrev, inte sparat" in page
+    assert "”Kollegans första”" in page and "”Kollegans andra”" in page
+    # The boxes hold what is saved now, so that the form can be saved again as it stands.
+    saved = _drafts(app, protokoll_id)
+    assert len(saved) == len(drafts) - 1
+    assert f'name="count" value="{len(saved)}"' in refused.text
+    assert _textarea(refused.text, 0) == saved[0].what

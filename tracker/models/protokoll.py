@@ -24,6 +24,10 @@ class Protokoll(SQLModel, table=True):
     # The decisions as the chef last saved them (tracker.domain.protokoll.drafts_to_json),
     # kept between the upload and the confirmation so that a reload loses nothing.
     drafts_json: str = Field(default="[]", sa_column=Column(Text, nullable=False, default="[]"))
+    # Raised by every save of the drafts and by the confirmation, each a conditional UPDATE
+    # on the version the page showed: two people reviewing at once cannot overwrite each
+    # other's drafts, nor confirm drafts changed after they loaded the page.
+    version: int = 1
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     created_by: int | None = Field(default=None, foreign_key="person.id")
     # Set once, by a conditional UPDATE: a second confirmation creates nothing.

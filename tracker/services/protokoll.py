@@ -31,6 +31,16 @@ class AlreadyConfirmed(Conflict):
     """The protokoll's decisions were confirmed before: nothing more is created."""
 
 
+class DraftsChanged(Conflict):
+    """Someone else saved the drafts after the page was loaded: nothing was saved or created."""
+
+
+DRAFTS_CHANGED = (
+    "Någon annan har sparat utkasten medan du arbetade, så ingenting sparades eller skapades. "
+    "Dina ändringar står kvar nedan; jämför med det som nu är sparat och spara igen."
+)
+
+
 @dataclass
 class Confirmed:
     protokoll: Protokoll
@@ -146,13 +156,22 @@ def drafts_of(protokoll: Protokoll) -> list[Draft]:
     return rules.drafts_from_json(protokoll.drafts_json)
 
 
-def save_drafts(session: Session, protokoll: Protokoll, drafts: Sequence[Draft]) -> None:
-    """Keep the chef's edits (and merges) of the drafts, to confirm later."""
+def check_seen(protokoll: Protokoll, seen: int) -> None:
+    """DraftsChanged unless the drafts are still at version `seen`, the one the page showed."""
+    if seen != protokoll.version:
+        raise DraftsChanged(DRAFTS_CHANGED)
+
+
+def save_drafts(
+    session: Session, protokoll: Protokoll, drafts: Sequence[Draft], *, seen: int
+) -> None:
+    """Keep the chef's edits (and merges) of the drafts, to confirm later, if they are still
+    at version `seen`: DraftsChanged if someone else saved them since."""
     _check_open(protokoll)
+    check_seen(protokoll, seen)
     _check_owners(session, protokoll, drafts)
-    protokoll.drafts_json = rules.drafts_to_json(drafts)
-    session.add(protokoll)
-    session.flush()
+    _write_seen(session, protokoll, seen, drafts_json=rules.drafts_to_json(drafts))
+    session.refresh(protokoll)
 
 
 def confirm(
@@ -161,22 +180,19 @@ def confirm(
     protokoll: Protokoll,
     drafts: Sequence[Draft],
     *,
+    seen: int,
     now: datetime,
     actor: Person,
 ) -> Confirmed:
     """Make each kept draft an åtgärd of the body's plan for the meeting's year (created in the
     protokoll's förvaltning if missing), given to its owner and linked to the protokoll and
-    item. Once only: a second confirmation raises AlreadyConfirmed and creates nothing."""
+    item. Once only: a second confirmation raises AlreadyConfirmed and creates nothing. Only
+    from the drafts at version `seen`: DraftsChanged if someone else saved them since."""
     _check_open(protokoll)
+    check_seen(protokoll, seen)
     kept = rules.check_kept(drafts)
     owners = _check_owners(session, protokoll, drafts)
-    claimed = session.connection().execute(
-        update(Protokoll)
-        .where(col(Protokoll.id) == protokoll.id, col(Protokoll.confirmed_at).is_(None))
-        .values(confirmed_at=now, confirmed_by=actor.id)
-    )
-    if claimed.rowcount != 1:
-        raise AlreadyConfirmed(ALREADY_CONFIRMED)
+    _write_seen(session, protokoll, seen, confirmed_at=now, confirmed_by=actor.id)
     plan = _plan_for(session, protokoll, now=now, actor=actor)
     area = plans.ensure_area(session, plan, protokoll.title)
     result = Confirmed(protokoll, plan)
@@ -224,6 +240,29 @@ def created_from(session: Session, protokoll: Protokoll) -> list[Action]:
             select(Action).where(Action.protokoll_id == protokoll.id).order_by(col(Action.id))
         )
     )
+
+
+def _write_seen(session: Session, protokoll: Protokoll, seen: int, **values: object) -> None:
+    """Write `values` by a conditional UPDATE on version `seen` of a protokoll not yet
+    confirmed, raising the version. The check before it read the row outside this UPDATE:
+    two requests can both pass it, and only one of them matches here."""
+    written = session.connection().execute(
+        update(Protokoll)
+        .where(
+            col(Protokoll.id) == protokoll.id,
+            col(Protokoll.version) == seen,
+            col(Protokoll.confirmed_at).is_(None),
+        )
+        .values(**values, version=seen + 1)
+    )
+    if written.rowcount == 1:
+        return
+    confirmed = session.exec(
+        select(Protokoll.confirmed_at).where(Protokoll.id == protokoll.id)
+    ).one()
+    if confirmed is not None:
+        raise AlreadyConfirmed(ALREADY_CONFIRMED)
+    raise DraftsChanged(DRAFTS_CHANGED)
 
 
 def _check_open(protokoll: Protokoll) -> None:

@@ -7,7 +7,7 @@ drafts are kept on the protokoll in between (tracker.services.protokoll)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -36,7 +36,7 @@ from tracker.web.deps import (
     refusal_status,
     undo,
 )
-from tracker.web.forms import parse_date
+from tracker.web.forms import VERSION_LIMIT, parse_date
 from tracker.web.mail import queue_assignments
 from tracker.web.routes import PathId
 
@@ -54,6 +54,58 @@ class FormError:
 
     message: str
     field: str | None = None
+
+
+@dataclass(frozen=True)
+class TypedRow:
+    """One decision as the review form sent it, read as far as it can be."""
+
+    what: str
+    owner_id: int | None
+    due_on: date | None
+    reports_to: str
+    keep: bool
+
+
+@dataclass(frozen=True)
+class Typed:
+    """The review form's columns as sent, one value per draft in each."""
+
+    count: int
+    what: list[str]
+    owner: list[str]
+    due_on: list[str]
+    reports_to: list[str]
+    keep: set[int]
+
+    def rows(self) -> list[TypedRow]:
+        """Every decision as typed, for showing it again: never refused, never saved."""
+        return [
+            TypedRow(
+                what=_at(self.what, i),
+                owner_id=_owner_id(_at(self.owner, i)),
+                due_on=_lenient_date(_at(self.due_on, i)),
+                reports_to=_at(self.reports_to, i),
+                keep=i in self.keep,
+            )
+            for i in range(self.count)
+        ]
+
+
+def _at(column: list[str], i: int) -> str:
+    return column[i] if i < len(column) else ""
+
+
+def _owner_id(chosen: str) -> int | None:
+    chosen = chosen.strip()
+    return int(chosen) if chosen.isdigit() and len(chosen) < 12 else None
+
+
+def _lenient_date(typed: str) -> date | None:
+    try:
+        return parse_date(typed, "")
+    except Refused:
+        return None
 
 
 def _error(exc: TrackerError) -> FormError:
@@ -212,21 +264,32 @@ def _render_review(
     *,
     error: FormError | None = None,
     status_code: int = 200,
+    seen: int | None = None,
+    saved: list[Draft] | None = None,
+    unsaved: list[TypedRow] | None = None,
 ) -> HTMLResponse:
+    """The review page. `seen`: the version the form carries (the saved one unless given);
+    `saved`: the saved drafts, shown beside typed ones that differ from them; `unsaved`:
+    typed decisions that no longer line up with the saved drafts, listed above them."""
     confirmed = protokoll.confirmed_at is not None
+    people = [] if confirmed else service.owner_choices(session, protokoll.forvaltning)
     return web.render(
         request,
         "protokoll/review.html",
         {
             "protokoll": protokoll,
             "drafts": drafts,
-            "people": [] if confirmed else service.owner_choices(session, protokoll.forvaltning),
+            "people": people,
+            "names": {p.id: p.name for p in people},
             "created": service.created_from(session, protokoll) if confirmed else [],
             "item_label": rules.item_label,
             "error": error,
             "flash": pop_flash(request),
             "save": SAVE,
             "confirm": CONFIRM,
+            "seen": protokoll.version if seen is None else seen,
+            "saved": saved or [],
+            "unsaved": unsaved or [],
         },
         status_code=status_code,
     )
@@ -240,6 +303,8 @@ def protokoll_review(
     session: SessionDep,
     now: NowDep,
     user: EditorDep,
+    # 0, which no protokoll has: a form that carried no version is treated as stale.
+    version: Annotated[int, Form(ge=0, lt=VERSION_LIMIT)] = 0,
     count: Annotated[int, Form(ge=0, le=rules.MAX_DRAFTS)] = 0,
     what: Annotated[list[str] | None, Form()] = None,
     owner: Annotated[list[str] | None, Form()] = None,
@@ -251,43 +316,28 @@ def protokoll_review(
 ) -> Response:
     protokoll = service.get_protokoll(session, protokoll_id)
     _require(user, protokoll)
-    stored = service.drafts_of(protokoll)
-    drafts = stored
+    typed = Typed(
+        count, what or [], owner or [], due_on or [], reports_to or [], _indices(keep, count)
+    )
+    drafts = service.drafts_of(protokoll)
     try:
         if protokoll.confirmed_at is not None:
             raise service.AlreadyConfirmed(service.ALREADY_CONFIRMED)
-        drafts = _reviewed(stored, count, what, owner, due_on, reports_to, keep)
+        # Before the form is read against the saved drafts: a stale form may describe drafts
+        # that were merged since, and its text must then be shown again, not refused.
+        service.check_seen(protokoll, version)
+        drafts = _reviewed(drafts, typed)
         merging = _indices(merge, len(drafts)) - {0}
-        if merging:
-            # A merge is saved and shown before anything is confirmed: the chef reads the
-            # merged decision first, and a refusal then names the decision as it is shown.
-            service.save_drafts(session, protokoll, rules.apply_merges(drafts, merging))
-            flash(
-                request,
-                swedish.count(len(merging), "beslut är sammanslaget", "beslut är sammanslagna")
-                + " med föregående. Granska och bekräfta sedan. Ingenting är skapat ännu.",
-            )
-        elif do == CONFIRM:
-            done = service.confirm(
-                session, web.app.registry, protokoll, drafts, now=now, actor=user
-            )
-            for person, given in done.by_owner:
-                queue_assignments(
-                    session, web.mail, web.app.settings, person, done.plan, given,
-                    now=now, assigned_by=user,
-                )  # fmt: skip
-            flash(
-                request,
-                f"{swedish.count(len(done.created), 'åtgärd är skapad', 'åtgärder är skapade')} i "
-                f"{done.plan.title}. De ansvariga får ett e-postmeddelande med sin länk.",
-            )
-        else:
-            service.save_drafts(session, protokoll, drafts)
-            flash(request, "Utkasten är sparade. Ingenting är skapat ännu.")
+        _save_or_confirm(
+            request, web, session, protokoll, drafts, merging, do, seen=version, now=now, user=user
+        )
     except service.AlreadyConfirmed as exc:
         undo(session)
         flash(request, exc.message)
         return RedirectResponse(f"/protokoll/{protokoll_id}", status_code=303)
+    except service.DraftsChanged as exc:
+        undo(session)
+        return _render_changed(request, web, session, protokoll_id, typed, exc)
     except Refused as exc:
         undo(session)
         protokoll = service.get_protokoll(session, protokoll_id)
@@ -299,49 +349,124 @@ def protokoll_review(
             drafts,
             error=_error(exc),
             status_code=refusal_status(exc),
+            seen=version,
         )
     return RedirectResponse(f"/protokoll/{protokoll_id}", status_code=303)
 
 
-def _reviewed(
-    stored: list[Draft],
-    count: int,
-    what: list[str] | None,
-    owner: list[str] | None,
-    due_on: list[str] | None,
-    reports_to: list[str] | None,
-    keep: list[str] | None,
-) -> list[Draft]:
+def _save_or_confirm(
+    request: Request,
+    web: Web,
+    session: Session,
+    protokoll: Protokoll,
+    drafts: list[Draft],
+    merging: set[int],
+    do: str,
+    *,
+    seen: int,
+    now: datetime,
+    user: Person,
+) -> None:
+    if merging:
+        # A merge is saved and shown before anything is confirmed: the chef reads the merged
+        # decision first, and a refusal then names the decision as it is shown.
+        service.save_drafts(session, protokoll, rules.apply_merges(drafts, merging), seen=seen)
+        flash(
+            request,
+            swedish.count(len(merging), "beslut är sammanslaget", "beslut är sammanslagna")
+            + " med föregående. Granska och bekräfta sedan. Ingenting är skapat ännu.",
+        )
+    elif do == CONFIRM:
+        done = service.confirm(
+            session, web.app.registry, protokoll, drafts, seen=seen, now=now, actor=user
+        )
+        for person, given in done.by_owner:
+            queue_assignments(
+                session, web.mail, web.app.settings, person, done.plan, given,
+                now=now, assigned_by=user,
+            )  # fmt: skip
+        flash(
+            request,
+            f"{swedish.count(len(done.created), 'åtgärd är skapad', 'åtgärder är skapade')} i "
+            f"{done.plan.title}. De ansvariga får ett e-postmeddelande med sin länk.",
+        )
+    else:
+        service.save_drafts(session, protokoll, drafts, seen=seen)
+        flash(request, "Utkasten är sparade. Ingenting är skapat ännu.")
+
+
+def _render_changed(
+    request: Request,
+    web: Web,
+    session: Session,
+    protokoll_id: int,
+    typed: Typed,
+    exc: service.DraftsChanged,
+) -> Response:
+    """The review page after someone else saved the drafts: the typed drafts in the boxes,
+    what is saved now beside each that differs, and the form at the saved version, so that
+    saving again is a choice made after seeing both. Drafts merged meanwhile no longer line
+    up with the typed ones: then the boxes hold the saved drafts and the typed are listed."""
+    protokoll = service.get_protokoll(session, protokoll_id)
+    if protokoll.confirmed_at is not None:
+        flash(request, service.ALREADY_CONFIRMED)
+        return RedirectResponse(f"/protokoll/{protokoll_id}", status_code=303)
+    saved = service.drafts_of(protokoll)
+    rows = typed.rows()
+    lined_up = len(rows) == len(saved)
+    drafts = [_as_typed(d, r) for d, r in zip(saved, rows, strict=True)] if lined_up else saved
+    return _render_review(
+        request,
+        web,
+        session,
+        protokoll,
+        drafts,
+        error=FormError(exc.message),
+        status_code=refusal_status(exc),
+        saved=saved if lined_up else None,
+        unsaved=None if lined_up else rows,
+    )
+
+
+def _as_typed(draft: Draft, row: TypedRow) -> Draft:
+    return replace(
+        draft,
+        what=row.what,
+        owner_id=row.owner_id,
+        due_on=row.due_on,
+        reports_to=row.reports_to,
+        keep=row.keep,
+    )
+
+
+def _reviewed(stored: list[Draft], typed: Typed) -> list[Draft]:
     """The stored drafts with what the form says of each, in the same order."""
-    columns = [what or [], owner or [], due_on or [], reports_to or []]
-    if count != len(stored) or any(len(c) != count for c in columns):
+    columns = [typed.what, typed.owner, typed.due_on, typed.reports_to]
+    if typed.count != len(stored) or any(len(c) != typed.count for c in columns):
         raise Refused(
             "Utkasten har ändrats sedan sidan visades. Ladda om sidan och gör ändringarna igen."
         )
-    kept = _indices(keep, count)
     result = []
     for i, draft in enumerate(stored):
-        text = what[i] if what else ""
+        text = typed.what[i]
         if len(text) > rules.WHAT_LIMIT:
             raise DraftRefused(
                 f"Beslut {i + 1}: texten är för lång, högst {rules.WHAT_LIMIT} tecken.",
                 field=rules.WHAT_FIELD,
                 index=i,
             )
-        back = reports_to[i] if reports_to else ""
         try:
-            day = parse_date(due_on[i] if due_on else "", f"Beslut {i + 1}, klart till")
+            day = parse_date(typed.due_on[i], f"Beslut {i + 1}, klart till")
         except Refused as exc:
             raise DraftRefused(exc.message, field=rules.DUE_FIELD, index=i) from None
-        chosen = (owner[i] if owner else "").strip()
         result.append(
             replace(
                 draft,
                 what=text.strip(),
-                owner_id=int(chosen) if chosen.isdigit() and len(chosen) < 12 else None,
+                owner_id=_owner_id(typed.owner[i]),
                 due_on=day,
-                reports_to=back.strip()[: rules.REPORTS_TO_LIMIT],
-                keep=i in kept,
+                reports_to=typed.reports_to[i].strip()[: rules.REPORTS_TO_LIMIT],
+                keep=i in typed.keep,
             )
         )
     return result
