@@ -32,6 +32,7 @@ from tracker.models import AuditDocument, Meeting, Person, Role
 from tracker.services import (
     api_tokens,
     audits,
+    indicators,
     internal_control,
     meetings,
     people,
@@ -129,6 +130,9 @@ class Ids:
     control_plan: int = 0
     # A revoked API token: revoking it again is refused by the rules.
     api_token: int = 0
+    # An indicator of `action` with a measured value.
+    indicator: int = 0
+    value: int = 0
 
 
 @dataclass(frozen=True)
@@ -373,6 +377,34 @@ ROUTES: dict[tuple[str, str], Case] = {
         lambda i: f"/atgarder/{i.action}/indikatorer/1/matvarden",
         {"measured_on": "", "value": ""},
     ),
+    # Correcting an indicator without a name: refused by the rules. The removals' confirmation
+    # pages, and posts without the confirmation (which lead to them).
+    ("POST", "/atgarder/{action_id}/indikatorer/{indicator_id}/andra"): Case(
+        "edit_plan",
+        lambda i: f"/atgarder/{i.action}/indikatorer/{i.indicator}/andra",
+        {"name": ""},
+    ),
+    ("GET", "/atgarder/{action_id}/indikatorer/{indicator_id}/ta-bort"): Case(
+        "edit_plan", lambda i: f"/atgarder/{i.action}/indikatorer/{i.indicator}/ta-bort"
+    ),
+    ("POST", "/atgarder/{action_id}/indikatorer/{indicator_id}/ta-bort"): Case(
+        "edit_plan", lambda i: f"/atgarder/{i.action}/indikatorer/{i.indicator}/ta-bort", {}
+    ),
+    (
+        "GET",
+        "/atgarder/{action_id}/indikatorer/{indicator_id}/matvarden/{value_id}/ta-bort",
+    ): Case(
+        "edit_plan",
+        lambda i: f"/atgarder/{i.action}/indikatorer/{i.indicator}/matvarden/{i.value}/ta-bort",
+    ),
+    (
+        "POST",
+        "/atgarder/{action_id}/indikatorer/{indicator_id}/matvarden/{value_id}/ta-bort",
+    ): Case(
+        "edit_plan",
+        lambda i: f"/atgarder/{i.action}/indikatorer/{i.indicator}/matvarden/{i.value}/ta-bort",
+        {},
+    ),
     ("GET", "/planer/{plan_id}/indikatorer"): Case(
         "edit_plan", lambda i: f"/planer/{i.plan}/indikatorer"
     ),
@@ -595,6 +627,10 @@ def _ids(app: App, world: World, clock: MovableClock) -> Ids:
         ).token
         assert token.id is not None
         api_tokens.revoke_token(s, token.id, now=clock())
+        indicator = indicators.add_indicator(s, world.a1, now=clock(), actor=None, name="Andel")
+        value = indicators.record_value(
+            s, indicator, now=clock(), actor=None, measured_on=date(2018, 1, 1), value=1
+        )
         assert report.id is not None and message.id is not None and cancelled is not None
         acknowledge = path_of(acknowledge_url(app.settings, world.chef, world.a1, now=clock()))
         return Ids(
@@ -617,6 +653,8 @@ def _ids(app: App, world: World, clock: MovableClock) -> Ids:
             empty_audit=empty_audit.id or 0,
             control_plan=control_plan.plan_id,
             api_token=token.id,
+            indicator=indicator.id or 0,
+            value=value.id or 0,
         )
 
 

@@ -22,6 +22,7 @@ from tracker.models import Action, Meeting, Plan, Role
 from tracker.services import (
     actions,
     audits,
+    indicators,
     internal_control,
     meetings,
     people,
@@ -264,18 +265,28 @@ def meeting_page(site: Site) -> str:
 
 def plan_pages(site: Site) -> list[str]:
     """The plan page searched and sorted (with the bulk owner form), an utvecklingsområde's
-    page, and an åtgärd's page with its move and withdraw forms."""
+    page, and an åtgärd's page with its move and withdraw forms and an indicator's forms, and
+    the pages that confirm removing the indicator and its measured value."""
     with site.app.transaction() as s:
         action = s.get(Action, site.action_id)
         assert action is not None
         area_id = action.area_id
+        indicator = indicators.add_indicator(
+            s, site.action_id, now=NOW, actor=None, name="Andel", unit="%", target_value=85
+        )
+        value = indicators.record_value(
+            s, indicator, now=NOW, actor=None, measured_on=date(2017, 12, 31), value=72.5
+        )
     plan = f"/planer/{site.plan_id}"
+    measured = f"/atgarder/{site.action_id}/indikatorer/{indicator.id}"
     return [
         plan,
         f"{plan}?q=rutin&sortera=klart&ordning=fallande",
         f"{plan}?q=finns+inte",
         f"{plan}/omraden/{area_id}",
         f"/atgarder/{site.action_id}",
+        f"{measured}/ta-bort",
+        f"{measured}/matvarden/{value.id}/ta-bort",
     ]
 
 

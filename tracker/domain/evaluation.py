@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from tracker.domain.problems import FileRefused, Problem
 from tracker.domain.tables import Sheet
@@ -69,6 +70,16 @@ def format_number(value: float) -> str:
     if text in ("-0", ""):
         text = "0"
     return text.replace(".", ",")
+
+
+def number_in_full(value: float) -> str:
+    """The number with a decimal comma and every digit it has, never as an exponent: what a
+    form shows to be typed again, so that saving it unchanged keeps the value as it was
+    (format_number rounds)."""
+    text = format(Decimal(repr(value)), "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text.replace(".", ",")
 
 
 def with_unit(value: float, unit: str) -> str:

@@ -44,9 +44,13 @@ RESCHEDULED = "ny_tidplan"  # a new klart-datum agreed on an escalation
 # history only, they change nothing of the åtgärd itself.
 ESCALATED = "eskalerad"
 ACKNOWLEDGED = "kvitterad"
-# An indicator added to the åtgärd, and a value measured for one (tracker.services.indicators).
+# An indicator added to the åtgärd, corrected or removed, and a value measured for one or
+# removed from it (tracker.services.indicators).
 INDICATOR_ADDED = "indikator"
+INDICATOR_EDITED = "indikator_andrad"
+INDICATOR_REMOVED = "indikator_borttagen"
 MEASURED = "matvarde"
+VALUE_REMOVED = "matvarde_borttaget"
 
 CONFLICT_MESSAGE = (
     "Åtgärden har ändrats av någon annan sedan du öppnade den. "

@@ -1,8 +1,10 @@
-"""An åtgärd's indicators: adding one, recording a measured value, importing values from a
-file, and what a report shows of them as of its date.
+"""An åtgärd's indicators: adding one, correcting or removing one, recording a measured value
+or removing a wrong one, importing values from a file, and what a report shows of them as of
+its date.
 
-Each addition is also an event in the åtgärd's history (tracker.services.actions.record_fact),
-written in the caller's transaction.
+Each change is also an event in the åtgärd's history (tracker.services.actions.record_fact),
+written in the caller's transaction. An issued återrapport keeps what it printed: it is a
+snapshot, so a later correction changes only the reports made after it.
 """
 
 from __future__ import annotations
@@ -22,12 +24,26 @@ from tracker.domain.evaluation import (
     ValueRow,
     check_date,
     latest,
+    number_in_full,
     with_unit,
 )
 from tracker.domain.problems import FileRefused, Problem
 from tracker.errors import NotFound, Refused
 from tracker.models import Action, Indicator, IndicatorValue, Person
 from tracker.services import actions as action_service
+
+# The fields of an indicator, as its forms name them: what a refusal is about.
+NAME_FIELD, UNIT_FIELD, BASELINE_FIELD = "name", "unit", "baseline"
+BASELINE_ON_FIELD, TARGET_FIELD = "baseline_on", "target"
+
+
+class IndicatorRefused(Refused):
+    """An indicator the rules refuse, naming the field (one of the *_FIELD names) it is about,
+    so that a form can show the reason beside it."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -39,8 +55,22 @@ class IndicatorRow:
 
     def measured(self) -> list[str]:
         """Each value as "78 % (2020-06-30)", oldest first."""
-        unit = self.indicator.unit
-        return [f"{with_unit(v.value, unit)} ({v.measured_on.isoformat()})" for v in self.values]
+        return [value_text(self.indicator, v) for v in self.values]
+
+    def form_values(self) -> dict[str, str]:
+        """The indicator as its edit form shows it, by the form's field names."""
+        ind = self.indicator
+
+        def number(value: float | None) -> str:
+            return "" if value is None else number_in_full(value)
+
+        return {
+            NAME_FIELD: ind.name,
+            UNIT_FIELD: ind.unit,
+            BASELINE_FIELD: number(ind.baseline_value),
+            BASELINE_ON_FIELD: ind.baseline_on.isoformat() if ind.baseline_on else "",
+            TARGET_FIELD: number(ind.target_value),
+        }
 
     def facts(self, as_of: date | None = None) -> IndicatorFacts:
         ind = self.indicator
@@ -105,20 +135,8 @@ def add_indicator(
     """A new indicator of the åtgärd, or Refused (no name, a name it already has, a baseline
     date without a value)."""
     action_service.get_action(session, action_id)
-    name = " ".join(name.split())
-    unit = unit.strip()
-    if not name:
-        raise Refused("Skriv indikatorns namn.")
-    if len(name) > NAME_LIMIT:
-        raise Refused(f"Indikatorns namn får vara högst {NAME_LIMIT} tecken.")
-    if len(unit) > UNIT_LIMIT:
-        raise Refused(f"Enheten får vara högst {UNIT_LIMIT} tecken.")
-    if baseline_on is not None and baseline_value is None:
-        raise Refused("Ange utgångsvärdet till utgångsvärdets datum.")
-    if baseline_on is not None:
-        _check(baseline_on, "Utgångsvärdets datum")
-    if _find(session, action_id, name) is not None:
-        raise Refused(f"Åtgärden har redan en indikator som heter '{name}'.")
+    name, unit = _checked(name, unit, baseline_value, baseline_on)
+    _check_unique(session, action_id, name, None)
     indicator = Indicator(
         action_id=action_id,
         name=name,
@@ -147,11 +165,144 @@ def add_indicator(
     return indicator
 
 
-def _check(day: date, label: str) -> None:
+def _checked(
+    name: str, unit: str, baseline_value: float | None, baseline_on: date | None
+) -> tuple[str, str]:
+    """The name on one line and the unit trimmed, or IndicatorRefused naming the field."""
+    name = " ".join(name.split())
+    unit = unit.strip()
+    if not name:
+        raise IndicatorRefused("Skriv indikatorns namn.", NAME_FIELD)
+    if len(name) > NAME_LIMIT:
+        raise IndicatorRefused(f"Indikatorns namn får vara högst {NAME_LIMIT} tecken.", NAME_FIELD)
+    if len(unit) > UNIT_LIMIT:
+        raise IndicatorRefused(f"Enheten får vara högst {UNIT_LIMIT} tecken.", UNIT_FIELD)
+    if baseline_on is not None and baseline_value is None:
+        raise IndicatorRefused("Ange utgångsvärdet till utgångsvärdets datum.", BASELINE_FIELD)
+    if baseline_on is not None:
+        _check(baseline_on, "Utgångsvärdets datum", BASELINE_ON_FIELD)
+    return name, unit
+
+
+def _check_unique(session: Session, action_id: int, name: str, own_id: int | None) -> None:
+    found = _find(session, action_id, name)
+    if found is not None and found.id != own_id:
+        raise IndicatorRefused(f"Åtgärden har redan en indikator som heter '{name}'.", NAME_FIELD)
+
+
+def _check(day: date, label: str, field: str | None = None) -> None:
     try:
         check_date(day, label)
     except ValueError as exc:
-        raise Refused(f"{exc}.") from None
+        raise IndicatorRefused(f"{exc}.", field) from None
+
+
+def _baseline(value: float | None, on: date | None, unit: str) -> str:
+    """ "72,5 % (2019-06-30)", as the history writes a baseline; "inget" without one."""
+    if value is None:
+        return "inget"
+    return with_unit(value, unit) + (f" ({on.isoformat()})" if on is not None else "")
+
+
+def _target(value: float | None, unit: str) -> str:
+    return "inget" if value is None else with_unit(value, unit)
+
+
+def _changes(indicator: Indicator, new: Indicator) -> list[str]:
+    """What an edit changes, old → new, in the words of the history."""
+    old = indicator
+    pairs = [
+        ("namn", old.name, new.name),
+        ("enhet", old.unit or "ingen", new.unit or "ingen"),
+        (
+            "utgångsvärde",
+            _baseline(old.baseline_value, old.baseline_on, old.unit),
+            _baseline(new.baseline_value, new.baseline_on, new.unit),
+        ),
+        ("mål", _target(old.target_value, old.unit), _target(new.target_value, new.unit)),
+    ]
+    return [f"{label} {before} → {after}" for label, before, after in pairs if before != after]
+
+
+def edit_indicator(
+    session: Session,
+    indicator: Indicator,
+    *,
+    now: datetime,
+    actor: Person | None,
+    name: str,
+    unit: str = "",
+    baseline_value: float | None = None,
+    baseline_on: date | None = None,
+    target_value: float | None = None,
+) -> bool:
+    """The indicator's name, unit, baseline and target corrected, by the rules a new one
+    follows; whether anything changed (an unchanged form writes no history)."""
+    name, unit = _checked(name, unit, baseline_value, baseline_on)
+    _check_unique(session, indicator.action_id, name, indicator.id)
+    # A transient row to compare with, never added to the session.
+    wanted = Indicator(
+        action_id=indicator.action_id,
+        name=name,
+        unit=unit,
+        baseline_value=baseline_value,
+        baseline_on=baseline_on,
+        target_value=target_value,
+        created_at=indicator.created_at,
+    )
+    changes = _changes(indicator, wanted)
+    if not changes:
+        return False
+    before = indicator.name
+    indicator.name, indicator.unit = name, unit
+    indicator.baseline_value, indicator.baseline_on = baseline_value, baseline_on
+    indicator.target_value = target_value
+    session.add(indicator)
+    session.flush()
+    action_service.record_fact(
+        session,
+        indicator.action_id,
+        action_service.INDICATOR_EDITED,
+        f"Indikator: {before} ({', '.join(changes)})",
+        now=now,
+        actor=actor,
+    )
+    return True
+
+
+def values_of(session: Session, indicator: Indicator) -> list[IndicatorValue]:
+    """The indicator's measured values, oldest first."""
+    return list(
+        session.exec(
+            select(IndicatorValue)
+            .where(IndicatorValue.indicator_id == indicator.id)
+            .order_by(col(IndicatorValue.measured_on))
+        )
+    )
+
+
+def remove_indicator(
+    session: Session, indicator: Indicator, *, now: datetime, actor: Person | None
+) -> None:
+    """The indicator gone with its measured values; the history says what it held."""
+    values = values_of(session, indicator)
+    action_id, name = indicator.action_id, indicator.name
+    for v in values:
+        session.delete(v)
+    # The values go first: the indicator's row is what they refer to.
+    session.flush()
+    session.delete(indicator)
+    session.flush()
+    held = "utan mätvärden" if not values else f"med {len(values)} mätvärde"
+    held += "n" if len(values) > 1 else ""
+    action_service.record_fact(
+        session,
+        action_id,
+        action_service.INDICATOR_REMOVED,
+        f"Indikator: {name} ({held})",
+        now=now,
+        actor=actor,
+    )
 
 
 def get_indicator(session: Session, action_id: int, indicator_id: int) -> Indicator:
@@ -159,6 +310,39 @@ def get_indicator(session: Session, action_id: int, indicator_id: int) -> Indica
     if indicator is None or indicator.action_id != action_id:
         raise NotFound("Åtgärden har ingen sådan indikator.")
     return indicator
+
+
+def value_text(indicator: Indicator, value: IndicatorValue) -> str:
+    """ "78 % (2020-06-30)": a measured value as the åtgärd's page and its history show it."""
+    return f"{with_unit(value.value, indicator.unit)} ({value.measured_on.isoformat()})"
+
+
+def get_value(session: Session, indicator: Indicator, value_id: int) -> IndicatorValue:
+    value = session.get(IndicatorValue, value_id)
+    if value is None or value.indicator_id != indicator.id:
+        raise NotFound("Indikatorn har inget sådant mätvärde.")
+    return value
+
+
+def remove_value(
+    session: Session,
+    indicator: Indicator,
+    value: IndicatorValue,
+    *,
+    now: datetime,
+    actor: Person | None,
+) -> None:
+    """A wrongly recorded value gone; the history keeps what it was."""
+    session.delete(value)
+    session.flush()
+    action_service.record_fact(
+        session,
+        indicator.action_id,
+        action_service.VALUE_REMOVED,
+        f"{indicator.name}: {value_text(indicator, value)}",
+        now=now,
+        actor=actor,
+    )
 
 
 def record_value(

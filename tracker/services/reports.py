@@ -56,9 +56,12 @@ from tracker.services.actions import (
     EDITED,
     ESCALATED,
     INDICATOR_ADDED,
+    INDICATOR_EDITED,
+    INDICATOR_REMOVED,
     MEASURED,
     MOVED,
     RESCHEDULED,
+    VALUE_REMOVED,
 )
 from tracker.services.outbox import enqueue
 from tracker.services.people import valid_email
@@ -91,7 +94,10 @@ NOT_NOTES = frozenset(
         ESCALATED,
         ACKNOWLEDGED,
         INDICATOR_ADDED,
+        INDICATOR_EDITED,
+        INDICATOR_REMOVED,
         MEASURED,
+        VALUE_REMOVED,
     }
 )
 

@@ -26,7 +26,10 @@ EVENT_LABELS = {
     action_service.ESCALATED: "Eskalerad",
     action_service.ACKNOWLEDGED: "Eskalering kvitterad",
     action_service.INDICATOR_ADDED: "Indikator tillagd",
+    action_service.INDICATOR_EDITED: "Indikator ändrad",
+    action_service.INDICATOR_REMOVED: "Indikator borttagen",
     action_service.MEASURED: "Mätvärde",
+    action_service.VALUE_REMOVED: "Mätvärde borttaget",
 }
 
 

@@ -1,9 +1,11 @@
-"""An åtgärd's indicators on the chef's åtgärd page (add one, add a measured value), and a
-file of measured values imported for a whole plan. Who may: whoever may edit the åtgärd's
-plan (tracker.domain.roles.may_edit), as for the åtgärd's other edits."""
+"""An åtgärd's indicators on the chef's åtgärd page (add one, correct one, add a measured value,
+remove an indicator or a value after a confirmation page), and a file of measured values
+imported for a whole plan. Who may: whoever may edit the åtgärd's plan
+(tracker.domain.roles.may_edit), as for the åtgärd's other edits."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
@@ -15,7 +17,7 @@ from tracker.domain.problems import FileRefused
 from tracker.domain.reading import WEB_LIMITS, read_csv
 from tracker.domain.tables import UnreadableFile
 from tracker.errors import Refused
-from tracker.models import Person, Plan
+from tracker.models import Indicator, Person, Plan
 from tracker.services import actions as action_service
 from tracker.services import indicators as indicator_service
 from tracker.services import plans as plan_service
@@ -24,6 +26,7 @@ from tracker.web.deps import (
     EditorDep,
     NowDep,
     SessionDep,
+    Web,
     WebDep,
     flash,
     refusal_status,
@@ -33,13 +36,22 @@ from tracker.web.deps import (
 from tracker.web.forms import parse_date
 from tracker.web.routes import PathId
 from tracker.web.routes.actions import _render
+from tracker.web.routes.people import CONFIRMED
 from tracker.web.routes.transfer import _read_upload
 
 router = APIRouter()
 
+REMOVAL_CONSEQUENCE = (
+    "Det går inte att ångra. Historiken visar vad som togs bort, och återrapporter som redan "
+    "är godkända ändras inte."
+)
+
 NUMBER = 40
 NAME = 200
 UNIT = 20
+# The confirmation pages that come before a removal, and what their buttons post to.
+REMOVE_PATH = "/atgarder/{action_id}/indikatorer/{indicator_id}/ta-bort"
+VALUE_PATH = "/atgarder/{action_id}/indikatorer/{indicator_id}/matvarden/{value_id}/ta-bort"
 
 
 def _editable_plan(session: Session, action_id: int, user: Person) -> Plan:
@@ -49,11 +61,18 @@ def _editable_plan(session: Session, action_id: int, user: Person) -> Plan:
     return plan
 
 
-def _number(typed: str, label: str) -> float | None:
+def _number(typed: str, label: str, field: str | None = None) -> float | None:
     try:
         return parse_number(typed, label)
     except ValueError as exc:
-        raise Refused(f"{exc}.") from None
+        raise indicator_service.IndicatorRefused(f"{exc}.", field) from None
+
+
+def _date(typed: str, label: str, field: str) -> date | None:
+    try:
+        return parse_date(typed, label)
+    except Refused as exc:
+        raise indicator_service.IndicatorRefused(exc.message, field) from None
 
 
 @router.post("/atgarder/{action_id}/indikatorer", dependencies=[CsrfChecked], response_model=None)
@@ -147,6 +166,181 @@ def indicator_measure(
             },
         )
     flash(request, f"Mätvärdet för '{indicator.name}' är sparat.")
+    return RedirectResponse(f"/atgarder/{action_id}#indikatorer", status_code=303)
+
+
+@router.post(
+    "/atgarder/{action_id}/indikatorer/{indicator_id}/andra",
+    dependencies=[CsrfChecked],
+    response_model=None,
+)
+def indicator_edit(
+    request: Request,
+    action_id: PathId,
+    indicator_id: PathId,
+    web: WebDep,
+    session: SessionDep,
+    now: NowDep,
+    user: EditorDep,
+    name: Annotated[str, Form(max_length=NAME)] = "",
+    unit: Annotated[str, Form(max_length=UNIT)] = "",
+    baseline: Annotated[str, Form(max_length=NUMBER)] = "",
+    baseline_on: Annotated[str, Form(max_length=NUMBER)] = "",
+    target: Annotated[str, Form(max_length=NUMBER)] = "",
+) -> Response:
+    """The indicator's name, unit, baseline and target corrected; refused, the page again
+    with the reason beside the field it is about and everything typed still in its box."""
+    _editable_plan(session, action_id, user)
+    indicator = indicator_service.get_indicator(session, action_id, indicator_id)
+    try:
+        changed = indicator_service.edit_indicator(
+            session,
+            indicator,
+            now=now,
+            actor=user,
+            name=name,
+            unit=unit,
+            baseline_value=_number(baseline, "Utgångsvärde", indicator_service.BASELINE_FIELD),
+            baseline_on=_date(
+                baseline_on, "Utgångsvärdets datum", indicator_service.BASELINE_ON_FIELD
+            ),
+            target_value=_number(target, "Mål", indicator_service.TARGET_FIELD),
+        )
+    except Refused as exc:
+        undo(session)
+        typed = {"name": name, "unit": unit, "baseline": baseline}
+        typed |= {"baseline_on": baseline_on, "target": target}
+        typed |= {"error": exc.message, "field": getattr(exc, "field", None) or ""}
+        return _render(
+            request,
+            web,
+            session,
+            action_id,
+            user,
+            now,
+            error=exc.message,
+            status_code=refusal_status(exc),
+            indicator_form={f"{indicator_id}:{k}": v for k, v in typed.items()},
+        )
+    shown = " ".join(name.split())
+    flash(
+        request,
+        f"Indikatorn '{shown}' är ändrad." if changed else "Ingenting ändrades i indikatorn.",
+    )
+    return RedirectResponse(f"/atgarder/{action_id}#indikatorer", status_code=303)
+
+
+def _confirm_page(
+    request: Request, web: Web, plan: Plan, action_id: int, **texts: str
+) -> HTMLResponse:
+    """The page that asks before something is removed: its button posts with `bekraftat`."""
+    back = f"/atgarder/{action_id}#indikatorer"
+    return web.render(
+        request,
+        "actions/confirm.html",
+        {"plan": plan, "action_id": action_id, "back": back, **texts},
+    )
+
+
+def _removable(
+    session: Session, action_id: int, indicator_id: int, user: Person
+) -> tuple[Plan, Indicator]:
+    plan = _editable_plan(session, action_id, user)
+    return plan, indicator_service.get_indicator(session, action_id, indicator_id)
+
+
+@router.get(REMOVE_PATH, response_class=HTMLResponse)
+def indicator_remove_confirm(
+    request: Request,
+    action_id: PathId,
+    indicator_id: PathId,
+    web: WebDep,
+    session: SessionDep,
+    user: EditorDep,
+) -> HTMLResponse:
+    plan, indicator = _removable(session, action_id, indicator_id, user)
+    count = len(indicator_service.values_of(session, indicator))
+    held = {0: "", 1: " och dess mätvärde"}.get(count, f" och dess {count} mätvärden")
+    return _confirm_page(
+        request,
+        web,
+        plan,
+        action_id,
+        title=f"Ta bort indikatorn {indicator.name}",
+        what=f"Indikatorn '{indicator.name}'{held} tas bort från åtgärd {action_id}.",
+        consequence=REMOVAL_CONSEQUENCE,
+        url=REMOVE_PATH.format(action_id=action_id, indicator_id=indicator_id),
+        button="Ta bort indikatorn",
+    )
+
+
+@router.post(REMOVE_PATH, dependencies=[CsrfChecked], response_model=None)
+def indicator_remove(
+    request: Request,
+    action_id: PathId,
+    indicator_id: PathId,
+    session: SessionDep,
+    now: NowDep,
+    user: EditorDep,
+    bekraftat: Annotated[str, Form(max_length=10)] = "",
+) -> RedirectResponse:
+    _, indicator = _removable(session, action_id, indicator_id, user)
+    if bekraftat != CONFIRMED:
+        url = REMOVE_PATH.format(action_id=action_id, indicator_id=indicator_id)
+        return RedirectResponse(url, status_code=303)
+    name = indicator.name
+    indicator_service.remove_indicator(session, indicator, now=now, actor=user)
+    flash(request, f"Indikatorn '{name}' är borttagen.")
+    return RedirectResponse(f"/atgarder/{action_id}#indikatorer", status_code=303)
+
+
+@router.get(VALUE_PATH, response_class=HTMLResponse)
+def value_remove_confirm(
+    request: Request,
+    action_id: PathId,
+    indicator_id: PathId,
+    value_id: PathId,
+    web: WebDep,
+    session: SessionDep,
+    user: EditorDep,
+) -> HTMLResponse:
+    plan, indicator = _removable(session, action_id, indicator_id, user)
+    value = indicator_service.get_value(session, indicator, value_id)
+    shown = indicator_service.value_text(indicator, value)
+    return _confirm_page(
+        request,
+        web,
+        plan,
+        action_id,
+        title=f"Ta bort mätvärdet {shown}",
+        what=f"Mätvärdet {shown} för indikatorn '{indicator.name}' tas bort.",
+        consequence=REMOVAL_CONSEQUENCE,
+        url=VALUE_PATH.format(action_id=action_id, indicator_id=indicator_id, value_id=value_id),
+        button="Ta bort mätvärdet",
+    )
+
+
+@router.post(VALUE_PATH, dependencies=[CsrfChecked], response_model=None)
+def value_remove(
+    request: Request,
+    action_id: PathId,
+    indicator_id: PathId,
+    value_id: PathId,
+    session: SessionDep,
+    now: NowDep,
+    user: EditorDep,
+    bekraftat: Annotated[str, Form(max_length=10)] = "",
+) -> RedirectResponse:
+    _, indicator = _removable(session, action_id, indicator_id, user)
+    value = indicator_service.get_value(session, indicator, value_id)
+    if bekraftat != CONFIRMED:
+        return RedirectResponse(
+            VALUE_PATH.format(action_id=action_id, indicator_id=indicator_id, value_id=value_id),
+            status_code=303,
+        )
+    shown = indicator_service.value_text(indicator, value)
+    indicator_service.remove_value(session, indicator, value, now=now, actor=user)
+    flash(request, f"Mätvärdet {shown} för '{indicator.name}' är borttaget.")
     return RedirectResponse(f"/atgarder/{action_id}#indikatorer", status_code=303)
 
 

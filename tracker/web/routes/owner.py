@@ -26,6 +26,7 @@ from tracker.links import LinkInvalid, LinkPurpose
 from tracker.logs import log_event
 from tracker.models import Action, Person
 from tracker.services import actions as action_service
+from tracker.services import indicators as indicator_service
 from tracker.services import people
 from tracker.services.access import LinkHolder, resolve_link
 from tracker.web.deps import (
@@ -113,6 +114,8 @@ def _owner_page(
     """The link's åtgärder with their forms, as they are now."""
     person, today = holder.person, web.today(now)
     assert person.id is not None
+    owned = action_service.owned_actions(session, person.id, holder.claim.action_id)
+    actions = [action for action, _, _ in owned]
     items = [
         action_view(
             web.app.registry,
@@ -123,9 +126,7 @@ def _owner_page(
             area_title=area_title,
             plan_title=plan_title,
         )
-        for action, area_title, plan_title in action_service.owned_actions(
-            session, person.id, holder.claim.action_id
-        )
+        for action, area_title, plan_title in owned
     ]
     return web.render(
         request,
@@ -133,6 +134,8 @@ def _owner_page(
         {
             "person": person,
             "items": items,
+            # Read-only, in the återrapport's words: the chef's åtgärd page changes them.
+            "indicators": indicator_service.indicators_of(session, [a.id or 0 for a in actions]),
             "single": holder.claim.action_id is not None,
             "token": token,
             "form_csrf": owner_csrf(web.owner_csrf_key, token),
