@@ -11,12 +11,15 @@ from datetime import datetime
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
+from tests.support import builders as b
 from tests.support.documents import docx_text, pdf_text, squash
+from tests.support.smtp import SmtpServer
 from tests.web.conftest import World
 from tests.web.helpers import MovableClock, form_to, forms, log_in, text_of
 from tracker.app import App
-from tracker.models import Action, Audit, AuditDocument, Person, Role
+from tracker.models import Action, Audit, AuditDocument, OutboxMessage, Person, Role
 from tracker.services import audits, people
+from tracker.services.dispatch import send_outbox
 
 RECOMMENDATION = "Förbättra rutinerna för informationsöverföring inom organisationen"
 OTHER = "Utforma en plan för rektorernas ledarskapsutveckling"
@@ -153,6 +156,54 @@ def test_issuing_archives_each_format_with_sha256_and_the_issued_bytes_never_cha
             elif d.format == "html":
                 assert b"Ett nytt yttrande." in d.data
     assert re.search(r"Version 2", text_of(client.get(page).text))
+
+
+def test_issuing_sends_the_pdf_and_docx_to_the_revisorer_over_smtp(
+    client: TestClient, app: App, world: World, clock: MovableClock, smtp_server: SmtpServer
+) -> None:
+    log_in(client, app, world.chef, clock())
+    page = filled(client, world)
+    form = form_to(client.get(page).text, "/utfarda")
+    assert form.fields["skicka"] == "1"  # checked: an issued follow-up goes to the revisorer
+    done = client.post(form.action, data=form.data(), follow_redirects=False)
+    assert done.status_code == 303
+    assert "Skickad till revisorerna@pitea.example" in text_of(client.get(page).text)
+    assert send_outbox(b.with_smtp(app, smtp_server.port), now=clock()).sent == 1
+
+    [received] = smtp_server.messages()
+    assert received["To"] == "revisorerna@pitea.example"
+    assert received["Subject"] == (
+        "Uppföljning av granskning, version 1: Granskning av ekonomiskt bistånd (Dnr SN 2017/58)"
+    )
+    attached = {a.get_filename(): a.get_content() for a in received.iter_attachments()}
+    with app.transaction() as s:
+        issued = {d.filename: d.data for d in s.exec(select(AuditDocument))}
+    assert sorted(attached) == sorted(n for n in issued if not n.endswith(".html"))
+    assert all(attached[n] == issued[n] for n in attached)  # the archived bytes, unchanged
+    assert "version 1" in str(received.get_body(("plain",)).get_content())  # type: ignore[union-attr]
+
+
+def test_issuing_without_sending_and_sending_without_an_address(
+    client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    log_in(client, app, world.chef, clock())
+    page = filled(client, world)
+    form = form_to(client.get(page).text, "/utfarda")
+    unchecked = {k: v for k, v in form.data().items() if k != "skicka"}
+    assert client.post(form.action, data=unchecked, follow_redirects=False).status_code == 303
+    with app.transaction() as s:
+        assert {d.sent_to for d in s.exec(select(AuditDocument))} == {""}
+        assert s.exec(select(OutboxMessage)).all() == []
+        audit = s.exec(select(Audit)).one()
+        audit.recipient_email = ""
+        s.add(audit)
+    # The address was removed meanwhile: sending is refused, nothing is issued.
+    refused = client.post(form.action, data=form.data())
+    assert refused.status_code == 422
+    assert "ingen e-postadress till revisorerna" in text_of(refused.text)
+    with app.transaction() as s:
+        assert {d.number for d in s.exec(select(AuditDocument))} == {1}
+    assert "skicka" not in form_to(client.get(page).text, "/utfarda").fields
 
 
 def test_bad_input_is_refused_with_the_error_tied_to_its_field(

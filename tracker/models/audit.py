@@ -79,6 +79,9 @@ class AuditDocument(SQLModel, table=True):
     sha256: str
     issued_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     issued_by: str = ""
+    # Whom the issued version was sent to ("" for no one), written with it: an issued
+    # document is never changed, so whether it went out is known when it is made.
+    sent_to: str = ""
 
 
 FROZEN_MESSAGE = (

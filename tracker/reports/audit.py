@@ -13,7 +13,9 @@ from typing import Any
 from docx import Document
 from docx.shared import Pt, RGBColor
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import escape
 
+from notifications import Attachment, OutgoingMessage
 from tracker.domain.audit import AuditDoc, DocAction
 from tracker.domain.report import strip_control
 from tracker.reports.html import TEMPLATES
@@ -170,3 +172,28 @@ def render_docx(doc: AuditDoc) -> bytes:
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
+
+
+def auditor_message(
+    to: str, doc: AuditDoc, number: int, attachments: tuple[Attachment, ...]
+) -> OutgoingMessage:
+    """The issued follow-up to the revisorer, its PDF and DOCX attached."""
+    dnr = f" (Dnr {doc.dnr})" if doc.dnr else ""
+    paragraphs = [
+        "Till revisorerna" + (f", {doc.auditor}" if doc.auditor else ""),
+        f"Här kommer {doc.title.lower()} ”{doc.audit_title}”{dnr}, version {number}, med "
+        f"läget {doc.date_text}: varje rekommendation med nämndens yttrande och de åtgärder "
+        "som svarar mot den.",
+        "Dokumentet är bifogat som PDF och Word-dokument ("
+        + ", ".join(a.filename for a in attachments)
+        + ").",
+        "Med vänlig hälsning\n" + "\n".join(x for x in (doc.signer, doc.forvaltning) if x),
+    ]
+    body = "".join(f"<p>{escape(p)}</p>" for p in paragraphs).replace("\n", "<br>")
+    return OutgoingMessage(
+        to=to,
+        subject=f"{doc.title}, version {number}: {doc.audit_title}{dnr}",
+        text="\n\n".join(paragraphs) + "\n",
+        html=f'<!DOCTYPE html><html lang="sv"><body>{body}</body></html>',
+        attachments=attachments,
+    )

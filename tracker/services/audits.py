@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from notifications import Attachment
 from tracker.domain.audit import (
     DOCUMENT_TITLE,
     AuditDoc,
@@ -45,6 +46,7 @@ from tracker.models import (
 )
 from tracker.reports import audit as rendering
 from tracker.services import plans as plan_service
+from tracker.services.outbox import enqueue
 from workflows import WorkflowRegistry
 
 # Limits of the fields, as the forms and the file reader take them.
@@ -55,6 +57,8 @@ EMAIL_LIMIT = 320
 TEXT_LIMIT = 20_000
 
 FORMATS = ("html", "pdf", "docx")
+# The outbox's kind of the follow-up's mail to the revisorer.
+MAIL_KIND = "granskning"
 CONTENT_TYPES = {
     "html": "text/html; charset=utf-8",
     "pdf": "application/pdf",
@@ -608,38 +612,88 @@ def issue(
     now: datetime,
     tz: ZoneInfo,
     actor: Person | None,
+    send: bool = False,
+    domain: str = "localhost",
 ) -> list[AuditDocument]:
     """Render the follow-up as it is now in every format and archive the bytes with their
-    SHA-256 as issued version 1, 2, ... . Refused for a granskning without rekommendationer."""
+    SHA-256 as issued version 1, 2, ... . With `send`, the PDF and DOCX go to the revisorer's
+    address through the outbox in the same transaction. Refused for a granskning without
+    rekommendationer, or sent without an address."""
     assert audit.id is not None
     view = audit_view(session, registry, audit.id, local_date(now, tz))
     if not view.recommendations:
         raise Refused("Granskningen har inga rekommendationer att följa upp.")
-    last = session.exec(
-        select(func.max(AuditDocument.number)).where(AuditDocument.audit_id == audit.id)
-    ).one()
-    number = (last or 0) + 1
+    if send and not audit.recipient_email:
+        raise Refused(
+            "Granskningen har ingen e-postadress till revisorerna. Ange den under "
+            "Granskningens uppgifter, eller utfärda utan att skicka."
+        )
+    number = _next_number(session, audit.id)
     who = actor.name if actor is not None else "systemet"
     line = f"Utfärdad {local_date(now, tz).isoformat()} av {who}, version {number}."
     doc = document(view, now=now, tz=tz, issued_line=line)
-    rows = []
-    for fmt in FORMATS:
-        data = render(doc, fmt)
-        row = AuditDocument(
-            audit_id=audit.id,
-            number=number,
-            format=fmt,
-            filename=filename(audit, fmt, number),
-            content_type=CONTENT_TYPES[fmt],
-            data=data,
-            sha256=hashlib.sha256(data).hexdigest(),
-            issued_at=now,
-            issued_by=who,
-        )
-        session.add(row)
-        rows.append(row)
+    sent_to = audit.recipient_email if send else ""
+    rows = [
+        _archived(audit, doc, fmt, number, now=now, who=who, sent_to=sent_to) for fmt in FORMATS
+    ]
+    session.add_all(rows)
     session.flush()
+    if send:
+        _send(session, audit, doc, number, rows, now=now, domain=domain)
     return rows
+
+
+def _next_number(session: Session, audit_id: int) -> int:
+    last = session.exec(
+        select(func.max(AuditDocument.number)).where(AuditDocument.audit_id == audit_id)
+    ).one()
+    return (last or 0) + 1
+
+
+def _archived(
+    audit: Audit, doc: AuditDoc, fmt: str, number: int, *, now: datetime, who: str, sent_to: str
+) -> AuditDocument:
+    assert audit.id is not None
+    data = render(doc, fmt)
+    return AuditDocument(
+        audit_id=audit.id,
+        number=number,
+        format=fmt,
+        filename=filename(audit, fmt, number),
+        content_type=CONTENT_TYPES[fmt],
+        data=data,
+        sha256=hashlib.sha256(data).hexdigest(),
+        issued_at=now,
+        issued_by=who,
+        sent_to=sent_to,
+    )
+
+
+# What goes to the revisorer: the formats they open; the HTML stays in the archive.
+SENT_FORMATS = ("pdf", "docx")
+
+
+def _send(
+    session: Session,
+    audit: Audit,
+    doc: AuditDoc,
+    number: int,
+    rows: Sequence[AuditDocument],
+    *,
+    now: datetime,
+    domain: str,
+) -> None:
+    attachments = tuple(
+        Attachment(r.filename, r.content_type, r.data) for r in rows if r.format in SENT_FORMATS
+    )
+    enqueue(
+        session,
+        rendering.auditor_message(audit.recipient_email, doc, number, attachments),
+        kind=MAIL_KIND,
+        forvaltning=audit.forvaltning,
+        now=now,
+        domain=domain,
+    )
 
 
 def as_json(view: AuditView) -> dict[str, Any]:

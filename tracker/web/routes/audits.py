@@ -29,6 +29,7 @@ from tracker.models import Audit, Person, Recommendation
 from tracker.services import audits
 from tracker.services import plans as plan_service
 from tracker.services.people import ensure_person
+from tracker.services.reports import mail_domain
 from tracker.web.deps import (
     CsrfChecked,
     EditorDep,
@@ -621,17 +622,28 @@ def document_issue(
     session: SessionDep,
     now: NowDep,
     user: UserDep,
+    skicka: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     audit = audits.get_audit(session, audit_id)
     require_edit_audit(user, audit)
     try:
-        rows = audits.issue(session, web.app.registry, audit, now=now, tz=web.app.tz, actor=user)
+        rows = audits.issue(
+            session,
+            web.app.registry,
+            audit,
+            now=now,
+            tz=web.app.tz,
+            actor=user,
+            send=bool(skicka),
+            domain=mail_domain(web.app.settings),
+        )
     except Refused as exc:
         return _refused(request, web, session, now, user, audit_id, exc, "utfarda")
+    sent = f" Den skickas till {rows[0].sent_to} med PDF och Word." if rows[0].sent_to else ""
     flash(
         request,
         f"Uppföljningen är utfärdad som version {rows[0].number} och arkiverad. "
-        "Filerna och deras SHA-256 ändras aldrig.",
+        f"Filerna och deras SHA-256 ändras aldrig.{sent}",
     )
     return RedirectResponse(_page(audit_id, "utfardade"), status_code=303)
 

@@ -34,6 +34,7 @@ KIND_LABELS = {
     "inloggning": "Inloggningslänk",
     "aterrapport": "Återrapport till nämnden",
     "aterrapport-utkast": "Utkast att granska",
+    "granskning": "Uppföljning av granskning till revisorerna",
 }
 # ?visa=...: the views of the page; the first is the default.
 VIEWS = {
