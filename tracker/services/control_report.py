@@ -367,12 +367,12 @@ def build_control_snapshot(
         session, registry, plan.id, replayed, points, by_point, cutoff=cutoff, period=period, tz=tz
     )
     workflows = {
-        name: reports._workflow_states(registry, name)
+        name: reports.workflow_states(registry, name)
         for name in sorted({CONTROL_WORKFLOW, ACTION_WORKFLOW} | {w for w, _ in deviations})
         if name in registry.names()
     }
     return ControlSnapshot(
-        plan=reports._plan_snap(plan),
+        plan=reports.plan_snap(plan),
         control_plan=ControlPlanSnap(
             id=control_plan.id,
             title=control_plan.title,

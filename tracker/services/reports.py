@@ -201,7 +201,8 @@ class _Replay:
     created_since: bool = False
 
 
-def _workflow_states(registry: WorkflowRegistry, name: str) -> tuple[StateInfo, ...]:
+def workflow_states(registry: WorkflowRegistry, name: str) -> tuple[StateInfo, ...]:
+    """A workflow's states as a snapshot keeps them, so a document reads as when it was made."""
     d = registry.get(name).definition
     return tuple(
         StateInfo(
@@ -460,7 +461,8 @@ def _change_since_previous(snap: ActionSnap, history: _History) -> ChangeSnap | 
     )
 
 
-def _plan_snap(plan: Plan) -> PlanSnap:
+def plan_snap(plan: Plan) -> PlanSnap:
+    """The plan's own data as a snapshot keeps it."""
     assert plan.id is not None
     return PlanSnap(
         id=plan.id,
@@ -557,13 +559,13 @@ def build_snapshot(
     following = occasion_after(occasions, current, as_of)
     period = current.period if current is not None else as_of.replace(day=1)
     return Snapshot(
-        plan=_plan_snap(plan),
+        plan=plan_snap(plan),
         as_of=as_of,
         cutoff=cutoff,
         built_at=now.astimezone(tz),
         period=period,
         next_report_on=following.meeting_on if following is not None else None,
-        workflows={name: _workflow_states(registry, name) for name in sorted(used)},
+        workflows={name: workflow_states(registry, name) for name in sorted(used)},
         areas=tuple(_area_then(area, areas_then, by_area) for area in areas),
         earlier=tuple(earlier),
         changes=tuple(changes),
