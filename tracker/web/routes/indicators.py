@@ -5,7 +5,7 @@ imported for a whole plan. Who may: whoever may edit the åtgärd's plan
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
@@ -61,6 +61,33 @@ def _editable_plan(session: Session, action_id: int, user: Person) -> Plan:
     return plan
 
 
+def _refused(
+    request: Request,
+    web: Web,
+    session: Session,
+    action_id: int,
+    user: Person,
+    now: datetime,
+    exc: Refused,
+    form: int | str,
+    typed: dict[str, str],
+) -> HTMLResponse:
+    """The åtgärd's page again after a refused indicator form: the reason, and what was typed
+    in `form`'s boxes ("ny" for a new indicator, else the indicator's id)."""
+    undo(session)
+    return _render(
+        request,
+        web,
+        session,
+        action_id,
+        user,
+        now,
+        error=exc.message,
+        status_code=refusal_status(exc),
+        indicator_form={f"{form}:{k}": v for k, v in typed.items()},
+    )
+
+
 def _number(typed: str, label: str, field: str | None = None) -> float | None:
     try:
         return parse_number(typed, label)
@@ -103,20 +130,9 @@ def indicator_add(
             target_value=_number(target, "Mål"),
         )
     except Refused as exc:
-        undo(session)
         typed = {"name": name, "unit": unit, "baseline": baseline}
         typed |= {"baseline_on": baseline_on, "target": target}
-        return _render(
-            request,
-            web,
-            session,
-            action_id,
-            user,
-            now,
-            error=exc.message,
-            status_code=refusal_status(exc),
-            indicator_form={f"ny:{k}": v for k, v in typed.items()},
-        )
+        return _refused(request, web, session, action_id, user, now, exc, "ny", typed)
     flash(request, f"Indikatorn '{' '.join(name.split())}' är tillagd.")
     return RedirectResponse(f"/atgarder/{action_id}#indikatorer", status_code=303)
 
@@ -150,21 +166,8 @@ def indicator_measure(
             session, indicator, now=now, actor=user, measured_on=day, value=number
         )
     except Refused as exc:
-        undo(session)
-        return _render(
-            request,
-            web,
-            session,
-            action_id,
-            user,
-            now,
-            error=exc.message,
-            status_code=refusal_status(exc),
-            indicator_form={
-                f"{indicator_id}:measured_on": measured_on,
-                f"{indicator_id}:value": value,
-            },
-        )
+        typed = {"measured_on": measured_on, "value": value}
+        return _refused(request, web, session, action_id, user, now, exc, indicator_id, typed)
     flash(request, f"Mätvärdet för '{indicator.name}' är sparat.")
     return RedirectResponse(f"/atgarder/{action_id}#indikatorer", status_code=303)
 
@@ -207,21 +210,10 @@ def indicator_edit(
             target_value=_number(target, "Mål", indicator_service.TARGET_FIELD),
         )
     except Refused as exc:
-        undo(session)
         typed = {"name": name, "unit": unit, "baseline": baseline}
         typed |= {"baseline_on": baseline_on, "target": target}
         typed |= {"error": exc.message, "field": getattr(exc, "field", None) or ""}
-        return _render(
-            request,
-            web,
-            session,
-            action_id,
-            user,
-            now,
-            error=exc.message,
-            status_code=refusal_status(exc),
-            indicator_form={f"{indicator_id}:{k}": v for k, v in typed.items()},
-        )
+        return _refused(request, web, session, action_id, user, now, exc, indicator_id, typed)
     shown = " ".join(name.split())
     flash(
         request,
