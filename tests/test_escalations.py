@@ -19,7 +19,7 @@ from tests.support.smtp import SmtpServer
 from tracker.app import App
 from tracker.domain.workdays import WorkCalendar
 from tracker.errors import Forbidden
-from tracker.models import Action, ActionEvent, Escalation, Person, Role
+from tracker.models import Action, ActionEvent, Escalation, Person, Plan, Role
 from tracker.services import escalations, reports
 from tracker.services.actions import ACKNOWLEDGED, ESCALATED, RESCHEDULED
 from tracker.services.dispatch import send_outbox
@@ -126,6 +126,20 @@ def test_an_unanswered_escalation_climbs_each_level_after_five_working_days_and_
     assert "Inte kvitterad av chef inom 5 arbetsdagar" in texts[1]
     assert "eskalerad till förvaltningschef: Frida Förvaltningschef" in texts[1]
     assert "eskalerad till kommundirektör: Kim Kommundirektör" in texts[2]
+
+
+def test_a_plan_naming_its_forvaltnings_chef_escalates_to_them_once(app: App, chef: Person) -> None:
+    w = late(app, chef)
+    with app.transaction() as s:
+        plan = s.get(Plan, w.plan_id)
+        assert plan is not None
+        plan.chef_id = chef.id  # named, and also one of the förvaltning's chefs
+        s.add(plan)
+    first = sweep_on(app, WEDNESDAY)
+    assert [[p.email for p in s.recipients] for s in first.steps] == [[chef.email]]
+    assert steps(app) == [("chef", chef.email, WEDNESDAY)]
+    to_chef = next(d for d in first.digests if d.to == chef.email)
+    assert dict(to_chef.listed) == {"Försenad mer än 30 dagar": (w.action_id,)}
 
 
 def test_the_chef_gets_a_link_to_acknowledge_in_both_parts_of_the_mail(

@@ -124,3 +124,6 @@ def test_a_plans_matters_go_to_the_chef_it_names_or_else_its_forvaltnings_chefs(
     # Named but gone: the förvaltning's chefs, so that someone hears.
     assert chefs_of(PlanOf(EDUCATION, chef_id=99), people) == [CHEF, second]
     assert chefs_of(PlanOf("Okänd förvaltning"), people) == []
+    # Named and also among the förvaltning's chefs, as callers hand them over: once.
+    assert chefs_of(PlanOf(EDUCATION, chef_id=CHEF.id), [CHEF, *people]) == [CHEF]
+    assert chefs_of(PlanOf(EDUCATION), [CHEF, *people]) == [CHEF, second]

@@ -64,8 +64,10 @@ P = TypeVar("P", bound=Someone)
 def chefs_of(plan: PlanScope, people: Iterable[P]) -> list[P]:
     """Whom a plan's matters go to (escalations, drafts to review, the owners' replies): the
     chef the plan names, or else every chef of its förvaltning. `people` holds at least
-    those; a named chef no longer among them is passed over for the förvaltning's."""
-    candidates = list(people)
+    those; a named chef no longer among them is passed over for the förvaltning's. Each
+    person once, however often `people` holds them (the named chef is often also one of the
+    förvaltning's chefs)."""
+    candidates = list({p.id: p for p in people}.values())
     if plan.chef_id is not None:
         named = [p for p in candidates if p.id == plan.chef_id]
         if named:
