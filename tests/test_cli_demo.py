@@ -60,6 +60,20 @@ def test_on_a_saturday_the_demo_sweeps_as_of_friday_and_says_why(here: Path) -> 
     assert sent and int(sent.group(1)) > 0, out
 
 
+def test_the_demo_starts_from_any_directory_and_a_missing_plan_is_said_in_swedish(
+    here: Path,
+) -> None:
+    # `here` is a fresh directory, not the source tree: the example plan is found anyway.
+    with time_machine.travel(JULDAGEN, tick=False):
+        result = CliRunner().invoke(cli, ["demo", "--no-serve"])
+    assert result.exit_code == 0, result.output
+    assert "Piteås plan 2018" in result.output
+    missing = CliRunner().invoke(cli, ["demo", "--plan", "finns-inte.csv", "--no-serve"])
+    assert missing.exit_code == 2
+    assert "'finns-inte.csv' finns inte" in " ".join(missing.output.split())
+    assert "Traceback" not in missing.output
+
+
 def test_on_a_public_holiday_the_demo_sweeps_as_of_the_last_working_day(here: Path) -> None:
     setup = set_up(JULDAGEN)
     # The 24th is julafton, no working day either.

@@ -231,6 +231,9 @@ def _describe_settings_file(path: Path) -> Iterator[str]:
         yield f"  Obs: {', '.join(shadowing)} i miljön vinner över filen för andra kommandon."
 
 
+# Piteå's plan in the source tree's examples/, wherever the demo is started from.
+DEMO_PLAN = Path(__file__).resolve().parents[2] / "examples" / "pitea-2018.csv"
+
 _WRITTEN_ENV = ("TRACKER_DATABASE_URL", "TRACKER_SECRET_KEY", "TRACKER_PUBLIC_BASE_URL")
 
 
@@ -240,8 +243,15 @@ def demo(
         Path, typer.Option("--db", metavar="FIL", help="SQLite-fil för demon.")
     ] = Path("var/demo.db"),
     plan_file: Annotated[
-        Path, typer.Option("--plan", metavar="FIL", help="Planen att importera som demodata.")
-    ] = Path("examples/pitea-2018.csv"),
+        Path,
+        typer.Option(
+            "--plan",
+            metavar="FIL",
+            help="Planen att importera som demodata.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = DEMO_PLAN,
     host: Annotated[
         str, typer.Option("--host", metavar="ADRESS", help="Adress att lyssna på.")
     ] = "127.0.0.1",
@@ -259,6 +269,8 @@ def demo(
             "--sammantraden",
             metavar="FIL",
             help="Nämndens sammanträdesplan (.ics); annars filen bredvid planen, om den finns.",
+            exists=True,
+            dir_okay=False,
         ),
     ] = None,
 ) -> None:
