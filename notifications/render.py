@@ -55,6 +55,9 @@ class DigestSection:
     more: int = 0
 
 
+_AUTOMATIC = "Det här är ett automatiskt meddelande från systemet för åtgärdsplaner."
+
+
 @dataclass(frozen=True)
 class Digest:
     to: str
@@ -69,10 +72,14 @@ class Digest:
     site_url: str = ""
     # Where a reply goes: the chef of the recipient's åtgärder, when they have one.
     reply_to: str = ""
-    footer: str = field(
-        default="Det här är ett automatiskt meddelande från systemet för åtgärdsplaner. "
-        "Svara inte på det; kontakta din chef om något är fel."
-    )
+
+    @property
+    def footer(self) -> str:
+        """The last line, which says where a reply goes: to the chef the Reply-To names, or,
+        without one, nowhere."""
+        if self.reply_to:
+            return f"{_AUTOMATIC} Svarar du på det går svaret till din chef, {self.reply_to}."
+        return f"{_AUTOMATIC} Svara inte på det; kontakta din chef om något är fel."
 
 
 def wrap(text: str, width: int = 76, indent: str = "") -> str:

@@ -155,6 +155,12 @@ def test_owner_gets_one_digest_with_overdue_first_and_one_signed_link(
     # chef's own digest answers to no one.
     assert msg["Reply-To"] == chef.email
     assert received[chef.email]["Reply-To"] is None
+    # And the last line says so, rather than asking not to reply.
+    assert f"Svarar du på det går svaret till din chef, {chef.email}." in " ".join(text.split())
+    assert "Svara inte" not in text
+    chef_text = received[chef.email].get_body(("plain",))
+    assert chef_text is not None
+    assert "Svara inte på det" in " ".join(str(chef_text.get_content()).split())
 
 
 def test_chef_gets_the_escalation_and_the_other_overdue_actions_of_the_forvaltning(
