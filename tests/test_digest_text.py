@@ -1,0 +1,45 @@
+"""The plain-text part of a reminder reads in any mail program: no line longer than the 76
+characters mail is written to (RFC 5322 asks for 78 at most), whatever the plan and
+utvecklingsområde are called; only a link is left whole."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from notifications.render import Digest, DigestItem, DigestSection, render_digest
+
+# The longest names in Piteå's plan.
+PLAN = "Åtgärdsplan för att stärka grundskolans ledningsfunktion"
+AREA = (
+    "Klargöra ansvarsfördelningen i fastighets- och lokalfrågor mellan nämnden och "
+    "Fastighets- och serviceförvaltningen"
+)
+
+
+def test_no_line_of_the_text_part_is_longer_than_mail_lines_are() -> None:
+    item = DigestItem(
+        number=5,
+        text="Förnyade kontakter tas mellan förvaltningsledningarna " * 3,
+        plan=PLAN,
+        area=AREA,
+        state="Ej påbörjat",
+        reason="Försenad 9 dagar (klart-datum 31 december 2017)",
+        due_on=date(2017, 12, 31),
+        tidsplan="Klart december 2017.",
+        progress_note="Ej påbörjat. Ny återrapport juni 2018. " * 4,
+        progress_on=date(2018, 1, 10),
+    )
+    digest = Digest(
+        to="per.holmgren@pitea.example",
+        name="Per Holmgren",
+        subject="Påminnelse",
+        sections=(DigestSection("Försenade", (item,), urgent=True),),
+        link="https://atgarder.pitea.example/ansvarig/" + "x" * 80,
+        reply_to="malin.westling@pitea.example",
+    )
+    text = render_digest(digest).text
+    long = [line for line in text.splitlines() if len(line) > 76 and "https://" not in line]
+    assert long == []
+    # Nothing of the names is lost to the wrapping.
+    words = " ".join(text.split())
+    assert f"Plan: {PLAN} · {AREA}" in words
