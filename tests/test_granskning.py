@@ -1,6 +1,7 @@
 """Granskningar: the rollup of a rekommendation's status from its åtgärder (pure), reading a
-granskning from CSV or XLSX (refused whole, with row and column), the services that link
-åtgärder and issue the follow-up, and the `tracker granskning` commands."""
+granskning from CSV or XLSX (refused whole, with row and column), importing it again (matched
+and updated, never duplicated), the services that link åtgärder and issue the follow-up, and
+the `tracker granskning` commands."""
 
 from __future__ import annotations
 
@@ -14,16 +15,24 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
-from sqlmodel import select
+from sqlmodel import col, select
 from typer.testing import CliRunner
 
 from tracker.app import App
 from tracker.cli import cli
-from tracker.domain.audit import AnswerStatus, LinkedAction, read_audit_file, rollup
+from tracker.domain.audit import (
+    AnswerStatus,
+    KnownRecommendation,
+    LinkedAction,
+    ReadRecommendation,
+    merge_recommendations,
+    read_audit_file,
+    rollup,
+)
 from tracker.domain.problems import FileRefused
 from tracker.domain.reading import WEB_LIMITS
 from tracker.errors import Refused
-from tracker.models import Audit, AuditDocument, Person, Recommendation
+from tracker.models import Audit, AuditDocument, Person, Recommendation, RecommendationAction
 from tracker.services import audits, plans
 
 GOOD_CSV = (
@@ -153,26 +162,142 @@ def test_a_file_without_the_recommendation_column_is_refused_at_its_header() -> 
     )
 
 
+def test_matching_takes_each_known_recommendation_once_and_ignores_whitespace() -> None:
+    known = [
+        KnownRecommendation(1, "Gör en plan", "Ja.\nVi gör den."),
+        KnownRecommendation(2, "Gör en plan", ""),
+        KnownRecommendation(3, "Något annat", ""),
+    ]
+    read = [
+        ReadRecommendation(2, "Gör  en\nplan", "Ja. Vi gör den."),
+        ReadRecommendation(3, "Gör en plan", "Nej."),
+        ReadRecommendation(4, "Gör en plan", ""),
+    ]
+    merge = merge_recommendations(known, read)
+    assert ([r.row for r in merge.added], merge.responses) == ([4], ((2, "Nej."),))
+    assert (merge.unchanged, merge.not_in_file) == (1, 1)
+
+
 # --- the services -------------------------------------------------------------------------
 
 
-def test_an_import_saves_the_granskning_and_a_second_one_of_the_same_name_is_refused(
+FIRST = "Utforma en plan för rektorernas ledarskapsutveckling"
+SECOND = "Tydliggöra lektors uppdrag i organisationen"
+NEW = "Följ upp rektorernas arbetsmiljö"
+# The revisorer's revised list: the first rekommendation with other line breaks and a new
+# yttrande, the second left out, a third added; Revisor left empty, Dnr changed.
+REVISED_CSV = (
+    "Granskning;Revisor;Datum;Dnr;Rekommendation;Yttrande\n"
+    'Granskning av grundskolans ledningsfunktion;;;BUN 2017/99;"Utforma en plan för\n'
+    'rektorernas  ledarskapsutveckling";Nämnden instämmer och tar fram planen under 2018.\n'
+    f";;;;{NEW};\n"
+).encode()
+
+
+def import_file(app: App, now: datetime, data: bytes) -> audits.AuditImport:
+    read = read_audit_file(data, "granskning.csv", WEB_LIMITS)
+    with app.transaction() as s:
+        return audits.import_audits(
+            s, "granskning.csv", read, now=now, forvaltning="Utbildningsförvaltningen"
+        )
+
+
+def saved(app: App) -> tuple[Audit, list[tuple[str, str]]]:
+    with app.transaction() as s:
+        [audit] = s.exec(select(Audit)).all()
+        assert audit.id is not None
+        recs = [(r.text, r.response) for r in audits.recommendations(s, audit.id)]
+        s.expunge(audit)
+    return audit, recs
+
+
+def test_importing_the_same_file_twice_duplicates_nothing_and_says_it_is_unchanged(
     app: App, now: datetime
 ) -> None:
-    read = read_audit_file(GOOD_CSV, "granskning.csv", WEB_LIMITS)
+    first = import_file(app, now, GOOD_CSV)
+    assert [(o.created, o.added) for o in first.outcomes] == [(True, 2)]
+    again = import_file(app, now, GOOD_CSV)
+    [outcome] = again.outcomes
+    assert (outcome.created, outcome.updated, outcome.added, outcome.unchanged) == (
+        False,
+        False,
+        0,
+        2,
+    )
+    assert outcome.audit_id == first.outcomes[0].audit_id
+    assert audits.describe_import(again) == [
+        f"Granskning {outcome.audit_id}: Granskning av grundskolans ledningsfunktion (oförändrad).",
+        "  Rekommendationer: 0 nya, 0 med ändrat yttrande, 2 oförändrade.",
+    ]
+    _, recs = saved(app)
+    assert recs == [(FIRST, "Nämnden instämmer."), (SECOND, "")]
+
+
+def test_a_revised_file_adds_a_recommendation_and_changes_a_response_keeping_the_actions(
+    app: App, now: datetime
+) -> None:
+    import_file(app, now, GOOD_CSV)
     with app.transaction() as s:
-        result = audits.import_audits(
-            s, "granskning.csv", read, now=now, forvaltning="Utbildningsförvaltningen"
-        )
-        assert result.recommendations == 2
-    duplicate = "rad 2: Det finns redan en granskning"
-    with pytest.raises(Refused, match=duplicate), app.transaction() as s:
-        audits.import_audits(
-            s, "granskning.csv", read, now=now, forvaltning="Utbildningsförvaltningen"
-        )
+        [first, second] = s.exec(select(Recommendation).order_by(col(Recommendation.id))).all()
+        plan = plans.create_plan(s, now=now, title="Plan", forvaltning="Utbildningsförvaltningen")
+        area = plans.ensure_area(s, plan, "Ledarskap")
+        for rec in (first, second):
+            action = plans.add_action(s, app.registry, area, now=now, text=f"Svar på {rec.id}")
+            assert rec.id is not None and action.id is not None
+            audits.link(s, rec.id, action.id)
+    result = import_file(app, now, REVISED_CSV)
+    [outcome] = result.outcomes
+    assert (outcome.added, outcome.responses, outcome.unchanged, outcome.not_in_file) == (
+        1,
+        1,
+        0,
+        1,
+    )
+    assert audits.describe_import(result)[1:] == [
+        "  Ändrat: Dnr.",
+        "  Rekommendationer: 1 ny, 1 med ändrat yttrande, 0 oförändrade.",
+        "  1 rekommendation i granskningen finns inte i filen; den lämnades orörd.",
+    ]
+    _, recs = saved(app)
+    assert recs == [
+        (FIRST, "Nämnden instämmer och tar fram planen under 2018."),
+        (SECOND, ""),
+        (NEW, ""),
+    ]
     with app.transaction() as s:
-        assert len(s.exec(select(Audit)).all()) == 1
-        assert len(s.exec(select(Recommendation)).all()) == 2
+        assert len(s.exec(select(RecommendationAction)).all()) == 2
+
+
+def test_an_empty_cell_keeps_the_value_the_granskning_has(app: App, now: datetime) -> None:
+    import_file(app, now, GOOD_CSV)
+    emptied = (
+        "Granskning;Revisor;Datum;Dnr;Rekommendation;Yttrande\n"
+        f"Granskning av grundskolans ledningsfunktion;;;;{FIRST};\n"
+    ).encode()
+    [outcome] = import_file(app, now, emptied).outcomes
+    assert (outcome.changed, outcome.unchanged, outcome.not_in_file) == ((), 1, 1)
+    audit, recs = saved(app)
+    assert (audit.auditor, audit.report_on, audit.dnr) == ("KPMG", date(2017, 4, 28), "BUN 2017/58")
+    assert recs[0] == (FIRST, "Nämnden instämmer.")
+
+
+def test_one_bad_row_refuses_a_file_that_would_also_update_and_nothing_changes(
+    app: App, now: datetime
+) -> None:
+    import_file(app, now, GOOD_CSV)
+    # The granskning given twice, apart: its two parts cannot be merged in a clear order.
+    repeated = (
+        REVISED_CSV
+        + (
+            "Granskning av IT;EY;2019-03-01;KS 2019/1;Gör en plan;\n"
+            f"Granskning av grundskolans ledningsfunktion;;;;{SECOND};Ja\n"
+        ).encode()
+    )
+    with pytest.raises(Refused, match=r"rad 5: Granskningen .* står redan på rad 2"):
+        import_file(app, now, repeated)
+    audit, recs = saved(app)
+    assert audit.dnr == "BUN 2017/58"
+    assert recs == [(FIRST, "Nämnden instämmer."), (SECOND, "")]
 
 
 def test_the_status_follows_the_actions_in_several_plans_and_late_counts(
@@ -250,8 +375,9 @@ def test_the_cli_imports_a_granskning_and_shows_it_as_json(db_url: str, tmp_path
     good = tmp_path / "granskning.csv"
     good.write_bytes(GOOD_CSV)
     out = tracker(db_url, "granskning", "import", str(good), "--forvaltning", "Utbildning")
-    assert "1 granskningar med 2 rekommendationer" in out
-    audit_id = out.splitlines()[-1].split()[0]
+    assert "granskning.csv: 1 granskning." in out
+    assert "Rekommendationer: 2 nya, 0 med ändrat yttrande, 0 oförändrade." in out
+    audit_id = out.splitlines()[1].split()[1].rstrip(":")
     data = json.loads(tracker(db_url, "granskning", "show", audit_id, "--json"))
     assert data["auditor"] == "KPMG" and data["forvaltning"] == "Utbildning"
     assert [(r["text"][:18], r["status"], r["status_label"]) for r in data["recommendations"]] == [
@@ -272,3 +398,41 @@ def test_the_cli_refuses_a_bad_file_with_row_and_column_and_saves_nothing(
     with app.transaction() as s:
         assert s.exec(select(Audit)).all() == []
     assert "Ingen granskning med nummer 99" in tracker(db_url, "granskning", "show", "99", code=1)
+
+
+def test_the_cli_reports_an_update_and_a_dry_run_of_it_saves_nothing(
+    db_url: str, tmp_path: Path, app: App
+) -> None:
+    good, revised = tmp_path / "granskning.csv", tmp_path / "reviderad.csv"
+    good.write_bytes(GOOD_CSV)
+    revised.write_bytes(REVISED_CSV)
+    tracker(db_url, "granskning", "import", str(good), "--forvaltning", "Utbildningsförvaltningen")
+    args = ("granskning", "import", str(revised), "--forvaltning", "Utbildningsförvaltningen")
+    tried = tracker(db_url, *args, "--dry-run")
+    assert tried.splitlines()[1:] == [
+        f"Granskning {saved(app)[0].id}: Granskning av grundskolans ledningsfunktion (uppdaterad).",
+        "  Ändrat: Dnr.",
+        "  Rekommendationer: 1 ny, 1 med ändrat yttrande, 0 oförändrade.",
+        "  1 rekommendation i granskningen finns inte i filen; den lämnades orörd.",
+        "Provkörning: ingenting sparades.",
+    ]
+    audit, recs = saved(app)
+    assert audit.dnr == "BUN 2017/58" and recs == [(FIRST, "Nämnden instämmer."), (SECOND, "")]
+    done = tracker(db_url, *args)
+    assert "(uppdaterad)" in done and "Provkörning" not in done
+    assert [t for t, _ in saved(app)[1]] == [FIRST, SECOND, NEW]
+    assert "(oförändrad)" in tracker(db_url, *args)
+
+
+def test_the_cli_refuses_a_revised_file_with_one_bad_row_and_changes_nothing(
+    db_url: str, tmp_path: Path, app: App
+) -> None:
+    good, revised = tmp_path / "granskning.csv", tmp_path / "reviderad.csv"
+    good.write_bytes(GOOD_CSV)
+    revised.write_bytes(REVISED_CSV + f";;igår;;{SECOND};Ja\n".encode())
+    tracker(db_url, "granskning", "import", str(good), "--forvaltning", "Utbildningsförvaltningen")
+    args = ("granskning", "import", str(revised), "--forvaltning", "Utbildningsförvaltningen")
+    out = tracker(db_url, *args, code=1)
+    assert "kolumn Datum: 'igår' är inget datum" in out
+    audit, recs = saved(app)
+    assert audit.dnr == "BUN 2017/58" and recs == [(FIRST, "Nämnden instämmer."), (SECOND, "")]

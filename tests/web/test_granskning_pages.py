@@ -1,6 +1,7 @@
 """The granskning pages: entering a granskning, its rekommendationer and yttranden, linking
 åtgärder and creating one in a plan, the follow-up document in three formats, issuing it
-(archived with SHA-256, never changed), the plan's report page, and who may do what."""
+(archived with SHA-256, never changed), the plan's report page, importing a revised file (a
+dry run first), and who may do what."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import re
 from datetime import datetime
 
 from fastapi.testclient import TestClient
+from httpx import Response
 from sqlmodel import select
 
 from tests.support import builders as b
@@ -274,3 +276,49 @@ def test_a_board_reader_reads_and_another_forvaltning_s_chef_sees_nothing(
     log_in(client, app, other, clock())
     assert client.get(page).status_code == 403
     assert f'href="{page}"' not in client.get("/granskningar").text
+
+
+def test_a_revised_file_updates_the_granskning_after_a_dry_run_that_saved_nothing(
+    client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    log_in(client, app, world.chef, clock())
+    page = filled(client, world)
+    added = "Följ upp att rutinen används"
+    revised = (
+        "Granskning;Revisor;Datum;Dnr;Rekommendation;Yttrande\n"
+        f"Granskning av ekonomiskt bistånd;;;SN 2017/99;{RECOMMENDATION};Nämnden har infört "
+        "rutinen.\n"
+        f";;;;{added};\n"
+    ).encode()
+    upload = form_to(client.get("/granskningar").text, "/granskningar/import")
+    assert "Bara kontrollera filen, spara inget" in upload.labels
+
+    def send(**extra: str) -> Response:
+        return client.post(
+            "/granskningar/import",
+            data=upload.data(**extra),
+            files={"fil": ("reviderad.csv", revised, "text/csv")},
+            follow_redirects=False,
+        )
+
+    tried = send(dry_run="1")
+    assert tried.status_code == 200
+    shown = text_of(tried.text)
+    assert "Provkörning: reviderad.csv gick att läsa, men ingenting sparades." in shown
+    assert "Rekommendationer: 1 ny, 1 med ändrat yttrande, 0 oförändrade." in shown
+    assert "1 rekommendation i granskningen finns inte i filen; den lämnades orörd." in shown
+    assert added not in text_of(client.get(page).text)
+    done = send()
+    assert done.status_code == 303 and done.headers["location"] == page
+    after = text_of(client.get(page).text)
+    assert "reviderad.csv är inläst." in after and "(uppdaterad)" in after
+    assert added in after and "Nämnden har infört rutinen." in after
+    with app.transaction() as s:
+        [audit] = s.exec(select(Audit)).all()
+        assert audit.id is not None and (audit.auditor, audit.dnr) == ("KPMG", "SN 2017/99")
+        view = audits.audit_view(s, app.registry, audit.id, clock().date())
+        assert [(r.recommendation.text, len(r.actions)) for r in view.recommendations] == [
+            (RECOMMENDATION, 2),
+            (OTHER, 0),
+            (added, 0),
+        ]

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlmodel import Session
 
 from tracker.cli.base import cli, clock, fail, get_app
 from tracker.cli.output import as_json, table
@@ -50,26 +51,45 @@ def audit_import(
             "--namnd", metavar="NAMN", help="Nämnden, för granskningar där filen inte anger någon."
         ),
     ] = "",
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", help="Kontrollera filen och visa vad som skulle hända; spara inget."
+        ),
+    ] = False,
 ) -> None:
-    """Läs in granskningar. Hela filen kontrolleras först: vid fel sparas ingenting."""
+    """Läs in granskningar. Hela filen kontrolleras först: vid fel sparas ingenting.
+
+    En granskning som redan finns (samma namn och förvaltning) uppdateras: tomma
+    celler ändrar inget, nya rekommendationer läggs till, ändrade yttranden skrivs.
+    Rekommendationer som filen inte nämner lämnas orörda.
+    """
     app = get_app()
     try:
         with file.open("rb") as fh:
             # One byte more than allowed: a larger file is refused by its size.
             data = fh.read(COMMAND_LINE_LIMITS.file_bytes + 1)
         read = read_audit_file(data, file.name, COMMAND_LINE_LIMITS)
-        with app.transaction() as s:
-            result = audits.import_audits(
-                s, file.name, read, now=clock(), forvaltning=forvaltning.strip(), namnd=namnd
-            )
-            ids = [(a.id, a.title) for a in result.audits]
+        now, where = clock(), forvaltning.strip()
+        if dry_run:
+            with Session(app.engine) as s:
+                result = audits.import_audits(
+                    s, file.name, read, now=now, forvaltning=where, namnd=namnd
+                )
+                s.rollback()
+        else:
+            with app.transaction() as s:
+                result = audits.import_audits(
+                    s, file.name, read, now=now, forvaltning=where, namnd=namnd
+                )
     except TrackerError as exc:  # FileRefused lists every problem in its message
         raise fail(f"Fel: {exc.message}") from None
-    typer.echo(
-        f"{file.name}: {len(ids)} granskningar med {result.recommendations} rekommendationer."
-    )
-    for audit_id, title in ids:
-        typer.echo(f"  {audit_id}  {title}")
+    count = len(result.outcomes)
+    typer.echo(f"{file.name}: {count} {'granskning' if count == 1 else 'granskningar'}.")
+    for line in audits.describe_import(result):
+        typer.echo(line)
+    if dry_run:
+        typer.echo("Provkörning: ingenting sparades.")
 
 
 @audit_app.command("show")

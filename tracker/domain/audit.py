@@ -1,6 +1,6 @@
 """Granskningar: the status of a rekommendation rolled up from the åtgärder that answer it,
-and reading a granskning from a CSV or XLSX file. Pure: the service reads the data and passes
-plain values in."""
+reading a granskning from a CSV or XLSX file, and matching a file's rekommendationer to those a
+granskning already has. Pure: the service reads the data and passes plain values in."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
+from tracker.domain.import_rows import match_key
 from tracker.domain.problems import FileRefused, Problem
 from tracker.domain.reading import ReadLimits, read_csv, read_xlsx
 from tracker.domain.tables import Row, kind_of
@@ -300,6 +301,56 @@ def _differs(column: str, first: int, row: int) -> Problem:
         row,
         column,
     )
+
+
+# --- importing into a granskning that exists ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class KnownRecommendation:
+    """A rekommendation the granskning already has, as the matching needs it."""
+
+    id: int
+    text: str
+    response: str
+
+
+@dataclass(frozen=True)
+class RecommendationMerge:
+    """What a file does to a granskning's rekommendationer. Nothing is ever removed: one the
+    file leaves out may have åtgärder linked to it."""
+
+    added: tuple[ReadRecommendation, ...]
+    responses: tuple[tuple[int, str], ...]  # (the known one's id, the file's yttrande)
+    unchanged: int
+    not_in_file: int
+
+
+def merge_recommendations(
+    known: Sequence[KnownRecommendation], read: Sequence[ReadRecommendation]
+) -> RecommendationMerge:
+    """Match the file's rekommendationer to the known ones by text, whitespace not counting
+    (as the plan import matches åtgärder), each known one at most once and in order, so a text
+    given twice matches two. An unmatched text is added; a matched one takes the file's
+    yttrande when the file gives one that differs; an empty Yttrande keeps what is there."""
+    waiting: dict[str, list[KnownRecommendation]] = {}
+    for k in known:
+        waiting.setdefault(match_key(k.text), []).append(k)
+    added: list[ReadRecommendation] = []
+    responses: list[tuple[int, str]] = []
+    unchanged = 0
+    for r in read:
+        same = waiting.get(match_key(r.text))
+        if not same:
+            added.append(r)
+            continue
+        found = same.pop(0)
+        if r.response and match_key(r.response) != match_key(found.response):
+            responses.append((found.id, r.response))
+        else:
+            unchanged += 1
+    left = sum(len(v) for v in waiting.values())
+    return RecommendationMerge(tuple(added), tuple(responses), unchanged, left)
 
 
 # --- the follow-up document ----------------------------------------------------------------

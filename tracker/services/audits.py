@@ -1,5 +1,6 @@
 """Granskningar: entering them, their rekommendationer and the nämnd's yttranden, linking the
-åtgärder that answer each, reading a granskning from a file, and the follow-up document to the
+åtgärder that answer each, importing granskningar from a file (a granskning already there is
+updated, never duplicated), and the follow-up document to the
 revisorer (rendered now, or issued: numbered and archived with SHA-256, never changed).
 
 The web pages and the `tracker granskning` commands call these functions; who may do what is
@@ -25,9 +26,12 @@ from tracker.domain.audit import (
     AuditDoc,
     DocAction,
     DocRecommendation,
+    KnownRecommendation,
     LinkedAction,
     ReadAudit,
+    RecommendationMerge,
     Rollup,
+    merge_recommendations,
     rollup,
 )
 from tracker.domain.clock import local_date
@@ -459,9 +463,27 @@ def answered_by_plan(
 
 
 @dataclass(frozen=True)
+class AuditOutcome:
+    """What an import did to one granskning, as plain values: a dry run rolls the rows back
+    before the summary is shown."""
+
+    audit_id: int
+    title: str
+    created: bool
+    changed: tuple[str, ...]  # its own fields, as FIELD_LABELS names them
+    added: int
+    responses: int
+    unchanged: int
+    not_in_file: int
+
+    @property
+    def updated(self) -> bool:
+        return bool(self.changed or self.added or self.responses)
+
+
+@dataclass(frozen=True)
 class AuditImport:
-    audits: list[Audit]
-    recommendations: int
+    outcomes: list[AuditOutcome]
 
 
 def import_audits(
@@ -475,32 +497,111 @@ def import_audits(
 ) -> AuditImport:
     """Save the granskningar read from a file, in the caller's transaction: all of them or,
     on a refusal, none (the caller rolls back). `forvaltning` and `namnd` apply where the file
-    names none."""
-    audits = []
-    count = 0
+    names none.
+
+    As the plan import does, importing the same file again duplicates nothing: a granskning is
+    matched by title + förvaltning and its own fields are updated where the file gives a value
+    (an empty cell keeps it); its rekommendationer are matched by merge_recommendations. A
+    rekommendation the file leaves out is kept, with its yttrande and its linked åtgärder."""
+    outcomes = []
+    seen: dict[tuple[str, str], int] = {}
     for item in read:
-        where = item.forvaltning or forvaltning
+        where = (item.forvaltning or forvaltning).strip()
         try:
-            audit = create_audit(
-                session,
-                now=now,
-                title=item.title,
-                auditor=item.auditor,
-                report_on=item.report_on,
-                dnr=item.dnr,
-                recipient_email=item.recipient_email,
-                forvaltning=where,
-                namnd=item.namnd or namnd,
-            )
+            _refuse_repeated(seen, item, where)
+            outcomes.append(_import_one(session, item, where, (item.namnd or namnd).strip(), now))
         except Refused as exc:
             raise Refused(
                 f"{filename}, rad {item.row}: {exc.message} Ingenting sparades."
             ) from None
-        for rec in item.recommendations:
-            add_recommendation(session, audit, rec.text, rec.response)
-            count += 1
-        audits.append(audit)
-    return AuditImport(audits, count)
+    return AuditImport(outcomes)
+
+
+def _refuse_repeated(seen: dict[tuple[str, str], int], item: ReadAudit, where: str) -> None:
+    """A granskning named again further down would be matched to itself, its two parts
+    merged in an order the file does not show: refused instead."""
+    key = (item.title.strip(), where)
+    if key in seen:
+        raise Refused(
+            f"Granskningen '{item.title}' står redan på rad {seen[key]}; "
+            "skriv alla dess rekommendationer i en följd."
+        )
+    seen[key] = item.row
+
+
+def _import_one(
+    session: Session, item: ReadAudit, forvaltning: str, namnd: str, now: datetime
+) -> AuditOutcome:
+    fields: dict[str, Any] = {
+        "auditor": item.auditor,
+        "report_on": item.report_on,
+        "dnr": item.dnr,
+        "recipient_email": item.recipient_email,
+        "namnd": namnd,
+    }
+    audit = session.exec(
+        select(Audit).where(Audit.title == item.title.strip(), Audit.forvaltning == forvaltning)
+    ).first()
+    created = audit is None
+    changed: list[str] = []
+    if audit is None:
+        audit = create_audit(session, now=now, title=item.title, forvaltning=forvaltning, **fields)
+    else:
+        # An empty cell keeps the granskning's value, as the plan import does.
+        given = {k: v for k, v in fields.items() if v not in (None, "")}
+        changed = edit_audit(session, audit, **given)
+    assert audit.id is not None
+    merge = _merge_into(session, audit, item)
+    return AuditOutcome(
+        audit_id=audit.id,
+        title=audit.title,
+        created=created,
+        changed=tuple(changed),
+        added=len(merge.added),
+        responses=len(merge.responses),
+        unchanged=merge.unchanged,
+        not_in_file=merge.not_in_file,
+    )
+
+
+def _merge_into(session: Session, audit: Audit, item: ReadAudit) -> RecommendationMerge:
+    """Apply the file's rekommendationer through the same functions the pages use; links to
+    åtgärder are never touched."""
+    assert audit.id is not None
+    existing = {r.id: r for r in recommendations(session, audit.id) if r.id is not None}
+    known = [KnownRecommendation(i, r.text, r.response) for i, r in existing.items()]
+    merge = merge_recommendations(known, item.recommendations)
+    for rec in merge.added:
+        add_recommendation(session, audit, rec.text, rec.response)
+    for rec_id, response in merge.responses:
+        set_response(session, existing[rec_id], response)
+    session.flush()
+    return merge
+
+
+def describe_import(result: AuditImport) -> list[str]:
+    """The summary the CLI prints and the upload shows, in Swedish."""
+    lines = []
+    for o in result.outcomes:
+        how = "ny" if o.created else "uppdaterad" if o.updated else "oförändrad"
+        lines.append(f"Granskning {o.audit_id}: {o.title} ({how}).")
+        if o.changed:
+            lines.append(f"  Ändrat: {', '.join(o.changed)}.")
+        lines.append(
+            f"  Rekommendationer: {o.added} {'ny' if o.added == 1 else 'nya'}, "
+            f"{o.responses} med ändrat yttrande, "
+            f"{o.unchanged} {'oförändrad' if o.unchanged == 1 else 'oförändrade'}."
+        )
+        if o.not_in_file == 1:
+            lines.append(
+                "  1 rekommendation i granskningen finns inte i filen; den lämnades orörd."
+            )
+        elif o.not_in_file:
+            lines.append(
+                f"  {o.not_in_file} rekommendationer i granskningen finns inte i filen; "
+                "de lämnades orörda."
+            )
+    return lines
 
 
 # --- the follow-up document -------------------------------------------------------------

@@ -132,6 +132,7 @@ def _render_list(
     values: dict[str, str] | None = None,
     error: FormError | None = None,
     problems: list[str] | None = None,
+    summary: list[str] | None = None,
     filename: str = "",
     status_code: int = 200,
 ) -> HTMLResponse:
@@ -144,6 +145,8 @@ def _render_list(
             "values": values or {"forvaltning": user.forvaltning},
             "error": error,
             "problems": problems or [],
+            # A dry run's summary: what the file would do, nothing of it saved.
+            "summary": summary or [],
             "filename": filename,
             "flash": pop_flash(request),
         },
@@ -229,6 +232,7 @@ def audit_import(
     user: EditorDep,
     fil: Annotated[UploadFile | None, File()] = None,
     forvaltning: ShortField = "",
+    dry_run: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     filename = Path(fil.filename).name if fil is not None and fil.filename else ""
     where = forvaltning.strip() or (forvaltning_scope(user) or "")
@@ -258,13 +262,21 @@ def audit_import(
             filename=filename,
             status_code=422,
         )
-    flash(
-        request,
-        f"{filename}: {len(result.audits)} granskningar med {result.recommendations} "
-        "rekommendationer är inlästa.",
-    )
-    if len(result.audits) == 1:
-        return RedirectResponse(f"/granskningar/{result.audits[0].id}", status_code=303)
+    summary = audits.describe_import(result)
+    if dry_run:
+        undo(session)
+        return _render_list(
+            request,
+            web,
+            session,
+            user,
+            values={"import_forvaltning": forvaltning},
+            summary=summary,
+            filename=filename,
+        )
+    flash(request, f"{filename} är inläst. " + " ".join(line.strip() for line in summary))
+    if len(result.outcomes) == 1:
+        return RedirectResponse(f"/granskningar/{result.outcomes[0].audit_id}", status_code=303)
     return RedirectResponse("/granskningar", status_code=303)
 
 
