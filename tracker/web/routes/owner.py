@@ -115,7 +115,7 @@ def _owner_page(
     person, today = holder.person, web.today(now)
     assert person.id is not None
     owned = action_service.owned_actions(session, person.id, holder.claim.action_id)
-    actions = [action for action, _, _ in owned]
+    measured = [action.id or 0 for action, _, _, has_indicators in owned if has_indicators]
     items = [
         action_view(
             web.app.registry,
@@ -126,7 +126,7 @@ def _owner_page(
             area_title=area_title,
             plan_title=plan_title,
         )
-        for action, area_title, plan_title in owned
+        for action, area_title, plan_title, _ in owned
     ]
     return web.render(
         request,
@@ -135,7 +135,7 @@ def _owner_page(
             "person": person,
             "items": items,
             # Read-only, in the återrapport's words: the chef's åtgärd page changes them.
-            "indicators": indicator_service.indicators_of(session, [a.id or 0 for a in actions]),
+            "indicators": indicator_service.indicators_of(session, measured),
             "single": holder.claim.action_id is not None,
             "token": token,
             "form_csrf": owner_csrf(web.owner_csrf_key, token),
