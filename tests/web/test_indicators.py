@@ -4,10 +4,12 @@ line in the återrapport in every format."""
 
 from __future__ import annotations
 
+import io
 from datetime import date, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from openpyxl import Workbook
 from sqlmodel import select
 
 from tests.support.documents import docx_text, pdf_text, squash
@@ -218,6 +220,39 @@ def test_an_indicator_file_is_imported_and_again_without_duplicates(
     with app.transaction() as s:
         assert len(s.exec(select(Indicator)).all()) == 2
         assert sorted(v.value for v in s.exec(select(IndicatorValue))) == [12, 72.5, 78]
+
+
+def test_an_indicator_workbook_is_read_from_its_sheet_of_values(
+    chef_client: TestClient, app: App, world: World
+) -> None:
+    wb = Workbook()
+    guide = wb.active
+    assert guide is not None
+    guide.title = "Instruktion"
+    guide.append(["Fyll i bladet Mätvärden."])
+    values = wb.create_sheet("Mätvärden")
+    values.append(["Åtgärd-id", "Indikator", "Enhet", "Datum", "Värde"])
+    # As Excel stores them: numbers as numbers and a date cell.
+    values.append([world.a1, "Andel elever med godkänt i matematik", "%", date(2019, 6, 30), 72.5])
+    values.append([world.b1, "Antal utbildade handläggare", "st", "2020-06-30", 12])
+    out = io.BytesIO()
+    wb.save(out)
+    page = chef_client.get(f"/planer/{world.plan_id}/indikatorer")
+    form = form_to(page.text, f"/planer/{world.plan_id}/indikatorer")
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    done = chef_client.post(
+        form.action, data=form.data(), files={"file": ("matvarden.xlsx", out.getvalue(), xlsx)}
+    )
+    assert done.status_code == 200, done.text
+    assert "2 mätvärden är importerade" in text_of(done.text)
+    with app.transaction() as s:
+        got = {(v.measured_on, v.value) for v in s.exec(select(IndicatorValue))}
+    assert got == {(date(2019, 6, 30), 72.5), (date(2020, 6, 30), 12)}
+    other = chef_client.post(
+        form.action, data=form.data(), files={"file": ("matvarden.pdf", b"%PDF-1.7", "x")}
+    )
+    assert other.status_code == 422
+    assert "varken CSV eller XLSX" in text_of(other.text)
 
 
 def test_a_bad_indicator_file_is_refused_whole_with_row_and_column(

@@ -4,15 +4,14 @@ granskning already has. Pure: the service reads the data and passes plain values
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
 from tracker.domain.import_rows import match_key
 from tracker.domain.problems import FileRefused, Problem
-from tracker.domain.reading import ReadLimits, read_csv, read_xlsx
-from tracker.domain.tables import Row, kind_of
+from tracker.domain.reading import ReadLimits, read_sheet
 
 # --- the rollup ---------------------------------------------------------------------------
 
@@ -168,15 +167,6 @@ def _key(text: str) -> str:
     return " ".join(str(text).replace("\ufeff", "").split()).casefold()
 
 
-def _first_sheet_rows(data: bytes, filename: str, limits: ReadLimits) -> Iterator[Row]:
-    if kind_of(filename) == "csv":
-        return iter(read_csv(data, filename, limits).rows)
-    sheets = read_xlsx(data, filename, limits)
-    if not sheets:
-        raise FileRefused(filename, [Problem("arbetsboken har inget blad.")])
-    return iter(sheets[0].rows)
-
-
 def parse_date(value: str | date) -> date | None:
     """A Datum cell: an XLSX date, or ÅÅÅÅ-MM-DD; None when it is neither."""
     if isinstance(value, date):
@@ -192,7 +182,7 @@ def read_audit_file(data: bytes, filename: str, limits: ReadLimits) -> list[Read
     Rekommendation;Yttrande (Förvaltning, Nämnd and E-post optional). An empty Granskning
     continues the one above. FileRefused, naming each wrong row and column, if any is wrong:
     then nothing of the file is to be used."""
-    rows = _first_sheet_rows(data, filename, limits)
+    rows = iter(read_sheet(data, filename, limits)[0].rows)
     header = next(rows, None)
     while header is not None and header.is_empty():
         header = next(rows, None)

@@ -36,8 +36,8 @@ from tracker.domain.import_rows import COLUMN as PLAN_COLUMN
 from tracker.domain.import_rows import EmailCheck, match_key
 from tracker.domain.names import clean_name
 from tracker.domain.problems import FileRefused, Problem
-from tracker.domain.reading import ReadLimits, read_csv, read_xlsx
-from tracker.domain.tables import Cell, Row, Sheet, column_letter, kind_of
+from tracker.domain.reading import ReadLimits, read_sheet
+from tracker.domain.tables import Cell, Row, Sheet, column_letter
 
 # Likelihood and consequence are rated 1-4 in the usual risk matrix (SKR's model); a
 # municipality with another scale passes its levels.
@@ -352,17 +352,7 @@ def read_control_file(
     or UnreadableFile. `valid_email` is the product's address rule, passed in as for a plan
     import (tracker.services.people.valid_email); `levels` is the municipality's risk scale
     (1–4 unless it configured another)."""
-    warnings: list[Problem] = []
-    if kind_of(filename) == "xlsx":
-        sheets = read_xlsx(data, filename, limits)
-        if not sheets:
-            raise FileRefused(filename, [Problem("arbetsboken har inget blad")])
-        named = [s for s in sheets if s.name.casefold() in SHEET_NAMES]
-        sheet = (named or sheets)[0]
-        if len(sheets) > 1:
-            warnings.append(Problem(f"bara bladet '{sheet.name}' lästes", place="Arbetsboken"))
-    else:
-        sheet = read_csv(data, filename, limits)
+    sheet, warnings = read_sheet(data, filename, limits, SHEET_NAMES)
     try:
         plan = read_control_rows(sheet, valid_email, levels)
     except FileRefused as exc:

@@ -37,6 +37,7 @@ from tracker.domain.tables import (
     clean_csv_text,
     clean_text,
     column_letter,
+    kind_of,
 )
 
 # --- limits ------------------------------------------------------------------------------
@@ -441,6 +442,24 @@ def read_xlsx(data: bytes, filename: str, limits: ReadLimits) -> list[Sheet]:
     except Exception as exc:  # openpyxl raises many kinds for a broken file
         raise _not_xlsx(filename) from exc
     return [Sheet(name=str(ws.title), rows=_sheet_rows(ws, filename)) for ws in wb.worksheets]
+
+
+def read_sheet(
+    data: bytes, filename: str, limits: ReadLimits, names: Sequence[str] = ()
+) -> tuple[Sheet, list[Problem]]:
+    """The one table of a CSV or XLSX file, with a warning when a workbook had more sheets
+    than the one read: the sheet with one of `names` (case does not count), else the first.
+    FileRefused for a workbook without sheets; UnreadableFile for any other kind of file."""
+    if kind_of(filename) == "csv":
+        return read_csv(data, filename, limits), []
+    sheets = read_xlsx(data, filename, limits)
+    if not sheets:
+        raise FileRefused(filename, [Problem("arbetsboken har inget blad")])
+    wanted = {n.casefold() for n in names}
+    sheet = next((s for s in sheets if s.name.casefold() in wanted), sheets[0])
+    if len(sheets) == 1:
+        return sheet, []
+    return sheet, [Problem(f"bara bladet '{sheet.name}' lästes", place="Arbetsboken")]
 
 
 def _sheet_rows(ws: Any, filename: str) -> Iterator[Row]:

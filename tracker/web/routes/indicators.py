@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from tracker.domain.evaluation import COLUMNS, parse_number, read_value_rows
 from tracker.domain.problems import FileRefused
-from tracker.domain.reading import WEB_LIMITS, read_csv
+from tracker.domain.reading import WEB_LIMITS, read_sheet
 from tracker.domain.tables import UnreadableFile
 from tracker.errors import Refused
 from tracker.models import Indicator, Person, Plan
@@ -47,6 +47,8 @@ REMOVAL_CONSEQUENCE = (
 )
 
 NUMBER = 40
+# The sheet of a workbook that holds measured values, if it has several.
+VALUE_SHEETS = ("Mätvärden", "Indikatorer")
 NAME = 200
 UNIT = 20
 # The confirmation pages that come before a removal, and what their buttons post to.
@@ -366,19 +368,19 @@ def indicator_import(
     user: EditorDep,
     file: Annotated[UploadFile | None, File()] = None,
 ) -> HTMLResponse:
-    """A file of measured values (Åtgärd-id;Indikator;Enhet;Datum;Värde), applied whole or
-    refused whole with every row and column that is wrong."""
+    """A file of measured values (Åtgärd-id;Indikator;Enhet;Datum;Värde), CSV or XLSX (the
+    sheet "Mätvärden", else the first), applied whole or refused whole with every row and
+    column that is wrong."""
     plan = _plan_for_import(session, plan_id, user)
     problems: list[str] = []
     imported = None
     try:
         upload = _read_upload(file, "Filen")
         if upload is None:
-            raise Refused("Välj en CSV-fil med mätvärden att importera.")
+            raise Refused("Välj en CSV- eller XLSX-fil med mätvärden att importera.")
         filename, data = upload
-        if not filename.lower().endswith((".csv", ".txt")):
-            raise Refused(f"Filen '{filename}' är ingen CSV-fil (filnamnet ska sluta på .csv).")
-        rows = read_value_rows(read_csv(data, filename, WEB_LIMITS), filename)
+        sheet, _ = read_sheet(data, filename, WEB_LIMITS, VALUE_SHEETS)
+        rows = read_value_rows(sheet, filename)
         imported = indicator_service.import_values(
             session, plan_id, rows, filename, now=now, actor=user
         )
