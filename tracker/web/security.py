@@ -32,6 +32,12 @@ CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'none'; "
     "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
 )
+# A document shown in the browser (the HTML återrapport, a follow-up) carries its own <style>,
+# which CSP forbids: this policy allows inline style and nothing else, and sandboxes it.
+DOCUMENT_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; "
+    "form-action 'none'; base-uri 'none'; sandbox"
+)
 # Headers for every response (a route may set its own first: the dev mail viewer does), and
 # for HTML pages no-store. no-referrer: owner pages carry their token in the URL, which must
 # not leak to other sites.

@@ -19,6 +19,7 @@ from tracker.web.api import models as out
 from tracker.web.api import reading
 from tracker.web.api.auth import ReaderDep
 from tracker.web.deps import NowDep, SessionDep, WebDep
+from tracker.web.downloads import content_disposition
 from tracker.web.routes import PathId
 from workflows import WorkflowRegistry
 
@@ -239,7 +240,7 @@ def get_report_file(
         media_type=stored.content_type,
         headers={
             # Always a download: the API never shows a document in a browser.
-            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(stored.filename)}",
+            "Content-Disposition": content_disposition(stored.filename),
             "Repr-Digest": f"sha-256=:{digest}:",
             "Cache-Control": "no-store",
         },

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -43,6 +42,7 @@ from tracker.web.deps import (
     refusal_status,
     undo,
 )
+from tracker.web.downloads import document_response
 from tracker.web.forms import parse_date
 from tracker.web.mail import assign_with_link
 from tracker.web.routes import FormId, PathId
@@ -56,11 +56,6 @@ EmailField = Annotated[str, Form(max_length=audits.EMAIL_LIMIT)]
 DateField = Annotated[str, Form(max_length=40)]
 TextField = Annotated[str, Form(max_length=audits.TEXT_LIMIT)]
 FORMAT_LABELS = {"html": "HTML", "pdf": "PDF", "docx": "Word (DOCX)"}
-# The document as a page to read: its own inline style and nothing else, sandboxed.
-DOCUMENT_HTML_CSP = (
-    "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; "
-    "form-action 'none'; base-uri 'none'; sandbox"
-)
 
 
 @dataclass(frozen=True)
@@ -597,21 +592,6 @@ def _short(text: str) -> str:
 # --- the follow-up document ---------------------------------------------------------------
 
 
-def _disposition(filename: str, *, inline: bool) -> str:
-    kind = "inline" if inline else "attachment"
-    return f"{kind}; filename=\"{filename}\"; filename*=UTF-8''{quote(filename)}"
-
-
-def _file(data: bytes, fmt: str, filename: str) -> Response:
-    headers = {
-        "Content-Disposition": _disposition(filename, inline=fmt == "html"),
-        "Cache-Control": "no-store",
-    }
-    if fmt == "html":
-        headers["Content-Security-Policy"] = DOCUMENT_HTML_CSP
-    return Response(data, media_type=audits.CONTENT_TYPES[fmt], headers=headers)
-
-
 @router.get("/granskningar/{audit_id}/uppfoljning.{fmt}")
 def document_download(
     audit_id: PathId, fmt: str, web: WebDep, session: SessionDep, now: NowDep, user: UserDep
@@ -623,7 +603,8 @@ def document_download(
     assert audit.id is not None
     view = audits.audit_view(session, web.app.registry, audit.id, web.today(now))
     doc = audits.document(view, now=now, tz=web.app.tz)
-    return _file(audits.render(doc, fmt), fmt, audits.filename(audit, fmt))
+    data = audits.render(doc, fmt)
+    return document_response(data, audits.filename(audit, fmt), audits.CONTENT_TYPES[fmt], fmt)
 
 
 @router.post("/granskningar/{audit_id}/utfarda", dependencies=[CsrfChecked], response_model=None)
@@ -667,4 +648,4 @@ def issued_download(
     audit = audits.get_audit(session, audit_id)
     require_read_audit(user, audit)
     found = audits.get_issued(session, audit, document_id)
-    return _file(found.data, found.format, found.filename)
+    return document_response(found.data, found.filename, found.content_type, found.format)

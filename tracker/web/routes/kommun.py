@@ -6,7 +6,6 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -17,6 +16,7 @@ from tracker.errors import Forbidden, Refused
 from tracker.models import Person
 from tracker.services import kommun
 from tracker.web.deps import NowDep, SessionDep, UserDep, WebDep
+from tracker.web.downloads import content_disposition
 
 router = APIRouter()
 
@@ -95,5 +95,5 @@ def overview_export(
     return Response(
         data,
         media_type=KINDS[kind],
-        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"},
+        headers={"Content-Disposition": content_disposition(name)},
     )

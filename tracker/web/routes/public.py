@@ -18,8 +18,9 @@ from starlette.exceptions import HTTPException
 from tracker.errors import NotFound
 from tracker.services import publishing
 from tracker.web.deps import NowDep, SessionDep, WebDep
+from tracker.web.downloads import document_response
 from tracker.web.routes import PathId
-from tracker.web.routes.reports import FORMAT_LABELS, REPORT_HTML_CSP, _disposition
+from tracker.web.routes.reports import FORMAT_LABELS
 
 router = APIRouter()
 
@@ -63,15 +64,8 @@ def published_document(
         doc = publishing.public_document(session, plan_id, report_id, fmt)
     except NotFound:
         raise _not_found() from None
-    # As the logged-in download sends it: the HTML to read in the browser, sandboxed. Not kept
-    # by caches on the way, so that a plan taken down is no longer served from one.
-    headers = {
-        "Content-Disposition": _disposition(doc.filename, inline=fmt == "html"),
-        "Cache-Control": "no-store",
-    }
-    if fmt == "html":
-        headers["Content-Security-Policy"] = REPORT_HTML_CSP
-    return Response(doc.data, media_type=doc.content_type, headers=headers)
+    # As the logged-in download sends it.
+    return document_response(doc.data, doc.filename, doc.content_type, fmt)
 
 
 @router.get("/tillganglighet", response_class=HTMLResponse)

@@ -11,7 +11,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -41,6 +40,7 @@ from tracker.web.deps import (
     require_read,
     undo,
 )
+from tracker.web.downloads import content_disposition, document_response
 from tracker.web.forms import VERSION_LIMIT, parse_date
 from tracker.web.routes import PathId
 
@@ -320,21 +320,6 @@ def report_page(
     return _render_report(request, web, session, report_id, user)
 
 
-# The HTML report is a document to read, so the browser shows it (the PDF and DOCX are files
-# to keep, and are downloaded). It carries its own <style>, which the app's policy forbids:
-# this one allows inline style and nothing else, and sandboxes the document.
-REPORT_HTML_CSP = (
-    "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; "
-    "form-action 'none'; base-uri 'none'; sandbox"
-)
-
-
-def _disposition(filename: str, *, inline: bool) -> str:
-    ascii_name = filename.encode("ascii", "replace").decode("ascii").replace('"', "")
-    kind = "inline" if inline else "attachment"
-    return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
-
-
 @router.get("/aterrapporter/{report_id}/dokument.{fmt}")
 def report_download(report_id: PathId, fmt: str, session: SessionDep, user: UserDep) -> Response:
     if fmt not in reports.FORMATS:
@@ -342,13 +327,7 @@ def report_download(report_id: PathId, fmt: str, session: SessionDep, user: User
     _readable(session, report_id, user)
     # An issued report's archived bytes, exactly as stored; a draft rendered now.
     doc = reports.report_document(session, report_id, fmt)
-    headers = {
-        "Content-Disposition": _disposition(doc.filename, inline=fmt == "html"),
-        "Cache-Control": "no-store",
-    }
-    if fmt == "html":
-        headers["Content-Security-Policy"] = REPORT_HTML_CSP
-    return Response(doc.data, media_type=doc.content_type, headers=headers)
+    return document_response(doc.data, doc.filename, doc.content_type, fmt)
 
 
 @router.get("/aterrapporter/{report_id}/arkivpaket.tar")
@@ -362,7 +341,7 @@ def report_archive_package(
         session, report_id, now=now, tz=web.app.tz, package_id=uuid.uuid4()
     )
     headers = {
-        "Content-Disposition": _disposition(f"{package.name}.tar", inline=False),
+        "Content-Disposition": content_disposition(f"{package.name}.tar"),
         "Cache-Control": "no-store",
     }
     return Response(package.tar(), media_type="application/x-tar", headers=headers)

@@ -18,7 +18,6 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
@@ -45,6 +44,7 @@ from tracker.web.deps import (
     require_read,
     undo,
 )
+from tracker.web.downloads import content_disposition
 from tracker.web.forms import parse_date
 from tracker.web.routes import PathId
 from workflows.registry import DEFAULT_ACTION_WORKFLOW
@@ -173,8 +173,5 @@ def export_download(
     return Response(
         data,
         media_type=KINDS[kind],
-        headers={
-            "Content-Disposition": f"attachment; filename=\"{name}\"; filename*=UTF-8''"
-            + quote(pretty)
-        },
+        headers={"Content-Disposition": content_disposition(pretty, fallback=name)},
     )
