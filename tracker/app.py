@@ -35,9 +35,10 @@ class App:
         return RiskScale.from_dict(self.settings.risk)
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
-        """The unit of work every use case runs in: web request, command, scheduled job."""
-        with transaction(self.engine) as session:
+    def transaction(self, *, dry_run: bool = False) -> Iterator[Session]:
+        """The unit of work every use case runs in: web request, command, scheduled job; a
+        dry run (`--dry-run` of an import) is rolled back instead of committed."""
+        with transaction(self.engine, dry_run=dry_run) as session:
             yield session
 
 

@@ -90,15 +90,24 @@ def is_lock_timeout(exc: BaseException) -> bool:
 
 
 @contextmanager
-def transaction(engine: Engine) -> Iterator[Session]:
+def transaction(engine: Engine, *, dry_run: bool = False) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any error. What was logged with
-    tracker.logs.log_after_commit(session.info, ...) is logged after the commit."""
+    tracker.logs.log_after_commit(session.info, ...) is logged after the commit. A dry run
+    does all the work and its checks, then rolls back as if it had failed."""
     with Session(engine, expire_on_commit=False) as session:
         try:
             yield session
+            if dry_run:
+                raise _DryRun
             session.commit()
-        except BaseException:
+        except BaseException as exc:
             session.rollback()
             drop_deferred(session.info)
-            raise
+            if not isinstance(exc, _DryRun):
+                raise
+            return
         emit_deferred(session.info)
+
+
+class _DryRun(Exception):
+    """Ends a dry run's unit of work the way a failure does, without being one."""

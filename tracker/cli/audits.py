@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlmodel import Session
 
 from tracker.cli.base import cli, clock, fail, get_app
 from tracker.cli.output import as_json, table
@@ -71,17 +70,10 @@ def audit_import(
             data = fh.read(COMMAND_LINE_LIMITS.file_bytes + 1)
         read = read_audit_file(data, file.name, COMMAND_LINE_LIMITS)
         now, where = clock(), forvaltning.strip()
-        if dry_run:
-            with Session(app.engine) as s:
-                result = audits.import_audits(
-                    s, file.name, read, now=now, forvaltning=where, namnd=namnd
-                )
-                s.rollback()
-        else:
-            with app.transaction() as s:
-                result = audits.import_audits(
-                    s, file.name, read, now=now, forvaltning=where, namnd=namnd
-                )
+        with app.transaction(dry_run=dry_run) as s:
+            result = audits.import_audits(
+                s, file.name, read, now=now, forvaltning=where, namnd=namnd
+            )
     except TrackerError as exc:  # FileRefused lists every problem in its message
         raise fail(f"Fel: {exc.message}") from None
     count = len(result.outcomes)

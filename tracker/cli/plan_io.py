@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlmodel import Session
 
 from tracker.cli.base import clock, fail, get_app
 from tracker.cli.plans import plan_app
@@ -73,17 +72,10 @@ def plan_import(
         ort=_given(ort),
     )
     try:
-        if dry_run:
-            with Session(app.engine) as s:
-                result = importing.import_file(
-                    s, app.registry, file, now=now, overrides=overrides, as_of=recorded
-                )
-                s.rollback()
-        else:
-            with app.transaction() as s:
-                result = importing.import_file(
-                    s, app.registry, file, now=now, overrides=overrides, as_of=recorded
-                )
+        with app.transaction(dry_run=dry_run) as s:
+            result = importing.import_file(
+                s, app.registry, file, now=now, overrides=overrides, as_of=recorded
+            )
     except TrackerError as exc:  # FileRefused lists every problem in its message
         raise fail(f"Fel: {exc.message}") from None
     for line in importing.describe(result):
