@@ -228,12 +228,13 @@ def _confirm_page(
     request: Request, web: Web, plan: Plan, action_id: int, **texts: str
 ) -> HTMLResponse:
     """The page that asks before something is removed: its button posts with `bekraftat`."""
+    crumbs = [
+        ("Planer", "/planer"),
+        (plan.title, f"/planer/{plan.id}"),
+        (f"Åtgärd {action_id}", f"/atgarder/{action_id}"),
+    ]
     back = f"/atgarder/{action_id}#indikatorer"
-    return web.render(
-        request,
-        "actions/confirm.html",
-        {"plan": plan, "action_id": action_id, "back": back, **texts},
-    )
+    return web.render(request, "confirm.html", {"crumbs": crumbs, "back": back, **texts})
 
 
 def _removable(
@@ -263,7 +264,7 @@ def indicator_remove_confirm(
         title=f"Ta bort indikatorn {indicator.name}",
         what=f"Indikatorn '{indicator.name}'{held} tas bort från åtgärd {action_id}.",
         consequence=REMOVAL_CONSEQUENCE,
-        url=REMOVE_PATH.format(action_id=action_id, indicator_id=indicator_id),
+        action=REMOVE_PATH.format(action_id=action_id, indicator_id=indicator_id),
         button="Ta bort indikatorn",
     )
 
@@ -309,7 +310,7 @@ def value_remove_confirm(
         title=f"Ta bort mätvärdet {shown}",
         what=f"Mätvärdet {shown} för indikatorn '{indicator.name}' tas bort.",
         consequence=REMOVAL_CONSEQUENCE,
-        url=VALUE_PATH.format(action_id=action_id, indicator_id=indicator_id, value_id=value_id),
+        action=VALUE_PATH.format(action_id=action_id, indicator_id=indicator_id, value_id=value_id),
         button="Ta bort mätvärdet",
     )
 

@@ -277,10 +277,10 @@ def role_confirm(
         raise Refused(f"{person.name} har redan rollen {ROLE_LABELS[role].lower()}.")
     return web.render(
         request,
-        "people/confirm.html",
+        "confirm.html",
         {
             "title": f"Ändra roll för {person.name}",
-            "person": person,
+            "crumbs": _crumbs(person),
             "what": (
                 f"{person.name} ({person.email}) får rollen {ROLE_LABELS[role].lower()} i "
                 f"stället för {role_label(person.role).lower()}."
@@ -358,6 +358,10 @@ def daily_summary_choice(
 # --- links --------------------------------------------------------------------------------
 
 
+def _crumbs(person: Person) -> list[tuple[str, str]]:
+    return [("Personer", "/personer"), (person.name, f"/personer/{person.id}")]
+
+
 def _revocable(session: Session, person_id: int, user: Person) -> Person:
     person, plans = _person(session, person_id)
     if not may_revoke_links(user, person, plans):
@@ -378,10 +382,10 @@ def revoke_confirm(
     back = safe_next(tillbaka, f"/personer/{person.id}")
     return web.render(
         request,
-        "people/confirm.html",
+        "confirm.html",
         {
             "title": f"Återkalla länkar för {person.name}",
-            "person": person,
+            "crumbs": _crumbs(person),
             "what": f"Alla länkar som skickats till {person.email} hittills slutar fungera.",
             "consequence": (
                 "Pågående inloggningar för personen avslutas direkt. En ny länk kan skickas "
