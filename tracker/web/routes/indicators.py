@@ -6,7 +6,7 @@ imported for a whole plan. Who may: whoever may edit the åtgärd's plan
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -21,6 +21,13 @@ from tracker.models import Indicator, Person, Plan
 from tracker.services import actions as action_service
 from tracker.services import indicators as indicator_service
 from tracker.services import plans as plan_service
+from tracker.services.indicators import (
+    BASELINE_FIELD,
+    BASELINE_ON_FIELD,
+    NAME_FIELD,
+    TARGET_FIELD,
+    UNIT_FIELD,
+)
 from tracker.web.deps import (
     CsrfChecked,
     EditorDep,
@@ -90,6 +97,29 @@ def _refused(
     )
 
 
+def _typed(name: str, unit: str, baseline: str, baseline_on: str, target: str) -> dict[str, str]:
+    """An indicator form as typed, by its field names: shown again in its boxes if refused."""
+    return {
+        NAME_FIELD: name,
+        UNIT_FIELD: unit,
+        BASELINE_FIELD: baseline,
+        BASELINE_ON_FIELD: baseline_on,
+        TARGET_FIELD: target,
+    }
+
+
+def _indicator_values(typed: dict[str, str]) -> dict[str, Any]:
+    """What add_indicator and edit_indicator take, read from the form; IndicatorRefused names
+    the field that cannot be read."""
+    return {
+        "name": typed[NAME_FIELD],
+        "unit": typed[UNIT_FIELD],
+        "baseline_value": _number(typed[BASELINE_FIELD], "Utgångsvärde", BASELINE_FIELD),
+        "baseline_on": _date(typed[BASELINE_ON_FIELD], "Utgångsvärdets datum", BASELINE_ON_FIELD),
+        "target_value": _number(typed[TARGET_FIELD], "Mål", TARGET_FIELD),
+    }
+
+
 def _number(typed: str, label: str, field: str | None = None) -> float | None:
     try:
         return parse_number(typed, label)
@@ -119,21 +149,11 @@ def indicator_add(
     target: Annotated[str, Form(max_length=NUMBER)] = "",
 ) -> Response:
     _editable_plan(session, action_id, user)
+    typed = _typed(name, unit, baseline, baseline_on, target)
     try:
-        indicator_service.add_indicator(
-            session,
-            action_id,
-            now=now,
-            actor=user,
-            name=name,
-            unit=unit,
-            baseline_value=_number(baseline, "Utgångsvärde"),
-            baseline_on=parse_date(baseline_on, "Utgångsvärdets datum"),
-            target_value=_number(target, "Mål"),
-        )
+        values = _indicator_values(typed)
+        indicator_service.add_indicator(session, action_id, now=now, actor=user, **values)
     except Refused as exc:
-        typed = {"name": name, "unit": unit, "baseline": baseline}
-        typed |= {"baseline_on": baseline_on, "target": target}
         return _refused(request, web, session, action_id, user, now, exc, "ny", typed)
     flash(request, f"Indikatorn '{' '.join(name.split())}' är tillagd.")
     return RedirectResponse(f"/atgarder/{action_id}#indikatorer", status_code=303)
@@ -197,23 +217,13 @@ def indicator_edit(
     with the reason beside the field it is about and everything typed still in its box."""
     _editable_plan(session, action_id, user)
     indicator = indicator_service.get_indicator(session, action_id, indicator_id)
+    typed = _typed(name, unit, baseline, baseline_on, target)
     try:
+        values = _indicator_values(typed)
         changed = indicator_service.edit_indicator(
-            session,
-            indicator,
-            now=now,
-            actor=user,
-            name=name,
-            unit=unit,
-            baseline_value=_number(baseline, "Utgångsvärde", indicator_service.BASELINE_FIELD),
-            baseline_on=_date(
-                baseline_on, "Utgångsvärdets datum", indicator_service.BASELINE_ON_FIELD
-            ),
-            target_value=_number(target, "Mål", indicator_service.TARGET_FIELD),
+            session, indicator, now=now, actor=user, **values
         )
     except Refused as exc:
-        typed = {"name": name, "unit": unit, "baseline": baseline}
-        typed |= {"baseline_on": baseline_on, "target": target}
         typed |= {"error": exc.message, "field": getattr(exc, "field", None) or ""}
         return _refused(request, web, session, action_id, user, now, exc, indicator_id, typed)
     shown = " ".join(name.split())
