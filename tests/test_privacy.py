@@ -1,13 +1,14 @@
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlmodel import select
 
 from notifications import OutgoingMessage
+from tests.support import builders as b
 from tracker.app import App
-from tracker.models import ActionEvent, OutboxMessage, Person
-from tracker.services import actions, outbox, people, plans, privacy
+from tracker.models import ActionEvent, OutboxMessage, Person, Role
+from tracker.services import absences, actions, outbox, people, plans, privacy
 
 
 def _owner_with_history(app: App, now: datetime, chef: Person) -> int:
@@ -40,6 +41,40 @@ def test_export_gives_everything_held_about_a_person(app: App, now: datetime, ch
     assert [a["id"] for a in data["actions_owned"]] == [action_id]
     assert {e["trigger"] for e in data["history"]} == {"tilldelad", "starta"}
     assert [m["subject"] for m in data["emails"]] == ["Påminnelse"]
+
+
+def test_export_holds_the_persons_absences_and_those_they_stood_in_for(
+    app: App, now: datetime, chef: Person
+) -> None:
+    dana = b.person(app, "dana@pitea.example", "Dana Ersättare", now=now, role=Role.chef)
+    ulf = b.person(app, "ulf@pitea.example", "Ulf Chef", now=now, role=Role.chef)
+    with app.transaction() as s:
+        for away, first in ((chef, date(2018, 7, 2)), (ulf, date(2018, 8, 6))):
+            absences.add_absence(
+                s,
+                away,
+                away,
+                dana,
+                starts_on=first,
+                ends_on=first + timedelta(days=11),
+                now=now,
+                today=now.date(),
+            )
+    with app.transaction() as s:
+        mine = privacy.export_person(s, chef.email)["absences"]
+        stood_in = privacy.export_person(s, dana.email)["absences"]
+    assert mine == [
+        {
+            "person_id": chef.id,
+            "deputy_id": dana.id,
+            "starts_on": "2018-07-02",
+            "ends_on": "2018-07-13",
+        }
+    ]
+    assert [(a["person_id"], a["starts_on"]) for a in stood_in] == [
+        (chef.id, "2018-07-02"),
+        (ulf.id, "2018-08-06"),
+    ]
 
 
 def test_erase_pseudonymises_everywhere_and_revokes_links(

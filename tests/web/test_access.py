@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -30,6 +30,7 @@ from tracker.app import App
 from tracker.domain.meetings import MeetingRow
 from tracker.models import AuditDocument, Meeting, Person, Role
 from tracker.services import (
+    absences,
     api_tokens,
     audits,
     indicators,
@@ -49,6 +50,7 @@ from tracker.web.security import derived_key, owner_csrf
 CONTROL_PLAN = Path(__file__).resolve().parents[2] / "examples" / "internkontroll-skola.csv"
 # A new nämnd for each walk: a nämnd has one internkontrollplan a year.
 _BOARDS = itertools.count(1)
+_WEEKS = itertools.count(0)
 OTHER_FORVALTNING = "Kultur- och fritidsförvaltningen"
 PERSONAS = ["admin", "chef", "other_chef", "board", "owner", "anonymous"]
 
@@ -92,6 +94,15 @@ EXPECTED: dict[str, dict[str, str]] = {
     },
     # The read API: a token lets one in, never a log-in (401 for everyone without one).
     "token": dict.fromkeys(PERSONAS, "unauthorized"),
+    # A chef's own absence: the chef themselves, or an admin (roles.may_register_absence).
+    "own_absence": {
+        "admin": "ok",
+        "chef": "ok",
+        "other_chef": "denied",
+        "board": "denied",
+        "owner": "login",
+        "anonymous": "login",
+    },
     "admin": {
         "admin": "ok",
         "chef": "denied",
@@ -133,6 +144,7 @@ class Ids:
     # An indicator of `action` with a measured value.
     indicator: int = 0
     value: int = 0
+    absence: int = 0
 
 
 @dataclass(frozen=True)
@@ -188,6 +200,12 @@ ROUTES: dict[tuple[str, str], Case] = {
         "edit_plan", lambda i: f"/eskaleringar/{i.action}/kvittera", {"comment": ""}
     ),
     ("GET", "/eskaleringsnivaer"): Case("editor", lambda i: "/eskaleringsnivaer"),
+    ("GET", "/franvaro"): Case("editor", lambda i: "/franvaro"),
+    # No deputy given: refused by the rules, after the role has been checked.
+    ("POST", "/franvaro"): Case("editor", lambda i: "/franvaro", {"deputy": ""}),
+    ("POST", "/franvaro/{absence_id}/ta-bort"): Case(
+        "own_absence", lambda i: f"/franvaro/{i.absence}/ta-bort", {}
+    ),
     # No level given: refused by the rules, after the role has been checked.
     ("POST", "/eskaleringsnivaer"): Case("admin", lambda i: "/eskaleringsnivaer", {"level": ""}),
     ("GET", "/planer"): Case("logged_in", lambda i: "/planer"),
@@ -631,6 +649,21 @@ def _ids(app: App, world: World, clock: MovableClock) -> Ids:
         value = indicators.record_value(
             s, indicator, now=clock(), actor=None, measured_on=date(2018, 1, 1), value=1
         )
+        # The chef's own absence, a week of its own each walk (absences may not overlap).
+        stand_in = people.ensure_person(
+            s, "ersattare@pitea.example", now=clock(), name="Ersättare", role=Role.chef
+        )
+        first = date(2030, 1, 7) + timedelta(weeks=next(_WEEKS))
+        absence = absences.add_absence(
+            s,
+            world.chef,
+            world.chef,
+            stand_in,
+            starts_on=first,
+            ends_on=first + timedelta(days=4),
+            now=clock(),
+            today=clock().date(),
+        )
         assert report.id is not None and message.id is not None and cancelled is not None
         acknowledge = path_of(acknowledge_url(app.settings, world.chef, world.a1, now=clock()))
         return Ids(
@@ -655,6 +688,7 @@ def _ids(app: App, world: World, clock: MovableClock) -> Ids:
             api_token=token.id,
             indicator=indicator.id or 0,
             value=value.id or 0,
+            absence=absence.id or 0,
         )
 
 

@@ -186,6 +186,7 @@ def chef_pages(site: Site) -> list[str]:
         *plan_pages(site),
         *calendar_pages(site),
         "/eskaleringsnivaer",
+        "/franvaro",
         "/kommunen",
         *audit_pages(site),
         *control_plan_pages(site),

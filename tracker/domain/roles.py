@@ -236,6 +236,19 @@ def may_acknowledge_escalation(
     return logged_in and may_edit(person, plan)
 
 
+def may_register_absence(user: Someone, person: Someone) -> bool:
+    """Who says that a chef is away and who stands in: the chef themselves, or an admin for
+    anyone who leads plans. An owner's åtgärder do not wait for an answer from them."""
+    if not is_editor(person):
+        return False
+    return user.role == Role.admin or (user.id is not None and user.id == person.id)
+
+
+def may_stand_in(person: Someone) -> bool:
+    """A deputy acknowledges escalations, which needs someone who may log in and act."""
+    return is_editor(person)
+
+
 def may_set_escalation_levels(person: Someone) -> bool:
     """Who holds a level of escalation above the plan's chef (förvaltningschef,
     kommundirektör) is the organisation's, set by an admin."""

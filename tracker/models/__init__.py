@@ -1,5 +1,6 @@
 """SQLModel tables, one module per aggregate. Importing this package registers them all."""
 
+from tracker.models.absence import Absence
 from tracker.models.action import Action, ActionEvent
 from tracker.models.api_token import ApiToken
 from tracker.models.area_event import AreaEvent
@@ -22,6 +23,7 @@ from tracker.models.reminder import SentReminder, SentSummary
 from tracker.models.report import Report, ReportFile
 
 __all__ = [
+    "Absence",
     "Action",
     "ActionEvent",
     "ApiToken",

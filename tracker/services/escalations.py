@@ -27,6 +27,7 @@ from tracker.errors import Conflict, Forbidden, NotFound, Refused
 from tracker.logs import log_after_commit
 from tracker.models import Action, ActionEvent, Escalation, EscalationHolder, Person, Plan
 from tracker.services import actions as action_service
+from tracker.services.absences import NO_DEPUTIES, Deputies
 from workflows import CHEF_LEVEL, LevelDef, TimerDef, WorkflowRegistry
 
 _log = logging.getLogger(__name__)
@@ -43,6 +44,14 @@ NEED_COMMENT = "Skriv en kommentar till kvitteringen."
 def _who(person: Person) -> str:
     # As the history writes an actor, which is what erasing a person replaces.
     return f"{person.name} <{person.email}>"
+
+
+def _acting(person: Person, deputies: Deputies) -> str:
+    """A step's recipient in its history line, with whom they stand in for."""
+    away = deputies.stands_in_for(person)
+    if not away:
+        return _who(person)
+    return f"{_who(person)} (ersättare för {', '.join(p.name for p in away)})"
 
 
 def timer_def(registry: WorkflowRegistry, workflow: str, timer_id: str) -> TimerDef | None:
@@ -97,14 +106,19 @@ FIRST_INTRO = (
 
 
 def first_steps(
-    timer: TimerDef, row: CandidateRow, anchor: date, heads: Sequence[Person]
+    timer: TimerDef,
+    row: CandidateRow,
+    anchor: date,
+    heads: Sequence[Person],
+    deputies: Deputies = NO_DEPUTIES,
 ) -> list[Step]:
-    """The first step of an escalation that waits for an answer, to the plan's chefs; none
-    when nobody is there to send it to (it goes out once a chef is)."""
+    """The first step of an escalation that waits for an answer, to the plan's chefs (or who
+    stands in for them: `heads` are who acts today); none when nobody is there to send it
+    to (it goes out once a chef is)."""
     if not timer.awaits_answer or not heads:
         return []
     level = timer.escalation_levels()[0]
-    names = ", ".join(_who(p) for p in heads)
+    names = ", ".join(_acting(p, deputies) for p in heads)
     return [
         Step(
             action_id=row.id,
@@ -169,10 +183,11 @@ def climbs(
     *,
     today: date,
     cal: WorkCalendar,
+    deputies: Deputies = NO_DEPUTIES,
 ) -> list[Step]:
-    """The unacknowledged escalations that go one level up today. `rows`: the sweep's
-    candidate åtgärder by id; one no longer among them is no longer late, and climbs no
-    more."""
+    """The unacknowledged escalations that go one level up today, each to the level's holder
+    or, while they are away, to who stands in for them. `rows`: the sweep's candidate
+    åtgärder by id; one no longer among them is no longer late, and climbs no more."""
     opened = _open_escalations(session)
     if not opened:
         return []
@@ -199,8 +214,9 @@ def climbs(
         if level_index is None:
             continue
         level = levels[level_index]
-        holder = who.of(level.id, row.forvaltning)
-        assert holder is not None
+        held_by = who.of(level.id, row.forvaltning)
+        assert held_by is not None
+        holder = deputies.acting_for(held_by)
         last = levels[max(s.level for s in esc.steps)]
         days = timer.acknowledge_within
         out.append(
@@ -220,7 +236,7 @@ def climbs(
                 ),
                 text=(
                     f"Inte kvitterad av {last.label.lower()} inom {days} arbetsdagar: "
-                    f"eskalerad till {level.label.lower()}: {_who(holder)}"
+                    f"eskalerad till {level.label.lower()}: {_acting(holder, deputies)}"
                 ),
             )
         )

@@ -12,7 +12,15 @@ from typing import Any
 from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
-from tracker.models import Action, ActionEvent, AreaEvent, OutboxMessage, Person, PlanEvent
+from tracker.models import (
+    Absence,
+    Action,
+    ActionEvent,
+    AreaEvent,
+    OutboxMessage,
+    Person,
+    PlanEvent,
+)
 from tracker.services.access import revoke_links
 from tracker.services.people import get_person
 
@@ -85,6 +93,22 @@ def export_person(session: Session, email: str) -> dict[str, Any]:
         "area_history": [
             {"area_id": e.area_id, "at": e.at.isoformat(), "field": e.field, "actor": e.actor_label}
             for e in session.exec(_area_events_of(person.id, label)).all()
+        ],
+        # Their own absences (when they were away) and those they stood in for.
+        "absences": [
+            {
+                "person_id": a.person_id,
+                "deputy_id": a.deputy_id,
+                "starts_on": a.starts_on.isoformat(),
+                "ends_on": a.ends_on.isoformat(),
+            }
+            for a in session.exec(
+                select(Absence)
+                .where(
+                    or_(col(Absence.person_id) == person.id, col(Absence.deputy_id) == person.id)
+                )
+                .order_by(col(Absence.starts_on))
+            ).all()
         ],
         "emails": [
             {

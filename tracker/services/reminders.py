@@ -64,7 +64,7 @@ from tracker.models import (
     SentReminder,
     SentSummary,
 )
-from tracker.services import control_occurrences, escalations
+from tracker.services import absences, control_occurrences, escalations
 from tracker.services.actions import PROGRESS
 from tracker.services.outbox import enqueue_many
 from tracker.services.report_schedule import report_calendar
@@ -339,9 +339,11 @@ def _days_reason(row: _Row, section: Section, today: date, deadline: date | None
 
 
 class _ChefIndex:
-    """Whom an action's escalations go to (roles.chefs_of), with the chefs indexed."""
+    """Whom an action's escalations go to (roles.chefs_of), with the chefs indexed; a chef
+    away today is replaced by who stands in for them (services.absences)."""
 
-    def __init__(self, people: Iterable[Person]) -> None:
+    def __init__(self, people: Iterable[Person], deputies: absences.Deputies) -> None:
+        self.deputies = deputies
         self.by_id: dict[int, Person] = {}
         self.by_forvaltning: dict[str, list[Person]] = defaultdict(list)
         for person in people:
@@ -355,7 +357,8 @@ class _ChefIndex:
         # from, as it is asked for every candidate row of the sweep.
         named = self.by_id.get(row.chef_id) if row.chef_id is not None else None
         nearby = self.by_forvaltning.get(row.forvaltning, [])
-        return chefs_of(row, [named, *nearby] if named is not None else nearby)
+        chefs = chefs_of(row, [named, *nearby] if named is not None else nearby)
+        return self.deputies.standing_in(chefs)
 
     def reply_address(self, rows: Iterable[_Row]) -> str:
         """The one chef an owner's åtgärder answer to, for their digest's Reply-To; "" when
@@ -563,6 +566,8 @@ class _Planner:
         self._timer_cache: dict[tuple[str, str], list[TimerDef]] = {}
         self._report_timer_cache: dict[tuple[str, str], list[TimerDef]] = {}
         self.called_from: dict[int, datetime] = {}
+        # Who stands in for a chef away today; read by plan().
+        self.deputies = absences.NO_DEPUTIES
 
     def state(self, row: _Row) -> tuple[str, bool]:
         """(label, done) of the row's state."""
@@ -602,7 +607,11 @@ class _Planner:
         rows = self._rows(look)
         keys = [o.key for o in self.reporting.values()]
         sent = _sent(self.session, self.registry, today, look, keys)
-        chefs = _ChefIndex(_chefs(self.session, (r.chef_id for r in rows if r.chef_id is not None)))
+        self.deputies = absences.deputies_on(self.session, today)
+        chefs = _ChefIndex(
+            _chefs(self.session, (r.chef_id for r in rows if r.chef_id is not None)),
+            self.deputies,
+        )
         found = _Gathered()
         for row in rows:
             self._gather(row, sent.get(row.id, {}), chefs, found)
@@ -646,14 +655,21 @@ class _Planner:
             found.escalate(row, chef_dues, heads)
             for d in chef_dues:
                 timer = escalations.timer_def(self.registry, row.workflow, d.timer_id)
-                for step in escalations.first_steps(timer, row, d.anchor, heads) if timer else ():
+                if timer is None:
+                    continue
+                for step in escalations.first_steps(timer, row, d.anchor, heads, self.deputies):
                     found.answerable(row, step, listed=True)
 
     def _climb(self, rows: list[_Row], found: _Gathered) -> None:
         """Escalations nobody acknowledged in time go one level up (services.escalations)."""
         by_id = {r.id: r for r in rows}
         for step in escalations.climbs(
-            self.session, self.registry, by_id, today=self.today, cal=self.cal
+            self.session,
+            self.registry,
+            by_id,
+            today=self.today,
+            cal=self.cal,
+            deputies=self.deputies,
         ):
             found.answerable(by_id[step.action_id], step, listed=False)
 
@@ -910,7 +926,9 @@ class _Planner:
         )
         if not reports:
             return []
-        chefs = _ChefIndex(_chefs(self.session, (r.chef_id for r in reports if r.chef_id)))
+        chefs = _ChefIndex(
+            _chefs(self.session, (r.chef_id for r in reports if r.chef_id)), self.deputies
+        )
         by_chef: dict[int, list[_Report]] = defaultdict(list)
         for report in reports:
             for chef in chefs.of(report):

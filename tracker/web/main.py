@@ -52,6 +52,7 @@ from tracker.web.forms import (
 from tracker.web.links import signer_for
 from tracker.web.mail import mail_environment
 from tracker.web.routes import (
+    absences,
     actions,
     api_tokens,
     audits,
@@ -200,6 +201,7 @@ def create_app(
     fastapi_app.include_router(people.router)
     fastapi_app.include_router(start.router)
     fastapi_app.include_router(escalations.router)
+    fastapi_app.include_router(absences.router)
     fastapi_app.include_router(reminders.router)
     fastapi_app.include_router(reports.router)
     fastapi_app.include_router(meetings.router)
