@@ -201,3 +201,46 @@ def test_a_level_holder_away_passes_the_climb_to_their_deputy(app: App, chef: Pe
     ]
     texts = [e.text for e in events(app, w.action_id, ESCALATED)]
     assert "(ersättare för Frida Förvaltningschef)" in texts[-1]
+
+
+def test_the_deputy_answers_for_what_was_sent_to_the_chef_before_the_absence(
+    app: App, chef: Person
+) -> None:
+    w = late(app, chef)
+    deputy = deputy_for(app)
+    sweep_on(app, WEDNESDAY)  # to the chef, who leaves the next week
+    away(app, chef, chef, deputy, date(2018, 1, 15), date(2018, 1, 19))
+
+    def pending(day: date) -> list[int]:
+        with app.transaction() as s:
+            found = escalations.pending_for(s, app.registry, deputy, CAL, today=day)
+            return [p.action.id or 0 for p in found]
+
+    assert pending(date(2018, 1, 12)) == []
+    assert pending(date(2018, 1, 15)) == [w.action_id]
+    assert pending(date(2018, 1, 22)) == []
+    with app.transaction() as s, pytest.raises(Forbidden):
+        escalations.acknowledge(
+            s,
+            app.registry,
+            w.action_id,
+            deputy,
+            comment="Sett.",
+            new_due_on=None,
+            now=b.at(date(2018, 1, 12)),
+            today=date(2018, 1, 12),
+            logged_in=True,
+        )
+    with app.transaction() as s:
+        escalations.acknowledge(
+            s,
+            app.registry,
+            w.action_id,
+            deputy,
+            comment="Malin är på semester; jag har pratat med Bo.",
+            new_due_on=None,
+            now=b.at(date(2018, 1, 16)),
+            today=date(2018, 1, 16),
+            logged_in=True,
+        )
+    assert pending(date(2018, 1, 16)) == []

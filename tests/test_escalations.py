@@ -280,10 +280,11 @@ def test_by_link_only_whom_it_was_sent_to_and_on_the_start_page_the_plans_chefs(
             logged_in=False,
         )
     with app.transaction() as s:
-        assert [p.action.id for p in escalations.pending_for(s, app.registry, chef, CAL)] == [
-            w.action_id
-        ]
-        assert escalations.pending_for(s, app.registry, other, CAL) == []
+        assert [
+            p.action.id
+            for p in escalations.pending_for(s, app.registry, chef, CAL, today=date(2018, 1, 11))
+        ] == [w.action_id]
+        assert escalations.pending_for(s, app.registry, other, CAL, today=date(2018, 1, 11)) == []
     # Logged in, the förvaltningschef is a chef of the plan's förvaltning: the rule lets in.
     with app.transaction() as s:
         escalations.acknowledge(
@@ -298,7 +299,7 @@ def test_by_link_only_whom_it_was_sent_to_and_on_the_start_page_the_plans_chefs(
             logged_in=True,
         )
     with app.transaction() as s:
-        assert escalations.pending_for(s, app.registry, chef, CAL) == []
+        assert escalations.pending_for(s, app.registry, chef, CAL, today=date(2018, 1, 11)) == []
 
 
 def test_nothing_is_recorded_in_a_dry_run(app: App, chef: Person) -> None:

@@ -3,7 +3,8 @@
 While a chef is away, what the reminder sweep would send them as chef goes to their deputy:
 the escalations that wait for an answer (which the deputy may then acknowledge, as the step
 was sent to them), the owners' overdue åtgärder of their plans, and the owners' replies
-(Reply-To). Their own åtgärder, as an owner, still go to them. The sweep asks `deputies_on`
+(Reply-To). An escalation sent to the chef before they left is the deputy's to acknowledge
+too, for the days of the absence (services.escalations asks `acting_ids`). Their own åtgärder, as an owner, still go to them. The sweep asks `deputies_on`
 once and substitutes through the Deputies it returns; the rule of the chain (a deputy away
 too passes it on) is tracker.domain.absence.stand_in.
 """
@@ -175,6 +176,11 @@ class Deputies:
             acting = self.acting_for(person)
             out.setdefault(acting.id, acting)
         return list(out.values())
+
+    def acting_ids(self, ids: Iterable[int]) -> set[int]:
+        """Who acts today for each of `ids` (an escalation's recipients): those away are
+        answered for by their deputies."""
+        return {stand_in(i, self._deputy_of) for i in ids}
 
     def stands_in_for(self, person: Person) -> list[Person]:
         """Whom `person` acts for today (their absent chefs' names in a step's text)."""

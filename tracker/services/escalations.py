@@ -27,7 +27,7 @@ from tracker.errors import Conflict, Forbidden, NotFound, Refused
 from tracker.logs import log_after_commit
 from tracker.models import Action, ActionEvent, Escalation, EscalationHolder, Person, Plan
 from tracker.services import actions as action_service
-from tracker.services.absences import NO_DEPUTIES, Deputies
+from tracker.services.absences import NO_DEPUTIES, Deputies, deputies_on
 from workflows import CHEF_LEVEL, LevelDef, TimerDef, WorkflowRegistry
 
 _log = logging.getLogger(__name__)
@@ -378,12 +378,20 @@ def pending(
 
 
 def pending_for(
-    session: Session, registry: WorkflowRegistry, user: Person, cal: WorkCalendar
+    session: Session, registry: WorkflowRegistry, user: Person, cal: WorkCalendar, *, today: date
 ) -> list[Pending]:
     """The escalations waiting for an answer that `user` may acknowledge from the start
-    page: those sent to them, and those of the plans they lead."""
+    page: those sent to them or to someone they stand in for today, and those of the plans
+    they lead."""
     every = _pendings(session, registry, _open_steps(session), cal)
-    return [p for p in every if may_acknowledge_escalation(user, p.sent_to, p.plan, logged_in=True)]
+    deputies = deputies_on(session, today)
+    return [
+        p
+        for p in every
+        if may_acknowledge_escalation(
+            user, p.sent_to | deputies.acting_ids(p.sent_to), p.plan, logged_in=True
+        )
+    ]
 
 
 @dataclass(frozen=True)
@@ -417,6 +425,8 @@ def acknowledge(
     assert plan is not None
     steps = _open_steps(session, [action_id])
     sent_to = {p for s in steps for p in s.recipients()}
+    # Sent to someone away today: their deputy answers for them.
+    sent_to |= deputies_on(session, today).acting_ids(sent_to)
     # A link was sent for an escalation that is over now; logged in, the rule is asked first,
     # so that nobody learns of another plan's åtgärder.
     if not steps and not logged_in:

@@ -117,7 +117,9 @@ def render_start(
             "next_by_plan": {r.plan.id: r.occasion.meeting_on for r in coming},
             "today": win.today,
             # Escalations waiting for an answer that this person may acknowledge.
-            "escalations": escalations.pending_for(session, web.app.registry, user, WorkCalendar()),
+            "escalations": escalations.pending_for(
+                session, web.app.registry, user, WorkCalendar(), today=win.today
+            ),
             "refused": refused,
         },
         status_code=status_code,
