@@ -3,7 +3,7 @@ refused form comes back with the reason and what was typed, and changes nothing.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from fastapi.testclient import TestClient
 
@@ -140,3 +140,34 @@ def test_a_chef_may_not_register_someone_elses_absence_but_an_admin_may(
     page = client.get("/franvaro").text
     assert "Ulf Chef" in text_of(page)
     assert "/ta-bort" not in page
+
+
+def test_the_start_page_tells_the_chef_away_and_the_deputy_standing_in(
+    client: TestClient, app: App, chef: Person, now: datetime
+) -> None:
+    dana = deputy(app, now)
+    with app.transaction() as s:
+        absences.add_absence(
+            s,
+            chef,
+            chef,
+            dana,
+            starts_on=now.date(),
+            ends_on=date(2018, 1, 19),
+            now=now,
+            today=now.date(),
+        )
+    log_in(client, app, chef, now)
+    page = text_of(client.get("/start").text)
+    assert (
+        "Du är borta 2018-01-10–2018-01-19: Dana Ersättare är ersättare och tar "
+        "emot dina eskaleringar."
+    ) in page
+    with TestClient(client.app) as as_deputy:
+        log_in(as_deputy, app, dana, now)
+        page = text_of(as_deputy.get("/start").text)
+    assert (
+        "Du är ersättare för Malin Westling, som är borta till och med 2018-01-19: "
+        "eskaleringar till hen kommer till dig och står nedan."
+    ) in page
+    assert "Du är borta" not in page

@@ -4,9 +4,10 @@ While a chef is away, what the reminder sweep would send them as chef goes to th
 the escalations that wait for an answer (which the deputy may then acknowledge, as the step
 was sent to them), the owners' overdue åtgärder of their plans, and the owners' replies
 (Reply-To). An escalation sent to the chef before they left is the deputy's to acknowledge
-too, for the days of the absence (services.escalations asks `acting_ids`). Their own åtgärder, as an owner, still go to them. The sweep asks `deputies_on`
-once and substitutes through the Deputies it returns; the rule of the chain (a deputy away
-too passes it on) is tracker.domain.absence.stand_in.
+too, for the days of the absence (services.escalations asks `acting_ids`). Their own
+åtgärder, as an owner, still go to them. The sweep asks `deputies_on` once and substitutes
+through the Deputies it returns; the rule of the chain (a deputy away too passes it on) is
+tracker.domain.absence.stand_in.
 """
 
 from __future__ import annotations
@@ -55,6 +56,30 @@ def list_absences(session: Session, *, today: date) -> list[AbsenceView]:
     ).all()
     people = _people(session, (a.deputy_id for a, _ in rows))
     return [AbsenceView(a, p, people[a.deputy_id]) for a, p in rows]
+
+
+@dataclass(frozen=True)
+class Today:
+    """A person's absences that hold today: their own, and those they stand in for."""
+
+    away: AbsenceView | None
+    standing_in: list[AbsenceView]
+
+
+def today_for(session: Session, person: Person, *, today: date) -> Today:
+    """What the start page tells `person` of absences today."""
+    now_on = [v for v in list_absences(session, today=today) if v.absence.starts_on <= today]
+    own = next((v for v in now_on if v.person.id == person.id), None)
+    deputies = Deputies(
+        {v.absence.person_id: v.absence.deputy_id for v in now_on},
+        {p.id: p for v in now_on for p in (v.person, v.deputy) if p.id is not None},
+    )
+    standing_in = [
+        v
+        for v in now_on
+        if v.person.id != person.id and deputies.acting_for(v.person).id == person.id
+    ]
+    return Today(own, standing_in)
 
 
 def who_may_stand_in(session: Session) -> list[Person]:

@@ -17,7 +17,7 @@ from tracker.domain.workdays import WorkCalendar
 from tracker.errors import NotFound
 from tracker.models import Person
 from tracker.models.base import ID_LIMIT
-from tracker.services import escalations, overview
+from tracker.services import absences, escalations, overview
 from tracker.services import plans as plan_service
 from tracker.services.overview import Selection, Window
 from tracker.services.plans import ActionRow
@@ -120,6 +120,7 @@ def render_start(
             "escalations": escalations.pending_for(
                 session, web.app.registry, user, WorkCalendar(), today=win.today
             ),
+            "absence": absences.today_for(session, user, today=win.today),
             "refused": refused,
         },
         status_code=status_code,
