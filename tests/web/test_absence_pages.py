@@ -171,3 +171,20 @@ def test_the_start_page_tells_the_chef_away_and_the_deputy_standing_in(
         "eskaleringar till hen kommer till dig och står nedan."
     ) in page
     assert "Du är borta" not in page
+
+
+def test_with_nobody_else_to_choose_the_page_says_how_to_add_a_deputy(
+    client: TestClient, app: App, chef: Person, now: datetime
+) -> None:
+    log_in(client, app, chef, now)
+    page = client.get("/franvaro").text
+    assert "Det finns ingen annan chef eller administratör att välja som ersättare." in (
+        text_of(page)
+    )
+    assert 'action="/franvaro"' not in page
+    dana = deputy(app, now)
+    page = client.get("/franvaro").text
+    form = form_to(page, "/franvaro")
+    assert f'<option value="{dana.id}"' in page
+    assert f'<option value="{chef.id}"' not in page  # not their own deputy
+    assert form.fields["person"] == str(chef.id)

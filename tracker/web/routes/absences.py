@@ -60,13 +60,17 @@ def _page(
     status_code: int = 200,
 ) -> HTMLResponse:
     listed = absences.list_absences(session, today=today)
+    for_anyone = user.role == Role.admin
+    candidates = absences.who_may_stand_in(session)
     return web.render(
         request,
         "absences.html",
         {
             "absences": [(v, may_register_absence(user, v.person)) for v in listed],
-            "candidates": absences.who_may_stand_in(session),
-            "for_anyone": user.role == Role.admin,
+            "candidates": candidates,
+            # A chef chooses for themselves: anyone but them.
+            "deputies": candidates if for_anyone else [p for p in candidates if p.id != user.id],
+            "for_anyone": for_anyone,
             "typed": typed or _Typed(person=str(user.id)),
             "today": today,
             "error": error,
