@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tracker.cli import (
+    absences,
     actions,
     api_tokens,
     audits,
@@ -26,6 +27,7 @@ from tracker.cli.base import cli, run
 
 # Importing a module registers its commands on `cli` or on a group.
 __all__ = [
+    "absences",
     "actions",
     "api_tokens",
     "audits",

@@ -236,10 +236,16 @@ def may_acknowledge_escalation(
     return logged_in and may_edit(person, plan)
 
 
+def may_be_absent(person: Someone) -> bool:
+    """Whose absence the product keeps: those who lead plans, whom escalations wait for. An
+    owner's åtgärder do not wait for an answer from them."""
+    return is_editor(person)
+
+
 def may_register_absence(user: Someone, person: Someone) -> bool:
     """Who says that a chef is away and who stands in: the chef themselves, or an admin for
-    anyone who leads plans. An owner's åtgärder do not wait for an answer from them."""
-    if not is_editor(person):
+    anyone (the command line, run by whoever runs the server, asks only may_be_absent)."""
+    if not may_be_absent(person):
         return False
     return user.role == Role.admin or (user.id is not None and user.id == person.id)
 

@@ -20,7 +20,7 @@ from datetime import date, datetime
 from sqlmodel import Session, col, select
 
 from tracker.domain.absence import SELF_DEPUTY, period_problem, stand_in
-from tracker.domain.roles import may_register_absence, may_stand_in
+from tracker.domain.roles import may_be_absent, may_register_absence, may_stand_in
 from tracker.errors import Forbidden, NotFound, Refused
 from tracker.logs import log_after_commit
 from tracker.models import Absence, Person, Role
@@ -102,7 +102,7 @@ def _people(session: Session, ids: Iterable[int]) -> dict[int, Person]:
 
 def add_absence(
     session: Session,
-    user: Person,
+    user: Person | None,
     person: Person,
     deputy: Person,
     *,
@@ -111,10 +111,16 @@ def add_absence(
     now: datetime,
     today: date,
 ) -> Absence:
-    """`person` is away from `starts_on` to `ends_on`, and `deputy` stands in. Forbidden for
-    someone the rule (roles.may_register_absence) does not allow; Refused with the reason
-    for a deputy who cannot act, a period that cannot be, or one that overlaps another."""
-    if not may_register_absence(user, person):
+    """`person` is away from `starts_on` to `ends_on`, and `deputy` stands in. `user` None is
+    the command line. Forbidden for someone the rule (roles.may_register_absence) does not
+    allow; Refused with the reason for someone whose absence does not matter, a deputy who
+    cannot act, a period that cannot be, or one that overlaps another."""
+    if not may_be_absent(person):
+        raise Refused(
+            f"{person.name} leder inga planer (rollen är inte chef eller administratör), så "
+            "ingenting väntar på hens svar medan hen är borta."
+        )
+    if user is not None and not may_register_absence(user, person):
         raise Forbidden(NOT_YOURS)
     assert person.id is not None and deputy.id is not None
     if deputy.id == person.id:
@@ -155,24 +161,31 @@ def add_absence(
         "absence.added",
         person_id=person.id,
         deputy_id=deputy.id,
-        actor_id=user.id,
+        actor_id=user.id if user else None,
     )
     return absence
 
 
-def remove_absence(session: Session, user: Person, absence_id: int) -> AbsenceView:
-    """The absence removed (a trip called off, a wrong date); what it was."""
+def remove_absence(session: Session, user: Person | None, absence_id: int) -> AbsenceView:
+    """The absence removed (a trip called off, a wrong date); what it was. `user` None is
+    the command line."""
     absence = session.get(Absence, absence_id)
     if absence is None:
         raise NotFound(f"Ingen frånvaro med nummer {absence_id}.")
     people = _people(session, (absence.person_id, absence.deputy_id))
     person, deputy = people[absence.person_id], people[absence.deputy_id]
-    if not may_register_absence(user, person):
+    if user is not None and not may_register_absence(user, person):
         raise Forbidden(NOT_YOURS)
     view = AbsenceView(absence, person, deputy)
     session.delete(absence)
     session.flush()
-    log_after_commit(session.info, _log, "absence.removed", person_id=person.id, actor_id=user.id)
+    log_after_commit(
+        session.info,
+        _log,
+        "absence.removed",
+        person_id=person.id,
+        actor_id=user.id if user else None,
+    )
     return view
 
 
