@@ -237,11 +237,31 @@ def _table(
 
 
 def render_docx(view: ControlView) -> bytes:
+    """The follow-up as a Word document, in the order of the other two formats."""
     doc = Document()
+    _page(doc, view)
+    _docx_title(doc, view)
+    _docx_summary(doc, view)
+    _docx_assessment(doc, view)
+    _docx_matrix(doc, view)
+    _docx_controls_done(doc, view)
+    _docx_deviations(doc, view)
+    _docx_not_done(doc, view)
+    return signed_and_saved(
+        doc,
+        lines=(view.place_date, view.signer, view.plan.forvaltning),
+        issued_line=view.issued_line,
+        meta=view.meta,
+        created=view.created,
+        keywords="internkontroll",
+    )
+
+
+def _page(doc: Any, view: ControlView) -> None:
+    """A4 upright, the running head with the date on the right, "Sida N av M" below."""
     normal = doc.styles["Normal"]
     normal.font.name = FONT
     normal.font.size = Pt(10)
-    bullet_style = doc.styles["List Bullet"].style_id
     section = doc.sections[0]
     section.orientation = WD_ORIENT.PORTRAIT
     section.page_width, section.page_height = Mm(210), Mm(297)
@@ -259,6 +279,8 @@ def render_docx(view: ControlView) -> bytes:
     foot.add_run(" av ")
     _field(foot, "NUMPAGES")
 
+
+def _docx_title(doc: Any, view: ControlView) -> None:
     doc.add_paragraph().add_run(strip_control(view.kicker)).font.size = Pt(9)
     doc.add_heading(strip_control(view.title), level=1)
     _paragraph(doc, _decision_line(view))
@@ -267,6 +289,8 @@ def render_docx(view: ControlView) -> bytes:
         run.bold = True
         run.font.color.rgb = RGBColor(0xB3, 0x26, 0x1E)
 
+
+def _docx_summary(doc: Any, view: ControlView) -> None:
     doc.add_heading("Sammanfattning", level=2)
     _paragraph(doc, view.period_line + ".")
     if view.next_report_line:
@@ -278,22 +302,28 @@ def render_docx(view: ControlView) -> bytes:
         (70, 20),
     )
 
+
+def _docx_assessment(doc: Any, view: ControlView) -> None:
     doc.add_heading("Chefens samlade bedömning", level=2)
-    if view.assessment:
-        for p in view.assessment:
-            paragraph = _paragraph(doc, p.text)
-            if p.bullet:
-                paragraph._p.style = bullet_style
-        if view.assessment_by:
-            _paragraph(doc, view.assessment_by)
-    else:
+    if not view.assessment:
         _run(
             doc.add_paragraph(),
             "Den samlade bedömningen är inte skriven ännu.",
             bold=True,
             colour=ALERT,
         )
+        return
+    bullet_style = doc.styles["List Bullet"].style_id
+    for p in view.assessment:
+        paragraph = _paragraph(doc, p.text)
+        if p.bullet:
+            paragraph._p.style = bullet_style
+    if view.assessment_by:
+        _paragraph(doc, view.assessment_by)
 
+
+def _docx_matrix(doc: Any, view: ControlView) -> None:
+    """The matrix as a picture with its text alternative, then the same as two tables."""
     doc.add_heading("Riskmatris", level=2)
     doc.add_picture(io.BytesIO(matrix_png(view)), width=Mm(170))
     doc.inline_shapes[-1]._inline.docPr.set("descr", strip_control(view.matrix_alt))
@@ -317,6 +347,8 @@ def render_docx(view: ControlView) -> bytes:
         (10, 60, 32, 32, 20, 26),
     )
 
+
+def _docx_controls_done(doc: Any, view: ControlView) -> None:
     doc.add_heading("Genomförda kontroller per kontrollmoment", level=2)
     for process in view.processes:
         doc.add_heading(strip_control(process.name), level=3)
@@ -344,54 +376,49 @@ def render_docx(view: ControlView) -> bytes:
                 alert_column={i: {1} for i, r in enumerate(point.done) if r.is_deviation},
             )
 
+
+def _docx_deviations(doc: Any, view: ControlView) -> None:
     doc.add_heading("Avvikelser och åtgärder", level=2)
-    if view.deviations:
-        _table(
-            doc,
-            (
-                "Kontroll",
-                "Avvikelse",
-                "Ansvarig",
-                "Klart till",
-                f"Läge {view.date_text}",
-                "Processläge",
-            ),
-            (
-                (
-                    f"{d.control}\navvikelse rapporterad {d.found}",
-                    (d.deviation or "–") + (f"\nÅtgärd: {d.action}" if d.action else ""),
-                    d.owner,
-                    d.due_on,
-                    d.state_label,
-                    d.note,
-                )
-                for d in view.deviations
-            ),
-            (36, 42, 24, 20, 22, 36),
-            alert_column={i: {4} for i, d in enumerate(view.deviations) if d.late},
-        )
-    else:
+    if not view.deviations:
         _paragraph(doc, "Inga avvikelser under perioden.")
-
-    doc.add_heading("Kontroller som inte är gjorda", level=2)
-    if view.not_done:
-        _table(
-            doc,
-            ("Kontrollmoment", "Skulle göras", "Ansvarig", "Varför"),
-            ((x.control, x.due_on, x.owner, x.why) for x in view.not_done),
-            (64, 24, 30, 62),
-            alert_column={i: {3} for i, x in enumerate(view.not_done) if x.late},
-        )
-    else:
-        _paragraph(doc, "Alla kontroller som skulle vara gjorda är gjorda.")
-
-    return signed_and_saved(
+        return
+    _table(
         doc,
-        lines=(view.place_date, view.signer, view.plan.forvaltning),
-        issued_line=view.issued_line,
-        meta=view.meta,
-        created=view.created,
-        keywords="internkontroll",
+        (
+            "Kontroll",
+            "Avvikelse",
+            "Ansvarig",
+            "Klart till",
+            f"Läge {view.date_text}",
+            "Processläge",
+        ),
+        (
+            (
+                f"{d.control}\navvikelse rapporterad {d.found}",
+                (d.deviation or "–") + (f"\nÅtgärd: {d.action}" if d.action else ""),
+                d.owner,
+                d.due_on,
+                d.state_label,
+                d.note,
+            )
+            for d in view.deviations
+        ),
+        (36, 42, 24, 20, 22, 36),
+        alert_column={i: {4} for i, d in enumerate(view.deviations) if d.late},
+    )
+
+
+def _docx_not_done(doc: Any, view: ControlView) -> None:
+    doc.add_heading("Kontroller som inte är gjorda", level=2)
+    if not view.not_done:
+        _paragraph(doc, "Alla kontroller som skulle vara gjorda är gjorda.")
+        return
+    _table(
+        doc,
+        ("Kontrollmoment", "Skulle göras", "Ansvarig", "Varför"),
+        ((x.control, x.due_on, x.owner, x.why) for x in view.not_done),
+        (64, 24, 30, 62),
+        alert_column={i: {3} for i, x in enumerate(view.not_done) if x.late},
     )
 
 
