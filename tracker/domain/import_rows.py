@@ -501,48 +501,80 @@ def read_plan_file(
     advice (its sheet, .plan.toml or --title) does not apply. Raises
     FileRefused with every problem found, or UnreadableFile.
     """
-    problems: list[Problem] = []
-    warnings: list[Problem] = []
-    meta = PlanMeta()
-    if kind_of(filename) == "xlsx":
-        sheets = read_xlsx(data, filename, limits)
-        data_sheets = [s for s in sheets if s.name.casefold() != PLAN_SHEET.casefold()]
-        plan_sheets = [s for s in sheets if s.name.casefold() == PLAN_SHEET.casefold()]
-        named = [s for s in data_sheets if s.name.casefold() == DATA_SHEET.casefold()]
-        if not data_sheets:
-            raise FileRefused(filename, [Problem("arbetsboken har inget blad med åtgärder")])
-        sheet = (named or data_sheets)[0]
-        if len(data_sheets) > 1:
-            warnings.append(Problem(f"bara bladet '{sheet.name}' lästes", place="Arbetsboken"))
-        if plan_sheets:
-            meta, meta_problems = meta_from_sheet(plan_sheets[0].rows, valid_email)
-            problems += meta_problems
-    else:
-        sheet = read_csv(data, filename, limits)
-        if sidecar is not None:
-            meta, meta_problems = meta_from_toml(sidecar[1], sidecar[0], valid_email)
-            problems += meta_problems
+    found = _sheet_and_meta(data, filename, valid_email, limits, sidecar)
     rows, columns, row_problems, row_warnings = read_rows(
-        sheet, workflows=workflows, default_workflow=default_workflow, valid_email=valid_email
+        found.sheet, workflows=workflows, default_workflow=default_workflow, valid_email=valid_email
     )
-    problems += row_problems
-    warnings += row_warnings
-    if overrides is not None:
-        meta = meta.merged(overrides)
+    meta = found.meta.merged(overrides) if overrides is not None else found.meta
+    problems = [
+        *found.problems,
+        *row_problems,
+        *_meta_problems(meta, filename, sidecar, title_hint),
+    ]
+    if problems:
+        raise FileRefused(filename, problems)
+    warnings = [*found.warnings, *row_warnings]
+    return PlanFile(filename=filename, meta=meta, rows=rows, columns=columns, warnings=warnings)
+
+
+@dataclass
+class _Found:
+    """The sheet of åtgärder and the plan's own data, as a file holds them."""
+
+    sheet: Sheet
+    meta: PlanMeta
+    problems: list[Problem]
+    warnings: list[Problem]
+
+
+def _sheet_and_meta(
+    data: bytes,
+    filename: str,
+    valid_email: EmailCheck,
+    limits: ReadLimits,
+    sidecar: tuple[str, str] | None,
+) -> _Found:
+    """A workbook's sheet of åtgärder and its sheet Planen; a CSV and its .plan.toml."""
+    if kind_of(filename) != "xlsx":
+        sheet = read_csv(data, filename, limits)
+        if sidecar is None:
+            return _Found(sheet, PlanMeta(), [], [])
+        meta, problems = meta_from_toml(sidecar[1], sidecar[0], valid_email)
+        return _Found(sheet, meta, problems, [])
+    sheets = read_xlsx(data, filename, limits)
+    data_sheets = [s for s in sheets if s.name.casefold() != PLAN_SHEET.casefold()]
+    plan_sheets = [s for s in sheets if s.name.casefold() == PLAN_SHEET.casefold()]
+    named = [s for s in data_sheets if s.name.casefold() == DATA_SHEET.casefold()]
+    if not data_sheets:
+        raise FileRefused(filename, [Problem("arbetsboken har inget blad med åtgärder")])
+    sheet = (named or data_sheets)[0]
+    warnings = []
+    if len(data_sheets) > 1:
+        warnings.append(Problem(f"bara bladet '{sheet.name}' lästes", place="Arbetsboken"))
+    if not plan_sheets:
+        return _Found(sheet, PlanMeta(), [], warnings)
+    meta, problems = meta_from_sheet(plan_sheets[0].rows, valid_email)
+    return _Found(sheet, meta, problems, warnings)
+
+
+def _meta_problems(
+    meta: PlanMeta, filename: str, sidecar: tuple[str, str] | None, title_hint: str | None
+) -> list[Problem]:
+    """What the plan's own data lacks or cannot hold: a NUL in a field, a missing title."""
+    xlsx = kind_of(filename) == "xlsx"
+    problems = []
     # As for a cell: a NUL cannot be stored in the plan's own fields either.
     nul = [k for k, v in vars(meta).items() if isinstance(v, str) and "\x00" in v]
     if nul:
-        place = f"Blad {PLAN_SHEET}" if kind_of(filename) == "xlsx" else "Planens uppgifter"
+        place = f"Blad {PLAN_SHEET}" if xlsx else "Planens uppgifter"
         label = LABELS.get(nul[0], nul[0])
         problems.append(Problem(f"{label}: innehåller ett NUL-tecken (tecken 0)", place=place))
     if not meta.title:
         where = (
             f"bladet {PLAN_SHEET} (Titel)"
-            if kind_of(filename) == "xlsx"
+            if xlsx
             else (f"{sidecar[0]}" if sidecar else "en .plan.toml-fil bredvid filen")
         )
         how = title_hint or f"ange den i {where} eller med --title"
         problems.append(Problem(f"planens titel saknas: {how}"))
-    if problems:
-        raise FileRefused(filename, problems)
-    return PlanFile(filename=filename, meta=meta, rows=rows, columns=columns, warnings=warnings)
+    return problems
