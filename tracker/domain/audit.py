@@ -12,6 +12,7 @@ from enum import StrEnum
 from tracker.domain.import_rows import match_key
 from tracker.domain.problems import FileRefused, Problem
 from tracker.domain.reading import ReadLimits, read_sheet
+from tracker.domain.tables import Row
 
 # --- the rollup ---------------------------------------------------------------------------
 
@@ -183,11 +184,22 @@ def read_audit_file(data: bytes, filename: str, limits: ReadLimits) -> list[Read
     continues the one above. FileRefused, naming each wrong row and column, if any is wrong:
     then nothing of the file is to be used."""
     rows = iter(read_sheet(data, filename, limits)[0].rows)
-    header = next(rows, None)
-    while header is not None and header.is_empty():
-        header = next(rows, None)
+    header = next((r for r in rows if not r.is_empty()), None)
     if header is None:
         raise FileRefused(filename, [Problem("filen är tom.")])
+    reader = _AuditRows(_columns(filename, header))
+    for row in rows:
+        if not row.is_empty():
+            reader.read(row)
+    if not reader.audits and not reader.problems:
+        reader.problems.append(Problem("filen har ingen rekommendation.", header.number + 1))
+    if reader.problems:
+        raise FileRefused(filename, reader.problems)
+    return reader.audits
+
+
+def _columns(filename: str, header: Row) -> dict[str, int]:
+    """Where each known column is; FileRefused when a required one is missing."""
     at: dict[str, int] = {}
     for index, cell in enumerate(header.cells):
         for name in COLUMNS:
@@ -200,46 +212,53 @@ def read_audit_file(data: bytes, filename: str, limits: ReadLimits) -> list[Read
             filename,
             [Problem(f"kolumnen {names} saknas i rubrikraden.", header.number)],
         )
-    audits: list[ReadAudit] = []
-    problems: list[Problem] = []
-    current: ReadAudit | None = None
-    for row in rows:
-        if row.is_empty():
-            continue
-        raw = {n: row.cells[i] if i < len(row.cells) else "" for n, i in at.items()}
+    return at
+
+
+class _AuditRows:
+    """The rows of a granskning file read one by one, collecting every problem."""
+
+    def __init__(self, at: dict[str, int]) -> None:
+        self.at = at
+        self.audits: list[ReadAudit] = []
+        self.problems: list[Problem] = []
+        self.current: ReadAudit | None = None
+
+    def read(self, row: Row) -> None:
+        raw = {n: row.cells[i] if i < len(row.cells) else "" for n, i in self.at.items()}
         text = {
             n: str(v).strip() if not isinstance(v, date) else v.isoformat() for n, v in raw.items()
         }
-        for name, value in text.items():
-            if len(value) > LIMITS[name]:
-                problems.append(
-                    Problem(f"högst {LIMITS[name]} tecken, här {len(value)}.", row.number, name)
-                )
-        title = text.get(TITLE_COLUMN, "")
-        if title and (current is None or title != current.title):
-            current = ReadAudit(row=row.number, title=title)
-            audits.append(current)
-            fresh = True
-        else:
-            fresh = False
-        if current is None:
-            problems.append(Problem("granskningens namn saknas.", row.number, TITLE_COLUMN))
-            continue
-        problems += _audit_cells(current, raw, text, row.number, fresh)
+        self._lengths(text, row.number)
+        fresh = self._which_audit(text.get(TITLE_COLUMN, ""), row.number)
+        if self.current is None:
+            self.problems.append(Problem("granskningens namn saknas.", row.number, TITLE_COLUMN))
+            return
+        self.problems += _audit_cells(self.current, raw, text, row.number, fresh)
         recommendation = text.get(RECOMMENDATION_COLUMN, "")
         if not recommendation:
-            problems.append(
+            self.problems.append(
                 Problem("rekommendationens text saknas.", row.number, RECOMMENDATION_COLUMN)
             )
-            continue
-        current.recommendations.append(
+            return
+        self.current.recommendations.append(
             ReadRecommendation(row.number, recommendation, text.get(RESPONSE_COLUMN, ""))
         )
-    if not audits and not problems:
-        problems.append(Problem("filen har ingen rekommendation.", header.number + 1))
-    if problems:
-        raise FileRefused(filename, problems)
-    return audits
+
+    def _lengths(self, text: dict[str, str], number: int) -> None:
+        for name, value in text.items():
+            if len(value) > LIMITS[name]:
+                self.problems.append(
+                    Problem(f"högst {LIMITS[name]} tecken, här {len(value)}.", number, name)
+                )
+
+    def _which_audit(self, title: str, number: int) -> bool:
+        """A new granskning starts where the title changes; whether this row started one."""
+        if title and (self.current is None or title != self.current.title):
+            self.current = ReadAudit(row=number, title=title)
+            self.audits.append(self.current)
+            return True
+        return False
 
 
 def _audit_cells(
