@@ -421,6 +421,9 @@ def test_the_public_pages_pass_the_axe_core_accessibility_check(site: Site) -> N
                     result = Axe().run(page)
                     if result.violations_count:
                         found[f"{width}: {path}"] = result.generate_snapshot()
+                    faint = page.evaluate(FAINT_BUTTONS)
+                    if faint:
+                        found[f"{width}: {path}"] = f"buttons hard to read: {faint}"
                 page.goto(site.base + paths[1])
                 expect(page.get_by_text("Ansvarig: Socialförvaltningen")).to_be_visible()
                 expect(page.get_by_text("Anna Berg")).to_have_count(0)
@@ -480,6 +483,9 @@ def test_a_chef_searches_assigns_many_and_withdraws_without_javascript(site: Sit
                 result = Axe().run(axe_page)
                 if result.violations_count:
                     found[url] = result.generate_snapshot()
+                faint = axe_page.evaluate(FAINT_BUTTONS)
+                if faint:
+                    found[url] = f"buttons hard to read: {faint}"
         finally:
             browser.close()
     assert not found, found
