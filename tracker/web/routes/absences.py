@@ -17,7 +17,6 @@ from sqlmodel import Session
 from tracker.domain.roles import Role, may_register_absence
 from tracker.errors import Refused, TrackerError
 from tracker.models import Person
-from tracker.models.base import ID_LIMIT
 from tracker.services import absences
 from tracker.web.deps import (
     CsrfChecked,
@@ -31,7 +30,7 @@ from tracker.web.deps import (
     undo,
 )
 from tracker.web.forms import parse_date
-from tracker.web.routes import PathId
+from tracker.web.routes import FormId, PathId
 
 router = APIRouter()
 
@@ -87,12 +86,9 @@ def absences_page(
     return _page(request, web, session, user, web.today(now))
 
 
-def _person(session: Session, value: str, label: str) -> Person:
-    try:
-        person_id = int(value)
-    except ValueError:
-        raise Refused(f"Välj {label}.") from None
-    person = session.get(Person, person_id) if 0 < person_id <= ID_LIMIT else None
+def _person(session: Session, person_id: int, label: str) -> Person:
+    """The person a select named; 0 is its empty choice."""
+    person = session.get(Person, person_id) if person_id else None
     if person is None:
         raise Refused(f"Välj {label}.")
     return person
@@ -105,17 +101,18 @@ def add_absence(
     session: SessionDep,
     now: NowDep,
     user: EditorDep,
-    person: Annotated[str, Form(max_length=20)] = "",
-    deputy: Annotated[str, Form(max_length=20)] = "",
+    person: FormId = 0,
+    deputy: FormId = 0,
     starts_on: Annotated[str, Form(max_length=20)] = "",
     ends_on: Annotated[str, Form(max_length=20)] = "",
 ) -> HTMLResponse | RedirectResponse:
     """A chef's own absence, or an admin's for anyone; refused, the page again with the
     reason and what was typed."""
     today = web.today(now)
-    typed = _Typed(person or str(user.id), deputy, starts_on, ends_on)
+    away_id = person or user.id or 0
+    typed = _Typed(str(away_id), str(deputy) if deputy else "", starts_on, ends_on)
     try:
-        away = _person(session, typed.person, "vem som är borta")
+        away = _person(session, away_id, "vem som är borta")
         stand_in = _person(session, deputy, "en ersättare")
         first = parse_date(starts_on, "Första dagen")
         last = parse_date(ends_on, "Sista dagen")
