@@ -68,12 +68,9 @@ class Today:
 
 def today_for(session: Session, person: Person, *, today: date) -> Today:
     """What the start page tells `person` of absences today."""
-    now_on = [v for v in list_absences(session, today=today) if v.absence.starts_on <= today]
+    now_on = _going_on(session, today)
     own = next((v for v in now_on if v.person.id == person.id), None)
-    deputies = Deputies(
-        {v.absence.person_id: v.absence.deputy_id for v in now_on},
-        {p.id: p for v in now_on for p in (v.person, v.deputy) if p.id is not None},
-    )
+    deputies = _deputies(now_on)
     standing_in = [
         v
         for v in now_on
@@ -236,11 +233,17 @@ NO_DEPUTIES = Deputies({}, {})
 
 def deputies_on(session: Session, today: date) -> Deputies:
     """Who is away today and who stands in for them."""
-    rows = session.exec(
-        select(Absence).where(col(Absence.starts_on) <= today, col(Absence.ends_on) >= today)
-    ).all()
-    if not rows:
+    return _deputies(_going_on(session, today))
+
+
+def _going_on(session: Session, today: date) -> list[AbsenceView]:
+    return [v for v in list_absences(session, today=today) if v.absence.starts_on <= today]
+
+
+def _deputies(going_on: list[AbsenceView]) -> Deputies:
+    if not going_on:
         return NO_DEPUTIES
-    deputy_of = {a.person_id: a.deputy_id for a in rows}
-    people = _people(session, (*deputy_of, *deputy_of.values()))
-    return Deputies(deputy_of, people)
+    return Deputies(
+        {v.absence.person_id: v.absence.deputy_id for v in going_on},
+        {p.id: p for v in going_on for p in (v.person, v.deputy) if p.id is not None},
+    )
