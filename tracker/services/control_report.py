@@ -244,11 +244,7 @@ def _risks_and_points(
         .where(col(ControlPoint.risk_id).in_(list(numbers)))
         .order_by(col(ControlPoint.position), col(ControlPoint.id))
     ).all()
-    owner_ids = {p.owner_id for p in points if p.owner_id is not None}
-    owners = {
-        p.id: p.name or p.email
-        for p in session.exec(select(Person).where(col(Person.id).in_(owner_ids))).all()
-    }
+    owners = _names_of(session, {p.owner_id for p in points if p.owner_id is not None})
     ordered = sorted(points, key=lambda p: (numbers[p.risk_id], p.position, p.id or 0))
     return (
         [
@@ -278,6 +274,12 @@ def _day(at: datetime | None, tz: ZoneInfo) -> date | None:
     return local_date(at, tz) if at is not None else None
 
 
+def _names_of(session: Session, person_ids: set[int]) -> dict[int, str]:
+    """Each person as the report names them: by name, or by e-mail when they have none."""
+    people = session.exec(select(Person).where(col(Person.id).in_(person_ids))).all()
+    return {p.id: p.name or p.email for p in people if p.id is not None}
+
+
 def build_control_snapshot(
     session: Session,
     registry: WorkflowRegistry,
@@ -295,12 +297,7 @@ def build_control_snapshot(
     plan = ensure_action_plan(session, control_plan, now=now)
     assert plan.id is not None
     cutoff = reports.cutoff_for(as_of, now, tz)
-    try:
-        previous, previous_until = _previous(session, plan.id, cutoff)
-        earlier: tuple[EarlierReport, ...] = (previous,)
-        until: datetime | None = previous_until
-    except LookupError:
-        earlier, until = (), None
+    earlier, until = _earlier(session, plan.id, cutoff)
     period = _period(
         session,
         registry,
@@ -312,57 +309,9 @@ def build_control_snapshot(
         draft_days=draft_days,
     )
     risks, points = _risks_and_points(session, control_plan.id)
-    occurrences = session.exec(
-        select(ControlOccurrence)
-        .where(col(ControlOccurrence.point_id).in_([p.point.id for p in points]))
-        .order_by(col(ControlOccurrence.due_on), col(ControlOccurrence.id))
-    ).all()
-    by_point: dict[int, list[ControlOccurrence]] = defaultdict(list)
-    for o in occurrences:
-        by_point[o.point_id].append(o)
-    control_ids = [o.action_id for o in occurrences]
+    by_point = _occurrences_by_point(session, points)
+    control_ids = [o.action_id for occurrences in by_point.values() for o in occurrences]
     replayed = _replay_controls(_events(session, control_ids, cutoff), period.since)
-
-    point_snaps = []
-    for p in points:
-        controls = []
-        for o in by_point.get(p.point.id or 0, []):
-            c = replayed.get(o.action_id)
-            if c is None or not c.created or c.state is None:
-                continue
-            late = c.state == PLANNED_STATE and o.due_on < as_of
-            if not (late or (c.state != PLANNED_STATE and (c.touched or period.full_year))):
-                continue
-            controls.append(
-                ControlSnap(
-                    action_id=o.action_id,
-                    due_on=o.due_on,
-                    state=c.state,
-                    done_on=_day(c.done_at, tz),
-                    reported_by=c.reported_by,
-                    result=c.answers.get(RESULT_FIELD, ""),
-                    deviation=c.answers.get(DEVIATION_FIELD, ""),
-                    sample=c.answers.get(SAMPLE_FIELD, ""),
-                    method=c.answers.get(METHOD_FIELD, ""),
-                    assessment=c.assessment,
-                    assessed_on=_day(c.assessed_at, tz),
-                    assessed_by=c.assessed_by,
-                    reason=c.reason,
-                    reason_on=_day(c.reason_at, tz),
-                )
-            )
-        point_snaps.append(
-            PointSnap(
-                risk_number=p.risk_number,
-                process=p.process,
-                text=p.point.text,
-                method=p.point.method,
-                frequency_text=p.point.frequency_text,
-                owner=p.owner,
-                controls=tuple(controls),
-            )
-        )
-
     deviations = _deviations(
         session, registry, plan.id, replayed, points, by_point, cutoff=cutoff, period=period, tz=tz
     )
@@ -373,13 +322,7 @@ def build_control_snapshot(
     }
     return ControlSnapshot(
         plan=reports.plan_snap(plan),
-        control_plan=ControlPlanSnap(
-            id=control_plan.id,
-            title=control_plan.title,
-            namnd=control_plan.namnd,
-            year=control_plan.year,
-            forvaltning=control_plan.forvaltning,
-        ),
+        control_plan=_control_plan_snap(control_plan),
         as_of=as_of,
         cutoff=cutoff,
         built_at=now.astimezone(tz),
@@ -390,9 +333,105 @@ def build_control_snapshot(
         workflows=workflows,
         scale=scale.to_dict(),
         risks=tuple(risks),
-        points=tuple(point_snaps),
+        points=tuple(
+            _point_snap(p, by_point.get(p.point.id or 0, []), replayed, period, as_of=as_of, tz=tz)
+            for p in points
+        ),
         deviations=tuple(d for _, d in deviations),
         earlier=earlier,
+    )
+
+
+def _earlier(
+    session: Session, plan_id: int, cutoff: datetime
+) -> tuple[tuple[EarlierReport, ...], datetime | None]:
+    """The previous issued report, if there is one, and the instant its period ended."""
+    try:
+        previous, until = _previous(session, plan_id, cutoff)
+    except LookupError:
+        return (), None
+    return (previous,), until
+
+
+def _occurrences_by_point(
+    session: Session, points: list[_Point]
+) -> dict[int, list[ControlOccurrence]]:
+    """Each control point's occurrences (one a period), by due date."""
+    occurrences = session.exec(
+        select(ControlOccurrence)
+        .where(col(ControlOccurrence.point_id).in_([p.point.id for p in points]))
+        .order_by(col(ControlOccurrence.due_on), col(ControlOccurrence.id))
+    ).all()
+    by_point: dict[int, list[ControlOccurrence]] = defaultdict(list)
+    for o in occurrences:
+        by_point[o.point_id].append(o)
+    return by_point
+
+
+def _control_plan_snap(control_plan: ControlPlan) -> ControlPlanSnap:
+    assert control_plan.id is not None
+    return ControlPlanSnap(
+        id=control_plan.id,
+        title=control_plan.title,
+        namnd=control_plan.namnd,
+        year=control_plan.year,
+        forvaltning=control_plan.forvaltning,
+    )
+
+
+def _point_snap(
+    p: _Point,
+    occurrences: list[ControlOccurrence],
+    replayed: dict[int, _Control],
+    period: Period,
+    *,
+    as_of: date,
+    tz: ZoneInfo,
+) -> PointSnap:
+    """A control point with the controls the report shows."""
+    controls = []
+    for o in occurrences:
+        c = replayed.get(o.action_id)
+        if c is not None and _shown(c, o, period, as_of):
+            controls.append(_control_snap(o, c, tz))
+    return PointSnap(
+        risk_number=p.risk_number,
+        process=p.process,
+        text=p.point.text,
+        method=p.point.method,
+        frequency_text=p.point.frequency_text,
+        owner=p.owner,
+        controls=tuple(controls),
+    )
+
+
+def _shown(c: _Control, o: ControlOccurrence, period: Period, as_of: date) -> bool:
+    """A control is in the report when it is late on the report date, or was reported or
+    assessed in the period (any time in the year, for helår)."""
+    if not c.created or c.state is None:
+        return False
+    if c.state == PLANNED_STATE:
+        return o.due_on < as_of
+    return c.touched or period.full_year
+
+
+def _control_snap(o: ControlOccurrence, c: _Control, tz: ZoneInfo) -> ControlSnap:
+    assert c.state is not None
+    return ControlSnap(
+        action_id=o.action_id,
+        due_on=o.due_on,
+        state=c.state,
+        done_on=_day(c.done_at, tz),
+        reported_by=c.reported_by,
+        result=c.answers.get(RESULT_FIELD, ""),
+        deviation=c.answers.get(DEVIATION_FIELD, ""),
+        sample=c.answers.get(SAMPLE_FIELD, ""),
+        method=c.answers.get(METHOD_FIELD, ""),
+        assessment=c.assessment,
+        assessed_on=_day(c.assessed_at, tz),
+        assessed_by=c.assessed_by,
+        reason=c.reason,
+        reason_on=_day(c.reason_at, tz),
     )
 
 
@@ -408,8 +447,7 @@ def _deviations(
     period: Period,
     tz: ZoneInfo,
 ) -> list[tuple[str, DeviationSnap]]:
-    """The åtgärder the controls' deviations opened: those opened in the period, and those
-    from earlier periods still not done on the report date (the whole year's for helår)."""
+    """The åtgärder the controls' deviations opened, each with its workflow's name."""
     point_of = {o.action_id: p for p in points for o in by_point.get(p.point.id or 0, [])}
     opened = session.exec(
         select(Action)
@@ -421,45 +459,56 @@ def _deviations(
     ).all()
     if not opened:
         return []
-    ids = [a.id for a in opened if a.id is not None]
-    replayed = _replay_opened(_events(session, ids, cutoff))
-    owner_ids = {a.owner_id for a in opened if a.owner_id is not None}
-    owners = {
-        p.id: p.name or p.email
-        for p in session.exec(select(Person).where(col(Person.id).in_(owner_ids))).all()
-    }
+    replayed = _replay_opened(_events(session, [a.id for a in opened if a.id is not None], cutoff))
+    owners = _names_of(session, {a.owner_id for a in opened if a.owner_id is not None})
     out = []
     for a in opened:
         assert a.id is not None and a.opened_from_id is not None
         r = replayed.get(a.id)
-        if r is None or r.created_at is None or r.state is None:
+        if r is None or not _deviation_shown(registry, a.workflow, r, period):
             continue
-        states = registry.get(a.workflow).definition.states
-        done = any(st.id == r.state and st.done for st in states)
-        if not (period.full_year or r.created_at > period.since or not done):
-            continue
-        source = controls.get(a.opened_from_id)
-        answers = source.reports_at.get(r.created_at, {}) if source else {}
-        point = point_of[a.opened_from_id]
-        out.append(
-            (
-                a.workflow,
-                DeviationSnap(
-                    action_id=a.id,
-                    control_action_id=a.opened_from_id,
-                    point_text=f"Risk {point.risk_number}: {point.point.text}",
-                    control_done_on=_day(r.created_at, tz),
-                    deviation=answers.get(DEVIATION_FIELD, ""),
-                    text=a.text,
-                    owner=owners.get(a.owner_id, "") if a.owner_id is not None else "",
-                    due_on=a.due_on,
-                    state=r.state,
-                    note=r.note,
-                    note_on=_day(r.note_at, tz),
-                ),
-            )
+        snap = _deviation_snap(
+            a, r, controls.get(a.opened_from_id), point_of[a.opened_from_id], owners, tz
         )
+        out.append((a.workflow, snap))
     return out
+
+
+def _deviation_shown(registry: WorkflowRegistry, workflow: str, r: _Opened, period: Period) -> bool:
+    """An åtgärd a deviation opened is in the report when it was opened in the period or is
+    still not done on the report date; helår shows the whole year's."""
+    if r.created_at is None or r.state is None:
+        return False
+    states = registry.get(workflow).definition.states
+    done = any(st.id == r.state and st.done for st in states)
+    return period.full_year or r.created_at > period.since or not done
+
+
+def _deviation_snap(
+    a: Action,
+    r: _Opened,
+    source: _Control | None,
+    point: _Point,
+    owners: dict[int, str],
+    tz: ZoneInfo,
+) -> DeviationSnap:
+    assert a.id is not None and a.opened_from_id is not None
+    assert r.created_at is not None and r.state is not None
+    # The control's report that opened the åtgärd is the one made at the same instant.
+    answers = source.reports_at.get(r.created_at, {}) if source else {}
+    return DeviationSnap(
+        action_id=a.id,
+        control_action_id=a.opened_from_id,
+        point_text=f"Risk {point.risk_number}: {point.point.text}",
+        control_done_on=_day(r.created_at, tz),
+        deviation=answers.get(DEVIATION_FIELD, ""),
+        text=a.text,
+        owner=owners.get(a.owner_id, "") if a.owner_id is not None else "",
+        due_on=a.due_on,
+        state=r.state,
+        note=r.note,
+        note_on=_day(r.note_at, tz),
+    )
 
 
 # --- Drafting and the chef's assessment -----------------------------------------------------
