@@ -217,6 +217,8 @@ def _similar(a: str, b: str, least: float) -> bool:
 
 
 def _units(text: str) -> list[_Unit]:
+    """The text cut into units: the points' headings, table rows, "Beslut" headings, and the
+    paragraphs and bullets between them."""
     lines = text.splitlines()
     items, headings = _items(lines)
     units: list[_Unit] = []
@@ -225,52 +227,74 @@ def _units(text: str) -> list[_Unit]:
     for i, line in enumerate(lines):
         stripped = line.strip()
         item = items[i]
-        if i in headings or not stripped or stripped.startswith("|"):
-            current = None
-            if i in headings:
-                units.append(_Unit(stripped, item, "item"))
-            elif stripped:
-                units.append(_Unit(stripped, item, "table"))
-            blank_before = not stripped
+        if not stripped:
+            current, blank_before = None, True
             continue
-        if _BESLUT_HEADING.match(fold(stripped)):
+        alone = _standing_alone(stripped, item, i in headings)
+        if alone is not None:
             current = None
-            units.append(_Unit(stripped, item, "beslut"))
+            units.append(alone)
+            # A "Beslut" heading leaves the blank line before it to the paragraph after it.
+            if alone.kind != "beslut":
+                blank_before = False
             continue
         bullet = _BULLET.match(line)
-        starts = (
-            current is None
-            or bullet is not None
-            # After a page break the OCR starts a new heading indented: " Beslut".
-            or (line[:1].isspace() and stripped[:1].isupper())
-            or current.item != item
-        )
-        if starts:
-            body = stripped
-            numbered = False
-            if bullet:
-                marker = bullet.group(0).strip()
-                numbered = marker[:1].isdigit()
-                body = stripped if numbered else line[bullet.end() :].strip()
-            current = _Unit(body, item, "text", numbered=numbered)
-            current.lines = 0 if not blank_before else 1
-            units.append(current)
-        else:
-            assert current is not None
+        if current is not None and _continues(current, line, item, bullet):
             current.text = _join(current.text, stripped)
             current.lines += 1
+        else:
+            current = _paragraph(line, item, bullet, blank_before)
+            units.append(current)
         blank_before = False
+    _mark_short_headings(units)
+    return _attach_lists(units)
+
+
+def _standing_alone(stripped: str, item: str, heading: bool) -> _Unit | None:
+    """A line that is a unit of its own: a point's heading, a table row or "Beslut"."""
+    if heading:
+        return _Unit(stripped, item, "item")
+    if stripped.startswith("|"):
+        return _Unit(stripped, item, "table")
+    if _BESLUT_HEADING.match(fold(stripped)):
+        return _Unit(stripped, item, "beslut")
+    return None
+
+
+def _continues(current: _Unit, line: str, item: str, bullet: re.Match[str] | None) -> bool:
+    """Whether the line goes on with the paragraph before it."""
+    return not (
+        bullet is not None
+        # After a page break the OCR starts a new heading indented: " Beslut".
+        or (line[:1].isspace() and line.strip()[:1].isupper())
+        or current.item != item
+    )
+
+
+def _paragraph(line: str, item: str, bullet: re.Match[str] | None, blank_before: bool) -> _Unit:
+    """A paragraph or bullet that starts on this line; a numbered point keeps its number."""
+    body = line.strip()
+    numbered = False
+    if bullet:
+        numbered = bullet.group(0).strip()[:1].isdigit()
+        if not numbered:
+            body = line[bullet.end() :].strip()
+    unit = _Unit(body, item, "text", numbered=numbered)
+    unit.lines = 1 if blank_before else 0
+    return unit
+
+
+def _mark_short_headings(units: list[_Unit]) -> None:
+    """A short line alone, without a sentence's ending, is a heading ("Ekonomi", "Övrigt")."""
     for unit in units:
-        words = unit.text.split()
         if (
             unit.kind == "text"
             and unit.lines == 1
             and not unit.numbered
-            and len(words) <= 6
+            and len(unit.text.split()) <= 6
             and not unit.text.endswith((".", ":", ";", ",", "!", "?"))
         ):
             unit.kind = "heading"
-    return _attach_lists(units)
 
 
 def _attach_lists(units: list[_Unit]) -> list[_Unit]:

@@ -220,48 +220,16 @@ def _labels(value: object, axis: str, levels: int) -> tuple[str, ...]:
 
 
 def _bands(value: object, max_value: int) -> tuple[Band, ...]:
+    """The colour bands in rising order, each from the value after the previous one's upto;
+    together they cover every risk value from 1 to `max_value`."""
     if not isinstance(value, Sequence) or isinstance(value, str) or not value:
         raise RiskScaleError("Riskskalan behöver minst ett färgband (bands).")
     bands: list[Band] = []
     start = 1
     for number, raw in enumerate(value, start=1):
-        where = f"Färgband {number}"
-        if not isinstance(raw, Mapping):
-            raise RiskScaleError(f"{where} ska vara en tabell med upto, label och colour.")
-        unknown = sorted(str(key) for key in raw if key not in _BAND_KEYS)
-        if unknown:
-            raise RiskScaleError(f"{where} har okänd nyckel: {', '.join(unknown)}.")
-        missing = [key for key in ("upto", "label", "colour") if key not in raw]
-        if missing:
-            raise RiskScaleError(f"{where} saknar {', '.join(missing)}.")
-        upto, label, colour = raw["upto"], raw["label"], raw["colour"]
-        if isinstance(upto, bool) or not isinstance(upto, int):
-            raise RiskScaleError(f"{where}: upto ska vara ett heltal, inte {upto!r}.")
-        if upto < start:
-            raise RiskScaleError(
-                f"{where}: upto = {upto} ska vara större än föregående bands gräns "
-                f"({start - 1}); banden ska komma i stigande ordning."
-            )
-        if start > max_value:
-            raise RiskScaleError(
-                f"{where} börjar på {start}, över det högsta riskvärdet {max_value}; "
-                "det kan aldrig användas."
-            )
-        if not isinstance(label, str) or not label.strip():
-            raise RiskScaleError(f"{where} saknar etikett (label).")
-        colour = _colour(colour, f"{where} ({label.strip()})")
-        if "text_colour" in raw:
-            text_colour = _colour(raw["text_colour"], f"{where} ({label.strip()}), textfärgen")
-            ratio = contrast_ratio(text_colour, colour)
-            if ratio < MIN_CONTRAST:
-                raise RiskScaleError(
-                    f"{where} ({label.strip()}): textfärgen {text_colour} på {colour} har "
-                    f"kontrasten {ratio:.2f}:1, minst {MIN_CONTRAST}:1 krävs (WCAG AA)."
-                )
-        else:
-            text_colour = readable_text_colour(colour)
-        bands.append(Band(start, upto, label.strip(), colour, text_colour))
-        start = upto + 1
+        band = _band(raw, f"Färgband {number}", start, max_value)
+        bands.append(band)
+        start = band.upto + 1
     if start - 1 < max_value:
         raise RiskScaleError(
             f"Färgbanden slutar på {start - 1} men riskvärdet kan bli {max_value}; "
@@ -270,6 +238,57 @@ def _bands(value: object, max_value: int) -> tuple[Band, ...]:
     if len({band.label for band in bands}) != len(bands):
         raise RiskScaleError("Två färgband har samma etikett.")
     return tuple(bands)
+
+
+def _band(raw: object, where: str, start: int, max_value: int) -> Band:
+    """One band of the scale's table, starting at `start`."""
+    if not isinstance(raw, Mapping):
+        raise RiskScaleError(f"{where} ska vara en tabell med upto, label och colour.")
+    unknown = sorted(str(key) for key in raw if key not in _BAND_KEYS)
+    if unknown:
+        raise RiskScaleError(f"{where} har okänd nyckel: {', '.join(unknown)}.")
+    missing = [key for key in ("upto", "label", "colour") if key not in raw]
+    if missing:
+        raise RiskScaleError(f"{where} saknar {', '.join(missing)}.")
+    upto = _band_upto(raw["upto"], where, start, max_value)
+    label = raw["label"]
+    if not isinstance(label, str) or not label.strip():
+        raise RiskScaleError(f"{where} saknar etikett (label).")
+    where = f"{where} ({label.strip()})"
+    colour = _colour(raw["colour"], where)
+    text_colour = _text_colour(raw.get("text_colour"), colour, where)
+    return Band(start, upto, label.strip(), colour, text_colour)
+
+
+def _band_upto(upto: object, where: str, start: int, max_value: int) -> int:
+    if isinstance(upto, bool) or not isinstance(upto, int):
+        raise RiskScaleError(f"{where}: upto ska vara ett heltal, inte {upto!r}.")
+    if upto < start:
+        raise RiskScaleError(
+            f"{where}: upto = {upto} ska vara större än föregående bands gräns "
+            f"({start - 1}); banden ska komma i stigande ordning."
+        )
+    if start > max_value:
+        raise RiskScaleError(
+            f"{where} börjar på {start}, över det högsta riskvärdet {max_value}; "
+            "det kan aldrig användas."
+        )
+    return upto
+
+
+def _text_colour(value: object, colour: str, where: str) -> str:
+    """The band's text colour as given, if it can be read on the band; otherwise the more
+    readable of black and white."""
+    if value is None:
+        return readable_text_colour(colour)
+    text_colour = _colour(value, f"{where}, textfärgen")
+    ratio = contrast_ratio(text_colour, colour)
+    if ratio < MIN_CONTRAST:
+        raise RiskScaleError(
+            f"{where}: textfärgen {text_colour} på {colour} har "
+            f"kontrasten {ratio:.2f}:1, minst {MIN_CONTRAST}:1 krävs (WCAG AA)."
+        )
+    return text_colour
 
 
 def _colour(value: object, where: str) -> str:
