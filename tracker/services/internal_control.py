@@ -350,40 +350,12 @@ def control_plan_view(
     runs = _runs(session, registry, [p.id for p in points if p.id]) if registry else {}
     by_risk: dict[int, list[PointView]] = {}
     for p in points:
-        person = people.get(p.owner_id) if p.owner_id is not None else None
-        by_risk.setdefault(p.risk_id, []).append(
-            PointView(
-                id=p.id or 0,
-                text=p.text,
-                method=p.method,
-                frequency_text=p.frequency_text,
-                owner_name=person.name if person else None,
-                owner_email=person.email if person else None,
-                next_on=next_control_date(p.frequency_text, plan.year, today, cal),
-                runs=runs.get(p.id or 0, []),
-            )
-        )
-    views = []
-    for number, r in enumerate(risks, start=1):
-        value = scale.risk_value(r.likelihood, r.consequence)
-        band = scale.band_of(value)
-        handler = people.get(r.handling_owner_id) if r.handling_owner_id is not None else None
-        views.append(
-            RiskView(
-                id=r.id or 0,
-                number=number,
-                process=r.process,
-                name=r.name,
-                likelihood=r.likelihood,
-                consequence=r.consequence,
-                value=value,
-                band=band.label,
-                colour=band.colour,
-                handling=r.handling,
-                handling_owner_name=handler.name if handler else None,
-                controls=by_risk.get(r.id or 0, []),
-            )
-        )
+        view = _point_view(p, people, runs, plan.year, today, cal)
+        by_risk.setdefault(p.risk_id, []).append(view)
+    views = [
+        _risk_view(number, r, scale, people, by_risk.get(r.id or 0, []))
+        for number, r in enumerate(risks, start=1)
+    ]
     return PlanView(
         id=plan.id or 0,
         title=plan.title,
@@ -394,6 +366,53 @@ def control_plan_view(
         today=today,
         risks=views,
         actions_plan_id=plan.plan_id,
+    )
+
+
+def _point_view(
+    p: ControlPoint,
+    people: dict[int | None, Person],
+    runs: dict[int, list[ControlRun]],
+    year: int,
+    today: date,
+    cal: WorkCalendar,
+) -> PointView:
+    person = people.get(p.owner_id)
+    return PointView(
+        id=p.id or 0,
+        text=p.text,
+        method=p.method,
+        frequency_text=p.frequency_text,
+        owner_name=person.name if person else None,
+        owner_email=person.email if person else None,
+        next_on=next_control_date(p.frequency_text, year, today, cal),
+        runs=runs.get(p.id or 0, []),
+    )
+
+
+def _risk_view(
+    number: int,
+    r: ControlRisk,
+    scale: RiskScale,
+    people: dict[int | None, Person],
+    controls: list[PointView],
+) -> RiskView:
+    value = scale.risk_value(r.likelihood, r.consequence)
+    band = scale.band_of(value)
+    handler = people.get(r.handling_owner_id)
+    return RiskView(
+        id=r.id or 0,
+        number=number,
+        process=r.process,
+        name=r.name,
+        likelihood=r.likelihood,
+        consequence=r.consequence,
+        value=value,
+        band=band.label,
+        colour=band.colour,
+        handling=r.handling,
+        handling_owner_name=handler.name if handler else None,
+        controls=controls,
     )
 
 
