@@ -310,11 +310,82 @@ def test_the_tertial_follow_up_holds_the_periods_controls_deviations_and_control
     assert withdrawn.why.startswith(
         "Görs inte: Nämnden fattade inga beslut på delegation under kvartalet."
     )
+    assert view.not_done_scope.startswith("Internkontrollplanen lades in den 20 januari 2025.")
     counts = {c.label: c.count for c in view.summary}
     assert counts["Genomförda kontroller"] == 3
     assert counts["varav med avvikelse"] == 1
     assert counts["Försenade kontroller"] == 2
     assert counts["Kontroller som inte görs"] == 1
+
+
+def test_a_plan_brought_in_during_the_period_is_followed_up_from_that_day_and_says_so(
+    app: App, chef: Person
+) -> None:
+    """Controls due before the plan came into the product were never opened: the report
+    neither counts them as missed nor claims that every control was made."""
+    with app.transaction() as s:
+        result = internal_control.import_control_plan(
+            s,
+            app.registry,
+            EXAMPLE.read_bytes(),
+            EXAMPLE.name,
+            namnd=BUN,
+            year=2025,
+            forvaltning=FORVALTNING,
+            now=b.at(date(2025, 3, 24), 8),
+        )
+    _open(app, date(2025, 3, 24))
+    with app.transaction() as s:
+        report = control_report.draft_control_report(
+            s,
+            app.registry,
+            result.plan_id,
+            as_of=date(2025, 3, 25),
+            now=b.at(date(2025, 3, 25), 9),
+            tz=app.tz,
+            draft_days=14,
+        )
+        snap = report_service.document_snapshot(report)
+    assert isinstance(snap, ControlSnapshot)
+    assert snap.followed_from == date(2025, 3, 24)
+    assert ControlSnapshot.from_json(snap.to_json()) == snap
+    view = compose_control(snap)
+    assert view.not_done == ()
+    assert view.all_done_line == (
+        "Alla kontroller som skulle vara gjorda från den 24 mars 2025 är gjorda."
+    )
+    rendered = report_service.render(snap)
+    texts = {
+        "html": " ".join(lxml.html.fromstring(rendered["html"].decode("utf-8")).itertext()),
+        "pdf": pdf_text(rendered["pdf"]),
+        "docx": docx_text(rendered["docx"]),
+    }
+    for fmt, body in texts.items():
+        assert (
+            find_in_order(
+                body,
+                [
+                    "Kontroller som inte är gjorda",
+                    "Internkontrollplanen lades in den 24 mars 2025.",
+                    "Alla kontroller som skulle vara gjorda från den 24 mars 2025 är gjorda.",
+                ],
+            )
+            == []
+        ), fmt
+        assert squash("Alla kontroller som skulle vara gjorda är gjorda.") not in squash(body)
+
+
+def test_a_snapshot_stored_before_the_plans_first_day_was_kept_still_reads(
+    app: App, chef: Person
+) -> None:
+    t = first_tertial(app, chef)
+    stored = json.loads(snapshot(app, draft(app, t, date(2025, 4, 1), APRIL_1)).to_json())
+    del stored["followed_from"]
+    snap = ControlSnapshot.from_json(json.dumps(stored))
+    assert snap.followed_from is None
+    view = compose_control(snap)
+    assert view.not_done_scope == ""
+    assert view.all_done_line == "Alla kontroller som skulle vara gjorda är gjorda."
 
 
 def test_a_follow_up_needs_the_chefs_assessment_before_it_is_approved(
@@ -403,6 +474,8 @@ def test_the_approved_follow_up_is_archived_in_three_formats_and_sent_to_the_nam
         "Pågår",
         "Utbildning för beställarna bokad till den 15 april.",
         "Kontroller som inte är gjorda",
+        "Internkontrollplanen lades in den 20 januari 2025. Kontroller som skulle ha gjorts "
+        "före dess har inte följts upp här",
         "Försenad: skulle ha varit gjord 2025-02-28",
         "Försenad: skulle ha varit gjord 2025-03-31",
         "Görs inte: Nämnden fattade inga beslut på delegation under kvartalet.",

@@ -151,6 +151,10 @@ class ControlSnapshot:
     points: tuple[PointSnap, ...]
     deviations: tuple[DeviationSnap, ...]
     earlier: tuple[EarlierReport, ...] = ()
+    # The day the plan came into the product, when that is after the period's start: the
+    # controls due before it were never opened, so the report cannot say whether they were
+    # made (tracker.services.control_occurrences.due_controls).
+    followed_from: date | None = None
     # The chef's overall assessment, written in the draft; required before approval.
     assessment: str = ""
     assessment_by: str = ""
@@ -255,6 +259,7 @@ def _to_dict(s: ControlSnapshot) -> dict[str, Any]:
         "earlier": [
             {"number": e.number, "as_of": _d(e.as_of), "by_state": e.by_state} for e in s.earlier
         ],
+        "followed_from": _d(s.followed_from),
         "assessment": s.assessment,
         "assessment_by": s.assessment_by,
         "issue": (
@@ -329,6 +334,8 @@ def _from_dict(d: dict[str, Any]) -> ControlSnapshot:
             )
             for e in d["earlier"]
         ),
+        # Absent from snapshots stored before the field existed.
+        followed_from=_pd(d.get("followed_from")),
         assessment=d["assessment"],
         assessment_by=d["assessment_by"],
         issue=(
@@ -430,6 +437,9 @@ class ControlView:
     processes: tuple[ProcessView, ...]
     deviations: tuple[DeviationRow, ...]
     not_done: tuple[NotDoneRow, ...]
+    # What the list of controls not done covers, and what it says when it is empty.
+    not_done_scope: str
+    all_done_line: str
     assessment: tuple[Para, ...]
     assessment_by: str
     next_report_line: str
@@ -510,6 +520,16 @@ def _not_done(s: ControlSnapshot) -> tuple[NotDoneRow, ...]:
                 )
             )
     return tuple(row for _, row in sorted(rows, key=lambda pair: pair[0]))
+
+
+def _not_done_scope(s: ControlSnapshot) -> str:
+    if s.followed_from is None:
+        return ""
+    return (
+        f"Internkontrollplanen lades in den {long_date(s.followed_from)}. Kontroller som "
+        "skulle ha gjorts före dess har inte följts upp här och redovisas varken som gjorda "
+        "eller som inte gjorda."
+    )
 
 
 def _deviations(s: ControlSnapshot) -> tuple[DeviationRow, ...]:
@@ -618,6 +638,13 @@ def compose_control(s: ControlSnapshot) -> ControlView:
         processes=processes,
         deviations=_deviations(s),
         not_done=_not_done(s),
+        not_done_scope=_not_done_scope(s),
+        all_done_line=(
+            f"Alla kontroller som skulle vara gjorda från den {long_date(s.followed_from)} "
+            "är gjorda."
+            if s.followed_from
+            else "Alla kontroller som skulle vara gjorda är gjorda."
+        ),
         assessment=paragraphs(s.assessment),
         assessment_by=s.assessment_by,
         next_report_line=(

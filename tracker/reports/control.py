@@ -174,6 +174,8 @@ def pdf_data(view: ControlView) -> dict[str, Any]:
             }
             for n in view.not_done
         ],
+        "not_done_scope": _s(view.not_done_scope),
+        "all_done_line": _s(view.all_done_line),
         "place_date": _s(view.place_date),
         "signer": _s(view.signer),
         "forvaltning": _s(view.plan.forvaltning),
@@ -410,8 +412,10 @@ def _docx_deviations(doc: Any, view: ControlView) -> None:
 
 def _docx_not_done(doc: Any, view: ControlView) -> None:
     doc.add_heading("Kontroller som inte är gjorda", level=2)
+    if view.not_done_scope:
+        _paragraph(doc, view.not_done_scope)
     if not view.not_done:
-        _paragraph(doc, "Alla kontroller som skulle vara gjorda är gjorda.")
+        _paragraph(doc, view.all_done_line)
         return
     _table(
         doc,

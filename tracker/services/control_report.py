@@ -339,7 +339,15 @@ def build_control_snapshot(
         ),
         deviations=tuple(d for _, d in deviations),
         earlier=earlier,
+        followed_from=_followed_from(control_plan, period, tz),
     )
+
+
+def _followed_from(control_plan: ControlPlan, period: Period, tz: ZoneInfo) -> date | None:
+    """The day the plan came into the product, if within the period: its controls are
+    opened from that day on."""
+    start = local_date(control_plan.created_at, tz)
+    return start if start > period.start else None
 
 
 def _earlier(
