@@ -173,7 +173,7 @@ def test_chef_gets_the_escalation_and_the_other_overdue_actions_of_the_forvaltni
     send_outbox(mail, now=now)
 
     msg = by_recipient(smtp_server)[chef.email]
-    assert msg["Subject"] == "Eskalering: 1 åtgärd försenad mer än 30 dagar"
+    assert msg["Subject"] == "Eskalering – Försenad mer än 30 dagar: 1 åtgärd"
     text, _ = parts(msg)
     assert text.index("FÖRSENAD MER ÄN 30 DAGAR (1)") < text.index(f"[{w.very_late}]")
     assert "Ansvarig: Bo Ek <bo.ek@pitea.example>" in text

@@ -532,8 +532,10 @@ def _subject(n_own: int, n_late: int, n_escalated: int, labels: Iterable[str]) -
             subject += f", varav {n_late} {'försenad' if n_late == 1 else 'försenade'}"
         parts.append(subject)
     if n_escalated:
-        listed = ", ".join(label.lower() for label in labels)
-        parts.append(f"Eskalering: {_plural(n_escalated, 'åtgärd', 'åtgärder')} {listed}")
+        # The timers' labels name a state of one åtgärd ("Försenad mer än 30 dagar"), so
+        # they head the count instead of following a plural noun.
+        listed = ", ".join(labels)
+        parts.append(f"Eskalering – {listed}: {_plural(n_escalated, 'åtgärd', 'åtgärder')}")
     return " · ".join(parts)
 
 
