@@ -230,6 +230,17 @@ def test_new_action_with_a_later_status_is_created_in_it_and_the_event_says_so(
     assert actions.replay("ej_paborjat", events) == "klar"
 
 
+def test_a_state_written_as_plans_write_it_is_read_as_the_workflows_state(
+    app: App, now: datetime, tmp_path: Path
+) -> None:
+    """A förvaltning writes "Ej påbörjad" (of the åtgärd's gender) as often as "Ej påbörjat",
+    and "Pågående" or "Klart" as often as the labels."""
+    written = ["Ej påbörjad", "pågående", "Klart."]
+    rows = [[*row[:5], state, row[6]] for row, state in zip(ROWS, written, strict=True)]
+    do_import(app, write_csv(tmp_path / "plan.csv", rows), now)
+    assert [a.state for _, a, _ in plan_actions(app)] == ["ej_paborjat", "pagar", "klar"]
+
+
 def test_unreadable_tidsplan_text_is_kept_and_reported_as_a_warning(
     app: App, now: datetime, tmp_path: Path
 ) -> None:
@@ -262,7 +273,7 @@ def test_a_bad_file_is_refused_whole_with_every_row_and_column_named(
     rows = [
         [*ROWS[0], "mars 2018"],
         [*ROWS[1][:3], "anna.berg", *ROWS[1][4:], ""],  # row 3: bad e-mail
-        [*ROWS[2][:5], "Klart", ROWS[2][6], ""],  # row 4: unknown status
+        [*ROWS[2][:5], "Vilande", ROWS[2][6], ""],  # row 4: unknown status
         [*ROWS[0][:2], "Karin", "karin@pitea.example", "", "", "", "snart"],  # row 5: two
         [ROWS[2][0], "Annan åtgärd", *ROWS[2][2:], "2018-02-30"],  # row 6: bad date
     ]
@@ -272,7 +283,7 @@ def test_a_bad_file_is_refused_whole_with_every_row_and_column_named(
 
     assert problems == [
         "Rad 3, kolumn E-post: ogiltig e-postadress 'anna.berg'",
-        "Rad 4, kolumn Status: okänt läge 'Klart' (kända lägen: Ej påbörjat, Pågår, Klar, "
+        "Rad 4, kolumn Status: okänt läge 'Vilande' (kända lägen: Ej påbörjat, Pågår, Klar, "
         "Utvärderad, Utgår)",
         "Rad 5, kolumn Klart till: kunde inte tolka 'snart' som ett datum",
         "Rad 5, kolumn Åtgärd: samma åtgärd i samma utvecklingsområde som rad 2",
@@ -557,7 +568,7 @@ def test_cli_imports_the_example_and_summarises(tmp_path: Path) -> None:
 def test_cli_refuses_a_bad_file_with_every_error_and_exits_non_zero(tmp_path: Path) -> None:
     db = str(tmp_path / "t.db")
     run_cli("--database", db, "init")
-    rows = [[*ROWS[0][:3], "anna.berg", *ROWS[0][4:]], [*ROWS[1][:5], "Klart", ""]]
+    rows = [[*ROWS[0][:3], "anna.berg", *ROWS[0][4:]], [*ROWS[1][:5], "Vilande", ""]]
     path = write_csv(tmp_path / "bad.csv", rows)
 
     code, out, err = run_cli("--database", db, "plan", "import", str(path))
@@ -565,7 +576,7 @@ def test_cli_refuses_a_bad_file_with_every_error_and_exits_non_zero(tmp_path: Pa
     assert code == 1
     assert "bad.csv importerades inte (2 fel); ingenting sparades." in err
     assert "Rad 2, kolumn E-post: ogiltig e-postadress 'anna.berg'" in err
-    assert "Rad 3, kolumn Status: okänt läge 'Klart'" in err
+    assert "Rad 3, kolumn Status: okänt läge 'Vilande'" in err
     code, out, _ = run_cli("--database", db, "plan", "list", "--json")
     assert out.strip() == "[]"
 

@@ -168,3 +168,15 @@ def test_a_withdrawn_state_that_is_not_finished_is_refused(tmp_path: Path) -> No
     )
     with pytest.raises(DefinitionError, match=r"states\[1\].*withdrawn = true kräver"):
         load_definition(path)
+
+
+def test_a_name_that_would_read_as_two_states_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "dubbel.toml"
+    path.write_text(
+        'name = "dubbel"\nlabel = "Dubbel"\ninitial = "a"\n'
+        '[[states]]\nid = "a"\nlabel = "Ej påbörjat"\naliases = ["Klart"]\n'
+        '[[states]]\nid = "b"\nlabel = "Klart"\ndone = true\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(DefinitionError, match=r"samma namn på flera tillstånd.*'klart'"):
+        load_definition(path)

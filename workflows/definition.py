@@ -37,6 +37,9 @@ class _Strict(BaseModel):
 class StateDef(_Strict):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     label: str
+    # Other ways a plan file writes the state, read on import as the label is ("Ej påbörjad"
+    # as well as "Ej påbörjat"; "Pågående" for "Pågår"). Shown nowhere.
+    aliases: tuple[str, ...] = ()
     # Counts as done for the schedule: a due date passed in this state is not "försenad".
     done: bool = False
     final: bool = False
@@ -331,6 +334,15 @@ class WorkflowDefinition(_Strict):
         problems: list[str] = []
         if len(known) != len(ids):
             problems.append("states: samma id förekommer flera gånger")
+        names = [
+            n for st in self.states for n in {x.casefold() for x in (st.id, st.label, *st.aliases)}
+        ]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            problems.append(
+                "states: samma namn på flera tillstånd (id, label eller aliases): "
+                + ", ".join(f"'{n}'" for n in repeated)
+            )
         if self.initial not in known:
             problems.append(f"initial: okänt tillstånd '{self.initial}'")
         seen: set[tuple[str, str]] = set()
@@ -371,10 +383,11 @@ class WorkflowDefinition(_Strict):
         return self.state(state_id).label
 
     def resolve_state(self, text: str) -> str | None:
-        """A state given as its identifier or its Swedish label (any case)."""
+        """A state given as its identifier, its Swedish label or one of its aliases (any
+        case)."""
         wanted = text.strip().casefold().rstrip(".")
         for s in self.states:
-            if wanted in (s.id.casefold(), s.label.casefold()):
+            if wanted in (n.casefold() for n in (s.id, s.label, *s.aliases)):
                 return s.id
         return None
 
