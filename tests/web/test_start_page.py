@@ -131,6 +131,31 @@ def test_late_on_the_start_page_is_schedule_status_s_late(
     assert late == by_rule
 
 
+def test_every_forsenade_in_the_web_counts_what_the_start_page_counts(
+    client: TestClient, app: App, chef: Person, clock: MovableClock, followed: Followed
+) -> None:
+    """The list of plans, the plan's page, its "Bara försenade" filter and the people's page
+    all count late by the start page's rule: an evaluation past its date is late too."""
+    log_in(client, app, chef, clock())
+    late = numbers(client.get("/start").text)[(followed.plan_id, "forsenade")][0]
+    assert late == 2
+    plans_page = client.get("/planer").text
+    [cell] = re.findall(r'data-label="Försenade" class="num">(?:<strong[^>]*>)?(\d+)', plans_page)
+    assert int(cell) == late
+    plan_page = client.get(f"/planer/{followed.plan_id}")
+    assert f"{late} försenade" in text_of(plan_page.text)
+    filtered = client.get(f"/planer/{followed.plan_id}", params={"forsenad": "1"})
+    names = {v: k for k, v in followed.ids.items()}
+    shown = {int(i) for i in re.findall(r'href="/atgarder/(\d+)"', filtered.text)}
+    assert {names[i] for i in shown if i in names} == {"late", "evaluation_late"}
+    people = client.get("/personer").text
+    per_person = [
+        int(n)
+        for n in re.findall(r'data-label="Försenade" class="num">(?:<strong[^>]*>)?(\d+)', people)
+    ]
+    assert sum(per_person) == late
+
+
 def test_an_answer_or_a_new_owner_takes_an_atgard_off_the_silent_list(
     client: TestClient, app: App, chef: Person, clock: MovableClock, followed: Followed
 ) -> None:

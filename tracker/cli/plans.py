@@ -62,7 +62,7 @@ def plan_list(json: JsonOption = False) -> None:
                 x.plan.forvaltning,
                 x.total,
                 *[x.by_state.get(s.id, 0) for s in wf.states],
-                x.overdue,
+                x.late,
             ]
             for x in summaries
         ],

@@ -281,8 +281,12 @@ def status_of(registry: WorkflowRegistry, action: Scheduled, today: date) -> Sch
 class PlanSummary:
     plan: Plan
     by_state: dict[str, int]
+    # Open past their due date (the API's "overdue").
     overdue: int
     total: int
+    # Late by the rule every "Försenade" in the web and the återrapport's list of late
+    # åtgärder follow: past the due date, or done and past the evaluation date.
+    late: int = 0
 
 
 def summarise_plans(session: Session, registry: WorkflowRegistry, today: date) -> list[PlanSummary]:
@@ -301,12 +305,14 @@ def summarise_plans(session: Session, registry: WorkflowRegistry, today: date) -
             .group_by(col(Action.plan_id))
         ).all()
     )
+    late = Counter(r.plan_id for r in list_actions(session, registry, ActionFilter(late_on=today)))
     return [
         PlanSummary(
             plan=p,
             by_state=dict(counts[p.id]),
             overdue=overdue.get(p.id, 0),
             total=sum(counts[p.id].values()),
+            late=late[p.id],
         )
         for p in plans
         if p.id is not None

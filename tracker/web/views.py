@@ -49,10 +49,6 @@ class ActionView:
     state_rank: int = 0
 
     @property
-    def overdue(self) -> bool:
-        return self.schedule is ScheduleStatus.overdue
-
-    @property
     def late(self) -> bool:
         return self.schedule is not ScheduleStatus.on_track
 

@@ -201,7 +201,7 @@ class PlanQuery:
         return (
             (not self.lage or view.action.state == self.lage)
             and (self.ansvarig is None or view.action.owner_id == self.ansvarig)
-            and (not self.forsenad or view.overdue)
+            and (not self.forsenad or view.late)
         )
 
 
@@ -286,7 +286,7 @@ def _render_plan(
             "filtered": query.filtered,
             "shown": len(shown),
             "total": len(rows),
-            "overdue": sum(1 for _, v in rows if v.overdue),
+            "late": sum(1 for _, v in rows if v.late),
             "withdrawn": sum(1 for _, v in rows if v.withdrawn),
             "states": web.app.registry.get("atgard").definition.states,
             "owners": _owners([v for _, v in rows]),
