@@ -274,6 +274,46 @@ def test_chef_edits_dates_and_each_change_is_in_the_history(
     assert get_action(app, world.a1).text == "En ny formulering."
 
 
+def test_dates_that_contradict_the_tidsplan_or_each_other_are_saved_and_pointed_out(
+    chef_client: TestClient, app: App, world: World
+) -> None:
+    """The återrapport prints the tidsplan's text beside lateness measured by the dates: a
+    chef who moves a date and leaves the text is told, as an import would tell them."""
+    form = form_to(chef_client.get(f"/atgarder/{world.a1}").text, "/andra")
+    moved = chef_client.post(
+        form.action,
+        data=form.data(
+            tidsplan="Klart till 2018-03-31.", due_on="2018-02-28", evaluate_on="2018-01-31"
+        ),
+    )
+    words = text_of(moved.text)
+    assert (
+        "Ändringarna är sparade. Kontrollera datumen: tidsplanen anger 2018-03-31 men Klart "
+        "till är 2018-02-28; utvärderingen 2018-01-31 ligger före klart-datumet 2018-02-28."
+    ) in words
+    a1 = get_action(app, world.a1)
+    assert (a1.due_on, a1.evaluate_on) == (date(2018, 2, 28), date(2018, 1, 31))
+    again = form_to(moved.text, "/andra")
+    agreed = chef_client.post(
+        again.action, data=again.data(tidsplan="Klart till februari 2018.", evaluate_on="")
+    )
+    assert "Ändringarna är sparade." in text_of(agreed.text)
+    assert "Kontrollera datumen" not in text_of(agreed.text)
+
+
+@pytest.mark.parametrize("typed", ["1999-12-31", "2101-01-01"])
+def test_a_date_outside_the_plausible_years_is_refused_as_an_import_refuses_it(
+    chef_client: TestClient, app: App, world: World, typed: str
+) -> None:
+    form = form_to(chef_client.get(f"/atgarder/{world.a1}").text, "/andra")
+    refused = chef_client.post(form.action, data=form.data(due_on=typed))
+    assert refused.status_code == 422
+    assert f"Klart till: orimligt årtal i '{typed}' (ange ett år från 2000 till 2100)." in (
+        text_of(refused.text)
+    )
+    assert get_action(app, world.a1).due_on == date(2018, 3, 31)
+
+
 @pytest.mark.parametrize("field", ["text", "tidsplan"])
 def test_a_nul_character_in_a_chef_form_is_refused_whole(
     chef_client: TestClient, app: App, world: World, field: str

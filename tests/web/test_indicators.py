@@ -159,7 +159,10 @@ def test_the_chef_adds_an_indicator_and_a_value_with_comma_decimals(
         ({"name": "Andel", "target": "1e400"}, "Mål:"),
         ({"name": "  "}, "Skriv indikatorns namn."),
         ({"name": "Andel", "baseline_on": "30/6"}, "Utgångsvärdets datum"),
-        ({"name": "Andel", "baseline_on": "1899-06-30", "baseline": "1"}, "mellan år 2000"),
+        (
+            {"name": "Andel", "baseline_on": "1899-06-30", "baseline": "1"},
+            "ange ett år från 2000 till 2100",
+        ),
         ({"name": "Andel", "baseline_on": "2019-06-30"}, "Ange utgångsvärdet"),
     ],
 )

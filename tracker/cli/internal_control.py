@@ -14,6 +14,7 @@ from tracker.cli.output import as_json, table
 from tracker.cli.swedish import CommandGroup
 from tracker.domain.clock import local_date
 from tracker.domain.reading import COMMAND_LINE_LIMITS
+from tracker.domain.tidsplan import FIRST_YEAR, LAST_YEAR
 from tracker.domain.workdays import WorkCalendar
 from tracker.errors import TrackerError
 from tracker.models.base import ID_LIMIT
@@ -48,8 +49,8 @@ def control_import(
         typer.Option(
             "--year",
             metavar="ÅR",
-            min=internal_control.FIRST_YEAR,
-            max=internal_control.LAST_YEAR,
+            min=FIRST_YEAR,
+            max=LAST_YEAR,
             help="Året planen gäller.",
         ),
     ],

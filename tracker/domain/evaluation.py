@@ -16,13 +16,13 @@ from decimal import Decimal
 
 from tracker.domain.problems import FileRefused, Problem
 from tracker.domain.tables import Sheet
+from tracker.domain.tidsplan import FIRST_YEAR, LAST_YEAR
 
 # The largest value an indicator takes, either way: far beyond any share, count or sum in
 # kronor a plan measures, and well inside what every database's float keeps exactly enough.
 VALUE_LIMIT = 1e12
 NAME_LIMIT = 200
 UNIT_LIMIT = 20
-FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
 # --- Answers --------------------------------------------------------------------------------

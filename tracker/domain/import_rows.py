@@ -34,7 +34,7 @@ from tracker.domain.plan_meta import (
 from tracker.domain.problems import FileRefused, Problem
 from tracker.domain.reading import ReadLimits, read_csv, read_xlsx
 from tracker.domain.tables import Cell, Row, Sheet, column_letter, kind_of
-from tracker.domain.tidsplan import parse_date, parse_tidsplan, year_problem
+from tracker.domain.tidsplan import order_problem, parse_date, parse_tidsplan, year_problem
 from workflows import WorkflowDefinition
 
 EmailCheck = Callable[[str], bool]
@@ -397,14 +397,8 @@ class _RowReader:
     def check_order(self, row: Row, fields: dict[str, Any], key: str) -> None:
         """An evaluation before the work is done is most likely a typing error, but it may be
         meant (an evaluation of a first step): a warning, and both dates are kept as given."""
-        due, evaluate = fields.get("due_on"), fields.get("evaluate_on")
-        if due is not None and evaluate is not None and evaluate < due:
-            self.warn(
-                row,
-                key,
-                f"utvärderingen {evaluate.isoformat()} ligger före klart-datumet "
-                f"{due.isoformat()}; datumen sparas som de är, kontrollera dem",
-            )
+        if problem := order_problem(fields.get("due_on"), fields.get("evaluate_on")):
+            self.warn(row, key, f"{problem}; datumen sparas som de är, kontrollera dem")
 
     def budget(self, row: Row) -> int | None:
         raw = _text(self.cell(row, "budget_sek"))

@@ -15,6 +15,7 @@ from icalendar import Calendar
 from tracker.domain.problems import FileRefused, Problem
 from tracker.domain.reading import ReadLimits, decode, read_csv
 from tracker.domain.tables import Row
+from tracker.domain.tidsplan import FIRST_YEAR, LAST_YEAR
 from tracker.domain.workdays import WorkCalendar
 from tracker.errors import Refused
 
@@ -26,10 +27,6 @@ STATUS_LABELS = {PLANNED: "Planerad", CANCELLED: "Inställt"}
 DEFAULT_LEAD_DAYS = 14
 # Four months: more is a typing error (a date typed as days), never a real lead time.
 MAX_LEAD_DAYS = 120
-# A meeting's date lies in these years, as every date of a plan does (tidsplan): outside them
-# it is a typing error, and the deadline counted back from it could fall before year 1.
-FIRST_YEAR = 2000
-LAST_YEAR = 2100
 # The longest nämnd name, and the longest title or place, a form or command takes.
 BOARD_LIMIT = 200
 TEXT_LIMIT = 500

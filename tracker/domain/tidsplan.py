@@ -102,8 +102,10 @@ _STRAY_WORD_RE = re.compile(
     rf"\b(?:{'|'.join(MONTHS)}|{'|'.join(_SPRING[:2] + _AUTUMN[:2])})\b", re.IGNORECASE
 )
 _KIND_WORDS: dict[Kind, str] = {"due": "klart", "evaluate": "utvärdering", "start": "start"}
-# Every date of a plan lies in these years: outside them it is a typing error ("1018", "2108")
-# or a spreadsheet's zero date (1899-12-30), never a real due or evaluation date.
+# Every date the product takes lies in these years (a plan's dates, a meeting's, a measured
+# value's, a plan's year): outside them it is a typing error ("1018", "2108") or a
+# spreadsheet's zero date (1899-12-30), and a deadline counted back from it could fall
+# before year 1.
 FIRST_YEAR = 2000
 LAST_YEAR = 2100
 
@@ -145,6 +147,32 @@ def year_problem(value: date, label: str) -> str | None:
     if FIRST_YEAR <= value.year <= LAST_YEAR:
         return None
     return f"orimligt årtal i '{label}' (ange ett år från {FIRST_YEAR} till {LAST_YEAR})"
+
+
+def order_problem(due_on: date | None, evaluate_on: date | None) -> str | None:
+    """An evaluation before the work is done: most likely a typing error, but it may be meant
+    (an evaluation of a first step), so it is pointed out, never refused."""
+    if due_on is None or evaluate_on is None or evaluate_on >= due_on:
+        return None
+    return f"utvärderingen {evaluate_on.isoformat()} ligger före klart-datumet {due_on.isoformat()}"
+
+
+def date_problems(tidsplan: str, due_on: date | None, evaluate_on: date | None) -> list[str]:
+    """What to look at in an åtgärd's dates as a person saved them: the återrapport prints the
+    tidsplan's text beside lateness measured by the dates, so a text naming another date than
+    the field contradicts itself in front of the nämnd."""
+    parsed = parse_tidsplan(tidsplan)
+    problems = [
+        f"tidsplanen anger {said.isoformat()} men {label} är {given.isoformat()}"
+        for label, given, said in (
+            ("Klart till", due_on, parsed.due_on),
+            ("Utvärderas", evaluate_on, parsed.evaluate_on),
+        )
+        if given is not None and said is not None and said != given
+    ]
+    if problem := order_problem(due_on, evaluate_on):
+        problems.append(problem)
+    return problems
 
 
 def _last_day(year: int, month: int) -> date:

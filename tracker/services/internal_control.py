@@ -22,6 +22,7 @@ from tracker.domain.control_report import PLANNED_STATE, RESULT_FIELD, answer_va
 from tracker.domain.controls import next_occurrence, parse_frequency
 from tracker.domain.reading import COMMAND_LINE_LIMITS, ReadLimits
 from tracker.domain.risk import DEFAULT_SCALE, OutOfScale, RiskScale
+from tracker.domain.tidsplan import FIRST_YEAR, LAST_YEAR
 from tracker.domain.workdays import WorkCalendar
 from tracker.errors import NotFound, Refused
 from tracker.models import (
@@ -37,9 +38,6 @@ from tracker.services import control_occurrences
 from tracker.services.people import ensure_person, find_person, valid_email
 from workflows import WorkflowRegistry
 
-# A plan year outside this range is a typing error, not a plan.
-FIRST_YEAR = 2000
-LAST_YEAR = 2100
 NAME_LIMIT = 200
 
 

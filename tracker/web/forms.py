@@ -22,6 +22,7 @@ from fastapi import Request
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from tracker.domain.tidsplan import date_problems, year_problem
 from tracker.errors import Refused
 
 # The page for a form that is missing a field or has one in the wrong format.
@@ -156,9 +157,23 @@ def parse_date(value: str, label: str) -> date | None:
     if not text:
         return None
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise Refused(f"{label}: skriv datumet som ÅÅÅÅ-MM-DD, till exempel 2018-03-31.") from None
+    if problem := year_problem(day, text):
+        raise Refused(f"{label}: {problem}.")
+    return day
+
+
+def checked_dates(
+    message: str, tidsplan: str, due_on: date | None, evaluate_on: date | None
+) -> str:
+    """The message that an åtgärd's dates were saved, with what to look at in them (they
+    are saved as given, as an import saves them with a warning)."""
+    problems = date_problems(tidsplan, due_on, evaluate_on)
+    if not problems:
+        return message
+    return f"{message} Kontrollera datumen: {'; '.join(problems)}."
 
 
 def required(value: str, label: str) -> str:

@@ -40,7 +40,7 @@ from tracker.web.deps import (
     require_read,
     undo,
 )
-from tracker.web.forms import VERSION_LIMIT, form_answers, parse_date, required
+from tracker.web.forms import VERSION_LIMIT, checked_dates, form_answers, parse_date, required
 from tracker.web.mail import assign_with_link, queue_owner_link
 from tracker.web.routes import FormId, PathId
 from tracker.web.views import action_view, drafts_of, event_views
@@ -214,14 +214,19 @@ def action_edit(
 ) -> Response:
     _editable(session, action_id, user)
     try:
-        changes = {
-            "text": required(text, "Åtgärden"),
-            "tidsplan": tidsplan.strip(),
-            "due_on": parse_date(due_on, "Klart till"),
-            "evaluate_on": parse_date(evaluate_on, "Utvärderas"),
-        }
+        plan_text = tidsplan.strip()
+        due = parse_date(due_on, "Klart till")
+        evaluate = parse_date(evaluate_on, "Utvärderas")
         event = action_service.edit(
-            session, action_id, now=now, actor=user, expected_version=version, **changes
+            session,
+            action_id,
+            now=now,
+            actor=user,
+            expected_version=version,
+            text=required(text, "Åtgärden"),
+            tidsplan=plan_text,
+            due_on=due,
+            evaluate_on=evaluate,
         )
     except (Conflict, Refused) as exc:
         undo(session)
@@ -235,7 +240,10 @@ def action_edit(
             error=exc.message,
             status_code=refusal_status(exc),
         )
-    flash(request, "Ändringarna är sparade." if event else "Inget var ändrat.")
+    if event is None:
+        flash(request, "Inget var ändrat.")
+    else:
+        flash(request, checked_dates("Ändringarna är sparade.", plan_text, due, evaluate))
     return RedirectResponse(f"/atgarder/{action_id}", status_code=303)
 
 

@@ -43,7 +43,7 @@ from tracker.web.deps import (
     undo,
 )
 from tracker.web.downloads import document_response
-from tracker.web.forms import parse_date
+from tracker.web.forms import checked_dates, parse_date
 from tracker.web.mail import assign_with_link
 from tracker.web.routes import FormId, PathId
 
@@ -568,7 +568,12 @@ def action_create(
             due_on=parse_date(due_on, "Klart till"),
             evaluate_on=parse_date(evaluate_on, "Utvärderas"),
         )
-        message = f"Åtgärden är tillagd i {plan.title} och kopplad till rekommendationen."
+        message = checked_dates(
+            f"Åtgärden är tillagd i {plan.title} och kopplad till rekommendationen.",
+            action.tidsplan,
+            action.due_on,
+            action.evaluate_on,
+        )
         if owner_email.strip():
             owner = ensure_person(
                 session, owner_email, now=now, name=owner_name, forvaltning=plan.forvaltning

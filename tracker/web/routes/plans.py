@@ -46,7 +46,14 @@ from tracker.web.deps import (
     require_read,
     undo,
 )
-from tracker.web.forms import INCOMPLETE_MESSAGE, VERSION_LIMIT, optional_int, parse_date, required
+from tracker.web.forms import (
+    INCOMPLETE_MESSAGE,
+    VERSION_LIMIT,
+    checked_dates,
+    optional_int,
+    parse_date,
+    required,
+)
 from tracker.web.mail import assign_with_link, queue_assignments
 from tracker.web.routes import FormId, PathId
 from tracker.web.views import ActionView, action_view, listed
@@ -536,7 +543,7 @@ def action_add(
         evaluate_on=evaluate,
     )
     assert action.id is not None
-    message = "Åtgärden är tillagd."
+    message = checked_dates("Åtgärden är tillagd.", action.tidsplan, due, evaluate)
     if owner is not None:
         assign_with_link(
             session, web.mail, web.app.settings, action, plan, owner, now=now, assigned_by=user
