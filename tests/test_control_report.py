@@ -464,6 +464,22 @@ def test_the_approved_follow_up_is_archived_in_three_formats_and_sent_to_the_nam
         assert hashlib.sha256(attached[files[fmt].filename]).hexdigest() == files[fmt].sha256
 
 
+def test_an_emoji_in_the_assessment_leaves_a_box_in_the_pdf_and_itself_elsewhere(
+    app: App, chef: Person
+) -> None:
+    t = first_tertial(app, chef)
+    report_id = draft(app, t, date(2025, 4, 1), APRIL_1)
+    assess(app, report_id, chef, "Kontrollen fungerar 😀 väl ✓ 漢字.", APRIL_1)
+    with app.transaction() as s:
+        docs = {
+            fmt: report_service.report_document(s, report_id, fmt).data
+            for fmt in ("pdf", "html", "docx")
+        }
+    assert squash("Kontrollen fungerar □ väl ✓ □□.") in squash(pdf_text(docs["pdf"]))
+    assert "Kontrollen fungerar 😀 väl ✓ 漢字." in docs["html"].decode()
+    assert "Kontrollen fungerar 😀 väl ✓ 漢字." in docx_text(docs["docx"])
+
+
 def test_an_issued_follow_up_cannot_be_changed(app: App, chef: Person) -> None:
     t = first_tertial(app, chef)
     report_id = draft(app, t, date(2025, 4, 1), APRIL_1)

@@ -5,7 +5,6 @@ from one tracker.domain.audit.AuditDoc: the same content in each, laid out like 
 from __future__ import annotations
 
 import io
-import json
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
@@ -108,8 +107,7 @@ def pdf_data(doc: AuditDoc) -> dict[str, Any]:
 
 
 def render_pdf(doc: AuditDoc) -> bytes:
-    data = json.dumps(pdf_data(doc), ensure_ascii=False).encode("utf-8")
-    return run("audit.typ", data, fmt="pdf", timestamp=int(_EPOCH.timestamp()))
+    return run("audit.typ", pdf_data(doc), fmt="pdf", timestamp=int(_EPOCH.timestamp()))
 
 
 def render_docx(doc: AuditDoc) -> bytes:

@@ -10,7 +10,6 @@ bytes, as for the återrapport (html.py, pdf.py and docx.py say how).
 from __future__ import annotations
 
 import io
-import json
 from collections.abc import Iterable, Sequence
 from datetime import UTC
 from typing import Any
@@ -190,16 +189,18 @@ def _done_detail(due_on: str, reported_by: str) -> str:
 
 
 def render_pdf(view: ControlView) -> bytes:
-    data = json.dumps(pdf_data(view), ensure_ascii=False).encode("utf-8")
-    return run("internkontroll.typ", data, fmt="pdf", timestamp=int(view.created.timestamp()))
+    return run(
+        "internkontroll.typ", pdf_data(view), fmt="pdf", timestamp=int(view.created.timestamp())
+    )
 
 
 # --- DOCX ---------------------------------------------------------------------------------
 
 
 def matrix_png(view: ControlView) -> bytes:
-    data = json.dumps({"svg": view.matrix_svg}, ensure_ascii=False).encode("utf-8")
-    return run("chart.typ", data, fmt="png", timestamp=int(view.created.timestamp()))
+    return run(
+        "chart.typ", {"svg": view.matrix_svg}, fmt="png", timestamp=int(view.created.timestamp())
+    )
 
 
 def _table(

@@ -9,7 +9,6 @@ snapshot gives the same bytes.
 from __future__ import annotations
 
 import io
-import json
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -288,8 +287,12 @@ def _deterministic_zip(data: bytes, when: datetime) -> bytes:
 
 
 def chart_png(chart: Chart, created: datetime) -> bytes:
-    data = json.dumps({"svg": str(render_chart_svg(chart))}, ensure_ascii=False).encode("utf-8")
-    return run("chart.typ", data, fmt="png", timestamp=int(created.timestamp()))
+    return run(
+        "chart.typ",
+        {"svg": str(render_chart_svg(chart))},
+        fmt="png",
+        timestamp=int(created.timestamp()),
+    )
 
 
 def _chart(doc: Any, view: ReportView, chart: Chart) -> None:
