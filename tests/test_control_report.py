@@ -26,7 +26,7 @@ from sqlmodel import col, select
 from typer.testing import CliRunner
 
 from tests.support import builders as b
-from tests.support.documents import docx_text, find_in_order, pdf_text, squash
+from tests.support.documents import docx_language, docx_text, find_in_order, pdf_text, squash
 from tests.support.smtp import SmtpServer
 from tracker.app import App
 from tracker.cli import cli
@@ -433,6 +433,7 @@ def test_the_approved_follow_up_is_archived_in_three_formats_and_sent_to_the_nam
         "samma uppgifter står i tabellerna under."
     ]
     assert b"word/media/image1.png" in files["docx"].data
+    assert docx_language(files["docx"].data) == "sv-SE"  # what Word spell-checks it as
 
     with app.transaction() as s:
         assert report_service.verify_report(s, report_id) == dict.fromkeys(

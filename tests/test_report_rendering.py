@@ -20,6 +20,7 @@ import pytest
 from pypdf import PdfReader
 
 from tests.support.documents import (
+    docx_language,
     docx_rows,
     docx_text,
     find_in_order,
@@ -304,6 +305,11 @@ def assert_archival_with_bundled_fonts(data: bytes) -> None:
         "NotoSansSymbols2-Regular",
         "NotoSansArabic-Regular",
     }
+
+
+def test_word_checks_the_docx_as_swedish() -> None:
+    data = render(snap(AreaSnap("Område", "", (act(1),))), ("docx",))["docx"]
+    assert docx_language(data) == "sv-SE"
 
 
 def test_the_docx_shows_the_chart_as_a_picture_with_a_text_alternative() -> None:

@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-from docx import Document
 from docx.shared import Pt, RGBColor
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import escape
@@ -17,6 +16,7 @@ from markupsafe import escape
 from notifications import Attachment, OutgoingMessage
 from tracker.domain.audit import AuditDoc, DocAction
 from tracker.domain.report import strip_control
+from tracker.reports.docx import swedish_document
 from tracker.reports.html import TEMPLATES
 from tracker.reports.typst_compile import run
 
@@ -112,7 +112,7 @@ def render_pdf(doc: AuditDoc) -> bytes:
 
 def render_docx(doc: AuditDoc) -> bytes:
     s = strip_control
-    document = Document()
+    document = swedish_document()
     style = document.styles["Normal"]
     style.font.name = "Arial"
     style.font.size = Pt(10)
@@ -166,7 +166,6 @@ def render_docx(doc: AuditDoc) -> bytes:
     props = document.core_properties
     props.title = s(f"{doc.title} – {doc.audit_title}")
     props.author = s(doc.forvaltning)
-    props.language = "sv-SE"
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()

@@ -14,7 +14,6 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC
 from typing import Any
 
-from docx import Document
 from docx.enum.section import WD_ORIENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT
 from docx.shared import Mm, Pt, RGBColor
@@ -33,6 +32,7 @@ from tracker.reports.docx import (
     _run,
     _set_cell_shading,
     signed_and_saved,
+    swedish_document,
 )
 from tracker.reports.html import blocks, environment
 from tracker.reports.typst_compile import run
@@ -239,7 +239,7 @@ def _table(
 
 def render_docx(view: ControlView) -> bytes:
     """The follow-up as a Word document, in the order of the other two formats."""
-    doc = Document()
+    doc = swedish_document()
     _page(doc, view)
     _docx_title(doc, view)
     _docx_summary(doc, view)
