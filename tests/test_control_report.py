@@ -26,7 +26,7 @@ from sqlmodel import col, select
 from typer.testing import CliRunner
 
 from tests.support import builders as b
-from tests.support.documents import docx_text, find_in_order, pdf_text, squash
+from tests.support.documents import docx_language, docx_text, find_in_order, pdf_text, squash
 from tests.support.smtp import SmtpServer
 from tracker.app import App
 from tracker.cli import cli
@@ -506,6 +506,7 @@ def test_the_approved_follow_up_is_archived_in_three_formats_and_sent_to_the_nam
         "samma uppgifter står i tabellerna under."
     ]
     assert b"word/media/image1.png" in files["docx"].data
+    assert docx_language(files["docx"].data) == "sv-SE"  # what Word spell-checks it as
 
     with app.transaction() as s:
         assert report_service.verify_report(s, report_id) == dict.fromkeys(
@@ -535,6 +536,22 @@ def test_the_approved_follow_up_is_archived_in_three_formats_and_sent_to_the_nam
     assert sorted(attached) == [files["docx"].filename, files["pdf"].filename]
     for fmt in ("pdf", "docx"):
         assert hashlib.sha256(attached[files[fmt].filename]).hexdigest() == files[fmt].sha256
+
+
+def test_an_emoji_in_the_assessment_leaves_a_box_in_the_pdf_and_itself_elsewhere(
+    app: App, chef: Person
+) -> None:
+    t = first_tertial(app, chef)
+    report_id = draft(app, t, date(2025, 4, 1), APRIL_1)
+    assess(app, report_id, chef, "Kontrollen fungerar 😀 väl ✓ 漢字.", APRIL_1)
+    with app.transaction() as s:
+        docs = {
+            fmt: report_service.report_document(s, report_id, fmt).data
+            for fmt in ("pdf", "html", "docx")
+        }
+    assert squash("Kontrollen fungerar □ väl ✓ □□.") in squash(pdf_text(docs["pdf"]))
+    assert "Kontrollen fungerar 😀 väl ✓ 漢字." in docs["html"].decode()
+    assert "Kontrollen fungerar 😀 väl ✓ 漢字." in docx_text(docs["docx"])
 
 
 def test_an_issued_follow_up_cannot_be_changed(app: App, chef: Person) -> None:

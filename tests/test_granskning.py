@@ -18,6 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import col, select
 from typer.testing import CliRunner
 
+from tests.support.documents import docx_language, docx_text, pdf_text, squash
 from tracker.app import App
 from tracker.cli import cli
 from tracker.domain.audit import (
@@ -335,6 +336,31 @@ def test_the_status_follows_the_actions_in_several_plans_and_late_counts(
         assert first.id is not None
         [answer] = audits.answered_by_plan(s, app.registry, first.id, date(2018, 1, 10), chef)
         assert (answer.audit.title, answer.status.text) == ("Granskning", "Pågår, försenad")
+
+
+def test_word_checks_the_follow_up_docx_as_swedish(app: App, now: datetime, chef: Person) -> None:
+    with app.transaction() as s:
+        audit = audits.create_audit(s, now=now, title="Granskning", forvaltning=chef.forvaltning)
+        audits.add_recommendation(s, audit, "Skapa rutiner för kvalitetsarbetet")
+        rows = audits.issue(s, app.registry, audit, now=now, tz=app.tz, actor=chef)
+        [docx] = [r.data for r in rows if r.format == "docx"]
+    assert docx_language(docx) == "sv-SE"
+
+
+def test_an_emoji_in_a_recommendation_leaves_a_box_in_the_pdf_and_itself_elsewhere(
+    app: App, now: datetime, chef: Person
+) -> None:
+    with app.transaction() as s:
+        audit = audits.create_audit(s, now=now, title="Granskning 🩺", forvaltning=chef.forvaltning)
+        audits.add_recommendation(s, audit, "Skapa rutiner 😀 för 漢字")
+        docs = {
+            r.format: r.data
+            for r in audits.issue(s, app.registry, audit, now=now, tz=app.tz, actor=chef)
+        }
+    assert squash("Skapa rutiner □ för □□") in squash(pdf_text(docs["pdf"]))
+    assert "Granskning 🩺" in pdf_text(docs["pdf"])
+    assert "Skapa rutiner 😀 för 漢字" in docs["html"].decode()
+    assert "Skapa rutiner 😀 för 漢字" in docx_text(docs["docx"])
 
 
 def test_an_issued_document_is_archived_with_its_sha256_and_the_database_refuses_changes(

@@ -10,6 +10,7 @@ import hashlib
 import io
 import itertools
 import json
+import unicodedata
 import zipfile
 from dataclasses import replace
 from datetime import UTC, date, datetime
@@ -19,6 +20,7 @@ import pytest
 from pypdf import PdfReader
 
 from tests.support.documents import (
+    docx_language,
     docx_rows,
     docx_text,
     find_in_order,
@@ -243,6 +245,47 @@ def test_typst_markup_in_a_text_is_shown_as_written() -> None:
 
 def test_the_pdf_is_archival_accessible_and_uses_only_the_bundled_fonts() -> None:
     data = render(snap(AreaSnap("Område", "", (act(1),))), ("pdf",))["pdf"]
+    assert_archival_with_bundled_fonts(data)
+
+
+# Emoji (one of them joined from several code points, one with a skin tone, a flag), a
+# character outside the BMP, zero-width and direction characters, a byte order mark, a
+# combining accent and one no font has, Chinese, and a private-use character.
+UNPRINTABLE = (
+    "Läkare 🩺 glad 😀 👩‍👩‍👧 👍🏽 🇸🇪 𝕏 \U00010000 a\u200bb c\ufeffd \u202eomvänd\u202c "
+    "e\u0301 a\u20ddb 漢字 \ue000 ✓"
+)
+
+
+def test_characters_no_font_has_give_an_archival_pdf_and_stay_in_html_and_docx() -> None:
+    docs = render(snap(AreaSnap(UNPRINTABLE, "", (act(1, text=UNPRINTABLE, note=UNPRINTABLE),))))
+    assert_archival_with_bundled_fonts(docs["pdf"])
+    text = pdf_text(docs["pdf"])
+    # Drawn by a bundled font: the stethoscope and the tick (Noto Sans Symbols 2), the
+    # composed é; each of the rest is one box, a family or a flag one box as a reader sees it.
+    assert squash("Läkare 🩺 glad □ □ 👍 □ □ □") in squash(text)
+    assert "é" in text and "✓" in text and squash("a□b □□ □") in squash(text)
+    assert not {"😀", "漢", "\ufeff", "\ue000"} & set(text)
+    html = docs["html"].decode()
+    assert html_rows(html)[0].action == spaced(UNPRINTABLE)
+    assert "😀 👩‍👩‍👧 👍🏽 🇸🇪 𝕏" in html and "\ufeff" in html
+    assert UNPRINTABLE in docx_text(docs["docx"])
+
+
+def test_every_character_unicode_assigns_gives_an_archival_pdf() -> None:
+    chars = [
+        chr(c)
+        for c in range(0x110000)
+        if not 0xD800 <= c < 0xE000 and unicodedata.category(chr(c)) != "Cn"
+    ]
+    notes = [" ".join(chars[i : i + 20_000]) for i in range(0, len(chars), 20_000)]
+    actions = tuple(act(i, note=note) for i, note in enumerate(notes, 1))
+    assert_archival_with_bundled_fonts(
+        render(snap(AreaSnap("Område", "", actions)), ("pdf",))["pdf"]
+    )
+
+
+def assert_archival_with_bundled_fonts(data: bytes) -> None:
     reader = PdfReader(io.BytesIO(data))
     root = reader.trailer["/Root"]
     xmp = root["/Metadata"].get_object().get_data().decode()
@@ -259,7 +302,14 @@ def test_the_pdf_is_archival_accessible_and_uses_only_the_bundled_fonts() -> Non
         "LiberationSans-Bold",
         "LiberationSans-Italic",
         "LiberationSans-BoldItalic",
+        "NotoSansSymbols2-Regular",
+        "NotoSansArabic-Regular",
     }
+
+
+def test_word_checks_the_docx_as_swedish() -> None:
+    data = render(snap(AreaSnap("Område", "", (act(1),))), ("docx",))["docx"]
+    assert docx_language(data) == "sv-SE"
 
 
 def test_the_docx_shows_the_chart_as_a_picture_with_a_text_alternative() -> None:

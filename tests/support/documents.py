@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import io
 import unicodedata
+import zipfile
 from dataclasses import dataclass, field
 from typing import Any
 
+import lxml.etree
 import lxml.html
 from docx import Document
 from docx.table import _Cell
@@ -106,6 +108,15 @@ def docx_text(data: bytes) -> str:
         for row in table.rows:
             parts.extend(c.text for c in row.cells)
     return "\n".join(parts)
+
+
+def docx_language(data: bytes) -> str:
+    """The language Word checks the document's text in: the run defaults in styles.xml."""
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        styles = lxml.etree.fromstring(z.read("word/styles.xml"))
+    w = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+    [lang] = styles.findall(f"{w}docDefaults/{w}rPrDefault/{w}rPr/{w}lang")
+    return str(lang.get(f"{w}val"))
 
 
 def pdf_text(data: bytes) -> str:

@@ -494,3 +494,62 @@ def test_a_chef_searches_assigns_many_and_withdraws_without_javascript(site: Sit
             e.trigger for a in s.exec(select(Action)).all() for e in actions.history(s, a.id or 0)
         }
     assert {"tilldelad", "utga"} <= history
+
+
+# Words in the återrapport's plan table that the browser broke across lines, or that are wider
+# than their cell: a word's box on more than one line, or past its cell's right edge.
+BROKEN_WORDS = """() => {
+  const broken = [];
+  for (const cell of document.querySelectorAll("table.plan-table th, table.plan-table td")) {
+    const edge = cell.getBoundingClientRect().right + 0.5;
+    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      if (!node.parentElement.offsetParent) continue;  // hidden, as a repeated area title
+      for (const m of node.data.matchAll(/\\S+/g)) {
+        const range = document.createRange();
+        range.setStart(node, m.index);
+        range.setEnd(node, m.index + m[0].length);
+        const rects = [...range.getClientRects()].filter((r) => r.width > 0);
+        const lines = new Set(rects.map((r) => Math.round(r.top)));
+        if (lines.size > 1 || rects.some((r) => r.right > edge)) broken.push(m[0]);
+      }
+    }
+  }
+  return broken;
+}"""
+
+
+def test_the_html_report_reads_on_a_phone_without_words_broken_or_sideways_scrolling(
+    site: Site, tmp_path: Path
+) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with site.app.transaction() as s:
+        plan = s.get(Plan, site.plan_id)
+        assert plan is not None
+        plans.add_action(
+            s,
+            site.app.registry,
+            plans.ensure_area(s, plan, "Uppföljning och utvärdering av verksamheten"),
+            now=NOW,
+            text="Sammanställa brukarundersökningens resultat för förvaltningsledningen",
+            tidsplan="Påbörjas september 2018. Klart i december 2018. Utvärderas januari 2019.",
+            due_on=date(2018, 12, 31),
+        )
+    document = public_pages(site)[2]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 390, "height": 844})
+            response = page.goto(site.base + document)
+            assert response is not None and response.status == 200
+            page.screenshot(path=str(tmp_path / "aterrapport-telefon.png"), full_page=True)
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390
+            assert page.evaluate(BROKEN_WORDS) == []
+            # Each cell says which column it is, as the table's head is not above it.
+            labels = page.locator("table.plan-table tr.action td").evaluate_all(
+                "cells => cells.map((c) => getComputedStyle(c, '::before').content)"
+            )
+            assert set(labels) == {'"Åtgärd"', '"Tidsplan"', '"Processläge"'}
+        finally:
+            browser.close()

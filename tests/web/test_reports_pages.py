@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import col, select
 
+from tests.support.documents import pdf_text, squash
 from tests.web.conftest import World
 from tests.web.helpers import MovableClock, form_to, forms, log_in, path_of, text_of
 from tracker.app import App
-from tracker.models import OutboxAttachment, OutboxMessage, Person, Plan, Report, Role
+from tracker.models import Action, OutboxAttachment, OutboxMessage, Person, Plan, Report, Role
 from tracker.models.report import ReportFile
 from tracker.reports.jobs import review_url
 from tracker.services import people, reports
@@ -163,6 +165,65 @@ def test_chef_drafts_approves_and_sends_to_the_namnd_through_the_outbox(
     assert "Åtgärdsplan efter granskning av ekonomiskt bistånd Nr 1 Skickad" in text_of(
         overview.text
     )
+
+
+def test_an_emoji_in_an_atgard_its_processlage_or_owner_still_lets_the_chef_approve_and_send(
+    chef_client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    set_recipients(app, world.plan_id)
+    with app.transaction() as s:
+        action = s.get(Action, world.a1)
+        owner = s.get(Person, world.anna.id)
+        assert action is not None and owner is not None
+        action.text = "Utvärdera hälsosamtalen 🩺"
+        action.progress_note = "Igång 😀 med 漢字\u200b och \u202eomvänt\u202c\ufeff."
+        owner.name = "Anna 👩‍⚕️ Berg"
+    report_id = draft(app, world.plan_id, clock)
+
+    pdf = chef_client.get(f"/aterrapporter/{report_id}/dokument.pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert squash("Igång □ med □□") in squash(pdf_text(pdf.content))
+    html = chef_client.get(f"/aterrapporter/{report_id}/dokument.html").text
+    assert "Utvärdera hälsosamtalen 🩺" in html and "Igång 😀 med 漢字" in html
+
+    approve = form_to(
+        chef_client.get(f"/aterrapporter/{report_id}").text, f"/aterrapporter/{report_id}/godkann"
+    )
+    done = chef_client.post(approve.action, data=approve.data(), follow_redirects=False)
+    assert done.status_code == 303
+    assert (get_report(app, report_id).state, len(outbox(app))) == ("skickad", 2)
+
+
+def test_when_the_pdf_cannot_be_made_the_chef_gets_a_page_in_swedish_and_nothing_is_sent(
+    chef_client: TestClient,
+    app: App,
+    world: World,
+    clock: MovableClock,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    set_recipients(app, world.plan_id)
+    report_id = draft(app, world.plan_id, clock)
+    approve = form_to(
+        chef_client.get(f"/aterrapporter/{report_id}").text, f"/aterrapporter/{report_id}/godkann"
+    )
+    # A broken PDF engine: the child process that runs Typst finds this package first.
+    (tmp_path / "typst").mkdir()
+    (tmp_path / "typst" / "__init__.py").write_text("raise ImportError('trasig installation')\n")
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+
+    for answer in (
+        chef_client.get(f"/aterrapporter/{report_id}/dokument.pdf"),
+        chef_client.post(approve.action, data=approve.data(), follow_redirects=False),
+    ):
+        assert answer.status_code == 500
+        assert answer.headers["content-type"].startswith("text/html")
+        words = text_of(answer.text)
+        assert "Dokumentet kunde inte skapas" in words
+        assert "ingenting ändrades och ingenting skickades" in words
+    report = get_report(app, report_id)
+    assert (report.state, report.number, report.version) == ("utkast", None, 1)
+    assert outbox(app) == []
 
 
 def test_approving_twice_is_refused_and_changes_nothing(

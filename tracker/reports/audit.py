@@ -5,12 +5,10 @@ from one tracker.domain.audit.AuditDoc: the same content in each, laid out like 
 from __future__ import annotations
 
 import io
-import json
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-from docx import Document
 from docx.shared import Pt, RGBColor
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import escape
@@ -18,6 +16,7 @@ from markupsafe import escape
 from notifications import Attachment, OutgoingMessage
 from tracker.domain.audit import AuditDoc, DocAction
 from tracker.domain.report import strip_control
+from tracker.reports.docx import swedish_document
 from tracker.reports.html import TEMPLATES
 from tracker.reports.typst_compile import run
 
@@ -108,13 +107,12 @@ def pdf_data(doc: AuditDoc) -> dict[str, Any]:
 
 
 def render_pdf(doc: AuditDoc) -> bytes:
-    data = json.dumps(pdf_data(doc), ensure_ascii=False).encode("utf-8")
-    return run("audit.typ", data, fmt="pdf", timestamp=int(_EPOCH.timestamp()))
+    return run("audit.typ", pdf_data(doc), fmt="pdf", timestamp=int(_EPOCH.timestamp()))
 
 
 def render_docx(doc: AuditDoc) -> bytes:
     s = strip_control
-    document = Document()
+    document = swedish_document()
     style = document.styles["Normal"]
     style.font.name = "Arial"
     style.font.size = Pt(10)
@@ -168,7 +166,6 @@ def render_docx(doc: AuditDoc) -> bytes:
     props = document.core_properties
     props.title = s(f"{doc.title} – {doc.audit_title}")
     props.author = s(doc.forvaltning)
-    props.language = "sv-SE"
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()

@@ -10,12 +10,10 @@ bytes, as for the återrapport (html.py, pdf.py and docx.py say how).
 from __future__ import annotations
 
 import io
-import json
 from collections.abc import Iterable, Sequence
 from datetime import UTC
 from typing import Any
 
-from docx import Document
 from docx.enum.section import WD_ORIENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT
 from docx.shared import Mm, Pt, RGBColor
@@ -34,6 +32,7 @@ from tracker.reports.docx import (
     _run,
     _set_cell_shading,
     signed_and_saved,
+    swedish_document,
 )
 from tracker.reports.html import blocks, environment
 from tracker.reports.typst_compile import run
@@ -192,16 +191,18 @@ def _done_detail(due_on: str, reported_by: str) -> str:
 
 
 def render_pdf(view: ControlView) -> bytes:
-    data = json.dumps(pdf_data(view), ensure_ascii=False).encode("utf-8")
-    return run("internkontroll.typ", data, fmt="pdf", timestamp=int(view.created.timestamp()))
+    return run(
+        "internkontroll.typ", pdf_data(view), fmt="pdf", timestamp=int(view.created.timestamp())
+    )
 
 
 # --- DOCX ---------------------------------------------------------------------------------
 
 
 def matrix_png(view: ControlView) -> bytes:
-    data = json.dumps({"svg": view.matrix_svg}, ensure_ascii=False).encode("utf-8")
-    return run("chart.typ", data, fmt="png", timestamp=int(view.created.timestamp()))
+    return run(
+        "chart.typ", {"svg": view.matrix_svg}, fmt="png", timestamp=int(view.created.timestamp())
+    )
 
 
 def _table(
@@ -240,7 +241,7 @@ def _table(
 
 def render_docx(view: ControlView) -> bytes:
     """The follow-up as a Word document, in the order of the other two formats."""
-    doc = Document()
+    doc = swedish_document()
     _page(doc, view)
     _docx_title(doc, view)
     _docx_summary(doc, view)

@@ -9,7 +9,6 @@ snapshot gives the same bytes.
 from __future__ import annotations
 
 import io
-import json
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -41,6 +40,23 @@ HEADERS = ("Utvecklingsområde", "Åtgärd", "Tidsplan", "Processläge")
 NOTE_LINE_STYLE = "Processläge skrivet"
 FACTS_STYLE = "Uppgifter från uppföljningen"
 ALERT = RGBColor(0xB3, 0x26, 0x1E)
+LANGUAGE = "sv-SE"
+
+
+def swedish_document() -> Any:
+    """A new Word document in Swedish, the start of every DOCX the product writes.
+
+    Word spell-checks and hyphenates text in the language of its runs, which comes from the
+    styles' defaults (docDefaults); python-docx's template says en-US there, so a Swedish text
+    was checked as English. The core properties' language is only metadata. The defaults' East
+    Asian and right-to-left languages are kept as they are (en-US, ar-SA): they apply only to
+    text in those scripts, for which Swedish means nothing."""
+    doc = Document()
+    # python-docx's template has the element; only its value is changed.
+    path = "/".join(qn(tag) for tag in ("w:docDefaults", "w:rPrDefault", "w:rPr", "w:lang"))
+    doc.styles.element.find(path).set(qn("w:val"), LANGUAGE)
+    doc.core_properties.language = LANGUAGE
+    return doc
 
 
 def _set_cell_shading(cell: _Cell, fill: str) -> None:
@@ -288,8 +304,12 @@ def _deterministic_zip(data: bytes, when: datetime) -> bytes:
 
 
 def chart_png(chart: Chart, created: datetime) -> bytes:
-    data = json.dumps({"svg": str(render_chart_svg(chart))}, ensure_ascii=False).encode("utf-8")
-    return run("chart.typ", data, fmt="png", timestamp=int(created.timestamp()))
+    return run(
+        "chart.typ",
+        {"svg": str(render_chart_svg(chart))},
+        fmt="png",
+        timestamp=int(created.timestamp()),
+    )
 
 
 def _chart(doc: Any, view: ReportView, chart: Chart) -> None:
@@ -320,7 +340,7 @@ def _chart(doc: Any, view: ReportView, chart: Chart) -> None:
 
 
 def render_docx(view: ReportView) -> bytes:
-    doc = Document()
+    doc = swedish_document()
     normal = doc.styles["Normal"]
     normal.font.name = FONT
     normal.font.size = Pt(10)
@@ -415,7 +435,6 @@ def signed_and_saved(
     props.last_modified_by = meta["author"]
     props.comments = ""
     props.keywords = keywords
-    props.language = "sv-SE"
     props.revision = 1
     stamp = created.astimezone(UTC).replace(tzinfo=None)
     props.created = props.modified = props.last_printed = stamp

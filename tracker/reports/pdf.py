@@ -8,9 +8,9 @@ this hardware, so a 2,000-åtgärd plan took 47 s; Typst does it in a few second
 The view goes to the template as JSON data, never spliced into Typst markup: a text with
 # [ ] $ * _ < > & or quotes in it is shown as written and cannot run as code.
 
-Deterministic and host-independent: only the bundled Liberation Sans is used, and the
-document date comes from the snapshot. The same snapshot gives the same bytes, which is what
-lets an issued report be verified by rendering it again.
+Deterministic and host-independent: only the bundled fonts are used (typst_compile.py), and
+the document date comes from the snapshot. The same snapshot gives the same bytes, which is
+what lets an issued report be verified by rendering it again.
 
 The PDF is tagged (headings, table structure, language sv) and written to PDF/A-2a and
 PDF/UA-1: a public record that is archived, and that must be accessible.
@@ -18,7 +18,6 @@ PDF/UA-1: a public record that is archived, and that must be accessible.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from datetime import UTC
 from typing import Any
@@ -132,5 +131,4 @@ def pdf_data(view: ReportView) -> dict[str, Any]:
 
 
 def render_pdf(view: ReportView) -> bytes:
-    data = json.dumps(pdf_data(view), ensure_ascii=False).encode("utf-8")
-    return run("report.typ", data, fmt="pdf", timestamp=int(view.created.timestamp()))
+    return run("report.typ", pdf_data(view), fmt="pdf", timestamp=int(view.created.timestamp()))

@@ -34,6 +34,7 @@ from tracker.domain.roles import LOGIN_ROLES
 from tracker.errors import Conflict, Forbidden, NotFound, Refused, TrackerError
 from tracker.logs import log_event
 from tracker.models import Person
+from tracker.reports.typst_compile import RenderError
 from tracker.services.access import live_session
 from tracker.web.api import PREFIX as API_PREFIX
 from tracker.web.api import create_api
@@ -272,6 +273,11 @@ BUSY_MESSAGE = (
     "Din ändring kunde inte sparas eftersom någon annan ändrar samma uppgifter just nu "
     "(till exempel en import). Ingenting ändrades. Försök igen om en stund."
 )
+RENDER_FAILED_TITLE = "Dokumentet kunde inte skapas"
+RENDER_FAILED_MESSAGE = (
+    "PDF-filen kunde inte skapas, så ingenting ändrades och ingenting skickades. Försök igen "
+    "om en stund. Händer det igen, kontakta den som sköter systemet: felet finns i loggen."
+)
 
 
 async def _recognise_user(request: Request, web: Web) -> None:
@@ -345,6 +351,13 @@ def _install_error_pages(fastapi_app: FastAPI, web: Web) -> None:
         log_event(log, "db.lock_timeout", method=request.method)
         return page(request, 503, BUSY_TITLE, BUSY_MESSAGE)
 
+    async def render_failed(request: Request, exc: Exception) -> Response:
+        # A bug or a broken install, not the user's doing: the traceback goes to the log. The
+        # session dependency has already rolled the request's transaction back, so a report
+        # being approved is still the draft it was, and nothing is in the outbox.
+        log.error("Ett dokument kunde inte skapas", exc_info=exc)
+        return page(request, 500, RENDER_FAILED_TITLE, RENDER_FAILED_MESSAGE)
+
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
         if exc.status_code == 400:  # a body that could not be read as a form
@@ -363,4 +376,5 @@ def _install_error_pages(fastapi_app: FastAPI, web: Web) -> None:
     fastapi_app.add_exception_handler(RequestValidationError, invalid_form)
     fastapi_app.add_exception_handler(FormRefused, invalid_form)
     fastapi_app.add_exception_handler(DBAPIError, database_error)
+    fastapi_app.add_exception_handler(RenderError, render_failed)
     fastapi_app.add_exception_handler(StarletteHTTPException, http_error)
