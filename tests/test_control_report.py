@@ -526,6 +526,7 @@ def test_the_approved_follow_up_is_archived_in_three_formats_and_sent_to_the_nam
         "sekreterare@pitea.example",
     ]
     message = messages[0]
+    assert str(message["Reply-To"]) == chef.email
     assert str(message["Subject"]) == (
         f"Uppföljning av internkontrollplan 2025, nr 1: {BUN} (Dnr BUN 2025/7)"
     )

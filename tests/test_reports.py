@@ -329,6 +329,8 @@ def test_sending_queues_the_report_with_pdf_and_docx_to_each_board_recipient_onc
         messages = list(s.exec(select(OutboxMessage)))
         assert len(messages) == 2
         assert {m.forvaltning for m in messages} == {chef.forvaltning}  # the plan's
+        # The nämnd's answer goes to the plan's chef, as an owner's does.
+        assert {m.reply_to for m in messages} == {chef.email}
         assert messages[0].subject == "Återrapport nr 1: Planen (Dnr BUN 2017/42)"
         assert "läget 2018-01-10" in messages[0].body_text
         stored = {r.filename: r.sha256 for r in s.exec(select(ReportFile))}

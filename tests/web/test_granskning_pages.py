@@ -174,6 +174,7 @@ def test_issuing_sends_the_pdf_and_docx_to_the_revisorer_over_smtp(
 
     [received] = smtp_server.messages()
     assert received["To"] == "revisorerna@pitea.example"
+    assert received["Reply-To"] == world.chef.email  # who sent it, not the product
     assert received["Subject"] == (
         "Uppföljning av granskning, version 1: Granskning av ekonomiskt bistånd (Dnr SN 2017/58)"
     )

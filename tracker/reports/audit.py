@@ -172,15 +172,20 @@ def render_docx(doc: AuditDoc) -> bytes:
 
 
 def auditor_message(
-    to: str, doc: AuditDoc, number: int, attachments: tuple[Attachment, ...]
+    to: str,
+    doc: AuditDoc,
+    number: int,
+    attachments: tuple[Attachment, ...],
+    reply_to: str = "",
 ) -> OutgoingMessage:
-    """The issued follow-up to the revisorer, its PDF and DOCX attached."""
+    """The issued follow-up to the revisorer, its PDF and DOCX attached; a reply goes to
+    `reply_to`, whoever sent it, not to the product's own address."""
     dnr = f" (Dnr {doc.dnr})" if doc.dnr else ""
     paragraphs = [
         "Till revisorerna" + (f", {doc.auditor}" if doc.auditor else ""),
-        f"Här kommer {doc.title.lower()} ”{doc.audit_title}”{dnr}, version {number}, med "
-        f"läget {doc.date_text}: varje rekommendation med nämndens yttrande och de åtgärder "
-        "som svarar mot den.",
+        f"Här kommer version {number} av uppföljningen av granskningen ”{doc.audit_title}”"
+        f"{dnr}, med läget {doc.date_text}: varje rekommendation med nämndens yttrande och de "
+        "åtgärder som svarar mot den.",
         "Dokumentet är bifogat som PDF och Word-dokument ("
         + ", ".join(a.filename for a in attachments)
         + ").",
@@ -193,4 +198,5 @@ def auditor_message(
         text="\n\n".join(paragraphs) + "\n",
         html=f'<!DOCTYPE html><html lang="sv"><body>{body}</body></html>',
         attachments=attachments,
+        reply_to=reply_to,
     )

@@ -25,8 +25,13 @@ def _html(paragraphs: Iterable[str]) -> str:
 
 
 def board_message(
-    to: str, snapshot: Snapshot | ControlSnapshot, files: Iterable[ReportFile]
+    to: str,
+    snapshot: Snapshot | ControlSnapshot,
+    files: Iterable[ReportFile],
+    reply_to: str = "",
 ) -> OutgoingMessage:
+    """The issued report to one of the nämnd's recipients; a reply goes to `reply_to`, the
+    plan's chef, not to the product's own address."""
     plan = snapshot.plan
     assert snapshot.issue is not None, "only an issued report goes to the nämnd"
     number = snapshot.issue.number
@@ -68,6 +73,7 @@ def board_message(
         text="\n\n".join(paragraphs) + "\n",
         html=_html(paragraphs).replace("\n", "<br>"),
         attachments=attachments,
+        reply_to=reply_to,
     )
 
 

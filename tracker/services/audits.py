@@ -740,7 +740,8 @@ def issue(
     session.add_all(rows)
     session.flush()
     if send:
-        _send(session, audit, doc, number, rows, now=now, domain=domain)
+        reply_to = actor.email if actor is not None else ""
+        _send(session, audit, doc, number, rows, now=now, domain=domain, reply_to=reply_to)
     return rows
 
 
@@ -783,13 +784,14 @@ def _send(
     *,
     now: datetime,
     domain: str,
+    reply_to: str,
 ) -> None:
     attachments = tuple(
         Attachment(r.filename, r.content_type, r.data) for r in rows if r.format in SENT_FORMATS
     )
     enqueue(
         session,
-        rendering.auditor_message(audit.recipient_email, doc, number, attachments),
+        rendering.auditor_message(audit.recipient_email, doc, number, attachments, reply_to),
         kind=MAIL_KIND,
         forvaltning=audit.forvaltning,
         now=now,

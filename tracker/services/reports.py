@@ -65,6 +65,7 @@ from tracker.services.actions import (
 )
 from tracker.services.outbox import enqueue
 from tracker.services.people import valid_email
+from tracker.services.plans import reply_address
 from tracker.services.report_schedule import report_calendar
 from workflows import TransitionRefused, WorkflowRegistry
 
@@ -918,10 +919,12 @@ def send_report(
     }
     _conditional_update(session, report, seen, report.state, state=new_state, sent_at=now)
     snapshot = document_snapshot(report)
+    attached = [files[f] for f in ("pdf", "docx") if f in files]
+    reply_to = reply_address(session, [plan.id or 0])
     return [
         enqueue(
             session,
-            board_message(to, snapshot, [files[f] for f in ("pdf", "docx") if f in files]),
+            board_message(to, snapshot, attached, reply_to),
             kind="aterrapport",
             forvaltning=plan.forvaltning,
             now=now,
