@@ -27,7 +27,7 @@ from tracker.errors import Forbidden, Refused, TrackerError
 from tracker.models import Audit, Person, Recommendation
 from tracker.services import audits
 from tracker.services import plans as plan_service
-from tracker.services.people import ensure_person
+from tracker.services.people import ensure_person, new_owner_text
 from tracker.services.reports import mail_domain
 from tracker.web.deps import (
     CsrfChecked,
@@ -576,7 +576,8 @@ def action_create(
             assign_with_link(
                 session, web.mail, web.app.settings, action, plan, owner, now=now, assigned_by=user
             )
-            message += f" Ett e-postmeddelande med länk till {owner.email} ligger i utkorgen."
+            message += f" {new_owner_text(owner, owner_name)} Ett e-postmeddelande med länk "
+            message += "ligger i utkorgen."
     except Refused as exc:
         values = {"atgard_text": text, "atgard_tidsplan": tidsplan}
         form = f"ny-atgard-{recommendation_id}"
