@@ -207,7 +207,7 @@ def test_bulk_assign_to_an_existing_person_leaves_out_those_already_theirs(
         "Du är ansvarig för en åtgärd i Åtgärdsplan efter granskning av ekonomiskt bistånd",
     )
     # A second post to Bo within minutes joins the mail still waiting; another owner gets
-    # their own.
+    # their own, and Bo's waiting mail no longer tells him of the åtgärd he lost.
     chef_client.post(
         form.action,
         data={**form.fields, "atgard": pick(app, world.a2), "person_id": world.bo.id},
@@ -219,7 +219,7 @@ def test_bulk_assign_to_an_existing_person_leaves_out_those_already_theirs(
     assert [(m.to_addr, m.subject) for m in outbox(app)] == [
         (
             "bo.lind@pitea.example",
-            "Du är ansvarig för 2 åtgärder i Åtgärdsplan efter granskning av ekonomiskt bistånd",
+            "Du är ansvarig för en åtgärd i Åtgärdsplan efter granskning av ekonomiskt bistånd",
         ),
         (
             "malin.westling@pitea.example",
