@@ -35,6 +35,7 @@ from tracker.domain.reading import WEB_LIMITS
 from tracker.errors import Refused
 from tracker.models import Audit, AuditDocument, Person, Recommendation, RecommendationAction
 from tracker.services import audits, plans
+from tracker.services.people import valid_email
 
 GOOD_CSV = (
     "Granskning;Revisor;Datum;Dnr;Rekommendation;Yttrande\n"
@@ -106,7 +107,7 @@ def test_one_late_action_makes_the_recommendation_late() -> None:
 
 
 def test_a_csv_gives_the_granskning_with_its_recommendations_in_order() -> None:
-    [audit] = read_audit_file(GOOD_CSV, "granskning.csv", WEB_LIMITS)
+    [audit] = read_audit_file(GOOD_CSV, "granskning.csv", WEB_LIMITS, valid_email)
     assert (audit.title, audit.auditor, audit.report_on, audit.dnr) == (
         "Granskning av grundskolans ledningsfunktion",
         "KPMG",
@@ -121,7 +122,7 @@ def test_a_csv_gives_the_granskning_with_its_recommendations_in_order() -> None:
 
 def test_a_windows_1252_csv_with_comma_reads_as_the_plans_do() -> None:
     data = GOOD_CSV.decode().replace(";", ",").encode("cp1252")
-    [audit] = read_audit_file(data, "granskning.csv", WEB_LIMITS)
+    [audit] = read_audit_file(data, "granskning.csv", WEB_LIMITS, valid_email)
     assert audit.recommendations[0].text.startswith("Utforma en plan för rektorernas")
 
 
@@ -133,7 +134,7 @@ def test_an_xlsx_with_a_date_cell_reads_too() -> None:
     ws.append(["Granskning av IT", "EY", datetime(2019, 3, 1), "KS 2019/1", "Gör en plan", "Ja"])
     buffer = io.BytesIO()
     wb.save(buffer)
-    [audit] = read_audit_file(buffer.getvalue(), "granskning.xlsx", WEB_LIMITS)
+    [audit] = read_audit_file(buffer.getvalue(), "granskning.xlsx", WEB_LIMITS, valid_email)
     assert audit.report_on == date(2019, 3, 1)
     assert audit.recommendations[0].response == "Ja"
 
@@ -146,7 +147,7 @@ def test_a_bad_file_is_refused_whole_naming_each_row_and_column() -> None:
         ";EY;;;Gör mer;\n"
     ).encode()
     with pytest.raises(FileRefused) as refused:
-        read_audit_file(data, "fel.csv", WEB_LIMITS)
+        read_audit_file(data, "fel.csv", WEB_LIMITS, valid_email)
     assert [str(p) for p in refused.value.problems] == [
         "Rad 2, kolumn Datum: '28 april' är inget datum (ÅÅÅÅ-MM-DD).",
         "Rad 3, kolumn Rekommendation: rekommendationens text saknas.",
@@ -155,9 +156,27 @@ def test_a_bad_file_is_refused_whole_naming_each_row_and_column() -> None:
     ]
 
 
+def test_an_address_the_person_form_refuses_is_refused_in_the_file_with_row_and_column(
+    app: App, now: datetime
+) -> None:
+    data = (
+        "Granskning;Revisor;Datum;Dnr;Rekommendation;Yttrande;E-post\n"
+        "Granskning A;KPMG;2017-04-28;BUN 1;Gör något;;revisorer@osteraker\n"
+    ).encode()
+    with pytest.raises(FileRefused) as refused:
+        read_audit_file(data, "fel.csv", WEB_LIMITS, valid_email)
+    assert [str(p) for p in refused.value.problems] == [
+        "Rad 2, kolumn E-post: ogiltig e-postadress 'revisorer@osteraker'"
+    ]
+    # The granskning's own form refuses it as the person form does.
+    with app.transaction() as s, pytest.raises(Refused) as form:
+        audits.create_audit(s, now=now, title="B", recipient_email="revisorer@osteraker")
+    assert form.value.message == "Revisorernas e-post: Ogiltig e-postadress: 'revisorer@osteraker'."
+
+
 def test_a_file_without_the_recommendation_column_is_refused_at_its_header() -> None:
     with pytest.raises(FileRefused) as refused:
-        read_audit_file(b"Granskning;Revisor\nA;KPMG\n", "fel.csv", WEB_LIMITS)
+        read_audit_file(b"Granskning;Revisor\nA;KPMG\n", "fel.csv", WEB_LIMITS, valid_email)
     assert str(refused.value.problems[0]) == (
         "Rad 1: kolumnen Rekommendation saknas i rubrikraden."
     )
@@ -196,7 +215,7 @@ REVISED_CSV = (
 
 
 def import_file(app: App, now: datetime, data: bytes) -> audits.AuditImport:
-    read = read_audit_file(data, "granskning.csv", WEB_LIMITS)
+    read = read_audit_file(data, "granskning.csv", WEB_LIMITS, valid_email)
     with app.transaction() as s:
         return audits.import_audits(
             s, "granskning.csv", read, now=now, forvaltning="Utbildningsförvaltningen"

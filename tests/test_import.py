@@ -898,3 +898,30 @@ def test_a_broken_sidecar_and_a_wrong_type_are_said_in_swedish_as_written(
     path = write_csv(tmp_path / "plan.csv", ROWS, sidecar="[plan]\ntitle = 2018-06-30\n")
     said = refusal(app, path, now)
     assert any(p.endswith("ska vara text (fick '2018-06-30')") for p in said), said
+
+
+def test_a_known_address_keeps_its_persons_name_and_a_different_name_is_a_warning(
+    app: App, now: datetime, tmp_path: Path
+) -> None:
+    from tracker.services import people
+
+    with app.transaction() as s:
+        people.ensure_person(s, "eva.nordin@pitea.example", now=now, name="Eva Nordin")
+        people.ensure_person(s, "nameless@pitea.example", now=now)
+        people.ensure_person(s, "bo.ek@pitea.example", now=now, name="Bo Ek")
+    area = "Rektorernas ledarskap"
+    rows = [
+        [area, "Första åtgärden", "Åsa Öhman", "eva.nordin@pitea.example", "2018-06-30", "Pågår"],
+        [area, "Andra åtgärden", "BO  EK", "bo.ek@pitea.example", "2018-06-30", "Pågår"],
+        [area, "Tredje åtgärden", "Nils Namn", "nameless@pitea.example", "2018-06-30", "Pågår"],
+    ]
+    result = do_import(app, write_csv(tmp_path / "plan.csv", rows, header=OWNER_HEADER), now)
+
+    assert [str(w) for w in result.warnings] == [
+        "Rad 2, kolumn Ansvarig: namnet 'Åsa Öhman' används inte: eva.nordin@pitea.example hör "
+        "redan till Eva Nordin (ändra namnet med tracker person set eva.nordin@pitea.example "
+        "--name ...)"
+    ]
+    # Eva keeps her name, and so does Bo, whose name was only typed in capitals; a person who
+    # had none gets the file's.
+    assert [p.name for _, _, p in plan_actions(app) if p] == ["Eva Nordin", "Bo Ek", "Nils Namn"]

@@ -320,3 +320,22 @@ def test_a_risk_answered_with_an_atgard_gets_it_straight_away(app: App) -> None:
         )
     ]
     assert area is not None and area.title == "Åtgärder från internkontroll"
+
+
+def test_a_known_owner_keeps_her_name_and_the_name_in_the_file_is_a_warning(app: App) -> None:
+    from tracker.services import people
+
+    with app.transaction() as s:
+        people.ensure_person(s, "maria.oberg@pitea.example", now=NOW, name="Maria Öberg Lind")
+        result = internal_control.import_control_plan(
+            s, app.registry, EXAMPLE.read_bytes(), "ik.csv", namnd=NAMND, year=2025, now=NOW
+        )
+        maria = people.get_person(s, "maria.oberg@pitea.example")
+    assert maria.name == "Maria Öberg Lind"
+    unused = [w for w in result.warnings if "används inte" in w]
+    assert unused == [
+        f"Rad {row}, kolumn Ansvarig: namnet 'Maria Öberg' används inte: "
+        "maria.oberg@pitea.example hör redan till Maria Öberg Lind (ändra namnet med tracker "
+        "person set maria.oberg@pitea.example --name ...)"
+        for row in (4, 8)
+    ]

@@ -237,3 +237,26 @@ def test_a_confirmation_from_a_page_loaded_before_someone_elses_save_creates_not
             protokoll.confirm(early, app.registry, row, kept, seen=3, now=now, actor=chef)
         protokoll.confirm(late, app.registry, stale, kept, seen=3, now=now, actor=chef)
     assert _state(app, protokoll_id) == (["Sparad", "Sparad"], 4, now, 2)
+
+
+def test_a_decision_may_go_to_everyone_the_people_page_lists_for_the_forvaltning(
+    app: App, now: datetime, chef: Person
+) -> None:
+    from tests.support import builders as b
+    from tracker.services import directory
+
+    # Karin's förvaltning was never filled in; she is of it by her åtgärd in its plan.
+    karin = b.person(app, "karin.lind@pitea.example", "Karin Lind", now=now, forvaltning="")
+    b.person(app, "sara.berg@pitea.example", "Sara Berg", now=now, forvaltning=EDUCATION)
+    b.person(app, "olle.ek@pitea.example", "Olle Ek", now=now, forvaltning="Kulturförvaltningen")
+    _, area = b.plan(app, now=now, forvaltning=EDUCATION)
+    b.action(app, area, "Se över elevpengen", now=now, owner=karin)
+    with app.transaction() as s:
+        choices = [p.email for p in protokoll.owner_choices(s, EDUCATION)]
+        listed = [p.email for p in directory.visible_people(s, chef, EDUCATION)]
+    assert choices == [
+        "karin.lind@pitea.example",
+        "malin.westling@pitea.example",
+        "sara.berg@pitea.example",
+    ]
+    assert sorted(choices) == sorted(listed)

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from fastapi.testclient import TestClient
+from sqlmodel import col, select
 
 from tests.support import builders as b
 from tests.support.smtp import SmtpServer
 from tests.web.conftest import World
-from tests.web.helpers import MovableClock, form_to, log_in
+from tests.web.helpers import MovableClock, form_to, log_in, text_of
 from tracker.app import App
-from tracker.services.dispatch import send_outbox
+from tracker.models import OutboxMessage
+from tracker.services.dispatch import claim, send_outbox
 
 
 @pytest.fixture
@@ -65,3 +69,101 @@ def test_assignments_within_minutes_are_one_mail_sent_when_the_minutes_have_pass
     assert second["Subject"] == (
         "Du är ansvarig för en åtgärd i Åtgärdsplan efter granskning av ekonomiskt bistånd"
     )
+
+
+def statuses(app: App) -> list[tuple[str, str]]:
+    with app.transaction() as s:
+        rows = s.exec(select(OutboxMessage).order_by(col(OutboxMessage.id))).all()
+        return [(m.to_addr, m.status) for m in rows]
+
+
+def test_reassigned_three_times_only_the_last_owner_is_told_and_the_others_mail_is_withdrawn(
+    chef_client: TestClient,
+    app: App,
+    world: World,
+    clock: MovableClock,
+    smtp_server: SmtpServer,
+) -> None:
+    mail = b.with_smtp(app, smtp_server.port)
+    for who in ("cecilia.holm", "david.lund", "eva.nordin"):
+        assign(chef_client, world.a1, f"{who}@pitea.example", who.replace(".", " ").title())
+        clock.advance(seconds=15)
+    clock.advance(minutes=app.settings.assignment_mail_minutes)
+    assert send_outbox(mail, now=clock()).sent == 1
+
+    [received] = smtp_server.messages()
+    assert received["To"] == "eva.nordin@pitea.example"
+    assert statuses(app) == [
+        ("cecilia.holm@pitea.example", "withdrawn"),
+        ("david.lund@pitea.example", "withdrawn"),
+        ("eva.nordin@pitea.example", "sent"),
+    ]
+    # The outbox says what became of them, rather than losing them.
+    page = text_of(chef_client.get("/utkorg?visa=aterkallade").text)
+    assert "Återkallat åtgärden fick en annan ansvarig" in page
+    assert "cecilia.holm@pitea.example" in page and "david.lund@pitea.example" in page
+    assert "eva.nordin@pitea.example" not in page
+    csrf = form_to(chef_client.get("/utkorg").text, "/logga-ut").fields["csrf"]
+    with app.transaction() as s:
+        first = s.exec(select(OutboxMessage).order_by(col(OutboxMessage.id))).first()
+    assert first is not None
+    refused = chef_client.post(f"/utkorg/{first.id}/forsok-igen", data={"csrf": csrf})
+    assert refused.status_code == 422
+    assert f"Meddelande {first.id} är återkallat och skickas inte." in text_of(refused.text)
+
+
+def test_a_former_owner_s_mail_about_several_atgarder_is_written_anew_for_those_still_theirs(
+    chef_client: TestClient,
+    app: App,
+    world: World,
+    clock: MovableClock,
+    smtp_server: SmtpServer,
+) -> None:
+    mail = b.with_smtp(app, smtp_server.port)
+    assign(chef_client, world.a1, "cecilia.holm@pitea.example", "Cecilia Holm")
+    assign(chef_client, world.b1, "cecilia.holm@pitea.example", "Cecilia Holm")
+    clock.advance(minutes=1)
+    assign(chef_client, world.a1, "david.lund@pitea.example", "David Lund")
+    clock.advance(minutes=app.settings.assignment_mail_minutes)
+    assert send_outbox(mail, now=clock()).sent == 2
+
+    by_addr = {m["To"]: m for m in smtp_server.messages()}
+    cecilias = by_addr["cecilia.holm@pitea.example"]
+    assert cecilias["Subject"] == (
+        "Du är ansvarig för en åtgärd i Åtgärdsplan efter granskning av ekonomiskt bistånd"
+    )
+    body = str(cecilias.get_body(("plain",)).get_content())  # type: ignore[union-attr]
+    assert "Utbilda handläggarna" in body
+    assert "Ta fram rutin för handläggning" not in body
+    assert "Ta fram rutin för handläggning" in str(
+        by_addr["david.lund@pitea.example"].get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    )
+
+
+def test_mail_a_dispatcher_has_claimed_is_not_withdrawn_and_goes_out_once(
+    chef_client: TestClient,
+    app: App,
+    world: World,
+    clock: MovableClock,
+    smtp_server: SmtpServer,
+) -> None:
+    mail = b.with_smtp(app, smtp_server.port)
+    assign(chef_client, world.a1, "cecilia.holm@pitea.example", "Cecilia Holm")
+    clock.advance(minutes=app.settings.assignment_mail_minutes)
+    # A dispatcher claims Cecilia's mail and is still sending it when the chef changes owner.
+    lease = timedelta(seconds=app.settings.outbox_lease_seconds)
+    batch = claim(app.engine, worker="other", now=clock(), limit=10, lease=lease)
+    assert len(batch.items) == 1
+    assign(chef_client, world.a1, "david.lund@pitea.example", "David Lund")
+    assert statuses(app) == [
+        ("cecilia.holm@pitea.example", "sending"),
+        ("david.lund@pitea.example", "pending"),
+    ]
+    # That dispatcher dies; after its lease the claim is taken over, and each goes out once.
+    clock.advance(seconds=app.settings.outbox_lease_seconds + 1)
+    clock.advance(minutes=app.settings.assignment_mail_minutes)
+    assert send_outbox(mail, now=clock()).sent == 2
+    assert sorted(m["To"] for m in smtp_server.messages()) == [
+        "cecilia.holm@pitea.example",
+        "david.lund@pitea.example",
+    ]

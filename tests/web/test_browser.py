@@ -462,7 +462,9 @@ def test_a_chef_searches_assigns_many_and_withdraws_without_javascript(site: Sit
                 label="Anna Berg (anna.berg@pitea.example)"
             )
             page.get_by_role("button", name="Tilldela de valda åtgärderna").click()
-            expect(page.get_by_text("Anna Berg är nu ansvarig för 1 åtgärd.")).to_be_visible()
+            expect(
+                page.get_by_text("Anna Berg (anna.berg@pitea.example) är nu ansvarig för 1 åtgärd.")
+            ).to_be_visible()
             # Back on the same view: the search and the sort are kept.
             assert page.url == f"{plan}?q=kvartal&sortera=klart"
             page.get_by_role("link", name="Stickprov varje kvartal").click()

@@ -141,7 +141,7 @@ def test_chef_creates_a_plan_adds_an_area_and_an_action_with_an_owner(
     assert done.status_code == 200
     words = text_of(done.text)
     assert "Åtgärden är tillagd." in words
-    assert "cecilia.holm@pitea.example ligger i utkorgen" in words
+    assert "Cecilia Holm (cecilia.holm@pitea.example) är nu ansvarig." in words
     with app.transaction() as s:
         new = s.exec(select(Action).where(Action.text == "Kartlägg frånvaron varje månad")).one()
         owner = people.get_person(s, "cecilia.holm@pitea.example")
@@ -342,15 +342,47 @@ def test_reassigning_queues_a_mail_and_cuts_the_old_owners_reach(
     done = chef_client.post(
         form.action, data=form.data(email="bo.lind@pitea.example", name="Bo Lind")
     )
-    assert "Bo Lind är nu ansvarig." in text_of(done.text)
+    assert "Bo Lind (bo.lind@pitea.example) är nu ansvarig." in text_of(done.text)
     assert get_action(app, world.a1).owner_id == world.bo.id
     [mail] = outbox(app)
     assert mail.to_addr == "bo.lind@pitea.example"
     assert "har inte dig som ansvarig längre" in text_of(chef_client.get(annas).text)
     same = form_to(done.text, "/ansvarig")
-    again = chef_client.post(same.action, data=same.data())
+    again = chef_client.post(same.action, data=same.data(email="bo.lind@pitea.example"))
     assert again.status_code == 422
     assert "Bo Lind är redan ansvarig för åtgärden." in text_of(again.text)
+
+
+def test_reassigning_to_a_colleagues_address_keeps_her_name_and_says_which_person_got_it(
+    chef_client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    with app.transaction() as s:
+        people.ensure_person(s, "eva.nordin@pitea.example", now=clock(), name="Eva Nordin")
+    page = chef_client.get(f"/atgarder/{world.a1}").text
+    form = form_to(page, "/ansvarig")
+    # Nothing of the current owner is in the form to be carried over by mistake.
+    assert (form.fields["email"], form.fields["name"]) == ("", "")
+    # The chef types the current owner's name beside the new address.
+    done = chef_client.post(
+        form.action, data=form.data(email="eva.nordin@pitea.example", name="Anna Berg")
+    )
+    said = text_of(done.text)
+    assert (
+        "Eva Nordin (eva.nordin@pitea.example) är nu ansvarig. Namnet Anna Berg som skrevs in "
+        "användes inte, eftersom eva.nordin@pitea.example redan hör till Eva Nordin."
+    ) in said
+    with app.transaction() as s:
+        names = {p.email: p.name for p in s.exec(select(Person))}
+    assert names["eva.nordin@pitea.example"] == "Eva Nordin"
+    assert names["anna.berg@pitea.example"] == "Anna Berg"
+    [mail] = outbox(app)
+    assert "Hej Eva Nordin!" in mail.body_text
+    # A name the person has, however it is typed, is no difference worth a word.
+    form = form_to(done.text, "/ansvarig")
+    back = chef_client.post(
+        form.action, data=form.data(email="anna.berg@pitea.example", name="anna  berg")
+    )
+    assert "Anna Berg (anna.berg@pitea.example) är nu ansvarig. Ett e-post" in text_of(back.text)
 
 
 def test_revoke_button_on_the_action_page_cuts_the_owners_links(
@@ -592,7 +624,7 @@ def test_an_owner_address_with_a_swedish_domain_or_local_part_is_taken(
     done = chef_client.post(
         form.action, data=form.data(email="Åsa.Öst@Kommunförvaltning.example", name="Åsa Öst")
     )
-    assert "Åsa Öst är nu ansvarig." in text_of(done.text)
+    assert "Åsa Öst (åsa.öst@kommunförvaltning.example) är nu ansvarig." in text_of(done.text)
     [mail] = outbox(app)
     assert mail.to_addr == "åsa.öst@kommunförvaltning.example"
 

@@ -72,6 +72,26 @@ def test_person_add_and_login_link_let_a_chef_in(db: str) -> None:
         assert client.post(form.action, data=form.data()).url.path == "/start"
 
 
+def test_adding_a_known_address_again_keeps_the_name_and_person_set_renames(db: str) -> None:
+    run(db, "person", "add", "anna.berg@pitea.example", "--name", "Anna Berg")
+    code, out = run(db, "person", "add", "anna.berg@pitea.example", "--name", "Annika Bergström")
+    assert code == 0, out
+    assert "Anna Berg <anna.berg@pitea.example>: Ansvarig." in out
+    assert (
+        "Namnet Annika Bergström som skrevs in användes inte, eftersom anna.berg@pitea.example "
+        "redan hör till Anna Berg. Ändra namnet med tracker person set anna.berg@pitea.example "
+        "--name NAMN."
+    ) in out
+    code, out = run(db, "person", "set", "anna.berg@pitea.example", "--name", "Anna  Bergström")
+    assert code == 0, out
+    assert "anna.berg@pitea.example heter nu Anna Bergström (tidigare Anna Berg)." in out
+    engine = make_engine(f"sqlite:///{db}")
+    with Session(engine) as s:
+        [anna] = s.exec(select(Person)).all()
+    engine.dispose()
+    assert anna.name == "Anna Bergström"
+
+
 def test_revoke_links_refuses_earlier_links_and_new_ones_work(db: str) -> None:
     run(db, "person", "add", "anna.berg@pitea.example", "--name", "Anna Berg")
     code, old = run(db, "person", "link", "anna.berg@pitea.example")

@@ -389,3 +389,20 @@ def test_the_daily_summary_is_chosen_only_on_ones_own_page(
     )
     assert refused.status_code == 422
     assert not get_person(app, world.chef.id).daily_summary
+
+
+def test_a_chef_renames_a_person_of_their_forvaltning_on_the_persons_page(
+    chef_client: TestClient, app: App, world: World, clock: MovableClock, elsewhere: Person
+) -> None:
+    page = chef_client.get(f"/personer/{world.anna.id}").text
+    form = form_to(page, f"/personer/{world.anna.id}/namn")
+    assert form.fields["name"] == "Anna Berg"
+    done = chef_client.post(form.action, data=form.data(name="Anna Bergström"))
+    assert "Anna Berg heter nu Anna Bergström" in text_of(done.text)
+    assert get_person(app, world.anna.id).name == "Anna Bergström"
+    # Not someone of another förvaltning, whose page the chef cannot reach either.
+    refused = chef_client.post(
+        f"/personer/{elsewhere.id}/namn", data={**form.fields, "name": "Eva Annan"}
+    )
+    assert refused.status_code == 403
+    assert get_person(app, elsewhere.id).name == "Eva.Ek"

@@ -167,7 +167,7 @@ def test_bulk_assign_writes_an_event_each_and_one_mail_per_owner(
     assert done.status_code == 303
     assert done.headers["location"] == f"/planer/{world.plan_id}?sortera=klart"
     words = text_of(chef_client.get(done.headers["location"]).text)
-    assert "Cecilia Holm är nu ansvarig för 3 åtgärder." in words
+    assert "Cecilia Holm (cecilia.holm@pitea.example) är nu ansvarig för 3 åtgärder." in words
     with app.transaction() as s:
         cecilia = people.get_person(s, "cecilia.holm@pitea.example")
     assert cecilia.forvaltning == world.chef.forvaltning
@@ -197,7 +197,7 @@ def test_bulk_assign_to_an_existing_person_leaves_out_those_already_theirs(
         form.action,
         data={**form.fields, "atgard": pick(app, world.a1, world.b1), "person_id": world.bo.id},
     )
-    assert "Bo Lind är nu ansvarig för 1 åtgärd." in text_of(done.text)
+    assert "Bo Lind (bo.lind@pitea.example) är nu ansvarig för 1 åtgärd." in text_of(done.text)
     assert "1 åtgärd hade redan Bo Lind." in text_of(done.text)
     assert [e.action_id for e in events(app, "tilldelad")] == [world.a1]
     [mail] = outbox(app)
@@ -207,7 +207,7 @@ def test_bulk_assign_to_an_existing_person_leaves_out_those_already_theirs(
         "Du är ansvarig för en åtgärd i Åtgärdsplan efter granskning av ekonomiskt bistånd",
     )
     # A second post to Bo within minutes joins the mail still waiting; another owner gets
-    # their own.
+    # their own, and Bo's waiting mail no longer tells him of the åtgärd he lost.
     chef_client.post(
         form.action,
         data={**form.fields, "atgard": pick(app, world.a2), "person_id": world.bo.id},
@@ -219,13 +219,33 @@ def test_bulk_assign_to_an_existing_person_leaves_out_those_already_theirs(
     assert [(m.to_addr, m.subject) for m in outbox(app)] == [
         (
             "bo.lind@pitea.example",
-            "Du är ansvarig för 2 åtgärder i Åtgärdsplan efter granskning av ekonomiskt bistånd",
+            "Du är ansvarig för en åtgärd i Åtgärdsplan efter granskning av ekonomiskt bistånd",
         ),
         (
             "malin.westling@pitea.example",
             "Du är ansvarig för 2 åtgärder i Åtgärdsplan efter granskning av ekonomiskt bistånd",
         ),
     ]
+
+
+def test_a_bulk_assignment_to_a_known_address_keeps_the_persons_name(
+    chef_client: TestClient, app: App, world: World
+) -> None:
+    form = form_to(chef_client.get(f"/planer/{world.plan_id}").text, "/ansvariga")
+    done = chef_client.post(
+        form.action,
+        data={
+            **form.fields,
+            "atgard": pick(app, world.a1),
+            "email": "bo.lind@pitea.example",
+            "name": "Annika Bergström",
+        },
+    )
+    said = text_of(done.text)
+    assert "Bo Lind (bo.lind@pitea.example) är nu ansvarig för 1 åtgärd." in said
+    assert "Namnet Annika Bergström som skrevs in användes inte" in said
+    with app.transaction() as s:
+        assert people.get_person(s, "bo.lind@pitea.example").name == "Bo Lind"
 
 
 @pytest.mark.parametrize(

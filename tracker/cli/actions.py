@@ -8,6 +8,7 @@ import typer
 
 from tracker.cli.base import cli, clock, fail, get_app
 from tracker.cli.output import as_json, table
+from tracker.cli.people import tell_unused_name
 from tracker.cli.swedish import CommandGroup
 from tracker.domain.clock import local_date
 from tracker.domain.schedule import SCHEDULE_LABELS
@@ -117,6 +118,7 @@ def action_assign(
         person = people.ensure_person(s, owner, now=now, name=name)
         actions.assign(s, action_id, person, now=now)
     typer.echo(f"Åtgärd {action_id}: ansvarig är nu {person.name} <{person.email}>.")
+    tell_unused_name(person, name)
 
 
 @action_app.command("move")

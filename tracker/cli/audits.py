@@ -17,7 +17,7 @@ from tracker.domain.clock import local_date
 from tracker.domain.reading import COMMAND_LINE_LIMITS
 from tracker.errors import TrackerError
 from tracker.models.base import ID_LIMIT
-from tracker.services import audits
+from tracker.services import audits, people
 
 audit_app = CommandGroup(help="Revisorernas granskningar och uppföljningen av dem.")
 cli.add_typer(audit_app, name="granskning")
@@ -68,7 +68,7 @@ def audit_import(
         with file.open("rb") as fh:
             # One byte more than allowed: a larger file is refused by its size.
             data = fh.read(COMMAND_LINE_LIMITS.file_bytes + 1)
-        read = read_audit_file(data, file.name, COMMAND_LINE_LIMITS)
+        read = read_audit_file(data, file.name, COMMAND_LINE_LIMITS, people.valid_email)
         now, where = clock(), forvaltning.strip()
         with app.transaction(dry_run=dry_run) as s:
             result = audits.import_audits(

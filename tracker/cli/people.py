@@ -9,7 +9,7 @@ import typer
 from tracker.cli.base import cli, clock, fail, get_app
 from tracker.cli.swedish import CommandGroup
 from tracker.domain.roles import LOGIN_ROLES
-from tracker.models import Role
+from tracker.models import Person, Role
 from tracker.models.base import ID_LIMIT
 from tracker.models.person import ROLE_LABELS
 from tracker.services import actions, people
@@ -49,11 +49,22 @@ def person_add(
         s.add(person)
     where = f", {person.forvaltning}" if person.forvaltning else ""
     typer.echo(f"{person.name} <{person.email}>: {ROLE_LABELS[role]}{where}.")
+    tell_unused_name(person, name)
+
+
+def tell_unused_name(person: Person, name: str) -> None:
+    """Say so when the name given was not taken, and how to change the person's name."""
+    note = people.unused_name_note(person, name)
+    if note:
+        typer.echo(f"{note} Ändra namnet med tracker person set {person.email} --name NAMN.")
 
 
 @person_app.command("set")
 def person_set(
     email: EmailArg,
+    name: Annotated[
+        str | None, typer.Option("--name", metavar="NAMN", help="Nytt namn på personen.")
+    ] = None,
     daily_summary: Annotated[
         bool | None,
         typer.Option(
@@ -65,14 +76,19 @@ def person_set(
     ] = None,
 ) -> None:
     """Ändra en persons inställningar."""
-    if daily_summary is None:
-        raise fail("Ange vad som ska ändras, till exempel --daily-summary.")
+    if daily_summary is None and name is None:
+        raise fail("Ange vad som ska ändras, till exempel --name eller --daily-summary.")
     app = get_app()
     with app.transaction() as s:
         person = people.get_person(s, email)
-        people.set_daily_summary(s, person, on=daily_summary)
-    state = "på" if daily_summary else "av"
-    typer.echo(f"Dagssammanfattning för {person.email}: {state}.")
+        old = people.rename(s, person, name, actor_id=None) if name is not None else None
+        if daily_summary is not None:
+            people.set_daily_summary(s, person, on=daily_summary)
+    if old is not None:
+        typer.echo(f"{person.email} heter nu {person.name} (tidigare {old}).")
+    if daily_summary is not None:
+        state = "på" if daily_summary else "av"
+        typer.echo(f"Dagssammanfattning för {person.email}: {state}.")
 
 
 @person_app.command("revoke-links")

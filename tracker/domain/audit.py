@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
-from tracker.domain.import_rows import match_key
+from tracker.domain.import_rows import EmailCheck, match_key
 from tracker.domain.problems import FileRefused, Problem
 from tracker.domain.reading import ReadLimits, read_sheet
 from tracker.domain.tables import Row
@@ -178,16 +178,19 @@ def parse_date(value: str | date) -> date | None:
         return None
 
 
-def read_audit_file(data: bytes, filename: str, limits: ReadLimits) -> list[ReadAudit]:
+def read_audit_file(
+    data: bytes, filename: str, limits: ReadLimits, valid_email: EmailCheck
+) -> list[ReadAudit]:
     """The granskningar of a file, one rekommendation a row: Granskning;Revisor;Datum;Dnr;
     Rekommendation;Yttrande (Förvaltning, Nämnd and E-post optional). An empty Granskning
     continues the one above. FileRefused, naming each wrong row and column, if any is wrong:
-    then nothing of the file is to be used."""
+    then nothing of the file is to be used. `valid_email` is the product's address rule
+    (tracker.services.people.valid_email), passed in as for a plan import."""
     rows = iter(read_sheet(data, filename, limits)[0].rows)
     header = next((r for r in rows if not r.is_empty()), None)
     if header is None:
         raise FileRefused(filename, [Problem("filen är tom.")])
-    reader = _AuditRows(_columns(filename, header))
+    reader = _AuditRows(_columns(filename, header), valid_email)
     for row in rows:
         if not row.is_empty():
             reader.read(row)
@@ -218,8 +221,9 @@ def _columns(filename: str, header: Row) -> dict[str, int]:
 class _AuditRows:
     """The rows of a granskning file read one by one, collecting every problem."""
 
-    def __init__(self, at: dict[str, int]) -> None:
+    def __init__(self, at: dict[str, int], valid_email: EmailCheck) -> None:
         self.at = at
+        self.valid_email = valid_email
         self.audits: list[ReadAudit] = []
         self.problems: list[Problem] = []
         self.current: ReadAudit | None = None
@@ -234,7 +238,7 @@ class _AuditRows:
         if self.current is None:
             self.problems.append(Problem("granskningens namn saknas.", row.number, TITLE_COLUMN))
             return
-        self.problems += _audit_cells(self.current, raw, text, row.number, fresh)
+        self.problems += _audit_cells(self.current, raw, text, row.number, fresh, self.valid_email)
         recommendation = text.get(RECOMMENDATION_COLUMN, "")
         if not recommendation:
             self.problems.append(
@@ -267,6 +271,7 @@ def _audit_cells(
     text: dict[str, str],
     row: int,
     fresh: bool,
+    valid_email: EmailCheck,
 ) -> list[Problem]:
     """Take the granskning's own cells from its first row; on later rows they are empty or
     say the same."""
@@ -292,8 +297,8 @@ def _audit_cells(
             elif audit.report_on != day:
                 problems.append(_differs(name, audit.row, row))
             continue
-        if name == EMAIL_COLUMN and ("@" not in value or any(c.isspace() for c in value)):
-            problems.append(Problem(f"'{value}' är ingen e-postadress.", row, name))
+        if name == EMAIL_COLUMN and not valid_email(value):
+            problems.append(Problem(f"ogiltig e-postadress '{value}'", row, name))
             continue
         attribute = attributes[name]
         known = getattr(audit, attribute)

@@ -15,3 +15,8 @@ def clean_name(text: str) -> str:
     kept = "".join(ch for ch in text if ch.isspace() or unicodedata.category(ch) != "Cc")
     # str.split() breaks on every Unicode whitespace, CR, LF, tab and U+2028 included.
     return " ".join(kept.split())
+
+
+def same_name(a: str, b: str) -> bool:
+    """Whether two typed names name the same: "åsa öhman" is Åsa Öhman, not a new name."""
+    return clean_name(a).casefold() == clean_name(b).casefold()

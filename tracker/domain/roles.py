@@ -200,6 +200,14 @@ def may_change_role(user: Someone, person: Someone, plans: Iterable[PlanScope]) 
     )
 
 
+def may_rename(user: Someone, person: Someone, plans: Iterable[PlanScope]) -> bool:
+    """A person may correct their own name; otherwise whoever may change the person's role,
+    as a name shows on every plan and in every mail the person gets."""
+    if user.id is not None and user.id == person.id:
+        return True
+    return may_change_role(user, person, plans)
+
+
 def may_send_link(user: Someone, person: Someone, plans: Iterable[PlanScope]) -> bool:
     """An editor may have a person's own link sent to them (it goes to their address only)
     when the editor may see the person."""

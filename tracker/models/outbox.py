@@ -12,7 +12,8 @@ class OutboxMessage(SQLModel, table=True):
     """An e-mail waiting to be sent, written in the same transaction as its cause.
 
     status: pending -> sending (claimed by one dispatcher) -> sent | failed (permanent).
-    A temporary failure puts it back to pending with a later `next_attempt_at`.
+    A temporary failure puts it back to pending with a later `next_attempt_at`. A message
+    no longer true before it went (pending or failed, never one being sent) is withdrawn.
     """
 
     __tablename__ = "outbox_message"
@@ -50,3 +51,13 @@ class OutboxAttachment(SQLModel, table=True):
     filename: str
     content_type: str
     data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class OutboxAction(SQLModel, table=True):
+    """An åtgärd a message is about, so that a message about an åtgärd that changed owner
+    can be withdrawn, or written anew for what is still the addressee's, before it goes."""
+
+    __tablename__ = "outbox_action"
+
+    message_id: int = Field(foreign_key="outbox_message.id", primary_key=True)
+    action_id: int = Field(foreign_key="action.id", primary_key=True, index=True)

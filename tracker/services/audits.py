@@ -51,6 +51,7 @@ from tracker.models import (
 from tracker.reports import audit as rendering
 from tracker.services import plans as plan_service
 from tracker.services.outbox import enqueue
+from tracker.services.people import email_problem
 from workflows import WorkflowRegistry
 
 # Limits of the fields, as the forms and the file reader take them.
@@ -147,8 +148,9 @@ def _clean(fields: dict[str, Any]) -> dict[str, Any]:
     if "title" in out and not out["title"]:
         raise Refused("Granskningens namn måste fyllas i.")
     email = out.get("recipient_email") or ""
-    if email and ("@" not in email or any(c.isspace() for c in email)):
-        raise Refused(f"Revisorernas e-post: '{email}' är ingen e-postadress.")
+    problem = email_problem(email) if email else None
+    if problem:
+        raise Refused(f"Revisorernas e-post: {problem}")
     return out
 
 

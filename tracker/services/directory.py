@@ -53,14 +53,29 @@ def forvaltningar(session: Session) -> list[str]:
 
 
 def visible_people(session: Session, user: Someone, forvaltning: str | None = None) -> list[Person]:
-    """The people `user` may see, by name; of `forvaltning` only, when given (theirs, or
-    owners of åtgärder in its plans)."""
+    """The people `user` may see, by name; of `forvaltning` only, when given (see
+    people_of)."""
     owned = owned_plans(session)
     return [
         p
-        for p in session.exec(select(Person).order_by(col(Person.name), col(Person.id)))
+        for p in _people_of(session, owned, forvaltning)
         if may_see_person(user, p, owned.get(p.id or 0, ()))
-        and (forvaltning is None or _belongs(p, owned.get(p.id or 0, ()), forvaltning))
+    ]
+
+
+def people_of(session: Session, forvaltning: str | None) -> list[Person]:
+    """The people of a förvaltning, by name: theirs by their own förvaltning, or as owners
+    of åtgärder in its plans (a person's förvaltning is often left empty); None: everyone."""
+    return _people_of(session, owned_plans(session), forvaltning)
+
+
+def _people_of(
+    session: Session, owned: dict[int, list[Plan]], forvaltning: str | None
+) -> list[Person]:
+    return [
+        p
+        for p in session.exec(select(Person).order_by(col(Person.name), col(Person.id)))
+        if forvaltning is None or _belongs(p, owned.get(p.id or 0, ()), forvaltning)
     ]
 
 

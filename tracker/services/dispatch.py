@@ -38,19 +38,16 @@ from tracker.app import App
 from tracker.errors import NotFound, Refused
 from tracker.logs import log_event
 from tracker.models import OutboxAttachment, OutboxMessage
+from tracker.services.outbox import FAILED, PENDING, SENDING, SENT, WITHDRAWN
 
 log = logging.getLogger(__name__)
-
-PENDING = "pending"
-SENDING = "sending"
-SENT = "sent"
-FAILED = "failed"
 
 STATUS_LABELS = {
     PENDING: "Väntar",
     SENDING: "Skickas",
     SENT: "Skickat",
     FAILED: "Misslyckades",
+    WITHDRAWN: "Återkallat",
 }
 
 _M = OutboxMessage.__table__  # type: ignore[attr-defined]
@@ -453,16 +450,21 @@ def list_messages(
     *,
     failed_only: bool = False,
     sent: bool = False,
+    withdrawn: bool = False,
     forvaltning: str | None = None,
     limit: int = 500,
 ) -> list[OutboxMessage]:
     """Messages not yet sent (or only the failed ones), oldest first; or, with `sent`, the
-    latest sent, newest first. `forvaltning`: only that förvaltning's (None: all)."""
+    latest sent, newest first; or, with `withdrawn`, the latest withdrawn, newest first.
+    `forvaltning`: only that förvaltning's (None: all)."""
     if sent:
         statement = select(OutboxMessage).where(col(OutboxMessage.status) == SENT)
         statement = statement.order_by(
             col(OutboxMessage.sent_at).desc(), col(OutboxMessage.id).desc()
         )
+    elif withdrawn:
+        statement = select(OutboxMessage).where(col(OutboxMessage.status) == WITHDRAWN)
+        statement = statement.order_by(col(OutboxMessage.id).desc())
     else:
         statuses = [FAILED] if failed_only else [PENDING, SENDING, FAILED]
         statement = select(OutboxMessage).where(col(OutboxMessage.status).in_(statuses))
@@ -501,6 +503,8 @@ def retry(
         raise Refused(f"Meddelande {message_id} är redan skickat.")
     if row.status == SENDING:
         raise Refused(f"Meddelande {message_id} skickas just nu.")
+    if row.status == WITHDRAWN:
+        raise Refused(f"Meddelande {message_id} är återkallat och skickas inte.")
     done = session.connection().execute(
         update(_M)
         .where(_M.c.id == message_id, _M.c.status.in_([FAILED, PENDING]))

@@ -240,14 +240,24 @@ class _Importer:
                 )
                 new.append(person)
                 found[email] = person
-            elif name and known.name != name:
+            elif name and people.lacks_name(known):
                 known.name = name
                 self.s.add(known)
         if new:
             self.s.add_all(new)
             self.s.flush()
         result.persons_created = len(new)
+        self.unused_names(found)
         return found
+
+    def unused_names(self, persons: dict[str, Person]) -> None:
+        """A name in the file that is not the name of the person with that address is not
+        taken (the address may be a colleague's, typed on the wrong row): each is a warning."""
+        for row in self.file.rows:
+            person = persons.get(row.owner_email) if row.owner_email else None
+            name = row.owner_name or ""
+            if person is not None and people.unused_name(person, name):
+                self.warn(row, "owner_name", people.unused_name_warning(person, name))
 
     # -- areas --
 

@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 from tracker.domain import control_file
 from tracker.domain.control_report import PLANNED_STATE, RESULT_FIELD, answer_values
 from tracker.domain.controls import next_occurrence, parse_frequency
+from tracker.domain.problems import Problem
 from tracker.domain.reading import COMMAND_LINE_LIMITS, ReadLimits
 from tracker.domain.risk import DEFAULT_SCALE, OutOfScale, RiskScale
 from tracker.domain.tidsplan import FIRST_YEAR, LAST_YEAR
@@ -35,7 +36,13 @@ from tracker.models import (
     Person,
 )
 from tracker.services import control_occurrences
-from tracker.services.people import ensure_person, find_person, valid_email
+from tracker.services.people import (
+    ensure_person,
+    find_person,
+    unused_name,
+    unused_name_warning,
+    valid_email,
+)
 from workflows import WorkflowRegistry
 
 NAME_LIMIT = 200
@@ -106,14 +113,23 @@ def import_control_plan(
     decided = 0
     created: set[int] = set()
 
-    def owner(name: str | None, email: str | None) -> int | None:
+    unused: list[str] = []
+
+    def owner(entry: control_file.RiskNote | control_file.ControlPoint) -> int | None:
+        email, name = entry.owner_email, entry.owner_name or ""
         if email is None:
             return None
         known = find_person(session, email) is not None
-        person = ensure_person(session, email, now=now, name=name or "", forvaltning=forvaltning)
+        person = ensure_person(session, email, now=now, name=name, forvaltning=forvaltning)
         assert person.id is not None
         if not known:
             created.add(person.id)
+        if unused_name(person, name):
+            # As the plan import: the address is the person's, the name typed is not theirs.
+            warning = unused_name_warning(person, name)
+            unused.append(
+                str(Problem(warning, entry.row, control_file.COLUMN["owner_name"].header))
+            )
         return person.id
 
     risks = controls = handled_otherwise = 0
@@ -131,11 +147,7 @@ def import_control_plan(
                 consequence=risk.consequence,
                 position=position,
                 handling="\n".join(n.text for n in notes if n.text),
-                handling_owner_id=(
-                    owner(handling_owner.owner_name, handling_owner.owner_email)
-                    if handling_owner
-                    else None
-                ),
+                handling_owner_id=(owner(handling_owner) if handling_owner else None),
             )
             session.add(row)
             session.flush()
@@ -147,7 +159,7 @@ def import_control_plan(
                 text = control_file.decided_action(note.text)
                 if text is None:
                     continue
-                responsible = owner(note.owner_name, note.owner_email)
+                responsible = owner(note)
                 control_occurrences.add_decided_action(
                     session,
                     registry,
@@ -164,7 +176,7 @@ def import_control_plan(
                         text=point.text,
                         method=point.method,
                         frequency_text=point.frequency_text,
-                        owner_id=owner(point.owner_name, point.owner_email),
+                        owner_id=owner(point),
                         position=number,
                     )
                 )
@@ -178,7 +190,7 @@ def import_control_plan(
         controls=controls,
         handled_otherwise=handled_otherwise,
         owners_created=len(created),
-        warnings=[str(w) for w in read.warnings],
+        warnings=[str(w) for w in read.warnings] + unused,
         actions_decided=decided,
     )
 

@@ -6,11 +6,18 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, insert, select, update
-from sqlmodel import Session
+from sqlalchemy import delete, func, insert, select, update
+from sqlmodel import Session, col
 
 from notifications import OutgoingMessage
-from tracker.models import OutboxAttachment, OutboxMessage
+from tracker.models import OutboxAction, OutboxAttachment, OutboxMessage
+
+PENDING = "pending"
+SENDING = "sending"
+SENT = "sent"
+FAILED = "failed"
+# Not sent, and never to be: it stopped being true before it went (see `withdraw`).
+WITHDRAWN = "withdrawn"
 
 
 def enqueue(
@@ -22,9 +29,11 @@ def enqueue(
     now: datetime,
     domain: str,
     send_at: datetime | None = None,
+    about: Sequence[int] = (),
 ) -> OutboxMessage:
     """Queue a message; it goes out when a dispatcher next runs from `send_at` (default:
-    now), never lost with a crash. `forvaltning`: whose it is (OutboxMessage.forvaltning)."""
+    now), never lost with a crash. `forvaltning`: whose it is (OutboxMessage.forvaltning);
+    `about`: the åtgärder it tells of, for `unsent_about`."""
     row = OutboxMessage(
         message_id=f"<{uuid.uuid4().hex}@{domain}>",
         kind=kind,
@@ -40,6 +49,7 @@ def enqueue(
     session.add(row)
     session.flush()
     assert row.id is not None
+    set_about(session, row.id, about)
     for att in message.attachments:
         session.add(
             OutboxAttachment(
@@ -79,7 +89,7 @@ def enqueue_many(
             "body_text": m.text,
             "body_html": m.html,
             "reply_to": m.reply_to,
-            "status": "pending",
+            "status": PENDING,
             "attempts": 0,
             "next_attempt_at": now,
             "claimed_by": "",
@@ -115,7 +125,7 @@ def rewrite_pending(
         update(table)
         .where(
             table.c.id == row.id,
-            table.c.status == "pending",
+            table.c.status == PENDING,
             table.c.attempts == 0,
             table.c.next_attempt_at > now,
         )
@@ -125,6 +135,60 @@ def rewrite_pending(
             body_html=message.html,
             reply_to=message.reply_to,
         )
+    )
+    session.expire(row)
+    return done.rowcount == 1
+
+
+def set_about(session: Session, message_id: int, action_ids: Sequence[int]) -> None:
+    """Record which åtgärder the message tells of (replacing what it told before)."""
+    table = OutboxAction.__table__  # type: ignore[attr-defined]
+    conn = session.connection()
+    conn.execute(delete(table).where(table.c.message_id == message_id))
+    if action_ids:
+        rows = [{"message_id": message_id, "action_id": a} for a in dict.fromkeys(action_ids)]
+        conn.execute(insert(table), rows)
+
+
+def about(session: Session, message_id: int) -> list[int]:
+    """The åtgärder a message tells of."""
+    table = OutboxAction.__table__  # type: ignore[attr-defined]
+    found = session.connection().execute(
+        select(table.c.action_id).where(table.c.message_id == message_id)
+    )
+    return list(found.scalars())
+
+
+def unsent_about(
+    session: Session, action_ids: Sequence[int], *, kind: str, not_to: str
+) -> list[OutboxMessage]:
+    """Messages of `kind` that tell of any of `action_ids`, to someone other than `not_to`,
+    and have not gone out: waiting (including after a temporary failure) or failed. One
+    being sent is not among them; it is the dispatcher's."""
+    told = select(col(OutboxAction.message_id)).where(col(OutboxAction.action_id).in_(action_ids))
+    return list(
+        session.scalars(
+            select(OutboxMessage)
+            .where(
+                col(OutboxMessage.id).in_(told),
+                col(OutboxMessage.kind) == kind,
+                col(OutboxMessage.to_addr) != not_to,
+                col(OutboxMessage.status).in_([PENDING, FAILED]),
+            )
+            .order_by(col(OutboxMessage.id))
+        )
+    )
+
+
+def withdraw(session: Session, row: OutboxMessage) -> bool:
+    """Mark a message that has not gone out as withdrawn, so it never does; False if a
+    dispatcher has claimed it meanwhile (then it goes out: what is being sent is not taken
+    back, so a claim is never lost or sent twice)."""
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    done = session.connection().execute(
+        update(table)
+        .where(table.c.id == row.id, table.c.status.in_([PENDING, FAILED]))
+        .values(status=WITHDRAWN, claimed_by="")
     )
     session.expire(row)
     return done.rowcount == 1

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 import re
 from datetime import datetime
 
@@ -7,10 +8,13 @@ from sqlmodel import Session, col, select
 
 from notifications.address import AddressRefused, mail_address
 from tracker.domain.minutes import KnownPerson
-from tracker.domain.names import clean_name
+from tracker.domain.names import clean_name, same_name
 from tracker.domain.roles import may_get_daily_summary
 from tracker.errors import NotFound, Refused, TrackerError
+from tracker.logs import log_after_commit
 from tracker.models import Person, Role
+
+log = logging.getLogger(__name__)
 
 # Deliberately loose: a real check is whether mail arrives; this catches typos like a
 # missing @ or a space.
@@ -63,9 +67,12 @@ def ensure_person(
     role: Role = Role.owner,
     forvaltning: str = "",
 ) -> Person:
-    """The person with this address, created if new; a given name replaces an empty one.
-    Every way a person is named (web forms, CLI, the demo) comes through here, so the name
-    is cleaned here (`clean_name`); the importer cleans its names the same way."""
+    """The person with this address, created if new. A known person keeps their name: a
+    given name only names one who has none, since an address typed into a form or a file is
+    as likely to name a colleague as a mistake in their name (`unused_name` says which name
+    was not taken; `rename` changes a name on purpose). Every way a person is named (web
+    forms, CLI, the demo) comes through here, so the name is cleaned here (`clean_name`);
+    the importer cleans its names the same way."""
     problem = email_problem(email)
     if problem:
         raise TrackerError(problem)
@@ -81,10 +88,64 @@ def ensure_person(
         )
         session.add(person)
         session.flush()
-    elif given and person.name != given:
+    elif given and lacks_name(person):
         person.name = given
         session.add(person)
     return person
+
+
+def lacks_name(person: Person) -> bool:
+    """A person added without a name is shown by their address until one is given."""
+    return not person.name or person.name == person.email
+
+
+def unused_name(person: Person, name: str) -> str:
+    """The name given for `person` that was not taken because the address already belongs to
+    someone of another name; "" when none was given or it is theirs."""
+    given = clean_name(name)
+    return "" if not given or same_name(given, person.name) else given
+
+
+def unused_name_note(person: Person, name: str) -> str:
+    """What the confirmation says when the typed name was not used (Swedish); "" if it was."""
+    unused = unused_name(person, name)
+    if not unused:
+        return ""
+    return (
+        f"Namnet {unused} som skrevs in användes inte, eftersom {person.email} redan hör till "
+        f"{person.name}."
+    )
+
+
+def unused_name_warning(person: Person, name: str) -> str:
+    """An import's warning (Swedish) for a row whose name is not that of the person with its
+    address: the name is not taken, and how to change it if the file is right."""
+    return (
+        f"namnet '{unused_name(person, name)}' används inte: {person.email} hör redan till "
+        f"{person.name} (ändra namnet med tracker person set {person.email} --name ...)"
+    )
+
+
+def new_owner_text(owner: Person, name: str) -> str:
+    """The confirmation of an åtgärd given to `owner` by address (and `name`), in Swedish: the
+    person by their own name and address, and the typed name when it was not theirs."""
+    said = f"{owner.name} ({owner.email}) är nu ansvarig."
+    note = unused_name_note(owner, name)
+    return f"{said} {note} Är det namnet fel ändras det på personens sida." if note else said
+
+
+def rename(session: Session, person: Person, name: str, *, actor_id: int | None) -> str:
+    """Give the person a new name, on purpose (their page or `tracker person set`); the name
+    they had."""
+    given = _given_name(name)
+    if not given:
+        raise Refused("Skriv personens nya namn.")
+    old = person.name
+    person.name = given
+    session.add(person)
+    # The one record that a name was changed: a name shows on every plan and in every mail.
+    log_after_commit(session.info, log, "person.renamed", person_id=person.id, by=actor_id)
+    return old
 
 
 def add_person(

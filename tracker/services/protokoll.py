@@ -20,7 +20,7 @@ from tracker.domain.protokoll import Draft, DraftRefused
 from tracker.domain.roles import may_edit
 from tracker.errors import Conflict, Forbidden, NotFound
 from tracker.models import Action, Person, Plan, Protokoll
-from tracker.services import actions, plans
+from tracker.services import actions, directory, plans
 from workflows import WorkflowRegistry
 
 # The workflow a decision from a protokoll follows (workflows/definitions/protokoll.toml).
@@ -68,12 +68,10 @@ def list_protokoll(session: Session, forvaltning: str | None) -> list[Protokoll]
 
 
 def owner_choices(session: Session, forvaltning: str) -> list[Person]:
-    """Whom a decision may be given to: the people of the protokoll's förvaltning (of every
-    one, for a protokoll of none), by name."""
-    query = select(Person)
-    if forvaltning:
-        query = query.where(Person.forvaltning == forvaltning)
-    found = session.exec(query).all()
+    """Whom a decision may be given to: the people of the protokoll's förvaltning as the
+    people page lists them (directory.people_of; of every one, for a protokoll of none), by
+    name."""
+    found = directory.people_of(session, forvaltning or None)
     return sorted(found, key=lambda p: (swedish_key(p.name), p.email))
 
 

@@ -18,7 +18,17 @@ from notifications import OutgoingMessage
 from notifications.swedish import count
 from tracker.models import Action, OutboxMessage, Person, Plan
 from tracker.services.actions import assign
-from tracker.services.outbox import count_recent, enqueue, rewrite_pending
+from tracker.services.outbox import (
+    PENDING,
+    about,
+    count_recent,
+    enqueue,
+    rewrite_pending,
+    set_about,
+    unsent_about,
+    withdraw,
+)
+from tracker.services.people import find_person
 from tracker.services.plans import assigned_since, plans_owned_by, reply_address
 from tracker.web.links import login_url, owner_url
 
@@ -200,14 +210,18 @@ def queue_assignments(
 ) -> OutboxMessage | None:
     """The e-mail that tells an owner about åtgärder just given to them: one mail for the
     assignments made within settings.assignment_mail_minutes, not one per åtgärd. It waits
-    that long in the outbox; a later assignment in the meantime rewrites it to list all."""
+    that long in the outbox; a later assignment in the meantime rewrites it to list all.
+    Mail not yet sent that told a former owner of these åtgärder is taken back first."""
     if not actions:
         return None
+    _take_back_from_former_owners(session, env, settings, owner, actions, now, assigned_by)
     gathering = _gathering_mail(session, owner, now)
     if gathering is not None:
         assigned = assigned_since(session, owner, gathering.created_at)
         message = _assignment_message(session, env, settings, owner, assigned, now, assigned_by)
         if rewrite_pending(session, gathering, message, now=now):
+            assert gathering.id is not None
+            set_about(session, gathering.id, _ids(assigned))
             return gathering
     message = _assignment_message(session, env, settings, owner, actions, now, assigned_by)
     return enqueue(
@@ -218,7 +232,65 @@ def queue_assignments(
         now=now,
         domain=_domain(settings),
         send_at=now + timedelta(minutes=settings.assignment_mail_minutes),
+        about=_ids(actions),
     )
+
+
+def _ids(actions: Sequence[Action]) -> list[int]:
+    return [a.id for a in actions if a.id is not None]
+
+
+def _take_back_from_former_owners(
+    session: Session,
+    env: jinja2.Environment,
+    settings: Settings,
+    owner: Person,
+    actions: Sequence[Action],
+    now: datetime,
+    assigned_by: Person,
+) -> None:
+    """An assignment mail still waiting that tells someone else they own one of `actions`
+    is no longer true: withdrawn when none of its åtgärder are theirs now, else written anew
+    for those that are. Mail already sent (or being sent) is left as it is."""
+    for row in unsent_about(session, _ids(actions), kind=KIND_ASSIGNED, not_to=owner.email):
+        assert row.id is not None
+        addressee = find_person(session, row.to_addr)
+        told = about(session, row.id)
+        still = [
+            a
+            for a in session.exec(select(Action).where(col(Action.id).in_(told)))
+            if addressee is not None and a.owner_id == addressee.id
+        ]
+        if addressee is None or not still:
+            withdraw(session, row)
+            continue
+        message = _assignment_message(session, env, settings, addressee, still, now, assigned_by)
+        _replace(session, settings, row, message, still, now)
+
+
+def _replace(
+    session: Session,
+    settings: Settings,
+    row: OutboxMessage,
+    message: OutgoingMessage,
+    still: Sequence[Action],
+    now: datetime,
+) -> None:
+    """Put `message` in the place of `row`: rewritten while it waits, else (its time has
+    come, or it failed) withdrawn and queued anew to go at once."""
+    assert row.id is not None
+    if rewrite_pending(session, row, message, now=now):
+        set_about(session, row.id, _ids(still))
+    elif withdraw(session, row):
+        enqueue(
+            session,
+            message,
+            kind=KIND_ASSIGNED,
+            forvaltning=row.forvaltning,
+            now=now,
+            domain=_domain(settings),
+            about=_ids(still),
+        )
 
 
 def _gathering_mail(session: Session, owner: Person, now: datetime) -> OutboxMessage | None:
@@ -227,7 +299,7 @@ def _gathering_mail(session: Session, owner: Person, now: datetime) -> OutboxMes
         select(OutboxMessage).where(
             OutboxMessage.to_addr == owner.email,
             OutboxMessage.kind == KIND_ASSIGNED,
-            OutboxMessage.status == "pending",
+            OutboxMessage.status == PENDING,
             OutboxMessage.attempts == 0,
             col(OutboxMessage.next_attempt_at) > now,
         )

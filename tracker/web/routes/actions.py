@@ -323,8 +323,7 @@ def action_assign(
         )
     flash(
         request,
-        f"{owner.name} är nu ansvarig. Ett e-postmeddelande med länk till {owner.email} "
-        "ligger i utkorgen.",
+        f"{people.new_owner_text(owner, name)} Ett e-postmeddelande med länk ligger i utkorgen.",
     )
     return RedirectResponse(f"/atgarder/{action_id}", status_code=303)
 

@@ -27,7 +27,7 @@ from tracker.errors import Forbidden, Refused, TrackerError
 from tracker.models import Audit, Person, Recommendation
 from tracker.services import audits
 from tracker.services import plans as plan_service
-from tracker.services.people import ensure_person
+from tracker.services.people import ensure_person, new_owner_text, valid_email
 from tracker.services.reports import mail_domain
 from tracker.web.deps import (
     CsrfChecked,
@@ -236,7 +236,7 @@ def audit_import(
             raise Refused("Välj en CSV- eller XLSX-fil att läsa in.")
         # One byte more than allowed: a larger file is refused by its size, never read whole.
         data = fil.file.read(WEB_LIMITS.file_bytes + 1)
-        read = read_audit_file(data, filename, WEB_LIMITS)
+        read = read_audit_file(data, filename, WEB_LIMITS, valid_email)
         for item in read:
             if not may_edit_audit(user, item.forvaltning or where):
                 raise Refused(
@@ -581,7 +581,8 @@ def action_create(
             assign_with_link(
                 session, web.mail, web.app.settings, action, plan, owner, now=now, assigned_by=user
             )
-            message += f" Ett e-postmeddelande med länk till {owner.email} ligger i utkorgen."
+            message += f" {new_owner_text(owner, owner_name)} Ett e-postmeddelande med länk "
+            message += "ligger i utkorgen."
     except Refused as exc:
         values = {"atgard_text": text, "atgard_tidsplan": tidsplan}
         form = f"ny-atgard-{recommendation_id}"

@@ -41,6 +41,7 @@ VIEWS = {
     "ej-skickade": "Ej skickade",
     "misslyckade": "Misslyckade",
     "skickade": "Senast skickade",
+    "aterkallade": "Återkallade",
 }
 SENT_SHOWN = 200
 
@@ -61,6 +62,10 @@ def outbox_page(
     whose = forvaltning_scope(user)
     if view == "skickade":
         messages = dispatch.list_messages(session, sent=True, forvaltning=whose, limit=SENT_SHOWN)
+    elif view == "aterkallade":
+        messages = dispatch.list_messages(
+            session, withdrawn=True, forvaltning=whose, limit=SENT_SHOWN
+        )
     else:
         messages = dispatch.list_messages(
             session, failed_only=view == "misslyckade", forvaltning=whose

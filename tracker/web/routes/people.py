@@ -24,6 +24,7 @@ from tracker.domain.roles import (
     may_choose_daily_summary,
     may_give_role,
     may_read,
+    may_rename,
     may_revoke_links,
     may_see_person,
     may_send_link,
@@ -59,6 +60,10 @@ CONFIRMED = "ja"
 OTHER_FORVALTNING = "Personen hör till en annan förvaltning."
 NO_ROLE_CHANGE = (
     "Du kan ändra roll för personer i din förvaltning, men inte din egen eller en administratörs."
+)
+NO_RENAME = (
+    "Du kan ändra namn på dig själv och på personer i din förvaltning, men inte på en "
+    "administratör."
 )
 ONLY_ADMIN_GIVES_ADMIN = "Bara en administratör kan göra någon till administratör."
 NO_REVOKE = (
@@ -241,6 +246,7 @@ def person_page(
             "items": items,
             "may_revoke": may_revoke_links(user, person, plans),
             "may_send": may_send_link(user, person, plans),
+            "may_rename": may_rename(user, person, plans),
             "may_choose_summary": may_choose_daily_summary(user, person),
             "roles": [
                 (r.value, ROLE_LABELS[r])
@@ -250,6 +256,25 @@ def person_page(
             "flash": pop_flash(request),
         },
     )
+
+
+# --- changing a name ----------------------------------------------------------------------
+
+
+@router.post("/personer/{person_id}/namn", dependencies=[CsrfChecked])
+def person_rename(
+    request: Request,
+    person_id: PathId,
+    session: SessionDep,
+    user: EditorDep,
+    name: Annotated[str, Form(max_length=200)] = "",
+) -> RedirectResponse:
+    person, plans = _person(session, person_id)
+    if not may_rename(user, person, plans):
+        raise Forbidden(NO_RENAME)
+    old = people.rename(session, person, name, actor_id=user.id)
+    flash(request, f"{old} heter nu {person.name}, i alla planer och i kommande e-post.")
+    return RedirectResponse(f"/personer/{person_id}", status_code=303)
 
 
 # --- changing a role ----------------------------------------------------------------------

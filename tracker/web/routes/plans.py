@@ -325,17 +325,19 @@ def _picks(values: list[str]) -> list[Pick]:
     return picks
 
 
-def _assigned_message(done: Assigned) -> str:
+def _assigned_message(done: Assigned, typed_name: str) -> str:
     owner = done.owner
     if not done.assigned:
-        return f"Ingenting ändrades: {owner.name} var redan ansvarig för de valda åtgärderna."
-    message = (
-        f"{owner.name} är nu ansvarig för {count(len(done.assigned), 'åtgärd', 'åtgärder')}. "
-        f"Ett e-postmeddelande till {owner.email} ligger i utkorgen."
-    )
+        parts = [f"Ingenting ändrades: {owner.name} var redan ansvarig för de valda åtgärderna."]
+    else:
+        given = count(len(done.assigned), "åtgärd", "åtgärder")
+        parts = [f"{owner.name} ({owner.email}) är nu ansvarig för {given}."]
+    parts.append(people.unused_name_note(owner, typed_name))
+    if done.assigned:
+        parts.append("Ett e-postmeddelande ligger i utkorgen.")
     if done.already:
-        message += f" {count(len(done.already), 'åtgärd', 'åtgärder')} hade redan {owner.name}."
-    return message
+        parts.append(f"{count(len(done.already), 'åtgärd', 'åtgärder')} hade redan {owner.name}.")
+    return " ".join(p for p in parts if p)
 
 
 @router.post("/planer/{plan_id}/ansvariga", dependencies=[CsrfChecked], response_model=None)
@@ -388,7 +390,7 @@ def bulk_assign(
             typed={"person_id": person_id, "email": email, "name": name},
             status_code=refusal_status(exc),
         )
-    flash(request, _assigned_message(done))
+    flash(request, _assigned_message(done, name))
     back = query.string()
     return RedirectResponse(f"/planer/{plan_id}" + (f"?{back}" if back else ""), status_code=303)
 
@@ -548,6 +550,7 @@ def action_add(
         assign_with_link(
             session, web.mail, web.app.settings, action, plan, owner, now=now, assigned_by=user
         )
-        message += f" Ett e-postmeddelande med länk till {owner.email} ligger i utkorgen."
+        message += f" {people.new_owner_text(owner, owner_name)} Ett e-postmeddelande med länk "
+        message += "ligger i utkorgen."
     flash(request, message)
     return RedirectResponse(f"/atgarder/{action.id}", status_code=303)
