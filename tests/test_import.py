@@ -326,6 +326,38 @@ def test_missing_title_and_bad_sidecar_fields_are_listed_with_row_errors(
     ]
 
 
+def test_a_title_above_the_table_is_passed_over_with_a_warning_naming_its_row(
+    app: App, now: datetime, tmp_path: Path
+) -> None:
+    """Excel users put a bold title and a blank row above the header: the table starts at
+    the header, and the title is said to be left unread, not taken for an åtgärd."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(["Åtgärdsplan för grundskolans ledning 2018"])
+    ws.append([])
+    ws.append(["Beslutad i ledningsgruppen", "2018-01-10"])
+    for row in (HEADER, *ROWS):
+        ws.append(row)
+    wb.save(tmp_path / "plan.xlsx")
+    result = do_import(app, tmp_path / "plan.xlsx", now, PlanMeta(title="Ledarskapsplan"))
+    assert result.actions_created == len(ROWS)
+    assert [str(w) for w in result.warnings] == [
+        "Rad 1: ligger ovanför rubrikraden (rad 4) och lästes inte",
+        "Rad 3: ligger ovanför rubrikraden (rad 4) och lästes inte",
+    ]
+    assert [a.text for _, a, _ in plan_actions(app)] == [r[1] for r in ROWS]
+
+
+def test_without_a_header_among_the_top_rows_the_first_row_is_named_as_before(
+    app: App, now: datetime, tmp_path: Path
+) -> None:
+    path = write_csv(tmp_path / "plan.csv", ROWS, header=["Titel", "Åtgärd", "Något"])
+    problems = refusal(app, path, now)
+    assert "Rad 1, kolumn Utvecklingsområde: saknas i rubrikraden (rad 1)" not in problems
+    assert any("saknas i rubrikraden (rad 1)" in p for p in problems)
+
+
 def test_the_boards_decision_is_read_from_the_sidecar_and_the_plan_sheet(
     app: App, now: datetime, tmp_path: Path
 ) -> None:

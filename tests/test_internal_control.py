@@ -84,6 +84,20 @@ def test_importing_the_school_plan_stores_its_risks_controls_and_owners(
     assert "Barn- och utbildningsförvaltningen" in tracker(db_url, "internkontroll", "list")
 
 
+def test_a_title_above_the_control_plans_table_is_passed_over_with_a_warning(
+    app: App, db_url: str, tmp_path: Path
+) -> None:
+    titled = tmp_path / "titel.csv"
+    titled.write_bytes(
+        b"Internkontrollplan 2025\r\n\r\n" + EXAMPLE.read_bytes().removeprefix(b"\xef\xbb\xbf")
+    )
+    out = tracker(
+        db_url, "internkontroll", "import", str(titled), "--namnd", NAMND, "--year", "2025"
+    )
+    assert "Varning: Rad 1: ligger ovanför rubrikraden (rad 3) och lästes inte" in out
+    assert counts(app) == (1, 10, 9, 6)
+
+
 def test_show_gives_values_bands_and_the_next_control_per_a_given_day(
     app: App, db_url: str
 ) -> None:

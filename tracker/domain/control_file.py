@@ -37,7 +37,7 @@ from tracker.domain.import_rows import EmailCheck, match_key
 from tracker.domain.names import clean_name
 from tracker.domain.problems import FileRefused, Problem
 from tracker.domain.reading import ReadLimits, read_sheet
-from tracker.domain.tables import Cell, Row, Sheet, column_letter
+from tracker.domain.tables import Cell, Row, Sheet, column_letter, find_header
 
 # Likelihood and consequence are rated 1-4 in the usual risk matrix (SKR's model); a
 # municipality with another scale passes its levels.
@@ -317,6 +317,10 @@ class _Reader:
         return name, email.lower()
 
 
+def _names_column(cell: Cell) -> bool:
+    return _header_key(_text(cell)) in _BY_HEADER
+
+
 def read_control_rows(
     sheet: Sheet, valid_email: EmailCheck, levels: int = DEFAULT_LEVELS
 ) -> ControlPlan:
@@ -324,10 +328,11 @@ def read_control_rows(
     every problem found. `levels`: the risk scale's, Sannolikhet and Konsekvens run 1 to it."""
     reader = _Reader(valid_email, levels)
     # The rows are read as they come: a large file is never held whole as cells.
-    rows = iter(sheet.rows)
-    header = next((r for r in rows if not r.is_empty()), None)
+    table = find_header(sheet.rows, _names_column)
+    header, rows = table.header, table.rows
     if header is None:
         raise FileRefused(sheet.name, [Problem("filen innehåller inga rader")])
+    reader.warnings.extend(table.above_warnings())
     reader.header(header)
     if not reader.problems:
         # Without its columns the rows cannot be read meaningfully.

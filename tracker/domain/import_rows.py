@@ -33,7 +33,7 @@ from tracker.domain.plan_meta import (
 )
 from tracker.domain.problems import FileRefused, Problem
 from tracker.domain.reading import ReadLimits, read_csv, read_xlsx
-from tracker.domain.tables import Cell, Row, Sheet, column_letter, kind_of
+from tracker.domain.tables import Cell, Row, Sheet, column_letter, find_header, kind_of
 from tracker.domain.tidsplan import order_problem, parse_date, parse_tidsplan, year_problem
 from workflows import WorkflowDefinition
 
@@ -453,6 +453,10 @@ class _RowReader:
                     )
 
 
+def _names_column(cell: Cell) -> bool:
+    return _header_key(_text(cell)) in _BY_HEADER
+
+
 def read_rows(
     sheet: Sheet,
     *,
@@ -463,10 +467,11 @@ def read_rows(
     """(rows, columns present, problems, warnings) for one sheet of åtgärder."""
     reader = _RowReader(workflows, default_workflow, valid_email)
     # The rows are read as they come: a large file is never held whole as cells.
-    rows = iter(sheet.rows)
-    header = next((r for r in rows if not r.is_empty()), None)
+    table = find_header(sheet.rows, _names_column)
+    header, rows = table.header, table.rows
     if header is None:
         return [], frozenset(), [Problem("filen innehåller inga rader")], []
+    reader.warnings.extend(table.above_warnings())
     reader.header(header)
     if reader.problems:
         # Without the columns the rows cannot be read meaningfully.

@@ -31,6 +31,7 @@ from openpyxl.utils import column_index_from_string
 
 from tracker.domain.problems import FileRefused, Problem
 from tracker.domain.tables import (
+    HEADER_SEARCH_ROWS,
     Cell,
     Row,
     Sheet,
@@ -317,13 +318,25 @@ def sniff_delimiter(text: str) -> str:
 def read_csv(data: bytes, filename: str, limits: ReadLimits) -> Sheet:
     _check_size(data, filename, limits)
     text = _text_lines(data, encoding_of(data, filename))
-    header = next(text, "")
-    lines = _Lines(itertools.chain([header] if header else [], text))
+    top = _top_lines(text)
+    delimiter = sniff_delimiter(top[-1] if top else "")
+    lines = _Lines(itertools.chain(top, text))
     rows = (
         Row(number=number, cells=tuple(clean_csv_text(c) for c in record))
-        for number, record in _csv_records(lines, sniff_delimiter(header), filename, limits)
+        for number, record in _csv_records(lines, delimiter, filename, limits)
     )
     return Sheet(name=PurePath(filename).stem, rows=rows)
+
+
+def _top_lines(text: Iterator[str]) -> list[str]:
+    """The lines up to the first with a separator in it, within the rows a header is looked
+    for among: a title line above the header has none to judge the separator by."""
+    top: list[str] = []
+    for line in itertools.islice(text, HEADER_SEARCH_ROWS):
+        top.append(line)
+        if any(d in line for d in ";,\t"):
+            break
+    return top
 
 
 def _text_lines(data: bytes, encoding: str) -> Iterator[str]:

@@ -7,7 +7,8 @@ the user finds it. Reading files, within limits, is tracker.domain.reading.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Sequence
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path, PurePath
@@ -16,6 +17,7 @@ import xlsxwriter
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
 
+from tracker.domain.problems import Problem
 from tracker.errors import TrackerError
 
 # A cell as read: text (stripped, line breaks as \n), or a date from an XLSX date cell.
@@ -43,6 +45,52 @@ class Sheet:
     # Read once, in order: a CSV's rows are made as they are read, so a large file is never
     # held whole as cells.
     rows: Iterable[Row]
+
+
+# A sheet made in Excel often has a title, and a blank row, above its table: the header row is
+# looked for among this many non-empty rows at the top.
+HEADER_SEARCH_ROWS = 10
+
+
+@dataclass(frozen=True)
+class Table:
+    """A sheet's rows split at its header row."""
+
+    header: Row | None
+    # Non-empty rows above the header: a title, never data.
+    above: tuple[Row, ...]
+    rows: Iterator[Row]
+
+    def above_warnings(self) -> list[Problem]:
+        """What the reader is told of the rows above the header that were not read."""
+        if self.header is None:
+            return []
+        return [
+            Problem(
+                f"ligger ovanför rubrikraden (rad {self.header.number}) och lästes inte", r.number
+            )
+            for r in self.above
+        ]
+
+
+def find_header(rows: Iterable[Row], names_column: Callable[[Cell], bool]) -> Table:
+    """The first of the top non-empty rows with two cells or more that `names_column` knows
+    (a title above names none, or one): the table's header. Without one, the first non-empty
+    row, so that its problems are named as before. The rows after the header are left to be
+    read as they come."""
+    rest = iter(rows)
+    seen: list[Row] = []
+    for row in rest:
+        if row.is_empty():
+            continue
+        if sum(1 for c in row.cells if names_column(c)) >= 2:
+            return Table(row, tuple(seen), rest)
+        seen.append(row)
+        if len(seen) == HEADER_SEARCH_ROWS:
+            break
+    if not seen:
+        return Table(None, (), rest)
+    return Table(seen[0], (), itertools.chain(seen[1:], rest))
 
 
 def column_letter(index: int) -> str:
