@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 from sqlmodel import col
 from typer.testing import CliRunner
 
+from notifications import OutgoingMessage
 from tests.support import builders as b
 from tests.support.smtp import SmtpServer, free_port
 from tests.test_reminders import WEDNESDAY, world
 from tracker.app import App
 from tracker.cli import cli
 from tracker.models import OutboxMessage, Person
+from tracker.services.outbox import enqueue
 
 
 def tracker(db_url: str, *args: str, smtp_port: int | None = None) -> tuple[int, str]:
@@ -154,3 +156,27 @@ def test_dry_run_lists_the_calls_before_a_report_and_the_draft_due(
     with app.transaction() as s:
         assert s.scalar(select(func.count()).select_from(Report)) == 0
     assert outbox_size(app) == 0
+
+
+def test_send_says_when_mail_held_for_later_goes(
+    app: App, db_url: str, smtp_server: SmtpServer
+) -> None:
+    """ "Skickade: 0" alone reads as if nothing were queued."""
+    held_until = datetime(2030, 1, 2, 7, 30, tzinfo=UTC)
+    with app.transaction() as s:
+        enqueue(
+            s,
+            OutgoingMessage(to="anna.berg@pitea.example", subject="Ämne", text="Text", html=""),
+            kind="tilldelning",
+            forvaltning="",
+            now=held_until - timedelta(minutes=5),
+            domain="pitea.example",
+            send_at=held_until,
+        )
+    code, out = tracker(db_url, "outbox", "send", smtp_port=smtp_server.port)
+    assert code == 0 and "Skickade: 0." in out, out
+    assert (
+        "1 meddelande väntar på sin tid och skickas av schemaläggaren, det första tidigast "
+        "2030-01-02 08:30 ('tracker outbox list' visar dem)."
+    ) in out
+    assert smtp_server.received == []

@@ -72,6 +72,22 @@ def test_person_add_and_login_link_let_a_chef_in(db: str) -> None:
         assert client.post(form.action, data=form.data()).url.path == "/start"
 
 
+@pytest.mark.parametrize(
+    ("typed", "shown"),
+    [("ansvarig", "Ansvarig"), ("Nämnd", "Nämnd (läsare)"), ("administratör", "Administratör")],
+)
+def test_a_role_is_taken_as_the_pages_name_it(db: str, typed: str, shown: str) -> None:
+    code, out = run(db, "person", "add", "anna.berg@pitea.example", "--role", typed)
+    assert code == 0, out
+    assert f"anna.berg@pitea.example>: {shown}." in out
+
+
+def test_an_unknown_role_is_refused_with_the_roles_in_swedish(db: str) -> None:
+    code, out = run(db, "person", "add", "anna.berg@pitea.example", "--role", "rektor")
+    assert code != 0
+    assert "'rektor' är ingen roll; välj ansvarig, chef, nämnd eller administratör." in out
+
+
 def test_adding_a_known_address_again_keeps_the_name_and_person_set_renames(db: str) -> None:
     run(db, "person", "add", "anna.berg@pitea.example", "--name", "Anna Berg")
     code, out = run(db, "person", "add", "anna.berg@pitea.example", "--name", "Annika Bergström")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 import typer
 
+from tracker.app import App
 from tracker.cli.base import cli, clock, get_app
 from tracker.cli.output import table
 from tracker.cli.swedish import CommandGroup
@@ -71,16 +73,32 @@ def outbox_retry(
 def outbox_send() -> None:
     """Skicka det som väntar, nu."""
     app = get_app()
-    result = dispatch.send_outbox(app, now=clock())
+    now = clock()
+    result = dispatch.send_outbox(app, now=now)
     typer.echo(
         f"Skickade: {result.sent}. Försöks igen senare: {result.retry_later}. "
         f"Misslyckades: {result.failed}."
     )
     for line in result.errors[:20]:
         typer.echo(f"  {line}")
+    _say_waiting(app, now)
     if result.server_unavailable:
         typer.secho(
             "E-postservern svarar inte; meddelandena ligger kvar och skickas senare.",
             fg=typer.colors.YELLOW,
         )
         raise typer.Exit(1)
+
+
+def _say_waiting(app: App, now: datetime) -> None:
+    """Why "Skickade: 0" need not mean that nothing is queued: mail held to be batched, or
+    waiting after a temporary failure, goes at its own time."""
+    with app.transaction() as s:
+        n, first = dispatch.waiting_later(s, now=now)
+    if n and first is not None:
+        when = first.astimezone(app.tz).strftime("%Y-%m-%d %H:%M")
+        many = "1 meddelande väntar" if n == 1 else f"{n} meddelanden väntar"
+        typer.echo(
+            f"{many} på sin tid och skickas av schemaläggaren, det första tidigast {when} "
+            "('tracker outbox list' visar dem)."
+        )

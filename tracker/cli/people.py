@@ -22,12 +22,37 @@ cli.add_typer(person_app, name="person")
 EmailArg = Annotated[str, typer.Argument(metavar="EPOST", help="Personens e-postadress.")]
 
 
+# The roles as the pages name them, and as the code does: an IT person reads either.
+_ROLES = {
+    **{r.value: r for r in Role},
+    **{label.split(" ")[0].casefold(): r for r, label in ROLE_LABELS.items()},
+    "namnd": Role.board,
+    "administrator": Role.admin,
+}
+
+
+def _role(value: str) -> Role:
+    found = _ROLES.get(value.strip().casefold())
+    if found is None:
+        raise typer.BadParameter(
+            f"'{value}' är ingen roll; välj ansvarig, chef, nämnd eller administratör."
+        )
+    return found
+
+
 @person_app.command("add")
 def person_add(
     email: EmailArg,
     name: Annotated[str, typer.Option("--name", metavar="NAMN", help="Namn.")] = "",
     role: Annotated[
-        Role, typer.Option("--role", help="admin, chef, owner (ansvarig) eller board (nämnd).")
+        Role,
+        typer.Option(
+            "--role",
+            metavar="ROLL",
+            parser=_role,
+            help="ansvarig (owner), chef, nämnd (board) eller administratör (admin).",
+            show_default="ansvarig",
+        ),
     ] = Role.owner,
     forvaltning: Annotated[
         str | None,

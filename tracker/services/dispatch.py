@@ -482,6 +482,16 @@ def counts(session: Session, *, forvaltning: str | None = None) -> dict[str, int
     return {status: n for status, n in session.connection().execute(statement)}
 
 
+def waiting_later(session: Session, *, now: datetime) -> tuple[int, datetime | None]:
+    """The messages not yet due (held to be batched, or after a temporary failure), and the
+    first moment one of them is: what a dispatch run now leaves alone."""
+    statement = select(func.count(), func.min(_M.c.next_attempt_at)).where(
+        _M.c.status == PENDING, _M.c.next_attempt_at > now
+    )
+    n, first = session.connection().execute(statement).one()
+    return n, first
+
+
 def retry(
     session: Session, message_id: int | None, *, now: datetime, forvaltning: str | None = None
 ) -> int:
