@@ -16,6 +16,8 @@ from tracker.models import Person, Role
 # missing @ or a space.
 EMAIL_RE = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[A-Za-z]{2,}$")
 
+EMPTY_EMAIL = "Skriv en e-postadress, till exempel namn@kommun.se."
+
 
 def normalise_email(email: str) -> str:
     return email.strip().lower()
@@ -30,6 +32,9 @@ def email_problem(email: str) -> str | None:
     with that reason).
     """
     stripped = email.strip()
+    if not stripped:
+        # "Ogiltig e-postadress: ''" reads as if something wrong had been typed.
+        return EMPTY_EMAIL
     if not EMAIL_RE.match(stripped):
         return f"Ogiltig e-postadress: '{stripped}'."
     try:
