@@ -210,6 +210,47 @@ def test_a_refusal_on_the_owners_page_lands_at_its_card_on_a_phone(site: Site) -
             browser.close()
 
 
+def test_pages_with_long_typed_text_do_not_scroll_sideways_on_a_phone(site: Site) -> None:
+    """Text people typed without spaces to break at (the nämnd's addresses, a search term)
+    wraps at 390 px instead of widening the page."""
+    from playwright.sync_api import expect, sync_playwright
+
+    with site.app.transaction() as s:
+        plan = s.get(Plan, site.plan_id)
+        assert plan is not None
+        plan.board_recipients = ",".join(
+            f"{who}.socialnamndens.sekreterare@kommunledningsforvaltningen.pitea.example"
+            for who in ("ordforande", "sekreterare", "registrator")
+        )
+        s.add(plan)
+    report = calendar_pages(site)[-1]
+    search = "Handläggningsrutinsuppföljningsdokumentationskvalitetssäkring" * 2
+    paths = [report, f"/planer/{site.plan_id}?q={search}"]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 390, "height": 844})
+            page.goto(site.chef_login_url)
+            page.get_by_role("button", name="Logga in").click()
+            expect(page.get_by_role("heading", name="Att följa upp")).to_be_visible()
+            sideways = {}
+            for path in paths:
+                page.goto(site.base + path)
+                sideways[path] = page.evaluate(SIDEWAYS)
+                shown = "Inga åtgärder matchar sökningen" if "?q=" in path else ".example, "
+                expect(page.get_by_text(shown).first).to_be_visible()
+        finally:
+            browser.close()
+    assert sideways == dict.fromkeys(paths, 0)
+
+
+# How far the page reaches beyond the window's width, in CSS pixels: 0 when nothing makes
+# it scroll sideways.
+SIDEWAYS = """() => Math.max(
+  0, document.documentElement.scrollWidth - document.documentElement.clientWidth
+)"""
+
+
 def chef_pages(site: Site) -> list[str]:
     """The chef's pages the accessibility check visits, as a logged-in chef sees them."""
     person = f"/personer/{site.owner_id}"
