@@ -30,6 +30,7 @@ from notifications.swedish import count
 from tracker.app import App
 from tracker.db import is_lock_timeout
 from tracker.devmail import DevMailReceiver
+from tracker.domain.report import short_text
 from tracker.domain.roles import LOGIN_ROLES
 from tracker.errors import Conflict, Forbidden, NotFound, Refused, TrackerError
 from tracker.logs import log_event
@@ -141,6 +142,8 @@ def _templates(tz: ZoneInfo) -> Jinja2Templates:
     env.filters["datum"] = _date
     # {{ n|antal('åtgärd', 'åtgärder') }}: the number with the word that agrees with it.
     env.filters["antal"] = count
+    # {{ text|kort(90) }}: shortened at a space between words with "…", only when too long.
+    env.filters["kort"] = short_text
 
     def local_time(value: datetime | None) -> str:
         return value.astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else "–"
