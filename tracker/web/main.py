@@ -47,6 +47,8 @@ from tracker.web.forms import (
     TOO_LONG_TITLE,
     FormLimits,
     FormRefused,
+    Kept,
+    page_of_form,
     refuse_nul,
     too_long,
 )
@@ -299,9 +301,14 @@ def _logged_in(web: Web, token: str) -> Person | None:
 
 def _install_error_pages(fastapi_app: FastAPI, web: Web) -> None:
     def page(
-        request: Request, status: int, title: str, message: str, kept: list[str] | None = None
+        request: Request,
+        status: int,
+        title: str,
+        message: str,
+        kept: list[Kept] | None = None,
+        back: str | None = None,
     ) -> Response:
-        context = {"title": title, "message": message, "kept": kept or []}
+        context = {"title": title, "message": message, "kept": kept or [], "back": back}
         return web.render(request, "error.html", context, status_code=status)
 
     async def tracker_error(request: Request, exc: Exception) -> Response:
@@ -334,7 +341,8 @@ def _install_error_pages(fastapi_app: FastAPI, web: Web) -> None:
         if isinstance(exc, RequestValidationError) and (found := too_long(exc.errors())):
             # The text typed is shown with the message, so that shortening it is not
             # writing it again.
-            return page(request, 400, TOO_LONG_TITLE, found.message, found.kept)
+            back = page_of_form(request.url.path, fastapi_app.routes)
+            return page(request, 400, TOO_LONG_TITLE, found.message, found.kept, back)
         return page(request, 400, INCOMPLETE_TITLE, INCOMPLETE_MESSAGE)
 
     async def not_found(request: Request) -> Response:
