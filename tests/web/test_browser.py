@@ -18,7 +18,7 @@ from sqlmodel import SQLModel, select
 from config import load_settings
 from tracker.app import App, bootstrap
 from tracker.domain.meetings import MeetingRow
-from tracker.models import Action, Meeting, Plan, Role
+from tracker.models import Action, Area, Meeting, Person, Plan, Role
 from tracker.services import (
     absences,
     actions,
@@ -169,6 +169,86 @@ def test_owner_starts_an_action_with_a_note_in_a_real_browser(site: Site, tmp_pa
     assert (last.from_state, last.to_state, last.text) == ("ej_paborjat", "pagar", note)
     assert last.actor_label == "Anna Berg <anna.berg@pitea.example>"
     assert last.at == NOW
+
+
+def test_a_refusal_on_the_owners_page_lands_at_its_card_on_a_phone(site: Site) -> None:
+    """Without scripts, at a phone's width: the reason a card's form was refused is in view,
+    not 1,500 px down a page shown from its top, and the text is still in its box."""
+    from playwright.sync_api import expect, sync_playwright
+
+    with site.app.transaction() as s:
+        anna = s.get(Person, site.owner_id)
+        area = s.exec(select(Area)).first()
+        assert anna is not None and area is not None
+        for text in ("Stickprov varje kvartal", "Utbilda handläggarna i rutinen"):
+            last = plans.add_action(s, site.app.registry, area, now=NOW, text=text, owner=anna)
+        assert last.id is not None
+        url, last_id = owner_url(site.app.settings, anna, now=NOW), last.id
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(
+                viewport={"width": 390, "height": 844}, java_script_enabled=False
+            )
+            page.goto(url)
+            card = page.locator(f"#atgard-{last_id}")
+            card.get_by_role("button", name="Spara processläge").click()
+            alert = card.get_by_role("alert")
+            expect(alert).to_have_text("Skriv processläget innan du sparar.")
+            expect(alert).to_be_in_viewport()
+            assert page.evaluate("document.querySelector(':target').id") == f"atgard-{last_id}"
+            # A conflict (the åtgärd changed since the page was read) lands there too.
+            with site.app.transaction() as s:
+                chef = people.get_person(s, "malin.westling@pitea.example")
+                actions.note_progress(s, last_id, chef, "Chefens anteckning", now=NOW)
+            card.get_by_label("Nytt processläge").fill("Annas processläge")
+            card.get_by_role("button", name="Spara processläge").click()
+            expect(alert).to_contain_text("Åtgärden har ändrats sedan du öppnade sidan.")
+            expect(alert).to_be_in_viewport()
+            expect(card.get_by_label("Nytt processläge")).to_have_value("Annas processläge")
+        finally:
+            browser.close()
+
+
+def test_pages_with_long_typed_text_do_not_scroll_sideways_on_a_phone(site: Site) -> None:
+    """Text people typed without spaces to break at (the nämnd's addresses, a search term)
+    wraps at 390 px instead of widening the page."""
+    from playwright.sync_api import expect, sync_playwright
+
+    with site.app.transaction() as s:
+        plan = s.get(Plan, site.plan_id)
+        assert plan is not None
+        plan.board_recipients = ",".join(
+            f"{who}.socialnamndens.sekreterare@kommunledningsforvaltningen.pitea.example"
+            for who in ("ordforande", "sekreterare", "registrator")
+        )
+        s.add(plan)
+    report = calendar_pages(site)[-1]
+    search = "Handläggningsrutinsuppföljningsdokumentationskvalitetssäkring" * 2
+    paths = [report, f"/planer/{site.plan_id}?q={search}"]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 390, "height": 844})
+            page.goto(site.chef_login_url)
+            page.get_by_role("button", name="Logga in").click()
+            expect(page.get_by_role("heading", name="Att följa upp")).to_be_visible()
+            sideways = {}
+            for path in paths:
+                page.goto(site.base + path)
+                sideways[path] = page.evaluate(SIDEWAYS)
+                shown = "Inga åtgärder matchar sökningen" if "?q=" in path else ".example, "
+                expect(page.get_by_text(shown).first).to_be_visible()
+        finally:
+            browser.close()
+    assert sideways == dict.fromkeys(paths, 0)
+
+
+# How far the page reaches beyond the window's width, in CSS pixels: 0 when nothing makes
+# it scroll sideways.
+SIDEWAYS = """() => Math.max(
+  0, document.documentElement.scrollWidth - document.documentElement.clientWidth
+)"""
 
 
 def chef_pages(site: Site) -> list[str]:

@@ -314,6 +314,58 @@ def test_a_date_outside_the_plausible_years_is_refused_as_an_import_refuses_it(
     assert get_action(app, world.a1).due_on == date(2018, 3, 31)
 
 
+def test_a_refused_edit_keeps_the_new_tidsplan_and_dates_as_typed(
+    chef_client: TestClient, app: App, world: World
+) -> None:
+    form = form_to(chef_client.get(f"/atgarder/{world.a1}").text, "/andra")
+    typed = {
+        "text": "",
+        "tidsplan": "Klart till juni 2018.",
+        "due_on": "2018-06-30",
+        "evaluate_on": "2018-11-30",
+    }
+    refused = chef_client.post(form.action, data=form.data(**typed))
+    assert refused.status_code == 422
+    assert "Åtgärden måste fyllas i." in text_of(refused.text)
+    again = form_to(refused.text, "/andra").fields
+    assert {k: again[k] for k in typed} == typed
+    assert get_action(app, world.a1).due_on == date(2018, 3, 31)
+
+
+@pytest.mark.parametrize(
+    ("email", "reason"),
+    [
+        ("anna.berg", "Ogiltig e-postadress: 'anna.berg'."),
+        # Nothing typed is asked for, not called an invalid address ('').
+        ("  ", "Skriv en e-postadress, till exempel namn@kommun.se."),
+    ],
+)
+def test_a_refused_owner_keeps_the_address_and_name_as_typed(
+    chef_client: TestClient, app: App, world: World, email: str, reason: str
+) -> None:
+    form = form_to(chef_client.get(f"/atgarder/{world.a1}").text, "/ansvarig")
+    refused = chef_client.post(form.action, data=form.data(email=email, name="Anna Berg"))
+    assert refused.status_code == 422
+    assert reason in text_of(refused.text)
+    assert "Ogiltig e-postadress: ''" not in text_of(refused.text)
+    again = form_to(refused.text, "/ansvarig").fields
+    assert (again["email"], again["name"]) == (email, "Anna Berg")
+    assert (get_action(app, world.a1).owner_id, outbox(app)) == (world.anna.id, [])
+
+
+def test_a_refused_move_to_another_area_keeps_the_area_chosen(
+    chef_client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    form = form_to(chef_client.get(f"/atgarder/{world.a1}").text, "/omrade")
+    with app.transaction() as s:
+        other = s.exec(select(Area).where(Area.title == "Intern kontroll")).one()
+        actions.note_progress(s, world.a1, world.anna, "Annas nya processläge", now=clock())
+    stale = chef_client.post(form.action, data=form.data(area_id=str(other.id)))
+    assert stale.status_code == 409
+    assert form_to(stale.text, "/omrade").fields["area_id"] == str(other.id)
+    assert get_action(app, world.a1).area_id == world.area_id
+
+
 @pytest.mark.parametrize("field", ["text", "tidsplan"])
 def test_a_nul_character_in_a_chef_form_is_refused_whole(
     chef_client: TestClient, app: App, world: World, field: str

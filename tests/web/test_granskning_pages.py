@@ -19,8 +19,8 @@ from tests.support.smtp import SmtpServer
 from tests.web.conftest import World
 from tests.web.helpers import MovableClock, form_to, forms, log_in, text_of
 from tracker.app import App
-from tracker.models import Action, Audit, AuditDocument, OutboxMessage, Person, Role
-from tracker.services import audits, people
+from tracker.models import Action, Audit, AuditDocument, OutboxMessage, Person, Plan, Role
+from tracker.services import audits, people, plans
 from tracker.services.dispatch import send_outbox
 
 RECOMMENDATION = "Förbättra rutinerna för informationsöverföring inom organisationen"
@@ -99,6 +99,33 @@ def test_a_chef_enters_a_granskning_and_answers_it_with_linked_and_new_actions(
     log_in(client, app, world.chef, clock())
     assert "Status: Ej påbörjad, försenad" in text_of(client.get(page).text)
     assert "Granskningar" in text_of(client.get("/granskningar").text)
+
+
+def test_the_list_of_actions_to_link_shortens_long_names_between_words(
+    client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    area_title = "Kvalitetssäkring av handläggningen inom ekonomiskt bistånd"
+    text = (
+        "Ta fram en skriftlig rutin för hur handläggarna dokumenterar varje beslut om "
+        "ekonomiskt bistånd, med kvalitetskontroll"
+    )
+    with app.transaction() as s:
+        plan = s.get(Plan, world.plan_id)
+        assert plan is not None
+        area = plans.ensure_area(s, plan, area_title)
+        long = plans.add_action(s, app.registry, area, now=clock(), text=text)
+    log_in(client, app, world.chef, clock())
+    page = new_audit(client)
+    post_form(client, page, "/rekommendationer", text=RECOMMENDATION)
+    html = client.get(page).text
+    # The åtgärd's option in "Koppla en åtgärd", and the area's in "Ny åtgärd".
+    assert re.findall(rf'<option value="{long.id}">(.*?: .*?)</option>', html) == [
+        "Kvalitetssäkring av handläggningen inom…: Ta fram en skriftlig rutin för hur "
+        "handläggarna dokumenterar varje beslut om ekonomiskt…"
+    ]
+    assert f'<option value="{area.id}">{area_title}</option>' in html
+    # A name that fits is shown whole, without an ellipsis.
+    assert f'<option value="{world.a1}">Ekonomiskt bistånd: Ta fram rutin för' in html
 
 
 def test_the_follow_up_downloads_as_html_pdf_and_docx_with_texts_and_statuses(

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from datetime import timedelta
+from html import unescape
 
 import pytest
 from fastapi.testclient import TestClient
@@ -45,6 +47,12 @@ def action(app: App, action_id: int) -> Action:
 def events_of(app: App, action_id: int) -> list[ActionEvent]:
     with app.transaction() as s:
         return actions.history(s, action_id)
+
+
+def unsaved_of(html: str) -> list[str]:
+    """The read-only boxes a refusal shows what was typed in, to copy."""
+    boxes = re.findall(r"<textarea[^>]*\breadonly\b[^>]*>(.*?)</textarea>", html, re.DOTALL)
+    return [unescape(box) for box in boxes]
 
 
 # --- GET shows, never changes ------------------------------------------------------------
@@ -278,6 +286,19 @@ def test_post_without_the_links_csrf_token_changes_nothing(
     assert snapshot(app) == before
 
 
+def test_a_form_that_cannot_be_checked_keeps_the_text_in_its_box(
+    client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    form = form_to(client.get(owner_path(app, world.anna, clock())).text, f"/atgard/{world.a1}")
+    done = client.post(form.action, data=form.data(csrf="0" * 64, text="Pågår enligt plan."))
+    assert done.status_code == 403
+    assert "det du skrev finns kvar i rutan" in text_of(done.text)
+    again = form_to(done.text, f"/atgard/{world.a1}")
+    assert again.fields["text"] == "Pågår enligt plan."
+    assert client.post(again.action, data=again.data()).status_code == 200
+    assert action(app, world.a1).progress_note == "Pågår enligt plan."
+
+
 # --- tampered, expired, revoked links ----------------------------------------------------
 
 
@@ -350,6 +371,9 @@ def test_link_works_until_it_expires_then_asks_for_a_new_one(
     assert form_to(page.text, "/lank/ny")
     post = client.post(form.action, data=form.data(trigger="starta", text="För sent"))
     assert post.status_code == 403
+    # Not saved through a link that no longer works, but shown to copy.
+    assert "Det du skrev sparades inte" in text_of(post.text)
+    assert unsaved_of(post.text) == ["För sent"]
     assert snapshot(app) == before
 
 
@@ -381,7 +405,10 @@ def test_revoked_link_changes_nothing_and_a_new_link_works(
     page = client.get(old)
     assert page.status_code == 403
     assert "Länken har återkallats." in text_of(page.text)
-    assert client.post(form.action, data=form.data(trigger="starta")).status_code == 403
+    note = "Rutinen är klar för <remiss> & granskning.\nAndra stycket."
+    post = client.post(form.action, data=form.data(trigger="starta", text=note))
+    assert post.status_code == 403
+    assert unsaved_of(post.text) == [note]
     assert snapshot(app) == before
     # A link made in the same second as the revocation works.
     with app.transaction() as s:
@@ -423,6 +450,10 @@ def test_owner_a_cannot_change_owner_bs_action_whatever_the_ids(
         data=form.data(text="x", person_id=str(world.bo.id), action_id=str(world.b1)),
     )
     assert done.status_code == 404
+    # Never Anna's: not said to have another owner, which would say that it exists.
+    assert "Den åtgärden finns inte bland dina åtgärder." in text_of(done.text)
+    assert "annan ansvarig" not in text_of(done.text)
+    assert unsaved_of(done.text) == ["x"]
     assert snapshot(app) == before
 
 
@@ -456,6 +487,26 @@ def test_after_reassignment_the_old_owners_link_no_longer_reaches_the_action(
     before = snapshot(app)
     done = client.post(form.action, data=form.data(text="Gammal länk", version="2"))
     assert done.status_code == 404
+    assert snapshot(app) == before
+
+
+@pytest.mark.parametrize("scoped", [True, False])
+def test_a_reassigned_action_says_so_without_naming_the_new_owner_and_keeps_the_text(
+    client: TestClient, app: App, world: World, clock: MovableClock, scoped: bool
+) -> None:
+    path = owner_path(app, world.anna, clock(), action_id=world.a1 if scoped else None)
+    form = form_to(client.get(path).text, f"/atgard/{world.a1}")
+    with app.transaction() as s:
+        bo = s.get(Person, world.bo.id)
+        assert bo is not None
+        actions.assign(s, world.a1, bo, now=clock())
+    before = snapshot(app)
+    done = client.post(form.action, data=form.data(text="Annas processläge"))
+    assert done.status_code == 404
+    words = text_of(done.text)
+    assert "Åtgärden har fått en annan ansvarig, så det du skrev sparades inte." in words
+    assert "Bo Lind" not in words and "bo.lind" not in words
+    assert unsaved_of(done.text) == ["Annas processläge"]
     assert snapshot(app) == before
 
 

@@ -156,6 +156,18 @@ def test_recipients_are_added_each_checked_and_removed(
     assert plan_of(app, world.plan_id).board_recipients == "ordf@pitea.example"
 
 
+def test_refused_recipients_stay_in_the_box_as_typed_to_correct_the_wrong_one(
+    chef_client: TestClient, app: App, world: World
+) -> None:
+    add = form_to(settings(chef_client, world.plan_id), "/mottagare")
+    typed = "namnd@pitea.example, fel-adress; ordf@pitea.example"
+    refused = chef_client.post(add.action, data=add.data(adress=typed))
+    assert refused.status_code == 422
+    assert "Ogiltig e-postadress: 'fel-adress'." in text_of(refused.text)
+    assert form_to(refused.text, "/mottagare").fields["adress"] == typed
+    assert plan_of(app, world.plan_id).board_recipients == ""
+
+
 def test_a_chef_cannot_move_a_plan_to_another_forvaltning(
     chef_client: TestClient, app: App, world: World
 ) -> None:

@@ -69,10 +69,18 @@ def test_an_owner_note_over_the_limit_says_so_in_swedish_and_keeps_the_text(
     done = client.post(form.action, data=form.data(text=written))
     assert done.status_code == 400
     words = text_of(done.text)
-    assert "Texten är för lång: högst 20 000 tecken. Ingenting ändrades." in words
+    assert (
+        "Texten är för lång: högst 20 000 tecken. Du skrev 20 001 tecken, 1 för många. "
+        "Ingenting ändrades." in words
+    )
     assert "Formuläret saknar en uppgift" not in words
-    # What was written is on the page, to shorten rather than write again.
+    # What was written is on the page, to shorten rather than write again, in a box named
+    # for its field, with the way back to the page it was written on.
     assert " ".join(written.split()) in words
+    assert "Texten är för lång: 20 001 tecken, 1 för många" in words
+    back = owner_path(app, world.anna, clock())
+    assert f'<a href="{back}">Tillbaka till sidan med formuläret</a>' in done.text
+    assert client.get(back).status_code == 200
     assert _notes(app, world.a1) == before
 
 
@@ -90,8 +98,8 @@ def test_the_text_kept_on_the_page_is_escaped(
 @pytest.mark.parametrize(
     ("field", "limit", "message"),
     [
-        ("tidsplan", 2000, "Tidsplanen är för lång: högst 2 000 tecken. Ingenting ändrades."),
-        ("text", 20_000, "Texten är för lång: högst 20 000 tecken. Ingenting ändrades."),
+        ("tidsplan", 2000, "Tidsplanen är för lång: högst 2 000 tecken. Du skrev 2 001"),
+        ("text", 20_000, "Texten är för lång: högst 20 000 tecken. Du skrev 20 001"),
     ],
 )
 def test_a_chef_form_field_over_its_limit_names_the_field_and_its_limit(
@@ -110,6 +118,7 @@ def test_a_chef_form_field_over_its_limit_names_the_field_and_its_limit(
     done = client.post(form.action, data=form.data(**{field: "å" * (limit + 1)}))
     assert done.status_code == 400
     assert message in text_of(done.text)
+    assert f'<a href="/atgarder/{world.a1}">Tillbaka' in done.text
     with app.transaction() as s:
         assert s.get_one(Action, world.a1).model_dump() == before
 
@@ -122,7 +131,8 @@ def test_two_fields_over_their_limits_are_both_named(
     done = client.post(form.action, data=form.data(text="x" * 20_001, tidsplan="x" * 2001))
     words = text_of(done.text)
     assert (
-        "Texten är för lång: högst 20 000 tecken. Tidsplanen är för lång: högst 2 000 tecken. "
+        "Texten är för lång: högst 20 000 tecken. Du skrev 20 001 tecken, 1 för många. "
+        "Tidsplanen är för lång: högst 2 000 tecken. Du skrev 2 001 tecken, 1 för många. "
         "Ingenting ändrades." in words
     )
 
@@ -140,7 +150,8 @@ def test_a_multipart_import_field_over_a_megabyte_names_the_field_in_swedish(
     )
     assert done.status_code == 400
     words = text_of(done.text)
-    assert "Namnet är för långt: högst 500 tecken. Ingenting ändrades." in words
+    assert "Namnet är för långt: högst 500 tecken. Du skrev 1 048 580 tecken" in words
+    assert '<a href="/planer/import">Tillbaka' in done.text
     assert "exceeded" not in words
     # A megabyte is not echoed back: a plain form could never have carried it.
     assert len(done.content) < FORM_LIMIT

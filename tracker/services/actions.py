@@ -732,6 +732,20 @@ def owned_actions(
     return [(action, area, plan, bool(has)) for action, area, plan, has in session.exec(statement)]
 
 
+def was_owner(session: Session, action_id: int, person: Person) -> bool:
+    """Whether the åtgärd was once this person's: an assignment in its history names them.
+    Every assignment names the new owner, and a reassignment the previous one too, as
+    "Name <address>" (_assignment_text); the address alone is matched, as a name may have
+    been changed since."""
+    mark = f"<{person.email}>"
+    texts = session.exec(
+        select(ActionEvent.text).where(
+            ActionEvent.action_id == action_id, ActionEvent.trigger == ASSIGNED
+        )
+    )
+    return any(mark in text for text in texts)
+
+
 def history(session: Session, action_id: int) -> list[ActionEvent]:
     get_action(session, action_id)
     return list(

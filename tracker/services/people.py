@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 # missing @ or a space.
 EMAIL_RE = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[A-Za-z]{2,}$")
 
+EMPTY_EMAIL = "Skriv en e-postadress, till exempel namn@kommun.se."
+
 
 def normalise_email(email: str) -> str:
     return email.strip().lower()
@@ -34,6 +36,9 @@ def email_problem(email: str) -> str | None:
     with that reason).
     """
     stripped = email.strip()
+    if not stripped:
+        # "Ogiltig e-postadress: ''" reads as if something wrong had been typed.
+        return EMPTY_EMAIL
     if not EMAIL_RE.match(stripped):
         return f"Ogiltig e-postadress: '{stripped}'."
     try:

@@ -20,6 +20,7 @@ from typing import Any
 
 from fastapi import Request
 from starlette.exceptions import HTTPException
+from starlette.routing import BaseRoute, Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tracker.domain.tidsplan import date_problems, year_problem
@@ -102,11 +103,21 @@ class FormLimits:
 
 
 @dataclass(frozen=True)
+class Kept:
+    """A text typed in a field over its limit, with what the box it is shown in is called:
+    the field, its length and how much is to go ("Texten är för lång: 20 001 tecken, 1 för
+    många")."""
+
+    label: str
+    text: str
+
+
+@dataclass(frozen=True)
 class TooLong:
     """The page's message for fields over their limits, and the texts typed in them."""
 
     message: str
-    kept: list[str]
+    kept: list[Kept]
 
 
 def too_long(errors: Sequence[Any]) -> TooLong | None:
@@ -116,23 +127,51 @@ def too_long(errors: Sequence[Any]) -> TooLong | None:
     if not found:
         return None
     sentences: list[str] = []
-    kept: list[str] = []
+    kept: list[Kept] = []
     for error in found:
         name = str(error.get("loc", ("",))[-1])
         limit = int(error.get("ctx", {}).get("max_length", 0))
         what = _TOO_LONG_FIELD.get(name, _TOO_LONG_OTHER)
-        sentences.append(f"{what}: högst {_count(limit)} tecken.")
         typed = error.get("input")
+        over = f" Du skrev {_over(len(typed), limit)}." if isinstance(typed, str) else ""
+        sentences.append(f"{what}: högst {_count(limit)} tecken.{over}")
         # Only what a person typed in a named field, and no more than a plain form can carry:
         # the page is not to echo a megabyte sent as a file upload's field.
         if name in _TOO_LONG_FIELD and isinstance(typed, str) and len(typed) <= FORM_LIMIT:
-            kept.append(typed)
+            kept.append(Kept(f"{what}: {_over(len(typed), limit)}", typed))
     return TooLong(" ".join([*sentences, "Ingenting ändrades."]), kept)
+
+
+def _over(length: int, limit: int) -> str:
+    return f"{_count(length)} tecken, {_count(length - limit)} för många"
 
 
 def _count(n: int) -> str:
     # Swedish groups thousands with a (no-break) space: 20 000.
     return f"{n:,}".replace(",", "\u00a0")
+
+
+def page_of_form(path: str, routes: Sequence[BaseRoute]) -> str | None:
+    """The page a refused form is to be sent again from: the nearest of the app's pages
+    (`routes`) at or above the address it was posted to (`path`): "/atgarder/5/andra" ->
+    "/atgarder/5", "/ansvarig/<länk>/atgard/5" -> "/ansvarig/<länk>". Only a path of the
+    app's own pages, never one taken from the request's headers (the pages send no Referer,
+    and a link back must not lead elsewhere)."""
+    parts = path.rstrip("/").split("/")
+    while len(parts) > 1:
+        above = "/".join(parts)
+        if any(_shows(route, above) for route in routes):
+            return above
+        parts.pop()
+    return None
+
+
+def _shows(route: BaseRoute, path: str) -> bool:
+    # A mount (static files, the read API) is no page a form is on.
+    if isinstance(route, Mount):
+        return False
+    match, _ = route.matches({"type": "http", "path": path, "method": "GET"})
+    return match is Match.FULL
 
 
 async def refuse_nul(request: Request) -> None:

@@ -30,6 +30,7 @@ from notifications.swedish import count
 from tracker.app import App
 from tracker.db import is_lock_timeout
 from tracker.devmail import DevMailReceiver
+from tracker.domain.report import short_text
 from tracker.domain.roles import LOGIN_ROLES
 from tracker.errors import Conflict, Forbidden, NotFound, Refused, TrackerError
 from tracker.logs import log_event
@@ -47,6 +48,8 @@ from tracker.web.forms import (
     TOO_LONG_TITLE,
     FormLimits,
     FormRefused,
+    Kept,
+    page_of_form,
     refuse_nul,
     too_long,
 )
@@ -142,6 +145,8 @@ def _templates(tz: ZoneInfo) -> Jinja2Templates:
     env.filters["datum"] = _date
     # {{ n|antal('åtgärd', 'åtgärder') }}: the number with the word that agrees with it.
     env.filters["antal"] = count
+    # {{ text|kort(90) }}: shortened at a space between words with "…", only when too long.
+    env.filters["kort"] = short_text
 
     def local_time(value: datetime | None) -> str:
         return value.astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else "–"
@@ -302,9 +307,14 @@ def _logged_in(web: Web, token: str) -> Person | None:
 
 def _install_error_pages(fastapi_app: FastAPI, web: Web) -> None:
     def page(
-        request: Request, status: int, title: str, message: str, kept: list[str] | None = None
+        request: Request,
+        status: int,
+        title: str,
+        message: str,
+        kept: list[Kept] | None = None,
+        back: str | None = None,
     ) -> Response:
-        context = {"title": title, "message": message, "kept": kept or []}
+        context = {"title": title, "message": message, "kept": kept or [], "back": back}
         return web.render(request, "error.html", context, status_code=status)
 
     async def tracker_error(request: Request, exc: Exception) -> Response:
@@ -337,7 +347,8 @@ def _install_error_pages(fastapi_app: FastAPI, web: Web) -> None:
         if isinstance(exc, RequestValidationError) and (found := too_long(exc.errors())):
             # The text typed is shown with the message, so that shortening it is not
             # writing it again.
-            return page(request, 400, TOO_LONG_TITLE, found.message, found.kept)
+            back = page_of_form(request.url.path, fastapi_app.routes)
+            return page(request, 400, TOO_LONG_TITLE, found.message, found.kept, back)
         return page(request, 400, INCOMPLETE_TITLE, INCOMPLETE_MESSAGE)
 
     async def not_found(request: Request) -> Response:

@@ -168,6 +168,18 @@ def draft_key(registry: WorkflowRegistry, action: Action, trigger: str) -> str:
     return f"{action.id}:{trigger}" if t is not None and t.has_form else f"{action.id}:"
 
 
+def typed_texts(text: str, answers: Mapping[str, str]) -> list[str]:
+    """What a refused POST carried, for a page that has no form to put it back in: the
+    text and each answer as typed, the empty left out."""
+    return [typed for typed in (text, *answers.values()) if typed.strip()]
+
+
+def typed_in(form: int | str, fields: Mapping[str, str]) -> dict[str, str]:
+    """A refused form's fields as typed, keyed "<form>:<field>" so that a page with several
+    forms puts each value back in the box of the form it came from."""
+    return {f"{form}:{name}": value for name, value in fields.items()}
+
+
 def drafts_of(
     registry: WorkflowRegistry,
     action: Action,

@@ -43,7 +43,7 @@ from tracker.web.deps import (
 from tracker.web.forms import VERSION_LIMIT, checked_dates, form_answers, parse_date, required
 from tracker.web.mail import assign_with_link, queue_owner_link
 from tracker.web.routes import FormId, PathId
-from tracker.web.views import action_view, drafts_of, event_views
+from tracker.web.views import action_view, drafts_of, event_views, typed_in
 
 router = APIRouter()
 
@@ -213,6 +213,7 @@ def action_edit(
     evaluate_on: Annotated[str, Form()] = "",
 ) -> Response:
     _editable(session, action_id, user)
+    typed = {"text": text, "tidsplan": tidsplan, "due_on": due_on, "evaluate_on": evaluate_on}
     try:
         plan_text = tidsplan.strip()
         due = parse_date(due_on, "Klart till")
@@ -238,6 +239,7 @@ def action_edit(
             user,
             now,
             error=exc.message,
+            drafts=typed_in("andra", typed),
             status_code=refusal_status(exc),
         )
     if event is None:
@@ -273,6 +275,7 @@ def action_move_area(
             user,
             now,
             error=exc.message,
+            drafts=typed_in("omrade", {"area_id": str(area_id)}),
             status_code=refusal_status(exc),
         )
     flash(request, f"Flyttad. {change.text}.")
@@ -319,6 +322,7 @@ def action_assign(
             user,
             now,
             error=exc.message,
+            drafts=typed_in("ansvarig", {"email": email, "name": name}),
             status_code=refusal_status(exc),
         )
     flash(

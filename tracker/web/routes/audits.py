@@ -21,6 +21,7 @@ from sqlmodel import Session
 from tracker.domain.audit import read_audit_file
 from tracker.domain.problems import FileRefused
 from tracker.domain.reading import WEB_LIMITS
+from tracker.domain.report import short_text
 from tracker.domain.roles import forvaltning_scope, is_editor, may_edit_audit, may_read_audit
 from tracker.domain.tables import UnreadableFile
 from tracker.errors import Forbidden, Refused, TrackerError
@@ -504,7 +505,7 @@ def action_link(
     except Refused as exc:
         form = f"koppla-{recommendation_id}"
         return _refused(request, web, session, now, user, audit_id, exc, form)
-    flash(request, f"Åtgärden '{_short(action.text)}' är kopplad till rekommendationen.")
+    flash(request, f"Åtgärden '{short_text(action.text, 80)}' är kopplad till rekommendationen.")
     return RedirectResponse(_page(audit_id, f"rekommendation-{recommendation_id}"), status_code=303)
 
 
@@ -589,10 +590,6 @@ def action_create(
         return _refused(request, web, session, now, user, audit_id, exc, form, values)
     flash(request, message)
     return RedirectResponse(_page(audit_id, f"rekommendation-{recommendation_id}"), status_code=303)
-
-
-def _short(text: str) -> str:
-    return text if len(text) <= 80 else text[:79] + "…"
 
 
 # --- the follow-up document ---------------------------------------------------------------

@@ -45,6 +45,7 @@ from tracker.web.routes import PathId
 from tracker.web.routes.actions import _render
 from tracker.web.routes.people import CONFIRMED
 from tracker.web.routes.transfer import _read_upload
+from tracker.web.views import typed_in
 
 router = APIRouter()
 
@@ -93,7 +94,7 @@ def _refused(
         now,
         error=exc.message,
         status_code=refusal_status(exc),
-        indicator_form={f"{form}:{k}": v for k, v in typed.items()},
+        indicator_form=typed_in(form, typed),
     )
 
 

@@ -42,30 +42,46 @@ from tracker.web.forms import TEXT_LIMIT, VERSION_LIMIT, form_answers
 from tracker.web.links import OWNER_PREFIX
 from tracker.web.mail import link_mail_allowed, queue_owner_link
 from tracker.web.security import owner_csrf, owner_csrf_ok
-from tracker.web.views import action_view, drafts_of, event_views
+from tracker.web.views import action_view, drafts_of, event_views, typed_texts
 
 router = APIRouter()
 _log = logging.getLogger(__name__)
 
 OWNER_ROLES = frozenset({OWNER})
 NOT_YOURS = "Den åtgärden finns inte bland dina åtgärder. Ingenting ändrades."
+# Who has it now is not said: the link is a weaker credential than a log-in (a forwarded
+# e-mail opens it), and the chef who reassigned it is the one to tell the new owner's name.
+REASSIGNED = (
+    "Åtgärden har fått en annan ansvarig, så det du skrev sparades inte. "
+    "Hör med den som ansvarar för planen om texten ska komma med."
+)
 BAD_EMAIL = "Skriv en giltig e-postadress, till exempel namn@kommun.se."
 STALE = (
     "Åtgärden har ändrats sedan du öppnade sidan. Ingenting sparades. "
     "Se hur den ser ut nu och försök igen; din text finns kvar i rutan."
 )
-UNCHECKED = "Formuläret kunde inte kontrolleras. Ingenting ändrades; försök igen."
+UNCHECKED = (
+    "Formuläret kunde inte kontrolleras. Ingenting sparades; det du skrev finns kvar i rutan, "
+    "så skicka det igen."
+)
 
 
 def bad_link(
-    request: Request, web: Web, reason: str, *, purpose: LinkPurpose = LinkPurpose.owner
+    request: Request,
+    web: Web,
+    reason: str,
+    *,
+    purpose: LinkPurpose = LinkPurpose.owner,
+    unsaved: list[str] | None = None,
 ) -> HTMLResponse:
-    """The one page for a tampered, expired or revoked link: ask for a new one by e-mail."""
+    """The one page for a tampered, expired or revoked link: ask for a new one by e-mail;
+    `unsaved`: what a POST through the link carried, shown to copy, never saved."""
     return web.render(
         request,
         "owner/link_invalid.html",
         {
             "reason": reason,
+            "unsaved": unsaved or [],
             "request_url": "/lank/ny" if purpose is LinkPurpose.owner else "/logga-in",
             "login": purpose is LinkPurpose.login,
         },
@@ -110,8 +126,10 @@ def _owner_page(
     error: str | None = None,
     error_action: int | None = None,
     drafts: dict[str, str] | None = None,
+    unsaved: list[str] | None = None,
 ) -> HTMLResponse:
-    """The link's åtgärder with their forms, as they are now."""
+    """The link's åtgärder with their forms, as they are now; `unsaved`: what was typed for
+    an åtgärd no longer among them, shown to copy."""
     person, today = holder.person, web.today(now)
     assert person.id is not None
     owned = action_service.owned_actions(session, person.id, holder.claim.action_id)
@@ -142,6 +160,7 @@ def _owner_page(
             "error": error,
             "error_action": error_action,
             "drafts": drafts or {},
+            "unsaved": unsaved or [],
         },
         status_code=status_code,
     )
@@ -177,6 +196,17 @@ def _owned(session: Session, holder: LinkHolder, action_id: int) -> Action | Non
     return action
 
 
+def _was_theirs(session: Session, holder: LinkHolder, action_id: int) -> bool:
+    """Whether an åtgärd the link no longer reaches was the person's once, and so may be
+    said to have another owner now; of any other, not even that it exists is said."""
+    scope = holder.claim.action_id
+    if scope is not None and scope != action_id:
+        return False
+    if session.get(Action, action_id) is None:
+        return False
+    return action_service.was_owner(session, action_id, holder.person)
+
+
 @router.post(OWNER_PREFIX + "/{token}/atgard/{segment}", response_class=HTMLResponse)
 def owner_update(
     request: Request,
@@ -198,10 +228,15 @@ def owner_update(
     try:
         holder = resolve_link(session, web.signer, LinkPurpose.owner, token, now=now)
     except LinkInvalid as exc:
-        return bad_link(request, web, exc.reason)
+        # Nothing is saved through a link that no longer works; the text is shown to copy.
+        return bad_link(request, web, exc.reason, unsaved=typed_texts(text, answers))
 
     def again(
-        status_code: int, error: str, *, drafts: dict[str, str] | None = None
+        status_code: int,
+        error: str,
+        *,
+        drafts: dict[str, str] | None = None,
+        unsaved: list[str] | None = None,
     ) -> HTMLResponse:
         return _owner_page(
             request,
@@ -214,15 +249,17 @@ def owner_update(
             error=error,
             error_action=action_id if drafts is not None else None,
             drafts=drafts,
+            unsaved=unsaved,
         )
 
-    if not owner_csrf_ok(web.owner_csrf_key, token, csrf):
-        return again(403, UNCHECKED)
     action = _owned(session, holder, action_id)
     if action is None:
-        return again(404, NOT_YOURS)
+        reason = REASSIGNED if _was_theirs(session, holder, action_id) else NOT_YOURS
+        return again(404, reason, unsaved=typed_texts(text, answers))
     # The text stays in the box it was written in, to send again.
     drafts = drafts_of(web.app.registry, action, trigger, text, answers)
+    if not owner_csrf_ok(web.owner_csrf_key, token, csrf):
+        return again(403, UNCHECKED, drafts=drafts)
     try:
         change = action_service.report_progress(
             session,

@@ -184,7 +184,7 @@ def recipient_add(
     adress: Annotated[str, Form(max_length=2_000)] = "",
 ) -> HTMLResponse | RedirectResponse:
     addresses = plan_settings.split_addresses(adress.replace(";", ",").replace("\n", ","))
-    return _recipients(request, plan_id, web, session, now, user, add=addresses)
+    return _recipients(request, plan_id, web, session, now, user, add=addresses, typed=adress)
 
 
 @router.post("/planer/{plan_id}/mottagare/ta-bort", dependencies=[CsrfChecked], response_model=None)
@@ -210,7 +210,10 @@ def _recipients(
     *,
     add: list[str] | None = None,
     remove: list[str] | None = None,
+    typed: str = "",
 ) -> HTMLResponse | RedirectResponse:
+    """Add or remove recipients; refused, the page again with the addresses as typed
+    (`typed`) in the box, to correct the one that was wrong."""
     plan = plan_service.get_plan(session, plan_id)
     require_edit(user, plan)
     try:
@@ -221,8 +224,8 @@ def _recipients(
     except Refused as exc:
         undo(session)
         plan = plan_service.get_plan(session, plan_id)
-        return _render(
-            request, web, session, plan, user, plan_settings.current_settings(plan), exc.message
-        )
+        # "adress" is the recipients box, not a plan setting: shown again, never saved.
+        shown = plan_settings.current_settings(plan) | {"adress": typed}
+        return _render(request, web, session, plan, user, shown, exc.message)
     flash(request, _saved(changes))
     return RedirectResponse(_page(plan_id) + "#mottagare", status_code=303)

@@ -23,7 +23,7 @@ from tracker.logs import emit_deferred
 from tracker.models import Person, Plan, Report
 from tracker.models.report import DRAFT_STATE, ReportFile
 from tracker.reports import archive
-from tracker.services import audits, control_report, report_schedule, reports
+from tracker.services import audits, control_report, plan_settings, report_schedule, reports
 from tracker.services import plans as plan_service
 from tracker.web.deps import (
     CsrfChecked,
@@ -300,7 +300,7 @@ def _render_report(
             "files": files,
             "may_approve": editable and report.state == DRAFT_STATE,
             "may_send": editable and report.state == APPROVED_STATE,
-            "recipients": plan.board_recipients,
+            "recipients": plan_settings.split_addresses(plan.board_recipients),
             "updates": updates,
             "control": control,
             "error": error,
