@@ -93,7 +93,7 @@ def test_help_is_swedish(path: tuple[str, ...]) -> None:
         (["action", "list", "--plan"], "Fel: Flaggan --plan behöver ett värde."),
         (["action", "history", "1", "2"], "Fel: För många argument: 2."),
         (["persn"], "Fel: Det finns inget kommando 'persn'. Menade du 'person'?"),
-        (["person", "add", "a@b.example", "--role", "kung"], "'kung' är inte något av 'admin'"),
+        (["person", "add", "a@b.example", "--role", "kung"], "'kung' är ingen roll; välj ansvarig"),
         (["plan", "import", "finns-inte.csv"], "'finns-inte.csv' finns inte."),
         (["action", "assign", "1"], "Fel: Flaggan '--owner' saknas."),
     ],

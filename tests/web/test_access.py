@@ -483,6 +483,10 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("POST", "/personer/{person_id}/aterkalla-lankar"): Case(
         "edit_plan", lambda i: f"/personer/{i.owner}/aterkalla-lankar", {}
     ),
+    # Renaming someone else follows the role's rule (roles.may_rename).
+    ("POST", "/personer/{person_id}/namn"): Case(
+        "edit_plan", lambda i: f"/personer/{i.owner}/namn", {"name": "Anna B. Berg"}
+    ),
     # One's own choice, whoever is logged in as an editor; no choice given: refused by the
     # rules, after the role has been checked.
     ("POST", "/personer/mig/dagssammanfattning"): Case(

@@ -273,7 +273,10 @@ def person_rename(
     if not may_rename(user, person, plans):
         raise Forbidden(NO_RENAME)
     old = people.rename(session, person, name, actor_id=user.id)
-    flash(request, f"{old} heter nu {person.name}, i alla planer och i kommande e-post.")
+    flash(
+        request,
+        f"{old or person.email} heter nu {person.name}, i alla planer och i kommande e-post.",
+    )
     return RedirectResponse(f"/personer/{person_id}", status_code=303)
 
 
