@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 MONTHS = (
@@ -56,3 +57,12 @@ def count(n: int, one: str, many: str) -> str:
 def iso_date(d: date) -> str:
     """'2018-01-10': the form Swedish documents sign with."""
     return d.isoformat()
+
+
+def either(words: Sequence[str]) -> str:
+    """'”Starta” eller ”Slutför”', '”A”, ”B” eller ”C”': quoted choices as a sentence names
+    them; "" for none."""
+    quoted = [f"”{w}”" for w in words]
+    if len(quoted) < 2:
+        return "".join(quoted)
+    return f"{', '.join(quoted[:-1])} eller {quoted[-1]}"
