@@ -66,3 +66,13 @@ def either(words: Sequence[str]) -> str:
     if len(quoted) < 2:
         return "".join(quoted)
     return f"{', '.join(quoted[:-1])} eller {quoted[-1]}"
+
+
+def greeting(name: str, email: str, end: str = "!") -> str:
+    """'Hej Anna Berg!', and 'Hej!' for someone known only by their address: a person added
+    without a name is named by it until they get one, and a mail does not greet an
+    address. `end`: what follows a name ('Hej Anna Berg,' in a digest)."""
+    given = name.strip()
+    if not given or given.casefold() == email.strip().casefold():
+        return "Hej!"
+    return f"Hej {given}{end}"

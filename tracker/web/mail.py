@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from config import Settings
 from notifications import OutgoingMessage
-from notifications.swedish import count, either
+from notifications.swedish import count, either, greeting
 from tracker.domain.protokoll import source_line
 from tracker.domain.roles import OWNER
 from tracker.models import Action, OutboxMessage, Person, Plan, Protokoll
@@ -42,7 +42,7 @@ KIND_LOGIN = "inloggning"
 
 
 def mail_environment(directory: str) -> jinja2.Environment:
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(directory),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default=False),
         undefined=jinja2.StrictUndefined,
@@ -50,6 +50,8 @@ def mail_environment(directory: str) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.globals["greeting"] = greeting
+    return env
 
 
 def _message(
