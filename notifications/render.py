@@ -119,6 +119,7 @@ def environment() -> Environment:
     env.filters["datum"] = long_date
     env.filters["oneline"] = lambda s: " ".join(str(s).split())
     env.filters["wrap"] = wrap
+    env.globals["greeting"] = swedish.greeting
     return env
 
 

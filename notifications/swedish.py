@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 MONTHS = (
@@ -56,3 +57,22 @@ def count(n: int, one: str, many: str) -> str:
 def iso_date(d: date) -> str:
     """'2018-01-10': the form Swedish documents sign with."""
     return d.isoformat()
+
+
+def either(words: Sequence[str]) -> str:
+    """'”Starta” eller ”Slutför”', '”A”, ”B” eller ”C”': quoted choices as a sentence names
+    them; "" for none."""
+    quoted = [f"”{w}”" for w in words]
+    if len(quoted) < 2:
+        return "".join(quoted)
+    return f"{', '.join(quoted[:-1])} eller {quoted[-1]}"
+
+
+def greeting(name: str, email: str, end: str = "!") -> str:
+    """'Hej Anna Berg!', and 'Hej!' for someone known only by their address: a person added
+    without a name is named by it until they get one, and a mail does not greet an
+    address. `end`: what follows a name ('Hej Anna Berg,' in a digest)."""
+    given = name.strip()
+    if not given or given.casefold() == email.strip().casefold():
+        return "Hej!"
+    return f"Hej {given}{end}"

@@ -1,12 +1,20 @@
 """The plain-text part of a reminder reads in any mail program: no line longer than the 76
 characters mail is written to (RFC 5322 asks for 78 at most), whatever the plan and
-utvecklingsområde are called; only a link is left whole."""
+utvecklingsområde are called; only a link is left whole. And it greets a person, never an
+address."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from notifications.render import Digest, DigestItem, DigestSection, render_digest
+from notifications.render import (
+    Digest,
+    DigestItem,
+    DigestSection,
+    Summary,
+    render_digest,
+    render_summary,
+)
 
 # The longest names in Piteå's plan.
 PLAN = "Åtgärdsplan för att stärka grundskolans ledningsfunktion"
@@ -43,3 +51,17 @@ def test_no_line_of_the_text_part_is_longer_than_mail_lines_are() -> None:
     # Nothing of the names is lost to the wrapping.
     words = " ".join(text.split())
     assert f"Plan: {PLAN} · {AREA}" in words
+
+
+def test_someone_known_only_by_their_address_is_greeted_without_it() -> None:
+    address = "bo.agren@pitea.example"
+    digest = render_digest(Digest(to=address, name=address, subject="Påminnelse", sections=()))
+    summary = render_summary(
+        Summary(to=address, name=address, subject="Sammanfattning", intro="I dag.", sections=())
+    )
+    for message in (digest, summary):
+        assert message.text.startswith("Hej!\n")
+        assert "<p>Hej!</p>" in (message.html or "")
+        assert f"Hej {address}" not in message.text + (message.html or "")
+    named = render_digest(Digest(to=address, name="Bo Ågren", subject="Påminnelse", sections=()))
+    assert named.text.startswith("Hej Bo Ågren,\n")

@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from tracker.domain.escalation import StepSent, answer_by, new_schedule_line, next_level
+from tracker.domain.escalation import (
+    StepSent,
+    answer_by,
+    new_schedule_line,
+    next_level,
+    still_waits,
+)
 from tracker.domain.workdays import WorkCalendar
 from workflows import DefinitionError
 from workflows.definition import parse_definition
@@ -72,6 +78,15 @@ def test_an_acknowledged_or_no_longer_late_escalation_climbs_no_more() -> None:
     sent = [StepSent(0, WEDNESDAY)]
     assert climb(sent, date(2018, 2, 1), acknowledged=True) is None
     assert climb(sent, date(2018, 2, 1), applies=False) is None
+
+
+def test_an_escalation_waits_only_while_its_atgard_is_late_from_its_date() -> None:
+    late = ("ej_paborjat", "pagar")
+    anchor = date(2017, 12, 1)
+    assert still_waits("pagar", anchor, anchor, late)
+    assert not still_waits("klar", anchor, anchor, late)
+    assert not still_waits("utgar", anchor, anchor, late)
+    assert not still_waits("pagar", date(2018, 5, 31), anchor, late)
 
 
 def test_the_new_schedule_line_names_both_months() -> None:

@@ -187,6 +187,27 @@ class TransitionDef(_Strict):
             if f.required and self.asks(f, answers) and not given.get(f.id, "").strip()
         ]
 
+    def answered_unasked(
+        self, answers: Mapping[str, str] | None
+    ) -> list[tuple[FieldDef, str, str]]:
+        """The fields answered although their required_if does not hold, each with the choice
+        made and the one that would ask it: ('Beskriv avvikelsen', 'Utan anmärkning',
+        'Avvikelse'). Such an answer would be dropped; likelier the choice is the mistake.
+        A condition on a field left unchosen is missing_fields' to name, not this one's."""
+        given = answers or {}
+        out = []
+        for f in self.fields:
+            if not given.get(f.id, "").strip():
+                continue
+            for other_id, value in (f.required_if or {}).items():
+                other = next(o for o in self.fields if o.id == other_id)
+                chosen = other.choice(given.get(other_id, ""))
+                wanted = other.choice(value)
+                if chosen is not None and wanted is not None and chosen != wanted:
+                    out.append((f, chosen, wanted))
+                    break
+        return out
+
     def wrong_choices(self, answers: Mapping[str, str] | None) -> list[FieldDef]:
         """The fields with choices whose answer is none of them (an empty one is missing)."""
         given = answers or {}

@@ -74,13 +74,19 @@ def _fields_condition(t: TransitionDef) -> Condition:
         answers = event.kwargs.get("answers")
         missing = t.missing_fields(answers)
         wrong = t.wrong_choices(answers)
+        unasked = t.answered_unasked(answers)
         for f in wrong:
             allowed = " eller ".join(f"'{c}'" for c in f.choices)
             _flow(event).refusals.append(f"'{f.label}' ska vara {allowed}.")
         if missing:
             names = ", ".join(f"'{f.label}'" for f in missing)
             _flow(event).refusals.append(f"{t.label} kräver ett svar på {names}")
-        return not missing and not wrong
+        # Refused rather than dropped: the text typed there would otherwise be lost unseen.
+        for f, chosen, wanted in unasked:
+            _flow(event).refusals.append(
+                f"Du har fyllt i '{f.label}' men valt '{chosen}': välj '{wanted}', eller töm rutan."
+            )
+        return not missing and not wrong and not unasked
 
     return fields_answered
 

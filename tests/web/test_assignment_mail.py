@@ -71,6 +71,24 @@ def test_assignments_within_minutes_are_one_mail_sent_when_the_minutes_have_pass
     )
 
 
+def test_someone_assigned_without_a_name_is_greeted_hej_not_by_address(
+    chef_client: TestClient,
+    app: App,
+    world: World,
+    clock: MovableClock,
+    smtp_server: SmtpServer,
+) -> None:
+    assign(chef_client, world.a1, "bo.agren@pitea.example", "")
+    clock.advance(minutes=app.settings.assignment_mail_minutes)
+    assert send_outbox(b.with_smtp(app, smtp_server.port), now=clock()).sent == 1
+    [received] = smtp_server.messages()
+    text, html = received.get_body(("plain",)), received.get_body(("html",))
+    assert text is not None and html is not None
+    assert str(text.get_content()).startswith("Hej!\n")
+    assert "<p>Hej!</p>" in str(html.get_content())
+    assert "Hej bo.agren" not in str(text.get_content()) + str(html.get_content())
+
+
 def statuses(app: App) -> list[tuple[str, str]]:
     with app.transaction() as s:
         rows = s.exec(select(OutboxMessage).order_by(col(OutboxMessage.id))).all()

@@ -16,7 +16,7 @@ from tests.support import builders as b
 from tests.web.helpers import MovableClock, form_to, log_in, path_of, text_of
 from tracker.app import App
 from tracker.models import Action, ActionEvent, Escalation, Person, Role
-from tracker.services import escalations
+from tracker.services import actions, escalations
 from tracker.services.access import revoke_links
 from tracker.services.reminders import send_reminders
 from tracker.web.links import acknowledge_url
@@ -195,6 +195,30 @@ def test_each_step_is_on_the_start_page_and_in_the_history_until_acknowledged_th
     assert "Tar det med Bo i dag." in text_of(client.get(f"/atgarder/{escalated.action_id}").text)
     # Acknowledged, it climbs no more.
     assert send_reminders(app, now=b.at(date(2018, 1, 26))).steps == []
+
+
+def test_an_escalation_whose_atgard_the_owner_marked_klar_waits_no_more(
+    client: TestClient, app: App, chef: Person, clock: MovableClock, escalated: Escalated
+) -> None:
+    clock.now = b.at(date(2018, 1, 11), hour=10)
+    with app.transaction() as s:
+        action = s.get(Action, escalated.action_id)
+        assert action is not None and action.owner_id is not None
+        owner = s.get(Person, action.owner_id)
+        assert owner is not None
+        actions.move(
+            s, app.registry, escalated.action_id, "slutfor", owner, now=clock(), text="Klart."
+        )
+
+    # The next day the chef is not asked to acknowledge it, on the start page or by the link.
+    clock.now = b.at(date(2018, 1, 12), hour=9)
+    log_in(client, app, chef, clock())
+    assert "Eskaleringar att kvittera" not in text_of(client.get("/start").text)
+    page = client.get(escalated.link)
+    assert "<textarea" not in page.text
+    assert "inte längre försenad" in text_of(page.text)
+    # Nobody acknowledged it, and still it goes to nobody above the chef.
+    assert send_reminders(app, now=b.at(date(2018, 1, 18))).steps == []
 
 
 def test_a_refused_form_on_the_start_page_keeps_what_was_typed(

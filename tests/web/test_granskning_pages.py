@@ -128,6 +128,35 @@ def test_the_list_of_actions_to_link_shortens_long_names_between_words(
     assert f'<option value="{world.a1}">Ekonomiskt bistånd: Ta fram rutin för' in html
 
 
+def test_a_new_atgard_s_owner_is_told_which_rekommendation_it_answers(
+    client: TestClient, app: App, world: World, clock: MovableClock, smtp_server: SmtpServer
+) -> None:
+    log_in(client, app, world.chef, clock())
+    page = new_audit(client)
+    post_form(client, page, "/rekommendationer", text=RECOMMENDATION)
+    post_form(client, page, "/rekommendationer", text=OTHER)
+    second = [f for f in forms(client.get(page).text) if f.action.endswith("/ny-atgard")][1]
+    done = client.post(
+        second.action,
+        data=second.data(
+            area_id=str(world.area_id),
+            text="Ledarskapsprogram för rektorer",
+            owner_email="cecilia.holm@pitea.example",
+            owner_name="Cecilia Holm",
+        ),
+        follow_redirects=False,
+    )
+    assert done.status_code == 303, done.text
+    clock.advance(minutes=app.settings.assignment_mail_minutes)
+    assert send_outbox(b.with_smtp(app, smtp_server.port), now=clock()).sent == 1
+    [received] = smtp_server.messages()
+    text = received.get_body(("plain",))
+    assert text is not None
+    body = str(text.get_content())
+    assert "Från granskningen Granskning av ekonomiskt bistånd, rekommendation 2" in body
+    assert "(till exempel ”Starta”)" in body
+
+
 def test_the_follow_up_downloads_as_html_pdf_and_docx_with_texts_and_statuses(
     client: TestClient, app: App, world: World, clock: MovableClock
 ) -> None:

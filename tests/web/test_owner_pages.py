@@ -18,7 +18,7 @@ from tests.web.helpers import MovableClock, form_to, forms, owner_path, path_of,
 from tracker.app import App
 from tracker.links import LinkPurpose, LinkSigner
 from tracker.models import Action, ActionEvent, OutboxMessage, Person, Role
-from tracker.services import actions
+from tracker.services import actions, plans
 from tracker.services.access import revoke_links
 from tracker.web.links import signer_for
 
@@ -118,6 +118,53 @@ def test_transition_that_needs_a_text_asks_its_question(
 
 
 # --- POST changes through the workflow, with a receipt ----------------------------------
+
+
+def test_a_deviation_described_under_utan_anmarkning_is_refused_and_kept(
+    client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    with app.transaction() as s:
+        area = plans.ensure_area(s, plans.get_plan(s, world.plan_id), "Kontroller")
+        control = plans.add_action(
+            s,
+            app.registry,
+            area,
+            now=clock(),
+            workflow="kontroll",
+            owner=world.anna,
+            text="Kontroll av delegationsbeslut",
+        )
+        assert control.id is not None
+        control_id = control.id
+    page = client.get(owner_path(app, world.anna, clock()))
+    form = next(
+        f
+        for f in forms(page.text)
+        if f"/atgard/{control_id}" in f.action and f.fields.get("trigger") == "genomfor"
+    )
+    before = snapshot(app)
+    typed = {
+        "svar_resultat": "Utan anmärkning",
+        "svar_avvikelse": "Två beslut anmäldes inte.",
+        "svar_urval": "Alla beslut i mars",
+        "svar_metod": "Genomläsning",
+    }
+    refused = client.post(form.action, data=form.data(**typed))
+    assert refused.status_code == 422
+    assert (
+        "Du har fyllt i 'Beskriv avvikelsen' men valt 'Utan anmärkning': välj 'Avvikelse', "
+        "eller töm rutan." in text_of(refused.text)
+    )
+    # Everything typed is back in its box, the choice too.
+    again = next(
+        f
+        for f in forms(refused.text)
+        if f"/atgard/{control_id}" in f.action and f.fields.get("trigger") == "genomfor"
+    )
+    assert again.fields["svar_avvikelse"] == "Två beslut anmäldes inte."
+    assert again.fields["svar_urval"] == "Alla beslut i mars"
+    assert 'value="Utan anmärkning" required checked' in refused.text
+    assert snapshot(app) == before
 
 
 def test_owner_starts_action_with_a_note_and_gets_a_receipt(

@@ -5,7 +5,7 @@ do the kept ones become åtgärder in the protokoll workflow under the body's pl
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from html import unescape
 from pathlib import Path
 
@@ -14,12 +14,15 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import col, select
 
+from tests.support import builders as b
+from tests.support.smtp import SmtpServer
 from tests.web.helpers import form_to, log_in, text_of
 from tracker.app import App
 from tracker.domain.protokoll import Draft, item_label
 from tracker.models import Action, OutboxMessage, Person, Plan, Protokoll, Role
 from tracker.services import people
 from tracker.services import protokoll as protokoll_service
+from tracker.services.dispatch import send_outbox
 
 MINUTES = Path(__file__).resolve().parents[1] / "data" / "minutes"
 HELSINGBORG = MINUTES / "helsingborg-ledningsgrupp-2021-02-09-ocr.txt"
@@ -193,6 +196,36 @@ def test_confirming_creates_exactly_the_kept_drafts_once_linked_to_the_protokoll
     assert len(_actions(app)) == 2
     with app.transaction() as s:
         assert len(s.exec(select(OutboxMessage)).all()) == len(mails)
+
+
+def test_a_decision_s_owner_is_told_its_protokoll_its_buttons_and_whom_to_ask(
+    client: TestClient, app: App, now: datetime, chef: Person, lg: Lg, smtp_server: SmtpServer
+) -> None:
+    log_in(client, app, chef, now)
+    protokoll_id, html = _upload(client)
+    drafts = _drafts(app, protokoll_id)
+    data = _review_form(html, protokoll_id, drafts)
+    owner = list(data["owner"])  # type: ignore[call-overload]
+    owner[0] = str(lg.maria.id)
+    data |= {"owner": owner, "keep": ["0"], "do": "bekrafta"}
+    done = client.post(f"/protokoll/{protokoll_id}", data=data, follow_redirects=False)
+    assert done.status_code == 303, done.text
+    wait = timedelta(minutes=app.settings.assignment_mail_minutes)
+    assert send_outbox(b.with_smtp(app, smtp_server.port), now=now + wait).sent == 1
+
+    [received] = smtp_server.messages()
+    text, html_part = received.get_body(("plain",)), received.get_body(("html",))
+    assert text is not None and html_part is not None
+    for body in (str(text.get_content()), text_of(str(html_part.get_content()))):
+        source = "Från protokoll Ledningsgruppen 2021-02-09"
+        if drafts[0].item:
+            source += f", {item_label(drafts[0].item)}"
+        assert source in body
+        # The protokoll workflow's own button for its owner, not the åtgärd workflow's.
+        assert "(till exempel ”Återrapportera”)" in body
+        assert "Starta" not in body and "Slutför" not in body
+        assert f"fråga {chef.name} ({chef.email}), som gav dig det" in " ".join(body.split())
+        assert "bortse från det" not in body
 
 
 def test_an_unknown_person_must_be_chosen_or_the_draft_dropped(

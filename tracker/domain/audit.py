@@ -14,6 +14,13 @@ from tracker.domain.problems import FileRefused, Problem
 from tracker.domain.reading import ReadLimits, read_sheet
 from tracker.domain.tables import Row
 
+
+def recommendation_line(audit_title: str, number: int) -> str:
+    """ "Från granskningen Ekonomiskt bistånd, rekommendation 2": where an åtgärd answering a
+    rekommendation came from, as tracker.domain.protokoll.source_line says it of a decision."""
+    return f"Från granskningen {audit_title}, rekommendation {number}"
+
+
 # --- the rollup ---------------------------------------------------------------------------
 
 

@@ -11,7 +11,7 @@ working day, each step with its own answer time.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -37,6 +37,15 @@ def answer_by(sent_on: date, within: int, cal: WorkCalendar) -> date:
     return day
 
 
+def still_waits(state: str, due_on: date | None, anchor: date, states: Collection[str]) -> bool:
+    """Whether an escalation counted from `anchor` still waits for an answer: its åtgärd is
+    in one of the states its timer escalates (`states`: not done, not withdrawn) and still
+    due on the date it went out for (not given a later klart-datum). One that no longer
+    waits is not shown as waiting and climbs no more; it waits again if the åtgärd goes
+    back to such a state with the same date."""
+    return state in states and due_on == anchor
+
+
 def next_level(
     steps: Sequence[StepSent],
     *,
@@ -49,9 +58,9 @@ def next_level(
 ) -> int | None:
     """The level the escalation goes to today, or None.
 
-    `applies`: the åtgärd is still late from the date the escalation counts from (not done,
-    not given a new date); `staffed[i]`: someone holds level i for the åtgärd's plan. A level
-    nobody holds is passed over; above the top level nothing is sent.
+    `applies`: the escalation still waits (`still_waits`); `staffed[i]`: someone holds
+    level i for the åtgärd's plan. A level nobody holds is passed over; above the top level
+    nothing is sent.
     """
     if acknowledged or not applies or not steps or not cal.is_working(today):
         return None

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from markupsafe import escape
 
 from notifications import Attachment, OutgoingMessage
-from notifications.swedish import month_year
+from notifications.swedish import greeting, month_year
 from tracker.domain.control_report import ControlSnapshot
 from tracker.domain.control_report import report_title as control_report_title
 from tracker.domain.report import Snapshot
@@ -131,7 +131,7 @@ def draft_review_message(
             "bedömning i utkastet; den krävs innan det kan godkännas."
         )
     paragraphs = [
-        f"Hej {name}!",
+        greeting(name, to),
         lead,
         *_timetable(occasion, stale),
         f"Granska det och godkänn det här: {review_url}",
@@ -161,7 +161,7 @@ def approval_reminder_message(
     )
     subject = f"Godkänn återrapporten senast {occasion.approve_by.isoformat()}: {plan_title}"
     paragraphs = [
-        f"Hej {name}!",
+        greeting(name, to),
         f"Utkastet till återrapport av åtgärdsplanen ”{plan_title}”{where} är inte godkänt. "
         f"Det ska vara godkänt senast {occasion.approve_by.isoformat()}, då handlingarna ska "
         "vara hos nämndens sekreterare.",

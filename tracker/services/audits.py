@@ -32,6 +32,7 @@ from tracker.domain.audit import (
     RecommendationMerge,
     Rollup,
     merge_recommendations,
+    recommendation_line,
     rollup,
 )
 from tracker.domain.clock import local_date
@@ -204,6 +205,26 @@ def get_recommendation(session: Session, audit: Audit, recommendation_id: int) -
     if found is None or found.audit_id != audit.id:
         raise NotFound(f"Granskningen har ingen rekommendation med nummer {recommendation_id}.")
     return found
+
+
+def answered_by_actions(session: Session, action_ids: Sequence[int]) -> dict[int, list[str]]:
+    """The rekommendationer each of these åtgärder answers, as lines naming the granskning
+    and the rekommendation's number in it (numbered as the follow-up numbers them)."""
+    rows = session.exec(
+        select(RecommendationAction.action_id, Recommendation, Audit)
+        .join(Recommendation, col(Recommendation.id) == RecommendationAction.recommendation_id)
+        .join(Audit, col(Audit.id) == Recommendation.audit_id)
+        .where(col(RecommendationAction.action_id).in_(list(action_ids)))
+    ).all()
+    numbers: dict[int, dict[int | None, int]] = {}
+    out: dict[int, list[str]] = {}
+    for action_id, rec, audit in rows:
+        if rec.audit_id not in numbers:
+            recs = recommendations(session, rec.audit_id)
+            numbers[rec.audit_id] = {r.id: n for n, r in enumerate(recs, start=1)}
+        line = recommendation_line(audit.title, numbers[rec.audit_id][rec.id])
+        out.setdefault(action_id, []).append(line)
+    return out
 
 
 def _text(value: str, label: str, *, required: bool) -> str:

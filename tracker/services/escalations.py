@@ -20,7 +20,13 @@ from typing import Protocol
 from sqlalchemy import insert, update
 from sqlmodel import Session, col, select
 
-from tracker.domain.escalation import StepSent, answer_by, is_new_date_acceptable, next_level
+from tracker.domain.escalation import (
+    StepSent,
+    answer_by,
+    is_new_date_acceptable,
+    next_level,
+    still_waits,
+)
 from tracker.domain.roles import may_acknowledge_escalation
 from tracker.domain.workdays import WorkCalendar
 from tracker.errors import Conflict, Forbidden, NotFound, Refused
@@ -205,7 +211,7 @@ def climbs(
         level_index = next_level(
             esc.steps,
             acknowledged=False,
-            applies=row.state in timer.states and row.due_on == esc.anchor,
+            applies=still_waits(row.state, row.due_on, esc.anchor, timer.states),
             staffed=staffed,
             within=timer.acknowledge_within,
             today=today,
@@ -329,6 +335,19 @@ def _open_steps(session: Session, action_ids: Sequence[int] | None = None) -> li
     )
 
 
+def _waiting(
+    registry: WorkflowRegistry, action: Action, steps: Iterable[Escalation]
+) -> list[Escalation]:
+    """The steps of the åtgärd's escalations that still wait for an answer: one whose åtgärd
+    has since been done, withdrawn or given a later klart-datum is nobody's to acknowledge."""
+    out = []
+    for s in steps:
+        timer = timer_def(registry, action.workflow, s.timer_id)
+        if timer is None or still_waits(action.state, action.due_on, s.anchor, timer.states):
+            out.append(s)
+    return out
+
+
 def _pendings(
     session: Session, registry: WorkflowRegistry, steps: Sequence[Escalation], cal: WorkCalendar
 ) -> list[Pending]:
@@ -338,9 +357,12 @@ def _pendings(
     ids = sorted({p for s in steps for p in s.recipients()})
     people = {p.id: p for p in session.exec(select(Person).where(col(Person.id).in_(ids)))}
     out = []
-    for action_id, rows in by_action.items():
+    for action_id, open_rows in by_action.items():
         action = session.get(Action, action_id)
         assert action is not None
+        rows = _waiting(registry, action, open_rows)
+        if not rows:
+            continue
         plan = session.get(Plan, action.plan_id)
         assert plan is not None
         timer = timer_def(registry, action.workflow, rows[0].timer_id)
@@ -423,7 +445,7 @@ def acknowledge(
         raise NotFound(f"Ingen åtgärd med nummer {action_id}.")
     plan = session.get(Plan, action.plan_id)
     assert plan is not None
-    steps = _open_steps(session, [action_id])
+    steps = _waiting(registry, action, _open_steps(session, [action_id]))
     sent_to = {p for s in steps for p in s.recipients()}
     # Sent to someone away today: their deputy answers for them.
     sent_to |= deputies_on(session, today).acting_ids(sent_to)

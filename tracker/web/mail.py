@@ -15,9 +15,12 @@ from sqlmodel import Session, col, select
 
 from config import Settings
 from notifications import OutgoingMessage
-from notifications.swedish import count
-from tracker.models import Action, OutboxMessage, Person, Plan
+from notifications.swedish import count, either, greeting
+from tracker.domain.protokoll import source_line
+from tracker.domain.roles import OWNER
+from tracker.models import Action, OutboxMessage, Person, Plan, Protokoll
 from tracker.services.actions import assign
+from tracker.services.audits import answered_by_actions
 from tracker.services.outbox import (
     PENDING,
     about,
@@ -31,6 +34,7 @@ from tracker.services.outbox import (
 from tracker.services.people import find_person
 from tracker.services.plans import assigned_since, plans_owned_by, reply_address
 from tracker.web.links import login_url, owner_url
+from workflows import WorkflowRegistry
 
 KIND_ASSIGNED = "tilldelning"
 KIND_OWNER_LINK = "lank"
@@ -38,7 +42,7 @@ KIND_LOGIN = "inloggning"
 
 
 def mail_environment(directory: str) -> jinja2.Environment:
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(directory),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default=False),
         undefined=jinja2.StrictUndefined,
@@ -46,6 +50,8 @@ def mail_environment(directory: str) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.globals["greeting"] = greeting
+    return env
 
 
 def _message(
@@ -78,9 +84,43 @@ def _domain(settings: Settings) -> str:
     return settings.mail_from.rsplit("@", 1)[-1] or "localhost"
 
 
+def _sources(session: Session, actions: Sequence[Action]) -> dict[int, list[str]]:
+    """Where each åtgärd came from, when it records it: the protokoll and punkt it was
+    decided in, the granskning's rekommendationer it answers."""
+    out = answered_by_actions(session, _ids(actions))
+    for a in actions:
+        found = session.get(Protokoll, a.protokoll_id) if a.protokoll_id is not None else None
+        if found is not None and a.id is not None:
+            line = source_line(found.body, found.meeting_on, a.protokoll_item)
+            out[a.id] = [line, *out.get(a.id, [])]
+    return out
+
+
+def _owner_buttons(registry: WorkflowRegistry, actions: Sequence[Action]) -> list[str]:
+    """The buttons the owner finds on these åtgärder as they stand, each once: the mail's
+    examples of moving them on, true to each åtgärd's own workflow."""
+    labels: dict[str, None] = {}
+    for a in actions:
+        for t in registry.get(a.workflow).available(a.state, {OWNER}):
+            labels.setdefault(t.label)
+    return list(labels)
+
+
+def _about_actions(
+    session: Session, registry: WorkflowRegistry, actions: Sequence[Action]
+) -> dict[str, Any]:
+    """What an owner's mail says of its åtgärder besides their text: where each came from,
+    and the owner's buttons on them as examples ('”Återrapportera”'; "" for none)."""
+    return {
+        "sources": _sources(session, actions),
+        "examples": either(_owner_buttons(registry, actions)),
+    }
+
+
 def queue_owner_link(
     session: Session,
     env: jinja2.Environment,
+    registry: WorkflowRegistry,
     settings: Settings,
     person: Person,
     *,
@@ -90,7 +130,9 @@ def queue_owner_link(
 ) -> OutboxMessage:
     """The owner's link, sent again: for one åtgärd, or, without `action`, for all of theirs.
     (An assignment's mail is queue_assignments'.)"""
-    message = _owner_link_message(session, env, settings, person, now=now, action=action, plan=plan)
+    message = _owner_link_message(
+        session, env, registry, settings, person, now=now, action=action, plan=plan
+    )
     # A link to a plan's åtgärd is the plan's förvaltning's; a link the owner asked for, the
     # owner's.
     forvaltning = plan.forvaltning if plan is not None else person.forvaltning
@@ -107,6 +149,7 @@ def queue_owner_link(
 def _owner_link_message(
     session: Session,
     env: jinja2.Environment,
+    registry: WorkflowRegistry,
     settings: Settings,
     person: Person,
     *,
@@ -138,6 +181,7 @@ def _owner_link_message(
             "assigned_by": assigned_by,
             "assigned": assigned,
             "days": settings.link_max_age_days,
+            **_about_actions(session, registry, [action] if action is not None else []),
         },
         reply_to=_owner_reply_to(session, person, plan),
     )
@@ -179,6 +223,7 @@ def queue_login_link(
 def assign_with_link(
     session: Session,
     env: jinja2.Environment,
+    registry: WorkflowRegistry,
     settings: Settings,
     action: Action,
     plan: Plan,
@@ -193,13 +238,14 @@ def assign_with_link(
     assert action.id is not None
     assign(session, action.id, owner, now=now, actor=assigned_by, expected_version=expected_version)
     queue_assignments(
-        session, env, settings, owner, plan, [action], now=now, assigned_by=assigned_by
+        session, env, registry, settings, owner, plan, [action], now=now, assigned_by=assigned_by
     )
 
 
 def queue_assignments(
     session: Session,
     env: jinja2.Environment,
+    registry: WorkflowRegistry,
     settings: Settings,
     owner: Person,
     plan: Plan,
@@ -214,16 +260,22 @@ def queue_assignments(
     Mail not yet sent that told a former owner of these åtgärder is taken back first."""
     if not actions:
         return None
-    _take_back_from_former_owners(session, env, settings, owner, actions, now, assigned_by)
+    _take_back_from_former_owners(
+        session, env, registry, settings, owner, actions, now, assigned_by
+    )
     gathering = _gathering_mail(session, owner, now)
     if gathering is not None:
         assigned = assigned_since(session, owner, gathering.created_at)
-        message = _assignment_message(session, env, settings, owner, assigned, now, assigned_by)
+        message = _assignment_message(
+            session, env, registry, settings, owner, assigned, now, assigned_by
+        )
         if rewrite_pending(session, gathering, message, now=now):
             assert gathering.id is not None
             set_about(session, gathering.id, _ids(assigned))
             return gathering
-    message = _assignment_message(session, env, settings, owner, actions, now, assigned_by)
+    message = _assignment_message(
+        session, env, registry, settings, owner, actions, now, assigned_by
+    )
     return enqueue(
         session,
         message,
@@ -243,6 +295,7 @@ def _ids(actions: Sequence[Action]) -> list[int]:
 def _take_back_from_former_owners(
     session: Session,
     env: jinja2.Environment,
+    registry: WorkflowRegistry,
     settings: Settings,
     owner: Person,
     actions: Sequence[Action],
@@ -264,7 +317,9 @@ def _take_back_from_former_owners(
         if addressee is None or not still:
             withdraw(session, row)
             continue
-        message = _assignment_message(session, env, settings, addressee, still, now, assigned_by)
+        message = _assignment_message(
+            session, env, registry, settings, addressee, still, now, assigned_by
+        )
         _replace(session, settings, row, message, still, now)
 
 
@@ -309,6 +364,7 @@ def _gathering_mail(session: Session, owner: Person, now: datetime) -> OutboxMes
 def _assignment_message(
     session: Session,
     env: jinja2.Environment,
+    registry: WorkflowRegistry,
     settings: Settings,
     owner: Person,
     actions: Sequence[Action],
@@ -320,7 +376,7 @@ def _assignment_message(
     plan = session.get(Plan, plan_ids.pop()) if len(plan_ids) == 1 else None
     if len(actions) == 1:
         return _owner_link_message(
-            session, env, settings, owner, now=now, action=actions[0], plan=plan,
+            session, env, registry, settings, owner, now=now, action=actions[0], plan=plan,
             assigned_by=assigned_by, assigned=True,
         )  # fmt: skip
     where = f" i {plan.title}" if plan is not None else ""
@@ -336,6 +392,7 @@ def _assignment_message(
             "plan": plan,
             "assigned_by": assigned_by,
             "days": settings.link_max_age_days,
+            **_about_actions(session, registry, actions),
         },
         reply_to=reply_address(session, {a.plan_id for a in actions}),
     )

@@ -304,6 +304,7 @@ def action_assign(
         assign_with_link(
             session,
             web.mail,
+            web.app.registry,
             web.app.settings,
             action,
             plan,
@@ -345,6 +346,15 @@ def action_send_link(
     require_edit(user, plan)
     if owner is None:
         raise Refused("Åtgärden har ingen ansvarig att skicka en länk till.")
-    queue_owner_link(session, web.mail, web.app.settings, owner, now=now, action=action, plan=plan)
+    queue_owner_link(
+        session,
+        web.mail,
+        web.app.registry,
+        web.app.settings,
+        owner,
+        now=now,
+        action=action,
+        plan=plan,
+    )
     flash(request, f"En ny länk till {owner.email} ligger i utkorgen.")
     return RedirectResponse(f"/atgarder/{action_id}", status_code=303)

@@ -580,7 +580,15 @@ def action_create(
                 session, owner_email, now=now, name=owner_name, forvaltning=plan.forvaltning
             )
             assign_with_link(
-                session, web.mail, web.app.settings, action, plan, owner, now=now, assigned_by=user
+                session,
+                web.mail,
+                web.app.registry,
+                web.app.settings,
+                action,
+                plan,
+                owner,
+                now=now,
+                assigned_by=user,
             )
             message += f" {new_owner_text(owner, owner_name)} Ett e-postmeddelande med länk "
             message += "ligger i utkorgen."

@@ -105,7 +105,7 @@ def login_request(
             queue_login_link(session, web.mail, web.app.settings, person, now=now)
         else:
             # An owner has no log-in; what they want is the link to their åtgärder.
-            queue_owner_link(session, web.mail, web.app.settings, person, now=now)
+            queue_owner_link(session, web.mail, web.app.registry, web.app.settings, person, now=now)
 
     return link_request(
         request, web, session, email, now, form="auth/login.html", sent="auth/sent.html", send=send

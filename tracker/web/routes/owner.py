@@ -319,7 +319,7 @@ def new_link_request(
 ) -> HTMLResponse:
     def send(person: Person) -> None:
         try:
-            queue_owner_link(session, web.mail, web.app.settings, person, now=now)
+            queue_owner_link(session, web.mail, web.app.registry, web.app.settings, person, now=now)
         except TrackerError:
             # Never let the answer differ for a known address.
             undo(session)

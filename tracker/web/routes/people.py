@@ -474,6 +474,6 @@ def person_send_link(
         queue_login_link(session, web.mail, settings, person, now=now)
         flash(request, f"En inloggningslänk till {person.email} ligger i utkorgen.")
     else:
-        queue_owner_link(session, web.mail, settings, person, now=now)
+        queue_owner_link(session, web.mail, web.app.registry, settings, person, now=now)
         flash(request, f"En ny länk till {person.email} ligger i utkorgen.")
     return RedirectResponse(f"/personer/{person_id}", status_code=303)

@@ -369,6 +369,7 @@ def bulk_assign(
         queue_assignments(
             session,
             web.mail,
+            web.app.registry,
             web.app.settings,
             owner,
             plan,
@@ -548,7 +549,15 @@ def action_add(
     message = checked_dates("Åtgärden är tillagd.", action.tidsplan, due, evaluate)
     if owner is not None:
         assign_with_link(
-            session, web.mail, web.app.settings, action, plan, owner, now=now, assigned_by=user
+            session,
+            web.mail,
+            web.app.registry,
+            web.app.settings,
+            action,
+            plan,
+            owner,
+            now=now,
+            assigned_by=user,
         )
         message += f" {people.new_owner_text(owner, owner_name)} Ett e-postmeddelande med länk "
         message += "ligger i utkorgen."

@@ -382,7 +382,7 @@ def _save_or_confirm(
         )
         for person, given in done.by_owner:
             queue_assignments(
-                session, web.mail, web.app.settings, person, done.plan, given,
+                session, web.mail, web.app.registry, web.app.settings, person, done.plan, given,
                 now=now, assigned_by=user,
             )  # fmt: skip
         flash(
