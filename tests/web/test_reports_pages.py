@@ -14,7 +14,16 @@ from sqlmodel import col, select
 
 from tests.support.documents import pdf_text, squash
 from tests.web.conftest import World
-from tests.web.helpers import MovableClock, form_to, forms, log_in, path_of, text_of
+from tests.web.helpers import (
+    Form,
+    MovableClock,
+    form_to,
+    forms,
+    href_to,
+    log_in,
+    path_of,
+    text_of,
+)
 from tracker.app import App
 from tracker.models import Action, OutboxAttachment, OutboxMessage, Person, Plan, Report, Role
 from tracker.models.report import ReportFile
@@ -94,6 +103,14 @@ def other_chef(app: App, clock: MovableClock) -> Person:
         )
 
 
+def approve_form(client: TestClient, report_id: int) -> Form:
+    """The confirmation page the draft's approve link leads to, and its form."""
+    page = client.get(f"/aterrapporter/{report_id}").text
+    confirm = client.get(href_to(page, f"/aterrapporter/{report_id}/godkann"))
+    assert confirm.status_code == 200, confirm.text
+    return form_to(confirm.text, f"/aterrapporter/{report_id}/godkann")
+
+
 def csrf_of(client: TestClient) -> str:
     return form_to(client.get("/planer").text, "/logga-ut").fields["csrf"]
 
@@ -127,7 +144,7 @@ def test_chef_drafts_approves_and_sends_to_the_namnd_through_the_outbox(
     assert get_report(app, report_id).created_by == "Malin Westling <malin.westling@pitea.example>"
     assert outbox(app) == []
 
-    approve = form_to(page.text, f"/aterrapporter/{report_id}/godkann")
+    approve = approve_form(chef_client, report_id)
     assert ("", "", "Godkänn och skicka") in approve.buttons
     done = chef_client.post(approve.action, data=approve.data(), follow_redirects=False)
     assert done.status_code == 303
@@ -167,6 +184,89 @@ def test_chef_drafts_approves_and_sends_to_the_namnd_through_the_outbox(
     )
 
 
+def test_approving_first_shows_the_number_recipients_and_attachments_and_sends_nothing(
+    chef_client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    set_recipients(app, world.plan_id)
+    issue(app, draft(app, world.plan_id, clock), world.chef, clock)
+    clock.advance(days=1)
+    report_id = draft(app, world.plan_id, clock, as_of=date(2018, 1, 11))
+    log_in(chef_client, app, world.chef, clock())  # idle for a day: logged out
+    page = chef_client.get(f"/aterrapporter/{report_id}")
+    # The report's own page has no form that approves: only a link to the confirmation.
+    assert not [f for f in forms(page.text) if "/godkann" in f.action]
+    confirm = chef_client.get(href_to(page.text, f"/aterrapporter/{report_id}/godkann"))
+    assert confirm.status_code == 200
+    words = text_of(confirm.text)
+    assert "blir Återrapport nr 2 (2018-01-11)." in words
+    assert "Nummer 2 Mottagare namnd@pitea.example sekreterare@pitea.example Bilagor PDF:" in words
+    assert "kan inte ändras efteråt" in words
+    approve = form_to(confirm.text, f"/aterrapporter/{report_id}/godkann")
+    assert ("", "", "Godkänn och skicka") in approve.buttons
+    assert f'<a href="/aterrapporter/{report_id}">Avbryt</a>' in confirm.text
+    assert (get_report(app, report_id).state, outbox(app)) == ("utkast", [])
+
+    # A post without the confirmation only leads to the page.
+    unconfirmed = chef_client.post(
+        approve.action, data=approve.data(bekraftat=""), follow_redirects=False
+    )
+    assert unconfirmed.status_code == 303
+    assert unconfirmed.headers["location"] == f"/aterrapporter/{report_id}/godkann?version=1"
+    assert (get_report(app, report_id).state, outbox(app)) == ("utkast", [])
+
+    done = chef_client.post(approve.action, data=approve.data(), follow_redirects=False)
+    assert done.status_code == 303
+    assert (get_report(app, report_id).state, get_report(app, report_id).number) == ("skickad", 2)
+    assert [m.to_addr for m in outbox(app)] == ["namnd@pitea.example", "sekreterare@pitea.example"]
+    # The attachments were named as the confirmation said.
+    with app.transaction() as s:
+        named = s.exec(
+            select(ReportFile.format, ReportFile.filename).where(ReportFile.report_id == report_id)
+        ).all()
+    attached = dict(named)
+    assert f"PDF: {attached['pdf']} Word (DOCX): {attached['docx']} Det går inte" in words
+
+
+def test_a_draft_changed_after_the_confirmation_page_is_refused_and_nothing_is_sent(
+    chef_client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    set_recipients(app, world.plan_id)
+    report_id = draft(app, world.plan_id, clock)
+    page = chef_client.get(f"/aterrapporter/{report_id}").text
+    approve = approve_form(chef_client, report_id)
+    with app.transaction() as s:
+        report = s.get_one(Report, report_id)
+        reports.rewrite_draft(s, report, report.version, snapshot_json=report.snapshot_json)
+
+    done = chef_client.post(approve.action, data=approve.data())
+    assert done.status_code == 409
+    words = text_of(done.text)
+    assert "Utkastet har ändrats av någon annan sedan du öppnade det" in words
+    assert "Ingenting ändrades." in words
+    report = get_report(app, report_id)
+    assert (report.state, report.number, outbox(app)) == ("utkast", None, [])
+    # The link on the page seen before the change is refused too, before any confirmation.
+    stale = chef_client.get(href_to(page, f"/aterrapporter/{report_id}/godkann"))
+    assert stale.status_code == 409
+    assert "Utkastet har ändrats av någon annan" in text_of(stale.text)
+    assert not [f for f in forms(stale.text) if "/godkann" in f.action]
+
+
+def test_recipients_changed_after_the_confirmation_page_are_refused_and_nothing_is_sent(
+    chef_client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    set_recipients(app, world.plan_id)
+    report_id = draft(app, world.plan_id, clock)
+    approve = approve_form(chef_client, report_id)
+    set_recipients(app, world.plan_id, "annan@pitea.example")
+
+    done = chef_client.post(approve.action, data=approve.data())
+    assert done.status_code == 409
+    assert "Nämndens mottagare har ändrats sedan du bekräftade" in text_of(done.text)
+    report = get_report(app, report_id)
+    assert (report.state, report.number, outbox(app)) == ("utkast", None, [])
+
+
 def test_an_emoji_in_an_atgard_its_processlage_or_owner_still_lets_the_chef_approve_and_send(
     chef_client: TestClient, app: App, world: World, clock: MovableClock
 ) -> None:
@@ -186,9 +286,7 @@ def test_an_emoji_in_an_atgard_its_processlage_or_owner_still_lets_the_chef_appr
     html = chef_client.get(f"/aterrapporter/{report_id}/dokument.html").text
     assert "Utvärdera hälsosamtalen 🩺" in html and "Igång 😀 med 漢字" in html
 
-    approve = form_to(
-        chef_client.get(f"/aterrapporter/{report_id}").text, f"/aterrapporter/{report_id}/godkann"
-    )
+    approve = approve_form(chef_client, report_id)
     done = chef_client.post(approve.action, data=approve.data(), follow_redirects=False)
     assert done.status_code == 303
     assert (get_report(app, report_id).state, len(outbox(app))) == ("skickad", 2)
@@ -204,9 +302,7 @@ def test_when_the_pdf_cannot_be_made_the_chef_gets_a_page_in_swedish_and_nothing
 ) -> None:
     set_recipients(app, world.plan_id)
     report_id = draft(app, world.plan_id, clock)
-    approve = form_to(
-        chef_client.get(f"/aterrapporter/{report_id}").text, f"/aterrapporter/{report_id}/godkann"
-    )
+    approve = approve_form(chef_client, report_id)
     # A broken PDF engine: the child process that runs Typst finds this package first.
     (tmp_path / "typst").mkdir()
     (tmp_path / "typst" / "__init__.py").write_text("raise ImportError('trasig installation')\n")
@@ -231,8 +327,7 @@ def test_approving_twice_is_refused_and_changes_nothing(
 ) -> None:
     set_recipients(app, world.plan_id)
     report_id = draft(app, world.plan_id, clock)
-    page = chef_client.get(f"/aterrapporter/{report_id}")
-    approve = form_to(page.text, f"/aterrapporter/{report_id}/godkann")
+    approve = approve_form(chef_client, report_id)
     assert chef_client.post(approve.action, data=approve.data()).status_code == 200
     before = get_report(app, report_id), len(outbox(app))
 
@@ -265,9 +360,7 @@ def test_a_stale_approve_form_is_a_conflict_and_changes_nothing(
     chef_client: TestClient, app: App, world: World, clock: MovableClock
 ) -> None:
     report_id = draft(app, world.plan_id, clock)
-    approve = form_to(
-        chef_client.get(f"/aterrapporter/{report_id}").text, f"/aterrapporter/{report_id}/godkann"
-    )
+    approve = approve_form(chef_client, report_id)
     done = chef_client.post(approve.action, data=approve.data(version="7"))
     assert done.status_code == 409
     assert "har ändrats av någon annan" in text_of(done.text)
@@ -301,7 +394,13 @@ def test_without_recipients_the_report_is_issued_and_sent_later_from_its_page(
     report_id = draft(app, world.plan_id, clock)
     page = chef_client.get(f"/aterrapporter/{report_id}")
     assert "Planen har inga mottagare i nämnden ännu." in text_of(page.text)
-    approve = form_to(page.text, f"/aterrapporter/{report_id}/godkann")
+    confirm = chef_client.get(href_to(page.text, f"/aterrapporter/{report_id}/godkann"))
+    words = text_of(confirm.text)
+    assert "Godkänn utan att skicka" in words
+    assert "men den skickas inte till nämnden: Planen har inga mottagare i nämnden ännu." in words
+    assert "Mottagare" not in words
+    approve = form_to(confirm.text, f"/aterrapporter/{report_id}/godkann")
+    assert ("", "", "Godkänn") in approve.buttons
     done = chef_client.post(approve.action, data=approve.data())
     assert done.status_code == 200
     words = text_of(done.text)
@@ -312,7 +411,12 @@ def test_without_recipients_the_report_is_issued_and_sent_later_from_its_page(
     assert outbox(app) == []
 
     set_recipients(app, world.plan_id, "namnd@pitea.example")
-    send = form_to(done.text, f"/aterrapporter/{report_id}/skicka")
+    confirm = chef_client.get(href_to(done.text, f"/aterrapporter/{report_id}/skicka"))
+    words = text_of(confirm.text)
+    assert "Mottagare namnd@pitea.example" in words
+    assert "Bilagor PDF: aterrapport-" in words and "-nr1-2018-01-10.docx" in words
+    assert get_report(app, report_id).state == "godkand"  # nothing sent by looking
+    send = form_to(confirm.text, f"/aterrapporter/{report_id}/skicka")
     assert ("", "", "Skicka till nämnden") in send.buttons
     sent = chef_client.post(send.action, data=send.data())
     assert sent.status_code == 200
@@ -345,7 +449,7 @@ def test_review_link_in_the_chefs_mail_shows_the_report_after_logging_in(
     page = client.get(link)
     assert page.status_code == 200
     assert "Utkast 1 (2018-01-10)" in text_of(page.text)
-    assert form_to(page.text, f"/aterrapporter/{report_id}/godkann")
+    assert href_to(page.text, f"/aterrapporter/{report_id}/godkann")
 
 
 # --- downloads -----------------------------------------------------------------------------

@@ -74,6 +74,8 @@ APPROVE = "godkann"
 SEND = "skicka"
 ISSUED_STATES = ("godkand", "skickad")
 FORMATS = ("html", "pdf", "docx")
+# The documents the nämnd's mail carries; the HTML stays in the archive.
+ATTACHED = ("pdf", "docx")
 CONTENT_TYPES = {
     "html": "text/html; charset=utf-8",
     "pdf": "application/pdf",
@@ -177,15 +179,20 @@ def list_reports(session: Session, plan_id: int | None = None) -> list[tuple[Rep
 
 
 def report_title(report: Report) -> str:
+    return title_as(report, report.number)
+
+
+def title_as(report: Report, number: int | None) -> str:
+    """The report's title once issued as `number` (None: as the draft it is)."""
     if is_control_report(report):
         year = ControlSnapshot.from_json(report.snapshot_json).control_plan.year
-        if report.number is not None:
-            return f"{control_report_title(year)}, nr {report.number} ({report.as_of.isoformat()})"
+        if number is not None:
+            return f"{control_report_title(year)}, nr {number} ({report.as_of.isoformat()})"
         return f"Utkast {report.id} till {control_report_title(year).lower()} " + (
             f"({report.as_of.isoformat()})"
         )
-    if report.number is not None:
-        return f"Återrapport nr {report.number} ({report.as_of.isoformat()})"
+    if number is not None:
+        return f"Återrapport nr {number} ({report.as_of.isoformat()})"
     return f"Utkast {report.id} ({report.as_of.isoformat()})"
 
 
@@ -621,7 +628,12 @@ def _slug(text: str) -> str:
 
 
 def filename_for(snapshot: AnySnapshot, fmt: str) -> str:
-    kind = f"nr{snapshot.issue.number}" if snapshot.issue else "utkast"
+    return numbered_filename(snapshot, fmt, snapshot.issue.number if snapshot.issue else None)
+
+
+def numbered_filename(snapshot: AnySnapshot, fmt: str, number: int | None) -> str:
+    """The document's name once issued as `number` (None: as a draft)."""
+    kind = f"nr{number}" if number is not None else "utkast"
     if isinstance(snapshot, ControlSnapshot):
         cp = snapshot.control_plan
         return (
@@ -712,6 +724,12 @@ def _last_issued(session: Session, plan_id: int) -> Report | None:
         .where(Report.plan_id == plan_id, col(Report.number).is_not(None))
         .order_by(col(Report.number).desc())
     ).first()
+
+
+def next_number(session: Session, plan_id: int) -> int:
+    """The number the plan's next issued report gets."""
+    last = _last_issued(session, plan_id)
+    return (last.number or 0) + 1 if last else 1
 
 
 def draft_report(
@@ -807,25 +825,11 @@ def _conditional_update(
     session.refresh(report)
 
 
-def approve_report(
-    session: Session,
-    registry: WorkflowRegistry,
-    report_id: int,
-    actor: Person,
-    *,
-    now: datetime,
-    tz: ZoneInfo,
-    expected_version: int | None = None,
-) -> Report:
-    """Issue a draft: number it, render and archive its documents. From here it is frozen."""
-    report = get_report(session, report_id)
-    seen = report.version if expected_version is None else expected_version
-    if seen != report.version:
-        raise Conflict(
-            "Återrapporten har ändrats av någon annan sedan du öppnade den. "
-            "Ingenting sparades; ladda om och försök igen."
-        )
-    plan = lock_plan(session, report.plan_id)
+def check_approval(
+    session: Session, registry: WorkflowRegistry, report: Report, actor: Person, plan: Plan
+) -> str:
+    """The state approving moves the draft to; Refused with the reason when `actor` may not
+    approve it now."""
     # The plan's chef (or an admin) approves; a report has no owner.
     roles = action_roles(actor, plan, None)
     if not roles:
@@ -845,7 +849,31 @@ def approve_report(
             "gjordes, så utkastets jämförelse med förra återrapporten stämmer inte längre. "
             "Gör ett nytt utkast."
         )
-    number = (last.number or 0) + 1 if last else 1
+    return new_state
+
+
+def approve_report(
+    session: Session,
+    registry: WorkflowRegistry,
+    report_id: int,
+    actor: Person,
+    *,
+    now: datetime,
+    tz: ZoneInfo,
+    expected_version: int | None = None,
+) -> Report:
+    """Issue a draft: number it, render and archive its documents. From here it is frozen."""
+    report = get_report(session, report_id)
+    seen = report.version if expected_version is None else expected_version
+    if seen != report.version:
+        raise Conflict(
+            "Återrapporten har ändrats av någon annan sedan du öppnade den. "
+            "Ingenting sparades; ladda om och försök igen."
+        )
+    plan = lock_plan(session, report.plan_id)
+    new_state = check_approval(session, registry, report, actor, plan)
+    snapshot = document_snapshot(report)
+    number = next_number(session, report.plan_id)
     issued = snapshot.issued(
         IssueSnap(number=number, issued_at=now.astimezone(tz), approved_by=actor.name)
     )
@@ -919,7 +947,7 @@ def send_report(
     }
     _conditional_update(session, report, seen, report.state, state=new_state, sent_at=now)
     snapshot = document_snapshot(report)
-    attached = [files[f] for f in ("pdf", "docx") if f in files]
+    attached = [files[f] for f in ATTACHED if f in files]
     reply_to = reply_address(session, [plan.id or 0])
     return [
         enqueue(
