@@ -252,6 +252,7 @@ def _render_report(
     session: Session,
     report_id: int,
     user: Person,
+    now: datetime,
     *,
     error: str | None = None,
     status_code: int = 200,
@@ -304,6 +305,9 @@ def _render_report(
             "may_send": editable and report.state == APPROVED_STATE,
             "recipients": plan.board_recipients,
             "updates": updates,
+            "approval_late_days": (
+                updates.occasion.days_past_approval(web.today(now)) if updates else 0
+            ),
             "control": control,
             "error": error,
             "flash": pop_flash(request),
@@ -317,9 +321,14 @@ def _render_report(
 @router.get("/reports/{report_id}", response_class=HTMLResponse)
 @router.get("/aterrapporter/{report_id}", response_class=HTMLResponse)
 def report_page(
-    request: Request, report_id: PathId, web: WebDep, session: SessionDep, user: UserDep
+    request: Request,
+    report_id: PathId,
+    web: WebDep,
+    session: SessionDep,
+    now: NowDep,
+    user: UserDep,
 ) -> HTMLResponse:
-    return _render_report(request, web, session, report_id, user)
+    return _render_report(request, web, session, report_id, user, now)
 
 
 @router.get("/aterrapporter/{report_id}/dokument.{fmt}")
@@ -355,6 +364,7 @@ def _refusal(
     session: Session,
     report_id: int,
     user: Person,
+    now: datetime,
     exc: TrackerError,
     outcome: str = "Ingenting ändrades.",
     assessment_draft: str | None = None,
@@ -366,6 +376,7 @@ def _refusal(
         session,
         report_id,
         user,
+        now,
         error=f"{exc.message} {outcome}",
         status_code=refusal_status(exc),
         assessment_draft=assessment_draft,
@@ -497,6 +508,7 @@ def report_approve_confirm(
     report_id: PathId,
     web: WebDep,
     session: SessionDep,
+    now: NowDep,
     user: EditorDep,
     version: Annotated[int | None, Query(ge=0, lt=VERSION_LIMIT)] = None,
 ) -> HTMLResponse:
@@ -508,7 +520,7 @@ def report_approve_confirm(
         _refuse_unapprovable(report, version)
         reports.check_approval(session, web.app.registry, report, user, plan)
     except TrackerError as exc:
-        return _refusal(request, web, session, report_id, user, exc, "Ingenting är godkänt.")
+        return _refusal(request, web, session, report_id, user, now, exc, "Ingenting är godkänt.")
     return web.render(
         request,
         "confirm.html",
@@ -555,7 +567,7 @@ def report_approve(
         )
     except TrackerError as exc:
         undo(session)
-        return _refusal(request, web, session, report_id, user, exc)
+        return _refusal(request, web, session, report_id, user, now, exc)
     # As the CLI does: an issued report stays issued even if it cannot be sent yet.
     _commit(session)
     flash(request, _send(web, session, report, now))
@@ -570,7 +582,12 @@ def _archived_names(session: Session, report_id: int) -> dict[str, str]:
 
 @router.get(SEND_PATH, response_class=HTMLResponse)
 def report_send_confirm(
-    request: Request, report_id: PathId, web: WebDep, session: SessionDep, user: EditorDep
+    request: Request,
+    report_id: PathId,
+    web: WebDep,
+    session: SessionDep,
+    now: NowDep,
+    user: EditorDep,
 ) -> HTMLResponse:
     """The page that lists where an issued report not yet sent will go, before it goes."""
     report = _editable(session, report_id, user)
@@ -580,7 +597,7 @@ def report_send_confirm(
         problem = f"{reports.report_title(report)} väntar inte på att skickas."
     if problem:
         return _render_report(
-            request, web, session, report_id, user, error=problem, status_code=422
+            request, web, session, report_id, user, now, error=problem, status_code=422
         )
     return web.render(
         request,
@@ -627,7 +644,7 @@ def report_send(
         )
     except TrackerError as exc:
         undo(session)
-        return _refusal(request, web, session, report_id, user, exc)
+        return _refusal(request, web, session, report_id, user, now, exc)
     flash(
         request,
         f"{title} ligger i utkorgen till nämnden: {', '.join(m.to_addr for m in queued)}.",
@@ -658,6 +675,6 @@ def report_assessment(
         )
     except TrackerError as exc:
         undo(session)
-        return _refusal(request, web, session, report_id, user, exc, assessment_draft=text)
+        return _refusal(request, web, session, report_id, user, now, exc, assessment_draft=text)
     flash(request, "Den samlade bedömningen är sparad i utkastet.")
     return RedirectResponse(f"/aterrapporter/{report_id}#bedomning", status_code=303)
