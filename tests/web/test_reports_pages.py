@@ -12,7 +12,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import col, select
 
+from tests.support import builders as b
 from tests.support.documents import pdf_text, squash
+from tests.support.smtp import SmtpServer
 from tests.web.conftest import World
 from tests.web.helpers import (
     Form,
@@ -28,7 +30,8 @@ from tracker.app import App
 from tracker.models import Action, OutboxAttachment, OutboxMessage, Person, Plan, Report, Role
 from tracker.models.report import ReportFile
 from tracker.reports.jobs import review_url
-from tracker.services import people, reports
+from tracker.services import dispatch, people, reports
+from tracker.services.dispatch import send_outbox
 from tracker.web.links import login_url
 
 RECIPIENTS = "namnd@pitea.example, sekreterare@pitea.example"
@@ -166,21 +169,21 @@ def test_chef_drafts_approves_and_sends_to_the_namnd_through_the_outbox(
     words = text_of(shown.text)
     assert "ligger i utkorgen till nämnden: namnd@pitea.example, sekreterare@pitea.example" in words
     assert "Återrapport nr 1 (2018-01-10)" in words
-    assert "Läge Skickad" in words
+    assert "Läge Godkänd, i utkorgen" in words
     assert "Godkänd 2018-01-10 10:00 av Malin Westling" in words
     assert all(sha in shown.text for sha in files.values())
     assert not [f for f in forms(shown.text) if "/godkann" in f.action or "/skicka" in f.action]
 
     # The list: number, state, date, short SHA-256, approved by and when, sent when.
     row = text_of(chef_client.get(f"/planer/{world.plan_id}/aterrapporter").text)
-    assert "Nr 1 Skickad 2018-01-10 Malin Westling" in row
-    assert "2018-01-10 10:00 2018-01-10 10:00" in row
+    assert "Nr 1 Godkänd, i utkorgen 2018-01-10 Malin Westling" in row
+    assert "2018-01-10 10:00 –" in row
     assert all(sha[:12] in row for sha in files.values())
     # ...and across all plans, from the menu.
     overview = chef_client.get("/aterrapporter")
     assert 'href="/aterrapporter"' in overview.text  # the navigation link
-    assert "Åtgärdsplan efter granskning av ekonomiskt bistånd Nr 1 Skickad" in text_of(
-        overview.text
+    assert "Åtgärdsplan efter granskning av ekonomiskt bistånd Nr 1 Godkänd, i utkorgen" in (
+        text_of(overview.text)
     )
 
 
@@ -265,6 +268,47 @@ def test_recipients_changed_after_the_confirmation_page_are_refused_and_nothing_
     assert "Nämndens mottagare har ändrats sedan du bekräftade" in text_of(done.text)
     report = get_report(app, report_id)
     assert (report.state, report.number, outbox(app)) == ("utkast", None, [])
+
+
+def test_the_report_is_called_sent_only_once_the_outbox_delivered_it_to_every_recipient(
+    chef_client: TestClient, app: App, world: World, clock: MovableClock, smtp_server: SmtpServer
+) -> None:
+    set_recipients(app, world.plan_id)
+    report_id = draft(app, world.plan_id, clock)
+    approve = approve_form(chef_client, report_id)
+    chef_client.post(approve.action, data=approve.data())
+
+    # Queued, not sent.
+    words = text_of(chef_client.get(f"/aterrapporter/{report_id}").text)
+    assert "Läge Godkänd, i utkorgen" in words
+    assert (
+        "Skickad till nämnden Inte ännu: 2 av 2 brev väntar i utkorgen sedan 2018-01-10 10:00"
+        in (words)
+    )
+
+    # One recipient's server refuses for good: the page says so, with the way to the outbox.
+    smtp_server.refuse["sekreterare@pitea.example"] = "550 5.1.1 Mottagaren finns inte"
+    clock.advance(minutes=5)
+    result = send_outbox(b.with_smtp(app, smtp_server.port), now=clock())
+    assert (result.sent, result.failed) == (1, 1)
+    page = chef_client.get(f"/aterrapporter/{report_id}").text
+    words = text_of(page)
+    assert "Läge Godkänd, utskicket misslyckades" in words
+    assert "Inte till alla: 1 av 2 brev kunde inte skickas." in words
+    assert 'href="/utkorg?visa=misslyckade"' in page
+
+    # Sent again from the outbox and delivered: now it is sent, at the time the last one went.
+    del smtp_server.refuse["sekreterare@pitea.example"]
+    clock.advance(minutes=10)
+    with app.transaction() as s:
+        assert dispatch.retry(s, None, now=clock()) == 1
+    assert send_outbox(b.with_smtp(app, smtp_server.port), now=clock()).sent == 1
+    words = text_of(chef_client.get(f"/aterrapporter/{report_id}").text)
+    assert "Läge Skickad" in words
+    assert "Skickad till nämnden 2018-01-10 10:15, till alla 2 mottagare" in words
+    row = text_of(chef_client.get(f"/planer/{world.plan_id}/aterrapporter").text)
+    assert "Nr 1 Skickad 2018-01-10 Malin Westling" in row
+    assert "2018-01-10 10:00 2018-01-10 10:15" in row
 
 
 def test_an_emoji_in_an_atgard_its_processlage_or_owner_still_lets_the_chef_approve_and_send(

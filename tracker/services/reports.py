@@ -45,7 +45,16 @@ from tracker.domain.report_schedule import Occasion, occasion_after, occasion_of
 from tracker.domain.roles import action_roles
 from tracker.domain.workdays import WorkCalendar
 from tracker.errors import Conflict, NotFound, Refused
-from tracker.models import Action, ActionEvent, Area, OutboxMessage, Person, Plan, Report
+from tracker.models import (
+    Action,
+    ActionEvent,
+    Area,
+    OutboxMessage,
+    OutboxReport,
+    Person,
+    Plan,
+    Report,
+)
 from tracker.models.report import DRAFT_STATE, ReportFile
 from tracker.services import areas as area_service
 from tracker.services import indicators as indicator_service
@@ -63,7 +72,7 @@ from tracker.services.actions import (
     RESCHEDULED,
     VALUE_REMOVED,
 )
-from tracker.services.outbox import enqueue
+from tracker.services.outbox import PENDING, SENDING, SENT, enqueue
 from tracker.services.people import valid_email
 from tracker.services.plans import reply_address
 from tracker.services.report_schedule import report_calendar
@@ -949,7 +958,7 @@ def send_report(
     snapshot = document_snapshot(report)
     attached = [files[f] for f in ATTACHED if f in files]
     reply_to = reply_address(session, [plan.id or 0])
-    return [
+    queued = [
         enqueue(
             session,
             board_message(to, snapshot, attached, reply_to),
@@ -960,3 +969,51 @@ def send_report(
         )
         for to in recipients
     ]
+    for message in queued:
+        assert message.id is not None
+        session.add(OutboxReport(message_id=message.id, report_id=report_id))
+    return queued
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """How a sent report's mail to the nämnd has fared in the outbox: queued is not sent."""
+
+    total: int
+    sent: int
+    waiting: int
+    # When the last recipient's message went, once every one has.
+    delivered_at: datetime | None
+
+    @property
+    def failed(self) -> int:
+        """Messages that will not go unless someone retries them (failed, or withdrawn)."""
+        return self.total - self.sent - self.waiting
+
+
+def deliveries(session: Session, report_ids: list[int]) -> dict[int, Delivery]:
+    """Per report, its messages to the nämnd as the outbox has them. A report sent before the
+    messages were linked to it has none here."""
+    if not report_ids:
+        return {}
+    rows = session.exec(
+        select(OutboxReport.report_id, OutboxMessage.status, OutboxMessage.sent_at)
+        .join(OutboxMessage, col(OutboxMessage.id) == OutboxReport.message_id)
+        .where(col(OutboxReport.report_id).in_(report_ids))
+    ).all()
+    found: dict[int, list[tuple[str, datetime | None]]] = defaultdict(list)
+    for report_id, status, sent_at in rows:
+        found[report_id].append((status, sent_at))
+    return {report_id: _delivery(messages) for report_id, messages in found.items()}
+
+
+def _delivery(messages: list[tuple[str, datetime | None]]) -> Delivery:
+    sent = [at for status, at in messages if status == SENT]
+    waiting = sum(1 for status, _ in messages if status in (PENDING, SENDING))
+    done = len(sent) == len(messages) and all(sent)
+    return Delivery(
+        total=len(messages),
+        sent=len(sent),
+        waiting=waiting,
+        delivered_at=max(at for at in sent if at) if done else None,
+    )

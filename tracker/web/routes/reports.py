@@ -50,6 +50,7 @@ router = APIRouter()
 
 FORMAT_LABELS = {"html": "HTML", "pdf": "PDF", "docx": "Word (DOCX)"}
 APPROVED_STATE = "godkand"
+SENT_STATE = "skickad"
 
 
 @dataclass(frozen=True)
@@ -68,11 +69,25 @@ class ReportRow:
     plan: Plan
     state_label: str
     files: list[FileLink]
+    # When the nämnd got it: its messages delivered, not merely queued.
+    sent_at: datetime | None
 
 
-def _state_label(web: Web, report: Report) -> str:
+def _state_label(web: Web, report: Report, delivery: reports.Delivery | None) -> str:
+    """The workflow's label, except that a report whose mail has not reached every recipient
+    is not called sent: the workflow moves on when the mail is queued."""
+    if report.state == SENT_STATE and delivery is not None:
+        if delivery.failed:
+            return "Godkänd, utskicket misslyckades"
+        if delivery.waiting:
+            return "Godkänd, i utkorgen"
     labels = {s.id: s.label for s in web.app.registry.get(report.workflow).definition.states}
     return labels.get(report.state, report.state)
+
+
+def _sent_at(report: Report, delivery: reports.Delivery | None) -> datetime | None:
+    # A report sent before its messages were linked to it keeps the time it was queued.
+    return delivery.delivered_at if delivery is not None else report.sent_at
 
 
 def _visible(user: Person, report: Report, plan: Plan) -> bool:
@@ -114,16 +129,20 @@ def _rows(
     web: Web, session: Session, user: Person, found: list[tuple[Report, Plan]]
 ) -> list[ReportRow]:
     shown = [(r, p) for r, p in found if _visible(user, r, p)]
-    hashes = _hashes(session, [r.id for r, _ in shown if r.id is not None])
+    ids = [r.id for r, _ in shown if r.id is not None]
+    hashes = _hashes(session, ids)
+    delivered = reports.deliveries(session, ids)
     rows = []
     for report, plan in shown:
         assert report.id is not None
+        delivery = delivered.get(report.id)
         rows.append(
             ReportRow(
                 report=report,
                 plan=plan,
-                state_label=_state_label(web, report),
+                state_label=_state_label(web, report, delivery),
                 files=_file_links(report.id, hashes.get(report.id, {})),
+                sent_at=_sent_at(report, delivery),
             )
         )
     # Newest first: the one the reader most likely came for is at the top.
@@ -270,6 +289,7 @@ def _render_report(
             for f in files
         ]
     editable = may_edit(user, plan)
+    delivery = reports.deliveries(session, [report_id]).get(report_id)
     updates = None
     control = None
     if isinstance(document, ControlSnapshot):
@@ -299,7 +319,10 @@ def _render_report(
             "report": report,
             "plan": plan,
             "title": reports.report_title(report),
-            "state_label": _state_label(web, report),
+            "state_label": _state_label(web, report, delivery),
+            "delivery": delivery,
+            "sent_at": _sent_at(report, delivery),
+            "may_see_outbox": is_editor(user),
             "files": files,
             "may_approve": editable and report.state == DRAFT_STATE,
             "may_send": editable and report.state == APPROVED_STATE,
