@@ -84,7 +84,7 @@ def test_the_chef_drafts_assesses_approves_and_sends_the_follow_up(
     draft_url = str(made.headers["location"])
     draft = client.get(draft_url)
     words = text_of(draft.text)
-    assert "Utkast 1 till uppföljning av internkontrollplan 2018 (2018-02-05)" in words
+    assert "Utkast till uppföljning av internkontrollplan 2018 (2018-02-05)" in words
     assert "Chefens samlade bedömning" in words
 
     # Approval is refused until the assessment is written, already before the confirmation.

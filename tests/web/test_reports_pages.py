@@ -141,7 +141,7 @@ def test_chef_drafts_approves_and_sends_to_the_namnd_through_the_outbox(
     page = chef_client.get(made.headers["location"])
     words = text_of(page.text)
     assert "Utkastet per 2018-01-10 är sparat." in words
-    assert "Utkast 1 (2018-01-10)" in words
+    assert "Utkast till återrapport (2018-01-10)" in words
     assert "Läge Utkast" in words
     assert "Skickad till nämnden Inte ännu" in words
     assert get_report(app, report_id).created_by == "Malin Westling <malin.westling@pitea.example>"
@@ -309,6 +309,26 @@ def test_the_report_is_called_sent_only_once_the_outbox_delivered_it_to_every_re
     row = text_of(chef_client.get(f"/planer/{world.plan_id}/aterrapporter").text)
     assert "Nr 1 Skickad 2018-01-10 Malin Westling" in row
     assert "2018-01-10 10:00 2018-01-10 10:15" in row
+
+
+def test_a_draft_is_titled_without_a_number_counted_across_other_plans(
+    chef_client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    draft(app, world.plan_id, clock)  # another plan's draft comes first
+    other, area = b.plan(app, now=clock(), chef=world.chef, title="Plan för läsfrämjande")
+    b.action(app, area, "Ta fram en läsplan", now=clock(), owner=world.anna)
+    assert other.id is not None
+    report_id = draft(app, other.id, clock)
+    assert report_id == 2
+
+    words = text_of(chef_client.get(f"/aterrapporter/{report_id}").text)
+    assert "Utkast till återrapport (2018-01-10)" in words
+    assert "Utkast 2 (" not in words
+    listing = text_of(chef_client.get(f"/planer/{other.id}/aterrapporter").text)
+    assert "(SHA-256) Utkast Utkast 2018-01-10" in listing
+    # Once issued it is the plan's first: numbers count within the plan.
+    issue(app, report_id, world.chef, clock)
+    assert get_report(app, report_id).number == 1
 
 
 def test_an_emoji_in_an_atgard_its_processlage_or_owner_still_lets_the_chef_approve_and_send(
@@ -492,7 +512,7 @@ def test_review_link_in_the_chefs_mail_shows_the_report_after_logging_in(
     assert done.headers["location"] == link
     page = client.get(link)
     assert page.status_code == 200
-    assert "Utkast 1 (2018-01-10)" in text_of(page.text)
+    assert "Utkast till återrapport (2018-01-10)" in text_of(page.text)
     assert href_to(page.text, f"/aterrapporter/{report_id}/godkann")
 
 

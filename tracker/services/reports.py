@@ -197,12 +197,12 @@ def title_as(report: Report, number: int | None) -> str:
         year = ControlSnapshot.from_json(report.snapshot_json).control_plan.year
         if number is not None:
             return f"{control_report_title(year)}, nr {number} ({report.as_of.isoformat()})"
-        return f"Utkast {report.id} till {control_report_title(year).lower()} " + (
-            f"({report.as_of.isoformat()})"
-        )
+        return f"Utkast till {control_report_title(year).lower()} ({report.as_of.isoformat()})"
     if number is not None:
         return f"Återrapport nr {number} ({report.as_of.isoformat()})"
-    return f"Utkast {report.id} ({report.as_of.isoformat()})"
+    # No number: the plan's numbers go to issued reports only, and the row's id counts
+    # drafts of every plan.
+    return f"Utkast till återrapport ({report.as_of.isoformat()})"
 
 
 # --- Building the snapshot ----------------------------------------------------------------
