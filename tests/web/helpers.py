@@ -112,6 +112,13 @@ def form_to(html: str, action_part: str) -> Form:
     return found[0]
 
 
+def href_to(html: str, part: str) -> str:
+    """The first link on the page whose address holds `part`, as a browser would follow it."""
+    found = re.findall(r'href="([^"]*' + re.escape(part) + r'[^"]*)"', html)
+    assert found, f"no link to {part!r} on the page"
+    return unescape(found[0])
+
+
 def path_of(url: str) -> str:
     return re.sub(r"^https?://[^/]+", "", url)
 

@@ -454,6 +454,12 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("GET", "/aterrapporter/{report_id}/arkivpaket.tar"): Case(
         "edit_plan", lambda i: f"/aterrapporter/{i.report}/arkivpaket.tar"
     ),
+    ("GET", "/aterrapporter/{report_id}/godkann"): Case(
+        "edit_plan", lambda i: f"/aterrapporter/{i.report}/godkann?version=1"
+    ),
+    ("GET", "/aterrapporter/{report_id}/skicka"): Case(
+        "edit_plan", lambda i: f"/aterrapporter/{i.report}/skicka"
+    ),
     ("POST", "/aterrapporter/{report_id}/godkann"): Case(
         "edit_plan", lambda i: f"/aterrapporter/{i.report}/godkann", {"version": "99"}
     ),

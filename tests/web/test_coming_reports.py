@@ -91,6 +91,40 @@ def test_a_draft_shows_per_open_atgard_whether_it_was_updated_for_the_report(
     assert "Redan klar Klar" not in page
 
 
+def test_a_draft_past_its_approval_day_says_how_many_days_ago_it_passed(
+    app: App, chef: Person, clock: MovableClock, client: TestClient
+) -> None:
+    clock.now = b.at(date(2018, 4, 2))
+    anna = b.person(app, "anna.berg@pitea.example", "Anna Berg", now=clock())
+    plan, area = b.plan(app, now=clock(), chef=chef, namnd=BUN, report_months="6")
+    b.action(app, area, "Ta fram rutin", now=clock(), owner=anna)
+    assert plan.id is not None
+    with app.transaction() as s:
+        rows = [MeetingRow(board=BUN, held_on=date(2018, 6, 14), uid="juni")]
+        meetings.import_meetings(s, rows, lead_days=21, now=clock())
+    clock.now = b.at(date(2018, 5, 21))
+    with app.transaction() as s:
+        draft = reports.draft_report(
+            s, app.registry, plan.id, as_of=date(2018, 5, 21), now=clock(), tz=app.tz, draft_days=14
+        )
+
+    # On the day itself it is not yet late.
+    clock.now = b.at(date(2018, 5, 24))
+    log_in(client, app, chef, clock())
+    page = client.get(f"/aterrapporter/{draft.id}").text
+    assert f"{BUN} 2018-06-14 och ska godkännas senast 2018-05-24." in text_of(page)
+    assert "sedan" not in text_of(page)
+
+    # The page counts from the request's time: 19 days after the day to approve by.
+    clock.now = b.at(date(2018, 6, 12))
+    log_in(client, app, chef, clock())
+    page = client.get(f"/aterrapporter/{draft.id}").text
+    assert (
+        f"{BUN} 2018-06-14 och skulle ha godkänts senast 2018-05-24, dvs. för 19 dagar sedan"
+    ) in text_of(page)
+    assert '<strong class="late-text">dvs. för 19 dagar sedan</strong>' in page
+
+
 def test_the_plan_settings_page_lists_the_coming_reports_at_the_namnds_meetings(
     app: App, chef: Person, clock: MovableClock, client: TestClient
 ) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
-from tests.web.helpers import MovableClock, form_to, log_in, text_of
+from tests.web.helpers import MovableClock, form_to, href_to, log_in, text_of
 from tracker.app import App
 from tracker.domain.workdays import WorkCalendar
 from tracker.models import ControlOccurrence, ControlPlan, OutboxMessage, Person, Plan
@@ -84,12 +84,12 @@ def test_the_chef_drafts_assesses_approves_and_sends_the_follow_up(
     draft_url = str(made.headers["location"])
     draft = client.get(draft_url)
     words = text_of(draft.text)
-    assert "Utkast 1 till uppföljning av internkontrollplan 2018 (2018-02-05)" in words
+    assert "Utkast till uppföljning av internkontrollplan 2018 (2018-02-05)" in words
     assert "Chefens samlade bedömning" in words
 
-    # Approval is refused until the assessment is written.
-    approve = form_to(draft.text, "/godkann")
-    refused = client.post(approve.action, data=approve.data(), follow_redirects=False)
+    # Approval is refused until the assessment is written, already before the confirmation.
+    approve_link = href_to(draft.text, "/godkann")
+    refused = client.get(approve_link)
     assert refused.status_code == 422
     assert "Skriv chefens samlade bedömning i utkastet" in text_of(refused.text)
 
@@ -114,10 +114,14 @@ def test_the_chef_drafts_assesses_approves_and_sends_the_follow_up(
     ):
         assert expected in document, expected
 
-    # A stale form (the version before the assessment) is a conflict, nothing approved.
-    stale = client.post(approve.action, data=approve.data(), follow_redirects=False)
+    # A stale link (the version before the assessment) is a conflict, nothing approved.
+    stale = client.get(approve_link)
     assert stale.status_code == 409
-    approve = form_to(draft.text, "/godkann")
+    confirm = client.get(href_to(draft.text, "/godkann"))
+    assert "blir Uppföljning av internkontrollplan 2018, nr 1 (2018-02-05)." in text_of(
+        confirm.text
+    )
+    approve = form_to(confirm.text, "/godkann")
     done = client.post(approve.action, data=approve.data(), follow_redirects=False)
     assert done.status_code == 303, done.text
     issued = text_of(client.get(draft_url).text)

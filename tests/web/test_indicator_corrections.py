@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from tests.web.conftest import World
-from tests.web.helpers import MovableClock, form_to, log_in, owner_path, text_of
+from tests.web.helpers import MovableClock, form_to, href_to, log_in, owner_path, text_of
 from tracker.app import App
 from tracker.models import Indicator, IndicatorValue, Person
 from tracker.services import actions, indicators, reports
@@ -62,12 +62,6 @@ def _values(app: App) -> list[float]:
 def _history(app: App, action_id: int) -> list[tuple[str, str]]:
     with app.transaction() as s:
         return [(e.trigger, e.text) for e in actions.history(s, action_id)]
-
-
-def _href(html: str, part: str) -> str:
-    found = re.findall(r'href="([^"]*' + re.escape(part) + r'[^"]*)"', html)
-    assert found, f"no link to {part!r} on the page"
-    return str(found[0])
 
 
 def test_the_chef_corrects_an_indicator_and_the_history_says_what_changed(
@@ -152,7 +146,7 @@ def test_the_chef_removes_an_indicator_after_confirming(
     chef_client: TestClient, app: App, world: World, indicator_id: int
 ) -> None:
     page = chef_client.get(f"/atgarder/{world.a1}")
-    confirm = chef_client.get(_href(page.text, f"/indikatorer/{indicator_id}/ta-bort"))
+    confirm = chef_client.get(href_to(page.text, f"/indikatorer/{indicator_id}/ta-bort"))
     assert confirm.status_code == 200
     assert f"Indikatorn '{NAME}' och dess mätvärde tas bort" in text_of(confirm.text)
     form = form_to(confirm.text, f"/indikatorer/{indicator_id}/ta-bort")

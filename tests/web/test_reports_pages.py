@@ -12,14 +12,26 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import col, select
 
+from tests.support import builders as b
 from tests.support.documents import pdf_text, squash
+from tests.support.smtp import SmtpServer
 from tests.web.conftest import World
-from tests.web.helpers import MovableClock, form_to, forms, log_in, path_of, text_of
+from tests.web.helpers import (
+    Form,
+    MovableClock,
+    form_to,
+    forms,
+    href_to,
+    log_in,
+    path_of,
+    text_of,
+)
 from tracker.app import App
 from tracker.models import Action, OutboxAttachment, OutboxMessage, Person, Plan, Report, Role
 from tracker.models.report import ReportFile
 from tracker.reports.jobs import review_url
-from tracker.services import people, reports
+from tracker.services import dispatch, people, reports
+from tracker.services.dispatch import send_outbox
 from tracker.web.links import login_url
 
 RECIPIENTS = "namnd@pitea.example, sekreterare@pitea.example"
@@ -94,6 +106,14 @@ def other_chef(app: App, clock: MovableClock) -> Person:
         )
 
 
+def approve_form(client: TestClient, report_id: int) -> Form:
+    """The confirmation page the draft's approve link leads to, and its form."""
+    page = client.get(f"/aterrapporter/{report_id}").text
+    confirm = client.get(href_to(page, f"/aterrapporter/{report_id}/godkann"))
+    assert confirm.status_code == 200, confirm.text
+    return form_to(confirm.text, f"/aterrapporter/{report_id}/godkann")
+
+
 def csrf_of(client: TestClient) -> str:
     return form_to(client.get("/planer").text, "/logga-ut").fields["csrf"]
 
@@ -121,13 +141,13 @@ def test_chef_drafts_approves_and_sends_to_the_namnd_through_the_outbox(
     page = chef_client.get(made.headers["location"])
     words = text_of(page.text)
     assert "Utkastet per 2018-01-10 är sparat." in words
-    assert "Utkast 1 (2018-01-10)" in words
+    assert "Utkast till återrapport (2018-01-10)" in words
     assert "Läge Utkast" in words
     assert "Skickad till nämnden Inte ännu" in words
     assert get_report(app, report_id).created_by == "Malin Westling <malin.westling@pitea.example>"
     assert outbox(app) == []
 
-    approve = form_to(page.text, f"/aterrapporter/{report_id}/godkann")
+    approve = approve_form(chef_client, report_id)
     assert ("", "", "Godkänn och skicka") in approve.buttons
     done = chef_client.post(approve.action, data=approve.data(), follow_redirects=False)
     assert done.status_code == 303
@@ -149,22 +169,166 @@ def test_chef_drafts_approves_and_sends_to_the_namnd_through_the_outbox(
     words = text_of(shown.text)
     assert "ligger i utkorgen till nämnden: namnd@pitea.example, sekreterare@pitea.example" in words
     assert "Återrapport nr 1 (2018-01-10)" in words
-    assert "Läge Skickad" in words
+    assert "Läge Godkänd, i utkorgen" in words
     assert "Godkänd 2018-01-10 10:00 av Malin Westling" in words
     assert all(sha in shown.text for sha in files.values())
     assert not [f for f in forms(shown.text) if "/godkann" in f.action or "/skicka" in f.action]
 
     # The list: number, state, date, short SHA-256, approved by and when, sent when.
     row = text_of(chef_client.get(f"/planer/{world.plan_id}/aterrapporter").text)
-    assert "Nr 1 Skickad 2018-01-10 Malin Westling" in row
-    assert "2018-01-10 10:00 2018-01-10 10:00" in row
+    assert "Nr 1 Godkänd, i utkorgen 2018-01-10 Malin Westling" in row
+    assert "2018-01-10 10:00 –" in row
     assert all(sha[:12] in row for sha in files.values())
     # ...and across all plans, from the menu.
     overview = chef_client.get("/aterrapporter")
     assert 'href="/aterrapporter"' in overview.text  # the navigation link
-    assert "Åtgärdsplan efter granskning av ekonomiskt bistånd Nr 1 Skickad" in text_of(
-        overview.text
+    assert "Åtgärdsplan efter granskning av ekonomiskt bistånd Nr 1 Godkänd, i utkorgen" in (
+        text_of(overview.text)
     )
+
+
+def test_approving_first_shows_the_number_recipients_and_attachments_and_sends_nothing(
+    chef_client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    set_recipients(app, world.plan_id)
+    issue(app, draft(app, world.plan_id, clock), world.chef, clock)
+    clock.advance(days=1)
+    report_id = draft(app, world.plan_id, clock, as_of=date(2018, 1, 11))
+    log_in(chef_client, app, world.chef, clock())  # idle for a day: logged out
+    page = chef_client.get(f"/aterrapporter/{report_id}")
+    # The report's own page has no form that approves: only a link to the confirmation.
+    assert not [f for f in forms(page.text) if "/godkann" in f.action]
+    confirm = chef_client.get(href_to(page.text, f"/aterrapporter/{report_id}/godkann"))
+    assert confirm.status_code == 200
+    words = text_of(confirm.text)
+    assert "blir Återrapport nr 2 (2018-01-11)." in words
+    assert "Nummer 2 Mottagare namnd@pitea.example sekreterare@pitea.example Bilagor PDF:" in words
+    assert "kan inte ändras efteråt" in words
+    approve = form_to(confirm.text, f"/aterrapporter/{report_id}/godkann")
+    assert ("", "", "Godkänn och skicka") in approve.buttons
+    assert f'<a href="/aterrapporter/{report_id}">Avbryt</a>' in confirm.text
+    assert (get_report(app, report_id).state, outbox(app)) == ("utkast", [])
+
+    # A post without the confirmation only leads to the page.
+    unconfirmed = chef_client.post(
+        approve.action, data=approve.data(bekraftat=""), follow_redirects=False
+    )
+    assert unconfirmed.status_code == 303
+    assert unconfirmed.headers["location"] == f"/aterrapporter/{report_id}/godkann?version=1"
+    assert (get_report(app, report_id).state, outbox(app)) == ("utkast", [])
+
+    done = chef_client.post(approve.action, data=approve.data(), follow_redirects=False)
+    assert done.status_code == 303
+    assert (get_report(app, report_id).state, get_report(app, report_id).number) == ("skickad", 2)
+    assert [m.to_addr for m in outbox(app)] == ["namnd@pitea.example", "sekreterare@pitea.example"]
+    # The attachments were named as the confirmation said.
+    with app.transaction() as s:
+        named = s.exec(
+            select(ReportFile.format, ReportFile.filename).where(ReportFile.report_id == report_id)
+        ).all()
+    attached = dict(named)
+    assert f"PDF: {attached['pdf']} Word (DOCX): {attached['docx']} Det går inte" in words
+
+
+def test_a_draft_changed_after_the_confirmation_page_is_refused_and_nothing_is_sent(
+    chef_client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    set_recipients(app, world.plan_id)
+    report_id = draft(app, world.plan_id, clock)
+    page = chef_client.get(f"/aterrapporter/{report_id}").text
+    approve = approve_form(chef_client, report_id)
+    with app.transaction() as s:
+        report = s.get_one(Report, report_id)
+        reports.rewrite_draft(s, report, report.version, snapshot_json=report.snapshot_json)
+
+    done = chef_client.post(approve.action, data=approve.data())
+    assert done.status_code == 409
+    words = text_of(done.text)
+    assert "Utkastet har ändrats av någon annan sedan du öppnade det" in words
+    assert "Ingenting ändrades." in words
+    report = get_report(app, report_id)
+    assert (report.state, report.number, outbox(app)) == ("utkast", None, [])
+    # The link on the page seen before the change is refused too, before any confirmation.
+    stale = chef_client.get(href_to(page, f"/aterrapporter/{report_id}/godkann"))
+    assert stale.status_code == 409
+    assert "Utkastet har ändrats av någon annan" in text_of(stale.text)
+    assert not [f for f in forms(stale.text) if "/godkann" in f.action]
+
+
+def test_recipients_changed_after_the_confirmation_page_are_refused_and_nothing_is_sent(
+    chef_client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    set_recipients(app, world.plan_id)
+    report_id = draft(app, world.plan_id, clock)
+    approve = approve_form(chef_client, report_id)
+    set_recipients(app, world.plan_id, "annan@pitea.example")
+
+    done = chef_client.post(approve.action, data=approve.data())
+    assert done.status_code == 409
+    assert "Nämndens mottagare har ändrats sedan du bekräftade" in text_of(done.text)
+    report = get_report(app, report_id)
+    assert (report.state, report.number, outbox(app)) == ("utkast", None, [])
+
+
+def test_the_report_is_called_sent_only_once_the_outbox_delivered_it_to_every_recipient(
+    chef_client: TestClient, app: App, world: World, clock: MovableClock, smtp_server: SmtpServer
+) -> None:
+    set_recipients(app, world.plan_id)
+    report_id = draft(app, world.plan_id, clock)
+    approve = approve_form(chef_client, report_id)
+    chef_client.post(approve.action, data=approve.data())
+
+    # Queued, not sent.
+    words = text_of(chef_client.get(f"/aterrapporter/{report_id}").text)
+    assert "Läge Godkänd, i utkorgen" in words
+    assert (
+        "Skickad till nämnden Inte ännu: 2 av 2 brev väntar i utkorgen sedan 2018-01-10 10:00"
+        in (words)
+    )
+
+    # One recipient's server refuses for good: the page says so, with the way to the outbox.
+    smtp_server.refuse["sekreterare@pitea.example"] = "550 5.1.1 Mottagaren finns inte"
+    clock.advance(minutes=5)
+    result = send_outbox(b.with_smtp(app, smtp_server.port), now=clock())
+    assert (result.sent, result.failed) == (1, 1)
+    page = chef_client.get(f"/aterrapporter/{report_id}").text
+    words = text_of(page)
+    assert "Läge Godkänd, utskicket misslyckades" in words
+    assert "Inte till alla: 1 av 2 brev kunde inte skickas." in words
+    assert 'href="/utkorg?visa=misslyckade"' in page
+
+    # Sent again from the outbox and delivered: now it is sent, at the time the last one went.
+    del smtp_server.refuse["sekreterare@pitea.example"]
+    clock.advance(minutes=10)
+    with app.transaction() as s:
+        assert dispatch.retry(s, None, now=clock()) == 1
+    assert send_outbox(b.with_smtp(app, smtp_server.port), now=clock()).sent == 1
+    words = text_of(chef_client.get(f"/aterrapporter/{report_id}").text)
+    assert "Läge Skickad" in words
+    assert "Skickad till nämnden 2018-01-10 10:15, till alla 2 mottagare" in words
+    row = text_of(chef_client.get(f"/planer/{world.plan_id}/aterrapporter").text)
+    assert "Nr 1 Skickad 2018-01-10 Malin Westling" in row
+    assert "2018-01-10 10:00 2018-01-10 10:15" in row
+
+
+def test_a_draft_is_titled_without_a_number_counted_across_other_plans(
+    chef_client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    draft(app, world.plan_id, clock)  # another plan's draft comes first
+    other, area = b.plan(app, now=clock(), chef=world.chef, title="Plan för läsfrämjande")
+    b.action(app, area, "Ta fram en läsplan", now=clock(), owner=world.anna)
+    assert other.id is not None
+    report_id = draft(app, other.id, clock)
+    assert report_id == 2
+
+    words = text_of(chef_client.get(f"/aterrapporter/{report_id}").text)
+    assert "Utkast till återrapport (2018-01-10)" in words
+    assert "Utkast 2 (" not in words
+    listing = text_of(chef_client.get(f"/planer/{other.id}/aterrapporter").text)
+    assert "(SHA-256) Utkast Utkast 2018-01-10" in listing
+    # Once issued it is the plan's first: numbers count within the plan.
+    issue(app, report_id, world.chef, clock)
+    assert get_report(app, report_id).number == 1
 
 
 def test_an_emoji_in_an_atgard_its_processlage_or_owner_still_lets_the_chef_approve_and_send(
@@ -186,9 +350,7 @@ def test_an_emoji_in_an_atgard_its_processlage_or_owner_still_lets_the_chef_appr
     html = chef_client.get(f"/aterrapporter/{report_id}/dokument.html").text
     assert "Utvärdera hälsosamtalen 🩺" in html and "Igång 😀 med 漢字" in html
 
-    approve = form_to(
-        chef_client.get(f"/aterrapporter/{report_id}").text, f"/aterrapporter/{report_id}/godkann"
-    )
+    approve = approve_form(chef_client, report_id)
     done = chef_client.post(approve.action, data=approve.data(), follow_redirects=False)
     assert done.status_code == 303
     assert (get_report(app, report_id).state, len(outbox(app))) == ("skickad", 2)
@@ -204,9 +366,7 @@ def test_when_the_pdf_cannot_be_made_the_chef_gets_a_page_in_swedish_and_nothing
 ) -> None:
     set_recipients(app, world.plan_id)
     report_id = draft(app, world.plan_id, clock)
-    approve = form_to(
-        chef_client.get(f"/aterrapporter/{report_id}").text, f"/aterrapporter/{report_id}/godkann"
-    )
+    approve = approve_form(chef_client, report_id)
     # A broken PDF engine: the child process that runs Typst finds this package first.
     (tmp_path / "typst").mkdir()
     (tmp_path / "typst" / "__init__.py").write_text("raise ImportError('trasig installation')\n")
@@ -231,8 +391,7 @@ def test_approving_twice_is_refused_and_changes_nothing(
 ) -> None:
     set_recipients(app, world.plan_id)
     report_id = draft(app, world.plan_id, clock)
-    page = chef_client.get(f"/aterrapporter/{report_id}")
-    approve = form_to(page.text, f"/aterrapporter/{report_id}/godkann")
+    approve = approve_form(chef_client, report_id)
     assert chef_client.post(approve.action, data=approve.data()).status_code == 200
     before = get_report(app, report_id), len(outbox(app))
 
@@ -265,9 +424,7 @@ def test_a_stale_approve_form_is_a_conflict_and_changes_nothing(
     chef_client: TestClient, app: App, world: World, clock: MovableClock
 ) -> None:
     report_id = draft(app, world.plan_id, clock)
-    approve = form_to(
-        chef_client.get(f"/aterrapporter/{report_id}").text, f"/aterrapporter/{report_id}/godkann"
-    )
+    approve = approve_form(chef_client, report_id)
     done = chef_client.post(approve.action, data=approve.data(version="7"))
     assert done.status_code == 409
     assert "har ändrats av någon annan" in text_of(done.text)
@@ -301,7 +458,13 @@ def test_without_recipients_the_report_is_issued_and_sent_later_from_its_page(
     report_id = draft(app, world.plan_id, clock)
     page = chef_client.get(f"/aterrapporter/{report_id}")
     assert "Planen har inga mottagare i nämnden ännu." in text_of(page.text)
-    approve = form_to(page.text, f"/aterrapporter/{report_id}/godkann")
+    confirm = chef_client.get(href_to(page.text, f"/aterrapporter/{report_id}/godkann"))
+    words = text_of(confirm.text)
+    assert "Godkänn utan att skicka" in words
+    assert "men den skickas inte till nämnden: Planen har inga mottagare i nämnden ännu." in words
+    assert "Mottagare" not in words
+    approve = form_to(confirm.text, f"/aterrapporter/{report_id}/godkann")
+    assert ("", "", "Godkänn") in approve.buttons
     done = chef_client.post(approve.action, data=approve.data())
     assert done.status_code == 200
     words = text_of(done.text)
@@ -312,7 +475,12 @@ def test_without_recipients_the_report_is_issued_and_sent_later_from_its_page(
     assert outbox(app) == []
 
     set_recipients(app, world.plan_id, "namnd@pitea.example")
-    send = form_to(done.text, f"/aterrapporter/{report_id}/skicka")
+    confirm = chef_client.get(href_to(done.text, f"/aterrapporter/{report_id}/skicka"))
+    words = text_of(confirm.text)
+    assert "Mottagare namnd@pitea.example" in words
+    assert "Bilagor PDF: aterrapport-" in words and "-nr1-2018-01-10.docx" in words
+    assert get_report(app, report_id).state == "godkand"  # nothing sent by looking
+    send = form_to(confirm.text, f"/aterrapporter/{report_id}/skicka")
     assert ("", "", "Skicka till nämnden") in send.buttons
     sent = chef_client.post(send.action, data=send.data())
     assert sent.status_code == 200
@@ -344,8 +512,8 @@ def test_review_link_in_the_chefs_mail_shows_the_report_after_logging_in(
     assert done.headers["location"] == link
     page = client.get(link)
     assert page.status_code == 200
-    assert "Utkast 1 (2018-01-10)" in text_of(page.text)
-    assert form_to(page.text, f"/aterrapporter/{report_id}/godkann")
+    assert "Utkast till återrapport (2018-01-10)" in text_of(page.text)
+    assert href_to(page.text, f"/aterrapporter/{report_id}/godkann")
 
 
 # --- downloads -----------------------------------------------------------------------------

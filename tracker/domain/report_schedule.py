@@ -77,6 +77,10 @@ class Occasion:
     def from_calendar(self) -> bool:
         return self.meeting_id is not None
 
+    def days_past_approval(self, today: date) -> int:
+        """How many days ago the day to approve by passed; 0 until it has."""
+        return max(0, (today - self.approve_by).days)
+
 
 def working_days_before(d: date, n: int, cal: WorkCalendar) -> date:
     """The working day `n` working days before `d` (d itself if n is 0 and it is one)."""

@@ -61,3 +61,13 @@ class OutboxAction(SQLModel, table=True):
 
     message_id: int = Field(foreign_key="outbox_message.id", primary_key=True)
     action_id: int = Field(foreign_key="action.id", primary_key=True, index=True)
+
+
+class OutboxReport(SQLModel, table=True):
+    """The återrapport a message carries to the nämnd, so that the report's page can tell
+    queued from delivered (and from failed) by its messages' state."""
+
+    __tablename__ = "outbox_report"
+
+    message_id: int = Field(foreign_key="outbox_message.id", primary_key=True)
+    report_id: int = Field(foreign_key="report.id", index=True)

@@ -45,7 +45,16 @@ from tracker.domain.report_schedule import Occasion, occasion_after, occasion_of
 from tracker.domain.roles import action_roles
 from tracker.domain.workdays import WorkCalendar
 from tracker.errors import Conflict, NotFound, Refused
-from tracker.models import Action, ActionEvent, Area, OutboxMessage, Person, Plan, Report
+from tracker.models import (
+    Action,
+    ActionEvent,
+    Area,
+    OutboxMessage,
+    OutboxReport,
+    Person,
+    Plan,
+    Report,
+)
 from tracker.models.report import DRAFT_STATE, ReportFile
 from tracker.services import areas as area_service
 from tracker.services import indicators as indicator_service
@@ -63,7 +72,7 @@ from tracker.services.actions import (
     RESCHEDULED,
     VALUE_REMOVED,
 )
-from tracker.services.outbox import enqueue
+from tracker.services.outbox import PENDING, SENDING, SENT, enqueue
 from tracker.services.people import valid_email
 from tracker.services.plans import reply_address
 from tracker.services.report_schedule import report_calendar
@@ -74,6 +83,8 @@ APPROVE = "godkann"
 SEND = "skicka"
 ISSUED_STATES = ("godkand", "skickad")
 FORMATS = ("html", "pdf", "docx")
+# The documents the nämnd's mail carries; the HTML stays in the archive.
+ATTACHED = ("pdf", "docx")
 CONTENT_TYPES = {
     "html": "text/html; charset=utf-8",
     "pdf": "application/pdf",
@@ -177,16 +188,21 @@ def list_reports(session: Session, plan_id: int | None = None) -> list[tuple[Rep
 
 
 def report_title(report: Report) -> str:
+    return title_as(report, report.number)
+
+
+def title_as(report: Report, number: int | None) -> str:
+    """The report's title once issued as `number` (None: as the draft it is)."""
     if is_control_report(report):
         year = ControlSnapshot.from_json(report.snapshot_json).control_plan.year
-        if report.number is not None:
-            return f"{control_report_title(year)}, nr {report.number} ({report.as_of.isoformat()})"
-        return f"Utkast {report.id} till {control_report_title(year).lower()} " + (
-            f"({report.as_of.isoformat()})"
-        )
-    if report.number is not None:
-        return f"Återrapport nr {report.number} ({report.as_of.isoformat()})"
-    return f"Utkast {report.id} ({report.as_of.isoformat()})"
+        if number is not None:
+            return f"{control_report_title(year)}, nr {number} ({report.as_of.isoformat()})"
+        return f"Utkast till {control_report_title(year).lower()} ({report.as_of.isoformat()})"
+    if number is not None:
+        return f"Återrapport nr {number} ({report.as_of.isoformat()})"
+    # No number: the plan's numbers go to issued reports only, and the row's id counts
+    # drafts of every plan.
+    return f"Utkast till återrapport ({report.as_of.isoformat()})"
 
 
 # --- Building the snapshot ----------------------------------------------------------------
@@ -621,7 +637,12 @@ def _slug(text: str) -> str:
 
 
 def filename_for(snapshot: AnySnapshot, fmt: str) -> str:
-    kind = f"nr{snapshot.issue.number}" if snapshot.issue else "utkast"
+    return numbered_filename(snapshot, fmt, snapshot.issue.number if snapshot.issue else None)
+
+
+def numbered_filename(snapshot: AnySnapshot, fmt: str, number: int | None) -> str:
+    """The document's name once issued as `number` (None: as a draft)."""
+    kind = f"nr{number}" if number is not None else "utkast"
     if isinstance(snapshot, ControlSnapshot):
         cp = snapshot.control_plan
         return (
@@ -712,6 +733,12 @@ def _last_issued(session: Session, plan_id: int) -> Report | None:
         .where(Report.plan_id == plan_id, col(Report.number).is_not(None))
         .order_by(col(Report.number).desc())
     ).first()
+
+
+def next_number(session: Session, plan_id: int) -> int:
+    """The number the plan's next issued report gets."""
+    last = _last_issued(session, plan_id)
+    return (last.number or 0) + 1 if last else 1
 
 
 def draft_report(
@@ -807,25 +834,11 @@ def _conditional_update(
     session.refresh(report)
 
 
-def approve_report(
-    session: Session,
-    registry: WorkflowRegistry,
-    report_id: int,
-    actor: Person,
-    *,
-    now: datetime,
-    tz: ZoneInfo,
-    expected_version: int | None = None,
-) -> Report:
-    """Issue a draft: number it, render and archive its documents. From here it is frozen."""
-    report = get_report(session, report_id)
-    seen = report.version if expected_version is None else expected_version
-    if seen != report.version:
-        raise Conflict(
-            "Återrapporten har ändrats av någon annan sedan du öppnade den. "
-            "Ingenting sparades; ladda om och försök igen."
-        )
-    plan = lock_plan(session, report.plan_id)
+def check_approval(
+    session: Session, registry: WorkflowRegistry, report: Report, actor: Person, plan: Plan
+) -> str:
+    """The state approving moves the draft to; Refused with the reason when `actor` may not
+    approve it now."""
     # The plan's chef (or an admin) approves; a report has no owner.
     roles = action_roles(actor, plan, None)
     if not roles:
@@ -845,7 +858,31 @@ def approve_report(
             "gjordes, så utkastets jämförelse med förra återrapporten stämmer inte längre. "
             "Gör ett nytt utkast."
         )
-    number = (last.number or 0) + 1 if last else 1
+    return new_state
+
+
+def approve_report(
+    session: Session,
+    registry: WorkflowRegistry,
+    report_id: int,
+    actor: Person,
+    *,
+    now: datetime,
+    tz: ZoneInfo,
+    expected_version: int | None = None,
+) -> Report:
+    """Issue a draft: number it, render and archive its documents. From here it is frozen."""
+    report = get_report(session, report_id)
+    seen = report.version if expected_version is None else expected_version
+    if seen != report.version:
+        raise Conflict(
+            "Återrapporten har ändrats av någon annan sedan du öppnade den. "
+            "Ingenting sparades; ladda om och försök igen."
+        )
+    plan = lock_plan(session, report.plan_id)
+    new_state = check_approval(session, registry, report, actor, plan)
+    snapshot = document_snapshot(report)
+    number = next_number(session, report.plan_id)
     issued = snapshot.issued(
         IssueSnap(number=number, issued_at=now.astimezone(tz), approved_by=actor.name)
     )
@@ -919,9 +956,9 @@ def send_report(
     }
     _conditional_update(session, report, seen, report.state, state=new_state, sent_at=now)
     snapshot = document_snapshot(report)
-    attached = [files[f] for f in ("pdf", "docx") if f in files]
+    attached = [files[f] for f in ATTACHED if f in files]
     reply_to = reply_address(session, [plan.id or 0])
-    return [
+    queued = [
         enqueue(
             session,
             board_message(to, snapshot, attached, reply_to),
@@ -932,3 +969,51 @@ def send_report(
         )
         for to in recipients
     ]
+    for message in queued:
+        assert message.id is not None
+        session.add(OutboxReport(message_id=message.id, report_id=report_id))
+    return queued
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """How a sent report's mail to the nämnd has fared in the outbox: queued is not sent."""
+
+    total: int
+    sent: int
+    waiting: int
+    # When the last recipient's message went, once every one has.
+    delivered_at: datetime | None
+
+    @property
+    def failed(self) -> int:
+        """Messages that will not go unless someone retries them (failed, or withdrawn)."""
+        return self.total - self.sent - self.waiting
+
+
+def deliveries(session: Session, report_ids: list[int]) -> dict[int, Delivery]:
+    """Per report, its messages to the nämnd as the outbox has them. A report sent before the
+    messages were linked to it has none here."""
+    if not report_ids:
+        return {}
+    rows = session.exec(
+        select(OutboxReport.report_id, OutboxMessage.status, OutboxMessage.sent_at)
+        .join(OutboxMessage, col(OutboxMessage.id) == OutboxReport.message_id)
+        .where(col(OutboxReport.report_id).in_(report_ids))
+    ).all()
+    found: dict[int, list[tuple[str, datetime | None]]] = defaultdict(list)
+    for report_id, status, sent_at in rows:
+        found[report_id].append((status, sent_at))
+    return {report_id: _delivery(messages) for report_id, messages in found.items()}
+
+
+def _delivery(messages: list[tuple[str, datetime | None]]) -> Delivery:
+    sent = [at for status, at in messages if status == SENT]
+    waiting = sum(1 for status, _ in messages if status in (PENDING, SENDING))
+    done = len(sent) == len(messages) and all(sent)
+    return Delivery(
+        total=len(messages),
+        sent=len(sent),
+        waiting=waiting,
+        delivered_at=max(at for at in sent if at) if done else None,
+    )

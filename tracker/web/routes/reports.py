@@ -11,14 +11,15 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session, col, select
 
 from tracker.domain.control_report import ASSESSMENT_LIMIT, ControlSnapshot
 from tracker.domain.roles import is_editor, may_edit, may_read
-from tracker.errors import Forbidden, Refused, TrackerError
+from tracker.errors import Conflict, Forbidden, Refused, TrackerError
 from tracker.logs import emit_deferred
 from tracker.models import Person, Plan, Report
 from tracker.models.report import DRAFT_STATE, ReportFile
@@ -43,11 +44,13 @@ from tracker.web.deps import (
 from tracker.web.downloads import content_disposition, document_response
 from tracker.web.forms import VERSION_LIMIT, parse_date
 from tracker.web.routes import PathId
+from tracker.web.routes.people import CONFIRMED
 
 router = APIRouter()
 
 FORMAT_LABELS = {"html": "HTML", "pdf": "PDF", "docx": "Word (DOCX)"}
 APPROVED_STATE = "godkand"
+SENT_STATE = "skickad"
 
 
 @dataclass(frozen=True)
@@ -66,11 +69,25 @@ class ReportRow:
     plan: Plan
     state_label: str
     files: list[FileLink]
+    # When the nämnd got it: its messages delivered, not merely queued.
+    sent_at: datetime | None
 
 
-def _state_label(web: Web, report: Report) -> str:
+def _state_label(web: Web, report: Report, delivery: reports.Delivery | None) -> str:
+    """The workflow's label, except that a report whose mail has not reached every recipient
+    is not called sent: the workflow moves on when the mail is queued."""
+    if report.state == SENT_STATE and delivery is not None:
+        if delivery.failed:
+            return "Godkänd, utskicket misslyckades"
+        if delivery.waiting:
+            return "Godkänd, i utkorgen"
     labels = {s.id: s.label for s in web.app.registry.get(report.workflow).definition.states}
     return labels.get(report.state, report.state)
+
+
+def _sent_at(report: Report, delivery: reports.Delivery | None) -> datetime | None:
+    # A report sent before its messages were linked to it keeps the time it was queued.
+    return delivery.delivered_at if delivery is not None else report.sent_at
 
 
 def _visible(user: Person, report: Report, plan: Plan) -> bool:
@@ -112,16 +129,20 @@ def _rows(
     web: Web, session: Session, user: Person, found: list[tuple[Report, Plan]]
 ) -> list[ReportRow]:
     shown = [(r, p) for r, p in found if _visible(user, r, p)]
-    hashes = _hashes(session, [r.id for r, _ in shown if r.id is not None])
+    ids = [r.id for r, _ in shown if r.id is not None]
+    hashes = _hashes(session, ids)
+    delivered = reports.deliveries(session, ids)
     rows = []
     for report, plan in shown:
         assert report.id is not None
+        delivery = delivered.get(report.id)
         rows.append(
             ReportRow(
                 report=report,
                 plan=plan,
-                state_label=_state_label(web, report),
+                state_label=_state_label(web, report, delivery),
                 files=_file_links(report.id, hashes.get(report.id, {})),
+                sent_at=_sent_at(report, delivery),
             )
         )
     # Newest first: the one the reader most likely came for is at the top.
@@ -250,6 +271,7 @@ def _render_report(
     session: Session,
     report_id: int,
     user: Person,
+    now: datetime,
     *,
     error: str | None = None,
     status_code: int = 200,
@@ -267,6 +289,7 @@ def _render_report(
             for f in files
         ]
     editable = may_edit(user, plan)
+    delivery = reports.deliveries(session, [report_id]).get(report_id)
     updates = None
     control = None
     if isinstance(document, ControlSnapshot):
@@ -296,12 +319,18 @@ def _render_report(
             "report": report,
             "plan": plan,
             "title": reports.report_title(report),
-            "state_label": _state_label(web, report),
+            "state_label": _state_label(web, report, delivery),
+            "delivery": delivery,
+            "sent_at": _sent_at(report, delivery),
+            "may_see_outbox": is_editor(user),
             "files": files,
             "may_approve": editable and report.state == DRAFT_STATE,
             "may_send": editable and report.state == APPROVED_STATE,
             "recipients": plan_settings.split_addresses(plan.board_recipients),
             "updates": updates,
+            "approval_late_days": (
+                updates.occasion.days_past_approval(web.today(now)) if updates else 0
+            ),
             "control": control,
             "error": error,
             "flash": pop_flash(request),
@@ -315,9 +344,14 @@ def _render_report(
 @router.get("/reports/{report_id}", response_class=HTMLResponse)
 @router.get("/aterrapporter/{report_id}", response_class=HTMLResponse)
 def report_page(
-    request: Request, report_id: PathId, web: WebDep, session: SessionDep, user: UserDep
+    request: Request,
+    report_id: PathId,
+    web: WebDep,
+    session: SessionDep,
+    now: NowDep,
+    user: UserDep,
 ) -> HTMLResponse:
-    return _render_report(request, web, session, report_id, user)
+    return _render_report(request, web, session, report_id, user, now)
 
 
 @router.get("/aterrapporter/{report_id}/dokument.{fmt}")
@@ -345,6 +379,31 @@ def report_archive_package(
         "Cache-Control": "no-store",
     }
     return Response(package.tar(), media_type="application/x-tar", headers=headers)
+
+
+def _refusal(
+    request: Request,
+    web: Web,
+    session: Session,
+    report_id: int,
+    user: Person,
+    now: datetime,
+    exc: TrackerError,
+    outcome: str = "Ingenting ändrades.",
+    assessment_draft: str | None = None,
+) -> HTMLResponse:
+    """The report's page again with why the request was refused and what came of it."""
+    return _render_report(
+        request,
+        web,
+        session,
+        report_id,
+        user,
+        now,
+        error=f"{exc.message} {outcome}",
+        status_code=refusal_status(exc),
+        assessment_draft=assessment_draft,
+    )
 
 
 def _commit(session: Session) -> None:
@@ -376,7 +435,132 @@ def _editable(session: Session, report_id: int, user: Person) -> Report:
     return report
 
 
-@router.post("/aterrapporter/{report_id}/godkann", dependencies=[CsrfChecked], response_model=None)
+APPROVE_PATH = "/aterrapporter/{report_id}/godkann"
+SEND_PATH = "/aterrapporter/{report_id}/skicka"
+# The addresses a confirmation page listed, carried back with its form.
+RECIPIENTS_LIMIT = 20_000
+STALE = (
+    "Utkastet har ändrats av någon annan sedan du öppnade det, så det du granskade är inte "
+    "längre det som skulle godkännas."
+)
+IRREVERSIBLE = (
+    "Det går inte att ångra. En godkänd återrapport är en allmän handling: den kan inte "
+    "ändras efteråt, och breven i utkorgen går till nämnden."
+)
+
+
+def _refuse_unapprovable(report: Report, version: int | None) -> None:
+    """Refused for a report already issued, Conflict for a draft changed since `version`."""
+    if reports.is_issued(report):
+        raise Refused(
+            f"{reports.report_title(report)} är redan godkänd och kan inte godkännas igen."
+        )
+    if version is not None and version != report.version:
+        raise Conflict(STALE)
+
+
+def _board(plan: Plan) -> tuple[list[str], str]:
+    """The nämnd's addresses, and why the report cannot go to them ("" when it can)."""
+    try:
+        recipients = reports.board_recipients(plan)
+    except Refused as exc:
+        return [], exc.message
+    if not recipients:
+        return [], "Planen har inga mottagare i nämnden ännu."
+    return recipients, ""
+
+
+def _refuse_other_recipients(plan: Plan, shown: str) -> None:
+    """Conflict when the nämnd's addresses changed since the confirmation page listed them:
+    the mail would go elsewhere than the chef confirmed."""
+    if ", ".join(_board(plan)[0]) != shown:
+        raise Conflict(
+            "Nämndens mottagare har ändrats sedan du bekräftade, så breven skulle inte gå dit "
+            "sidan sa."
+        )
+
+
+def _attachment_facts(names: dict[str, str]) -> list[str]:
+    return [f"{FORMAT_LABELS[fmt]}: {names[fmt]}" for fmt in reports.ATTACHED if fmt in names]
+
+
+def _approve_texts(session: Session, report: Report, plan: Plan) -> dict[str, object]:
+    """What approving the draft will do, spelled out for the confirmation page."""
+    assert plan.id is not None
+    number = reports.next_number(session, plan.id)
+    becomes = reports.title_as(report, number)
+    recipients, problem = _board(plan)
+    snapshot = reports.document_snapshot(report)
+    names = {f: reports.numbered_filename(snapshot, f, number) for f in reports.ATTACHED}
+    facts: list[tuple[str, list[str]]] = [("Nummer", [str(number)])]
+    if recipients:
+        facts.append(("Mottagare", recipients))
+        facts.append(("Bilagor", _attachment_facts(names)))
+        what = (
+            f"{reports.report_title(report)} blir {becomes}. Dokumenten arkiveras med sin "
+            "SHA-256, och ett brev med PDF- och Word-dokumentet bifogade läggs i utkorgen till "
+            "var och en av nämndens mottagare."
+        )
+    else:
+        what = (
+            f"{reports.report_title(report)} blir {becomes} och dokumenten arkiveras, men den "
+            f"skickas inte till nämnden: {problem} Skicka den från dess sida när mottagarna är "
+            "rätt."
+        )
+    return {
+        "title": "Godkänn och skicka till nämnden" if recipients else "Godkänn utan att skicka",
+        "what": what,
+        "facts": facts,
+        "consequence": IRREVERSIBLE,
+        "button": "Godkänn och skicka" if recipients else "Godkänn",
+    }
+
+
+def _report_crumbs(plan: Plan, report: Report) -> list[tuple[str, str]]:
+    return [
+        ("Planer", "/planer"),
+        (plan.title, f"/planer/{plan.id}"),
+        ("Återrapporter", f"/planer/{plan.id}/aterrapporter"),
+        (reports.report_title(report), f"/aterrapporter/{report.id}"),
+    ]
+
+
+@router.get(APPROVE_PATH, response_class=HTMLResponse)
+def report_approve_confirm(
+    request: Request,
+    report_id: PathId,
+    web: WebDep,
+    session: SessionDep,
+    now: NowDep,
+    user: EditorDep,
+    version: Annotated[int | None, Query(ge=0, lt=VERSION_LIMIT)] = None,
+) -> HTMLResponse:
+    """The page that says what approving will do, before anything is done: the version the
+    chef reviewed goes on with the form, so a draft changed since is refused."""
+    report = _editable(session, report_id, user)
+    plan = plan_service.get_plan(session, report.plan_id)
+    try:
+        _refuse_unapprovable(report, version)
+        reports.check_approval(session, web.app.registry, report, user, plan)
+    except TrackerError as exc:
+        return _refusal(request, web, session, report_id, user, now, exc, "Ingenting är godkänt.")
+    return web.render(
+        request,
+        "confirm.html",
+        {
+            "crumbs": _report_crumbs(plan, report),
+            "action": APPROVE_PATH.format(report_id=report_id),
+            "fields": {
+                "version": version if version is not None else report.version,
+                "mottagare": ", ".join(_board(plan)[0]),
+            },
+            "back": f"/aterrapporter/{report_id}",
+            **_approve_texts(session, report, plan),
+        },
+    )
+
+
+@router.post(APPROVE_PATH, dependencies=[CsrfChecked], response_model=None)
 def report_approve(
     request: Request,
     report_id: PathId,
@@ -385,13 +569,16 @@ def report_approve(
     now: NowDep,
     user: EditorDep,
     version: Annotated[int, Form(ge=0, lt=VERSION_LIMIT)],
+    mottagare: Annotated[str, Form(max_length=RECIPIENTS_LIMIT)] = "",
+    bekraftat: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     report = _editable(session, report_id, user)
+    if bekraftat != CONFIRMED:
+        query = urlencode({"version": version})
+        return RedirectResponse(f"{APPROVE_PATH.format(report_id=report_id)}?{query}", 303)
     try:
-        if reports.is_issued(report):
-            raise Refused(
-                f"{reports.report_title(report)} är redan godkänd och kan inte godkännas igen."
-            )
+        _refuse_unapprovable(report, version)
+        _refuse_other_recipients(plan_service.get_plan(session, report.plan_id), mottagare)
         report = reports.approve_report(
             session,
             web.app.registry,
@@ -403,22 +590,62 @@ def report_approve(
         )
     except TrackerError as exc:
         undo(session)
-        return _render_report(
-            request,
-            web,
-            session,
-            report_id,
-            user,
-            error=f"{exc.message} Ingenting ändrades.",
-            status_code=refusal_status(exc),
-        )
+        return _refusal(request, web, session, report_id, user, now, exc)
     # As the CLI does: an issued report stays issued even if it cannot be sent yet.
     _commit(session)
     flash(request, _send(web, session, report, now))
     return RedirectResponse(f"/aterrapporter/{report_id}", status_code=303)
 
 
-@router.post("/aterrapporter/{report_id}/skicka", dependencies=[CsrfChecked], response_model=None)
+def _archived_names(session: Session, report_id: int) -> dict[str, str]:
+    return {
+        fmt: name for fmt, (_, name) in _hashes(session, [report_id]).get(report_id, {}).items()
+    }
+
+
+@router.get(SEND_PATH, response_class=HTMLResponse)
+def report_send_confirm(
+    request: Request,
+    report_id: PathId,
+    web: WebDep,
+    session: SessionDep,
+    now: NowDep,
+    user: EditorDep,
+) -> HTMLResponse:
+    """The page that lists where an issued report not yet sent will go, before it goes."""
+    report = _editable(session, report_id, user)
+    plan = plan_service.get_plan(session, report.plan_id)
+    recipients, problem = _board(plan)
+    if report.state != APPROVED_STATE:
+        problem = f"{reports.report_title(report)} väntar inte på att skickas."
+    if problem:
+        return _render_report(
+            request, web, session, report_id, user, now, error=problem, status_code=422
+        )
+    return web.render(
+        request,
+        "confirm.html",
+        {
+            "crumbs": _report_crumbs(plan, report),
+            "title": "Skicka till nämnden",
+            "what": (
+                f"Ett brev med {reports.report_title(report)}, PDF- och Word-dokumentet "
+                "bifogade, läggs i utkorgen till var och en av nämndens mottagare."
+            ),
+            "facts": [
+                ("Mottagare", recipients),
+                ("Bilagor", _attachment_facts(_archived_names(session, report_id))),
+            ],
+            "consequence": "Det går inte att ångra: breven i utkorgen går till nämnden.",
+            "action": SEND_PATH.format(report_id=report_id),
+            "fields": {"mottagare": ", ".join(recipients)},
+            "button": "Skicka till nämnden",
+            "back": f"/aterrapporter/{report_id}",
+        },
+    )
+
+
+@router.post(SEND_PATH, dependencies=[CsrfChecked], response_model=None)
 def report_send(
     request: Request,
     report_id: PathId,
@@ -426,24 +653,21 @@ def report_send(
     session: SessionDep,
     now: NowDep,
     user: EditorDep,
+    mottagare: Annotated[str, Form(max_length=RECIPIENTS_LIMIT)] = "",
+    bekraftat: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     report = _editable(session, report_id, user)
+    if bekraftat != CONFIRMED:
+        return RedirectResponse(SEND_PATH.format(report_id=report_id), status_code=303)
     title = reports.report_title(report)
     try:
+        _refuse_other_recipients(plan_service.get_plan(session, report.plan_id), mottagare)
         queued = reports.send_report(
             session, web.app.registry, report_id, now=now, settings=web.app.settings
         )
     except TrackerError as exc:
         undo(session)
-        return _render_report(
-            request,
-            web,
-            session,
-            report_id,
-            user,
-            error=f"{exc.message} Ingenting ändrades.",
-            status_code=refusal_status(exc),
-        )
+        return _refusal(request, web, session, report_id, user, now, exc)
     flash(
         request,
         f"{title} ligger i utkorgen till nämnden: {', '.join(m.to_addr for m in queued)}.",
@@ -474,15 +698,6 @@ def report_assessment(
         )
     except TrackerError as exc:
         undo(session)
-        return _render_report(
-            request,
-            web,
-            session,
-            report_id,
-            user,
-            error=f"{exc.message} Ingenting ändrades.",
-            status_code=refusal_status(exc),
-            assessment_draft=text,
-        )
+        return _refusal(request, web, session, report_id, user, now, exc, assessment_draft=text)
     flash(request, "Den samlade bedömningen är sparad i utkastet.")
     return RedirectResponse(f"/aterrapporter/{report_id}#bedomning", status_code=303)
