@@ -350,11 +350,23 @@ class WorkflowDefinition(_Strict):
 
     @model_validator(mode="after")
     def _references_exist(self) -> WorkflowDefinition:
-        ids = [s.id for s in self.states]
-        known = set(ids)
-        problems: list[str] = []
-        if len(known) != len(ids):
+        known = {s.id for s in self.states}
+        problems = [
+            *self._state_problems(),
+            *self._transition_problems(known),
+            *self._timer_problems(known),
+        ]
+        if self.initial not in known:
+            problems.append(f"initial: okänt tillstånd '{self.initial}'")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def _state_problems(self) -> list[str]:
+        problems = []
+        if len({s.id for s in self.states}) != len(self.states):
             problems.append("states: samma id förekommer flera gånger")
+        # An import reads a state by any of its names: one name must mean one state.
         names = [
             n for st in self.states for n in {x.casefold() for x in (st.id, st.label, *st.aliases)}
         ]
@@ -364,8 +376,10 @@ class WorkflowDefinition(_Strict):
                 "states: samma namn på flera tillstånd (id, label eller aliases): "
                 + ", ".join(f"'{n}'" for n in repeated)
             )
-        if self.initial not in known:
-            problems.append(f"initial: okänt tillstånd '{self.initial}'")
+        return problems
+
+    def _transition_problems(self, known: set[str]) -> list[str]:
+        problems = []
         seen: set[tuple[str, str]] = set()
         for i, t in enumerate(self.transitions):
             for src in t.source:
@@ -378,15 +392,18 @@ class WorkflowDefinition(_Strict):
                 seen.add((t.trigger, src))
             if t.dest not in known:
                 problems.append(f"transitions[{i}].dest: okänt tillstånd '{t.dest}'")
-        for i, timer in enumerate(self.timers):
-            for st in timer.states:
-                if st not in known:
-                    problems.append(f"timers[{i}].states: okänt tillstånd '{st}'")
+        return problems
+
+    def _timer_problems(self, known: set[str]) -> list[str]:
+        problems = [
+            f"timers[{i}].states: okänt tillstånd '{st}'"
+            for i, timer in enumerate(self.timers)
+            for st in timer.states
+            if st not in known
+        ]
         if len({t.id for t in self.timers}) != len(self.timers):
             problems.append("timers: samma id förekommer flera gånger")
-        if problems:
-            raise ValueError("; ".join(problems))
-        return self
+        return problems
 
     def state(self, state_id: str) -> StateDef:
         for s in self.states:

@@ -587,12 +587,8 @@ def _issued_line(s: ControlSnapshot) -> str:
 _DOCUMENT_FONT = 'font-family="Liberation Sans, Arial, sans-serif"'
 
 
-def compose_control(s: ControlSnapshot) -> ControlView:
-    scale = s.risk_scale()
-    placed = [PlacedRisk(r.number, r.name, r.likelihood, r.consequence) for r in s.risks]
-    svg = matrix_svg(scale, placed, id_prefix="riskmatris").replace(
-        'font-family="sans-serif"', _DOCUMENT_FONT, 1
-    )
+def _processes(s: ControlSnapshot) -> tuple[ProcessView, ...]:
+    """The control points grouped by process, in the plan's order, each with its controls."""
     by_process: dict[str, list[PointView]] = {}
     for point in s.points:
         by_process.setdefault(point.process, []).append(
@@ -605,7 +601,24 @@ def compose_control(s: ControlSnapshot) -> ControlView:
                 done=_done_rows(s, point),
             )
         )
-    processes = tuple(ProcessView(name, tuple(points)) for name, points in by_process.items())
+    return tuple(ProcessView(name, tuple(points)) for name, points in by_process.items())
+
+
+def _all_done_line(s: ControlSnapshot) -> str:
+    if s.followed_from is None:
+        return "Alla kontroller som skulle vara gjorda är gjorda."
+    return (
+        f"Alla kontroller som skulle vara gjorda från den {long_date(s.followed_from)} är gjorda."
+    )
+
+
+def compose_control(s: ControlSnapshot) -> ControlView:
+    scale = s.risk_scale()
+    placed = [PlacedRisk(r.number, r.name, r.likelihood, r.consequence) for r in s.risks]
+    svg = matrix_svg(scale, placed, id_prefix="riskmatris").replace(
+        'font-family="sans-serif"', _DOCUMENT_FONT, 1
+    )
+    processes = _processes(s)
     title = report_title(s.control_plan.year)
     heading = f"Uppföljning nr {s.issue.number}" if s.issue else "Utkast till uppföljning"
     dnr = dnr_text(s.plan.dnr)
@@ -639,12 +652,7 @@ def compose_control(s: ControlSnapshot) -> ControlView:
         deviations=_deviations(s),
         not_done=_not_done(s),
         not_done_scope=_not_done_scope(s),
-        all_done_line=(
-            f"Alla kontroller som skulle vara gjorda från den {long_date(s.followed_from)} "
-            "är gjorda."
-            if s.followed_from
-            else "Alla kontroller som skulle vara gjorda är gjorda."
-        ),
+        all_done_line=_all_done_line(s),
         assessment=paragraphs(s.assessment),
         assessment_by=s.assessment_by,
         next_report_line=(
