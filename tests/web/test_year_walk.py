@@ -231,8 +231,12 @@ def test_a_forvaltnings_year_from_the_web(site: Site, tmp_path: Path) -> None:
             walk.check("aterrapporter")
             page.get_by_label("Läget per").fill("2018-06-04")
             page.get_by_role("button", name="Gör utkast").click()
-            expect(page.get_by_role("button", name="Godkänn och skicka")).to_be_visible()
+            expect(page.get_by_role("link", name="Godkänn och skicka …")).to_be_visible()
             walk.check("utkast")
+            # Approving asks first: the confirmation page says what goes where.
+            page.get_by_role("link", name="Godkänn och skicka …").click()
+            expect(page.get_by_text(NAMND).first).to_be_visible()
+            walk.check("godkann-bekrafta")
             page.get_by_role("button", name="Godkänn och skicka").click()
             expect(page.get_by_text(re.compile("Nr 1|nr 1")).first).to_be_visible()
             walk.check("godkand")
