@@ -83,7 +83,9 @@ from tracker.web.links import owner_url  # noqa: E402
 
 SECRET = "bench-web-" + "s" * 40
 FORM_RE = re.compile(
-    rb'<form method="post" action="(?P<action>/ansvarig/[^"]+/atgard/\d+)" class="update">\s*'
+    # The page's form posts to its own card (#atgard-N); a browser sends no fragment.
+    rb'<form method="post" action="(?P<action>/ansvarig/[^"#]+/atgard/\d+)(?:#atgard-\d+)?" '
+    rb'class="update">\s*'
     rb'<input type="hidden" name="csrf" value="(?P<csrf>[0-9a-f]+)">\s*'
     rb'<input type="hidden" name="version" value="(?P<version>\d+)">'
 )
