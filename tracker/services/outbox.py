@@ -116,10 +116,16 @@ def count_recent(session: Session, to_addr: str, kinds: Sequence[str], *, since:
 
 
 def rewrite_pending(
-    session: Session, row: OutboxMessage, message: OutgoingMessage, *, now: datetime
+    session: Session,
+    row: OutboxMessage,
+    message: OutgoingMessage,
+    *,
+    now: datetime,
+    about: Sequence[int],
 ) -> bool:
-    """Replace the content of a message still waiting to be sent (its time not yet come):
-    False if a dispatcher took it first, and it must be queued anew."""
+    """Replace the content of a message still waiting to be sent (its time not yet come),
+    and the åtgärder it tells of, as `enqueue` records them: False if a dispatcher took it
+    first, and it must be queued anew."""
     table = OutboxMessage.__table__  # type: ignore[attr-defined]
     done = session.connection().execute(
         update(table)
@@ -137,7 +143,11 @@ def rewrite_pending(
         )
     )
     session.expire(row)
-    return done.rowcount == 1
+    if done.rowcount != 1:
+        return False
+    assert row.id is not None
+    set_about(session, row.id, about)
+    return True
 
 
 def set_about(session: Session, message_id: int, action_ids: Sequence[int]) -> None:

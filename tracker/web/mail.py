@@ -27,7 +27,6 @@ from tracker.services.outbox import (
     count_recent,
     enqueue,
     rewrite_pending,
-    set_about,
     unsent_about,
     withdraw,
 )
@@ -269,9 +268,7 @@ def queue_assignments(
         message = _assignment_message(
             session, env, registry, settings, owner, assigned, now, assigned_by
         )
-        if rewrite_pending(session, gathering, message, now=now):
-            assert gathering.id is not None
-            set_about(session, gathering.id, _ids(assigned))
+        if rewrite_pending(session, gathering, message, now=now, about=_ids(assigned)):
             return gathering
     message = _assignment_message(
         session, env, registry, settings, owner, actions, now, assigned_by
@@ -333,10 +330,9 @@ def _replace(
 ) -> None:
     """Put `message` in the place of `row`: rewritten while it waits, else (its time has
     come, or it failed) withdrawn and queued anew to go at once."""
-    assert row.id is not None
-    if rewrite_pending(session, row, message, now=now):
-        set_about(session, row.id, _ids(still))
-    elif withdraw(session, row):
+    if rewrite_pending(session, row, message, now=now, about=_ids(still)):
+        return
+    if withdraw(session, row):
         enqueue(
             session,
             message,
