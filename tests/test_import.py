@@ -354,8 +354,9 @@ def test_without_a_header_among_the_top_rows_the_first_row_is_named_as_before(
 ) -> None:
     path = write_csv(tmp_path / "plan.csv", ROWS, header=["Titel", "Åtgärd", "Något"])
     problems = refusal(app, path, now)
-    assert "Rad 1, kolumn Utvecklingsområde: saknas i rubrikraden (rad 1)" not in problems
-    assert any("saknas i rubrikraden (rad 1)" in p for p in problems)
+    # No row above is passed over: the first row is the header, and its gaps are named.
+    assert "Kolumn Utvecklingsområde: saknas i rubrikraden (rad 1)" in problems
+    assert not any("ovanför rubrikraden" in p for p in problems)
 
 
 def test_the_boards_decision_is_read_from_the_sidecar_and_the_plan_sheet(
