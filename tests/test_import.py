@@ -947,14 +947,22 @@ def test_a_known_address_keeps_its_persons_name_and_a_different_name_is_a_warnin
         [area, "Första åtgärden", "Åsa Öhman", "eva.nordin@pitea.example", "2018-06-30", "Pågår"],
         [area, "Andra åtgärden", "BO  EK", "bo.ek@pitea.example", "2018-06-30", "Pågår"],
         [area, "Tredje åtgärden", "Nils Namn", "nameless@pitea.example", "2018-06-30", "Pågår"],
+        [area, "Fjärde åtgärden", "Åsa Öhman", "eva.nordin@pitea.example", "2018-06-30", "Pågår"],
     ]
     result = do_import(app, write_csv(tmp_path / "plan.csv", rows, header=OWNER_HEADER), now)
 
+    # Each row that names her wrongly is said, with its own row number.
     assert [str(w) for w in result.warnings] == [
-        "Rad 2, kolumn Ansvarig: namnet 'Åsa Öhman' används inte: eva.nordin@pitea.example hör "
-        "redan till Eva Nordin (ändra namnet med tracker person set eva.nordin@pitea.example "
-        "--name ...)"
+        f"Rad {row}, kolumn Ansvarig: namnet 'Åsa Öhman' används inte: eva.nordin@pitea.example "
+        "hör redan till Eva Nordin (ändra namnet med tracker person set "
+        "eva.nordin@pitea.example --name ...)"
+        for row in (2, 5)
     ]
     # Eva keeps her name, and so does Bo, whose name was only typed in capitals; a person who
     # had none gets the file's.
-    assert [p.name for _, _, p in plan_actions(app) if p] == ["Eva Nordin", "Bo Ek", "Nils Namn"]
+    assert [p.name for _, _, p in plan_actions(app) if p] == [
+        "Eva Nordin",
+        "Bo Ek",
+        "Nils Namn",
+        "Eva Nordin",
+    ]
