@@ -27,6 +27,7 @@ from tracker.errors import Conflict, Forbidden, TrackerError
 from tracker.links import LinkSigner
 from tracker.logs import drop_deferred
 from tracker.models import Person, Plan
+from tracker.oidc import OidcClient
 from tracker.services.access import SessionLimits, live_session, touch_session
 from tracker.web.security import (
     SESSION_MAX_AGE,
@@ -40,7 +41,7 @@ Clock = Callable[[], datetime]
 
 @dataclass
 class Web:
-    """Everything the web layer needs, built once by create_app."""
+    """Everything the web layer needs, bound to the app by tracker.web.main.bind."""
 
     app: App
     clock: Clock
@@ -48,6 +49,9 @@ class Web:
     templates: Jinja2Templates
     mail: jinja2.Environment
     owner_csrf_key: bytes
+    # The relying-party client for single sign-on (it keeps the provider's keys), made at
+    # its first use.
+    oidc: OidcClient | None = None
 
     def today(self, now: datetime) -> date:
         return local_date(now, self.app.tz)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -39,7 +41,7 @@ from tracker.reports.typst_compile import RenderError
 from tracker.services.access import live_session
 from tracker.web.api import PREFIX as API_PREFIX
 from tracker.web.api import create_api
-from tracker.web.deps import Clock, CsrfFailed, LoginRequired, Web, session_limits
+from tracker.web.deps import Clock, CsrfFailed, LoginRequired, Web, session_limits, web_of
 from tracker.web.forms import (
     INCOMPLETE_MESSAGE,
     INCOMPLETE_TITLE,
@@ -128,6 +130,9 @@ def _date(value: date | None) -> str:
     return value.isoformat() if value else "–"
 
 
+# One of each per process, whatever the number of apps bound: Jinja compiles a template at
+# its first use in an environment, and the tests bind hundreds of apps.
+@functools.cache
 def _templates(tz: ZoneInfo) -> Jinja2Templates:
     def context(request: Request) -> dict[str, Any]:
         return {
@@ -155,26 +160,62 @@ def _templates(tz: ZoneInfo) -> Jinja2Templates:
     return templates
 
 
+@dataclass(frozen=True)
+class AppShape:
+    """What the app's routes, middleware and error pages are built from: the settings they
+    read when the app is made. All else a request reads comes from the Web bound to it."""
+
+    secret_key: str
+    public_base_url: str
+    dev_mail_routes: bool  # /dev/mail, only where the built-in receiver may run at all
+    run_receiver: bool  # start that receiver with the app
+
+    @classmethod
+    def of(cls, settings: Settings, dev_mail_receiver: bool | None = None) -> AppShape:
+        run = settings.dev_mail_receiver if dev_mail_receiver is None else dev_mail_receiver
+        return cls(
+            secret_key=settings.secret_key,
+            public_base_url=settings.public_base_url,
+            dev_mail_routes=settings.dev_mail_receiver,
+            run_receiver=run,
+        )
+
+
 def create_app(
     app: App, *, clock: Clock = utc_now, dev_mail_receiver: bool | None = None
 ) -> FastAPI:
     """The web app on a bootstrapped App. `clock` gives the current time (tests pass their own);
     `dev_mail_receiver` overrides settings.dev_mail_receiver for starting the local SMTP
     receiver with the app."""
+    fastapi_app = build_app(AppShape.of(app.settings, dev_mail_receiver))
+    bind(fastapi_app, app, clock=clock)
+    return fastapi_app
+
+
+def bind(fastapi_app: FastAPI, app: App, *, clock: Clock = utc_now) -> None:
+    """Give an app from build_app the App its requests use (database, settings, workflows) and
+    its clock: the one Web every request and error page reads, and the API's too."""
     settings = app.settings
-    web = Web(
+    fastapi_app.state.web = Web(
         app=app,
         clock=clock,
         signer=signer_for(settings),
         templates=_templates(app.tz),
-        mail=mail_environment(str(TEMPLATES / "mail")),
+        mail=_mail_environment(),
         owner_csrf_key=derived_key(settings.secret_key, "csrf-agare"),
     )
-    run_receiver = settings.dev_mail_receiver if dev_mail_receiver is None else dev_mail_receiver
+
+
+def build_app(shape: AppShape) -> FastAPI:
+    """The routes, middleware and error pages, to be bound to an App (bind). FastAPI analyses
+    every route's signature for each app it builds, paid on the first requests (some 0.3 s
+    for these routes): the tests build one app for each shape and bind each test's App to it
+    (tests/web/conftest.py)."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        async with _dev_mail(app, settings, clock, run_receiver):
+        web = fastapi_app.state.web
+        async with _dev_mail(web.app, web.app.settings, web.clock, shape.run_receiver):
             yield
 
     fastapi_app = FastAPI(
@@ -186,11 +227,10 @@ def create_app(
         dependencies=[Depends(refuse_nul)],
         form_limits={"max_part_size": PART_LIMIT},
     )
-    fastapi_app.state.web = web
-    sessions = session_options(settings.secret_key, settings.public_base_url)
+    sessions = session_options(shape.secret_key, shape.public_base_url)
     fastapi_app.add_middleware(SessionMiddleware, **sessions)
     fastapi_app.add_middleware(FormLimits)
-    fastapi_app.add_middleware(_SecurityHeaders, public_base_url=settings.public_base_url)
+    fastapi_app.add_middleware(_SecurityHeaders, public_base_url=shape.public_base_url)
     fastapi_app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
 
     fastapi_app.include_router(owner.router)
@@ -217,14 +257,19 @@ def create_app(
     fastapi_app.include_router(kommun.router)
     fastapi_app.include_router(outbox.router)
     fastapi_app.include_router(api_tokens.router)
-    # An app of its own: JSON errors and its own OpenAPI schema under the prefix.
-    fastapi_app.mount(API_PREFIX, create_api(web))
-    # Only where the built-in receiver may run at all (production settings refuse it).
-    if settings.dev_mail_receiver:
+    # An app of its own (JSON errors and its own OpenAPI schema under the prefix) that reads
+    # the same state, so that bind gives it the same Web.
+    fastapi_app.mount(API_PREFIX, create_api(fastapi_app.state))
+    if shape.dev_mail_routes:
         fastapi_app.include_router(devmail.router)
 
-    _install_error_pages(fastapi_app, web)
+    _install_error_pages(fastapi_app)
     return fastapi_app
+
+
+@functools.cache
+def _mail_environment() -> jinja2.Environment:
+    return mail_environment(str(TEMPLATES / "mail"))
 
 
 DEV_MAIL_EVERY_SECONDS = 3
@@ -305,7 +350,7 @@ def _logged_in(web: Web, token: str) -> Person | None:
         return live.person
 
 
-def _install_error_pages(fastapi_app: FastAPI, web: Web) -> None:
+def _install_error_pages(fastapi_app: FastAPI) -> None:
     def page(
         request: Request,
         status: int,
@@ -315,7 +360,7 @@ def _install_error_pages(fastapi_app: FastAPI, web: Web) -> None:
         back: str | None = None,
     ) -> Response:
         context = {"title": title, "message": message, "kept": kept or [], "back": back}
-        return web.render(request, "error.html", context, status_code=status)
+        return web_of(request).render(request, "error.html", context, status_code=status)
 
     async def tracker_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, TrackerError)
@@ -352,7 +397,7 @@ def _install_error_pages(fastapi_app: FastAPI, web: Web) -> None:
         return page(request, 400, INCOMPLETE_TITLE, INCOMPLETE_MESSAGE)
 
     async def not_found(request: Request) -> Response:
-        await _recognise_user(request, web)
+        await _recognise_user(request, web_of(request))
         return page(request, 404, "Sidan finns inte", "Det finns ingen sida på den adressen.")
 
     async def database_error(request: Request, exc: Exception) -> Response:

@@ -17,6 +17,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DBAPIError
+from starlette.datastructures import State
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -26,7 +27,6 @@ from tracker.logs import log_event
 from tracker.services.api_tokens import TokenReader
 from tracker.web.api.auth import STATE_KEY, Unauthorized
 from tracker.web.api.routes import MAX_LIMIT, PREFIX, own_path, router
-from tracker.web.deps import Web
 
 __all__ = ["PREFIX", "create_api"]
 
@@ -144,8 +144,9 @@ def _install_errors(api: FastAPI) -> None:
     api.add_exception_handler(DBAPIError, database_error)
 
 
-def create_api(web: Web) -> FastAPI:
-    """The API app, to be mounted at PREFIX in the web app (tracker.web.main)."""
+def create_api(state: State) -> FastAPI:
+    """The API app, to be mounted at PREFIX in the web app (tracker.web.main), reading the
+    web app's `state` (its Web)."""
     api = FastAPI(
         title="Åtgärdsplaner – läs-API",
         version="1",
@@ -159,7 +160,7 @@ def create_api(web: Web) -> FastAPI:
         swagger_ui_oauth2_redirect_url=None,
         dependencies=[Depends(refuse_nul)],
     )
-    api.state.web = web
+    api.state = state
     api.include_router(router)
     api.add_middleware(CallLog)
     _install_errors(api)

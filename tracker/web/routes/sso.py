@@ -43,11 +43,9 @@ def _client(request: Request, web: Web) -> OidcClient | None:
     """The app's one relying-party client (it keeps the provider's keys), made at first use."""
     if not web.app.settings.oidc_issuer:
         return None
-    client = getattr(request.app.state, "oidc", None)
-    if not isinstance(client, OidcClient):
-        client = OidcClient(web.app.settings)
-        request.app.state.oidc = client
-    return client
+    if web.oidc is None:
+        web.oidc = OidcClient(web.app.settings)
+    return web.oidc
 
 
 def _page(
