@@ -172,7 +172,7 @@ def bench_import(url: str, path: Path, n: int) -> float:
     app = fresh_app(url)
     t0 = time.perf_counter()
     with app.transaction() as s:
-        result = importing.import_file(s, app.registry, path, now=NOW)
+        result = importing.import_file(s, app.registry, app.settings, path, now=NOW)
     elapsed = time.perf_counter() - t0
     # Counted by the database: loading the rows to count them would weigh in the peak.
     with app.transaction() as s:

@@ -123,16 +123,23 @@ def environment() -> Environment:
     return env
 
 
-def render_digest(digest: Digest) -> OutgoingMessage:
+def _render(
+    template: str, d: Digest | Summary | OwnerMail | LoginMail, reply_to: str = ""
+) -> OutgoingMessage:
+    """The message from `template`.txt and .html, both given the same data as `d`."""
     env = environment()
-    context = {"d": digest}
+    context = {"d": d}
     return OutgoingMessage(
-        to=digest.to,
-        subject=digest.subject,
-        text=env.get_template("digest.txt").render(context),
-        html=env.get_template("digest.html").render(context),
-        reply_to=digest.reply_to,
+        to=d.to,
+        subject=d.subject,
+        text=env.get_template(f"{template}.txt").render(context),
+        html=env.get_template(f"{template}.html").render(context),
+        reply_to=reply_to,
     )
+
+
+def render_digest(digest: Digest) -> OutgoingMessage:
+    return _render("digest", digest, digest.reply_to)
 
 
 @dataclass(frozen=True)
@@ -173,11 +180,58 @@ class Summary:
 
 
 def render_summary(summary: Summary) -> OutgoingMessage:
-    env = environment()
-    context = {"d": summary}
-    return OutgoingMessage(
-        to=summary.to,
-        subject=summary.subject,
-        text=env.get_template("summary.txt").render(context),
-        html=env.get_template("summary.html").render(context),
-    )
+    return _render("summary", summary)
+
+
+@dataclass(frozen=True)
+class OwnerItem:
+    """One åtgärd an owner's mail tells of."""
+
+    text: str
+    tidsplan: str = ""
+    # Where it came from: the protokoll and punkt it was decided in, the granskning's
+    # rekommendationer it answers.
+    sources: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class OwnerMail:
+    """The mail with an owner's link: on assignment, of one åtgärd or a list; or the link
+    sent again, to one åtgärd or (without items) to all theirs."""
+
+    to: str
+    name: str
+    subject: str
+    url: str
+    # How many days the link is valid.
+    days: int
+    items: tuple[OwnerItem, ...] = ()
+    # The plan's title, when the items are of one plan.
+    plan: str = ""
+    assigned: bool = False
+    # Who gave the åtgärder, by name and address; "" when nobody is known to have.
+    assigned_by: str = ""
+    assigned_by_email: str = ""
+    # The owner's buttons on the items, as examples ('”Starta” eller ”Slutför”'); "" for none.
+    examples: str = ""
+    reply_to: str = ""
+
+
+def render_owner_mail(mail: OwnerMail) -> OutgoingMessage:
+    """An assignment of several åtgärder is a list with the link to all; otherwise the mail is
+    about the one åtgärd, or about the link alone."""
+    return _render("owner_assigned" if len(mail.items) > 1 else "owner_link", mail, mail.reply_to)
+
+
+@dataclass(frozen=True)
+class LoginMail:
+    to: str
+    name: str
+    subject: str
+    url: str
+    # How many minutes the link is valid.
+    minutes: int
+
+
+def render_login_mail(mail: LoginMail) -> OutgoingMessage:
+    return _render("login_link", mail)

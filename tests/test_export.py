@@ -36,7 +36,7 @@ def fresh(app: App, tmp_path: Path) -> Iterator[App]:
 
 def import_example(app: App, now: datetime) -> int:
     with app.transaction() as s:
-        return importing.import_file(s, app.registry, EXAMPLE, now=now).plan_id
+        return importing.import_file(s, app.registry, app.settings, EXAMPLE, now=now).plan_id
 
 
 def work_on_the_plan(app: App, now: datetime, chef: Person, plan_id: int) -> None:
@@ -93,7 +93,7 @@ def test_csv_export_then_import_into_a_fresh_database_exports_the_same(
     assert export(app, plan_id, first) == [first, first.with_name("plan.plan.toml")]
 
     with fresh.transaction() as s:
-        result = importing.import_file(s, fresh.registry, first, now=now)
+        result = importing.import_file(s, fresh.registry, fresh.settings, first, now=now)
     assert [str(w) for w in result.warnings] == ["Rad 13, kolumn E-post: ingen ansvarig angiven"]
     second = tmp_path / "b" / "plan.csv"
     second.parent.mkdir()
@@ -118,7 +118,7 @@ def test_xlsx_export_then_import_into_a_fresh_database_exports_the_same(
     export(app, plan_id, first)
 
     with fresh.transaction() as s:
-        result = importing.import_file(s, fresh.registry, first, now=now)
+        result = importing.import_file(s, fresh.registry, fresh.settings, first, now=now)
     second = tmp_path / "second.xlsx"
     export(fresh, result.plan_id, second)
 
@@ -208,7 +208,7 @@ def test_xlsx_of_a_plan_without_report_date_imports_back(
     first = tmp_path / "plan.xlsx"
     export(app, plan_id, first)
     with fresh.transaction() as s:
-        result = importing.import_file(s, fresh.registry, first, now=now)
+        result = importing.import_file(s, fresh.registry, fresh.settings, first, now=now)
         assert plans.get_plan(s, result.plan_id).next_report_on is None
 
 
@@ -338,7 +338,7 @@ def test_formula_like_texts_survive_export_import_export_exactly(
     export(fresh, plan_id, first)
 
     with app.transaction() as s:
-        result = importing.import_file(s, app.registry, first, now=now)
+        result = importing.import_file(s, app.registry, app.settings, first, now=now)
     second = tmp_path / "b" / f"plan.{kind}"
     second.parent.mkdir()
     export(app, result.plan_id, second)

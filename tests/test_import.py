@@ -95,7 +95,9 @@ def do_import(
     app: App, path: Path, now: datetime, overrides: PlanMeta | None = None
 ) -> importing.ImportResult:
     with app.transaction() as s:
-        return importing.import_file(s, app.registry, path, now=now, overrides=overrides)
+        return importing.import_file(
+            s, app.registry, app.settings, path, now=now, overrides=overrides
+        )
 
 
 def plan_actions(app: App) -> list[tuple[str, Action, Person | None]]:

@@ -323,10 +323,14 @@ def attempt(
     try:
         if save:
             with app.transaction() as s:
-                result = importing.import_file(s, app.registry, path, now=now, overrides=overrides)
+                result = importing.import_file(
+                    s, app.registry, app.settings, path, now=now, overrides=overrides
+                )
         else:
             with Session(app.engine) as s:
-                result = importing.import_file(s, app.registry, path, now=now, overrides=overrides)
+                result = importing.import_file(
+                    s, app.registry, app.settings, path, now=now, overrides=overrides
+                )
                 s.rollback()
     except FileRefused as exc:
         outcome("refused")
@@ -420,7 +424,9 @@ def test_a_nul_character_in_a_cell_is_refused_naming_row_and_column(
     file = File("plan.csv", "\r\n".join(";".join(r) for r in table).encode())
     path = write(tmp, file)
     with pytest.raises(FileRefused) as info, app.transaction() as s:
-        importing.import_file(s, app.registry, path, now=now, overrides=PlanMeta(title="T"))
+        importing.import_file(
+            s, app.registry, app.settings, path, now=now, overrides=PlanMeta(title="T")
+        )
     assert [str(p) for p in info.value.problems] == [
         "Rad 2, kolumn Åtgärd: cellen innehåller ett NUL-tecken (tecken 0); ta bort det"
     ]
@@ -436,7 +442,7 @@ def test_a_nul_character_in_the_plans_title_is_refused(app: App, now: datetime, 
     )
     path = write(tmp, file)
     with pytest.raises(FileRefused) as info, app.transaction() as s:
-        importing.import_file(s, app.registry, path, now=now)
+        importing.import_file(s, app.registry, app.settings, path, now=now)
     assert [str(p) for p in info.value.problems] == [
         "Planens uppgifter: Titel: innehåller ett NUL-tecken (tecken 0)"
     ]

@@ -216,7 +216,7 @@ def test_a_confirmation_from_a_page_loaded_before_someone_elses_save_creates_not
     with app.transaction() as s, pytest.raises(protokoll.DraftsChanged):
         row = protokoll.get_protokoll(s, protokoll_id)
         kept = [draft("Från den gamla sidan", owner_id=chef.id)]
-        protokoll.confirm(s, app.registry, row, kept, seen=1, now=now, actor=chef)
+        protokoll.confirm(s, app.registry, app.settings, row, kept, seen=1, now=now, actor=chef)
     assert _state(app, protokoll_id) == (["Ändrad", "Ändrad"], 2, None, 0)
     # Read at version 2 by both; a save lands first, so the confirmation creates nothing.
     with app.transaction() as late, pytest.raises(protokoll.DraftsChanged):
@@ -225,7 +225,9 @@ def test_a_confirmation_from_a_page_loaded_before_someone_elses_save_creates_not
             row = protokoll.get_protokoll(early, protokoll_id)
             protokoll.save_drafts(early, row, [draft("Sparad", owner_id=chef.id)] * 2, seen=2)
         kept = [draft("Från den gamla sidan", owner_id=chef.id)]
-        protokoll.confirm(late, app.registry, stale, kept, seen=2, now=now, actor=chef)
+        protokoll.confirm(
+            late, app.registry, app.settings, stale, kept, seen=2, now=now, actor=chef
+        )
     assert _state(app, protokoll_id) == (["Sparad", "Sparad"], 3, None, 0)
     # At the saved version it confirms; a second confirmation of that version, read before
     # the first was written, is told it was confirmed and creates nothing more.
@@ -234,8 +236,12 @@ def test_a_confirmation_from_a_page_loaded_before_someone_elses_save_creates_not
         stale = protokoll.get_protokoll(late, protokoll_id)
         with app.transaction() as early:
             row = protokoll.get_protokoll(early, protokoll_id)
-            protokoll.confirm(early, app.registry, row, kept, seen=3, now=now, actor=chef)
-        protokoll.confirm(late, app.registry, stale, kept, seen=3, now=now, actor=chef)
+            protokoll.confirm(
+                early, app.registry, app.settings, row, kept, seen=3, now=now, actor=chef
+            )
+        protokoll.confirm(
+            late, app.registry, app.settings, stale, kept, seen=3, now=now, actor=chef
+        )
     assert _state(app, protokoll_id) == (["Sparad", "Sparad"], 4, now, 2)
 
 

@@ -272,7 +272,7 @@ def test_the_expected_texts_are_every_word_of_the_seeds_table_and_nothing_else()
 def documents(app: App, now: datetime) -> dict[str, bytes]:
     """The Piteå example imported on the report's date, compiled as of 2018-01-10."""
     with app.transaction() as s:
-        result = importing.import_file(s, app.registry, EXAMPLE, now=now)
+        result = importing.import_file(s, app.registry, app.settings, EXAMPLE, now=now)
     with app.transaction() as s:
         snapshot = reports.build_snapshot(
             s,

@@ -445,7 +445,7 @@ def test_a_draft_years_after_the_last_update_shows_how_old_each_note_is(
     2026: each processläge still reads as written ("Pågår enligt tidsplan.") but carries its
     2018 date, and the tracker says beside it that the åtgärd is late, and since when."""
     with app.transaction() as s:
-        plan_id = importing.import_file(s, app.registry, EXAMPLE, now=now).plan_id
+        plan_id = importing.import_file(s, app.registry, app.settings, EXAMPLE, now=now).plan_id
     later = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
     report_id = draft(app, plan_id, date(2026, 11, 20), later)
     with app.transaction() as s:

@@ -1,18 +1,26 @@
-"""Assignments made within a few minutes to the same owner go out as one mail."""
+"""Assignments made within a few minutes to the same owner go out as one mail; mail that
+stopped being true before it went, because the åtgärd got another owner on the web, on the
+command line or by an import, is taken back."""
 
 from __future__ import annotations
 
+import csv
+from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+import time_machine
 from fastapi.testclient import TestClient
 from sqlmodel import col, select
+from typer.testing import CliRunner
 
 from tests.support import builders as b
 from tests.support.smtp import SmtpServer
 from tests.web.conftest import World
 from tests.web.helpers import MovableClock, form_to, log_in, text_of
 from tracker.app import App
+from tracker.cli import cli
 from tracker.models import OutboxMessage
 from tracker.services.dispatch import claim, send_outbox
 
@@ -185,3 +193,142 @@ def test_mail_a_dispatcher_has_claimed_is_not_withdrawn_and_goes_out_once(
         "cecilia.holm@pitea.example",
         "david.lund@pitea.example",
     ]
+
+
+# --- given to someone else outside the web ---------------------------------------------------
+
+CECILIA = "cecilia.holm@pitea.example"
+DAVID = "david.lund@pitea.example"
+PLAN = "Åtgärdsplan efter granskning av ekonomiskt bistånd"
+# What each says of the former owner's waiting mail: the command names the person, the
+# import's summary counts.
+WITHDRAWN_SAYS = {
+    "command": f"Väntande brev till Cecilia Holm <{CECILIA}> om tilldelningen är återkallat.",
+    "import": "Väntande brev till tidigare ansvariga: 1 återkallade, 0 omskrivna.",
+}
+REWRITTEN_SAYS = {
+    "command": (
+        f"Väntande brev till Cecilia Holm <{CECILIA}> om tilldelningen är omskrivet och tar "
+        "nu bara upp 1 åtgärd."
+    ),
+    "import": "Väntande brev till tidigare ansvariga: 0 återkallade, 1 omskrivna.",
+}
+
+
+@dataclass
+class Elsewhere:
+    """The chef assigns on the web; then "Ta fram rutin för handläggning" (a1) goes to David
+    through `how`: `tracker action assign`, or `tracker plan import` of a file naming him."""
+
+    how: str
+    client: TestClient
+    app: App
+    world: World
+    clock: MovableClock
+    tmp_path: Path
+
+    def after_cecilia_got(self, *action_ids: int) -> str:
+        """Give these to Cecilia on the web; a minute later, a1 to David: what that says."""
+        for action_id in action_ids:
+            assign(self.client, action_id, CECILIA, "Cecilia Holm")
+        self.clock.advance(minutes=1)
+        return self.reassign()
+
+    def reassign(self) -> str:
+        if self.how == "command":
+            return self.tracker(
+                "action", "assign", str(self.world.a1), "--owner", DAVID, "--name", "David Lund"
+            )
+        path = self.tmp_path / "plan.csv"
+        with path.open("w", encoding="utf-8", newline="") as fh:
+            writer = csv.writer(fh, delimiter=";")
+            writer.writerow(["Utvecklingsområde", "Åtgärd", "Ansvarig", "E-post", "Tidsplan"])
+            writer.writerow(
+                [
+                    "Ekonomiskt bistånd",
+                    "Ta fram rutin för handläggning",
+                    "David Lund",
+                    DAVID,
+                    "Klart till mars 2018. Utvärderas oktober 2018.",
+                ]
+            )
+        forvaltning = self.world.chef.forvaltning
+        return self.tracker(
+            "plan", "import", str(path), "--title", PLAN, "--forvaltning", forvaltning
+        )
+
+    def tracker(self, *args: str) -> str:
+        """The command, run against the test's database at the test's time."""
+        settings = self.app.settings
+        env = {
+            "TRACKER_SECRET_KEY": settings.secret_key,
+            "TRACKER_PUBLIC_BASE_URL": settings.public_base_url,
+        }
+        with time_machine.travel(self.clock(), tick=False):
+            result = CliRunner().invoke(cli, ["--database", settings.database_url, *args], env=env)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+
+@pytest.fixture(params=["command", "import"])
+def elsewhere(
+    request: pytest.FixtureRequest,
+    chef_client: TestClient,
+    app: App,
+    world: World,
+    clock: MovableClock,
+    tmp_path: Path,
+) -> Elsewhere:
+    return Elsewhere(request.param, chef_client, app, world, clock, tmp_path)
+
+
+def test_given_to_someone_else_outside_the_web_the_former_owner_s_waiting_mail_is_withdrawn(
+    elsewhere: Elsewhere, smtp_server: SmtpServer
+) -> None:
+    app, clock = elsewhere.app, elsewhere.clock
+    out = elsewhere.after_cecilia_got(elsewhere.world.a1)
+
+    assert statuses(app) == [(CECILIA, "withdrawn")]
+    assert WITHDRAWN_SAYS[elsewhere.how] in out
+    # Neither tells David: the command line and an import send no assignment mail.
+    clock.advance(minutes=app.settings.assignment_mail_minutes)
+    assert send_outbox(b.with_smtp(app, smtp_server.port), now=clock()).sent == 0
+    assert smtp_server.messages() == []
+
+
+def test_given_to_someone_else_outside_the_web_a_waiting_mail_keeps_what_is_still_theirs(
+    elsewhere: Elsewhere, smtp_server: SmtpServer
+) -> None:
+    app, world, clock = elsewhere.app, elsewhere.world, elsewhere.clock
+    out = elsewhere.after_cecilia_got(world.a1, world.b1)
+
+    assert statuses(app) == [(CECILIA, "pending")]
+    assert REWRITTEN_SAYS[elsewhere.how] in out
+    clock.advance(minutes=app.settings.assignment_mail_minutes)
+    assert send_outbox(b.with_smtp(app, smtp_server.port), now=clock()).sent == 1
+    [received] = smtp_server.messages()
+    assert received["To"] == CECILIA
+    assert received["Subject"] == f"Du är ansvarig för en åtgärd i {PLAN}"
+    body = str(received.get_body(("plain",)).get_content())  # type: ignore[union-attr]
+    assert "Utbilda handläggarna" in body
+    assert "Ta fram rutin för handläggning" not in body
+    # Still from the chef who gave it to her, though nobody is named on the command line.
+    assert f"{world.chef.name} har gjort dig ansvarig för en åtgärd" in body
+
+
+def test_given_to_someone_else_outside_the_web_mail_claimed_or_sent_is_left_alone(
+    elsewhere: Elsewhere, chef_client: TestClient, smtp_server: SmtpServer
+) -> None:
+    app, world, clock = elsewhere.app, elsewhere.world, elsewhere.clock
+    assign(chef_client, world.b1, CECILIA, "Cecilia Holm")
+    clock.advance(minutes=app.settings.assignment_mail_minutes)
+    assert send_outbox(b.with_smtp(app, smtp_server.port), now=clock()).sent == 1
+    assign(chef_client, world.a1, CECILIA, "Cecilia Holm")
+    clock.advance(minutes=app.settings.assignment_mail_minutes)
+    lease = timedelta(seconds=app.settings.outbox_lease_seconds)
+    assert len(claim(app.engine, worker="other", now=clock(), limit=10, lease=lease).items) == 1
+
+    out = elsewhere.reassign()
+
+    assert statuses(app) == [(CECILIA, "sent"), (CECILIA, "sending")]
+    assert "Väntande brev" not in out

@@ -203,7 +203,7 @@ def test_an_admin_can_and_a_taken_title_is_refused(
 
 def import_example(app: App, clock: MovableClock) -> list[str]:
     with app.transaction() as s:
-        result = importing.import_file(s, app.registry, EXAMPLE, now=clock())
+        result = importing.import_file(s, app.registry, app.settings, EXAMPLE, now=clock())
         summary = list(importing.describe(result))
     return summary
 
@@ -253,14 +253,14 @@ def test_a_file_that_lists_other_recipients_says_so_before_anything_is_saved(
     (tmp_path / "pitea-2018.plan.toml").write_text(toml, encoding="utf-8")
 
     with app.transaction() as s:
-        result = importing.import_file(s, app.registry, csv, now=clock())
+        result = importing.import_file(s, app.registry, app.settings, csv, now=clock())
         summary = list(importing.describe(result))
         s.rollback()  # a dry run
     assert "  Mottagare i nämnden: läggs till c@pitea.example; tas bort a@pitea.example" in summary
     assert example_plan(app).board_recipients == "a@pitea.example,b@pitea.example"
 
     with app.transaction() as s:
-        importing.import_file(s, app.registry, csv, now=clock())
+        importing.import_file(s, app.registry, app.settings, csv, now=clock())
     plan = example_plan(app)
     assert plan.board_recipients == "b@pitea.example,c@pitea.example"
     with app.transaction() as s:

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from notifications.swedish import count
 from tracker.cli.base import cli, clock, fail, get_app
 from tracker.cli.output import as_json, table
 from tracker.cli.people import tell_unused_name
@@ -13,7 +14,8 @@ from tracker.cli.swedish import CommandGroup
 from tracker.domain.clock import local_date
 from tracker.domain.schedule import SCHEDULE_LABELS
 from tracker.models.base import ID_LIMIT
-from tracker.services import actions, people, plans
+from tracker.services import actions, assigning, people, plans
+from tracker.services.link_mail import TakenBack
 from tracker.services.plans import ActionFilter
 from tracker.web.views import event_views
 
@@ -111,14 +113,29 @@ def action_assign(
     owner: Annotated[str, typer.Option("--owner", metavar="EPOST", help="Ansvarigs e-postadress.")],
     name: Annotated[str, typer.Option("--name", metavar="NAMN", help="Ansvarigs namn.")] = "",
 ) -> None:
-    """Tilldela en åtgärd en ansvarig."""
+    """Tilldela en åtgärd en ansvarig.
+
+    Den nya ansvariga får inget brev (länken skrivs ut med tracker person link). Ett brev som
+    väntar i utkorgen och säger att åtgärden är den förra ansvarigas återkallas, eller skrivs
+    om till de åtgärder den förra fortfarande har.
+    """
     app = get_app()
     now = clock()
     with app.transaction() as s:
         person = people.ensure_person(s, owner, now=now, name=name)
-        actions.assign(s, action_id, person, now=now)
+        taken_back = assigning.assign(s, app.registry, app.settings, action_id, person, now=now)
     typer.echo(f"Åtgärd {action_id}: ansvarig är nu {person.name} <{person.email}>.")
+    for taken in taken_back:
+        typer.echo(_taken_back_line(taken))
     tell_unused_name(person, name)
+
+
+def _taken_back_line(taken: TakenBack) -> str:
+    to = f"{taken.name} <{taken.to}>" if taken.name else taken.to
+    if taken.withdrawn:
+        return f"Väntande brev till {to} om tilldelningen är återkallat."
+    kept = count(taken.kept, "åtgärd", "åtgärder")
+    return f"Väntande brev till {to} om tilldelningen är omskrivet och tar nu bara upp {kept}."
 
 
 @action_app.command("move")

@@ -72,6 +72,7 @@ def set_up_demo(options: DemoOptions, *, now: datetime) -> DemoSetup:
         seeded = seed_demo(
             s,
             app.registry,
+            settings,
             options.plan_file,
             tz=app.tz,
             meetings_file=options.meetings_file,

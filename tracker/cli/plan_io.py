@@ -74,7 +74,7 @@ def plan_import(
     try:
         with app.transaction(dry_run=dry_run) as s:
             result = importing.import_file(
-                s, app.registry, file, now=now, overrides=overrides, as_of=recorded
+                s, app.registry, app.settings, file, now=now, overrides=overrides, as_of=recorded
             )
     except TrackerError as exc:  # FileRefused lists every problem in its message
         raise fail(f"Fel: {exc.message}") from None

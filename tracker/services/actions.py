@@ -542,6 +542,10 @@ def assign(
     actor: Person | None = None,
     expected_version: int | None = None,
 ) -> Change:
+    """The new owner written, with its event, and nothing else: an assignment goes through
+    tracker.services.assigning.assign, which also takes back mail still waiting that told a
+    former owner the åtgärd was theirs (that needs the mail's rendering, which this module,
+    imported by those it would need, cannot reach)."""
     action = get_action(session, action_id)
     _check_version(action, expected_version)
     change = _change(

@@ -1,6 +1,13 @@
-"""Giving many åtgärder of a plan to one owner at once: each through actions.assign (so each
-writes its own event), all in the caller's one transaction. The e-mail that tells the owner
-is the caller's to queue, once, listing what `assign_many` says was just assigned."""
+"""Giving åtgärder to an owner: one (`assign`, the way every path does it) or many of a plan at
+once (`assign_many`, each through `assign`, so each writes its own event), all in the caller's
+one transaction.
+
+An assignment takes back, in the same transaction, the mail still waiting that told a former
+owner the åtgärd was theirs (link_mail.take_back), whoever makes it: the web, the command
+line, an import. Whether the new owner is told is the caller's choice: the web tells them
+(`assign_with_link`, or link_mail.queue_assignments once for what `assign_many` says was just
+assigned); the command line and an import do not.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +18,12 @@ from datetime import datetime
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
+from config import Settings
 from tracker.domain.listing import swedish_key
 from tracker.errors import Refused
 from tracker.models import Action, Person, Plan
 from tracker.services import actions, people
+from tracker.services.link_mail import TakenBack, queue_assignments, take_back
 from workflows import WorkflowRegistry
 
 # More than a plan page shows at once is not a choice anyone made by hand.
@@ -35,6 +44,55 @@ class Assigned:
     # Given to the owner now, in the order they were picked; and those already theirs.
     assigned: list[Action] = field(default_factory=list)
     already: list[Action] = field(default_factory=list)
+
+
+def assign(
+    session: Session,
+    registry: WorkflowRegistry,
+    settings: Settings,
+    action_id: int,
+    owner: Person,
+    *,
+    now: datetime,
+    actor: Person | None = None,
+    expected_version: int | None = None,
+) -> list[TakenBack]:
+    """Give the åtgärd to `owner` (actions.assign: the change and its event) and take back
+    the mail still waiting that told a former owner it was theirs. Says what it took back."""
+    actions.assign(
+        session, action_id, owner, now=now, actor=actor, expected_version=expected_version
+    )
+    return take_back(session, registry, settings, [action_id], owner, now=now)
+
+
+def assign_with_link(
+    session: Session,
+    registry: WorkflowRegistry,
+    settings: Settings,
+    action: Action,
+    plan: Plan,
+    owner: Person,
+    *,
+    now: datetime,
+    assigned_by: Person,
+    expected_version: int | None = None,
+) -> None:
+    """Give the åtgärd to `owner` and queue the e-mail with their link, in one transaction:
+    an assignment from the web always tells the new owner."""
+    assert action.id is not None
+    assign(
+        session,
+        registry,
+        settings,
+        action.id,
+        owner,
+        now=now,
+        actor=assigned_by,
+        expected_version=expected_version,
+    )
+    queue_assignments(
+        session, registry, settings, owner, plan, [action], now=now, assigned_by=assigned_by
+    )
 
 
 def owner_candidates(session: Session, plan: Plan) -> list[Person]:
@@ -78,6 +136,7 @@ def choose_owner(
 def assign_many(
     session: Session,
     registry: WorkflowRegistry,
+    settings: Settings,
     plan: Plan,
     picks: Sequence[Pick],
     owner: Person,
@@ -98,8 +157,15 @@ def assign_many(
         if action.owner_id == owner.id:
             result.already.append(action)
             continue
-        actions.assign(
-            session, pick.action_id, owner, now=now, actor=actor, expected_version=pick.version
+        assign(
+            session,
+            registry,
+            settings,
+            pick.action_id,
+            owner,
+            now=now,
+            actor=actor,
+            expected_version=pick.version,
         )
         result.assigned.append(action)
     return result

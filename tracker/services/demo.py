@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
+from config import Settings
 from tracker.domain.clock import start_of_day
 from tracker.domain.meetings import MeetingRow
 from tracker.models import Action, Area, Audit, ControlPlan, Person, Plan, Role
@@ -69,6 +70,7 @@ CONTROL_PLAN_FILE = "internkontroll-skola.csv"
 def seed_demo(
     session: Session,
     registry: WorkflowRegistry,
+    settings: Settings,
     plan_file: Path,
     *,
     tz: ZoneInfo,
@@ -78,7 +80,7 @@ def seed_demo(
     """Import the example plan (a re-run changes nothing), add its chef and nämnd reader,
     the nämnd's decision, and the nämnd's meetings from `meetings_file` (by default the file
     beside the plan file, when there is one)."""
-    result = importing.import_file(session, registry, plan_file, now=PLAN_DATE)
+    result = importing.import_file(session, registry, settings, plan_file, now=PLAN_DATE)
     plan = plans.get_plan(session, result.plan_id)
     board = _set_decision(session, plan)
     if meetings_file is None and meetings_file_for(plan_file).exists():

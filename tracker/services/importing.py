@@ -7,12 +7,15 @@ Matching, so that importing the same file again duplicates nothing:
 - an åtgärd by utvecklingsområde + text (whitespace does not count).
 
 A matched åtgärd whose plain fields (tidsplan, dates, förväntad effekt, ...) differ is changed
-through tracker.services.actions.edit, and a new owner through actions.assign, so each change
-writes an event row. Its Status and Processläge are NOT changed by an import: a state moves only
-through the workflow (with its rules on who may and what text is needed) and processläge is the
-owner's report; a difference is listed as a warning naming the command to use instead. A new
-åtgärd is created directly in the state the file gives; its "skapad" event records that state,
-and its processläge, if any, is recorded in an "importerad" event.
+through tracker.services.actions.edit, and a new owner through assigning.assign, so each change
+writes an event row. A former owner's assignment mail still waiting in the outbox is taken back
+then; the new owner is sent none, as an import sends no mail (the web sends an owner their link
+on request, `tracker person link` prints it). Its Status and Processläge are NOT changed by an
+import: a state moves only through the workflow (with its rules on who may and what text is
+needed) and processläge is the owner's report; a difference is listed as a warning naming the
+command to use instead. A new åtgärd is created directly in the state the file gives; its
+"skapad" event records that state, and its processläge, if any, is recorded in an "importerad"
+event.
 
 Matched åtgärder keep their position; new ones are appended to their area, new areas to the
 plan. Åtgärder in the plan that the file does not mention are left alone (and counted).
@@ -36,6 +39,7 @@ from sqlalchemy import select as core_select
 from sqlalchemy.sql import Executable
 from sqlmodel import Session, SQLModel, col, select
 
+from config import Settings
 from tracker.domain.import_rows import (
     COLUMN,
     ImportRow,
@@ -50,7 +54,8 @@ from tracker.domain.reading import COMMAND_LINE_LIMITS, ReadLimits
 from tracker.domain.tables import kind_of
 from tracker.errors import Refused
 from tracker.models import Action, ActionEvent, Area, Person, Plan, Role
-from tracker.services import actions, people, plan_settings, plans
+from tracker.services import actions, assigning, people, plan_settings, plans
+from tracker.services.link_mail import TakenBack
 from tracker.services.plan_settings import PlanChange
 from workflows import WorkflowRegistry
 from workflows.registry import DEFAULT_ACTION_WORKFLOW
@@ -82,6 +87,10 @@ class ImportResult:
     actions_unchanged: int = 0
     actions_not_in_file: int = 0
     persons_created: int = 0
+    # Assignment mail to former owners of åtgärder the file gives to someone else, still
+    # waiting in the outbox: withdrawn, or written anew for what is still theirs.
+    mail_withdrawn: int = 0
+    mail_rewritten: int = 0
     warnings: list[Problem] = field(default_factory=list)
 
 
@@ -135,6 +144,7 @@ def _sidecar_text(side: Path) -> str:
 def import_file(
     session: Session,
     registry: WorkflowRegistry,
+    settings: Settings,
     path: Path,
     *,
     now: datetime,
@@ -143,12 +153,13 @@ def import_file(
 ) -> ImportResult:
     """Check `path` as a whole, then apply it in `session` (the caller commits)."""
     plan_file = read_file(registry, path, overrides)
-    return apply_plan_file(session, registry, plan_file, now=now, as_of=as_of)
+    return apply_plan_file(session, registry, settings, plan_file, now=now, as_of=as_of)
 
 
 def apply_plan_file(
     session: Session,
     registry: WorkflowRegistry,
+    settings: Settings,
     plan_file: PlanFile,
     *,
     now: datetime,
@@ -159,7 +170,7 @@ def apply_plan_file(
     compiled for that date; by default, now."""
     if as_of is not None and as_of > now:
         raise Refused("Läget per kan inte vara ett datum efter i dag.")
-    return _Importer(session, registry, plan_file, now, as_of or now).run()
+    return _Importer(session, registry, settings, plan_file, now, as_of or now).run()
 
 
 class _Importer:
@@ -167,17 +178,20 @@ class _Importer:
         self,
         session: Session,
         registry: WorkflowRegistry,
+        settings: Settings,
         plan_file: PlanFile,
         now: datetime,
         as_of: datetime,
     ) -> None:
         self.s = session
         self.registry = registry
+        self.settings = settings
         self.file = plan_file
         self.now = now
         self.as_of = as_of
         self.label = f"import ({plan_file.filename})"
         self.warnings = list(plan_file.warnings)
+        self.taken_back: list[TakenBack] = []
 
     def run(self) -> ImportResult:
         plan, created, changes = self.plan()
@@ -193,6 +207,8 @@ class _Importer:
         areas = self.areas(plan, result)
         self.actions(plan, areas, persons, result)
         result.warnings = self.warnings
+        result.mail_withdrawn = sum(t.withdrawn for t in self.taken_back)
+        result.mail_rewritten = len(self.taken_back) - result.mail_withdrawn
         return result
 
     # -- plan --
@@ -379,7 +395,9 @@ class _Importer:
             actions.edit(self.s, action.id, now=self.now, **changes)
             changed = True
         if owner is not None and action.owner_id != owner.id:
-            actions.assign(self.s, action.id, owner, now=self.now)
+            self.taken_back += assigning.assign(
+                self.s, self.registry, self.settings, action.id, owner, now=self.now
+            )
             changed = True
         elif owner is None and action.owner_id is not None and "owner_email" in self.file.columns:
             self.warn(
@@ -502,6 +520,11 @@ def describe(result: ImportResult) -> Iterable[str]:
     )
     if result.persons_created:
         yield f"Nya personer: {result.persons_created}."
+    if result.mail_withdrawn or result.mail_rewritten:
+        yield (
+            f"Väntande brev till tidigare ansvariga: {result.mail_withdrawn} återkallade, "
+            f"{result.mail_rewritten} omskrivna."
+        )
     if result.warnings:
         yield f"Varningar ({len(result.warnings)}):"
         for w in result.warnings:

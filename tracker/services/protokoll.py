@@ -13,6 +13,7 @@ from datetime import date, datetime
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from config import Settings
 from tracker.domain import protokoll as rules
 from tracker.domain.listing import swedish_key
 from tracker.domain.minutes import KnownPerson, extract_decisions
@@ -20,7 +21,7 @@ from tracker.domain.protokoll import Draft, DraftRefused
 from tracker.domain.roles import may_edit
 from tracker.errors import Conflict, Forbidden, NotFound
 from tracker.models import Action, Person, Plan, Protokoll
-from tracker.services import actions, directory, plans
+from tracker.services import assigning, directory, plans
 from workflows import WorkflowRegistry
 
 # The workflow a decision from a protokoll follows (workflows/definitions/protokoll.toml).
@@ -175,6 +176,7 @@ def save_drafts(
 def confirm(
     session: Session,
     registry: WorkflowRegistry,
+    settings: Settings,
     protokoll: Protokoll,
     drafts: Sequence[Draft],
     *,
@@ -216,7 +218,7 @@ def confirm(
             protokoll_quote=draft.quote or None,
         )
         assert action.id is not None
-        actions.assign(session, action.id, owner, now=now, actor=actor)
+        assigning.assign(session, registry, settings, action.id, owner, now=now, actor=actor)
         result.created.append(action)
         given[draft.owner_id].append(action)
     result.by_owner = [(owners[pid], listed) for pid, listed in given.items()]

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
-import jinja2
 from anyio import CapacityLimiter, to_thread
 from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse
@@ -47,7 +46,6 @@ class Web:
     clock: Clock
     signer: LinkSigner
     templates: Jinja2Templates
-    mail: jinja2.Environment
     owner_csrf_key: bytes
     # The relying-party client for single sign-on (it keeps the provider's keys), made at
     # its first use.

@@ -56,7 +56,6 @@ from tracker.web.forms import (
     too_long,
 )
 from tracker.web.links import signer_for
-from tracker.web.mail import mail_environment
 from tracker.web.routes import (
     absences,
     actions,
@@ -201,7 +200,6 @@ def bind(fastapi_app: FastAPI, app: App, *, clock: Clock = utc_now) -> None:
         clock=clock,
         signer=signer_for(settings),
         templates=_templates(app.tz),
-        mail=_mail_environment(),
         owner_csrf_key=derived_key(settings.secret_key, "csrf-agare"),
     )
 
@@ -265,11 +263,6 @@ def build_app(shape: AppShape) -> FastAPI:
 
     _install_error_pages(fastapi_app)
     return fastapi_app
-
-
-@functools.cache
-def _mail_environment() -> jinja2.Environment:
-    return mail_environment(str(TEMPLATES / "mail"))
 
 
 DEV_MAIL_EVERY_SECONDS = 3

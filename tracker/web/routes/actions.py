@@ -25,6 +25,8 @@ from tracker.services import actions as action_service
 from tracker.services import indicators as indicator_service
 from tracker.services import people
 from tracker.services import plans as plan_service
+from tracker.services.assigning import assign_with_link
+from tracker.services.link_mail import queue_owner_link
 from tracker.web.deps import (
     CsrfChecked,
     EditorDep,
@@ -41,7 +43,6 @@ from tracker.web.deps import (
     undo,
 )
 from tracker.web.forms import VERSION_LIMIT, checked_dates, form_answers, parse_date, required
-from tracker.web.mail import assign_with_link, queue_owner_link
 from tracker.web.routes import FormId, PathId
 from tracker.web.views import action_view, drafts_of, event_views, typed_in
 
@@ -303,7 +304,6 @@ def action_assign(
             raise Refused(f"{owner.name} är redan ansvarig för åtgärden.")
         assign_with_link(
             session,
-            web.mail,
             web.app.registry,
             web.app.settings,
             action,
@@ -348,7 +348,6 @@ def action_send_link(
         raise Refused("Åtgärden har ingen ansvarig att skicka en länk till.")
     queue_owner_link(
         session,
-        web.mail,
         web.app.registry,
         web.app.settings,
         owner,

@@ -28,6 +28,7 @@ from tracker.errors import Forbidden, Refused, TrackerError
 from tracker.models import Audit, Person, Recommendation
 from tracker.services import audits
 from tracker.services import plans as plan_service
+from tracker.services.assigning import assign_with_link
 from tracker.services.people import ensure_person, new_owner_text, valid_email
 from tracker.services.reports import mail_domain
 from tracker.web.deps import (
@@ -45,7 +46,6 @@ from tracker.web.deps import (
 )
 from tracker.web.downloads import document_response
 from tracker.web.forms import checked_dates, parse_date
-from tracker.web.mail import assign_with_link
 from tracker.web.routes import FormId, PathId
 
 router = APIRouter()
@@ -581,7 +581,6 @@ def action_create(
             )
             assign_with_link(
                 session,
-                web.mail,
                 web.app.registry,
                 web.app.settings,
                 action,

@@ -28,6 +28,7 @@ from tracker.services.access import (
     start_login_session,
     use_login_link,
 )
+from tracker.services.link_mail import queue_login_link, queue_owner_link
 from tracker.web.deps import (
     CsrfChecked,
     NowDep,
@@ -39,7 +40,6 @@ from tracker.web.deps import (
     session_limits,
 )
 from tracker.web.links import LOGIN_PREFIX
-from tracker.web.mail import queue_login_link, queue_owner_link
 from tracker.web.routes.owner import bad_link, link_request
 from tracker.web.security import safe_next, session_token, start_session
 
@@ -102,10 +102,10 @@ def login_request(
 
     def send(person: Person) -> None:
         if person.role in LOGIN_ROLES:
-            queue_login_link(session, web.mail, web.app.settings, person, now=now)
+            queue_login_link(session, web.app.settings, person, now=now)
         else:
             # An owner has no log-in; what they want is the link to their åtgärder.
-            queue_owner_link(session, web.mail, web.app.registry, web.app.settings, person, now=now)
+            queue_owner_link(session, web.app.registry, web.app.settings, person, now=now)
 
     return link_request(
         request, web, session, email, now, form="auth/login.html", sent="auth/sent.html", send=send

@@ -29,6 +29,7 @@ from tracker.services import actions as action_service
 from tracker.services import indicators as indicator_service
 from tracker.services import people
 from tracker.services.access import LinkHolder, resolve_link
+from tracker.services.link_mail import link_mail_allowed, queue_owner_link
 from tracker.web.deps import (
     CsrfChecked,
     NowDep,
@@ -40,7 +41,6 @@ from tracker.web.deps import (
 )
 from tracker.web.forms import TEXT_LIMIT, VERSION_LIMIT, form_answers
 from tracker.web.links import OWNER_PREFIX
-from tracker.web.mail import link_mail_allowed, queue_owner_link
 from tracker.web.security import owner_csrf, owner_csrf_ok
 from tracker.web.views import action_view, drafts_of, event_views, typed_texts
 
@@ -319,7 +319,7 @@ def new_link_request(
 ) -> HTMLResponse:
     def send(person: Person) -> None:
         try:
-            queue_owner_link(session, web.mail, web.app.registry, web.app.settings, person, now=now)
+            queue_owner_link(session, web.app.registry, web.app.settings, person, now=now)
         except TrackerError:
             # Never let the answer differ for a known address.
             undo(session)

@@ -35,6 +35,7 @@ from tracker.models import Action, Person, Plan, Role
 from tracker.models.person import ROLE_LABELS
 from tracker.services import directory, people
 from tracker.services.access import change_role, revoke_links
+from tracker.services.link_mail import link_mail_allowed, queue_login_link, queue_owner_link
 from tracker.services.overview import readable_plan_ids
 from tracker.web.deps import (
     CsrfChecked,
@@ -48,7 +49,6 @@ from tracker.web.deps import (
     refusal_status,
     undo,
 )
-from tracker.web.mail import link_mail_allowed, queue_login_link, queue_owner_link
 from tracker.web.routes import PathId
 from tracker.web.security import safe_next
 from tracker.web.views import action_view
@@ -471,9 +471,9 @@ def person_send_link(
             f"{person.email} den senaste timmen. Försök igen om en stund."
         )
     if person.role in LOGIN_ROLES:
-        queue_login_link(session, web.mail, settings, person, now=now)
+        queue_login_link(session, settings, person, now=now)
         flash(request, f"En inloggningslänk till {person.email} ligger i utkorgen.")
     else:
-        queue_owner_link(session, web.mail, web.app.registry, settings, person, now=now)
+        queue_owner_link(session, web.app.registry, settings, person, now=now)
         flash(request, f"En ny länk till {person.email} ligger i utkorgen.")
     return RedirectResponse(f"/personer/{person_id}", status_code=303)

@@ -28,9 +28,11 @@ from tracker.services.assigning import (
     Assigned,
     Pick,
     assign_many,
+    assign_with_link,
     choose_owner,
     owner_candidates,
 )
+from tracker.services.link_mail import queue_assignments
 from tracker.web.deps import (
     CsrfChecked,
     EditorDep,
@@ -54,7 +56,6 @@ from tracker.web.forms import (
     parse_date,
     required,
 )
-from tracker.web.mail import assign_with_link, queue_assignments
 from tracker.web.routes import FormId, PathId
 from tracker.web.views import ActionView, action_view, listed
 
@@ -364,11 +365,17 @@ def bulk_assign(
             session, plan, person_id=optional_int(person_id), email=email, name=name, now=now
         )
         done = assign_many(
-            session, web.app.registry, plan, _picks(atgard or []), owner, now=now, actor=user
+            session,
+            web.app.registry,
+            web.app.settings,
+            plan,
+            _picks(atgard or []),
+            owner,
+            now=now,
+            actor=user,
         )
         queue_assignments(
             session,
-            web.mail,
             web.app.registry,
             web.app.settings,
             owner,
@@ -550,7 +557,6 @@ def action_add(
     if owner is not None:
         assign_with_link(
             session,
-            web.mail,
             web.app.registry,
             web.app.settings,
             action,

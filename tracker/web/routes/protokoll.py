@@ -24,6 +24,7 @@ from tracker.domain.roles import forvaltning_scope, may_draft_from_minutes
 from tracker.errors import Forbidden, Refused, TrackerError
 from tracker.models import Person, Protokoll
 from tracker.services import protokoll as service
+from tracker.services.link_mail import queue_assignments
 from tracker.web.deps import (
     CsrfChecked,
     EditorDep,
@@ -37,7 +38,6 @@ from tracker.web.deps import (
     undo,
 )
 from tracker.web.forms import VERSION_LIMIT, parse_date
-from tracker.web.mail import queue_assignments
 from tracker.web.routes import PathId
 
 router = APIRouter()
@@ -378,11 +378,18 @@ def _save_or_confirm(
         )
     elif do == CONFIRM:
         done = service.confirm(
-            session, web.app.registry, protokoll, drafts, seen=seen, now=now, actor=user
+            session,
+            web.app.registry,
+            web.app.settings,
+            protokoll,
+            drafts,
+            seen=seen,
+            now=now,
+            actor=user,
         )
         for person, given in done.by_owner:
             queue_assignments(
-                session, web.mail, web.app.registry, web.app.settings, person, done.plan, given,
+                session, web.app.registry, web.app.settings, person, done.plan, given,
                 now=now, assigned_by=user,
             )  # fmt: skip
         flash(

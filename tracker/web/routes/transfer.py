@@ -122,7 +122,7 @@ def import_upload(
             title_hint="skriv den i fältet Planens namn",
         )
         result = importing.apply_plan_file(
-            session, web.app.registry, plan_file, now=now, as_of=recorded
+            session, web.app.registry, web.app.settings, plan_file, now=now, as_of=recorded
         )
         require_edit(user, plan_service.get_plan(session, result.plan_id))
         if dry_run:

@@ -1,25 +1,33 @@
-"""E-mails the web app queues: an owner's link (on assignment or on request) and a log-in link.
+"""The e-mails that carry a person's link: an owner's (on assignment, or asked for again) and a
+log-in link; and taking back an assignment's mail that stopped being true before it went.
 
-Each has a plain-text and an HTML body, rendered from templates/mail/, and goes into the
-outbox in the caller's transaction: it is sent only if the change that caused it commits.
+Each goes into the outbox in the caller's transaction, so it is sent only if the change that
+caused it commits. notifications renders them from plain data; this module says what they
+tell of, to whom and when.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-import jinja2
 from sqlmodel import Session, col, select
 
 from config import Settings
 from notifications import OutgoingMessage
-from notifications.swedish import count, either, greeting
+from notifications.render import (
+    LoginMail,
+    OwnerItem,
+    OwnerMail,
+    render_login_mail,
+    render_owner_mail,
+)
+from notifications.swedish import count, either
 from tracker.domain.protokoll import source_line
 from tracker.domain.roles import OWNER
-from tracker.models import Action, OutboxMessage, Person, Plan, Protokoll
-from tracker.services.actions import assign
+from tracker.models import Action, ActionEvent, OutboxMessage, Person, Plan, Protokoll
+from tracker.services.actions import ASSIGNED
 from tracker.services.audits import answered_by_actions
 from tracker.services.outbox import (
     PENDING,
@@ -40,35 +48,19 @@ KIND_OWNER_LINK = "lank"
 KIND_LOGIN = "inloggning"
 
 
-def mail_environment(directory: str) -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(directory),
-        autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default=False),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    env.globals["greeting"] = greeting
-    return env
+@dataclass(frozen=True)
+class TakenBack:
+    """A former owner's assignment mail that was still waiting: withdrawn (`kept` 0), or
+    written anew for the `kept` åtgärder that are still theirs."""
 
+    to: str
+    # The addressee's name, "" when they are no longer known.
+    name: str
+    kept: int
 
-def _message(
-    env: jinja2.Environment,
-    template: str,
-    to: str,
-    subject: str,
-    context: dict[str, Any],
-    reply_to: str = "",
-) -> OutgoingMessage:
-    ctx = {**context, "subject": subject}
-    return OutgoingMessage(
-        to=to,
-        subject=subject,
-        text=env.get_template(f"{template}.txt").render(ctx),
-        html=env.get_template(f"{template}.html").render(ctx),
-        reply_to=reply_to,
-    )
+    @property
+    def withdrawn(self) -> bool:
+        return self.kept == 0
 
 
 def _owner_reply_to(session: Session, person: Person, plan: Plan | None) -> str:
@@ -79,8 +71,33 @@ def _owner_reply_to(session: Session, person: Person, plan: Plan | None) -> str:
     return reply_address(session, plans_owned_by(session, person.id))
 
 
-def _domain(settings: Settings) -> str:
-    return settings.mail_from.rsplit("@", 1)[-1] or "localhost"
+def _queue(
+    session: Session,
+    settings: Settings,
+    message: OutgoingMessage,
+    *,
+    kind: str,
+    forvaltning: str,
+    now: datetime,
+    send_at: datetime | None = None,
+    about: Sequence[int] = (),
+) -> OutboxMessage:
+    """outbox.enqueue, with a Message-ID in the domain of the address the mail is from."""
+    domain = settings.mail_from.rsplit("@", 1)[-1] or "localhost"
+    return enqueue(
+        session,
+        message,
+        kind=kind,
+        forvaltning=forvaltning,
+        now=now,
+        domain=domain,
+        send_at=send_at,
+        about=about,
+    )
+
+
+def _ids(actions: Sequence[Action]) -> list[int]:
+    return [a.id for a in actions if a.id is not None]
 
 
 def _sources(session: Session, actions: Sequence[Action]) -> dict[int, list[str]]:
@@ -105,20 +122,46 @@ def _owner_buttons(registry: WorkflowRegistry, actions: Sequence[Action]) -> lis
     return list(labels)
 
 
-def _about_actions(
-    session: Session, registry: WorkflowRegistry, actions: Sequence[Action]
-) -> dict[str, Any]:
-    """What an owner's mail says of its åtgärder besides their text: where each came from,
-    and the owner's buttons on them as examples ('”Återrapportera”'; "" for none)."""
-    return {
-        "sources": _sources(session, actions),
-        "examples": either(_owner_buttons(registry, actions)),
-    }
+def _owner_mail(
+    session: Session,
+    registry: WorkflowRegistry,
+    settings: Settings,
+    person: Person,
+    actions: Sequence[Action],
+    *,
+    subject: str,
+    url: str,
+    plan: Plan | None,
+    reply_to: str,
+    assigned: bool = False,
+    assigned_by: Person | None = None,
+) -> OutgoingMessage:
+    """An owner's mail about `actions` (none: about the link alone): each åtgärd with where it
+    came from, and the owner's buttons on them as examples."""
+    sources = _sources(session, actions)
+    return render_owner_mail(
+        OwnerMail(
+            to=person.email,
+            name=person.name,
+            subject=subject,
+            url=url,
+            days=settings.link_max_age_days,
+            items=tuple(
+                OwnerItem(a.text, a.tidsplan, tuple(sources.get(a.id, ())) if a.id else ())
+                for a in actions
+            ),
+            plan=plan.title if plan is not None else "",
+            assigned=assigned,
+            assigned_by=assigned_by.name if assigned_by is not None else "",
+            assigned_by_email=assigned_by.email if assigned_by is not None else "",
+            examples=either(_owner_buttons(registry, actions)),
+            reply_to=reply_to,
+        )
+    )
 
 
 def queue_owner_link(
     session: Session,
-    env: jinja2.Environment,
     registry: WorkflowRegistry,
     settings: Settings,
     person: Person,
@@ -130,24 +173,18 @@ def queue_owner_link(
     """The owner's link, sent again: for one åtgärd, or, without `action`, for all of theirs.
     (An assignment's mail is queue_assignments'.)"""
     message = _owner_link_message(
-        session, env, registry, settings, person, now=now, action=action, plan=plan
+        session, registry, settings, person, now=now, action=action, plan=plan
     )
     # A link to a plan's åtgärd is the plan's förvaltning's; a link the owner asked for, the
     # owner's.
     forvaltning = plan.forvaltning if plan is not None else person.forvaltning
-    return enqueue(
-        session,
-        message,
-        kind=KIND_OWNER_LINK,
-        forvaltning=forvaltning,
-        now=now,
-        domain=_domain(settings),
+    return _queue(
+        session, settings, message, kind=KIND_OWNER_LINK, forvaltning=forvaltning, now=now
     )
 
 
 def _owner_link_message(
     session: Session,
-    env: jinja2.Environment,
     registry: WorkflowRegistry,
     settings: Settings,
     person: Person,
@@ -167,22 +204,18 @@ def _owner_link_message(
         subject = "Länk till din åtgärd"
     else:
         subject = "Din länk till dina åtgärder"
-    return _message(
-        env,
-        "owner_link",
-        person.email,
-        subject,
-        {
-            "person": person,
-            "url": url,
-            "action": action,
-            "plan": plan,
-            "assigned_by": assigned_by,
-            "assigned": assigned,
-            "days": settings.link_max_age_days,
-            **_about_actions(session, registry, [action] if action is not None else []),
-        },
+    return _owner_mail(
+        session,
+        registry,
+        settings,
+        person,
+        [action] if action is not None else [],
+        subject=subject,
+        url=url,
+        plan=plan,
         reply_to=_owner_reply_to(session, person, plan),
+        assigned=assigned,
+        assigned_by=assigned_by,
     )
 
 
@@ -196,54 +229,24 @@ def link_mail_allowed(session: Session, settings: Settings, person: Person, now:
 
 
 def queue_login_link(
-    session: Session, env: jinja2.Environment, settings: Settings, person: Person, *, now: datetime
+    session: Session, settings: Settings, person: Person, *, now: datetime
 ) -> OutboxMessage:
-    message = _message(
-        env,
-        "login_link",
-        person.email,
-        "Din inloggningslänk till åtgärdsplanerna",
-        {
-            "person": person,
-            "url": login_url(settings, person, now=now),
-            "minutes": settings.login_link_max_age_minutes,
-        },
+    message = render_login_mail(
+        LoginMail(
+            to=person.email,
+            name=person.name,
+            subject="Din inloggningslänk till åtgärdsplanerna",
+            url=login_url(settings, person, now=now),
+            minutes=settings.login_link_max_age_minutes,
+        )
     )
-    return enqueue(
-        session,
-        message,
-        kind=KIND_LOGIN,
-        forvaltning=person.forvaltning,
-        now=now,
-        domain=_domain(settings),
-    )
-
-
-def assign_with_link(
-    session: Session,
-    env: jinja2.Environment,
-    registry: WorkflowRegistry,
-    settings: Settings,
-    action: Action,
-    plan: Plan,
-    owner: Person,
-    *,
-    now: datetime,
-    assigned_by: Person,
-    expected_version: int | None = None,
-) -> None:
-    """Give the åtgärd to `owner` and queue the e-mail with their link, in one transaction:
-    an assignment from the web always tells the new owner."""
-    assert action.id is not None
-    assign(session, action.id, owner, now=now, actor=assigned_by, expected_version=expected_version)
-    queue_assignments(
-        session, env, registry, settings, owner, plan, [action], now=now, assigned_by=assigned_by
+    return _queue(
+        session, settings, message, kind=KIND_LOGIN, forvaltning=person.forvaltning, now=now
     )
 
 
 def queue_assignments(
     session: Session,
-    env: jinja2.Environment,
     registry: WorkflowRegistry,
     settings: Settings,
     owner: Person,
@@ -256,53 +259,46 @@ def queue_assignments(
     """The e-mail that tells an owner about åtgärder just given to them: one mail for the
     assignments made within settings.assignment_mail_minutes, not one per åtgärd. It waits
     that long in the outbox; a later assignment in the meantime rewrites it to list all.
-    Mail not yet sent that told a former owner of these åtgärder is taken back first."""
+    (Mail that told a former owner of these åtgärder was taken back when they were
+    assigned: tracker.services.assigning.assign.)"""
     if not actions:
         return None
-    _take_back_from_former_owners(
-        session, env, registry, settings, owner, actions, now, assigned_by
-    )
     gathering = _gathering_mail(session, owner, now)
     if gathering is not None:
         assigned = assigned_since(session, owner, gathering.created_at)
         message = _assignment_message(
-            session, env, registry, settings, owner, assigned, now, assigned_by
+            session, registry, settings, owner, assigned, now, assigned_by
         )
         if rewrite_pending(session, gathering, message, now=now, about=_ids(assigned)):
             return gathering
-    message = _assignment_message(
-        session, env, registry, settings, owner, actions, now, assigned_by
-    )
-    return enqueue(
+    message = _assignment_message(session, registry, settings, owner, actions, now, assigned_by)
+    return _queue(
         session,
+        settings,
         message,
         kind=KIND_ASSIGNED,
         forvaltning=plan.forvaltning,
         now=now,
-        domain=_domain(settings),
         send_at=now + timedelta(minutes=settings.assignment_mail_minutes),
         about=_ids(actions),
     )
 
 
-def _ids(actions: Sequence[Action]) -> list[int]:
-    return [a.id for a in actions if a.id is not None]
-
-
-def _take_back_from_former_owners(
+def take_back(
     session: Session,
-    env: jinja2.Environment,
     registry: WorkflowRegistry,
     settings: Settings,
+    action_ids: Sequence[int],
     owner: Person,
-    actions: Sequence[Action],
+    *,
     now: datetime,
-    assigned_by: Person,
-) -> None:
-    """An assignment mail still waiting that tells someone else they own one of `actions`
-    is no longer true: withdrawn when none of its åtgärder are theirs now, else written anew
-    for those that are. Mail already sent (or being sent) is left as it is."""
-    for row in unsent_about(session, _ids(actions), kind=KIND_ASSIGNED, not_to=owner.email):
+) -> list[TakenBack]:
+    """An assignment mail not yet sent that tells someone other than `owner`, who now has
+    `action_ids`, that they own one of them is no longer true: withdrawn when none of its
+    åtgärder are theirs now, else written anew for those that are. Mail already sent (or
+    being sent) is left as it is. Says what it took back."""
+    taken: list[TakenBack] = []
+    for row in unsent_about(session, action_ids, kind=KIND_ASSIGNED, not_to=owner.email):
         assert row.id is not None
         addressee = find_person(session, row.to_addr)
         told = about(session, row.id)
@@ -311,13 +307,30 @@ def _take_back_from_former_owners(
             for a in session.exec(select(Action).where(col(Action.id).in_(told)))
             if addressee is not None and a.owner_id == addressee.id
         ]
+        name = addressee.name if addressee is not None else ""
         if addressee is None or not still:
-            withdraw(session, row)
+            if withdraw(session, row):
+                taken.append(TakenBack(row.to_addr, name, 0))
             continue
         message = _assignment_message(
-            session, env, registry, settings, addressee, still, now, assigned_by
+            session, registry, settings, addressee, still, now, _given_by(session, still)
         )
-        _replace(session, settings, row, message, still, now)
+        if _replace(session, settings, row, message, still, now):
+            taken.append(TakenBack(row.to_addr, name, len(still)))
+    return taken
+
+
+def _given_by(session: Session, actions: Sequence[Action]) -> Person | None:
+    """Who gave these åtgärder to their owner, as a mail written anew names them: whoever made
+    the latest of those assignments (not whoever took one of them away)."""
+    event = session.exec(
+        select(ActionEvent)
+        .where(col(ActionEvent.action_id).in_(_ids(actions)), ActionEvent.trigger == ASSIGNED)
+        .order_by(col(ActionEvent.at).desc(), col(ActionEvent.id).desc())
+    ).first()
+    if event is None or event.actor_id is None:
+        return None
+    return session.get(Person, event.actor_id)
 
 
 def _replace(
@@ -327,21 +340,24 @@ def _replace(
     message: OutgoingMessage,
     still: Sequence[Action],
     now: datetime,
-) -> None:
+) -> bool:
     """Put `message` in the place of `row`: rewritten while it waits, else (its time has
-    come, or it failed) withdrawn and queued anew to go at once."""
+    come, or it failed) withdrawn and queued anew to go at once. False if a dispatcher took
+    it meanwhile: then it goes out as it was."""
     if rewrite_pending(session, row, message, now=now, about=_ids(still)):
-        return
-    if withdraw(session, row):
-        enqueue(
-            session,
-            message,
-            kind=KIND_ASSIGNED,
-            forvaltning=row.forvaltning,
-            now=now,
-            domain=_domain(settings),
-            about=_ids(still),
-        )
+        return True
+    if not withdraw(session, row):
+        return False
+    _queue(
+        session,
+        settings,
+        message,
+        kind=KIND_ASSIGNED,
+        forvaltning=row.forvaltning,
+        now=now,
+        about=_ids(still),
+    )
+    return True
 
 
 def _gathering_mail(session: Session, owner: Person, now: datetime) -> OutboxMessage | None:
@@ -359,36 +375,32 @@ def _gathering_mail(session: Session, owner: Person, now: datetime) -> OutboxMes
 
 def _assignment_message(
     session: Session,
-    env: jinja2.Environment,
     registry: WorkflowRegistry,
     settings: Settings,
     owner: Person,
     actions: Sequence[Action],
     now: datetime,
-    assigned_by: Person,
+    assigned_by: Person | None,
 ) -> OutgoingMessage:
     """One åtgärd: the mail with its own link; several: a list and the link to all."""
     plan_ids = {a.plan_id for a in actions}
     plan = session.get(Plan, plan_ids.pop()) if len(plan_ids) == 1 else None
     if len(actions) == 1:
         return _owner_link_message(
-            session, env, registry, settings, owner, now=now, action=actions[0], plan=plan,
+            session, registry, settings, owner, now=now, action=actions[0], plan=plan,
             assigned_by=assigned_by, assigned=True,
         )  # fmt: skip
     where = f" i {plan.title}" if plan is not None else ""
-    return _message(
-        env,
-        "owner_assigned",
-        owner.email,
-        f"Du är ansvarig för {count(len(actions), 'åtgärd', 'åtgärder')}{where}",
-        {
-            "person": owner,
-            "url": owner_url(settings, owner, now=now),
-            "actions": actions,
-            "plan": plan,
-            "assigned_by": assigned_by,
-            "days": settings.link_max_age_days,
-            **_about_actions(session, registry, actions),
-        },
+    return _owner_mail(
+        session,
+        registry,
+        settings,
+        owner,
+        actions,
+        subject=f"Du är ansvarig för {count(len(actions), 'åtgärd', 'åtgärder')}{where}",
+        url=owner_url(settings, owner, now=now),
+        plan=plan,
         reply_to=reply_address(session, {a.plan_id for a in actions}),
+        assigned=True,
+        assigned_by=assigned_by,
     )
