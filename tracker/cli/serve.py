@@ -6,7 +6,6 @@ import os
 from typing import Annotated, Any
 
 import typer
-from pydantic import ValidationError
 
 from tracker.cli.base import cli, fail, get_app, settings_file
 
@@ -46,12 +45,7 @@ def serve(
     ] = None,
 ) -> None:
     """Starta webbappen."""
-    try:
-        app = get_app()
-    except ValidationError as exc:
-        # Production settings refuse a default secret or the development mail receiver.
-        messages = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
-        raise fail(f"Fel i inställningarna: {messages}") from None
+    app = get_app()  # refuses settings that cannot be used, with what is wrong
     settings = app.settings
     if workers is None:
         workers = default_workers(settings.dev_mail_receiver)
