@@ -15,12 +15,11 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlmodel import SQLModel
-
 from config import load_settings
 from tests.support import builders
 from tracker.app import bootstrap
 from tracker.db import make_engine
+from tracker.migrate import upgrade
 from tracker.web.links import owner_url
 
 SECRET = "serve-test-" + "s" * 40
@@ -100,7 +99,7 @@ def test_two_workers_serve_the_database_and_config_given_and_stop_on_sigterm(
         f'public_base_url = "http://127.0.0.1:{port}"\n'
     )
     engine = make_engine(db_url)
-    SQLModel.metadata.create_all(engine)
+    upgrade(engine)  # as `tracker db upgrade`: serve starts on no other schema
     engine.dispose()
     app = bootstrap(load_settings(config, database_url=db_url))
     now = datetime.now(UTC)

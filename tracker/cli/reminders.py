@@ -14,6 +14,7 @@ from tracker import logs
 from tracker.app import App
 from tracker.cli.base import cli, clock, fail, get_app
 from tracker.cli.swedish import CommandGroup
+from tracker.migrate import require_current_schema
 from tracker.services.reminders import SweepResult, send_reminders
 
 reminders_app = CommandGroup(help="Påminnelser till ansvariga och chefer.")
@@ -125,6 +126,7 @@ def scheduler() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     logs.configure()
     app = get_app()
+    require_current_schema(app.engine)
     for spec in job_specs(app.settings):
         typer.echo(f"{spec.name} ({spec.id}): {spec.trigger}")
     typer.echo("Schemaläggaren körs; stoppa med Ctrl-C.")

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from tracker.cli.base import cli, fail, get_app, settings_file
+from tracker.migrate import require_current_schema
 
 # The same for one process and for each of several; behind nginx, which sets X-Forwarded-*.
 # No "server: uvicorn" header: it tells an attacker what runs here, and helps nobody else.
@@ -52,6 +53,7 @@ def serve(
     if workers > 1 and settings.dev_mail_receiver:
         # The receiver listens on one SMTP port and keeps its mail in one process's lifespan.
         raise fail("Den inbyggda e-postmottagaren kan bara köras med en webbprocess.")
+    require_current_schema(app.engine)
     # Imported here: the other commands should not pay for loading the web stack.
     import uvicorn
 
