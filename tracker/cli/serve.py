@@ -18,6 +18,12 @@ UVICORN_OPTIONS: dict[str, Any] = {
     "server_header": False,
 }
 
+# How long uvicorn waits for a worker to answer before it kills it as hung and starts another.
+# Its default, 5 s, is less than a new worker takes to import the app on a busy machine (4-6 s
+# measured on two loaded cores), and a worker killed for it is replaced by one that is killed
+# in the same way.
+WORKER_START_SECONDS = 30
+
 
 def default_workers(dev_mail_receiver: bool) -> int:
     """One web process per core, as deploy.md advises: a process runs Python on one core at a
@@ -83,4 +89,10 @@ def serve(
     os.environ["TRACKER_DATABASE_URL"] = settings.database_url
     # On SIGTERM or SIGINT uvicorn stops the workers (each finishes the requests it has)
     # and returns; a worker that dies is replaced.
-    uvicorn.run("tracker.web.asgi:app_from_env", factory=True, workers=workers, **options)
+    uvicorn.run(
+        "tracker.web.asgi:app_from_env",
+        factory=True,
+        workers=workers,
+        timeout_worker_healthcheck=WORKER_START_SECONDS,
+        **options,
+    )
