@@ -30,18 +30,21 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _run(args: list[str]) -> subprocess.CompletedProcess[str]:
+def _start(args: list[str], **env: str) -> subprocess.Popen[str]:
     """The command in a session of its own, so that a server that did start is stopped with
     every worker process it spawned."""
-    env = {**os.environ, "TRACKER_CONFIG": ""}
-    proc = subprocess.Popen(
+    return subprocess.Popen(
         [TRACKER, *args],
-        env=env,
+        env={**os.environ, "TRACKER_CONFIG": "", **env},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
     )
+
+
+def _run(args: list[str]) -> subprocess.CompletedProcess[str]:
+    proc = _start(args)
     try:
         out, err = proc.communicate(timeout=TIMEOUT_S)
     except subprocess.TimeoutExpired:
@@ -84,3 +87,27 @@ def test_a_database_a_version_behind_is_refused_with_both_versions(tmp_path: Pat
     done = _run(["--database", str(db), "serve", "--workers", "1", "--port", str(_free_port())])
     assert done.returncode == 1
     assert f"Databasens schema är {before}, programmet behöver {head}" in done.stderr
+
+
+def test_the_scheduler_on_a_current_schema_starts_without_alembics_lines(tmp_path: Path) -> None:
+    db = tmp_path / "tracker.db"
+    engine = make_engine(f"sqlite:///{db}")
+    upgrade(engine)
+    engine.dispose()
+    proc = _start(["--database", str(db), "scheduler"])
+    try:
+        assert proc.stdout is not None
+        lines = []
+        for line in proc.stdout:
+            lines.append(line)
+            if "Schemaläggaren körs" in line:
+                break
+        proc.send_signal(signal.SIGTERM)
+        rest, err = proc.communicate(timeout=TIMEOUT_S)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    output = "".join(lines) + rest + err
+    assert "Schemaläggaren körs" in output
+    assert "alembic" not in output, output
