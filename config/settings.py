@@ -7,12 +7,13 @@ edge (CLI command, web app factory, test fixture), and pass it down.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET = "byt-mig-utvecklingsnyckel"
@@ -161,3 +162,93 @@ def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Se
         if f"TRACKER_{key.upper()}" in env_names and f"TRACKER_{key.upper()}" in os.environ:
             del file_values[key]
     return Settings(**{**file_values, **overrides})
+
+
+class SettingsError(ValueError):
+    """Settings that cannot be used, said in Swedish for the person running the service."""
+
+
+# What pydantic's error types mean, for the operator; the value follows in quotes.
+_VALUE_PROBLEMS = {
+    "int_parsing": "är inget heltal",
+    "int_from_float": "är inget heltal",
+    "float_parsing": "är inget tal",
+    "bool_parsing": "är varken true eller false",
+    "date_from_datetime_parsing": "är inget datum (ÅÅÅÅ-MM-DD)",
+    "date_parsing": "är inget datum (ÅÅÅÅ-MM-DD)",
+    "dict_type": "är ingen tabell",
+    "list_type": "är ingen lista",
+    "string_type": "är ingen text",
+}
+_TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
+
+
+def _setting_name(loc: tuple[int | str, ...]) -> str:
+    """`smtp_port (TRACKER_SMTP_PORT)`: the key in the file and the variable that sets it."""
+    if not loc:
+        return ""
+    key = str(loc[0])
+    if key not in Settings.model_fields:
+        return ".".join(str(part) for part in loc)
+    variable = f"TRACKER_{key.upper()}"
+    return f"{key} ({variable})" if len(loc) == 1 else f"{key} ({variable}), {loc[1:]}"
+
+
+def _problem(error: Any) -> str:
+    """One pydantic error as a Swedish phrase about the setting it concerns."""
+    kind, ctx, value = error["type"], error.get("ctx") or {}, error.get("input")
+    if kind == "value_error":
+        return str(error["msg"]).removeprefix("Value error, ")
+    if kind == "extra_forbidden":
+        return "okänd inställning"
+    if kind in _VALUE_PROBLEMS:
+        return f"{value!r} {_VALUE_PROBLEMS[kind]}"
+    if kind == "literal_error":
+        allowed = str(ctx.get("expected", "")).replace(" or ", " eller ")
+        return f"{value!r} är inget av {allowed}"
+    if kind in ("greater_than_equal", "greater_than"):
+        return f"{value!r} är för litet (minst {ctx.get('ge', ctx.get('gt'))})"
+    if kind in ("less_than_equal", "less_than"):
+        return f"{value!r} är för stort (högst {ctx.get('le', ctx.get('lt'))})"
+    if kind == "string_too_short":
+        return "får inte vara tomt"
+    if kind == "string_too_long":
+        return f"är för långt (högst {ctx.get('max_length')} tecken)"
+    return f"ogiltigt värde {value!r}"
+
+
+def explain(exc: ValidationError) -> str:
+    """Every problem in `exc`, each with the setting it concerns, in Swedish."""
+    parts = []
+    for error in exc.errors():
+        name = _setting_name(tuple(error["loc"]))
+        parts.append(f"{name}: {_problem(error)}" if name else _problem(error))
+    return "; ".join(parts)
+
+
+def read_settings(config_file: str | Path | None = None, **overrides: Any) -> Settings:
+    """load_settings, with what stops it said in Swedish (SettingsError): a settings file that
+    is missing, unreadable or not TOML, and every value that cannot be used."""
+    path = config_file or os.environ.get(CONFIG_FILE_ENV)
+    try:
+        return load_settings(config_file, **overrides)
+    except FileNotFoundError:
+        raise SettingsError(f"Inställningsfilen {path} finns inte.") from None
+    except PermissionError:
+        raise SettingsError(
+            f"Inställningsfilen {path} går inte att läsa: användaren saknar behörighet."
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        reason = str(exc)
+        if found := _TOML_POSITION.search(reason):
+            where = f" (rad {found[1]}, kolumn {found[2]})"
+            reason = reason[: found.start()]
+        else:
+            where = ""
+        raise SettingsError(
+            f"Inställningsfilen {path} är inte giltig TOML{where}: {reason}"
+        ) from None
+    except ValidationError as exc:
+        raise SettingsError(f"Inställningarna går inte att använda: {explain(exc)}") from None
+    except ValueError as exc:  # _read_file's own checks, already in Swedish
+        raise SettingsError(f"Inställningarna går inte att använda: {exc}") from None

@@ -1,14 +1,20 @@
 from __future__ import annotations
 
+import sqlite3
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, select
-from sqlmodel import SQLModel
+from sqlmodel import Session, SQLModel
+from typer.testing import CliRunner
 
 from tracker.app import App
 from tracker.backup import backup, restore
+from tracker.cli import cli
+from tracker.db import make_engine
+from tracker.errors import TrackerError
 from tracker.models import Person
 from tracker.services import actions, people, plans
 
@@ -59,3 +65,67 @@ def test_restore_gives_back_every_row_as_it_was(
 
     restore(app.engine, target)
     assert _all_rows(app.engine) == before
+
+
+def _database_with_the_schema(path: Path) -> Engine:
+    engine = make_engine(f"sqlite:///{path}")
+    SQLModel.metadata.create_all(engine)
+    return engine
+
+
+def test_a_backup_of_a_database_file_that_does_not_exist_is_refused_and_creates_nothing(
+    tmp_path: Path,
+) -> None:
+    # What `tracker db backup` run without the service's environment reads: the default
+    # sqlite:///var/tracker.db in the directory it happens to be run in.
+    missing = tmp_path / "var" / "tracker.db"
+    target = tmp_path / "backup" / "fore-uppgradering.dump"
+    with pytest.raises(TrackerError, match=r"Databasfilen .*tracker\.db finns inte"):
+        backup(make_engine(f"sqlite:///{missing}"), target)
+    assert not missing.exists()
+    assert not target.exists()
+
+
+def test_a_backup_of_a_database_without_the_products_tables_is_refused(tmp_path: Path) -> None:
+    empty = tmp_path / "tom.db"
+    empty.touch()
+    target = tmp_path / "kopia.dump"
+    with pytest.raises(TrackerError, match="saknar produktens tabeller"):
+        backup(make_engine(f"sqlite:///{empty}"), target)
+    assert not target.exists()
+
+
+def test_a_restore_from_a_copy_without_the_products_tables_is_refused_and_changes_nothing(
+    tmp_path: Path, now: datetime
+) -> None:
+    engine = _database_with_the_schema(tmp_path / "tracker.db")
+    with Session(engine) as s, s.begin():
+        people.ensure_person(s, "anna@pitea.example", now=now, name="Anna Öberg")
+    before = _all_rows(engine)
+    empty_copy = tmp_path / "tom.dump"
+    sqlite3.connect(empty_copy).close()
+    with pytest.raises(TrackerError, match="saknar produktens tabeller"):
+        restore(engine, empty_copy)
+    assert _all_rows(engine) == before
+
+
+def test_a_restore_from_a_file_that_is_no_sqlite_database_is_refused_in_swedish(
+    tmp_path: Path,
+) -> None:
+    engine = _database_with_the_schema(tmp_path / "tracker.db")
+    not_a_copy = tmp_path / "anteckningar.txt"
+    not_a_copy.write_text("inte en databas", encoding="utf-8")
+    with pytest.raises(TrackerError, match="är ingen säkerhetskopia av en SQLite-databas"):
+        restore(engine, not_a_copy)
+
+
+def test_the_backup_command_gives_the_size_with_swedish_digit_grouping(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "tracker.db"
+    _database_with_the_schema(db).dispose()
+    target = tmp_path / "kopia.dump"
+    result = CliRunner().invoke(cli, ["--database", str(db), "db", "backup", str(target)])
+    assert result.exit_code == 0, result.output
+    size = f"{target.stat().st_size:,}".replace(",", " ")
+    assert f"({size} byte)" in result.output

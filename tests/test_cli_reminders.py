@@ -71,14 +71,20 @@ def test_run_then_send_then_the_outbox_is_empty(
     assert "0 e-postmeddelanden" in out
 
 
-def test_failed_message_is_listed_and_retried(
-    app: App, db_url: str, chef: Person, smtp_server: SmtpServer
-) -> None:
+def _reminder_refused_by_the_server(app: App, db_url: str, smtp_server: SmtpServer) -> Person:
+    """One owner's reminder queued, and the server set to refuse their address (5xx)."""
     owner = b.person(app, "anna.berg@pitea.example", "Anna Berg", now=b.at(WEDNESDAY))
     _, area = b.plan(app, now=b.at(WEDNESDAY))
     b.action(app, area, "Sen", now=b.at(WEDNESDAY), owner=owner, due_on=date(2018, 1, 2))
     tracker(db_url, "reminders", "run", "--now", "2018-01-10")
     smtp_server.refuse[owner.email] = "550 5.1.1 Okänd mottagare"
+    return owner
+
+
+def test_failed_message_is_listed_and_retried(
+    app: App, db_url: str, chef: Person, smtp_server: SmtpServer
+) -> None:
+    owner = _reminder_refused_by_the_server(app, db_url, smtp_server)
     code, out = tracker(db_url, "outbox", "send", smtp_port=smtp_server.port)
     assert "Misslyckades: 1." in out
     code, out = tracker(db_url, "outbox", "list", "--failed")
@@ -91,6 +97,18 @@ def test_failed_message_is_listed_and_retried(
     code, out = tracker(db_url, "outbox", "send", smtp_port=smtp_server.port)
     assert "Skickade: 1." in out
     assert len(smtp_server.received) == 1
+
+
+def test_retry_of_all_says_how_many_in_agreeing_swedish(
+    app: App, db_url: str, chef: Person, smtp_server: SmtpServer
+) -> None:
+    _reminder_refused_by_the_server(app, db_url, smtp_server)
+    tracker(db_url, "outbox", "send", smtp_port=smtp_server.port)
+    code, out = tracker(db_url, "outbox", "retry")
+    assert code == 0
+    assert "1 misslyckat meddelande ligger i kön igen." in out
+    code, out = tracker(db_url, "outbox", "retry")
+    assert "Inga misslyckade meddelanden att lägga i kön." in out
 
 
 def test_send_with_the_server_down_keeps_the_mail_and_says_so(

@@ -9,15 +9,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlparse
 
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy.exc import SQLAlchemyError
 
 from config import DEFAULT_SECRET
 from notifications.probe import probe_smtp
 from tracker.app import App
 from tracker.domain.report import PlanSnap, Snapshot, compose
-from tracker.migrate import alembic_config
+from tracker.migrate import revisions
 from tracker.reports.pdf import render_pdf
 from tracker.reports.typst_compile import RenderError
 
@@ -31,15 +29,13 @@ class CheckResult:
 
 def check_database(app: App) -> CheckResult:
     try:
-        with app.engine.connect() as conn:
-            current = MigrationContext.configure(conn).get_current_revision()
+        current, head = revisions(app.engine)
     except SQLAlchemyError as exc:
         return CheckResult(
             "Databas",
             False,
             f"kan inte ansluta: {exc.__class__.__name__}: {str(exc).splitlines()[0]}",
         )
-    head = ScriptDirectory.from_config(alembic_config(app.engine)).get_current_head()
     where = app.engine.url.render_as_string(hide_password=True)
     if current != head:
         return CheckResult(

@@ -6,7 +6,12 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from tracker.errors import TrackerError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -24,3 +29,33 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 def downgrade(engine: Engine, revision: str) -> None:
     command.downgrade(alembic_config(engine), revision)
+
+
+def revisions(engine: Engine) -> tuple[str | None, str | None]:
+    """The database's schema revision (None: no schema) and the newest the code has.
+
+    Raises SQLAlchemyError when the database cannot be reached."""
+    with engine.connect() as conn:
+        current = MigrationContext.configure(conn).get_current_revision()
+    head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+    return current, head
+
+
+def require_current_schema(engine: Engine) -> None:
+    """TrackerError unless the database's schema is the code's: the web and the scheduler
+    started before `tracker db upgrade` would answer 500 and fail every job instead."""
+    try:
+        current, head = revisions(engine)
+    except SQLAlchemyError as exc:
+        first_line = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+        raise TrackerError(f"Databasen går inte att nå: {first_line}") from None
+    if current == head:
+        return
+    upgrade_first = (
+        "kör 'tracker db upgrade' (med tjänstens miljö) innan webben och schemaläggaren startas"
+    )
+    if current is None:
+        raise TrackerError(f"Databasen har inget schema: {upgrade_first}.")
+    raise TrackerError(
+        f"Databasens schema är {current}, programmet behöver {head}: {upgrade_first}."
+    )

@@ -15,12 +15,11 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlmodel import SQLModel
-
 from config import load_settings
 from tests.support import builders
 from tracker.app import bootstrap
 from tracker.db import make_engine
+from tracker.migrate import upgrade
 from tracker.web.links import owner_url
 
 SECRET = "serve-test-" + "s" * 40
@@ -39,13 +38,15 @@ def _env() -> dict[str, str]:
 
 
 @contextmanager
-def _serving(args: list[str], log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+def _serving(
+    args: list[str], log_path: Path, extra_env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
     """`tracker <args>` in its own process group, so that nothing it started outlives a
     failed test."""
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
             [TRACKER, *args],
-            env=_env(),
+            env={**_env(), **(extra_env or {})},
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -100,7 +101,7 @@ def test_two_workers_serve_the_database_and_config_given_and_stop_on_sigterm(
         f'public_base_url = "http://127.0.0.1:{port}"\n'
     )
     engine = make_engine(db_url)
-    SQLModel.metadata.create_all(engine)
+    upgrade(engine)  # as `tracker db upgrade`: serve starts on no other schema
     engine.dispose()
     app = bootstrap(load_settings(config, database_url=db_url))
     now = datetime.now(UTC)
@@ -139,3 +140,34 @@ def test_the_development_mail_receiver_is_refused_with_several_workers(tmp_path:
         code = proc.wait(timeout=30)
     assert code == 1
     assert "e-postmottagaren kan bara köras med en webbprocess" in log_path.read_text()
+
+
+# Imported by every Python process started with this directory on PYTHONPATH: a worker
+# process (spawned with --multiprocessing-fork) takes this long before it can answer its
+# parent, as on a loaded machine where importing the app takes seconds.
+SLOW_WORKER_START = """
+import sys, time
+if "--multiprocessing-fork" in sys.argv:
+    time.sleep(8)
+"""
+
+
+def test_workers_slow_to_start_are_waited_for_and_not_killed_as_hung(tmp_path: Path) -> None:
+    port = _free_port()
+    db_url = f"sqlite:///{tmp_path / 'serve.db'}"
+    config = tmp_path / "tracker.toml"
+    config.write_text(f'[tracker]\nenvironment = "test"\nsecret_key = "{SECRET}"\n')
+    engine = make_engine(db_url)
+    upgrade(engine)
+    engine.dispose()
+    slow = tmp_path / "slow"
+    slow.mkdir()
+    (slow / "sitecustomize.py").write_text(SLOW_WORKER_START)
+
+    log_path = tmp_path / "serve.log"
+    args = ["--config", str(config), "--database", db_url, "serve", "--port", str(port)]
+    with _serving([*args, "--workers", "2"], log_path, {"PYTHONPATH": str(slow)}) as proc:
+        _wait_for_port(proc, port, log_path)
+        status, _ = _get(port, "/logga-in")
+        assert status == 200
+        assert "died" not in log_path.read_text(), log_path.read_text()

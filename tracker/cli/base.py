@@ -19,7 +19,7 @@ from typing import Annotated
 
 import typer
 
-from config import load_settings
+from config import SettingsError, read_settings
 from config.settings import CONFIG_FILE_ENV
 from tracker.app import App, bootstrap
 from tracker.cli.swedish import CommandGroup
@@ -92,7 +92,13 @@ def get_app() -> App:
         overrides = {}
         if cli_options["database"]:
             overrides["database_url"] = database_url(cli_options["database"])
-        _state["app"] = bootstrap(load_settings(settings_file(), **overrides))
+        try:
+            settings = read_settings(settings_file(), **overrides)
+        except SettingsError as exc:
+            # The operator's first command is where a mistake in the file or the
+            # environment shows: a sentence naming the setting, not a traceback.
+            raise fail(str(exc)) from None
+        _state["app"] = bootstrap(settings)
     return _state["app"]
 
 

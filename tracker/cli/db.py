@@ -38,7 +38,8 @@ def db_backup(
 ) -> None:
     """Säkerhetskopiera databasen (medan produkten kör)."""
     backup(get_app().engine, file)
-    typer.echo(f"Säkerhetskopia skriven: {file} ({file.stat().st_size:,} byte)")
+    size = f"{file.stat().st_size:,}".replace(",", " ")  # Swedish digit grouping
+    typer.echo(f"Säkerhetskopia skriven: {file} ({size} byte)")
 
 
 @db_app.command("restore")

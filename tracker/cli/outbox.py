@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from notifications.swedish import count
 from tracker.app import App
 from tracker.cli.base import cli, clock, get_app
 from tracker.cli.output import table
@@ -63,8 +64,11 @@ def outbox_retry(
     app = get_app()
     with app.transaction() as s:
         n = dispatch.retry(s, message_id, now=clock())
-    if message_id is None:
-        typer.echo(f"{n} misslyckade meddelanden ligger i kön igen.")
+    if message_id is None and n == 0:
+        typer.echo("Inga misslyckade meddelanden att lägga i kön.")
+    elif message_id is None:
+        messages = count(n, "misslyckat meddelande", "misslyckade meddelanden")
+        typer.echo(f"{messages} ligger i kön igen.")
     else:
         typer.echo(f"Meddelande {message_id} ligger i kön igen.")
 

@@ -14,6 +14,7 @@ from tracker import logs
 from tracker.app import App
 from tracker.cli.base import cli, clock, fail, get_app
 from tracker.cli.swedish import CommandGroup
+from tracker.migrate import require_current_schema
 from tracker.services.reminders import SweepResult, send_reminders
 
 reminders_app = CommandGroup(help="Påminnelser till ansvariga och chefer.")
@@ -121,10 +122,13 @@ def scheduler() -> None:
     """Kör schemalagda jobb (påminnelser, utkorgen) tills processen stoppas."""
     from tracker.scheduler import job_specs, run_forever
 
+    app = get_app()
+    # Before logging is set up, so that Alembic's lines from reading the revision ("Context
+    # impl SQLiteImpl.") do not open the scheduler's log.
+    require_current_schema(app.engine)
     # APScheduler's own lines as text; the product's events as JSON lines (tracker.logs).
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     logs.configure()
-    app = get_app()
     for spec in job_specs(app.settings):
         typer.echo(f"{spec.name} ({spec.id}): {spec.trigger}")
     typer.echo("Schemaläggaren körs; stoppa med Ctrl-C.")

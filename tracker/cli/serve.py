@@ -6,9 +6,9 @@ import os
 from typing import Annotated, Any
 
 import typer
-from pydantic import ValidationError
 
 from tracker.cli.base import cli, fail, get_app, settings_file
+from tracker.migrate import require_current_schema
 
 # The same for one process and for each of several; behind nginx, which sets X-Forwarded-*.
 # No "server: uvicorn" header: it tells an attacker what runs here, and helps nobody else.
@@ -17,6 +17,12 @@ UVICORN_OPTIONS: dict[str, Any] = {
     "proxy_headers": True,
     "server_header": False,
 }
+
+# How long uvicorn waits for a worker to answer before it kills it as hung and starts another.
+# Its default, 5 s, is less than a new worker takes to import the app on a busy machine (4-6 s
+# measured on two loaded cores), and a worker killed for it is replaced by one that is killed
+# in the same way.
+WORKER_START_SECONDS = 30
 
 
 def default_workers(dev_mail_receiver: bool) -> int:
@@ -46,18 +52,14 @@ def serve(
     ] = None,
 ) -> None:
     """Starta webbappen."""
-    try:
-        app = get_app()
-    except ValidationError as exc:
-        # Production settings refuse a default secret or the development mail receiver.
-        messages = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
-        raise fail(f"Fel i inställningarna: {messages}") from None
+    app = get_app()  # refuses settings that cannot be used, with what is wrong
     settings = app.settings
     if workers is None:
         workers = default_workers(settings.dev_mail_receiver)
     if workers > 1 and settings.dev_mail_receiver:
         # The receiver listens on one SMTP port and keeps its mail in one process's lifespan.
         raise fail("Den inbyggda e-postmottagaren kan bara köras med en webbprocess.")
+    require_current_schema(app.engine)
     # Imported here: the other commands should not pay for loading the web stack.
     import uvicorn
 
@@ -87,4 +89,10 @@ def serve(
     os.environ["TRACKER_DATABASE_URL"] = settings.database_url
     # On SIGTERM or SIGINT uvicorn stops the workers (each finishes the requests it has)
     # and returns; a worker that dies is replaced.
-    uvicorn.run("tracker.web.asgi:app_from_env", factory=True, workers=workers, **options)
+    uvicorn.run(
+        "tracker.web.asgi:app_from_env",
+        factory=True,
+        workers=workers,
+        timeout_worker_healthcheck=WORKER_START_SECONDS,
+        **options,
+    )

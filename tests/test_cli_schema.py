@@ -1,0 +1,113 @@
+"""The web and the scheduler start only on a database whose schema is the code's: started
+before `tracker db upgrade` (a first install, or after an upgrade), they refuse with what to
+do, instead of serving 500 errors and failing every job."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
+
+from tracker.db import make_engine
+from tracker.migrate import alembic_config, upgrade
+
+TRACKER = str(Path(sys.executable).parent / "tracker")
+# Long enough for the command to import and refuse on a busy machine; a command that does not
+# refuse runs until it is stopped, and the test fails on the timeout.
+TIMEOUT_S = 60
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _start(args: list[str], **env: str) -> subprocess.Popen[str]:
+    """The command in a session of its own, so that a server that did start is stopped with
+    every worker process it spawned."""
+    return subprocess.Popen(
+        [TRACKER, *args],
+        env={**os.environ, "TRACKER_CONFIG": "", **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def _run(args: list[str]) -> subprocess.CompletedProcess[str]:
+    proc = _start(args)
+    try:
+        out, err = proc.communicate(timeout=TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        raise
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+def _revisions(engine: Engine) -> tuple[str, str]:
+    """The code's newest schema revision and the one before it."""
+    script = ScriptDirectory.from_config(alembic_config(engine))
+    head = script.get_current_head()
+    assert head is not None
+    before = script.get_revision(head).down_revision
+    assert isinstance(before, str)
+    return head, before
+
+
+@pytest.mark.parametrize(
+    "command", [["serve", "--workers", "1"], ["serve", "--workers", "2"], ["scheduler"]]
+)
+def test_a_database_never_upgraded_is_refused_with_what_to_run(
+    tmp_path: Path, command: list[str]
+) -> None:
+    port = ["--port", str(_free_port())] if command[0] == "serve" else []
+    done = _run(["--database", str(tmp_path / "tom.db"), *command, *port])
+    assert done.returncode == 1
+    assert "Databasen har inget schema" in done.stderr
+    assert "kör 'tracker db upgrade'" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_database_a_version_behind_is_refused_with_both_versions(tmp_path: Path) -> None:
+    db = tmp_path / "tracker.db"
+    engine = make_engine(f"sqlite:///{db}")
+    head, before = _revisions(engine)
+    upgrade(engine, before)
+    engine.dispose()
+    done = _run(["--database", str(db), "serve", "--workers", "1", "--port", str(_free_port())])
+    assert done.returncode == 1
+    assert f"Databasens schema är {before}, programmet behöver {head}" in done.stderr
+
+
+def test_the_scheduler_on_a_current_schema_starts_without_alembics_lines(tmp_path: Path) -> None:
+    db = tmp_path / "tracker.db"
+    engine = make_engine(f"sqlite:///{db}")
+    upgrade(engine)
+    engine.dispose()
+    proc = _start(["--database", str(db), "scheduler"])
+    try:
+        assert proc.stdout is not None
+        lines = []
+        for line in proc.stdout:
+            lines.append(line)
+            if "Schemaläggaren körs" in line:
+                break
+        proc.send_signal(signal.SIGTERM)
+        rest, err = proc.communicate(timeout=TIMEOUT_S)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    output = "".join(lines) + rest + err
+    assert "Schemaläggaren körs" in output
+    assert "alembic" not in output, output
