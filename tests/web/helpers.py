@@ -10,8 +10,11 @@ from html.parser import HTMLParser
 
 from fastapi.testclient import TestClient
 
+from tests.support import builders as b
+from tests.support.smtp import SmtpServer
 from tracker.app import App
 from tracker.models import Person
+from tracker.services.dispatch import DispatchResult, retry, send_outbox
 from tracker.web.links import login_url, owner_url
 
 
@@ -138,3 +141,24 @@ def log_in(client: TestClient, app: App, person: Person, now: datetime) -> None:
     form = form_to(page.text, "/logga-in/")
     done = client.post(form.action, data=form.data(), follow_redirects=False)
     assert done.status_code == 303, done.text
+
+
+def refuse_for_good(
+    app: App, smtp_server: SmtpServer, clock: MovableClock, address: str
+) -> DispatchResult:
+    """Five minutes on, the outbox is sent and the server refuses `address` for good."""
+    smtp_server.refuse[address] = "550 5.1.1 Mottagaren finns inte"
+    clock.advance(minutes=5)
+    return send_outbox(b.with_smtp(app, smtp_server.port), now=clock())
+
+
+def retry_and_deliver(
+    app: App, smtp_server: SmtpServer, clock: MovableClock, address: str
+) -> DispatchResult:
+    """Ten minutes on, `address` is accepted again and every failed message is sent again from
+    the outbox, as the chef's "Skicka igen" does."""
+    del smtp_server.refuse[address]
+    clock.advance(minutes=10)
+    with app.transaction() as s:
+        assert retry(s, None, now=clock()) >= 1
+    return send_outbox(b.with_smtp(app, smtp_server.port), now=clock())
