@@ -162,3 +162,21 @@ def retry_and_deliver(
     with app.transaction() as s:
         assert retry(s, None, now=clock()) >= 1
     return send_outbox(b.with_smtp(app, smtp_server.port), now=clock())
+
+
+def reason_beside(html: str, box: str, opening: str) -> str:
+    """The reason a refused form gives beside one box (`box`: its id; `opening`: where the
+    box's question starts, its label or legend): said between the question and the box, and
+    tied to the box with aria-describedby and aria-invalid. Any other box is not invalid."""
+    reason_id = f"{box}-fel"
+    tags = [t for t in re.findall(r"<(?:textarea|input)\b[^>]*>", html) if "aria-invalid" in t]
+    assert tags, "no box is marked invalid"
+    for tag in tags:
+        assert 'aria-invalid="true"' in tag and f'aria-describedby="{reason_id}"' in tag, tag
+    question = html.index(opening)
+    said = html.index(f'id="{reason_id}"')
+    first_box = html.index(tags[0])
+    assert question < said < first_box, "the reason stands between the question and its box"
+    found = re.search(rf'<p[^>]*id="{reason_id}"[^>]*>(.*?)</p>', html, re.DOTALL)
+    assert found
+    return text_of(found.group(1))
