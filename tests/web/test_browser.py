@@ -299,6 +299,47 @@ def test_pages_with_long_typed_text_do_not_scroll_sideways_on_a_phone(site: Site
     assert sideways == dict.fromkeys(paths, 0)
 
 
+def test_the_risk_matrix_reads_on_a_phone_without_the_page_scrolling_sideways(
+    site: Site,
+) -> None:
+    """At 390 px the matrix's labels, numbers and markers are drawn at least as large as the
+    page's small print, not shrunk to fit; the page itself does not scroll sideways, and the
+    page passes axe-core at that width."""
+    from axe_playwright_python.sync_playwright import Axe
+    from playwright.sync_api import expect, sync_playwright
+
+    plan_page = control_plan_pages(site)[-1]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            # axe-core is injected by the test: the pages' own policy allows no scripts.
+            page = browser.new_page(viewport={"width": 390, "height": 844}, bypass_csp=True)
+            page.goto(site.chef_login_url)
+            page.get_by_role("button", name="Logga in").click()
+            expect(page.get_by_role("heading", name="Att följa upp")).to_be_visible()
+            page.goto(site.base + plan_page)
+            expect(page.get_by_role("img", name="Riskmatris")).to_be_visible()
+            smallest = page.evaluate(SMALLEST_MATRIX_TEXT)
+            sideways = page.evaluate(SIDEWAYS)
+            result = Axe().run(page)
+        finally:
+            browser.close()
+    assert smallest >= 12, f"the matrix's smallest text is drawn at {smallest:.1f} px"
+    assert sideways == 0
+    assert not result.violations_count, result.generate_snapshot()
+
+
+# The size, in CSS pixels, at which the risk matrix draws its smallest text: each font size
+# of the picture times the scale it is shown at.
+SMALLEST_MATRIX_TEXT = """() => {
+  const svg = document.querySelector(".matrix svg");
+  const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+  const sizes = [...svg.querySelectorAll("text, tspan")]
+    .map((t) => parseFloat(getComputedStyle(t).fontSize));
+  return Math.min(...sizes) * scale;
+}"""
+
+
 # How far the page reaches beyond the window's width, in CSS pixels: 0 when nothing makes
 # it scroll sideways.
 SIDEWAYS = """() => Math.max(
