@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from workflows import (
+    TEXT_BOX,
     DefinitionError,
     TransitionRefused,
     Workflow,
@@ -58,6 +59,36 @@ def test_every_transition_of_the_default_workflow(
 def test_unknown_trigger_is_refused_with_the_possible_ones(atgard: Workflow) -> None:
     with pytest.raises(TransitionRefused, match=r"Okänd händelse .hoppa.\. Möjliga: starta"):
         atgard.fire("pagar", "hoppa", roles={"chef"})
+
+
+def test_a_refusal_names_the_box_each_of_its_reasons_is_about(atgard: Workflow) -> None:
+    kontroll = default_registry().get("kontroll")
+    answered = {"urval": "Alla beslut i mars", "metod": "Genomläsning"}
+    with pytest.raises(TransitionRefused) as described:
+        kontroll.fire(
+            "planerad",
+            "genomfor",
+            roles={"owner"},
+            answers=answered | {"resultat": "Utan anmärkning", "avvikelse": "Två saknades."},
+        )
+    assert described.value.fields == {"avvikelse": described.value.reason}
+    with pytest.raises(TransitionRefused) as missing:
+        kontroll.fire("planerad", "genomfor", roles={"owner"}, answers={"resultat": "Avvikelse"})
+    assert missing.value.fields == {
+        f: f"Rapportera kontrollen kräver ett svar på '{label}'."
+        for f, label in [
+            ("avvikelse", "Beskriv avvikelsen"),
+            ("urval", "Urval: vad och hur många som kontrollerades"),
+            ("metod", "Metod som användes"),
+        ]
+    }
+    # The transition's own text has its box too; who may fire it is about no box.
+    with pytest.raises(TransitionRefused) as untold:
+        atgard.fire("pagar", "slutfor", roles={"owner"}, text=" ")
+    assert untold.value.fields == {TEXT_BOX: untold.value.reason}
+    with pytest.raises(TransitionRefused) as not_yours:
+        atgard.fire("klar", "utvardera", roles={"owner"}, text="Bra")
+    assert not_yours.value.fields == {}
 
 
 def test_buttons_follow_state_and_role(atgard: Workflow) -> None:

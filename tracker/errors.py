@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 
 class TrackerError(Exception):
     def __init__(self, message: str) -> None:
@@ -18,7 +20,13 @@ class Conflict(TrackerError):
 
 
 class Refused(TrackerError):
-    """A change the rules do not allow (workflow, role, missing text)."""
+    """A change the rules do not allow (workflow, role, missing text). `fields`: the parts of
+    the message about one box of the form, by the workflow's field id
+    (workflows.TransitionRefused.fields), for a form to say beside that box."""
+
+    def __init__(self, message: str, fields: Mapping[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.fields = dict(fields or {})
 
 
 class Forbidden(TrackerError):

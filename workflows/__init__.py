@@ -14,11 +14,12 @@ from workflows.definition import (
     WorkflowDefinition,
     load_definition,
 )
-from workflows.engine import TransitionRefused, Workflow
+from workflows.engine import TEXT_BOX, TransitionRefused, Workflow
 from workflows.registry import WorkflowRegistry, default_registry
 
 __all__ = [
     "CHEF_LEVEL",
+    "TEXT_BOX",
     "DefinitionError",
     "FieldDef",
     "LevelDef",

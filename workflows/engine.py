@@ -15,19 +15,33 @@ from transitions import EventData, Machine, MachineError
 
 from workflows.definition import TransitionDef, WorkflowDefinition
 
+# The key of TransitionRefused.fields for the transition's own text (requires_text); a field
+# id starts with a letter, so none is empty.
+TEXT_BOX = ""
+
 
 class TransitionRefused(Exception):
-    """An event that may not fire; `reason` is Swedish and shown to the user as is."""
+    """An event that may not fire; `reason` is Swedish and shown to the user as is. `fields`:
+    the part of it about one box of the form, by field id (TEXT_BOX for the transition's own
+    text), so that a form can say it beside that box."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, fields: Mapping[str, str] | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.fields = dict(fields or {})
 
 
 @dataclass
 class _Flow:
     status: str
     refusals: list[str] = field(default_factory=list)
+    # By field id, the refusal about that box; its sentence is in `refusals` too.
+    fields: dict[str, str] = field(default_factory=dict)
+
+    def refuse(self, message: str, box: str | None = None) -> None:
+        self.refusals.append(message)
+        if box is not None:
+            self.fields[box] = message
 
 
 Condition = Callable[[EventData], bool]
@@ -52,7 +66,7 @@ def _role_condition(t: TransitionDef) -> Condition:
         roles: Collection[str] = event.kwargs.get("roles", ())
         if allowed.intersection(roles):
             return True
-        _flow(event).refusals.append(f"Bara {who} får välja '{t.label}'.")
+        _flow(event).refuse(f"Bara {who} får välja '{t.label}'.")
         return False
 
     return role_allowed
@@ -63,7 +77,7 @@ def _text_condition(t: TransitionDef) -> Condition:
         text = event.kwargs.get("text") or ""
         if t.requires_text is None or text.strip():
             return True
-        _flow(event).refusals.append(f"{t.label} kräver en text: {t.requires_text}")
+        _flow(event).refuse(f"{t.label} kräver en text: {t.requires_text}", TEXT_BOX)
         return False
 
     return text_given
@@ -72,20 +86,23 @@ def _text_condition(t: TransitionDef) -> Condition:
 def _fields_condition(t: TransitionDef) -> Condition:
     def fields_answered(event: EventData) -> bool:
         answers = event.kwargs.get("answers")
+        flow = _flow(event)
         missing = t.missing_fields(answers)
         wrong = t.wrong_choices(answers)
         unasked = t.answered_unasked(answers)
         for f in wrong:
             allowed = " eller ".join(f"'{c}'" for c in f.choices)
-            _flow(event).refusals.append(f"'{f.label}' ska vara {allowed}.")
+            flow.refuse(f"'{f.label}' ska vara {allowed}.", f.id)
         if missing:
             names = ", ".join(f"'{f.label}'" for f in missing)
-            _flow(event).refusals.append(f"{t.label} kräver ett svar på {names}")
+            flow.refusals.append(f"{t.label} kräver ett svar på {names}")
+            flow.fields.update(
+                {f.id: f"{t.label} kräver ett svar på '{f.label}'." for f in missing}
+            )
         # Refused rather than dropped: the text typed there would otherwise be lost unseen.
         for f, chosen, wanted in unasked:
-            _flow(event).refusals.append(
-                f"Du har fyllt i '{f.label}' men valt '{chosen}': välj '{wanted}', eller töm rutan."
-            )
+            message = f"Du har fyllt i '{f.label}' men valt '{chosen}': välj '{wanted}'"
+            flow.refuse(f"{message}, eller töm rutan.", f.id)
         return not missing and not wrong and not unasked
 
     return fields_answered
@@ -149,7 +166,8 @@ class Workflow:
                 f"'{self.definition.label_of(state)}'. Möjligt nu: {now_possible}."
             ) from exc
         if not fired:
-            raise TransitionRefused(" ".join(flow.refusals) or f"{t.label} är inte tillåten.")
+            reason = " ".join(flow.refusals) or f"{t.label} är inte tillåten."
+            raise TransitionRefused(reason, flow.fields)
         return flow.status
 
     def _from(self, state: str) -> list[TransitionDef]:

@@ -10,8 +10,11 @@ from html.parser import HTMLParser
 
 from fastapi.testclient import TestClient
 
+from tests.support import builders as b
+from tests.support.smtp import SmtpServer
 from tracker.app import App
 from tracker.models import Person
+from tracker.services.dispatch import DispatchResult, retry, send_outbox
 from tracker.web.links import login_url, owner_url
 
 
@@ -138,3 +141,42 @@ def log_in(client: TestClient, app: App, person: Person, now: datetime) -> None:
     form = form_to(page.text, "/logga-in/")
     done = client.post(form.action, data=form.data(), follow_redirects=False)
     assert done.status_code == 303, done.text
+
+
+def refuse_for_good(
+    app: App, smtp_server: SmtpServer, clock: MovableClock, address: str
+) -> DispatchResult:
+    """Five minutes on, the outbox is sent and the server refuses `address` for good."""
+    smtp_server.refuse[address] = "550 5.1.1 Mottagaren finns inte"
+    clock.advance(minutes=5)
+    return send_outbox(b.with_smtp(app, smtp_server.port), now=clock())
+
+
+def retry_and_deliver(
+    app: App, smtp_server: SmtpServer, clock: MovableClock, address: str
+) -> DispatchResult:
+    """Ten minutes on, `address` is accepted again and every failed message is sent again from
+    the outbox, as the chef's "Skicka igen" does."""
+    del smtp_server.refuse[address]
+    clock.advance(minutes=10)
+    with app.transaction() as s:
+        assert retry(s, None, now=clock()) >= 1
+    return send_outbox(b.with_smtp(app, smtp_server.port), now=clock())
+
+
+def reason_beside(html: str, box: str, opening: str) -> str:
+    """The reason a refused form gives beside one box (`box`: its id; `opening`: where the
+    box's question starts, its label or legend): said between the question and the box, and
+    tied to the box with aria-describedby and aria-invalid. Any other box is not invalid."""
+    reason_id = f"{box}-fel"
+    tags = [t for t in re.findall(r"<(?:textarea|input)\b[^>]*>", html) if "aria-invalid" in t]
+    assert tags, "no box is marked invalid"
+    for tag in tags:
+        assert 'aria-invalid="true"' in tag and f'aria-describedby="{reason_id}"' in tag, tag
+    question = html.index(opening)
+    said = html.index(f'id="{reason_id}"')
+    first_box = html.index(tags[0])
+    assert question < said < first_box, "the reason stands between the question and its box"
+    found = re.search(rf'<p[^>]*id="{reason_id}"[^>]*>(.*?)</p>', html, re.DOTALL)
+    assert found
+    return text_of(found.group(1))

@@ -210,6 +210,61 @@ def test_a_refusal_on_the_owners_page_lands_at_its_card_on_a_phone(site: Site) -
             browser.close()
 
 
+def test_a_refused_control_report_says_why_beside_its_box_on_a_phone(site: Site) -> None:
+    """Without a script of the page's own, at a phone's width: the reason a kontroll's report
+    was refused stands beside the box it is about, which names it as its description, and
+    everything typed is kept; the page passes axe-core."""
+    from axe_playwright_python.sync_playwright import Axe
+    from playwright.sync_api import expect, sync_playwright
+
+    with site.app.transaction() as s:
+        anna = s.get(Person, site.owner_id)
+        assert anna is not None
+        area = plans.ensure_area(s, plans.get_plan(s, site.plan_id), "Kontroller")
+        control = plans.add_action(
+            s,
+            site.app.registry,
+            area,
+            now=NOW,
+            workflow="kontroll",
+            owner=anna,
+            text="Kontroll av delegationsbeslut",
+        )
+        assert control.id is not None
+        url, control_id = owner_url(site.app.settings, anna, now=NOW), control.id
+    reason = (
+        "Du har fyllt i 'Beskriv avvikelsen' men valt 'Utan anmärkning': välj 'Avvikelse', "
+        "eller töm rutan."
+    )
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            # axe-core is injected by the test: the pages' own policy allows no scripts.
+            page = browser.new_page(viewport={"width": 390, "height": 844}, bypass_csp=True)
+            page.goto(url)
+            card = page.locator(f"#atgard-{control_id}")
+            card.get_by_label("Utan anmärkning").check()
+            card.get_by_label("Beskriv avvikelsen").fill("Två beslut anmäldes inte.")
+            card.get_by_label("Urval").fill("Alla beslut i mars")
+            card.get_by_label("Metod som användes").fill("Genomläsning")
+            card.get_by_role("button", name="Rapportera kontrollen").click()
+            expect(card.get_by_role("alert")).to_contain_text("Ingenting sparades.")
+            box = card.get_by_label("Beskriv avvikelsen")
+            expect(box).to_have_accessible_description(reason)
+            expect(box).to_have_attribute("aria-invalid", "true")
+            expect(box).to_have_value("Två beslut anmäldes inte.")
+            expect(card.get_by_text(reason)).to_be_visible()
+            expect(card.get_by_label("Utan anmärkning")).to_be_checked()
+            expect(card.get_by_label("Urval")).to_have_value("Alla beslut i mars")
+            expect(card.get_by_label("Urval")).not_to_have_attribute("aria-invalid", "true")
+            sideways = page.evaluate(SIDEWAYS)
+            result = Axe().run(page)
+        finally:
+            browser.close()
+    assert sideways == 0
+    assert not result.violations_count, result.generate_snapshot()
+
+
 def test_pages_with_long_typed_text_do_not_scroll_sideways_on_a_phone(site: Site) -> None:
     """Text people typed without spaces to break at (the nämnd's addresses, a search term)
     wraps at 390 px instead of widening the page."""
@@ -242,6 +297,47 @@ def test_pages_with_long_typed_text_do_not_scroll_sideways_on_a_phone(site: Site
         finally:
             browser.close()
     assert sideways == dict.fromkeys(paths, 0)
+
+
+def test_the_risk_matrix_reads_on_a_phone_without_the_page_scrolling_sideways(
+    site: Site,
+) -> None:
+    """At 390 px the matrix's labels, numbers and markers are drawn at least as large as the
+    page's small print, not shrunk to fit; the page itself does not scroll sideways, and the
+    page passes axe-core at that width."""
+    from axe_playwright_python.sync_playwright import Axe
+    from playwright.sync_api import expect, sync_playwright
+
+    plan_page = control_plan_pages(site)[-1]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            # axe-core is injected by the test: the pages' own policy allows no scripts.
+            page = browser.new_page(viewport={"width": 390, "height": 844}, bypass_csp=True)
+            page.goto(site.chef_login_url)
+            page.get_by_role("button", name="Logga in").click()
+            expect(page.get_by_role("heading", name="Att följa upp")).to_be_visible()
+            page.goto(site.base + plan_page)
+            expect(page.get_by_role("img", name="Riskmatris")).to_be_visible()
+            smallest = page.evaluate(SMALLEST_MATRIX_TEXT)
+            sideways = page.evaluate(SIDEWAYS)
+            result = Axe().run(page)
+        finally:
+            browser.close()
+    assert smallest >= 12, f"the matrix's smallest text is drawn at {smallest:.1f} px"
+    assert sideways == 0
+    assert not result.violations_count, result.generate_snapshot()
+
+
+# The size, in CSS pixels, at which the risk matrix draws its smallest text: each font size
+# of the picture times the scale it is shown at.
+SMALLEST_MATRIX_TEXT = """() => {
+  const svg = document.querySelector(".matrix svg");
+  const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+  const sizes = [...svg.querySelectorAll("text, tspan")]
+    .map((t) => parseFloat(getComputedStyle(t).fontSize));
+  return Math.min(...sizes) * scale;
+}"""
 
 
 # How far the page reaches beyond the window's width, in CSS pixels: 0 when nothing makes

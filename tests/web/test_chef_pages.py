@@ -4,6 +4,7 @@ history, and every change the chef makes there."""
 from __future__ import annotations
 
 import io
+import re
 from datetime import date
 
 import pytest
@@ -12,7 +13,15 @@ from openpyxl import load_workbook
 from sqlmodel import select
 
 from tests.web.conftest import World
-from tests.web.helpers import MovableClock, form_to, forms, log_in, path_of, text_of
+from tests.web.helpers import (
+    MovableClock,
+    form_to,
+    forms,
+    log_in,
+    path_of,
+    reason_beside,
+    text_of,
+)
 from tracker.app import App
 from tracker.models import Action, Area, OutboxMessage, Person, Plan, Role
 from tracker.services import actions, people
@@ -249,6 +258,22 @@ def test_chef_gets_the_reason_for_a_refused_move_and_a_conflict_for_a_stale_form
     assert "har ändrats av någon annan" in text_of(stale.text)
     assert form_to(stale.text, "/uppdatera").fields["text"] == "Chefens text"
     assert get_action(app, world.a1).progress_note == "Annas nya processläge"
+
+
+def test_a_refused_move_says_why_beside_the_box_it_is_about(
+    chef_client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    with app.transaction() as s:
+        actions.move(s, app.registry, world.a1, "starta", world.anna, now=clock())
+    page = chef_client.get(f"/atgarder/{world.a1}").text
+    form = next(f for f in forms(page) if f.fields.get("trigger") == "slutfor")
+    refused = chef_client.post(form.action, data=form.data(text=" "))
+    assert refused.status_code == 422
+    box = f"text-{world.a1}-slutfor"
+    reason = reason_beside(refused.text, box, f'<label for="{box}"')
+    assert reason == "Slutför kräver en text: Vad har gjorts?"
+    [alert] = re.findall(r'<p class="alert" role="alert">(.*?)</p>', refused.text, re.DOTALL)
+    assert "Ingenting sparades" in text_of(alert) and reason not in text_of(alert)
 
 
 def test_chef_edits_dates_and_each_change_is_in_the_history(

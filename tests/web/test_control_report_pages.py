@@ -11,11 +11,21 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
-from tests.web.helpers import MovableClock, form_to, href_to, log_in, text_of
+from tests.support.smtp import SmtpServer
+from tests.web.helpers import (
+    MovableClock,
+    form_to,
+    href_to,
+    log_in,
+    refuse_for_good,
+    retry_and_deliver,
+    text_of,
+)
 from tracker.app import App
 from tracker.domain.workdays import WorkCalendar
 from tracker.models import ControlOccurrence, ControlPlan, OutboxMessage, Person, Plan
-from tracker.services import actions, control_occurrences, internal_control
+from tracker.services import actions, control_occurrences, control_report, internal_control
+from tracker.services import reports as report_service
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "internkontroll-skola.csv"
 BOARD = "Barn- och utbildningsnämnden"
@@ -132,7 +142,10 @@ def test_the_chef_drafts_assesses_approves_and_sends_the_follow_up(
         [mail] = s.exec(select(OutboxMessage).where(OutboxMessage.kind == "aterrapport")).all()
         assert mail.subject == f"Uppföljning av internkontrollplan 2018, nr 1: {BOARD}"
     listed = text_of(client.get(f"/internkontroll/{control_plan_id}").text)
-    assert "Uppföljning av internkontrollplan 2018, nr 1 (2018-02-05) – Skickad" in listed
+    # Queued is not sent: the plan's page says what the report's own page says.
+    assert "Uppföljning av internkontrollplan 2018, nr 1 (2018-02-05) – Godkänd, i utkorgen" in (
+        listed
+    )
 
 
 def test_the_namnds_reader_sees_the_issued_follow_up_but_not_the_draft(
@@ -151,3 +164,50 @@ def test_the_namnds_reader_sees_the_issued_follow_up_but_not_the_draft(
     page = client.get(f"/internkontroll/{control_plan_id}")
     assert "Ingen uppföljning är gjord ännu." in text_of(page.text)
     assert "Skapa utkast till uppföljning" not in page.text
+
+
+def _sent_follow_up(app: App, chef: Person, control_plan_id: int, now: datetime) -> int:
+    """The follow-up drafted, assessed, approved and queued to the nämnd, as the chef's pages
+    do it: its report's id."""
+    with app.transaction() as s:
+        report = control_report.draft_control_report(
+            s,
+            app.registry,
+            control_plan_id,
+            as_of=date(2018, 2, 5),
+            now=now,
+            tz=app.tz,
+            draft_days=3,
+        )
+        assert report.id is not None
+        control_report.write_assessment(s, report.id, chef, ASSESSMENT, now=now)
+        report_service.approve_report(s, app.registry, report.id, chef, now=now, tz=app.tz)
+        report_service.send_report(s, app.registry, report.id, now=now, settings=app.settings)
+        return report.id
+
+
+def test_the_plan_s_page_calls_the_follow_up_sent_only_once_the_outbox_delivered_it(
+    client: TestClient, app: App, chef: Person, clock: MovableClock, smtp_server: SmtpServer
+) -> None:
+    control_plan_id, _ = _plan_with_a_deviation(app, chef, clock())
+    with app.transaction() as s:
+        plan = s.get_one(Plan, s.get_one(ControlPlan, control_plan_id).plan_id)
+        plan.board_recipients = "namnd@pitea.example, sekreterare@pitea.example"
+        s.add(plan)
+    clock.advance(days=26)
+    _sent_follow_up(app, chef, control_plan_id, clock())
+    log_in(client, app, chef, clock())
+    title = "Uppföljning av internkontrollplan 2018, nr 1 (2018-02-05)"
+
+    def listed() -> str:
+        return text_of(client.get(f"/internkontroll/{control_plan_id}").text)
+
+    assert f"{title} – Godkänd, i utkorgen" in listed()
+
+    # One recipient's server refuses for good: not sent, whatever the workflow's state says.
+    assert refuse_for_good(app, smtp_server, clock, "sekreterare@pitea.example").failed == 1
+    assert f"{title} – Godkänd, utskicket misslyckades" in listed()
+
+    # Sent again from the outbox and delivered: now it is sent.
+    assert retry_and_deliver(app, smtp_server, clock, "sekreterare@pitea.example").sent == 1
+    assert f"{title} – Skickad" in listed()

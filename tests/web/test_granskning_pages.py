@@ -17,7 +17,15 @@ from tests.support import builders as b
 from tests.support.documents import docx_text, pdf_text, squash
 from tests.support.smtp import SmtpServer
 from tests.web.conftest import World
-from tests.web.helpers import MovableClock, form_to, forms, log_in, text_of
+from tests.web.helpers import (
+    MovableClock,
+    form_to,
+    forms,
+    log_in,
+    refuse_for_good,
+    retry_and_deliver,
+    text_of,
+)
 from tracker.app import App
 from tracker.models import Action, Audit, AuditDocument, OutboxMessage, Person, Plan, Role
 from tracker.services import audits, people, plans
@@ -225,8 +233,12 @@ def test_issuing_sends_the_pdf_and_docx_to_the_revisorer_over_smtp(
     assert form.fields["skicka"] == "1"  # checked: an issued follow-up goes to the revisorer
     done = client.post(form.action, data=form.data(), follow_redirects=False)
     assert done.status_code == 303
-    assert "Skickad till revisorerna@pitea.example" in text_of(client.get(page).text)
+    # Queued is not sent.
+    assert "Skickad till revisorerna@pitea.example: Inte ännu" in text_of(client.get(page).text)
     assert send_outbox(b.with_smtp(app, smtp_server.port), now=clock()).sent == 1
+    assert "Skickad till revisorerna@pitea.example: 2018-01-10 10:00 Version" in text_of(
+        client.get(page).text
+    )
 
     [received] = smtp_server.messages()
     assert received["To"] == "revisorerna@pitea.example"
@@ -240,6 +252,34 @@ def test_issuing_sends_the_pdf_and_docx_to_the_revisorer_over_smtp(
     assert sorted(attached) == sorted(n for n in issued if not n.endswith(".html"))
     assert all(attached[n] == issued[n] for n in attached)  # the archived bytes, unchanged
     assert "version 1" in str(received.get_body(("plain",)).get_content())  # type: ignore[union-attr]
+
+
+def test_an_issued_version_is_called_sent_only_once_the_outbox_delivered_it(
+    client: TestClient, app: App, world: World, clock: MovableClock, smtp_server: SmtpServer
+) -> None:
+    log_in(client, app, world.chef, clock())
+    page = filled(client, world)
+    post_form(client, page, "/utfarda", skicka="1")
+    words = text_of(client.get(page).text)
+    assert (
+        "Skickad till revisorerna@pitea.example: Inte ännu: 1 av 1 brev väntar i utkorgen "
+        "sedan 2018-01-10 10:00." in words
+    )
+
+    # Their server refuses for good: the page says so, with the way to the outbox.
+    assert refuse_for_good(app, smtp_server, clock, "revisorerna@pitea.example").failed == 1
+    shown = client.get(page).text
+    assert (
+        "Skickad till revisorerna@pitea.example: Inte skickad: 1 av 1 brev kunde inte skickas."
+        in text_of(shown)
+    )
+    assert 'href="/utkorg?visa=misslyckade"' in shown
+
+    # Sent again from the outbox and delivered: now it is sent, at the time it went.
+    assert retry_and_deliver(app, smtp_server, clock, "revisorerna@pitea.example").sent == 1
+    assert "Skickad till revisorerna@pitea.example: 2018-01-10 10:15" in text_of(
+        client.get(page).text
+    )
 
 
 def test_issuing_without_sending_and_sending_without_an_address(

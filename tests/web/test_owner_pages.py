@@ -14,7 +14,16 @@ from fastapi.testclient import TestClient
 from sqlmodel import col, select
 
 from tests.web.conftest import World
-from tests.web.helpers import MovableClock, form_to, forms, owner_path, path_of, text_of
+from tests.web.helpers import (
+    Form,
+    MovableClock,
+    form_to,
+    forms,
+    owner_path,
+    path_of,
+    reason_beside,
+    text_of,
+)
 from tracker.app import App
 from tracker.links import LinkPurpose, LinkSigner
 from tracker.models import Action, ActionEvent, OutboxMessage, Person, Role
@@ -120,9 +129,8 @@ def test_transition_that_needs_a_text_asks_its_question(
 # --- POST changes through the workflow, with a receipt ----------------------------------
 
 
-def test_a_deviation_described_under_utan_anmarkning_is_refused_and_kept(
-    client: TestClient, app: App, world: World, clock: MovableClock
-) -> None:
+def add_control(app: App, world: World, clock: MovableClock) -> int:
+    """A kontroll of the internkontrollplan for Anna, to report through her link."""
     with app.transaction() as s:
         area = plans.ensure_area(s, plans.get_plan(s, world.plan_id), "Kontroller")
         control = plans.add_action(
@@ -135,13 +143,22 @@ def test_a_deviation_described_under_utan_anmarkning_is_refused_and_kept(
             text="Kontroll av delegationsbeslut",
         )
         assert control.id is not None
-        control_id = control.id
-    page = client.get(owner_path(app, world.anna, clock()))
-    form = next(
+        return control.id
+
+
+def report_form(html: str, control_id: int) -> Form:
+    return next(
         f
-        for f in forms(page.text)
+        for f in forms(html)
         if f"/atgard/{control_id}" in f.action and f.fields.get("trigger") == "genomfor"
     )
+
+
+def test_a_deviation_described_under_utan_anmarkning_is_refused_and_kept(
+    client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    control_id = add_control(app, world, clock)
+    form = report_form(client.get(owner_path(app, world.anna, clock())).text, control_id)
     before = snapshot(app)
     typed = {
         "svar_resultat": "Utan anmärkning",
@@ -156,14 +173,70 @@ def test_a_deviation_described_under_utan_anmarkning_is_refused_and_kept(
         "eller töm rutan." in text_of(refused.text)
     )
     # Everything typed is back in its box, the choice too.
-    again = next(
-        f
-        for f in forms(refused.text)
-        if f"/atgard/{control_id}" in f.action and f.fields.get("trigger") == "genomfor"
-    )
+    again = report_form(refused.text, control_id)
     assert again.fields["svar_avvikelse"] == "Två beslut anmäldes inte."
     assert again.fields["svar_urval"] == "Alla beslut i mars"
     assert 'value="Utan anmärkning" required checked' in refused.text
+    assert snapshot(app) == before
+
+
+@pytest.mark.parametrize(
+    ("typed", "box", "reason"),
+    [
+        (
+            {"svar_resultat": "Utan anmärkning", "svar_avvikelse": "Två beslut anmäldes inte."},
+            "avvikelse",
+            "Du har fyllt i 'Beskriv avvikelsen' men valt 'Utan anmärkning': välj 'Avvikelse', "
+            "eller töm rutan.",
+        ),
+        (
+            {"svar_resultat": "Avvikelse", "svar_avvikelse": " "},
+            "avvikelse",
+            "Rapportera kontrollen kräver ett svar på 'Beskriv avvikelsen'.",
+        ),
+        (
+            {"svar_resultat": "Utan anmärkning", "svar_urval": ""},
+            "urval",
+            "Rapportera kontrollen kräver ett svar på 'Urval: vad och hur många som "
+            "kontrollerades'.",
+        ),
+        (
+            {"svar_resultat": "Kanske"},
+            "resultat",
+            "'Resultat' ska vara 'Utan anmärkning' eller 'Avvikelse'.",
+        ),
+    ],
+    ids=["described-without-deviation", "deviation-undescribed", "urval-missing", "no-choice"],
+)
+def test_a_refused_control_report_says_why_beside_the_box_it_is_about(
+    client: TestClient,
+    app: App,
+    world: World,
+    clock: MovableClock,
+    typed: dict[str, str],
+    box: str,
+    reason: str,
+) -> None:
+    control_id = add_control(app, world, clock)
+    form = report_form(client.get(owner_path(app, world.anna, clock())).text, control_id)
+    before = snapshot(app)
+    sent = {"svar_urval": "Alla beslut i mars", "svar_metod": "Genomläsning"} | typed
+    refused = client.post(form.action, data=form.data(**sent))
+    assert refused.status_code == 422
+    html = refused.text
+    box_id = f"svar-{control_id}-genomfor-{box}"
+    opening = "<legend>Resultat</legend>" if box == "resultat" else f'<label for="{box_id}"'
+    assert reason_beside(html, box_id, opening) == reason
+    # Said there, not instead at the top of the card, where the form's answer lands.
+    [alert] = re.findall(r'<p class="alert" role="alert">(.*?)</p>', html, re.DOTALL)
+    assert reason not in text_of(alert)
+    assert "Ingenting sparades" in text_of(alert)
+    # Everything typed is kept, without a script.
+    again = report_form(html, control_id)
+    for name, value in sent.items():
+        if name != "svar_resultat":
+            assert again.fields.get(name, "") == value, name
+    assert f'value="{sent["svar_resultat"]}" required checked' in html or box == "resultat"
     assert snapshot(app) == before
 
 

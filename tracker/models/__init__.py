@@ -15,7 +15,13 @@ from tracker.models.internal_control import (
 )
 from tracker.models.login_session import LoginSession
 from tracker.models.meeting import Meeting
-from tracker.models.outbox import OutboxAction, OutboxAttachment, OutboxMessage, OutboxReport
+from tracker.models.outbox import (
+    OutboxAction,
+    OutboxAttachment,
+    OutboxAuditDocument,
+    OutboxMessage,
+    OutboxReport,
+)
 from tracker.models.person import Person, Role
 from tracker.models.plan import Area, Plan, PlanEvent
 from tracker.models.protokoll import Protokoll
@@ -43,6 +49,7 @@ __all__ = [
     "Meeting",
     "OutboxAction",
     "OutboxAttachment",
+    "OutboxAuditDocument",
     "OutboxMessage",
     "OutboxReport",
     "Person",

@@ -71,3 +71,14 @@ class OutboxReport(SQLModel, table=True):
 
     message_id: int = Field(foreign_key="outbox_message.id", primary_key=True)
     report_id: int = Field(foreign_key="report.id", index=True)
+
+
+class OutboxAuditDocument(SQLModel, table=True):
+    """An issued granskning follow-up's document a message carries to the revisorer, so that
+    the granskning's page can tell queued from delivered (and from failed), as for an
+    återrapport."""
+
+    __tablename__ = "outbox_granskning_dokument"
+
+    message_id: int = Field(foreign_key="outbox_message.id", primary_key=True)
+    document_id: int = Field(foreign_key="granskning_dokument.id", primary_key=True, index=True)

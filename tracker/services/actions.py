@@ -216,7 +216,7 @@ def decide_move(
     try:
         new_state = workflow.fire(action.state, trigger, roles=roles, text=text, answers=answers)
     except TransitionRefused as exc:
-        raise Refused(exc.reason) from exc
+        raise Refused(exc.reason, exc.fields) from exc
     note = (text or "").strip()
     transition = workflow.definition.transition(trigger)
     return _change(

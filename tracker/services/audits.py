@@ -18,6 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from notifications import Attachment
@@ -44,6 +45,7 @@ from tracker.models import (
     Area,
     Audit,
     AuditDocument,
+    OutboxAuditDocument,
     Person,
     Plan,
     Recommendation,
@@ -51,7 +53,8 @@ from tracker.models import (
 )
 from tracker.reports import audit as rendering
 from tracker.services import plans as plan_service
-from tracker.services.outbox import enqueue
+from tracker.services.outbox import Delivery, enqueue
+from tracker.services.outbox import deliveries as outbox_deliveries
 from tracker.services.people import email_problem
 from workflows import WorkflowRegistry
 
@@ -809,16 +812,30 @@ def _send(
     domain: str,
     reply_to: str,
 ) -> None:
-    attachments = tuple(
-        Attachment(r.filename, r.content_type, r.data) for r in rows if r.format in SENT_FORMATS
-    )
-    enqueue(
+    sent = [r for r in rows if r.format in SENT_FORMATS]
+    attachments = tuple(Attachment(r.filename, r.content_type, r.data) for r in sent)
+    message = enqueue(
         session,
         rendering.auditor_message(audit.recipient_email, doc, number, attachments, reply_to),
         kind=MAIL_KIND,
         forvaltning=audit.forvaltning,
         now=now,
         domain=domain,
+    )
+    assert message.id is not None
+    for row in sent:
+        assert row.id is not None
+        session.add(OutboxAuditDocument(message_id=message.id, document_id=row.id))
+
+
+def deliveries(session: Session, audit_id: int) -> dict[int, Delivery]:
+    """Per issued version (its number), its message to the revisorer as the outbox has it. A
+    version sent before its message was linked to it has none here."""
+    return outbox_deliveries(
+        session,
+        sa_select(col(AuditDocument.number), col(OutboxAuditDocument.message_id))
+        .join(AuditDocument, col(AuditDocument.id) == OutboxAuditDocument.document_id)
+        .where(col(AuditDocument.audit_id) == audit_id),
     )
 
 

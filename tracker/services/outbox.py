@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Select, delete, func, insert, select, update
 from sqlmodel import Session, col
 
 from notifications import OutgoingMessage
@@ -18,6 +21,8 @@ SENT = "sent"
 FAILED = "failed"
 # Not sent, and never to be: it stopped being true before it went (see `withdraw`).
 WITHDRAWN = "withdrawn"
+
+Key = TypeVar("Key", bound=Hashable)
 
 
 def enqueue(
@@ -202,3 +207,55 @@ def withdraw(session: Session, row: OutboxMessage) -> bool:
     )
     session.expire(row)
     return done.rowcount == 1
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """How the messages carrying one document (an återrapport, an issued follow-up) have
+    fared in the outbox: queued is not sent."""
+
+    total: int
+    sent: int
+    waiting: int
+    # When the last recipient's message went, once every one has.
+    delivered_at: datetime | None
+
+    @property
+    def failed(self) -> int:
+        """Messages that will not go unless someone retries them (failed, or withdrawn)."""
+        return self.total - self.sent - self.waiting
+
+
+def deliveries(session: Session, carried: Select[Key, int]) -> dict[Key, Delivery]:
+    """Per key, its messages as the outbox has them. `carried` selects (key, message id)
+    pairs from a link table such as outbox_report; a message paired with a key more than
+    once counts once. A key without messages is not in the answer: it was sent before its
+    messages were linked to it, and goes on being shown as it was."""
+    pairs = carried.distinct().subquery()
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    key, message_id = pairs.c
+    rows = session.connection().execute(
+        select(key, table.c.status, table.c.sent_at).join(table, table.c.id == message_id)
+    )
+    found: dict[Key, list[tuple[str, datetime | None]]] = defaultdict(list)
+    for k, status, sent_at in rows:
+        found[k].append((status, sent_at))
+    return {k: _delivery(messages) for k, messages in found.items()}
+
+
+def delivered_at(delivery: Delivery | None, queued_at: datetime | None) -> datetime | None:
+    """When the recipients got it: its messages delivered, not merely queued. Without linked
+    messages (sent before they were linked), the time it was queued, as it was shown then."""
+    return delivery.delivered_at if delivery is not None else queued_at
+
+
+def _delivery(messages: list[tuple[str, datetime | None]]) -> Delivery:
+    sent = [at for status, at in messages if status == SENT]
+    waiting = sum(1 for status, _ in messages if status in (PENDING, SENDING))
+    done = len(sent) == len(messages) and all(sent)
+    return Delivery(
+        total=len(messages),
+        sent=len(sent),
+        waiting=waiting,
+        delivered_at=max(at for at in sent if at) if done else None,
+    )

@@ -72,7 +72,8 @@ from tracker.services.actions import (
     RESCHEDULED,
     VALUE_REMOVED,
 )
-from tracker.services.outbox import PENDING, SENDING, SENT, enqueue
+from tracker.services.outbox import Delivery, enqueue
+from tracker.services.outbox import deliveries as outbox_deliveries
 from tracker.services.people import valid_email
 from tracker.services.plans import reply_address
 from tracker.services.report_schedule import report_calendar
@@ -81,7 +82,8 @@ from workflows import TransitionRefused, WorkflowRegistry
 REPORT_WORKFLOW = "aterrapport"
 APPROVE = "godkann"
 SEND = "skicka"
-ISSUED_STATES = ("godkand", "skickad")
+SENT_STATE = "skickad"
+ISSUED_STATES = ("godkand", SENT_STATE)
 FORMATS = ("html", "pdf", "docx")
 # The documents the nämnd's mail carries; the HTML stays in the archive.
 ATTACHED = ("pdf", "docx")
@@ -975,45 +977,25 @@ def send_report(
     return queued
 
 
-@dataclass(frozen=True)
-class Delivery:
-    """How a sent report's mail to the nämnd has fared in the outbox: queued is not sent."""
-
-    total: int
-    sent: int
-    waiting: int
-    # When the last recipient's message went, once every one has.
-    delivered_at: datetime | None
-
-    @property
-    def failed(self) -> int:
-        """Messages that will not go unless someone retries them (failed, or withdrawn)."""
-        return self.total - self.sent - self.waiting
-
-
 def deliveries(session: Session, report_ids: list[int]) -> dict[int, Delivery]:
     """Per report, its messages to the nämnd as the outbox has them. A report sent before the
     messages were linked to it has none here."""
-    if not report_ids:
-        return {}
-    rows = session.exec(
-        select(OutboxReport.report_id, OutboxMessage.status, OutboxMessage.sent_at)
-        .join(OutboxMessage, col(OutboxMessage.id) == OutboxReport.message_id)
-        .where(col(OutboxReport.report_id).in_(report_ids))
-    ).all()
-    found: dict[int, list[tuple[str, datetime | None]]] = defaultdict(list)
-    for report_id, status, sent_at in rows:
-        found[report_id].append((status, sent_at))
-    return {report_id: _delivery(messages) for report_id, messages in found.items()}
-
-
-def _delivery(messages: list[tuple[str, datetime | None]]) -> Delivery:
-    sent = [at for status, at in messages if status == SENT]
-    waiting = sum(1 for status, _ in messages if status in (PENDING, SENDING))
-    done = len(sent) == len(messages) and all(sent)
-    return Delivery(
-        total=len(messages),
-        sent=len(sent),
-        waiting=waiting,
-        delivered_at=max(at for at in sent if at) if done else None,
+    return outbox_deliveries(
+        session,
+        sa_select(col(OutboxReport.report_id), col(OutboxReport.message_id)).where(
+            col(OutboxReport.report_id).in_(report_ids)
+        ),
     )
+
+
+def state_label(registry: WorkflowRegistry, report: Report, delivery: Delivery | None) -> str:
+    """The report's state as its pages show it: the workflow's label, except that a report
+    whose mail has not reached every recipient is not called sent (the workflow moves on when
+    the mail is queued)."""
+    if report.state == SENT_STATE and delivery is not None:
+        if delivery.failed:
+            return "Godkänd, utskicket misslyckades"
+        if delivery.waiting:
+            return "Godkänd, i utkorgen"
+    states = registry.get(report.workflow).definition.states
+    return next((st.label for st in states if st.id == report.state), report.state)

@@ -10,9 +10,10 @@ from typing import Protocol
 from tracker.domain.evaluation import Answer, answers_from_json
 from tracker.domain.listing import Listed
 from tracker.domain.schedule import SCHEDULE_LABELS, ScheduleStatus, schedule_status
+from tracker.errors import Refused, TrackerError
 from tracker.models import Action, Area, Person, Plan
 from tracker.services import actions as action_service
-from workflows import WorkflowRegistry
+from workflows import TEXT_BOX, WorkflowRegistry
 from workflows.definition import TransitionDef
 
 EVENT_LABELS = {
@@ -166,6 +167,16 @@ def draft_key(registry: WorkflowRegistry, action: Action, trigger: str) -> str:
     form when it asks for a text, else the processläge form."""
     t = registry.get(action.workflow).definition.transition(trigger) if trigger else None
     return f"{action.id}:{trigger}" if t is not None and t.has_form else f"{action.id}:"
+
+
+def refusals_by_box(
+    registry: WorkflowRegistry, action: Action, trigger: str, exc: TrackerError
+) -> dict[str, str]:
+    """The parts of a refusal about single boxes, keyed as drafts_of keys what was typed in
+    them, for the form to say each beside its box; empty when none is about one box."""
+    fields = exc.fields if isinstance(exc, Refused) else {}
+    keys = {TEXT_BOX: draft_key(registry, action, trigger)}
+    return {keys.get(box, f"{action.id}:{trigger}:{box}"): why for box, why in fields.items()}
 
 
 def typed_texts(text: str, answers: Mapping[str, str]) -> list[str]:

@@ -44,7 +44,7 @@ from tracker.web.deps import (
 )
 from tracker.web.forms import VERSION_LIMIT, checked_dates, form_answers, parse_date, required
 from tracker.web.routes import FormId, PathId
-from tracker.web.views import action_view, drafts_of, event_views, typed_in
+from tracker.web.views import action_view, drafts_of, event_views, refusals_by_box, typed_in
 
 router = APIRouter()
 
@@ -67,11 +67,14 @@ def _render(
     *,
     error: str | None = None,
     drafts: dict[str, str] | None = None,
+    refused: dict[str, str] | None = None,
     status_code: int = 200,
     indicator_form: dict[str, str] | None = None,
 ) -> HTMLResponse:
-    """The åtgärd's page; `indicator_form`: what a refused indicator form carried, to show
-    again in its boxes (keyed "<form>:<field>", tracker.web.routes.indicators)."""
+    """The åtgärd's page; `refused`: the parts of a refused transition's reason about single
+    boxes, said beside them (views.refusals_by_box); `indicator_form`: what a refused
+    indicator form carried, to show again in its boxes (keyed "<form>:<field>",
+    tracker.web.routes.indicators)."""
     action, plan, area, owner = _load(session, action_id)
     require_read(user, plan)
     editable = may_edit(user, plan)
@@ -93,6 +96,7 @@ def _render(
             "areas": _areas(session, plan) if editable else [],
             "error": error,
             "drafts": drafts or {},
+            "refused": refused or {},
             "indicators": indicator_service.indicators_of(session, [action_id]).get(action_id, []),
             "indicator_form": indicator_form or {},
             "flash": pop_flash(request),
@@ -185,6 +189,7 @@ def action_update(
             now,
             error=exc.message,
             drafts=drafts,
+            refused=refusals_by_box(web.app.registry, action, trigger, exc),
             status_code=refusal_status(exc),
         )
     if event.from_state != event.to_state:

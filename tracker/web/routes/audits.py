@@ -29,6 +29,7 @@ from tracker.models import Audit, Person, Recommendation
 from tracker.services import audits
 from tracker.services import plans as plan_service
 from tracker.services.assigning import assign_with_link
+from tracker.services.outbox import delivered_at
 from tracker.services.people import ensure_person, new_owner_text, valid_email
 from tracker.services.reports import mail_domain
 from tracker.web.deps import (
@@ -309,6 +310,8 @@ def _render_audit(
         assert plan.id is not None
         areas = plan_service.plan_areas(session, plan.id)
         choices.append((plan, areas))
+    issued = audits.issued_documents(session, audit.id)
+    deliveries = audits.deliveries(session, audit.id)
     shown = {
         "title": audit.title,
         "auditor": audit.auditor,
@@ -328,7 +331,12 @@ def _render_audit(
             "view": view,
             "may_edit": editable,
             "choices": choices,
-            "issued": audits.issued_documents(session, audit.id),
+            "issued": issued,
+            "deliveries": deliveries,
+            "sent_at": {
+                d.number: delivered_at(deliveries.get(d.number), d.issued_at) for d in issued
+            },
+            "may_see_outbox": is_editor(user),
             "formats": FORMAT_LABELS,
             "values": shown | (values or {}),
             "error": error,

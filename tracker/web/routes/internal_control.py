@@ -219,12 +219,16 @@ def _follow_ups(web: Web, session: Session, plan: ControlPlan, user: Person) -> 
     if plan.plan_id is None:
         return []
     editor = may_edit_control_plan(user, plan.forvaltning)
+    shown = [
+        report
+        for report, _ in reports.list_reports(session, plan.plan_id)
+        if report.id is not None and (reports.is_issued(report) or editor)
+    ]
+    delivered = reports.deliveries(session, [r.id for r in shown if r.id is not None])
     out = []
-    for report, _ in reports.list_reports(session, plan.plan_id):
-        if report.id is None or not (reports.is_issued(report) or editor):
-            continue
-        states = web.app.registry.get(report.workflow).definition.states
-        label = next((st.label for st in states if st.id == report.state), report.state)
+    for report in shown:
+        assert report.id is not None
+        label = reports.state_label(web.app.registry, report, delivered.get(report.id))
         out.append(FollowUp(report.id, reports.report_title(report), label))
     out.reverse()
     return out

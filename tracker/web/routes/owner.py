@@ -42,7 +42,7 @@ from tracker.web.deps import (
 from tracker.web.forms import TEXT_LIMIT, VERSION_LIMIT, form_answers
 from tracker.web.links import OWNER_PREFIX
 from tracker.web.security import owner_csrf, owner_csrf_ok
-from tracker.web.views import action_view, drafts_of, event_views, typed_texts
+from tracker.web.views import action_view, drafts_of, event_views, refusals_by_box, typed_texts
 
 router = APIRouter()
 _log = logging.getLogger(__name__)
@@ -126,10 +126,12 @@ def _owner_page(
     error: str | None = None,
     error_action: int | None = None,
     drafts: dict[str, str] | None = None,
+    refused: dict[str, str] | None = None,
     unsaved: list[str] | None = None,
 ) -> HTMLResponse:
-    """The link's åtgärder with their forms, as they are now; `unsaved`: what was typed for
-    an åtgärd no longer among them, shown to copy."""
+    """The link's åtgärder with their forms, as they are now; `refused`: the parts of the
+    refusal about single boxes, said beside them (views.refusals_by_box); `unsaved`: what was
+    typed for an åtgärd no longer among them, shown to copy."""
     person, today = holder.person, web.today(now)
     assert person.id is not None
     owned = action_service.owned_actions(session, person.id, holder.claim.action_id)
@@ -160,6 +162,7 @@ def _owner_page(
             "error": error,
             "error_action": error_action,
             "drafts": drafts or {},
+            "refused": refused or {},
             "unsaved": unsaved or [],
         },
         status_code=status_code,
@@ -236,6 +239,7 @@ def owner_update(
         error: str,
         *,
         drafts: dict[str, str] | None = None,
+        refused: dict[str, str] | None = None,
         unsaved: list[str] | None = None,
     ) -> HTMLResponse:
         return _owner_page(
@@ -249,6 +253,7 @@ def owner_update(
             error=error,
             error_action=action_id if drafts is not None else None,
             drafts=drafts,
+            refused=refused,
             unsaved=unsaved,
         )
 
@@ -276,7 +281,8 @@ def owner_update(
     except (Conflict, Refused) as exc:
         undo(session)
         message = STALE if isinstance(exc, Conflict) else exc.message
-        return again(refusal_status(exc), message, drafts=drafts)
+        refused = refusals_by_box(web.app.registry, action, trigger, exc)
+        return again(refusal_status(exc), message, drafts=drafts, refused=refused)
     return _receipt(request, web, holder, token, action, change, now)
 
 

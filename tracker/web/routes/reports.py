@@ -26,6 +26,7 @@ from tracker.models.report import DRAFT_STATE, ReportFile
 from tracker.reports import archive
 from tracker.services import audits, control_report, plan_settings, report_schedule, reports
 from tracker.services import plans as plan_service
+from tracker.services.outbox import delivered_at
 from tracker.web.deps import (
     CsrfChecked,
     EditorDep,
@@ -50,7 +51,6 @@ router = APIRouter()
 
 FORMAT_LABELS = {"html": "HTML", "pdf": "PDF", "docx": "Word (DOCX)"}
 APPROVED_STATE = "godkand"
-SENT_STATE = "skickad"
 
 
 @dataclass(frozen=True)
@@ -71,23 +71,6 @@ class ReportRow:
     files: list[FileLink]
     # When the nämnd got it: its messages delivered, not merely queued.
     sent_at: datetime | None
-
-
-def _state_label(web: Web, report: Report, delivery: reports.Delivery | None) -> str:
-    """The workflow's label, except that a report whose mail has not reached every recipient
-    is not called sent: the workflow moves on when the mail is queued."""
-    if report.state == SENT_STATE and delivery is not None:
-        if delivery.failed:
-            return "Godkänd, utskicket misslyckades"
-        if delivery.waiting:
-            return "Godkänd, i utkorgen"
-    labels = {s.id: s.label for s in web.app.registry.get(report.workflow).definition.states}
-    return labels.get(report.state, report.state)
-
-
-def _sent_at(report: Report, delivery: reports.Delivery | None) -> datetime | None:
-    # A report sent before its messages were linked to it keeps the time it was queued.
-    return delivery.delivered_at if delivery is not None else report.sent_at
 
 
 def _visible(user: Person, report: Report, plan: Plan) -> bool:
@@ -140,9 +123,9 @@ def _rows(
             ReportRow(
                 report=report,
                 plan=plan,
-                state_label=_state_label(web, report, delivery),
+                state_label=reports.state_label(web.app.registry, report, delivery),
                 files=_file_links(report.id, hashes.get(report.id, {})),
-                sent_at=_sent_at(report, delivery),
+                sent_at=delivered_at(delivery, report.sent_at),
             )
         )
     # Newest first: the one the reader most likely came for is at the top.
@@ -319,9 +302,9 @@ def _render_report(
             "report": report,
             "plan": plan,
             "title": reports.report_title(report),
-            "state_label": _state_label(web, report, delivery),
+            "state_label": reports.state_label(web.app.registry, report, delivery),
             "delivery": delivery,
-            "sent_at": _sent_at(report, delivery),
+            "sent_at": delivered_at(delivery, report.sent_at),
             "may_see_outbox": is_editor(user),
             "files": files,
             "may_approve": editable and report.state == DRAFT_STATE,
