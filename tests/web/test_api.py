@@ -579,3 +579,25 @@ def test_the_plan_lists_counts_are_the_clis(
     assert detail["title"] == plan.title and detail["report_months"] == [6, 12]
     assert [a["title"] for a in detail["areas"]][-1] == "Protokollsbeslut"
     assert detail["background"].startswith("KPMG fick av Piteå kommuns revisorer")
+
+
+def test_a_fault_in_the_code_is_a_json_answer_in_swedish_and_logged(
+    app: App,
+    web: FastAPI,
+    clock: MovableClock,
+    pitea: int,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from tracker.web.api import routes as api_routes_module
+
+    def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("ett fel i koden")
+
+    secret = make_token(app, clock, forvaltning=OWN)
+    monkeypatch.setattr(api_routes_module.reading, "plan_page", broken)
+    with TestClient(web, raise_server_exceptions=False) as client:
+        answer = client.get("/api/v1/plans", headers=auth(secret))
+    assert answer.status_code == 500
+    assert answer.json()["detail"].startswith("Ett oväntat fel uppstod.")
+    assert any("ett fel i koden" in str(r.exc_info) for r in caplog.records if r.exc_info)

@@ -7,12 +7,14 @@ import re
 from datetime import date
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from tests.web.conftest import World
 from tests.web.helpers import MovableClock, form_to, log_in, owner_path, text_of
 from tracker.app import App
 from tracker.services import actions, plans
+from tracker.web.routes import plans as plans_routes
 
 
 @pytest.fixture
@@ -130,3 +132,30 @@ def test_logging_out_from_a_missing_page_says_you_are_logged_out(
     assert after.status_code == 200 and after.url.path == "/logga-in"
     assert "Du är utloggad." in text_of(after.text)
     assert 'aria-label="Huvudmeny"' not in after.text
+
+
+def test_a_fault_in_the_code_is_a_page_in_swedish_with_the_menu(
+    web: FastAPI,
+    app: App,
+    world: World,
+    clock: MovableClock,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("ett fel i koden")
+
+    # A bug in what a page calls. (That its transaction is rolled back is shown for the
+    # PDF engine's failure in test_reports_pages.py: the same session dependency.)
+    monkeypatch.setattr(plans_routes.plan_service, "summarise_plans", broken)
+    with TestClient(web, raise_server_exceptions=False) as client:
+        log_in(client, app, world.chef, clock())
+        page = client.get("/planer")
+    assert page.status_code == 500
+    assert page.headers["content-type"].startswith("text/html")
+    said = text_of(page.text)
+    assert "Något gick fel" in said and "ingenting ändrades" in said, said
+    assert "Internal Server Error" not in page.text and "Traceback" not in page.text
+    # The menu is there: the chef can go on from the page.
+    assert 'href="/planer"' in page.text
+    assert any("ett fel i koden" in str(r.exc_info) for r in caplog.records if r.exc_info)

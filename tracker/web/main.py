@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import jinja2
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.exc import DBAPIError
@@ -316,6 +316,16 @@ BUSY_MESSAGE = (
     "Din ändring kunde inte sparas eftersom någon annan ändrar samma uppgifter just nu "
     "(till exempel en import). Ingenting ändrades. Försök igen om en stund."
 )
+UNEXPECTED_TITLE = "Något gick fel"
+UNEXPECTED_MESSAGE = (
+    "Ett oväntat fel uppstod, så ingenting ändrades. Försök igen om en stund. Händer det "
+    "igen, kontakta den som sköter systemet: felet finns i loggen."
+)
+# Said without a template, should the page itself be what failed.
+UNEXPECTED_FALLBACK = (
+    '<!doctype html><html lang="sv"><head><meta charset="utf-8"><title>Något gick fel</title>'
+    f"</head><body><h1>Något gick fel</h1><p>{UNEXPECTED_MESSAGE}</p></body></html>"
+)
 RENDER_FAILED_TITLE = "Dokumentet kunde inte skapas"
 RENDER_FAILED_MESSAGE = (
     "PDF-filen kunde inte skapas, så ingenting ändrades och ingenting skickades. Försök igen "
@@ -407,6 +417,15 @@ def _install_error_pages(fastapi_app: FastAPI) -> None:
         log.error("Ett dokument kunde inte skapas", exc_info=exc)
         return page(request, 500, RENDER_FAILED_TITLE, RENDER_FAILED_MESSAGE)
 
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        # In the product's own log, with the method only: an owner page's path carries the
+        # person's link.
+        log.error("Oväntat fel vid %s", request.method, exc_info=exc)
+        try:
+            return page(request, 500, UNEXPECTED_TITLE, UNEXPECTED_MESSAGE)
+        except Exception:  # the page could not be drawn either: the same words, plainly
+            return HTMLResponse(UNEXPECTED_FALLBACK, status_code=500)
+
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
         if exc.status_code == 400:  # a body that could not be read as a form
@@ -427,3 +446,7 @@ def _install_error_pages(fastapi_app: FastAPI) -> None:
     fastapi_app.add_exception_handler(DBAPIError, database_error)
     fastapi_app.add_exception_handler(RenderError, render_failed)
     fastapi_app.add_exception_handler(StarletteHTTPException, http_error)
+    # Any other exception is a bug. Starlette answers it with this page (and then raises it
+    # again to the server); the session dependency has already rolled the request's
+    # transaction back.
+    fastapi_app.add_exception_handler(Exception, unexpected)

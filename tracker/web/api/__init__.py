@@ -137,11 +137,21 @@ def _install_errors(api: FastAPI) -> None:
         log_event(log, "db.lock_timeout", method=request.method)
         return problem(503, "Databasen är upptagen just nu. Försök igen om en stund.")
 
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.error("Oväntat fel i API:t vid %s", request.method, exc_info=exc)
+        return problem(
+            500,
+            "Ett oväntat fel uppstod. Försök igen om en stund; händer det igen, kontakta den "
+            "som sköter systemet (felet finns i loggen).",
+        )
+
     api.add_exception_handler(Unauthorized, unauthorized)
     api.add_exception_handler(TrackerError, tracker_error)
     api.add_exception_handler(RequestValidationError, invalid)
     api.add_exception_handler(StarletteHTTPException, http_error)
     api.add_exception_handler(DBAPIError, database_error)
+    # Any other exception is a bug: JSON like every other answer, the traceback in the log.
+    api.add_exception_handler(Exception, unexpected)
 
 
 def create_api(state: State) -> FastAPI:
