@@ -185,6 +185,7 @@ ROUTES: dict[tuple[str, str], Case] = {
         "denied",
     ),
     ("GET", "/tillganglighet"): Case("public", lambda i: "/tillganglighet"),
+    ("GET", "/halsa"): Case("public", lambda i: "/halsa"),
     ("GET", "/dev/mail/{name}"): Case("public", lambda i: "/dev/mail/ingen.eml", None, "denied"),
     ("GET", "/ansvarig/{token}"): Case("link", lambda i: i.owner_link),
     ("POST", "/ansvarig/{token}/atgard/{segment}"): Case(

@@ -492,6 +492,30 @@ def waiting_later(session: Session, *, now: datetime) -> tuple[int, datetime | N
     return n, first
 
 
+# Mail due longer ago than this and still waiting means nothing is sending the outbox: the
+# scheduler does every outbox_interval_seconds (a minute by default), and a temporary failure
+# sets the time of its next attempt ahead.
+OVERDUE_AFTER = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class OutboxHealth:
+    """What a monitor of the installation needs to know of the outbox."""
+
+    failed: int  # failed for good: sent only if someone retries them
+    overdue: int  # due more than OVERDUE_AFTER ago and still waiting
+
+
+def outbox_health(session: Session, *, now: datetime) -> OutboxHealth:
+    overdue = select(func.count()).where(
+        _M.c.status == PENDING, _M.c.next_attempt_at <= now - OVERDUE_AFTER
+    )
+    return OutboxHealth(
+        failed=counts(session).get(FAILED, 0),
+        overdue=session.connection().execute(overdue).scalar_one(),
+    )
+
+
 def retry(
     session: Session, message_id: int | None, *, now: datetime, forvaltning: str | None = None
 ) -> int:

@@ -64,6 +64,7 @@ from tracker.web.routes import (
     auth,
     devmail,
     escalations,
+    health,
     indicators,
     internal_control,
     kommun,
@@ -233,6 +234,7 @@ def build_app(shape: AppShape) -> FastAPI:
 
     fastapi_app.include_router(owner.router)
     fastapi_app.include_router(public.router)
+    fastapi_app.include_router(health.router)
     # Before auth: "/logga-in/sso" must not be taken for a log-in link's token.
     fastapi_app.include_router(sso.router)
     fastapi_app.include_router(auth.router)
