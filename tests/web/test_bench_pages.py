@@ -1,6 +1,7 @@
-"""bench/web.py reads the owner's page as a browser would and checks the database afterwards:
-run against the real page here, so that a change of the page cannot leave the benchmark
-unable to find its form (it would fail its warm-up, and only running it would tell)."""
+"""bench/web.py seeds a database for `tracker serve`, reads the owner's page as a browser
+would and checks the database afterwards: run against the real page here, so that a change of
+the page or of what the server asks of its database cannot leave the benchmark unable to start
+or to find its form (only running it would tell)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from fastapi.testclient import TestClient
 from config import load_settings
 from tracker.app import App
 from tracker.db import make_engine
+from tracker.migrate import require_current_schema
 from tracker.web.main import create_app
 from workflows.registry import default_registry
 
@@ -38,6 +40,8 @@ def test_the_web_benchmark_finds_the_owners_form_and_its_update_is_not_lost(
     # Its own database: the benchmark's seed drops and creates every table.
     engine = make_engine(f"sqlite:///{tmp_path / 'bench.db'}")
     owners = bench.seed(engine, 2, base)
+    # What `tracker serve`, which the benchmark starts, asks of the database before it starts.
+    require_current_schema(engine)
     settings = load_settings(secret_key=bench.SECRET, public_base_url=base)
     app = App(settings=settings, engine=engine, registry=default_registry())
     with TestClient(create_app(app)) as client:
