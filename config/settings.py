@@ -31,35 +31,35 @@ class Settings(BaseSettings):
     # How long a change waits for a row (PostgreSQL) or the file (SQLite) that another
     # transaction holds, for example during a re-import, before it gives up: the web then
     # says "försök igen om en stund" and nothing is changed.
-    database_lock_timeout_seconds: float = 15.0
+    database_lock_timeout_seconds: float = Field(default=15.0, gt=0, le=600)
 
     # Links in e-mails: valid this many days unless revoked.
-    link_max_age_days: int = 30
+    link_max_age_days: int = Field(default=30, ge=1, le=365)
     # An assignment's e-mail waits this long for more assignments to the same owner, so that
     # a chef handing out several åtgärder sends one mail, not one per åtgärd.
     assignment_mail_minutes: int = Field(default=5, ge=0, le=60)
     # A log-in link (chef, admin, board reader) is valid this long, and works once.
-    login_link_max_age_minutes: int = 60
+    login_link_max_age_minutes: int = Field(default=60, ge=1, le=1440)
     # At most this many link e-mails (log-in or new owner link) to one address per hour,
     # whoever asks: the form is open to anyone, and must not become a way to flood an inbox.
-    link_requests_per_hour: int = 5
+    link_requests_per_hour: int = Field(default=5, ge=1)
     # A log-in (chef, admin, board reader) ends after this many minutes without a request,
     # and after a week whatever happens.
     session_idle_minutes: int = Field(default=480, ge=1)
 
     # SMTP: a local relay needs no login and no TLS.
     smtp_host: str = "127.0.0.1"
-    smtp_port: int = 8025
+    smtp_port: int = Field(default=8025, ge=1, le=65535)
     smtp_user: str = ""
     smtp_password: str = ""
     smtp_security: Literal["none", "starttls", "tls"] = "none"
-    smtp_timeout_seconds: float = 30.0
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0)
     # Outbox delivery: how often the dispatcher runs, how long a claimed message may stay
     # in 'sending' before another dispatcher takes it over, and the longest wait between
     # retries after a temporary failure (so an hour's outage delays mail by about an hour).
-    outbox_interval_seconds: int = 60
-    outbox_lease_seconds: int = 600
-    outbox_retry_max_seconds: int = 300
+    outbox_interval_seconds: int = Field(default=60, ge=1)
+    outbox_lease_seconds: int = Field(default=600, ge=1)
+    outbox_retry_max_seconds: int = Field(default=300, ge=1)
     mail_from: str = "atgardsplan@kommun.example"
     # Demo/development only: run a built-in SMTP receiver and list its mail at /dev/mail.
     dev_mail_receiver: bool = False
@@ -67,12 +67,12 @@ class Settings(BaseSettings):
     dev_mail_dir: str = "var/devmail"
 
     # Scheduler
-    reminder_hour: int = 7
-    reminder_minute: int = 0
+    reminder_hour: int = Field(default=7, ge=0, le=23)
+    reminder_minute: int = Field(default=0, ge=0, le=59)
     # Days the reminder sweep runs (cron day_of_week, Europe/Stockholm); holidays and
     # midsommar-, jul- and nyårsafton are skipped by the sweep itself.
     reminder_days: str = "mon-fri"
-    report_draft_days_before: int = 14
+    report_draft_days_before: int = Field(default=14, ge=0, le=365)
 
     # The chef's start page: an owner who has written no processläge and made no change of
     # state on an open åtgärd for this many days "har inte svarat"; evaluations due within

@@ -37,6 +37,37 @@ def test_a_value_that_is_no_number_names_its_variable(tmp_path: Path) -> None:
     assert "smtp_port (TRACKER_SMTP_PORT): 'femtioåtta' är inget heltal" in out
 
 
+@pytest.mark.parametrize(
+    ("variable", "value", "said"),
+    [
+        (
+            "TRACKER_LINK_MAX_AGE_DAYS",
+            "-5",
+            "link_max_age_days (TRACKER_LINK_MAX_AGE_DAYS): '-5' är för litet (minst 1)",
+        ),
+        (
+            "TRACKER_REMINDER_HOUR",
+            "24",
+            "reminder_hour (TRACKER_REMINDER_HOUR): '24' är för stort (högst 23)",
+        ),
+        ("TRACKER_SMTP_PORT", "0", "smtp_port (TRACKER_SMTP_PORT): '0' är för litet (minst 1)"),
+        (
+            "TRACKER_OUTBOX_INTERVAL_SECONDS",
+            "0",
+            "(TRACKER_OUTBOX_INTERVAL_SECONDS): '0' är för litet",
+        ),
+    ],
+)
+def test_a_number_no_installation_can_run_with_is_named_with_its_bound(
+    tmp_path: Path, variable: str, value: str, said: str
+) -> None:
+    # A negative link lifetime would make every link expired as it is sent; an hour of 24 is
+    # no time a sweep can run at.
+    code, out = _run(["--database", str(tmp_path / "t.db"), "check"], {variable: value})
+    assert code == 1
+    assert said in " ".join(out.split()), out
+
+
 def test_an_unknown_setting_in_the_file_is_named(tmp_path: Path) -> None:
     path = tmp_path / "tracker.toml"
     path.write_text('[tracker]\nsmtp_hots = "smtp.kommun.se"\n', encoding="utf-8")
