@@ -75,10 +75,12 @@ def assign_with_link(
     *,
     now: datetime,
     assigned_by: Person,
+    typed_name: str = "",
     expected_version: int | None = None,
-) -> None:
+) -> str:
     """Give the åtgärd to `owner` and queue the e-mail with their link, in one transaction:
-    an assignment from the web always tells the new owner."""
+    an assignment from the web always tells the new owner. What the confirmation says
+    (Swedish), with `typed_name` named when it was not the person's."""
     assert action.id is not None
     assign(
         session,
@@ -92,6 +94,10 @@ def assign_with_link(
     )
     queue_assignments(
         session, registry, settings, owner, plan, [action], now=now, assigned_by=assigned_by
+    )
+    return (
+        f"{people.new_owner_text(owner, typed_name)} Ett e-postmeddelande med länk ligger i "
+        "utkorgen."
     )
 
 

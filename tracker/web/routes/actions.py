@@ -307,7 +307,7 @@ def action_assign(
         )
         if owner.id == action.owner_id:
             raise Refused(f"{owner.name} är redan ansvarig för åtgärden.")
-        assign_with_link(
+        said = assign_with_link(
             session,
             web.app.registry,
             web.app.settings,
@@ -316,6 +316,7 @@ def action_assign(
             owner,
             now=now,
             assigned_by=user,
+            typed_name=name,
             expected_version=version,
         )
     except TrackerError as exc:
@@ -331,10 +332,7 @@ def action_assign(
             drafts=typed_in("ansvarig", {"email": email, "name": name}),
             status_code=refusal_status(exc),
         )
-    flash(
-        request,
-        f"{people.new_owner_text(owner, name)} Ett e-postmeddelande med länk ligger i utkorgen.",
-    )
+    flash(request, said)
     return RedirectResponse(f"/atgarder/{action_id}", status_code=303)
 
 

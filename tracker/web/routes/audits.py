@@ -30,7 +30,7 @@ from tracker.services import audits
 from tracker.services import plans as plan_service
 from tracker.services.assigning import assign_with_link
 from tracker.services.outbox import delivered_at
-from tracker.services.people import ensure_person, new_owner_text, valid_email
+from tracker.services.people import ensure_person, valid_email
 from tracker.services.reports import mail_domain
 from tracker.web.deps import (
     CsrfChecked,
@@ -587,7 +587,7 @@ def action_create(
             owner = ensure_person(
                 session, owner_email, now=now, name=owner_name, forvaltning=plan.forvaltning
             )
-            assign_with_link(
+            message += " " + assign_with_link(
                 session,
                 web.app.registry,
                 web.app.settings,
@@ -596,9 +596,8 @@ def action_create(
                 owner,
                 now=now,
                 assigned_by=user,
+                typed_name=owner_name,
             )
-            message += f" {new_owner_text(owner, owner_name)} Ett e-postmeddelande med länk "
-            message += "ligger i utkorgen."
     except Refused as exc:
         values = {"atgard_text": text, "atgard_tidsplan": tidsplan}
         form = f"ny-atgard-{recommendation_id}"

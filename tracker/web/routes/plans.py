@@ -555,7 +555,7 @@ def action_add(
     assert action.id is not None
     message = checked_dates("Åtgärden är tillagd.", action.tidsplan, due, evaluate)
     if owner is not None:
-        assign_with_link(
+        message += " " + assign_with_link(
             session,
             web.app.registry,
             web.app.settings,
@@ -564,8 +564,7 @@ def action_add(
             owner,
             now=now,
             assigned_by=user,
+            typed_name=owner_name,
         )
-        message += f" {people.new_owner_text(owner, owner_name)} Ett e-postmeddelande med länk "
-        message += "ligger i utkorgen."
     flash(request, message)
     return RedirectResponse(f"/atgarder/{action.id}", status_code=303)
