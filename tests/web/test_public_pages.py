@@ -16,8 +16,18 @@ from fastapi.testclient import TestClient
 from sqlmodel import col, select
 from typer.testing import CliRunner
 
+from tests.support.smtp import SmtpServer
 from tests.web.conftest import World
-from tests.web.helpers import MovableClock, form_to, log_in, owner_path, text_of
+from tests.web.helpers import (
+    MovableClock,
+    form_to,
+    log_in,
+    owner_path,
+    refuse_for_good,
+    retry_and_deliver,
+    text_of,
+)
+from tests.web.test_reports_pages import approve_form, draft, set_recipients
 from tracker.app import App
 from tracker.cli import cli
 from tracker.models import Person, Plan, PlanEvent, Report, ReportFile
@@ -320,3 +330,31 @@ def test_the_accessibility_statement_is_linked_from_every_kind_of_page(
     ]
     for got in pages:
         assert footer in got.text, urlsplit(str(got.url)).path
+
+
+def test_the_public_page_calls_a_report_sent_only_once_the_outbox_delivered_it(
+    chef_client: TestClient,
+    public: TestClient,
+    app: App,
+    world: World,
+    clock: MovableClock,
+    smtp_server: SmtpServer,
+) -> None:
+    set_recipients(app, world.plan_id)
+    report_id = draft(app, world.plan_id, clock)
+    approve = approve_form(chef_client, report_id)
+    chef_client.post(approve.action, data=approve.data())
+    publish_on_settings(chef_client, world.plan_id, "Publicera planen")
+
+    def row() -> str:
+        words = text_of(public.get(f"/oppet/planer/{world.plan_id}").text)
+        found = re.search(r"Nr 1 .*?(?= HTML| PDF| DOCX)", words)
+        assert found, words
+        return found.group(0)
+
+    # Queued, not sent: as the chef's own page says it.
+    assert row() == "Nr 1 2018-01-10 Godkänd, i utkorgen 2018-01-10 10:00 –"
+    refuse_for_good(app, smtp_server, clock, "sekreterare@pitea.example")
+    assert row() == "Nr 1 2018-01-10 Godkänd, utskicket misslyckades 2018-01-10 10:00 –"
+    retry_and_deliver(app, smtp_server, clock, "sekreterare@pitea.example")
+    assert row() == "Nr 1 2018-01-10 Skickad 2018-01-10 10:00 2018-01-10 10:15"
