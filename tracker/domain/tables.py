@@ -16,6 +16,8 @@ from pathlib import Path, PurePath
 import xlsxwriter
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
 
 from tracker.domain.problems import Problem
 from tracker.errors import TrackerError
@@ -221,22 +223,40 @@ def _write_sheet(wb: xlsxwriter.Workbook, spec: SheetOut) -> None:
     wrap = wb.add_format({"text_wrap": True, "valign": "top"})
     top = wb.add_format({"valign": "top"})
     day = wb.add_format({"valign": "top", "num_format": "yyyy-mm-dd"})
-    header: Sequence[OutCell] = ()
-    for r, row in enumerate(spec.rows):
-        header = header or row
+    rows = iter(spec.rows)
+    header = next(rows, ())
+    # A text's format by its column: bold in the header row, wrapping where the spec says.
+    header_formats = [bold] * len(header)
+    body_formats = [wrap if c in spec.wrap else top for c in range(len(header))]
+    for r, row in enumerate(itertools.chain([header], rows)):
+        formats = body_formats if r else header_formats
         for c, value in enumerate(row):
             if value is None:
                 continue
-            if isinstance(value, date):
-                ws.write_datetime(r, c, datetime.combine(value, time()), day)
-            elif isinstance(value, int):
-                ws.write_number(r, c, value, top)
-            else:
-                fmt = bold if r == 0 else wrap if c in spec.wrap else top
+            if isinstance(value, str):
                 text = _xlsx_text(value)
                 if len(text) > XLSX_CELL_CHARS:
                     raise _too_long(len(text), r + 1, header[c] if c < len(header) else None, c)
-                ws.write_string(r, c, text, fmt)
+                ws.write_string(r, c, text, formats[c] if c < len(formats) else top)
+            elif isinstance(value, date):
+                _write_day(ws, r, c, value, day)
+            else:
+                ws.write_number(r, c, value, top)
+
+
+# Excel's day 0 as its serial numbers count, from 1900-03-01 on (Excel's phantom 29 February
+# 1900 shifts the days before it, which XlsxWriter's write_datetime knows).
+_EXCEL_EPOCH = date(1899, 12, 30)
+_EXCEL_SHIFT = date(1900, 3, 1)
+
+
+def _write_day(ws: Worksheet, r: int, c: int, value: date, fmt: Format) -> None:
+    """A date cell. Counted here for a plain date: XlsxWriter's general conversion took a
+    tenth of a 200,000-row export (bench/core.py)."""
+    if isinstance(value, datetime) or value < _EXCEL_SHIFT:
+        ws.write_datetime(r, c, datetime.combine(value, time()), fmt)
+    else:
+        ws.write_number(r, c, (value - _EXCEL_EPOCH).days, fmt)
 
 
 def _too_long(length: int, row: int, name: OutCell, column: int) -> TooLongForXlsx:
@@ -251,6 +271,9 @@ def _too_long(length: int, row: int, name: OutCell, column: int) -> TooLongForXl
 def _xlsx_text(value: str) -> str:
     # Control characters come with text pasted from other programs; XML cannot carry them,
     # and they show as nothing in a spreadsheet. As the report documents do, leave them out.
+    if value.isprintable():
+        # Most cells: no control character, no line break; the checks below would change nothing.
+        return value
     text = ILLEGAL_CHARACTERS_RE.sub("", value)
     # A cell's line break is "\n" in Excel; a "\r" left in the XML is read as one by any XML
     # parser, so it is written as what it will be read as (the import does the same).

@@ -110,14 +110,18 @@ def _rows(
         .order_by(_R.c.position, _R.c.id, _A.c.position, _A.c.id)
         .execution_options(yield_per=_FETCH)
     )
+    names = list(query.selected_columns.keys())
+    state_at, workflow_at = names.index("state"), names.index("workflow")
+    # Each key's place in a database row; the status is the state's label, put in its place.
+    places = [names.index("state" if k == "status" else k) for k in keys]
     labels: dict[tuple[str, str], str] = {}
-    for row in conn.execute(query).mappings():
-        values: dict[str, OutCell] = dict(row)
-        state = (row["workflow"], row["state"])
+    for row in conn.execute(query):
+        values: list[OutCell] = list(row)
+        state = (row[workflow_at], row[state_at])
         if state not in labels:
             labels[state] = registry.get(state[0]).definition.label_of(state[1])
-        values["status"] = labels[state]
-        yield [values[k] if values[k] != "" else None for k in keys]
+        values[state_at] = labels[state]
+        yield [None if (v := values[i]) == "" else v for i in places]
 
 
 def export_plan(
