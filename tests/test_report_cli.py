@@ -1,5 +1,5 @@
 """`tracker report ...` end to end on a SQLite file: draft, approve (and send), list,
-download, verify."""
+download, verify; and the list as the outbox has the mail, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -13,11 +13,14 @@ from sqlmodel import SQLModel, select
 from typer.testing import CliRunner
 
 from config import load_settings
+from tests.support import builders as b
+from tests.support.smtp import SmtpServer
+from tests.web.helpers import MovableClock, refuse_for_good, retry_and_deliver
 from tracker.app import App, bootstrap
 from tracker.cli import cli
 from tracker.errors import NotFound
-from tracker.models import OutboxMessage, Person, ReportFile, Role
-from tracker.services import actions, plans
+from tracker.models import OutboxMessage, Person, Plan, ReportFile, Role
+from tracker.services import actions, plans, reports
 
 NOW = datetime(2018, 1, 10, 9, 0, tzinfo=UTC)
 
@@ -88,7 +91,8 @@ def test_draft_approve_list_download_and_verify(database: str, tmp_path: Path) -
     [listed] = json.loads(output)
     assert (listed["number"], listed["state"], listed["as_of"]) == (1, "skickad", "2018-01-10")
     code, output, _ = run(database, "report", "list")
-    assert "Skickad" in output and "Åtgärdsplan för ledningen" in output
+    # Queued to the nämnd, not yet sent: no outbox run has delivered it.
+    assert "Godkänd, i utkorgen" in output and "Åtgärdsplan för ledningen" in output
 
     out = tmp_path / "rapport.docx"
     code, output, _ = run(
@@ -160,3 +164,67 @@ def test_an_id_no_row_can_have_is_refused_without_a_traceback(
     assert exception is None or isinstance(exception, SystemExit)
     assert "2147483647" in output  # the bound, not an unknown command
     assert "Traceback" not in output
+
+
+def _queued_to_the_namnd(app: App, chef: Person, clock: MovableClock) -> int:
+    """A plan's first återrapport, approved and queued to its two recipients in the nämnd."""
+    made, area = b.plan(app, now=clock())
+    b.action(app, area, "Ta fram ett upplägg", now=clock(), owner=None)
+    with app.transaction() as s:
+        plan = s.get(Plan, made.id)
+        assert plan is not None and plan.id is not None
+        plan.board_recipients = "namnd@pitea.example, sekreterare@pitea.example"
+        draft = reports.draft_report(
+            s, app.registry, plan.id, as_of=clock().date(), now=clock(), tz=app.tz, draft_days=14
+        )
+        assert draft.id is not None
+        reports.approve_report(s, app.registry, draft.id, chef, now=clock(), tz=app.tz)
+        reports.send_report(s, app.registry, draft.id, now=clock(), settings=app.settings)
+        return draft.id
+
+
+def test_report_list_calls_a_report_sent_only_once_the_outbox_delivered_it(
+    app: App, chef: Person, now: datetime, smtp_server: SmtpServer
+) -> None:
+    clock = MovableClock(now)
+    report_id = _queued_to_the_namnd(app, chef, clock)
+
+    def listed() -> tuple[str, str, dict[str, object]]:
+        """The table's Läge and Skickad, and the JSON's fields about the sending."""
+        code, output, _ = run(app.settings.database_url, "report", "list")
+        assert code == 0, output
+        header, row = output.splitlines()
+        state = row[header.index("Läge") : header.index("Per datum")].strip()
+        sent = row[header.index("Skickad") :].strip()
+        code, output, _ = run(app.settings.database_url, "report", "list", "--json")
+        [item] = json.loads(output)
+        assert (item["id"], item["state"]) == (report_id, "skickad")  # the workflow's, kept
+        assert item["sent_at"] == "2018-01-10T09:00:00+00:00"  # when it was queued
+        keys = ("state_label", "delivery_status", "delivered_at")
+        return state, sent, {k: item[k] for k in keys}
+
+    assert listed() == (
+        "Godkänd, i utkorgen",
+        "–",
+        {"state_label": "Godkänd, i utkorgen", "delivery_status": "waiting", "delivered_at": None},
+    )
+    refuse_for_good(app, smtp_server, clock, "sekreterare@pitea.example")
+    assert listed() == (
+        "Godkänd, utskicket misslyckades",
+        "–",
+        {
+            "state_label": "Godkänd, utskicket misslyckades",
+            "delivery_status": "failed",
+            "delivered_at": None,
+        },
+    )
+    retry_and_deliver(app, smtp_server, clock, "sekreterare@pitea.example")
+    assert listed() == (
+        "Skickad",
+        "2018-01-10 10:15",
+        {
+            "state_label": "Skickad",
+            "delivery_status": "delivered",
+            "delivered_at": "2018-01-10T09:15:00+00:00",
+        },
+    )

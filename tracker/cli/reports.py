@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import typer
 
@@ -16,6 +17,7 @@ from tracker.cli.output import as_json, table
 from tracker.cli.swedish import CommandGroup
 from tracker.domain.clock import local_date
 from tracker.errors import Refused
+from tracker.models import Plan, Report
 from tracker.models.base import ID_LIMIT
 from tracker.reports import archive
 from tracker.services import people, reports
@@ -147,30 +149,14 @@ def report_list(
     ] = None,
     json: Annotated[bool, typer.Option("--json", help="Skriv ut JSON, för skript.")] = False,
 ) -> None:
-    """Lista återrapporter och utkast."""
+    """Lista återrapporter och utkast. En återrapport är skickad först när utkorgen har
+    lämnat breven till nämnden, som på webben."""
     app = get_app()
     with app.transaction() as s:
         rows = reports.list_reports(s, plan_id)
-    labels = {st.id: st.label for st in app.registry.get(reports.REPORT_WORKFLOW).definition.states}
+        sent = reports.sendings(s, app.registry, [r for r, _ in rows])
     if json:
-        as_json(
-            [
-                {
-                    "id": r.id,
-                    "plan_id": r.plan_id,
-                    "plan_title": p.title,
-                    "dnr": p.dnr,
-                    "number": r.number,
-                    "state": r.state,
-                    "as_of": r.as_of.isoformat(),
-                    "created_at": r.created_at.isoformat(),
-                    "approved_by": r.approved_by or None,
-                    "approved_at": r.approved_at.isoformat() if r.approved_at else None,
-                    "sent_at": r.sent_at.isoformat() if r.sent_at else None,
-                }
-                for r, p in rows
-            ]
-        )
+        as_json([_report_json(r, p, sent[r.id or 0]) for r, p in rows])
         return
     table(
         ["Id", "Plan", "Nr", "Läge", "Per datum", "Dnr", "Godkänd av", "Skickad"],
@@ -179,15 +165,44 @@ def report_list(
                 r.id,
                 f"{r.plan_id} {p.title}",
                 r.number,
-                labels.get(r.state, r.state),
+                sent[r.id or 0].state_label,
                 r.as_of,
                 p.dnr or None,
                 r.approved_by or None,
-                r.sent_at.astimezone(app.tz).strftime("%Y-%m-%d %H:%M") if r.sent_at else None,
+                _local_time(sent[r.id or 0].delivered_at, app.tz),
             ]
             for r, p in rows
         ],
     )
+
+
+def _report_json(report: Report, plan: Plan, sending: reports.Sending) -> dict[str, object]:
+    """A report for scripts: `state` and `sent_at` are the workflow's (sent_at: when the mail
+    was queued); `state_label`, `delivery_status` and `delivered_at` what the outbox did."""
+    return {
+        "id": report.id,
+        "plan_id": report.plan_id,
+        "plan_title": plan.title,
+        "dnr": plan.dnr,
+        "number": report.number,
+        "state": report.state,
+        "state_label": sending.state_label,
+        "as_of": report.as_of.isoformat(),
+        "created_at": report.created_at.isoformat(),
+        "approved_by": report.approved_by or None,
+        "approved_at": _iso(report.approved_at),
+        "sent_at": _iso(report.sent_at),
+        "delivery_status": sending.status,
+        "delivered_at": _iso(sending.delivered_at),
+    }
+
+
+def _iso(at: datetime | None) -> str | None:
+    return at.isoformat() if at else None
+
+
+def _local_time(at: datetime | None, tz: ZoneInfo) -> str | None:
+    return at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if at else None
 
 
 @report_app.command("download")

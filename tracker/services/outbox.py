@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
+from typing import Final, Literal, TypeVar
 
 from sqlalchemy import Select, delete, func, insert, select, update
 from sqlmodel import Session, col
@@ -21,6 +21,13 @@ SENT = "sent"
 FAILED = "failed"
 # Not sent, and never to be: it stopped being true before it went (see `withdraw`).
 WITHDRAWN = "withdrawn"
+
+# What became of the mail carrying a document (an återrapport, an issued follow-up), as the
+# API and the CLI name it: still in the outbox, some of it given up on, or all delivered.
+DeliveryStatus = Literal["waiting", "failed", "delivered"]
+DELIVERY_WAITING: Final = "waiting"
+DELIVERY_FAILED: Final = "failed"
+DELIVERY_DELIVERED: Final = "delivered"
 
 Key = TypeVar("Key", bound=Hashable)
 
@@ -247,6 +254,20 @@ def delivered_at(delivery: Delivery | None, queued_at: datetime | None) -> datet
     """When the recipients got it: its messages delivered, not merely queued. Without linked
     messages (sent before they were linked), the time it was queued, as it was shown then."""
     return delivery.delivered_at if delivery is not None else queued_at
+
+
+def delivery_status(delivery: Delivery | None, queued_at: datetime | None) -> DeliveryStatus | None:
+    """What became of a document's mail; None while it has not been queued. A failed message
+    outweighs waiting ones: someone has to act on it, and waiting does not fix it. Without
+    linked messages (queued before they were linked) it counts as delivered, as `delivered_at`
+    has it."""
+    if delivery is None:
+        return DELIVERY_DELIVERED if queued_at is not None else None
+    if delivery.failed:
+        return DELIVERY_FAILED
+    if delivery.waiting:
+        return DELIVERY_WAITING
+    return DELIVERY_DELIVERED
 
 
 def _delivery(messages: list[tuple[str, datetime | None]]) -> Delivery:

@@ -20,7 +20,6 @@ from tracker.models import Action, Area, Person, Plan, Report, ReportFile
 from tracker.models.report import DRAFT_STATE
 from tracker.services import plans as plan_service
 from tracker.services import reports
-from tracker.services.outbox import delivered_at
 from workflows import WorkflowRegistry
 
 # The one message for a plan that is not there and one that is not published.
@@ -233,15 +232,15 @@ def _issued_reports(
             files.setdefault(report_id, []).append(PublicFile(fmt, filename, sha))
     order = {fmt: n for n, fmt in enumerate(reports.FORMATS)}
     # Sent as the chef's pages say it: once the mail reached the nämnd, not when it was queued.
-    delivered = reports.deliveries(session, ids)
+    sent = reports.sendings(session, registry, list(issued))
     return [
         PublicReport(
             id=r.id,
             number=r.number,
             as_of=r.as_of,
-            state_label=reports.state_label(registry, r, delivered.get(r.id)),
+            state_label=sent[r.id].state_label,
             approved_at=r.approved_at,
-            sent_at=delivered_at(delivered.get(r.id), r.sent_at),
+            sent_at=sent[r.id].delivered_at,
             files=sorted(files.get(r.id, []), key=lambda f: order.get(f.fmt, len(order))),
         )
         for r in issued

@@ -72,7 +72,15 @@ from tracker.services.actions import (
     RESCHEDULED,
     VALUE_REMOVED,
 )
-from tracker.services.outbox import Delivery, enqueue
+from tracker.services.outbox import (
+    DELIVERY_FAILED,
+    DELIVERY_WAITING,
+    Delivery,
+    DeliveryStatus,
+    delivered_at,
+    delivery_status,
+    enqueue,
+)
 from tracker.services.outbox import deliveries as outbox_deliveries
 from tracker.services.people import valid_email
 from tracker.services.plans import reply_address
@@ -992,10 +1000,44 @@ def state_label(registry: WorkflowRegistry, report: Report, delivery: Delivery |
     """The report's state as its pages show it: the workflow's label, except that a report
     whose mail has not reached every recipient is not called sent (the workflow moves on when
     the mail is queued)."""
-    if report.state == SENT_STATE and delivery is not None:
-        if delivery.failed:
+    if report.state == SENT_STATE:
+        status = delivery_status(delivery, report.sent_at)
+        if status == DELIVERY_FAILED:
             return "Godkänd, utskicket misslyckades"
-        if delivery.waiting:
+        if status == DELIVERY_WAITING:
             return "Godkänd, i utkorgen"
     states = registry.get(report.workflow).definition.states
     return next((st.label for st in states if st.id == report.state), report.state)
+
+
+@dataclass(frozen=True)
+class Sending:
+    """A report's way to the nämnd as every page, the API and the CLI tell it: queued is not
+    sent."""
+
+    state_label: str
+    # None until it is queued.
+    status: DeliveryStatus | None
+    # When the last recipient's message went; None until every one has.
+    delivered_at: datetime | None
+    # Its messages in the outbox; None for a report sent before they were linked to it.
+    delivery: Delivery | None
+
+
+def sendings(
+    session: Session, registry: WorkflowRegistry, shown: list[Report]
+) -> dict[int, Sending]:
+    """Per report id, its sending: one read of the outbox for all of them."""
+    ids = [r.id for r in shown if r.id is not None]
+    found = deliveries(session, ids)
+    out = {}
+    for report in shown:
+        assert report.id is not None
+        delivery = found.get(report.id)
+        out[report.id] = Sending(
+            state_label=state_label(registry, report, delivery),
+            status=delivery_status(delivery, report.sent_at),
+            delivered_at=delivered_at(delivery, report.sent_at),
+            delivery=delivery,
+        )
+    return out

@@ -224,11 +224,11 @@ def _follow_ups(web: Web, session: Session, plan: ControlPlan, user: Person) -> 
         for report, _ in reports.list_reports(session, plan.plan_id)
         if report.id is not None and (reports.is_issued(report) or editor)
     ]
-    delivered = reports.deliveries(session, [r.id for r in shown if r.id is not None])
+    sent = reports.sendings(session, web.app.registry, shown)
     out = []
     for report in shown:
         assert report.id is not None
-        label = reports.state_label(web.app.registry, report, delivered.get(report.id))
+        label = sent[report.id].state_label
         out.append(FollowUp(report.id, reports.report_title(report), label))
     out.reverse()
     return out

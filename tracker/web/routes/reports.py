@@ -26,7 +26,6 @@ from tracker.models.report import DRAFT_STATE, ReportFile
 from tracker.reports import archive
 from tracker.services import audits, control_report, plan_settings, report_schedule, reports
 from tracker.services import plans as plan_service
-from tracker.services.outbox import delivered_at
 from tracker.web.deps import (
     CsrfChecked,
     EditorDep,
@@ -114,18 +113,17 @@ def _rows(
     shown = [(r, p) for r, p in found if _visible(user, r, p)]
     ids = [r.id for r, _ in shown if r.id is not None]
     hashes = _hashes(session, ids)
-    delivered = reports.deliveries(session, ids)
+    sent = reports.sendings(session, web.app.registry, [r for r, _ in shown])
     rows = []
     for report, plan in shown:
         assert report.id is not None
-        delivery = delivered.get(report.id)
         rows.append(
             ReportRow(
                 report=report,
                 plan=plan,
-                state_label=reports.state_label(web.app.registry, report, delivery),
+                state_label=sent[report.id].state_label,
                 files=_file_links(report.id, hashes.get(report.id, {})),
-                sent_at=delivered_at(delivery, report.sent_at),
+                sent_at=sent[report.id].delivered_at,
             )
         )
     # Newest first: the one the reader most likely came for is at the top.
@@ -272,7 +270,7 @@ def _render_report(
             for f in files
         ]
     editable = may_edit(user, plan)
-    delivery = reports.deliveries(session, [report_id]).get(report_id)
+    sending = reports.sendings(session, web.app.registry, [report])[report_id]
     updates = None
     control = None
     if isinstance(document, ControlSnapshot):
@@ -302,9 +300,9 @@ def _render_report(
             "report": report,
             "plan": plan,
             "title": reports.report_title(report),
-            "state_label": reports.state_label(web.app.registry, report, delivery),
-            "delivery": delivery,
-            "sent_at": delivered_at(delivery, report.sent_at),
+            "state_label": sending.state_label,
+            "delivery": sending.delivery,
+            "sent_at": sending.delivered_at,
             "may_see_outbox": is_editor(user),
             "files": files,
             "may_approve": editable and report.state == DRAFT_STATE,
