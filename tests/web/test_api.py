@@ -19,9 +19,19 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import col, select
 
+from tests.support.smtp import SmtpServer
 from tests.test_export import import_example, work_on_the_plan
-from tests.web.helpers import MovableClock, form_to, log_in, text_of
+from tests.web.conftest import World
+from tests.web.helpers import (
+    MovableClock,
+    form_to,
+    log_in,
+    refuse_for_good,
+    retry_and_deliver,
+    text_of,
+)
 from tests.web.test_access import api_routes
+from tests.web.test_reports_pages import draft, issue, set_recipients
 from tracker.app import App
 from tracker.domain.clock import local_date
 from tracker.logs import JsonFormatter
@@ -409,6 +419,33 @@ def test_an_issued_reports_files_download_as_archived_and_a_draft_is_never_shown
     assert wrong.json()["detail"] == "Okänt format 'odt'. Möjliga: html, pdf, docx."
 
 
+def test_a_report_is_delivered_only_once_the_outbox_sent_its_mail_and_its_state_stays(
+    app: App, client: TestClient, clock: MovableClock, world: World, smtp_server: SmtpServer
+) -> None:
+    set_recipients(app, world.plan_id)
+    report_id = draft(app, world.plan_id, clock)
+    issue(app, report_id, world.chef, clock)
+    secret = make_token(app, clock)
+    keys = ("state", "state_label", "sent_at", "delivery_status", "delivered_at")
+
+    def seen() -> tuple[Any, ...]:
+        one = client.get(f"/api/v1/reports/{report_id}", headers=auth(secret)).json()
+        [listed] = client.get("/api/v1/reports", headers=auth(secret)).json()["items"]
+        assert listed == one
+        return tuple(one[k] for k in keys)
+
+    assert seen() == ("godkand", "Godkänd", None, None, None)
+    with app.transaction() as s:
+        reports.send_report(s, app.registry, report_id, now=clock(), settings=app.settings)
+    queued = _iso(clock())
+    # `state` is the workflow's, as before: it moved on when the mail was queued.
+    assert seen() == ("skickad", "Godkänd, i utkorgen", queued, "waiting", None)
+    refuse_for_good(app, smtp_server, clock, "sekreterare@pitea.example")
+    assert seen() == ("skickad", "Godkänd, utskicket misslyckades", queued, "failed", None)
+    retry_and_deliver(app, smtp_server, clock, "sekreterare@pitea.example")
+    assert seen() == ("skickad", "Skickad", queued, "delivered", _iso(clock()))
+
+
 def test_the_openapi_schema_is_public_and_lists_every_endpoint(
     web: FastAPI, client: TestClient
 ) -> None:
@@ -432,6 +469,8 @@ def test_the_openapi_schema_is_public_and_lists_every_endpoint(
         "$ref": "#/components/schemas/ActionPage"
     }
     assert "progress_at" in schema["components"]["schemas"]["ActionOut"]["properties"]
+    status = schema["components"]["schemas"]["ReportOut"]["properties"]["delivery_status"]
+    assert status["anyOf"][0]["enum"] == ["waiting", "failed", "delivered"]
     # No documentation page: it would load its scripts from the internet.
     for page in ("/api/v1/docs", "/api/v1/redoc", "/docs", "/openapi.json"):
         assert client.get(page).status_code == 404, page

@@ -8,6 +8,8 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
+from tracker.services.outbox import DeliveryStatus
+
 
 class Problem(BaseModel):
     """Every refusal: 401 (no valid key), 404 (nothing there that the key may read), 422 (a
@@ -150,13 +152,30 @@ class ReportOut(BaseModel):
     plan_title: str
     number: int | None
     title: str
-    state: str
-    state_label: str
+    state: str = Field(
+        description="Arbetsflödets läge: utkast, godkand eller skickad (skickad: breven till "
+        "nämnden är lagda i utkorgen, inte nödvändigtvis levererade; se delivery_status)."
+    )
+    state_label: str = Field(
+        description="Läget på svenska som webben visar det: Godkänd, Godkänd, i utkorgen, "
+        "Godkänd, utskicket misslyckades eller Skickad (först när alla brev har gått)."
+    )
     as_of: date = Field(description="Läget per.")
     data_until: datetime
     approved_by: str
     approved_at: datetime | None
-    sent_at: datetime | None
+    sent_at: datetime | None = Field(
+        description="När breven till nämnden lades i utkorgen (läget skickad), eller null."
+    )
+    delivery_status: DeliveryStatus | None = Field(
+        description="Vad utkorgen har gjort med breven till nämnden: waiting (något brev väntar "
+        "på att skickas), failed (något brev kunde inte skickas och skickas inte utan att "
+        "någon gör det igen), delivered (alla brev har lämnats till e-postservern); null "
+        "innan breven lagts i utkorgen."
+    )
+    delivered_at: datetime | None = Field(
+        description="När det sista brevet till nämnden gick, eller null tills alla har gått."
+    )
     files: list[ReportFileOut]
 
 

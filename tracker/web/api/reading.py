@@ -380,10 +380,9 @@ def _files(session: Session, report_ids: list[int], base: str) -> dict[int, list
 
 
 def _report_out(
-    registry: WorkflowRegistry, report: Report, plan: Plan, files: list[out.ReportFileOut]
+    report: Report, plan: Plan, sending: reports.Sending, files: list[out.ReportFileOut]
 ) -> out.ReportOut:
     assert report.id is not None
-    definition = registry.get(report.workflow).definition
     return out.ReportOut(
         id=report.id,
         plan_id=report.plan_id,
@@ -391,14 +390,26 @@ def _report_out(
         number=report.number,
         title=reports.report_title(report),
         state=report.state,
-        state_label=definition.label_of(report.state),
+        state_label=sending.state_label,
         as_of=report.as_of,
         data_until=report.data_until,
         approved_by=report.approved_by,
         approved_at=report.approved_at,
         sent_at=report.sent_at,
+        delivery_status=sending.status,
+        delivered_at=sending.delivered_at,
         files=files,
     )
+
+
+def _reports_out(
+    session: Session, registry: WorkflowRegistry, found: list[tuple[Report, Plan]], base: str
+) -> list[out.ReportOut]:
+    """The reports with their archived files and what the outbox did with their mail."""
+    ids = [r.id for r, _ in found if r.id is not None]
+    files = _files(session, ids, base)
+    sent = reports.sendings(session, registry, [r for r, _ in found])
+    return [_report_out(r, p, sent[r.id or 0], files.get(r.id or 0, [])) for r, p in found]
 
 
 def report_page(
@@ -422,11 +433,7 @@ def report_page(
         ),
         key=lambda rp: rp[0].id or 0,
     )
-    page = shown[:limit]
-    files = _files(session, [r.id for r, _ in page if r.id is not None], base)
-    return [_report_out(registry, r, p, files.get(r.id or 0, [])) for r, p in page], len(
-        shown
-    ) > limit
+    return _reports_out(session, registry, shown[:limit], base), len(shown) > limit
 
 
 def readable_report(session: Session, reader: Someone, report_id: int) -> tuple[Report, Plan]:
@@ -440,9 +447,8 @@ def readable_report(session: Session, reader: Someone, report_id: int) -> tuple[
 def report_detail(
     session: Session, registry: WorkflowRegistry, reader: Someone, report_id: int, base: str
 ) -> out.ReportOut:
-    report, plan = readable_report(session, reader, report_id)
-    files = _files(session, [report_id], base).get(report_id, [])
-    return _report_out(registry, report, plan, files)
+    [found] = _reports_out(session, registry, [readable_report(session, reader, report_id)], base)
+    return found
 
 
 def report_file(session: Session, reader: Someone, report_id: int, fmt: str) -> ReportFile:
