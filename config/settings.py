@@ -17,7 +17,24 @@ from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET = "byt-mig-utvecklingsnyckel"
+# Shorter keys can be guessed; the key signs every link in the e-mails and every log-in.
+SECRET_MIN_LENGTH = 32
+# What to do about a weak key, said the same wherever one is refused or reported.
+SECRET_ADVICE = (
+    f"sätt TRACKER_SECRET_KEY till minst {SECRET_MIN_LENGTH} slumpade tecken, till exempel det "
+    'som python3 -c "import secrets; print(secrets.token_urlsafe(48))" skriver ut'
+)
 CONFIG_FILE_ENV = "TRACKER_CONFIG"
+
+
+def weak_secret(key: str) -> str | None:
+    """Why others could sign links and log-ins with this key, as a Swedish noun phrase: it is
+    the default, printed in the source, or short enough to guess. None for a usable key."""
+    if key == DEFAULT_SECRET:
+        return "standardnyckeln"
+    if len(key) < SECRET_MIN_LENGTH:
+        return f"en hemlig nyckel på bara {len(key)} tecken"
+    return None
 
 
 class Settings(BaseSettings):
@@ -134,8 +151,8 @@ class Settings(BaseSettings):
     def _refuse_unsafe_production(self) -> Settings:
         if self.environment == "production":
             problems = []
-            if self.secret_key == DEFAULT_SECRET or len(self.secret_key) < 32:
-                problems.append("TRACKER_SECRET_KEY är standardnyckeln eller kortare än 32 tecken")
+            if weak := weak_secret(self.secret_key):
+                problems.append(f"TRACKER_SECRET_KEY är {weak} ({SECRET_ADVICE})")
             if self.dev_mail_receiver:
                 problems.append("den inbyggda utvecklingsmottagaren för e-post är påslagen")
             if problems:

@@ -48,4 +48,9 @@ def test_check_names_each_problem(tmp_path: Path) -> None:
     assert "kör 'tracker db upgrade'" in out
     assert "Connection refused" in out
     assert "'intranat' är ingen http(s)-adress" in out
-    assert "standardnyckeln används" in out
+    # As `tracker serve` and deploy.md say it.
+    assert (
+        "FEL Hemlig nyckel: standardnyckeln används, och tracker serve startar inte med den när "
+        "andra kan nå webben; sätt TRACKER_SECRET_KEY till minst 32 slumpade tecken, till "
+        'exempel det som python3 -c "import secrets; print(secrets.token_urlsafe(48))" skriver ut'
+    ) in out

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 import typer
 
+from config import SECRET_ADVICE, Settings, weak_secret
 from tracker.cli.base import cli, fail, get_app, settings_file
 from tracker.migrate import require_current_schema
 
@@ -23,6 +26,41 @@ UVICORN_OPTIONS: dict[str, Any] = {
 # measured on two loaded cores), and a worker killed for it is replaced by one that is killed
 # in the same way.
 WORKER_START_SECONDS = 30
+
+
+def _is_loopback(host: str) -> bool:
+    """Whether only this machine reaches the address. A name other than localhost could
+    resolve anywhere, so it counts as reachable."""
+    name = host.strip("[]").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def reachable_by_others(host: str, public_base_url: str) -> str | None:
+    """Why others can reach the web app, in Swedish; None when only this machine can. The
+    public address counts as well as the bound one: behind a proxy on this machine the app
+    binds to loopback, and the whole network reaches it through the proxy."""
+    if not _is_loopback(host):
+        return f"den lyssnar på {host or 'alla adresser'}"
+    if not _is_loopback(urlsplit(public_base_url).hostname or ""):
+        return f"den publika adressen är {public_base_url}"
+    return None
+
+
+def refuse_a_known_secret(settings: Settings, host: str) -> None:
+    """Anyone who knows the key can forge owner links and log-in cookies: with the default,
+    printed in the source, or a short one, the app may serve this machine only. The
+    environment is not asked, since a forgotten TRACKER_ENVIRONMENT is the case this catches."""
+    weak = weak_secret(settings.secret_key)
+    reason = reachable_by_others(host, settings.public_base_url)
+    if weak and reason:
+        raise fail(
+            f"Webbappen startar inte med {weak} när andra kan nå den ({reason}): {SECRET_ADVICE}."
+        )
 
 
 def default_workers(dev_mail_receiver: bool) -> int:
@@ -54,6 +92,7 @@ def serve(
     """Starta webbappen."""
     app = get_app()  # refuses settings that cannot be used, with what is wrong
     settings = app.settings
+    refuse_a_known_secret(settings, host)
     if workers is None:
         workers = default_workers(settings.dev_mail_receiver)
     if workers > 1 and settings.dev_mail_receiver:

@@ -1,0 +1,84 @@
+"""`tracker serve` with a secret key anyone can know (the default, printed in the source, or a
+short one): it serves this machine only, and refuses to start, saying what to set, when others
+can reach it, whatever TRACKER_ENVIRONMENT says. Run as the real command, on a migrated
+database, so that a server that does not refuse starts and the test fails on the timeout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.web.test_serve_workers import _free_port, _get, _serving, _wait_for_port
+from tracker.db import make_engine
+from tracker.migrate import upgrade
+
+# Long enough for the command to import and refuse on a busy machine.
+TIMEOUT_S = 60
+ADVICE = (
+    "sätt TRACKER_SECRET_KEY till minst 32 slumpade tecken, till exempel det som "
+    'python3 -c "import secrets; print(secrets.token_urlsafe(48))" skriver ut.'
+)
+
+
+@pytest.fixture(scope="module")
+def db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A database serve would start on: its schema is the code's."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('serve') / 'tracker.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    return url
+
+
+def _serve(tmp_path: Path, db_url: str, env: dict[str, str], *options: str) -> tuple[int, str]:
+    """`tracker serve` with only `env` for settings: its exit status and what it printed."""
+    log_path = tmp_path / "serve.log"
+    args = ["--database", db_url, "serve", "--port", str(_free_port()), *options]
+    with _serving(args, log_path, {"TRACKER_CONFIG": "", **env}) as proc:
+        code = proc.wait(timeout=TIMEOUT_S)
+    return code, log_path.read_text()
+
+
+@pytest.mark.parametrize(
+    ("env", "options", "says"),
+    [
+        (
+            {},
+            ["--host", "0.0.0.0"],
+            "Webbappen startar inte med standardnyckeln när andra kan nå den "
+            f"(den lyssnar på 0.0.0.0): {ADVICE}",
+        ),
+        (
+            {"TRACKER_PUBLIC_BASE_URL": "https://atgarder.kommun.example"},
+            [],
+            "Webbappen startar inte med standardnyckeln när andra kan nå den "
+            f"(den publika adressen är https://atgarder.kommun.example): {ADVICE}",
+        ),
+        (
+            {"TRACKER_SECRET_KEY": "kort-nyckel-21-tecken", "TRACKER_ENVIRONMENT": "demo"},
+            ["--host", "::"],
+            "Webbappen startar inte med en hemlig nyckel på bara 21 tecken när andra kan nå "
+            f"den (den lyssnar på ::): {ADVICE}",
+        ),
+    ],
+    ids=["bound-to-every-address", "public-address", "short-key-bound-to-every-ipv6-address"],
+)
+def test_a_key_anyone_can_know_is_refused_when_others_can_reach_the_server(
+    tmp_path: Path, db_url: str, env: dict[str, str], options: list[str], says: str
+) -> None:
+    code, out = _serve(tmp_path, db_url, env, *options)
+    assert code == 1, out
+    assert out.strip() == says
+
+
+def test_the_default_key_serves_this_machine_as_the_developers_run_it(
+    tmp_path: Path, db_url: str
+) -> None:
+    port = _free_port()
+    env = {"TRACKER_CONFIG": "", "TRACKER_PUBLIC_BASE_URL": f"http://localhost:{port}"}
+    log_path = tmp_path / "serve.log"
+    args = ["--database", db_url, "serve", "--host", "127.0.0.1", "--port", str(port)]
+    with _serving([*args, "--workers", "1"], log_path, env) as proc:
+        _wait_for_port(proc, port, log_path)
+        assert _get(port, "/logga-in")[0] == 200
