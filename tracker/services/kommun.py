@@ -99,15 +99,6 @@ class Overview:
     answer_labels: list[str] = field(default_factory=list)
 
 
-def _state_labels(registry: WorkflowRegistry) -> dict[tuple[str, str], str]:
-    """(workflow, state) -> the state's Swedish label."""
-    return {
-        (name, st.id): st.label
-        for name in registry.names()
-        for st in registry.get(name).definition.states
-    }
-
-
 def _open_states(registry: WorkflowRegistry) -> set[tuple[str, str]]:
     return {
         (name, st.id)
@@ -137,18 +128,13 @@ def overview(
     limit: int | None = OLDEST_SHOWN,
 ) -> Overview:
     """The kommun's (or one förvaltning's) counts and oldest open items as of `today`."""
-    labels = _state_labels(registry)
+    labels = registry.state_labels()
     counts = _counts(session, registry, today, forvaltning, labels)
     oldest = list(_open_items(session, registry, today, tz, forvaltning, labels, limit))
-    states: list[str] = []
-    for name in registry.names():
-        for st in registry.get(name).definition.states:
-            if st.label not in states and any(st.label in c.by_state for c in counts):
-                states.append(st.label)
     return Overview(
         today=today,
         forvaltningar=counts,
-        states=states,
+        states=registry.labels_in_order({label for c in counts for label in c.by_state}),
         oldest=oldest,
         open_total=sum(c.open for c in counts),
         audits=_audits(session, registry, today, forvaltning),
