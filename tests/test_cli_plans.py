@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from tracker.app import App
 from tracker.cli import cli
 from tracker.models import ActionEvent, Plan
-from tracker.services import plan_settings, reports
+from tracker.services import plan_settings, plans, reports
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "pitea-2018.csv"
 TODAY = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
@@ -122,3 +122,31 @@ def test_plan_set_records_the_boards_decision_with_its_paragraph_written_one_way
     out = tracker(db_url, "plan", "set", plan_id, "--beslutsdatum", "", "--paragraf", "")
     assert out.splitlines() == ["Beslutsdatum: '2017-06-14' → (tomt)", "Paragraf: '§ 45' → (tomt)"]
     assert (the_plan(app).decision_on, the_plan(app).decision_paragraph) == (None, "")
+
+
+@time_machine.travel(TODAY, tick=False)
+def test_plan_list_counts_decisions_from_a_protokoll_in_their_own_states(
+    app: App, db_url: str
+) -> None:
+    tracker(db_url, "plan", "import", str(EXAMPLE))
+    with app.transaction() as s:
+        plan = plans.create_plan(s, now=TODAY, title="Ledningsgruppen 2021")
+        area = plans.ensure_area(s, plan, "Ledningsgruppen 2021-02-09")
+        for text, state in [("Tony stämmer av", None), ("Tabell skickas", "aterrapporterad")]:
+            plans.add_action(
+                s, app.registry, area, now=TODAY, text=text, workflow="protokoll", state=state
+            )
+    header, _, decisions = [
+        line.split("  ") for line in tracker(db_url, "plan", "list").splitlines()
+    ]
+    columns = [c.strip() for c in header if c.strip()]
+    assert columns[4:] == [
+        "Ej påbörjat",
+        "Pågår",
+        "Klar",
+        "Tilldelad",
+        "Återrapporterad",
+        "Försenade",
+    ]
+    cells = [c.strip() for c in decisions if c.strip()]
+    assert cells[2:] == ["2", "0", "0", "0", "1", "1", "0"]

@@ -16,6 +16,7 @@ from tracker.domain.report_schedule import (
     month_occasions,
     occasion_after,
     occasion_of,
+    still_to_report,
     working_days_before,
 )
 from tracker.domain.workdays import WorkCalendar
@@ -106,6 +107,17 @@ def test_a_report_belongs_to_the_occasion_whose_window_holds_it() -> None:
     assert occasion_after(occasions, june, date(2018, 6, 1)) == dec
     assert occasion_after(occasions, dec, date(2018, 12, 1)) is None
     assert feb.window_start == date.min
+
+
+def test_a_report_past_its_day_to_approve_by_is_still_to_make_until_issued_or_its_meeting() -> None:
+    occasions = calendar_occasions([2, 6, 12], BUN_2018, RULES, CAL)
+    _, june, dec = occasions
+    # 1 June: June's papers were due 24 May, its meeting is 14 June, nothing is issued.
+    assert still_to_report(occasions, date(2018, 6, 1), []) == [june, dec]
+    # A report issued as of a day in June's window answers it.
+    assert still_to_report(occasions, date(2018, 6, 1), [date(2018, 5, 30)]) == [dec]
+    # After its meeting, June is past whether or not it was reported.
+    assert still_to_report(occasions, date(2018, 6, 15), []) == [dec]
 
 
 def test_without_a_calendar_the_report_months_stand() -> None:

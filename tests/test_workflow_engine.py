@@ -211,3 +211,25 @@ def test_a_name_that_would_read_as_two_states_is_refused(tmp_path: Path) -> None
     )
     with pytest.raises(DefinitionError, match=r"samma namn på flera tillstånd.*'klart'"):
         load_definition(path)
+
+
+def test_a_filter_by_state_offers_each_state_of_the_workflows_in_use_once() -> None:
+    registry = default_registry()
+    assert registry.state_choices({"kontroll", "atgard"}) == [
+        ("ej_paborjat", "Ej påbörjat"),
+        ("pagar", "Pågår"),
+        ("klar", "Klar"),
+        ("utvarderad", "Utvärderad"),
+        # One state id, two labels: a withdrawn åtgärd and a kontroll not done.
+        ("utgar", "Utgår / Görs inte"),
+        ("planerad", "Planerad"),
+        ("genomford", "Genomförd"),
+        ("bedomd", "Bedömd"),
+    ]
+    assert registry.state_choices(set()) == registry.state_choices({"atgard"})
+
+
+def test_counts_across_workflows_are_columns_by_label_in_the_workflows_order() -> None:
+    registry = default_registry()
+    present = {"Tilldelad", "Pågår", "Utgår", "Ej påbörjat"}
+    assert registry.labels_in_order(present) == ["Ej påbörjat", "Pågår", "Utgår", "Tilldelad"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from functools import cache
 from pathlib import Path
 
@@ -47,6 +47,39 @@ class WorkflowRegistry:
 
     def names(self) -> list[str]:
         return sorted(self._by_name)
+
+    def state_labels(self) -> dict[tuple[str, str], str]:
+        """(workflow, state id) -> the state's Swedish label, for every loaded workflow."""
+        return {
+            (name, st.id): st.label
+            for name in self.names()
+            for st in self.get(name).definition.states
+        }
+
+    def labels_in_order(self, present: Collection[str]) -> list[str]:
+        """The state labels among `present`, each once, in the order the workflows list
+        their states: the columns of a table that counts items of several workflows by
+        state. Counted by label, since workflows share states (sbs has the åtgärd's) and
+        a column per workflow would say the same state twice."""
+        out: list[str] = []
+        for name in self.names():
+            for st in self.get(name).definition.states:
+                if st.label in present and st.label not in out:
+                    out.append(st.label)
+        return out
+
+    def state_choices(self, workflows: Collection[str]) -> list[tuple[str, str]]:
+        """(state id, label) of these workflows' states, each id once, for a filter by
+        state: an id two workflows label differently ("Utgår", "Görs inte") is offered
+        once with both labels. The default åtgärd workflow's when none is given."""
+        used = [n for n in self.names() if n in workflows] or [DEFAULT_ACTION_WORKFLOW]
+        labels: dict[str, list[str]] = {}
+        for name in used:
+            for st in self.get(name).definition.states:
+                seen = labels.setdefault(st.id, [])
+                if st.label not in seen:
+                    seen.append(st.label)
+        return [(state, " / ".join(names)) for state, names in labels.items()]
 
 
 @cache

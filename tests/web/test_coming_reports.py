@@ -23,7 +23,7 @@ def test_the_start_page_shows_the_next_deadlines_and_who_has_not_updated(
     clock.now = b.at(date(2018, 4, 2))
     anna = b.person(app, "anna.berg@pitea.example", "Anna Berg", now=clock())
     bo = b.person(app, "bo.lind@pitea.example", "Bo Lind", now=clock())
-    _, area = b.plan(app, now=clock(), chef=chef, namnd=BUN, report_months="6,12")
+    plan, area = b.plan(app, now=clock(), chef=chef, namnd=BUN, report_months="6,12")
     quiet = b.action(app, area, "Ta fram rutin", now=clock(), owner=anna)
     busy = b.action(app, area, "Utbilda rektorer", now=clock(), owner=bo)
     with app.transaction() as s:
@@ -43,7 +43,7 @@ def test_the_start_page_shows_the_next_deadlines_and_who_has_not_updated(
 
     # After the call: Bo wrote his processläge, Anna did not.
     clock.now = b.at(date(2018, 5, 10))
-    assert busy.id is not None and quiet.id is not None
+    assert busy.id is not None and quiet.id is not None and plan.id is not None
     with app.transaction() as s:
         actions.note_progress(s, busy.id, bo, "Pågår enligt plan.", now=clock())
     log_in(client, app, chef, clock())
@@ -51,11 +51,23 @@ def test_the_start_page_shows_the_next_deadlines_and_who_has_not_updated(
     assert f"1 åtgärd [{quiet.id}] Ta fram rutin – Anna Berg" in page
     assert "Bo Lind" not in page.split("Kommande återrapporter", 1)[1].split("Åtgärdsplan", 2)[1]
 
-    # Once the report is approved and past its day, the next one (December) is shown.
+    # Past its day to approve by and not issued, the June report is still the one to
+    # prepare, the most urgent, and says so: the sweep drafts it for the June meeting.
     clock.now = b.at(date(2018, 6, 1))
     log_in(client, app, chef, clock())
     page = text_of(client.get("/start").text)
+    assert f"{BUN} 2018-06-14 2018-05-18 2018-05-21 2018-05-24 (för 8 dagar sedan)" in page
+    assert f"{BUN} 2018-12-12" not in page
+
+    # Once it is approved, the next one (December) is shown.
+    with app.transaction() as s:
+        report = reports.draft_report(
+            s, app.registry, plan.id, as_of=clock().date(), now=clock(), tz=app.tz, draft_days=14
+        )
+        reports.approve_report(s, app.registry, report.id, chef, now=clock(), tz=app.tz)
+    page = text_of(client.get("/start").text)
     assert f"{BUN} 2018-12-12" in page
+    assert "2018-06-14" not in page
 
 
 def test_a_draft_shows_per_open_atgard_whether_it_was_updated_for_the_report(
@@ -144,3 +156,8 @@ def test_the_plan_settings_page_lists_the_coming_reports_at_the_namnds_meetings(
         "senast 2018-05-30, utkastet görs 2018-05-31, godkänns senast 2018-06-05."
     ) in page
     assert f"{BUN} 2018-12-12: de ansvariga uppdaterar senast 2018-11-15" in page
+    # Past its day to approve by, the June report is listed until its meeting, and late.
+    clock.now = b.at(date(2018, 6, 7))
+    log_in(client, app, chef, clock())
+    page = text_of(client.get(f"/planer/{plan.id}/installningar").text)
+    assert "godkänns senast 2018-06-05 (för 2 dagar sedan)" in page

@@ -165,6 +165,33 @@ def test_a_new_atgard_s_owner_is_told_which_rekommendation_it_answers(
     assert "(till exempel ”Starta”)" in body
 
 
+def test_a_refused_owner_of_a_new_atgard_keeps_everything_typed_and_creates_nothing(
+    client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    log_in(client, app, world.chef, clock())
+    page = new_audit(client)
+    post_form(client, page, "/rekommendationer", text=RECOMMENDATION)
+    form = form_to(client.get(page).text, "/ny-atgard")
+    typed = {
+        "area_id": str(world.area_id),
+        "text": "Ta fram en rutin för överlämningar",
+        "tidsplan": "Klart till juni 2018.",
+        "due_on": "2018-06-30",
+        "evaluate_on": "2018-10-31",
+        "owner_email": "lena@pitea",
+        "owner_name": "Lena Sjöberg",
+    }
+    refused = client.post(form.action, data=form.data(**typed))
+    assert refused.status_code == 422
+    assert "Ogiltig e-postadress: 'lena@pitea'." in text_of(refused.text)
+    again = form_to(refused.text, "/ny-atgard").fields
+    assert {k: again[k] for k in typed} == typed
+    assert re.search(r'name="owner_email"[^>]*aria-invalid="true"', refused.text)
+    with app.transaction() as s:
+        assert s.exec(select(Action).where(Action.text == typed["text"])).first() is None
+        assert people.find_person(s, "lena@pitea") is None
+
+
 def test_the_follow_up_downloads_as_html_pdf_and_docx_with_texts_and_statuses(
     client: TestClient, app: App, world: World, clock: MovableClock
 ) -> None:

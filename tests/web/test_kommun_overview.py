@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date, timedelta
 
 from fastapi.testclient import TestClient
@@ -51,11 +52,57 @@ def test_the_admin_sees_the_whole_kommun_oldest_open_first(
     oldest = page.split("Äldst ej verkställda", 1)[1]
     assert oldest.index("Äldst öppen") < oldest.index("Nyare i kultur") < oldest.index("Nyast")
     assert "Klar sedan länge" not in oldest
-    assert "2018-03-01 (försenad)" in oldest
+    assert "Anna Berg Pågår, försenad 2018-03-01" in oldest
     assert "ingen ansvarig" in oldest
     # One förvaltning's overview, by its link.
     page = text_of(client.get("/kommunen", params={"forvaltning": OTHER}).text)
     assert f"Ej verkställt – {OTHER}" in page and "Nyast" not in page
+
+
+def row_of(html: str, first_cell: str) -> dict[str, str]:
+    """A table row's cells by their column, for the row whose first cell says `first_cell`."""
+    [row] = [r for r in re.findall(r"<tr>(.*?)</tr>", html, re.S) if first_cell in r]
+    return {
+        k: text_of(v) for k, v in re.findall(r'data-label="([^"]+)"[^>]*>(.*?)</t[dh]>', row, re.S)
+    }
+
+
+def test_late_is_counted_and_marked_as_on_every_other_page(
+    app: App, chef: Person, clock: MovableClock, client: TestClient
+) -> None:
+    """Past the evaluation date is late too ("utvärdering försenad"): the förvaltning's
+    Försenade is the sum of its plans' on the plan list."""
+    _world(app, chef, clock)
+    t0 = b.at(date(2018, 1, 10))
+    _, area = b.plan(app, now=t0, title="Plan med utvärderingar")
+    b.action(
+        app, area, "Pågår, utan klart-datum", now=t0, owner=None, evaluate_on=date(2018, 3, 15)
+    )
+    b.action(
+        app,
+        area,
+        "Klar, inte utvärderad",
+        now=t0,
+        owner=None,
+        state="klar",
+        evaluate_on=date(2018, 3, 20),
+    )
+    log_in(client, app, chef, clock())
+    listing = client.get("/planer").text
+    plan_lists = sum(
+        int(row_of(listing, f">{title}</a>")["Försenade"])
+        for title in ("Åtgärdsplan för ekonomi i balans", "Plan med utvärderingar")
+    )
+    assert plan_lists == 3
+    html = client.get("/kommunen").text
+    assert row_of(html, 'scope="row" data-label="Förvaltning">Utbildningsförvaltningen<')[
+        "Försenade"
+    ] == str(plan_lists)
+    item = row_of(html, "Pågår, utan klart-datum")
+    assert item["Läge"] == "Pågår, utvärdering försenad"
+    got = client.get("/kommunen/export.csv")
+    rows = list(csv.reader(io.StringIO(got.content.decode("utf-8-sig")), delimiter=";"))
+    assert [r[-1] for r in rows[1:] if r[4] == "Pågår, utan klart-datum"] == ["ja"]
 
 
 def test_a_chef_sees_their_own_forvaltning_only(

@@ -15,7 +15,7 @@ from tests.web.conftest import World
 from tests.web.helpers import MovableClock, form_to, forms, log_in, text_of
 from tracker.app import App
 from tracker.models import Action, ActionEvent, AreaEvent, OutboxMessage, Person, Role
-from tracker.services import actions, people, reports
+from tracker.services import actions, people, plans, reports
 
 TEXTS = {
     "Ta fram rutin för handläggning": "a1",
@@ -437,6 +437,56 @@ def test_withdrawing_from_the_action_page_needs_a_reason_and_shows_everywhere(
     )
     assert refused.status_code == 422
     assert f"Åtgärd {world.b1} utgår och kan inte få en ny ansvarig." in text_of(refused.text)
+
+
+# --- other workflows than the åtgärd's -----------------------------------------------------
+
+
+def list_row(html: str, title: str) -> dict[str, str]:
+    """The plan list's row for a plan: each cell's text by its column."""
+    [row] = [r for r in re.findall(r"<tr>(.*?)</tr>", html, re.S) if f">{title}</a>" in r]
+    return {
+        k: text_of(v) for k, v in re.findall(r'data-label="([^"]+)"[^>]*>(.*?)</t[dh]>', row, re.S)
+    }
+
+
+def test_decisions_from_a_protokoll_are_counted_and_filtered_in_their_own_states(
+    chef_client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    with app.transaction() as s:
+        plan = plans.create_plan(
+            s, now=clock(), title="Ledningsgruppen 2021", forvaltning=world.chef.forvaltning
+        )
+        area = plans.ensure_area(s, plan, "Ledningsgruppen 2021-02-09")
+        for text, state in [
+            ("Tony stämmer av frågan med Daniel", None),
+            ("Maria tar fram förslag", None),
+            ("Tabell över skolval skickas till verksamhetscheferna", "aterrapporterad"),
+        ]:
+            plans.add_action(
+                s, app.registry, area, now=clock(), text=text, workflow="protokoll", state=state
+            )
+        plan_id = plan.id
+    listing = chef_client.get("/planer").text
+    decisions = list_row(listing, "Ledningsgruppen 2021")
+    assert decisions["Åtgärder"] == "3"
+    assert (decisions["Tilldelad"], decisions["Återrapporterad"]) == ("2", "1")
+    assert decisions["Ej påbörjat"] == "0"
+    # The åtgärdsplan in the same table keeps its own states, and has no decisions.
+    theirs = list_row(listing, "Åtgärdsplan efter granskning av ekonomiskt bistånd")
+    assert (theirs["Ej påbörjat"], theirs["Tilldelad"]) == ("3", "0")
+    page = chef_client.get(f"/planer/{plan_id}").text
+    [choices] = re.findall(r'<select id="lage" name="lage">(.*?)</select>', page, re.S)
+    assert [text_of(o) for o in re.findall(r"<option[^>]*>(.*?)</option>", choices)] == [
+        "Alla lägen",
+        "Tilldelad",
+        "Återrapporterad",
+        "Utgår",
+    ]
+    shown = text_of(chef_client.get(f"/planer/{plan_id}?lage=tilldelad").text)
+    assert "Tony stämmer av frågan med Daniel" in shown
+    assert "Maria tar fram förslag" in shown
+    assert "Tabell över skolval" not in shown
 
 
 # --- who may ------------------------------------------------------------------------------

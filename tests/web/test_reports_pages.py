@@ -453,6 +453,9 @@ def test_without_recipients_the_report_is_issued_and_sent_later_from_its_page(
     report_id = draft(app, world.plan_id, clock)
     page = chef_client.get(f"/aterrapporter/{report_id}")
     assert "Planen har inga mottagare i nämnden ännu." in text_of(page.text)
+    # The way to where the recipients are given, beside the sentence that asks for them.
+    recipients_link = f'href="/planer/{world.plan_id}/installningar#mottagare"'
+    assert recipients_link in page.text
     confirm = chef_client.get(href_to(page.text, f"/aterrapporter/{report_id}/godkann"))
     words = text_of(confirm.text)
     assert "Godkänn utan att skicka" in words
@@ -465,12 +468,17 @@ def test_without_recipients_the_report_is_issued_and_sent_later_from_its_page(
     words = text_of(done.text)
     assert "är godkänd och arkiverad men skickades inte till nämnden" in words
     assert "Planen har inga mottagare i nämnden." in words
+    # Not a button to send that can only be refused again, but where to give the recipients.
+    assert recipients_link in done.text
+    assert f"/aterrapporter/{report_id}/skicka" not in done.text
     report = get_report(app, report_id)
     assert (report.state, report.number, report.sent_at) == ("godkand", 1, None)
     assert outbox(app) == []
 
     set_recipients(app, world.plan_id, "namnd@pitea.example")
-    confirm = chef_client.get(href_to(done.text, f"/aterrapporter/{report_id}/skicka"))
+    page = chef_client.get(f"/aterrapporter/{report_id}")
+    assert recipients_link not in page.text
+    confirm = chef_client.get(href_to(page.text, f"/aterrapporter/{report_id}/skicka"))
     words = text_of(confirm.text)
     assert "Mottagare namnd@pitea.example" in words
     assert "Bilagor PDF: aterrapport-" in words and "-nr1-2018-01-10.docx" in words

@@ -45,23 +45,16 @@ def plan_list(json: JsonOption = False) -> None:
             ]
         )
         return
-    wf = app.registry.get("atgard").definition
+    labels = app.registry.labels_in_order({k for x in summaries for k in x.by_label})
     table(
-        [
-            "Nr",
-            "Åtgärdsplan",
-            "Förvaltning",
-            "Åtgärder",
-            *[s.label for s in wf.states],
-            "Försenade",
-        ],
+        ["Nr", "Åtgärdsplan", "Förvaltning", "Åtgärder", *labels, "Försenade"],
         [
             [
                 x.plan.id,
                 x.plan.title,
                 x.plan.forvaltning,
                 x.total,
-                *[x.by_state.get(s.id, 0) for s in wf.states],
+                *[x.by_label.get(label, 0) for label in labels],
                 x.late,
             ]
             for x in summaries

@@ -203,6 +203,17 @@ def upcoming(occasions: Sequence[Occasion], today: date) -> Occasion | None:
     return None
 
 
+def still_to_report(
+    occasions: Sequence[Occasion], today: date, issued_on: Iterable[date]
+) -> list[Occasion]:
+    """The occasions still to report to, in date order: those whose meeting is today or
+    later and that no issued report (by the day it is as of) belongs to. One whose day to
+    approve by passed without a report stays until its meeting, first: it is the most
+    urgent, not done, and the report sweep drafts it (reports.due_occasion)."""
+    issued = {o.key for d in issued_on if (o := occasion_of(occasions, d)) is not None}
+    return [o for o in occasions if o.meeting_on >= today and o.key not in issued]
+
+
 def upcoming_approval(occasions: Sequence[Occasion], today: date) -> Occasion | None:
     """The first occasion whose approval day is today or later: the one being prepared."""
     for o in occasions:

@@ -10,7 +10,7 @@ from notifications.address import AddressRefused, mail_address
 from tracker.domain.minutes import KnownPerson
 from tracker.domain.names import clean_name, same_name
 from tracker.domain.roles import may_get_daily_summary
-from tracker.errors import NotFound, Refused, TrackerError
+from tracker.errors import NotFound, Refused
 from tracker.logs import log_after_commit
 from tracker.models import Person, Role
 
@@ -80,7 +80,9 @@ def ensure_person(
     the importer cleans its names the same way."""
     problem = email_problem(email)
     if problem:
-        raise TrackerError(problem)
+        # A refusal of what was typed, as in add_person: pages answer it beside their form,
+        # with the form as it was filled in, not with a bare error page.
+        raise Refused(problem)
     given = _given_name(name)
     person = find_person(session, email)
     if person is None:
@@ -173,7 +175,7 @@ def _given_name(name: str) -> str:
     is refused rather than taken as no name, so a mistake is seen, not silently dropped."""
     cleaned = clean_name(name)
     if not cleaned and name.strip():
-        raise TrackerError("Namnet innehåller bara tecken som inte kan visas. Skriv namnet igen.")
+        raise Refused("Namnet innehåller bara tecken som inte kan visas. Skriv namnet igen.")
     return cleaned
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
 
@@ -287,17 +287,23 @@ class PlanSummary:
     # Late by the rule every "Försenade" in the web and the återrapport's list of late
     # åtgärder follow: past the due date, or done and past the evaluation date.
     late: int = 0
+    # Per state label, over every workflow the plan's items follow (a protokoll's decisions
+    # are "Tilldelad", a kontroll "Planerad"): the columns of the plan list.
+    by_label: dict[str, int] = field(default_factory=dict)
 
 
 def summarise_plans(session: Session, registry: WorkflowRegistry, today: date) -> list[PlanSummary]:
     plans = list(session.exec(select(Plan).order_by(col(Plan.id))))
     counts: dict[int, Counter[str]] = {p.id: Counter() for p in plans if p.id is not None}
-    for plan_id, state, n in session.exec(
-        select(Action.plan_id, Action.state, func.count()).group_by(
-            col(Action.plan_id), col(Action.state)
+    by_label: dict[int, Counter[str]] = {p.id: Counter() for p in plans if p.id is not None}
+    labels = registry.state_labels()
+    for plan_id, workflow, state, n in session.exec(
+        select(Action.plan_id, Action.workflow, Action.state, func.count()).group_by(
+            col(Action.plan_id), col(Action.workflow), col(Action.state)
         )
     ):
-        counts[plan_id][state] = n
+        counts[plan_id][state] += n
+        by_label[plan_id][labels.get((workflow, state), state)] += n
     overdue: dict[int, int] = dict(
         session.exec(
             select(Action.plan_id, func.count())
@@ -313,6 +319,7 @@ def summarise_plans(session: Session, registry: WorkflowRegistry, today: date) -
             overdue=overdue.get(p.id, 0),
             total=sum(counts[p.id].values()),
             late=late[p.id],
+            by_label=dict(by_label[p.id]),
         )
         for p in plans
         if p.id is not None

@@ -21,10 +21,11 @@ from tracker.domain.report_schedule import (
     calendar_occasions,
     month_occasions,
     occasion_of,
-    upcoming_approval,
+    still_to_report,
 )
 from tracker.domain.workdays import WorkCalendar
-from tracker.models import Action, Meeting, Person, Plan
+from tracker.models import Action, Meeting, Person, Plan, Report
+from tracker.models.report import DRAFT_STATE
 from workflows import WorkflowRegistry
 
 REPORT_WORKFLOW = "aterrapport"
@@ -180,6 +181,17 @@ def _is_done(registry: WorkflowRegistry, workflow: str, state: str) -> bool:
     return registry.get(workflow).definition.state(state).done
 
 
+def issued_on(session: Session, plan_ids: Sequence[int]) -> dict[int, list[date]]:
+    """Per plan, the days its issued (approved or sent) reports are as of."""
+    out: dict[int, list[date]] = {plan_id: [] for plan_id in plan_ids}
+    query = select(col(Report.plan_id), col(Report.as_of)).where(
+        col(Report.plan_id).in_(plan_ids), Report.state != DRAFT_STATE
+    )
+    for plan_id, as_of in session.exec(query):
+        out[plan_id].append(as_of)
+    return out
+
+
 @dataclass(frozen=True)
 class ComingReport:
     """A plan's next återrapport with its dates, for the chef's start page."""
@@ -201,15 +213,17 @@ def coming_reports(
     cal: WorkCalendar,
     fallback_draft_days: int,
 ) -> list[ComingReport]:
-    """Per plan that reports back, its next återrapport not yet past its approval day, in
-    the order of the deadlines."""
+    """Per plan that reports back, its next återrapport not yet issued (one past its day to
+    approve by until its meeting), in the order of the deadlines."""
     calendar = report_calendar(session, registry, cal, fallback_draft_days, plans)
+    issued = issued_on(session, [p.id for p in plans if p.id is not None])
     out = []
     for plan in plans:
         assert plan.id is not None
-        occasion = upcoming_approval(calendar.occasions(plan, today), today)
-        if occasion is None:
+        ahead = still_to_report(calendar.occasions(plan, today), today, issued[plan.id])
+        if not ahead:
             continue
+        occasion = ahead[0]
         called = calendar.call_on(occasion)
         stale = not_updated(session, registry, plan.id, called, tz) if called <= today else []
         out.append(ComingReport(plan, occasion, called, stale))

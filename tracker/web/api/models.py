@@ -203,7 +203,11 @@ class OpenItemOut(BaseModel):
     state_label: str
     since: date | None = Field(description="Dagen den först registrerades.")
     due_on: date | None
-    late: bool
+    late: bool = Field(description="Försenad eller utvärdering försenad i dag.")
+    schedule: str = Field(
+        description="pa_ratt_spar, forsenad eller utvardering_forsenad, räknat i dag."
+    )
+    schedule_label: str
 
 
 class AuditLineOut(BaseModel):

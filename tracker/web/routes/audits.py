@@ -200,6 +200,13 @@ def audit_create(
 def _field_of(message: str) -> str:
     """The form field a service's refusal is about, by the label it starts with."""
     starts = {
+        # people.ensure_person's refusals, about a new åtgärd's owner; before "Namn", which
+        # "Namnet innehåller" also starts with.
+        "Ogiltig e-postadress": "owner_email",
+        "Skriv en e-postadress": "owner_email",
+        "E-postadressen": "owner_email",
+        "Domänen": "owner_email",
+        "Namnet innehåller": "owner_name",
         "Granskningens namn": "title",
         "Det finns redan": "title",
         "Namn": "title",
@@ -599,7 +606,15 @@ def action_create(
                 typed_name=owner_name,
             )
     except Refused as exc:
-        values = {"atgard_text": text, "atgard_tidsplan": tidsplan}
+        values = {
+            "atgard_area": str(area_id),
+            "atgard_text": text,
+            "atgard_tidsplan": tidsplan,
+            "atgard_due": due_on,
+            "atgard_eval": evaluate_on,
+            "atgard_epost": owner_email,
+            "atgard_namn": owner_name,
+        }
         form = f"ny-atgard-{recommendation_id}"
         return _refused(request, web, session, now, user, audit_id, exc, form, values)
     flash(request, message)

@@ -14,12 +14,14 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import Session
 
+from tracker.domain.report_schedule import still_to_report
 from tracker.domain.roles import forvaltning_scope
 from tracker.errors import Refused
 from tracker.models import Person, Plan
 from tracker.services import plan_settings, reports
 from tracker.services import plans as plan_service
 from tracker.services.plan_settings import PlanChange
+from tracker.services.report_schedule import issued_on
 from tracker.web.deps import (
     CsrfChecked,
     EditorDep,
@@ -66,13 +68,15 @@ def _render(
     occasions = reports.plan_occasions(
         session, web.app.registry, plan, today, web.app.settings.report_draft_days_before
     )
+    ahead = still_to_report(occasions, today, issued_on(session, [plan.id])[plan.id])
     return web.render(
         request,
         "plans/settings.html",
         {
             "plan": plan,
             # The återrapporter to come, with the dates worked back from each meeting.
-            "occasions": [o for o in occasions if o.approve_by >= today][:4],
+            "occasions": ahead[:4],
+            "today": today,
             "values": values,
             "recipients": plan_settings.split_addresses(plan.board_recipients),
             "may_move": forvaltning_scope(user) is None,

@@ -71,7 +71,7 @@ def plan_list(
         for s in plan_service.summarise_plans(session, web.app.registry, web.today(now))
         if may_read(user, s.plan)
     ]
-    states = web.app.registry.get("atgard").definition.states
+    states = web.app.registry.labels_in_order({k for s in summaries for k in s.by_label})
     return web.render(
         request,
         "plans/list.html",
@@ -296,7 +296,7 @@ def _render_plan(
             "total": len(rows),
             "late": sum(1 for _, v in rows if v.late),
             "withdrawn": sum(1 for _, v in rows if v.withdrawn),
-            "states": web.app.registry.get("atgard").definition.states,
+            "states": web.app.registry.state_choices({v.action.workflow for _, v in rows}),
             "owners": _owners([v for _, v in rows]),
             "may_edit": editable,
             "persons": owner_candidates(session, plan) if editable else [],
