@@ -21,6 +21,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -318,6 +319,10 @@ BUSY_MESSAGE = (
     "Din ändring kunde inte sparas eftersom någon annan ändrar samma uppgifter just nu "
     "(till exempel en import). Ingenting ändrades. Försök igen om en stund."
 )
+CROWDED_MESSAGE = (
+    "Tjänsten tar emot fler förfrågningar än den hinner med just nu, så ingenting ändrades. "
+    "Försök igen om en stund."
+)
 UNEXPECTED_TITLE = "Något gick fel"
 UNEXPECTED_MESSAGE = (
     "Ett oväntat fel uppstod, så ingenting ändrades. Försök igen om en stund. Händer det "
@@ -412,6 +417,13 @@ def _install_error_pages(fastapi_app: FastAPI) -> None:
         log_event(log, "db.lock_timeout", method=request.method)
         return page(request, 503, BUSY_TITLE, BUSY_MESSAGE)
 
+    async def pool_exhausted(request: Request, exc: Exception) -> Response:
+        # Every database connection stayed busy for the pool's whole wait: overload (or a
+        # database that has stopped answering), not a fault in the request, and nothing was
+        # changed. Said as such, like a lock wait, not as an unexpected error.
+        log_event(log, "db.pool_timeout", method=request.method)
+        return page(request, 503, BUSY_TITLE, CROWDED_MESSAGE)
+
     async def render_failed(request: Request, exc: Exception) -> Response:
         # A bug or a broken install, not the user's doing: the traceback goes to the log. The
         # session dependency has already rolled the request's transaction back, so a report
@@ -446,6 +458,7 @@ def _install_error_pages(fastapi_app: FastAPI) -> None:
     fastapi_app.add_exception_handler(RequestValidationError, invalid_form)
     fastapi_app.add_exception_handler(FormRefused, invalid_form)
     fastapi_app.add_exception_handler(DBAPIError, database_error)
+    fastapi_app.add_exception_handler(PoolTimeout, pool_exhausted)
     fastapi_app.add_exception_handler(RenderError, render_failed)
     fastapi_app.add_exception_handler(StarletteHTTPException, http_error)
     # Any other exception is a bug. Starlette answers it with this page (and then raises it

@@ -17,6 +17,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.datastructures import State
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -137,6 +138,13 @@ def _install_errors(api: FastAPI) -> None:
         log_event(log, "db.lock_timeout", method=request.method)
         return problem(503, "Databasen är upptagen just nu. Försök igen om en stund.")
 
+    async def pool_exhausted(request: Request, exc: Exception) -> Response:
+        # As on the web (tracker.web.main): overload, nothing changed.
+        log_event(log, "db.pool_timeout", method=request.method)
+        return problem(
+            503, "API:t har fler anrop än det hinner med just nu. Försök igen om en stund."
+        )
+
     async def unexpected(request: Request, exc: Exception) -> Response:
         log.error("Oväntat fel i API:t vid %s", request.method, exc_info=exc)
         return problem(
@@ -150,6 +158,7 @@ def _install_errors(api: FastAPI) -> None:
     api.add_exception_handler(RequestValidationError, invalid)
     api.add_exception_handler(StarletteHTTPException, http_error)
     api.add_exception_handler(DBAPIError, database_error)
+    api.add_exception_handler(PoolTimeout, pool_exhausted)
     # Any other exception is a bug: JSON like every other answer, the traceback in the log.
     api.add_exception_handler(Exception, unexpected)
 
