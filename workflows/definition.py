@@ -340,6 +340,11 @@ class NounDef(_Strict):
         """The singular as a page's heading starts with it: "Kontroll"."""
         return self.one[:1].upper() + self.one[1:]
 
+    @property
+    def yours(self) -> str:
+        """A page's heading for one of them: "Din kontroll", "Ditt beslut"."""
+        return f"{'Ditt' if self.neuter else 'Din'} {self.one}"
+
     def late(self, n: int) -> str:
         """'försenad', 'försenat' or 'försenade', agreeing with n of these."""
         if n != 1:

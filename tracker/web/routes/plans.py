@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session, select
 
 from notifications.swedish import count
+from tracker.domain import nouns
 from tracker.domain.listing import DESCENDING, SORTS, arrange
 from tracker.domain.roles import forvaltning_scope, is_editor, may_edit, may_read
 from tracker.errors import Refused, TrackerError
@@ -294,7 +295,11 @@ def _render_plan(
             "filtered": query.filtered,
             "shown": len(shown),
             "total": len(rows),
+            "counted": nouns.counted(web.app.registry, (v.action.workflow for _, v in rows)),
             "late": sum(1 for _, v in rows if v.late),
+            "late_word": nouns.late(
+                web.app.registry, (v.action.workflow for _, v in rows if v.late)
+            ),
             "withdrawn": sum(1 for _, v in rows if v.withdrawn),
             "states": web.app.registry.state_choices({v.action.workflow for _, v in rows}),
             "owners": _owners([v for _, v in rows]),
