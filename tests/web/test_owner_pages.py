@@ -715,3 +715,47 @@ def test_a_kontroll_and_a_decision_are_named_by_their_kind_on_their_pages(
     assert f"<h1>Åtgärd {world.a1}</h1>" in client.get(f"/atgarder/{world.a1}").text
     # The plan that holds them counts each kind by its own word.
     assert "<p>3 åtgärder, 1 kontroll och 1 beslut" in client.get(f"/planer/{world.plan_id}").text
+
+
+DEVIATION = {
+    "svar_resultat": "Avvikelse",
+    "svar_avvikelse": "Två delegationsbeslut anmäldes inte till nämnden.",
+    "svar_urval": "Alla beslut i mars",
+    "svar_metod": "Listorna mot protokollen",
+}
+
+
+@pytest.mark.parametrize("single", [False, True])
+def test_the_receipt_of_a_deviation_tells_the_owner_of_the_atgard_it_opened_for_her(
+    client: TestClient, app: App, world: World, clock: MovableClock, single: bool
+) -> None:
+    control_id = add_control(app, world, clock)
+    page = owner_path(app, world.anna, clock(), action_id=control_id if single else None)
+    form = report_form(client.get(page).text, control_id)
+    receipt = client.post(form.action, data=form.data(**DEVIATION))
+    assert receipt.status_code == 200
+    with app.transaction() as s:
+        opened = s.exec(select(Action).where(Action.opened_from_id == control_id)).one()
+    assert opened.owner_id == world.anna.id and opened.due_on is not None
+    shown = text_of(receipt.text)
+    assert (
+        f"Avvikelsen öppnade en åtgärd med dig som ansvarig, klart till "
+        f"{opened.due_on.isoformat()}: {DEVIATION['svar_avvikelse']}"
+    ) in shown
+    if single:
+        assert "Den här länken gäller bara kontrollen, så åtgärden syns inte på dess sida." in shown
+    else:
+        assert f'#atgard-{opened.id}">Gå till åtgärden</a>' in receipt.text
+
+
+def test_the_receipt_of_a_control_without_deviation_tells_of_no_new_atgard(
+    client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    control_id = add_control(app, world, clock)
+    form = report_form(client.get(owner_path(app, world.anna, clock())).text, control_id)
+    receipt = client.post(
+        form.action,
+        data=form.data(svar_resultat="Utan anmärkning", svar_urval="Tio", svar_metod="Läsning"),
+    )
+    assert receipt.status_code == 200
+    assert "öppnade en åtgärd" not in text_of(receipt.text)

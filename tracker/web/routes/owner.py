@@ -312,6 +312,8 @@ def _receipt(
             "token": token,
             "single": holder.claim.action_id is not None,
             "kinds": nouns.plural(web.app.registry, (a.workflow for a, _, _, _ in owned)),
+            # The åtgärd the answers opened for the owner (a control's deviation), to say so.
+            "opened": session.get(Action, change.opened_id) if change.opened_id else None,
         },
     )
 
