@@ -234,6 +234,35 @@ def test_an_escalated_control_is_named_a_kontroll_to_the_chef(
     assert "vid varje kontroll;" in " ".join(text.split())
 
 
+def test_the_next_date_is_the_next_control_not_yet_reported(
+    app: App, chef: Person, smtp_server: SmtpServer
+) -> None:
+    plan_id = _import(app, b.at(date(2025, 1, 2), 6))
+    # January's control, due Friday 31 January, is opened on the 17th and reported early.
+    send_reminders(app, now=b.at(date(2025, 1, 17)))
+    erik = _people(app)[ERIK]
+    reported_on = date(2025, 1, 20)
+
+    def next_on(today: date) -> date | None:
+        with app.transaction() as s:
+            view = internal_control.control_plan_view(
+                s, plan_id, today=today, cal=CAL, registry=app.registry
+            )
+        point = next(c for r in view.risks for c in r.controls if c.owner_email == ERIK)
+        return point.next_on
+
+    assert next_on(reported_on) == date(2025, 1, 31)
+    with app.transaction() as s:
+        control = s.exec(select(Action).where(Action.workflow == CONTROL_WORKFLOW)).one()
+        assert control.id is not None and control.due_on == date(2025, 1, 31)
+        actions.move(
+            s, app.registry, control.id, "genomfor", erik, now=b.at(reported_on, 13), answers=GOOD
+        )
+    # Reported: the next is February's, on the day itself and before it.
+    assert next_on(reported_on) == date(2025, 2, 28)
+    assert next_on(date(2025, 1, 31)) == date(2025, 2, 28)
+
+
 WEEKLY_TEXT = "Kontroll av kassan"
 WEEKLY_CSV = "\n".join(
     [
