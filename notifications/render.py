@@ -68,6 +68,9 @@ class Digest:
     notices: tuple[str, ...] = ()
     # The one signed link that opens all the recipient's own åtgärder, if they have any.
     link: str | None = None
+    # What the own items listed are called together, after "dina": "åtgärder", "kontroller",
+    # "åtgärder och kontroller" (their workflows' nouns).
+    kinds: str = "åtgärder"
     link_valid_until: date | None = None
     site_url: str = ""
     # Where a reply goes: the chef of the recipient's åtgärder, when they have one.

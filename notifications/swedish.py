@@ -68,6 +68,13 @@ def either(words: Sequence[str]) -> str:
     return f"{', '.join(quoted[:-1])} eller {quoted[-1]}"
 
 
+def listing(words: Sequence[str]) -> str:
+    """'A', 'A och B', 'A, B och C': words as a sentence lists them; "" for none."""
+    if len(words) < 2:
+        return "".join(words)
+    return f"{', '.join(words[:-1])} och {words[-1]}"
+
+
 def greeting(name: str, email: str, end: str = "!") -> str:
     """'Hej Anna Berg!', and 'Hej!' for someone known only by their address: a person added
     without a name is named by it until they get one, and a mail does not greet an

@@ -165,6 +165,104 @@ def test_a_year_of_controls_is_opened_reminded_reported_and_escalated(
     _assert_the_year_is_reported(app, plan_id, expected)
 
 
+def _mail_on(mail: App, smtp_server: SmtpServer, day: date, to: str) -> list[tuple[str, str, str]]:
+    """The sweep of `day`: (subject, plain text, HTML) of each message to `to`."""
+    before = len(smtp_server.received)
+    send_reminders(mail, now=b.at(day))
+    send_outbox(mail, now=b.at(day, 7, 5))
+    out = []
+    for msg in [r.message() for r in list(smtp_server.received)[before:]]:
+        if msg["To"] == to:
+            plain, html = msg.get_body(("plain",)), msg.get_body(("html",))
+            assert plain is not None and html is not None
+            out.append((str(msg["Subject"]), plain.get_content(), html.get_content()))
+    return out
+
+
+def test_a_control_reminder_calls_them_kontroller_and_a_mixed_one_names_each_kind(
+    app: App, chef: Person, smtp_server: SmtpServer
+) -> None:
+    mail = b.with_smtp(app, smtp_server.port)
+    _import(app, b.at(date(2025, 1, 2), 6))
+    # Erik's first control is due Friday 31 January and opened two weeks before.
+    [(subject, text, html)] = _mail_on(mail, smtp_server, date(2025, 1, 17), ERIK)
+    assert subject == "Påminnelse: 1 kontroll att uppdatera"
+    assert "Uppdatera dina kontroller här" in text
+    assert "Uppdatera dina kontroller</a>" in html
+    assert "Alla dina kontroller på samma sida." in html
+    assert "åtgärd" not in subject + text.split("--")[0].replace("åtgärdsplan", "")
+
+    erik = _people(app)[ERIK]
+    _, area = b.plan(app, now=b.at(date(2025, 1, 17), 9), chef=chef)
+    b.action(
+        app,
+        area,
+        "Se över rutinen",
+        now=b.at(date(2025, 1, 17), 9),
+        owner=erik,
+        due_on=date(2025, 1, 31),
+    )
+    b.action(
+        app,
+        area,
+        "Besked om lokalerna",
+        now=b.at(date(2025, 1, 17), 9),
+        owner=erik,
+        due_on=date(2025, 1, 21),
+        state="tilldelad",
+        workflow="protokoll",
+    )
+    # Three days before both are due, and the decision a week late.
+    [(subject, text, html)] = _mail_on(mail, smtp_server, date(2025, 1, 28), ERIK)
+    assert subject == (
+        "Påminnelse: 1 åtgärd, 1 kontroll och 1 beslut att uppdatera, varav 1 försenat"
+    )
+    assert "Uppdatera dina åtgärder, kontroller och beslut här" in text
+    assert "Alla dina åtgärder, kontroller och beslut på samma sida." in html
+
+
+def test_an_escalated_control_is_named_a_kontroll_to_the_chef(
+    app: App, chef: Person, smtp_server: SmtpServer
+) -> None:
+    mail = b.with_smtp(app, smtp_server.port)
+    _import(app, b.at(date(2025, 1, 2), 6))
+    # Erik's control of 31 January is never reported: 30 days later, Sunday 2 March, it is
+    # escalated on the next working day.
+    [(subject, text, _)] = _mail_on(mail, smtp_server, date(2025, 3, 3), CHEF)
+    assert subject == "Eskalering – Kontrollen är inte gjord efter 30 dagar: 1 kontroll"
+    assert "Kontrollerna nedan har passerat en gräns för eskalering" in text
+    assert "vid varje kontroll;" in " ".join(text.split())
+
+
+def test_the_next_date_is_the_next_control_not_yet_reported(
+    app: App, chef: Person, smtp_server: SmtpServer
+) -> None:
+    plan_id = _import(app, b.at(date(2025, 1, 2), 6))
+    # January's control, due Friday 31 January, is opened on the 17th and reported early.
+    send_reminders(app, now=b.at(date(2025, 1, 17)))
+    erik = _people(app)[ERIK]
+    reported_on = date(2025, 1, 20)
+
+    def next_on(today: date) -> date | None:
+        with app.transaction() as s:
+            view = internal_control.control_plan_view(
+                s, plan_id, today=today, cal=CAL, registry=app.registry
+            )
+        point = next(c for r in view.risks for c in r.controls if c.owner_email == ERIK)
+        return point.next_on
+
+    assert next_on(reported_on) == date(2025, 1, 31)
+    with app.transaction() as s:
+        control = s.exec(select(Action).where(Action.workflow == CONTROL_WORKFLOW)).one()
+        assert control.id is not None and control.due_on == date(2025, 1, 31)
+        actions.move(
+            s, app.registry, control.id, "genomfor", erik, now=b.at(reported_on, 13), answers=GOOD
+        )
+    # Reported: the next is February's, on the day itself and before it.
+    assert next_on(reported_on) == date(2025, 2, 28)
+    assert next_on(date(2025, 1, 31)) == date(2025, 2, 28)
+
+
 WEEKLY_TEXT = "Kontroll av kassan"
 WEEKLY_CSV = "\n".join(
     [

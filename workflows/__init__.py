@@ -5,9 +5,11 @@ Pure: no database, no I/O beyond reading definition files.
 
 from workflows.definition import (
     CHEF_LEVEL,
+    DEFAULT_NOUN,
     DefinitionError,
     FieldDef,
     LevelDef,
+    NounDef,
     StateDef,
     TimerDef,
     TransitionDef,
@@ -19,10 +21,12 @@ from workflows.registry import WorkflowRegistry, default_registry
 
 __all__ = [
     "CHEF_LEVEL",
+    "DEFAULT_NOUN",
     "TEXT_BOX",
     "DefinitionError",
     "FieldDef",
     "LevelDef",
+    "NounDef",
     "StateDef",
     "TimerDef",
     "TransitionDef",

@@ -322,15 +322,51 @@ class OccurrencesDef(_Strict):
     open_days_before: int = Field(default=14, ge=0, le=120)
 
 
+class NounDef(_Strict):
+    """What one item of a workflow is called wherever it is counted or named: in the owner's
+    e-mail ("1 kontroll att uppdatera"), on its page ("Kontroll 20"), in a receipt ("sidan med
+    kontrollen"). All four forms are given, since Swedish forms them irregularly (beslut,
+    beslut, beslutet, besluten)."""
+
+    one: str = Field(min_length=1)
+    many: str = Field(min_length=1)
+    the_one: str = Field(min_length=1)
+    the_many: str = Field(min_length=1)
+    # "ett beslut": a word agreeing with one of them takes the neuter form ("försenat").
+    neuter: bool = False
+
+    @property
+    def title(self) -> str:
+        """The singular as a page's heading starts with it: "Kontroll"."""
+        return self.one[:1].upper() + self.one[1:]
+
+    @property
+    def yours(self) -> str:
+        """A page's heading for one of them: "Din kontroll", "Ditt beslut"."""
+        return f"{'Ditt' if self.neuter else 'Din'} {self.one}"
+
+    def late(self, n: int) -> str:
+        """'försenad', 'försenat' or 'försenade', agreeing with n of these."""
+        if n != 1:
+            return "försenade"
+        return "försenat" if self.neuter else "försenad"
+
+
+# Every workflow's items are åtgärder unless its [digest.noun] says otherwise.
+DEFAULT_NOUN = NounDef(one="åtgärd", many="åtgärder", the_one="åtgärden", the_many="åtgärderna")
+
+
 class DigestDef(_Strict):
     """The headings an owner's e-mail gives this workflow's items, where the åtgärd's own
     ("Klart-datum närmar sig", "Försenade") would read wrong: a control is not "klar", it is
-    done ("Kontroller att göra"). A section left out keeps the åtgärd's heading."""
+    done ("Kontroller att göra"). A section left out keeps the åtgärd's heading. `noun`: what
+    an item is called, in the mail and on every page that names or counts it."""
 
     overdue: str | None = Field(default=None, min_length=1)
     due_soon: str | None = Field(default=None, min_length=1)
     evaluation_overdue: str | None = Field(default=None, min_length=1)
     evaluation_soon: str | None = Field(default=None, min_length=1)
+    noun: NounDef = DEFAULT_NOUN
 
 
 class WorkflowDefinition(_Strict):
@@ -348,6 +384,11 @@ class WorkflowDefinition(_Strict):
         """This workflow's heading for a section of the owner's e-mail (by the section's
         name: "overdue", "due_soon", ...), None to use the åtgärd's own."""
         return getattr(self.digest, section, None) if self.digest else None
+
+    @property
+    def noun(self) -> NounDef:
+        """What one of this workflow's items is called ("kontroll"); "åtgärd" by default."""
+        return self.digest.noun if self.digest else DEFAULT_NOUN
 
     @model_validator(mode="after")
     def _references_exist(self) -> WorkflowDefinition:

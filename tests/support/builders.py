@@ -70,6 +70,7 @@ def action(
     evaluate_on: date | None = None,
     tidsplan: str = "",
     progress_note: str = "",
+    workflow: str | None = None,
 ) -> Action:
     with app.transaction() as s:
         a = plans.add_action(
@@ -85,6 +86,7 @@ def action(
             tidsplan=tidsplan,
             progress_note=progress_note,
             progress_at=now if progress_note else None,
+            **({"workflow": workflow} if workflow else {}),
         )
         return a
 

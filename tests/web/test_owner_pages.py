@@ -19,6 +19,7 @@ from tests.web.helpers import (
     MovableClock,
     form_to,
     forms,
+    log_in,
     owner_path,
     path_of,
     reason_beside,
@@ -674,3 +675,87 @@ def test_a_malformed_address_is_pointed_out(client: TestClient, world: World) ->
     done = client.post(form.action, data=form.data(email="anna.berg"))
     assert done.status_code == 422
     assert "Skriv en giltig e-postadress" in text_of(done.text)
+
+
+def test_a_kontroll_and_a_decision_are_named_by_their_kind_on_their_pages(
+    client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    control_id = add_control(app, world, clock)
+    with app.transaction() as s:
+        decision = plans.add_action(
+            s,
+            app.registry,
+            plans.ensure_area(s, plans.get_plan(s, world.plan_id), "Beslut"),
+            now=clock(),
+            workflow="protokoll",
+            owner=world.anna,
+            text="Besked om lokalerna",
+        )
+    single = client.get(owner_path(app, world.anna, clock(), action_id=control_id)).text
+    assert "<h1>Din kontroll</h1>" in single
+    # Anna's link opens her åtgärder, the kontroll and the decision together.
+    form = report_form(client.get(owner_path(app, world.anna, clock())).text, control_id)
+    assert (
+        "<h1>Dina åtgärder, kontroller och beslut</h1>"
+        in client.get(owner_path(app, world.anna, clock())).text
+    )
+    receipt = client.post(
+        form.action,
+        data=form.data(
+            svar_resultat="Utan anmärkning", svar_urval="Tio beslut", svar_metod="Genomläsning"
+        ),
+    )
+    assert receipt.status_code == 200
+    shown = text_of(receipt.text)
+    assert "Kontroll Kontroll av delegationsbeslut" in shown
+    assert "Tillbaka till sidan med dina åtgärder, kontroller och beslut" in shown
+    log_in(client, app, world.chef, clock())
+    assert "<h1>Kontroll " + str(control_id) + "</h1>" in client.get(f"/atgarder/{control_id}").text
+    assert f"<h1>Beslut {decision.id}</h1>" in client.get(f"/atgarder/{decision.id}").text
+    assert f"<h1>Åtgärd {world.a1}</h1>" in client.get(f"/atgarder/{world.a1}").text
+    # The plan that holds them counts each kind by its own word.
+    assert "<p>3 åtgärder, 1 kontroll och 1 beslut" in client.get(f"/planer/{world.plan_id}").text
+
+
+DEVIATION = {
+    "svar_resultat": "Avvikelse",
+    "svar_avvikelse": "Två delegationsbeslut anmäldes inte till nämnden.",
+    "svar_urval": "Alla beslut i mars",
+    "svar_metod": "Listorna mot protokollen",
+}
+
+
+@pytest.mark.parametrize("single", [False, True])
+def test_the_receipt_of_a_deviation_tells_the_owner_of_the_atgard_it_opened_for_her(
+    client: TestClient, app: App, world: World, clock: MovableClock, single: bool
+) -> None:
+    control_id = add_control(app, world, clock)
+    page = owner_path(app, world.anna, clock(), action_id=control_id if single else None)
+    form = report_form(client.get(page).text, control_id)
+    receipt = client.post(form.action, data=form.data(**DEVIATION))
+    assert receipt.status_code == 200
+    with app.transaction() as s:
+        opened = s.exec(select(Action).where(Action.opened_from_id == control_id)).one()
+    assert opened.owner_id == world.anna.id and opened.due_on is not None
+    shown = text_of(receipt.text)
+    assert (
+        f"Avvikelsen öppnade en åtgärd med dig som ansvarig, klart till "
+        f"{opened.due_on.isoformat()}: {DEVIATION['svar_avvikelse']}"
+    ) in shown
+    if single:
+        assert "Den här länken gäller bara kontrollen, så åtgärden syns inte på dess sida." in shown
+    else:
+        assert f'#atgard-{opened.id}">Gå till åtgärden</a>' in receipt.text
+
+
+def test_the_receipt_of_a_control_without_deviation_tells_of_no_new_atgard(
+    client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    control_id = add_control(app, world, clock)
+    form = report_form(client.get(owner_path(app, world.anna, clock())).text, control_id)
+    receipt = client.post(
+        form.action,
+        data=form.data(svar_resultat="Utan anmärkning", svar_urval="Tio", svar_metod="Läsning"),
+    )
+    assert receipt.status_code == 200
+    assert "öppnade en åtgärd" not in text_of(receipt.text)

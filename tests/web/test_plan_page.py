@@ -523,3 +523,44 @@ def test_a_chef_of_another_forvaltning_can_do_none_of_it(
     assert outbox(app) == []
     with app.transaction() as s:
         assert s.exec(select(AreaEvent)).all() == []
+
+
+@pytest.mark.parametrize(
+    ("mistake", "reason", "box"),
+    [
+        ({"owner_email": "lena@pitea"}, "Ogiltig e-postadress: 'lena@pitea'.", "owner_email"),
+        ({"due_on": "2018-02-30"}, "Klart till: skriv datumet som ÅÅÅÅ-MM-DD", "due_on"),
+    ],
+)
+def test_a_refused_new_atgard_on_the_plan_page_keeps_everything_typed_and_creates_nothing(
+    client: TestClient,
+    app: App,
+    world: World,
+    clock: MovableClock,
+    mistake: dict[str, str],
+    reason: str,
+    box: str,
+) -> None:
+    log_in(client, app, world.chef, clock())
+    with app.transaction() as s:
+        other = plans.ensure_area(s, plans.get_plan(s, world.plan_id), "Kompetens")
+    form = form_to(client.get(f"/planer/{world.plan_id}").text, f"/planer/{world.plan_id}/atgarder")
+    typed = {
+        "area_id": str(other.id),
+        "text": "Ta fram en rutin för överlämningar",
+        "tidsplan": "Klart till juni 2018.",
+        "due_on": "2018-06-30",
+        "evaluate_on": "2018-10-31",
+        "owner_email": "lena.sjoberg@pitea.example",
+        "owner_name": "Lena Sjöberg",
+        **mistake,
+    }
+    refused = client.post(form.action, data=form.data(**typed))
+    assert refused.status_code == 422
+    assert reason in text_of(refused.text)
+    again = form_to(refused.text, f"/planer/{world.plan_id}/atgarder").fields
+    assert {k: again[k] for k in typed} == typed
+    assert re.search(rf'name="{box}"[^>]*aria-invalid="true"', refused.text)
+    with app.transaction() as s:
+        assert s.exec(select(Action).where(Action.text == typed["text"])).first() is None
+        assert people.find_person(s, typed["owner_email"]) is None

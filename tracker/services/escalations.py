@@ -34,7 +34,7 @@ from tracker.logs import log_after_commit
 from tracker.models import Action, ActionEvent, Escalation, EscalationHolder, Person, Plan
 from tracker.services import actions as action_service
 from tracker.services.absences import NO_DEPUTIES, Deputies, deputies_on
-from workflows import CHEF_LEVEL, LevelDef, TimerDef, WorkflowRegistry
+from workflows import CHEF_LEVEL, DEFAULT_NOUN, LevelDef, NounDef, TimerDef, WorkflowRegistry
 
 _log = logging.getLogger(__name__)
 
@@ -104,11 +104,18 @@ class CandidateRow(Protocol):
     def forvaltning(self) -> str: ...
 
 
-FIRST_INTRO = (
-    "Åtgärderna nedan har passerat en gräns för eskalering till dig som chef. Kvittera "
-    "eskaleringen med en kommentar via länken vid varje åtgärd; där kan du också ange ett "
-    "nytt klart-datum som du har kommit överens om med den ansvariga."
-)
+def first_intro(noun: NounDef) -> str:
+    """What the first step's digest section says above its items, named by their workflow's
+    noun: a kontroll's escalation lists kontroller, not åtgärder."""
+    return (
+        f"{_capital(noun.the_many)} nedan har passerat en gräns för eskalering till dig som "
+        f"chef. Kvittera eskaleringen med en kommentar via länken vid varje {noun.one}; där "
+        "kan du också ange ett nytt klart-datum som du har kommit överens om med den ansvariga."
+    )
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def first_steps(
@@ -117,6 +124,7 @@ def first_steps(
     anchor: date,
     heads: Sequence[Person],
     deputies: Deputies = NO_DEPUTIES,
+    noun: NounDef = DEFAULT_NOUN,
 ) -> list[Step]:
     """The first step of an escalation that waits for an answer, to the plan's chefs (or who
     stands in for them: `heads` are who acts today); none when nobody is there to send it
@@ -134,7 +142,7 @@ def first_steps(
             level_index=0,
             recipients=tuple(heads),
             title=timer.label,
-            intro=FIRST_INTRO,
+            intro=first_intro(noun),
             text=f"{timer.label}: eskalerad till {level.label.lower()}: {names}",
         )
     ]
@@ -225,6 +233,7 @@ def climbs(
         holder = deputies.acting_for(held_by)
         last = levels[max(s.level for s in esc.steps)]
         days = timer.acknowledge_within
+        noun = registry.get(row.workflow).definition.noun
         out.append(
             Step(
                 action_id=esc.action_id,
@@ -235,10 +244,10 @@ def climbs(
                 recipients=(holder,),
                 title=f"{timer.label}, inte kvitterad",
                 intro=(
-                    f"Åtgärderna nedan eskalerades till {last.label.lower()} men ingen har "
-                    f"kvitterat inom {days} arbetsdagar. Eskaleringen går nu vidare till dig "
-                    f"som {level.label.lower()}. Kvittera den med en kommentar via länken vid "
-                    "varje åtgärd."
+                    f"{_capital(noun.the_many)} nedan eskalerades till {last.label.lower()} "
+                    f"men ingen har kvitterat inom {days} arbetsdagar. Eskaleringen går nu "
+                    f"vidare till dig som {level.label.lower()}. Kvittera den med en kommentar "
+                    f"via länken vid varje {noun.one}."
                 ),
                 text=(
                     f"Inte kvitterad av {last.label.lower()} inom {days} arbetsdagar: "

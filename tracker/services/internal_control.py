@@ -9,7 +9,7 @@ replaced by a later file.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -272,6 +272,8 @@ class ControlRun:
     state: str
     state_label: str
     result: str
+    # Reported (or struck): nothing is left to do on this day.
+    done: bool = False
 
 
 @dataclass(frozen=True)
@@ -318,13 +320,23 @@ class PlanView:
 
 
 def next_control_date(
-    frequency_text: str, year: int, today: date, cal: WorkCalendar
+    frequency_text: str,
+    year: int,
+    today: date,
+    cal: WorkCalendar,
+    reported: Collection[date] = (),
 ) -> date | None:
-    """The first day on or after `today` that a control of the plan for `year` is due; a
-    control due today is still to be made. Days outside the plan's year belong to another
-    plan, so None once the year's days are past."""
+    """The first day on or after `today` that a control of the plan for `year` is due and
+    not yet reported; a control due today is still to be made unless it is reported.
+    `reported`: the days whose control is reported (or struck) already, often before its
+    day, as an owner reports when the work is done. Days outside the plan's year belong to
+    another plan, so None once the year's days are past."""
     after = max(today - timedelta(days=1), date(year - 1, 12, 31))
-    found = next_occurrence(parse_frequency(frequency_text), after, cal)
+    frequency = parse_frequency(frequency_text)
+    found = next_occurrence(frequency, after, cal)
+    # Occurrences only grow and `reported` is finite, so this ends.
+    while found is not None and found in reported:
+        found = next_occurrence(frequency, found, cal)
     return found if found is not None and found.year == year else None
 
 
@@ -337,7 +349,8 @@ def control_plan_view(
     registry: WorkflowRegistry | None = None,
 ) -> PlanView:
     """The plan with its risks on its own scale and, per kontrollmoment, the next date it is
-    due and (given the registry, for the states' labels) the controls opened so far."""
+    due and not yet reported and (given the registry, for the states' labels and which are
+    done) the controls opened so far."""
     plan = session.get(ControlPlan, plan_id)
     if plan is None:
         raise NotFound(f"Det finns ingen internkontrollplan med nummer {plan_id}.")
@@ -388,6 +401,7 @@ def _point_view(
     cal: WorkCalendar,
 ) -> PointView:
     person = people.get(p.owner_id)
+    point_runs = runs.get(p.id or 0, [])
     return PointView(
         id=p.id or 0,
         text=p.text,
@@ -395,8 +409,10 @@ def _point_view(
         frequency_text=p.frequency_text,
         owner_name=person.name if person else None,
         owner_email=person.email if person else None,
-        next_on=next_control_date(p.frequency_text, year, today, cal),
-        runs=runs.get(p.id or 0, []),
+        next_on=next_control_date(
+            p.frequency_text, year, today, cal, {r.due_on for r in point_runs if r.done}
+        ),
+        runs=point_runs,
     )
 
 
@@ -451,13 +467,14 @@ def _runs(
             results[event.action_id] = answers[RESULT_FIELD]
     found: dict[int, list[ControlRun]] = {}
     for occurrence, action in rows:
-        state = registry.get(action.workflow).definition.label_of(action.state)
+        state = registry.get(action.workflow).definition.state(action.state)
         found.setdefault(occurrence.point_id, []).append(
             ControlRun(
                 due_on=occurrence.due_on,
                 action_id=action.id or 0,
                 state=action.state,
-                state_label=state,
+                state_label=state.label,
+                done=state.done,
                 # A control sent back to be done again has no result until it is reported.
                 result=results.get(action.id or 0, "") if action.state != PLANNED_STATE else "",
             )

@@ -37,6 +37,7 @@ from notifications.render import (
 )
 from notifications.swedish import count, weekday_date
 from tracker.app import App
+from tracker.domain import nouns
 from tracker.domain.clock import local_date, start_of_day
 from tracker.domain.reminders import (
     DATES_MOVED,
@@ -441,10 +442,6 @@ class _Gathered:
                 }
 
 
-_ESCALATION_INTRO = "Åtgärderna nedan har passerat en gräns för eskalering till dig som chef."
-_OTHERS_TITLE = "Övriga försenade åtgärder i dina planer"
-
-
 def _by_due(rows: Iterable[_Row]) -> list[_Row]:
     return sorted(rows, key=lambda r: (r.due_on or date.max, r.id))
 
@@ -524,18 +521,28 @@ def _report_notices(
     return tuple(notices)
 
 
-def _subject(n_own: int, n_late: int, n_escalated: int, labels: Iterable[str]) -> str:
+def _subject(
+    registry: WorkflowRegistry,
+    own: Sequence[_Row],
+    late: Sequence[_Row],
+    escalated: Sequence[_Row],
+    labels: Iterable[str],
+) -> str:
+    """ "Påminnelse: 2 åtgärder och 1 kontroll att uppdatera, varav 1 försenad", each kind
+    named by its workflow's noun (tracker.domain.nouns says why not one neutral word)."""
     parts = []
-    if n_own:
-        subject = f"Påminnelse: {_plural(n_own, 'åtgärd', 'åtgärder')} att uppdatera"
-        if n_late:
-            subject += f", varav {n_late} {'försenad' if n_late == 1 else 'försenade'}"
+    if own:
+        subject = f"Påminnelse: {nouns.counted(registry, (r.workflow for r in own))} att uppdatera"
+        if late:
+            subject += f", varav {len(late)} {nouns.late(registry, (r.workflow for r in late))}"
         parts.append(subject)
-    if n_escalated:
+    if escalated:
         # The timers' labels name a state of one åtgärd ("Försenad mer än 30 dagar"), so
         # they head the count instead of following a plural noun.
         listed = ", ".join(labels)
-        parts.append(f"Eskalering – {listed}: {_plural(n_escalated, 'åtgärd', 'åtgärder')}")
+        parts.append(
+            f"Eskalering – {listed}: {nouns.counted(registry, (r.workflow for r in escalated))}"
+        )
     return " · ".join(parts)
 
 
@@ -659,7 +666,10 @@ class _Planner:
                 timer = escalations.timer_def(self.registry, row.workflow, d.timer_id)
                 if timer is None:
                     continue
-                for step in escalations.first_steps(timer, row, d.anchor, heads, self.deputies):
+                noun = self.registry.get(row.workflow).definition.noun
+                for step in escalations.first_steps(
+                    timer, row, d.anchor, heads, self.deputies, noun
+                ):
                     found.answerable(row, step, listed=True)
 
     def _climb(self, rows: list[_Row], found: _Gathered) -> None:
@@ -797,14 +807,23 @@ class _Planner:
             *self._escalation_sections(rec),
             *self._other_overdue_sections(rec, escalated_ids, found.overdue_by_plan),
         ]
-        n_own = sum(len(rows) for rows in placed.values())
-        n_late = len(placed.get(Section.overdue, []))
+        own_rows = [row for rows in placed.values() for row in rows]
+        n_own = len(own_rows)
+        escalated = list({r.id: r for rows in rec.escalated.values() for r in rows}.values())
         # Only someone with actions of their own gets the link to them.
         link = owner_url(self.settings, people[rec.person_id], now=self.now) if n_own else None
         digest = Digest(
             to=rec.email,
             name=rec.name,
-            subject=_subject(n_own, n_late, len(escalated_ids), rec.escalated) or DATES_MOVED_LABEL,
+            subject=_subject(
+                self.registry,
+                own_rows,
+                placed.get(Section.overdue, []),
+                escalated,
+                rec.escalated,
+            )
+            or DATES_MOVED_LABEL,
+            kinds=nouns.plural(self.registry, (r.workflow for r in own_rows)),
             sections=tuple(sections),
             notices=(*_report_notices(own, found, self.reporting, self.today), *rec.notices),
             link=link,
@@ -866,7 +885,7 @@ class _Planner:
             self._chef_section(
                 label,
                 _by_due(rows),
-                intro=rec.escalation_intros.get(label, _ESCALATION_INTRO),
+                intro=rec.escalation_intros.get(label) or self._escalation_intro(rows),
                 urgent=True,
             )
             for label, rows in rec.escalated.items()
@@ -897,7 +916,17 @@ class _Planner:
             for r in overdue_by_plan.get(pid, [])
             if r.id not in escalated_ids
         )
-        return [self._chef_section(_OTHERS_TITLE, others)] if others else []
+        if not others:
+            return []
+        kinds = nouns.plural(self.registry, (r.workflow for r in others))
+        return [self._chef_section(f"Övriga försenade {kinds} i dina planer", others)]
+
+    def _escalation_intro(self, rows: Iterable[_Row]) -> str:
+        kinds = nouns.plural(self.registry, (r.workflow for r in rows), definite=True)
+        return (
+            f"{kinds[:1].upper()}{kinds[1:]} nedan har passerat en gräns för eskalering till "
+            "dig som chef."
+        )
 
     def _chef_section(
         self, title: str, rows: list[_Row], *, intro: str = "", urgent: bool = False
@@ -949,7 +978,7 @@ class _Planner:
             SummarySection(plan=rows[0].plan_title, entries=tuple(self._entry(r) for r in rows))
             for rows in by_plan.values()
         )
-        n_actions = len({r.action_id for r in reports})
+        items = {r.action_id: r.workflow for r in reports}
         last = self.today - timedelta(days=1)
         when = (
             f"under {weekday_date(since)}"
@@ -961,7 +990,7 @@ class _Planner:
             name=chef.name,
             subject=(
                 f"Dagssammanfattning: {count(len(reports), 'rapport', 'rapporter')} om "
-                f"{count(n_actions, 'åtgärd', 'åtgärder')}"
+                f"{nouns.counted(self.registry, items.values())}"
             ),
             intro=f"Det här rapporterade de ansvariga i planerna du leder {when}.",
             sections=sections,

@@ -222,6 +222,47 @@ def required(value: str, label: str) -> str:
     return text
 
 
+@dataclass(frozen=True)
+class FormError:
+    """A refusal shown in the form it came from (`form`, an id on the page), tied to the
+    field it is about (`field`) with aria-describedby (audits/fields.html `described`)."""
+
+    message: str
+    form: str
+    field: str = ""
+
+
+def field_of(message: str) -> str:
+    """The form field a service's refusal is about, by the label it starts with: the same
+    labels on the granskning's forms and on every form that makes an åtgärd."""
+    starts = {
+        # people.ensure_person's refusals, about a new åtgärd's owner; before "Namn", which
+        # "Namnet innehåller" also starts with.
+        "Ogiltig e-postadress": "owner_email",
+        "Skriv en e-postadress": "owner_email",
+        "E-postadressen": "owner_email",
+        "Domänen": "owner_email",
+        "Namnet innehåller": "owner_name",
+        "Granskningens namn": "title",
+        "Det finns redan": "title",
+        "Namn": "title",
+        "Datum": "report_on",
+        "Revisorernas e-post": "recipient_email",
+        "Revisor": "auditor",
+        "Dnr": "dnr",
+        "Nämnd": "namnd",
+        "Du kan bara": "forvaltning",
+        "Rekommendationen": "text",
+        "Yttrandet": "response",
+        "Åtgärden": "text",
+        "Klart till": "due_on",
+        "Utvärderas": "evaluate_on",
+        "Välj ett utvecklingsområde": "area_id",
+        "Välj en åtgärd": "action_id",
+    }
+    return next((f for s, f in starts.items() if message.startswith(s)), "")
+
+
 def optional_int(value: str) -> int | None:
     try:
         return int(value)

@@ -13,7 +13,7 @@ from tracker.domain.schedule import SCHEDULE_LABELS, ScheduleStatus, schedule_st
 from tracker.errors import Refused, TrackerError
 from tracker.models import Action, Area, Person, Plan
 from tracker.services import actions as action_service
-from workflows import TEXT_BOX, WorkflowRegistry
+from workflows import DEFAULT_NOUN, TEXT_BOX, NounDef, WorkflowRegistry
 from workflows.definition import TransitionDef
 
 EVENT_LABELS = {
@@ -48,6 +48,8 @@ class ActionView:
     withdrawn: bool = False
     # The state's place in its workflow, for sorting by läge.
     state_rank: int = 0
+    # What it is called, by its workflow: "Kontroll 20", "Beslut 20", "Åtgärd 20".
+    noun: NounDef = DEFAULT_NOUN
 
     @property
     def late(self) -> bool:
@@ -86,6 +88,7 @@ def action_view(
         transitions=wf.available(action.state, roles) if roles else (),
         withdrawn=state.withdrawn,
         state_rank=wf.definition.states.index(state),
+        noun=wf.definition.noun,
     )
 
 

@@ -9,7 +9,6 @@ Every change goes through tracker.services.audits, as the `tracker granskning` c
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -46,7 +45,7 @@ from tracker.web.deps import (
     undo,
 )
 from tracker.web.downloads import document_response
-from tracker.web.forms import checked_dates, parse_date
+from tracker.web.forms import FormError, checked_dates, field_of, parse_date
 from tracker.web.routes import FormId, PathId
 
 router = APIRouter()
@@ -58,16 +57,6 @@ EmailField = Annotated[str, Form(max_length=audits.EMAIL_LIMIT)]
 DateField = Annotated[str, Form(max_length=40)]
 TextField = Annotated[str, Form(max_length=audits.TEXT_LIMIT)]
 FORMAT_LABELS = {"html": "HTML", "pdf": "PDF", "docx": "Word (DOCX)"}
-
-
-@dataclass(frozen=True)
-class FormError:
-    """A refusal shown in the form it came from (`form`, an id on the page), tied to the
-    field it is about (`field`) with aria-describedby."""
-
-    message: str
-    form: str
-    field: str = ""
 
 
 def require_read_audit(user: Person, audit: Audit) -> None:
@@ -183,7 +172,7 @@ def audit_create(
         audit = audits.create_audit(session, now=now, title=namn, forvaltning=where, **fields)
     except Refused as exc:
         undo(session)
-        field = _field_of(exc.message)
+        field = field_of(exc.message)
         return _render_list(
             request,
             web,
@@ -195,36 +184,6 @@ def audit_create(
         )
     flash(request, f"Granskningen '{audit.title}' är tillagd. Lägg till rekommendationerna.")
     return RedirectResponse(f"/granskningar/{audit.id}", status_code=303)
-
-
-def _field_of(message: str) -> str:
-    """The form field a service's refusal is about, by the label it starts with."""
-    starts = {
-        # people.ensure_person's refusals, about a new åtgärd's owner; before "Namn", which
-        # "Namnet innehåller" also starts with.
-        "Ogiltig e-postadress": "owner_email",
-        "Skriv en e-postadress": "owner_email",
-        "E-postadressen": "owner_email",
-        "Domänen": "owner_email",
-        "Namnet innehåller": "owner_name",
-        "Granskningens namn": "title",
-        "Det finns redan": "title",
-        "Namn": "title",
-        "Datum": "report_on",
-        "Revisorernas e-post": "recipient_email",
-        "Revisor": "auditor",
-        "Dnr": "dnr",
-        "Nämnd": "namnd",
-        "Du kan bara": "forvaltning",
-        "Rekommendationen": "text",
-        "Yttrandet": "response",
-        "Åtgärden": "text",
-        "Klart till": "due_on",
-        "Utvärderas": "evaluate_on",
-        "Välj ett utvecklingsområde": "area_id",
-        "Välj en åtgärd": "action_id",
-    }
-    return next((f for s, f in starts.items() if message.startswith(s)), "")
 
 
 @router.post("/granskningar/import", dependencies=[CsrfChecked], response_model=None)
@@ -377,7 +336,7 @@ def _refused(
         now,
         user,
         audit,
-        error=FormError(exc.message, form, _field_of(exc.message)),
+        error=FormError(exc.message, form, field_of(exc.message)),
         values=values,
         status_code=refusal_status(exc),
     )

@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse
 from sqlmodel import Session
 from starlette.exceptions import HTTPException
 
+from tracker.domain import nouns
 from tracker.domain.roles import OWNER
 from tracker.errors import Conflict, Refused, TrackerError
 from tracker.links import LinkInvalid, LinkPurpose
@@ -154,6 +155,7 @@ def _owner_page(
         {
             "person": person,
             "items": items,
+            "kinds": nouns.plural(web.app.registry, (i.action.workflow for i in items)),
             # Read-only, in the återrapport's words: the chef's åtgärd page changes them.
             "indicators": indicator_service.indicators_of(session, measured),
             "single": holder.claim.action_id is not None,
@@ -283,12 +285,13 @@ def owner_update(
         message = STALE if isinstance(exc, Conflict) else exc.message
         refused = refusals_by_box(web.app.registry, action, trigger, exc)
         return again(refusal_status(exc), message, drafts=drafts, refused=refused)
-    return _receipt(request, web, holder, token, action, change, now)
+    return _receipt(request, web, session, holder, token, action, change, now)
 
 
 def _receipt(
     request: Request,
     web: Web,
+    session: Session,
     holder: LinkHolder,
     token: str,
     action: Action,
@@ -297,6 +300,8 @@ def _receipt(
 ) -> HTMLResponse:
     # `action` is the session's own row, which the change's UPDATE brought up to date.
     item = action_view(web.app.registry, action, holder.person, web.today(now))
+    assert holder.person.id is not None
+    owned = action_service.owned_actions(session, holder.person.id, holder.claim.action_id)
     return web.render(
         request,
         "owner/receipt.html",
@@ -306,6 +311,9 @@ def _receipt(
             "event": event_views(web.app.registry, action, [change])[0],
             "token": token,
             "single": holder.claim.action_id is not None,
+            "kinds": nouns.plural(web.app.registry, (a.workflow for a, _, _, _ in owned)),
+            # The åtgärd the answers opened for the owner (a control's deviation), to say so.
+            "opened": session.get(Action, change.opened_id) if change.opened_id else None,
         },
     )
 

@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session, select
 
 from notifications.swedish import count
+from tracker.domain import nouns
 from tracker.domain.listing import DESCENDING, SORTS, arrange
 from tracker.domain.roles import forvaltning_scope, is_editor, may_edit, may_read
 from tracker.errors import Refused, TrackerError
@@ -51,7 +52,9 @@ from tracker.web.deps import (
 from tracker.web.forms import (
     INCOMPLETE_MESSAGE,
     VERSION_LIMIT,
+    FormError,
     checked_dates,
+    field_of,
     optional_int,
     parse_date,
     required,
@@ -60,6 +63,9 @@ from tracker.web.routes import FormId, PathId
 from tracker.web.views import ActionView, action_view, listed
 
 router = APIRouter()
+
+# The id of the plan page's form for a new åtgärd, which a refusal is shown in.
+NEW_ACTION_FORM = "ny-atgard-form"
 
 
 @router.get("/planer", response_class=HTMLResponse)
@@ -271,8 +277,12 @@ def _render_plan(
     *,
     error: str | None = None,
     typed: dict[str, str] | None = None,
+    add_error: FormError | None = None,
+    added: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
+    """The plan page; `error` and `typed`: a refused assignment of many; `add_error` and
+    `added`: a refused new åtgärd, with what was typed in its form."""
     areas, rows = _plan_rows(web, session, plan, now)
     shown = arrange(
         [(a, v) for a, v in rows if query.keeps(v)],
@@ -294,7 +304,11 @@ def _render_plan(
             "filtered": query.filtered,
             "shown": len(shown),
             "total": len(rows),
+            "counted": nouns.counted(web.app.registry, (v.action.workflow for _, v in rows)),
             "late": sum(1 for _, v in rows if v.late),
+            "late_word": nouns.late(
+                web.app.registry, (v.action.workflow for _, v in rows if v.late)
+            ),
             "withdrawn": sum(1 for _, v in rows if v.withdrawn),
             "states": web.app.registry.state_choices({v.action.workflow for _, v in rows}),
             "owners": _owners([v for _, v in rows]),
@@ -304,6 +318,8 @@ def _render_plan(
             "flash": pop_flash(request),
             "error": error,
             "typed": typed or {},
+            "add_error": add_error,
+            "added": added or {},
         },
         status_code=status_code,
     )
@@ -527,31 +543,57 @@ def action_add(
     evaluate_on: Annotated[str, Form()] = "",
     owner_email: Annotated[str, Form(max_length=320)] = "",
     owner_name: Annotated[str, Form(max_length=200)] = "",
-) -> RedirectResponse:
+) -> Response:
+    """A new åtgärd, and its owner told; a refusal (a mistyped address, a date) shows the
+    plan again with the reason beside its box and everything typed kept."""
     plan = plan_service.get_plan(session, plan_id)
     require_edit(user, plan)
-    area = session.get(Area, area_id)
-    if area is None or area.plan_id != plan.id:
-        raise Refused("Välj ett utvecklingsområde i den här planen.")
-    clean_text = required(text, "Åtgärden")
-    due = parse_date(due_on, "Klart till")
-    evaluate = parse_date(evaluate_on, "Utvärderas")
-    owner = None
-    if owner_email.strip():
-        owner = people.ensure_person(
-            session, owner_email, now=now, name=owner_name, forvaltning=plan.forvaltning
+    try:
+        area = session.get(Area, area_id)
+        if area is None or area.plan_id != plan.id:
+            raise Refused("Välj ett utvecklingsområde i den här planen.")
+        clean_text = required(text, "Åtgärden")
+        due = parse_date(due_on, "Klart till")
+        evaluate = parse_date(evaluate_on, "Utvärderas")
+        owner = None
+        if owner_email.strip():
+            owner = people.ensure_person(
+                session, owner_email, now=now, name=owner_name, forvaltning=plan.forvaltning
+            )
+        action = plan_service.add_action(
+            session,
+            web.app.registry,
+            area,
+            now=now,
+            text=clean_text,
+            actor=user,
+            tidsplan=tidsplan.strip(),
+            due_on=due,
+            evaluate_on=evaluate,
         )
-    action = plan_service.add_action(
-        session,
-        web.app.registry,
-        area,
-        now=now,
-        text=clean_text,
-        actor=user,
-        tidsplan=tidsplan.strip(),
-        due_on=due,
-        evaluate_on=evaluate,
-    )
+    except Refused as exc:
+        undo(session)
+        typed = {
+            "area_id": str(area_id),
+            "text": text,
+            "tidsplan": tidsplan,
+            "due_on": due_on,
+            "evaluate_on": evaluate_on,
+            "owner_email": owner_email,
+            "owner_name": owner_name,
+        }
+        return _render_plan(
+            request,
+            web,
+            session,
+            plan,
+            user,
+            now,
+            PlanQuery.from_string(""),
+            add_error=FormError(exc.message, NEW_ACTION_FORM, field_of(exc.message)),
+            added=typed,
+            status_code=refusal_status(exc),
+        )
     assert action.id is not None
     message = checked_dates("Åtgärden är tillagd.", action.tidsplan, due, evaluate)
     if owner is not None:

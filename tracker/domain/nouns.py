@@ -1,0 +1,48 @@
+"""What a set of items is called in a sentence that counts or names them, by the nouns their
+workflows give them ([digest.noun]): "2 åtgärder och 1 kontroll", "dina kontroller".
+
+A mail or page listing items of several kinds names each kind rather than one neutral word:
+"ärende", the nearest, means a registered case (diarieärende) to the people reading it, and
+"punkt" says nothing of what is asked of them. Naming both also tells an owner what awaits.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+from notifications.swedish import count, listing
+from workflows import DEFAULT_NOUN, NounDef, WorkflowRegistry
+
+
+def nouns_of(registry: WorkflowRegistry, workflows: Iterable[str]) -> list[tuple[NounDef, int]]:
+    """Each noun among the items (by their workflows' names) with how many it names, the
+    åtgärd first and the others as their workflows are first met; workflows that share a
+    noun (atgard and sbs) are counted together."""
+    counted: Counter[NounDef] = Counter(registry.get(w).definition.noun for w in workflows)
+    order = sorted(counted, key=lambda n: n != DEFAULT_NOUN)
+    return [(noun, counted[noun]) for noun in order]
+
+
+def counted(registry: WorkflowRegistry, workflows: Iterable[str]) -> str:
+    """'1 åtgärd', '2 åtgärder och 1 kontroll'; '0 åtgärder' for none."""
+    found = nouns_of(registry, workflows)
+    if not found:
+        return count(0, DEFAULT_NOUN.one, DEFAULT_NOUN.many)
+    return listing([count(n, noun.one, noun.many) for noun, n in found])
+
+
+def plural(registry: WorkflowRegistry, workflows: Iterable[str], *, definite: bool = False) -> str:
+    """'åtgärder och kontroller' ('åtgärderna och kontrollerna' when `definite`), as in
+    "dina åtgärder och kontroller"; the åtgärd's word for none."""
+    found = [noun for noun, _ in nouns_of(registry, workflows)] or [DEFAULT_NOUN]
+    return listing([noun.the_many if definite else noun.many for noun in found])
+
+
+def late(registry: WorkflowRegistry, workflows: Iterable[str]) -> str:
+    """'försenad', 'försenat' or 'försenade', agreeing with the late items counted."""
+    found = nouns_of(registry, workflows)
+    if len(found) == 1:
+        noun, n = found[0]
+        return noun.late(n)
+    return DEFAULT_NOUN.late(sum(n for _, n in found) or 2)
