@@ -246,11 +246,13 @@ def test_an_unknown_person_must_be_chosen_or_the_draft_dropped(
     assert "review-error" in select_tag and 'aria-invalid="true"' in select_tag
     assert _actions(app) == []
 
-    # Dropping every draft without an owner, and choosing Tony for the one named, confirms.
+    # Dropping every draft without an owner, and choosing Tony for the one named, confirms
+    # (from the refused page, whose form is at the version the refusal saved).
     owner = list(data["owner"])  # type: ignore[call-overload]
     owner[unknown] = str(lg.tony.id)
     keep = [str(i) for i, d in enumerate(drafts) if d.owner_id is not None or i == unknown]
-    data |= {"owner": owner, "keep": keep}
+    version = form_to(refused.text, f"/protokoll/{protokoll_id}").fields["version"]
+    data |= {"owner": owner, "keep": keep, "version": version}
     done = client.post(f"/protokoll/{protokoll_id}", data=data, follow_redirects=False)
     assert done.status_code == 303, done.text
     created = _actions(app)
@@ -353,6 +355,57 @@ def test_a_typed_address_of_a_known_person_keeps_their_name_and_says_so(
     assert f'<option value="{lg.matz.id}" selected>' in page.split(f'id="owner-{unknown}"')[1]
     with app.transaction() as s:
         assert s.get_one(Person, lg.matz.id).name == "Matz Ingvarsson"
+
+
+def test_a_refused_create_keeps_what_was_typed_saved_as_the_drafts(
+    client: TestClient, app: App, now: datetime, chef: Person, lg: Lg
+) -> None:
+    log_in(client, app, chef, now)
+    protokoll_id, html = _upload(client)
+    drafts = _drafts(app, protokoll_id)
+    unknown = next(i for i, d in enumerate(drafts) if d.owner_id is None)
+    named = next(i for i, d in enumerate(drafts) if d.owner_id is not None)
+    data = _review_form(html, protokoll_id, drafts)
+    what = list(data["what"])  # type: ignore[call-overload]
+    what[named] = "Ändrad text som inte får gå förlorad"
+    names, emails = [""] * len(drafts), [""] * len(drafts)
+    names[named], emails[named] = "Ny Person", "ny.person@helsingborg.example"
+    owner = list(data["owner"])  # type: ignore[call-overload]
+    owner[named] = ""
+    data |= {
+        "what": what,
+        "owner": owner,
+        "owner_name": names,
+        "owner_email": emails,
+        "do": "bekrafta",
+    }
+    # Every draft kept, one of them with nobody to own it: creating is refused.
+    refused = client.post(f"/protokoll/{protokoll_id}", data=data, follow_redirects=False)
+    assert refused.status_code == 422
+    page = text_of(refused.text)
+    assert f"Beslut {unknown + 1}: okänd ansvarig" in page
+    assert "Det du skrev är sparat som utkast. Inga åtgärder är skapade." in page
+    assert _textarea(refused.text, named) == "Ändrad text som inte får gå förlorad"
+    assert _actions(app) == []
+    # What was typed is saved: it is there when she comes back, the new owner chosen.
+    with app.transaction() as s:
+        new = people.get_person(s, "ny.person@helsingborg.example")
+        row = s.get_one(Protokoll, protokoll_id)
+        assert row.confirmed_at is None and row.plan_id is None
+        assert s.exec(select(Plan)).all() == []
+    saved = _drafts(app, protokoll_id)
+    assert saved[named].what == "Ändrad text som inte får gå förlorad"
+    assert saved[named].owner_id == new.id
+    again = client.get(f"/protokoll/{protokoll_id}").text
+    assert _textarea(again, named) == "Ändrad text som inte får gå förlorad"
+    assert f'<option value="{new.id}" selected>' in again.split(f'id="owner-{named}"')[1]
+    # The refused page's form is at the saved version: dropping the unowned creates from it.
+    fixed = _review_form(refused.text, protokoll_id, saved)
+    keep = [str(i) for i, d in enumerate(saved) if d.owner_id is not None]
+    done = client.post(f"/protokoll/{protokoll_id}", data=fixed | {"keep": keep, "do": "bekrafta"})
+    assert done.status_code == 200, done.text
+    assert f"{len(keep)} åtgärder är skapade" in text_of(done.text)
+    assert new.id in {a.owner_id for a in _actions(app)}
 
 
 def test_merging_and_editing_drafts_is_kept_across_a_reload_before_confirming(

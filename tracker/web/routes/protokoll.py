@@ -33,6 +33,7 @@ from tracker.web.deps import (
     SessionDep,
     Web,
     WebDep,
+    commit_so_far,
     flash,
     pop_flash,
     refusal_status,
@@ -352,6 +353,7 @@ def protokoll_review(
         owner_email or [],
     )
     drafts = service.drafts_of(protokoll)
+    saved = False
     try:
         if protokoll.confirmed_at is not None:
             raise service.AlreadyConfirmed(service.ALREADY_CONFIRMED)
@@ -361,9 +363,21 @@ def protokoll_review(
         drafts = _reviewed(drafts, typed)
         given = service.give_typed_owners(session, protokoll, drafts, typed.owners(), now=now)
         merging = _indices(merge, len(drafts)) - {0}
-        _save_or_confirm(
-            request, web, session, protokoll, given, merging, do, seen=version, now=now, user=user
-        )
+        if merging:
+            _merge(request, session, protokoll, given, merging, seen=version)
+        elif do == CONFIRM:
+            # The drafts are saved first and committed, so that a refusal to create (a kept
+            # decision without an owner, none kept) does not lose what she typed: saving a
+            # draft changes nothing anyone else sees, it is what Spara would have done, and she
+            # may well leave the page to find out who should own a decision. A refusal of the
+            # drafts themselves (an address, a date) comes before this and saves nothing.
+            service.save_drafts(session, protokoll, given.drafts, seen=version)
+            commit_so_far(session)
+            saved = True
+            _confirm(request, web, session, protokoll, given, now=now, user=user)
+        else:
+            service.save_drafts(session, protokoll, given.drafts, seen=version)
+            flash(request, "Utkasten är sparade. Ingenting är skapat ännu." + _notes(given))
     except service.AlreadyConfirmed as exc:
         undo(session)
         flash(request, exc.message)
@@ -374,6 +388,17 @@ def protokoll_review(
     except Refused as exc:
         undo(session)
         protokoll = service.get_protokoll(session, protokoll_id)
+        if saved:
+            flash(request, "Det du skrev är sparat som utkast. Inga åtgärder är skapade.")
+            return _render_review(
+                request,
+                web,
+                session,
+                protokoll,
+                service.drafts_of(protokoll),
+                error=_error(exc),
+                status_code=refusal_status(exc),
+            )
         return _render_review(
             request,
             web,
@@ -388,56 +413,62 @@ def protokoll_review(
     return RedirectResponse(f"/protokoll/{protokoll_id}", status_code=303)
 
 
-def _save_or_confirm(
+def _notes(given: service.GivenOwners) -> str:
+    """The typed names that were not taken, said whatever the button."""
+    return "".join(f" {n}" for n in given.notes)
+
+
+def _merge(
+    request: Request,
+    session: Session,
+    protokoll: Protokoll,
+    given: service.GivenOwners,
+    merging: set[int],
+    *,
+    seen: int,
+) -> None:
+    # A merge is saved and shown before anything is confirmed: the chef reads the merged
+    # decision first, and a refusal then names the decision as it is shown.
+    service.save_drafts(session, protokoll, rules.apply_merges(given.drafts, merging), seen=seen)
+    flash(
+        request,
+        swedish.count(len(merging), "beslut är sammanslaget", "beslut är sammanslagna")
+        + " med föregående. Granska och bekräfta sedan. Ingenting är skapat ännu."
+        + _notes(given),
+    )
+
+
+def _confirm(
     request: Request,
     web: Web,
     session: Session,
     protokoll: Protokoll,
     given: service.GivenOwners,
-    merging: set[int],
-    do: str,
     *,
-    seen: int,
     now: datetime,
     user: Person,
 ) -> None:
-    drafts = given.drafts
-    # A typed name that was not taken is said whatever the button.
-    notes = "".join(f" {n}" for n in given.notes)
-    if merging:
-        # A merge is saved and shown before anything is confirmed: the chef reads the merged
-        # decision first, and a refusal then names the decision as it is shown.
-        service.save_drafts(session, protokoll, rules.apply_merges(drafts, merging), seen=seen)
-        flash(
-            request,
-            swedish.count(len(merging), "beslut är sammanslaget", "beslut är sammanslagna")
-            + " med föregående. Granska och bekräfta sedan. Ingenting är skapat ännu."
-            + notes,
-        )
-    elif do == CONFIRM:
-        done = service.confirm(
-            session,
-            web.app.registry,
-            web.app.settings,
-            protokoll,
-            drafts,
-            seen=seen,
-            now=now,
-            actor=user,
-        )
-        for person, theirs in done.by_owner:
-            queue_assignments(
-                session, web.app.registry, web.app.settings, person, done.plan, theirs,
-                now=now, assigned_by=user,
-            )  # fmt: skip
-        flash(
-            request,
-            f"{swedish.count(len(done.created), 'åtgärd är skapad', 'åtgärder är skapade')} i "
-            f"{done.plan.title}. De ansvariga får ett e-postmeddelande med sin länk." + notes,
-        )
-    else:
-        service.save_drafts(session, protokoll, drafts, seen=seen)
-        flash(request, "Utkasten är sparade. Ingenting är skapat ännu." + notes)
+    """Create the kept drafts, just saved, as åtgärder and queue their owners' mail."""
+    done = service.confirm(
+        session,
+        web.app.registry,
+        web.app.settings,
+        protokoll,
+        given.drafts,
+        seen=protokoll.version,
+        now=now,
+        actor=user,
+    )
+    for person, theirs in done.by_owner:
+        queue_assignments(
+            session, web.app.registry, web.app.settings, person, done.plan, theirs,
+            now=now, assigned_by=user,
+        )  # fmt: skip
+    flash(
+        request,
+        f"{swedish.count(len(done.created), 'åtgärd är skapad', 'åtgärder är skapade')} i "
+        f"{done.plan.title}. De ansvariga får ett e-postmeddelande med sin länk." + _notes(given),
+    )
 
 
 def _render_changed(
