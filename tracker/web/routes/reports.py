@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session, col, select
 
 from tracker.domain.control_report import ASSESSMENT_LIMIT, ControlSnapshot
-from tracker.domain.roles import is_editor, may_edit, may_read
+from tracker.domain.roles import is_editor, may_edit, may_see_report
 from tracker.errors import Conflict, Forbidden, Refused, TrackerError
 from tracker.models import Person, Plan, Report
 from tracker.models.report import DRAFT_STATE, ReportFile
@@ -73,7 +73,7 @@ class ReportRow:
 
 
 def _visible(user: Person, report: Report, plan: Plan) -> bool:
-    return may_read(user, plan) and (reports.is_issued(report) or may_edit(user, plan))
+    return may_see_report(user, plan, issued=reports.is_issued(report))
 
 
 def _hashes(session: Session, report_ids: list[int]) -> dict[int, dict[str, tuple[str, str]]]:
