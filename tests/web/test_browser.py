@@ -265,6 +265,38 @@ def test_a_refused_control_report_says_why_beside_its_box_on_a_phone(site: Site)
     assert not result.violations_count, result.generate_snapshot()
 
 
+def test_a_meeting_shows_the_report_due_at_it_on_a_phone(site: Site, tmp_path: Path) -> None:
+    """At 390 px the calendar's table and the meeting's page show the återrapport due at the
+    meeting, its label and its link, without making the page scroll sideways."""
+    from playwright.sync_api import expect, sync_playwright
+
+    meeting = calendar_pages(site)[1]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 390, "height": 844})
+            page.goto(site.chef_login_url)
+            page.get_by_role("button", name="Logga in").click()
+            expect(page.get_by_role("heading", name="Att följa upp")).to_be_visible()
+            sideways = {}
+            for path in ("/sammantraden?ar=2018", meeting):
+                page.goto(site.base + path)
+                link = page.get_by_role("link", name="Utkast", exact=True)
+                expect(link).to_be_visible()
+                badge = page.locator(".due-reports .badge.report-utkast")
+                expect(badge).to_have_text("Utkast")
+                for shown in (link, badge):
+                    box = shown.bounding_box()
+                    assert box is not None and 0 <= box["x"] <= box["x"] + box["width"] <= 390
+                sideways[path] = page.evaluate(SIDEWAYS)
+                page.screenshot(path=str(tmp_path / f"{len(sideways)}.png"), full_page=True)
+            link.click()
+            expect(page.get_by_role("heading", name="Utkast", exact=False).first).to_be_visible()
+        finally:
+            browser.close()
+    assert sideways == {"/sammantraden?ar=2018": 0, meeting: 0}
+
+
 def test_pages_with_long_typed_text_do_not_scroll_sideways_on_a_phone(site: Site) -> None:
     """Text people typed without spaces to break at (the nämnd's addresses, a search term)
     wraps at 390 px instead of widening the page."""
@@ -430,7 +462,8 @@ def control_plan_pages(site: Site) -> list[str]:
 
 def calendar_pages(site: Site) -> list[str]:
     """With the plan reporting at its nämnd's meetings: the start page's coming reports, the
-    plan's settings with them, and a draft with each åtgärd marked updated or not."""
+    meeting's page with the draft due at it, the plan's settings with them, and a draft with
+    each åtgärd marked updated or not."""
     board = "Barn- och utbildningsnämnden"
     with site.app.transaction() as s:
         plan = s.get(Plan, site.plan_id)
@@ -448,7 +481,13 @@ def calendar_pages(site: Site) -> list[str]:
             tz=site.app.tz,
             draft_days=14,
         )
-    return ["/start", f"/planer/{site.plan_id}/installningar", f"/aterrapporter/{draft.id}"]
+        meeting = s.exec(select(Meeting).where(Meeting.uid == rows[0].uid)).one()
+    return [
+        "/start",
+        f"/sammantraden/{meeting.id}",
+        f"/planer/{site.plan_id}/installningar",
+        f"/aterrapporter/{draft.id}",
+    ]
 
 
 def meeting_page(site: Site) -> str:

@@ -52,26 +52,27 @@ def test_the_years_meetings_are_listed_with_their_deadlines(
     assert page.status_code == 200
     assert "<h1>Sammanträden 2018</h1>" in page.text
     assert '<th scope="col">Handlingar senast</th>' in page.text
+    # No plan reports to these nämnder: their Återrapporter column says so with a dash.
     assert table_rows(page.text) == [
-        f"2018-03-15 {SOCIAL} Planerad 2018-03-01",
-        f"2018-05-17 {BARN} Planerad 2018-05-03",
-        f"2018-06-14 {SOCIAL} Inställt 2018-05-31",
+        f"2018-03-15 {SOCIAL} Planerad 2018-03-01 –",
+        f"2018-05-17 {BARN} Planerad 2018-05-03 –",
+        f"2018-06-14 {SOCIAL} Inställt 2018-05-31 –",
     ]
     later = chef_client.get("/sammantraden", params={"ar": "2019"})
-    assert table_rows(later.text) == [f"2019-02-14 {SOCIAL} Planerad 2019-01-31"]
+    assert table_rows(later.text) == [f"2019-02-14 {SOCIAL} Planerad 2019-01-31 –"]
 
 
 def test_the_namnd_filter_lists_one_namnd(chef_client: TestClient, planned: None) -> None:
     page = chef_client.get("/sammantraden", params={"ar": "2018", "namnd": BARN})
     assert page.status_code == 200
-    assert table_rows(page.text) == [f"2018-05-17 {BARN} Planerad 2018-05-03"]
+    assert table_rows(page.text) == [f"2018-05-17 {BARN} Planerad 2018-05-03 –"]
     assert f'<option value="{BARN}" selected>' in page.text
     assert f'<option value="{SOCIAL}">' in page.text
 
 
 def test_a_cancelled_meeting_shows_installt(chef_client: TestClient, planned: None) -> None:
     page = chef_client.get("/sammantraden", params={"ar": "2018", "namnd": SOCIAL})
-    assert f"2018-06-14 {SOCIAL} Inställt 2018-05-31" in table_rows(page.text)
+    assert f"2018-06-14 {SOCIAL} Inställt 2018-05-31 –" in table_rows(page.text)
 
 
 def test_an_empty_year_says_so_and_how_to_import(chef_client: TestClient, planned: None) -> None:
@@ -136,7 +137,7 @@ def test_a_chef_adds_a_meeting_and_is_told_its_deadline(chef_client: TestClient,
         f"Sammanträdet för {SOCIAL} 2018-06-14 är tillagt, med ledtid 14 dagar: handlingarna "
         "ska vara hos sekreteraren senast 2018-05-31." in text_of(shown.text)
     )
-    assert table_rows(shown.text) == [f"2018-06-14 {SOCIAL} Planerad 2018-05-31"]
+    assert table_rows(shown.text) == [f"2018-06-14 {SOCIAL} Planerad 2018-05-31 –"]
     assert stored(app) == [(SOCIAL, date(2018, 6, 14), date(2018, 6, 14), "planerad", 14)]
     # The nämnd chosen in the filter fills the form, with its usual lead time.
     again = form_to(shown.text, "/sammantraden")
@@ -211,7 +212,7 @@ def test_a_meeting_is_moved_on_its_page_keeping_the_day_it_was_planned_for(
     assert stored(app)[0] == (SOCIAL, date(2018, 3, 22), date(2018, 3, 15), "planerad", 10)
     listed = chef_client.get("/sammantraden", params={"ar": "2018", "namnd": SOCIAL})
     assert table_rows(listed.text)[0] == (
-        f"2018-03-22 flyttat från 2018-03-15 {SOCIAL} Planerad 2018-03-12"
+        f"2018-03-22 flyttat från 2018-03-15 {SOCIAL} Planerad 2018-03-12 –"
     )
 
 

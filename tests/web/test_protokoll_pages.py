@@ -246,16 +246,166 @@ def test_an_unknown_person_must_be_chosen_or_the_draft_dropped(
     assert "review-error" in select_tag and 'aria-invalid="true"' in select_tag
     assert _actions(app) == []
 
-    # Dropping every draft without an owner, and choosing Tony for the one named, confirms.
+    # Dropping every draft without an owner, and choosing Tony for the one named, confirms
+    # (from the refused page, whose form is at the version the refusal saved).
     owner = list(data["owner"])  # type: ignore[call-overload]
     owner[unknown] = str(lg.tony.id)
     keep = [str(i) for i, d in enumerate(drafts) if d.owner_id is not None or i == unknown]
-    data |= {"owner": owner, "keep": keep}
+    version = form_to(refused.text, f"/protokoll/{protokoll_id}").fields["version"]
+    data |= {"owner": owner, "keep": keep, "version": version}
     done = client.post(f"/protokoll/{protokoll_id}", data=data, follow_redirects=False)
     assert done.status_code == 303, done.text
     created = _actions(app)
     assert len(created) == len(keep)
     assert lg.tony.id in {a.owner_id for a in created}
+
+
+def _field_tag(html: str, field_id: str) -> str:
+    return html.split(f'id="{field_id}"')[1].split(">")[0]
+
+
+def _fieldset(html: str, i: int) -> str:
+    return html.split(f'id="beslut-{i}"')[1].split("</fieldset>")[0]
+
+
+def test_an_owner_not_yet_registered_is_given_by_name_and_address_on_the_review_page(
+    client: TestClient, app: App, now: datetime, chef: Person
+) -> None:
+    # Nobody in the minutes is known yet: the list offers none of them.
+    log_in(client, app, chef, now)
+    protokoll_id, html = _upload(client)
+    drafts = _drafts(app, protokoll_id)
+    assert all(d.owner_id is None for d in drafts[:2])
+    assert 'id="owner_name-0" name="owner_name"' in html
+    assert 'id="owner_email-0" name="owner_email" type="email"' in html
+    assert '<label for="owner_email-0">' in html
+    data = _review_form(html, protokoll_id, drafts)
+    what = list(data["what"])  # type: ignore[call-overload]
+    what[0] = "Tony stämmer av frågan med skolorna"
+    names = ["Tony", "Maria", *([""] * (len(drafts) - 2))]
+    emails = ["tony.mufic@helsingborg.example", "maria@", *([""] * (len(drafts) - 2))]
+    data |= {
+        "what": what,
+        "owner_name": names,
+        "owner_email": emails,
+        "keep": ["0", "1"],
+        "do": "bekrafta",
+    }
+
+    # A bad address is refused beside its box, with everything typed kept and nothing made.
+    refused = client.post(f"/protokoll/{protokoll_id}", data=data, follow_redirects=False)
+    assert refused.status_code == 422
+    beside = _fieldset(refused.text, 1)
+    assert 'role="alert" id="review-error">Beslut 2: Ogiltig e-postadress' in beside
+    tag = _field_tag(refused.text, "owner_email-1")
+    assert 'value="maria@"' in tag and 'aria-invalid="true"' in tag and "review-error" in tag
+    assert 'value="Maria"' in _field_tag(refused.text, "owner_name-1")
+    assert 'value="Tony"' in _field_tag(refused.text, "owner_name-0")
+    assert 'value="tony.mufic@helsingborg.example"' in _field_tag(refused.text, "owner_email-0")
+    assert _textarea(refused.text, 0) == "Tony stämmer av frågan med skolorna"
+    assert _actions(app) == []
+    with app.transaction() as s:
+        assert people.find_person(s, "tony.mufic@helsingborg.example") is None
+
+    # A person both chosen in the list and typed is refused at the address too.
+    both = dict(data)
+    both["owner"] = [str(chef.id), *list(data["owner"])[1:]]  # type: ignore[call-overload]
+    both["owner_email"] = ["tony.mufic@helsingborg.example", "maria.boman@helsingborg.example"]
+    both["owner_email"] += [""] * (len(drafts) - 2)
+    twice = client.post(f"/protokoll/{protokoll_id}", data=both, follow_redirects=False)
+    assert twice.status_code == 422
+    assert "Beslut 1: Välj en person i listan eller skriv en ny e-postadress, inte båda." in (
+        text_of(_fieldset(twice.text, 0))
+    )
+
+    # With the address put right, both become people of the förvaltning and own their åtgärd.
+    emails[1] = "maria.boman@helsingborg.example"
+    data["owner_email"] = emails
+    done = client.post(f"/protokoll/{protokoll_id}", data=data, follow_redirects=False)
+    assert done.status_code == 303, done.text
+    created = _actions(app)
+    assert len(created) == 2
+    with app.transaction() as s:
+        tony = people.get_person(s, "tony.mufic@helsingborg.example")
+        maria = people.get_person(s, "maria.boman@helsingborg.example")
+        assert (tony.name, tony.forvaltning) == ("Tony", chef.forvaltning)
+        assert (maria.name, maria.forvaltning) == ("Maria", chef.forvaltning)
+        mails = s.exec(select(OutboxMessage).where(OutboxMessage.kind == "tilldelning")).all()
+        assert {m.to_addr for m in mails} == {tony.email, maria.email}
+    assert [a.owner_id for a in created] == [tony.id, maria.id]
+    assert created[0].text == "Tony stämmer av frågan med skolorna"
+
+
+def test_a_typed_address_of_a_known_person_keeps_their_name_and_says_so(
+    client: TestClient, app: App, now: datetime, chef: Person, lg: Lg
+) -> None:
+    log_in(client, app, chef, now)
+    protokoll_id, html = _upload(client)
+    drafts = _drafts(app, protokoll_id)
+    unknown = next(i for i, d in enumerate(drafts) if d.owner_id is None)
+    data = _review_form(html, protokoll_id, drafts)
+    names, emails = [""] * len(drafts), [""] * len(drafts)
+    names[unknown], emails[unknown] = "Matz", "MATZ.ingvarsson@helsingborg.example"
+    data |= {"owner_name": names, "owner_email": emails, "do": "spara"}
+    saved = client.post(f"/protokoll/{protokoll_id}", data=data, follow_redirects=False)
+    assert saved.status_code == 303, saved.text
+    assert _drafts(app, protokoll_id)[unknown].owner_id == lg.matz.id
+    page = client.get(f"/protokoll/{protokoll_id}").text
+    assert "Namnet Matz som skrevs in användes inte" in text_of(page)
+    assert f'<option value="{lg.matz.id}" selected>' in page.split(f'id="owner-{unknown}"')[1]
+    with app.transaction() as s:
+        assert s.get_one(Person, lg.matz.id).name == "Matz Ingvarsson"
+
+
+def test_a_refused_create_keeps_what_was_typed_saved_as_the_drafts(
+    client: TestClient, app: App, now: datetime, chef: Person, lg: Lg
+) -> None:
+    log_in(client, app, chef, now)
+    protokoll_id, html = _upload(client)
+    drafts = _drafts(app, protokoll_id)
+    unknown = next(i for i, d in enumerate(drafts) if d.owner_id is None)
+    named = next(i for i, d in enumerate(drafts) if d.owner_id is not None)
+    data = _review_form(html, protokoll_id, drafts)
+    what = list(data["what"])  # type: ignore[call-overload]
+    what[named] = "Ändrad text som inte får gå förlorad"
+    names, emails = [""] * len(drafts), [""] * len(drafts)
+    names[named], emails[named] = "Ny Person", "ny.person@helsingborg.example"
+    owner = list(data["owner"])  # type: ignore[call-overload]
+    owner[named] = ""
+    data |= {
+        "what": what,
+        "owner": owner,
+        "owner_name": names,
+        "owner_email": emails,
+        "do": "bekrafta",
+    }
+    # Every draft kept, one of them with nobody to own it: creating is refused.
+    refused = client.post(f"/protokoll/{protokoll_id}", data=data, follow_redirects=False)
+    assert refused.status_code == 422
+    page = text_of(refused.text)
+    assert f"Beslut {unknown + 1}: okänd ansvarig" in page
+    assert "Det du skrev är sparat som utkast. Inga åtgärder är skapade." in page
+    assert _textarea(refused.text, named) == "Ändrad text som inte får gå förlorad"
+    assert _actions(app) == []
+    # What was typed is saved: it is there when she comes back, the new owner chosen.
+    with app.transaction() as s:
+        new = people.get_person(s, "ny.person@helsingborg.example")
+        row = s.get_one(Protokoll, protokoll_id)
+        assert row.confirmed_at is None and row.plan_id is None
+        assert s.exec(select(Plan)).all() == []
+    saved = _drafts(app, protokoll_id)
+    assert saved[named].what == "Ändrad text som inte får gå förlorad"
+    assert saved[named].owner_id == new.id
+    again = client.get(f"/protokoll/{protokoll_id}").text
+    assert _textarea(again, named) == "Ändrad text som inte får gå förlorad"
+    assert f'<option value="{new.id}" selected>' in again.split(f'id="owner-{named}"')[1]
+    # The refused page's form is at the saved version: dropping the unowned creates from it.
+    fixed = _review_form(refused.text, protokoll_id, saved)
+    keep = [str(i) for i, d in enumerate(saved) if d.owner_id is not None]
+    done = client.post(f"/protokoll/{protokoll_id}", data=fixed | {"keep": keep, "do": "bekrafta"})
+    assert done.status_code == 200, done.text
+    assert f"{len(keep)} åtgärder är skapade" in text_of(done.text)
+    assert new.id in {a.owner_id for a in _actions(app)}
 
 
 def test_merging_and_editing_drafts_is_kept_across_a_reload_before_confirming(

@@ -24,6 +24,9 @@ TEXT_LIMIT = 1_000_000
 
 # The fields a refusal can be tied to, per draft: "owner-3", "what-3", "due_on-3".
 OWNER_FIELD = "owner"
+# An owner not yet registered, given by name and address instead of from the list.
+OWNER_NAME_FIELD = "owner_name"
+OWNER_EMAIL_FIELD = "owner_email"
 WHAT_FIELD = "what"
 DUE_FIELD = "due_on"
 BODY_FIELD = "body"

@@ -139,6 +139,12 @@ def may_edit(person: Someone | None, plan: PlanScope) -> bool:
     return CHEF in plan_roles(person, plan)
 
 
+def may_see_report(person: Someone | None, plan: PlanScope, *, issued: bool) -> bool:
+    """An issued återrapport is for whoever reads its plan; a draft only for those who may
+    change the plan (it is not the förvaltning's word yet)."""
+    return may_read(person, plan) and (issued or may_edit(person, plan))
+
+
 def may_see_person(user: Someone, person: Someone, plans: Iterable[PlanScope]) -> bool:
     """An editor sees a person of their förvaltning, or one who owns an åtgärd in `plans`
     (the plans the person owns åtgärder in) that the editor may read; anyone sees themselves."""

@@ -29,6 +29,8 @@ from workflows import WorkflowRegistry
 # More than a plan page shows at once is not a choice anyone made by hand.
 MAX_PICKS = 5000
 
+BOTH_OWNERS = "Välj en person i listan eller skriv en ny e-postadress, inte båda."
+
 
 @dataclass(frozen=True)
 class Pick:
@@ -125,7 +127,7 @@ def choose_owner(
     """The owner a form names: a person from owner_candidates, or one given by address (and
     name), found or created as services.people does it, with its checks."""
     if person_id is not None and email.strip():
-        raise Refused("Välj en person i listan eller skriv en ny e-postadress, inte båda.")
+        raise Refused(BOTH_OWNERS)
     if person_id is not None:
         chosen = next((p for p in owner_candidates(session, plan) if p.id == person_id), None)
         if chosen is None:

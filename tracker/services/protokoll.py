@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from sqlalchemy import update
@@ -19,9 +19,9 @@ from tracker.domain.listing import swedish_key
 from tracker.domain.minutes import KnownPerson, extract_decisions
 from tracker.domain.protokoll import Draft, DraftRefused
 from tracker.domain.roles import may_edit
-from tracker.errors import Conflict, Forbidden, NotFound
+from tracker.errors import Conflict, Forbidden, NotFound, Refused
 from tracker.models import Action, Person, Plan, Protokoll
-from tracker.services import assigning, directory, plans
+from tracker.services import assigning, directory, people, plans
 from workflows import WorkflowRegistry
 
 # The workflow a decision from a protokoll follows (workflows/definitions/protokoll.toml).
@@ -74,6 +74,87 @@ def owner_choices(session: Session, forvaltning: str) -> list[Person]:
     name."""
     found = directory.people_of(session, forvaltning or None)
     return sorted(found, key=lambda p: (swedish_key(p.name), p.email))
+
+
+@dataclass(frozen=True)
+class TypedOwner:
+    """An owner given on the review page by name and e-mail address, for a person the list
+    does not offer yet (the minutes name people the product has never heard of)."""
+
+    name: str = ""
+    email: str = ""
+
+    @property
+    def given(self) -> bool:
+        return bool(self.name.strip() or self.email.strip())
+
+
+@dataclass
+class GivenOwners:
+    """The drafts with each typed owner chosen, and what to tell the chef about the names."""
+
+    drafts: list[Draft]
+    # A typed name not taken because the address belongs to someone of another name.
+    notes: list[str] = field(default_factory=list)
+
+
+def give_typed_owners(
+    session: Session,
+    protokoll: Protokoll,
+    drafts: Sequence[Draft],
+    typed: Sequence[TypedOwner],
+    *,
+    now: datetime,
+) -> GivenOwners:
+    """Choose each owner typed by name and address for its draft, the person found or created
+    by people.ensure_person (the one way a person is named, with its checks) as one of the
+    protokoll's förvaltning, so the list offers them from now on. Refused, tied to the field,
+    for an address or name ensure_person refuses, for a draft given both a person from the list
+    and a typed one, and for an address of someone the page may not offer."""
+    result = GivenOwners(list(drafts))
+    typed_at: dict[int, Person] = {}
+    for i, owner in enumerate(typed[: len(drafts)]):
+        if not owner.given:
+            continue
+        if drafts[i].owner_id is not None:
+            raise DraftRefused(
+                f"Beslut {i + 1}: {assigning.BOTH_OWNERS}", field=rules.OWNER_EMAIL_FIELD, index=i
+            )
+        person = _typed_person(session, protokoll, i, owner, now=now)
+        typed_at[i] = person
+        result.drafts[i] = replace(drafts[i], owner_id=person.id)
+        note = people.unused_name_note(person, owner.name)
+        if note and note not in result.notes:
+            result.notes.append(note)
+    if typed_at:
+        offered = {p.id for p in owner_choices(session, protokoll.forvaltning)}
+        for i, person in typed_at.items():
+            if person.id not in offered:
+                raise DraftRefused(
+                    f"Beslut {i + 1}: {person.email} hör till en person i en annan förvaltning. "
+                    "Välj en ansvarig i listan eller skriv en annan e-postadress.",
+                    field=rules.OWNER_EMAIL_FIELD,
+                    index=i,
+                )
+    return result
+
+
+def _typed_person(
+    session: Session, protokoll: Protokoll, i: int, owner: TypedOwner, *, now: datetime
+) -> Person:
+    try:
+        return people.ensure_person(
+            session, owner.email, now=now, name=owner.name, forvaltning=protokoll.forvaltning
+        )
+    except Refused as exc:
+        # ensure_person checks the address first, then the name: a refusal with an address
+        # it takes is about the name.
+        bad_address = people.email_problem(owner.email) is not None
+        raise DraftRefused(
+            f"Beslut {i + 1}: {exc.message}",
+            field=rules.OWNER_EMAIL_FIELD if bad_address else rules.OWNER_NAME_FIELD,
+            index=i,
+        ) from None
 
 
 def draft_from_text(

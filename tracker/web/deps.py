@@ -24,7 +24,7 @@ from tracker.domain.clock import local_date
 from tracker.domain.roles import LOGIN_ROLES, is_editor, may_edit, may_read
 from tracker.errors import Conflict, Forbidden, TrackerError
 from tracker.links import LinkSigner
-from tracker.logs import drop_deferred
+from tracker.logs import drop_deferred, emit_deferred
 from tracker.models import Person, Plan
 from tracker.oidc import OidcClient
 from tracker.services.access import SessionLimits, live_session, touch_session
@@ -153,6 +153,13 @@ def undo(session: Session) -> None:
     """Roll back what this request wrote so far (a refused change), and its pending logs."""
     session.rollback()
     drop_deferred(session.info)
+
+
+def commit_so_far(session: Session) -> None:
+    """Make what the request did so far stay done, whatever happens in the rest of it (a
+    later undo() rolls back only what comes after)."""
+    session.commit()
+    emit_deferred(session.info)
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]

@@ -26,12 +26,14 @@ from tracker.domain.meetings import (
     parse_meeting_date,
 )
 from tracker.domain.problems import FileRefused
-from tracker.domain.roles import may_edit_calendar
+from tracker.domain.roles import is_editor, may_edit_calendar
 from tracker.domain.tables import UnreadableFile
+from tracker.domain.workdays import WorkCalendar
 from tracker.errors import Forbidden, Refused, TrackerError
 from tracker.models import Person
-from tracker.services import meetings
-from tracker.services.meetings import MEETING_FILE_LIMITS
+from tracker.services import meetings, overview
+from tracker.services.meeting_reports import MeetingReport, reports_at_meetings
+from tracker.services.meetings import MEETING_FILE_LIMITS, MeetingView
 from tracker.web.deps import (
     CsrfChecked,
     NowDep,
@@ -70,6 +72,21 @@ def _error(exc: TrackerError) -> FormError:
 def require_calendar_editor(user: Person) -> None:
     if not may_edit_calendar(user):
         raise Forbidden("Du kan läsa sammanträdesplanen men inte ändra den.")
+
+
+def _due_reports(
+    web: Web, session: Session, user: Person, shown: list[MeetingView]
+) -> dict[int, list[MeetingReport]]:
+    """The återrapporter due at each meeting shown, of the plans the user may read."""
+    return reports_at_meetings(
+        session,
+        web.app.registry,
+        overview.readable_plans(session, user),
+        shown,
+        reader=user,
+        cal=WorkCalendar(),
+        fallback_draft_days=web.app.settings.report_draft_days_before,
+    )
 
 
 def _list_url(year: int, board: str = "") -> str:
@@ -116,11 +133,13 @@ def _render_list(
             "board": board,
             "lead_days": str(usual[board]) if board in usual else "",
         }
+    rows = meetings.list_meetings(session, board=board or None, year=year)
     return web.render(
         request,
         "meetings/list.html",
         {
-            "rows": meetings.list_meetings(session, board=board or None, year=year),
+            "rows": rows,
+            "due": _due_reports(web, session, user, rows),
             "year": year,
             "board": board,
             "boards": meetings.meeting_boards(session),
@@ -283,6 +302,8 @@ def _render_meeting(
         "meetings/show.html",
         {
             "m": view,
+            "due": _due_reports(web, session, user, [view]).get(view.id, []),
+            "may_see_outbox": is_editor(user),
             "may_edit": may_edit_calendar(user),
             "values": shown | (values or {}),
             "max_lead_days": MAX_LEAD_DAYS,

@@ -25,6 +25,7 @@ from tracker.errors import Forbidden, Refused, TrackerError
 from tracker.models import Person, Protokoll
 from tracker.services import protokoll as service
 from tracker.services.link_mail import queue_assignments
+from tracker.services.protokoll import TypedOwner
 from tracker.web.deps import (
     CsrfChecked,
     EditorDep,
@@ -32,6 +33,7 @@ from tracker.web.deps import (
     SessionDep,
     Web,
     WebDep,
+    commit_so_far,
     flash,
     pop_flash,
     refusal_status,
@@ -46,6 +48,9 @@ MAX_UPLOAD = 10 * 1024 * 1024
 SUFFIXES = (".txt", ".docx", ".pdf")
 SAVE = "spara"
 CONFIRM = "bekrafta"
+# The longest name of a new owner, as on the other pages that name one (the address has
+# its own limits, checked by people.ensure_person).
+NAME_LIMIT = 200
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,8 @@ class FormError:
 
     message: str
     field: str | None = None
+    # The decision it is about, when it is about one: then shown beside its field.
+    index: int | None = None
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,7 @@ class TypedRow:
     due_on: date | None
     reports_to: str
     keep: bool
+    new_owner: TypedOwner
 
 
 @dataclass(frozen=True)
@@ -77,6 +85,16 @@ class Typed:
     due_on: list[str]
     reports_to: list[str]
     keep: set[int]
+    owner_name: list[str]
+    owner_email: list[str]
+
+    def owners(self) -> list[TypedOwner]:
+        """The owner typed by name and address for each draft (none for a form without the
+        boxes)."""
+        return [
+            TypedOwner(_at(self.owner_name, i).strip(), _at(self.owner_email, i).strip())
+            for i in range(self.count)
+        ]
 
     def rows(self) -> list[TypedRow]:
         """Every decision as typed, for showing it again: never refused, never saved."""
@@ -87,8 +105,9 @@ class Typed:
                 due_on=_lenient_date(_at(self.due_on, i)),
                 reports_to=_at(self.reports_to, i),
                 keep=i in self.keep,
+                new_owner=owner,
             )
-            for i in range(self.count)
+            for i, owner in enumerate(self.owners())
         ]
 
 
@@ -109,7 +128,9 @@ def _lenient_date(typed: str) -> date | None:
 
 
 def _error(exc: TrackerError) -> FormError:
-    return FormError(exc.message, exc.field_id if isinstance(exc, DraftRefused) else None)
+    if isinstance(exc, DraftRefused):
+        return FormError(exc.message, exc.field_id, exc.index)
+    return FormError(exc.message)
 
 
 def _require(user: Person, protokoll: Protokoll) -> None:
@@ -267,10 +288,12 @@ def _render_review(
     seen: int | None = None,
     saved: list[Draft] | None = None,
     unsaved: list[TypedRow] | None = None,
+    typed_owners: list[TypedOwner] | None = None,
 ) -> HTMLResponse:
     """The review page. `seen`: the version the form carries (the saved one unless given);
     `saved`: the saved drafts, shown beside typed ones that differ from them; `unsaved`:
-    typed decisions that no longer line up with the saved drafts, listed above them."""
+    typed decisions that no longer line up with the saved drafts, listed above them;
+    `typed_owners`: the new owners typed for the drafts, put back in their boxes."""
     confirmed = protokoll.confirmed_at is not None
     people = [] if confirmed else service.owner_choices(session, protokoll.forvaltning)
     return web.render(
@@ -290,6 +313,7 @@ def _render_review(
             "seen": protokoll.version if seen is None else seen,
             "saved": saved or [],
             "unsaved": unsaved or [],
+            "typed_owners": typed_owners or [],
         },
         status_code=status_code,
     )
@@ -311,15 +335,25 @@ def protokoll_review(
     due_on: Annotated[list[str] | None, Form()] = None,
     reports_to: Annotated[list[str] | None, Form()] = None,
     keep: Annotated[list[str] | None, Form()] = None,
+    owner_name: Annotated[list[str] | None, Form()] = None,
+    owner_email: Annotated[list[str] | None, Form()] = None,
     merge: Annotated[list[str] | None, Form()] = None,
     do: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     protokoll = service.get_protokoll(session, protokoll_id)
     _require(user, protokoll)
     typed = Typed(
-        count, what or [], owner or [], due_on or [], reports_to or [], _indices(keep, count)
+        count,
+        what or [],
+        owner or [],
+        due_on or [],
+        reports_to or [],
+        _indices(keep, count),
+        owner_name or [],
+        owner_email or [],
     )
     drafts = service.drafts_of(protokoll)
+    saved = False
     try:
         if protokoll.confirmed_at is not None:
             raise service.AlreadyConfirmed(service.ALREADY_CONFIRMED)
@@ -327,10 +361,23 @@ def protokoll_review(
         # that were merged since, and its text must then be shown again, not refused.
         service.check_seen(protokoll, version)
         drafts = _reviewed(drafts, typed)
+        given = service.give_typed_owners(session, protokoll, drafts, typed.owners(), now=now)
         merging = _indices(merge, len(drafts)) - {0}
-        _save_or_confirm(
-            request, web, session, protokoll, drafts, merging, do, seen=version, now=now, user=user
-        )
+        if merging:
+            _merge(request, session, protokoll, given, merging, seen=version)
+        elif do == CONFIRM:
+            # The drafts are saved first and committed, so that a refusal to create (a kept
+            # decision without an owner, none kept) does not lose what she typed: saving a
+            # draft changes nothing anyone else sees, it is what Spara would have done, and she
+            # may well leave the page to find out who should own a decision. A refusal of the
+            # drafts themselves (an address, a date) comes before this and saves nothing.
+            service.save_drafts(session, protokoll, given.drafts, seen=version)
+            commit_so_far(session)
+            saved = True
+            _confirm(request, web, session, protokoll, given, now=now, user=user)
+        else:
+            service.save_drafts(session, protokoll, given.drafts, seen=version)
+            flash(request, "Utkasten är sparade. Ingenting är skapat ännu." + _notes(given))
     except service.AlreadyConfirmed as exc:
         undo(session)
         flash(request, exc.message)
@@ -341,6 +388,17 @@ def protokoll_review(
     except Refused as exc:
         undo(session)
         protokoll = service.get_protokoll(session, protokoll_id)
+        if saved:
+            flash(request, "Det du skrev är sparat som utkast. Inga åtgärder är skapade.")
+            return _render_review(
+                request,
+                web,
+                session,
+                protokoll,
+                service.drafts_of(protokoll),
+                error=_error(exc),
+                status_code=refusal_status(exc),
+            )
         return _render_review(
             request,
             web,
@@ -350,56 +408,67 @@ def protokoll_review(
             error=_error(exc),
             status_code=refusal_status(exc),
             seen=version,
+            typed_owners=typed.owners(),
         )
     return RedirectResponse(f"/protokoll/{protokoll_id}", status_code=303)
 
 
-def _save_or_confirm(
+def _notes(given: service.GivenOwners) -> str:
+    """The typed names that were not taken, said whatever the button."""
+    return "".join(f" {n}" for n in given.notes)
+
+
+def _merge(
+    request: Request,
+    session: Session,
+    protokoll: Protokoll,
+    given: service.GivenOwners,
+    merging: set[int],
+    *,
+    seen: int,
+) -> None:
+    # A merge is saved and shown before anything is confirmed: the chef reads the merged
+    # decision first, and a refusal then names the decision as it is shown.
+    service.save_drafts(session, protokoll, rules.apply_merges(given.drafts, merging), seen=seen)
+    flash(
+        request,
+        swedish.count(len(merging), "beslut är sammanslaget", "beslut är sammanslagna")
+        + " med föregående. Granska och bekräfta sedan. Ingenting är skapat ännu."
+        + _notes(given),
+    )
+
+
+def _confirm(
     request: Request,
     web: Web,
     session: Session,
     protokoll: Protokoll,
-    drafts: list[Draft],
-    merging: set[int],
-    do: str,
+    given: service.GivenOwners,
     *,
-    seen: int,
     now: datetime,
     user: Person,
 ) -> None:
-    if merging:
-        # A merge is saved and shown before anything is confirmed: the chef reads the merged
-        # decision first, and a refusal then names the decision as it is shown.
-        service.save_drafts(session, protokoll, rules.apply_merges(drafts, merging), seen=seen)
-        flash(
-            request,
-            swedish.count(len(merging), "beslut är sammanslaget", "beslut är sammanslagna")
-            + " med föregående. Granska och bekräfta sedan. Ingenting är skapat ännu.",
-        )
-    elif do == CONFIRM:
-        done = service.confirm(
-            session,
-            web.app.registry,
-            web.app.settings,
-            protokoll,
-            drafts,
-            seen=seen,
-            now=now,
-            actor=user,
-        )
-        for person, given in done.by_owner:
-            queue_assignments(
-                session, web.app.registry, web.app.settings, person, done.plan, given,
-                now=now, assigned_by=user,
-            )  # fmt: skip
-        flash(
-            request,
-            f"{swedish.count(len(done.created), 'åtgärd är skapad', 'åtgärder är skapade')} i "
-            f"{done.plan.title}. De ansvariga får ett e-postmeddelande med sin länk.",
-        )
-    else:
-        service.save_drafts(session, protokoll, drafts, seen=seen)
-        flash(request, "Utkasten är sparade. Ingenting är skapat ännu.")
+    """Create the kept drafts, just saved, as åtgärder and queue their owners' mail."""
+    done = service.confirm(
+        session,
+        web.app.registry,
+        web.app.settings,
+        protokoll,
+        given.drafts,
+        seen=protokoll.version,
+        now=now,
+        actor=user,
+    )
+    for person, theirs in done.by_owner:
+        queue_assignments(
+            session, web.app.registry, web.app.settings, person, done.plan, theirs,
+            now=now, assigned_by=user,
+        )  # fmt: skip
+    flash(
+        request,
+        f"{swedish.count(len(done.created), 'åtgärd är skapad', 'åtgärder är skapade')} i "
+        f"{done.plan.title}. De ansvariga får ett e-postmeddelande med sin länk." + _notes(given),
+    )
 
 
 def _render_changed(
@@ -432,6 +501,7 @@ def _render_changed(
         status_code=refusal_status(exc),
         saved=saved if lined_up else None,
         unsaved=None if lined_up else rows,
+        typed_owners=typed.owners() if lined_up else None,
     )
 
 
@@ -449,7 +519,13 @@ def _as_typed(draft: Draft, row: TypedRow) -> Draft:
 def _reviewed(stored: list[Draft], typed: Typed) -> list[Draft]:
     """The stored drafts with what the form says of each, in the same order."""
     columns = [typed.what, typed.owner, typed.due_on, typed.reports_to]
-    if typed.count != len(stored) or any(len(c) != typed.count for c in columns):
+    # A form without the new owner's boxes (a page loaded before they were there) has none.
+    optional = [typed.owner_name, typed.owner_email]
+    if (
+        typed.count != len(stored)
+        or any(len(c) != typed.count for c in columns)
+        or any(len(c) not in (0, typed.count) for c in optional)
+    ):
         raise Refused(
             "Utkasten har ändrats sedan sidan visades. Ladda om sidan och gör ändringarna igen."
         )
@@ -460,6 +536,12 @@ def _reviewed(stored: list[Draft], typed: Typed) -> list[Draft]:
             raise DraftRefused(
                 f"Beslut {i + 1}: texten är för lång, högst {rules.WHAT_LIMIT} tecken.",
                 field=rules.WHAT_FIELD,
+                index=i,
+            )
+        if len(_at(typed.owner_name, i)) > NAME_LIMIT:
+            raise DraftRefused(
+                f"Beslut {i + 1}: namnet är för långt, högst {NAME_LIMIT} tecken.",
+                field=rules.OWNER_NAME_FIELD,
                 index=i,
             )
         try:

@@ -18,9 +18,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session, col, select
 
 from tracker.domain.control_report import ASSESSMENT_LIMIT, ControlSnapshot
-from tracker.domain.roles import is_editor, may_edit, may_read
+from tracker.domain.roles import is_editor, may_edit, may_see_report
 from tracker.errors import Conflict, Forbidden, Refused, TrackerError
-from tracker.logs import emit_deferred
 from tracker.models import Person, Plan, Report
 from tracker.models.report import DRAFT_STATE, ReportFile
 from tracker.reports import archive
@@ -34,6 +33,7 @@ from tracker.web.deps import (
     UserDep,
     Web,
     WebDep,
+    commit_so_far,
     flash,
     pop_flash,
     refusal_status,
@@ -73,7 +73,7 @@ class ReportRow:
 
 
 def _visible(user: Person, report: Report, plan: Plan) -> bool:
-    return may_read(user, plan) and (reports.is_issued(report) or may_edit(user, plan))
+    return may_see_report(user, plan, issued=reports.is_issued(report))
 
 
 def _hashes(session: Session, report_ids: list[int]) -> dict[int, dict[str, tuple[str, str]]]:
@@ -387,12 +387,6 @@ def _refusal(
     )
 
 
-def _commit(session: Session) -> None:
-    """Make what is done so far stay done, whatever happens in the rest of the request."""
-    session.commit()
-    emit_deferred(session.info)
-
-
 def _send(web: Web, session: Session, report: Report, now: datetime) -> str:
     """Queue an issued report to the nämnd; what to tell the chef either way."""
     assert report.id is not None
@@ -573,7 +567,7 @@ def report_approve(
         undo(session)
         return _refusal(request, web, session, report_id, user, now, exc)
     # As the CLI does: an issued report stays issued even if it cannot be sent yet.
-    _commit(session)
+    commit_so_far(session)
     flash(request, _send(web, session, report, now))
     return RedirectResponse(f"/aterrapporter/{report_id}", status_code=303)
 
