@@ -272,3 +272,24 @@ def test_a_missed_control_is_late_on_the_chef_s_start_page(
     assert re.search(re.escape(late_link) + r'" class="late-text">1<', start.text)
     listed = text_of(client.get(late_link.replace("&amp;", "&")).text)
     assert control.text in listed
+
+
+def test_a_risk_assessment_with_digits_int_cannot_read_is_refused_and_changes_nothing(
+    client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    # "²" and "①" pass str.isdigit but not int(): refused as any other wrong choice.
+    log_in(client, app, world.chef, clock())
+    plan_page = str(upload(client, EXAMPLE.read_bytes()).headers["location"])
+    risks = f"{plan_page}/risker"
+    form = form_to(client.get(risks).text, risks)
+    for sent, message in (
+        ({"s_1": "²"}, "Risk 1: välj sannolikhet och konsekvens i listorna."),
+        ({"k_1": "①"}, "Risk 1: välj sannolikhet och konsekvens i listorna."),
+        ({"s_²": "2", "k_²": "2"}, "Formuläret är ofullständigt"),
+    ):
+        refused = client.post(risks, data={**form.data(), **sent}, follow_redirects=False)
+        assert refused.status_code == 422, sent
+        assert message in text_of(refused.text), sent
+    with app.transaction() as s:
+        first = s.exec(select(ControlRisk).order_by(ControlRisk.id)).first()
+        assert first is not None and (first.likelihood, first.consequence) == (2, 4)

@@ -432,3 +432,19 @@ def test_drafts_merged_meanwhile_leave_the_stale_page_s_text_listed_above_the_sa
     assert len(saved) == len(drafts) - 1
     assert f'name="count" value="{len(saved)}"' in refused.text
     assert _textarea(refused.text, 0) == saved[0].what
+
+
+def test_an_owner_or_kept_draft_in_digits_int_cannot_read_is_taken_as_none(
+    client: TestClient, app: App, now: datetime, chef: Person, lg: Lg
+) -> None:
+    # "²" passes str.isdigit but not int(): read as no choice, never a failed request.
+    log_in(client, app, chef, now)
+    protokoll_id, html = _upload(client)
+    drafts = _drafts(app, protokoll_id)
+    data = _review_form(html, protokoll_id, drafts)
+    data |= {"owner": ["²"] * len(drafts), "keep": ["²", "①"], "merge": ["³"], "do": "spara"}
+    done = client.post(f"/protokoll/{protokoll_id}", data=data, follow_redirects=False)
+    assert done.status_code == 303, done.text
+    saved = _drafts(app, protokoll_id)
+    assert [(d.owner_id, d.keep) for d in saved] == [(None, False)] * len(drafts)
+    assert _actions(app) == []

@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from sqlmodel import Session
 
+from tracker.domain.numbers import plain_int
 from tracker.domain.problems import FileRefused
 from tracker.domain.reading import WEB_LIMITS
 from tracker.domain.risk_matrix import (
@@ -442,11 +443,12 @@ def _assessments(form: dict[str, object]) -> dict[int, tuple[int, int]]:
     for key, value in form.items():
         if not key.startswith("s_"):
             continue
-        number = key.removeprefix("s_")
-        other = form.get(f"k_{number}")
-        if not number.isdigit() or not isinstance(value, str) or not isinstance(other, str):
+        number = plain_int(key.removeprefix("s_"), 9)
+        other = form.get(f"k_{key.removeprefix('s_')}")
+        if number is None or not isinstance(value, str) or not isinstance(other, str):
             raise Refused("Formuläret är ofullständigt; ladda om sidan och försök igen.")
-        if not value.isdigit() or not other.isdigit() or len(value) > 3 or len(other) > 3:
-            raise Refused(f"Risk {int(number)}: välj sannolikhet och konsekvens i listorna.")
-        found[int(number)] = (int(value), int(other))
+        likelihood, consequence = plain_int(value, 3), plain_int(other, 3)
+        if likelihood is None or consequence is None:
+            raise Refused(f"Risk {number}: välj sannolikhet och konsekvens i listorna.")
+        found[number] = (likelihood, consequence)
     return found
