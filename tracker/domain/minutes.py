@@ -166,11 +166,19 @@ class _Unit:
     numbered: bool = False
 
 
-def _join(previous: str, line: str) -> str:
+_BROKEN_WORD = re.compile(r"[a-zåäö]-")
+
+
+def _join(pieces: list[str], line: str) -> None:
+    """Add a line to a paragraph's pieces (joined once, when it is done: adding each line to
+    one string copies the whole paragraph every time, hours for a long pasted text). Only the
+    end of the text so far is looked at, for the same reason."""
     # "Organisation-" + "en" is one word broken at the line's end.
-    if re.search(r"[a-zåäö]-$", previous) and line[:1].islower():
-        return previous[:-1] + line
-    return f"{previous} {line}"
+    if _BROKEN_WORD.fullmatch("".join(pieces[-2:])[-2:]) and line[:1].islower():
+        pieces[-1] = pieces[-1][:-1]
+        pieces.append(line)
+    else:
+        pieces.append(f" {line}")
 
 
 def _items(lines: list[str]) -> tuple[list[str], set[int]]:
@@ -223,15 +231,18 @@ def _units(text: str) -> list[_Unit]:
     items, headings = _items(lines)
     units: list[_Unit] = []
     current: _Unit | None = None
+    pieces: list[str] = []  # the text of `current`, a line at a time
     blank_before = True
     for i, line in enumerate(lines):
         stripped = line.strip()
         item = items[i]
         if not stripped:
+            _finish(current, pieces)
             current, blank_before = None, True
             continue
         alone = _standing_alone(stripped, item, i in headings)
         if alone is not None:
+            _finish(current, pieces)
             current = None
             units.append(alone)
             # A "Beslut" heading leaves the blank line before it to the paragraph after it.
@@ -240,14 +251,22 @@ def _units(text: str) -> list[_Unit]:
             continue
         bullet = _BULLET.match(line)
         if current is not None and _continues(current, line, item, bullet):
-            current.text = _join(current.text, stripped)
+            _join(pieces, stripped)
             current.lines += 1
         else:
+            _finish(current, pieces)
             current = _paragraph(line, item, bullet, blank_before)
+            pieces = [current.text]
             units.append(current)
         blank_before = False
+    _finish(current, pieces)
     _mark_short_headings(units)
     return _attach_lists(units)
+
+
+def _finish(unit: _Unit | None, pieces: list[str]) -> None:
+    if unit is not None:
+        unit.text = "".join(pieces)
 
 
 def _standing_alone(stripped: str, item: str, heading: bool) -> _Unit | None:
