@@ -9,6 +9,7 @@ import io
 import json
 import sys
 import time
+import zlib
 from datetime import date
 from pathlib import Path
 from types import ModuleType
@@ -27,6 +28,7 @@ from tracker.domain.minutes import (
 )
 from tracker.domain.minutes_dates import find_due
 from tracker.domain.minutes_people import Candidate, match_name
+from tracker.domain.pdf_text import PdfUnreadable, pdf_pages
 from tracker.domain.problems import FileRefused
 from tracker.reports.typst_compile import FONTS
 
@@ -112,6 +114,57 @@ def test_a_file_without_text_is_refused_in_swedish(
         read_minutes(data, filename)
     assert message.lower() in refused.value.message.lower()
     assert refused.value.message.startswith(f"{filename} importerades inte")
+
+
+def raw_pdf(content: bytes, *, filter_name: bytes = b"/FlateDecode") -> bytes:
+    """A one-page PDF written by hand around `content`, the page's content stream: what a
+    tool would not write, but anyone can upload."""
+    stream = zlib.compress(content)
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+        b"/Resources << /Font << /F1 3 0 R >> >> /Contents 5 0 R >>",
+        b"<< /Length %d /Filter %s >>\nstream\n%s\nendstream" % (len(stream), filter_name, stream),
+    ]
+    out = io.BytesIO(b"%PDF-1.4\n")
+    out.seek(0, io.SEEK_END)
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n%s\nendobj\n" % (number, body))
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    out.write(b"".join(b"%010d 00000 n \n" % offset for offset in offsets))
+    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\n" % (len(objects) + 1))
+    out.write(b"startxref\n%d\n%%%%EOF\n" % xref)
+    return out.getvalue()
+
+
+SHOWN = b"BT /F1 12 Tf 72 700 Td (Tony tar fram en ny rutin.) Tj ET\n"
+
+
+def test_a_pdf_written_by_hand_is_read() -> None:
+    assert read_minutes(raw_pdf(SHOWN), "protokoll.pdf") == "Tony tar fram en ny rutin."
+
+
+def test_a_pdf_broken_in_a_way_pypdf_does_not_expect_is_refused_in_swedish() -> None:
+    # pypdf raises NotImplementedError for a filter it does not know, not PdfReadError.
+    with pytest.raises(FileRefused) as refused:
+        read_minutes(raw_pdf(SHOWN, filter_name=b"/FlateDecodX"), "trasig.pdf")
+    assert str(refused.value.problems[0]) == "Filen kan inte läsas som en PDF"
+
+
+def test_a_small_pdf_that_takes_long_to_read_is_stopped() -> None:
+    # Some 30 kB that unpack to one page of 8 MB of text operators: half a minute of pypdf.
+    slow = raw_pdf(SHOWN * (8_000_000 // len(SHOWN)))
+    assert len(slow) < 50_000
+    started = time.perf_counter()
+    with pytest.raises(PdfUnreadable) as stopped:
+        pdf_pages(slow, seconds=2)
+    assert stopped.value.reason == "slow"
+    assert time.perf_counter() - started < 10
 
 
 def test_a_word_broken_at_a_line_s_end_is_joined_and_other_lines_get_a_space() -> None:

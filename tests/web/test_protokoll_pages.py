@@ -16,6 +16,7 @@ from sqlmodel import col, select
 
 from tests.support import builders as b
 from tests.support.smtp import SmtpServer
+from tests.test_minutes import SHOWN, raw_pdf
 from tests.web.helpers import form_to, log_in, text_of
 from tracker.app import App
 from tracker.domain.protokoll import Draft, item_label
@@ -306,6 +307,23 @@ def test_a_file_that_is_no_protokoll_is_refused_at_its_field(
     missing = client.post("/protokoll", data=form.data(body="", meeting_on="2021-02-09"))
     assert missing.status_code == 422
     assert "Skriv vilket organ som sammanträdde" in text_of(missing.text)
+    with app.transaction() as s:
+        assert s.exec(select(Protokoll)).all() == []
+
+
+def test_a_broken_pdf_is_refused_at_its_field_and_nothing_is_saved(
+    client: TestClient, app: App, now: datetime, chef: Person
+) -> None:
+    log_in(client, app, chef, now)
+    form = form_to(client.get("/protokoll").text, "/protokoll")
+    broken = raw_pdf(SHOWN, filter_name=b"/FlateDecodX")
+    done = client.post(
+        "/protokoll",
+        data=form.data(body="Ledningsgruppen", meeting_on="2021-02-09"),
+        files={"file": ("protokoll.pdf", broken, "application/pdf")},
+    )
+    assert done.status_code == 422
+    assert "Filen kan inte läsas som en PDF" in text_of(done.text)
     with app.transaction() as s:
         assert s.exec(select(Protokoll)).all() == []
 

@@ -31,13 +31,13 @@ from datetime import date
 from pathlib import PurePath
 
 import docx
-import pypdf
 from docx.table import Table
 from lxml import etree
-from pypdf.errors import PdfReadError
 
 from tracker.domain.minutes_dates import find_due, meeting_date
 from tracker.domain.minutes_people import Candidate, fold, match_name, participants
+from tracker.domain.pdf_text import SECONDS as PDF_SECONDS
+from tracker.domain.pdf_text import PdfUnreadable, pdf_pages
 from tracker.domain.problems import FileRefused, Problem
 from tracker.domain.reading import decode
 
@@ -104,12 +104,9 @@ def _docx_text(data: bytes, filename: str) -> str:
 
 def _pdf_text(data: bytes, filename: str) -> str:
     try:
-        reader = pypdf.PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            raise _refused(filename, "PDF-filen är lösenordsskyddad; spara den utan lösenord")
-        pages = [page.extract_text() or "" for page in reader.pages]
-    except PdfReadError as exc:
-        raise _refused(filename, "filen kan inte läsas som en PDF") from exc
+        pages = pdf_pages(data)
+    except PdfUnreadable as exc:
+        raise _refused(filename, _PDF_UNREADABLE[exc.reason]) from exc
     if not "".join(pages).strip():
         raise _refused(
             filename,
@@ -117,6 +114,16 @@ def _pdf_text(data: bytes, filename: str) -> str:
             "kör textigenkänning (OCR) på den eller ladda upp protokollet som text eller Word",
         )
     return "\n\n".join(pages)
+
+
+_PDF_UNREADABLE = {
+    "broken": "filen kan inte läsas som en PDF",
+    "encrypted": "PDF-filen är lösenordsskyddad; spara den utan lösenord",
+    "slow": (
+        f"PDF-filen gick inte att läsa på {PDF_SECONDS:g} sekunder; spara den på nytt som PDF "
+        "eller ladda upp protokollet som text eller Word"
+    ),
+}
 
 
 def read_minutes(data: bytes, filename: str) -> str:
