@@ -9,7 +9,9 @@ import io
 import json
 import sys
 import time
+import zipfile
 import zlib
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from types import ModuleType
@@ -114,6 +116,47 @@ def test_a_file_without_text_is_refused_in_swedish(
         read_minutes(data, filename)
     assert message.lower() in refused.value.message.lower()
     assert refused.value.message.startswith(f"{filename} importerades inte")
+
+
+def word_document(body: bytes, compression: int = zipfile.ZIP_DEFLATED) -> bytes:
+    """A Word document whose body (document.xml's <w:body>) holds `body`."""
+    made = io.BytesIO()
+    document = docx.Document()
+    document.add_paragraph("Tony tar fram en ny rutin.")
+    document.save(made)
+    source = zipfile.ZipFile(made)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression) as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "word/document.xml":
+                data = data.replace(b"<w:body>", b"<w:body>" + body, 1)
+            target.writestr(info.filename, data)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        # 20 MB of spaces in some 20 kB: a zip bomb's ratio, refused before it is unpacked.
+        (
+            lambda: word_document(b" " * 20_000_000),
+            "gånger sin packade storlek; ett dokument från Word",
+        ),
+        # 600 000 empty paragraphs, not packed at all: a tree python-docx would build whole.
+        (
+            lambda: word_document(b"<w:p/>" * 600_000, zipfile.ZIP_STORED),
+            "fler än 500 000 XML-element; ett protokoll från Word har långt färre",
+        ),
+    ],
+)
+def test_a_word_document_that_unpacks_to_too_much_is_refused_before_it_is_read(
+    make: Callable[[], bytes], message: str
+) -> None:
+    with pytest.raises(FileRefused) as refused:
+        read_minutes(make(), "protokoll.docx")
+    [problem] = refused.value.problems
+    assert message in str(problem)
 
 
 def raw_pdf(content: bytes, *, filter_name: bytes = b"/FlateDecode") -> bytes:

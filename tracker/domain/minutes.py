@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import PurePath
+from xml.parsers import expat
 
 import docx
 from docx.table import Table
@@ -39,7 +40,7 @@ from tracker.domain.minutes_people import Candidate, fold, match_name, participa
 from tracker.domain.pdf_text import SECONDS as PDF_SECONDS
 from tracker.domain.pdf_text import PdfUnreadable, pdf_pages
 from tracker.domain.problems import FileRefused, Problem
-from tracker.domain.reading import decode
+from tracker.domain.reading import WEB_LIMITS, PackedKind, check_parts, decode
 
 
 @dataclass(frozen=True)
@@ -84,11 +85,70 @@ def _refused(filename: str, message: str) -> FileRefused:
     return FileRefused(filename, [Problem(message)])
 
 
+# A .docx is a zip archive of XML parts, read whole by python-docx: a file of a few hundred
+# kilobytes can unpack to gigabytes. Its parts are held to the limits of a workbook uploaded
+# in the web (tracker.domain.reading), and its XML elements, each a node in python-docx's
+# tree, to far more than a protokoll has: some 100 000 for a hundred pages.
+WORD_DOCUMENT = PackedKind("dokumentet", "packat", "ett dokument från Word", "Word")
+MAX_WORD_ELEMENTS = 500_000
+_CHUNK = 64 * 1024
+
+
+def _check_word_document(data: bytes, filename: str) -> None:
+    """The archive's parts, then the XML elements in them, before python-docx unpacks and
+    parses anything."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except Exception as exc:  # zipfile raises many kinds for what is not a zip archive
+        raise _not_word(filename) from exc
+    with archive:
+        parts = archive.infolist()
+        check_parts(parts, filename, WEB_LIMITS, WORD_DOCUMENT)
+        counted = [0]
+        for info in parts:
+            # Pictures and the like are not parsed by python-docx.
+            if info.filename.lower().endswith((".xml", ".rels")):
+                _count_elements(archive, info, counted, filename)
+
+
+def _count_elements(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, counted: list[int], filename: str
+) -> None:
+    """Stream one part through expat, adding its elements to `counted[0]`."""
+
+    def count(*_: object) -> None:
+        counted[0] += 1
+        if counted[0] > MAX_WORD_ELEMENTS:
+            most = f"{MAX_WORD_ELEMENTS:,}".replace(",", " ")
+            raise _refused(
+                filename,
+                f"dokumentet har fler än {most} XML-element; ett protokoll från Word har "
+                "långt färre",
+            )
+
+    parser = expat.ParserCreate()
+    parser.StartElementHandler = count
+    try:
+        with archive.open(info) as member:
+            while chunk := member.read(_CHUNK):
+                parser.Parse(chunk, False)
+        parser.Parse(b"", True)
+    except FileRefused:
+        raise
+    except Exception as exc:  # not XML; bad compressed data, a wrong checksum
+        raise _not_word(filename) from exc
+
+
+def _not_word(filename: str) -> FileRefused:
+    return _refused(filename, "filen kan inte läsas som ett Word-dokument (.docx)")
+
+
 def _docx_text(data: bytes, filename: str) -> str:
+    _check_word_document(data, filename)
     try:
         document = docx.Document(io.BytesIO(data))
     except (zipfile.BadZipFile, KeyError, ValueError, etree.XMLSyntaxError) as exc:
-        raise _refused(filename, "filen kan inte läsas som ett Word-dokument (.docx)") from exc
+        raise _not_word(filename) from exc
     lines: list[str] = []
     for block in document.iter_inner_content():
         if isinstance(block, Table):
