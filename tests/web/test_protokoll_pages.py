@@ -466,3 +466,23 @@ def test_an_owner_or_kept_draft_in_digits_int_cannot_read_is_taken_as_none(
     saved = _drafts(app, protokoll_id)
     assert [(d.owner_id, d.keep) for d in saved] == [(None, False)] * len(drafts)
     assert _actions(app) == []
+
+
+def test_a_file_whose_text_is_longer_than_a_pasted_text_may_be_is_refused(
+    client: TestClient, app: App, now: datetime, chef: Person
+) -> None:
+    log_in(client, app, chef, now)
+    form = form_to(client.get("/protokoll").text, "/protokoll")
+    text = "Tony tar fram en ny rutin.\n" * 40_000  # 1 080 000 characters
+    done = client.post(
+        "/protokoll",
+        data=form.data(body="Ledningsgruppen", meeting_on="2021-02-09"),
+        files={"file": ("protokoll.txt", text.encode(), "text/plain")},
+    )
+    assert done.status_code == 422
+    assert (
+        "Protokollets text är 1 080 000 tecken; högst 1 000 000 läses. Ladda upp protokollet "
+        "utan bilagor."
+    ) in text_of(done.text)
+    with app.transaction() as s:
+        assert s.exec(select(Protokoll)).all() == []
