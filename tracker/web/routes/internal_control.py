@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from sqlmodel import Session
@@ -408,21 +408,27 @@ def _render_risks(
     )
 
 
+async def _risk_form(request: Request) -> dict[str, object]:
+    """The risk form's fields ("s_<nr>", "k_<nr>"), one for each risk of the plan: read here,
+    in the event loop, so that the route itself is a plain function run in a worker thread,
+    where its wait for the database holds up no other request."""
+    return dict((await request.form()).items())
+
+
 @router.post("/internkontroll/{plan_id}/risker", dependencies=[CsrfChecked], response_model=None)
-async def control_risks_save(
+def control_risks_save(
     request: Request,
     plan_id: PathId,
     web: WebDep,
     session: SessionDep,
     now: NowDep,
     user: EditorDep,
+    form: Annotated[dict[str, object], Depends(_risk_form)],
 ) -> Response:
-    """Every risk's sannolikhet and konsekvens from the form ("s_<nr>", "k_<nr>"), saved
-    together or not at all."""
+    """Every risk's sannolikhet and konsekvens from the form, saved together or not at all."""
     _editable_plan(session, plan_id, user)
-    form = await request.form()
     try:
-        assessments = _assessments(dict(form.items()))
+        assessments = _assessments(form)
         changed = internal_control.reassess(session, plan_id, assessments)
     except TrackerError as exc:
         undo(session)
