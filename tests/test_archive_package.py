@@ -296,6 +296,19 @@ def test_a_tampered_missing_or_extra_file_is_found_by_verify_package(
     ]
 
 
+def test_a_size_in_digits_int_cannot_read_is_a_problem_found_not_a_failure(
+    app: App, now: datetime, tmp_path: Path
+) -> None:
+    # "²".isdigit() is true, but int() refuses it: verify says the package is wrong.
+    issued = make_issued_report(app, now)
+    target = tmp_path / "paket"
+    build(app, issued.report_id, now + timedelta(days=2)).write(target)
+    mets = target / "METS.xml"
+    mets.write_bytes(re.sub(rb'SIZE="\d+"', 'SIZE="²"'.encode(), mets.read_bytes(), count=1))
+    problems = archive.verify_package(target)
+    assert problems and problems[0].startswith("METS.xml: följer inte schemat")
+
+
 def test_a_draft_is_refused(app: App, now: datetime) -> None:
     issued = make_issued_report(app, now)
     with app.transaction() as s:

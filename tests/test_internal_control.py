@@ -176,6 +176,25 @@ def test_a_bad_file_is_refused_whole_with_row_and_column_and_nothing_is_stored(
     assert counts(app) == (0, 0, 0, 0)
 
 
+@pytest.mark.parametrize("rating", ["²", "①", "1" * 5000])
+def test_a_rating_that_only_looks_like_a_digit_is_refused_with_row_and_column(
+    app: App, rating: str
+) -> None:
+    # "²".isdigit() is true, but int() refuses it, as it does 5 000 digits: the file must
+    # say so, not fail.
+    lines = EXAMPLE.read_text(encoding="utf-8-sig").splitlines()
+    lines[1] = lines[1].replace(";2;4;", f";{rating};4;", 1)
+    data = ("\n".join(lines) + "\n").encode()
+    with app.transaction() as s, pytest.raises(FileRefused) as refused:
+        internal_control.import_control_plan(
+            s, app.registry, data, "ik.csv", namnd=NAMND, year=2025, now=NOW
+        )
+    assert [str(p) for p in refused.value.problems] == [
+        f"Rad 2, kolumn Sannolikhet: '{rating}' är inte en siffra från 1 till 4"
+    ]
+    assert counts(app) == (0, 0, 0, 0)
+
+
 def test_a_second_plan_for_the_same_namnd_and_year_is_refused_and_owners_are_created_once(
     app: App, db_url: str
 ) -> None:

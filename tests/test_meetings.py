@@ -29,6 +29,7 @@ from tracker.domain.meetings import (
     parse_lead_days,
     parse_meeting_date,
 )
+from tracker.domain.problems import FileRefused
 from tracker.domain.roles import Role, may_edit_calendar
 from tracker.domain.workdays import WorkCalendar
 from tracker.errors import Refused
@@ -95,6 +96,7 @@ END:VCALENDAR\r
 """
 
 BOARD = "Barn- och utbildningsnämnden"
+TZ = ZoneInfo("Europe/Stockholm")
 
 
 def tracker(db_url: str, *args: str) -> tuple[int, str]:
@@ -201,6 +203,52 @@ def test_a_file_that_is_not_icalendar_is_refused_in_swedish(
     assert "sammanträden.ics importerades inte (1 fel); ingenting sparades." in out
     assert "Filen är ingen iCalendar-fil (.ics)" in out
     assert stored(app) == []
+
+
+def _one_event(*lines: str) -> bytes:
+    body = "".join(f"{line}\r\n" for line in lines)
+    return f"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\n{body}END:VEVENT\r\nEND:VCALENDAR\r\n".encode()
+
+
+@pytest.mark.parametrize(
+    ("lines", "problem"),
+    [
+        (
+            ("UID:a", "DTSTART:inget datum"),
+            "Händelse 1 (a): DTSTART 'inget datum' är inget datum.",
+        ),
+        (
+            ("UID:a", "DTSTART;VALUE=DATE:20181345"),
+            "Händelse 1 (a): DTSTART '20181345' är inget datum.",
+        ),
+        (
+            ("UID:a", "DTSTART:20180101", "DTSTART:20180102"),
+            "Händelse 1 (a): DTSTART står flera gånger.",
+        ),
+        (
+            ("UID:a", "UID:b", "DTSTART:20180101"),
+            "Händelse 1: UID står flera gånger.",
+        ),
+        (
+            ("UID:a", "DTSTART:20180101", "SUMMARY:x", "SUMMARY:y"),
+            "Händelse 1 (a): SUMMARY står flera gånger.",
+        ),
+        (
+            ("UID:a", "DTSTART:99991231T235959Z"),
+            "Händelse 1 (a): 9999-12-31 ligger utanför åren 2000–2100.",
+        ),
+        (
+            ("UID:a", "DTSTART;VALUE=DATE:00010101"),
+            "Händelse 1 (a): 0001-01-01 ligger utanför åren 2000–2100.",
+        ),
+    ],
+)
+def test_an_event_with_a_broken_or_repeated_property_is_named_in_the_refusal(
+    lines: tuple[str, ...], problem: str
+) -> None:
+    with pytest.raises(FileRefused) as refused:
+        meetings.read_meeting_data(_one_event(*lines), "plan.ics", BOARD, TZ)
+    assert [str(p) for p in refused.value.problems] == [problem]
 
 
 # --- entering and editing the plan by hand: one write path for the web, the CLI and imports ---

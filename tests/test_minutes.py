@@ -8,6 +8,10 @@ import importlib.util
 import io
 import json
 import sys
+import time
+import zipfile
+import zlib
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from types import ModuleType
@@ -26,6 +30,7 @@ from tracker.domain.minutes import (
 )
 from tracker.domain.minutes_dates import find_due
 from tracker.domain.minutes_people import Candidate, match_name
+from tracker.domain.pdf_text import PdfUnreadable, pdf_pages
 from tracker.domain.problems import FileRefused
 from tracker.reports.typst_compile import FONTS
 
@@ -111,6 +116,116 @@ def test_a_file_without_text_is_refused_in_swedish(
         read_minutes(data, filename)
     assert message.lower() in refused.value.message.lower()
     assert refused.value.message.startswith(f"{filename} importerades inte")
+
+
+def word_document(body: bytes, compression: int = zipfile.ZIP_DEFLATED) -> bytes:
+    """A Word document whose body (document.xml's <w:body>) holds `body`."""
+    made = io.BytesIO()
+    document = docx.Document()
+    document.add_paragraph("Tony tar fram en ny rutin.")
+    document.save(made)
+    source = zipfile.ZipFile(made)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression) as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "word/document.xml":
+                data = data.replace(b"<w:body>", b"<w:body>" + body, 1)
+            target.writestr(info.filename, data)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        # 20 MB of spaces in some 20 kB: a zip bomb's ratio, refused before it is unpacked.
+        (
+            lambda: word_document(b" " * 20_000_000),
+            "gånger sin packade storlek; ett dokument från Word",
+        ),
+        # 600 000 empty paragraphs, not packed at all: a tree python-docx would build whole.
+        (
+            lambda: word_document(b"<w:p/>" * 600_000, zipfile.ZIP_STORED),
+            "fler än 500 000 XML-element; ett protokoll från Word har långt färre",
+        ),
+    ],
+)
+def test_a_word_document_that_unpacks_to_too_much_is_refused_before_it_is_read(
+    make: Callable[[], bytes], message: str
+) -> None:
+    with pytest.raises(FileRefused) as refused:
+        read_minutes(make(), "protokoll.docx")
+    [problem] = refused.value.problems
+    assert message in str(problem)
+
+
+def raw_pdf(content: bytes, *, filter_name: bytes = b"/FlateDecode") -> bytes:
+    """A one-page PDF written by hand around `content`, the page's content stream: what a
+    tool would not write, but anyone can upload."""
+    stream = zlib.compress(content)
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+        b"/Resources << /Font << /F1 3 0 R >> >> /Contents 5 0 R >>",
+        b"<< /Length %d /Filter %s >>\nstream\n%s\nendstream" % (len(stream), filter_name, stream),
+    ]
+    out = io.BytesIO(b"%PDF-1.4\n")
+    out.seek(0, io.SEEK_END)
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n%s\nendobj\n" % (number, body))
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    out.write(b"".join(b"%010d 00000 n \n" % offset for offset in offsets))
+    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\n" % (len(objects) + 1))
+    out.write(b"startxref\n%d\n%%%%EOF\n" % xref)
+    return out.getvalue()
+
+
+SHOWN = b"BT /F1 12 Tf 72 700 Td (Tony tar fram en ny rutin.) Tj ET\n"
+
+
+def test_a_pdf_written_by_hand_is_read() -> None:
+    assert read_minutes(raw_pdf(SHOWN), "protokoll.pdf") == "Tony tar fram en ny rutin."
+
+
+def test_a_pdf_broken_in_a_way_pypdf_does_not_expect_is_refused_in_swedish() -> None:
+    # pypdf raises NotImplementedError for a filter it does not know, not PdfReadError.
+    with pytest.raises(FileRefused) as refused:
+        read_minutes(raw_pdf(SHOWN, filter_name=b"/FlateDecodX"), "trasig.pdf")
+    assert str(refused.value.problems[0]) == "Filen kan inte läsas som en PDF"
+
+
+def test_a_small_pdf_that_takes_long_to_read_is_stopped() -> None:
+    # Some 30 kB that unpack to one page of 8 MB of text operators: half a minute of pypdf.
+    slow = raw_pdf(SHOWN * (8_000_000 // len(SHOWN)))
+    assert len(slow) < 50_000
+    started = time.perf_counter()
+    with pytest.raises(PdfUnreadable) as stopped:
+        pdf_pages(slow, seconds=2)
+    assert stopped.value.reason == "slow"
+    assert time.perf_counter() - started < 10
+
+
+def test_a_word_broken_at_a_line_s_end_is_joined_and_other_lines_get_a_space() -> None:
+    [found] = extract_decisions(
+        "Beslut\nTony tar fram en ny organisa-\ntion för\nskolan till den 1 mars.\n",
+        known=[KnownPerson("Tony Mufic", "tony.mufic@helsingborg.example")],
+        meeting_on=date(2021, 2, 9),
+    )
+    assert found.quote == "Tony tar fram en ny organisation för skolan till den 1 mars."
+
+
+def test_a_long_text_of_short_lines_is_read_in_seconds() -> None:
+    # Each line's cost must not grow with the paragraph so far: adding every line to one
+    # string, and searching it whole for a broken word, took an hour for the 500 000 lines a
+    # pasted protokoll may hold (100 000 of them: some 90 s).
+    started = time.perf_counter()
+    extract_decisions("x\n" * 100_000, known=[], meeting_on=date(2021, 2, 9))
+    assert time.perf_counter() - started < 10
 
 
 # --- phrasings ---------------------------------------------------------------------------

@@ -766,3 +766,48 @@ def test_a_tampered_link_reaches_nothing_whoever_is_logged_in(
         assert client.get(bad).status_code == 403
         done = client.post(f"{bad}/atgard/{world.a1}", data={"version": "1", "text": "x"})
         assert done.status_code == 403
+
+
+# What a token reads through each route of the API, by its förvaltning: the chef's (the walk's
+# plan, åtgärd and återrapport are that förvaltning's) and another. A list answers both, with
+# only what the token may read; one thing of another förvaltning is answered as none (404).
+# The walk's återrapport is a draft, which no token reads.
+TOKEN_EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
+    ("GET", "/api/v1/plans"): ("ok", "ok"),
+    ("GET", "/api/v1/plans/{plan_id}"): ("ok", "denied"),
+    ("GET", "/api/v1/actions"): ("ok", "denied"),
+    ("GET", "/api/v1/actions/{action_id}"): ("ok", "denied"),
+    ("GET", "/api/v1/actions/{action_id}/events"): ("ok", "denied"),
+    ("GET", "/api/v1/reports"): ("ok", "ok"),
+    ("GET", "/api/v1/reports/{report_id}"): ("denied", "denied"),
+    ("GET", "/api/v1/reports/{report_id}/files/{fmt}"): ("denied", "denied"),
+    ("GET", "/api/v1/overview"): ("ok", "ok"),
+}
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_each_api_route_lets_in_exactly_the_tokens_its_scope_says(
+    full_web: FastAPI, app: App, world: World, clock: MovableClock
+) -> None:
+    assert set(TOKEN_EXPECTED) == set(API_ROUTES)
+    ids = _ids(app, world, clock)
+    with app.transaction() as s:
+        secrets = [
+            api_tokens.create_token(
+                s, name=scope, forvaltning=scope, read_all=False, now=clock()
+            ).secret
+            for scope in (world.chef.forvaltning, OTHER_FORVALTNING)
+        ]
+    wrong = {}
+    with TestClient(full_web) as client:
+        for key, case in API_ROUTES.items():
+            seen = tuple(
+                _outcome(
+                    client.get(case.url(ids), headers={"Authorization": f"Bearer {s}"}).status_code,
+                    "",
+                )
+                for s in secrets
+            )
+            if seen != TOKEN_EXPECTED[key]:
+                wrong[key] = (seen, TOKEN_EXPECTED[key])
+    assert not wrong, f"(got, expected) {wrong}"

@@ -5,16 +5,22 @@ with its next date, a refused file with every problem by row and column, and who
 from __future__ import annotations
 
 import re
+import threading
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
+import httpx
 from fastapi.testclient import TestClient
 from httpx import Response
 from sqlmodel import select
 
+from tests.support.locks import held_lock
 from tests.web.conftest import World
 from tests.web.helpers import MovableClock, form_to, log_in, text_of
+from tests.web.test_owner_requests import serving
 from tracker.app import App
+from tracker.db import make_engine
 from tracker.domain.workdays import WorkCalendar
 from tracker.models import ControlPlan, ControlPoint, ControlRisk, Person, Role
 from tracker.services import internal_control, people
@@ -272,3 +278,67 @@ def test_a_missed_control_is_late_on_the_chef_s_start_page(
     assert re.search(re.escape(late_link) + r'" class="late-text">1<', start.text)
     listed = text_of(client.get(late_link.replace("&amp;", "&")).text)
     assert control.text in listed
+
+
+def test_a_risk_assessment_with_digits_int_cannot_read_is_refused_and_changes_nothing(
+    client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    # "²" and "①" pass str.isdigit but not int(): refused as any other wrong choice.
+    log_in(client, app, world.chef, clock())
+    plan_page = str(upload(client, EXAMPLE.read_bytes()).headers["location"])
+    risks = f"{plan_page}/risker"
+    form = form_to(client.get(risks).text, risks)
+    for sent, message in (
+        ({"s_1": "²"}, "Risk 1: välj sannolikhet och konsekvens i listorna."),
+        ({"k_1": "①"}, "Risk 1: välj sannolikhet och konsekvens i listorna."),
+        ({"s_²": "2", "k_²": "2"}, "Formuläret är ofullständigt"),
+    ):
+        refused = client.post(risks, data={**form.data(), **sent}, follow_redirects=False)
+        assert refused.status_code == 422, sent
+        assert message in text_of(refused.text), sent
+    with app.transaction() as s:
+        first = s.exec(select(ControlRisk).order_by(ControlRisk.id)).first()
+        assert first is not None and (first.likelihood, first.consequence) == (2, 4)
+
+
+def test_a_risk_assessment_waiting_for_a_lock_holds_up_no_other_request(
+    app: App, world: World, clock: MovableClock
+) -> None:
+    """The save waits for the database in a worker thread, as every change does: other
+    requests are answered meanwhile, and it ends in the clear 503 (operations.md)."""
+    with app.transaction() as s:
+        plan_id = internal_control.import_control_plan(
+            s,
+            app.registry,
+            EXAMPLE.read_bytes(),
+            EXAMPLE.name,
+            namnd=BOARD,
+            year=2018,
+            forvaltning=world.chef.forvaltning,
+            now=clock(),
+        ).plan_id
+        first = s.exec(select(ControlRisk).where(ControlRisk.plan_id == plan_id)).first()
+        assert first is not None and first.id is not None
+        risk_id = first.id
+    patient = replace(app, engine=make_engine(app.settings.database_url, lock_timeout_s=3))
+    risks = f"/internkontroll/{plan_id}/risker"
+    with serving(patient, clock) as base, httpx.Client(base_url=base, timeout=30) as browser:
+        log_in(browser, app, world.chef, clock())  # type: ignore[arg-type]
+        form = form_to(browser.get(risks).text, risks)
+        answers: list[httpx.Response] = []
+        with held_lock(app, "control_risk", risk_id), httpx.Client(base_url=base) as probe:
+            post = threading.Thread(
+                target=lambda: answers.append(browser.post(risks, data={**form.data(), "s_1": "1"}))
+            )
+            post.start()
+            while post.is_alive():
+                # Answered within a second all the while, never held up for the 3 s the save
+                # waits.
+                assert probe.get("/halsa", timeout=1.5).status_code == 200
+            post.join()
+        (refused,) = answers
+        assert refused.status_code == 503
+        assert "Det är fullt just nu" in text_of(refused.text)
+    patient.engine.dispose()
+    with app.transaction() as s:
+        assert s.get_one(ControlRisk, risk_id).likelihood == 2

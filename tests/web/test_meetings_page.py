@@ -386,3 +386,15 @@ def test_a_form_without_its_csrf_token_changes_nothing(
     moved = chef_client.post(f"/sammantraden/{number}", data={"datum": "2018-03-22", "csrf": "x"})
     assert moved.status_code == 403
     assert stored(app) == before
+
+
+def test_an_uploaded_ics_file_with_an_unreadable_start_is_refused_and_stores_nothing(
+    chef_client: TestClient, app: App
+) -> None:
+    broken = UPLOAD_ICS.replace("DTSTART;VALUE=DATE:20180614", "DTSTART:den 14 juni")
+    page = upload(chef_client, "sn-2018.ics", broken.encode(), namnd=SOCIAL)
+    assert page.status_code == 422
+    assert "Händelse 2 (sn-2018-06@pitea.example): DTSTART 'den 14 juni' är inget datum." in (
+        text_of(page.text)
+    )
+    assert stored(app) == []

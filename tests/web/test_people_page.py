@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from html import unescape
 
 import pytest
 from fastapi import FastAPI
@@ -406,3 +407,25 @@ def test_a_chef_renames_a_person_of_their_forvaltning_on_the_persons_page(
     )
     assert refused.status_code == 403
     assert get_person(app, elsewhere.id).name == "Eva.Ek"
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize(
+    "elsewhere", ["/\t/evil.example", "/\r/evil.example", "/\x0b/evil.example", "\t//evil.example"]
+)
+def test_a_return_address_a_browser_reads_as_another_site_is_not_followed(
+    chef_client: TestClient, world: World, elsewhere: str
+) -> None:
+    # A browser drops tabs and line breaks from an address, so "/\t/x" leads to //x.
+    own = f"/personer/{world.anna.id}"
+    asked = chef_client.get(f"{own}/aterkalla-lankar", params={"tillbaka": elsewhere})
+    [cancel] = re.findall(r'<a href="([^"]*)">Avbryt</a>', asked.text)
+    assert unescape(cancel) == own
+    confirm = form_to(asked.text, "/aterkalla-lankar")
+    assert confirm.fields["tillbaka"] == own
+    done = chef_client.post(
+        confirm.action,
+        data=confirm.data(tillbaka=elsewhere),
+        follow_redirects=False,
+    )
+    assert done.headers["location"] == own

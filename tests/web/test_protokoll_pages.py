@@ -16,6 +16,7 @@ from sqlmodel import col, select
 
 from tests.support import builders as b
 from tests.support.smtp import SmtpServer
+from tests.test_minutes import SHOWN, raw_pdf
 from tests.web.helpers import form_to, log_in, text_of
 from tracker.app import App
 from tracker.domain.protokoll import Draft, item_label
@@ -460,6 +461,23 @@ def test_a_file_that_is_no_protokoll_is_refused_at_its_field(
         assert s.exec(select(Protokoll)).all() == []
 
 
+def test_a_broken_pdf_is_refused_at_its_field_and_nothing_is_saved(
+    client: TestClient, app: App, now: datetime, chef: Person
+) -> None:
+    log_in(client, app, chef, now)
+    form = form_to(client.get("/protokoll").text, "/protokoll")
+    broken = raw_pdf(SHOWN, filter_name=b"/FlateDecodX")
+    done = client.post(
+        "/protokoll",
+        data=form.data(body="Ledningsgruppen", meeting_on="2021-02-09"),
+        files={"file": ("protokoll.pdf", broken, "application/pdf")},
+    )
+    assert done.status_code == 422
+    assert "Filen kan inte läsas som en PDF" in text_of(done.text)
+    with app.transaction() as s:
+        assert s.exec(select(Protokoll)).all() == []
+
+
 def test_a_board_reader_and_an_owner_cannot_draft_decisions(
     client: TestClient, app: App, now: datetime, chef: Person, lg: Lg
 ) -> None:
@@ -582,3 +600,39 @@ def test_drafts_merged_meanwhile_leave_the_stale_page_s_text_listed_above_the_sa
     assert len(saved) == len(drafts) - 1
     assert f'name="count" value="{len(saved)}"' in refused.text
     assert _textarea(refused.text, 0) == saved[0].what
+
+
+def test_an_owner_or_kept_draft_in_digits_int_cannot_read_is_taken_as_none(
+    client: TestClient, app: App, now: datetime, chef: Person, lg: Lg
+) -> None:
+    # "²" passes str.isdigit but not int(): read as no choice, never a failed request.
+    log_in(client, app, chef, now)
+    protokoll_id, html = _upload(client)
+    drafts = _drafts(app, protokoll_id)
+    data = _review_form(html, protokoll_id, drafts)
+    data |= {"owner": ["²"] * len(drafts), "keep": ["²", "①"], "merge": ["³"], "do": "spara"}
+    done = client.post(f"/protokoll/{protokoll_id}", data=data, follow_redirects=False)
+    assert done.status_code == 303, done.text
+    saved = _drafts(app, protokoll_id)
+    assert [(d.owner_id, d.keep) for d in saved] == [(None, False)] * len(drafts)
+    assert _actions(app) == []
+
+
+def test_a_file_whose_text_is_longer_than_a_pasted_text_may_be_is_refused(
+    client: TestClient, app: App, now: datetime, chef: Person
+) -> None:
+    log_in(client, app, chef, now)
+    form = form_to(client.get("/protokoll").text, "/protokoll")
+    text = "Tony tar fram en ny rutin.\n" * 40_000  # 1 080 000 characters
+    done = client.post(
+        "/protokoll",
+        data=form.data(body="Ledningsgruppen", meeting_on="2021-02-09"),
+        files={"file": ("protokoll.txt", text.encode(), "text/plain")},
+    )
+    assert done.status_code == 422
+    assert (
+        "Protokollets text är 1 080 000 tecken; högst 1 000 000 läses. Ladda upp protokollet "
+        "utan bilagor."
+    ) in text_of(done.text)
+    with app.transaction() as s:
+        assert s.exec(select(Protokoll)).all() == []

@@ -35,6 +35,7 @@ from tracker.domain.controls import Frequency, parse_frequency
 from tracker.domain.import_rows import COLUMN as PLAN_COLUMN
 from tracker.domain.import_rows import EmailCheck, match_key
 from tracker.domain.names import clean_name
+from tracker.domain.numbers import plain_int
 from tracker.domain.problems import FileRefused, Problem
 from tracker.domain.reading import ReadLimits, read_sheet
 from tracker.domain.tables import Cell, Row, Sheet, column_letter, find_header
@@ -225,8 +226,9 @@ class _Reader:
         text = re.sub(r"[,.]0+$", "", raw.strip())
         if not text:
             return None
-        if text.isdigit() and 1 <= int(text) <= self.levels:
-            return int(text)
+        level = plain_int(text, 3)
+        if level is not None and 1 <= level <= self.levels:
+            return level
         self.error(row, key, f"'{raw}' är inte en siffra från 1 till {self.levels}")
         return None
 

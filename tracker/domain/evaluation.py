@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from tracker.domain.numbers import plain_int
 from tracker.domain.problems import FileRefused, Problem
 from tracker.domain.tables import Sheet
 from tracker.domain.tidsplan import FIRST_YEAR, LAST_YEAR
@@ -207,7 +208,7 @@ def _value_row(
         problems.append(Problem(message, row=number, column=column))
 
     raw_id = str(cells["Åtgärd-id"]).strip()
-    action_id = int(raw_id) if raw_id.isascii() and raw_id.isdigit() and len(raw_id) < 10 else 0
+    action_id = plain_int(raw_id, 9) or 0
     if action_id < 1:
         bad("Åtgärd-id", f"'{raw_id[:40]}' är inget åtgärdsnummer")
     name = " ".join(str(cells["Indikator"]).split())

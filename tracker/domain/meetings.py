@@ -7,7 +7,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import NoReturn
+from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar
@@ -68,31 +68,61 @@ def read_ics(data: bytes, filename: str, board: str, tz: ZoneInfo) -> list[Meeti
     rows: list[MeetingRow] = []
     problems: list[Problem] = []
     for number, event in enumerate(calendar.walk("VEVENT"), start=1):
-        uid = str(event.get("UID", "")).strip()
-        start = event.get("DTSTART")
-        value = start.dt if start is not None else None
-        if isinstance(value, datetime):
-            # A start in UTC late in the evening is the next day in Stockholm.
-            value = value.astimezone(tz).date() if value.tzinfo else value.date()
-        if not isinstance(value, date):
-            named = f" ({uid})" if uid else ""
-            problems.append(Problem(f"händelse {number}{named} saknar startdatum (DTSTART)."))
-            continue
-        rows.append(
-            MeetingRow(
-                board=board,
-                held_on=value,
-                cancelled=str(event.get("STATUS", "")).upper() == "CANCELLED",
-                title=str(event.get("SUMMARY", "")).strip(),
-                place=str(event.get("LOCATION", "")).strip(),
-                uid=uid,
-            )
-        )
+        try:
+            rows.append(_meeting_of(event, board, tz))
+        except _EventRefused as exc:
+            uid = event.get("UID")
+            named = f" ({str(uid).strip()})" if uid and not isinstance(uid, list) else ""
+            problems.append(Problem(f"händelse {number}{named}{exc.message}"))
     if problems:
         raise FileRefused(filename, problems)
     if not rows:
         raise FileRefused(filename, [Problem("filen innehåller inga sammanträden (VEVENT).")])
     return rows
+
+
+class _EventRefused(Exception):
+    """What is wrong with one VEVENT, said after "händelse N (uid)"."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+# The properties a meeting is read from; RFC 5545 allows each at most once in an event.
+_ONCE = ("UID", "DTSTART", "SUMMARY", "LOCATION", "STATUS")
+
+
+def _meeting_of(event: Any, board: str, tz: ZoneInfo) -> MeetingRow:
+    """One VEVENT as a meeting. icalendar reads a file whatever its values: a property given
+    twice comes back as a list, and an unreadable date raises only when it is used."""
+    repeated = [name for name in _ONCE if isinstance(event.get(name), list)]
+    if repeated:
+        raise _EventRefused(f": {repeated[0]} står flera gånger.")
+    start = event.get("DTSTART")
+    try:
+        value = start.dt if start is not None else None
+    except ValueError:  # icalendar's BrokenCalendarProperty, for a value it could not read
+        raise _EventRefused(
+            f": DTSTART '{start.to_ical().decode()[:40]}' är inget datum."
+        ) from None
+    if isinstance(value, datetime | date) and not FIRST_YEAR <= value.year <= LAST_YEAR:
+        # Checked before a time is moved to Stockholm's day: 9999-12-31 23:59 UTC has none.
+        day = value.date() if isinstance(value, datetime) else value
+        raise _EventRefused(f": {day.isoformat()} ligger utanför åren {FIRST_YEAR}–{LAST_YEAR}.")
+    if isinstance(value, datetime):
+        # A start in UTC late in the evening is the next day in Stockholm.
+        value = value.astimezone(tz).date() if value.tzinfo else value.date()
+    if not isinstance(value, date):
+        raise _EventRefused(" saknar startdatum (DTSTART).")
+    return MeetingRow(
+        board=board,
+        held_on=value,
+        cancelled=str(event.get("STATUS", "")).upper() == "CANCELLED",
+        title=str(event.get("SUMMARY", "")).strip(),
+        place=str(event.get("LOCATION", "")).strip(),
+        uid=str(event.get("UID", "")).strip(),
+    )
 
 
 def _not_ics(filename: str) -> FileRefused:

@@ -29,17 +29,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import PurePath
+from xml.parsers import expat
 
 import docx
-import pypdf
 from docx.table import Table
 from lxml import etree
-from pypdf.errors import PdfReadError
 
 from tracker.domain.minutes_dates import find_due, meeting_date
 from tracker.domain.minutes_people import Candidate, fold, match_name, participants
+from tracker.domain.pdf_text import SECONDS as PDF_SECONDS
+from tracker.domain.pdf_text import PdfUnreadable, pdf_pages
 from tracker.domain.problems import FileRefused, Problem
-from tracker.domain.reading import decode
+from tracker.domain.reading import WEB_LIMITS, PackedKind, check_parts, decode
 
 
 @dataclass(frozen=True)
@@ -84,11 +85,70 @@ def _refused(filename: str, message: str) -> FileRefused:
     return FileRefused(filename, [Problem(message)])
 
 
+# A .docx is a zip archive of XML parts, read whole by python-docx: a file of a few hundred
+# kilobytes can unpack to gigabytes. Its parts are held to the limits of a workbook uploaded
+# in the web (tracker.domain.reading), and its XML elements, each a node in python-docx's
+# tree, to far more than a protokoll has: some 100 000 for a hundred pages.
+WORD_DOCUMENT = PackedKind("dokumentet", "packat", "ett dokument från Word", "Word")
+MAX_WORD_ELEMENTS = 500_000
+_CHUNK = 64 * 1024
+
+
+def _check_word_document(data: bytes, filename: str) -> None:
+    """The archive's parts, then the XML elements in them, before python-docx unpacks and
+    parses anything."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except Exception as exc:  # zipfile raises many kinds for what is not a zip archive
+        raise _not_word(filename) from exc
+    with archive:
+        parts = archive.infolist()
+        check_parts(parts, filename, WEB_LIMITS, WORD_DOCUMENT)
+        counted = [0]
+        for info in parts:
+            # Pictures and the like are not parsed by python-docx.
+            if info.filename.lower().endswith((".xml", ".rels")):
+                _count_elements(archive, info, counted, filename)
+
+
+def _count_elements(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, counted: list[int], filename: str
+) -> None:
+    """Stream one part through expat, adding its elements to `counted[0]`."""
+
+    def count(*_: object) -> None:
+        counted[0] += 1
+        if counted[0] > MAX_WORD_ELEMENTS:
+            most = f"{MAX_WORD_ELEMENTS:,}".replace(",", " ")
+            raise _refused(
+                filename,
+                f"dokumentet har fler än {most} XML-element; ett protokoll från Word har "
+                "långt färre",
+            )
+
+    parser = expat.ParserCreate()
+    parser.StartElementHandler = count
+    try:
+        with archive.open(info) as member:
+            while chunk := member.read(_CHUNK):
+                parser.Parse(chunk, False)
+        parser.Parse(b"", True)
+    except FileRefused:
+        raise
+    except Exception as exc:  # not XML; bad compressed data, a wrong checksum
+        raise _not_word(filename) from exc
+
+
+def _not_word(filename: str) -> FileRefused:
+    return _refused(filename, "filen kan inte läsas som ett Word-dokument (.docx)")
+
+
 def _docx_text(data: bytes, filename: str) -> str:
+    _check_word_document(data, filename)
     try:
         document = docx.Document(io.BytesIO(data))
     except (zipfile.BadZipFile, KeyError, ValueError, etree.XMLSyntaxError) as exc:
-        raise _refused(filename, "filen kan inte läsas som ett Word-dokument (.docx)") from exc
+        raise _not_word(filename) from exc
     lines: list[str] = []
     for block in document.iter_inner_content():
         if isinstance(block, Table):
@@ -104,12 +164,9 @@ def _docx_text(data: bytes, filename: str) -> str:
 
 def _pdf_text(data: bytes, filename: str) -> str:
     try:
-        reader = pypdf.PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            raise _refused(filename, "PDF-filen är lösenordsskyddad; spara den utan lösenord")
-        pages = [page.extract_text() or "" for page in reader.pages]
-    except PdfReadError as exc:
-        raise _refused(filename, "filen kan inte läsas som en PDF") from exc
+        pages = pdf_pages(data)
+    except PdfUnreadable as exc:
+        raise _refused(filename, _PDF_UNREADABLE[exc.reason]) from exc
     if not "".join(pages).strip():
         raise _refused(
             filename,
@@ -117,6 +174,16 @@ def _pdf_text(data: bytes, filename: str) -> str:
             "kör textigenkänning (OCR) på den eller ladda upp protokollet som text eller Word",
         )
     return "\n\n".join(pages)
+
+
+_PDF_UNREADABLE = {
+    "broken": "filen kan inte läsas som en PDF",
+    "encrypted": "PDF-filen är lösenordsskyddad; spara den utan lösenord",
+    "slow": (
+        f"PDF-filen gick inte att läsa på {PDF_SECONDS:g} sekunder; spara den på nytt som PDF "
+        "eller ladda upp protokollet som text eller Word"
+    ),
+}
 
 
 def read_minutes(data: bytes, filename: str) -> str:
@@ -166,11 +233,19 @@ class _Unit:
     numbered: bool = False
 
 
-def _join(previous: str, line: str) -> str:
+_BROKEN_WORD = re.compile(r"[a-zåäö]-")
+
+
+def _join(pieces: list[str], line: str) -> None:
+    """Add a line to a paragraph's pieces (joined once, when it is done: adding each line to
+    one string copies the whole paragraph every time, hours for a long pasted text). Only the
+    end of the text so far is looked at, for the same reason."""
     # "Organisation-" + "en" is one word broken at the line's end.
-    if re.search(r"[a-zåäö]-$", previous) and line[:1].islower():
-        return previous[:-1] + line
-    return f"{previous} {line}"
+    if _BROKEN_WORD.fullmatch("".join(pieces[-2:])[-2:]) and line[:1].islower():
+        pieces[-1] = pieces[-1][:-1]
+        pieces.append(line)
+    else:
+        pieces.append(f" {line}")
 
 
 def _items(lines: list[str]) -> tuple[list[str], set[int]]:
@@ -223,15 +298,18 @@ def _units(text: str) -> list[_Unit]:
     items, headings = _items(lines)
     units: list[_Unit] = []
     current: _Unit | None = None
+    pieces: list[str] = []  # the text of `current`, a line at a time
     blank_before = True
     for i, line in enumerate(lines):
         stripped = line.strip()
         item = items[i]
         if not stripped:
+            _finish(current, pieces)
             current, blank_before = None, True
             continue
         alone = _standing_alone(stripped, item, i in headings)
         if alone is not None:
+            _finish(current, pieces)
             current = None
             units.append(alone)
             # A "Beslut" heading leaves the blank line before it to the paragraph after it.
@@ -240,14 +318,22 @@ def _units(text: str) -> list[_Unit]:
             continue
         bullet = _BULLET.match(line)
         if current is not None and _continues(current, line, item, bullet):
-            current.text = _join(current.text, stripped)
+            _join(pieces, stripped)
             current.lines += 1
         else:
+            _finish(current, pieces)
             current = _paragraph(line, item, bullet, blank_before)
+            pieces = [current.text]
             units.append(current)
         blank_before = False
+    _finish(current, pieces)
     _mark_short_headings(units)
     return _attach_lists(units)
+
+
+def _finish(unit: _Unit | None, pieces: list[str]) -> None:
+    if unit is not None:
+        unit.text = "".join(pieces)
 
 
 def _standing_alone(stripped: str, item: str, heading: bool) -> _Unit | None:

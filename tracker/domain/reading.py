@@ -548,42 +548,66 @@ def _check_workbook(data: bytes, filename: str, limits: ReadLimits) -> None:
         raise _not_xlsx(filename) from exc
     with archive:
         parts = archive.infolist()
-        _check_parts(parts, filename, limits)
+        check_parts(parts, filename, limits)
         budget = _Budget(filename, limits)
         for info in parts:
             if not info.is_dir():
                 _scan_part(archive, info, budget)
 
 
-def _check_parts(parts: Sequence[zipfile.ZipInfo], filename: str, limits: ReadLimits) -> None:
+@dataclass(frozen=True)
+class PackedKind:
+    """How a refusal names a file that is a zip archive of parts: an Excel workbook here, a
+    Word document for a protokoll (tracker.domain.minutes)."""
+
+    the: str  # "arbetsboken"
+    packed: str  # "packad", agreeing with it
+    one_from: str  # "en arbetsbok från Excel"
+    program: str  # "Excel"
+
+
+WORKBOOK = PackedKind("arbetsboken", "packad", "en arbetsbok från Excel", "Excel")
+
+
+def check_parts(
+    parts: Sequence[zipfile.ZipInfo],
+    filename: str,
+    limits: ReadLimits,
+    kind: PackedKind = WORKBOOK,
+) -> None:
+    """The archive's directory against the limits, before any part is unpacked: how many
+    parts, how large each unpacks, how tightly each is packed (a zip bomb), and all of them."""
     if len(parts) > MAX_XLSX_PARTS:
         raise _refused(
             filename,
-            f"arbetsboken består av {_n(len(parts))} delar; högst {_n(MAX_XLSX_PARTS)} läses",
+            f"{kind.the} består av {_n(len(parts))} delar; högst {_n(MAX_XLSX_PARTS)} läses",
         )
     total = 0
     for info in parts:
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-            raise _refused(filename, "arbetsboken är packad på ett sätt som Excel inte använder")
+            raise _refused(
+                filename,
+                f"{kind.the} är {kind.packed} på ett sätt som {kind.program} inte använder",
+            )
         if info.file_size > limits.xlsx_part_bytes:
             raise _refused(
                 filename,
-                f"en del av arbetsboken packas upp till {_mb(info.file_size)} MB; högst "
+                f"en del av {kind.the} packas upp till {_mb(info.file_size)} MB; högst "
                 f"{_mb(limits.xlsx_part_bytes)} MB per del läses",
             )
         ratio = info.file_size / max(info.compress_size, 1)
         if info.file_size > _RATIO_FROM_BYTES and ratio > MAX_XLSX_RATIO:
             raise _refused(
                 filename,
-                f"en del av arbetsboken packas upp till {_n(int(ratio))} gånger sin packade "
-                f"storlek; en arbetsbok från Excel packas långt mindre tätt (högst "
+                f"en del av {kind.the} packas upp till {_n(int(ratio))} gånger sin packade "
+                f"storlek; {kind.one_from} packas långt mindre tätt (högst "
                 f"{MAX_XLSX_RATIO} gånger läses)",
             )
         total += info.file_size
     if total > limits.xlsx_unpacked_bytes:
         raise _refused(
             filename,
-            f"arbetsboken packas upp till {_mb(total)} MB; högst "
+            f"{kind.the} packas upp till {_mb(total)} MB; högst "
             f"{_mb(limits.xlsx_unpacked_bytes)} MB läses",
         )
 

@@ -39,6 +39,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
+from tracker.domain.numbers import plain_int
 from tracker.domain.report import Snapshot
 from tracker.errors import Refused
 from tracker.models.report import ReportFile
@@ -759,7 +760,7 @@ def _listed_in_mets(root: ET.Element) -> list[Listed]:
                 sha256=(element.get("CHECKSUM") or "").lower()
                 if element.get("CHECKSUMTYPE") == "SHA-256"
                 else "",
-                size=int(size) if size and size.isdigit() else None,
+                size=plain_int(size or "", 20),
             )
         )
     return out
@@ -779,7 +780,7 @@ def _listed_in_premis(root: ET.Element) -> list[Listed]:
                 source=PREMIS_FILE,
                 path=path,
                 sha256=digest,
-                size=int(size) if size and size.isdigit() else None,
+                size=plain_int(size or "", 20),
             )
         )
     return out

@@ -184,6 +184,14 @@ def draft_from_text(
             "Välj en fil (.txt, .docx eller .pdf) eller klistra in protokollets text.",
             field=rules.SOURCE_FIELD,
         )
+    if len(text) > rules.TEXT_LIMIT:
+        # The pasted text's box holds no more; a file's text is held to the same.
+        length, most = (f"{n:,}".replace(",", " ") for n in (len(text), rules.TEXT_LIMIT))
+        raise DraftRefused(
+            f"Protokollets text är {length} tecken; högst {most} läses. Ladda upp "
+            "protokollet utan bilagor.",
+            field=rules.SOURCE_FIELD,
+        )
     people = owner_choices(session, forvaltning)
     known = [KnownPerson(name=p.name, email=p.email) for p in people]
     by_email = {p.email: p.id for p in people}

@@ -121,12 +121,14 @@ def forget_session(request: Request) -> None:
 
 
 def safe_next(value: object, default: str = "/planer") -> str:
-    """A local path to return to after log-in; anything else (another site) is replaced."""
+    """A local path to return to after log-in; anything else (another site) is replaced.
+    No control character at all: a browser drops tabs and line breaks from an address before
+    reading it, so "/<tab>/x" in a link leads to the site //x; a backslash it reads as "/"."""
     if (
         isinstance(value, str)
         and value.startswith("/")
         and not value.startswith("//")
-        and not any(c in value for c in "\\\r\n")
+        and not any(c == "\\" or c < " " or c == "\x7f" for c in value)
     ):
         return value
     return default

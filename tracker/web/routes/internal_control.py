@@ -14,11 +14,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from sqlmodel import Session
 
+from tracker.domain.numbers import plain_int
 from tracker.domain.problems import FileRefused
 from tracker.domain.reading import WEB_LIMITS
 from tracker.domain.risk_matrix import (
@@ -407,21 +408,27 @@ def _render_risks(
     )
 
 
+async def _risk_form(request: Request) -> dict[str, object]:
+    """The risk form's fields ("s_<nr>", "k_<nr>"), one for each risk of the plan: read here,
+    in the event loop, so that the route itself is a plain function run in a worker thread,
+    where its wait for the database holds up no other request."""
+    return dict((await request.form()).items())
+
+
 @router.post("/internkontroll/{plan_id}/risker", dependencies=[CsrfChecked], response_model=None)
-async def control_risks_save(
+def control_risks_save(
     request: Request,
     plan_id: PathId,
     web: WebDep,
     session: SessionDep,
     now: NowDep,
     user: EditorDep,
+    form: Annotated[dict[str, object], Depends(_risk_form)],
 ) -> Response:
-    """Every risk's sannolikhet and konsekvens from the form ("s_<nr>", "k_<nr>"), saved
-    together or not at all."""
+    """Every risk's sannolikhet and konsekvens from the form, saved together or not at all."""
     _editable_plan(session, plan_id, user)
-    form = await request.form()
     try:
-        assessments = _assessments(dict(form.items()))
+        assessments = _assessments(form)
         changed = internal_control.reassess(session, plan_id, assessments)
     except TrackerError as exc:
         undo(session)
@@ -442,11 +449,12 @@ def _assessments(form: dict[str, object]) -> dict[int, tuple[int, int]]:
     for key, value in form.items():
         if not key.startswith("s_"):
             continue
-        number = key.removeprefix("s_")
-        other = form.get(f"k_{number}")
-        if not number.isdigit() or not isinstance(value, str) or not isinstance(other, str):
+        number = plain_int(key.removeprefix("s_"), 9)
+        other = form.get(f"k_{key.removeprefix('s_')}")
+        if number is None or not isinstance(value, str) or not isinstance(other, str):
             raise Refused("Formuläret är ofullständigt; ladda om sidan och försök igen.")
-        if not value.isdigit() or not other.isdigit() or len(value) > 3 or len(other) > 3:
-            raise Refused(f"Risk {int(number)}: välj sannolikhet och konsekvens i listorna.")
-        found[int(number)] = (int(value), int(other))
+        likelihood, consequence = plain_int(value, 3), plain_int(other, 3)
+        if likelihood is None or consequence is None:
+            raise Refused(f"Risk {number}: välj sannolikhet och konsekvens i listorna.")
+        found[number] = (likelihood, consequence)
     return found

@@ -21,6 +21,7 @@ from sqlmodel import Session
 from starlette.exceptions import HTTPException
 
 from tracker.domain import nouns
+from tracker.domain.numbers import plain_int
 from tracker.domain.roles import OWNER
 from tracker.errors import Conflict, Refused, TrackerError
 from tracker.links import LinkInvalid, LinkPurpose
@@ -185,9 +186,10 @@ def owner_page(
 
 def _action_number(segment: str) -> int:
     # A plain number within every database's integer column; anything else is no page.
-    if 0 < len(segment) <= 9 and segment.isascii() and segment.isdigit():
-        return int(segment)
-    raise HTTPException(status_code=404)
+    number = plain_int(segment, 9)
+    if number is None:
+        raise HTTPException(status_code=404)
+    return number
 
 
 def _owned(session: Session, holder: LinkHolder, action_id: int) -> Action | None:

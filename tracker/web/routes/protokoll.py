@@ -18,6 +18,7 @@ from sqlmodel import Session
 from notifications import swedish
 from tracker.domain import protokoll as rules
 from tracker.domain.minutes import read_minutes
+from tracker.domain.numbers import plain_int
 from tracker.domain.problems import FileRefused
 from tracker.domain.protokoll import Draft, DraftRefused
 from tracker.domain.roles import forvaltning_scope, may_draft_from_minutes
@@ -116,8 +117,7 @@ def _at(column: list[str], i: int) -> str:
 
 
 def _owner_id(chosen: str) -> int | None:
-    chosen = chosen.strip()
-    return int(chosen) if chosen.isdigit() and len(chosen) < 12 else None
+    return plain_int(chosen.strip(), 11)
 
 
 def _lenient_date(typed: str) -> date | None:
@@ -562,4 +562,5 @@ def _reviewed(stored: list[Draft], typed: Typed) -> list[Draft]:
 
 
 def _indices(values: list[str] | None, count: int) -> set[int]:
-    return {int(v) for v in values or [] if v.isdigit() and len(v) < 6 and int(v) < count}
+    picked = (plain_int(v, 5) for v in values or [])
+    return {i for i in picked if i is not None and i < count}
