@@ -292,12 +292,15 @@ def _serve(app: App, host: str, port: int) -> None:
     import uvicorn
 
     from tracker import logs
+    from tracker.cli.serve import UVICORN_OPTIONS
     from tracker.scheduler import start_background
     from tracker.web.main import create_app
 
     logs.configure()
     scheduler = start_background(app)
     try:
-        uvicorn.run(create_app(app), host=host, port=port, log_level="warning")
+        # The same server as `tracker serve`'s, quieter: the demo prints its own guide.
+        options = {**UVICORN_OPTIONS, "log_level": "warning"}
+        uvicorn.run(create_app(app), host=host, port=port, **options)
     finally:
         scheduler.shutdown(wait=False)
