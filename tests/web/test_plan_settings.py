@@ -326,3 +326,15 @@ def test_the_web_import_records_the_file_as_of_the_date_given(
             if a.progress_note
         }
     assert notes == {datetime(2017, 11, 30, 23, 0, tzinfo=UTC)}
+
+
+@pytest.mark.parametrize("months", ["1_2", "٦", "+6", "06.0"])
+def test_a_month_written_other_than_in_digits_is_refused_not_read_as_another(
+    chef_client: TestClient, app: App, world: World, months: str
+) -> None:
+    form = form_to(settings(chef_client, world.plan_id), "/installningar")
+    done = chef_client.post(form.action, data=form.data(report_months=months))
+    assert done.status_code == 422
+    assert f"Återrapportmånader: '{months}' är inget månadsnummer (1–12)." in text_of(done.text)
+    with app.transaction() as s:
+        assert plan_settings.history(s, world.plan_id) == []

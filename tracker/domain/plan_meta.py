@@ -16,6 +16,7 @@ from datetime import date, datetime
 from pathlib import PurePath
 from typing import Any
 
+from tracker.domain.numbers import plain_int
 from tracker.domain.problems import Problem
 from tracker.domain.tables import OutCell, Row
 from tracker.domain.tidsplan import parse_date, year_problem
@@ -134,11 +135,9 @@ def _months(value: object) -> tuple[tuple[int, ...] | None, str | None]:
         return None, f"ska vara månadsnummer, t.ex. 6, 12 (fick '{_shown(value)}')"
     months: set[int] = set()
     for p in parts:
-        try:
-            m = int(str(p))
-        except ValueError:
-            return None, f"'{p}' är inget månadsnummer (1–12)"
-        if not 1 <= m <= 12:
+        # Digits only: int() would also read "1_2" as 12 and " ٦" as 6.
+        m = plain_int(str(p), 2)
+        if m is None or not 1 <= m <= 12:
             return None, f"'{p}' är inget månadsnummer (1–12)"
         months.add(m)
     return tuple(sorted(months)), None
