@@ -345,6 +345,11 @@ class NounDef(_Strict):
         """A page's heading for one of them: "Din kontroll", "Ditt beslut"."""
         return f"{'Ditt' if self.neuter else 'Din'} {self.one}"
 
+    @property
+    def it(self) -> str:
+        """The pronoun that stands for one of them: "den" (kontrollen), "det" (beslutet)."""
+        return "det" if self.neuter else "den"
+
     def late(self, n: int) -> str:
         """'försenad', 'försenat' or 'försenade', agreeing with n of these."""
         if n != 1:

@@ -84,6 +84,10 @@ def plan_list(
         {
             "summaries": summaries,
             "states": states,
+            # What the count column counts: "åtgärder", "åtgärder, kontroller och beslut".
+            "kinds": nouns.plural(
+                web.app.registry, sorted({w for s in summaries for w in s.workflows})
+            ),
             "may_create": is_editor(user),
             "flash": pop_flash(request),
         },
