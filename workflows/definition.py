@@ -346,6 +346,16 @@ class NounDef(_Strict):
         return f"{'Ditt' if self.neuter else 'Din'} {self.one}"
 
     @property
+    def your(self) -> str:
+        """One of them inside a sentence: "din kontroll", "ditt beslut"."""
+        return f"{'ditt' if self.neuter else 'din'} {self.one}"
+
+    @property
+    def a(self) -> str:
+        """One of them, not yet named: "en kontroll", "ett beslut"."""
+        return f"{'ett' if self.neuter else 'en'} {self.one}"
+
+    @property
     def it(self) -> str:
         """The pronoun that stands for one of them: "den" (kontrollen), "det" (beslutet)."""
         return "det" if self.neuter else "den"
