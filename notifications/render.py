@@ -218,6 +218,16 @@ class OwnerMail:
     # The owner's buttons on the items, as examples ('”Starta” eller ”Slutför”'); "" for none.
     examples: str = ""
     reply_to: str = ""
+    # What the items are called, by their workflows' nouns (a kontroll is not an åtgärd): one
+    # item as it is introduced, as the owner's, named, and its pronoun ("ett beslut", "ditt
+    # beslut", "beslutet", "det"); a list counted ("2 åtgärder och 1 kontroll"); and the
+    # owner's items together, after "dina" ("åtgärder och kontroller").
+    item: str = "en åtgärd"
+    your_item: str = "din åtgärd"
+    the_item: str = "åtgärden"
+    it: str = "den"
+    counted: str = ""
+    kinds: str = "åtgärder"
 
 
 def render_owner_mail(mail: OwnerMail) -> OutgoingMessage:

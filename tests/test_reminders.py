@@ -309,6 +309,33 @@ def test_report_call_asks_each_owner_with_open_actions_to_update_by_the_draft_da
         assert all(k[1] != "infor_aterrapport" for k in keys)
 
 
+def test_report_call_names_the_owners_items_by_their_kinds(
+    app: App, chef: Person, smtp_server: SmtpServer
+) -> None:
+    now = b.at(WEDNESDAY)
+    anna = b.person(app, "anna.berg@pitea.example", "Anna Berg", now=now)
+    _, area = b.plan(app, now=now, next_report_on=date(2018, 1, 31))
+    b.action(app, area, "Öppen åtgärd", now=now, owner=anna, due_on=date(2018, 6, 1))
+    b.action(
+        app,
+        area,
+        "Besked om lokalerna",
+        now=now,
+        owner=anna,
+        state="tilldelad",
+        due_on=date(2018, 6, 1),
+        workflow="protokoll",
+    )
+    mail = b.with_smtp(app, smtp_server.port)
+    send_reminders(mail, now=now)
+    send_outbox(mail, now=now)
+    text, html = parts(by_recipient(smtp_server)[anna.email])
+    assert "skriv processläget för dina öppna åtgärder och beslut i planen" in " ".join(
+        text.split()
+    )
+    assert "dina öppna åtgärder och beslut i planen" in " ".join(html.split())
+
+
 def test_a_digest_about_two_forvaltningars_atgarder_belongs_to_neither(
     app: App, chef: Person
 ) -> None:

@@ -345,6 +345,21 @@ class NounDef(_Strict):
         """A page's heading for one of them: "Din kontroll", "Ditt beslut"."""
         return f"{'Ditt' if self.neuter else 'Din'} {self.one}"
 
+    @property
+    def your(self) -> str:
+        """One of them inside a sentence: "din kontroll", "ditt beslut"."""
+        return f"{'ditt' if self.neuter else 'din'} {self.one}"
+
+    @property
+    def a(self) -> str:
+        """One of them, not yet named: "en kontroll", "ett beslut"."""
+        return f"{'ett' if self.neuter else 'en'} {self.one}"
+
+    @property
+    def it(self) -> str:
+        """The pronoun that stands for one of them: "den" (kontrollen), "det" (beslutet)."""
+        return "det" if self.neuter else "den"
+
     def late(self, n: int) -> str:
         """'försenad', 'försenat' or 'försenade', agreeing with n of these."""
         if n != 1:

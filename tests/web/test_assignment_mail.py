@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass
 from datetime import timedelta
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from tests.web.helpers import MovableClock, form_to, log_in, text_of
 from tracker.app import App
 from tracker.cli import cli
 from tracker.models import OutboxMessage
+from tracker.services import plans
 from tracker.services.dispatch import claim, send_outbox
 
 
@@ -95,6 +97,62 @@ def test_someone_assigned_without_a_name_is_greeted_hej_not_by_address(
     assert str(text.get_content()).startswith("Hej!\n")
     assert "<p>Hej!</p>" in str(html.get_content())
     assert "Hej bo.agren" not in str(text.get_content()) + str(html.get_content())
+
+
+def _add(app: App, world: World, clock: MovableClock, workflow: str, text: str) -> int:
+    with app.transaction() as s:
+        plan = plans.get_plan(s, world.plan_id)
+        area = plans.ensure_area(s, plan, "Ekonomiskt bistånd")
+        item = plans.add_action(
+            s, app.registry, area, now=clock(), workflow=workflow, owner=None, text=text
+        )
+        assert item.id is not None
+        return item.id
+
+
+def _bodies(received: EmailMessage) -> str:
+    text, html = received.get_body(("plain",)), received.get_body(("html",))
+    assert text is not None and html is not None
+    return " ".join(f"{text.get_content()} {html.get_content()}".split())
+
+
+def test_a_decision_and_a_kontroll_are_assigned_by_their_own_nouns(
+    chef_client: TestClient,
+    app: App,
+    world: World,
+    clock: MovableClock,
+    smtp_server: SmtpServer,
+) -> None:
+    mail = b.with_smtp(app, smtp_server.port)
+    decision = _add(app, world, clock, "protokoll", "Besked om lokalerna")
+    control = _add(app, world, clock, "kontroll", "Kontroll av attester")
+    assign(chef_client, decision, "cecilia.holm@pitea.example", "Cecilia Holm")
+    clock.advance(minutes=app.settings.assignment_mail_minutes)
+    assert send_outbox(mail, now=clock()).sent == 1
+    [one] = smtp_server.messages()
+    assert one["Subject"] == (
+        "Du är ansvarig för ett beslut i Åtgärdsplan efter granskning av ekonomiskt bistånd"
+    )
+    body = _bodies(one)
+    assert "har gjort dig ansvarig för ett beslut i" in body
+    assert "Via länken ser du beslutet, kan skriva processläge och flytta det vidare" in body
+    assert "Öppna beslutet</a>" in body
+    assert "åtgärd" not in body.replace("åtgärdsplan", "").replace("Åtgärdsplan", "")
+
+    clock.advance(minutes=30)
+    assign(chef_client, control, "cecilia.holm@pitea.example", "Cecilia Holm")
+    assign(chef_client, world.a1, "cecilia.holm@pitea.example", "Cecilia Holm")
+    clock.advance(minutes=app.settings.assignment_mail_minutes)
+    assert send_outbox(mail, now=clock()).sent == 1
+    _, several = smtp_server.messages()
+    assert several["Subject"] == (
+        "Du är ansvarig för 1 åtgärd och 1 kontroll i Åtgärdsplan efter granskning av "
+        "ekonomiskt bistånd"
+    )
+    body = _bodies(several)
+    assert "har gjort dig ansvarig för 1 åtgärd och 1 kontroll i" in body
+    assert "ser du alla dina åtgärder och kontroller" in body
+    assert "Öppna mina åtgärder och kontroller</a>" in body
 
 
 def statuses(app: App) -> list[tuple[str, str]]:

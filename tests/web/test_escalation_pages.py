@@ -294,3 +294,25 @@ def test_an_admin_names_who_holds_a_level_and_a_chef_may_not(
         assert refused.status_code == 403
     with app.transaction() as s:
         assert [p.email for _, p in escalations.list_holders(s)] == [kd.email]
+
+
+def test_an_escalated_kontroll_is_called_a_kontroll_on_the_start_page(
+    client: TestClient, app: App, chef: Person, clock: MovableClock
+) -> None:
+    clock.now = b.at(WEDNESDAY, hour=9)
+    owner = b.person(app, "bo.ek@pitea.example", "Bo Ek", now=clock())
+    _, area = b.plan(app, now=clock(), forvaltning=FORVALTNING)
+    b.action(
+        app,
+        area,
+        "Kontroll av attester",
+        now=clock(),
+        owner=owner,
+        state="planerad",
+        due_on=date(2017, 12, 1),
+        workflow="kontroll",
+    )
+    assert send_reminders(app, now=b.at(WEDNESDAY)).steps
+    log_in(client, app, chef, clock())
+    words = text_of(client.get("/start").text)
+    assert "Kontrollerna nedan har eskalerats och väntar på att någon kvitterar." in words

@@ -14,7 +14,7 @@ from sqlmodel import col, select
 from tests.web.conftest import World
 from tests.web.helpers import MovableClock, form_to, forms, log_in, text_of
 from tracker.app import App
-from tracker.models import Action, ActionEvent, AreaEvent, OutboxMessage, Person, Role
+from tracker.models import Action, ActionEvent, Area, AreaEvent, OutboxMessage, Person, Role
 from tracker.services import actions, people, plans, reports
 
 TEXTS = {
@@ -469,7 +469,8 @@ def test_decisions_from_a_protokoll_are_counted_and_filtered_in_their_own_states
         plan_id = plan.id
     listing = chef_client.get("/planer").text
     decisions = list_row(listing, "Ledningsgruppen 2021")
-    assert decisions["Åtgärder"] == "3"
+    # The count column names both kinds in the list.
+    assert decisions["Åtgärder och beslut"] == "3"
     assert (decisions["Tilldelad"], decisions["Återrapporterad"]) == ("2", "1")
     assert decisions["Ej påbörjat"] == "0"
     # The åtgärdsplan in the same table keeps its own states, and has no decisions.
@@ -564,3 +565,44 @@ def test_a_refused_new_atgard_on_the_plan_page_keeps_everything_typed_and_create
     with app.transaction() as s:
         assert s.exec(select(Action).where(Action.text == typed["text"])).first() is None
         assert people.find_person(s, typed["owner_email"]) is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "reason", "box"),
+    [
+        ({"title": "   ", "section": "Del 2"}, "Utvecklingsområdets namn måste fyllas i.", "title"),
+        (
+            {"title": "Kompetens " * 201, "section": "Del 2"},
+            "Utvecklingsområdets namn är för långt: högst 2 000 tecken.",
+            "title",
+        ),
+        (
+            {"title": "Kompetens", "section": "Del " * 126},
+            "Rubriken ovanför är för lång: högst 500 tecken.",
+            "section",
+        ),
+    ],
+)
+def test_a_refused_new_area_on_the_plan_page_keeps_what_was_typed_and_creates_nothing(
+    client: TestClient,
+    app: App,
+    world: World,
+    clock: MovableClock,
+    typed: dict[str, str],
+    reason: str,
+    box: str,
+) -> None:
+    log_in(client, app, world.chef, clock())
+    form = form_to(client.get(f"/planer/{world.plan_id}").text, f"/planer/{world.plan_id}/omraden")
+    with app.transaction() as s:
+        before = len(s.exec(select(Area)).all())
+    refused = client.post(form.action, data=form.data(**typed))
+    assert refused.status_code == 422
+    assert reason in text_of(refused.text)
+    again = form_to(refused.text, f"/planer/{world.plan_id}/omraden").fields
+    assert {k: again[k] for k in typed} == typed
+    assert re.search(rf'name="{box}"[^>]*aria-invalid="true"', refused.text)
+    # The new åtgärd's form beside it is not marked.
+    assert 'id="text" name="text" rows="3" required>' in refused.text
+    with app.transaction() as s:
+        assert len(s.exec(select(Area)).all()) == before

@@ -159,3 +159,64 @@ def test_a_fault_in_the_code_is_a_page_in_swedish_with_the_menu(
     # The menu is there: the chef can go on from the page.
     assert 'href="/planer"' in page.text
     assert any("ett fel i koden" in str(r.exc_info) for r in caplog.records if r.exc_info)
+
+
+def _kinds(app: App, world: World, clock: MovableClock) -> tuple[int, int]:
+    """A kontroll for Anna and a decision without an owner, in the plan beside its åtgärder."""
+    with app.transaction() as s:
+        plan = plans.get_plan(s, world.plan_id)
+        control = plans.add_action(
+            s,
+            app.registry,
+            plans.ensure_area(s, plan, "Kontroller"),
+            now=clock(),
+            workflow="kontroll",
+            owner=world.anna,
+            text="Kontroll av delegationsbeslut",
+        )
+        decision = plans.add_action(
+            s,
+            app.registry,
+            plans.ensure_area(s, plan, "Beslut"),
+            now=clock(),
+            workflow="protokoll",
+            owner=None,
+            text="Besked om lokalerna",
+        )
+        assert control.id is not None and decision.id is not None
+        return control.id, decision.id
+
+
+def test_the_chefs_pages_call_a_kontroll_and_a_decision_by_their_own_nouns(
+    chef_client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    control, decision = _kinds(app, world, clock)
+    page = text_of(chef_client.get(f"/atgarder/{control}").text)
+    assert "personlig länk till kontrollen." in page
+    assert "Flytta kontrollen till" in page
+    assert "Kontrollen hamnar sist i det valda området." in page
+    assert "Ändra kontroll och datum Kontroll " in page
+    page = text_of(chef_client.get(f"/atgarder/{decision}").text)
+    assert "Flytta beslutet till" in page
+    assert "Ändra beslut och datum Beslut " in page
+    assert "Ändra åtgärd och datum Åtgärd " in text_of(
+        chef_client.get(f"/atgarder/{world.a1}").text
+    )
+
+    # The plan list's column and the kommun's overview count all three kinds.
+    listed = chef_client.get("/planer").text
+    assert '<th scope="col" class="num">Åtgärder, kontroller och beslut</th>' in listed
+    overview = text_of(chef_client.get("/kommunen").text)
+    assert "Åtgärder, kontroller och beslut som inte är klara" in overview
+
+    # The start page's numbers lead to them, and a list of one kind counts and names it.
+    start = text_of(chef_client.get("/start").text)
+    assert "Varje siffra leder till åtgärderna, kontrollerna och besluten bakom den." in start
+    unowned = text_of(chef_client.get(f"/atgarder?plan={world.plan_id}&urval=utan-ansvarig").text)
+    assert "Beslut som inte är klara och inte har någon ansvarig." in unowned
+    assert f"1 beslut i {plans_title(app, world)}." in unowned
+
+
+def plans_title(app: App, world: World) -> str:
+    with app.transaction() as s:
+        return plans.get_plan(s, world.plan_id).title

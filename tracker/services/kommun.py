@@ -52,6 +52,8 @@ class ForvaltningCounts:
     open: int = 0
     late: int = 0
     plans: int = 0
+    # The workflows its items follow, by whose nouns the page names what it counts.
+    workflows: set[str] = field(default_factory=set)
 
     @property
     def total(self) -> int:
@@ -202,6 +204,7 @@ def _counts(
         counts = by_name.setdefault(name, ForvaltningCounts(name))
         label = labels.get((workflow, state), state)
         counts.by_state[label] = counts.by_state.get(label, 0) + n
+        counts.workflows.add(workflow)
         if (workflow, state) in open_states:
             counts.open += n
     plan_query = _scoped(sa_select(_P.c.id, _P.c.forvaltning), forvaltning)

@@ -23,11 +23,12 @@ from notifications.render import (
     render_login_mail,
     render_owner_mail,
 )
-from notifications.swedish import count, either
+from notifications.swedish import either
+from tracker.domain import nouns
 from tracker.domain.protokoll import source_line
 from tracker.domain.roles import OWNER
 from tracker.models import Action, ActionEvent, OutboxMessage, Person, Plan, Protokoll
-from tracker.services.actions import ASSIGNED
+from tracker.services.actions import ASSIGNED, owned_actions
 from tracker.services.audits import answered_by_actions
 from tracker.services.outbox import (
     PENDING,
@@ -41,7 +42,7 @@ from tracker.services.outbox import (
 from tracker.services.people import find_person
 from tracker.services.plans import assigned_since, plans_owned_by, reply_address
 from tracker.web.links import login_url, owner_url
-from workflows import WorkflowRegistry
+from workflows import DEFAULT_NOUN, NounDef, WorkflowRegistry
 
 KIND_ASSIGNED = "tilldelning"
 KIND_OWNER_LINK = "lank"
@@ -136,9 +137,11 @@ def _owner_mail(
     assigned: bool = False,
     assigned_by: Person | None = None,
 ) -> OutgoingMessage:
-    """An owner's mail about `actions` (none: about the link alone): each åtgärd with where it
-    came from, and the owner's buttons on them as examples."""
+    """An owner's mail about `actions` (none: about the link alone, named by all the owner
+    has): each åtgärd with where it came from, and the owner's buttons on them as examples."""
     sources = _sources(session, actions)
+    noun = _noun(registry, actions)
+    workflows = _workflows(actions) or _owned_workflows(session, person)
     return render_owner_mail(
         OwnerMail(
             to=person.email,
@@ -156,8 +159,31 @@ def _owner_mail(
             assigned_by_email=assigned_by.email if assigned_by is not None else "",
             examples=either(_owner_buttons(registry, actions)),
             reply_to=reply_to,
+            item=noun.a,
+            your_item=noun.your,
+            the_item=noun.the_one,
+            it=noun.it,
+            counted=nouns.counted(registry, workflows),
+            kinds=nouns.plural(registry, workflows),
         )
     )
+
+
+def _noun(registry: WorkflowRegistry, actions: Sequence[Action]) -> NounDef:
+    """What the one item of a mail about one is called; the åtgärd's word otherwise, which
+    the mail about several does not use."""
+    return registry.get(actions[0].workflow).definition.noun if len(actions) == 1 else DEFAULT_NOUN
+
+
+def _workflows(actions: Sequence[Action]) -> list[str]:
+    return [a.workflow for a in actions]
+
+
+def _owned_workflows(session: Session, person: Person) -> list[str]:
+    """The workflows of all the person's items: a link to them names them ("dina kontroller")."""
+    if person.id is None:
+        return []
+    return [a.workflow for a, _, _, _ in owned_actions(session, person.id)]
 
 
 def queue_owner_link(
@@ -196,14 +222,16 @@ def _owner_link_message(
     assigned: bool = False,
 ) -> OutgoingMessage:
     url = owner_url(settings, person, now=now, action_id=action.id if action else None)
+    noun = _noun(registry, [action] if action is not None else [])
     if action is not None and assigned:
-        subject = "Du är ansvarig för en åtgärd"
+        subject = f"Du är ansvarig för {noun.a}"
         if plan is not None:
             subject += f" i {plan.title}"
     elif action is not None:
-        subject = "Länk till din åtgärd"
+        subject = f"Länk till {noun.your}"
     else:
-        subject = "Din länk till dina åtgärder"
+        kinds = nouns.plural(registry, _owned_workflows(session, person))
+        subject = f"Din länk till dina {kinds}"
     return _owner_mail(
         session,
         registry,
@@ -397,7 +425,7 @@ def _assignment_message(
         settings,
         owner,
         actions,
-        subject=f"Du är ansvarig för {count(len(actions), 'åtgärd', 'åtgärder')}{where}",
+        subject=f"Du är ansvarig för {nouns.counted(registry, _workflows(actions))}{where}",
         url=owner_url(settings, owner, now=now),
         plan=plan,
         reply_to=reply_address(session, {a.plan_id for a in actions}),

@@ -6,6 +6,7 @@ what the page counts and what the list it links to shows, so the two cannot disa
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -16,7 +17,7 @@ from sqlmodel import Session, col, select
 from config import Settings
 from tracker.domain.clock import local_date
 from tracker.domain.roles import Someone, may_read
-from tracker.models import Plan
+from tracker.models import Action, Plan
 from tracker.services.plans import ActionFilter, ActionRow, list_actions
 from workflows import WorkflowRegistry
 
@@ -86,6 +87,15 @@ def readable_plan_ids(session: Session, user: Someone) -> set[int] | None:
     plans = list(session.exec(select(Plan)))
     readable = {p.id for p in plans if p.id is not None and may_read(user, p)}
     return None if len(readable) == len(plans) else readable
+
+
+def workflows_in(session: Session, plan_ids: Sequence[int]) -> list[str]:
+    """The workflows the items of these plans follow, each once: what the start page's
+    numbers count is named by them."""
+    if not plan_ids:
+        return []
+    query = select(Action.workflow).where(col(Action.plan_id).in_(plan_ids)).distinct()
+    return sorted(session.exec(query))
 
 
 def plan_numbers(

@@ -290,12 +290,15 @@ class PlanSummary:
     # Per state label, over every workflow the plan's items follow (a protokoll's decisions
     # are "Tilldelad", a kontroll "Planerad"): the columns of the plan list.
     by_label: dict[str, int] = field(default_factory=dict)
+    # The workflows its items follow, by whose nouns the list names what it counts.
+    workflows: frozenset[str] = frozenset()
 
 
 def summarise_plans(session: Session, registry: WorkflowRegistry, today: date) -> list[PlanSummary]:
     plans = list(session.exec(select(Plan).order_by(col(Plan.id))))
     counts: dict[int, Counter[str]] = {p.id: Counter() for p in plans if p.id is not None}
     by_label: dict[int, Counter[str]] = {p.id: Counter() for p in plans if p.id is not None}
+    workflows: dict[int, set[str]] = {p.id: set() for p in plans if p.id is not None}
     labels = registry.state_labels()
     for plan_id, workflow, state, n in session.exec(
         select(Action.plan_id, Action.workflow, Action.state, func.count()).group_by(
@@ -303,6 +306,7 @@ def summarise_plans(session: Session, registry: WorkflowRegistry, today: date) -
         )
     ):
         counts[plan_id][state] += n
+        workflows[plan_id].add(workflow)
         by_label[plan_id][labels.get((workflow, state), state)] += n
     overdue: dict[int, int] = dict(
         session.exec(
@@ -320,6 +324,7 @@ def summarise_plans(session: Session, registry: WorkflowRegistry, today: date) -
             total=sum(counts[p.id].values()),
             late=late[p.id],
             by_label=dict(by_label[p.id]),
+            workflows=frozenset(workflows[p.id]),
         )
         for p in plans
         if p.id is not None

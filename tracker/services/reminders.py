@@ -464,18 +464,19 @@ def _where(occasion: Occasion) -> str:
     return f"den {long_date(occasion.meeting_on)}"
 
 
-def _report_text(plan_title: str, occasion: Occasion, today: date) -> str:
+def _report_text(plan_title: str, occasion: Occasion, today: date, kinds: str) -> str:
+    """`kinds`: what the owner's items in the plan are called ("kontroller")."""
     deadline = max(occasion.update_by, today)
     return (
         f"Uppdatera inför återrapporten om {plan_title} {_where(occasion)} senast "
-        f"{long_date(deadline)}: skriv processläget för dina öppna åtgärder i planen, så att "
+        f"{long_date(deadline)}: skriv processläget för dina öppna {kinds} i planen, så att "
         "återrapporten visar hur arbetet går."
     )
 
 
-def _missed_text(plan_title: str, occasion: Occasion) -> str:
+def _missed_text(plan_title: str, occasion: Occasion, kinds: str) -> str:
     return (
-        f"Processläget för dina åtgärder nedan uppdaterades inte inför återrapporten om "
+        f"Processläget för dina {kinds} nedan uppdaterades inte inför återrapporten om "
         f"{plan_title} {_where(occasion)}: sista dag var {long_date(occasion.update_by)}. "
         f"Skriv det nu; utkastet görs {long_date(occasion.draft_on)} och ska godkännas senast "
         f"{long_date(occasion.approve_by)}."
@@ -498,13 +499,14 @@ def _moved_text(plan_title: str, occasion: Occasion, was: date) -> str:
 
 
 def _report_notices(
+    registry: WorkflowRegistry,
     own: dict[int, tuple[_Row, set[Section]]],
     found: _Gathered,
     occasions: dict[int, Occasion],
     today: date,
 ) -> tuple[str, ...]:
     """One paragraph per plan whose återrapport the recipient is called on to update for,
-    or whose dates moved."""
+    or whose dates moved; the recipient's items in it named by their workflows' nouns."""
     notices = []
     called = {Section.report_call, Section.report_missed}
     for plan_id in sorted({r.plan_id for r, s in own.values() if s & called}):
@@ -512,12 +514,15 @@ def _report_notices(
         occasion = occasions[plan_id]
         was = found.report_moved.get(plan_id)
         missed = any(Section.report_missed in s for r, s in own.values() if r.plan_id == plan_id)
+        kinds = nouns.plural(
+            registry, (r.workflow for r, _ in own.values() if r.plan_id == plan_id)
+        )
         if was is not None:
             notices.append(_moved_text(plan_row.plan_title, occasion, was))
         elif missed:
-            notices.append(_missed_text(plan_row.plan_title, occasion))
+            notices.append(_missed_text(plan_row.plan_title, occasion, kinds))
         else:
-            notices.append(_report_text(plan_row.plan_title, occasion, today))
+            notices.append(_report_text(plan_row.plan_title, occasion, today, kinds))
     return tuple(notices)
 
 
@@ -825,7 +830,10 @@ class _Planner:
             or DATES_MOVED_LABEL,
             kinds=nouns.plural(self.registry, (r.workflow for r in own_rows)),
             sections=tuple(sections),
-            notices=(*_report_notices(own, found, self.reporting, self.today), *rec.notices),
+            notices=(
+                *_report_notices(self.registry, own, found, self.reporting, self.today),
+                *rec.notices,
+            ),
             link=link,
             link_valid_until=(
                 self.today + timedelta(days=self.settings.link_max_age_days) if n_own else None

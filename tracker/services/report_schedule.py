@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
+from tracker.domain import nouns
 from tracker.domain.clock import local_date, start_of_day
 from tracker.domain.meetings import CANCELLED
 from tracker.domain.report import Snapshot
@@ -139,6 +140,8 @@ class NotUpdated:
     text: str
     owner: str
     progress_on: date | None
+    # Its workflow, by whose noun it is counted ("2 åtgärder och 1 kontroll").
+    workflow: str
 
 
 def not_updated(
@@ -170,6 +173,7 @@ def not_updated(
                 text=action.text,
                 owner=owner or "ingen ansvarig",
                 progress_on=local_date(action.progress_at, tz) if action.progress_at else None,
+                workflow=action.workflow,
             )
         )
     return out
@@ -201,6 +205,8 @@ class ComingReport:
     call_on: date
     # Filled once owners have been called on to update: who has not.
     not_updated: list[NotUpdated]
+    # Those counted by their workflows' nouns: "2 åtgärder och 1 kontroll".
+    not_updated_counted: str = ""
 
 
 def coming_reports(
@@ -226,7 +232,8 @@ def coming_reports(
         occasion = ahead[0]
         called = calendar.call_on(occasion)
         stale = not_updated(session, registry, plan.id, called, tz) if called <= today else []
-        out.append(ComingReport(plan, occasion, called, stale))
+        counted = nouns.counted(registry, (n.workflow for n in stale))
+        out.append(ComingReport(plan, occasion, called, stale, counted))
     return sorted(out, key=lambda r: (r.occasion.approve_by, r.plan.title))
 
 

@@ -222,6 +222,14 @@ def required(value: str, label: str) -> str:
     return text
 
 
+def within(value: str, limit: int, what: str) -> str:
+    """`value`, if it is at most `limit` characters; else Refused, starting with `what` ("Rubriken
+    ovanför är för lång"), so that field_of ties it to its box."""
+    if len(value) > limit:
+        raise Refused(f"{what}: högst {_count(limit)} tecken.")
+    return value
+
+
 @dataclass(frozen=True)
 class FormError:
     """A refusal shown in the form it came from (`form`, an id on the page), tied to the
@@ -244,6 +252,8 @@ def field_of(message: str) -> str:
         "Domänen": "owner_email",
         "Namnet innehåller": "owner_name",
         "Granskningens namn": "title",
+        "Utvecklingsområdets namn": "title",
+        "Rubriken ovanför": "section",
         "Det finns redan": "title",
         "Namn": "title",
         "Datum": "report_on",

@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from tracker.domain import nouns
 from tracker.domain.roles import forvaltning_scope, may_see_overview
 from tracker.domain.tables import SheetOut, write_csv, write_xlsx
 from tracker.errors import Forbidden, Refused
@@ -56,6 +57,10 @@ def overview_page(
             "scope": scope,
             "whole_kommun": forvaltning_scope(user) is None,
             "shown": kommun.OLDEST_SHOWN,
+            # What it counts: "åtgärder", "åtgärder, kontroller och beslut".
+            "kinds": nouns.plural(
+                web.app.registry, sorted({w for c in found.forvaltningar for w in c.workflows})
+            ),
         },
     )
 

@@ -51,6 +51,7 @@ from tracker.web.deps import (
 )
 from tracker.web.forms import (
     INCOMPLETE_MESSAGE,
+    TEXT_LIMIT,
     VERSION_LIMIT,
     FormError,
     checked_dates,
@@ -58,6 +59,7 @@ from tracker.web.forms import (
     optional_int,
     parse_date,
     required,
+    within,
 )
 from tracker.web.routes import FormId, PathId
 from tracker.web.views import ActionView, action_view, listed
@@ -66,6 +68,11 @@ router = APIRouter()
 
 # The id of the plan page's form for a new åtgärd, which a refusal is shown in.
 NEW_ACTION_FORM = "ny-atgard-form"
+# And of its form for a new utvecklingsområde.
+NEW_AREA_FORM = "nytt-omrade-form"
+# The longest name and heading of an utvecklingsområde, as its own page's form takes them.
+AREA_TITLE_LIMIT = 2000
+AREA_SECTION_LIMIT = 500
 
 
 @router.get("/planer", response_class=HTMLResponse)
@@ -84,6 +91,10 @@ def plan_list(
         {
             "summaries": summaries,
             "states": states,
+            # What the count column counts: "åtgärder", "åtgärder, kontroller och beslut".
+            "kinds": nouns.plural(
+                web.app.registry, sorted({w for s in summaries for w in s.workflows})
+            ),
             "may_create": is_editor(user),
             "flash": pop_flash(request),
         },
@@ -507,18 +518,38 @@ def area_edit(
     return RedirectResponse(f"/planer/{plan_id}/omraden/{area_id}", status_code=303)
 
 
-@router.post("/planer/{plan_id}/omraden", dependencies=[CsrfChecked])
+@router.post("/planer/{plan_id}/omraden", dependencies=[CsrfChecked], response_model=None)
 def area_add(
     request: Request,
     plan_id: PathId,
+    web: WebDep,
     session: SessionDep,
+    now: NowDep,
     user: EditorDep,
-    title: Annotated[str, Form(max_length=2000)] = "",
-    section: Annotated[str, Form(max_length=500)] = "",
-) -> RedirectResponse:
+    # Bounded by the body's limit, not the area's: an overlong name is refused beside its
+    # box with the rest kept, not on the generic page for an overlong form.
+    title: Annotated[str, Form(max_length=TEXT_LIMIT)] = "",
+    section: Annotated[str, Form(max_length=TEXT_LIMIT)] = "",
+) -> Response:
+    """A new utvecklingsområde; a refusal (no name, one too long) shows the plan again with
+    the reason beside its box and what was typed kept."""
     plan = plan_service.get_plan(session, plan_id)
     require_edit(user, plan)
-    clean = required(title, "Utvecklingsområdets namn")
+    try:
+        clean = _area_title(title, section)
+    except Refused as exc:
+        return _render_plan(
+            request,
+            web,
+            session,
+            plan,
+            user,
+            now,
+            PlanQuery.from_string(""),
+            add_error=FormError(exc.message, NEW_AREA_FORM, field_of(exc.message)),
+            added={"title": title, "section": section},
+            status_code=refusal_status(exc),
+        )
     known = session.exec(select(Area).where(Area.plan_id == plan.id, Area.title == clean)).first()
     area = plan_service.ensure_area(session, plan, clean, section=section)
     if known is None:
@@ -526,6 +557,14 @@ def area_add(
     else:
         flash(request, f"Utvecklingsområdet '{area.title}' fanns redan.")
     return RedirectResponse(f"/planer/{plan_id}#omrade-{area.id}", status_code=303)
+
+
+def _area_title(title: str, section: str) -> str:
+    """The new area's name, stripped; Refused, naming the box, if it cannot be used."""
+    clean = required(title, "Utvecklingsområdets namn")
+    within(clean, AREA_TITLE_LIMIT, "Utvecklingsområdets namn är för långt")
+    within(section, AREA_SECTION_LIMIT, "Rubriken ovanför är för lång")
+    return clean
 
 
 @router.post("/planer/{plan_id}/atgarder", dependencies=[CsrfChecked])

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from sqlmodel import Session
 
+from tracker.domain import nouns
 from tracker.domain.schedule import SCHEDULE_LABELS, ScheduleStatus
 from tracker.domain.workdays import WorkCalendar
 from tracker.errors import NotFound
@@ -46,23 +47,25 @@ def headings(win: Window) -> dict[Selection, str]:
     }
 
 
-def explanation(selection: Selection, win: Window) -> str:
-    """What the list page of a selection shows, in full."""
+def explanation(selection: Selection, win: Window, kinds: str = "åtgärder") -> str:
+    """What the list page of a selection shows, in full; `kinds` are what its items are
+    called together ("kontroller", "åtgärder och beslut": tracker.domain.nouns)."""
+    them = kinds[:1].upper() + kinds[1:]
     if selection is Selection.late:
         return (
-            f"Åtgärder som är försenade i dag, {win.today.isoformat()}: klart-datumet har "
-            "passerats utan att åtgärden är klar, eller utvärderingsdatumet utan att den är "
-            "utvärderad."
+            f"{them} som är försenade i dag, {win.today.isoformat()}: klart-datumet har "
+            "passerats utan att de är klara, eller utvärderingsdatumet utan att de är "
+            "utvärderade."
         )
     if selection is Selection.without_owner:
-        return "Åtgärder som inte är klara och inte har någon ansvarig."
+        return f"{them} som inte är klara och inte har någon ansvarig."
     if selection is Selection.unanswered:
         return (
-            "Åtgärder som inte är klara, vars ansvariga varken har skrivit ett processläge, "
-            f"ändrat läget eller fått åtgärden de senaste {win.unanswered_days} dagarna."
+            f"{them} som inte är klara, vars ansvariga varken har skrivit ett processläge, "
+            f"ändrat läget eller fått dem de senaste {win.unanswered_days} dagarna."
         )
     return (
-        f"Åtgärder som ska utvärderas från i dag, {win.today.isoformat()}, till och med "
+        f"{them} som ska utvärderas från i dag, {win.today.isoformat()}, till och med "
         f"{win.evaluation_until.isoformat()} och inte är utvärderade."
     )
 
@@ -106,19 +109,30 @@ def render_start(
         cal=WorkCalendar(),
         fallback_draft_days=web.app.settings.report_draft_days_before,
     )
+    pending = escalations.pending_for(
+        session, web.app.registry, user, WorkCalendar(), today=win.today
+    )
     return web.render(
         request,
         "start/start.html",
         {
             "numbers": overview.plan_numbers(session, web.app.registry, plans, win),
+            # What the numbers count: "åtgärderna", "åtgärderna och kontrollerna".
+            "counted_kinds": nouns.plural(
+                web.app.registry,
+                overview.workflows_in(session, [p.id for p in plans if p.id is not None]),
+                definite=True,
+            ),
             "headings": headings(win),
             "flash": pop_flash(request),
             "coming": coming,
             "next_by_plan": {r.plan.id: r.occasion.meeting_on for r in coming},
             "today": win.today,
             # Escalations waiting for an answer that this person may acknowledge.
-            "escalations": escalations.pending_for(
-                session, web.app.registry, user, WorkCalendar(), today=win.today
+            "escalations": pending,
+            # What they are called together: "kontrollerna", "åtgärderna och besluten".
+            "escalated_kinds": nouns.plural(
+                web.app.registry, (p.action.workflow for p in pending), definite=True
             ),
             "absence": absences.today_for(session, user, today=win.today),
             "refused": refused,
@@ -174,7 +188,10 @@ def action_list(
         {
             "plan": found,
             "heading": headings(win)[selection],
-            "explanation": explanation(selection, win),
+            "explanation": explanation(
+                selection, win, nouns.plural(registry, (r.workflow for r in rows))
+            ),
+            "counted": nouns.counted(registry, (r.workflow for r in rows)),
             "items": [_listed(registry, r, win) for r in rows],
         },
     )
