@@ -277,6 +277,33 @@ def _grouped(
     return [(a, by_area[a.id]) for a in areas]
 
 
+def _refused_form(
+    request: Request,
+    web: Web,
+    session: Session,
+    plan: Plan,
+    user: Person,
+    now: datetime,
+    exc: Refused,
+    form: str,
+    typed: dict[str, str],
+) -> HTMLResponse:
+    """The plan page again after one of its add forms was refused: the reason beside the box
+    it is about, and what was typed in the form."""
+    return _render_plan(
+        request,
+        web,
+        session,
+        plan,
+        user,
+        now,
+        PlanQuery.from_string(""),
+        add_error=FormError(exc.message, form, field_of(exc.message)),
+        added=typed,
+        status_code=refusal_status(exc),
+    )
+
+
 def _render_plan(
     request: Request,
     web: Web,
@@ -538,18 +565,8 @@ def area_add(
     try:
         clean = _area_title(title, section)
     except Refused as exc:
-        return _render_plan(
-            request,
-            web,
-            session,
-            plan,
-            user,
-            now,
-            PlanQuery.from_string(""),
-            add_error=FormError(exc.message, NEW_AREA_FORM, field_of(exc.message)),
-            added={"title": title, "section": section},
-            status_code=refusal_status(exc),
-        )
+        typed = {"title": title, "section": section}
+        return _refused_form(request, web, session, plan, user, now, exc, NEW_AREA_FORM, typed)
     known = session.exec(select(Area).where(Area.plan_id == plan.id, Area.title == clean)).first()
     area = plan_service.ensure_area(session, plan, clean, section=section)
     if known is None:
@@ -621,18 +638,7 @@ def action_add(
             "owner_email": owner_email,
             "owner_name": owner_name,
         }
-        return _render_plan(
-            request,
-            web,
-            session,
-            plan,
-            user,
-            now,
-            PlanQuery.from_string(""),
-            add_error=FormError(exc.message, NEW_ACTION_FORM, field_of(exc.message)),
-            added=typed,
-            status_code=refusal_status(exc),
-        )
+        return _refused_form(request, web, session, plan, user, now, exc, NEW_ACTION_FORM, typed)
     assert action.id is not None
     message = checked_dates("Åtgärden är tillagd.", action.tidsplan, due, evaluate)
     if owner is not None:
