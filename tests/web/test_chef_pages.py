@@ -183,6 +183,50 @@ def test_a_plan_title_is_unique_within_a_forvaltning(chef_client: TestClient, wo
     assert chef_client.post(form.action, data=form.data(title="  ")).status_code == 422
 
 
+@pytest.mark.parametrize(
+    ("typed", "reason", "box"),
+    [
+        ({"title": "   ", "dnr": "BUN 2018/7"}, "Planens namn måste fyllas i.", "title"),
+        (
+            {"title": "Skolnärvaro " * 42, "dnr": "BUN 2018/7"},
+            "Planens namn är för långt: högst 500 tecken.",
+            "title",
+        ),
+        (
+            {"title": "Skolnärvaro", "namnd": "Barn- och utbildningsnämnden " * 8},
+            "Nämndens namn är för långt: högst 200 tecken.",
+            "namnd",
+        ),
+        (
+            {"title": "Skolnärvaro", "dnr": "BUN 2018/7 " * 10},
+            "Diarienumret är för långt: högst 100 tecken.",
+            "dnr",
+        ),
+        (
+            {"title": "Skolnärvaro", "background": "Frånvaron ökar.", "dnr": "BUN 2018/7 " * 10},
+            "Diarienumret är för långt: högst 100 tecken.",
+            "dnr",
+        ),
+    ],
+)
+def test_a_refused_new_plan_keeps_everything_typed_beside_the_reason_and_creates_nothing(
+    chef_client: TestClient, app: App, typed: dict[str, str], reason: str, box: str
+) -> None:
+    form = form_to(chef_client.get("/planer/ny").text, "/planer/ny")
+    with app.transaction() as s:
+        before = len(s.exec(select(Plan)).all())
+    refused = chef_client.post(form.action, data=form.data(**typed))
+    assert refused.status_code == 422
+    assert reason in text_of(refused.text)
+    again = form_to(refused.text, "/planer/ny").fields
+    assert {k: again[k] for k in typed} == typed
+    invalid = re.findall(r'<(?:input|textarea)\b[^>]*aria-invalid="true"[^>]*>', refused.text)
+    assert [re.search(r'name="(\w+)"', t).group(1) for t in invalid] == [box]  # type: ignore[union-attr]
+    assert 'aria-describedby="ny-plan-form-fel"' in invalid[0]
+    with app.transaction() as s:
+        assert len(s.exec(select(Plan)).all()) == before
+
+
 def test_chef_pages_refuse_posts_without_csrf(
     chef_client: TestClient, app: App, world: World
 ) -> None:

@@ -606,3 +606,50 @@ def test_a_refused_new_area_on_the_plan_page_keeps_what_was_typed_and_creates_no
     assert 'id="text" name="text" rows="3" required>' in refused.text
     with app.transaction() as s:
         assert len(s.exec(select(Area)).all()) == before
+
+
+@pytest.mark.parametrize(
+    ("typed", "reason", "box"),
+    [
+        ({"title": "   ", "section": "Del 2"}, "Utvecklingsområdets namn måste fyllas i.", "title"),
+        (
+            {"title": "Kompetens " * 201, "section": "Del 2"},
+            "Utvecklingsområdets namn är för långt: högst 2 000 tecken.",
+            "title",
+        ),
+        (
+            {"title": "Kompetens", "section": "Del " * 126},
+            "Rubriken ovanför är för lång: högst 500 tecken.",
+            "section",
+        ),
+        (
+            {"title": "Intern kontroll", "section": "Del 2"},
+            "Planen har redan ett utvecklingsområde som heter 'Intern kontroll'.",
+            "title",
+        ),
+    ],
+)
+def test_a_refused_area_edit_keeps_what_was_typed_beside_the_reason_and_changes_nothing(
+    client: TestClient,
+    app: App,
+    world: World,
+    clock: MovableClock,
+    typed: dict[str, str],
+    reason: str,
+    box: str,
+) -> None:
+    log_in(client, app, world.chef, clock())
+    page = f"/planer/{world.plan_id}/omraden/{world.area_id}"
+    form = form_to(client.get(page).text, "/andra")
+    with app.transaction() as s:
+        before = s.get_one(Area, world.area_id).model_dump()
+    refused = client.post(form.action, data=form.data(**typed))
+    assert refused.status_code == 422
+    assert reason in text_of(refused.text)
+    again = form_to(refused.text, "/andra").fields
+    assert {k: again[k] for k in typed} == typed
+    invalid = re.findall(r'<(?:input|textarea)\b[^>]*aria-invalid="true"[^>]*>', refused.text)
+    assert [re.search(r'name="(\w+)"', t).group(1) for t in invalid] == [box]  # type: ignore[union-attr]
+    assert 'aria-describedby="andra-omrade-form-fel"' in invalid[0]
+    with app.transaction() as s:
+        assert s.get_one(Area, world.area_id).model_dump() == before

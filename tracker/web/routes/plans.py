@@ -70,9 +70,15 @@ router = APIRouter()
 NEW_ACTION_FORM = "ny-atgard-form"
 # And of its form for a new utvecklingsområde.
 NEW_AREA_FORM = "nytt-omrade-form"
-# The longest name and heading of an utvecklingsområde, as its own page's form takes them.
+# The id of the area page's own edit form.
+EDIT_AREA_FORM = "andra-omrade-form"
+# The id of the new-plan page's form.
+NEW_PLAN_FORM = "ny-plan-form"
+# The longest name and heading of an utvecklingsområde.
 AREA_TITLE_LIMIT = 2000
 AREA_SECTION_LIMIT = 500
+# The longest of each field of a new plan.
+PLAN_LIMITS = {"title": 500, "forvaltning": 200, "namnd": 200, "dnr": 100}
 
 
 @router.get("/planer", response_class=HTMLResponse)
@@ -113,12 +119,18 @@ def plan_create(
     session: SessionDep,
     now: NowDep,
     user: EditorDep,
-    title: Annotated[str, Form(max_length=500)] = "",
-    forvaltning: Annotated[str, Form(max_length=200)] = "",
-    namnd: Annotated[str, Form(max_length=200)] = "",
-    dnr: Annotated[str, Form(max_length=100)] = "",
-    background: Annotated[str, Form(max_length=20_000)] = "",
+    # Bounded by the body's limit, not the plan's: an overlong field is refused beside its
+    # box with the rest kept (_plan_limits), not on the generic page for an overlong form.
+    # The background's own limit is the body's: past it, only that page can answer (and it
+    # keeps the text, as for an åtgärd's).
+    title: Annotated[str, Form(max_length=TEXT_LIMIT)] = "",
+    forvaltning: Annotated[str, Form(max_length=TEXT_LIMIT)] = "",
+    namnd: Annotated[str, Form(max_length=TEXT_LIMIT)] = "",
+    dnr: Annotated[str, Form(max_length=TEXT_LIMIT)] = "",
+    background: Annotated[str, Form(max_length=TEXT_LIMIT)] = "",
 ) -> HTMLResponse | RedirectResponse:
+    """A new plan; a refusal (no name, a field too long, a name taken) shows the form again
+    with the reason beside its box and everything typed kept."""
     values = {
         "title": title,
         "forvaltning": forvaltning,
@@ -130,14 +142,16 @@ def plan_create(
     forvaltning = forvaltning_scope(user) or forvaltning
     try:
         clean_title = required(title, "Planens namn")
+        _plan_limits(clean_title, forvaltning.strip(), namnd.strip(), dnr.strip())
         exists = session.exec(
             select(Plan).where(Plan.title == clean_title, Plan.forvaltning == forvaltning.strip())
         ).first()
         if exists is not None:
             raise Refused(f"Det finns redan en plan som heter '{clean_title}' i förvaltningen.")
     except Refused as exc:
+        error = FormError(exc.message, NEW_PLAN_FORM, field_of(exc.message))
         return web.render(
-            request, "plans/new.html", {"error": exc.message, "values": values}, status_code=422
+            request, "plans/new.html", {"error": error, "values": values}, status_code=422
         )
     plan = plan_service.create_plan(
         session,
@@ -151,6 +165,14 @@ def plan_create(
     )
     flash(request, f"Planen '{plan.title}' är skapad. Lägg till utvecklingsområden och åtgärder.")
     return RedirectResponse(f"/planer/{plan.id}", status_code=303)
+
+
+def _plan_limits(title: str, forvaltning: str, namnd: str, dnr: str) -> None:
+    """Refused, naming the box, if a new plan's field is longer than the plan takes."""
+    within(title, PLAN_LIMITS["title"], "Planens namn är för långt")
+    within(forvaltning, PLAN_LIMITS["forvaltning"], "Förvaltningens namn är för långt")
+    within(namnd, PLAN_LIMITS["namnd"], "Nämndens namn är för långt")
+    within(dnr, PLAN_LIMITS["dnr"], "Diarienumret är för långt")
 
 
 def plan_links(plan: Plan, user: Person) -> list[tuple[str, str]]:
@@ -481,7 +503,7 @@ def _render_area(
     user: Person,
     now: datetime,
     *,
-    error: str | None = None,
+    error: FormError | None = None,
     typed: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
@@ -517,13 +539,18 @@ def area_edit(
     session: SessionDep,
     now: NowDep,
     user: EditorDep,
-    title: Annotated[str, Form(max_length=2000)] = "",
-    section: Annotated[str, Form(max_length=500)] = "",
+    # Bounded by the body's limit, as area_add's are: an overlong name is refused beside its
+    # box with what was typed kept.
+    title: Annotated[str, Form(max_length=TEXT_LIMIT)] = "",
+    section: Annotated[str, Form(max_length=TEXT_LIMIT)] = "",
 ) -> Response:
+    """The area's name and heading changed; a refusal shows the area's page again with the
+    reason beside its box and what was typed kept."""
     plan = plan_service.get_plan(session, plan_id)
     require_edit(user, plan)
     area = area_service.get_area(session, plan_id, area_id)
     try:
+        _area_limits(title.strip(), section.strip())
         changes = area_service.edit_area(
             session, area, title=title, section=section, now=now, actor=user
         )
@@ -537,7 +564,7 @@ def area_edit(
             area_id,
             user,
             now,
-            error=exc.message,
+            error=FormError(exc.message, EDIT_AREA_FORM, field_of(exc.message)),
             typed={"title": title, "section": section},
             status_code=refusal_status(exc),
         )
@@ -579,9 +606,14 @@ def area_add(
 def _area_title(title: str, section: str) -> str:
     """The new area's name, stripped; Refused, naming the box, if it cannot be used."""
     clean = required(title, "Utvecklingsområdets namn")
-    within(clean, AREA_TITLE_LIMIT, "Utvecklingsområdets namn är för långt")
-    within(section, AREA_SECTION_LIMIT, "Rubriken ovanför är för lång")
+    _area_limits(clean, section)
     return clean
+
+
+def _area_limits(title: str, section: str) -> None:
+    """Refused, naming the box, if an area's name or heading is longer than it takes."""
+    within(title, AREA_TITLE_LIMIT, "Utvecklingsområdets namn är för långt")
+    within(section, AREA_SECTION_LIMIT, "Rubriken ovanför är för lång")
 
 
 @router.post("/planer/{plan_id}/atgarder", dependencies=[CsrfChecked])
