@@ -16,8 +16,8 @@ from tests.support import builders as b
 from tests.web.conftest import World
 from tests.web.helpers import MovableClock, log_in, text_of
 from tracker.app import App
-from tracker.models import OutboxMessage, Person, Role, SentReminder
-from tracker.services import actions
+from tracker.models import ControlOccurrence, OutboxMessage, Person, Role, SentReminder
+from tracker.services import actions, internal_control
 from tracker.services.reminders import send_reminders
 
 CULTURE = "Kultur- och fritidsförvaltningen"
@@ -157,3 +157,61 @@ def test_a_reader_has_no_reminders_page(
     log_in(client, app, reader, clock())
     assert client.get("/paminnelser").status_code == 403
     assert 'href="/paminnelser"' not in client.get("/planer").text
+
+
+CONTROL_ROWS = [
+    "Process;Risk;Sannolikhet;Konsekvens;Kontrollmoment;Metod;Frekvens;Ansvarig;E-post",
+    "Närvaro;Frånvaro rapporteras inte samma dag;3;2;Kontroll av frånvaroregistrering;"
+    "Stickprov 5 lektioner per skola;månadsvis;Erik Nilsson;erik.nilsson@pitea.example",
+    "Skolskjuts;Skolskjuts beviljas utan rätt;2;2;Kontroll av skolskjutsbeslut;"
+    "Stickprov 10 beslut;årligen;Anna Lindqvist;anna.lindqvist@pitea.example",
+]
+
+
+def import_controls(app: App, clock: MovableClock, namnd: str, forvaltning: str) -> int:
+    """An internkontrollplan for 2018 with a monthly and a yearly kontrollmoment."""
+    with app.transaction() as s:
+        return internal_control.import_control_plan(
+            s,
+            app.registry,
+            "\n".join(CONTROL_ROWS).encode(),
+            "ik.csv",
+            namnd=namnd,
+            year=2018,
+            forvaltning=forvaltning,
+            now=clock(),
+        ).plan_id
+
+
+def test_the_controls_the_next_sweep_opens_are_shown_within_the_chefs_forvaltning(
+    client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    # Imported on Wednesday 10 January: January's control (due the 31st) opens two weeks
+    # before, on Wednesday the 17th, and tomorrow's sweep opens none.
+    own = import_controls(app, clock, "Barn- och utbildningsnämnden", world.chef.forvaltning)
+    import_controls(app, clock, "Kultur- och fritidsnämnden", CULTURE)
+    log_in(client, app, world.chef, clock())
+    shown = section(client.get("/paminnelser").text, "oppnas")
+    assert "Kontroller som öppnas 2018-01-11 07:00" in shown
+    assert "Inga kontroller i dina internkontrollplaner öppnas då." in shown
+    clock.advance(days=6)  # Tuesday 16 January: the next sweep is Wednesday's
+    log_in(client, app, world.chef, clock())
+    page = client.get("/paminnelser").text
+    shown = section(page, "oppnas")
+    assert "Kontroller som öppnas 2018-01-17 07:00" in shown
+    assert (
+        "Kontroll av frånvaroregistrering Internkontrollplan 2018 – Barn- och "
+        "utbildningsnämnden , Närvaro 2018-01-31 Erik Nilsson erik.nilsson@pitea.example"
+    ) in shown
+    assert f'href="/internkontroll/{own}"' in page
+    assert "Kontroll av skolskjutsbeslut" not in shown  # due in December
+    # The other förvaltning's plan has the same control on the same day: not this chef's.
+    assert "Kultur" not in shown and shown.count("Kontroll av frånvaroregistrering") == 1
+    # What the dry run shows is what the sweep then opens, and the page opened nothing.
+    with app.transaction() as s:
+        assert s.exec(select(func.count()).select_from(ControlOccurrence)).one() == 0
+    clock.advance(days=1)
+    opened = send_reminders(app, now=clock().replace(hour=6))
+    assert [
+        (c.point.text, c.control_plan.id) for c in opened.controls if c.control_plan.id == own
+    ] == [("Kontroll av frånvaroregistrering", own)]

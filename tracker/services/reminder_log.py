@@ -1,9 +1,9 @@
 """The reminders page: what went out to whom and when, and what the next sweep will send.
 
 What went out is read from the sent-reminder keys (per åtgärd) and the outbox (per person);
-what will go out is the sweep itself as a dry run, at the next working day's send time. All
-three are cut to what the viewer may see: the outbox by its förvaltning, åtgärder by their
-plans.
+what will go out is the sweep itself as a dry run, at the next working day's send time, with
+the controls of internkontrollplaner it would open. All are cut to what the viewer may see:
+the outbox by its förvaltning, åtgärder by their plans, controls by their internkontrollplan.
 """
 
 from __future__ import annotations
@@ -20,8 +20,17 @@ from sqlmodel import Session, col, select
 from config import Settings
 from tracker.domain.reminders import DATES_MOVED
 from tracker.domain.workdays import WorkCalendar, next_send_time
-from tracker.models import Action, ActionEvent, OutboxMessage, Person, Plan, SentReminder
+from tracker.models import (
+    Action,
+    ActionEvent,
+    ControlPlan,
+    OutboxMessage,
+    Person,
+    Plan,
+    SentReminder,
+)
 from tracker.services.actions import ASSIGNED
+from tracker.services.control_occurrences import DueControl
 from tracker.services.reminders import (
     DATES_MOVED_LABEL,
     KIND_ESCALATION,
@@ -170,9 +179,25 @@ class PreviewDigest:
 
 
 @dataclass(frozen=True)
+class PreviewControl:
+    """A control of an internkontrollplan that the sweep will open, and so put in its owner's
+    e-mail that morning."""
+
+    control_plan_id: int
+    plan_title: str
+    process: str
+    text: str
+    due_on: date
+    owner_name: str  # "" when the kontrollmoment has no owner
+    owner_email: str
+
+
+@dataclass(frozen=True)
 class Preview:
     at: datetime  # when the sweep will run
     digests: list[PreviewDigest]
+    # The controls it will open first, in the order it opens them.
+    controls: list[PreviewControl]
 
 
 def preview(
@@ -182,9 +207,11 @@ def preview(
     *,
     now: datetime,
     may_see: Callable[[Plan], bool],
+    may_see_control_plan: Callable[[ControlPlan], bool],
 ) -> Preview:
     """What the next sweep would send (a dry run: nothing is written), as far as it concerns
-    plans that `may_see` lets through."""
+    plans that `may_see` lets through, and the controls it would open (the dry run's own
+    list) of the internkontrollplaner that `may_see_control_plan` lets through."""
     cal = WorkCalendar()
     at = next_send_time(
         now,
@@ -196,7 +223,21 @@ def preview(
     listed = {i for d in result.digests for _, ids in d.listed for i in ids}
     visible = _visible_actions(session, listed, may_see)
     digests = [_scoped(d, visible) for d in result.digests]
-    return Preview(at=at, digests=[d for d in digests if d.sections])
+    controls = [_control(c) for c in result.controls if may_see_control_plan(c.control_plan)]
+    return Preview(at=at, digests=[d for d in digests if d.sections], controls=controls)
+
+
+def _control(due: DueControl) -> PreviewControl:
+    assert due.control_plan.id is not None
+    return PreviewControl(
+        control_plan_id=due.control_plan.id,
+        plan_title=due.control_plan.title,
+        process=due.risk.process,
+        text=due.point.text,
+        due_on=due.due_on,
+        owner_name=due.owner.name if due.owner else "",
+        owner_email=due.owner.email if due.owner else "",
+    )
 
 
 def _visible_actions(

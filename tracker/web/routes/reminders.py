@@ -1,5 +1,6 @@
-"""Påminnelser for the chef and admin: what the next reminder sweep will send, and what went
-out to whom and when, per person and per åtgärd, within what they may see."""
+"""Påminnelser for the chef and admin: what the next reminder sweep will send and which controls
+it will open, and what went out to whom and when, per person and per åtgärd, within what they
+may see."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from datetime import timedelta
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from tracker.domain.roles import forvaltning_scope, may_read
-from tracker.models import Plan
+from tracker.domain import nouns
+from tracker.domain.control_report import CONTROL_WORKFLOW
+from tracker.domain.roles import forvaltning_scope, may_read, may_read_control_plan
+from tracker.models import ControlPlan, Plan
 from tracker.services import dispatch, reminder_log
 from tracker.services.overview import readable_plan_ids
 from tracker.services.reminders import KIND_ESCALATION, KIND_REMINDER, KIND_SUMMARY
@@ -31,14 +34,24 @@ def reminders_page(
     def may_see(plan: Plan) -> bool:
         return may_read(user, plan)
 
+    def may_see_control_plan(control_plan: ControlPlan) -> bool:
+        return may_read_control_plan(user, control_plan.forvaltning)
+
     since = now - timedelta(days=reminder_log.HISTORY_DAYS)
     return web.render(
         request,
         "reminders/list.html",
         {
             "preview": reminder_log.preview(
-                session, web.app.registry, web.app.settings, now=now, may_see=may_see
+                session,
+                web.app.registry,
+                web.app.settings,
+                now=now,
+                may_see=may_see,
+                may_see_control_plan=may_see_control_plan,
             ),
+            # What the workflow calls its controls ([digest.noun]): "kontroller".
+            "controls_word": nouns.plural(web.app.registry, [CONTROL_WORKFLOW]),
             "mail": reminder_log.reminder_mail(
                 session, forvaltning=forvaltning_scope(user), since=since
             ),
