@@ -164,6 +164,10 @@ def test_the_chef_adds_an_indicator_and_a_value_with_comma_decimals(
             "ange ett år från 2000 till 2100",
         ),
         ({"name": "Andel", "baseline_on": "2019-06-30"}, "Ange utgångsvärdet"),
+        ({"name": "Andel godkända " * 15}, "Indikatorns namn får vara högst 200 tecken."),
+        ({"name": "Andel", "unit": "procent av alla elever"}, "Enheten får vara högst 20 tecken."),
+        ({"name": "Andel", "baseline": "1 " * 21}, "Utgångsvärde är för långt: högst 40 tecken."),
+        ({"name": "Andel", "target": "9" * 41}, "Mål är för långt: högst 40 tecken."),
     ],
 )
 def test_a_bad_indicator_is_refused_with_a_swedish_message_and_the_typed_values_kept(
@@ -186,6 +190,12 @@ def test_a_value_without_a_date_or_number_is_refused(
     _add_indicator(chef_client, world.a1, name="Andel", unit="%")
     page = chef_client.get(f"/atgarder/{world.a1}")
     measure = form_to(page.text, "/matvarden")
+    refused = chef_client.post(
+        measure.action, data=measure.data(measured_on="2020-01-01", value="7" * 41)
+    )
+    assert refused.status_code == 422
+    assert "Värde är för långt: högst 40 tecken." in text_of(refused.text)
+    assert f'value="{"7" * 41}"' in refused.text
     refused = chef_client.post(measure.action, data=measure.data(measured_on="", value="7,5"))
     assert refused.status_code == 422 and "Ange datumet" in text_of(refused.text)
     assert 'value="7,5"' in refused.text

@@ -40,7 +40,7 @@ from tracker.web.deps import (
     require_edit,
     undo,
 )
-from tracker.web.forms import parse_date
+from tracker.web.forms import TEXT_LIMIT, parse_date, within
 from tracker.web.routes import PathId
 from tracker.web.routes.actions import _render
 from tracker.web.routes.people import CONFIRMED
@@ -54,11 +54,15 @@ REMOVAL_CONSEQUENCE = (
     "är godkända ändras inte."
 )
 
+# The longest number a box takes; checked by the route (_number), not by the form, so that a
+# longer one is refused beside its box with what was typed kept.
 NUMBER = 40
+# A box of an indicator form, bounded by the body's limit only: the name's and unit's limits
+# are the rules' (tracker.domain.evaluation), a number's is _number's; each refused beside
+# its box rather than on the generic page for an overlong form.
+Typed = Annotated[str, Form(max_length=TEXT_LIMIT)]
 # The sheet of a workbook that holds measured values, if it has several.
 VALUE_SHEETS = ("Mätvärden", "Indikatorer")
-NAME = 200
-UNIT = 20
 # The confirmation pages that come before a removal, and what their buttons post to.
 REMOVE_PATH = "/atgarder/{action_id}/indikatorer/{indicator_id}/ta-bort"
 VALUE_PATH = "/atgarder/{action_id}/indikatorer/{indicator_id}/matvarden/{value_id}/ta-bort"
@@ -123,7 +127,9 @@ def _indicator_values(typed: dict[str, str]) -> dict[str, Any]:
 
 def _number(typed: str, label: str, field: str | None = None) -> float | None:
     try:
-        return parse_number(typed, label)
+        return parse_number(within(typed, NUMBER, f"{label} är för långt"), label)
+    except Refused as exc:
+        raise indicator_service.IndicatorRefused(exc.message, field) from None
     except ValueError as exc:
         raise indicator_service.IndicatorRefused(f"{exc}.", field) from None
 
@@ -143,11 +149,11 @@ def indicator_add(
     session: SessionDep,
     now: NowDep,
     user: EditorDep,
-    name: Annotated[str, Form(max_length=NAME)] = "",
-    unit: Annotated[str, Form(max_length=UNIT)] = "",
-    baseline: Annotated[str, Form(max_length=NUMBER)] = "",
-    baseline_on: Annotated[str, Form(max_length=NUMBER)] = "",
-    target: Annotated[str, Form(max_length=NUMBER)] = "",
+    name: Typed = "",
+    unit: Typed = "",
+    baseline: Typed = "",
+    baseline_on: Typed = "",
+    target: Typed = "",
 ) -> Response:
     _editable_plan(session, action_id, user)
     typed = _typed(name, unit, baseline, baseline_on, target)
@@ -173,8 +179,8 @@ def indicator_measure(
     session: SessionDep,
     now: NowDep,
     user: EditorDep,
-    measured_on: Annotated[str, Form(max_length=NUMBER)] = "",
-    value: Annotated[str, Form(max_length=NUMBER)] = "",
+    measured_on: Typed = "",
+    value: Typed = "",
 ) -> Response:
     _editable_plan(session, action_id, user)
     try:
@@ -208,11 +214,11 @@ def indicator_edit(
     session: SessionDep,
     now: NowDep,
     user: EditorDep,
-    name: Annotated[str, Form(max_length=NAME)] = "",
-    unit: Annotated[str, Form(max_length=UNIT)] = "",
-    baseline: Annotated[str, Form(max_length=NUMBER)] = "",
-    baseline_on: Annotated[str, Form(max_length=NUMBER)] = "",
-    target: Annotated[str, Form(max_length=NUMBER)] = "",
+    name: Typed = "",
+    unit: Typed = "",
+    baseline: Typed = "",
+    baseline_on: Typed = "",
+    target: Typed = "",
 ) -> Response:
     """The indicator's name, unit, baseline and target corrected; refused, the page again
     with the reason beside the field it is about and everything typed still in its box."""
