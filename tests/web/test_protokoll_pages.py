@@ -636,3 +636,28 @@ def test_a_file_whose_text_is_longer_than_a_pasted_text_may_be_is_refused(
     ) in text_of(done.text)
     with app.transaction() as s:
         assert s.exec(select(Protokoll)).all() == []
+
+
+@pytest.mark.parametrize(
+    ("field", "message"),
+    [
+        ("body", "Organets namn är för långt: högst 200 tecken."),
+        ("title", "Rubriken är för lång: högst 300 tecken."),
+    ],
+)
+def test_an_overlong_organ_or_title_is_refused_beside_its_box_with_the_text_kept(
+    client: TestClient, app: App, now: datetime, chef: Person, field: str, message: str
+) -> None:
+    log_in(client, app, chef, now)
+    form = form_to(client.get("/protokoll").text, "/protokoll")
+    typed = {"body": "Ledningsgruppen", "meeting_on": "2021-02-09", "text": "§ 1 Beslut"}
+    typed[field] = "Å" * 400
+    done = client.post("/protokoll", data=form.data(**typed))
+    assert done.status_code == 422
+    assert message in text_of(done.text)
+    assert f'id="{field}" name="{field}"' in done.text
+    box = done.text.split(f'id="{field}" name="{field}"')[1].split(">")[0]
+    assert 'aria-invalid="true"' in box
+    assert "Å" * 400 in box and "2021-02-09" in done.text
+    with app.transaction() as s:
+        assert s.exec(select(Protokoll)).all() == []

@@ -30,6 +30,7 @@ OWNER_EMAIL_FIELD = "owner_email"
 WHAT_FIELD = "what"
 DUE_FIELD = "due_on"
 BODY_FIELD = "body"
+TITLE_FIELD = "title"
 DATE_FIELD = "meeting_on"
 SOURCE_FIELD = "file"
 

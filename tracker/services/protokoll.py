@@ -177,6 +177,15 @@ def draft_from_text(
             "Skriv vilket organ som sammanträdde, till exempel Ledningsgruppen.",
             field=rules.BODY_FIELD,
         )
+    if len(clean_body) > rules.BODY_LIMIT:
+        raise DraftRefused(
+            f"Organets namn är för långt: högst {rules.BODY_LIMIT} tecken.",
+            field=rules.BODY_FIELD,
+        )
+    if len(title.strip()) > rules.TITLE_LIMIT:
+        raise DraftRefused(
+            f"Rubriken är för lång: högst {rules.TITLE_LIMIT} tecken.", field=rules.TITLE_FIELD
+        )
     if meeting_on is None:
         raise DraftRefused("Ange sammanträdets datum.", field=rules.DATE_FIELD)
     if not text.strip():

@@ -40,6 +40,7 @@ from tracker.web.deps import (
     refusal_status,
     undo,
 )
+from tracker.web.forms import TEXT_LIMIT as FORM_TEXT_LIMIT
 from tracker.web.forms import VERSION_LIMIT, parse_date
 from tracker.web.routes import PathId
 
@@ -182,9 +183,11 @@ def protokoll_upload(
     user: EditorDep,
     file: Annotated[UploadFile | None, File()] = None,
     text: Annotated[str, Form(max_length=rules.TEXT_LIMIT)] = "",
-    body: Annotated[str, Form(max_length=rules.BODY_LIMIT)] = "",
+    # Up to any form's limit: the organ's and the title's own are the service's, refused
+    # beside their boxes with the rest kept, not on the generic page for an overlong form.
+    body: Annotated[str, Form(max_length=FORM_TEXT_LIMIT)] = "",
     meeting_on: Annotated[str, Form(max_length=40)] = "",
-    title: Annotated[str, Form(max_length=rules.TITLE_LIMIT)] = "",
+    title: Annotated[str, Form(max_length=FORM_TEXT_LIMIT)] = "",
 ) -> Response:
     values = {"body": body, "meeting_on": meeting_on, "title": title, "text": text}
     try:
