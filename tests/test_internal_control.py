@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from sqlmodel import col, func, select
+from sqlmodel import Session, col, func, select
 from typer.testing import CliRunner
 
 from tracker.app import App
@@ -372,3 +372,126 @@ def test_a_known_owner_keeps_her_name_and_the_name_in_the_file_is_a_warning(app:
         "person set maria.oberg@pitea.example --name ...)"
         for row in (4, 8)
     ]
+
+
+def _imported(app: App) -> int:
+    with app.transaction() as s:
+        return internal_control.import_control_plan(
+            s, app.registry, EXAMPLE.read_bytes(), EXAMPLE.name, namnd=NAMND, year=2025, now=NOW
+        ).plan_id
+
+
+def _chef(s: Session) -> Person:
+    from tracker.services.people import ensure_person
+
+    return ensure_person(s, "chef@kommun.example", now=NOW, name="Chef Chefsson")
+
+
+def test_a_risk_and_a_kontrollmoment_added_by_hand_are_shown_and_recorded_with_who(
+    app: App,
+) -> None:
+    from tracker.models import PlanEvent
+    from tracker.services import plan_settings
+
+    plan_id = _imported(app)
+    with app.transaction() as s:
+        chef = _chef(s)
+        risk = internal_control.add_risk(
+            s,
+            plan_id,
+            process=" inköp ",
+            name="Ramavtal  saknas",
+            likelihood=2,
+            consequence=4,
+            now=NOW,
+            actor=chef,
+        )
+        assert risk.id is not None
+        internal_control.add_control_point(
+            s,
+            plan_id,
+            risk.id,
+            text="Avtalstrohet följs upp",
+            method="Utdrag ur e-handeln",
+            frequency_text="mars och oktober",
+            owner=chef,
+            now=NOW,
+            actor=chef,
+        )
+        view = internal_control.control_plan_view(s, plan_id, today=NOW.date(), cal=WorkCalendar())
+        control_plan = s.get_one(ControlPlan, plan_id)
+        events = plan_settings.history(s, control_plan.plan_id or 0)
+    added = view.risks[-1]
+    # The process keeps the plan's spelling; the risk is numbered last.
+    assert (added.process, added.name, added.value) == ("Inköp", "Ramavtal saknas", 8)
+    [point] = added.controls
+    assert (point.frequency_text, point.owner_email) == ("mars och oktober", "chef@kommun.example")
+    assert point.next_on == date(2025, 3, 31)
+    assert [e.field for e in events] == [internal_control.POINT_ADDED, internal_control.RISK_ADDED]
+    assert all(isinstance(e, PlanEvent) and e.actor_id == chef.id for e in events)
+    assert "Chef Chefsson" in events[0].actor_label
+
+
+def test_what_the_import_refuses_is_refused_by_hand_with_the_same_words_and_nothing_stored(
+    app: App,
+) -> None:
+    from tracker.domain.controls import parse_frequency
+
+    plan_id = _imported(app)
+    before = counts(app)
+    with app.transaction() as s:
+        chef = _chef(s)
+        first = s.exec(select(ControlRisk).order_by(col(ControlRisk.id))).first()
+        assert first is not None and first.id is not None
+        for written in ("löpande", "årligen i mars och oktober", "31 februari"):
+            with pytest.raises(ValueError) as parsed:
+                parse_frequency(written)
+            with pytest.raises(Refused) as refused:
+                internal_control.add_control_point(
+                    s,
+                    plan_id,
+                    first.id,
+                    text="Något kontrolleras",
+                    method="",
+                    frequency_text=written,
+                    owner=None,
+                    now=NOW,
+                    actor=chef,
+                )
+            assert refused.value.message == str(parsed.value)
+            assert list(refused.value.fields) == ["frequency"]
+        with pytest.raises(Refused, match="Sannolikhet ska vara mellan 1 och 4, inte 5"):
+            internal_control.add_risk(
+                s,
+                plan_id,
+                process="Inköp",
+                name="Ny",
+                likelihood=5,
+                consequence=1,
+                now=NOW,
+                actor=chef,
+            )
+        with pytest.raises(Refused, match="Risken finns redan i processen Inköp: risk 3"):
+            internal_control.add_risk(
+                s,
+                plan_id,
+                process="INKÖP",
+                name="inköp utanför  avtal",
+                likelihood=1,
+                consequence=1,
+                now=NOW,
+                actor=chef,
+            )
+        with pytest.raises(Refused, match="Processen måste fyllas i"):
+            internal_control.add_risk(
+                s,
+                plan_id,
+                process=" ",
+                name="Ny",
+                likelihood=1,
+                consequence=1,
+                now=NOW,
+                actor=chef,
+            )
+        s.rollback()
+    assert counts(app) == before

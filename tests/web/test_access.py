@@ -20,7 +20,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
-from sqlmodel import select
+from sqlmodel import col, select
 from starlette.routing import Mount
 
 from notifications import OutgoingMessage
@@ -28,7 +28,7 @@ from tests.web.conftest import World
 from tests.web.helpers import MovableClock, form_to, log_in, owner_path, path_of
 from tracker.app import App
 from tracker.domain.meetings import MeetingRow
-from tracker.models import AuditDocument, Meeting, Person, Role
+from tracker.models import AuditDocument, ControlPoint, ControlRisk, Meeting, Person, Role
 from tracker.services import (
     absences,
     api_tokens,
@@ -137,8 +137,10 @@ class Ids:
     empty_audit: int = 0
     # A protokoll of the chef's förvaltning with no drafted decisions: nothing to confirm.
     protokoll: int = 0
-    # An internkontrollplan of the chef's förvaltning.
+    # An internkontrollplan of the chef's förvaltning, one of its risks and a kontrollmoment.
     control_plan: int = 0
+    control_risk: int = 0
+    control_point: int = 0
     # A revoked API token: revoking it again is refused by the rules.
     api_token: int = 0
     # An indicator of `action` with a measured value.
@@ -269,6 +271,22 @@ ROUTES: dict[tuple[str, str], Case] = {
         "edit_plan",
         lambda i: f"/internkontroll/{i.control_plan}/risker",
         {"s_1": "9", "k_1": "9"},
+    ),
+    # A risk or a kontrollmoment by hand, and a kontrollmoment changed: the plan's editors;
+    # each form is refused by the rules (no process, no text, a frequency that is none)
+    # after the right is checked.
+    ("POST", "/internkontroll/{plan_id}/ny-risk"): Case(
+        "edit_plan", lambda i: f"/internkontroll/{i.control_plan}/ny-risk", {"process": ""}
+    ),
+    ("POST", "/internkontroll/{plan_id}/risker/{risk_id}/kontrollmoment"): Case(
+        "edit_plan",
+        lambda i: f"/internkontroll/{i.control_plan}/risker/{i.control_risk}/kontrollmoment",
+        {"text": ""},
+    ),
+    ("POST", "/internkontroll/{plan_id}/kontrollmoment/{point_id}"): Case(
+        "edit_plan",
+        lambda i: f"/internkontroll/{i.control_plan}/kontrollmoment/{i.control_point}",
+        {"frequency": "vid behov"},
     ),
     ("POST", "/granskningar"): Case("editor", lambda i: "/granskningar", {"namn": ""}),
     ("POST", "/granskningar/import"): Case("editor", lambda i: "/granskningar/import", {}),
@@ -651,6 +669,13 @@ def _ids(app: App, world: World, clock: MovableClock) -> Ids:
             forvaltning=world.chef.forvaltning,
             now=clock(),
         )
+        control_point = s.exec(
+            select(ControlPoint)
+            .join(ControlRisk)
+            .where(ControlRisk.plan_id == control_plan.plan_id)
+            .order_by(col(ControlPoint.id))
+        ).first()
+        assert control_point is not None
         token = api_tokens.create_token(
             s, name="Återkallad", forvaltning="", read_all=True, now=clock()
         ).token
@@ -696,6 +721,8 @@ def _ids(app: App, world: World, clock: MovableClock) -> Ids:
             audit_document=issued.id or 0,
             empty_audit=empty_audit.id or 0,
             control_plan=control_plan.plan_id,
+            control_risk=control_point.risk_id,
+            control_point=control_point.id or 0,
             api_token=token.id,
             indicator=indicator.id or 0,
             value=value.id or 0,

@@ -342,3 +342,170 @@ def test_a_risk_assessment_waiting_for_a_lock_holds_up_no_other_request(
     patient.engine.dispose()
     with app.transaction() as s:
         assert s.get_one(ControlRisk, risk_id).likelihood == 2
+
+
+def test_a_chef_adds_a_risk_and_a_kontrollmoment_that_the_sweep_opens_like_an_imported_one(
+    client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    from datetime import date
+
+    from tests.support import builders as b
+    from tracker.models import Action, ControlOccurrence, PlanEvent
+    from tracker.services.reminders import send_reminders
+
+    log_in(client, app, world.chef, clock())
+    plan_page = str(upload(client, EXAMPLE.read_bytes()).headers["location"])
+    page = client.get(plan_page).text
+    risk_form = form_to(page, f"{plan_page}/ny-risk")
+    added = client.post(
+        risk_form.action,
+        data=risk_form.data(
+            process="ekonomi",
+            risk="Leverantörers bankkonton ändras utan kontroll",
+            likelihood="3",
+            consequence="2",
+        ),
+        follow_redirects=True,
+    )
+    assert added.status_code == 200, added.text
+    text = text_of(added.text)
+    assert (
+        "Risken 'Leverantörers bankkonton ändras utan kontroll' är tillagd under Ekonomi." in text
+    )
+    assert "Riskvärde 6" in text
+    with app.transaction() as s:
+        risk = s.exec(
+            select(ControlRisk).where(ControlRisk.name.startswith("Leverantörers"))  # type: ignore[attr-defined]
+        ).one()
+    point_action = f"{plan_page}/risker/{risk.id}/kontrollmoment"
+    point_form = form_to(added.text, point_action)
+    done = client.post(
+        point_action,
+        data=point_form.data(
+            text="Stickprov på attesterade fakturor",
+            method="Tio fakturor granskas",
+            frequency="månadsvis",
+            owner_email="ekonom@pitea.example",
+            owner_name="Eva Ekonom",
+        ),
+        follow_redirects=True,
+    )
+    assert done.status_code == 200, done.text
+    shown = text_of(done.text)
+    assert "Kontrollmomentet 'Stickprov på attesterade fakturor' är tillagt." in shown
+    assert "Eva Ekonom (ekonom@pitea.example) är nu ansvarig." in shown
+    # Its next date as the import's own would have it: the end of the month, a working day.
+    assert "2018-01-31" in shown
+    with app.transaction() as s:
+        point = s.exec(
+            select(ControlPoint).where(ControlPoint.text == "Stickprov på attesterade fakturor")
+        ).one()
+        events = s.exec(select(PlanEvent).order_by(PlanEvent.id)).all()
+    assert [e.field for e in events[-2:]] == ["control_risk", "control_point"]
+    assert all(e.actor_id == world.chef.id for e in events[-2:])
+    # The sweep opens January's control 14 days before the day, for its owner.
+    send_reminders(app, now=b.at(date(2018, 1, 17)))
+    with app.transaction() as s:
+        occurrence = s.exec(
+            select(ControlOccurrence).where(ControlOccurrence.point_id == point.id)
+        ).one()
+        control = s.get_one(Action, occurrence.action_id)
+        owner = people.find_person(s, "ekonom@pitea.example")
+    assert occurrence.due_on == date(2018, 1, 31)
+    assert owner is not None and control.owner_id == owner.id
+    assert control.text == "Stickprov på attesterade fakturor"
+
+
+def test_a_refused_kontrollmoment_says_why_beside_its_box_and_keeps_what_was_typed(
+    client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    from tracker.domain.controls import parse_frequency
+
+    log_in(client, app, world.chef, clock())
+    plan_page = str(upload(client, EXAMPLE.read_bytes()).headers["location"])
+    page = client.get(plan_page).text
+    with app.transaction() as s:
+        risk = s.exec(select(ControlRisk).order_by(ControlRisk.id)).first()
+        assert risk is not None
+        before = len(s.exec(select(ControlPoint)).all())
+    action = f"{plan_page}/risker/{risk.id}/kontrollmoment"
+    typed = {
+        "text": "Rutinen för läkemedel följs",
+        "method": "Genomgång av signeringslistor",
+        "frequency": "vid behov",
+        "owner_email": "sjukskoterska@pitea.example",
+        "owner_name": "Sara Sjöström",
+    }
+    refused = client.post(action, data=form_to(page, action).data(**typed))
+    assert refused.status_code == 422
+    try:
+        parse_frequency("vid behov")
+    except ValueError as exc:
+        import_message = str(exc)
+    # The import's own message, beside the frequency box of this form and no other.
+    form = f"nytt-kontrollmoment-{risk.id}"
+    assert import_message in text_of(refused.text)
+    assert f'<p class="alert" role="alert" id="{form}-fel">' in refused.text
+    box = re.search(rf'<input id="{form}-frequency"[^>]*>', refused.text)
+    assert box is not None and 'aria-invalid="true"' in box.group(0)
+    assert f'aria-describedby="frekvens-hint {form}-fel"' in box.group(0)
+    kept = form_to(refused.text, action)
+    for key, value in typed.items():
+        assert kept.fields[key] == value, key
+    # A risk off the plan's scale is refused beside its box, likewise.
+    risk_form = form_to(page, f"{plan_page}/ny-risk")
+    off = client.post(
+        risk_form.action,
+        data=risk_form.data(process="Ekonomi", risk="Fel", likelihood="9", consequence="1"),
+    )
+    assert off.status_code == 422
+    assert "Sannolikhet ska vara mellan 1 och 4, inte 9." in text_of(off.text)
+    select_box = re.search(r'<select id="ny-risk-likelihood"[^>]*>', off.text)
+    assert select_box is not None and 'aria-invalid="true"' in select_box.group(0)
+    assert form_to(off.text, "/ny-risk").fields["process"] == "Ekonomi"
+    with app.transaction() as s:
+        assert len(s.exec(select(ControlPoint)).all()) == before
+        assert people.find_person(s, "sjukskoterska@pitea.example") is None
+
+
+def test_a_new_owner_of_a_kontrollmoment_gets_its_open_controls_and_is_told(
+    client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    from datetime import date
+
+    from tests.support import builders as b
+    from tracker.models import Action, ControlOccurrence, OutboxMessage
+    from tracker.services.reminders import send_reminders
+
+    log_in(client, app, world.chef, clock())
+    plan_page = str(upload(client, EXAMPLE.read_bytes()).headers["location"])
+    send_reminders(app, now=b.at(date(2018, 1, 17)))
+    with app.transaction() as s:
+        occurrence = s.exec(select(ControlOccurrence).order_by(ControlOccurrence.id)).first()
+        assert occurrence is not None
+        point = s.get_one(ControlPoint, occurrence.point_id)
+    action = f"{plan_page}/kontrollmoment/{point.id}"
+    form = form_to(client.get(plan_page).text, action)
+    assert form.fields["frequency"] == point.frequency_text
+    changed = client.post(
+        action,
+        data=form.data(method="Ny metod", owner_email="ny@pitea.example", owner_name="Ny Ägare"),
+        follow_redirects=True,
+    )
+    assert changed.status_code == 200, changed.text
+    assert "Kontrollmomentet är ändrat. 1 öppna kontroller går nu till Ny Ägare" in text_of(
+        changed.text
+    )
+    with app.transaction() as s:
+        new_owner = people.find_person(s, "ny@pitea.example")
+        stored = s.get_one(ControlPoint, point.id)
+        control = s.get_one(Action, occurrence.action_id)
+        told = s.exec(
+            select(OutboxMessage).where(
+                OutboxMessage.to_addr == "ny@pitea.example", OutboxMessage.kind == "tilldelning"
+            )
+        ).all()
+    assert new_owner is not None
+    assert (stored.method, stored.owner_id) == ("Ny metod", new_owner.id)
+    assert control.owner_id == new_owner.id
+    assert len(told) == 1

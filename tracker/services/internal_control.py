@@ -1,5 +1,7 @@
 """Internkontroll: importing a nämnd's internkontrollplan from a file, listing the plans and
-showing one with its risks (value and band) and the next date of each kontrollmoment.
+showing one with its risks (value and band) and the next date of each kontrollmoment, and
+changing a plan by hand: a risk or a kontrollmoment added, a kontrollmoment's method,
+frequency and owner changed.
 
 The `tracker internkontroll` commands call these functions. A nämnd has one plan per year: a
 second import for the same nämnd and year is refused, so an adopted plan is never silently
@@ -17,6 +19,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from config import Settings
 from tracker.domain import control_file
 from tracker.domain.control_report import PLANNED_STATE, RESULT_FIELD, answer_values
 from tracker.domain.controls import next_occurrence, parse_frequency
@@ -34,8 +37,9 @@ from tracker.models import (
     ControlPoint,
     ControlRisk,
     Person,
+    PlanEvent,
 )
-from tracker.services import control_occurrences
+from tracker.services import assigning, control_occurrences
 from tracker.services.people import (
     ensure_person,
     find_person,
@@ -46,6 +50,10 @@ from tracker.services.people import (
 from workflows import WorkflowRegistry
 
 NAME_LIMIT = 200
+# A risk's and a kontrollmoment's text, and a method: a few sentences in a plan's cell.
+TEXT_LIMIT = 2000
+# A frequency as written: "15 mars, 15 juni, 15 september och 15 december" fits many times.
+FREQUENCY_LIMIT = 200
 
 
 @dataclass(frozen=True)
@@ -139,8 +147,9 @@ def import_control_plan(
             position += 1
             notes = risk.notes
             handling_owner = next((n for n in notes if n.owner_email), None)
-            row = ControlRisk(
-                plan_id=plan.id,
+            row = _store_risk(
+                session,
+                plan.id,
                 process=process.name,
                 name=risk.name,
                 likelihood=risk.likelihood,
@@ -149,8 +158,6 @@ def import_control_plan(
                 handling="\n".join(n.text for n in notes if n.text),
                 handling_owner_id=(owner(handling_owner) if handling_owner else None),
             )
-            session.add(row)
-            session.flush()
             assert row.id is not None
             risks += 1
             if not risk.controls:
@@ -170,15 +177,14 @@ def import_control_plan(
                 )
                 decided += 1
             for number, point in enumerate(risk.controls, start=1):
-                session.add(
-                    ControlPoint(
-                        risk_id=row.id,
-                        text=point.text,
-                        method=point.method,
-                        frequency_text=point.frequency_text,
-                        owner_id=owner(point),
-                        position=number,
-                    )
+                _store_point(
+                    session,
+                    row.id,
+                    text=point.text,
+                    method=point.method,
+                    frequency_text=point.frequency_text,
+                    owner_id=owner(point),
+                    position=number,
                 )
                 controls += 1
     session.flush()
@@ -561,8 +567,9 @@ def copy_to_year(session: Session, source_id: int, *, year: int, now: datetime) 
     points = _points_by_risk(session, [r.id for r in risks if r.id is not None])
     controls = 0
     for risk in risks:
-        copy = ControlRisk(
-            plan_id=plan.id,
+        copy = _store_risk(
+            session,
+            plan.id,
             process=risk.process,
             name=risk.name,
             likelihood=risk.likelihood,
@@ -571,19 +578,16 @@ def copy_to_year(session: Session, source_id: int, *, year: int, now: datetime) 
             handling=risk.handling,
             handling_owner_id=risk.handling_owner_id,
         )
-        session.add(copy)
-        session.flush()
         assert copy.id is not None
         for point in points.get(risk.id or 0, []):
-            session.add(
-                ControlPoint(
-                    risk_id=copy.id,
-                    text=point.text,
-                    method=point.method,
-                    frequency_text=point.frequency_text,
-                    owner_id=point.owner_id,
-                    position=point.position,
-                )
+            _store_point(
+                session,
+                copy.id,
+                text=point.text,
+                method=point.method,
+                frequency_text=point.frequency_text,
+                owner_id=point.owner_id,
+                position=point.position,
             )
             controls += 1
     session.flush()
@@ -636,3 +640,307 @@ def _points_by_risk(session: Session, risk_ids: list[int]) -> dict[int, list[Con
     for point in rows:
         found.setdefault(point.risk_id, []).append(point)
     return found
+
+
+# --- a plan changed by hand -------------------------------------------------------------------
+#
+# The import, the copy to next year and the forms on the plan's page store risks and
+# kontrollmoment through _store_risk and _store_point. A change by hand is also recorded in
+# the history of the plan's åtgärdsplan (plan_event, as a plan's settings are), with who made
+# it: the import and the copy are the plan's own making and are recorded as its file name.
+
+# What plan_event.field says of a change of the internkontrollplan.
+RISK_ADDED = "control_risk"
+POINT_ADDED = "control_point"
+POINT_CHANGED = "control_point_changed"
+
+
+def _store_risk(
+    session: Session,
+    plan_id: int,
+    *,
+    process: str,
+    name: str,
+    likelihood: int,
+    consequence: int,
+    position: int,
+    handling: str = "",
+    handling_owner_id: int | None = None,
+) -> ControlRisk:
+    row = ControlRisk(
+        plan_id=plan_id,
+        process=process,
+        name=name,
+        likelihood=likelihood,
+        consequence=consequence,
+        position=position,
+        handling=handling,
+        handling_owner_id=handling_owner_id,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def _store_point(
+    session: Session,
+    risk_id: int,
+    *,
+    text: str,
+    method: str,
+    frequency_text: str,
+    owner_id: int | None,
+    position: int,
+) -> ControlPoint:
+    row = ControlPoint(
+        risk_id=risk_id,
+        text=text,
+        method=method,
+        frequency_text=frequency_text,
+        owner_id=owner_id,
+        position=position,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def _record(
+    session: Session,
+    plan: ControlPlan,
+    what: str,
+    *,
+    old: str,
+    new: str,
+    now: datetime,
+    actor: Person,
+) -> None:
+    actions_plan = control_occurrences.ensure_action_plan(session, plan, now=now)
+    assert actions_plan.id is not None
+    session.add(
+        PlanEvent(
+            plan_id=actions_plan.id,
+            at=now,
+            actor_id=actor.id,
+            actor_label=f"{actor.name} <{actor.email}>",
+            field=what,
+            old=old,
+            new=new,
+        )
+    )
+
+
+def _text(value: str, label: str, limit: int, *, required: bool = True) -> str:
+    """`value` with its spacing evened out; Refused, starting with `label` so that a form
+    can tie the reason to its box, when it is empty (and must not be) or too long."""
+    clean = " ".join(value.split())
+    if required and not clean:
+        raise Refused(f"{label} måste fyllas i.")
+    if len(clean) > limit:
+        raise Refused(f"{label} får vara högst {limit} tecken.")
+    return clean
+
+
+def checked_frequency(written: str) -> str:
+    """The frequency as written, if the import would take it: the same parser and its
+    Swedish messages (Refused, tied to the field "frequency")."""
+    clean = " ".join(written.split())
+    if len(clean) > FREQUENCY_LIMIT:
+        message = f"Frekvensen får vara högst {FREQUENCY_LIMIT} tecken."
+        raise Refused(message, {"frequency": message})
+    try:
+        parse_frequency(clean)
+    except ValueError as exc:
+        raise Refused(str(exc), {"frequency": str(exc)}) from None
+    return clean
+
+
+def _same(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def add_risk(
+    session: Session,
+    plan_id: int,
+    *,
+    process: str,
+    name: str,
+    likelihood: int,
+    consequence: int,
+    now: datetime,
+    actor: Person,
+) -> ControlRisk:
+    """A risk added to the plan by hand, last in its list, rated on the plan's own scale.
+    A process already in the plan keeps its spelling, as in the import. Refused when the
+    process already has a risk by that name."""
+    plan = get_control_plan(session, plan_id)
+    process = _text(process, "Processen", NAME_LIMIT)
+    name = _text(name, "Risken", TEXT_LIMIT)
+    try:
+        scale_of(plan).risk_value(likelihood, consequence)
+    except OutOfScale as exc:
+        raise Refused(exc.message) from None
+    risks = _risks_of(session, plan_id)
+    process = next((r.process for r in risks if _same(r.process) == _same(process)), process)
+    for number, risk in enumerate(risks, start=1):
+        if _same(risk.process) == _same(process) and _same(risk.name) == _same(name):
+            raise Refused(f"Risken finns redan i processen {process}: risk {number}.")
+    position = max((r.position for r in risks), default=0) + 1
+    row = _store_risk(
+        session,
+        plan_id,
+        process=process,
+        name=name,
+        likelihood=likelihood,
+        consequence=consequence,
+        position=position,
+    )
+    _record(
+        session,
+        plan,
+        RISK_ADDED,
+        old="",
+        new=f"Risk {len(risks) + 1}: {name} ({process}), sannolikhet {likelihood}, "
+        f"konsekvens {consequence}",
+        now=now,
+        actor=actor,
+    )
+    return row
+
+
+def _risk_of_plan(session: Session, plan_id: int, risk_id: int) -> ControlRisk:
+    risk = session.get(ControlRisk, risk_id)
+    if risk is None or risk.plan_id != plan_id:
+        raise NotFound(f"Internkontrollplanen har ingen risk med nummer {risk_id}.")
+    return risk
+
+
+def add_control_point(
+    session: Session,
+    plan_id: int,
+    risk_id: int,
+    *,
+    text: str,
+    method: str,
+    frequency_text: str,
+    owner: Person | None,
+    now: datetime,
+    actor: Person,
+) -> ControlPoint:
+    """A kontrollmoment added to a risk of the plan by hand, last among the risk's. Its
+    frequency is read as the import reads it; the reminder sweep opens its controls as it
+    opens an imported one's. `owner` comes from people.ensure_person, as every owner does."""
+    plan = get_control_plan(session, plan_id)
+    risk = _risk_of_plan(session, plan_id, risk_id)
+    text = _text(text, "Kontrollmomentet", TEXT_LIMIT)
+    method = _text(method, "Metoden", TEXT_LIMIT, required=False)
+    frequency_text = checked_frequency(frequency_text)
+    points = _points_by_risk(session, [risk_id]).get(risk_id, [])
+    if any(_same(p.text) == _same(text) for p in points):
+        raise Refused("Kontrollmomentet finns redan för den här risken.")
+    row = _store_point(
+        session,
+        risk_id,
+        text=text,
+        method=method,
+        frequency_text=frequency_text,
+        owner_id=owner.id if owner is not None else None,
+        position=max((p.position for p in points), default=0) + 1,
+    )
+    _record(
+        session,
+        plan,
+        POINT_ADDED,
+        old="",
+        new=_point_text(risk, row, owner),
+        now=now,
+        actor=actor,
+    )
+    return row
+
+
+def _point_text(risk: ControlRisk, point: ControlPoint, owner: Person | None) -> str:
+    """A kontrollmoment as the history shows it."""
+    who = f"{owner.name} <{owner.email}>" if owner is not None else "ingen ansvarig"
+    method = f"metod {point.method}, " if point.method else ""
+    return f"{point.text} (risk: {risk.name}): {method}{point.frequency_text}, {who}"
+
+
+@dataclass(frozen=True)
+class PointChanged:
+    """What a change of a kontrollmoment did: whether anything changed, and its open
+    controls given to the new owner."""
+
+    changed: bool
+    risk_id: int
+    reassigned: list[Action] = field(default_factory=list)
+
+
+def change_control_point(
+    session: Session,
+    registry: WorkflowRegistry,
+    settings: Settings,
+    plan_id: int,
+    point_id: int,
+    *,
+    method: str,
+    frequency_text: str,
+    owner: Person | None,
+    now: datetime,
+    actor: Person,
+) -> PointChanged:
+    """A kontrollmoment's method, frequency (read as the import reads it) and owner changed.
+    A new owner also gets the controls already opened and not yet done, each through
+    assigning.assign, which takes back the mail still waiting that told the former owner;
+    controls to come are opened for the new owner. `owner` None keeps the one it has."""
+    plan = get_control_plan(session, plan_id)
+    point = session.get(ControlPoint, point_id)
+    if point is None:
+        raise NotFound(f"Internkontrollplanen har inget kontrollmoment med nummer {point_id}.")
+    risk = _risk_of_plan(session, plan_id, point.risk_id)
+    method = _text(method, "Metoden", TEXT_LIMIT, required=False)
+    frequency_text = checked_frequency(frequency_text)
+    before_owner = session.get(Person, point.owner_id) if point.owner_id else None
+    new_owner = owner if owner is not None else before_owner
+    if (point.method, point.frequency_text, point.owner_id) == (
+        method,
+        frequency_text,
+        new_owner.id if new_owner is not None else None,
+    ):
+        return PointChanged(False, risk.id or 0)
+    old = _point_text(risk, point, before_owner)
+    point.method, point.frequency_text = method, frequency_text
+    point.owner_id = new_owner.id if new_owner is not None else None
+    session.add(point)
+    session.flush()
+    reassigned: list[Action] = []
+    if new_owner is not None and (before_owner is None or new_owner.id != before_owner.id):
+        for action in _open_controls(session, registry, point_id):
+            if action.owner_id == new_owner.id:
+                continue
+            assert action.id is not None
+            assigning.assign(
+                session, registry, settings, action.id, new_owner, now=now, actor=actor
+            )
+            reassigned.append(action)
+    _record(
+        session,
+        plan,
+        POINT_CHANGED,
+        old=old,
+        new=_point_text(risk, point, new_owner),
+        now=now,
+        actor=actor,
+    )
+    return PointChanged(True, risk.id or 0, reassigned)
+
+
+def _open_controls(session: Session, registry: WorkflowRegistry, point_id: int) -> list[Action]:
+    """The kontrollmoment's controls opened and not yet done (reported or struck)."""
+    actions = session.exec(
+        select(Action)
+        .join(ControlOccurrence, col(ControlOccurrence.action_id) == Action.id)
+        .where(ControlOccurrence.point_id == point_id)
+        .order_by(col(ControlOccurrence.due_on))
+    ).all()
+    return [a for a in actions if not registry.get(a.workflow).definition.state(a.state).done]

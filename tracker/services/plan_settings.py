@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 from tracker.domain.plan_meta import LABELS, PlanMeta, convert
 from tracker.errors import Refused
 from tracker.models import Person, Plan, PlanEvent
-from tracker.services import people
+from tracker.services import internal_control, people
 
 # The fields of the settings page, in its order.
 SETTINGS_FIELDS: tuple[str, ...] = (
@@ -40,7 +40,14 @@ SETTINGS_FIELDS: tuple[str, ...] = (
 RECIPIENTS = "board_recipients"
 PUBLISHED = "published"
 # Fields that are not in a plan file, so not in plan_meta's labels.
-_OWN_LABELS = {PUBLISHED: "Öppen publicering"}
+# The internkontrollplan's changes by hand are in the history of its åtgärdsplan
+# (tracker.services.internal_control).
+_OWN_LABELS = {
+    PUBLISHED: "Öppen publicering",
+    internal_control.RISK_ADDED: "Ny risk i internkontrollplanen",
+    internal_control.POINT_ADDED: "Nytt kontrollmoment",
+    internal_control.POINT_CHANGED: "Ändrat kontrollmoment",
+}
 # What the settings form sends for publishing and unpublishing.
 PUBLISH_CHOICES = {"ja": True, "nej": False}
 

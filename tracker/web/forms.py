@@ -242,7 +242,8 @@ class FormError:
 
 def field_of(message: str) -> str:
     """The form field a service's refusal is about, by the label it starts with: the same
-    labels on the granskning's forms and on every form that makes an åtgärd."""
+    labels on the granskning's forms, on every form that makes an åtgärd and on the
+    internkontrollplan's."""
     starts = {
         # people.ensure_person's refusals, about a new åtgärd's owner; before "Namn", which
         # "Namnet innehåller" also starts with.
@@ -273,6 +274,14 @@ def field_of(message: str) -> str:
         "Utvärderas": "evaluate_on",
         "Välj ett utvecklingsområde": "area_id",
         "Välj en åtgärd": "action_id",
+        # The internkontrollplan's forms (tracker.services.internal_control).
+        "Processen": "process",
+        "Risken": "risk",
+        "Sannolikhet": "likelihood",
+        "Konsekvens": "consequence",
+        "Kontrollmomentet": "text",
+        "Metoden": "method",
+        "Frekvens": "frequency",
     }
     return next((f for s, f in starts.items() if message.startswith(s)), "")
 

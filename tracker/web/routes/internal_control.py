@@ -39,7 +39,8 @@ from tracker.domain.tables import UnreadableFile
 from tracker.domain.workdays import WorkCalendar
 from tracker.errors import Forbidden, Refused, TrackerError
 from tracker.models import ControlPlan, Person
-from tracker.services import control_report, internal_control, reports
+from tracker.services import control_occurrences, control_report, internal_control, people, reports
+from tracker.services.link_mail import queue_assignments
 from tracker.web.deps import (
     CsrfChecked,
     EditorDep,
@@ -53,23 +54,13 @@ from tracker.web.deps import (
     refusal_status,
     undo,
 )
-from tracker.web.forms import parse_date
+from tracker.web.forms import TEXT_LIMIT, FormError, field_of, parse_date
 from tracker.web.routes import PathId
 
 router = APIRouter()
 
 NameField = Annotated[str, Form(max_length=internal_control.NAME_LIMIT)]
 YearField = Annotated[str, Form(max_length=20)]
-
-
-@dataclass(frozen=True)
-class FormError:
-    """A refusal shown in the upload form, tied to the field it is about (`field`) with
-    aria-describedby; `form` is the form's id on the page."""
-
-    message: str
-    form: str
-    field: str = ""
 
 
 # --- the list and the import ---------------------------------------------------------------
@@ -245,8 +236,12 @@ def _render_plan(
     *,
     error: str | None = None,
     as_of: str | None = None,
+    add_error: FormError | None = None,
+    typed: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
+    """The plan's page; `add_error` and `typed`: a refused form of the page (a new risk, a
+    new kontrollmoment, a changed one) with what was typed in it."""
     plan = internal_control.get_control_plan(session, plan_id)
     if not may_read_control_plan(user, plan.forvaltning):
         raise Forbidden(
@@ -275,6 +270,10 @@ def _render_plan(
             "may_draft": may_edit_control_plan(user, plan.forvaltning),
             "as_of": as_of if as_of is not None else web.today(now).isoformat(),
             "error": error,
+            "likelihood": list(enumerate(scale.likelihood, start=1)),
+            "consequence": list(enumerate(scale.consequence, start=1)),
+            "add_error": add_error,
+            "typed": typed or {},
             "flash": pop_flash(request),
         },
         status_code=status_code,
@@ -458,3 +457,226 @@ def _assessments(form: dict[str, object]) -> dict[int, tuple[int, int]]:
             raise Refused(f"Risk {number}: välj sannolikhet och konsekvens i listorna.")
         found[number] = (likelihood, consequence)
     return found
+
+
+# --- a risk or a kontrollmoment by hand -------------------------------------------------------
+
+# Bounded by the body's limit, not the service's: a text too long is refused beside its box
+# with the rest kept, not on the generic page for an overlong form.
+TypedField = Annotated[str, Form(max_length=TEXT_LIMIT)]
+EmailField = Annotated[str, Form(max_length=320)]
+OwnerNameField = Annotated[str, Form(max_length=200)]
+
+
+def _refused(
+    request: Request,
+    web: Web,
+    session: Session,
+    plan_id: int,
+    now: datetime,
+    user: Person,
+    exc: TrackerError,
+    form: str,
+    typed: dict[str, str],
+) -> HTMLResponse:
+    """The plan's page again after one of its forms was refused: the reason beside the box
+    it is about, and what was typed in the form."""
+    undo(session)
+    field = next(iter(exc.fields), "") if isinstance(exc, Refused) else ""
+    return _render_plan(
+        request,
+        web,
+        session,
+        plan_id,
+        now,
+        user,
+        add_error=FormError(exc.message, form, field or field_of(exc.message)),
+        typed={"form": form, **typed},
+        status_code=refusal_status(exc),
+    )
+
+
+def _level(typed: str, label: str) -> int:
+    level = plain_int(typed.strip(), 3)
+    if level is None:
+        raise Refused(f"{label}: välj en nivå i listan.")
+    return level
+
+
+@router.post("/internkontroll/{plan_id}/ny-risk", dependencies=[CsrfChecked], response_model=None)
+def control_risk_add(
+    request: Request,
+    plan_id: PathId,
+    web: WebDep,
+    session: SessionDep,
+    now: NowDep,
+    user: EditorDep,
+    process: TypedField = "",
+    risk: TypedField = "",
+    likelihood: Annotated[str, Form(max_length=20)] = "",
+    consequence: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    """A risk added to the plan by hand; a refusal shows the page again with the reason
+    beside its box and what was typed kept."""
+    _editable_plan(session, plan_id, user)
+    try:
+        added = internal_control.add_risk(
+            session,
+            plan_id,
+            process=process,
+            name=risk,
+            likelihood=_level(likelihood, "Sannolikhet"),
+            consequence=_level(consequence, "Konsekvens"),
+            now=now,
+            actor=user,
+        )
+    except TrackerError as exc:
+        typed = {
+            "process": process,
+            "risk": risk,
+            "likelihood": likelihood,
+            "consequence": consequence,
+        }
+        return _refused(request, web, session, plan_id, now, user, exc, NEW_RISK_FORM, typed)
+    flash(request, f"Risken '{added.name}' är tillagd under {added.process}.")
+    return RedirectResponse(f"/internkontroll/{plan_id}#risk-{added.id}", status_code=303)
+
+
+NEW_RISK_FORM = "ny-risk"
+
+
+def new_point_form(risk_id: int) -> str:
+    return f"nytt-kontrollmoment-{risk_id}"
+
+
+def point_form(point_id: int) -> str:
+    return f"kontrollmoment-{point_id}"
+
+
+def _owner(
+    session: Session, now: datetime, email: str, name: str, forvaltning: str
+) -> Person | None:
+    """The owner typed in a form, through people.ensure_person as every owner is made; None
+    when no address is given."""
+    if not email.strip():
+        return None
+    return people.ensure_person(session, email, now=now, name=name, forvaltning=forvaltning)
+
+
+@router.post(
+    "/internkontroll/{plan_id}/risker/{risk_id}/kontrollmoment",
+    dependencies=[CsrfChecked],
+    response_model=None,
+)
+def control_point_add(
+    request: Request,
+    plan_id: PathId,
+    risk_id: PathId,
+    web: WebDep,
+    session: SessionDep,
+    now: NowDep,
+    user: EditorDep,
+    text: TypedField = "",
+    method: TypedField = "",
+    frequency: TypedField = "",
+    owner_email: EmailField = "",
+    owner_name: OwnerNameField = "",
+) -> Response:
+    """A kontrollmoment added to a risk by hand: the reminder sweep opens its controls as it
+    opens an imported one's. A refusal shows the page again with the reason beside its box
+    and what was typed kept."""
+    plan = _editable_plan(session, plan_id, user)
+    try:
+        owner = _owner(session, now, owner_email, owner_name, plan.forvaltning)
+        point = internal_control.add_control_point(
+            session,
+            plan_id,
+            risk_id,
+            text=text,
+            method=method,
+            frequency_text=frequency,
+            owner=owner,
+            now=now,
+            actor=user,
+        )
+    except TrackerError as exc:
+        typed = {
+            "text": text,
+            "method": method,
+            "frequency": frequency,
+            "owner_email": owner_email,
+            "owner_name": owner_name,
+        }
+        form = new_point_form(risk_id)
+        return _refused(request, web, session, plan_id, now, user, exc, form, typed)
+    message = f"Kontrollmomentet '{point.text}' är tillagt."
+    if owner is not None:
+        message += " " + people.new_owner_text(owner, owner_name)
+    flash(request, message)
+    return RedirectResponse(f"/internkontroll/{plan_id}#risk-{risk_id}", status_code=303)
+
+
+@router.post(
+    "/internkontroll/{plan_id}/kontrollmoment/{point_id}",
+    dependencies=[CsrfChecked],
+    response_model=None,
+)
+def control_point_change(
+    request: Request,
+    plan_id: PathId,
+    point_id: PathId,
+    web: WebDep,
+    session: SessionDep,
+    now: NowDep,
+    user: EditorDep,
+    method: TypedField = "",
+    frequency: TypedField = "",
+    owner_email: EmailField = "",
+    owner_name: OwnerNameField = "",
+) -> Response:
+    """A kontrollmoment's method, frequency and owner changed; a new owner is told of the
+    controls already opened that are now theirs. A refusal shows the page again with the
+    reason beside its box and what was typed kept."""
+    plan = _editable_plan(session, plan_id, user)
+    try:
+        owner = _owner(session, now, owner_email, owner_name, plan.forvaltning)
+        done = internal_control.change_control_point(
+            session,
+            web.app.registry,
+            web.app.settings,
+            plan_id,
+            point_id,
+            method=method,
+            frequency_text=frequency,
+            owner=owner,
+            now=now,
+            actor=user,
+        )
+    except TrackerError as exc:
+        typed = {
+            "method": method,
+            "frequency": frequency,
+            "owner_email": owner_email,
+            "owner_name": owner_name,
+        }
+        form = point_form(point_id)
+        return _refused(request, web, session, plan_id, now, user, exc, form, typed)
+    message = "Kontrollmomentet är ändrat." if done.changed else "Inget var ändrat."
+    if done.reassigned and owner is not None:
+        actions_plan = control_occurrences.ensure_action_plan(session, plan, now=now)
+        queue_assignments(
+            session,
+            web.app.registry,
+            web.app.settings,
+            owner,
+            actions_plan,
+            done.reassigned,
+            now=now,
+            assigned_by=user,
+        )
+        message += (
+            f" {len(done.reassigned)} öppna kontroller går nu till {owner.name}; ett "
+            "e-postmeddelande med länk ligger i utkorgen."
+        )
+    flash(request, message)
+    return RedirectResponse(f"/internkontroll/{plan_id}#risk-{done.risk_id}", status_code=303)
