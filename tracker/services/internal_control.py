@@ -37,9 +37,8 @@ from tracker.models import (
     ControlPoint,
     ControlRisk,
     Person,
-    PlanEvent,
 )
-from tracker.services import assigning, control_occurrences
+from tracker.services import assigning, control_occurrences, plan_settings
 from tracker.services.people import (
     ensure_person,
     find_person,
@@ -47,6 +46,7 @@ from tracker.services.people import (
     unused_name_warning,
     valid_email,
 )
+from tracker.services.plan_settings import POINT_ADDED, POINT_CHANGED, RISK_ADDED
 from workflows import WorkflowRegistry
 
 NAME_LIMIT = 200
@@ -649,11 +649,6 @@ def _points_by_risk(session: Session, risk_ids: list[int]) -> dict[int, list[Con
 # the history of the plan's åtgärdsplan (plan_event, as a plan's settings are), with who made
 # it: the import and the copy are the plan's own making and are recorded as its file name.
 
-# What plan_event.field says of a change of the internkontrollplan.
-RISK_ADDED = "control_risk"
-POINT_ADDED = "control_point"
-POINT_CHANGED = "control_point_changed"
-
 
 def _store_risk(
     session: Session,
@@ -717,17 +712,8 @@ def _record(
 ) -> None:
     actions_plan = control_occurrences.ensure_action_plan(session, plan, now=now)
     assert actions_plan.id is not None
-    session.add(
-        PlanEvent(
-            plan_id=actions_plan.id,
-            at=now,
-            actor_id=actor.id,
-            actor_label=f"{actor.name} <{actor.email}>",
-            field=what,
-            old=old,
-            new=new,
-        )
-    )
+    change = plan_settings.PlanChange(what, old, new)
+    plan_settings.record_change(session, actions_plan.id, change, now=now, actor=actor)
 
 
 def _text(value: str, label: str, limit: int, *, required: bool = True) -> str:

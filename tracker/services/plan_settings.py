@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 from tracker.domain.plan_meta import LABELS, PlanMeta, convert
 from tracker.errors import Refused
 from tracker.models import Person, Plan, PlanEvent
-from tracker.services import internal_control, people
+from tracker.services import people
 
 # The fields of the settings page, in its order.
 SETTINGS_FIELDS: tuple[str, ...] = (
@@ -39,14 +39,17 @@ SETTINGS_FIELDS: tuple[str, ...] = (
 )
 RECIPIENTS = "board_recipients"
 PUBLISHED = "published"
+# The internkontrollplan's changes by hand, recorded in the history of its åtgärdsplan by
+# tracker.services.internal_control.
+RISK_ADDED = "control_risk"
+POINT_ADDED = "control_point"
+POINT_CHANGED = "control_point_changed"
 # Fields that are not in a plan file, so not in plan_meta's labels.
-# The internkontrollplan's changes by hand are in the history of its åtgärdsplan
-# (tracker.services.internal_control).
 _OWN_LABELS = {
     PUBLISHED: "Öppen publicering",
-    internal_control.RISK_ADDED: "Ny risk i internkontrollplanen",
-    internal_control.POINT_ADDED: "Nytt kontrollmoment",
-    internal_control.POINT_CHANGED: "Ändrat kontrollmoment",
+    RISK_ADDED: "Ny risk i internkontrollplanen",
+    POINT_ADDED: "Nytt kontrollmoment",
+    POINT_CHANGED: "Ändrat kontrollmoment",
 }
 # What the settings form sends for publishing and unpublishing.
 PUBLISH_CHOICES = {"ja": True, "nej": False}
@@ -112,6 +115,29 @@ def actor_label(person: Person | None, fallback: str) -> str:
     return f"{person.name} <{person.email}>" if person is not None else fallback
 
 
+def record_change(
+    session: Session,
+    plan_id: int,
+    change: PlanChange,
+    *,
+    now: datetime,
+    actor: Person | None,
+    label: str = "",
+) -> None:
+    """One change in a plan's history: its settings', or its internkontrollplan's."""
+    session.add(
+        PlanEvent(
+            plan_id=plan_id,
+            at=now,
+            actor_id=actor.id if actor is not None else None,
+            actor_label=actor_label(actor, label),
+            field=change.field,
+            old=change.old,
+            new=change.new,
+        )
+    )
+
+
 def change_plan(
     session: Session,
     plan: Plan,
@@ -137,20 +163,9 @@ def change_plan(
         values.get("title", plan.title),
         values.get("forvaltning", plan.forvaltning),
     )
-    who = actor_label(actor, label)
     for change in changes:
         setattr(plan, change.field, values[change.field])
-        session.add(
-            PlanEvent(
-                plan_id=plan.id,
-                at=now,
-                actor_id=actor.id if actor is not None else None,
-                actor_label=who,
-                field=change.field,
-                old=change.old,
-                new=change.new,
-            )
-        )
+        record_change(session, plan.id, change, now=now, actor=actor, label=label)
     session.add(plan)
     session.flush()
     return changes
