@@ -59,6 +59,8 @@ def test_plan_set_changes_what_is_given_and_records_it(app: App, db_url: str) ->
         db_url, "plan", "set", str(plan.id), "--report-months", "13", "--add-recipient", "x", code=1
     )
     assert "Återrapportmånader: '13' är inget månadsnummer (1–12)." in refused
+    refused = tracker(db_url, "plan", "set", str(plan.id), "--ort", "Piteå " * 50, code=1)
+    assert "Ort: för lång text, högst 200 tecken." in refused
     plan = the_plan(app)
     assert (plan.dnr, plan.board_recipients, plan.namnd) == (
         "BUN 2017/55",

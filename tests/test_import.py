@@ -401,6 +401,10 @@ def test_the_boards_decision_is_read_from_the_sidecar_and_the_plan_sheet(
             'decision_paragraph = "45 och 46"',
             "Fältet decision_paragraph: ska vara en paragraf som § 45 (fick '45 och 46')",
         ),
+        (
+            f'dnr = "{"BUN 2017/55 " * 10}"',
+            "Fältet dnr: för lång text, högst 100 tecken",
+        ),
     ],
 )
 def test_a_bad_decision_in_the_sidecar_is_refused_naming_the_key(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -336,5 +337,31 @@ def test_a_month_written_other_than_in_digits_is_refused_not_read_as_another(
     done = chef_client.post(form.action, data=form.data(report_months=months))
     assert done.status_code == 422
     assert f"Återrapportmånader: '{months}' är inget månadsnummer (1–12)." in text_of(done.text)
+    with app.transaction() as s:
+        assert plan_settings.history(s, world.plan_id) == []
+
+
+def test_overlong_and_bad_fields_are_each_marked_beside_their_box_with_everything_kept(
+    chef_client: TestClient, app: App, world: World
+) -> None:
+    form = form_to(settings(chef_client, world.plan_id), "/installningar")
+    typed = {
+        "namnd": "Socialnämnden " * 20,  # 280 characters: over the nämnd's 200
+        "ort": "Piteå",
+        "report_months": "6, 13",
+        "background": "Frånvaron ökar.",
+    }
+    done = chef_client.post(form.action, data=form.data(**typed))
+    assert done.status_code == 422
+    assert "Nämnd: för lång text, högst 200 tecken." in text_of(done.text)
+    again = form_to(done.text, "/installningar").fields
+    assert {k: again[k] for k in typed} == typed
+    invalid = re.findall(r'<(?:input|textarea)\b[^>]*aria-invalid="true"[^>]*>', done.text)
+    assert sorted(re.search(r'name="(\w+)"', t).group(1) for t in invalid) == [  # type: ignore[union-attr]
+        "namnd",
+        "report_months",
+    ]
+    assert all('uppgifter-form-fel"' in t for t in invalid)
+    assert plan_of(app, world.plan_id).ort == ""
     with app.transaction() as s:
         assert plan_settings.history(s, world.plan_id) == []

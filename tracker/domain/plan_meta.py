@@ -42,6 +42,19 @@ LABELS: dict[str, str] = {
     "background": "Bakgrund",
 }
 
+# The longest text each field takes, whether typed in a form, on the command line or in a
+# file: the same limit everywhere a plan's data is written.
+TEXT_LIMITS: dict[str, int] = {
+    "title": 500,
+    "forvaltning": 200,
+    "namnd": 200,
+    "dnr": 100,
+    "ort": 200,
+    "signatory_name": 200,
+    "signatory_title": 200,
+    "background": 20_000,
+}
+
 EmailCheck = Callable[[str], bool]
 
 
@@ -232,10 +245,19 @@ def convert(key: str, value: object, valid_email: EmailCheck) -> tuple[Any, str 
         return paragraph(value)
     if isinstance(value, str):
         text = value.replace("\r\n", "\n").strip()
-        return (text if key == "background" else " ".join(text.split())), None
+        return _within(key, text if key == "background" else " ".join(text.split()))
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value), None
     return None, f"ska vara text (fick '{_shown(value)}')"
+
+
+def _within(key: str, text: str) -> tuple[str | None, str | None]:
+    limit = TEXT_LIMITS.get(key)
+    if limit is not None and len(text) > limit:
+        # Swedish groups thousands with a (no-break) space: 20 000.
+        most = f"{limit:,}".replace(",", "\u00a0")
+        return None, f"för lång text, högst {most} tecken"
+    return text, None
 
 
 # --- the Plan sheet ------------------------------------------------------------------------

@@ -226,17 +226,18 @@ def read_settings(typed: Mapping[str, str]) -> dict[str, Any]:
     """The fields given in `typed` (as typed in the form or on the command line) as Plan
     stores them; Refused listing every field that cannot be read, in Swedish."""
     values: dict[str, Any] = {}
-    problems: list[str] = []
+    # field -> its problem, so that a form can mark each box that is wrong.
+    problems: dict[str, str] = {}
     for field, text in typed.items():
         converted, problem = convert(field, text, people.valid_email)
         if problem:
-            problems.append(f"{LABELS[field]}: {problem}.")
+            problems[field] = f"{LABELS[field]}: {problem}."
             continue
         values.update(_stored(field, converted))
     if "title" in values and not values["title"]:
-        problems.append("Titel: får inte vara tom.")
+        problems["title"] = "Titel: får inte vara tom."
     if problems:
-        raise Refused(" ".join(problems))
+        raise Refused(" ".join(problems.values()), fields=problems)
     return values
 
 

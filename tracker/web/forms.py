@@ -238,6 +238,16 @@ class FormError:
     message: str
     form: str
     field: str = ""
+    # When a refusal is about several boxes at once (Refused.fields): each of them.
+    fields: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, refused: Refused, form: str) -> FormError:
+        """A service's refusal in `form`: about the boxes it names, else the one its message
+        starts with (field_of)."""
+        if refused.fields:
+            return cls(refused.message, form, fields=frozenset(refused.fields))
+        return cls(refused.message, form, field_of(refused.message))
 
 
 def field_of(message: str) -> str:

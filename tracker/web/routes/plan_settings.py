@@ -34,11 +34,18 @@ from tracker.web.deps import (
     require_edit,
     undo,
 )
+from tracker.web.forms import TEXT_LIMIT, FormError
 from tracker.web.routes import PathId
 
 router = APIRouter()
 
 Short = Annotated[str, Form(max_length=500)]
+# The plan's data is bounded by the body's limit, not the plan's: an overlong field is refused
+# by plan_settings.read_settings beside its box with the rest kept, not on the generic page
+# for an overlong form. The background's own limit is the body's.
+Typed = Annotated[str, Form(max_length=TEXT_LIMIT)]
+# The id of the form for the plan's data on the page, which its refusals point into.
+SETTINGS_FORM = "uppgifter-form"
 
 
 def _page(plan_id: int) -> str:
@@ -61,7 +68,7 @@ def _render(
     plan: Plan,
     user: Person,
     values: dict[str, str],
-    error: str | None = None,
+    error: FormError | None = None,
 ) -> HTMLResponse:
     assert plan.id is not None
     today = web.today(web.clock())
@@ -99,18 +106,18 @@ def settings_save(
     session: SessionDep,
     now: NowDep,
     user: EditorDep,
-    title: Short = "",
-    forvaltning: Short = "",
-    namnd: Short = "",
-    dnr: Short = "",
-    decision_on: Short = "",
-    decision_paragraph: Short = "",
-    ort: Short = "",
-    signatory_name: Short = "",
-    signatory_title: Short = "",
-    report_months: Short = "",
-    next_report_on: Short = "",
-    background: Annotated[str, Form(max_length=20_000)] = "",
+    title: Typed = "",
+    forvaltning: Typed = "",
+    namnd: Typed = "",
+    dnr: Typed = "",
+    decision_on: Typed = "",
+    decision_paragraph: Typed = "",
+    ort: Typed = "",
+    signatory_name: Typed = "",
+    signatory_title: Typed = "",
+    report_months: Typed = "",
+    next_report_on: Typed = "",
+    background: Typed = "",
 ) -> HTMLResponse | RedirectResponse:
     plan = plan_service.get_plan(session, plan_id)
     require_edit(user, plan)
@@ -136,7 +143,8 @@ def settings_save(
     except Refused as exc:
         undo(session)
         shown = plan_settings.current_settings(plan_service.get_plan(session, plan_id))
-        return _render(request, web, session, plan, user, shown | typed, exc.message)
+        error = FormError.of(exc, SETTINGS_FORM)
+        return _render(request, web, session, plan, user, shown | typed, error)
     flash(request, _saved(changes))
     return RedirectResponse(_page(plan_id), status_code=303)
 
@@ -165,9 +173,8 @@ def publishing_save(
     except Refused as exc:
         undo(session)
         plan = plan_service.get_plan(session, plan_id)
-        return _render(
-            request, web, session, plan, user, plan_settings.current_settings(plan), exc.message
-        )
+        shown = plan_settings.current_settings(plan)
+        return _render(request, web, session, plan, user, shown, FormError(exc.message, ""))
     if not changes:
         flash(request, "Inget ändrades.")
     elif published:
@@ -230,6 +237,6 @@ def _recipients(
         plan = plan_service.get_plan(session, plan_id)
         # "adress" is the recipients box, not a plan setting: shown again, never saved.
         shown = plan_settings.current_settings(plan) | {"adress": typed}
-        return _render(request, web, session, plan, user, shown, exc.message)
+        return _render(request, web, session, plan, user, shown, FormError(exc.message, ""))
     flash(request, _saved(changes))
     return RedirectResponse(_page(plan_id) + "#mottagare", status_code=303)

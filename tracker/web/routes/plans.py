@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 from notifications.swedish import count
 from tracker.domain import nouns
 from tracker.domain.listing import DESCENDING, SORTS, arrange
+from tracker.domain.plan_meta import TEXT_LIMITS
 from tracker.domain.roles import forvaltning_scope, is_editor, may_edit, may_read
 from tracker.errors import Refused, TrackerError
 from tracker.models import Area, Person, Plan
@@ -77,8 +78,6 @@ NEW_PLAN_FORM = "ny-plan-form"
 # The longest name and heading of an utvecklingsområde.
 AREA_TITLE_LIMIT = 2000
 AREA_SECTION_LIMIT = 500
-# The longest of each field of a new plan.
-PLAN_LIMITS = {"title": 500, "forvaltning": 200, "namnd": 200, "dnr": 100}
 
 
 @router.get("/planer", response_class=HTMLResponse)
@@ -169,10 +168,10 @@ def plan_create(
 
 def _plan_limits(title: str, forvaltning: str, namnd: str, dnr: str) -> None:
     """Refused, naming the box, if a new plan's field is longer than the plan takes."""
-    within(title, PLAN_LIMITS["title"], "Planens namn är för långt")
-    within(forvaltning, PLAN_LIMITS["forvaltning"], "Förvaltningens namn är för långt")
-    within(namnd, PLAN_LIMITS["namnd"], "Nämndens namn är för långt")
-    within(dnr, PLAN_LIMITS["dnr"], "Diarienumret är för långt")
+    within(title, TEXT_LIMITS["title"], "Planens namn är för långt")
+    within(forvaltning, TEXT_LIMITS["forvaltning"], "Förvaltningens namn är för långt")
+    within(namnd, TEXT_LIMITS["namnd"], "Nämndens namn är för långt")
+    within(dnr, TEXT_LIMITS["dnr"], "Diarienumret är för långt")
 
 
 def plan_links(plan: Plan, user: Person) -> list[tuple[str, str]]:
