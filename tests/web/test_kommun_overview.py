@@ -168,3 +168,33 @@ def test_the_granskningar_are_counted_by_the_status_of_their_recommendations(
     assert "Granskning av grundskolans ledning KPMG Utbildningsförvaltningen 1 0 1 0 0 1" in page
     page = text_of(client.get("/kommunen", params={"forvaltning": OTHER}).text)
     assert "Granskning av grundskolans ledning" not in page
+
+
+def test_each_item_is_named_by_its_own_kind_on_the_page_and_in_the_export(
+    app: App, chef: Person, clock: MovableClock, client: TestClient
+) -> None:
+    _world(app, chef, clock)
+    t = clock.now - timedelta(days=1)
+    _, area = b.plan(app, now=t, title="Internkontrollplan 2018", area="Kontroller")
+    b.action(
+        app, area, "Attest av fakturor", now=t, owner=None, workflow="kontroll", state="planerad"
+    )
+    _, minutes = b.plan(app, now=t, title="Beslut i nämnden", area="Protokollsbeslut")
+    b.action(
+        app,
+        minutes,
+        "Utred skolskjutsarna",
+        now=t,
+        owner=None,
+        workflow="protokoll",
+        state="tilldelad",
+    )
+    admin = b.person(app, "admin@pitea.example", "Ada Admin", now=clock(), role=Role.admin)
+    log_in(client, app, admin, clock())
+    got = client.get("/kommunen/export.csv")
+    rows = list(csv.reader(io.StringIO(got.content.decode("utf-8-sig")), delimiter=";"))
+    kinds = {r[4]: r[1] for r in rows[1:]}
+    assert kinds["Attest av fakturor"] == "Kontroll"
+    assert kinds["Utred skolskjutsarna"] == "Protokollsbeslut"
+    assert kinds["Äldst öppen"] == "Åtgärd"
+    assert "Kontroll" in row_of(client.get("/kommunen").text, "Attest av fakturor").values()

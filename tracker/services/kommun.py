@@ -38,10 +38,6 @@ _E = ActionEvent.__table__  # type: ignore[attr-defined]
 # The page lists this many of the oldest open items; the export has them all.
 OLDEST_SHOWN = 50
 
-# What kind of follow-up an item is, by its workflow: a decision in minutes or an åtgärd.
-KIND_LABELS = {"protokoll": "Protokollsbeslut"}
-DEFAULT_KIND = "Åtgärd"
-
 
 @dataclass
 class ForvaltningCounts:
@@ -277,7 +273,8 @@ def _open_items(
         yield OpenItem(
             action_id=aid,
             text=text,
-            kind=KIND_LABELS.get(workflow, DEFAULT_KIND),
+            # Its workflow's own name: Åtgärd, Kontroll, Protokollsbeslut, SBS-insats.
+            kind=registry.get(workflow).definition.label,
             plan_id=pid,
             plan_title=title,
             forvaltning=forv,

@@ -195,7 +195,9 @@ class ForvaltningCountsOut(BaseModel):
 class OpenItemOut(BaseModel):
     action_id: int
     text: str
-    kind: str = Field(description="Åtgärd eller Protokollsbeslut.")
+    kind: str = Field(
+        description="Arbetsflödets namn: Åtgärd, Kontroll, Protokollsbeslut, SBS-insats."
+    )
     plan_id: int
     plan_title: str
     forvaltning: str
