@@ -495,3 +495,162 @@ def test_what_the_import_refuses_is_refused_by_hand_with_the_same_words_and_noth
             )
         s.rollback()
     assert counts(app) == before
+
+
+def _history(app: App, plan_id: int) -> list[tuple[str, str, str, str]]:
+    with app.transaction() as s:
+        return [
+            (event.field, event.actor_label, change.old, change.new)
+            for event, change in internal_control.history(s, plan_id)
+        ]
+
+
+def test_a_new_assessment_of_a_risk_is_in_the_plans_history_from_what_to_what(
+    app: App, db_url: str
+) -> None:
+    plan_id = _imported(app)
+    with app.transaction() as s:
+        chef = _chef(s)
+        internal_control.reassess(s, plan_id, {3: (4, 4), 4: (3, 2)}, now=NOW, actor=chef)
+    tracker(
+        db_url, "internkontroll", "reassess", str(plan_id), "--risk", "1",
+        "--sannolikhet", "1", "--konsekvens", "1",
+    )  # fmt: skip
+    assert _history(app, plan_id) == [
+        (
+            internal_control.RISK_REASSESSED,
+            "kommandoraden",
+            "Risk 1: Betyg sätts inte enligt rutin, sannolikhet 2, konsekvens 4, riskvärde 8 (Hög)",
+            "Risk 1: Betyg sätts inte enligt rutin, sannolikhet 1, konsekvens 1, riskvärde 1 (Låg)",
+        ),
+        (
+            internal_control.RISK_REASSESSED,
+            "Chef Chefsson <chef@kommun.example>",
+            "Risk 3: Inköp utanför avtal, sannolikhet 3, konsekvens 3, riskvärde 9 (Hög)",
+            "Risk 3: Inköp utanför avtal, sannolikhet 4, konsekvens 4, riskvärde 16 (Mycket hög)",
+        ),
+    ]
+
+
+def test_the_command_line_adds_a_risk_and_a_kontrollmoment_and_changes_it_as_the_page_does(
+    app: App, db_url: str
+) -> None:
+    plan_id = str(_imported(app))
+    out = tracker(
+        db_url, "internkontroll", "add-risk", plan_id, "--process", " inköp ",
+        "--text", "Ramavtal saknas", "--sannolikhet", "2", "--konsekvens", "4",
+    )  # fmt: skip
+    assert out.strip() == "Risk 11, Ramavtal saknas, är tillagd under Inköp."
+    out = tracker(
+        db_url, "internkontroll", "add-point", plan_id, "--risk", "11",
+        "--text", "Avtalstrohet följs upp", "--frekvens", "mars och oktober",
+        "--ansvarig", "ny@pitea.example", "--namn", "Ny Ägare",
+    )  # fmt: skip
+    assert out.splitlines()[0] == "Kontrollmoment 1 är tillagt under risk 11."
+    out = tracker(
+        db_url, "internkontroll", "change-point", plan_id, "--risk", "11", "--moment", "1",
+        "--metod", "Utdrag ur e-handeln",
+    )  # fmt: skip
+    assert out.strip() == "Kontrollmoment 1 under risk 11 är ändrat."
+    shown = tracker(db_url, "internkontroll", "show", plan_id, "--per", "2025-02-01")
+    assert (
+        "   Kontrollmoment 1: Avtalstrohet följs upp\n   Metod: Utdrag ur e-handeln\n"
+        "   Frekvens: mars och oktober\n   Ansvarig: Ny Ägare\n"
+    ) in shown
+    history = _history(app, int(plan_id))
+    assert [(f, who) for f, who, _, _ in history] == [
+        (internal_control.POINT_CHANGED, "kommandoraden"),
+        (internal_control.POINT_ADDED, "kommandoraden"),
+        (internal_control.RISK_ADDED, "kommandoraden"),
+    ]
+    # The method changed, the frequency and owner kept as they were.
+    assert history[0][2:] == (
+        "Avtalstrohet följs upp (risk: Ramavtal saknas): mars och oktober, "
+        "Ny Ägare <ny@pitea.example>",
+        "Avtalstrohet följs upp (risk: Ramavtal saknas): metod Utdrag ur e-handeln, "
+        "mars och oktober, Ny Ägare <ny@pitea.example>",
+    )
+
+
+def test_the_command_line_refuses_with_the_pages_words_and_stores_nothing(
+    app: App, db_url: str
+) -> None:
+    from tracker.domain.controls import parse_frequency
+
+    plan_id = str(_imported(app))
+    before = counts(app)
+    with pytest.raises(ValueError) as parsed:
+        parse_frequency("vid behov")
+    out = tracker(
+        db_url, "internkontroll", "add-point", plan_id, "--risk", "1",
+        "--text", "Något", "--frekvens", "vid behov", "--ansvarig", "ny@pitea.example",
+        code=1,
+    )  # fmt: skip
+    assert f"Fel: {parsed.value}" in out
+    out = tracker(
+        db_url, "internkontroll", "add-risk", plan_id, "--process", "INKÖP",
+        "--text", "inköp utanför  avtal", "--sannolikhet", "1", "--konsekvens", "1", code=1,
+    )  # fmt: skip
+    assert "Fel: Risken finns redan i processen Inköp: risk 3." in out
+    out = tracker(
+        db_url, "internkontroll", "add-risk", plan_id, "--process", "Inköp",
+        "--text", "Ny", "--sannolikhet", "5", "--konsekvens", "1", code=1,
+    )  # fmt: skip
+    assert "Sannolikhet ska vara mellan 1 och 4, inte 5" in out
+    out = tracker(
+        db_url, "internkontroll", "change-point", plan_id, "--risk", "10", "--moment", "1",
+        "--metod", "x", code=1,
+    )  # fmt: skip
+    assert "Fel: Risk 10 har inget kontrollmoment 1; den har 0." in out
+    out = tracker(
+        db_url, "internkontroll", "change-point", plan_id, "--risk", "1", "--moment", "1",
+        "--ansvarig", "a@pitea.example", "--ingen-ansvarig", code=1,
+    )  # fmt: skip
+    assert "Ange antingen --ansvarig eller --ingen-ansvarig" in out
+    assert counts(app) == before
+    assert _history(app, int(plan_id)) == []
+
+
+def test_a_kontrollmoment_left_without_owner_opens_its_controls_without_one_and_says_so(
+    app: App, db_url: str
+) -> None:
+    """As an imported kontrollmoment without Ansvarig: the controls already opened stay with
+    who has them, the ones to come open without owner, and whoever removed the owner is told."""
+    from tracker.models import Action, ControlOccurrence
+    from tracker.services import control_occurrences
+
+    plan_id = _imported(app)
+    with app.transaction() as s:
+        control_occurrences.open_due_controls(
+            s, app.registry, now=NOW, today=date(2025, 3, 20), cal=WorkCalendar()
+        )
+    out = tracker(
+        db_url, "internkontroll", "change-point", str(plan_id), "--risk", "3", "--moment", "1",
+        "--ingen-ansvarig",
+    )  # fmt: skip
+    assert internal_control.NO_OWNER_NOTICE in out
+    assert internal_control.KEPT_CONTROLS_NOTICE in out
+    with app.transaction() as s:
+        point = internal_control.point_by_number(s, plan_id, 3, 1)
+        [first] = s.exec(
+            select(Action)
+            .join(ControlOccurrence, col(ControlOccurrence.action_id) == Action.id)
+            .where(ControlOccurrence.point_id == point.id)
+        ).all()
+        maria = s.exec(select(Person).where(Person.email == "maria.oberg@pitea.example")).one()
+        opened = control_occurrences.open_due_controls(
+            s, app.registry, now=NOW, today=date(2025, 10, 20), cal=WorkCalendar()
+        )
+    assert point.owner_id is None
+    assert first.owner_id == maria.id
+    [october] = [c for c in opened if c.point.id == point.id]
+    assert october.owner is None
+    [(what, _, old, new)] = _history(app, plan_id)
+    assert what == internal_control.POINT_CHANGED
+    assert old.endswith("Maria Öberg <maria.oberg@pitea.example>")
+    assert new.endswith("ingen ansvarig")
+    again = tracker(
+        db_url, "internkontroll", "change-point", str(plan_id), "--risk", "3", "--moment", "1",
+        "--ingen-ansvarig",
+    )  # fmt: skip
+    assert again.strip() == "Inget ändrades."

@@ -22,7 +22,7 @@ from tests.web.test_owner_requests import serving
 from tracker.app import App
 from tracker.db import make_engine
 from tracker.domain.workdays import WorkCalendar
-from tracker.models import ControlPlan, ControlPoint, ControlRisk, Person, Role
+from tracker.models import ControlPlan, ControlPoint, ControlRisk, Person, Plan, Role
 from tracker.services import internal_control, people
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "internkontroll-skola.csv"
@@ -509,3 +509,57 @@ def test_a_new_owner_of_a_kontrollmoment_gets_its_open_controls_and_is_told(
     assert (stored.method, stored.owner_id) == ("Ny metod", new_owner.id)
     assert control.owner_id == new_owner.id
     assert len(told) == 1
+
+
+def test_the_plans_page_shows_its_changes_by_hand_with_who_when_and_from_what_to_what(
+    client: TestClient, app: App, world: World, clock: MovableClock, board: Person
+) -> None:
+    log_in(client, app, world.chef, clock())
+    plan_page = str(upload(client, EXAMPLE.read_bytes()).headers["location"])
+    plan_id = int(plan_page.rsplit("/", 1)[1])
+    assert "Planen är inte ändrad sedan den lästes in." in text_of(client.get(plan_page).text)
+    form = form_to(client.get(f"{plan_page}/risker").text, f"{plan_page}/risker")
+    saved = client.post(
+        f"{plan_page}/risker", data={**form.data(), "s_1": "1", "k_1": "4"}, follow_redirects=False
+    )
+    assert saved.status_code == 303
+    with app.transaction() as s:
+        control_plan = s.get_one(ControlPlan, plan_id)
+        point = internal_control.point_by_number(s, plan_id, 3, 1)
+        # A change of the åtgärdsplan's own settings is not the internkontrollplan's.
+        from tracker.services import plan_settings
+
+        actions_plan = s.get_one(Plan, control_plan.plan_id)
+        plan_settings.change_plan(s, actions_plan, {"dnr": "BUN 2018/1"}, now=clock(), actor=None)
+    action = f"{plan_page}/kontrollmoment/{point.id}"
+    form = form_to(client.get(plan_page).text, action)
+    cleared = client.post(
+        action, data=form.data(owner_email="", owner_name=""), follow_redirects=True
+    )
+    assert cleared.status_code == 200, cleared.text
+    text = text_of(cleared.text)
+    assert internal_control.NO_OWNER_NOTICE in text
+    history = text[text.index("Ändringar i planen") :]
+    assert "Dnr" not in history
+    who = f"{world.chef.name} <{world.chef.email}>"
+    assert history.count(who) == 2
+    changed, reassessed = (
+        history.index("Ändrat kontrollmoment: "),
+        history.index("Ny bedömning av risk: "),
+    )
+    # Newest first.
+    assert changed < reassessed
+    assert (
+        "'Risk 1: Betyg sätts inte enligt rutin, sannolikhet 2, konsekvens 4, riskvärde 8 "
+        "(Hög)' → 'Risk 1: Betyg sätts inte enligt rutin, sannolikhet 1, konsekvens 4, "
+        "riskvärde 4 (Medel)'"
+    ) in history
+    assert "Maria Öberg <maria.oberg@pitea.example>' → '" in history
+    assert "mars och oktober, ingen ansvarig'" in history[changed:reassessed]
+    with app.transaction() as s:
+        assert s.get_one(ControlPoint, point.id).owner_id is None
+    # The history is shown where the settings page shows it: to whoever may change the plan.
+    log_in(client, app, board, clock())
+    read = client.get(plan_page)
+    assert read.status_code == 200
+    assert "Ändringar i planen" not in read.text

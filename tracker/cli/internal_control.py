@@ -1,5 +1,7 @@
 """`tracker internkontroll import FIL`, `show PLAN [--json]` and `list`: a nämnd's
-internkontrollplan, through tracker.services.internal_control."""
+internkontrollplan, through tracker.services.internal_control; `add-risk`, `add-point` and
+`change-point` change it by hand as its page does, through the same functions, and each
+change is in the plan's history as made from the command line."""
 
 from __future__ import annotations
 
@@ -17,9 +19,13 @@ from tracker.domain.reading import COMMAND_LINE_LIMITS
 from tracker.domain.tidsplan import FIRST_YEAR, LAST_YEAR
 from tracker.domain.workdays import WorkCalendar
 from tracker.errors import TrackerError
+from tracker.models import Person
 from tracker.models.base import ID_LIMIT
 from tracker.services import control_report as control_report_service
 from tracker.services import internal_control, people
+
+# Who made a change, in the plan's history: the command line, as `tracker plan set` says.
+ACTOR_LABEL = "kommandoraden"
 
 control_app = CommandGroup(
     help="Internkontroll: nämndens internkontrollplan med risker och kontrollmoment."
@@ -143,8 +149,8 @@ def control_show(
             typer.echo(f"   Hantering: {r.handling or 'inget kontrollmoment'}")
             if r.handling_owner_name:
                 typer.echo(f"   Ansvarig: {r.handling_owner_name}")
-        for c in r.controls:
-            typer.echo(f"   Kontrollmoment: {c.text}")
+        for number, c in enumerate(r.controls, start=1):
+            typer.echo(f"   Kontrollmoment {number}: {c.text}")
             if c.method:
                 typer.echo(f"   Metod: {c.method}")
             typer.echo(f"   Frekvens: {c.frequency_text}")
@@ -309,7 +315,14 @@ def control_reassess(
     app = get_app()
     try:
         with app.transaction() as s:
-            changed = internal_control.reassess(s, plan_id, {risk: (likelihood, consequence)})
+            changed = internal_control.reassess(
+                s,
+                plan_id,
+                {risk: (likelihood, consequence)},
+                now=clock(),
+                actor=None,
+                label=ACTOR_LABEL,
+            )
             view = internal_control.control_plan_view(
                 s, plan_id, today=local_date(clock(), app.tz), cal=WorkCalendar()
             )
@@ -320,3 +333,184 @@ def control_reassess(
         typer.echo(f"Risk {risk}, {r.name}, hade redan den bedömningen: riskvärde {r.value}.")
         return
     typer.echo(f"Risk {risk}, {r.name}: riskvärde {r.value} ({r.band}).")
+
+
+PlanArg = Annotated[
+    int, typer.Argument(metavar="PLAN", min=1, max=ID_LIMIT, help="Internkontrollplanens nummer.")
+]
+RiskOption = Annotated[
+    int,
+    typer.Option(
+        "--risk", metavar="NR", min=1, help="Riskens nummer i planen (tracker internkontroll show)."
+    ),
+]
+
+
+@control_app.command("add-risk")
+def control_add_risk(
+    plan_id: PlanArg,
+    process: Annotated[
+        str, typer.Option("--process", metavar="PROCESS", help="Processen risken hör till.")
+    ],
+    name: Annotated[str, typer.Option("--text", metavar="RISK", help="Risken.")],
+    likelihood: Annotated[
+        int, typer.Option("--sannolikhet", metavar="S", help="Sannolikhet på planens skala.")
+    ],
+    consequence: Annotated[
+        int, typer.Option("--konsekvens", metavar="K", help="Konsekvens på planens skala.")
+    ],
+) -> None:
+    """Lägg till en risk i planen, sist i listan, som på planens sida. En process som redan
+    finns i planen behåller sin stavning."""
+    app = get_app()
+    try:
+        with app.transaction() as s:
+            row = internal_control.add_risk(
+                s,
+                plan_id,
+                process=process,
+                name=name,
+                likelihood=likelihood,
+                consequence=consequence,
+                now=clock(),
+                actor=None,
+                label=ACTOR_LABEL,
+            )
+            number = len(internal_control.risks_of(s, plan_id))
+            added = (row.name, row.process)
+    except TrackerError as exc:
+        raise fail(f"Fel: {exc.message}") from None
+    typer.echo(f"Risk {number}, {added[0]}, är tillagd under {added[1]}.")
+
+
+@control_app.command("add-point")
+def control_add_point(
+    plan_id: PlanArg,
+    risk: RiskOption,
+    text: Annotated[
+        str, typer.Option("--text", metavar="KONTROLLMOMENT", help="Kontrollmomentet.")
+    ],
+    frequency: Annotated[
+        str,
+        typer.Option(
+            "--frekvens",
+            metavar="FREKVENS",
+            help="Frekvensen som i filen: månadsvis, per tertial, mars och oktober, 15 mars ...",
+        ),
+    ],
+    method: Annotated[str, typer.Option("--metod", metavar="METOD", help="Metoden.")] = "",
+    owner_email: Annotated[
+        str, typer.Option("--ansvarig", metavar="EPOST", help="Den ansvarigas e-postadress.")
+    ] = "",
+    owner_name: Annotated[
+        str, typer.Option("--namn", metavar="NAMN", help="Den ansvarigas namn, om personen är ny.")
+    ] = "",
+) -> None:
+    """Lägg till ett kontrollmoment under en risk, som på planens sida. Påminnelsekörningen
+    öppnar dess kontroller som ett inläst kontrollmoments. Utan --ansvarig har det ingen
+    ansvarig, som i en fil."""
+    app = get_app()
+    now = clock()
+    try:
+        with app.transaction() as s:
+            plan = internal_control.get_control_plan(s, plan_id)
+            risk_row = internal_control.risk_by_number(s, plan_id, risk)
+            assert risk_row.id is not None
+            owner = internal_control.typed_owner(s, plan, owner_email, owner_name, now=now)
+            point = internal_control.add_control_point(
+                s,
+                plan_id,
+                risk_row.id,
+                text=text,
+                method=method,
+                frequency_text=frequency,
+                owner=owner,
+                now=now,
+                actor=None,
+                label=ACTOR_LABEL,
+            )
+            number = point.position
+            told = people.new_owner_text(owner, owner_name) if owner is not None else ""
+    except TrackerError as exc:
+        raise fail(f"Fel: {exc.message}") from None
+    typer.echo(f"Kontrollmoment {number} är tillagt under risk {risk}.")
+    if owner is None:
+        typer.echo(internal_control.NO_OWNER_NOTICE)
+    elif told:
+        typer.echo(told)
+
+
+@control_app.command("change-point")
+def control_change_point(
+    plan_id: PlanArg,
+    risk: RiskOption,
+    point: Annotated[
+        int,
+        typer.Option(
+            "--moment",
+            metavar="NR",
+            min=1,
+            help="Kontrollmomentets nummer under risken (tracker internkontroll show).",
+        ),
+    ],
+    method: Annotated[
+        str | None, typer.Option("--metod", metavar="METOD", help='Ny metod; "" tömmer den.')
+    ] = None,
+    frequency: Annotated[
+        str | None, typer.Option("--frekvens", metavar="FREKVENS", help="Ny frekvens.")
+    ] = None,
+    owner_email: Annotated[
+        str | None,
+        typer.Option("--ansvarig", metavar="EPOST", help="Ny ansvarigs e-postadress."),
+    ] = None,
+    owner_name: Annotated[
+        str,
+        typer.Option("--namn", metavar="NAMN", help="Den nya ansvarigas namn, om personen är ny."),
+    ] = "",
+    no_owner: Annotated[
+        bool,
+        typer.Option("--ingen-ansvarig", help="Lämna kontrollmomentet utan ansvarig."),
+    ] = False,
+) -> None:
+    """Ändra ett kontrollmoments metod, frekvens och ansvarig, som på planens sida. Bara det
+    som anges ändras. En ny ansvarig får också de kontroller som redan är öppnade och inte
+    gjorda (utan brev; skicka länken med tracker person login-link)."""
+    if no_owner and owner_email is not None:
+        raise fail("Ange antingen --ansvarig eller --ingen-ansvarig, inte båda.")
+    app = get_app()
+    now = clock()
+    try:
+        with app.transaction() as s:
+            plan = internal_control.get_control_plan(s, plan_id)
+            row = internal_control.point_by_number(s, plan_id, risk, point)
+            assert row.id is not None
+            if no_owner:
+                owner = None
+            elif owner_email is not None:
+                owner = internal_control.typed_owner(s, plan, owner_email, owner_name, now=now)
+            else:
+                owner = s.get(Person, row.owner_id) if row.owner_id else None
+            done = internal_control.change_control_point(
+                s,
+                app.registry,
+                app.settings,
+                plan_id,
+                row.id,
+                method=row.method if method is None else method,
+                frequency_text=row.frequency_text if frequency is None else frequency,
+                owner=owner,
+                now=now,
+                actor=None,
+                label=ACTOR_LABEL,
+            )
+            owner_label = f"{owner.name} <{owner.email}>" if owner is not None else ""
+    except TrackerError as exc:
+        raise fail(f"Fel: {exc.message}") from None
+    if not done.changed:
+        typer.echo("Inget ändrades.")
+        return
+    typer.echo(f"Kontrollmoment {point} under risk {risk} är ändrat.")
+    if done.reassigned:
+        typer.echo(f"{len(done.reassigned)} öppna kontroller går nu till {owner_label}.")
+    if done.owner_removed:
+        typer.echo(f"{internal_control.NO_OWNER_NOTICE} {internal_control.KEPT_CONTROLS_NOTICE}")

@@ -37,6 +37,7 @@ from tracker.models import (
     ControlPoint,
     ControlRisk,
     Person,
+    PlanEvent,
 )
 from tracker.services import assigning, control_occurrences, plan_settings
 from tracker.services.people import (
@@ -46,7 +47,12 @@ from tracker.services.people import (
     unused_name_warning,
     valid_email,
 )
-from tracker.services.plan_settings import POINT_ADDED, POINT_CHANGED, RISK_ADDED
+from tracker.services.plan_settings import (
+    POINT_ADDED,
+    POINT_CHANGED,
+    RISK_ADDED,
+    RISK_REASSESSED,
+)
 from workflows import WorkflowRegistry
 
 NAME_LIMIT = 200
@@ -563,7 +569,7 @@ def copy_to_year(session: Session, source_id: int, *, year: int, now: datetime) 
     session.flush()
     assert plan.id is not None
     control_occurrences.ensure_action_plan(session, plan, now=now)
-    risks = _risks_of(session, source_id)
+    risks = risks_of(session, source_id)
     points = _points_by_risk(session, [r.id for r in risks if r.id is not None])
     controls = 0
     for risk in risks:
@@ -595,14 +601,21 @@ def copy_to_year(session: Session, source_id: int, *, year: int, now: datetime) 
 
 
 def reassess(
-    session: Session, plan_id: int, assessments: Mapping[int, tuple[int, int]]
+    session: Session,
+    plan_id: int,
+    assessments: Mapping[int, tuple[int, int]],
+    *,
+    now: datetime,
+    actor: Person | None,
+    label: str = "",
 ) -> list[str]:
     """New sannolikhet and konsekvens for the plan's risks, by risk number (1, 2, ... as the
-    plan lists them), checked against the plan's scale: the names of the risks changed.
-    Refused whole when one is off the scale or names no risk of the plan."""
+    plan lists them), checked against the plan's scale: the names of the risks changed, each
+    change in the plan's history with who made it (`actor`, else `label`). Refused whole
+    when one is off the scale or names no risk of the plan."""
     plan = get_control_plan(session, plan_id)
     scale = scale_of(plan)
-    risks = _risks_of(session, plan_id)
+    risks = risks_of(session, plan_id)
     changed: list[str] = []
     for number, (likelihood, consequence) in sorted(assessments.items()):
         if not 1 <= number <= len(risks):
@@ -613,14 +626,61 @@ def reassess(
         except OutOfScale as exc:
             raise Refused(f"Risk {number}, {risk.name}: {exc.message}") from None
         if (risk.likelihood, risk.consequence) != (likelihood, consequence):
+            old = _assessment_text(number, risk, scale)
             risk.likelihood, risk.consequence = likelihood, consequence
             session.add(risk)
             changed.append(risk.name)
+            new = _assessment_text(number, risk, scale)
+            _record(
+                session, plan, RISK_REASSESSED, old=old, new=new, now=now, actor=actor, label=label
+            )
     session.flush()
     return changed
 
 
-def _risks_of(session: Session, plan_id: int) -> list[ControlRisk]:
+def _assessment_text(number: int, risk: ControlRisk, scale: RiskScale) -> str:
+    """A risk's assessment as the history shows it."""
+    value = scale.risk_value(risk.likelihood, risk.consequence)
+    return (
+        f"Risk {number}: {risk.name}, sannolikhet {risk.likelihood}, konsekvens "
+        f"{risk.consequence}, riskvärde {value} ({scale.band_of(value).label})"
+    )
+
+
+def risk_by_number(session: Session, plan_id: int, number: int) -> ControlRisk:
+    """The plan's risk `number` as the plan lists them (1, 2, ...), as the command line
+    names a risk; Refused, as reassess refuses, when there is none."""
+    get_control_plan(session, plan_id)
+    risks = risks_of(session, plan_id)
+    if not 1 <= number <= len(risks):
+        raise Refused(f"Planen har ingen risk {number}; den har {len(risks)}.")
+    return risks[number - 1]
+
+
+def point_by_number(session: Session, plan_id: int, risk_number: int, number: int) -> ControlPoint:
+    """Kontrollmoment `number` of risk `risk_number`, as `tracker internkontroll show`
+    numbers them; Refused when there is none."""
+    risk = risk_by_number(session, plan_id, risk_number)
+    points = _points_by_risk(session, [risk.id or 0]).get(risk.id or 0, [])
+    if not 1 <= number <= len(points):
+        raise Refused(
+            f"Risk {risk_number} har inget kontrollmoment {number}; den har {len(points)}."
+        )
+    return points[number - 1]
+
+
+def typed_owner(
+    session: Session, plan: ControlPlan, email: str, name: str, *, now: datetime
+) -> Person | None:
+    """The owner typed in a form or on the command line, through people.ensure_person as
+    every owner is made (in the plan's förvaltning when new); None when no address is
+    given."""
+    if not email.strip():
+        return None
+    return ensure_person(session, email, now=now, name=name, forvaltning=plan.forvaltning)
+
+
+def risks_of(session: Session, plan_id: int) -> list[ControlRisk]:
     return list(
         session.exec(
             select(ControlRisk)
@@ -708,12 +768,22 @@ def _record(
     old: str,
     new: str,
     now: datetime,
-    actor: Person,
+    actor: Person | None,
+    label: str,
 ) -> None:
     actions_plan = control_occurrences.ensure_action_plan(session, plan, now=now)
     assert actions_plan.id is not None
     change = plan_settings.PlanChange(what, old, new)
-    plan_settings.record_change(session, actions_plan.id, change, now=now, actor=actor)
+    plan_settings.record_change(session, actions_plan.id, change, now=now, actor=actor, label=label)
+
+
+def history(session: Session, plan_id: int) -> list[tuple[PlanEvent, plan_settings.PlanChange]]:
+    """The internkontrollplan's changes by hand, newest first: read from its åtgärdsplan's
+    history as the settings page reads it, without the åtgärdsplan's own settings."""
+    plan = get_control_plan(session, plan_id)
+    if plan.plan_id is None:
+        return []
+    return plan_settings.shown_history(session, plan.plan_id, plan_settings.CONTROL_FIELDS)
 
 
 def _text(value: str, label: str, limit: int, *, required: bool = True) -> str:
@@ -754,7 +824,8 @@ def add_risk(
     likelihood: int,
     consequence: int,
     now: datetime,
-    actor: Person,
+    actor: Person | None,
+    label: str = "",
 ) -> ControlRisk:
     """A risk added to the plan by hand, last in its list, rated on the plan's own scale.
     A process already in the plan keeps its spelling, as in the import. Refused when the
@@ -766,7 +837,7 @@ def add_risk(
         scale_of(plan).risk_value(likelihood, consequence)
     except OutOfScale as exc:
         raise Refused(exc.message) from None
-    risks = _risks_of(session, plan_id)
+    risks = risks_of(session, plan_id)
     process = next((r.process for r in risks if _same(r.process) == _same(process)), process)
     for number, risk in enumerate(risks, start=1):
         if _same(risk.process) == _same(process) and _same(risk.name) == _same(name):
@@ -790,6 +861,7 @@ def add_risk(
         f"konsekvens {consequence}",
         now=now,
         actor=actor,
+        label=label,
     )
     return row
 
@@ -811,7 +883,8 @@ def add_control_point(
     frequency_text: str,
     owner: Person | None,
     now: datetime,
-    actor: Person,
+    actor: Person | None,
+    label: str = "",
 ) -> ControlPoint:
     """A kontrollmoment added to a risk of the plan by hand, last among the risk's. Its
     frequency is read as the import reads it; the reminder sweep opens its controls as it
@@ -841,6 +914,7 @@ def add_control_point(
         new=_point_text(risk, row, owner),
         now=now,
         actor=actor,
+        label=label,
     )
     return row
 
@@ -852,14 +926,24 @@ def _point_text(risk: ControlRisk, point: ControlPoint, owner: Person | None) ->
     return f"{point.text} (risk: {risk.name}): {method}{point.frequency_text}, {who}"
 
 
+# Said to whoever leaves a kontrollmoment without owner, so that it is not done unawares.
+NO_OWNER_NOTICE = (
+    "Kontrollmomentet har ingen ansvarig: kontrollerna som öppnas får ingen ansvarig och går "
+    "inte ut till någon förrän de eskaleras till chefen."
+)
+KEPT_CONTROLS_NOTICE = "De kontroller som redan är öppnade har kvar sin ansvariga."
+
+
 @dataclass(frozen=True)
 class PointChanged:
-    """What a change of a kontrollmoment did: whether anything changed, and its open
-    controls given to the new owner."""
+    """What a change of a kontrollmoment did: whether anything changed, its open controls
+    given to the new owner, and whether it was left without owner (its controls to come
+    then reach nobody until a chef gets the escalation)."""
 
     changed: bool
     risk_id: int
     reassigned: list[Action] = field(default_factory=list)
+    owner_removed: bool = False
 
 
 def change_control_point(
@@ -873,12 +957,16 @@ def change_control_point(
     frequency_text: str,
     owner: Person | None,
     now: datetime,
-    actor: Person,
+    actor: Person | None,
+    label: str = "",
 ) -> PointChanged:
     """A kontrollmoment's method, frequency (read as the import reads it) and owner changed.
     A new owner also gets the controls already opened and not yet done, each through
     assigning.assign, which takes back the mail still waiting that told the former owner;
-    controls to come are opened for the new owner. `owner` None keeps the one it has."""
+    controls to come are opened for the new owner. `owner` is the owner it is to have: None
+    leaves it without one, as an import may (the sweep then opens its controls without
+    owner, shown as such, and escalates them to the chef as any); the controls already
+    opened keep the owner who has them, as someone must still make them."""
     plan = get_control_plan(session, plan_id)
     point = session.get(ControlPoint, point_id)
     if point is None:
@@ -887,7 +975,7 @@ def change_control_point(
     method = _text(method, "Metoden", TEXT_LIMIT, required=False)
     frequency_text = checked_frequency(frequency_text)
     before_owner = session.get(Person, point.owner_id) if point.owner_id else None
-    new_owner = owner if owner is not None else before_owner
+    new_owner = owner
     if (point.method, point.frequency_text, point.owner_id) == (
         method,
         frequency_text,
@@ -917,8 +1005,10 @@ def change_control_point(
         new=_point_text(risk, point, new_owner),
         now=now,
         actor=actor,
+        label=label,
     )
-    return PointChanged(True, risk.id or 0, reassigned)
+    removed = before_owner is not None and new_owner is None
+    return PointChanged(True, risk.id or 0, reassigned, owner_removed=removed)
 
 
 def _open_controls(session: Session, registry: WorkflowRegistry, point_id: int) -> list[Action]:

@@ -9,7 +9,7 @@ Values are given as the Plan table stores them (report months "6,12", recipients
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -44,12 +44,16 @@ PUBLISHED = "published"
 RISK_ADDED = "control_risk"
 POINT_ADDED = "control_point"
 POINT_CHANGED = "control_point_changed"
+RISK_REASSESSED = "control_risk_reassessed"
+# The internkontrollplan's own history: these changes of its åtgärdsplan, not the plan's settings.
+CONTROL_FIELDS: tuple[str, ...] = (RISK_ADDED, POINT_ADDED, POINT_CHANGED, RISK_REASSESSED)
 # Fields that are not in a plan file, so not in plan_meta's labels.
 _OWN_LABELS = {
     PUBLISHED: "Öppen publicering",
     RISK_ADDED: "Ny risk i internkontrollplanen",
     POINT_ADDED: "Nytt kontrollmoment",
     POINT_CHANGED: "Ändrat kontrollmoment",
+    RISK_REASSESSED: "Ny bedömning av risk",
 }
 # What the settings form sends for publishing and unpublishing.
 PUBLISH_CHOICES = {"ja": True, "nej": False}
@@ -208,15 +212,25 @@ def _check_title(session: Session, plan_id: int, title: str, forvaltning: str) -
         )
 
 
-def history(session: Session, plan_id: int) -> list[PlanEvent]:
-    """The plan's changes, newest first."""
-    return list(
-        session.exec(
-            select(PlanEvent)
-            .where(PlanEvent.plan_id == plan_id)
-            .order_by(col(PlanEvent.at).desc(), col(PlanEvent.id).desc())
-        )
-    )
+def history(
+    session: Session, plan_id: int, fields: Collection[str] | None = None
+) -> list[PlanEvent]:
+    """The plan's changes, newest first; only those of `fields` when given."""
+    query = select(PlanEvent).where(PlanEvent.plan_id == plan_id)
+    if fields is not None:
+        query = query.where(col(PlanEvent.field).in_(fields))
+    return list(session.exec(query.order_by(col(PlanEvent.at).desc(), col(PlanEvent.id).desc())))
+
+
+def shown_history(
+    session: Session, plan_id: int, fields: Collection[str] | None = None
+) -> list[tuple[PlanEvent, PlanChange]]:
+    """The plan's changes as a page shows them (who and when, and what went from what to
+    what), newest first: the settings page's history, and the internkontrollplan's."""
+    return [
+        (event, PlanChange(event.field, event.old, event.new))
+        for event in history(session, plan_id, fields)
+    ]
 
 
 # --- what a person typed -------------------------------------------------------------------

@@ -274,6 +274,12 @@ def _render_plan(
             "consequence": list(enumerate(scale.consequence, start=1)),
             "add_error": add_error,
             "typed": typed or {},
+            # The plan's changes by hand, to whoever may make them, as on the settings page.
+            "history": (
+                internal_control.history(session, plan_id)
+                if may_edit_control_plan(user, plan.forvaltning)
+                else []
+            ),
             "flash": pop_flash(request),
         },
         status_code=status_code,
@@ -428,7 +434,7 @@ def control_risks_save(
     _editable_plan(session, plan_id, user)
     try:
         assessments = _assessments(form)
-        changed = internal_control.reassess(session, plan_id, assessments)
+        changed = internal_control.reassess(session, plan_id, assessments, now=now, actor=user)
     except TrackerError as exc:
         undo(session)
         return _render_risks(
@@ -553,16 +559,6 @@ def point_form(point_id: int) -> str:
     return f"kontrollmoment-{point_id}"
 
 
-def _owner(
-    session: Session, now: datetime, email: str, name: str, forvaltning: str
-) -> Person | None:
-    """The owner typed in a form, through people.ensure_person as every owner is made; None
-    when no address is given."""
-    if not email.strip():
-        return None
-    return people.ensure_person(session, email, now=now, name=name, forvaltning=forvaltning)
-
-
 @router.post(
     "/internkontroll/{plan_id}/risker/{risk_id}/kontrollmoment",
     dependencies=[CsrfChecked],
@@ -587,7 +583,7 @@ def control_point_add(
     and what was typed kept."""
     plan = _editable_plan(session, plan_id, user)
     try:
-        owner = _owner(session, now, owner_email, owner_name, plan.forvaltning)
+        owner = internal_control.typed_owner(session, plan, owner_email, owner_name, now=now)
         point = internal_control.add_control_point(
             session,
             plan_id,
@@ -612,6 +608,8 @@ def control_point_add(
     message = f"Kontrollmomentet '{point.text}' är tillagt."
     if owner is not None:
         message += " " + people.new_owner_text(owner, owner_name)
+    else:
+        message += " " + internal_control.NO_OWNER_NOTICE
     flash(request, message)
     return RedirectResponse(f"/internkontroll/{plan_id}#risk-{risk_id}", status_code=303)
 
@@ -635,11 +633,12 @@ def control_point_change(
     owner_name: OwnerNameField = "",
 ) -> Response:
     """A kontrollmoment's method, frequency and owner changed; a new owner is told of the
-    controls already opened that are now theirs. A refusal shows the page again with the
-    reason beside its box and what was typed kept."""
+    controls already opened that are now theirs, and the owner's box left empty leaves it
+    without owner. A refusal shows the page again with the reason beside its box and what
+    was typed kept."""
     plan = _editable_plan(session, plan_id, user)
     try:
-        owner = _owner(session, now, owner_email, owner_name, plan.forvaltning)
+        owner = internal_control.typed_owner(session, plan, owner_email, owner_name, now=now)
         done = internal_control.change_control_point(
             session,
             web.app.registry,
@@ -662,6 +661,8 @@ def control_point_change(
         form = point_form(point_id)
         return _refused(request, web, session, plan_id, now, user, exc, form, typed)
     message = "Kontrollmomentet är ändrat." if done.changed else "Inget var ändrat."
+    if done.owner_removed:
+        message += f" {internal_control.NO_OWNER_NOTICE} {internal_control.KEPT_CONTROLS_NOTICE}"
     if done.reassigned and owner is not None:
         actions_plan = control_occurrences.ensure_action_plan(session, plan, now=now)
         queue_assignments(

@@ -87,10 +87,7 @@ def _render(
             "values": values,
             "recipients": plan_settings.split_addresses(plan.board_recipients),
             "may_move": forvaltning_scope(user) is None,
-            "history": [
-                (event, PlanChange(event.field, event.old, event.new))
-                for event in plan_settings.history(session, plan.id)
-            ],
+            "history": plan_settings.shown_history(session, plan.id),
             "error": error,
             "flash": pop_flash(request),
         },
