@@ -928,8 +928,8 @@ def _point_text(risk: ControlRisk, point: ControlPoint, owner: Person | None) ->
 
 # Said to whoever leaves a kontrollmoment without owner, so that it is not done unawares.
 NO_OWNER_NOTICE = (
-    "Kontrollmomentet har ingen ansvarig: kontrollerna som öppnas får ingen ansvarig och går "
-    "inte ut till någon förrän de eskaleras till chefen."
+    "Kontrollmomentet har ingen ansvarig: kontrollerna som öppnas får ingen ansvarig, och "
+    "deras påminnelser går till chefen tills någon blir ansvarig."
 )
 KEPT_CONTROLS_NOTICE = "De kontroller som redan är öppnade har kvar sin ansvariga."
 
@@ -938,7 +938,7 @@ KEPT_CONTROLS_NOTICE = "De kontroller som redan är öppnade har kvar sin ansvar
 class PointChanged:
     """What a change of a kontrollmoment did: whether anything changed, its open controls
     given to the new owner, and whether it was left without owner (its controls to come
-    then reach nobody until a chef gets the escalation)."""
+    then remind the chef instead, services.reminders)."""
 
     changed: bool
     risk_id: int

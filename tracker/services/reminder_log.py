@@ -92,6 +92,9 @@ class SentRow:
     # The owner it went to, when the åtgärd has had no other owner since (and their digest
     # of that sweep is in the outbox); None for a chef's escalation or an owner replaced.
     owner_name: str | None
+    # The åtgärd had no owner, so the reminder went to its chefs (services.reminders): it
+    # has none now and has had none given since.
+    unowned: bool = False
 
 
 def sent_reminders(
@@ -120,6 +123,7 @@ def sent_reminders(
             _P.c.title,
             _O.c.name,
             _M.c.id,
+            _A.c.owner_id.is_(None) & ~reassigned,
         )
         .select_from(
             _S.join(_A, _A.c.id == _S.c.action_id)
@@ -144,10 +148,11 @@ def sent_reminders(
         plan_title,
         owner,
         mail_id,
+        unowned,
     ) in session.connection().execute(query):
         label, to_chef = timers.get((workflow, timer_id), (timer_id, False))
         shown = owner if mail_id is not None and not to_chef else None
-        out.append(SentRow(day, action_id, text, plan_title, label, to_chef, shown))
+        out.append(SentRow(day, action_id, text, plan_title, label, to_chef, shown, bool(unowned)))
     return out
 
 

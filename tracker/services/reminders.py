@@ -69,7 +69,7 @@ from tracker.services import absences, control_occurrences, escalations
 from tracker.services.actions import PROGRESS
 from tracker.services.outbox import enqueue_many
 from tracker.services.report_schedule import report_calendar
-from tracker.web.links import acknowledge_url, owner_url
+from tracker.web.links import acknowledge_url, assign_url, owner_url
 from workflows import TimerDef, WorkflowRegistry
 
 log = logging.getLogger(__name__)
@@ -78,6 +78,7 @@ KIND_REMINDER = "påminnelse"
 KIND_ESCALATION = "eskalering"
 KIND_SUMMARY = "dagssammanfattning"
 DATES_MOVED_LABEL = "Nya datum inför återrapporten"
+UNOWNED_TITLE = "Utan ansvarig"
 # A chef's lists are cut here: after an import a förvaltning may have hundreds of late
 # åtgärder, and a mail listing them all is read by no one. The count is always given.
 CHEF_LIST_LIMIT = 50
@@ -185,6 +186,9 @@ class _Recipient:
     # actions whose items carry a link to acknowledge it.
     escalation_intros: dict[str, str] = field(default_factory=dict)
     acknowledge: dict[int, Person] = field(default_factory=dict)
+    # Actions without owner whose owner's reminders fell due: told to the chef instead, as
+    # the action and the sections those reminders belong to.
+    unowned: dict[int, tuple[_Row, set[Section]]] = field(default_factory=dict)
     # Plans this person is chef of (for listing the other overdue actions).
     chef_plans: set[int] = field(default_factory=set)
     # Paragraphs for a chef: an återrapport of theirs whose dates moved.
@@ -397,8 +401,7 @@ class _Gathered:
     def remind_owner(self, row: _Row, overdue: bool, dues: list[Due]) -> None:
         """The owner gets a digest for the reminders due; their overdue actions are noted
         whether or not, to be listed in any digest they get."""
-        if row.owner_id is None:
-            return
+        assert row.owner_id is not None
         if overdue:
             self.overdue_by_owner[row.owner_id].append(row)
         if dues:
@@ -418,6 +421,20 @@ class _Gathered:
             self.keys.extend((row.id, d.timer_id, d.anchor) for d in dues)
         else:
             log.warning("åtgärd %s: ingen chef att eskalera till", row.id)
+
+    def remind_unowned(self, row: _Row, dues: list[Due], heads: list[Person]) -> None:
+        """Reminders due for an action nobody owns go to the chefs it would escalate to, so
+        that they give it an owner now rather than hear of it at its escalation."""
+        for chef in heads:
+            assert chef.id is not None
+            rec = self.recipient(chef.id, chef.name, chef.email)
+            rec.unowned[row.id] = (row, {section_of(d) for d in dues})
+        # As an escalation: with no one to tell, not recorded as sent, so that it goes out
+        # once a chef is there.
+        if heads:
+            self.keys.extend((row.id, d.timer_id, d.anchor) for d in dues)
+        else:
+            log.warning("åtgärd %s: ingen ansvarig och ingen chef att påminna", row.id)
 
     def answerable(self, row: _Row, step: escalations.Step, *, listed: bool) -> None:
         """A step of an escalation that waits for an answer: its recipients get the åtgärd
@@ -532,6 +549,7 @@ def _subject(
     late: Sequence[_Row],
     escalated: Sequence[_Row],
     labels: Iterable[str],
+    unowned: Sequence[_Row] = (),
 ) -> str:
     """ "Påminnelse: 2 åtgärder och 1 kontroll att uppdatera, varav 1 försenad", each kind
     named by its workflow's noun (tracker.domain.nouns says why not one neutral word)."""
@@ -548,6 +566,8 @@ def _subject(
         parts.append(
             f"Eskalering – {listed}: {nouns.counted(registry, (r.workflow for r in escalated))}"
         )
+    if unowned:
+        parts.append(f"{UNOWNED_TITLE}: {nouns.counted(registry, (r.workflow for r in unowned))}")
     return " · ".join(parts)
 
 
@@ -662,7 +682,11 @@ class _Planner:
         overdue = is_overdue(done=done, due_on=row.due_on, today=self.today)
         if overdue:
             found.overdue_by_plan[row.plan_id].append(row)
-        found.remind_owner(row, overdue, [d for d in dues if d.recipient == "owner"])
+        owner_dues = [d for d in dues if d.recipient == "owner"]
+        if row.owner_id is not None:
+            found.remind_owner(row, overdue, owner_dues)
+        elif owner_dues:
+            found.remind_unowned(row, owner_dues, chefs.of(row))
         chef_dues = [d for d in dues if d.recipient == "chef"]
         if chef_dues:
             heads = chefs.of(row)
@@ -807,10 +831,14 @@ class _Planner:
         own = _own_listed(rec, found.overdue_by_owner)
         placed = self._place(own)
         escalated_ids = {r.id for rows in rec.escalated.values() for r in rows}
+        unowned = self._unowned_section(rec)
         sections = [
             *self._own_sections(placed, found.report_deadlines),
+            *unowned,
             *self._escalation_sections(rec),
-            *self._other_overdue_sections(rec, escalated_ids, found.overdue_by_plan),
+            *self._other_overdue_sections(
+                rec, escalated_ids | set(rec.unowned), found.overdue_by_plan
+            ),
         ]
         own_rows = [row for rows in placed.values() for row in rows]
         n_own = len(own_rows)
@@ -826,6 +854,7 @@ class _Planner:
                 placed.get(Section.overdue, []),
                 escalated,
                 rec.escalated,
+                [row for row, _ in rec.unowned.values()],
             )
             or DATES_MOVED_LABEL,
             kinds=nouns.plural(self.registry, (r.workflow for r in own_rows)),
@@ -845,10 +874,10 @@ class _Planner:
             person_id=rec.person_id,
             to=rec.email,
             name=rec.name,
-            kind=KIND_ESCALATION if escalated_ids and not n_own else KIND_REMINDER,
+            kind=KIND_ESCALATION if (escalated_ids or rec.unowned) and not n_own else KIND_REMINDER,
             message=render_digest(digest),
             listed=tuple((s.title, tuple(i.number for i in s.items)) for s in sections),
-            forvaltning=_sole_forvaltning(own, rec.escalated),
+            forvaltning=_sole_forvaltning({**own, **rec.unowned}, rec.escalated),
         )
 
     def _place(self, own: dict[int, tuple[_Row, set[Section]]]) -> dict[Section, list[_Row]]:
@@ -887,6 +916,37 @@ class _Planner:
     def _heading(self, workflow: str, section: Section) -> str:
         heading = self.registry.get(workflow).definition.digest_heading(section.name)
         return heading or SECTION_TITLES[section]
+
+    def _unowned_section(self, rec: _Recipient) -> list[DigestSection]:
+        """For a chef: the actions nobody owns whose reminders fell due, each with a link to
+        the form on its page that gives it an owner."""
+        if not rec.unowned:
+            return []
+        placed = self._place(rec.unowned)
+        rows = _by_due(row for rows in placed.values() for row in rows)
+        section_by_id = {row.id: section for section, rows in placed.items() for row in rows}
+        kinds = nouns.plural(self.registry, (r.workflow for r in rows), definite=True)
+        return [
+            DigestSection(
+                title=UNOWNED_TITLE,
+                items=tuple(
+                    replace(
+                        self._item(r, section_by_id[r.id], None, owner=False),
+                        action_link=assign_url(self.settings, r.id),
+                        action_link_label=(
+                            f"Ge {self.registry.get(r.workflow).definition.noun.the_one} "
+                            "en ansvarig"
+                        ),
+                    )
+                    for r in rows
+                ),
+                intro=(
+                    f"Påminnelserna om {kinds} nedan kunde inte skickas, eftersom ingen är "
+                    "ansvarig för dem."
+                ),
+                urgent=Section.overdue in section_by_id.values(),
+            )
+        ]
 
     def _escalation_sections(self, rec: _Recipient) -> list[DigestSection]:
         sections = [

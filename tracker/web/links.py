@@ -17,6 +17,9 @@ from tracker.services.access import issue_time
 OWNER_PREFIX = "/ansvarig"
 LOGIN_PREFIX = "/logga-in"
 ACKNOWLEDGE_PREFIX = "/kvittera"
+ACTION_PREFIX = "/atgarder"
+# The action page's section with the form that gives it an owner.
+OWNER_FORM_ANCHOR = "ansvar"
 
 
 def signer_for(settings: Settings) -> LinkSigner:
@@ -69,3 +72,8 @@ def acknowledge_url(settings: Settings, person: Person, action_id: int, *, now: 
         LinkPurpose.acknowledge, person.id, now=issue_time(person, now), action_id=action_id
     )
     return f"{_base(settings)}{ACKNOWLEDGE_PREFIX}/{token}"
+
+
+def assign_url(settings: Settings, action_id: int) -> str:
+    """The åtgärd's page at the form that gives it an owner (for those who may log in)."""
+    return f"{_base(settings)}{ACTION_PREFIX}/{action_id}#{OWNER_FORM_ANCHOR}"
