@@ -194,3 +194,21 @@ def test_with_no_chef_to_tell_it_is_logged_and_goes_out_once_there_is_one(
         ("kultur.chef@pitea.example", (("Utan ansvarig", (unowned.id,)),))
     ]
     assert re.search(r"Ska vara klar 24 januari 2018", later.digests[0].message.text)
+
+
+def test_an_unowned_atgard_escalated_the_same_morning_is_listed_once_under_its_escalation(
+    app: App, chef: Person
+) -> None:
+    _, area = b.plan(app, now=b.at(WEDNESDAY, 6))
+    # 40 days late and never reminded: "Försenad" and its escalation both fall due today.
+    late = b.action(
+        app, area, "Översyn av lokaler", now=b.at(WEDNESDAY, 6), owner=None,
+        due_on=date(2017, 12, 1),
+    )  # fmt: skip
+    result = send_reminders(app, now=b.at(WEDNESDAY))
+    [digest] = result.digests
+    assert digest.to == chef.email
+    assert digest.listed == (("Försenad mer än 30 dagar", (late.id,)),)
+    assert digest.message.subject == "Eskalering – Försenad mer än 30 dagar: 1 åtgärd"
+    assert "Ansvarig: ingen ansvarig" in digest.message.text
+    assert sorted(t for a, t, _ in result.reminders if a == late.id) == ["eskalering", "forsenad"]

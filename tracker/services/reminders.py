@@ -831,10 +831,11 @@ class _Planner:
         own = _own_listed(rec, found.overdue_by_owner)
         placed = self._place(own)
         escalated_ids = {r.id for rows in rec.escalated.values() for r in rows}
-        unowned = self._unowned_section(rec)
+        # One escalated to them the same day is listed once, under its escalation.
+        unowned = {i: v for i, v in rec.unowned.items() if i not in escalated_ids}
         sections = [
             *self._own_sections(placed, found.report_deadlines),
-            *unowned,
+            *self._unowned_section(unowned),
             *self._escalation_sections(rec),
             *self._other_overdue_sections(
                 rec, escalated_ids | set(rec.unowned), found.overdue_by_plan
@@ -854,7 +855,7 @@ class _Planner:
                 placed.get(Section.overdue, []),
                 escalated,
                 rec.escalated,
-                [row for row, _ in rec.unowned.values()],
+                [row for row, _ in unowned.values()],
             )
             or DATES_MOVED_LABEL,
             kinds=nouns.plural(self.registry, (r.workflow for r in own_rows)),
@@ -874,10 +875,10 @@ class _Planner:
             person_id=rec.person_id,
             to=rec.email,
             name=rec.name,
-            kind=KIND_ESCALATION if (escalated_ids or rec.unowned) and not n_own else KIND_REMINDER,
+            kind=KIND_ESCALATION if (escalated_ids or unowned) and not n_own else KIND_REMINDER,
             message=render_digest(digest),
             listed=tuple((s.title, tuple(i.number for i in s.items)) for s in sections),
-            forvaltning=_sole_forvaltning({**own, **rec.unowned}, rec.escalated),
+            forvaltning=_sole_forvaltning({**own, **unowned}, rec.escalated),
         )
 
     def _place(self, own: dict[int, tuple[_Row, set[Section]]]) -> dict[Section, list[_Row]]:
@@ -917,12 +918,14 @@ class _Planner:
         heading = self.registry.get(workflow).definition.digest_heading(section.name)
         return heading or SECTION_TITLES[section]
 
-    def _unowned_section(self, rec: _Recipient) -> list[DigestSection]:
+    def _unowned_section(
+        self, unowned: dict[int, tuple[_Row, set[Section]]]
+    ) -> list[DigestSection]:
         """For a chef: the actions nobody owns whose reminders fell due, each with a link to
         the form on its page that gives it an owner."""
-        if not rec.unowned:
+        if not unowned:
             return []
-        placed = self._place(rec.unowned)
+        placed = self._place(unowned)
         rows = _by_due(row for rows in placed.values() for row in rows)
         section_by_id = {row.id: section for section, rows in placed.items() for row in rows}
         kinds = nouns.plural(self.registry, (r.workflow for r in rows), definite=True)
