@@ -15,6 +15,7 @@ import zipfile
 from dataclasses import replace
 from datetime import UTC, date, datetime
 
+import lxml.etree
 import lxml.html
 import pytest
 from pypdf import PdfReader
@@ -509,3 +510,21 @@ def test_a_snapshot_archived_before_decisions_were_kept_still_renders() -> None:
     assert "Återrapport enligt beslut" not in docx_text(docs["docx"])
     # A plan without a decision is written as before, so its snapshots read the same.
     assert set(json.loads(snap().to_json())["plan"]) == set(stored["plan"])
+
+
+@pytest.mark.parametrize("issued", [False, True])
+def test_every_format_carries_the_same_document_title_naming_the_report(issued: bool) -> None:
+    """A nämnd member with several återrapporter of one plan open tells them apart by the
+    title a reader or Word shows, whichever format was opened."""
+    snapshot = snap(AreaSnap("Område", "", (act(1),)))
+    if issued:
+        snapshot = snapshot.issued(IssueSnap(3, datetime(2018, 1, 12, 8, 30, tzinfo=UTC), "M"))
+    docs = render(snapshot)
+    heading = "Återrapport nr 3" if issued else "Utkast till återrapport"
+    expected = f"Åtgärdsplan – {heading} 2018-01-10"
+    meta = PdfReader(io.BytesIO(docs["pdf"])).metadata
+    assert meta is not None and meta["/Title"] == expected
+    assert lxml.html.fromstring(docs["html"]).findtext(".//title") == expected
+    with zipfile.ZipFile(io.BytesIO(docs["docx"])) as z:
+        core = lxml.etree.fromstring(z.read("docProps/core.xml"))
+    assert core.findtext("{http://purl.org/dc/elements/1.1/}title") == expected

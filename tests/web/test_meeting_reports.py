@@ -8,13 +8,13 @@ from datetime import date
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import select
+from sqlmodel import col, select
 
 from tests.web.conftest import World
 from tests.web.helpers import MovableClock, log_in, text_of
 from tracker.app import App
 from tracker.domain.meetings import MeetingRow
-from tracker.models import Meeting, Plan, Role
+from tracker.models import Meeting, OutboxMessage, OutboxReport, Plan, Role
 from tracker.services import meetings, people, plans, reports
 
 BUN = "Barn- och utbildningsnämnden"
@@ -137,3 +137,42 @@ def test_a_draft_is_shown_to_the_plans_chef_and_not_to_the_namnds_reader(
     reader_sees = client.get(feb).text
     assert f"/aterrapporter/{draft.id}" not in reader_sees
     assert f"{PLAN} : ingen godkänd återrapport ännu" in text_of(reader_sees)
+
+
+def test_the_mail_to_the_namnd_names_the_meeting_the_report_is_for(
+    app: App, world: World, clock: MovableClock, bun: dict[date, int]
+) -> None:
+    """The secretary files each återrapport under a meeting's handlingar: the mail says
+    which, and a moved meeting is named at its new date."""
+    with app.transaction() as s:
+        meetings.change_meeting(
+            s, s.get_one(Meeting, bun[date(2018, 2, 28)]), held_on=date(2018, 3, 7)
+        )
+    report_id = _issue_and_send(app, world, clock)
+    with app.transaction() as s:
+        [message] = s.exec(
+            select(OutboxMessage)
+            .join(OutboxReport, col(OutboxReport.message_id) == col(OutboxMessage.id))
+            .where(OutboxReport.report_id == report_id)
+        ).all()
+    line = f"Återrapporten går till {BUN} den 7 mars 2018."
+    assert line in message.body_text
+    assert line in message.body_html
+
+
+def test_the_mail_to_a_namnd_without_a_calendar_names_no_meeting(
+    app: App, world: World, clock: MovableClock
+) -> None:
+    with app.transaction() as s:
+        plan = s.get_one(Plan, world.plan_id)
+        plan.namnd, plan.report_months = BUN, "2,6"
+        plan.board_recipients = "namnden@pitea.example"
+        s.add(plan)
+    report_id = _issue_and_send(app, world, clock)
+    with app.transaction() as s:
+        [message] = s.exec(
+            select(OutboxMessage)
+            .join(OutboxReport, col(OutboxReport.message_id) == col(OutboxMessage.id))
+            .where(OutboxReport.report_id == report_id)
+        ).all()
+    assert "sammanträde" not in message.body_text

@@ -398,3 +398,34 @@ def test_an_uploaded_ics_file_with_an_unreadable_start_is_refused_and_stores_not
         text_of(page.text)
     )
     assert stored(app) == []
+
+
+def test_a_refused_upload_keeps_the_lead_time_typed_and_the_year_and_namnd_shown(
+    chef_client: TestClient, app: App, planned: None
+) -> None:
+    """The secretary on next year's page for her nämnd uploads a file that is refused: she
+    stays on that page, and what she typed is still there to correct."""
+    shown = chef_client.get("/sammantraden", params={"ar": "2019", "namnd": SOCIAL}).text
+    form = form_to(shown, "/sammantraden/import")
+    page = chef_client.post(
+        form.action,
+        data=form.data(ledtid="10"),
+        files={"fil": ("sn.ics", UPLOAD_ICS.encode(), "application/octet-stream")},
+    )
+    assert page.status_code == 422
+    assert "Ange nämnden: en iCalendar-fil säger inte vilken nämnd den gäller." in page.text
+    assert form_to(page.text, "/sammantraden/import").fields["ledtid"] == "10"
+    assert "<h1>Sammanträden 2019</h1>" in page.text
+    assert table_rows(page.text) == [f"2019-02-14 {SOCIAL} Planerad 2019-01-31 –"]
+
+
+def test_a_refused_meeting_keeps_the_year_and_namnd_shown(
+    chef_client: TestClient, app: App, planned: None
+) -> None:
+    shown = chef_client.get("/sammantraden", params={"ar": "2019", "namnd": SOCIAL}).text
+    form = form_to(shown, "/sammantraden")
+    page = chef_client.post(form.action, data=form.data(namnd=SOCIAL, datum="2019-02-14"))
+    assert page.status_code == 422
+    assert f"{SOCIAL} har redan ett planerat sammanträde 2019-02-14" in text_of(page.text)
+    assert "<h1>Sammanträden 2019</h1>" in page.text
+    assert table_rows(page.text) == [f"2019-02-14 {SOCIAL} Planerad 2019-01-31 –"]

@@ -768,9 +768,11 @@ def _issued_line(issue: IssueSnap | None, plan: PlanSnap) -> str:
     )
 
 
-def _meta(plan: PlanSnap, heading: str) -> dict[str, str]:
+def _meta(plan: PlanSnap, heading: str, date_text: str) -> dict[str, str]:
+    """The document's properties. Its title names the report, not only the plan, so that
+    a reader with several of a plan's återrapporter open tells them apart in every format."""
     return {
-        "title": plan.title,
+        "title": f"{plan.title} – {heading} {date_text}",
         "author": ", ".join(x for x in (plan.signatory_name, plan.forvaltning) if x),
         "subject": heading + (f", Dnr {plan.dnr}" if plan.dnr else ""),
     }
@@ -783,6 +785,7 @@ def compose(snapshot: Snapshot) -> ReportView:
     plan = snapshot.plan
     issue = snapshot.issue
     heading = f"Återrapport nr {issue.number}" if issue else "Utkast till återrapport"
+    date_text = snapshot.as_of.isoformat()
     return ReportView(
         title=plan.title,
         heading=heading,
@@ -790,7 +793,7 @@ def compose(snapshot: Snapshot) -> ReportView:
         is_draft=issue is None,
         number=issue.number if issue else None,
         as_of=snapshot.as_of,
-        date_text=snapshot.as_of.isoformat(),
+        date_text=date_text,
         plan=plan,
         background=paragraphs(plan.background),
         total=sum(table.by_state.values()),
@@ -804,7 +807,7 @@ def compose(snapshot: Snapshot) -> ReportView:
         rows=tuple(table.rows),
         issued_line=_issued_line(issue, plan),
         created=issue.issued_at if issue else snapshot.built_at,
-        meta=_meta(plan, heading),
+        meta=_meta(plan, heading, date_text),
     )
 
 

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from markupsafe import escape
 
 from notifications import Attachment, OutgoingMessage
-from notifications.swedish import greeting, month_year
+from notifications.swedish import greeting, long_date, month_year
 from tracker.domain.control_report import ControlSnapshot
 from tracker.domain.control_report import report_title as control_report_title
 from tracker.domain.report import Snapshot
@@ -29,9 +29,11 @@ def board_message(
     snapshot: Snapshot | ControlSnapshot,
     files: Iterable[ReportFile],
     reply_to: str = "",
+    occasion: Occasion | None = None,
 ) -> OutgoingMessage:
     """The issued report to one of the nämnd's recipients; a reply goes to `reply_to`, the
-    plan's chef, not to the product's own address."""
+    plan's chef, not to the product's own address. `occasion` is the meeting the report is
+    for, when the nämnd has a sammanträdesplan: the secretary files it under that meeting."""
     plan = snapshot.plan
     assert snapshot.issue is not None, "only an issued report goes to the nämnd"
     number = snapshot.issue.number
@@ -57,6 +59,11 @@ def board_message(
     paragraphs = [
         "Till nämnden" + (f", {plan.namnd}" if plan.namnd else ""),
         lead,
+        *(
+            [f"Återrapporten går till {occasion.board} den {long_date(occasion.meeting_on)}."]
+            if occasion is not None and occasion.from_calendar
+            else []
+        ),
         "Rapporten är bifogad som PDF och Word-dokument ("
         + ", ".join(a.filename for a in attachments)
         + ").",

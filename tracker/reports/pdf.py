@@ -93,7 +93,7 @@ def pdf_data(view: ReportView) -> dict[str, Any]:
     plan = view.plan
     return {
         "title": strip_control(view.title),
-        "doc_title": strip_control(f"{view.title} – {view.heading} {view.date_text}"),
+        "doc_title": strip_control(view.meta["title"]),
         "author": strip_control(view.meta.get("author", "")),
         "subject": strip_control(view.meta.get("subject", "")),
         "created": [

@@ -968,10 +968,20 @@ def send_report(
     snapshot = document_snapshot(report)
     attached = [files[f] for f in ATTACHED if f in files]
     reply_to = reply_address(session, [plan.id or 0])
+    occasion = (
+        None
+        if isinstance(snapshot, ControlSnapshot)
+        else occasion_of(
+            plan_occasions(
+                session, registry, plan, snapshot.as_of, settings.report_draft_days_before
+            ),
+            snapshot.as_of,
+        )
+    )
     queued = [
         enqueue(
             session,
-            board_message(to, snapshot, attached, reply_to),
+            board_message(to, snapshot, attached, reply_to, occasion),
             kind="aterrapport",
             forvaltning=plan.forvaltning,
             now=now,

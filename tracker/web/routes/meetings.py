@@ -8,8 +8,9 @@ change, cancel or restore a meeting, each through tracker.services.meetings as t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
@@ -54,6 +55,9 @@ BoardField = Annotated[str, Form(max_length=BOARD_LIMIT)]
 DateField = Annotated[str, Form(max_length=40)]
 LeadField = Annotated[str, Form(max_length=20)]
 TextField = Annotated[str, Form(max_length=TEXT_LIMIT)]
+# The year and nämnd the list showed when a form on it was sent: a refused form shows the
+# same list again, not this year's.
+YearField = Annotated[str, Form(max_length=8)]
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,11 @@ def _due_reports(
         cal=WorkCalendar(),
         fallback_draft_days=web.app.settings.report_draft_days_before,
     )
+
+
+def _shown_year(web: Web, now: datetime, ar: str) -> int:
+    year = int(ar) if ar.isdigit() else 0
+    return year if 1900 <= year <= 9999 else web.today(now).year
 
 
 def _list_url(year: int, board: str = "") -> str:
@@ -170,6 +179,8 @@ def meeting_add(
     ledtid: LeadField = "",
     titel: TextField = "",
     plats: TextField = "",
+    ar: YearField = "",
+    visa_namnd: BoardField = "",
 ) -> Response:
     require_calendar_editor(user)
     values = {"board": namnd, "held_on": datum, "lead_days": ledtid, "title": titel, "place": plats}
@@ -190,8 +201,8 @@ def meeting_add(
             web,
             session,
             user,
-            web.today(now).year,
-            "",
+            _shown_year(web, now, ar),
+            visa_namnd,
             values=values,
             add_error=_error(exc),
             status_code=refusal_status(exc),
@@ -216,6 +227,8 @@ def meeting_upload(
     fil: Annotated[UploadFile | None, File()] = None,
     namnd: BoardField = "",
     ledtid: LeadField = "",
+    ar: YearField = "",
+    visa_namnd: BoardField = "",
 ) -> Response:
     require_calendar_editor(user)
     filename = Path(fil.filename).name if fil is not None and fil.filename else ""
@@ -229,8 +242,18 @@ def meeting_upload(
         result = meetings.import_meetings(session, rows, lead_days=lead_days, now=now)
     except (FileRefused, Refused, UnreadableFile) as exc:
         undo(session)
-        year = web.today(now).year
-        return _refused_upload(request, web, session, user, year, exc, filename, namnd)
+        return _render_list(
+            request,
+            web,
+            session,
+            user,
+            _shown_year(web, now, ar),
+            visa_namnd,
+            values={"upload_board": namnd, "upload_lead_days": ledtid},
+            **_upload_refusal(exc),
+            filename=filename,
+            status_code=422,
+        )
     flash(
         request,
         f"{filename}: {result.created} nya, {result.changed} ändrade och "
@@ -243,30 +266,10 @@ def meeting_upload(
     )
 
 
-def _refused_upload(
-    request: Request,
-    web: Web,
-    session: Session,
-    user: Person,
-    year: int,
-    exc: TrackerError,
-    filename: str,
-    namnd: str,
-) -> HTMLResponse:
+def _upload_refusal(exc: TrackerError) -> dict[str, Any]:
+    """A file's problems listed above the form, or one refusal at its field."""
     problems = [str(p) for p in exc.problems] if isinstance(exc, FileRefused) else []
-    return _render_list(
-        request,
-        web,
-        session,
-        user,
-        year,
-        "",
-        values={"upload_board": namnd},
-        upload_error=None if problems else _error(exc),
-        upload_problems=problems,
-        filename=filename,
-        status_code=422,
-    )
+    return {"upload_error": None if problems else _error(exc), "upload_problems": problems}
 
 
 # --- one meeting ----------------------------------------------------------------------------
