@@ -4,7 +4,7 @@ linked to it; a draft only for those who may change its plan."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -176,3 +176,38 @@ def test_the_mail_to_a_namnd_without_a_calendar_names_no_meeting(
             .where(OutboxReport.report_id == report_id)
         ).all()
     assert "sammanträde" not in message.body_text
+
+
+def test_a_namnd_members_start_page_has_the_latest_reports_and_the_meetings_not_the_deadlines(
+    client: TestClient, app: App, world: World, clock: MovableClock, bun: dict[date, int]
+) -> None:
+    report_id = _issue_and_send(app, world, clock)
+    clock.now += timedelta(days=1)
+    with app.transaction() as s:
+        draft = reports.draft_report(
+            s, app.registry, world.plan_id, as_of=clock().date(), now=clock(), tz=app.tz,
+            draft_days=14,
+        )  # fmt: skip
+        reader = people.ensure_person(
+            s,
+            "ledamot@pitea.example",
+            now=clock(),
+            name="Nämndens ledamot",
+            role=Role.board,
+            forvaltning=world.chef.forvaltning,
+        )
+    log_in(client, app, reader, clock())
+    start = client.get("/start").text
+    latest = start.split('id="latest-reports"')[1].split("</section>")[0]
+    assert f'<a href="/aterrapporter/{report_id}">Nr 1</a>' in latest
+    assert f'href="/aterrapporter/{report_id}/dokument.pdf"' in latest
+    assert f"/aterrapporter/{draft.id}" not in start
+    coming = text_of(start.split('id="coming-reports"')[1].split("</section>")[0])
+    assert f"{PLAN} {BUN} 2018-06-14" in coming
+    assert "Godkänn senast" not in coming and "Inte uppdaterade" not in coming
+    # The chef's start page keeps the förvaltning's deadlines, and has no list of the latest.
+    client.cookies.clear()
+    log_in(client, app, world.chef, clock())
+    start = client.get("/start").text
+    assert 'id="latest-reports"' not in start
+    assert "Godkänn senast" in text_of(start.split('id="coming-reports"')[1])

@@ -107,7 +107,7 @@ def _file_links(report_id: int, archived: dict[str, tuple[str, str]]) -> list[Fi
     return links
 
 
-def _rows(
+def report_rows(
     web: Web, session: Session, user: Person, found: list[tuple[Report, Plan]]
 ) -> list[ReportRow]:
     shown = [(r, p) for r, p in found if _visible(user, r, p)]
@@ -138,7 +138,7 @@ def _rows(
 def report_overview(
     request: Request, web: WebDep, session: SessionDep, user: UserDep
 ) -> HTMLResponse:
-    rows = _rows(web, session, user, reports.list_reports(session))
+    rows = report_rows(web, session, user, reports.list_reports(session))
     return web.render(
         request,
         "reports/overview.html",
@@ -159,7 +159,7 @@ def _render_plan_reports(
     status_code: int = 200,
 ) -> HTMLResponse:
     assert plan.id is not None
-    rows = _rows(web, session, user, reports.list_reports(session, plan.id))
+    rows = report_rows(web, session, user, reports.list_reports(session, plan.id))
     answers = audits.answered_by_plan(session, web.app.registry, plan.id, web.today(now), user)
     return web.render(
         request,

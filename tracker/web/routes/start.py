@@ -13,12 +13,13 @@ from fastapi.responses import HTMLResponse
 from sqlmodel import Session
 
 from tracker.domain import nouns
+from tracker.domain.roles import Role
 from tracker.domain.schedule import SCHEDULE_LABELS, ScheduleStatus
 from tracker.domain.workdays import WorkCalendar
 from tracker.errors import NotFound
 from tracker.models import Person
 from tracker.models.base import ID_LIMIT
-from tracker.services import absences, escalations, overview
+from tracker.services import absences, escalations, overview, reports
 from tracker.services import plans as plan_service
 from tracker.services.overview import Selection, Window
 from tracker.services.plans import ActionRow
@@ -32,6 +33,7 @@ from tracker.web.deps import (
     pop_flash,
     require_read,
 )
+from tracker.web.routes.reports import report_rows
 from workflows import WorkflowRegistry
 
 router = APIRouter()
@@ -80,6 +82,11 @@ class RefusedAcknowledgement:
     new_date: str
 
 
+# A nämnd member's start page lists this many of the latest återrapporter; the rest are
+# one link away.
+LATEST_REPORTS = 5
+
+
 @router.get("/start", response_class=HTMLResponse)
 def start_page(
     request: Request, web: WebDep, session: SessionDep, now: NowDep, user: UserDep
@@ -112,6 +119,10 @@ def render_start(
     pending = escalations.pending_for(
         session, web.app.registry, user, WorkCalendar(), today=win.today
     )
+    # A nämnd member reads what reaches the nämnd: its latest återrapporter first, and the
+    # meetings the next ones go to, without the förvaltning's own deadlines for them.
+    board = user.role == Role.board
+    latest = report_rows(web, session, user, reports.list_reports(session)) if board else []
     return web.render(
         request,
         "start/start.html",
@@ -135,6 +146,9 @@ def render_start(
                 web.app.registry, (p.action.workflow for p in pending), definite=True
             ),
             "absence": absences.today_for(session, user, today=win.today),
+            "board": board,
+            "latest_reports": latest[:LATEST_REPORTS],
+            "more_reports": len(latest) > LATEST_REPORTS,
             "refused": refused,
         },
         status_code=status_code,
