@@ -26,6 +26,7 @@ from tracker.domain.meetings import (
     parse_lead_days,
     parse_meeting_date,
 )
+from tracker.domain.numbers import plain_int
 from tracker.domain.problems import FileRefused
 from tracker.domain.roles import is_editor, may_edit_calendar
 from tracker.domain.tables import UnreadableFile
@@ -94,7 +95,7 @@ def _due_reports(
 
 
 def _shown_year(web: Web, now: datetime, ar: str) -> int:
-    year = int(ar) if ar.isdigit() else 0
+    year = plain_int(ar.strip(), 4) or 0
     return year if 1900 <= year <= 9999 else web.today(now).year
 
 
