@@ -3,8 +3,10 @@
 from config.settings import (
     DEFAULT_SECRET,
     SECRET_ADVICE,
+    SERVE_HOST_ENV,
     Settings,
     SettingsError,
+    known_secret_refusal,
     load_settings,
     read_settings,
     weak_secret,
@@ -13,8 +15,10 @@ from config.settings import (
 __all__ = [
     "DEFAULT_SECRET",
     "SECRET_ADVICE",
+    "SERVE_HOST_ENV",
     "Settings",
     "SettingsError",
+    "known_secret_refusal",
     "load_settings",
     "read_settings",
     "weak_secret",

@@ -72,8 +72,8 @@ def check_base_url(app: App) -> CheckResult:
 def check_secret(app: App) -> CheckResult:
     key = app.settings.secret_key
     if weak := weak_secret(key):
-        # Failed whatever the addresses: gunicorn starts the app without serve's refusal, and
-        # deploy.md has it run this check first.
+        # Failed whatever the addresses: a web server that is still localhost-only today is
+        # put behind a proxy tomorrow, and check is run before either.
         said = f"{weak} används, och tracker serve startar inte med den när andra kan nå webben"
         return CheckResult("Hemlig nyckel", False, f"{said}; {SECRET_ADVICE}")
     return CheckResult("Hemlig nyckel", True, f"satt ({len(key)} tecken)")
