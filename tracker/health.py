@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 from sqlalchemy.exc import SQLAlchemyError
 
 from config import SECRET_ADVICE, weak_secret
-from notifications.probe import probe_smtp
+from notifications.probe import probe_smtp, smtp_problem
 from tracker.app import App
 from tracker.domain.report import PlanSnap, Snapshot, compose
 from tracker.migrate import revisions
@@ -28,15 +28,19 @@ class CheckResult:
 
 
 def check_database(app: App) -> CheckResult:
+    where = app.engine.url.render_as_string(hide_password=True)
     try:
         current, head = revisions(app.engine)
     except SQLAlchemyError as exc:
+        # The driver's own sentence (in English) says which part is wrong: host, database,
+        # user or password.
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         return CheckResult(
             "Databas",
             False,
-            f"kan inte ansluta: {exc.__class__.__name__}: {str(exc).splitlines()[0]}",
+            f"kan inte ansluta till {where} ({reason}): kontrollera TRACKER_DATABASE_URL "
+            "(värd, port, databas, användare och lösenord) och att databasservern är igång",
         )
-    where = app.engine.url.render_as_string(hide_password=True)
     if current != head:
         return CheckResult(
             "Databas",
@@ -52,7 +56,7 @@ def check_smtp(app: App) -> CheckResult:
     try:
         banner = probe_smtp(s)
     except (OSError, smtplib.SMTPException) as exc:
-        return CheckResult("E-post (SMTP)", False, f"{where}: {exc}")
+        return CheckResult("E-post (SMTP)", False, f"{where}: {smtp_problem(s, exc)}")
     return CheckResult("E-post (SMTP)", True, f"{where}: {banner}")
 
 
