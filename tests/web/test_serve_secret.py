@@ -149,3 +149,32 @@ def test_the_app_gunicorn_builds_starts_with_an_own_key_or_on_this_machine_only(
     for name, value in {"TRACKER_CONFIG": "", "TRACKER_DATABASE_URL": db_url, **env}.items():
         monkeypatch.setenv(name, value)
     assert app_from_env().title
+
+
+def test_the_app_gunicorn_builds_refuses_a_schema_older_than_the_code(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As `tracker serve` and `tracker scheduler` do (deploy.md, Uppgradering): started
+    before `tracker db upgrade`, the worker does not boot and says what to run."""
+    from tracker.errors import TrackerError
+    from tracker.migrate import downgrade, revisions
+    from tracker.web.asgi import app_from_env
+
+    url = f"sqlite:///{tmp_path / 'gammal.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    _, head = revisions(engine)
+    downgrade(engine, "-1")
+    current, _ = revisions(engine)
+    engine.dispose()
+    for name in [n for n in os.environ if n.startswith("TRACKER_")]:
+        monkeypatch.delenv(name)
+    env = {"TRACKER_CONFIG": "", "TRACKER_DATABASE_URL": url, "TRACKER_SECRET_KEY": STRONG}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(TrackerError) as refused:
+        app_from_env()
+    assert refused.value.message == (
+        f"Databasens schema är {current}, programmet behöver {head}: kör 'tracker db upgrade' "
+        "(med tjänstens miljö) innan webben och schemaläggaren startas."
+    )
