@@ -9,6 +9,7 @@ from config.settings import (
     known_secret_refusal,
     load_settings,
     read_settings,
+    unknown_variables,
     weak_secret,
 )
 
@@ -21,5 +22,6 @@ __all__ = [
     "known_secret_refusal",
     "load_settings",
     "read_settings",
+    "unknown_variables",
     "weak_secret",
 ]

@@ -6,10 +6,12 @@ edge (CLI command, web app factory, test fixture), and pass it down.
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import os
 import re
 import tomllib
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -202,6 +204,28 @@ class Settings(BaseSettings):
             if problems:
                 raise ValueError("Produktionsläge vägrar starta: " + "; ".join(problems))
         return self
+
+
+# TRACKER_* variables that are not settings: read by the tests and benchmarks, not the product.
+_NOT_SETTINGS_PREFIXES = ("TRACKER_TEST_", "TRACKER_BENCH_")
+
+
+def unknown_variables(environ: Mapping[str, str]) -> list[str]:
+    """Each TRACKER_* variable in `environ` that nothing reads, in Swedish, with the setting it
+    most likely meant: a misspelt variable is otherwise ignored in silence (a misspelt key in
+    the file stops the command)."""
+    settings = {f"TRACKER_{name.upper()}" for name in Settings.model_fields}
+    known = settings | {CONFIG_FILE_ENV, SERVE_HOST_ENV}
+    said = []
+    for name in sorted(environ):
+        if not name.startswith("TRACKER_") or name in known:
+            continue
+        if name.startswith(_NOT_SETTINGS_PREFIXES):
+            continue
+        close = difflib.get_close_matches(name, sorted(settings), n=1)
+        meant = f" (menade du {close[0]}?)" if close else ""
+        said.append(f"{name} är ingen inställning och läses inte{meant}")
+    return said
 
 
 def _read_file(path: Path) -> dict[str, Any]:

@@ -198,3 +198,20 @@ def test_check_says_which_database_it_cannot_reach_and_what_to_look_at() -> None
         "): kontrollera TRACKER_DATABASE_URL (värd, port, databas, användare och lösenord) och "
         "att databasservern är igång"
     )
+
+
+def test_check_names_a_misspelt_variable_that_nothing_reads(tmp_path: Path, smtp_port: int) -> None:
+    db = str(tmp_path / "t.db")
+    env = {
+        "TRACKER_SECRET_KEY": "k" * 40,
+        "TRACKER_SMTP_PORT": str(smtp_port),
+        "TRACKER_SMTP_PASSWROD": "hemligt",
+    }
+    assert _run(["--database", db, "init"], env)[0] == 0
+    code, out = _run(["--database", db, "check"], env)
+    assert code == 1
+    assert (
+        "FEL Miljö: TRACKER_SMTP_PASSWROD är ingen inställning och läses inte (menade du "
+        "TRACKER_SMTP_PASSWORD?): rätta namnet i tjänstens miljö (/etc/tracker/env) eller ta "
+        "bort variabeln\n"
+    ) in out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import smtplib
 import subprocess
 import time
@@ -11,7 +12,7 @@ from urllib.parse import urlparse
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from config import SECRET_ADVICE, weak_secret
+from config import SECRET_ADVICE, unknown_variables, weak_secret
 from notifications.probe import probe_smtp, smtp_problem
 from tracker.app import App
 from tracker.domain.report import PlanSnap, Snapshot, compose
@@ -83,6 +84,15 @@ def check_secret(app: App) -> CheckResult:
     return CheckResult("Hemlig nyckel", True, f"satt ({len(key)} tecken)")
 
 
+def check_environment() -> CheckResult | None:
+    """A misspelt TRACKER_* variable in the service's environment, which no command reads;
+    None when there is none, so that a clean installation's report stays as it was."""
+    if said := unknown_variables(os.environ):
+        advice = "rätta namnet i tjänstens miljö (/etc/tracker/env) eller ta bort variabeln"
+        return CheckResult("Miljö", False, f"{'; '.join(said)}: {advice}")
+    return None
+
+
 def check_documents(now: datetime) -> CheckResult:
     """Makes a one-page återrapport PDF, so a broken install shows now, not on report day."""
     snapshot = Snapshot(
@@ -106,10 +116,12 @@ def check_documents(now: datetime) -> CheckResult:
 
 
 def run_checks(app: App, now: datetime) -> list[CheckResult]:
+    environment = check_environment()
     return [
         check_database(app),
         check_smtp(app),
         check_base_url(app),
         check_secret(app),
+        *([environment] if environment else []),
         check_documents(now),
     ]
