@@ -215,3 +215,20 @@ def test_check_names_a_misspelt_variable_that_nothing_reads(tmp_path: Path, smtp
         "TRACKER_SMTP_PASSWORD?): rätta namnet i tjänstens miljö (/etc/tracker/env) eller ta "
         "bort variabeln\n"
     ) in out
+
+
+def test_check_without_the_services_environment_says_so_instead_of_advising_an_upgrade(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run as root in a home directory, without tracker-admin: the default SQLite file there
+    has no schema, and 'tracker db upgrade' would make a second database."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("TRACKER_DATABASE_URL", raising=False)
+    code, out = _run(["check"], {"TRACKER_CONFIG": ""})
+    assert code == 1
+    assert (
+        "FEL Databas: sqlite:///var/tracker.db är standarddatabasen i katalogen du står i: "
+        "varken en inställningsfil eller TRACKER_DATABASE_URL lästes. Kör kommandot som "
+        "tjänsten, med dess miljö (tracker-admin i docs/deploy.md)\n"
+    ) in out
+    assert "tracker db upgrade" not in out

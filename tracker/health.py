@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from config import SECRET_ADVICE, unknown_variables, weak_secret
+from config import SECRET_ADVICE, Settings, unknown_variables, weak_secret
 from notifications.probe import probe_smtp, smtp_problem
 from tracker.app import App
 from tracker.domain.report import PlanSnap, Snapshot, compose
@@ -41,6 +41,19 @@ def check_database(app: App) -> CheckResult:
             False,
             f"kan inte ansluta till {where} ({reason}): kontrollera TRACKER_DATABASE_URL "
             "(värd, port, databas, användare och lösenord) och att databasservern är igång",
+        )
+    if (
+        current is None
+        and app.settings.database_url == Settings.model_fields["database_url"].default
+    ):
+        # Not an installation without a schema but a command run without the service's
+        # environment: 'tracker db upgrade' here would make a second, empty database.
+        return CheckResult(
+            "Databas",
+            False,
+            f"{where} är standarddatabasen i katalogen du står i: varken en inställningsfil "
+            "eller TRACKER_DATABASE_URL lästes. Kör kommandot som tjänsten, med dess miljö "
+            "(tracker-admin i docs/deploy.md)",
         )
     if current != head:
         return CheckResult(
