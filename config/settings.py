@@ -6,12 +6,16 @@ edge (CLI command, web app factory, test fixture), and pass it down.
 
 from __future__ import annotations
 
+import difflib
+import ipaddress
 import os
 import re
 import tomllib
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -25,6 +29,9 @@ SECRET_ADVICE = (
     'som python3 -c "import secrets; print(secrets.token_urlsafe(48))" skriver ut'
 )
 CONFIG_FILE_ENV = "TRACKER_CONFIG"
+# Not a setting: `tracker serve --workers N` tells its worker processes the address it listens
+# on, which the app built in each worker cannot see (tracker.web.asgi).
+SERVE_HOST_ENV = "TRACKER_SERVE_HOST"
 
 
 def weak_secret(key: str) -> str | None:
@@ -35,6 +42,45 @@ def weak_secret(key: str) -> str | None:
     if len(key) < SECRET_MIN_LENGTH:
         return f"en hemlig nyckel på bara {len(key)} tecken"
     return None
+
+
+def _is_loopback(host: str) -> bool:
+    """Whether only this machine reaches the address. A name other than localhost could
+    resolve anywhere, so it counts as reachable."""
+    name = host.strip("[]").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def reachable_by_others(host: str | None, public_base_url: str) -> str | None:
+    """Why others can reach the web app, in Swedish; None when only this machine can. The
+    public address counts as well as the bound one: behind a proxy on this machine the app
+    binds to loopback, and the whole network reaches it through the proxy. `host` None is a
+    server that binds an address the app cannot see (gunicorn), which counts as reachable."""
+    if host is not None and not _is_loopback(host):
+        return f"den lyssnar på {host or 'alla adresser'}"
+    if not _is_loopback(urlsplit(public_base_url).hostname or ""):
+        return f"den publika adressen är {public_base_url}"
+    if host is None:
+        return "adressen den lyssnar på bestäms av servern som startar den, till exempel gunicorn"
+    return None
+
+
+def known_secret_refusal(secret_key: str, public_base_url: str, host: str | None) -> str | None:
+    """Why the web app must not start, in Swedish, or None. Anyone who knows the key can forge
+    owner links and log-in cookies: with the default, printed in the source, or a short one,
+    the app may serve this machine only. The one rule for every way the app is started
+    (`tracker serve`, its workers, gunicorn). The environment is not asked, since a forgotten
+    TRACKER_ENVIRONMENT is the case this catches."""
+    weak = weak_secret(secret_key)
+    reason = reachable_by_others(host, public_base_url) if weak else None
+    if not (weak and reason):
+        return None
+    return f"Webbappen startar inte med {weak} när andra kan nå den ({reason}): {SECRET_ADVICE}."
 
 
 class Settings(BaseSettings):
@@ -158,6 +204,28 @@ class Settings(BaseSettings):
             if problems:
                 raise ValueError("Produktionsläge vägrar starta: " + "; ".join(problems))
         return self
+
+
+# TRACKER_* variables that are not settings: read by the tests and benchmarks, not the product.
+_NOT_SETTINGS_PREFIXES = ("TRACKER_TEST_", "TRACKER_BENCH_")
+
+
+def unknown_variables(environ: Mapping[str, str]) -> list[str]:
+    """Each TRACKER_* variable in `environ` that nothing reads, in Swedish, with the setting it
+    most likely meant: a misspelt variable is otherwise ignored in silence (a misspelt key in
+    the file stops the command)."""
+    settings = {f"TRACKER_{name.upper()}" for name in Settings.model_fields}
+    known = settings | {CONFIG_FILE_ENV, SERVE_HOST_ENV}
+    said = []
+    for name in sorted(environ):
+        if not name.startswith("TRACKER_") or name in known:
+            continue
+        if name.startswith(_NOT_SETTINGS_PREFIXES):
+            continue
+        close = difflib.get_close_matches(name, sorted(settings), n=1)
+        meant = f" (menade du {close[0]}?)" if close else ""
+        said.append(f"{name} är ingen inställning och läses inte{meant}")
+    return said
 
 
 def _read_file(path: Path) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import smtplib
 import subprocess
 import time
@@ -11,8 +12,8 @@ from urllib.parse import urlparse
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from config import SECRET_ADVICE, weak_secret
-from notifications.probe import probe_smtp
+from config import SECRET_ADVICE, Settings, unknown_variables, weak_secret
+from notifications.probe import probe_smtp, smtp_problem
 from tracker.app import App
 from tracker.domain.report import PlanSnap, Snapshot, compose
 from tracker.migrate import revisions
@@ -28,15 +29,32 @@ class CheckResult:
 
 
 def check_database(app: App) -> CheckResult:
+    where = app.engine.url.render_as_string(hide_password=True)
     try:
         current, head = revisions(app.engine)
     except SQLAlchemyError as exc:
+        # The driver's own sentence (in English) says which part is wrong: host, database,
+        # user or password.
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         return CheckResult(
             "Databas",
             False,
-            f"kan inte ansluta: {exc.__class__.__name__}: {str(exc).splitlines()[0]}",
+            f"kan inte ansluta till {where} ({reason}): kontrollera TRACKER_DATABASE_URL "
+            "(värd, port, databas, användare och lösenord) och att databasservern är igång",
         )
-    where = app.engine.url.render_as_string(hide_password=True)
+    if (
+        current is None
+        and app.settings.database_url == Settings.model_fields["database_url"].default
+    ):
+        # Not an installation without a schema but a command run without the service's
+        # environment: 'tracker db upgrade' here would make a second, empty database.
+        return CheckResult(
+            "Databas",
+            False,
+            f"{where} är standarddatabasen i katalogen du står i: varken en inställningsfil "
+            "eller TRACKER_DATABASE_URL lästes. Kör kommandot som tjänsten, med dess miljö "
+            "(tracker-admin i docs/deploy.md)",
+        )
     if current != head:
         return CheckResult(
             "Databas",
@@ -52,7 +70,7 @@ def check_smtp(app: App) -> CheckResult:
     try:
         banner = probe_smtp(s)
     except (OSError, smtplib.SMTPException) as exc:
-        return CheckResult("E-post (SMTP)", False, f"{where}: {exc}")
+        return CheckResult("E-post (SMTP)", False, f"{where}: {smtp_problem(s, exc)}")
     return CheckResult("E-post (SMTP)", True, f"{where}: {banner}")
 
 
@@ -72,11 +90,20 @@ def check_base_url(app: App) -> CheckResult:
 def check_secret(app: App) -> CheckResult:
     key = app.settings.secret_key
     if weak := weak_secret(key):
-        # Failed whatever the addresses: gunicorn starts the app without serve's refusal, and
-        # deploy.md has it run this check first.
+        # Failed whatever the addresses: a web server that is still localhost-only today is
+        # put behind a proxy tomorrow, and check is run before either.
         said = f"{weak} används, och tracker serve startar inte med den när andra kan nå webben"
         return CheckResult("Hemlig nyckel", False, f"{said}; {SECRET_ADVICE}")
     return CheckResult("Hemlig nyckel", True, f"satt ({len(key)} tecken)")
+
+
+def check_environment() -> CheckResult | None:
+    """A misspelt TRACKER_* variable in the service's environment, which no command reads;
+    None when there is none, so that a clean installation's report stays as it was."""
+    if said := unknown_variables(os.environ):
+        advice = "rätta namnet i tjänstens miljö (/etc/tracker/env) eller ta bort variabeln"
+        return CheckResult("Miljö", False, f"{'; '.join(said)}: {advice}")
+    return None
 
 
 def check_documents(now: datetime) -> CheckResult:
@@ -102,10 +129,12 @@ def check_documents(now: datetime) -> CheckResult:
 
 
 def run_checks(app: App, now: datetime) -> list[CheckResult]:
+    environment = check_environment()
     return [
         check_database(app),
         check_smtp(app),
         check_base_url(app),
         check_secret(app),
+        *([environment] if environment else []),
         check_documents(now),
     ]

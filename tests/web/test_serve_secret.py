@@ -5,6 +5,7 @@ database, so that a server that does not refuse starts and the test fails on the
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -82,3 +83,98 @@ def test_the_default_key_serves_this_machine_as_the_developers_run_it(
     with _serving([*args, "--workers", "1"], log_path, env) as proc:
         _wait_for_port(proc, port, log_path)
         assert _get(port, "/logga-in")[0] == 200
+
+
+STRONG = "asgi-test-" + "n" * 40
+
+
+@pytest.mark.parametrize(
+    ("env", "says"),
+    [
+        (
+            {"TRACKER_PUBLIC_BASE_URL": "https://atgarder.kommun.example"},
+            "Webbappen startar inte med standardnyckeln när andra kan nå den "
+            f"(den publika adressen är https://atgarder.kommun.example): {ADVICE}",
+        ),
+        (
+            {"TRACKER_SECRET_KEY": "kort-nyckel-21-tecken"},
+            "Webbappen startar inte med en hemlig nyckel på bara 21 tecken när andra kan nå "
+            "den (adressen den lyssnar på bestäms av servern som startar den, till exempel "
+            f"gunicorn): {ADVICE}",
+        ),
+        (
+            {"TRACKER_SERVE_HOST": "0.0.0.0"},
+            "Webbappen startar inte med standardnyckeln när andra kan nå den "
+            f"(den lyssnar på 0.0.0.0): {ADVICE}",
+        ),
+    ],
+    ids=["public-address", "bound-by-gunicorn", "worker-of-serve-on-every-address"],
+)
+def test_the_app_gunicorn_builds_refuses_a_known_key_by_the_same_rule_as_serve(
+    db_url: str, monkeypatch: pytest.MonkeyPatch, env: dict[str, str], says: str
+) -> None:
+    """`tracker.web.asgi:app_from_env()`, which gunicorn calls in each worker: the worker does
+    not boot, and gunicorn stops with the sentence in its log."""
+    from config import SettingsError
+    from tracker.web.asgi import app_from_env
+
+    for name in [n for n in os.environ if n.startswith("TRACKER_")]:
+        monkeypatch.delenv(name)
+    for name, value in {"TRACKER_CONFIG": "", "TRACKER_DATABASE_URL": db_url, **env}.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as refused:
+        app_from_env()
+    assert str(refused.value) == says
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {
+            "TRACKER_SECRET_KEY": STRONG,
+            "TRACKER_PUBLIC_BASE_URL": "https://atgarder.kommun.example",
+        },
+        # A worker of `tracker serve --workers 2` on this machine only, as developers run it.
+        {"TRACKER_SERVE_HOST": "127.0.0.1"},
+    ],
+    ids=["own-key-behind-a-proxy", "default-key-on-loopback"],
+)
+def test_the_app_gunicorn_builds_starts_with_an_own_key_or_on_this_machine_only(
+    db_url: str, monkeypatch: pytest.MonkeyPatch, env: dict[str, str]
+) -> None:
+    from tracker.web.asgi import app_from_env
+
+    for name in [n for n in os.environ if n.startswith("TRACKER_")]:
+        monkeypatch.delenv(name)
+    for name, value in {"TRACKER_CONFIG": "", "TRACKER_DATABASE_URL": db_url, **env}.items():
+        monkeypatch.setenv(name, value)
+    assert app_from_env().title
+
+
+def test_the_app_gunicorn_builds_refuses_a_schema_older_than_the_code(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As `tracker serve` and `tracker scheduler` do (deploy.md, Uppgradering): started
+    before `tracker db upgrade`, the worker does not boot and says what to run."""
+    from tracker.errors import TrackerError
+    from tracker.migrate import downgrade, revisions
+    from tracker.web.asgi import app_from_env
+
+    url = f"sqlite:///{tmp_path / 'gammal.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    _, head = revisions(engine)
+    downgrade(engine, "-1")
+    current, _ = revisions(engine)
+    engine.dispose()
+    for name in [n for n in os.environ if n.startswith("TRACKER_")]:
+        monkeypatch.delenv(name)
+    env = {"TRACKER_CONFIG": "", "TRACKER_DATABASE_URL": url, "TRACKER_SECRET_KEY": STRONG}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(TrackerError) as refused:
+        app_from_env()
+    assert refused.value.message == (
+        f"Databasens schema är {current}, programmet behöver {head}: kör 'tracker db upgrade' "
+        "(med tjänstens miljö) innan webben och schemaläggaren startas."
+    )

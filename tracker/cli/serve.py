@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from typing import Annotated, Any
-from urllib.parse import urlsplit
 
 import typer
 
-from config import SECRET_ADVICE, Settings, weak_secret
+from config import SERVE_HOST_ENV, Settings, known_secret_refusal
 from tracker.cli.base import cli, fail, get_app, settings_file
 from tracker.migrate import require_current_schema
 
@@ -28,39 +26,11 @@ UVICORN_OPTIONS: dict[str, Any] = {
 WORKER_START_SECONDS = 30
 
 
-def _is_loopback(host: str) -> bool:
-    """Whether only this machine reaches the address. A name other than localhost could
-    resolve anywhere, so it counts as reachable."""
-    name = host.strip("[]").lower()
-    if name == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
-
-
-def reachable_by_others(host: str, public_base_url: str) -> str | None:
-    """Why others can reach the web app, in Swedish; None when only this machine can. The
-    public address counts as well as the bound one: behind a proxy on this machine the app
-    binds to loopback, and the whole network reaches it through the proxy."""
-    if not _is_loopback(host):
-        return f"den lyssnar på {host or 'alla adresser'}"
-    if not _is_loopback(urlsplit(public_base_url).hostname or ""):
-        return f"den publika adressen är {public_base_url}"
-    return None
-
-
 def refuse_a_known_secret(settings: Settings, host: str) -> None:
-    """Anyone who knows the key can forge owner links and log-in cookies: with the default,
-    printed in the source, or a short one, the app may serve this machine only. The
-    environment is not asked, since a forgotten TRACKER_ENVIRONMENT is the case this catches."""
-    weak = weak_secret(settings.secret_key)
-    reason = reachable_by_others(host, settings.public_base_url)
-    if weak and reason:
-        raise fail(
-            f"Webbappen startar inte med {weak} när andra kan nå den ({reason}): {SECRET_ADVICE}."
-        )
+    """The rule every start of the web app follows (config.known_secret_refusal), said here
+    once before any worker starts."""
+    if refusal := known_secret_refusal(settings.secret_key, settings.public_base_url, host):
+        raise fail(refusal)
 
 
 def default_workers(dev_mail_receiver: bool) -> int:
@@ -126,6 +96,7 @@ def serve(
     if (config := settings_file()) is not None:
         os.environ["TRACKER_CONFIG"] = config
     os.environ["TRACKER_DATABASE_URL"] = settings.database_url
+    os.environ[SERVE_HOST_ENV] = host
     # On SIGTERM or SIGINT uvicorn stops the workers (each finishes the requests it has)
     # and returns; a worker that dies is replaced.
     uvicorn.run(
