@@ -16,6 +16,7 @@ from sqlmodel import SQLModel
 from config import load_settings
 from config.settings import CONFIG_FILE_ENV
 from tests.support.postgres import PostgresServer, find_bindir, start_postgres
+from tests.support.schema import create_schema
 from tests.support.smtp import SmtpServer
 from tracker.app import App
 from tracker.db import make_engine
@@ -66,7 +67,7 @@ def _pg_engine(postgres_url: str | None) -> Iterator[Engine | None]:
         return
     engine = make_engine(postgres_url, pool_size=20, max_overflow=40)
     SQLModel.metadata.drop_all(engine)
-    SQLModel.metadata.create_all(engine)
+    create_schema(engine)
     yield engine
     engine.dispose()
 
@@ -101,7 +102,7 @@ def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     create_all some 40 ms, for each of the SQLite tests."""
     path = tmp_path_factory.mktemp("template") / "tracker.db"
     engine = make_engine(f"sqlite:///{path}")
-    SQLModel.metadata.create_all(engine)
+    create_schema(engine)
     with engine.begin() as conn:
         conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
     engine.dispose()

@@ -10,6 +10,7 @@ from sqlalchemy import Engine, select
 from sqlmodel import Session, SQLModel
 from typer.testing import CliRunner
 
+from tests.support.schema import create_schema
 from tracker.app import App
 from tracker.backup import backup, restore
 from tracker.cli import cli
@@ -69,7 +70,7 @@ def test_restore_gives_back_every_row_as_it_was(
 
 def _database_with_the_schema(path: Path) -> Engine:
     engine = make_engine(f"sqlite:///{path}")
-    SQLModel.metadata.create_all(engine)
+    create_schema(engine)
     return engine
 
 

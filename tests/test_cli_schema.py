@@ -1,6 +1,7 @@
-"""The web and the scheduler start only on a database whose schema is the code's: started
-before `tracker db upgrade` (a first install, or after an upgrade), they refuse with what to
-do, instead of serving 500 errors and failing every job."""
+"""The web, the scheduler and every command run only on a database whose schema is the
+code's: started before `tracker db upgrade` (a first install, or after an upgrade), they
+refuse with what to do, instead of serving 500 errors, failing every job or ending in a
+traceback. A SQLite file that is not there is refused, not made."""
 
 from __future__ import annotations
 
@@ -71,6 +72,7 @@ def test_a_database_never_upgraded_is_refused_with_what_to_run(
     tmp_path: Path, command: list[str]
 ) -> None:
     port = ["--port", str(_free_port())] if command[0] == "serve" else []
+    (tmp_path / "tom.db").touch()
     done = _run(["--database", str(tmp_path / "tom.db"), *command, *port])
     assert done.returncode == 1
     assert "Databasen har inget schema" in done.stderr
@@ -111,3 +113,50 @@ def test_the_scheduler_on_a_current_schema_starts_without_alembics_lines(tmp_pat
     output = "".join(lines) + rest + err
     assert "Schemaläggaren körs" in output
     assert "alembic" not in output, output
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["person", "add", "chef@pitea.example", "--name", "Malin Westling", "--role", "chef"],
+        ["plan", "list"],
+        ["db", "backup", "kopia.db"],
+        ["serve", "--workers", "1"],
+    ],
+)
+def test_a_database_file_that_is_not_there_is_refused_and_not_made(
+    tmp_path: Path, command: list[str]
+) -> None:
+    """As when a command is run without the service's settings: it would otherwise make an
+    empty database of its own, and the person added there could never log in."""
+    missing = tmp_path / "var" / "tracker.db"
+    done = _run(["--database", str(missing), *command])
+    assert done.returncode == 1
+    assert f"Databasfilen {missing} finns inte." in done.stderr
+    assert "'tracker init'" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not missing.parent.exists()
+
+
+def test_a_command_on_an_older_schema_says_what_to_run_and_a_backup_is_still_taken(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "tracker.db"
+    engine = make_engine(f"sqlite:///{db}")
+    head, before = _revisions(engine)
+    upgrade(engine, before)
+    engine.dispose()
+    done = _run(["--database", str(db), "plan", "list"])
+    assert done.returncode == 1
+    assert f"Databasens schema är {before}, programmet behöver {head}" in done.stderr
+    assert "Traceback" not in done.stderr
+    # The upgrade's own order (docs/deploy.md): a backup first, then the upgrade.
+    assert _run(["--database", str(db), "db", "backup", str(tmp_path / "kopia.db")]).returncode == 0
+    assert _run(["--database", str(db), "db", "upgrade"]).returncode == 0
+    assert _run(["--database", str(db), "plan", "list"]).returncode == 0
+
+
+def test_init_makes_the_database_where_none_was(tmp_path: Path) -> None:
+    db = tmp_path / "ny" / "tracker.db"
+    assert _run(["--database", str(db), "init"]).returncode == 0
+    assert _run(["--database", str(db), "plan", "list"]).returncode == 0

@@ -11,9 +11,10 @@ from typing import Any
 
 import openpyxl
 import pytest
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session, col, select
 from typer.testing import CliRunner
 
+from tests.support.schema import create_schema
 from tracker.app import App
 from tracker.cli import cli
 from tracker.db import make_engine
@@ -29,7 +30,7 @@ EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "pitea-2018.csv"
 def fresh(app: App, tmp_path: Path) -> Iterator[App]:
     """A second, empty database (SQLite) to import an export into."""
     engine = make_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
-    SQLModel.metadata.create_all(engine)
+    create_schema(engine)
     yield App(settings=app.settings, engine=engine, registry=default_registry())
     engine.dispose()
 

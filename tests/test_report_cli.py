@@ -9,11 +9,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlmodel import SQLModel, select
+from sqlmodel import select
 from typer.testing import CliRunner
 
 from config import load_settings
 from tests.support import builders as b
+from tests.support.schema import create_schema
 from tests.support.smtp import SmtpServer
 from tests.web.helpers import MovableClock, refuse_for_good, retry_and_deliver
 from tracker.app import App, bootstrap
@@ -30,7 +31,7 @@ def database(tmp_path: Path) -> str:
     """A database with one plan, made through the services on 2018-01-10."""
     path = str(tmp_path / "cli.db")
     app: App = bootstrap(load_settings(database_url=f"sqlite:///{path}"))
-    SQLModel.metadata.create_all(app.engine)
+    create_schema(app.engine)
     with app.transaction() as s:
         chef = Person(
             name="Malin Westling",

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
-from sqlmodel import SQLModel
 
 from config import load_settings
+from tests.support.schema import create_schema
 from tracker.app import App
 from tracker.db import make_engine
 from tracker.errors import Refused
@@ -26,7 +26,7 @@ class ActionLifecycle(RuleBasedStateMachine):
         super().__init__()
         settings = load_settings(environment="test", database_url="sqlite://")
         engine = make_engine("sqlite://")
-        SQLModel.metadata.create_all(engine)
+        create_schema(engine)
         self.app = App(settings=settings, engine=engine, registry=REGISTRY)
         self.now = datetime(2018, 1, 10, tzinfo=UTC)
         with self.app.transaction() as s:

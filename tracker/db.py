@@ -43,14 +43,14 @@ def make_engine(url: str, *, lock_timeout_s: float = LOCK_TIMEOUT_S, **kwargs: A
     return engine
 
 
-def _sqlite_file(url: str) -> str | None:
+def sqlite_file(url: str) -> str | None:
     """The database file of a SQLite URL; None for an in-memory database."""
     path = url.split(":///", 1)[-1] if ":///" in url else ""
     return path if path and path != ":memory:" else None
 
 
 def _ensure_sqlite_dir(url: str) -> None:
-    path = _sqlite_file(url)
+    path = sqlite_file(url)
     if path:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
 

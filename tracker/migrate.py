@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from alembic import command
@@ -37,13 +38,21 @@ def revisions(engine: Engine) -> tuple[str | None, str | None]:
     Raises SQLAlchemyError when the database cannot be reached."""
     with engine.connect() as conn:
         current = MigrationContext.configure(conn).get_current_revision()
-    head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
-    return current, head
+    return current, code_head()
+
+
+@cache
+def code_head() -> str | None:
+    """The newest schema revision the code has: read once, as every CLI command asks."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return ScriptDirectory.from_config(cfg).get_current_head()
 
 
 def require_current_schema(engine: Engine) -> None:
     """TrackerError unless the database's schema is the code's: the web and the scheduler
-    started before `tracker db upgrade` would answer 500 and fail every job instead."""
+    started before `tracker db upgrade` would answer 500 and fail every job instead, and a
+    command would end in a traceback."""
     try:
         current, head = revisions(engine)
     except SQLAlchemyError as exc:
@@ -52,7 +61,8 @@ def require_current_schema(engine: Engine) -> None:
     if current == head:
         return
     upgrade_first = (
-        "kör 'tracker db upgrade' (med tjänstens miljö) innan webben och schemaläggaren startas"
+        "kör 'tracker db upgrade' (med tjänstens miljö) innan webben, schemaläggaren och "
+        "kommandona används"
     )
     if current is None:
         raise TrackerError(f"Databasen har inget schema: {upgrade_first}.")

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from fastapi.testclient import TestClient
-from sqlmodel import SQLModel
 
+from tests.support.schema import create_schema
 from tests.web.conftest import World
 from tests.web.helpers import MovableClock, owner_path, text_of
 from tracker.app import App
@@ -29,7 +29,7 @@ def test_an_app_bound_to_another_app_serves_its_database_and_its_clock(
     # The same secret, another database with nobody in it: the link names no one there.
     url = f"sqlite:///{tmp_path / 'annan.db'}"
     engine = make_engine(url)
-    SQLModel.metadata.create_all(engine)
+    create_schema(engine)
     other = App(
         settings=app.settings.model_copy(update={"database_url": url}),
         engine=engine,

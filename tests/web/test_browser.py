@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from sqlmodel import SQLModel, select
+from sqlmodel import select
 
 from config import load_settings
+from tests.support.schema import create_schema
 from tracker.app import App, bootstrap
 from tracker.domain.meetings import MeetingRow
 from tracker.models import Action, Area, Meeting, Person, Plan, Role
@@ -82,7 +83,7 @@ def site(tmp_path: Path) -> Iterator[Site]:
         public_base_url=base,
     )
     app = bootstrap(settings)
-    SQLModel.metadata.create_all(app.engine)
+    create_schema(app.engine)
     with app.transaction() as s:
         plan = plans.create_plan(s, now=NOW, title="Åtgärdsplan ekonomiskt bistånd")
         area = plans.ensure_area(s, plan, "Ekonomiskt bistånd")

@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 import time_machine
 from fastapi.testclient import TestClient
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from config import load_settings
+from tests.support.schema import create_schema
 from tests.web.helpers import form_to, path_of, text_of
 from tracker.app import bootstrap
 from tracker.cli import cli
@@ -29,7 +30,7 @@ ENV = {"TRACKER_SECRET_KEY": "cli-test-" + "k" * 40, "TRACKER_PUBLIC_BASE_URL": 
 def db(tmp_path: Path) -> Iterator[str]:
     path = str(tmp_path / "cli.db")
     engine = make_engine(f"sqlite:///{path}")
-    SQLModel.metadata.create_all(engine)
+    create_schema(engine)
     engine.dispose()
     with time_machine.travel(NOW, tick=False):
         yield path

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import SQLModel, select
+from sqlmodel import select
 
 from config import load_settings
+from tests.support.schema import create_schema
 from tests.web.helpers import form_to, text_of
 from tracker.app import App, bootstrap
 from tracker.devmail import DevMailReceiver, list_messages, read_message, store
@@ -39,7 +40,7 @@ def dev_app(tmp_path: Path) -> App:
         smtp_port=free_port(),
     )
     app = bootstrap(settings)
-    SQLModel.metadata.create_all(app.engine)
+    create_schema(app.engine)
     return app
 
 

@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from sqlmodel import SQLModel, col, select
+from sqlmodel import col, select
 
 from config import load_settings
 from tests.support import builders as b
+from tests.support.schema import create_schema
 from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, _chromium_present
 from tracker.app import App, bootstrap
 from tracker.models import Action, ActionEvent, Area, Person, Role
@@ -57,7 +58,7 @@ def site(tmp_path: Path) -> Iterator[Site]:
         public_base_url=base,
     )
     app = bootstrap(settings)
-    SQLModel.metadata.create_all(app.engine)
+    create_schema(app.engine)
     with app.transaction() as s:
         people.ensure_person(
             s,

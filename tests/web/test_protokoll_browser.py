@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from sqlmodel import SQLModel, col, select
+from sqlmodel import col, select
 
 from config import load_settings
+from tests.support.schema import create_schema
 from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, NOW, _chromium_present
 from tracker.app import App, bootstrap
 from tracker.models import Action, Plan, Role
@@ -50,7 +51,7 @@ def site(tmp_path: Path) -> Iterator[Site]:
         public_base_url=base,
     )
     app = bootstrap(settings)
-    SQLModel.metadata.create_all(app.engine)
+    create_schema(app.engine)
     with app.transaction() as s:
         chef = people.ensure_person(
             s,

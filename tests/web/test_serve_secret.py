@@ -176,5 +176,5 @@ def test_the_app_gunicorn_builds_refuses_a_schema_older_than_the_code(
         app_from_env()
     assert refused.value.message == (
         f"Databasens schema är {current}, programmet behöver {head}: kör 'tracker db upgrade' "
-        "(med tjänstens miljö) innan webben och schemaläggaren startas."
+        "(med tjänstens miljö) innan webben, schemaläggaren och kommandona används."
     )

@@ -22,9 +22,10 @@ from typing import Any
 
 import pytest
 import uvicorn
-from sqlmodel import SQLModel, col, select
+from sqlmodel import col, select
 
 from config import load_settings
+from tests.support.schema import create_schema
 from tests.support.smtp import SmtpServer
 from tests.web.helpers import MovableClock
 
@@ -73,7 +74,7 @@ def site(tmp_path: Path) -> Iterator[Site]:
         smtp_port=smtp.port,
     )
     app = bootstrap(settings)
-    SQLModel.metadata.create_all(app.engine)
+    create_schema(app.engine)
     clock = MovableClock(NOW)
     server = uvicorn.Server(
         uvicorn.Config(create_app(app, clock=clock), log_level="warning", lifespan="on")

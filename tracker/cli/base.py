@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import sys
 from datetime import UTC, datetime
+from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
@@ -23,7 +24,9 @@ from config import SettingsError, read_settings
 from config.settings import CONFIG_FILE_ENV
 from tracker.app import App, bootstrap
 from tracker.cli.swedish import CommandGroup
+from tracker.db import sqlite_file
 from tracker.errors import TrackerError
+from tracker.migrate import require_current_schema
 from workflows import DefinitionError
 
 # The settings file a command reads when none is named.
@@ -86,8 +89,22 @@ def settings_file() -> str | None:
     return str(DEFAULT_SETTINGS_FILE) if DEFAULT_SETTINGS_FILE.is_file() else None
 
 
-def get_app() -> App:
-    """The App for this invocation, built on first use from options, file and environment."""
+class Needs(Enum):
+    """What a command needs of the database before it runs."""
+
+    # Its schema, as the code's (almost every command: one run on an empty or older database
+    # would end in a traceback).
+    schema = "schema"
+    # The database as it is, of any version (a backup is taken before an upgrade).
+    database = "database"
+    # Nothing: the command makes or mends it (init, db upgrade, db restore) or reports on it
+    # (check).
+    nothing = "nothing"
+
+
+def get_app(needs: Needs = Needs.schema) -> App:
+    """The App for this invocation, built on first use from options, file and environment,
+    refused with what to do when the database is not what the command `needs`."""
     if "app" not in _state:
         overrides = {}
         if cli_options["database"]:
@@ -98,8 +115,24 @@ def get_app() -> App:
             # The operator's first command is where a mistake in the file or the
             # environment shows: a sentence naming the setting, not a traceback.
             raise fail(str(exc)) from None
-        _state["app"] = bootstrap(settings)
+        if needs is not Needs.nothing:
+            _require_database_file(settings.database_url)
+        app = _state["app"] = bootstrap(settings)
+        if needs is Needs.schema:
+            require_current_schema(app.engine)
     return _state["app"]
+
+
+def _require_database_file(url: str) -> None:
+    """A SQLite file that is not there is refused, not made: a command run without the
+    service's settings would otherwise write to a new, empty database of its own."""
+    path = sqlite_file(url)
+    if path is not None and not Path(path).is_file():
+        raise TrackerError(
+            f"Databasfilen {path} finns inte. Ange tjänstens databas med --database eller "
+            "TRACKER_DATABASE_URL (eller kör kommandot med tjänstens miljö), eller skapa en "
+            "ny med 'tracker init'."
+        )
 
 
 def clock() -> datetime:

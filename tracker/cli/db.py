@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from tracker.backup import backup, restore
-from tracker.cli.base import cli, fail, get_app
+from tracker.cli.base import Needs, cli, fail, get_app
 from tracker.cli.swedish import CommandGroup
 from tracker.migrate import upgrade
 
@@ -19,7 +19,7 @@ cli.add_typer(db_app, name="db")
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Uppgradera databasens schema till senaste version."""
-    app = get_app()
+    app = get_app(Needs.nothing)
     upgrade(app.engine)
     typer.echo(f"Databasen är uppgraderad: {app.engine.url.render_as_string(hide_password=True)}")
 
@@ -37,7 +37,7 @@ def db_backup(
     ],
 ) -> None:
     """Säkerhetskopiera databasen (medan produkten kör)."""
-    backup(get_app().engine, file)
+    backup(get_app(Needs.database).engine, file)
     size = f"{file.stat().st_size:,}".replace(",", " ")  # Swedish digit grouping
     typer.echo(f"Säkerhetskopia skriven: {file} ({size} byte)")
 
@@ -52,5 +52,5 @@ def db_restore(
     """Återställ databasen från en säkerhetskopia. Stoppa webb och schemaläggare först."""
     if not yes:
         raise fail("Återställningen skriver över hela databasen. Kör igen med --yes.")
-    restore(get_app().engine, file)
+    restore(get_app(Needs.nothing).engine, file)
     typer.echo(f"Databasen är återställd från {file}.")

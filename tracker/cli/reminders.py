@@ -14,7 +14,6 @@ from tracker import logs
 from tracker.app import App
 from tracker.cli.base import cli, clock, fail, get_app
 from tracker.cli.swedish import CommandGroup
-from tracker.migrate import require_current_schema
 from tracker.services.reminders import SweepResult, send_reminders
 
 reminders_app = CommandGroup(help="Påminnelser till ansvariga och chefer.")
@@ -122,10 +121,9 @@ def scheduler() -> None:
     """Kör schemalagda jobb (påminnelser, utkorgen) tills processen stoppas."""
     from tracker.scheduler import job_specs, run_forever
 
+    # get_app checks the schema before logging is set up, so that Alembic's lines from
+    # reading the revision ("Context impl SQLiteImpl.") do not open the scheduler's log.
     app = get_app()
-    # Before logging is set up, so that Alembic's lines from reading the revision ("Context
-    # impl SQLiteImpl.") do not open the scheduler's log.
-    require_current_schema(app.engine)
     # APScheduler's own lines as text; the product's events as JSON lines (tracker.logs).
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     logs.configure()

@@ -9,7 +9,6 @@ import typer
 
 from config import SERVE_HOST_ENV, Settings, known_secret_refusal
 from tracker.cli.base import cli, fail, get_app, settings_file
-from tracker.migrate import require_current_schema
 
 # The same for one process and for each of several; behind nginx, which sets X-Forwarded-*.
 # No "server: uvicorn" header: it tells an attacker what runs here, and helps nobody else.
@@ -60,7 +59,8 @@ def serve(
     ] = None,
 ) -> None:
     """Starta webbappen."""
-    app = get_app()  # refuses settings that cannot be used, with what is wrong
+    # Refuses settings that cannot be used, and a schema older than the code's, with what to do.
+    app = get_app()
     settings = app.settings
     refuse_a_known_secret(settings, host)
     if workers is None:
@@ -68,7 +68,6 @@ def serve(
     if workers > 1 and settings.dev_mail_receiver:
         # The receiver listens on one SMTP port and keeps its mail in one process's lifespan.
         raise fail("Den inbyggda e-postmottagaren kan bara köras med en webbprocess.")
-    require_current_schema(app.engine)
     # Imported here: the other commands should not pay for loading the web stack.
     import uvicorn
 
