@@ -12,6 +12,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
 from sqlmodel import SQLModel
 
+from tests.support.schema import create_schema
 from tracker.db import make_engine
 from tracker.migrate import downgrade, upgrade
 
@@ -36,7 +37,8 @@ def _restore_schema(db_url: str):  # type: ignore[no-untyped-def]
     engine = make_engine(db_url)
     with engine.begin() as conn:
         conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-    SQLModel.metadata.create_all(engine)
+    # As the other tests find it (tests/support/schema.py).
+    create_schema(engine)
     engine.dispose()
 
 

@@ -23,7 +23,6 @@ from pathlib import Path
 
 import pytest
 import time_machine
-from alembic import command
 from sqlalchemy import text
 from sqlmodel import col, select
 
@@ -31,7 +30,6 @@ from notifications import OutgoingMessage
 from tests.support import builders as b
 from tests.support.smtp import SmtpServer
 from tracker.app import App
-from tracker.migrate import alembic_config
 from tracker.models import OutboxMessage, Person, Report
 from tracker.scheduler import JOB_TABLE, build_scheduler, ensure_jobs
 from tracker.services import people, plans, reports
@@ -155,15 +153,11 @@ def mail_app(app: App, smtp_server: SmtpServer) -> Iterator[App]:
     """The app sending to the test SMTP server, the dispatcher every second, and no job
     table left over from another test (PostgreSQL is shared).
 
-    The fixture's schema is made from the models, not by the migrations: it is recorded as
-    the newest revision, as `tracker db upgrade` leaves it, since `tracker scheduler` starts
-    on no other; and the record is taken away again afterwards."""
+    The fixture's schema is recorded as the newest revision (tests/support/schema.py), as
+    `tracker db upgrade` leaves it, since `tracker scheduler` starts on no other."""
     _drop_job_table(app)
-    command.stamp(alembic_config(app.engine), "head")
     yield b.with_smtp(app, smtp_server.port, outbox_interval_seconds=1)
     _drop_job_table(app)
-    with app.engine.begin() as conn:
-        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
 
 
 def _prime_job_store(app: App) -> None:

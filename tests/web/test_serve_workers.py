@@ -134,6 +134,9 @@ def test_the_development_mail_receiver_is_refused_with_several_workers(tmp_path:
     db_url = f"sqlite:///{tmp_path / 'serve.db'}"
     config = tmp_path / "tracker.toml"
     config.write_text('[tracker]\nenvironment = "development"\ndev_mail_receiver = true\n')
+    engine = make_engine(db_url)
+    upgrade(engine)
+    engine.dispose()
     log_path = tmp_path / "serve.log"
     args = ["--config", str(config), "--database", db_url, "serve", "--port", str(_free_port())]
     with _serving([*args, "--workers", "2"], log_path) as proc:
