@@ -4,6 +4,7 @@ note, sees the receipt; the database and the history show the change."""
 from __future__ import annotations
 
 import os
+import re
 import socket
 import threading
 from collections.abc import Iterator
@@ -298,9 +299,10 @@ def test_a_meeting_shows_the_report_due_at_it_on_a_phone(site: Site, tmp_path: P
     assert sideways == {"/sammantraden?ar=2018": 0, meeting: 0}
 
 
-def test_pages_with_long_typed_text_do_not_scroll_sideways_on_a_phone(site: Site) -> None:
-    """Text people typed without spaces to break at (the nämnd's addresses, a search term)
-    wraps at 390 px instead of widening the page."""
+def test_pages_with_long_unbroken_text_do_not_scroll_sideways_on_a_phone(site: Site) -> None:
+    """Text without spaces to break at, typed (the nämnd's addresses, a search term) or shown
+    as an example of a file's lines (the indicator import's), wraps at 390 px instead of
+    widening the page."""
     from playwright.sync_api import expect, sync_playwright
 
     with site.app.transaction() as s:
@@ -313,7 +315,12 @@ def test_pages_with_long_typed_text_do_not_scroll_sideways_on_a_phone(site: Site
         s.add(plan)
     report = calendar_pages(site)[-1]
     search = "Handläggningsrutinsuppföljningsdokumentationskvalitetssäkring" * 2
-    paths = [report, f"/planer/{site.plan_id}?q={search}"]
+    paths = [report, f"/planer/{site.plan_id}?q={search}", f"/planer/{site.plan_id}/indikatorer"]
+    shown = {
+        report: ".example, ",
+        paths[1]: "Inga åtgärder matchar sökningen",
+        paths[2]: "Åtgärd-id;Indikator;Enhet;Datum;Värde",
+    }
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
@@ -325,8 +332,7 @@ def test_pages_with_long_typed_text_do_not_scroll_sideways_on_a_phone(site: Site
             for path in paths:
                 page.goto(site.base + path)
                 sideways[path] = page.evaluate(SIDEWAYS)
-                shown = "Inga åtgärder matchar sökningen" if "?q=" in path else ".example, "
-                expect(page.get_by_text(shown).first).to_be_visible()
+                expect(page.get_by_text(shown[path]).first).to_be_visible()
         finally:
             browser.close()
     assert sideways == dict.fromkeys(paths, 0)
@@ -425,7 +431,8 @@ def absence_page(site: Site) -> str:
 
 
 def audit_pages(site: Site) -> list[str]:
-    """The granskningar, and one with a rekommendation answered by the site's åtgärd."""
+    """The granskningar, and one with a rekommendation answered by the site's åtgärd, with
+    its uppföljning as the HTML document the nämnd is sent."""
     with site.app.transaction() as s:
         plan = s.get(Plan, site.plan_id)
         assert plan is not None
@@ -439,7 +446,8 @@ def audit_pages(site: Site) -> list[str]:
         rec = audits.add_recommendation(s, audit, "Tydliggör ansvaret.", "Nämnden instämmer.")
         assert rec.id is not None
         audits.link(s, rec.id, site.action_id)
-    return ["/granskningar", f"/granskningar/{audit.id}"]
+    page = f"/granskningar/{audit.id}"
+    return ["/granskningar", page, f"{page}/uppfoljning.html"]
 
 
 def control_plan_pages(site: Site) -> list[str]:
@@ -640,6 +648,18 @@ def test_the_public_pages_pass_the_axe_core_accessibility_check(site: Site) -> N
                     faint = page.evaluate(FAINT_BUTTONS)
                     if faint:
                         found[f"{width}: {path}"] = f"buttons hard to read: {faint}"
+                # The log-in form refusing a malformed address (past the browser's own check,
+                # as a browser without it would send it): the reason is tied to its box.
+                page.goto(site.base + "/logga-in")
+                page.get_by_label("E-postadress").fill("anna.berg")
+                page.locator("form.narrow").evaluate("(form) => { form.noValidate = true; }")
+                page.get_by_role("button", name="Skicka inloggningslänk").click()
+                box = page.get_by_label("E-postadress")
+                expect(box).to_have_attribute("aria-invalid", "true")
+                expect(box).to_have_accessible_description(re.compile("giltig e-postadress"))
+                result = Axe().run(page)
+                if result.violations_count:
+                    found[f"{width}: refused log-in"] = result.generate_snapshot()
                 page.goto(site.base + paths[1])
                 expect(page.get_by_text("Ansvarig: Socialförvaltningen")).to_be_visible()
                 expect(page.get_by_text("Anna Berg")).to_have_count(0)

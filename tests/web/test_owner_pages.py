@@ -670,11 +670,21 @@ def test_asking_for_a_new_link_needs_the_forms_csrf_token(
     assert snapshot(app) == before
 
 
-def test_a_malformed_address_is_pointed_out(client: TestClient, world: World) -> None:
-    form = form_to(client.get("/lank/ny").text, "/lank/ny")
+@pytest.mark.parametrize("page", ["/lank/ny", "/logga-in"])
+def test_a_malformed_address_is_pointed_out_beside_its_box(
+    client: TestClient, world: World, page: str
+) -> None:
+    form = form_to(client.get(page).text, page)
     done = client.post(form.action, data=form.data(email="anna.berg"))
     assert done.status_code == 422
     assert "Skriv en giltig e-postadress" in text_of(done.text)
+    # The reason is tied to the box, so a screen reader says it there; what was typed stays.
+    box = re.search(r"<input id=\"email\"[^>]*>", done.text)
+    assert box is not None
+    assert 'aria-invalid="true"' in box.group() and 'value="anna.berg"' in box.group()
+    reason = re.search(r'aria-describedby="([^"]+)"', box.group())
+    assert reason is not None
+    assert re.search(rf'id="{reason.group(1)}"[^>]*>Skriv en giltig e-postadress', done.text)
 
 
 def test_a_kontroll_and_a_decision_are_named_by_their_kind_on_their_pages(
