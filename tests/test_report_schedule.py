@@ -10,6 +10,7 @@ import pytest
 
 from tracker.domain.reminders import report_timer_due
 from tracker.domain.report_schedule import (
+    RUN_UP,
     BoardMeeting,
     ScheduleRules,
     calendar_occasions,
@@ -96,17 +97,42 @@ def test_a_cancelled_meeting_passes_its_report_to_the_next() -> None:
     assert june.meeting_on == date(2018, 6, 27)
 
 
-def test_a_report_belongs_to_the_occasion_whose_window_holds_it() -> None:
+def test_a_report_belongs_to_the_occasion_whose_run_up_holds_it() -> None:
     occasions = calendar_occasions([2, 6, 12], BUN_2018, RULES, CAL)
     feb, june, dec = occasions
-    # From the day after the previous report's meeting up to the meeting itself.
-    assert occasion_of(occasions, date(2018, 2, 15)) == june
+    # From six weeks before the draft day up to the meeting itself: June's draft day is
+    # Monday 21 May, so from Monday 9 April.
+    assert june.window_start == date(2018, 4, 9) == june.draft_on - RUN_UP
+    assert occasion_of(occasions, date(2018, 4, 9)) == june
     assert occasion_of(occasions, date(2018, 6, 14)) == june
-    assert occasion_of(occasions, date(2018, 6, 15)) == dec
-    assert occasion_of(occasions, date(2018, 12, 13)) is None
+    # February's run-up starts six weeks before its draft day (Friday 19 January).
+    assert feb.window_start == date(2017, 12, 8)
     assert occasion_after(occasions, june, date(2018, 6, 1)) == dec
     assert occasion_after(occasions, dec, date(2018, 12, 1)) is None
-    assert feb.window_start == date.min
+
+
+@pytest.mark.parametrize("day", [date(2018, 2, 15), date(2018, 4, 8), date(2018, 6, 15)])
+def test_a_report_made_before_an_occasions_run_up_is_an_extra_report(day: date) -> None:
+    """The day after February's meeting, the day before June's run-up, the day after June's
+    meeting: no occasion's, and the next återrapport is the next meeting with one."""
+    occasions = calendar_occasions([2, 6, 12], BUN_2018, RULES, CAL)
+    _, june, dec = occasions
+    assert occasion_of(occasions, day) is None
+    following = june if day < june.meeting_on else dec
+    assert occasion_after(occasions, None, day) == following
+    # It answers none: every occasion to come is still to report.
+    assert still_to_report(occasions, day, [day]) == [o for o in (june, dec) if o.meeting_on > day]
+
+
+def test_a_draft_stays_its_meetings_when_the_meeting_moves_a_few_weeks_later() -> None:
+    june = calendar_occasions([6], BUN_2018, RULES, CAL)[0]
+    # Made on its draft day, 21 May; then the meeting moves five weeks, to 19 July, and the
+    # draft day with it, to Monday 25 June.
+    moved = [*BUN_2018[:1], meeting(2, date(2018, 7, 19), date(2018, 6, 14)), *BUN_2018[2:]]
+    occasions = calendar_occasions([6, 12], moved, RULES, CAL)
+    assert occasions[0].draft_on == date(2018, 6, 25)
+    assert occasion_of(occasions, june.draft_on) == occasions[0]
+    assert still_to_report(occasions, date(2018, 6, 1), [june.draft_on]) == occasions[1:]
 
 
 def test_a_report_past_its_day_to_approve_by_is_still_to_make_until_issued_or_its_meeting() -> None:
@@ -125,10 +151,24 @@ def test_without_a_calendar_the_report_months_stand() -> None:
     assert june.meeting_on == date(2018, 6, 1)
     assert june.draft_on == date(2018, 5, 18)
     assert june.update_by == date(2018, 5, 18)
-    assert (june.window_start, june.window_end) == (date(2018, 5, 18), date(2018, 6, 30))
+    # The same run-up as at a meeting: six weeks before the draft day.
+    assert (june.window_start, june.window_end) == (date(2018, 4, 6), date(2018, 6, 30))
     # The plan's own next report date replaces the start of its month.
     own = month_occasions([6], date(2018, 6, 20), range(2018, 2019), 14, CAL)
     assert [o.meeting_on for o in own] == [date(2018, 6, 20)]
+
+
+def test_without_a_calendar_a_report_long_before_the_month_is_an_extra_report() -> None:
+    occasions = month_occasions([6, 12], date(2018, 6, 30), range(2018, 2019), 14, CAL)
+    june, dec = occasions
+    assert occasion_of(occasions, date(2018, 1, 10)) is None
+    assert occasion_after(occasions, None, date(2018, 1, 10)) == june
+    assert still_to_report(occasions, date(2018, 1, 11), [date(2018, 1, 10)]) == [june, dec]
+    assert occasion_of(occasions, june.draft_on - RUN_UP) == june
+    # Report months next to each other: a report is the earlier month's until its end.
+    monthly = month_occasions([5, 6], None, range(2018, 2019), 14, CAL)
+    assert occasion_of(monthly, date(2018, 5, 25)) == monthly[0]
+    assert monthly[1].window_start == monthly[1].draft_on == date(2018, 5, 18)
 
 
 def _due(timer: str, today: date, *, sent: bool = False, updated: bool = False) -> bool:

@@ -14,6 +14,11 @@ A nämnd without a sammanträdesplan keeps the simpler rule: the report is due a
 each report month (or on the plan's own next report date), the draft `fallback_draft_days`
 before it, and owners update by the working day on or before the draft.
 
+A report belongs to an occasion when it is made in the occasion's run-up: from `RUN_UP` before
+its draft day up to its meeting (to the end of the report month without a sammanträdesplan).
+A report made earlier is an extra report: it answers no occasion, and the next one still to
+come is the one it names as the next återrapport.
+
 Each occasion has a key that does not move with the meeting (the date the meeting was first
 planned for, or the report month): what a reminder already sent for an occasion is remembered
 by it, so a moved meeting moves the dates without sending or skipping anything twice.
@@ -28,6 +33,15 @@ from datetime import date, timedelta
 from tracker.domain.meetings import paper_deadline
 from tracker.domain.report import month_end
 from tracker.domain.workdays import WorkCalendar
+
+# How long before its draft day a report is already made for the occasion. A meeting moved
+# later moves its draft day with it, and the draft already made on the old draft day must
+# stay the one for it (not become an extra report, with a second draft made): six weeks keeps
+# that for a meeting moved a few weeks later, the moves a sammanträdesplan sees. A report made
+# longer before, months ahead of the meeting, was made for another reason than the occasion.
+# The same bound without a sammanträdesplan, so that whether a report is an occasion's or an
+# extra one does not depend on whether the nämnd has published its meetings.
+RUN_UP = timedelta(weeks=6)
 
 
 @dataclass(frozen=True)
@@ -59,7 +73,7 @@ class Occasion:
     approve_by: date
     draft_on: date
     update_by: date
-    # A report made (as_of) in [window_start, window_end] is this occasion's.
+    # A report made (as_of) in [window_start, window_end] is this occasion's (with_windows).
     window_start: date
     window_end: date
     board: str = ""
@@ -119,9 +133,7 @@ def calendar_occasions(
     rules: ScheduleRules,
     cal: WorkCalendar,
 ) -> list[Occasion]:
-    """The plan's occasions at its nämnd's meetings, in date order. A report made any day
-    after the previous report's meeting (any day before, for the first) up to the meeting is
-    this occasion's: a draft made before its meeting moved stays the draft for it."""
+    """The plan's occasions at its nämnd's meetings, in date order."""
     wanted = set(months)
     held = sorted((m for m in meetings if not m.cancelled), key=lambda m: (m.held_on, m.id))
     chosen: dict[int, Occasion] = {}
@@ -139,12 +151,7 @@ def calendar_occasions(
             target, cancelled = later[0], first.held_on
         if target.id not in chosen:
             chosen[target.id] = _meeting_occasion(target, first.planned_on, rules, cal, cancelled)
-    occasions = sorted(chosen.values(), key=lambda o: o.meeting_on)
-    out: list[Occasion] = []
-    for i, o in enumerate(occasions):
-        start = occasions[i - 1].meeting_on + timedelta(days=1) if i else date.min
-        out.append(replace(o, window_start=min(start, o.draft_on)))
-    return out
+    return with_windows(sorted(chosen.values(), key=lambda o: o.meeting_on))
 
 
 def month_occasions(
@@ -160,7 +167,7 @@ def month_occasions(
     if next_report_on is not None:
         starts.discard(next_report_on.replace(day=1))
         starts.add(next_report_on)
-    out = []
+    out: list[Occasion] = []
     for start in sorted(starts):
         month = start.replace(day=1)
         draft_on = month - timedelta(days=fallback_draft_days)
@@ -175,11 +182,26 @@ def month_occasions(
                 window_end=month_end(month),
             )
         )
+    return with_windows(out)
+
+
+def with_windows(occasions: Sequence[Occasion]) -> list[Occasion]:
+    """The occasions, in date order, each with the first day of its window: `RUN_UP` before
+    its draft day, but not before the day after the previous occasion's window, so that a
+    report is the earlier occasion's while that one's meeting is still to come. The draft day
+    is always in the window."""
+    out: list[Occasion] = []
+    for o in occasions:
+        start = o.draft_on - RUN_UP
+        if out:
+            start = max(start, out[-1].window_end + timedelta(days=1))
+        out.append(replace(o, window_start=min(start, o.draft_on)))
     return out
 
 
 def occasion_of(occasions: Sequence[Occasion], as_of: date) -> Occasion | None:
-    """The occasion a report made on `as_of` is for, if any."""
+    """The occasion a report made on `as_of` is for; None for an extra report, one made in
+    no occasion's run-up (long before its meeting, or after the last one)."""
     for o in occasions:
         if o.window_start <= as_of <= o.window_end:
             return o
@@ -189,7 +211,8 @@ def occasion_of(occasions: Sequence[Occasion], as_of: date) -> Occasion | None:
 def occasion_after(
     occasions: Sequence[Occasion], current: Occasion | None, as_of: date
 ) -> Occasion | None:
-    """The next occasion after the current one (or after `as_of` when there is none)."""
+    """The next occasion after the current one; for an extra report (no current one), the
+    first occasion whose meeting is after `as_of`, the next one still to come."""
     after = current.meeting_on if current is not None else as_of
     later = [o for o in occasions if o.meeting_on > after]
     return later[0] if later else None

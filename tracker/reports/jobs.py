@@ -59,16 +59,22 @@ def _draft_due(session: Session, app: App, plan: Plan, today: date) -> Occasion 
     )
     if occasion is None:
         return None
-    # Any report made in the occasion's window is its: a meeting that moved after its
-    # draft was made does not get a second one.
-    existing = session.exec(
-        select(Report.id).where(
+    # A report of the occasion is one occasion_of gives it, as everywhere: a meeting that
+    # moved after its draft was made does not get a second one, and an extra report made
+    # before the occasion's run-up does not stand in for its draft.
+    made = session.exec(
+        select(col(Report.as_of)).where(
             Report.plan_id == plan.id,
             col(Report.as_of) >= occasion.window_start,
             col(Report.as_of) <= occasion.window_end,
         )
-    ).first()
-    return occasion if existing is None else None
+    ).all()
+    occasions = reports.plan_occasions(
+        session, app.registry, plan, today, app.settings.report_draft_days_before
+    )
+    if any(occasion_of(occasions, as_of) == occasion for as_of in made):
+        return None
+    return occasion
 
 
 @dataclass(frozen=True)
