@@ -25,7 +25,7 @@ def person_erase(
     email: EmailArg,
     yes: Annotated[bool, typer.Option("--yes", help="Bekräfta raderingen.")] = False,
 ) -> None:
-    """Ersätt personens namn och e-post med en pseudonym (utom i utfärdade återrapporter)."""
+    """Ersätt personens namn och e-post med en pseudonym (utom i utfärdade handlingar)."""
     if not yes:
         raise fail("Raderingen går inte att ångra. Kör igen med --yes.")
     app = get_app()
@@ -33,5 +33,5 @@ def person_erase(
         person = privacy.erase_person(s, email, now=clock())
     typer.echo(
         f"Raderad: personen heter nu '{person.name}' <{person.email}>; länkarna är återkallade. "
-        "Utfärdade återrapporter är oförändrade (allmänna handlingar)."
+        "Utfärdade återrapporter och granskningsuppföljningar är oförändrade (allmänna handlingar)."
     )
