@@ -172,23 +172,7 @@ def _names(text: str, person: Person) -> bool:
 def export_person(session: Session, email: str) -> dict[str, Any]:
     """Everything held about the person with this address, as plain data (JSON-ready)."""
     person = get_person(session, email)
-    label = f"{person.name} <{person.email}>"
-    owned = session.exec(select(Action).where(Action.owner_id == person.id)).all()
-    events = session.exec(_action_events_of(person)).all()
-    plan_events = session.exec(_plan_events_of(person)).all()
-    mail = session.exec(
-        select(OutboxMessage)
-        .where(
-            or_(
-                col(OutboxMessage.to_addr) == person.email,
-                col(OutboxMessage.reply_to) == person.email,
-                _mentions(OutboxMessage.subject, person),
-                _mentions(OutboxMessage.body_text, person),
-            )
-        )
-        .order_by(col(OutboxMessage.created_at))
-    ).all()
-    return {
+    exported: dict[str, Any] = {
         "person": {
             "id": person.id,
             "name": person.name,
@@ -200,6 +184,18 @@ def export_person(session: Session, email: str) -> dict[str, Any]:
                 person.links_valid_after.isoformat() if person.links_valid_after else None
             ),
         },
+    }
+    for section in _EXPORTED:
+        exported |= section(session, person)
+    return exported
+
+
+def _exported_actions(session: Session, person: Person) -> dict[str, Any]:
+    """Åtgärder they own or that name them, and the history of the åtgärder they acted in or are
+    named in."""
+    owned = session.exec(select(Action).where(Action.owner_id == person.id)).all()
+    events = session.exec(_action_events_of(person)).all()
+    return {
         "actions_owned": [
             {
                 "id": a.id,
@@ -236,6 +232,15 @@ def export_person(session: Session, email: str) -> dict[str, Any]:
             }
             for e in events
         ],
+    }
+
+
+def _exported_plans(session: Session, person: Person) -> dict[str, Any]:
+    """Plans they lead, receive the återrapport of or sign, and the plans' and areas' history
+    that names them."""
+    label = f"{person.name} <{person.email}>"
+    plan_events = session.exec(_plan_events_of(person)).all()
+    return {
         # A plan's settings' history and its internkontrollplan's (record_change).
         "plan_history": [
             {
@@ -272,6 +277,12 @@ def export_person(session: Session, email: str) -> dict[str, Any]:
                 .order_by(col(Plan.id))
             ).all()
         ],
+    }
+
+
+def _exported_internal_control(session: Session, person: Person) -> dict[str, Any]:
+    """Kontrollmoment and risks of internkontrollplaner in their charge."""
+    return {
         "control_points_owned": [
             {"id": c.id, "risk_id": c.risk_id, "text": c.text, "frequency": c.frequency_text}
             for c in session.exec(
@@ -288,6 +299,12 @@ def export_person(session: Session, email: str) -> dict[str, Any]:
                 .order_by(col(ControlRisk.id))
             ).all()
         ],
+    }
+
+
+def _exported_protokoll(session: Session, person: Person) -> dict[str, Any]:
+    """Protokoll they uploaded, confirmed or are named in."""
+    return {
         "protokoll": [
             {
                 "id": p.id,
@@ -301,6 +318,12 @@ def export_person(session: Session, email: str) -> dict[str, Any]:
             }
             for p, in_drafts, in_text in _protokoll_of(session, person)
         ],
+    }
+
+
+def _exported_escalations(session: Session, person: Person) -> dict[str, Any]:
+    """Absences, escalation steps and escalation levels that concern them."""
+    return {
         # Their own absences (when they were away) and those they stood in for.
         "absences": [
             {
@@ -336,6 +359,12 @@ def export_person(session: Session, email: str) -> dict[str, Any]:
                 select(EscalationHolder).where(col(EscalationHolder.person_id) == person.id)
             ).all()
         ],
+    }
+
+
+def _exported_documents(session: Session, person: Person) -> dict[str, Any]:
+    """Granskningar that name them, and the issued documents that do (kept as issued)."""
+    return {
         "granskningar": [
             {
                 "id": a.id,
@@ -385,6 +414,12 @@ def export_person(session: Session, email: str) -> dict[str, Any]:
                 ).all()
             ),
         ],
+    }
+
+
+def _exported_access(session: Session, person: Person) -> dict[str, Any]:
+    """The API tokens they made, their log-ins and the daily summaries sent to them."""
+    return {
         "api_tokens_made": [
             {
                 "id": t.id,
@@ -416,6 +451,24 @@ def export_person(session: Session, email: str) -> dict[str, Any]:
                 .order_by(col(SentSummary.local_date))
             ).all()
         ],
+    }
+
+
+def _exported_mail(session: Session, person: Person) -> dict[str, Any]:
+    """Mail to them, and mail to others that names them."""
+    mail = session.exec(
+        select(OutboxMessage)
+        .where(
+            or_(
+                col(OutboxMessage.to_addr) == person.email,
+                col(OutboxMessage.reply_to) == person.email,
+                _mentions(OutboxMessage.subject, person),
+                _mentions(OutboxMessage.body_text, person),
+            )
+        )
+        .order_by(col(OutboxMessage.created_at))
+    ).all()
+    return {
         # Mail to them, and mail to others that names them (an escalation, a reminder to
         # the chef about their åtgärd).
         "emails": [
@@ -434,6 +487,18 @@ def export_person(session: Session, email: str) -> dict[str, Any]:
     }
 
 
+_EXPORTED = (
+    _exported_actions,
+    _exported_plans,
+    _exported_internal_control,
+    _exported_protokoll,
+    _exported_escalations,
+    _exported_documents,
+    _exported_access,
+    _exported_mail,
+)
+
+
 def erase_person(session: Session, email: str, *, now: datetime) -> Person:
     """Pseudonymise a person everywhere but in issued documents, and revoke their links."""
     person = get_person(session, email)
@@ -444,16 +509,39 @@ def erase_person(session: Session, email: str, *, now: datetime) -> Person:
         new_name=f"Person {person.id}",
         new_email=f"raderad-{person.id}@invalid",
     )
-    erasing = "Radering (GDPR)"
+    _erase_action_history(session, person, who)
+    # The plans' own fields before the plans' history, which then pseudonymises the change.
+    _erase_from_plans(session, who, now)
+    _erase_plan_history(session, person, who)
+    for area_event in session.exec(_area_events_of(person.id, who.label)).all():
+        area_event.actor_label = who.new_label
+        session.add(area_event)
+    _erase_from_audits(session, who)
+    _erase_from_protokoll_drafts(session, person, who)
+    _erase_from_draft_reports(session, person, who)
+    _erase_mail(session, person, who)
+    person.name = who.new_name
+    person.email = who.new_email
+    revoke_links(session, person, now=now)
+    session.flush()
+    return person
 
+
+# Who the product records as having made the changes an erasure makes.
+_ERASING = "Radering (GDPR)"
+
+
+def _erase_action_history(session: Session, person: Person, who: _Pseudonym) -> None:
     for event in session.exec(_action_events_of(person)).all():
         if event.actor_id == person.id or event.actor_label == who.label:
             event.actor_label = who.new_label
         event.text = who.scrub(event.text, bare_name=event.trigger in _PRODUCT_WRITTEN)
         session.add(event)
 
-    # The plans' own fields first, through the one way a plan is changed: the change is in
-    # the plan's history, which the next step pseudonymises with the rest.
+
+def _erase_from_plans(session: Session, who: _Pseudonym, now: datetime) -> None:
+    """The nämnd's recipients and a signatory, through the one way a plan is changed: the
+    change is in the plan's history."""
     for plan in session.exec(
         select(Plan).where(
             or_(
@@ -468,8 +556,10 @@ def erase_person(session: Session, email: str, *, now: datetime) -> Person:
             values["board_recipients"] = ",".join(kept)
         if plan.signatory_name == who.name:
             values["signatory_name"] = who.new_name
-        plan_settings.change_plan(session, plan, values, now=now, actor=None, label=erasing)
+        plan_settings.change_plan(session, plan, values, now=now, actor=None, label=_ERASING)
 
+
+def _erase_plan_history(session: Session, person: Person, who: _Pseudonym) -> None:
     for plan_event in session.exec(_plan_events_of(person)).all():
         if plan_event.actor_id == person.id or plan_event.actor_label == who.label:
             plan_event.actor_label = who.new_label
@@ -478,10 +568,8 @@ def erase_person(session: Session, email: str, *, now: datetime) -> Person:
         plan_event.new = who.scrub(plan_event.new)
         session.add(plan_event)
 
-    for area_event in session.exec(_area_events_of(person.id, who.label)).all():
-        area_event.actor_label = who.new_label
-        session.add(area_event)
 
+def _erase_from_audits(session: Session, who: _Pseudonym) -> None:
     for audit in session.exec(
         select(Audit).where(
             or_(col(Audit.recipient_email).ilike(who.email), col(Audit.signatory_name) == who.name)
@@ -494,6 +582,8 @@ def erase_person(session: Session, email: str, *, now: datetime) -> Person:
             changes["signatory_name"] = who.new_name
         audits.edit_audit(session, audit, **changes)
 
+
+def _erase_from_protokoll_drafts(session: Session, person: Person, who: _Pseudonym) -> None:
     for protokoll, in_drafts, _ in _protokoll_of(session, person):
         if not in_drafts:
             continue
@@ -505,6 +595,9 @@ def erase_person(session: Session, email: str, *, now: datetime) -> Person:
         protokoll.version += 1
         session.add(protokoll)
 
+
+def _erase_from_draft_reports(session: Session, person: Person, who: _Pseudonym) -> None:
+    """Drafts only: an issued återrapport is kept as issued (an allmän handling)."""
     for report in session.exec(
         select(Report).where(
             col(Report.state) == DRAFT_STATE,
@@ -521,6 +614,8 @@ def erase_person(session: Session, email: str, *, now: datetime) -> Person:
         report.version += 1
         session.add(report)
 
+
+def _erase_mail(session: Session, person: Person, who: _Pseudonym) -> None:
     # Mail to the person: sent mail keeps its record but loses its content; mail not yet
     # sent is stopped.
     session.execute(
@@ -558,12 +653,6 @@ def erase_person(session: Session, email: str, *, now: datetime) -> Person:
         message.body_text = who.scrub(message.body_text)
         message.body_html = who.scrub(message.body_html)
         session.add(message)
-
-    person.name = who.new_name
-    person.email = who.new_email
-    revoke_links(session, person, now=now)
-    session.flush()
-    return person
 
 
 def _scrubbed_draft(draft: drafts_rules.Draft, who: _Pseudonym) -> drafts_rules.Draft:
