@@ -33,7 +33,8 @@ def test_no_line_of_the_text_part_is_longer_than_mail_lines_are() -> None:
         state="Ej påbörjat",
         reason="Försenad 9 dagar (klart-datum 31 december 2017)",
         due_on=date(2017, 12, 31),
-        tidsplan="Klart december 2017.",
+        # As the plan writes it: longer than a line once it follows the date.
+        tidsplan="Klart december 2017. Utvärderas september 2018.",
         progress_note="Ej påbörjat. Ny återrapport juni 2018. " * 4,
         progress_on=date(2018, 1, 10),
     )
@@ -43,6 +44,7 @@ def test_no_line_of_the_text_part_is_longer_than_mail_lines_are() -> None:
         subject="Påminnelse",
         sections=(DigestSection("Försenade", (item,), urgent=True),),
         link="https://atgarder.pitea.example/ansvarig/" + "x" * 80,
+        link_valid_until=date(2018, 2, 9),
         reply_to="malin.westling@pitea.example",
     )
     text = render_digest(digest).text
@@ -51,6 +53,8 @@ def test_no_line_of_the_text_part_is_longer_than_mail_lines_are() -> None:
     # Nothing of the names is lost to the wrapping.
     words = " ".join(text.split())
     assert f"Plan: {PLAN} · {AREA}" in words
+    assert "(tidsplan: Klart december 2017. Utvärderas september 2018.)" in words
+    assert "(länken gäller till 9 februari 2018):" in words
 
 
 def test_someone_known_only_by_their_address_is_greeted_without_it() -> None:
