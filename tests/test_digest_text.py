@@ -12,6 +12,8 @@ from notifications.render import (
     DigestItem,
     DigestSection,
     Summary,
+    SummaryEntry,
+    SummarySection,
     render_digest,
     render_summary,
 )
@@ -69,3 +71,45 @@ def test_someone_known_only_by_their_address_is_greeted_without_it() -> None:
         assert f"Hej {address}" not in message.text + (message.html or "")
     named = render_digest(Digest(to=address, name="Bo Ågren", subject="Påminnelse", sections=()))
     assert named.text.startswith("Hej Bo Ågren,\n")
+
+
+def test_the_owners_line_breaks_are_kept_in_both_parts_of_the_reminder_and_the_summary() -> None:
+    """The owner's words are printed as written: a processläge typed as a list or in
+    paragraphs (browsers send its line breaks as CRLF) keeps them in the chef's and the
+    owner's mails, rather than running together into one line."""
+    note = "Klart:\r\n- rutinen skriven\r\n- utbildning hållen\r\n\r\n\r\nNy återrapport juni."
+    item = DigestItem(
+        number=5,
+        text="Rutin",
+        plan=PLAN,
+        area="",
+        state="Pågår",
+        reason="Försenad",
+        progress_note=note,
+    )
+    digest = render_digest(
+        Digest(
+            to="a@pitea.example",
+            name="A",
+            subject="Påminnelse",
+            sections=(DigestSection("Försenade", (item,)),),
+        )
+    )
+    summary = render_summary(
+        Summary(
+            to="a@pitea.example",
+            name="A",
+            subject="Sammanfattning",
+            intro="I dag.",
+            sections=(
+                SummarySection(
+                    PLAN, (SummaryEntry(5, "Rutin", "Bo", "i dag", "Nytt processläge", note),)
+                ),
+            ),
+        )
+    )
+    kept = "       Klart:\n       - rutinen skriven\n       - utbildning hållen\n\n       Ny"
+    for message in (digest, summary):
+        assert kept in message.text
+        html = message.html or ""
+        assert "Klart:<br>- rutinen skriven<br>- utbildning hållen<br><br>Ny återrapport" in html
