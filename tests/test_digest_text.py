@@ -5,16 +5,22 @@ address."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from notifications.render import (
     Digest,
     DigestItem,
     DigestSection,
+    LoginMail,
+    OwnerItem,
+    OwnerMail,
     Summary,
     SummaryEntry,
     SummarySection,
     render_digest,
+    render_login_mail,
+    render_owner_mail,
     render_summary,
 )
 
@@ -113,3 +119,43 @@ def test_the_owners_line_breaks_are_kept_in_both_parts_of_the_reminder_and_the_s
         assert kept in message.text
         html = message.html or ""
         assert "Klart:<br>- rutinen skriven<br>- utbildning hållen<br><br>Ny återrapport" in html
+
+
+def test_no_line_of_an_owners_link_or_log_in_mail_is_longer_than_mail_lines_are() -> None:
+    """The mail that gives an owner an åtgärd (Piteå's run to 300 characters), a new link,
+    or a log-in link reads in a text client too: only the link itself may be longer."""
+    text = "Förnyade kontakter tas mellan förvaltningsledningarna (inklusive nämndsordförande) " * 3
+    owner = OwnerMail(
+        to="per.holmgren@pitea.example",
+        name="Per Holmgren",
+        subject="Du är ansvarig",
+        url="https://atgarder.pitea.example/ansvarig/" + "x" * 80,
+        days=30,
+        items=(
+            OwnerItem(
+                text,
+                tidsplan="Klart december 2017. Utvärderas september 2018. " * 2,
+                sources=(f"Protokoll {PLAN}, § 12, punkt 3 " * 2,),
+            ),
+        ),
+        plan=PLAN,
+        assigned=True,
+        assigned_by="Malin Westling",
+        assigned_by_email="malin.westling@pitea.example",
+        examples="”Starta” eller ”Slutför”",
+    )
+    messages = [
+        render_owner_mail(owner),
+        render_owner_mail(replace(owner, items=owner.items * 2, counted="2 åtgärder")),
+        render_owner_mail(replace(owner, assigned=False)),
+        render_owner_mail(replace(owner, items=())),
+        render_login_mail(
+            LoginMail(to=owner.to, name=owner.name, subject="Logga in", url=owner.url, minutes=60)
+        ),
+    ]
+    for message in messages:
+        long = [line for line in message.text.splitlines() if len(line) > 76 and "://" not in line]
+        assert long == []
+    words = " ".join(messages[0].text.split())
+    assert " ".join(text.split()) in words
+    assert "fråga Malin Westling (malin.westling@pitea.example), som gav dig det." in words
