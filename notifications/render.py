@@ -183,6 +183,9 @@ class SummaryEntry:
     what: str
     # The processläge written with it, if any.
     text: str = ""
+    # The item's page, where the chef acts on the report, and what the link says.
+    link: str = ""
+    link_label: str = ""
 
 
 @dataclass(frozen=True)
