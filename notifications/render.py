@@ -10,6 +10,7 @@ from datetime import date
 from functools import cache, lru_cache
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
 
 from notifications import swedish
 from notifications.message import OutgoingMessage
@@ -105,6 +106,28 @@ def wrap(text: str, width: int = 76, indent: str = "") -> str:
     return ("\n" + indent).join(lines)
 
 
+def _lines(text: str) -> list[str]:
+    """The lines as written, trimmed, with a run of empty lines as one (a paragraph break)."""
+    out: list[str] = []
+    for line in str(text).strip().splitlines():
+        line = line.strip()
+        if line or (out and out[-1]):
+            out.append(line)
+    return out
+
+
+def wrap_lines(text: str, width: int = 76, indent: str = "") -> str:
+    """What a person wrote, for the plain-text part: each of their lines wrapped as `wrap`
+    does, their line breaks and paragraphs kept."""
+    wrapped = [wrap(line, width, indent) if line else "" for line in _lines(text)]
+    return "\n".join(indent + w if w and i else w for i, w in enumerate(wrapped))
+
+
+def html_lines(text: str) -> Markup:
+    """What a person wrote, for the HTML part: escaped, with their line breaks kept."""
+    return Markup("<br>").join(escape(line) for line in _lines(text))
+
+
 @cache
 def environment() -> Environment:
     # Autoescape by file name: the .html templates are escaped, the .txt ones are not.
@@ -122,6 +145,8 @@ def environment() -> Environment:
     env.filters["datum"] = long_date
     env.filters["oneline"] = lambda s: " ".join(str(s).split())
     env.filters["wrap"] = wrap
+    env.filters["wrap_lines"] = wrap_lines
+    env.filters["lines"] = html_lines
     env.globals["greeting"] = swedish.greeting
     return env
 
@@ -158,6 +183,9 @@ class SummaryEntry:
     what: str
     # The processläge written with it, if any.
     text: str = ""
+    # The item's page, where the chef acts on the report, and what the link says.
+    link: str = ""
+    link_label: str = ""
 
 
 @dataclass(frozen=True)

@@ -200,3 +200,15 @@ def test_only_a_chef_or_admin_can_choose_the_summary(app: App, now: datetime) ->
     owner = b.person(app, "anna.berg@pitea.example", "Anna Berg", now=now)
     with app.transaction() as s, pytest.raises(Refused):
         people.set_daily_summary(s, s.get_one(Person, owner.id), on=True)
+
+
+def test_each_report_in_the_summary_links_to_its_atgards_page(app: App, chef: Person) -> None:
+    """The chef reads that an owner marked an åtgärd Klar and acts on it there (evaluates it,
+    answers the owner): each entry leads to its åtgärd's page, not only to the start page."""
+    w = world(app, chef)
+    send_reminders(app, now=b.at(WEDNESDAY))
+    msg = {m.to_addr: m for m in summaries(app)}[chef.email]
+    base = app.settings.public_base_url.rstrip("/")
+    for action_id in (w.finished, w.noted):
+        assert f"Öppna åtgärden: {base}/atgarder/{action_id}\n" in msg.body_text
+        assert f'<a href="{base}/atgarder/{action_id}">Öppna åtgärden</a>' in msg.body_html

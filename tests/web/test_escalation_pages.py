@@ -316,3 +316,24 @@ def test_an_escalated_kontroll_is_called_a_kontroll_on_the_start_page(
     log_in(client, app, chef, clock())
     words = text_of(client.get("/start").text)
     assert "Kontrollerna nedan har eskalerats och väntar på att någon kvitterar." in words
+
+
+def test_an_escalated_atgard_nobody_owns_links_to_where_the_chef_gives_it_an_owner(
+    client: TestClient, app: App, chef: Person, clock: MovableClock
+) -> None:
+    """What the chef must do about an åtgärd nobody owns is give it an owner: the page her
+    mail's link opens leads there, and after logging in she is at its form."""
+    clock.now = b.at(WEDNESDAY, hour=9)
+    _, area = b.plan(app, now=clock())
+    action = b.action(
+        app, area, "Översyn av lokaler", now=clock(), owner=None, due_on=date(2017, 12, 1)
+    )
+    assert send_reminders(app, now=b.at(WEDNESDAY)).steps
+    assert action.id is not None
+    page = client.get(path_of(acknowledge_url(app.settings, chef, action.id, now=clock())))
+    assert page.status_code == 200
+    assert "Ingen ansvarig" in text_of(page.text)
+    assert f'href="/atgarder/{action.id}#ansvar">Ge åtgärden en ansvarig</a>' in page.text
+    log_in(client, app, chef, clock())
+    there = client.get(f"/atgarder/{action.id}")
+    assert 'id="ansvar"' in there.text

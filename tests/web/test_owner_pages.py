@@ -377,6 +377,32 @@ def test_two_posts_from_one_form_cannot_both_win(
     assert action(app, world.a1).progress_note == "Första"
 
 
+def test_the_same_form_sent_twice_is_saved_once_and_both_answers_are_its_receipt(
+    client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    """A double tap on a slow phone, or reloading the receipt, sends the form again: the
+    browser shows the last answer, which must not say that nothing was saved (she would
+    write it again) when her change is there."""
+    form = form_to(client.get(owner_path(app, world.anna, clock())).text, f"/atgard/{world.a1}")
+    sent = form.data(trigger="starta", text="Rad ett\r\nRad två 😀 ")
+    first = client.post(form.action, data=sent)
+    clock.advance(minutes=1)
+    second = client.post(form.action, data=sent)
+    assert (first.status_code, second.status_code) == (200, 200)
+    words = text_of(second.text)
+    assert "Ingenting sparades" not in words
+    assert "Ej påbörjat → Pågår" in words
+    assert [e.trigger for e in events_of(app, world.a1)] == ["skapad", "starta"]
+    assert action(app, world.a1).version == 2
+    # A note sent twice likewise; a different text from the same form still conflicts.
+    form = form_to(client.get(owner_path(app, world.anna, clock())).text, f"/atgard/{world.a1}")
+    note = form.data(trigger="", text="Remissen är ute.")
+    assert client.post(form.action, data=note).status_code == 200
+    assert client.post(form.action, data=note).status_code == 200
+    assert client.post(form.action, data=form.data(trigger="", text="Annat")).status_code == 409
+    assert [e.text for e in events_of(app, world.a1)].count("Remissen är ute.") == 1
+
+
 def test_post_without_a_version_is_refused(
     client: TestClient, app: App, world: World, clock: MovableClock
 ) -> None:

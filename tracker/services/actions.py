@@ -507,7 +507,102 @@ def report_progress(
 ) -> Change:
     """What the update form on an åtgärd asks, from the owner's page or the chef's: a
     transition with its text (and the answers to its fields) when a trigger is given, else
-    a new processläge."""
+    a new processläge. The same form sent again after it was saved (a double tap, a reload
+    of the receipt) is answered with the change it made, not written twice (_repeat)."""
+    try:
+        return _report_progress(
+            session,
+            registry,
+            action_id,
+            actor,
+            trigger=trigger,
+            text=text,
+            now=now,
+            answers=answers,
+            expected_version=expected_version,
+            only_roles=only_roles,
+        )
+    except Conflict:
+        repeated = _repeat(
+            session, registry, action_id, actor, trigger, text, answers, expected_version
+        )
+        if repeated is None:
+            raise
+        return repeated
+
+
+def _repeat(
+    session: Session,
+    registry: WorkflowRegistry,
+    action_id: int,
+    actor: Person,
+    trigger: str,
+    text: str,
+    answers: Mapping[str, str] | None,
+    expected_version: int | None,
+) -> Change | None:
+    """The change this same form already made, if it is the one right after the version the
+    form was read at: by the same person, with the same trigger, text and answers."""
+    action = session.get(Action, action_id)
+    if expected_version is None or action is None or action.version != expected_version + 1:
+        return None
+    last = session.exec(
+        select(ActionEvent)
+        .where(ActionEvent.action_id == action_id)
+        .order_by(col(ActionEvent.id).desc())
+        .limit(1)
+    ).first()
+    transition = registry.get(action.workflow).definition.transition(trigger) if trigger else None
+    same = (
+        last is not None
+        and last.actor_id is not None
+        and last.actor_id == actor.id
+        and last.trigger == (trigger or PROGRESS)
+        and last.text == text.strip()
+        and last.answers_json == answers_json(transition, answers)
+    )
+    if not same or last is None:
+        return None
+    # What a change opens is opened with it, so the newest opened from this åtgärd is its.
+    opens = transition is not None and transition.opens_action_for(answers) is not None
+    opened = (
+        session.exec(
+            select(Action.id)
+            .where(Action.opened_from_id == action_id)
+            .order_by(col(Action.id).desc())
+            .limit(1)
+        ).first()
+        if opens
+        else None
+    )
+    return Change(
+        action_id=action_id,
+        from_state=last.from_state or action.state,
+        seen=expected_version,
+        actor=actor,
+        at=last.at,
+        trigger=last.trigger,
+        to_state=last.to_state or action.state,
+        text=last.text,
+        answers_json=last.answers_json,
+        event_id=last.id,
+        opened_id=opened,
+    )
+
+
+def _report_progress(
+    session: Session,
+    registry: WorkflowRegistry,
+    action_id: int,
+    actor: Person,
+    *,
+    trigger: str,
+    text: str,
+    now: datetime,
+    answers: Mapping[str, str] | None,
+    expected_version: int | None,
+    only_roles: Collection[str] | None,
+) -> Change:
     if trigger:
         return move(
             session,

@@ -325,6 +325,8 @@ class Pending:
     anchor: date
     steps: tuple[StepView, ...]
     sent_to: frozenset[int]
+    # What the item is called ("kontrollen"), by its workflow.
+    noun: NounDef = DEFAULT_NOUN
 
     @property
     def current(self) -> StepView:
@@ -395,6 +397,7 @@ def _pendings(
                 anchor=rows[0].anchor,
                 steps=views,
                 sent_to=frozenset(p for r in rows for p in r.recipients()),
+                noun=registry.get(action.workflow).definition.noun,
             )
         )
     return out

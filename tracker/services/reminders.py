@@ -69,8 +69,8 @@ from tracker.services import absences, control_occurrences, escalations
 from tracker.services.actions import PROGRESS
 from tracker.services.outbox import enqueue_many
 from tracker.services.report_schedule import report_calendar
-from tracker.web.links import acknowledge_url, assign_url, owner_url
-from workflows import TimerDef, WorkflowRegistry
+from tracker.web.links import acknowledge_url, action_url, assign_url, owner_url
+from workflows import DEFAULT_NOUN, NounDef, TimerDef, WorkflowRegistry
 
 log = logging.getLogger(__name__)
 
@@ -1096,7 +1096,14 @@ class _Planner:
             at=f"{weekday_date(local.date())} kl. {local:%H.%M}",
             what=what,
             text=report.text,
+            link=action_url(self.settings, report.action_id),
+            link_label=f"Öppna {self._noun(report.workflow).the_one}",
         )
+
+    def _noun(self, workflow: str) -> NounDef:
+        if workflow not in self.registry.names():
+            return DEFAULT_NOUN
+        return self.registry.get(workflow).definition.noun
 
     def _state_label(self, workflow: str, state: str | None) -> str:
         """The state's Swedish label; its id when its workflow no longer defines it."""

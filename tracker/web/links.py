@@ -74,6 +74,11 @@ def acknowledge_url(settings: Settings, person: Person, action_id: int, *, now: 
     return f"{_base(settings)}{ACKNOWLEDGE_PREFIX}/{token}"
 
 
+def action_url(settings: Settings, action_id: int) -> str:
+    """The åtgärd's page (for those who may log in)."""
+    return f"{_base(settings)}{ACTION_PREFIX}/{action_id}"
+
+
 def assign_url(settings: Settings, action_id: int) -> str:
     """The åtgärd's page at the form that gives it an owner (for those who may log in)."""
-    return f"{_base(settings)}{ACTION_PREFIX}/{action_id}#{OWNER_FORM_ANCHOR}"
+    return f"{action_url(settings, action_id)}#{OWNER_FORM_ANCHOR}"
