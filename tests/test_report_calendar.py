@@ -15,8 +15,10 @@ from tests.support.smtp import SmtpServer
 from tracker.app import App
 from tracker.domain.meetings import MeetingRow
 from tracker.domain.report import MeetingSnap
+from tracker.domain.report_schedule import Occasion
 from tracker.models import Person, Report
 from tracker.reports.jobs import report_sweep
+from tracker.reports.mail import approval_reminder_message
 from tracker.services import actions, meetings, reports
 from tracker.services.dispatch import send_outbox
 from tracker.services.reminders import send_reminders
@@ -264,3 +266,25 @@ def test_an_extra_report_names_no_meeting(app: App, chef: Person, smtp_server: S
         assert report.id is not None
         assert reports.snapshot_of(report).meeting is None
     assert all("sammanträde" not in text for text in _document_texts(mail, report.id).values())
+
+
+def test_the_chefs_reminder_names_a_meeting_of_a_nämnd_without_a_genitive_rightly() -> None:
+    """ "Nämnden för teknik och service" has no genitive by adding an s: the mail says
+    "sammanträdet i" it, as the report itself does."""
+    board = "Nämnden för teknik och service"
+    occasion = Occasion(
+        key=date(2018, 6, 14),
+        meeting_on=date(2018, 6, 14),
+        approve_by=date(2018, 5, 24),
+        draft_on=date(2018, 5, 21),
+        update_by=date(2018, 5, 18),
+        window_start=date(2018, 4, 9),
+        window_end=date(2018, 6, 14),
+        board=board,
+        meeting_id=1,
+    )
+    message = approval_reminder_message(
+        "chef@pitea.example", "Malin", "Plan", occasion, "https://x.example/r/1"
+    )
+    assert f"till sammanträdet i {board} den 2018-06-14" in message.text
+    assert "services sammanträde" not in message.text
