@@ -27,10 +27,11 @@ from typer.testing import CliRunner
 from tests.web.helpers import MovableClock, log_in
 from tracker.app import App
 from tracker.cli import cli
+from tracker.domain.meetings import MeetingRow
 from tracker.errors import Refused
 from tracker.models import Person, Report, ReportFile, Role
 from tracker.reports import archive
-from tracker.services import people, plans, reports
+from tracker.services import meetings, people, plans, reports
 from tracker.web.main import create_app
 
 SCHEMAS = Path(archive.__file__).parent / "schemas"
@@ -72,8 +73,10 @@ class Issued:
     issued_at: datetime
 
 
-def make_issued_report(app: App, now: datetime) -> Issued:
+def make_issued_report(app: App, now: datetime, *meetings_held: MeetingRow) -> Issued:
     with app.transaction() as s:
+        if meetings_held:
+            meetings.import_meetings(s, meetings_held, lead_days=21, now=now)
         chef = people.ensure_person(
             s,
             "malin.westling@pitea.example",
@@ -93,6 +96,8 @@ def make_issued_report(app: App, now: datetime) -> Issued:
             signatory_name="Malin Westling",
             signatory_title="förvaltningschef",
             chef_id=chef.id,
+            # The meeting's month, for a plan whose nämnd has a sammanträdesplan.
+            report_months=",".join(str(m.held_on.month) for m in meetings_held),
         )
         area = plans.ensure_area(s, plan, "Ekonomi")
         plans.add_action(s, app.registry, area, now=now, text="Ta fram ett upplägg")
@@ -257,6 +262,50 @@ def test_an_issued_report_becomes_a_package_valid_by_the_official_schemas_with_e
         a.findtext("premis:agentType", None, NS) for a in premis.iterfind("premis:agent", NS)
     ]
     assert agent_types == ["software", "organization", "person"]
+
+
+def test_the_package_names_the_meeting_the_report_went_to(
+    app: App,
+    now: datetime,
+    tmp_path: Path,
+    mets_schema: xmlschema.XMLSchema,
+    premis_schema: xmlschema.XMLSchema,
+) -> None:
+    """The registrator files the package under the nämnd's sammanträde, as the document
+    itself names it."""
+    february = MeetingRow(board="Barn- och utbildningsnämnden", held_on=date(2018, 2, 7), uid="f")
+    issued = make_issued_report(app, now, february)
+    target = tmp_path / "paket"
+    build(app, issued.report_id, now + timedelta(days=40)).write(target)
+    mets_schema.validate(str(target / "METS.xml"))
+    premis_schema.validate(str(target / "metadata/preservation/premis.xml"))
+    assert archive.verify_package(target) == []
+
+    line = "Till Barn- och utbildningsnämndens sammanträde den 7 februari 2018"
+    mets = ET.parse(target / "METS.xml").getroot()
+    described = mets.find("mets:dmdSec/mets:mdWrap/mets:xmlData", NS)
+    assert described is not None
+    assert described.findtext("dcterms:relation", None, NS) == line
+    descriptions = [e.text or "" for e in described.iterfind("dcterms:description", NS)]
+    assert any(d.endswith(f" {line}.") for d in descriptions)
+    premis = ET.parse(target / "metadata/preservation/premis.xml").getroot()
+    details = [
+        e.findtext("premis:eventDetailInformation/premis:eventDetail", None, NS)
+        for e in premis.iterfind("premis:event", NS)
+    ]
+    assert (
+        "Återrapport nr 1, till Barn- och utbildningsnämndens sammanträde den 7 februari 2018, "
+        "utfärdades när Malin Westling godkände den" in " ".join(d or "" for d in details)
+    )
+    html = stored_files(app, issued.report_id)["html"].data.decode()
+    assert line in html
+
+
+def test_a_report_at_no_meeting_has_no_meeting_in_its_package(app: App, now: datetime) -> None:
+    issued = make_issued_report(app, now)
+    package = build(app, issued.report_id, now + timedelta(days=40))
+    assert b"relation" not in package.files["METS.xml"]
+    assert "sammanträde".encode() not in package.files["METS.xml"]
 
 
 def test_the_schemas_reject_a_mets_that_breaks_them(app: App, now: datetime) -> None:

@@ -4,16 +4,21 @@ moves or is cancelled. Real SMTP; the clock is moved, never slept on."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 from sqlmodel import select
 
 from tests.support import builders as b
+from tests.support.documents import docx_text, pdf_text
 from tests.support.smtp import SmtpServer
 from tracker.app import App
 from tracker.domain.meetings import MeetingRow
+from tracker.domain.report import MeetingSnap
+from tracker.domain.report_schedule import Occasion
 from tracker.models import Person, Report
 from tracker.reports.jobs import report_sweep
+from tracker.reports.mail import approval_reminder_message
 from tracker.services import actions, meetings, reports
 from tracker.services.dispatch import send_outbox
 from tracker.services.reminders import send_reminders
@@ -201,3 +206,85 @@ def test_an_approved_draft_brings_no_reminder(
         )
     got = run_day(mail, smtp_server, date(2018, 5, 23))
     assert chef.email not in got
+
+
+def _document_texts(app: App, report_id: int) -> dict[str, str]:
+    with app.transaction() as s:
+        return {
+            "html": reports.report_document(s, report_id, "html").data.decode(),
+            "pdf": pdf_text(reports.report_document(s, report_id, "pdf").data),
+            "docx": docx_text(reports.report_document(s, report_id, "docx").data),
+        }
+
+
+def test_the_report_names_its_meeting_and_an_issued_one_keeps_it_when_the_meeting_moves(
+    app: App, chef: Person, smtp_server: SmtpServer
+) -> None:
+    mail, _, plan_id, _ = setup(app, chef, smtp_server)
+    run_day(mail, smtp_server, date(2018, 5, 21))  # the draft, for 14 June
+    with mail.transaction() as s:
+        (draft,) = s.exec(select(Report).where(Report.plan_id == plan_id)).all()
+        assert draft.id is not None
+        assert reports.snapshot_of(draft).meeting == MeetingSnap(BUN, date(2018, 6, 14))
+    june_14 = f"Till {BUN}s sammanträde den 14 juni 2018"
+    assert all(june_14 in text for text in _document_texts(mail, draft.id).values())
+
+    # The meeting moves a week before the draft is approved: the draft goes to the moved
+    # meeting, and the issued report says so.
+    calendar(mail, replace(JUNE, held_on=date(2018, 6, 21)), now=b.at(date(2018, 5, 22)))
+    with mail.transaction() as s:
+        reports.approve_report(
+            s, mail.registry, draft.id, chef, now=b.at(date(2018, 5, 23)), tz=mail.tz
+        )
+    june_21 = f"Till {BUN}s sammanträde den 21 juni 2018"
+    issued = _document_texts(mail, draft.id)
+    assert all(june_21 in text and june_14 not in text for text in issued.values())
+
+    # Issued, it never changes: a later move leaves the document and its snapshot as issued.
+    calendar(mail, replace(JUNE, held_on=date(2018, 6, 28)), now=b.at(date(2018, 5, 24)))
+    assert _document_texts(mail, draft.id) == issued
+    with mail.transaction() as s:
+        report = s.get(Report, draft.id)
+        assert report is not None
+        assert reports.snapshot_of(report).meeting == MeetingSnap(BUN, date(2018, 6, 21))
+        assert all(v.reproduced for v in reports.verify_report(s, draft.id).values())
+
+
+def test_an_extra_report_names_no_meeting(app: App, chef: Person, smtp_server: SmtpServer) -> None:
+    mail, _, plan_id, _ = setup(app, chef, smtp_server)
+    # Made in April, long before the June meeting's run-up: an extra report.
+    with mail.transaction() as s:
+        report = reports.draft_report(
+            s,
+            mail.registry,
+            plan_id,
+            as_of=date(2018, 4, 3),
+            now=b.at(date(2018, 4, 3)),
+            tz=mail.tz,
+            draft_days=14,
+        )
+        assert report.id is not None
+        assert reports.snapshot_of(report).meeting is None
+    assert all("sammanträde" not in text for text in _document_texts(mail, report.id).values())
+
+
+def test_the_chefs_reminder_names_a_meeting_of_a_nämnd_without_a_genitive_rightly() -> None:
+    """ "Nämnden för teknik och service" has no genitive by adding an s: the mail says
+    "sammanträdet i" it, as the report itself does."""
+    board = "Nämnden för teknik och service"
+    occasion = Occasion(
+        key=date(2018, 6, 14),
+        meeting_on=date(2018, 6, 14),
+        approve_by=date(2018, 5, 24),
+        draft_on=date(2018, 5, 21),
+        update_by=date(2018, 5, 18),
+        window_start=date(2018, 4, 9),
+        window_end=date(2018, 6, 14),
+        board=board,
+        meeting_id=1,
+    )
+    message = approval_reminder_message(
+        "chef@pitea.example", "Malin", "Plan", occasion, "https://x.example/r/1"
+    )
+    assert f"till sammanträdet i {board} den 2018-06-14" in message.text
+    assert "services sammanträde" not in message.text

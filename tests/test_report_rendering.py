@@ -38,10 +38,12 @@ from tracker.domain.report import (
     AreaSnap,
     EarlierReport,
     IssueSnap,
+    MeetingSnap,
     PlanSnap,
     Snapshot,
     StateInfo,
     compose,
+    meeting_line,
 )
 from tracker.services.reports import render
 
@@ -510,6 +512,75 @@ def test_a_snapshot_archived_before_decisions_were_kept_still_renders() -> None:
     assert "Återrapport enligt beslut" not in docx_text(docs["docx"])
     # A plan without a decision is written as before, so its snapshots read the same.
     assert set(json.loads(snap().to_json())["plan"]) == set(stored["plan"])
+
+
+BUN_MEETING = MeetingSnap("Barn- och utbildningsnämnden", date(2018, 6, 14))
+MEETING = "Till Barn- och utbildningsnämndens sammanträde den 14 juni 2018"
+
+
+@pytest.mark.parametrize("fmt", ["html", "pdf", "docx"])
+def test_the_meeting_the_report_goes_to_is_said_under_the_heading(fmt: str) -> None:
+    snapshot = replace(snap(AreaSnap("Område", "", (act(1),)), plan=DECIDED), meeting=BUN_MEETING)
+    text = _texts(fmt, render(snapshot, (fmt,))[fmt])
+    assert find_in_order(text, ["Åtgärdsplan", MEETING, DECISION, "Sammanfattning"]) == []
+    if fmt == "html":
+        [line] = lxml.html.fromstring(render(snapshot, ("html",))["html"]).xpath(
+            "//h1/following-sibling::p[1]"
+        )
+        assert line.text_content() == MEETING
+
+
+@pytest.mark.parametrize("fmt", ["html", "pdf", "docx"])
+def test_a_report_at_no_meeting_names_none(fmt: str) -> None:
+    """An extra report, or one to a nämnd without a sammanträdesplan."""
+    snapshot = snap(AreaSnap("Område", "", (act(1),)), plan=DECIDED)
+    text = _texts(fmt, render(snapshot, (fmt,))[fmt])
+    assert "sammanträde" not in text
+    assert find_in_order(text, ["Åtgärdsplan", DECISION, "Sammanfattning"]) == []
+
+
+@pytest.mark.parametrize(
+    ("board", "line"),
+    [
+        ("Barn- och utbildningsnämnden", MEETING),
+        ("Kommunstyrelsen", "Till Kommunstyrelsens sammanträde den 14 juni 2018"),
+        ("Kommunfullmäktige", "Till Kommunfullmäktiges sammanträde den 14 juni 2018"),
+        ("Arbetsutskottet", "Till Arbetsutskottets sammanträde den 14 juni 2018"),
+        # No genitive made by rule where the name does not end in the organ itself.
+        (
+            "Nämnden för teknik och service",
+            "Till sammanträdet i Nämnden för teknik och service den 14 juni 2018",
+        ),
+        ("BUN", "Till sammanträdet i BUN den 14 juni 2018"),
+        ("Kommunstyrelsen i Piteå", "Till sammanträdet i Kommunstyrelsen i Piteå den 14 juni 2018"),
+    ],
+)
+def test_the_meeting_line_has_the_nämnds_genitive_only_where_it_can_be_made(
+    board: str, line: str
+) -> None:
+    assert meeting_line(replace(BUN_MEETING, board=board)) == line
+
+
+def test_a_snapshot_archived_before_meetings_were_kept_renders_to_the_same_bytes() -> None:
+    with_meeting = replace(
+        snap(AreaSnap("Område", "", (act(1, note="Pågår."),)), plan=DECIDED),
+        meeting=BUN_MEETING,
+        issue=IssueSnap(1, AT, "Malin Westling"),
+    )
+    stored = json.loads(with_meeting.to_json())
+    assert stored["meeting"] == {"board": "Barn- och utbildningsnämnden", "held_on": "2018-06-14"}
+    assert Snapshot.from_json(with_meeting.to_json()) == with_meeting
+    # The snapshot as written before the meeting was kept.
+    del stored["meeting"]
+    old = Snapshot.from_json(json.dumps(stored))
+    assert old.meeting is None
+    docs = render(old)
+    assert docs == render(replace(with_meeting, meeting=None))
+    # Not a word of it, not even a style rule for it: the HTML is the bytes it was.
+    assert b"meeting" not in docs["html"] and "sammanträde" not in pdf_text(docs["pdf"])
+    assert "sammanträde" not in docx_text(docs["docx"])
+    # A report at no meeting is written as before, so its snapshots read the same.
+    assert set(json.loads(old.to_json())) == set(stored)
 
 
 @pytest.mark.parametrize("issued", [False, True])

@@ -288,3 +288,28 @@ def _one_line(text: str, label: str, field: str) -> str:
             field,
         )
     return value
+
+
+# The organ nouns, in their definite form, a nämnd's name can end in: such a name takes the
+# genitive with an s ("Barn- och utbildningsnämndens"). A name ending in anything else
+# ("Nämnden för teknik och service", "BUN", "Kommunstyrelsen i Piteå") has no genitive that
+# can be made reliably by rule.
+_ORGAN_ENDINGS = (
+    "nämnden",
+    "styrelsen",
+    "utskottet",
+    "fullmäktige",
+    "beredningen",
+    "direktionen",
+    "rådet",
+)
+
+
+def board_meeting(board: str) -> str:
+    """'Barn- och utbildningsnämndens sammanträde', or 'sammanträdet i Nämnden för teknik
+    och service' where the name's genitive cannot be made by rule."""
+    board = " ".join(board.split())
+    words = board.split(" ")
+    if words[-1].lower().endswith(_ORGAN_ENDINGS):
+        return f"{board}s sammanträde"
+    return f"sammanträdet i {board}"

@@ -20,8 +20,9 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from notifications.swedish import month_year, short_month_year
+from notifications.swedish import long_date, month_year, short_month_year
 from tracker.domain.escalation import new_schedule_line
+from tracker.domain.meetings import board_meeting
 from tracker.domain.schedule import ScheduleStatus, schedule_status
 
 SCHEMA = 1
@@ -121,6 +122,15 @@ class IssueSnap:
 
 
 @dataclass(frozen=True)
+class MeetingSnap:
+    """The nämnd's meeting (sammanträde) the report goes to, as the sammanträdesplan had it
+    when the draft was built: an issued report keeps it even if the meeting moves later."""
+
+    board: str
+    held_on: date
+
+
+@dataclass(frozen=True)
 class Snapshot:
     plan: PlanSnap
     as_of: date
@@ -136,6 +146,9 @@ class Snapshot:
     changes: tuple[ChangeSnap, ...] = ()
     issue: IssueSnap | None = None
     schema: int = SCHEMA
+    # None for a report at no meeting of a sammanträdesplan (an extra report, a nämnd
+    # without one), and in snapshots archived before the meeting was kept.
+    meeting: MeetingSnap | None = None
 
     @property
     def previous(self) -> EarlierReport | None:
@@ -176,7 +189,7 @@ def _pd(value: str | None) -> date | None:
 
 
 def _to_dict(s: Snapshot) -> dict[str, Any]:
-    return {
+    out = {
         "schema": s.schema,
         "plan": _plan_dict(s.plan),
         "as_of": _d(s.as_of),
@@ -209,6 +222,17 @@ def _to_dict(s: Snapshot) -> dict[str, Any]:
             }
         ),
     }
+    # Only where there is a meeting: other snapshots read as those archived before the key
+    # existed.
+    if s.meeting is not None:
+        out["meeting"] = {"board": s.meeting.board, "held_on": _d(s.meeting.held_on)}
+    return out
+
+
+def _meeting_from_dict(d: dict[str, Any] | None) -> MeetingSnap | None:
+    if not d:
+        return None
+    return MeetingSnap(board=d["board"], held_on=date.fromisoformat(d["held_on"]))
 
 
 def _plan_dict(plan: PlanSnap) -> dict[str, Any]:
@@ -312,6 +336,7 @@ def _from_dict(d: dict[str, Any]) -> Snapshot:
                 approved_by=issue["approved_by"],
             )
         ),
+        meeting=_meeting_from_dict(d.get("meeting")),
     )
 
 
@@ -524,6 +549,8 @@ class ReportView:
     heading: str
     # Under the heading: the nämnd's decision the report answers to ("" when none is known).
     decision_line: str
+    # Under the heading: the meeting the report goes to ("" when it goes to none).
+    meeting_line: str
     is_draft: bool
     number: int | None
     as_of: date
@@ -758,6 +785,17 @@ def decision_line(plan: PlanSnap) -> str:
     return f"Återrapport enligt beslut {said}" + (f", {dnr}" if dnr else "")
 
 
+def meeting_text(meeting: MeetingSnap) -> str:
+    """'Barn- och utbildningsnämndens sammanträde den 14 juni 2018'."""
+    return f"{board_meeting(meeting.board)} den {long_date(meeting.held_on)}"
+
+
+def meeting_line(meeting: MeetingSnap | None) -> str:
+    """'Till Barn- och utbildningsnämndens sammanträde den 14 juni 2018'; nothing without a
+    meeting."""
+    return f"Till {meeting_text(meeting)}" if meeting is not None else ""
+
+
 def _issued_line(issue: IssueSnap | None, plan: PlanSnap) -> str:
     if issue is None:
         return "Utkast, inte godkänt."
@@ -790,6 +828,7 @@ def compose(snapshot: Snapshot) -> ReportView:
         title=plan.title,
         heading=heading,
         decision_line=decision_line(plan),
+        meeting_line=meeting_line(snapshot.meeting),
         is_draft=issue is None,
         number=issue.number if issue else None,
         as_of=snapshot.as_of,

@@ -40,7 +40,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from tracker.domain.numbers import plain_int
-from tracker.domain.report import Snapshot
+from tracker.domain.report import Snapshot, meeting_line, meeting_text
 from tracker.errors import Refused
 from tracker.models.report import ReportFile
 from tracker.services import reports
@@ -273,6 +273,8 @@ def _descriptive(contents: Contents, parent: ET.Element) -> None:
         ("identifier", f"Dnr {plan.dnr}" if plan.dnr else ""),
         ("identifier", f"Återrapport nr {issue.number}"),
         ("temporal", f"Läget per {s.as_of.isoformat()}"),
+        # The nämnd's meeting the report went to, as the document says it.
+        ("relation", meeting_line(s.meeting)),
         ("dateAccepted", issue.issued_at.date().isoformat()),
         ("issued", issue.issued_at.date().isoformat()),
         ("contributor", _signatory(contents)),
@@ -284,7 +286,8 @@ def _descriptive(contents: Contents, parent: ET.Element) -> None:
             + (f" till {plan.namnd}" if plan.namnd else "")
             + f", med läget per {s.as_of.isoformat()}. Godkänd "
             f"{_stamp(issue.issued_at)} av {issue.approved_by}."
-            + (f" Undertecknad av {_signatory(contents)}." if _signatory(contents) else ""),
+            + (f" Undertecknad av {_signatory(contents)}." if _signatory(contents) else "")
+            + (f" {meeting_line(s.meeting)}." if s.meeting else ""),
         ),
     ]
     if contents.derived:
@@ -454,7 +457,9 @@ def _events(contents: Contents) -> list[_Event]:
             "issue",
             "creation",
             issue.issued_at,
-            f"Återrapport nr {issue.number} utfärdades när {issue.approved_by} godkände den; "
+            f"Återrapport nr {issue.number}"
+            + (f", till {meeting_text(s.meeting)}," if s.meeting else "")
+            + f" utfärdades när {issue.approved_by} godkände den; "
             "dokumenten skapades då och deras SHA-256 sparades.",
             ("approver", "software"),
             originals,

@@ -367,6 +367,8 @@ def render_docx(view: ReportView) -> bytes:
 
     doc.add_paragraph().add_run(strip_control(kicker(view))).font.size = Pt(9)
     doc.add_heading(strip_control(view.title), level=1)
+    if view.meeting_line:
+        _paragraph(doc, view.meeting_line)
     if view.decision_line:
         _paragraph(doc, view.decision_line)
     if view.is_draft:

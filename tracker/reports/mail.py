@@ -13,6 +13,7 @@ from notifications import Attachment, OutgoingMessage
 from notifications.swedish import greeting, long_date, month_year
 from tracker.domain.control_report import ControlSnapshot
 from tracker.domain.control_report import report_title as control_report_title
+from tracker.domain.meetings import board_meeting
 from tracker.domain.report import Snapshot
 from tracker.domain.report_schedule import Occasion
 from tracker.models import ReportFile
@@ -93,7 +94,7 @@ def _timetable(occasion: Occasion | None, stale: Sequence[NotUpdated]) -> list[s
     out = []
     if occasion is not None and occasion.from_calendar:
         out.append(
-            f"Återrapporten ska till {occasion.board}s sammanträde den "
+            f"Återrapporten ska till {board_meeting(occasion.board)} den "
             f"{occasion.meeting_on.isoformat()}. Godkänn den senast "
             f"{occasion.approve_by.isoformat()}, då handlingarna ska vara hos nämndens "
             "sekreterare."
@@ -162,7 +163,7 @@ def approval_reminder_message(
     """To the chef, the working day before the secretary's deadline, while the draft is not
     approved."""
     where = (
-        f" till {occasion.board}s sammanträde den {occasion.meeting_on.isoformat()}"
+        f" till {board_meeting(occasion.board)} den {occasion.meeting_on.isoformat()}"
         if occasion.from_calendar
         else ""
     )

@@ -108,6 +108,7 @@ def pdf_data(view: ReportView) -> dict[str, Any]:
         "running_head": strip_control(view.heading + (f", Dnr {plan.dnr}" if plan.dnr else "")),
         "date_text": strip_control(view.date_text),
         "decision_line": strip_control(view.decision_line),
+        "meeting_line": strip_control(view.meeting_line),
         "is_draft": view.is_draft,
         "background": _blocks(view.background),
         "summary_line": strip_control(

@@ -14,7 +14,7 @@ import hashlib
 import json
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -35,6 +35,7 @@ from tracker.domain.report import (
     ChangeSnap,
     EarlierReport,
     IssueSnap,
+    MeetingSnap,
     PlanSnap,
     Snapshot,
     StateInfo,
@@ -596,7 +597,25 @@ def build_snapshot(
         areas=tuple(_area_then(area, areas_then, by_area) for area in areas),
         earlier=tuple(earlier),
         changes=tuple(changes),
+        meeting=meeting_snap(current),
     )
+
+
+def meeting_snap(occasion: Occasion | None) -> MeetingSnap | None:
+    """The meeting of the nämnd's sammanträdesplan a report for `occasion` goes to; None for
+    an extra report and for an occasion at the start of a report month (no sammanträdesplan)."""
+    if occasion is None or not occasion.from_calendar:
+        return None
+    return MeetingSnap(board=occasion.board, held_on=occasion.meeting_on)
+
+
+def meeting_now(
+    session: Session, registry: WorkflowRegistry, plan: Plan, as_of: date
+) -> MeetingSnap | None:
+    """The meeting a report as of `as_of` goes to by the sammanträdesplan as it is now. The
+    days a draft is made before a report month count only without a sammanträdesplan, where
+    there is no meeting to name, so they are not asked for."""
+    return meeting_snap(occasion_of(plan_occasions(session, registry, plan, as_of, 0), as_of))
 
 
 # --- Rendering ----------------------------------------------------------------------------
@@ -892,6 +911,10 @@ def approve_report(
     plan = lock_plan(session, report.plan_id)
     new_state = check_approval(session, registry, report, actor, plan)
     snapshot = document_snapshot(report)
+    if isinstance(snapshot, Snapshot):
+        # A draft made before its meeting moved goes to the moved meeting (its occasion
+        # keeps it), and the issued report says so; from here on the date it names stays.
+        snapshot = replace(snapshot, meeting=meeting_now(session, registry, plan, snapshot.as_of))
     number = next_number(session, report.plan_id)
     issued = snapshot.issued(
         IssueSnap(number=number, issued_at=now.astimezone(tz), approved_by=actor.name)
