@@ -508,6 +508,10 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("POST", "/personer/{person_id}/aterkalla-lankar"): Case(
         "edit_plan", lambda i: f"/personer/{i.owner}/aterkalla-lankar", {}
     ),
+    # Only an admin moves a person to another förvaltning (roles.may_move_person).
+    ("POST", "/personer/{person_id}/forvaltning"): Case(
+        "admin", lambda i: f"/personer/{i.owner}/forvaltning", {"forvaltning": "Kultur"}
+    ),
     # Renaming someone else follows the role's rule (roles.may_rename).
     ("POST", "/personer/{person_id}/namn"): Case(
         "edit_plan", lambda i: f"/personer/{i.owner}/namn", {"name": "Anna B. Berg"}

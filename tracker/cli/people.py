@@ -12,7 +12,7 @@ from tracker.domain.roles import LOGIN_ROLES
 from tracker.models import Person, Role
 from tracker.models.base import ID_LIMIT
 from tracker.models.person import ROLE_LABELS
-from tracker.services import actions, people
+from tracker.services import actions, people, person_moves
 from tracker.services.access import change_role, revoke_links
 from tracker.web.links import login_url, owner_url
 
@@ -72,8 +72,7 @@ def person_add(
         if role is not None:
             change_role(s, person, role, now=now)
         if forvaltning is not None:
-            person.forvaltning = forvaltning.strip()
-        s.add(person)
+            person_moves.move_person(s, person, forvaltning, now=now, actor=None)
     where = f", {person.forvaltning}" if person.forvaltning else ""
     typer.echo(f"{person.name} <{person.email}>: {ROLE_LABELS[Role(person.role)]}{where}.")
     tell_unused_name(person, name)

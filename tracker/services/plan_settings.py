@@ -174,25 +174,29 @@ def change_plan(
     for change in changes:
         setattr(plan, change.field, values[change.field])
         record_change(session, plan.id, change, now=now, actor=actor, label=label)
-    moved = any(c.field == "forvaltning" for c in changes)
-    released = _release_named_chef(session, plan) if moved else None
-    if released is not None:
-        changes.append(released)
-        record_change(session, plan.id, released, now=now, actor=actor, label=label)
+    if any(c.field == "forvaltning" for c in changes):
+        released = release_named_chef(session, plan, now=now, actor=actor, label=label)
+        changes.extend([released] if released is not None else [])
     session.add(plan)
     session.flush()
     return changes
 
 
-def _release_named_chef(session: Session, plan: Plan) -> PlanChange | None:
-    """The plan's named chef let go when the plan now belongs to a förvaltning that is not
-    theirs: they would otherwise keep changing it and keep getting its escalations and
-    drafts, and the chefs of the förvaltning it moved to would get none of them."""
+def release_named_chef(
+    session: Session, plan: Plan, *, now: datetime, actor: Person | None, label: str = ""
+) -> PlanChange | None:
+    """The plan's named chef let go, in its history, when the plan and that chef are no longer
+    of one förvaltning (the plan or the chef moved): they would otherwise keep changing it
+    and keep getting its escalations and drafts, and the chefs of its förvaltning none."""
     named = session.get(Person, plan.chef_id) if plan.chef_id is not None else None
     if named is None or in_scope(named, plan.forvaltning):
         return None
+    assert plan.id is not None
     plan.chef_id = None
-    return PlanChange(NAMED_CHEF, named.name, "")
+    session.add(plan)
+    change = PlanChange(NAMED_CHEF, named.name, "")
+    record_change(session, plan.id, change, now=now, actor=actor, label=label)
+    return change
 
 
 def set_published(
