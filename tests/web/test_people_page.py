@@ -157,6 +157,24 @@ def test_an_admin_moves_a_chef_to_another_forvaltning_and_the_chef_s_plans_follo
     assert "/forvaltning" not in page
 
 
+def test_an_admin_who_leaves_out_the_forvaltning_of_a_chef_is_told_it_is_the_whole_kommun(
+    client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    admin = person(app, clock, "admin@pitea.example", Role.admin, "")
+    log_in(client, app, admin, clock())
+    form = form_to(client.get("/personer").text, "/personer")
+    done = client.post(
+        form.action,
+        data=form.data(name="Kim Sand", email="kim.sand@pitea.example", role="chef"),
+    )
+    assert (
+        "Kim Sand är tillagd som chef. Utan förvaltning kan Kim Sand läsa alla förvaltningars "
+        "planer och ändra dem; ange en förvaltning på personens sida om det inte är meningen."
+    ) in text_of(done.text)
+    owner = client.post(form.action, data=form.data(email="ola.ek@pitea.example", role="owner"))
+    assert "Utan förvaltning" not in text_of(owner.text)
+
+
 def test_a_chef_s_filter_is_their_own_forvaltning_whatever_the_address_says(
     chef_client: TestClient, world: World, elsewhere: Person
 ) -> None:

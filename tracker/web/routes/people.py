@@ -80,6 +80,18 @@ def role_label(role: str) -> str:
         return role
 
 
+def _scope_note(person: Person) -> str:
+    """What a chef or reader of no förvaltning may do, said when they are made so: the whole
+    kommun is theirs (roles.forvaltning_scope), which a forgotten box must not give unseen."""
+    if person.forvaltning or person.role not in (Role.chef.value, Role.board.value):
+        return ""
+    changes = " och ändra dem" if person.role == Role.chef.value else ""
+    return (
+        f" Utan förvaltning kan {person.name} läsa alla förvaltningars planer{changes}; ange "
+        "en förvaltning på personens sida om det inte är meningen."
+    )
+
+
 def _person(session: Session, person_id: int) -> tuple[Person, list[Plan]]:
     """The person and the plans they own åtgärder in (what the rules about them ask)."""
     person = session.get(Person, person_id)
@@ -196,7 +208,10 @@ def person_add(
             values=values,
             status_code=refusal_status(exc),
         )
-    flash(request, f"{person.name} är tillagd som {role_label(person.role).lower()}.")
+    flash(
+        request,
+        f"{person.name} är tillagd som {role_label(person.role).lower()}.{_scope_note(person)}",
+    )
     return RedirectResponse(f"/personer/{person.id}", status_code=303)
 
 
@@ -305,7 +320,7 @@ def person_move(
         flash(
             request,
             f"{person.name} hör nu till {person.forvaltning or 'ingen förvaltning'} "
-            f"(tidigare {old or 'ingen förvaltning'}).",
+            f"(tidigare {old or 'ingen förvaltning'}).{_scope_note(person)}",
         )
     return RedirectResponse(f"/personer/{person_id}", status_code=303)
 
