@@ -822,6 +822,8 @@ def test_each_api_route_lets_in_exactly_the_tokens_its_scope_says(
 ) -> None:
     assert set(TOKEN_EXPECTED) == set(API_ROUTES)
     ids = _ids(app, world, clock)
+    # A token is made for a förvaltning someone is in.
+    _persona(app, world, clock, "other_chef")
     with app.transaction() as s:
         secrets = [
             api_tokens.create_token(

@@ -573,7 +573,7 @@ def set_holder(
     held it."""
     key = _level(registry, level)
     where = forvaltning.strip()
-    _check_forvaltning(session, where)
+    directory.check_forvaltning(session, where)
     assert person.id is not None
     row = session.exec(
         select(EscalationHolder).where(
@@ -595,21 +595,6 @@ def level_label(registry: WorkflowRegistry, level: str) -> str:
     """The level as the pages name it, in lower case within a sentence ("förvaltningschef")."""
     key = _level(registry, level)
     return known_levels(registry)[key].lower()
-
-
-def _check_forvaltning(session: Session, forvaltning: str) -> None:
-    """A level holds for the plans of the förvaltning it names, so a name that no plan or
-    person has (a typo, most often) would silently hold for nothing."""
-    if not forvaltning:
-        return
-    known = directory.forvaltningar(session)
-    if forvaltning in known:
-        return
-    same = [k for k in known if k.casefold() == forvaltning.casefold()]
-    hint = f" Menar du {same[0]}?" if same else f" Förvaltningar: {', '.join(known) or 'inga'}."
-    raise Refused(
-        f"Förvaltningen '{forvaltning}' finns inte: ingen plan eller person hör till den.{hint}"
-    )
 
 
 def remove_holder(
