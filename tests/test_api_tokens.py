@@ -17,7 +17,7 @@ from tracker.app import App
 from tracker.cli import cli
 from tracker.errors import NotFound, Refused
 from tracker.models import ApiToken, Person
-from tracker.services import api_tokens
+from tracker.services import api_tokens, people
 
 TOKEN = re.compile(r"^atp_[A-Za-z0-9_-]{43}$", re.MULTILINE)
 
@@ -38,8 +38,32 @@ def everything_stored(app: App) -> str:
         )
 
 
+@pytest.fixture
+def forvaltningar(app: App, now: datetime) -> None:
+    """The förvaltningar the tokens read: a token is made only for one that someone is in."""
+    with app.transaction() as s:
+        for forvaltning in ("BUN", "X"):
+            people.ensure_person(
+                s, f"{forvaltning.lower()}@pitea.example", now=now, forvaltning=forvaltning
+            )
+
+
+def test_a_token_for_a_forvaltning_no_one_is_in_is_refused_with_the_likely_one(
+    app: App, db_url: str, forvaltningar: None
+) -> None:
+    out = tracker(db_url, "api-token", "create", "--namn", "BI", "--forvaltning", "bun", code=1)
+    assert (
+        "Förvaltningen 'bun' finns inte: ingen plan eller person hör till den. Menar du BUN?"
+        in (out)
+    )
+    out = tracker(db_url, "api-token", "create", "--namn", "BI", "--forvaltning", "Kultur", code=1)
+    assert "Förvaltningar: BUN, X." in out
+    with app.transaction() as s:
+        assert s.exec(select(ApiToken)).all() == []
+
+
 def test_a_token_made_on_the_command_line_is_printed_once_and_stored_only_as_its_hash(
-    app: App, db_url: str
+    app: App, db_url: str, forvaltningar: None
 ) -> None:
     out = tracker(db_url, "api-token", "create", "--namn", "Intranätet", "--forvaltning", "BUN")
     [secret] = TOKEN.findall(out)
@@ -62,7 +86,7 @@ def test_a_token_made_on_the_command_line_is_printed_once_and_stored_only_as_its
 
 
 def test_the_list_shows_scope_use_and_revocation_and_revoking_stops_the_token(
-    app: App, db_url: str, now: datetime
+    app: App, db_url: str, now: datetime, forvaltningar: None
 ) -> None:
     every = TOKEN.findall(tracker(db_url, "api-token", "create", "--namn", "Statistik", "--alla"))
     one = TOKEN.findall(
@@ -120,7 +144,7 @@ def test_a_token_needs_a_name_and_exactly_one_scope(
 
 
 def test_the_service_refuses_what_the_table_could_not_hold(
-    app: App, now: datetime, chef: Person
+    app: App, now: datetime, chef: Person, forvaltningar: None
 ) -> None:
     with app.transaction() as s:
         with pytest.raises(Refused, match="inte båda"):

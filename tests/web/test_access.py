@@ -508,6 +508,10 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("POST", "/personer/{person_id}/aterkalla-lankar"): Case(
         "edit_plan", lambda i: f"/personer/{i.owner}/aterkalla-lankar", {}
     ),
+    # Only an admin moves a person to another förvaltning (roles.may_move_person).
+    ("POST", "/personer/{person_id}/forvaltning"): Case(
+        "admin", lambda i: f"/personer/{i.owner}/forvaltning", {"forvaltning": "Kultur"}
+    ),
     # Renaming someone else follows the role's rule (roles.may_rename).
     ("POST", "/personer/{person_id}/namn"): Case(
         "edit_plan", lambda i: f"/personer/{i.owner}/namn", {"name": "Anna B. Berg"}
@@ -818,6 +822,8 @@ def test_each_api_route_lets_in_exactly_the_tokens_its_scope_says(
 ) -> None:
     assert set(TOKEN_EXPECTED) == set(API_ROUTES)
     ids = _ids(app, world, clock)
+    # A token is made for a förvaltning someone is in.
+    _persona(app, world, clock, "other_chef")
     with app.transaction() as s:
         secrets = [
             api_tokens.create_token(

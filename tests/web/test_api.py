@@ -608,10 +608,11 @@ def test_the_plan_lists_counts_are_the_clis(
         plan = s.get(Plan, pitea)
         assert plan is not None
     [listed] = client.get("/api/v1/plans", headers=auth(make_token(app, clock))).json()["items"]
-    assert (listed["actions"], listed["by_state"], listed["overdue"]) == (
+    assert (listed["actions"], listed["by_state"], listed["overdue"], listed["late"]) == (
         summary.total,
         summary.by_state,
         summary.overdue,
+        summary.late,
     )
     assert summary.overdue > 0
     detail = client.get(f"/api/v1/plans/{pitea}", headers=auth(make_token(app, clock))).json()

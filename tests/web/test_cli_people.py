@@ -109,6 +109,16 @@ def test_adding_a_known_address_again_keeps_the_name_and_person_set_renames(db: 
     assert anna.name == "Anna Bergström"
 
 
+def test_moving_a_chef_to_another_forvaltning_keeps_the_role(db: str) -> None:
+    run(db, "person", "add", "sara@pitea.example", "--role", "chef", "--forvaltning", "Social")
+    code, out = run(db, "person", "add", "sara@pitea.example", "--forvaltning", "Kultur")
+    assert code == 0, out
+    assert "sara@pitea.example>: Chef, Kultur." in out
+    code, out = run(db, "person", "add", "sara@pitea.example", "--role", "nämnd")
+    assert code == 0, out
+    assert "sara@pitea.example>: Nämnd (läsare), Kultur." in out
+
+
 def test_revoke_links_refuses_earlier_links_and_new_ones_work(db: str) -> None:
     run(db, "person", "add", "anna.berg@pitea.example", "--name", "Anna Berg")
     code, old = run(db, "person", "link", "anna.berg@pitea.example")

@@ -337,3 +337,48 @@ def test_an_escalated_atgard_nobody_owns_links_to_where_the_chef_gives_it_an_own
     log_in(client, app, chef, clock())
     there = client.get(f"/atgarder/{action.id}")
     assert 'id="ansvar"' in there.text
+
+
+def test_a_refused_level_is_said_beside_the_form_with_what_was_typed_kept(
+    client: TestClient, app: App, chef: Person, now: datetime
+) -> None:
+    admin = b.person(app, "admin@pitea.example", "Ada Admin", now=now, role=Role.admin)
+    log_in(client, app, admin, now)
+    form = form_to(client.get("/eskaleringsnivaer").text, "/eskaleringsnivaer")
+    unknown = client.post(
+        form.action,
+        data=form.data(level="kommundirektor", forvaltning="", email="okand@pitea.example"),
+    )
+    assert unknown.status_code == 422
+    again = form_to(unknown.text, "/eskaleringsnivaer")
+    assert "Ingen person med e-postadressen okand@pitea.example." in text_of(unknown.text)
+    assert (again.fields["level"], again.fields["email"]) == (
+        "kommundirektor",
+        "okand@pitea.example",
+    )
+
+    # A förvaltning no plan or person has would make the level hold for nothing.
+    typo = client.post(
+        form.action,
+        data=form.data(
+            level="forvaltningschef", forvaltning="utbildningsförvaltningen", email=chef.email
+        ),
+    )
+    assert typo.status_code == 422
+    assert (
+        "Förvaltningen 'utbildningsförvaltningen' finns inte: ingen plan eller person hör till "
+        "den. Menar du Utbildningsförvaltningen?"
+    ) in text_of(typo.text)
+    assert form_to(typo.text, "/eskaleringsnivaer").fields["forvaltning"] == (
+        "utbildningsförvaltningen"
+    )
+    with app.transaction() as s:
+        assert escalations.list_holders(s) == []
+
+    done = client.post(
+        form.action,
+        data=form.data(level="forvaltningschef", forvaltning=chef.forvaltning, email=chef.email),
+    )
+    assert "Malin Westling har nu nivån förvaltningschef för Utbildningsförvaltningen." in text_of(
+        done.text
+    )

@@ -17,7 +17,7 @@ from tests.support import builders as b
 from tests.web.conftest import World
 from tests.web.helpers import MovableClock, form_to, forms, log_in, owner_path, path_of, text_of
 from tracker.app import App
-from tracker.models import OutboxMessage, Person, Role
+from tracker.models import OutboxMessage, Person, Plan, Role
 from tracker.services import actions, people
 
 CULTURE = "Kultur- och fritidsförvaltningen"
@@ -128,6 +128,51 @@ def test_an_admin_sees_everyone_and_filters_by_forvaltning(
         client.get("/personer", params={"forvaltning": "Utbildningsförvaltningen"}).text
     )
     assert "Anna Berg" in education and "Malin Westling" in education and "Eva" not in education
+
+
+def test_an_admin_moves_a_chef_to_another_forvaltning_and_the_chef_s_plans_follow_the_rule(
+    client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    admin = person(app, clock, "admin@pitea.example", Role.admin, "")
+    with app.transaction() as s:
+        plan = s.get_one(Plan, world.plan_id)
+        plan.chef_id = world.chef.id
+        s.add(plan)
+    log_in(client, app, admin, clock())
+    form = form_to(client.get(f"/personer/{world.chef.id}").text, "/forvaltning")
+    assert form.fields["forvaltning"] == "Utbildningsförvaltningen"
+    done = client.post(form.action, data=form.data(forvaltning=CULTURE))
+    assert f"Malin Westling hör nu till {CULTURE} (tidigare Utbildningsförvaltningen)." in text_of(
+        done.text
+    )
+    moved = get_person(app, world.chef.id)
+    assert (moved.forvaltning, moved.role) == (CULTURE, Role.chef.value)
+    with app.transaction() as s:
+        assert s.get_one(Plan, world.plan_id).chef_id is None
+
+    # The chef no longer changes the plan of the förvaltning left; nor moves anyone.
+    log_in(client, app, moved, clock())
+    assert client.get(f"/planer/{world.plan_id}/installningar").status_code == 403
+    page = client.get(f"/personer/{world.chef.id}").text
+    assert "/forvaltning" not in page
+
+
+def test_an_admin_who_leaves_out_the_forvaltning_of_a_chef_is_told_it_is_the_whole_kommun(
+    client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    admin = person(app, clock, "admin@pitea.example", Role.admin, "")
+    log_in(client, app, admin, clock())
+    form = form_to(client.get("/personer").text, "/personer")
+    done = client.post(
+        form.action,
+        data=form.data(name="Kim Sand", email="kim.sand@pitea.example", role="chef"),
+    )
+    assert (
+        "Kim Sand är tillagd som chef. Utan förvaltning kan Kim Sand läsa alla förvaltningars "
+        "planer och ändra dem; ange en förvaltning på personens sida om det inte är meningen."
+    ) in text_of(done.text)
+    owner = client.post(form.action, data=form.data(email="ola.ek@pitea.example", role="owner"))
+    assert "Utan förvaltning" not in text_of(owner.text)
 
 
 def test_a_chef_s_filter_is_their_own_forvaltning_whatever_the_address_says(

@@ -199,6 +199,38 @@ def test_an_admin_can_and_a_taken_title_is_refused(
     assert plan_of(app, world.plan_id).forvaltning == "Kultur"
 
 
+def test_a_plan_moved_to_another_forvaltning_is_no_longer_its_old_chefs(
+    client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    with app.transaction() as s:
+        admin = people.ensure_person(
+            s, "admin@pitea.example", now=clock(), name="Ada Admin", role=Role.admin
+        )
+        new_chef = people.ensure_person(
+            s,
+            "kerstin.kultur@pitea.example",
+            now=clock(),
+            name="Kerstin Kultur",
+            role=Role.chef,
+            forvaltning="Kultur",
+        )
+        plan = s.get(Plan, world.plan_id)
+        assert plan is not None
+        # The chef who made the plan on the web is the chef it names.
+        plan.chef_id = world.chef.id
+        s.add(plan)
+    log_in(client, app, admin, clock())
+    form = form_to(settings(client, world.plan_id), "/installningar")
+    moved = text_of(client.post(form.action, data=form.data(forvaltning="Kultur")).text)
+    assert "Planens chef: 'Malin Westling' → (tomt)" in moved
+    assert plan_of(app, world.plan_id).chef_id is None
+
+    log_in(client, app, world.chef, clock())
+    assert client.get(f"/planer/{world.plan_id}/installningar").status_code == 403
+    log_in(client, app, new_chef, clock())
+    assert client.get(f"/planer/{world.plan_id}/installningar").status_code == 200
+
+
 # --- the import changes only what the file states -------------------------------------------
 
 

@@ -243,6 +243,23 @@ def test_a_chef_of_another_forvaltning_sees_nothing_of_the_plan(
         assert "Nyss tilldelad" not in r.text and "Utvärderas snart" not in r.text
 
 
+def test_a_new_forvaltnings_chef_is_told_on_the_empty_pages_how_to_begin(
+    client: TestClient, app: App, clock: MovableClock, followed: Followed
+) -> None:
+    culture = "Kultur- och fritidsförvaltningen"
+    other = b.person(
+        app, "kim.ek@pitea.example", "Kim Ek", now=clock(), role=Role.chef, forvaltning=culture
+    )
+    log_in(client, app, other, clock())
+    start = client.get("/start").text
+    # Another förvaltning has plans: "no plans" is about the chef's own.
+    assert f"Det finns inga planer i {culture} att följa upp ännu." in text_of(start)
+    for way in ('href="/planer/ny"', 'href="/planer/import"', 'href="/personer"'):
+        assert way in start
+    listed = text_of(client.get("/planer").text)
+    assert f"Det finns inga planer i {culture} ännu. Skapa en ny åtgärdsplan" in listed
+
+
 def test_an_unknown_selection_or_plan_is_not_found(
     client: TestClient, app: App, chef: Person, clock: MovableClock, followed: Followed
 ) -> None:

@@ -45,10 +45,10 @@ def set_level(
         with app.transaction() as s:
             person = people.get_person(s, email)
             row = escalations.set_holder(s, app.registry, level, forvaltning, person, now=clock())
-            name, key = person.name, row.level
+            name, label = person.name, escalations.level_label(app.registry, row.level)
     except TrackerError as exc:
         raise fail(f"Fel: {exc.message}") from None
-    typer.echo(f"{name} har nu nivån {key} för {forvaltning.strip() or 'hela kommunen'}.")
+    typer.echo(f"{name} har nu nivån {label} för {forvaltning.strip() or 'hela kommunen'}.")
 
 
 @escalation_app.command("unset-level")
@@ -60,9 +60,8 @@ def unset_level(level: LevelArg, forvaltning: ForvaltningOption = "") -> None:
             escalations.remove_holder(s, app.registry, level, forvaltning)
     except TrackerError as exc:
         raise fail(f"Fel: {exc.message}") from None
-    typer.echo(
-        f"Ingen har längre nivån {level.strip()} för {forvaltning.strip() or 'hela kommunen'}."
-    )
+    label = escalations.level_label(app.registry, level)
+    typer.echo(f"Ingen har längre nivån {label} för {forvaltning.strip() or 'hela kommunen'}.")
 
 
 @escalation_app.command("levels")

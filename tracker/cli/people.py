@@ -12,7 +12,7 @@ from tracker.domain.roles import LOGIN_ROLES
 from tracker.models import Person, Role
 from tracker.models.base import ID_LIMIT
 from tracker.models.person import ROLE_LABELS
-from tracker.services import actions, people
+from tracker.services import actions, people, person_moves
 from tracker.services.access import change_role, revoke_links
 from tracker.web.links import login_url, owner_url
 
@@ -45,15 +45,15 @@ def person_add(
     email: EmailArg,
     name: Annotated[str, typer.Option("--name", metavar="NAMN", help="Namn.")] = "",
     role: Annotated[
-        Role,
+        Role | None,
         typer.Option(
             "--role",
             metavar="ROLL",
             parser=_role,
             help="ansvarig (owner), chef, nämnd (board) eller administratör (admin).",
-            show_default="ansvarig",
+            show_default="ansvarig för en ny person; en som finns behåller sin roll",
         ),
-    ] = Role.owner,
+    ] = None,
     forvaltning: Annotated[
         str | None,
         typer.Option(
@@ -66,14 +66,15 @@ def person_add(
     now = clock()
     with app.transaction() as s:
         person = people.ensure_person(
-            s, email, now=now, name=name, role=role, forvaltning=forvaltning or ""
+            s, email, now=now, name=name, role=role or Role.owner, forvaltning=forvaltning or ""
         )
-        change_role(s, person, role, now=now)
+        # Moving a known person to another förvaltning must not take their role from them.
+        if role is not None:
+            change_role(s, person, role, now=now)
         if forvaltning is not None:
-            person.forvaltning = forvaltning.strip()
-        s.add(person)
+            person_moves.move_person(s, person, forvaltning, now=now, actor=None)
     where = f", {person.forvaltning}" if person.forvaltning else ""
-    typer.echo(f"{person.name} <{person.email}>: {ROLE_LABELS[role]}{where}.")
+    typer.echo(f"{person.name} <{person.email}>: {ROLE_LABELS[Role(person.role)]}{where}.")
     tell_unused_name(person, name)
 
 

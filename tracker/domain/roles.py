@@ -214,6 +214,12 @@ def may_rename(user: Someone, person: Someone, plans: Iterable[PlanScope]) -> bo
     return may_change_role(user, person, plans)
 
 
+def may_move_person(user: Someone) -> bool:
+    """Only an admin puts a person in another förvaltning: a chef's own förvaltning is all
+    they act within, and moving a chef out of it changes what they may do."""
+    return user.role == Role.admin
+
+
 def may_send_link(user: Someone, person: Someone, plans: Iterable[PlanScope]) -> bool:
     """An editor may have a person's own link sent to them (it goes to their address only)
     when the editor may see the person."""

@@ -24,6 +24,7 @@ from tracker.errors import NotFound, Refused
 from tracker.logs import log_after_commit
 from tracker.models import ApiToken, Person
 from tracker.models.base import UTCDateTime
+from tracker.services import directory
 
 _log = logging.getLogger(__name__)
 
@@ -115,6 +116,7 @@ def create_token(
         raise Refused("Välj vilken förvaltning nyckeln får läsa, eller alla förvaltningar.")
     if len(scope) > FORVALTNING_LIMIT:
         raise Refused(f"Förvaltningens namn får vara högst {FORVALTNING_LIMIT} tecken.")
+    directory.check_forvaltning(session, scope)
     secret = TOKEN_PREFIX + secrets.token_urlsafe(TOKEN_BYTES)
     token = ApiToken(
         name=label,

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from tracker.domain.roles import Someone, may_see_person
 from tracker.domain.schedule import ScheduleStatus
+from tracker.errors import Refused
 from tracker.models import Action, ActionEvent, Person, Plan
 from tracker.services.plans import answer_condition, open_condition, status_of
 from workflows import WorkflowRegistry
@@ -50,6 +51,22 @@ def forvaltningar(session: Session) -> list[str]:
     names = set(session.exec(select(Person.forvaltning).distinct()))
     names.update(session.exec(select(Plan.forvaltning).distinct()))
     return sorted((n for n in names if n), key=str.casefold)
+
+
+def check_forvaltning(session: Session, forvaltning: str) -> None:
+    """Refused when `forvaltning` is one no plan or person has: what is set for it (an
+    escalation level, an API token) would silently hold for nothing, and a typo is the usual
+    cause. "" (the whole kommun) passes."""
+    if not forvaltning:
+        return
+    known = forvaltningar(session)
+    if forvaltning in known:
+        return
+    same = [k for k in known if k.casefold() == forvaltning.casefold()]
+    hint = f" Menar du {same[0]}?" if same else f" Förvaltningar: {', '.join(known) or 'inga'}."
+    raise Refused(
+        f"Förvaltningen '{forvaltning}' finns inte: ingen plan eller person hör till den.{hint}"
+    )
 
 
 def visible_people(session: Session, user: Someone, forvaltning: str | None = None) -> list[Person]:

@@ -33,6 +33,7 @@ from tracker.errors import Conflict, Forbidden, NotFound, Refused
 from tracker.logs import log_after_commit
 from tracker.models import Action, ActionEvent, Escalation, EscalationHolder, Person, Plan
 from tracker.services import actions as action_service
+from tracker.services import directory
 from tracker.services.absences import NO_DEPUTIES, Deputies, deputies_on
 from workflows import CHEF_LEVEL, DEFAULT_NOUN, LevelDef, NounDef, TimerDef, WorkflowRegistry
 
@@ -575,6 +576,7 @@ def set_holder(
     held it."""
     key = _level(registry, level)
     where = forvaltning.strip()
+    directory.check_forvaltning(session, where)
     assert person.id is not None
     row = session.exec(
         select(EscalationHolder).where(
@@ -592,6 +594,12 @@ def set_holder(
     return row
 
 
+def level_label(registry: WorkflowRegistry, level: str) -> str:
+    """The level as the pages name it, in lower case within a sentence ("förvaltningschef")."""
+    key = _level(registry, level)
+    return known_levels(registry)[key].lower()
+
+
 def remove_holder(
     session: Session, registry: WorkflowRegistry, level: str, forvaltning: str
 ) -> None:
@@ -603,5 +611,5 @@ def remove_holder(
     ).first()
     if row is None:
         where = forvaltning.strip() or "hela kommunen"
-        raise Refused(f"Ingen har nivån {key} för {where}.")
+        raise Refused(f"Ingen har nivån {known_levels(registry)[key].lower()} för {where}.")
     session.delete(row)

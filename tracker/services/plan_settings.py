@@ -17,6 +17,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from tracker.domain.plan_meta import LABELS, PlanMeta, convert
+from tracker.domain.roles import in_scope
 from tracker.errors import Refused
 from tracker.models import Person, Plan, PlanEvent
 from tracker.services import people
@@ -39,6 +40,8 @@ SETTINGS_FIELDS: tuple[str, ...] = (
 )
 RECIPIENTS = "board_recipients"
 PUBLISHED = "published"
+# The chef a plan names, let go when the plan moves out of their förvaltning.
+NAMED_CHEF = "chef"
 # The internkontrollplan's changes by hand, recorded in the history of its åtgärdsplan by
 # tracker.services.internal_control.
 RISK_ADDED = "control_risk"
@@ -50,6 +53,7 @@ CONTROL_FIELDS: tuple[str, ...] = (RISK_ADDED, POINT_ADDED, POINT_CHANGED, RISK_
 # Fields that are not in a plan file, so not in plan_meta's labels.
 _OWN_LABELS = {
     PUBLISHED: "Öppen publicering",
+    NAMED_CHEF: "Planens chef",
     RISK_ADDED: "Ny risk i internkontrollplanen",
     POINT_ADDED: "Nytt kontrollmoment",
     POINT_CHANGED: "Ändrat kontrollmoment",
@@ -170,9 +174,29 @@ def change_plan(
     for change in changes:
         setattr(plan, change.field, values[change.field])
         record_change(session, plan.id, change, now=now, actor=actor, label=label)
+    if any(c.field == "forvaltning" for c in changes):
+        released = release_named_chef(session, plan, now=now, actor=actor, label=label)
+        changes.extend([released] if released is not None else [])
     session.add(plan)
     session.flush()
     return changes
+
+
+def release_named_chef(
+    session: Session, plan: Plan, *, now: datetime, actor: Person | None, label: str = ""
+) -> PlanChange | None:
+    """The plan's named chef let go, in its history, when the plan and that chef are no longer
+    of one förvaltning (the plan or the chef moved): they would otherwise keep changing it
+    and keep getting its escalations and drafts, and the chefs of its förvaltning none."""
+    named = session.get(Person, plan.chef_id) if plan.chef_id is not None else None
+    if named is None or in_scope(named, plan.forvaltning):
+        return None
+    assert plan.id is not None
+    plan.chef_id = None
+    session.add(plan)
+    change = PlanChange(NAMED_CHEF, named.name, "")
+    record_change(session, plan.id, change, now=now, actor=actor, label=label)
+    return change
 
 
 def set_published(

@@ -51,6 +51,13 @@ class PlanOut(BaseModel):
     actions: int = Field(description="Antal åtgärder.")
     by_state: dict[str, int] = Field(description="Antal åtgärder per läge (lägets id).")
     overdue: int = Field(description="Öppna åtgärder vars klart-datum har passerat.")
+    late: int = Field(
+        description=(
+            "Försenade åtgärder: klart-datumet passerat utan att åtgärden är klar, eller "
+            "utvärderingsdatumet utan att den är utvärderad (webbens och tracker plan lists "
+            "Försenade)."
+        )
+    )
 
 
 class PlanDetail(PlanOut):

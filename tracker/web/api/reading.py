@@ -85,6 +85,7 @@ def plan_out(summary: plans.PlanSummary) -> out.PlanOut:
         actions=summary.total,
         by_state=summary.by_state,
         overdue=summary.overdue,
+        late=summary.late,
     )
 
 

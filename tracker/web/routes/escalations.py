@@ -19,7 +19,8 @@ from tracker.domain.roles import Role, may_set_escalation_levels
 from tracker.domain.workdays import WorkCalendar
 from tracker.errors import Conflict, Forbidden, Refused, TrackerError
 from tracker.links import LinkInvalid, LinkPurpose
-from tracker.services import escalations, people
+from tracker.models import Person
+from tracker.services import directory, escalations, people
 from tracker.services.access import LinkHolder, resolve_link
 from tracker.web.deps import (
     CsrfChecked,
@@ -204,19 +205,37 @@ LEVELS_PATH = "/eskaleringsnivaer"
 def levels_page(
     request: Request, web: WebDep, session: SessionDep, user: EditorDep
 ) -> HTMLResponse:
+    return _render_levels(request, web, session, user)
+
+
+def _render_levels(
+    request: Request,
+    web: Web,
+    session: Session,
+    user: Person,
+    *,
+    error: str | None = None,
+    values: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    may_set = may_set_escalation_levels(user)
     return web.render(
         request,
         "escalations/levels.html",
         {
             "levels": escalations.known_levels(web.app.registry),
             "holders": escalations.list_holders(session),
-            "may_set": may_set_escalation_levels(user),
+            "may_set": may_set,
+            "forvaltningar": directory.forvaltningar(session) if may_set else [],
+            "error": error,
+            "values": values or {},
             "flash": pop_flash(request),
         },
+        status_code=status_code,
     )
 
 
-@router.post(LEVELS_PATH, dependencies=[CsrfChecked])
+@router.post(LEVELS_PATH, dependencies=[CsrfChecked], response_model=None)
 def set_level(
     request: Request,
     web: WebDep,
@@ -226,7 +245,7 @@ def set_level(
     level: Annotated[str, Form(max_length=100)] = "",
     forvaltning: Annotated[str, Form(max_length=200)] = "",
     email: Annotated[str, Form(max_length=320)] = "",
-) -> RedirectResponse:
+) -> HTMLResponse | RedirectResponse:
     """An admin names who holds a level for a förvaltning (or the whole kommun); with no
     address, nobody holds it there any longer."""
     if not may_set_escalation_levels(user):
@@ -239,10 +258,24 @@ def set_level(
             if person is None:
                 raise Refused(f"Ingen person med e-postadressen {email.strip()}.")
             escalations.set_holder(session, registry, level, forvaltning, person, now=now)
-            flash(request, f"{person.name} har nu nivån {level.strip()} för {where}.")
+            label = escalations.level_label(registry, level)
+            flash(request, f"{person.name} har nu nivån {label} för {where}.")
         else:
             escalations.remove_holder(session, registry, level, forvaltning)
-            flash(request, f"Ingen har längre nivån {level.strip()} för {where}.")
+            label = escalations.level_label(registry, level)
+            flash(request, f"Ingen har längre nivån {label} för {where}.")
+    except Refused as exc:
+        undo(session)
+        values = {"level": level, "forvaltning": forvaltning, "email": email}
+        return _render_levels(
+            request,
+            web,
+            session,
+            user,
+            error=exc.message,
+            values=values,
+            status_code=refusal_status(exc),
+        )
     except TrackerError:
         undo(session)
         raise

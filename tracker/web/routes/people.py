@@ -23,6 +23,7 @@ from tracker.domain.roles import (
     may_change_role,
     may_choose_daily_summary,
     may_give_role,
+    may_move_person,
     may_read,
     may_rename,
     may_revoke_links,
@@ -33,7 +34,7 @@ from tracker.domain.roles import (
 from tracker.errors import Forbidden, NotFound, Refused, TrackerError
 from tracker.models import Action, Person, Plan, Role
 from tracker.models.person import ROLE_LABELS
-from tracker.services import directory, people
+from tracker.services import directory, people, person_moves
 from tracker.services.access import change_role, revoke_links
 from tracker.services.link_mail import link_mail_allowed, queue_login_link, queue_owner_link
 from tracker.services.overview import readable_plan_ids
@@ -77,6 +78,18 @@ def role_label(role: str) -> str:
         return ROLE_LABELS[Role(role)]
     except ValueError:  # a role no longer known is shown as stored
         return role
+
+
+def _scope_note(person: Person) -> str:
+    """What a chef or reader of no förvaltning may do, said when they are made so: the whole
+    kommun is theirs (roles.forvaltning_scope), which a forgotten box must not give unseen."""
+    if person.forvaltning or person.role not in (Role.chef.value, Role.board.value):
+        return ""
+    changes = " och ändra dem" if person.role == Role.chef.value else ""
+    return (
+        f" Utan förvaltning kan {person.name} läsa alla förvaltningars planer{changes}; ange "
+        "en förvaltning på personens sida om det inte är meningen."
+    )
 
 
 def _person(session: Session, person_id: int) -> tuple[Person, list[Plan]]:
@@ -195,7 +208,10 @@ def person_add(
             values=values,
             status_code=refusal_status(exc),
         )
-    flash(request, f"{person.name} är tillagd som {role_label(person.role).lower()}.")
+    flash(
+        request,
+        f"{person.name} är tillagd som {role_label(person.role).lower()}.{_scope_note(person)}",
+    )
     return RedirectResponse(f"/personer/{person.id}", status_code=303)
 
 
@@ -247,6 +263,8 @@ def person_page(
             "may_revoke": may_revoke_links(user, person, plans),
             "may_send": may_send_link(user, person, plans),
             "may_rename": may_rename(user, person, plans),
+            "may_move": may_move_person(user),
+            "forvaltningar": directory.forvaltningar(session) if may_move_person(user) else [],
             "may_choose_summary": may_choose_daily_summary(user, person),
             "roles": [
                 (r.value, ROLE_LABELS[r])
@@ -277,6 +295,33 @@ def person_rename(
         request,
         f"{old or person.email} heter nu {person.name}, i alla planer och i kommande e-post.",
     )
+    return RedirectResponse(f"/personer/{person_id}", status_code=303)
+
+
+# --- moving a person to another förvaltning --------------------------------------------
+
+
+@router.post("/personer/{person_id}/forvaltning", dependencies=[CsrfChecked])
+def person_move(
+    request: Request,
+    person_id: PathId,
+    session: SessionDep,
+    now: NowDep,
+    user: EditorDep,
+    forvaltning: Annotated[str, Form(max_length=200)] = "",
+) -> RedirectResponse:
+    person, _ = _person(session, person_id)
+    if not may_move_person(user):
+        raise Forbidden("Bara en administratör flyttar en person till en annan förvaltning.")
+    old = person_moves.move_person(session, person, forvaltning, now=now, actor=user)
+    if old == person.forvaltning:
+        flash(request, f"{person.name} hör redan till {old or 'ingen förvaltning'}.")
+    else:
+        flash(
+            request,
+            f"{person.name} hör nu till {person.forvaltning or 'ingen förvaltning'} "
+            f"(tidigare {old or 'ingen förvaltning'}).{_scope_note(person)}",
+        )
     return RedirectResponse(f"/personer/{person_id}", status_code=303)
 
 

@@ -101,6 +101,7 @@ def plan_list(
                 web.app.registry, sorted({w for s in summaries for w in s.workflows})
             ),
             "may_create": is_editor(user),
+            "scope": forvaltning_scope(user) or "",
             "flash": pop_flash(request),
         },
     )

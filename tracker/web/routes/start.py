@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse
 from sqlmodel import Session
 
 from tracker.domain import nouns
-from tracker.domain.roles import Role
+from tracker.domain.roles import Role, forvaltning_scope, is_editor
 from tracker.domain.schedule import SCHEDULE_LABELS, ScheduleStatus
 from tracker.domain.workdays import WorkCalendar
 from tracker.errors import NotFound
@@ -147,6 +147,9 @@ def render_start(
             ),
             "absence": absences.today_for(session, user, today=win.today),
             "board": board,
+            # What an empty page says: whose plans there are none of, and who can add one.
+            "scope": forvaltning_scope(user) or "",
+            "may_create": is_editor(user),
             "latest_reports": latest[:LATEST_REPORTS],
             "more_reports": len(latest) > LATEST_REPORTS,
             "refused": refused,
