@@ -12,13 +12,11 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import lxml.etree
 import lxml.html
 import pytest
 from pypdf import PdfReader
@@ -676,25 +674,3 @@ def test_the_command_line_drafts_and_assesses_a_follow_up(
     )
     assert result.exit_code == 1
     assert "Det finns ingen internkontrollplan med nummer 99." in result.output
-
-
-def test_every_format_of_a_follow_up_carries_the_same_title_naming_it(
-    app: App, chef: Person
-) -> None:
-    """As an återrapport's: a reader with several follow-ups open tells them apart by the
-    title a PDF reader or Word shows."""
-    t = first_tertial(app, chef)
-    report_id = draft(app, t, date(2025, 4, 1), APRIL_1)
-    with app.transaction() as s:
-        docs = {
-            fmt: report_service.report_document(s, report_id, fmt).data
-            for fmt in ("pdf", "html", "docx")
-        }
-        title = compose_control(snapshot(app, report_id)).title
-    expected = f"{title} – Utkast till uppföljning 2025-04-01"
-    meta = PdfReader(io.BytesIO(docs["pdf"])).metadata
-    assert meta is not None and meta["/Title"] == expected
-    assert lxml.html.fromstring(docs["html"]).findtext(".//title") == expected
-    with zipfile.ZipFile(io.BytesIO(docs["docx"])) as z:
-        core = lxml.etree.fromstring(z.read("docProps/core.xml"))
-    assert core.findtext("{http://purl.org/dc/elements/1.1/}title") == expected

@@ -587,15 +587,29 @@ def test_a_snapshot_archived_before_meetings_were_kept_renders_to_the_same_bytes
 def test_every_format_carries_the_same_document_title_naming_the_report(issued: bool) -> None:
     """A nämnd member with several återrapporter of one plan open tells them apart by the
     title a reader or Word shows, whichever format was opened."""
-    snapshot = snap(AreaSnap("Område", "", (act(1),)))
+    snapshot = replace(snap(AreaSnap("Område", "", (act(1),))), word_title_names_report=True)
     if issued:
         snapshot = snapshot.issued(IssueSnap(3, datetime(2018, 1, 12, 8, 30, tzinfo=UTC), "M"))
+    snapshot = Snapshot.from_json(snapshot.to_json())  # as stored and read back
     docs = render(snapshot)
     heading = "Återrapport nr 3" if issued else "Utkast till återrapport"
     expected = f"Åtgärdsplan – {heading} 2018-01-10"
     meta = PdfReader(io.BytesIO(docs["pdf"])).metadata
     assert meta is not None and meta["/Title"] == expected
     assert lxml.html.fromstring(docs["html"]).findtext(".//title") == expected
-    with zipfile.ZipFile(io.BytesIO(docs["docx"])) as z:
+    assert _word_title(docs["docx"]) == expected
+
+
+def _word_title(docx: bytes) -> str | None:
+    with zipfile.ZipFile(io.BytesIO(docx)) as z:
         core = lxml.etree.fromstring(z.read("docProps/core.xml"))
-    assert core.findtext("{http://purl.org/dc/elements/1.1/}title") == expected
+    return core.findtext("{http://purl.org/dc/elements/1.1/}title")
+
+
+def test_a_snapshot_archived_before_the_word_title_named_the_report_keeps_the_plans() -> None:
+    """Rendered again, an issued report gives the bytes archived (tracker report verify): its
+    stored snapshot has no word_title_names_report, and its Word file had the plan's title."""
+    stored = json.loads(snap(AreaSnap("Område", "", (act(1),))).to_json())
+    assert "word_title_names_report" not in stored
+    docs = render(Snapshot.from_json(json.dumps(stored)))
+    assert _word_title(docs["docx"]) == "Åtgärdsplan"

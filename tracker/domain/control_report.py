@@ -663,9 +663,7 @@ def compose_control(s: ControlSnapshot) -> ControlView:
         issued_line=_issued_line(s),
         created=s.issue.issued_at if s.issue else s.built_at,
         meta={
-            # The same title in every format, naming the follow-up and its date, as an
-            # återrapport's does (report._meta).
-            "title": f"{title} – {heading} {date_text}",
+            "title": f"{title} – {s.control_plan.namnd}",
             "author": ", ".join(
                 x for x in (s.plan.signatory_name, s.control_plan.forvaltning) if x
             ),

@@ -149,6 +149,10 @@ class Snapshot:
     # None for a report at no meeting of a sammanträdesplan (an extra report, a nämnd
     # without one), and in snapshots archived before the meeting was kept.
     meeting: MeetingSnap | None = None
+    # Whether the Word file's title names the report as the PDF's and the HTML's do (every
+    # snapshot built since); False in those archived before, whose Word file had the plan's
+    # title, so that they render to the bytes archived (tracker report verify).
+    word_title_names_report: bool = False
 
     @property
     def previous(self) -> EarlierReport | None:
@@ -226,6 +230,8 @@ def _to_dict(s: Snapshot) -> dict[str, Any]:
     # existed.
     if s.meeting is not None:
         out["meeting"] = {"board": s.meeting.board, "held_on": _d(s.meeting.held_on)}
+    if s.word_title_names_report:
+        out["word_title_names_report"] = True
     return out
 
 
@@ -337,6 +343,7 @@ def _from_dict(d: dict[str, Any]) -> Snapshot:
             )
         ),
         meeting=_meeting_from_dict(d.get("meeting")),
+        word_title_names_report=bool(d.get("word_title_names_report", False)),
     )
 
 
@@ -806,11 +813,14 @@ def _issued_line(issue: IssueSnap | None, plan: PlanSnap) -> str:
     )
 
 
-def _meta(plan: PlanSnap, heading: str, date_text: str) -> dict[str, str]:
+def _meta(plan: PlanSnap, heading: str, date_text: str, word_names: bool) -> dict[str, str]:
     """The document's properties. Its title names the report, not only the plan, so that
-    a reader with several of a plan's återrapporter open tells them apart in every format."""
+    a reader with several of a plan's återrapporter open tells them apart in every format;
+    the Word file of a snapshot archived before had the plan's title (word_title)."""
+    title = f"{plan.title} – {heading} {date_text}"
     return {
-        "title": f"{plan.title} – {heading} {date_text}",
+        "title": title,
+        "word_title": title if word_names else plan.title,
         "author": ", ".join(x for x in (plan.signatory_name, plan.forvaltning) if x),
         "subject": heading + (f", Dnr {plan.dnr}" if plan.dnr else ""),
     }
@@ -846,7 +856,7 @@ def compose(snapshot: Snapshot) -> ReportView:
         rows=tuple(table.rows),
         issued_line=_issued_line(issue, plan),
         created=issue.issued_at if issue else snapshot.built_at,
-        meta=_meta(plan, heading, date_text),
+        meta=_meta(plan, heading, date_text, snapshot.word_title_names_report),
     )
 
 

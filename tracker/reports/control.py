@@ -79,7 +79,7 @@ def pdf_data(view: ControlView) -> dict[str, Any]:
     """Everything the Typst template shows, as plain JSON values."""
     created = view.created.astimezone(UTC)
     return {
-        "doc_title": _s(view.meta["title"]),
+        "doc_title": _s(f"{view.title} – {view.heading} {view.date_text}"),
         "author": _s(view.meta["author"]),
         "subject": _s(view.meta["subject"]),
         "created": [

@@ -431,7 +431,9 @@ def signed_and_saved(
     issued = doc.add_paragraph().add_run(strip_control(issued_line))
     issued.font.size = Pt(8)
     props = doc.core_properties
-    props.title = meta["title"]
+    # An återrapport's Word title may differ from its PDF's (report._meta); other documents
+    # have one title.
+    props.title = meta.get("word_title", meta["title"])
     props.subject = meta["subject"]
     props.author = meta["author"]
     props.last_modified_by = meta["author"]

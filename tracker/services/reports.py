@@ -598,6 +598,7 @@ def build_snapshot(
         earlier=tuple(earlier),
         changes=tuple(changes),
         meeting=meeting_snap(current),
+        word_title_names_report=True,
     )
 
 
