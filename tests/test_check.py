@@ -53,6 +53,7 @@ def test_check_names_each_problem(tmp_path: Path) -> None:
         s.bind(("127.0.0.1", 0))
         closed_port = s.getsockname()[1]
     env = {"TRACKER_SMTP_PORT": str(closed_port), "TRACKER_PUBLIC_BASE_URL": "intranat"}
+    (tmp_path / "t.db").touch()  # a database without schema (a missing one is refused)
     code, out = _run(["--database", str(tmp_path / "t.db"), "check"], env)
     assert code == 1
     assert "kör 'tracker db upgrade'" in out

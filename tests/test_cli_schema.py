@@ -160,3 +160,13 @@ def test_init_makes_the_database_where_none_was(tmp_path: Path) -> None:
     db = tmp_path / "ny" / "tracker.db"
     assert _run(["--database", str(db), "init"]).returncode == 0
     assert _run(["--database", str(db), "plan", "list"]).returncode == 0
+
+
+def test_check_on_a_database_file_that_is_not_there_says_so_and_makes_nothing(
+    tmp_path: Path,
+) -> None:
+    missing = tmp_path / "var" / "tracker.db"
+    done = _run(["--database", str(missing), "check"])
+    assert done.returncode == 1
+    assert f"databasfilen {missing} finns inte" in done.stdout + done.stderr
+    assert not missing.parent.exists()

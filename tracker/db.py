@@ -27,12 +27,14 @@ def make_engine(url: str, *, lock_timeout_s: float = LOCK_TIMEOUT_S, **kwargs: A
     """The engine for `url`. A statement that waits for a lock longer than `lock_timeout_s`
     fails (is_lock_timeout tells such an error), on SQLite and PostgreSQL alike."""
     if url.startswith("sqlite"):
-        _ensure_sqlite_dir(url)
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": lock_timeout_s},
             **kwargs,
         )
+        # The file's directory is made when the first connection makes the file, not here:
+        # an engine built only to find the file missing (tracker check) leaves nothing behind.
+        event.listen(engine, "do_connect", _sqlite_dir_maker(url))
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if url.startswith("postgresql://"):
@@ -49,10 +51,21 @@ def sqlite_file(url: str) -> str | None:
     return path if path and path != ":memory:" else None
 
 
-def _ensure_sqlite_dir(url: str) -> None:
+def missing_sqlite_file(url: str) -> str | None:
+    """The file of a SQLite URL when it is not there (connecting would make a new, empty
+    database); None when it is, or the database is not a SQLite file."""
     path = sqlite_file(url)
-    if path:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    return path if path is not None and not Path(path).is_file() else None
+
+
+def _sqlite_dir_maker(url: str) -> Any:
+    path = sqlite_file(url)
+
+    def make_dir(*_: Any) -> None:
+        if path:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+    return make_dir
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

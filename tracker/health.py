@@ -15,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from config import SECRET_ADVICE, Settings, unknown_variables, weak_secret
 from notifications.probe import probe_smtp, smtp_problem
 from tracker.app import App
+from tracker.db import missing_sqlite_file
 from tracker.domain.report import PlanSnap, Snapshot, compose
 from tracker.migrate import revisions
 from tracker.reports.pdf import render_pdf
@@ -30,6 +31,26 @@ class CheckResult:
 
 def check_database(app: App) -> CheckResult:
     where = app.engine.url.render_as_string(hide_password=True)
+    default = app.settings.database_url == Settings.model_fields["database_url"].default
+    missing = missing_sqlite_file(app.settings.database_url)
+    if default and (missing is not None or _schema_of(app) is None):
+        # Not an installation without a schema but a command run without the service's
+        # environment: 'tracker db upgrade' here would make a second, empty database.
+        return CheckResult(
+            "Databas",
+            False,
+            f"{where} är standarddatabasen i katalogen du står i: varken en inställningsfil "
+            "eller TRACKER_DATABASE_URL lästes. Kör kommandot som tjänsten, med dess miljö "
+            "(tracker-admin i docs/deploy.md)",
+        )
+    if missing is not None:
+        # Not connected to: that would make the file, a new and empty database.
+        return CheckResult(
+            "Databas",
+            False,
+            f"databasfilen {missing} finns inte: ange tjänstens databas med "
+            "TRACKER_DATABASE_URL, eller skapa en ny med 'tracker init'",
+        )
     try:
         current, head = revisions(app.engine)
     except SQLAlchemyError as exc:
@@ -42,19 +63,6 @@ def check_database(app: App) -> CheckResult:
             f"kan inte ansluta till {where} ({reason}): kontrollera TRACKER_DATABASE_URL "
             "(värd, port, databas, användare och lösenord) och att databasservern är igång",
         )
-    if (
-        current is None
-        and app.settings.database_url == Settings.model_fields["database_url"].default
-    ):
-        # Not an installation without a schema but a command run without the service's
-        # environment: 'tracker db upgrade' here would make a second, empty database.
-        return CheckResult(
-            "Databas",
-            False,
-            f"{where} är standarddatabasen i katalogen du står i: varken en inställningsfil "
-            "eller TRACKER_DATABASE_URL lästes. Kör kommandot som tjänsten, med dess miljö "
-            "(tracker-admin i docs/deploy.md)",
-        )
     if current != head:
         return CheckResult(
             "Databas",
@@ -62,6 +70,14 @@ def check_database(app: App) -> CheckResult:
             f"{where}: schemat är {current or 'tomt'}, senaste är {head}; kör 'tracker db upgrade'",
         )
     return CheckResult("Databas", True, f"{where}, schema {head}")
+
+
+def _schema_of(app: App) -> str | None:
+    """The default SQLite file's schema revision (it is a file, so it can be read)."""
+    try:
+        return revisions(app.engine)[0]
+    except SQLAlchemyError:
+        return None
 
 
 def check_smtp(app: App) -> CheckResult:

@@ -24,7 +24,7 @@ from config import SettingsError, read_settings
 from config.settings import CONFIG_FILE_ENV
 from tracker.app import App, bootstrap
 from tracker.cli.swedish import CommandGroup
-from tracker.db import sqlite_file
+from tracker.db import missing_sqlite_file
 from tracker.errors import TrackerError
 from tracker.migrate import require_current_schema
 from workflows import DefinitionError
@@ -126,8 +126,7 @@ def get_app(needs: Needs = Needs.schema) -> App:
 def _require_database_file(url: str) -> None:
     """A SQLite file that is not there is refused, not made: a command run without the
     service's settings would otherwise write to a new, empty database of its own."""
-    path = sqlite_file(url)
-    if path is not None and not Path(path).is_file():
+    if (path := missing_sqlite_file(url)) is not None:
         raise TrackerError(
             f"Databasfilen {path} finns inte. Ange tjänstens databas med --database eller "
             "TRACKER_DATABASE_URL (eller kör kommandot med tjänstens miljö), eller skapa en "

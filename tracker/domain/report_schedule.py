@@ -237,6 +237,14 @@ def still_to_report(
     return [o for o in occasions if o.meeting_on >= today and o.key not in issued]
 
 
+def draft_due(occasions: Sequence[Occasion], today: date) -> Occasion | None:
+    """The occasion whose draft is due: from its draft day until its meeting."""
+    for o in occasions:
+        if o.draft_on <= today <= o.window_end:
+            return o
+    return None
+
+
 def upcoming_approval(occasions: Sequence[Occasion], today: date) -> Occasion | None:
     """The first occasion whose approval day is today or later: the one being prepared."""
     for o in occasions:

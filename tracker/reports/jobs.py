@@ -20,7 +20,7 @@ from config import Settings
 from tracker.app import App
 from tracker.domain.clock import local_date
 from tracker.domain.control_report import ControlSnapshot
-from tracker.domain.report_schedule import Occasion, occasion_of
+from tracker.domain.report_schedule import Occasion, draft_due, occasion_of
 from tracker.domain.roles import chefs_of
 from tracker.domain.workdays import WorkCalendar
 from tracker.errors import TrackerError
@@ -54,14 +54,16 @@ def _reviewers(session: Session, plan: Plan) -> list[Person]:
 def _draft_due(session: Session, app: App, plan: Plan, today: date) -> Occasion | None:
     """The plan's occasion whose draft is due today and not yet made."""
     assert plan.id is not None
-    occasion = reports.due_occasion(
+    occasions = reports.plan_occasions(
         session, app.registry, plan, today, app.settings.report_draft_days_before
     )
+    occasion = draft_due(occasions, today)
     if occasion is None:
         return None
     # A report of the occasion is one occasion_of gives it, as everywhere: a meeting that
     # moved after its draft was made does not get a second one, and an extra report made
-    # before the occasion's run-up does not stand in for its draft.
+    # before the occasion's run-up does not stand in for its draft. (Windows overlap only
+    # where a draft day falls before the previous meeting; there the earlier one has it.)
     made = session.exec(
         select(col(Report.as_of)).where(
             Report.plan_id == plan.id,
@@ -69,9 +71,6 @@ def _draft_due(session: Session, app: App, plan: Plan, today: date) -> Occasion 
             col(Report.as_of) <= occasion.window_end,
         )
     ).all()
-    occasions = reports.plan_occasions(
-        session, app.registry, plan, today, app.settings.report_draft_days_before
-    )
     if any(occasion_of(occasions, as_of) == occasion for as_of in made):
         return None
     return occasion

@@ -42,7 +42,7 @@ from tracker.domain.report import (
     compose,
     state_counts,
 )
-from tracker.domain.report_schedule import Occasion, occasion_after, occasion_of
+from tracker.domain.report_schedule import Occasion, draft_due, occasion_after, occasion_of
 from tracker.domain.roles import action_roles
 from tracker.domain.workdays import WorkCalendar
 from tracker.errors import Conflict, NotFound, Refused
@@ -149,11 +149,8 @@ def plan_occasions(
 def due_occasion(
     session: Session, registry: WorkflowRegistry, plan: Plan, today: date, draft_days: int
 ) -> Occasion | None:
-    """The occasion whose draft is due: from its draft day until its meeting."""
-    for o in plan_occasions(session, registry, plan, today, draft_days):
-        if o.draft_on <= today <= o.window_end:
-            return o
-    return None
+    """The occasion whose draft is due (report_schedule.draft_due)."""
+    return draft_due(plan_occasions(session, registry, plan, today, draft_days), today)
 
 
 # --- Reading reports ----------------------------------------------------------------------
