@@ -833,22 +833,11 @@ class _Planner:
         escalated_ids = {r.id for rows in rec.escalated.values() for r in rows}
         # One escalated to them the same day is listed once, under its escalation.
         unowned = {i: v for i, v in rec.unowned.items() if i not in escalated_ids}
-        sections = [
-            *self._own_sections(placed, found.report_deadlines),
-            *self._unowned_section(unowned),
-            *self._escalation_sections(rec),
-            *self._other_overdue_sections(
-                rec, escalated_ids | set(rec.unowned), found.overdue_by_plan
-            ),
-        ]
+        sections = self._sections(rec, placed, unowned, escalated_ids, found)
         own_rows = [row for rows in placed.values() for row in rows]
-        n_own = len(own_rows)
         escalated = list({r.id: r for rows in rec.escalated.values() for r in rows}.values())
-        # Only someone with actions of their own gets the link to them.
-        link = owner_url(self.settings, people[rec.person_id], now=self.now) if n_own else None
-        digest = Digest(
-            to=rec.email,
-            name=rec.name,
+        digest = replace(
+            self._own_link(rec, people, own, chefs),
             subject=_subject(
                 self.registry,
                 own_rows,
@@ -864,21 +853,60 @@ class _Planner:
                 *_report_notices(self.registry, own, found, self.reporting, self.today),
                 *rec.notices,
             ),
-            link=link,
-            link_valid_until=(
-                self.today + timedelta(days=self.settings.link_max_age_days) if n_own else None
-            ),
-            site_url=self.settings.public_base_url,
-            reply_to=chefs.reply_address(row for row, _ in own.values()) if n_own else "",
         )
+        only_for_others = bool(escalated_ids or unowned) and not own_rows
         return PlannedDigest(
             person_id=rec.person_id,
             to=rec.email,
             name=rec.name,
-            kind=KIND_ESCALATION if (escalated_ids or unowned) and not n_own else KIND_REMINDER,
+            kind=KIND_ESCALATION if only_for_others else KIND_REMINDER,
             message=render_digest(digest),
             listed=tuple((s.title, tuple(i.number for i in s.items)) for s in sections),
             forvaltning=_sole_forvaltning({**own, **unowned}, rec.escalated),
+        )
+
+    def _sections(
+        self,
+        rec: _Recipient,
+        placed: dict[Section, list[_Row]],
+        unowned: dict[int, tuple[_Row, set[Section]]],
+        escalated_ids: set[int],
+        found: _Gathered,
+    ) -> list[DigestSection]:
+        """In the order read: the recipient's own items, those nobody owns, the escalated
+        ones, and the other late ones in their plans."""
+        return [
+            *self._own_sections(placed, found.report_deadlines),
+            *self._unowned_section(unowned),
+            *self._escalation_sections(rec),
+            *self._other_overdue_sections(
+                rec, escalated_ids | set(rec.unowned), found.overdue_by_plan
+            ),
+        ]
+
+    def _own_link(
+        self,
+        rec: _Recipient,
+        people: dict[int, Person],
+        own: dict[int, tuple[_Row, set[Section]]],
+        chefs: _ChefIndex,
+    ) -> Digest:
+        """The digest's addressee, and for someone with items of their own the link to them,
+        how long it holds, and their chef as the reply address; the rest is filled in after."""
+        digest = Digest(
+            to=rec.email,
+            name=rec.name,
+            subject="",
+            sections=(),
+            site_url=self.settings.public_base_url,
+        )
+        if not own:
+            return digest
+        return replace(
+            digest,
+            link=owner_url(self.settings, people[rec.person_id], now=self.now),
+            link_valid_until=self.today + timedelta(days=self.settings.link_max_age_days),
+            reply_to=chefs.reply_address(row for row, _ in own.values()),
         )
 
     def _place(self, own: dict[int, tuple[_Row, set[Section]]]) -> dict[Section, list[_Row]]:
