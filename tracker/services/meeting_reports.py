@@ -58,7 +58,6 @@ def reports_at_meetings(
     goes to no meeting."""
     if not meetings:
         return {}
-    wanted = {m.id for m in meetings}
     boards = {m.board for m in meetings}
     # A nämnd with meetings has its plans' occasions worked from all of them: `around` is
     # only the year for a nämnd without, and no plan of those goes to a meeting.
@@ -66,20 +65,28 @@ def reports_at_meetings(
     reporting = [p for p in plans if p.namnd in boards]
     calendar = report_calendar(session, registry, cal, fallback_draft_days, reporting)
     made = _reports_by_plan(session, [p.id for p in reporting if p.id is not None])
+    wanted = {m.id for m in meetings}
     due: list[tuple[Plan, Occasion, list[Report]]] = []
     for plan in sorted(reporting, key=lambda p: p.title):
         assert plan.id is not None
         occasions = calendar.occasions(plan, around)
-        for occasion in occasions:
-            if occasion.meeting_id in wanted:
-                theirs = [
-                    r
-                    for r in made.get(plan.id, [])
-                    if occasion_of(occasions, r.as_of) == occasion
-                    and may_see_report(reader, plan, issued=is_issued(r))
-                ]
-                due.append((plan, occasion, theirs))
-    # One read of the outbox for every report shown.
+        theirs = made.get(plan.id, [])
+        due.extend(
+            (plan, o, _made_for(o, occasions, theirs, plan, reader))
+            for o in occasions
+            if o.meeting_id in wanted
+        )
+    return _by_meeting(session, registry, due, reader)
+
+
+def _by_meeting(
+    session: Session,
+    registry: WorkflowRegistry,
+    due: Sequence[tuple[Plan, Occasion, list[Report]]],
+    reader: Someone,
+) -> dict[int, list[MeetingReport]]:
+    """The reports due, per meeting, each with how it is on its way to the nämnd: one read
+    of the outbox for every report shown."""
     sent = sendings(session, registry, [r for _, _, theirs in due for r in theirs])
     found: dict[int, list[MeetingReport]] = defaultdict(list)
     for plan, occasion, theirs in due:
@@ -88,6 +95,22 @@ def reports_at_meetings(
         drafts = may_see_report(reader, plan, issued=False)
         found[occasion.meeting_id].append(MeetingReport(plan, occasion, shown, drafts))
     return found
+
+
+def _made_for(
+    occasion: Occasion,
+    occasions: Sequence[Occasion],
+    reports: Sequence[Report],
+    plan: Plan,
+    reader: Someone,
+) -> list[Report]:
+    """The plan's reports made for `occasion` (made in its window) that the reader may see."""
+    return [
+        r
+        for r in reports
+        if occasion_of(occasions, r.as_of) == occasion
+        and may_see_report(reader, plan, issued=is_issued(r))
+    ]
 
 
 def _reports_by_plan(session: Session, plan_ids: list[int]) -> dict[int, list[Report]]:
