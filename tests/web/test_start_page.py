@@ -268,3 +268,31 @@ def test_an_unknown_selection_or_plan_is_not_found(
     assert r.status_code == 404
     assert "Det finns inget sådant urval av åtgärder." in text_of(r.text)
     assert client.get("/atgarder", params={"plan": 999, "urval": "forsenade"}).status_code == 404
+
+
+def test_a_plan_whose_escalations_reach_no_chef_is_pointed_out_until_one_is_added(
+    client: TestClient, app: App, clock: MovableClock, chef: Person
+) -> None:
+    """A plan made by an admin in a förvaltning without a chef: its escalations and the
+    reminders of åtgärder without owner wait (the sweep records none), so whoever leads it
+    must be told, on the page they open."""
+    culture = "Kultur- och fritidsförvaltningen"
+    admin = b.person(app, "admin@pitea.example", "Ada Admin", now=clock(), role=Role.admin)
+    orphan, _ = b.plan(app, now=clock(), title="Biblioteksplan", forvaltning=culture)
+    led, _ = b.plan(app, now=clock(), title="Skolplan", chef=chef)
+    log_in(client, app, admin, clock())
+    page = text_of(client.get("/start").text)
+    assert "Ingen chef får eskaleringarna för planen:" in page
+    assert f"Biblioteksplan – {culture}" in page
+    assert "Skolplan –" not in page
+    assert f'href="/planer/{orphan.id}"' in client.get("/start").text
+    # The chef of another förvaltning does not lead it, and is not told.
+    log_in(client, app, chef, clock())
+    assert "Ingen chef får eskaleringarna" not in text_of(client.get("/start").text)
+    b.person(
+        app, "kim.ek@pitea.example", "Kim Ek", now=clock(), role=Role.chef, forvaltning=culture
+    )
+    clock.advance(minutes=1)  # a newer log-in link than the one already used
+    log_in(client, app, admin, clock())
+    assert "Ingen chef får eskaleringarna" not in text_of(client.get("/start").text)
+    assert led.id is not None

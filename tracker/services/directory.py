@@ -12,7 +12,7 @@ from sqlalchemy import and_, func, or_
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
-from tracker.domain.roles import Someone, may_see_person
+from tracker.domain.roles import Role, Someone, chefs_of, may_see_person
 from tracker.domain.schedule import ScheduleStatus
 from tracker.errors import Refused
 from tracker.models import Action, ActionEvent, Person, Plan
@@ -67,6 +67,22 @@ def check_forvaltning(session: Session, forvaltning: str) -> None:
     raise Refused(
         f"Förvaltningen '{forvaltning}' finns inte: ingen plan eller person hör till den.{hint}"
     )
+
+
+def without_chef(session: Session, plans: Iterable[Plan]) -> list[Plan]:
+    """Those of `plans` whose matters reach nobody: neither the chef the plan names nor any
+    chef of its förvaltning is there (roles.chefs_of, as the reminder sweep asks it). Their
+    escalations, and the reminders of åtgärder nobody owns, wait until a chef is."""
+    plans = list(plans)
+    named = {p.chef_id for p in plans if p.chef_id is not None}
+    people = list(
+        session.exec(
+            select(Person).where(
+                or_(col(Person.role) == Role.chef.value, col(Person.id).in_(named))
+            )
+        )
+    )
+    return [p for p in plans if not chefs_of(p, people)]
 
 
 def visible_people(session: Session, user: Someone, forvaltning: str | None = None) -> list[Person]:

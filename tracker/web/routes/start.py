@@ -13,13 +13,13 @@ from fastapi.responses import HTMLResponse
 from sqlmodel import Session
 
 from tracker.domain import nouns
-from tracker.domain.roles import Role, forvaltning_scope, is_editor
+from tracker.domain.roles import Role, forvaltning_scope, is_editor, may_edit
 from tracker.domain.schedule import SCHEDULE_LABELS, ScheduleStatus
 from tracker.domain.workdays import WorkCalendar
 from tracker.errors import NotFound
 from tracker.models import Person
 from tracker.models.base import ID_LIMIT
-from tracker.services import absences, escalations, overview, reports
+from tracker.services import absences, directory, escalations, overview, reports
 from tracker.services import plans as plan_service
 from tracker.services.overview import Selection, Window
 from tracker.services.plans import ActionRow
@@ -153,6 +153,11 @@ def render_start(
             "latest_reports": latest[:LATEST_REPORTS],
             "more_reports": len(latest) > LATEST_REPORTS,
             "refused": refused,
+            # Plans the person leads whose escalations reach no chef: told to those who can
+            # mend it (an admin adds a chef), or at least see it.
+            "without_chef": directory.without_chef(
+                session, [p for p in plans if may_edit(user, p)]
+            ),
         },
         status_code=status_code,
     )
