@@ -157,6 +157,26 @@ def test_an_admin_moves_a_chef_to_another_forvaltning_and_the_chef_s_plans_follo
     assert "/forvaltning" not in page
 
 
+def test_a_known_forvaltning_spelled_in_other_capitals_is_refused_with_what_was_typed_kept(
+    client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    """A chef moved to "utbildningsförvaltningen" would read none of Utbildningsförvaltningen's
+    plans (a förvaltning is matched by its exact name): the move is refused on the person's
+    page, naming the förvaltning meant, with the name as typed in its box."""
+    admin = person(app, clock, "admin@pitea.example", Role.admin, "")
+    log_in(client, app, admin, clock())
+    form = form_to(client.get(f"/personer/{world.anna.id}").text, "/forvaltning")
+    done = client.post(form.action, data=form.data(forvaltning="utbildningsförvaltningen"))
+    assert done.status_code == 422
+    assert "Menar du Utbildningsförvaltningen?" in text_of(done.text)
+    kept = form_to(done.text, "/forvaltning")
+    assert kept.fields["forvaltning"] == "utbildningsförvaltningen"
+    assert get_person(app, world.anna.id).forvaltning == ""
+    # A förvaltning nobody is in yet is a new one: its first person is put in it.
+    done = client.post(form.action, data=form.data(forvaltning=CULTURE))
+    assert f"Anna Berg hör nu till {CULTURE}" in text_of(done.text)
+
+
 def test_an_admin_who_leaves_out_the_forvaltning_of_a_chef_is_told_it_is_the_whole_kommun(
     client: TestClient, app: App, world: World, clock: MovableClock
 ) -> None:

@@ -62,8 +62,8 @@ def check_forvaltning(session: Session, forvaltning: str) -> None:
     known = forvaltningar(session)
     if forvaltning in known:
         return
-    same = [k for k in known if k.casefold() == forvaltning.casefold()]
-    hint = f" Menar du {same[0]}?" if same else f" Förvaltningar: {', '.join(known) or 'inga'}."
+    check_spelling(session, forvaltning, known)
+    hint = f" Förvaltningar: {', '.join(known) or 'inga'}."
     raise Refused(
         f"Förvaltningen '{forvaltning}' finns inte: ingen plan eller person hör till den.{hint}"
     )
@@ -83,6 +83,22 @@ def without_chef(session: Session, plans: Iterable[Plan]) -> list[Plan]:
         )
     )
     return [p for p in plans if not chefs_of(p, people)]
+
+
+def check_spelling(session: Session, forvaltning: str, known: list[str] | None = None) -> None:
+    """Refused when `forvaltning` is a known förvaltning spelled otherwise (in capitals):
+    what is put in it would hold for none of that förvaltning's plans, which are matched by
+    their exact name. A förvaltning no plan or person has yet passes (a person may be the
+    first of a new one)."""
+    names = forvaltningar(session) if known is None else known
+    if not forvaltning or forvaltning in names:
+        return
+    same = [k for k in names if k.casefold() == forvaltning.casefold()]
+    if same:
+        raise Refused(
+            f"Förvaltningen '{forvaltning}' finns inte: ingen plan eller person hör till den. "
+            f"Menar du {same[0]}?"
+        )
 
 
 def visible_people(session: Session, user: Someone, forvaltning: str | None = None) -> list[Person]:

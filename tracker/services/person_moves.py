@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from tracker.errors import Refused
 from tracker.models import Person, Plan
-from tracker.services import plan_settings
+from tracker.services import directory, plan_settings
 
 # As the förvaltning of a plan (tracker.models.plan) may be long.
 FORVALTNING_LIMIT = 200
@@ -19,13 +19,15 @@ def move_person(
     session: Session, person: Person, forvaltning: str, *, now: datetime, actor: Person | None
 ) -> str:
     """Put `person` in `forvaltning` ("" for none); the förvaltning they were in. A plan that
-    names them as its chef and is not of their new förvaltning stops naming them."""
+    names them as its chef and is not of their new förvaltning stops naming them. A known
+    förvaltning spelled otherwise is refused (directory.check_spelling)."""
     where = forvaltning.strip()
     if len(where) > FORVALTNING_LIMIT:
         raise Refused(f"Förvaltningens namn får vara högst {FORVALTNING_LIMIT} tecken.")
     old = person.forvaltning
     if where == old:
         return old
+    directory.check_spelling(session, where)
     person.forvaltning = where
     session.add(person)
     session.flush()

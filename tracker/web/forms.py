@@ -3,9 +3,9 @@
 
 Two checks hold for every form of the app, whatever its route: a body larger than FORM_LIMIT
 (UPLOAD_LIMIT for a file upload) is refused before it is read (FormLimits), and a form with
-a NUL character in any of its fields is refused whole (refuse_nul, a dependency of the whole
-app): no database stores it in text (PostgreSQL refuses it, SQLite keeps it), and nobody
-types it.
+a NUL character in any of its fields, or a query with one, is refused whole (refuse_nul, a
+dependency of the whole app): no database stores it in text (PostgreSQL refuses it, SQLite
+keeps it), and nobody types it.
 
 A field longer than its route allows (Form(max_length=...)) is refused with a message that
 names the field and its limit in characters (too_long), whatever form it came in.
@@ -175,8 +175,10 @@ def _shows(route: BaseRoute, path: str) -> bool:
 
 
 async def refuse_nul(request: Request) -> None:
-    """A dependency of every route: a posted form with a NUL character anywhere is refused.
-    (FastAPI has parsed the body by now; request.form() hands back that parse.)"""
+    """A dependency of every route: a query or a posted form with a NUL character anywhere
+    is refused. (FastAPI has parsed the body by now; request.form() hands back that parse.)"""
+    if any("\x00" in part for item in request.query_params.multi_items() for part in item):
+        raise FormRefused("NUL")
     if request.method in ("GET", "HEAD"):
         return
     content_type = request.headers.get("content-type", "")

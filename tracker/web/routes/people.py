@@ -239,6 +239,23 @@ def person_page(
     now: NowDep,
     user: EditorDep,
 ) -> HTMLResponse:
+    return _render_person(request, web, session, now, user, person_id)
+
+
+def _render_person(
+    request: Request,
+    web: Web,
+    session: Session,
+    now: datetime,
+    user: Person,
+    person_id: int,
+    *,
+    move_error: str | None = None,
+    typed_forvaltning: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """The person's page; `move_error` and `typed_forvaltning`: a refused move, with the
+    förvaltning as typed."""
     person, plans = _person(session, person_id)
     if not may_see_person(user, person, plans):
         raise Forbidden(OTHER_FORVALTNING)
@@ -265,6 +282,8 @@ def person_page(
             "may_rename": may_rename(user, person, plans),
             "may_move": may_move_person(user),
             "forvaltningar": directory.forvaltningar(session) if may_move_person(user) else [],
+            "move_error": move_error,
+            "typed_forvaltning": typed_forvaltning,
             "may_choose_summary": may_choose_daily_summary(user, person),
             "roles": [
                 (r.value, ROLE_LABELS[r])
@@ -273,6 +292,7 @@ def person_page(
             ],
             "flash": pop_flash(request),
         },
+        status_code=status_code,
     )
 
 
@@ -305,15 +325,30 @@ def person_rename(
 def person_move(
     request: Request,
     person_id: PathId,
+    web: WebDep,
     session: SessionDep,
     now: NowDep,
     user: EditorDep,
     forvaltning: Annotated[str, Form(max_length=200)] = "",
-) -> RedirectResponse:
+) -> Response:
     person, _ = _person(session, person_id)
     if not may_move_person(user):
         raise Forbidden("Bara en administratör flyttar en person till en annan förvaltning.")
-    old = person_moves.move_person(session, person, forvaltning, now=now, actor=user)
+    try:
+        old = person_moves.move_person(session, person, forvaltning, now=now, actor=user)
+    except Refused as exc:
+        undo(session)
+        return _render_person(
+            request,
+            web,
+            session,
+            now,
+            user,
+            person_id,
+            move_error=exc.message,
+            typed_forvaltning=forvaltning,
+            status_code=refusal_status(exc),
+        )
     if old == person.forvaltning:
         flash(request, f"{person.name} hör redan till {old or 'ingen förvaltning'}.")
     else:
