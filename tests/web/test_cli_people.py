@@ -185,3 +185,17 @@ def test_person_set_refuses_a_daily_summary_for_an_owner(db: str) -> None:
     # The command's entry point prints a TrackerError's message and exits with 1.
     assert isinstance(result.exception, Refused)
     assert "dagssammanfattningen är för dem som leder planer" in result.exception.message
+
+
+def test_a_new_person_in_a_known_forvaltning_spelled_otherwise_is_refused(db: str) -> None:
+    """As on the web: the new person would belong to none of its plans, which are matched by
+    the förvaltning's exact name."""
+    run(db, "person", "add", "anna@pitea.example", "--forvaltning", "Utbildningsförvaltningen")
+    typed = ["person", "add", "bo@pitea.example", "--forvaltning", "utbildningsförvaltningen"]
+    result = CliRunner().invoke(cli, ["--database", db, *typed], env=ENV)
+    assert isinstance(result.exception, Refused)
+    assert "Menar du Utbildningsförvaltningen?" in result.exception.message
+    engine = make_engine(f"sqlite:///{db}")
+    with Session(engine) as s:
+        assert s.exec(select(Person).where(Person.email == "bo@pitea.example")).first() is None
+    engine.dispose()

@@ -494,3 +494,24 @@ def test_a_return_address_a_browser_reads_as_another_site_is_not_followed(
         follow_redirects=False,
     )
     assert done.headers["location"] == own
+
+
+def test_a_new_person_in_a_known_forvaltning_spelled_in_other_capitals_is_refused(
+    client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    """As a move is (above): the new person would belong to no plan's förvaltning."""
+    admin = person(app, clock, "admin@pitea.example", Role.admin, "")
+    log_in(client, app, admin, clock())
+    form = form_to(client.get("/personer").text, "/personer")
+    typed = form.data(
+        name="Kim Sand",
+        email="kim.sand@pitea.example",
+        role="chef",
+        forvaltning="UTBILDNINGSFÖRVALTNINGEN",
+    )
+    done = client.post(form.action, data=typed)
+    assert done.status_code == 422
+    assert "Menar du Utbildningsförvaltningen?" in text_of(done.text)
+    assert 'value="UTBILDNINGSFÖRVALTNINGEN"' in done.text
+    with app.transaction() as s:
+        assert s.exec(select(Person).where(Person.name == "Kim Sand")).first() is None

@@ -65,9 +65,9 @@ def person_add(
     app = get_app()
     now = clock()
     with app.transaction() as s:
-        person = people.ensure_person(
-            s, email, now=now, name=name, role=role or Role.owner, forvaltning=forvaltning or ""
-        )
+        # The förvaltning is given by moving the person there, new or known: one place
+        # checks its spelling (person_moves).
+        person = people.ensure_person(s, email, now=now, name=name, role=role or Role.owner)
         # Moving a known person to another förvaltning must not take their role from them.
         if role is not None:
             change_role(s, person, role, now=now)

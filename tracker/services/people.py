@@ -13,6 +13,7 @@ from tracker.domain.roles import may_get_daily_summary
 from tracker.errors import NotFound, Refused
 from tracker.logs import log_after_commit
 from tracker.models import Person, Role
+from tracker.services import directory
 
 log = logging.getLogger(__name__)
 
@@ -165,6 +166,8 @@ def add_person(
         raise Refused(problem)
     if find_person(session, email) is not None:
         raise Refused(f"Det finns redan en person med e-postadressen {normalise_email(email)}.")
+    # A known förvaltning in other capitals would hold none of its plans (person_moves).
+    directory.check_spelling(session, forvaltning.strip())
     return ensure_person(
         session, email, now=now, name=name, role=role, forvaltning=forvaltning.strip()
     )
