@@ -210,7 +210,7 @@ def test_next_year_s_plan_is_made_from_this_one_and_its_risks_re_assessed(
         follow_redirects=False,
     )
     assert saved.status_code == 303
-    assert "1 risker har ny bedömning" in text_of(client.get(f"/internkontroll/{new.id}").text)
+    assert "1 risk har ny bedömning" in text_of(client.get(f"/internkontroll/{new.id}").text)
     # Off the scale: refused whole, with the reason, and nothing changes.
     refused = client.post(
         f"/internkontroll/{new.id}/risker",
