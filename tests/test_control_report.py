@@ -617,6 +617,30 @@ def test_the_next_follow_up_covers_the_time_since_the_last_and_helar_the_whole_y
     assert dates == {"2025-01-30", "2025-03-25", "2025-03-31", "2025-04-29"}
 
 
+def test_the_year_end_follow_up_drafted_in_january_covers_the_plans_year_and_says_the_lage(
+    app: App, chef: Person
+) -> None:
+    """The follow-up of the whole year is drafted after new year: its period is the plan's
+    year, not into the next, and the day of its läge is said beside it."""
+    t = first_tertial(app, chef)
+    january = b.at(date(2026, 1, 15), 10)
+    year = snapshot(app, draft(app, t, date(2026, 1, 15), january))
+    assert (year.period_name, year.full_year) == ("Helår 2025", True)
+    line = compose_control(year).period_line
+    assert line == "Helår 2025: 1 januari 2025 – 31 december 2025, läget per 15 januari 2026"
+    # A follow-up stored before the period's end was kept reads as it was issued.
+    stored = json.loads(year.to_json())
+    del stored["period_end"]
+    kept = compose_control(ControlSnapshot.from_json(json.dumps(stored)))
+    assert kept.period_line == "Helår 2025: 1 januari 2025 – 15 januari 2026"
+    # Within the year, the period ends on the day of the läge, as before.
+    december = snapshot(app, draft(app, t, date(2025, 12, 31), b.at(date(2025, 12, 31), 10)))
+    assert "period_end" not in json.loads(december.to_json())
+    assert compose_control(december).period_line == (
+        "Helår 2025: 1 januari 2025 – 31 december 2025"
+    )
+
+
 def test_the_report_sweep_drafts_the_follow_up_for_the_plans_report_month(
     app: App, chef: Person
 ) -> None:

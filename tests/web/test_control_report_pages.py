@@ -148,6 +148,29 @@ def test_the_chef_drafts_assesses_approves_and_sends_the_follow_up(
     )
 
 
+def test_the_year_s_follow_up_drafted_after_new_year_is_for_the_plan_s_year(
+    client: TestClient, app: App, chef: Person, clock: MovableClock
+) -> None:
+    """Drafted on 15 January with today's läge, the follow-up of last year's plan covers
+    that year and says the day of its läge, on the draft's page and in its document."""
+    control_plan_id, _ = _plan_with_a_deviation(app, chef, clock())
+    clock.now = datetime(2019, 1, 15, 9, tzinfo=UTC)
+    log_in(client, app, chef, clock())
+    page = client.get(f"/internkontroll/{control_plan_id}")
+    form = form_to(page.text, "/uppfoljning")
+    assert form.fields["as_of"] == "2019-01-15"
+    made = client.post(form.action, data=form.data(), follow_redirects=False)
+    assert made.status_code == 303, made.text
+    draft = client.get(str(made.headers["location"]))
+    assert "gäller Helår 2018, 2018-01-01 – 2018-12-31, läget per 2019-01-15." in text_of(
+        draft.text
+    )
+    document = client.get(href_to(draft.text, "/dokument.html"))
+    assert "Helår 2018: 1 januari 2018 – 31 december 2018, läget per 15 januari 2019" in (
+        text_of(document.text)
+    )
+
+
 def test_the_namnds_reader_sees_the_issued_follow_up_but_not_the_draft(
     client: TestClient, app: App, chef: Person, board: Person, clock: MovableClock
 ) -> None:

@@ -210,7 +210,7 @@ def test_next_year_s_plan_is_made_from_this_one_and_its_risks_re_assessed(
         follow_redirects=False,
     )
     assert saved.status_code == 303
-    assert "1 risker har ny bedömning" in text_of(client.get(f"/internkontroll/{new.id}").text)
+    assert "1 risk har ny bedömning" in text_of(client.get(f"/internkontroll/{new.id}").text)
     # Off the scale: refused whole, with the reason, and nothing changes.
     refused = client.post(
         f"/internkontroll/{new.id}/risker",
@@ -238,6 +238,20 @@ def test_next_year_s_plan_is_made_from_this_one_and_its_risks_re_assessed(
         follow_redirects=True,
     )
     assert "har redan en internkontrollplan för 2019" in text_of(again.text)
+
+
+def test_last_year_s_plan_says_it_has_no_more_controls_that_year_not_this_year(
+    client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    """In January, last year's plan has no more controls "under 2018"; "i år" would be the
+    new year, whose controls are in next year's plan."""
+    log_in(client, app, world.chef, clock())
+    this_year = str(upload(client, EXAMPLE.read_bytes(), year="2018").headers["location"])
+    clock.now = datetime(2019, 1, 15, 9, tzinfo=clock.now.tzinfo)
+    log_in(client, app, world.chef, clock())
+    text = text_of(client.get(this_year).text)
+    assert "Inga fler i år" not in text
+    assert text.count("Inga fler under 2018") == 9
 
 
 def test_a_missed_control_is_late_on_the_chef_s_start_page(

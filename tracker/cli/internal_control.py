@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from notifications.swedish import count
 from tracker.cli.base import cli, clock, fail, get_app
 from tracker.cli.output import as_json, table
 from tracker.cli.swedish import CommandGroup
@@ -286,7 +287,8 @@ def control_copy(
     except TrackerError as exc:
         raise fail(f"Fel: {exc.message}") from None
     typer.echo(
-        f"{copied.title} (nummer {copied.plan_id}) är gjord: {copied.risks} risker och "
+        f"{copied.title} (nummer {copied.plan_id}) är gjord: "
+        f"{count(copied.risks, 'risk', 'risker')} och "
         f"{copied.controls} kontrollmoment, med årets bedömning av riskerna."
     )
     typer.echo(

@@ -155,6 +155,10 @@ class ControlSnapshot:
     # controls due before it were never opened, so the report cannot say whether they were
     # made (tracker.services.control_occurrences.due_controls).
     followed_from: date | None = None
+    # The last day of the period when it ends before `as_of`: the whole year's follow-up
+    # drafted after new year covers the plan's year, with the läge of `as_of`. None in
+    # snapshots stored before the field existed, whose period ended on `as_of`.
+    period_end: date | None = None
     # The chef's overall assessment, written in the draft; required before approval.
     assessment: str = ""
     assessment_by: str = ""
@@ -169,6 +173,11 @@ class ControlSnapshot:
     @property
     def period(self) -> date:
         return self.period_start
+
+    @property
+    def period_until(self) -> date:
+        """The period's last day."""
+        return self.period_end if self.period_end is not None else self.as_of
 
     def risk_scale(self) -> RiskScale:
         return RiskScale.from_dict(self.scale)
@@ -260,6 +269,8 @@ def _to_dict(s: ControlSnapshot) -> dict[str, Any]:
             {"number": e.number, "as_of": _d(e.as_of), "by_state": e.by_state} for e in s.earlier
         ],
         "followed_from": _d(s.followed_from),
+        # Only when the period ends before the läge, so that other snapshots stay as they were.
+        **({"period_end": _d(s.period_end)} if s.period_end is not None else {}),
         "assessment": s.assessment,
         "assessment_by": s.assessment_by,
         "issue": (
@@ -336,6 +347,7 @@ def _from_dict(d: dict[str, Any]) -> ControlSnapshot:
         ),
         # Absent from snapshots stored before the field existed.
         followed_from=_pd(d.get("followed_from")),
+        period_end=_pd(d.get("period_end")),
         assessment=d["assessment"],
         assessment_by=d["assessment_by"],
         issue=(
@@ -459,7 +471,9 @@ def _day(d: date | None) -> str:
 
 
 def _period_line(s: ControlSnapshot) -> str:
-    span = f"{long_date(s.period_start)} – {long_date(s.as_of)}"
+    span = f"{long_date(s.period_start)} – {long_date(s.period_until)}"
+    if s.period_until != s.as_of:
+        span += f", läget per {long_date(s.as_of)}"
     return f"{s.period_name}: {span}" if s.period_name else f"Perioden {span}"
 
 

@@ -45,8 +45,14 @@ def board_message(
         subject = f"{title}, nr {number}: {snapshot.control_plan.namnd}{dnr}"
         lead = (
             f"Här kommer uppföljning nr {number} av ”{snapshot.control_plan.title}”{dnr}, "
-            f"för perioden {snapshot.period_start.isoformat()} – {snapshot.as_of.isoformat()}"
+            f"för perioden {snapshot.period_start.isoformat()} – "
+            f"{snapshot.period_until.isoformat()}"
             + (f" ({snapshot.period_name})" if snapshot.period_name else "")
+            + (
+                f", läget per {snapshot.as_of.isoformat()}"
+                if snapshot.period_until != snapshot.as_of
+                else ""
+            )
             + ", med chefens samlade bedömning."
         )
         next_line = "Nästa uppföljning"

@@ -340,7 +340,15 @@ def build_control_snapshot(
         deviations=tuple(d for _, d in deviations),
         earlier=earlier,
         followed_from=_followed_from(control_plan, period, tz),
+        period_end=_period_end(control_plan.year, as_of),
     )
+
+
+def _period_end(year: int, as_of: date) -> date | None:
+    """The plan's last day, when the läge is after it (the year's follow-up drafted after
+    new year): the period is the plan's year; None when the period ends on `as_of`."""
+    last = date(year, 12, 31)
+    return last if as_of > last else None
 
 
 def _followed_from(control_plan: ControlPlan, period: Period, tz: ZoneInfo) -> date | None:

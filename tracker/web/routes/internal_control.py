@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from sqlmodel import Session
 
+from notifications.swedish import count
 from tracker.domain.numbers import plain_int
 from tracker.domain.problems import FileRefused
 from tracker.domain.reading import WEB_LIMITS
@@ -174,12 +175,14 @@ def control_plan_import(
             status_code=422,
         )
     message = (
-        f"{filename} är inläst som {result.title}: {result.risks} risker i "
-        f"{result.processes} processer med {result.controls} kontrollmoment."
+        f"{filename} är inläst som {result.title}: {count(result.risks, 'risk', 'risker')} i "
+        f"{count(result.processes, 'process', 'processer')} med {result.controls} "
+        "kontrollmoment."
     )
     if result.actions_decided:
         message += (
-            f" {result.actions_decided} risker besvaras med en åtgärd direkt; de finns i "
+            f" {count(result.actions_decided, 'risk besvaras', 'risker besvaras')} med en "
+            "åtgärd direkt; de finns i "
             "åtgärdsplanens Åtgärder från internkontroll."
         )
     if result.warnings:
@@ -365,7 +368,8 @@ def control_plan_copy(
         return RedirectResponse(f"/internkontroll/{plan_id}", status_code=303)
     flash(
         request,
-        f"{copied.title} är gjord med {copied.risks} risker och {copied.controls} "
+        f"{copied.title} är gjord med {count(copied.risks, 'risk', 'risker')} och "
+        f"{copied.controls} "
         "kontrollmoment. Bedöm riskerna för det nya året.",
     )
     return RedirectResponse(f"/internkontroll/{copied.plan_id}/risker", status_code=303)
@@ -442,7 +446,7 @@ def control_risks_save(
         )
     flash(
         request,
-        f"Bedömningen är sparad: {len(changed)} risker har ny bedömning."
+        f"Bedömningen är sparad: {count(len(changed), 'risk har', 'risker har')} ny bedömning."
         if changed
         else "Bedömningen är oförändrad.",
     )

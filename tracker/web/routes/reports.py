@@ -279,6 +279,7 @@ def _render_report(
         control = {
             "period": document.period_name,
             "start": document.period_start,
+            "end": document.period_until,
             "assessment": document.assessment,
             "assessment_by": document.assessment_by,
             "text": document.assessment if assessment_draft is None else assessment_draft,
