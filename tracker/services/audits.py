@@ -210,24 +210,46 @@ def get_recommendation(session: Session, audit: Audit, recommendation_id: int) -
     return found
 
 
-def answered_by_actions(session: Session, action_ids: Sequence[int]) -> dict[int, list[str]]:
-    """The rekommendationer each of these åtgärder answers, as lines naming the granskning
-    and the rekommendation's number in it (numbered as the follow-up numbers them)."""
+@dataclass(frozen=True)
+class Answered:
+    """A rekommendation an åtgärd answers, as the åtgärd's page and its owner's mail name it:
+    "Från granskningen …, rekommendation 2" (numbered as the follow-up numbers them)."""
+
+    line: str
+    audit_id: int
+    recommendation_id: int
+    forvaltning: str
+
+
+def answering(session: Session, action_ids: Sequence[int]) -> dict[int, list[Answered]]:
+    """The rekommendationer each of these åtgärder answers, in each granskning's order."""
     rows = session.exec(
         select(RecommendationAction.action_id, Recommendation, Audit)
         .join(Recommendation, col(Recommendation.id) == RecommendationAction.recommendation_id)
         .join(Audit, col(Audit.id) == Recommendation.audit_id)
         .where(col(RecommendationAction.action_id).in_(list(action_ids)))
+        .order_by(col(Audit.id), col(Recommendation.position), col(Recommendation.id))
     ).all()
     numbers: dict[int, dict[int | None, int]] = {}
-    out: dict[int, list[str]] = {}
+    out: dict[int, list[Answered]] = {}
     for action_id, rec, audit in rows:
         if rec.audit_id not in numbers:
             recs = recommendations(session, rec.audit_id)
             numbers[rec.audit_id] = {r.id: n for n, r in enumerate(recs, start=1)}
+        assert rec.id is not None
         line = recommendation_line(audit.title, numbers[rec.audit_id][rec.id])
-        out.setdefault(action_id, []).append(line)
+        out.setdefault(action_id, []).append(
+            Answered(line, rec.audit_id, rec.id, audit.forvaltning)
+        )
     return out
+
+
+def answered_by_actions(session: Session, action_ids: Sequence[int]) -> dict[int, list[str]]:
+    """The lines of answering(), for a mail."""
+    return {
+        action_id: [a.line for a in found]
+        for action_id, found in answering(session, action_ids).items()
+    }
 
 
 def _text(value: str, label: str, *, required: bool) -> str:
