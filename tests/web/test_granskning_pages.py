@@ -192,6 +192,37 @@ def test_an_answering_atgard_s_page_names_its_rekommendation_and_links_back(
     assert "Från granskningen" not in text_of(client.get(f"/atgarder/{world.b1}").text)
 
 
+def test_the_granskning_page_says_who_answers_each_rekommendation_and_by_when(
+    client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    """Following the owners up, the secretary reads on the granskning's page who has each
+    answering åtgärd and its dates, also where only a date was given (as the follow-up's
+    document shows it)."""
+    log_in(client, app, world.chef, clock())
+    page = new_audit(client)
+    post_form(client, page, "/rekommendationer", text=RECOMMENDATION)
+    post_form(client, page, "/koppla", action_id=str(world.a1))
+    post_form(
+        client,
+        page,
+        "/ny-atgard",
+        area_id=str(world.area_id),
+        text="Ta fram en rutin för överlämningar",
+        due_on="2018-06-30",
+    )
+    text = text_of(client.get(page).text)
+    assert "Åtgärd Plan Ansvarig Tidsplan Läge" in text
+    assert (
+        "Ta fram rutin för handläggning Åtgärdsplan efter granskning av ekonomiskt bistånd "
+        "Ekonomiskt bistånd Anna Berg Klart till mars 2018. Utvärderas oktober 2018. "
+        "Ej påbörjat"
+    ) in text
+    assert (
+        "Ta fram en rutin för överlämningar Åtgärdsplan efter granskning av ekonomiskt bistånd "
+        "Ekonomiskt bistånd Ingen ansvarig Klart till 2018-06-30. Ej påbörjat"
+    ) in text
+
+
 def test_a_refused_owner_of_a_new_atgard_keeps_everything_typed_and_creates_nothing(
     client: TestClient, app: App, world: World, clock: MovableClock
 ) -> None:

@@ -387,6 +387,12 @@ class LinkedView:
     state_label: str
     schedule: ScheduleStatus
     withdrawn: bool
+    owner: Person | None = None
+
+    @property
+    def tidsplan(self) -> str:
+        """The tidsplan as written, else the dates: as the follow-up's document shows it."""
+        return self.action.tidsplan or _dates(self.action)
 
     @property
     def late(self) -> bool:
@@ -423,6 +429,8 @@ def _linked(
         .order_by(col(Plan.id), col(Area.position), col(Action.position))
     ).all()
     out: dict[int, list[LinkedView]] = {}
+    owner_ids = {action.owner_id for _, action, _, _ in rows if action.owner_id is not None}
+    owners = {p.id: p for p in session.exec(select(Person).where(col(Person.id).in_(owner_ids)))}
     for recommendation_id, action, plan, area in rows:
         wf = registry.get(action.workflow)
         state = wf.definition.state(action.state)
@@ -434,6 +442,7 @@ def _linked(
                 state_label=state.label,
                 schedule=plan_service.status_of(registry, action, today),
                 withdrawn=state.withdrawn,
+                owner=owners.get(action.owner_id),
             )
         )
     return out
@@ -675,7 +684,7 @@ def document(view: AuditView, *, now: datetime, tz: ZoneInfo, issued_line: str =
                 plan=a.plan.title,
                 area=a.area.title,
                 text=a.action.text,
-                tidsplan=a.action.tidsplan or _dates(a.action),
+                tidsplan=a.tidsplan,
                 state=a.state_label,
                 progress_note=a.action.progress_note,
                 progress_on=local_date(a.action.progress_at, tz).isoformat()
