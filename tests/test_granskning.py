@@ -431,6 +431,9 @@ def test_the_cli_imports_a_granskning_and_shows_it_as_json(db_url: str, tmp_path
     ]
     text_out = tracker(db_url, "granskning", "show", audit_id)
     assert "Granskning av grundskolans ledningsfunktion" in text_out
+    # As its help says, the nämnd's yttranden are shown, as the granskning's page shows them.
+    assert "Nämndens yttrande över rekommendation 1: Nämnden instämmer." in text_out
+    assert "Nämndens yttrande över rekommendation 2: Inget yttrande är skrivet." in text_out
 
 
 def test_the_cli_refuses_a_bad_file_with_row_and_column_and_saves_nothing(

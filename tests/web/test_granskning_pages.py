@@ -165,6 +165,64 @@ def test_a_new_atgard_s_owner_is_told_which_rekommendation_it_answers(
     assert "(till exempel ”Starta”)" in body
 
 
+def test_an_answering_atgard_s_page_names_its_rekommendation_and_links_back(
+    client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    """The chef reading an åtgärd is told, as its owner's mail tells the owner, which
+    granskning's rekommendation it answers, with the way back to the granskning."""
+    log_in(client, app, world.chef, clock())
+    page = filled(client, world)
+    with app.transaction() as s:
+        audit = s.exec(select(Audit)).one()
+        [first, second] = audits.recommendations(s, audit.id or 0)
+    audits_page = f"/granskningar/{audit.id}"
+    post_form(client, page, "/koppla", action_id=str(world.a2))
+    # a2 answers the second rekommendation as well: both are named, in the granskning's order.
+    second_form = [f for f in forms(client.get(page).text) if f.action.endswith("/koppla")][1]
+    client.post(second_form.action, data=second_form.data(action_id=str(world.a2)))
+    shown = client.get(f"/atgarder/{world.a2}")
+    text = text_of(shown.text)
+    assert (
+        "Från granskningen Granskning av ekonomiskt bistånd, rekommendation 1 "
+        "Från granskningen Granskning av ekonomiskt bistånd, rekommendation 2"
+    ) in text
+    assert f'href="{audits_page}#rekommendation-{first.id}"' in shown.text
+    assert f'href="{audits_page}#rekommendation-{second.id}"' in shown.text
+    # An åtgärd answering nothing says nothing of granskningar.
+    assert "Från granskningen" not in text_of(client.get(f"/atgarder/{world.b1}").text)
+
+
+def test_the_granskning_page_says_who_answers_each_rekommendation_and_by_when(
+    client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    """Following the owners up, the secretary reads on the granskning's page who has each
+    answering åtgärd and its dates, also where only a date was given (as the follow-up's
+    document shows it)."""
+    log_in(client, app, world.chef, clock())
+    page = new_audit(client)
+    post_form(client, page, "/rekommendationer", text=RECOMMENDATION)
+    post_form(client, page, "/koppla", action_id=str(world.a1))
+    post_form(
+        client,
+        page,
+        "/ny-atgard",
+        area_id=str(world.area_id),
+        text="Ta fram en rutin för överlämningar",
+        due_on="2018-06-30",
+    )
+    text = text_of(client.get(page).text)
+    assert "Åtgärd Plan Ansvarig Tidsplan Läge" in text
+    assert (
+        "Ta fram rutin för handläggning Åtgärdsplan efter granskning av ekonomiskt bistånd "
+        "Ekonomiskt bistånd Anna Berg Klart till mars 2018. Utvärderas oktober 2018. "
+        "Ej påbörjat"
+    ) in text
+    assert (
+        "Ta fram en rutin för överlämningar Åtgärdsplan efter granskning av ekonomiskt bistånd "
+        "Ekonomiskt bistånd Ingen ansvarig Klart till 2018-06-30. Ej påbörjat"
+    ) in text
+
+
 def test_a_refused_owner_of_a_new_atgard_keeps_everything_typed_and_creates_nothing(
     client: TestClient, app: App, world: World, clock: MovableClock
 ) -> None:

@@ -126,8 +126,10 @@ def test_a_chef_drafts_decisions_from_minutes_and_confirms_two(site: Site) -> No
             )
             email.fill("anna.nystrom@helsingborg.example")
             page.get_by_role("button", name="Skapa åtgärder av de beslut som tas med").click()
-            expect(page.get_by_text("2 åtgärder är skapade i Ledningsgruppen 2021")).to_be_visible()
-            first = page.locator("ul.created a").first
+            expect(
+                page.get_by_text("Planen Ledningsgruppen 2021 har fått 2 beslut ur protokollet.")
+            ).to_be_visible()
+            first = page.locator("table.created a").first
             first.click()
             expect(page.get_by_text("Från protokoll Ledningsgruppen 2021-02-09")).to_be_visible()
 

@@ -21,7 +21,7 @@ from tests.web.helpers import form_to, log_in, text_of
 from tracker.app import App
 from tracker.domain.protokoll import Draft, item_label
 from tracker.models import Action, OutboxMessage, Person, Plan, Protokoll, Role
-from tracker.services import people
+from tracker.services import actions, people
 from tracker.services import protokoll as protokoll_service
 from tracker.services.dispatch import send_outbox
 
@@ -153,7 +153,7 @@ def test_confirming_creates_exactly_the_kept_drafts_once_linked_to_the_protokoll
     done = client.post(f"/protokoll/{protokoll_id}", data=data, follow_redirects=False)
     assert done.status_code == 303, done.text
     page = text_of(client.get(done.headers["location"]).text)
-    assert "2 åtgärder är skapade i Ledningsgruppen 2021" in page
+    assert "Planen Ledningsgruppen 2021 har fått 2 beslut ur protokollet." in page
 
     created = _actions(app)
     assert len(created) == 2
@@ -197,6 +197,44 @@ def test_confirming_creates_exactly_the_kept_drafts_once_linked_to_the_protokoll
     assert len(_actions(app)) == 2
     with app.transaction() as s:
         assert len(s.exec(select(OutboxMessage)).all()) == len(mails)
+
+
+def test_the_confirmed_protokoll_follows_each_beslut_with_its_owner_and_state(
+    client: TestClient, app: App, now: datetime, chef: Person, lg: Lg
+) -> None:
+    """After confirming, the secretary is told, in the protokoll's own word, what became of
+    the decisions and who gets a mail; the protokoll's page then follows each beslut: its
+    owner, date and state, so a beslut reported back is seen there."""
+    log_in(client, app, chef, now)
+    protokoll_id, html = _upload(client)
+    drafts = _drafts(app, protokoll_id)
+    data = _review_form(html, protokoll_id, drafts)
+    owner, due_on = list(data["owner"]), list(data["due_on"])  # type: ignore[call-overload]
+    owner[0], owner[1] = str(lg.maria.id), str(lg.matz.id)
+    due_on[1] = "2021-03-15"
+    data |= {"owner": owner, "due_on": due_on, "keep": ["0", "1"], "do": "bekrafta"}
+    done = client.post(f"/protokoll/{protokoll_id}", data=data, follow_redirects=False)
+    assert done.status_code == 303, done.text
+    page = text_of(client.get(done.headers["location"]).text)
+    assert "Planen Ledningsgruppen 2021 har fått 2 beslut ur protokollet." in page
+    assert (
+        "Maria Boman Hansson och Matz Ingvarsson får var sitt e-postmeddelande med sin länk."
+        in page
+    )
+    assert "åtgärder är skapade" not in page
+
+    first, _second = _actions(app)
+    with app.transaction() as s:
+        actions.move(
+            s, app.registry, first.id or 0, "aterrapportera", lg.maria, now=now,
+            text="Besked lämnat till FSG",
+        )  # fmt: skip
+    page = text_of(client.get(f"/protokoll/{protokoll_id}").text)
+    assert "Åtgärder ur protokollet" not in page
+    assert "Beslut ur protokollet Beslut Ansvarig Klart till Läge" in page
+    assert f"{first.text}" in page
+    assert "Maria Boman Hansson – Återrapporterad" in page
+    assert "Matz Ingvarsson 2021-03-15 Tilldelad" in page
 
 
 def test_a_decision_s_owner_is_told_its_protokoll_its_buttons_and_whom_to_ask(
@@ -405,7 +443,7 @@ def test_a_refused_create_keeps_what_was_typed_saved_as_the_drafts(
     keep = [str(i) for i, d in enumerate(saved) if d.owner_id is not None]
     done = client.post(f"/protokoll/{protokoll_id}", data=fixed | {"keep": keep, "do": "bekrafta"})
     assert done.status_code == 200, done.text
-    assert f"{len(keep)} åtgärder är skapade" in text_of(done.text)
+    assert f"har fått {len(keep)} beslut ur protokollet" in text_of(done.text)
     assert new.id in {a.owner_id for a in _actions(app)}
 
 

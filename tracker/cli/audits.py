@@ -114,3 +114,6 @@ def audit_show(
         ],
         full_last=True,
     )
+    for r in data["recommendations"]:
+        response = " ".join(r["response"].split()) or "Inget yttrande är skrivet."
+        typer.echo(f"Nämndens yttrande över rekommendation {r['number']}: {response}")

@@ -210,24 +210,46 @@ def get_recommendation(session: Session, audit: Audit, recommendation_id: int) -
     return found
 
 
-def answered_by_actions(session: Session, action_ids: Sequence[int]) -> dict[int, list[str]]:
-    """The rekommendationer each of these åtgärder answers, as lines naming the granskning
-    and the rekommendation's number in it (numbered as the follow-up numbers them)."""
+@dataclass(frozen=True)
+class Answered:
+    """A rekommendation an åtgärd answers, as the åtgärd's page and its owner's mail name it:
+    "Från granskningen …, rekommendation 2" (numbered as the follow-up numbers them)."""
+
+    line: str
+    audit_id: int
+    recommendation_id: int
+    forvaltning: str
+
+
+def answering(session: Session, action_ids: Sequence[int]) -> dict[int, list[Answered]]:
+    """The rekommendationer each of these åtgärder answers, in each granskning's order."""
     rows = session.exec(
         select(RecommendationAction.action_id, Recommendation, Audit)
         .join(Recommendation, col(Recommendation.id) == RecommendationAction.recommendation_id)
         .join(Audit, col(Audit.id) == Recommendation.audit_id)
         .where(col(RecommendationAction.action_id).in_(list(action_ids)))
+        .order_by(col(Audit.id), col(Recommendation.position), col(Recommendation.id))
     ).all()
     numbers: dict[int, dict[int | None, int]] = {}
-    out: dict[int, list[str]] = {}
+    out: dict[int, list[Answered]] = {}
     for action_id, rec, audit in rows:
         if rec.audit_id not in numbers:
             recs = recommendations(session, rec.audit_id)
             numbers[rec.audit_id] = {r.id: n for n, r in enumerate(recs, start=1)}
+        assert rec.id is not None
         line = recommendation_line(audit.title, numbers[rec.audit_id][rec.id])
-        out.setdefault(action_id, []).append(line)
+        out.setdefault(action_id, []).append(
+            Answered(line, rec.audit_id, rec.id, audit.forvaltning)
+        )
     return out
+
+
+def answered_by_actions(session: Session, action_ids: Sequence[int]) -> dict[int, list[str]]:
+    """The lines of answering(), for a mail."""
+    return {
+        action_id: [a.line for a in found]
+        for action_id, found in answering(session, action_ids).items()
+    }
 
 
 def _text(value: str, label: str, *, required: bool) -> str:
@@ -365,6 +387,12 @@ class LinkedView:
     state_label: str
     schedule: ScheduleStatus
     withdrawn: bool
+    owner: Person | None = None
+
+    @property
+    def tidsplan(self) -> str:
+        """The tidsplan as written, else the dates: as the follow-up's document shows it."""
+        return self.action.tidsplan or _dates(self.action)
 
     @property
     def late(self) -> bool:
@@ -401,6 +429,8 @@ def _linked(
         .order_by(col(Plan.id), col(Area.position), col(Action.position))
     ).all()
     out: dict[int, list[LinkedView]] = {}
+    owner_ids = {action.owner_id for _, action, _, _ in rows if action.owner_id is not None}
+    owners = {p.id: p for p in session.exec(select(Person).where(col(Person.id).in_(owner_ids)))}
     for recommendation_id, action, plan, area in rows:
         wf = registry.get(action.workflow)
         state = wf.definition.state(action.state)
@@ -412,6 +442,7 @@ def _linked(
                 state_label=state.label,
                 schedule=plan_service.status_of(registry, action, today),
                 withdrawn=state.withdrawn,
+                owner=owners.get(action.owner_id),
             )
         )
     return out
@@ -653,7 +684,7 @@ def document(view: AuditView, *, now: datetime, tz: ZoneInfo, issued_line: str =
                 plan=a.plan.title,
                 area=a.area.title,
                 text=a.action.text,
-                tidsplan=a.action.tidsplan or _dates(a.action),
+                tidsplan=a.tidsplan,
                 state=a.state_label,
                 progress_note=a.action.progress_note,
                 progress_on=local_date(a.action.progress_at, tz).isoformat()

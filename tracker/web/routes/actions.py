@@ -17,13 +17,14 @@ from tracker.domain.roles import (
     action_roles,
     may_draft_from_minutes,
     may_edit,
+    may_read_audit,
     may_revoke_links,
 )
 from tracker.errors import Conflict, Refused, TrackerError
 from tracker.models import Action, Area, Person, Plan, Protokoll
 from tracker.services import actions as action_service
+from tracker.services import audits, people
 from tracker.services import indicators as indicator_service
-from tracker.services import people
 from tracker.services import plans as plan_service
 from tracker.services.assigning import assign_with_link
 from tracker.services.link_mail import queue_owner_link
@@ -93,6 +94,7 @@ def _render(
             "may_edit": editable,
             "may_revoke": owner is not None and may_revoke_links(user, owner, [plan]),
             "source": _source(session, action, user),
+            "answers": _answers(session, action, user),
             "areas": _areas(session, plan) if editable else [],
             "error": error,
             "drafts": drafts or {},
@@ -124,6 +126,22 @@ def _source(session: Session, action: Action, user: Person) -> Source | None:
     line = source_line(found.body, found.meeting_on, action.protokoll_item)
     url = f"/protokoll/{found.id}" if may_draft_from_minutes(user, found.forvaltning) else None
     return Source(line, action.protokoll_quote or "", url)
+
+
+def _answers(session: Session, action: Action, user: Person) -> list[Source]:
+    """The granskningar's rekommendationer the åtgärd answers, each with the way back to its
+    rekommendation for whoever may read the granskning."""
+    assert action.id is not None
+    return [
+        Source(
+            a.line,
+            "",
+            f"/granskningar/{a.audit_id}#rekommendation-{a.recommendation_id}"
+            if may_read_audit(user, a.forvaltning)
+            else None,
+        )
+        for a in audits.answering(session, [action.id]).get(action.id, [])
+    ]
 
 
 def _areas(session: Session, plan: Plan) -> list[Area]:

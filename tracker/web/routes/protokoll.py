@@ -18,12 +18,13 @@ from sqlmodel import Session
 from notifications import swedish
 from tracker.domain import protokoll as rules
 from tracker.domain.minutes import read_minutes
+from tracker.domain.nouns import counted
 from tracker.domain.numbers import plain_int
 from tracker.domain.problems import FileRefused
 from tracker.domain.protokoll import Draft, DraftRefused
 from tracker.domain.roles import forvaltning_scope, may_draft_from_minutes
 from tracker.errors import Forbidden, Refused, TrackerError
-from tracker.models import Person, Protokoll
+from tracker.models import Action, Person, Protokoll
 from tracker.services import protokoll as service
 from tracker.services.link_mail import queue_assignments
 from tracker.services.protokoll import TypedOwner
@@ -307,7 +308,7 @@ def _render_review(
             "drafts": drafts,
             "people": people,
             "names": {p.id: p.name for p in people},
-            "created": service.created_from(session, protokoll) if confirmed else [],
+            "created": _followed(web, session, protokoll) if confirmed else [],
             "item_label": rules.item_label,
             "error": error,
             "flash": pop_flash(request),
@@ -467,10 +468,37 @@ def _confirm(
             session, web.app.registry, web.app.settings, person, done.plan, theirs,
             now=now, assigned_by=user,
         )  # fmt: skip
-    flash(
-        request,
-        f"{swedish.count(len(done.created), 'åtgärd är skapad', 'åtgärder är skapade')} i "
-        f"{done.plan.title}. De ansvariga får ett e-postmeddelande med sin länk." + _notes(given),
+    flash(request, _confirmed_text(web, done) + _notes(given))
+
+
+@dataclass(frozen=True)
+class Followed:
+    """A beslut made from the protokoll as its page follows it: who has it and its state."""
+
+    action: Action
+    owner: str
+    state: str
+
+
+def _followed(web: Web, session: Session, protokoll: Protokoll) -> list[Followed]:
+    out = []
+    for action in service.created_from(session, protokoll):
+        owner = session.get(Person, action.owner_id) if action.owner_id is not None else None
+        state = web.app.registry.get(action.workflow).definition.state(action.state)
+        name = (owner.name or owner.email) if owner is not None else "Ingen ansvarig"
+        out.append(Followed(action, name, state.label))
+    return out
+
+
+def _confirmed_text(web: Web, done: service.Confirmed) -> str:
+    """What the confirmation made, called by its workflow's noun ("2 beslut"), and who is
+    told by mail: the secretary knows then whom to expect questions from."""
+    made = counted(web.app.registry, [a.workflow for a in done.created])
+    names = swedish.listing([p.name or p.email for p, _ in done.by_owner])
+    mail = "ett" if len(done.by_owner) == 1 else "var sitt"
+    return (
+        f"Planen {done.plan.title} har fått {made} ur protokollet. "
+        f"{names} får {mail} e-postmeddelande med sin länk."
     )
 
 
