@@ -11,6 +11,7 @@ import json
 from datetime import date, datetime
 from pathlib import Path
 
+import lxml.html
 import pytest
 from openpyxl import Workbook
 from sqlalchemy import text
@@ -23,6 +24,7 @@ from tracker.app import App
 from tracker.cli import cli
 from tracker.domain.audit import (
     AnswerStatus,
+    AuditDoc,
     KnownRecommendation,
     LinkedAction,
     ReadRecommendation,
@@ -34,6 +36,7 @@ from tracker.domain.problems import FileRefused
 from tracker.domain.reading import WEB_LIMITS
 from tracker.errors import Refused
 from tracker.models import Audit, AuditDocument, Person, Recommendation, RecommendationAction
+from tracker.reports.audit import auditor_message
 from tracker.services import audits, plans
 from tracker.services.people import valid_email
 
@@ -405,6 +408,99 @@ def test_an_issued_document_is_archived_with_its_sha256_and_the_database_refuses
     ):
         with pytest.raises(DBAPIError, match="allmän handling"), app.engine.begin() as conn:
             conn.execute(text(statement), {"x": b"annat", "id": doc_id})
+
+
+def _follow_up(title: str, auditor: str, report_on: str = "2024-03-01") -> AuditDoc:
+    return AuditDoc(
+        title="Uppföljning av granskning",
+        audit_title=title,
+        auditor=auditor,
+        report_on=report_on,
+        dnr="SN 2024/12",
+        forvaltning="Socialförvaltningen",
+        namnd="Socialnämnden",
+        date_text="2024-09-02",
+        place_date="Piteå 2024-09-02",
+        signer="Malin Westling, förvaltningschef",
+        recommendations=(),
+    )
+
+
+REST = ": rekommendationerna, nämndens yttrande, åtgärderna som svarar mot dem och deras läge."
+
+
+@pytest.mark.parametrize(
+    ("title", "auditor", "report_on", "intro"),
+    [
+        # A title that says it is a granskning opens the sentence as written, and the firm
+        # is not read as the object of the title's own "av".
+        (
+            "Granskning av ekonomiskt bistånd",
+            "KPMG",
+            "2024-03-01",
+            "Granskning av ekonomiskt bistånd, utförd av KPMG (2024-03-01)",
+        ),
+        (
+            "Granskning av socialnämndens styrning av hemtjänsten",
+            "PwC",
+            "",
+            "Granskning av socialnämndens styrning av hemtjänsten, utförd av PwC",
+        ),
+        (
+            "Fördjupad granskning av överförmyndarverksamheten",
+            "EY",
+            "2023-11-15",
+            "Fördjupad granskning av överförmyndarverksamheten, utförd av EY (2023-11-15)",
+        ),
+        (
+            "granskningsrapport om kommunens IT-säkerhet",
+            "",
+            "",
+            "Granskningsrapport om kommunens IT-säkerhet",
+        ),
+        # Any other title is the granskning's name, quoted as the mail to the revisorer does.
+        (
+            "Ekonomiskt bistånd",
+            "KPMG",
+            "2024-03-01",
+            "Granskningen ”Ekonomiskt bistånd”, utförd av KPMG (2024-03-01)",
+        ),
+        (
+            "Intern kontroll 2024",
+            "",
+            "2024-03-01",
+            "Granskningen ”Intern kontroll 2024” (2024-03-01)",
+        ),
+    ],
+)
+def test_the_follow_up_opens_with_the_granskning_named_once_whatever_its_title(
+    title: str, auditor: str, report_on: str, intro: str
+) -> None:
+    """A nämndsekreterare would never write "Granskningen Granskning av ekonomiskt bistånd
+    av KPMG": the word twice, and the firm read as what was granskat."""
+    assert _follow_up(title, auditor, report_on).intro == intro + REST
+
+
+def test_every_format_of_the_follow_up_says_its_opening_sentence_the_same_way() -> None:
+    doc = _follow_up("Granskning av ekonomiskt bistånd", "KPMG")
+    expected = "Granskning av ekonomiskt bistånd, utförd av KPMG (2024-03-01)" + REST
+    html = lxml.html.fromstring(audits.render(doc, "html"))
+    assert expected in html.text_content()
+    assert squash(expected) in squash(pdf_text(audits.render(doc, "pdf")))
+    assert expected in docx_text(audits.render(doc, "docx"))
+    for said in (html.text_content(), pdf_text(audits.render(doc, "pdf"))):
+        assert "Granskningen Granskning" not in said
+
+
+def test_the_mail_to_the_revisorer_names_a_granskning_once() -> None:
+    said = auditor_message(
+        "revisorerna@pitea.example", _follow_up("Granskning av ekonomiskt bistånd", "KPMG"), 1, ()
+    ).text
+    assert "uppföljningen av ”Granskning av ekonomiskt bistånd” (Dnr SN 2024/12)" in said
+    said = auditor_message(
+        "revisorerna@pitea.example", _follow_up("Ekonomiskt bistånd", "KPMG"), 1, ()
+    ).text
+    assert "uppföljningen av granskningen ”Ekonomiskt bistånd” (Dnr SN 2024/12)" in said
 
 
 # --- the commands -------------------------------------------------------------------------

@@ -4,6 +4,7 @@ granskning already has. Pure: the service reads the data and passes plain values
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -430,12 +431,36 @@ class AuditDoc:
 
     @property
     def intro(self) -> str:
-        by = f" av {self.auditor}" if self.auditor else ""
+        """'Granskning av ekonomiskt bistånd, utförd av KPMG (2024-03-01): ...'; a title that
+        does not say it is a granskning is named as one: 'Granskningen ”Ekonomiskt bistånd”'.
+        "utförd av": a bare "av KPMG" after a title ending in its own "av ..." reads as what
+        was granskat."""
+        title = self.audit_title.strip()
+        named = (
+            title[:1].upper() + title[1:] if says_granskning(title) else f"Granskningen ”{title}”"
+        )
+        by = f", utförd av {self.auditor}" if self.auditor else ""
         when = f" ({self.report_on})" if self.report_on else ""
         return (
-            f"Granskningen {self.audit_title}{by}{when}: rekommendationerna, nämndens yttrande, "
-            "åtgärderna som svarar mot dem och deras läge."
+            f"{named}{by}{when}: rekommendationerna, nämndens yttrande, åtgärderna som svarar "
+            "mot dem och deras läge."
         )
+
+    @property
+    def named_in_sentence(self) -> str:
+        """The granskning inside a sentence: '”Granskning av ekonomiskt bistånd”', or
+        'granskningen ”Ekonomiskt bistånd”' for a title that does not say it is one."""
+        title = self.audit_title.strip()
+        return f"”{title}”" if says_granskning(title) else f"granskningen ”{title}”"
+
+
+# A word of the title that says what it names is a granskning ("Granskning av ...",
+# "Fördjupad granskning av ...", "Granskningsrapport ..."), so the sentence need not say it again.
+_GRANSKNING_WORD = re.compile(r"\bgransk", re.IGNORECASE)
+
+
+def says_granskning(title: str) -> bool:
+    return _GRANSKNING_WORD.search(title) is not None
 
 
 def counts_by_status(recommendations: Sequence[DocRecommendation]) -> list[tuple[str, int]]:

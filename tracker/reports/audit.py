@@ -183,7 +183,7 @@ def auditor_message(
     dnr = f" (Dnr {doc.dnr})" if doc.dnr else ""
     paragraphs = [
         "Till revisorerna" + (f", {doc.auditor}" if doc.auditor else ""),
-        f"Här kommer version {number} av uppföljningen av granskningen ”{doc.audit_title}”"
+        f"Här kommer version {number} av uppföljningen av {doc.named_in_sentence}"
         f"{dnr}, med läget {doc.date_text}: varje rekommendation med nämndens yttrande och de "
         "åtgärder som svarar mot den.",
         "Dokumentet är bifogat som PDF och Word-dokument ("
