@@ -220,3 +220,55 @@ def test_the_chefs_pages_call_a_kontroll_and_a_decision_by_their_own_nouns(
 def plans_title(app: App, world: World) -> str:
     with app.transaction() as s:
         return plans.get_plan(s, world.plan_id).title
+
+
+def plan_caption(client: TestClient, plan_id: int) -> str:
+    found = re.search(
+        r'<caption class="visually-hidden">([^<]*)</caption>', client.get(f"/planer/{plan_id}").text
+    )
+    assert found
+    return found.group(1)
+
+
+@pytest.mark.parametrize(
+    ("workflow", "caption"),
+    [
+        ("protokoll", "Utvecklingsområden och beslut"),
+        ("kontroll", "Utvecklingsområden och kontroller"),
+    ],
+)
+def test_a_plan_of_decisions_or_kontroller_alone_names_its_table_by_them(
+    chef_client: TestClient,
+    app: App,
+    world: World,
+    clock: MovableClock,
+    workflow: str,
+    caption: str,
+) -> None:
+    """What a screen reader reads out for the plan's table: a protokoll's beslut are not
+    åtgärder; an ordinary plan, and an empty one, keep "Utvecklingsområden och åtgärder"."""
+    with app.transaction() as s:
+        plan = plans.create_plan(
+            s, now=clock(), title="Nämndens beslut", forvaltning="Utbildningsförvaltningen"
+        )
+        empty = plans.create_plan(
+            s, now=clock(), title="Tom plan", forvaltning="Utbildningsförvaltningen"
+        )
+        plans.add_action(
+            s,
+            app.registry,
+            plans.ensure_area(s, plan, "Sammanträdet 14 juni"),
+            now=clock(),
+            workflow=workflow,
+            owner=None,
+            text="Besked om lokalerna",
+        )
+        only, nothing = plan.id, empty.id
+    assert only is not None and nothing is not None
+    assert plan_caption(chef_client, only) == caption
+    assert plan_caption(chef_client, world.plan_id) == "Utvecklingsområden och åtgärder"
+    assert plan_caption(chef_client, nothing) == "Utvecklingsområden och åtgärder"
+    _kinds(app, world, clock)
+    assert plan_caption(chef_client, world.plan_id) == (
+        "Utvecklingsområden, åtgärder, kontroller och beslut"
+    )

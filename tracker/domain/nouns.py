@@ -32,11 +32,19 @@ def counted(registry: WorkflowRegistry, workflows: Iterable[str]) -> str:
     return listing([count(n, noun.one, noun.many) for noun, n in found])
 
 
-def plural(registry: WorkflowRegistry, workflows: Iterable[str], *, definite: bool = False) -> str:
+def plural(
+    registry: WorkflowRegistry,
+    workflows: Iterable[str],
+    *,
+    definite: bool = False,
+    first: str = "",
+) -> str:
     """'åtgärder och kontroller' ('åtgärderna och kontrollerna' when `definite`), as in
-    "dina åtgärder och kontroller"; the åtgärd's word for none."""
+    "dina åtgärder och kontroller"; the åtgärd's word for none. `first` opens the list:
+    'Utvecklingsområden, åtgärder och beslut', not '... och åtgärder och beslut'."""
     found = [noun for noun, _ in nouns_of(registry, workflows)] or [DEFAULT_NOUN]
-    return listing([noun.the_many if definite else noun.many for noun in found])
+    words = [noun.the_many if definite else noun.many for noun in found]
+    return listing([first, *words] if first else words)
 
 
 def late(registry: WorkflowRegistry, workflows: Iterable[str]) -> str:

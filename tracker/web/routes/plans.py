@@ -365,6 +365,12 @@ def _render_plan(
             "shown": len(shown),
             "total": len(rows),
             "counted": nouns.counted(web.app.registry, (v.action.workflow for _, v in rows)),
+            # The table's caption: "Utvecklingsområden och beslut" for a protokoll's plan.
+            "caption": nouns.plural(
+                web.app.registry,
+                (v.action.workflow for _, v in rows),
+                first="Utvecklingsområden",
+            ),
             "late": sum(1 for _, v in rows if v.late),
             "late_word": nouns.late(
                 web.app.registry, (v.action.workflow for _, v in rows if v.late)
