@@ -577,3 +577,48 @@ def test_the_plans_page_shows_its_changes_by_hand_with_who_when_and_from_what_to
     read = client.get(plan_page)
     assert read.status_code == 200
     assert "Ändringar i planen" not in read.text
+
+
+def test_a_risk_or_kontrollmoment_of_another_plan_is_not_found_at_this_plans_address(
+    client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    """An id that is not in the plan the address names answers 404 as any missing page
+    does, not as a form to correct; nothing is stored in either plan."""
+    log_in(client, app, world.chef, clock())
+    this_year = str(upload(client, EXAMPLE.read_bytes(), year="2018").headers["location"])
+    next_year = str(upload(client, EXAMPLE.read_bytes(), year="2019").headers["location"])
+    assert this_year != next_year
+    this_id = int(this_year.rsplit("/", 1)[1])
+    with app.transaction() as s:
+        risk = s.exec(
+            select(ControlRisk).where(ControlRisk.plan_id == this_id).order_by(ControlRisk.id)
+        ).first()
+        assert risk is not None
+        point = s.exec(select(ControlPoint).where(ControlPoint.risk_id == risk.id)).first()
+        assert point is not None
+        before = [(p.id, p.method, p.owner_id) for p in s.exec(select(ControlPoint)).all()]
+    page = client.get(next_year).text
+    [some_risk_form] = [
+        a for a in re.findall(r'action="([^"]*/kontrollmoment)"', page) if "/risker/" in a
+    ][:1]
+    added = client.post(
+        f"{next_year}/risker/{risk.id}/kontrollmoment",
+        data=form_to(page, some_risk_form).data(
+            text="Rutinen följs", frequency="årligen", owner_email="ny@pitea.example"
+        ),
+    )
+    assert added.status_code == 404
+    assert f"Internkontrollplanen har ingen risk med nummer {risk.id}." in text_of(added.text)
+    [some_point_form] = re.findall(r'action="([^"]*/kontrollmoment/[0-9]+)"', page)[:1]
+    changed = client.post(
+        f"{next_year}/kontrollmoment/{point.id}",
+        data=form_to(page, some_point_form).data(method="Ny metod"),
+    )
+    assert changed.status_code == 404
+    assert f"Internkontrollplanen har inget kontrollmoment med nummer {point.id}." in text_of(
+        changed.text
+    )
+    with app.transaction() as s:
+        after = [(p.id, p.method, p.owner_id) for p in s.exec(select(ControlPoint)).all()]
+        assert people.find_person(s, "ny@pitea.example") is None
+    assert after == before

@@ -969,9 +969,9 @@ def change_control_point(
     opened keep the owner who has them, as someone must still make them."""
     plan = get_control_plan(session, plan_id)
     point = session.get(ControlPoint, point_id)
-    if point is None:
+    risk = session.get(ControlRisk, point.risk_id) if point is not None else None
+    if point is None or risk is None or risk.plan_id != plan_id:
         raise NotFound(f"Internkontrollplanen har inget kontrollmoment med nummer {point_id}.")
-    risk = _risk_of_plan(session, plan_id, point.risk_id)
     method = _text(method, "Metoden", TEXT_LIMIT, required=False)
     frequency_text = checked_frequency(frequency_text)
     before_owner = session.get(Person, point.owner_id) if point.owner_id else None

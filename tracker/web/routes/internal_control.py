@@ -38,7 +38,7 @@ from tracker.domain.roles import (
 )
 from tracker.domain.tables import UnreadableFile
 from tracker.domain.workdays import WorkCalendar
-from tracker.errors import Forbidden, Refused, TrackerError
+from tracker.errors import Forbidden, NotFound, Refused, TrackerError
 from tracker.models import ControlPlan, Person
 from tracker.services import control_occurrences, control_report, internal_control, people, reports
 from tracker.services.link_mail import queue_assignments
@@ -490,8 +490,11 @@ def _refused(
     typed: dict[str, str],
 ) -> HTMLResponse:
     """The plan's page again after one of its forms was refused: the reason beside the box
-    it is about, and what was typed in the form."""
+    it is about, and what was typed in the form. Not found is no refused form: the address
+    names a risk or kontrollmoment this plan does not have, a page that is not there (404)."""
     undo(session)
+    if isinstance(exc, NotFound):
+        raise exc
     field = next(iter(exc.fields), "") if isinstance(exc, Refused) else ""
     return _render_plan(
         request,
