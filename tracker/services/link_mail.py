@@ -278,19 +278,28 @@ def queue_assignments(
     registry: WorkflowRegistry,
     settings: Settings,
     owner: Person,
-    plan: Plan,
+    plan: Plan | None,
     actions: Sequence[Action],
     *,
     now: datetime,
-    assigned_by: Person,
+    assigned_by: Person | None,
 ) -> OutboxMessage | None:
     """The e-mail that tells an owner about åtgärder just given to them: one mail for the
     assignments made within settings.assignment_mail_minutes, not one per åtgärd. It waits
     that long in the outbox; a later assignment in the meantime rewrites it to list all.
     (Mail that told a former owner of these åtgärder was taken back when they were
-    assigned: tracker.services.assigning.assign.)"""
+    assigned: tracker.services.assigning.assign.) `plan` None: the åtgärder are of several
+    plans (a hand-over), and the mail is of their förvaltning, or the owner's when they are
+    of several. `assigned_by` None: given from the command line, by nobody the mail names."""
     if not actions:
         return None
+    if plan is None:
+        plan_ids = list({a.plan_id for a in actions})
+        found = session.exec(select(Plan.forvaltning).where(col(Plan.id).in_(plan_ids)))
+        places = set(found)
+        forvaltning = places.pop() if len(places) == 1 else owner.forvaltning
+    else:
+        forvaltning = plan.forvaltning
     gathering = _gathering_mail(session, owner, now)
     if gathering is not None:
         assigned = assigned_since(session, owner, gathering.created_at)
@@ -305,7 +314,7 @@ def queue_assignments(
         settings,
         message,
         kind=KIND_ASSIGNED,
-        forvaltning=plan.forvaltning,
+        forvaltning=forvaltning,
         now=now,
         send_at=now + timedelta(minutes=settings.assignment_mail_minutes),
         about=_ids(actions),
