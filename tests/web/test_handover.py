@@ -24,12 +24,13 @@ from tracker.models import (
     ControlRisk,
     OutboxMessage,
     Person,
+    Plan,
     Role,
 )
-from tracker.services import internal_control
+from tracker.services import assigning, internal_control, plans
 from tracker.services.actions import ASSIGNED
 from tracker.services.link_mail import KIND_ASSIGNED
-from tracker.services.outbox import about
+from tracker.services.outbox import PENDING, about
 
 OTHER = "Kultur- och fritidsförvaltningen"
 # The command line's settings: its links need a key and the web's address.
@@ -165,11 +166,22 @@ def test_a_chef_hands_over_the_leavers_open_items_in_their_plans_and_is_told_wha
         [mail] = _assignment_mail(s)
         assert mail.to_addr == "bo.lind@pitea.example"
         assert sorted(about(s, mail.id or 0)) == sorted(moved)
-        assert "Malin Westling har gjort dig ansvarig för 2 åtgärder, 1 kontroll och 1 beslut" in (
-            " ".join(mail.body_text.split())
+        body = " ".join(mail.body_text.split())
+        assert (
+            "Malin Westling har gjort dig ansvarig för 2 åtgärder, 1 kontroll, 1 beslut och 1 "
+            "kontrollmoment:"
+        ) in body
+        assert mail.subject == (
+            "Du är ansvarig för 2 åtgärder, 1 kontroll, 1 beslut och 1 kontrollmoment"
         )
-        for text in ("Kontroll av attester", "Stämma av frågan med revisorerna"):
-            assert text in mail.body_text
+        for text in (
+            "Kontroll av attester",
+            "Stämma av frågan med revisorerna",
+            "Attestkontroll (mars och oktober), Internkontrollplan 2018 – Socialnämnden",
+        ):
+            assert text in body
+            assert text in text_of(mail.body_html)
+        assert "Avtalskontroll" not in body
 
 
 def test_an_admin_hands_over_everything_open_and_the_page_shows_nothing_open(
@@ -216,6 +228,39 @@ def test_a_hand_over_to_nobody_an_unknown_address_or_oneself_is_refused_with_the
     with app.transaction() as s:
         assert _assignment_mail(s) == []
         assert internal_control.history(s, _control_plan_id(s, leaving.point)) == []
+
+
+def test_a_hand_over_of_kontrollmoment_alone_tells_the_new_owner_in_one_mail_with_one_waiting(
+    client: TestClient, app: App, now: datetime, world: World
+) -> None:
+    """The new owner had an assignment mail still gathering: the hand-over's mail takes it in,
+    so they get one, listing both."""
+    point = _control_plan(app, now, "Socialnämnden", world.chef.forvaltning, "Attestkontroll")
+    with app.transaction() as s:
+        for action_id in (world.a1, world.a2):
+            done = s.get(Action, action_id)
+            assert done is not None
+            done.state = "klar"
+            s.add(done)
+        area = s.get(Area, world.area_id)
+        plan = s.get(Plan, world.plan_id)
+        assert area is not None and plan is not None
+        earlier = plans.add_action(s, app.registry, area, now=now, text="Ny rutin för avslag")
+        assigning.assign_with_link(
+            s, app.registry, app.settings, earlier, plan, world.bo, now=now,
+            assigned_by=world.chef,
+        )  # fmt: skip
+    log_in(client, app, world.chef, now)
+    status, html = _hand_over(client, world.anna, world.bo.email)
+    assert status == 200, html
+    assert "1 kontrollmoment har lämnats över från Anna Berg till Bo Lind" in text_of(html)
+    assert _point_owner(app, point) == world.bo.id
+    with app.transaction() as s:
+        waiting = [m for m in _assignment_mail(s) if m.status == PENDING]
+        [mail] = waiting
+        body = " ".join(mail.body_text.split())
+        assert "ansvarig för 1 åtgärd och 1 kontrollmoment" in body
+        assert "Ny rutin för avslag" in body and "Attestkontroll (mars och oktober)" in body
 
 
 def _control_plan_id(s: Session, point_id: int) -> int:

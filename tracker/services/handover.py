@@ -17,7 +17,6 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from config import Settings
-from notifications.swedish import count, listing
 from tracker.domain import nouns
 from tracker.domain.clock import local_date
 from tracker.domain.roles import may_edit, may_edit_control_plan
@@ -37,7 +36,6 @@ from tracker.services.plans import open_condition
 from workflows import WorkflowRegistry
 
 NOBODY = "Skriv e-postadressen till den som ska ta över."
-POINT_ONE, POINT_MANY = "kontrollmoment", "kontrollmoment"
 
 
 @dataclass
@@ -86,6 +84,7 @@ def hand_over(
     to = successor(session, former, email)
     result = HandedOver(former, to)
     moved: dict[int, Action] = {}
+    lines: list[str] = []
     # The kontrollmoment first: a change of its owner gives the new owner its controls
     # already opened, which are then not handed over a second time below.
     for point, control_plan in _points(session, former, now):
@@ -107,6 +106,7 @@ def hand_over(
             label="kommandoraden" if actor is None else "",
         )
         result.points.append(point)
+        lines.append(f"{point.text} ({point.frequency_text}), {control_plan.title}")
         moved.update((a.id, a) for a in done.reassigned if a.id is not None)
     for action, plan in _actions(session, registry, former):
         if actor is not None and not may_edit(actor, plan):
@@ -117,7 +117,15 @@ def hand_over(
         moved[action.id] = action
     result.actions = list(moved.values())
     result.mail = queue_assignments(
-        session, registry, settings, to, None, result.actions, now=now, assigned_by=actor
+        session,
+        registry,
+        settings,
+        to,
+        None,
+        result.actions,
+        now=now,
+        assigned_by=actor,
+        points=lines,
     )
     return result
 
@@ -158,14 +166,11 @@ def _points(
 
 
 def _what(registry: WorkflowRegistry, actions: list[Action], points: list[ControlPoint]) -> str:
-    """'3 åtgärder, 1 kontroll och 2 kontrollmoment', each kind by its workflow's noun."""
-    words = [
-        count(n, noun.one, noun.many)
-        for noun, n in nouns.nouns_of(registry, [a.workflow for a in actions])
-    ]
-    if points:
-        words.append(count(len(points), POINT_ONE, POINT_MANY))
-    return listing(words)
+    """'3 åtgärder, 1 kontroll och 2 kontrollmoment', each kind by its workflow's noun; ""
+    for nothing."""
+    if not actions and not points:
+        return ""
+    return nouns.counted(registry, [a.workflow for a in actions], points=len(points))
 
 
 def confirmation(registry: WorkflowRegistry, done: HandedOver) -> str:
