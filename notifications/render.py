@@ -256,12 +256,17 @@ class OwnerMail:
     it: str = "den"
     counted: str = ""
     kinds: str = "åtgärder"
+    # Kontrollmoment of an internkontrollplan given to the owner with the items (a hand-over),
+    # each as a line ("Attestkontroll, mars och oktober – Internkontrollplan 2018 – …"): not
+    # reached by the link, their controls come to the owner as they are opened.
+    points: tuple[str, ...] = ()
 
 
 def render_owner_mail(mail: OwnerMail) -> OutgoingMessage:
-    """An assignment of several åtgärder is a list with the link to all; otherwise the mail is
-    about the one åtgärd, or about the link alone."""
-    return _render("owner_assigned" if len(mail.items) > 1 else "owner_link", mail, mail.reply_to)
+    """An assignment of several åtgärder (or of kontrollmoment) is a list with the link to all;
+    otherwise the mail is about the one åtgärd, or about the link alone."""
+    several = len(mail.items) > 1 or bool(mail.points)
+    return _render("owner_assigned" if several else "owner_link", mail, mail.reply_to)
 
 
 @dataclass(frozen=True)

@@ -513,6 +513,10 @@ ROUTES: dict[tuple[str, str], Case] = {
         "admin", lambda i: f"/personer/{i.owner}/forvaltning", {"forvaltning": "Kultur"}
     ),
     # Renaming someone else follows the role's rule (roles.may_rename).
+    # Nobody to hand over to: refused by the rules, after the person has been checked.
+    ("POST", "/personer/{person_id}/lamna-over"): Case(
+        "edit_plan", lambda i: f"/personer/{i.owner}/lamna-over", {"till": ""}
+    ),
     ("POST", "/personer/{person_id}/namn"): Case(
         "edit_plan", lambda i: f"/personer/{i.owner}/namn", {"name": "Anna B. Berg"}
     ),

@@ -1,4 +1,4 @@
-"""`tracker person add|set|revoke-links|login-link|link`."""
+"""`tracker person add|set|hand-over|revoke-links|login-link|link`."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ import typer
 from tracker.cli.base import cli, clock, fail, get_app
 from tracker.cli.swedish import CommandGroup
 from tracker.domain.roles import LOGIN_ROLES
+from tracker.errors import TrackerError
 from tracker.models import Person, Role
 from tracker.models.base import ID_LIMIT
 from tracker.models.person import ROLE_LABELS
-from tracker.services import actions, people, person_moves
+from tracker.services import actions, handover, people, person_moves
 from tracker.services.access import change_role, revoke_links
 from tracker.web.links import login_url, owner_url
 
@@ -115,6 +116,32 @@ def person_set(
     if daily_summary is not None:
         state = "på" if daily_summary else "av"
         typer.echo(f"Dagssammanfattning för {person.email}: {state}.")
+
+
+@person_app.command("hand-over")
+def person_hand_over(
+    email: Annotated[
+        str, typer.Argument(metavar="FRÅN", help="E-postadressen till den som lämnar över.")
+    ],
+    successor: Annotated[
+        str, typer.Argument(metavar="TILL", help="E-postadressen till den som tar över.")
+    ],
+) -> None:
+    """Lämna över allt en person är ansvarig för och inte är klar med (åtgärder, kontroller,
+    beslut och kontrollmoment) till en annan person, som när någon slutar. Den som tar över
+    får ett e-postmeddelande med allt som lämnats över."""
+    app = get_app()
+    now = clock()
+    try:
+        with app.transaction() as s:
+            former = people.get_person(s, email)
+            done = handover.hand_over(
+                s, app.registry, app.settings, former, successor, now=now, actor=None
+            )
+            said = handover.confirmation(app.registry, done)
+    except TrackerError as exc:
+        raise fail(f"Fel: {exc.message}") from None
+    typer.echo(said)
 
 
 @person_app.command("revoke-links")

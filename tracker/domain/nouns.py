@@ -24,12 +24,18 @@ def nouns_of(registry: WorkflowRegistry, workflows: Iterable[str]) -> list[tuple
     return [(noun, counted[noun]) for noun in order]
 
 
-def counted(registry: WorkflowRegistry, workflows: Iterable[str]) -> str:
-    """'1 åtgärd', '2 åtgärder och 1 kontroll'; '0 åtgärder' for none."""
-    found = nouns_of(registry, workflows)
-    if not found:
-        return count(0, DEFAULT_NOUN.one, DEFAULT_NOUN.many)
-    return listing([count(n, noun.one, noun.many) for noun, n in found])
+# A kontrollmoment of an internkontrollplan is no workflow's item, but is given to an owner
+# along with them (a hand-over) and counted with them.
+POINT = "kontrollmoment"
+
+
+def counted(registry: WorkflowRegistry, workflows: Iterable[str], *, points: int = 0) -> str:
+    """'1 åtgärd', '2 åtgärder och 1 kontroll', with `points` kontrollmoment last ('1 beslut
+    och 2 kontrollmoment'); '0 åtgärder' for none."""
+    words = [count(n, noun.one, noun.many) for noun, n in nouns_of(registry, workflows)]
+    if points:
+        words.append(count(points, POINT, POINT))
+    return listing(words) or count(0, DEFAULT_NOUN.one, DEFAULT_NOUN.many)
 
 
 def plural(

@@ -6,7 +6,7 @@ An assignment takes back, in the same transaction, the mail still waiting that t
 owner the åtgärd was theirs (link_mail.take_back), whoever makes it: the web, the command
 line, an import. Whether the new owner is told is the caller's choice: the web tells them
 (`assign_with_link`, or link_mail.queue_assignments once for what `assign_many` says was just
-assigned); the command line and an import do not.
+assigned); the command line and an import do not, save a hand-over (services.handover).
 """
 
 from __future__ import annotations

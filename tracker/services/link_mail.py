@@ -136,12 +136,19 @@ def _owner_mail(
     reply_to: str,
     assigned: bool = False,
     assigned_by: Person | None = None,
+    points: Sequence[str] = (),
 ) -> OutgoingMessage:
     """An owner's mail about `actions` (none: about the link alone, named by all the owner
-    has): each åtgärd with where it came from, and the owner's buttons on them as examples."""
+    has) and kontrollmoment given with them (`points`): each åtgärd with where it came from,
+    and the owner's buttons on them as examples."""
     sources = _sources(session, actions)
     noun = _noun(registry, actions)
     workflows = _workflows(actions) or _owned_workflows(session, person)
+    given = (
+        nouns.counted(registry, _workflows(actions), points=len(points))
+        if points
+        else nouns.counted(registry, workflows)
+    )
     return render_owner_mail(
         OwnerMail(
             to=person.email,
@@ -163,8 +170,9 @@ def _owner_mail(
             your_item=noun.your,
             the_item=noun.the_one,
             it=noun.it,
-            counted=nouns.counted(registry, workflows),
+            counted=given,
             kinds=nouns.plural(registry, workflows),
+            points=tuple(points),
         )
     )
 
@@ -278,20 +286,36 @@ def queue_assignments(
     registry: WorkflowRegistry,
     settings: Settings,
     owner: Person,
-    plan: Plan,
+    plan: Plan | None,
     actions: Sequence[Action],
     *,
     now: datetime,
-    assigned_by: Person,
+    assigned_by: Person | None,
+    points: Sequence[str] = (),
 ) -> OutboxMessage | None:
     """The e-mail that tells an owner about åtgärder just given to them: one mail for the
     assignments made within settings.assignment_mail_minutes, not one per åtgärd. It waits
     that long in the outbox; a later assignment in the meantime rewrites it to list all.
     (Mail that told a former owner of these åtgärder was taken back when they were
-    assigned: tracker.services.assigning.assign.)"""
-    if not actions:
+    assigned: tracker.services.assigning.assign.) `plan` None: the åtgärder are of several
+    plans (a hand-over), and the mail is of their förvaltning, or the owner's when they are
+    of several. `assigned_by` None: given from the command line, by nobody the mail names.
+    `points`: kontrollmoment given with them (a hand-over), listed too."""
+    if not actions and not points:
         return None
+    if plan is None:
+        plan_ids = list({a.plan_id for a in actions})
+        found = session.exec(select(Plan.forvaltning).where(col(Plan.id).in_(plan_ids)))
+        places = set(found)
+        forvaltning = places.pop() if len(places) == 1 else owner.forvaltning
+    else:
+        forvaltning = plan.forvaltning
     gathering = _gathering_mail(session, owner, now)
+    if points:
+        return _queue_with_points(
+            session, registry, settings, owner, actions, points, gathering,
+            forvaltning=forvaltning, now=now, assigned_by=assigned_by,
+        )  # fmt: skip
     if gathering is not None:
         assigned = assigned_since(session, owner, gathering.created_at)
         message = _assignment_message(
@@ -305,10 +329,44 @@ def queue_assignments(
         settings,
         message,
         kind=KIND_ASSIGNED,
-        forvaltning=plan.forvaltning,
+        forvaltning=forvaltning,
         now=now,
         send_at=now + timedelta(minutes=settings.assignment_mail_minutes),
         about=_ids(actions),
+    )
+
+
+def _queue_with_points(
+    session: Session,
+    registry: WorkflowRegistry,
+    settings: Settings,
+    owner: Person,
+    actions: Sequence[Action],
+    points: Sequence[str],
+    gathering: OutboxMessage | None,
+    *,
+    forvaltning: str,
+    now: datetime,
+    assigned_by: Person | None,
+) -> OutboxMessage:
+    """A mail that names kontrollmoment is not gathered into: written anew from the åtgärder
+    assigned since (assigned_since), it would lose them. It goes at once, and takes in what a
+    mail still gathering for the owner told of, so that the owner still gets one."""
+    listed = list(actions)
+    if gathering is not None and withdraw(session, gathering):
+        earlier = assigned_since(session, owner, gathering.created_at)
+        listed = list({a.id: a for a in [*earlier, *actions]}.values())
+    message = _assignment_message(
+        session, registry, settings, owner, listed, now, assigned_by, points
+    )
+    return _queue(
+        session,
+        settings,
+        message,
+        kind=KIND_ASSIGNED,
+        forvaltning=forvaltning,
+        now=now,
+        about=_ids(listed),
     )
 
 
@@ -409,11 +467,14 @@ def _assignment_message(
     actions: Sequence[Action],
     now: datetime,
     assigned_by: Person | None,
+    points: Sequence[str] = (),
 ) -> OutgoingMessage:
-    """One åtgärd: the mail with its own link; several: a list and the link to all."""
+    """One åtgärd: the mail with its own link; several, or kontrollmoment (`points`) too: a
+    list and the link to all."""
     plan_ids = {a.plan_id for a in actions}
-    plan = session.get(Plan, plan_ids.pop()) if len(plan_ids) == 1 else None
-    if len(actions) == 1:
+    # Kontrollmoment are of an internkontrollplan, not of the åtgärder's plan.
+    plan = session.get(Plan, plan_ids.pop()) if len(plan_ids) == 1 and not points else None
+    if len(actions) == 1 and not points:
         return _owner_link_message(
             session, registry, settings, owner, now=now, action=actions[0], plan=plan,
             assigned_by=assigned_by, assigned=True,
@@ -425,10 +486,14 @@ def _assignment_message(
         settings,
         owner,
         actions,
-        subject=f"Du är ansvarig för {nouns.counted(registry, _workflows(actions))}{where}",
+        subject=(
+            f"Du är ansvarig för "
+            f"{nouns.counted(registry, _workflows(actions), points=len(points))}{where}"
+        ),
         url=owner_url(settings, owner, now=now),
         plan=plan,
         reply_to=reply_address(session, {a.plan_id for a in actions}),
         assigned=True,
         assigned_by=assigned_by,
+        points=points,
     )

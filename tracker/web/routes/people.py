@@ -34,7 +34,7 @@ from tracker.domain.roles import (
 from tracker.errors import Forbidden, NotFound, Refused, TrackerError
 from tracker.models import Action, Person, Plan, Role
 from tracker.models.person import ROLE_LABELS
-from tracker.services import directory, people, person_moves
+from tracker.services import directory, handover, people, person_moves
 from tracker.services.access import change_role, revoke_links
 from tracker.services.link_mail import link_mail_allowed, queue_login_link, queue_owner_link
 from tracker.services.overview import readable_plan_ids
@@ -252,10 +252,13 @@ def _render_person(
     *,
     move_error: str | None = None,
     typed_forvaltning: str | None = None,
+    handover_error: str | None = None,
+    typed_successor: str = "",
     status_code: int = 200,
 ) -> HTMLResponse:
     """The person's page; `move_error` and `typed_forvaltning`: a refused move, with the
-    förvaltning as typed."""
+    förvaltning as typed; `handover_error` and `typed_successor`: a refused hand-over, with
+    the address as typed."""
     person, plans = _person(session, person_id)
     if not may_see_person(user, person, plans):
         raise Forbidden(OTHER_FORVALTNING)
@@ -284,6 +287,9 @@ def _render_person(
             "forvaltningar": directory.forvaltningar(session) if may_move_person(user) else [],
             "move_error": move_error,
             "typed_forvaltning": typed_forvaltning,
+            "handover_error": handover_error,
+            "typed_successor": typed_successor,
+            "successors": [p for p in directory.visible_people(session, user) if p.id != person.id],
             "may_choose_summary": may_choose_daily_summary(user, person),
             "roles": [
                 (r.value, ROLE_LABELS[r])
@@ -357,6 +363,45 @@ def person_move(
             f"{person.name} hör nu till {person.forvaltning or 'ingen förvaltning'} "
             f"(tidigare {old or 'ingen förvaltning'}).{_scope_note(person)}",
         )
+    return RedirectResponse(f"/personer/{person_id}", status_code=303)
+
+
+# --- handing over all a person owns ------------------------------------------------------
+
+
+@router.post("/personer/{person_id}/lamna-over", dependencies=[CsrfChecked], response_model=None)
+def person_hand_over(
+    request: Request,
+    person_id: PathId,
+    web: WebDep,
+    session: SessionDep,
+    now: NowDep,
+    user: EditorDep,
+    till: Annotated[str, Form(max_length=320)] = "",
+) -> Response:
+    """All the person owns and has not finished, in the plans the user may edit, to another
+    person at once (services.handover); a refusal shows the page again with what was typed."""
+    person, plans = _person(session, person_id)
+    if not may_see_person(user, person, plans):
+        raise Forbidden(OTHER_FORVALTNING)
+    try:
+        done = handover.hand_over(
+            session, web.app.registry, web.app.settings, person, till, now=now, actor=user
+        )
+    except Refused as exc:
+        undo(session)
+        return _render_person(
+            request,
+            web,
+            session,
+            now,
+            user,
+            person_id,
+            handover_error=exc.message,
+            typed_successor=till,
+            status_code=refusal_status(exc),
+        )
+    flash(request, handover.confirmation(web.app.registry, done))
     return RedirectResponse(f"/personer/{person_id}", status_code=303)
 
 
