@@ -571,6 +571,7 @@ def copy_to_year(session: Session, source_id: int, *, year: int, now: datetime) 
         filename=f"kopia av {source.title}",
         created_at=now,
         risk_scale_json=source.risk_scale_json,
+        copied_from_id=source.id,
     )
     session.add(plan)
     session.flush()
