@@ -673,6 +673,20 @@ def _carried_line(s: ControlSnapshot) -> str:
     )
 
 
+def carried_note(s: ControlSnapshot) -> str:
+    """What the draft's page says of the earlier years' deviations the document reports,
+    or "" when it reports none."""
+    n = len(s.carried)
+    if not n:
+        return ""
+    what = "1 åtgärd" if n == 1 else f"{n} åtgärder"
+    klar = "klar" if n == 1 else "klara"
+    return (
+        f"Uppföljningen redovisar också {what} efter avvikelser i tidigare års "
+        f"internkontrollplaner som inte var {klar} när {s.control_plan.year} började."
+    )
+
+
 def _summary(s: ControlSnapshot, processes: tuple[ProcessView, ...]) -> tuple[CountItem, ...]:
     done = [r for p in processes for point in p.points for r in point.done]
     not_done = _not_done(s)
