@@ -12,11 +12,13 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import lxml.etree
 import lxml.html
 import pytest
 from pypdf import PdfReader
@@ -698,3 +700,187 @@ def test_the_command_line_drafts_and_assesses_a_follow_up(
     )
     assert result.exit_code == 1
     assert "Det finns ingen internkontrollplan med nummer 99." in result.output
+
+
+# --- Deviations carried from earlier years' plans -------------------------------------------
+
+DECEMBER_1 = b.at(date(2025, 12, 1), 9)
+CARRIED = "Avvikelser från tidigare år"
+# The issued follow-up of test_the_approved_follow_up_is_archived_in_three_formats_and_sent_to
+# _the_namnd as archived before the follow-up reported earlier years' deviations, with the
+# sha256 of its three documents as archived then: they must render to the same bytes.
+ARCHIVED = Path(__file__).resolve().parent / "data" / "internkontroll-2025-nr1.json"
+ARCHIVED_SHA256 = {
+    "html": "8f9600c59fb8085b62420004abfa193d9b5e0288e6ece094dc5166f9c4e4f2a1",
+    "pdf": "3af6b006454d2f678ad25ec95f3079a915233e487abedc11be0d67b8d154973d",
+    "docx": "0a10e66cfe84b03bd2a0f5766ad881ecb177c19422fc68e4755b9d6b10e6b520",
+}
+
+
+def copy_plan(app: App, control_plan_id: int, year: int, when: datetime) -> int:
+    with app.transaction() as s:
+        return internal_control.copy_to_year(s, control_plan_id, year=year, now=when).plan_id
+
+
+def build(app: App, control_plan_id: int, as_of: date, when: datetime) -> ControlSnapshot:
+    with app.transaction() as s:
+        control_plan = s.get_one(ControlPlan, control_plan_id)
+        return control_report.build_control_snapshot(
+            s, app.registry, control_plan, as_of=as_of, now=when, tz=app.tz, draft_days=14
+        )
+
+
+def docx_body(data: bytes) -> str:
+    """The Word document's text in reading order, tables where they stand."""
+    w = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        body = lxml.etree.fromstring(z.read("word/document.xml")).find(f"{w}body")
+    return "\n".join(t.text or "" for t in body.iter(f"{w}t"))
+
+
+def texts_of(snap: ControlSnapshot) -> dict[str, str]:
+    rendered = report_service.render(snap)
+    return {
+        "html": " ".join(lxml.html.fromstring(rendered["html"].decode("utf-8")).itertext()),
+        "pdf": pdf_text(rendered["pdf"]),
+        "docx": docx_body(rendered["docx"]),
+    }
+
+
+def test_next_years_follow_up_reports_last_years_deviations_still_open_when_its_year_began(
+    app: App, chef: Person
+) -> None:
+    """The 2025 plan's deviation about purchases is still being corrected at new year; one
+    about attendance was corrected in 2025. The 2026 follow-up reports the first, with its
+    läge and processläge, and tells the nämnd when it was done during 2026."""
+    t = first_tertial(app, chef)
+    erik, maria = _person(app, ERIK), _person(app, MARIA)
+    february = _control(t.controls, ATTENDANCE, date(2025, 2, 28))
+    attendance = _move(
+        app,
+        february,
+        "genomfor",
+        erik,
+        b.at(date(2025, 5, 5), 10),
+        answers={
+            "resultat": "Avvikelse",
+            "avvikelse": "Två lektioner saknade frånvaroregistrering.",
+            "urval": "Fem lektioner per skola",
+            "metod": "Stickprov",
+        },
+    )
+    assert attendance.opened_id is not None
+    _move(app, attendance.opened_id, "starta", erik, b.at(date(2025, 5, 6), 9))
+    _move(app, attendance.opened_id, "slutfor", erik, b.at(date(2025, 6, 2), 9), text="Rättat.")
+    next_plan = copy_plan(app, t.control_plan_id, 2026, DECEMBER_1)
+    with app.transaction() as s:
+        actions.note_progress(
+            s,
+            t.deviation_action_id,
+            maria,
+            "Hälften av beställarna är utbildade.",
+            now=b.at(date(2026, 2, 10), 13),
+        )
+
+    spring = build(app, next_plan, date(2026, 4, 1), b.at(date(2026, 4, 1), 10))
+    [carried] = spring.carried
+    assert (carried.action_id, carried.plan_year, carried.deviation) == (
+        t.deviation_action_id,
+        2025,
+        DEVIATION_TEXT,
+    )
+    assert (carried.state, carried.closed_on, carried.note_on) == (
+        "pagar",
+        None,
+        date(2026, 2, 10),
+    )
+    assert spring.deviations == ()
+    assert ControlSnapshot.from_json(spring.to_json()) == spring
+    [row] = compose_control(spring).carried
+    assert row.plan == "Internkontrollplan 2025"
+    # Still being corrected, after the day it was to be done by.
+    assert (row.state_label, row.closed, row.late) == ("Pågår, försenad", "Nej", True)
+    assert row.note == "Hälften av beställarna är utbildade. (2026-02-10)"
+
+    _move(
+        app,
+        t.deviation_action_id,
+        "slutfor",
+        maria,
+        b.at(date(2026, 5, 11), 14),
+        text="Alla beställare är utbildade.",
+    )
+    august = build(app, next_plan, date(2026, 8, 31), b.at(date(2026, 8, 31), 10))
+    view = compose_control(august)
+    [row] = view.carried
+    assert (row.state_label, row.closed) == ("Klar", "Ja, 2026-05-11")
+    assert view.carried_line == (
+        "1 åtgärd efter avvikelser i tidigare års internkontrollplaner var inte klar när 2026 "
+        "började; den har blivit klar sedan dess."
+    )
+    for fmt, body in texts_of(august).items():
+        assert (
+            find_in_order(
+                body,
+                [
+                    "Avvikelser och åtgärder",
+                    CARRIED,
+                    view.carried_line,
+                    "Internkontrollplan 2025",
+                    "Kontroll att varor och tjänster",
+                    DEVIATION_TEXT,
+                    "Maria Öberg",
+                    "Klar",
+                    "Ja, 2026-05-11",
+                    "Alla beställare är utbildade. (2026-05-11)",
+                    "Kontroller som inte är gjorda",
+                ],
+            )
+            == []
+        ), fmt
+        assert squash("Två lektioner saknade") not in squash(body), fmt
+
+
+def test_a_deviation_still_open_is_followed_up_in_every_later_years_plan(
+    app: App, chef: Person
+) -> None:
+    t = first_tertial(app, chef)
+    plan_2026 = copy_plan(app, t.control_plan_id, 2026, DECEMBER_1)
+    plan_2027 = copy_plan(app, plan_2026, 2027, b.at(date(2026, 12, 1), 9))
+    snap = build(app, plan_2027, date(2027, 4, 1), b.at(date(2027, 4, 1), 10))
+    assert [(c.action_id, c.plan_year) for c in snap.carried] == [(t.deviation_action_id, 2025)]
+    # The plan being followed up is not its own earlier year.
+    assert build(app, t.control_plan_id, date(2025, 12, 31), DECEMBER_1).carried == ()
+
+
+def test_with_nothing_carried_the_follow_up_has_no_such_section_and_is_stored_as_before(
+    app: App, chef: Person
+) -> None:
+    t = first_tertial(app, chef)
+    _move(
+        app,
+        t.deviation_action_id,
+        "slutfor",
+        _person(app, MARIA),
+        b.at(date(2025, 12, 30), 9),
+        text="Utbildningen är genomförd.",
+    )
+    next_plan = copy_plan(app, t.control_plan_id, 2026, DECEMBER_1)
+    snap = build(app, next_plan, date(2026, 4, 1), b.at(date(2026, 4, 1), 10))
+    assert snap.carried == ()
+    assert "carried" not in json.loads(snap.to_json())
+    for fmt, body in texts_of(snap).items():
+        assert squash(CARRIED) not in squash(body), fmt
+
+
+def test_a_follow_up_archived_before_earlier_years_deviations_were_reported_renders_the_same() -> (
+    None
+):
+    """tracker report verify renders an issued report again from its snapshot and compares
+    the bytes with the archive: a snapshot stored without `carried` gives what it gave."""
+    stored = ARCHIVED.read_text(encoding="utf-8")
+    assert "carried" not in json.loads(stored)
+    snap = ControlSnapshot.from_json(stored)
+    assert snap.carried == () and snap.issue is not None
+    rendered = report_service.render(snap)
+    assert {k: hashlib.sha256(v).hexdigest() for k, v in rendered.items()} == ARCHIVED_SHA256

@@ -654,3 +654,18 @@ def test_a_kontrollmoment_left_without_owner_opens_its_controls_without_one_and_
         "--ingen-ansvarig",
     )  # fmt: skip
     assert again.strip() == "Inget ändrades."
+
+
+@pytest.mark.parametrize("year", ["2025", "2024", "2019"])
+def test_a_plan_is_copied_only_to_a_year_after_its_own(app: App, db_url: str, year: str) -> None:
+    """Next year's plan is made from this year's: a copy to the plan's own year or an
+    earlier one, which has no plan yet, is refused and nothing is stored."""
+    import_example(db_url)
+    refused = tracker(db_url, "internkontroll", "copy", "1", "--year", year, code=1)
+    assert refused.strip() == (
+        f"Fel: Internkontrollplanen gäller 2025; den nya planen ska gälla ett senare år, "
+        f"inte {year}."
+    )
+    assert counts(app)[:3] == (1, 10, 9)
+    out = tracker(db_url, "internkontroll", "copy", "1", "--year", "2027")
+    assert "Internkontrollplan 2027" in out

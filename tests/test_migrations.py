@@ -134,3 +134,39 @@ def _dump(engine: Engine, columns: dict[str, list[str]]) -> dict[str, list[tuple
             t: sorted(tuple(r) for r in conn.execute(text(f'SELECT {", ".join(cols)} FROM "{t}"')))
             for t, cols in columns.items()
         }
+
+
+def test_a_copy_made_before_the_source_was_recorded_finds_it_by_its_file_name(
+    empty_engine: Engine,
+) -> None:
+    """A copy recorded its source only as "kopia av <title>": the upgrade links it to that
+    plan of the same nämnd, so its follow-up reports the deviations still open there."""
+    upgrade(empty_engine, "0026")
+    now = datetime(2025, 12, 1, tzinfo=UTC)
+    rows = [
+        (1, "BUN", 2025, "Internkontrollplan 2025 – BUN", "ik.csv"),
+        (2, "BUN", 2026, "Internkontrollplan 2026 – BUN", "kopia av Internkontrollplan 2025 – BUN"),
+        (3, "SN", 2026, "Internkontrollplan 2026 – SN", "kopia av Internkontrollplan 2025 – BUN"),
+        (4, "BUN", 2027, "Internkontrollplan 2027 – BUN", "ik-2027.csv"),
+    ]
+    with empty_engine.begin() as conn:
+        for id_, namnd, year, title, filename in rows:
+            conn.execute(
+                text(
+                    "INSERT INTO control_plan (id, namnd, year, forvaltning, title, filename, "
+                    "risk_scale_json, created_at) VALUES (:id, :namnd, :year, '', :title, "
+                    ":filename, '', :now)"
+                ),
+                {
+                    "id": id_,
+                    "namnd": namnd,
+                    "year": year,
+                    "title": title,
+                    "filename": filename,
+                    "now": now,
+                },
+            )
+    upgrade(empty_engine)
+    with empty_engine.connect() as conn:
+        found = conn.execute(text("SELECT id, copied_from_id FROM control_plan ORDER BY id")).all()
+    assert [tuple(r) for r in found] == [(1, None), (2, 1), (3, None), (4, None)]

@@ -234,3 +234,50 @@ def test_the_plan_s_page_calls_the_follow_up_sent_only_once_the_outbox_delivered
     # Sent again from the outbox and delivered: now it is sent.
     assert retry_and_deliver(app, smtp_server, clock, "sekreterare@pitea.example").sent == 1
     assert f"{title} – Skickad" in listed()
+
+
+def test_next_years_draft_reports_last_years_deviation_still_open_at_new_year(
+    client: TestClient, app: App, chef: Person, clock: MovableClock
+) -> None:
+    """The chef makes the 2019 plan from the 2018 one with the button on its page; the
+    deviation found in January 2018 is not corrected at new year, so the 2019 follow-up's
+    draft says so on its page and reports it in its document."""
+    control_plan_id, _ = _plan_with_a_deviation(app, chef, clock())
+    clock.now = datetime(2018, 12, 3, 9, tzinfo=UTC)
+    log_in(client, app, chef, clock())
+    page = client.get(f"/internkontroll/{control_plan_id}")
+    copied = client.post(
+        form_to(page.text, "/nasta-ar").action,
+        data=form_to(page.text, "/nasta-ar").data(),
+        follow_redirects=False,
+    )
+    assert copied.status_code == 303, copied.text
+    next_plan_id = int(str(copied.headers["location"]).split("/")[2])
+    assert next_plan_id != control_plan_id
+
+    # The 2018 plan's own follow-up, drafted in January, has no such section and its draft
+    # page no such line.
+    clock.now = datetime(2019, 1, 15, 9, tzinfo=UTC)
+    log_in(client, app, chef, clock())
+    page = client.get(f"/internkontroll/{control_plan_id}")
+    form = form_to(page.text, "/uppfoljning")
+    made = client.post(form.action, data=form.data(), follow_redirects=False)
+    draft = client.get(str(made.headers["location"]))
+    assert "tidigare års" not in text_of(draft.text)
+    document = text_of(client.get(href_to(draft.text, "/dokument.html")).text)
+    assert "Avvikelser från tidigare år" not in document
+
+    clock.now = datetime(2019, 5, 2, 9, tzinfo=UTC)
+    log_in(client, app, chef, clock())
+    page = client.get(f"/internkontroll/{next_plan_id}")
+    form = form_to(page.text, "/uppfoljning")
+    made = client.post(form.action, data=form.data(as_of="2019-05-02"), follow_redirects=False)
+    assert made.status_code == 303, made.text
+    draft = client.get(str(made.headers["location"]))
+    assert (
+        "Uppföljningen redovisar också 1 åtgärd efter avvikelser i tidigare års "
+        "internkontrollplaner som inte var klar när 2019 började."
+    ) in text_of(draft.text)
+    document = text_of(client.get(href_to(draft.text, "/dokument.html")).text)
+    for expected in ("Avvikelser från tidigare år", "Internkontrollplan 2018", DEVIATION):
+        assert expected in document, expected

@@ -133,6 +133,27 @@ class DeviationSnap:
 
 
 @dataclass(frozen=True)
+class CarriedSnap:
+    """The åtgärd a deviation opened in an earlier year's plan of the same nämnd (the plan
+    this one was copied from, and so on back), not done when this plan's year began, as it
+    stood at the cutoff."""
+
+    action_id: int
+    plan_year: int
+    point_text: str
+    control_done_on: date | None
+    deviation: str
+    text: str
+    owner: str
+    due_on: date | None
+    state: str
+    note: str = ""
+    note_on: date | None = None
+    # The day it was done (or withdrawn) during this plan's year; None while it is open.
+    closed_on: date | None = None
+
+
+@dataclass(frozen=True)
 class ControlSnapshot:
     plan: PlanSnap
     control_plan: ControlPlanSnap
@@ -159,6 +180,10 @@ class ControlSnapshot:
     # drafted after new year covers the plan's year, with the läge of `as_of`. None in
     # snapshots stored before the field existed, whose period ended on `as_of`.
     period_end: date | None = None
+    # Earlier years' deviations still open when the plan's year began. Empty in snapshots
+    # stored before the field existed, and then neither stored nor shown, so that they
+    # render as they did.
+    carried: tuple[CarriedSnap, ...] = ()
     # The chef's overall assessment, written in the draft; required before approval.
     assessment: str = ""
     assessment_by: str = ""
@@ -271,6 +296,8 @@ def _to_dict(s: ControlSnapshot) -> dict[str, Any]:
         "followed_from": _d(s.followed_from),
         # Only when the period ends before the läge, so that other snapshots stay as they were.
         **({"period_end": _d(s.period_end)} if s.period_end is not None else {}),
+        # Only when there is something to carry, for the same reason.
+        **({"carried": [_dated(c) for c in s.carried]} if s.carried else {}),
         "assessment": s.assessment,
         "assessment_by": s.assessment_by,
         "issue": (
@@ -348,6 +375,18 @@ def _from_dict(d: dict[str, Any]) -> ControlSnapshot:
         # Absent from snapshots stored before the field existed.
         followed_from=_pd(d.get("followed_from")),
         period_end=_pd(d.get("period_end")),
+        carried=tuple(
+            CarriedSnap(
+                **{
+                    **x,
+                    "control_done_on": _pd(x.get("control_done_on")),
+                    "due_on": _pd(x.get("due_on")),
+                    "note_on": _pd(x.get("note_on")),
+                    "closed_on": _pd(x.get("closed_on")),
+                }
+            )
+            for x in d.get("carried", ())
+        ),
         assessment=d["assessment"],
         assessment_by=d["assessment_by"],
         issue=(
@@ -422,6 +461,24 @@ class DeviationRow:
 
 
 @dataclass(frozen=True)
+class CarriedRow:
+    """An earlier year's deviation still open when the year began, as the section shows it."""
+
+    plan: str
+    control: str
+    found: str
+    deviation: str
+    action: str
+    owner: str
+    due_on: str
+    state_label: str
+    note: str
+    late: bool
+    # "Ja, 2026-05-11" when it was done during the year, else "Nej".
+    closed: str
+
+
+@dataclass(frozen=True)
 class NotDoneRow:
     control: str
     due_on: str
@@ -449,6 +506,10 @@ class ControlView:
     processes: tuple[ProcessView, ...]
     deviations: tuple[DeviationRow, ...]
     not_done: tuple[NotDoneRow, ...]
+    # Earlier years' deviations (empty: the section is left out) and the line that opens it.
+    carried: tuple[CarriedRow, ...]
+    carried_line: str
+    carried_closed_heading: str
     # What the list of controls not done covers, and what it says when it is empty.
     not_done_scope: str
     all_done_line: str
@@ -551,9 +612,6 @@ def _deviations(s: ControlSnapshot) -> tuple[DeviationRow, ...]:
     for d in s.deviations:
         info = s.state_info(ACTION_WORKFLOW, d.state)
         late = not info.done and d.due_on is not None and d.due_on < s.as_of
-        note = d.note
-        if note and d.note_on:
-            note = f"{note} ({d.note_on.isoformat()})"
         rows.append(
             DeviationRow(
                 control=d.point_text,
@@ -563,11 +621,70 @@ def _deviations(s: ControlSnapshot) -> tuple[DeviationRow, ...]:
                 owner=d.owner or "–",
                 due_on=_day(d.due_on),
                 state_label=info.label + (", försenad" if late else ""),
-                note=note or "Inget processläge skrivet.",
+                note=_note(d.note, d.note_on),
                 late=late,
             )
         )
     return tuple(rows)
+
+
+def _note(note: str, note_on: date | None) -> str:
+    if note and note_on:
+        return f"{note} ({note_on.isoformat()})"
+    return note or "Inget processläge skrivet."
+
+
+def _carried(s: ControlSnapshot) -> tuple[CarriedRow, ...]:
+    rows = []
+    for c in s.carried:
+        info = s.state_info(ACTION_WORKFLOW, c.state)
+        late = not info.done and c.due_on is not None and c.due_on < s.as_of
+        rows.append(
+            CarriedRow(
+                plan=f"Internkontrollplan {c.plan_year}",
+                control=c.point_text,
+                found=_day(c.control_done_on),
+                deviation=c.deviation,
+                action="" if c.text == c.deviation else c.text,
+                owner=c.owner or "–",
+                due_on=_day(c.due_on),
+                state_label=info.label + (", försenad" if late else ""),
+                note=_note(c.note, c.note_on),
+                late=late,
+                closed=f"Ja, {c.closed_on.isoformat()}" if c.closed_on else "Nej",
+            )
+        )
+    return tuple(rows)
+
+
+def _carried_line(s: ControlSnapshot) -> str:
+    if not s.carried:
+        return ""
+    n = len(s.carried)
+    closed = sum(1 for c in s.carried if c.closed_on is not None)
+    began = "efter avvikelser i tidigare års internkontrollplaner var inte klar"
+    year = s.control_plan.year
+    if n == 1:
+        since = "den har blivit klar sedan dess." if closed else "den är inte klar ännu."
+        return f"1 åtgärd {began} när {year} började; {since}"
+    klar = "klar" if closed == 1 else "klara"
+    return (
+        f"{n} åtgärder {began}a när {year} började; {closed} av dem har blivit {klar} sedan dess."
+    )
+
+
+def carried_note(s: ControlSnapshot) -> str:
+    """What the draft's page says of the earlier years' deviations the document reports,
+    or "" when it reports none."""
+    n = len(s.carried)
+    if not n:
+        return ""
+    what = "1 åtgärd" if n == 1 else f"{n} åtgärder"
+    klar = "klar" if n == 1 else "klara"
+    return (
+        f"Uppföljningen redovisar också {what} efter avvikelser i tidigare års "
+        f"internkontrollplaner som inte var {klar} när {s.control_plan.year} började."
+    )
 
 
 def _summary(s: ControlSnapshot, processes: tuple[ProcessView, ...]) -> tuple[CountItem, ...]:
@@ -665,6 +782,9 @@ def compose_control(s: ControlSnapshot) -> ControlView:
         processes=processes,
         deviations=_deviations(s),
         not_done=_not_done(s),
+        carried=_carried(s),
+        carried_line=_carried_line(s),
+        carried_closed_heading=f"Klar under {s.control_plan.year}",
         not_done_scope=_not_done_scope(s),
         all_done_line=_all_done_line(s),
         assessment=paragraphs(s.assessment),

@@ -39,6 +39,10 @@ class ControlPlan(SQLModel, table=True):
     # JSON), kept from its import: a scale configured later does not move its risks.
     risk_scale_json: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    # The plan this one was copied from (next year's plan made from this year's): the
+    # follow-up reports the deviations still open in the plans before it. No foreign key, as
+    # for plan_id.
+    copied_from_id: int | None = Field(default=None)
 
 
 class ControlRisk(SQLModel, table=True):

@@ -173,12 +173,39 @@ def pdf_data(view: ControlView) -> dict[str, Any]:
             }
             for n in view.not_done
         ],
+        **_carried_data(view),
         "not_done_scope": _s(view.not_done_scope),
         "all_done_line": _s(view.all_done_line),
         "place_date": _s(view.place_date),
         "signer": _s(view.signer),
         "forvaltning": _s(view.plan.forvaltning),
         "issued_line": _s(view.issued_line),
+    }
+
+
+def _carried_data(view: ControlView) -> dict[str, Any]:
+    """Earlier years' deviations, only when there are some: the data of a report archived
+    before they were reported stays as it was."""
+    if not view.carried:
+        return {}
+    return {
+        "carried_line": _s(view.carried_line),
+        "carried_closed_heading": _s(view.carried_closed_heading),
+        "carried": [
+            {
+                "control": _s(f"{d.plan}: {d.control}"),
+                "found": d.found,
+                "deviation": _s(d.deviation or "–"),
+                "action": _s(d.action),
+                "owner": _s(d.owner),
+                "due_on": d.due_on,
+                "state_label": _s(d.state_label),
+                "late": d.late,
+                "closed": _s(d.closed),
+                "note": _s(d.note),
+            }
+            for d in view.carried
+        ],
     }
 
 
@@ -249,6 +276,7 @@ def render_docx(view: ControlView) -> bytes:
     _docx_matrix(doc, view)
     _docx_controls_done(doc, view)
     _docx_deviations(doc, view)
+    _docx_carried(doc, view)
     _docx_not_done(doc, view)
     return signed_and_saved(
         doc,
@@ -408,6 +436,40 @@ def _docx_deviations(doc: Any, view: ControlView) -> None:
         ),
         (36, 42, 24, 20, 22, 36),
         alert_column={i: {4} for i, d in enumerate(view.deviations) if d.late},
+    )
+
+
+def _docx_carried(doc: Any, view: ControlView) -> None:
+    """Earlier years' deviations; nothing at all when there are none."""
+    if not view.carried:
+        return
+    doc.add_heading("Avvikelser från tidigare år", level=2)
+    _paragraph(doc, view.carried_line)
+    _table(
+        doc,
+        (
+            "Kontroll",
+            "Avvikelse",
+            "Ansvarig",
+            "Klart till",
+            f"Läge {view.date_text}",
+            view.carried_closed_heading,
+            "Processläge",
+        ),
+        (
+            (
+                f"{d.plan}: {d.control}\navvikelse rapporterad {d.found}",
+                (d.deviation or "–") + (f"\nÅtgärd: {d.action}" if d.action else ""),
+                d.owner,
+                d.due_on,
+                d.state_label,
+                d.closed,
+                d.note,
+            )
+            for d in view.carried
+        ),
+        (32, 36, 22, 18, 20, 20, 32),
+        alert_column={i: {4} for i, d in enumerate(view.carried) if d.late},
     )
 
 

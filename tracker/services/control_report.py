@@ -27,6 +27,7 @@ from tracker.domain.control_report import (
     PLANNED_STATE,
     RESULT_FIELD,
     SAMPLE_FIELD,
+    CarriedSnap,
     ControlPlanSnap,
     ControlSnap,
     ControlSnapshot,
@@ -315,9 +316,14 @@ def build_control_snapshot(
     deviations = _deviations(
         session, registry, plan.id, replayed, points, by_point, cutoff=cutoff, period=period, tz=tz
     )
+    carried = _carried(session, registry, control_plan, cutoff=cutoff, tz=tz)
     workflows = {
         name: reports.workflow_states(registry, name)
-        for name in sorted({CONTROL_WORKFLOW, ACTION_WORKFLOW} | {w for w, _ in deviations})
+        for name in sorted(
+            {CONTROL_WORKFLOW, ACTION_WORKFLOW}
+            | {w for w, _ in deviations}
+            | {w for w, _ in carried}
+        )
         if name in registry.names()
     }
     return ControlSnapshot(
@@ -341,6 +347,7 @@ def build_control_snapshot(
         earlier=earlier,
         followed_from=_followed_from(control_plan, period, tz),
         period_end=_period_end(control_plan.year, as_of),
+        carried=tuple(c for _, c in carried),
     )
 
 
@@ -490,13 +497,124 @@ def _deviations(
     return out
 
 
+def _is_done(registry: WorkflowRegistry, workflow: str, state: str | None) -> bool:
+    states = registry.get(workflow).definition.states
+    return any(st.id == state and st.done for st in states)
+
+
+def earlier_plans(session: Session, control_plan: ControlPlan) -> list[ControlPlan]:
+    """The plans this one was copied from, the nearest first: the one it was copied from,
+    the one that was copied from, and so on back, each of an earlier year."""
+    found: list[ControlPlan] = []
+    seen = {control_plan.id}
+    year = control_plan.year
+    source_id = control_plan.copied_from_id
+    while source_id is not None and source_id not in seen:
+        source = session.get(ControlPlan, source_id)
+        if source is None or source.year >= year:
+            break
+        found.append(source)
+        seen.add(source_id)
+        year, source_id = source.year, source.copied_from_id
+    return found
+
+
+def _carried(
+    session: Session,
+    registry: WorkflowRegistry,
+    control_plan: ControlPlan,
+    *,
+    cutoff: datetime,
+    tz: ZoneInfo,
+) -> list[tuple[str, CarriedSnap]]:
+    """The åtgärder deviations opened in the earlier years' plans that were not done when
+    this plan's year began, as they stand at the cutoff, oldest plan first; each with its
+    workflow's name. They go on being reminded and escalated in their own plan; this is
+    what tells the nämnd whether they were corrected."""
+    year_start = datetime.combine(date(control_plan.year, 1, 1), time(0), tzinfo=tz)
+    out: list[tuple[str, CarriedSnap]] = []
+    for earlier in reversed(earlier_plans(session, control_plan)):
+        if earlier.id is None or earlier.plan_id is None:
+            continue
+        _, points = _risks_and_points(session, earlier.id)
+        by_point = _occurrences_by_point(session, points)
+        point_of = {o.action_id: p for p in points for o in by_point.get(p.point.id or 0, [])}
+        opened = session.exec(
+            select(Action)
+            .where(
+                Action.plan_id == earlier.plan_id,
+                col(Action.opened_from_id).in_(list(point_of)),
+            )
+            .order_by(col(Action.id))
+        ).all()
+        events = _events(session, [a.id for a in opened if a.id is not None], cutoff)
+        at_start = _replay_opened([(e, who) for e, who in events if e.at < year_start])
+        still_open = [
+            a
+            for a in opened
+            if a.id in at_start
+            and at_start[a.id].state is not None
+            and not _is_done(registry, a.workflow, at_start[a.id].state)
+        ]
+        if not still_open:
+            continue
+        replayed = _replay_opened(events)
+        sources = {a.opened_from_id for a in still_open if a.opened_from_id is not None}
+        controls = _replay_controls(_events(session, sorted(sources), cutoff), year_start)
+        owners = _names_of(session, {a.owner_id for a in still_open if a.owner_id is not None})
+        for a in still_open:
+            assert a.id is not None and a.opened_from_id is not None
+            r = replayed[a.id]
+            d = _deviation_snap(
+                a, r, controls.get(a.opened_from_id), point_of[a.opened_from_id], owners, tz
+            )
+            closed_at = _closed_at(
+                registry, a.workflow, [e for e, _ in events if e.action_id == a.id]
+            )
+            out.append(
+                (
+                    a.workflow,
+                    CarriedSnap(
+                        action_id=d.action_id,
+                        plan_year=earlier.year,
+                        point_text=d.point_text,
+                        control_done_on=d.control_done_on,
+                        deviation=d.deviation,
+                        text=d.text,
+                        owner=d.owner,
+                        due_on=d.due_on,
+                        state=d.state,
+                        note=d.note,
+                        note_on=d.note_on,
+                        closed_on=_day(closed_at, tz),
+                    ),
+                )
+            )
+    return out
+
+
+def _closed_at(
+    registry: WorkflowRegistry, workflow: str, events: list[ActionEvent]
+) -> datetime | None:
+    """When the åtgärd was last done (or withdrawn), if it is so at the end of `events`."""
+    closed_at: datetime | None = None
+    for e in events:
+        if e.to_state is None:
+            continue
+        # Evaluated after being done is still done since the first of the two.
+        if not _is_done(registry, workflow, e.to_state):
+            closed_at = None
+        elif closed_at is None:
+            closed_at = e.at
+    return closed_at
+
+
 def _deviation_shown(registry: WorkflowRegistry, workflow: str, r: _Opened, period: Period) -> bool:
     """An åtgärd a deviation opened is in the report when it was opened in the period or is
     still not done on the report date; helår shows the whole year's."""
     if r.created_at is None or r.state is None:
         return False
-    states = registry.get(workflow).definition.states
-    done = any(st.id == r.state and st.done for st in states)
+    done = _is_done(registry, workflow, r.state)
     return period.full_year or r.created_at > period.since or not done
 
 

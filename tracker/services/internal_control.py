@@ -551,8 +551,15 @@ class Copied:
 def copy_to_year(session: Session, source_id: int, *, year: int, now: datetime) -> Copied:
     """Next year's plan from this one: the same processes, risks (with this year's
     assessment, to be re-assessed), kontrollmoment, owners and risk scale. Refused when the
-    nämnd already has a plan for that year."""
+    nämnd already has a plan for that year, or when the year is not after the plan's own:
+    a plan is carried forward, and its open deviations are followed up from the plans after
+    it (tracker.services.control_report)."""
     source = get_control_plan(session, source_id)
+    if year <= source.year:
+        raise Refused(
+            f"Internkontrollplanen gäller {source.year}; den nya planen ska gälla ett senare "
+            f"år, inte {year}."
+        )
     if not FIRST_YEAR <= year <= LAST_YEAR:
         raise Refused(f"Året ska vara mellan {FIRST_YEAR} och {LAST_YEAR}, inte {year}.")
     _refuse_a_second_plan(session, source.namnd, year, "ingenting kopierades")
@@ -564,6 +571,7 @@ def copy_to_year(session: Session, source_id: int, *, year: int, now: datetime) 
         filename=f"kopia av {source.title}",
         created_at=now,
         risk_scale_json=source.risk_scale_json,
+        copied_from_id=source.id,
     )
     session.add(plan)
     session.flush()

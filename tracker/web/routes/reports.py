@@ -17,7 +17,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session, col, select
 
-from tracker.domain.control_report import ASSESSMENT_LIMIT, ControlSnapshot
+from tracker.domain.control_report import ASSESSMENT_LIMIT, ControlSnapshot, carried_note
 from tracker.domain.roles import is_editor, may_edit, may_see_report
 from tracker.errors import Conflict, Forbidden, Refused, TrackerError
 from tracker.models import Person, Plan, Report
@@ -285,6 +285,7 @@ def _render_report(
             "text": document.assessment if assessment_draft is None else assessment_draft,
             "limit": ASSESSMENT_LIMIT,
             "control_plan_id": document.control_plan.id,
+            "carried": carried_note(document),
         }
     elif report.state == DRAFT_STATE:
         updates = report_schedule.draft_updates(
