@@ -30,6 +30,7 @@ from tracker.domain.audit import (
     ReadRecommendation,
     merge_recommendations,
     read_audit_file,
+    recommendation_line,
     rollup,
 )
 from tracker.domain.problems import FileRefused
@@ -580,3 +581,18 @@ def test_the_cli_refuses_a_revised_file_with_one_bad_row_and_changes_nothing(
     assert "kolumn Datum: 'igår' är inget datum" in out
     audit, recs = saved(app)
     assert audit.dnr == "BUN 2017/58" and recs == [(FIRST, "Nämnden instämmer."), (SECOND, "")]
+
+
+@pytest.mark.parametrize(
+    ("title", "line"),
+    [
+        (
+            "Granskning av ekonomiskt bistånd",
+            "Från ”Granskning av ekonomiskt bistånd”, rekommendation 2",
+        ),
+        ("Ekonomiskt bistånd", "Från granskningen ”Ekonomiskt bistånd”, rekommendation 2"),
+    ],
+)
+def test_an_atgard_names_the_granskning_it_answers_once(title: str, line: str) -> None:
+    """On the åtgärd's page and in its owner's mail, as the follow-up names it."""
+    assert recommendation_line(title, 2) == line

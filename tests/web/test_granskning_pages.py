@@ -161,7 +161,7 @@ def test_a_new_atgard_s_owner_is_told_which_rekommendation_it_answers(
     text = received.get_body(("plain",))
     assert text is not None
     body = str(text.get_content())
-    assert "Från granskningen Granskning av ekonomiskt bistånd, rekommendation 2" in body
+    assert "Från ”Granskning av ekonomiskt bistånd”, rekommendation 2" in body
     assert "(till exempel ”Starta”)" in body
 
 
@@ -183,13 +183,13 @@ def test_an_answering_atgard_s_page_names_its_rekommendation_and_links_back(
     shown = client.get(f"/atgarder/{world.a2}")
     text = text_of(shown.text)
     assert (
-        "Från granskningen Granskning av ekonomiskt bistånd, rekommendation 1 "
-        "Från granskningen Granskning av ekonomiskt bistånd, rekommendation 2"
+        "Från ”Granskning av ekonomiskt bistånd”, rekommendation 1 "
+        "Från ”Granskning av ekonomiskt bistånd”, rekommendation 2"
     ) in text
     assert f'href="{audits_page}#rekommendation-{first.id}"' in shown.text
     assert f'href="{audits_page}#rekommendation-{second.id}"' in shown.text
     # An åtgärd answering nothing says nothing of granskningar.
-    assert "Från granskningen" not in text_of(client.get(f"/atgarder/{world.b1}").text)
+    assert ", rekommendation " not in text_of(client.get(f"/atgarder/{world.b1}").text)
 
 
 def test_the_granskning_page_says_who_answers_each_rekommendation_and_by_when(

@@ -17,9 +17,10 @@ from tracker.domain.tables import Row
 
 
 def recommendation_line(audit_title: str, number: int) -> str:
-    """ "Från granskningen Ekonomiskt bistånd, rekommendation 2": where an åtgärd answering a
-    rekommendation came from, as tracker.domain.protokoll.source_line says it of a decision."""
-    return f"Från granskningen {audit_title}, rekommendation {number}"
+    """ "Från ”Granskning av ekonomiskt bistånd”, rekommendation 2": where an åtgärd answering
+    a rekommendation came from, as tracker.domain.protokoll.source_line says it of a decision;
+    the granskning named as in the follow-up's sentences (granskning_in_sentence)."""
+    return f"Från {granskning_in_sentence(audit_title)}, rekommendation {number}"
 
 
 # --- the rollup ---------------------------------------------------------------------------
@@ -450,8 +451,7 @@ class AuditDoc:
     def named_in_sentence(self) -> str:
         """The granskning inside a sentence: '”Granskning av ekonomiskt bistånd”', or
         'granskningen ”Ekonomiskt bistånd”' for a title that does not say it is one."""
-        title = self.audit_title.strip()
-        return f"”{title}”" if says_granskning(title) else f"granskningen ”{title}”"
+        return granskning_in_sentence(self.audit_title)
 
 
 # A word of the title that says what it names is a granskning ("Granskning av ...",
@@ -461,6 +461,13 @@ _GRANSKNING_WORD = re.compile(r"\bgransk", re.IGNORECASE)
 
 def says_granskning(title: str) -> bool:
     return _GRANSKNING_WORD.search(title) is not None
+
+
+def granskning_in_sentence(title: str) -> str:
+    """'”Granskning av ekonomiskt bistånd”' for a title that says it is a granskning, else
+    'granskningen ”Ekonomiskt bistånd”'."""
+    title = title.strip()
+    return f"”{title}”" if says_granskning(title) else f"granskningen ”{title}”"
 
 
 def counts_by_status(recommendations: Sequence[DocRecommendation]) -> list[tuple[str, int]]:

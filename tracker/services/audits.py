@@ -213,7 +213,7 @@ def get_recommendation(session: Session, audit: Audit, recommendation_id: int) -
 @dataclass(frozen=True)
 class Answered:
     """A rekommendation an åtgärd answers, as the åtgärd's page and its owner's mail name it:
-    "Från granskningen …, rekommendation 2" (numbered as the follow-up numbers them)."""
+    "Från ”Granskning av …”, rekommendation 2" (numbered as the follow-up numbers them)."""
 
     line: str
     audit_id: int
