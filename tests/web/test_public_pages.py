@@ -358,3 +358,93 @@ def test_the_public_page_calls_a_report_sent_only_once_the_outbox_delivered_it(
     assert row() == "Nr 1 2018-01-10 Godkänd, utskicket misslyckades 2018-01-10 10:00 –"
     retry_and_deliver(app, smtp_server, clock, "sekreterare@pitea.example")
     assert row() == "Nr 1 2018-01-10 Skickad 2018-01-10 10:00 2018-01-10 10:15"
+
+
+def _public_table(html: str) -> tuple[str, str]:
+    """The plan table's caption and the header of the column that names each item."""
+    caption = re.search(r'<table class="plan">\s*<caption[^>]*>([^<]*)</caption>', html)
+    header = re.search(
+        r'<th scope="col">Utvecklingsområde</th>\s*<th scope="col">([^<]*)</th>', html
+    )
+    assert caption and header, html
+    return caption.group(1), header.group(1)
+
+
+def test_the_public_pages_name_decisions_and_kontroller_by_their_own_nouns(
+    public: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    """A published plan of a nämnd's decisions is not a plan of åtgärder: its count, its
+    table and its column say "beslut"; a plan of several kinds names each; an ordinary plan
+    reads as before."""
+    with app.transaction() as s:
+        board = plans.create_plan(
+            s, now=clock(), title="Nämndens beslut 2018", forvaltning="Utbildningsförvaltningen"
+        )
+        board.published = True
+        area = plans.ensure_area(s, board, "Sammanträdet 14 juni")
+        for text, due in (("Besked om lokalerna", date(2018, 1, 1)), ("Ny skolskjuts", None)):
+            plans.add_action(
+                s,
+                app.registry,
+                area,
+                now=clock(),
+                workflow="protokoll",
+                owner=None,
+                text=text,
+                due_on=due,
+            )
+        plans.ensure_area(s, board, "Sammanträdet 20 augusti")  # nothing decided yet
+        plans.get_plan(s, world.plan_id).published = True
+        board_id = board.id
+    assert board_id is not None
+
+    html = public.get(f"/oppet/planer/{board_id}").text
+    words = text_of(html).replace(" ,", ",")  # the space where </strong> was
+    assert "2 beslut, 1 försenat, läget den" in words
+    assert _public_table(html) == (
+        "Utvecklingsområden och beslut med tidsplan och processläge",
+        "Beslut",
+    )
+    assert 'data-label="Beslut"' in html and 'data-label="Åtgärd"' not in html
+    assert "Sammanträdet 20 augusti Inga beslut ännu." in words
+    assert (
+        "Processläget är skrivet av de ansvariga för beslutet. Läget och om ett beslut är "
+        "försenat visar"
+    ) in words
+    assert "åtgärd" not in words.replace("Åtgärdsplaner", "")
+
+    ordinary = public.get(f"/oppet/planer/{world.plan_id}").text
+    assert "3 åtgärder, läget den" in text_of(ordinary).replace(" ,", ",")
+    assert _public_table(ordinary) == (
+        "Utvecklingsområden och åtgärder med tidsplan och processläge",
+        "Åtgärd",
+    )
+    assert (
+        "Processläget är skrivet av de ansvariga för åtgärden. Läget och om en åtgärd är "
+        "försenad visar tjänsten utifrån tidsplanen."
+    ) in text_of(ordinary)
+    listed = public.get("/oppet/planer").text
+    assert '<th scope="col" class="num">Åtgärder och beslut</th>' in listed
+    assert (
+        "Publicerade åtgärdsplaner med förvaltning, nämnd och antal åtgärder och beslut" in listed
+    )
+
+    with app.transaction() as s:
+        plans.add_action(
+            s,
+            app.registry,
+            plans.ensure_area(s, plans.get_plan(s, world.plan_id), "Kontroller"),
+            now=clock(),
+            workflow="kontroll",
+            owner=world.anna,
+            text="Kontroll av delegationsbeslut",
+        )
+    mixed = public.get(f"/oppet/planer/{world.plan_id}").text
+    assert "3 åtgärder och 1 kontroll, läget den" in text_of(mixed).replace(" ,", ",")
+    assert _public_table(mixed) == (
+        "Utvecklingsområden, åtgärder och kontroller med tidsplan och processläge",
+        "Åtgärd / kontroll",
+    )
+    assert "Processläget är skrivet av de ansvariga. Läget och om något är försenat visar" in (
+        text_of(mixed)
+    )

@@ -60,3 +60,13 @@ def late(registry: WorkflowRegistry, workflows: Iterable[str]) -> str:
         noun, n = found[0]
         return noun.late(n)
     return DEFAULT_NOUN.late(sum(n for _, n in found) or 2)
+
+
+def heading(registry: WorkflowRegistry, workflows: Iterable[str]) -> str:
+    """The header of a table's column that names each item: 'Åtgärd', 'Beslut' for a plan
+    of decisions alone, 'Åtgärd / kontroll' for a mix (each of its rows is one or the other,
+    which a slash says and "åtgärder och kontroller" in a header would not); 'Åtgärd' for
+    none."""
+    found = [noun for noun, _ in nouns_of(registry, workflows)] or [DEFAULT_NOUN]
+    words = " / ".join(noun.one for noun in found)
+    return words[:1].upper() + words[1:]

@@ -29,6 +29,8 @@ NOT_PUBLISHED = "Det finns ingen publicerad plan på den adressen."
 @dataclass(frozen=True)
 class PublicAction:
     text: str
+    # Its workflow's name, which names it: an åtgärd, a kontroll, a beslut.
+    workflow: str
     state: str
     state_label: str
     withdrawn: bool
@@ -91,6 +93,15 @@ class PublicPlan:
     def late(self) -> int:
         return sum(1 for a in self.areas for x in a.actions if x.late)
 
+    @property
+    def workflows(self) -> list[str]:
+        """Each item's workflow, to name them by ("2 beslut")."""
+        return [x.workflow for a in self.areas for x in a.actions]
+
+    @property
+    def late_workflows(self) -> list[str]:
+        return [x.workflow for a in self.areas for x in a.actions if x.late]
+
 
 @dataclass(frozen=True)
 class PublishedPlan:
@@ -101,6 +112,8 @@ class PublishedPlan:
     forvaltning: str
     namnd: str
     actions: int
+    # The workflows its items are of, which name what `actions` counts.
+    workflows: frozenset[str]
 
 
 def responsible_label(owned: bool, owner_forvaltning: str | None, plan_forvaltning: str) -> str:
@@ -112,7 +125,8 @@ def responsible_label(owned: bool, owner_forvaltning: str | None, plan_forvaltni
 
 
 def published_plans(session: Session) -> list[PublishedPlan]:
-    """The published plans, by förvaltning and title, each with its number of åtgärder."""
+    """The published plans, by förvaltning and title, each with its number of items and
+    their workflows."""
     plans = session.exec(
         select(Plan)
         .where(col(Plan.published).is_(True))
@@ -120,16 +134,24 @@ def published_plans(session: Session) -> list[PublishedPlan]:
     ).all()
     ids = [p.id for p in plans if p.id is not None]
     counts: dict[int, int] = {}
+    kinds: dict[int, set[str]] = {}
     if ids:
-        counts = dict(
-            session.exec(
-                select(Action.plan_id, func.count())
-                .where(col(Action.plan_id).in_(ids))
-                .group_by(col(Action.plan_id))
-            ).all()
-        )
+        for plan_id, workflow, n in session.exec(
+            select(Action.plan_id, Action.workflow, func.count())
+            .where(col(Action.plan_id).in_(ids))
+            .group_by(col(Action.plan_id), col(Action.workflow))
+        ).all():
+            counts[plan_id] = counts.get(plan_id, 0) + n
+            kinds.setdefault(plan_id, set()).add(workflow)
     return [
-        PublishedPlan(p.id, p.title, p.forvaltning, p.namnd, counts.get(p.id, 0))
+        PublishedPlan(
+            p.id,
+            p.title,
+            p.forvaltning,
+            p.namnd,
+            counts.get(p.id, 0),
+            frozenset(kinds.get(p.id, ())),
+        )
         for p in plans
         if p.id is not None
     ]
@@ -195,6 +217,7 @@ def _action(
     status = plan_service.status_of(registry, action, today)
     return PublicAction(
         text=action.text,
+        workflow=action.workflow,
         state=action.state,
         state_label=state.label,
         withdrawn=state.withdrawn,

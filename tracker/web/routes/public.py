@@ -15,12 +15,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.exceptions import HTTPException
 
+from tracker.domain import nouns
 from tracker.errors import NotFound
 from tracker.services import publishing
 from tracker.web.deps import NowDep, SessionDep, WebDep
 from tracker.web.downloads import document_response
 from tracker.web.routes import PathId
 from tracker.web.routes.reports import FORMAT_LABELS
+from workflows import DEFAULT_NOUN
 
 router = APIRouter()
 
@@ -38,7 +40,17 @@ def _not_found() -> HTTPException:
 @router.get("/oppet/planer", response_class=HTMLResponse)
 def published_list(request: Request, web: WebDep, session: SessionDep) -> HTMLResponse:
     plans = publishing.published_plans(session)
-    return web.render(request, "public/list.html", {"plans": plans})
+    return web.render(
+        request,
+        "public/list.html",
+        {
+            "plans": plans,
+            # What the count column counts: "åtgärder", "åtgärder och beslut".
+            "kinds": nouns.plural(
+                web.app.registry, sorted({w for p in plans for w in p.workflows})
+            ),
+        },
+    )
 
 
 @router.get("/oppet/planer/{plan_id}", response_class=HTMLResponse)
@@ -49,10 +61,24 @@ def published_plan(
         plan = publishing.public_plan(session, web.app.registry, plan_id, web.today(now))
     except NotFound:
         raise _not_found() from None
+    registry = web.app.registry
+    kinds = nouns.nouns_of(registry, plan.workflows)
     return web.render(
         request,
         "public/plan.html",
-        {"plan": plan, "today": web.today(now), "format_labels": FORMAT_LABELS},
+        {
+            "plan": plan,
+            "today": web.today(now),
+            "format_labels": FORMAT_LABELS,
+            # "2 beslut, 1 försenat" for a nämnd's decisions; "3 åtgärder, 1 försenad".
+            "counted": nouns.counted(registry, plan.workflows),
+            "late_word": nouns.late(registry, plan.late_workflows),
+            "kinds": nouns.plural(registry, plan.workflows),
+            "caption": nouns.plural(registry, plan.workflows, first="Utvecklingsområden"),
+            "heading": nouns.heading(registry, plan.workflows),
+            # The hint names the one kind the plan holds ("för beslutet"), or none of a mix.
+            "noun": kinds[0][0] if len(kinds) == 1 else (None if kinds else DEFAULT_NOUN),
+        },
     )
 
 
