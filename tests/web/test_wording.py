@@ -272,3 +272,68 @@ def test_a_plan_of_decisions_or_kontroller_alone_names_its_table_by_them(
     assert plan_caption(chef_client, world.plan_id) == (
         "Utvecklingsområden, åtgärder, kontroller och beslut"
     )
+
+
+def item_header(html: str, first: str) -> str:
+    """The header of the column after `first`: the one that names each item."""
+    found = re.search(rf'<th scope="col">{first}</th>\s*<th scope="col">([^<]*)</th>', html)
+    assert found, html
+    return found.group(1)
+
+
+def test_the_plan_page_and_the_overview_head_their_items_column_by_the_nouns(
+    chef_client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    """A plan of a nämnd's decisions heads its column "Beslut", says so of an empty area and
+    of the ticked ones; a plan of several kinds heads it with each noun; an ordinary plan
+    and the kommun's overview of åtgärder read as before."""
+    assert item_header(chef_client.get("/kommunen").text, "Sedan") == "Åtgärd"
+    with app.transaction() as s:
+        plan = plans.create_plan(
+            s, now=clock(), title="Nämndens beslut", forvaltning="Utbildningsförvaltningen"
+        )
+        area = plans.ensure_area(s, plan, "Sammanträdet 14 juni")
+        for text, due in (("Besked om lokalerna", date(2018, 1, 1)), ("Ny skolskjuts", None)):
+            plans.add_action(
+                s,
+                app.registry,
+                area,
+                now=clock(),
+                workflow="protokoll",
+                owner=None,
+                text=text,
+                due_on=due,
+            )
+        plans.ensure_area(s, plan, "Sammanträdet 20 augusti")
+        decisions = plan.id
+    assert decisions is not None
+
+    page = chef_client.get(f"/planer/{decisions}").text
+    words = text_of(page)
+    assert item_header(page, "Utvecklingsområde") == "Beslut"
+    assert 'data-label="Beslut"' in page and 'data-label="Åtgärd"' not in page
+    assert "Sammanträdet 20 augusti Inga beslut ännu." in words
+    assert "Ge de valda besluten en ansvarig Kryssa i besluten i tabellen ovan." in words
+    assert "e-postmeddelande med alla besluten och en personlig länk." in words
+    assert "Tilldela de valda besluten" in words
+    late = text_of(chef_client.get(f"/planer/{decisions}?forsenad=1").text)
+    assert "Visar 1 av 2 beslut." in late
+    none = text_of(chef_client.get(f"/planer/{decisions}?forsenad=1&q=simhall").text)
+    assert "Inga beslut matchar sökningen ”simhall”." in none
+
+    ordinary = chef_client.get(f"/planer/{world.plan_id}").text
+    assert item_header(ordinary, "Utvecklingsområde") == "Åtgärd"
+    assert "Ge de valda åtgärderna en ansvarig Kryssa i åtgärderna i tabellen ovan." in (
+        text_of(ordinary)
+    )
+    assert "Tilldela de valda åtgärderna" in text_of(ordinary)
+    assert "Inga åtgärder matchar." in text_of(
+        chef_client.get(f"/planer/{world.plan_id}?forsenad=1").text
+    )
+    assert item_header(chef_client.get("/kommunen").text, "Sedan") == "Åtgärd / beslut"
+
+    _kinds(app, world, clock)
+    mixed = chef_client.get(f"/planer/{world.plan_id}").text
+    assert item_header(mixed, "Utvecklingsområde") == "Åtgärd / kontroll / beslut"
+    assert "Kryssa i åtgärderna, kontrollerna och besluten i tabellen ovan." in text_of(mixed)
+    assert item_header(chef_client.get("/kommunen").text, "Sedan") == ("Åtgärd / kontroll / beslut")

@@ -49,6 +49,7 @@ def overview_page(
     found = kommun.overview(
         session, web.app.registry, today=web.today(now), tz=web.app.tz, forvaltning=scope
     )
+    workflows = sorted({w for c in found.forvaltningar for w in c.workflows})
     return web.render(
         request,
         "kommun/overview.html",
@@ -58,9 +59,9 @@ def overview_page(
             "whole_kommun": forvaltning_scope(user) is None,
             "shown": kommun.OLDEST_SHOWN,
             # What it counts: "åtgärder", "åtgärder, kontroller och beslut".
-            "kinds": nouns.plural(
-                web.app.registry, sorted({w for c in found.forvaltningar for w in c.workflows})
-            ),
+            "kinds": nouns.plural(web.app.registry, workflows),
+            # The oldest list's column that names each item: "Åtgärd", "Åtgärd / beslut".
+            "heading": nouns.heading(web.app.registry, workflows),
         },
     )
 

@@ -365,6 +365,13 @@ def _render_plan(
             "shown": len(shown),
             "total": len(rows),
             "counted": nouns.counted(web.app.registry, (v.action.workflow for _, v in rows)),
+            # "beslut" for a protokoll's plan: in "Visar 1 av 2 beslut", "Inga beslut ännu".
+            "kinds": nouns.plural(web.app.registry, (v.action.workflow for _, v in rows)),
+            "the_kinds": nouns.plural(
+                web.app.registry, (v.action.workflow for _, v in rows), definite=True
+            ),
+            # The column that names each item: "Beslut", "Åtgärd / kontroll".
+            "heading": nouns.heading(web.app.registry, (v.action.workflow for _, v in rows)),
             # The table's caption: "Utvecklingsområden och beslut" for a protokoll's plan.
             "caption": nouns.plural(
                 web.app.registry,
