@@ -36,7 +36,14 @@ from tracker.domain.audit import (
 from tracker.domain.problems import FileRefused
 from tracker.domain.reading import WEB_LIMITS
 from tracker.errors import Refused
-from tracker.models import Audit, AuditDocument, Person, Recommendation, RecommendationAction
+from tracker.models import (
+    Audit,
+    AuditDocument,
+    OutboxMessage,
+    Person,
+    Recommendation,
+    RecommendationAction,
+)
 from tracker.reports.audit import auditor_message
 from tracker.services import audits, plans
 from tracker.services.people import valid_email
@@ -502,6 +509,54 @@ def test_the_mail_to_the_revisorer_names_a_granskning_once() -> None:
         "revisorerna@pitea.example", _follow_up("Ekonomiskt bistånd", "KPMG"), 1, ()
     ).text
     assert "uppföljningen av granskningen ”Ekonomiskt bistånd” (Dnr SN 2024/12)" in said
+
+
+def test_the_follow_up_names_decisions_that_answer_a_recommendation_as_beslut(
+    app: App, now: datetime, chef: Person
+) -> None:
+    """A protokoll's decision that answers a rekommendation is a beslut in every format of the
+    follow-up and in the mail to the revisorer; a rekommendation answered by åtgärder reads
+    as before."""
+    with app.transaction() as s:
+        audit = audits.create_audit(
+            s,
+            now=now,
+            title="Granskning av lokalförsörjningen",
+            forvaltning=chef.forvaltning,
+            recipient_email="revisorerna@pitea.example",
+        )
+        decided = audits.add_recommendation(s, audit, "Besluta om en lokalförsörjningsplan")
+        acted = audits.add_recommendation(s, audit, "Inventera lokalerna")
+        plan = plans.create_plan(s, now=now, title="Nämndens beslut", forvaltning=chef.forvaltning)
+        decision = plans.add_action(
+            s,
+            app.registry,
+            plans.ensure_area(s, plan, "Sammanträdet 14 juni"),
+            now=now,
+            workflow="protokoll",
+            text="Lokalförsörjningsplanen tas fram till hösten",
+        )
+        action = plans.add_action(
+            s, app.registry, plans.ensure_area(s, plan, "Lokaler"), now=now, text="Inventera"
+        )
+        assert decision.id and action.id
+        audits.link_action(s, decided, decision.id, user=chef)
+        audits.link_action(s, acted, action.id, user=chef)
+        rows = audits.issue(s, app.registry, audit, now=now, tz=app.tz, actor=chef, send=True)
+        docs = {r.format: r.data for r in rows}
+        [mail] = s.exec(select(OutboxMessage)).all()
+    page = lxml.html.fromstring(docs["html"])
+    headers = [t.xpath("string(thead/tr/th[2])") for t in page.xpath("//table[thead]")]
+    captions = [" ".join(t.xpath("string(caption)").split()) for t in page.xpath("//table[thead]")]
+    assert headers == ["Beslut", "Åtgärd"]
+    assert captions == ["Beslut för rekommendation 1", "Åtgärder för rekommendation 2"]
+    opening = "nämndens yttrande, åtgärderna och besluten som svarar mot dem och deras läge."
+    assert opening in page.text_content()
+    for said in (pdf_text(docs["pdf"]), docx_text(docs["docx"])):
+        assert squash(opening) in squash(said)
+        assert squash("Plan och utvecklingsområde Beslut Tidsplan") in squash(said)
+        assert squash("Plan och utvecklingsområde Åtgärd Tidsplan") in squash(said)
+    assert "nämndens yttrande och de åtgärder och beslut som svarar mot den." in mail.body_text
 
 
 # --- the commands -------------------------------------------------------------------------

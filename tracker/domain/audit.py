@@ -404,6 +404,10 @@ class DocRecommendation:
     status: str
     late: bool
     actions: tuple[DocAction, ...]
+    # What answers it, by its workflows' nouns: "Åtgärder för rekommendation 1" over the
+    # column "Åtgärd"; "Beslut" for a protokoll's decisions, "Åtgärd / beslut" for both.
+    items: str = "åtgärder"
+    column: str = "Åtgärd"
 
 
 @dataclass(frozen=True)
@@ -422,6 +426,9 @@ class AuditDoc:
     signer: str
     recommendations: tuple[DocRecommendation, ...]
     issued_line: str = ""
+    # What answers the rekommendationer, all of them: "åtgärder", "åtgärder och beslut".
+    items: str = "åtgärder"
+    the_items: str = "åtgärderna"
 
     @property
     def heading_line(self) -> str:
@@ -443,8 +450,8 @@ class AuditDoc:
         by = f", utförd av {self.auditor}" if self.auditor else ""
         when = f" ({self.report_on})" if self.report_on else ""
         return (
-            f"{named}{by}{when}: rekommendationerna, nämndens yttrande, åtgärderna som svarar "
-            "mot dem och deras läge."
+            f"{named}{by}{when}: rekommendationerna, nämndens yttrande, {self.the_items} som "
+            "svarar mot dem och deras läge."
         )
 
     @property

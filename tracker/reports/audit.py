@@ -84,6 +84,7 @@ def pdf_data(doc: AuditDoc) -> dict[str, Any]:
                 "response": s(r.response or "Inget yttrande är skrivet."),
                 "status": s(r.status),
                 "late": r.late,
+                "column": s(r.column),
                 "actions": [
                     {
                         "plan": s(a.plan),
@@ -143,7 +144,7 @@ def render_docx(doc: AuditDoc) -> bytes:
             continue
         grid = document.add_table(rows=1, cols=4)
         grid.style = "Table Grid"
-        headers = ("Plan och utvecklingsområde", "Åtgärd", "Tidsplan", "Processläge")
+        headers = ("Plan och utvecklingsområde", s(r.column), "Tidsplan", "Processläge")
         for cell, text in zip(grid.rows[0].cells, headers, strict=True):
             cell.text = ""
             cell.paragraphs[0].add_run(text).bold = True
@@ -185,7 +186,7 @@ def auditor_message(
         "Till revisorerna" + (f", {doc.auditor}" if doc.auditor else ""),
         f"Här kommer version {number} av uppföljningen av {doc.named_in_sentence}"
         f"{dnr}, med läget {doc.date_text}: varje rekommendation med nämndens yttrande och de "
-        "åtgärder som svarar mot den.",
+        f"{doc.items} som svarar mot den.",
         "Dokumentet är bifogat som PDF och Word-dokument ("
         + ", ".join(a.filename for a in attachments)
         + ").",

@@ -22,6 +22,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from notifications import Attachment
+from tracker.domain import nouns
 from tracker.domain.audit import (
     DOCUMENT_TITLE,
     AuditDoc,
@@ -672,7 +673,17 @@ def _signature(audit: Audit, linked_plans: Sequence[Plan]) -> tuple[str, str, st
     return source.ort, source.signatory_name, source.signatory_title
 
 
-def document(view: AuditView, *, now: datetime, tz: ZoneInfo, issued_line: str = "") -> AuditDoc:
+def document(
+    registry: WorkflowRegistry,
+    view: AuditView,
+    *,
+    now: datetime,
+    tz: ZoneInfo,
+    issued_line: str = "",
+) -> AuditDoc:
+    """The follow-up as it is now. What answers a rekommendation is named by its workflows'
+    nouns (a protokoll's decision is a beslut). An issued follow-up is archived as bytes
+    and never rendered again, so its wording may follow the product's."""
     audit = view.audit
     today = local_date(now, tz)
     plans = [a.plan for r in view.recommendations for a in r.actions]
@@ -702,8 +713,11 @@ def document(view: AuditView, *, now: datetime, tz: ZoneInfo, issued_line: str =
                 status=r.status.text,
                 late=r.status.late,
                 actions=actions,
+                items=nouns.plural(registry, (a.action.workflow for a in r.actions)),
+                column=nouns.heading(registry, (a.action.workflow for a in r.actions)),
             )
         )
+    answers = [a.action.workflow for r in view.recommendations for a in r.actions]
     return AuditDoc(
         title=DOCUMENT_TITLE,
         audit_title=audit.title,
@@ -717,6 +731,8 @@ def document(view: AuditView, *, now: datetime, tz: ZoneInfo, issued_line: str =
         signer=", ".join(p for p in (name, title) if p),
         recommendations=tuple(recs),
         issued_line=issued_line,
+        items=nouns.plural(registry, answers),
+        the_items=nouns.plural(registry, answers, definite=True),
     )
 
 
@@ -789,7 +805,7 @@ def issue(
     number = _next_number(session, audit.id)
     who = actor.name if actor is not None else "systemet"
     line = f"Utfärdad {local_date(now, tz).isoformat()} av {who}, version {number}."
-    doc = document(view, now=now, tz=tz, issued_line=line)
+    doc = document(registry, view, now=now, tz=tz, issued_line=line)
     sent_to = audit.recipient_email if send else ""
     rows = [
         _archived(audit, doc, fmt, number, now=now, who=who, sent_to=sent_to) for fmt in FORMATS

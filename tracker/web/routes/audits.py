@@ -593,7 +593,7 @@ def document_download(
     require_read_audit(user, audit)
     assert audit.id is not None
     view = audits.audit_view(session, web.app.registry, audit.id, web.today(now))
-    doc = audits.document(view, now=now, tz=web.app.tz)
+    doc = audits.document(web.app.registry, view, now=now, tz=web.app.tz)
     data = audits.render(doc, fmt)
     return document_response(data, audits.filename(audit, fmt), audits.CONTENT_TYPES[fmt], fmt)
 
