@@ -223,6 +223,37 @@ def test_the_granskning_page_says_who_answers_each_rekommendation_and_by_when(
     ) in text
 
 
+def test_the_granskning_page_calls_a_decision_answering_a_rekommendation_a_beslut(
+    client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    """A nämnd's decision linked to a rekommendation is a beslut in its table; a rekommendation
+    answered by an åtgärd reads as before."""
+    with app.transaction() as s:
+        decision = plans.add_action(
+            s,
+            app.registry,
+            plans.ensure_area(s, plans.get_plan(s, world.plan_id), "Sammanträdet 14 juni"),
+            now=clock(),
+            workflow="protokoll",
+            text="Nämnden beslutar om en ny rutin",
+        )
+        assert decision.id is not None
+        decided = decision.id
+    log_in(client, app, world.chef, clock())
+    page = new_audit(client)
+    post_form(client, page, "/rekommendationer", text=RECOMMENDATION)
+    post_form(client, page, "/rekommendationer", text=OTHER)
+    post_form(client, page, "/koppla", action_id=str(decided))
+    later = [f for f in forms(client.get(page).text) if f.action.endswith("/koppla")][1]
+    done = client.post(later.action, data={**later.data(), "action_id": str(world.a1)})
+    assert done.status_code == 200, done.text
+    html = client.get(page).text
+    text = text_of(html)
+    assert "Beslut som svarar mot rekommendation 1 Beslut Plan Ansvarig Tidsplan Läge" in text
+    assert "Åtgärder som svarar mot rekommendation 2 Åtgärd Plan Ansvarig Tidsplan Läge" in text
+    assert 'data-label="Beslut"><a href="/atgarder/' in html
+
+
 def test_a_refused_owner_of_a_new_atgard_keeps_everything_typed_and_creates_nothing(
     client: TestClient, app: App, world: World, clock: MovableClock
 ) -> None:

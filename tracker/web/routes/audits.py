@@ -17,6 +17,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
+from tracker.domain import nouns
 from tracker.domain.audit import read_audit_file
 from tracker.domain.problems import FileRefused
 from tracker.domain.reading import WEB_LIMITS
@@ -295,6 +296,15 @@ def _render_audit(
         {
             "audit": audit,
             "view": view,
+            # Per rekommendation, what answers it by its nouns: ("beslut", "Beslut") for a
+            # protokoll's decision, ("åtgärder", "Åtgärd") as the follow-up names them.
+            "answered": {
+                r.number: (
+                    nouns.plural(web.app.registry, (a.action.workflow for a in r.actions)),
+                    nouns.heading(web.app.registry, (a.action.workflow for a in r.actions)),
+                )
+                for r in view.recommendations
+            },
             "may_edit": editable,
             "choices": choices,
             "issued": issued,
