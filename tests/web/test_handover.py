@@ -12,8 +12,9 @@ from sqlmodel import Session, col, select
 from typer.testing import CliRunner
 
 from tests.support import builders as b
+from tests.support.smtp import SmtpServer
 from tests.web.conftest import World
-from tests.web.helpers import form_to, log_in, text_of
+from tests.web.helpers import MovableClock, form_to, log_in, text_of
 from tracker.app import App
 from tracker.cli import cli
 from tracker.models import (
@@ -27,8 +28,9 @@ from tracker.models import (
     Plan,
     Role,
 )
-from tracker.services import assigning, internal_control, plans
+from tracker.services import assigning, handover, internal_control, plans
 from tracker.services.actions import ASSIGNED
+from tracker.services.dispatch import send_outbox
 from tracker.services.link_mail import KIND_ASSIGNED
 from tracker.services.outbox import PENDING, about
 
@@ -318,3 +320,317 @@ def test_tracker_person_hand_over_has_swedish_help() -> None:
     assert result.exit_code == 0, result.output
     assert "FRÅN" in result.output and "TILL" in result.output
     assert "Lämna över allt en person är ansvarig för" in result.output
+
+
+# --- the handling of risks, the mail when a handed-over item moves on, another förvaltning ---
+
+HANDLING = "Inköp;Inköp utanför avtal;3;3;;Risken accepteras;;Anna Berg;anna.berg@pitea.example\n"
+
+
+def _handled_plan(app: App, now: datetime, namnd: str, forvaltning: str, year: int) -> int:
+    """A plan whose one risk is handled, not controlled, with Anna answering for it: the
+    risk's id."""
+    with app.transaction() as s:
+        done = internal_control.import_control_plan(
+            s,
+            app.registry,
+            (HEADER + HANDLING).encode(),
+            "ik.csv",
+            namnd=namnd,
+            year=year,
+            forvaltning=forvaltning,
+            now=now,
+        )
+        [risk] = internal_control.risks_of(s, done.plan_id)
+        assert risk.id is not None and risk.handling_owner_id is not None
+        return risk.id
+
+
+def _handler(app: App, risk_id: int) -> int | None:
+    with app.transaction() as s:
+        found = s.get(ControlRisk, risk_id)
+        assert found is not None
+        return found.handling_owner_id
+
+
+def test_a_hand_over_gives_the_handling_of_risks_in_plans_in_use_and_next_years_copy_keeps_it(
+    client: TestClient, app: App, now: datetime, world: World
+) -> None:
+    forvaltning = world.chef.forvaltning
+    earlier = _handled_plan(app, now, "Socialnämnden", forvaltning, 2017)
+    current = _handled_plan(app, now, "Socialnämnden", forvaltning, 2018)
+    other = _handled_plan(app, now, "Kulturnämnden", OTHER, 2018)
+    _keeps_a_done_item(app, world, now)
+    log_in(client, app, world.chef, now)
+    status, html = _hand_over(client, world.anna, world.bo.email)
+    assert status == 200, html
+    said = text_of(html)
+    assert (
+        "2 åtgärder har lämnats över från Anna Berg till Bo Lind (bo.lind@pitea.example). "
+        "Även ansvaret för hanteringen av 1 risk har lämnats över."
+    ) in said
+    assert (
+        "Ansvaret för hanteringen av 1 risk i andra förvaltningars planer, som du inte kan "
+        "ändra, har Anna Berg kvar"
+    ) in said
+    assert _handler(app, current) == world.bo.id
+    # A year that is over says who answered for it; another förvaltning's is theirs to give.
+    assert _handler(app, earlier) == world.anna.id
+    assert _handler(app, other) == world.anna.id
+    with app.transaction() as s:
+        risk = s.get(ControlRisk, current)
+        assert risk is not None
+        [(event, change)] = internal_control.history(s, risk.plan_id)
+        assert event.actor_id == world.chef.id
+        risk_text = "Risk 1: Inköp utanför avtal (Risken accepteras)"
+        assert change.old == f"{risk_text}, Anna Berg <anna.berg@pitea.example>"
+        assert change.new == f"{risk_text}, Bo Lind <bo.lind@pitea.example>"
+        copied = internal_control.copy_to_year(s, risk.plan_id, year=2019, now=now)
+        [next_year] = internal_control.risks_of(s, copied.plan_id)
+        assert next_year.handling_owner_id == world.bo.id
+
+
+def test_tracker_person_hand_over_gives_the_handling_of_risks_too(
+    app: App, db_url: str, now: datetime, world: World
+) -> None:
+    risk = _handled_plan(app, now, "Kulturnämnden", OTHER, 2018)
+    result = CliRunner().invoke(
+        cli,
+        ["--database", db_url, "person", "hand-over", world.anna.email, world.bo.email],
+        env=ENV,
+    )
+    assert result.exit_code == 0, result.output
+    assert "Även ansvaret för hanteringen av 1 risk har lämnats över." in result.output
+    assert _handler(app, risk) == world.bo.id
+
+
+def _handling_form(client: TestClient, plan_id: int, risk_id: int, email: str, name: str = ""):  # type: ignore[no-untyped-def]
+    page = client.get(f"/internkontroll/{plan_id}")
+    assert page.status_code == 200, page.text
+    form = form_to(page.text, f"/internkontroll/{plan_id}/risker/{risk_id}/hantering")
+    return client.post(form.action, data=form.data(owner_email=email, owner_name=name))
+
+
+def test_a_chef_changes_who_answers_for_a_risks_handling_on_the_plans_page(
+    client: TestClient, app: App, now: datetime, world: World
+) -> None:
+    risk_id = _handled_plan(app, now, "Socialnämnden", world.chef.forvaltning, 2018)
+    with app.transaction() as s:
+        risk = s.get(ControlRisk, risk_id)
+        assert risk is not None
+        plan_id = risk.plan_id
+    log_in(client, app, world.chef, now)
+    page = client.get(f"/internkontroll/{plan_id}")
+    form = form_to(page.text, f"/internkontroll/{plan_id}/risker/{risk_id}/hantering")
+    assert form.fields["owner_email"] == "anna.berg@pitea.example"
+
+    done = _handling_form(client, plan_id, risk_id, "Bo.Lind@pitea.example")
+    assert done.status_code == 200, done.text
+    said = text_of(done.text)
+    assert "Bo Lind är ansvarig för riskens hantering." in said
+    assert "Hantering: Risken accepteras (ansvarig: Bo Lind)" in said
+    assert _handler(app, risk_id) == world.bo.id
+
+    refused = _handling_form(client, plan_id, risk_id, "inte en adress", "Ny Person")
+    assert refused.status_code == 422, refused.text
+    assert "e-postadress" in text_of(refused.text)
+    kept = form_to(refused.text, f"/internkontroll/{plan_id}/risker/{risk_id}/hantering")
+    assert kept.fields["owner_email"] == "inte en adress"
+    assert kept.fields["owner_name"] == "Ny Person"
+    assert _handler(app, risk_id) == world.bo.id
+
+    emptied = _handling_form(client, plan_id, risk_id, "")
+    assert emptied.status_code == 200, emptied.text
+    assert "Riskens hantering har ingen ansvarig nu." in text_of(emptied.text)
+    assert _handler(app, risk_id) is None
+
+    # A risk of another plan, at this plan's address, is a page that is not there.
+    other = _handled_plan(app, now, "Socialnämnden", world.chef.forvaltning, 2019)
+    missing = client.post(
+        f"/internkontroll/{plan_id}/risker/{other}/hantering",
+        data={"csrf": form.fields["csrf"], "owner_email": world.bo.email},
+    )
+    assert missing.status_code == 404
+    assert _handler(app, other) == world.anna.id
+
+
+def _keeps_a_done_item(app: App, world: World, now: datetime) -> None:
+    """Anna keeps an åtgärd done in the chef's plan, so that her page stays the chef's to see
+    after a hand-over."""
+    with app.transaction() as s:
+        area = s.get(Area, world.area_id)
+        assert area is not None
+    b.action(app, area, "Rutin klar", now=now, owner=world.anna, state="klar")
+
+
+def _hand_over_as_chef(app: App, world: World, now: datetime) -> None:
+    with app.transaction() as s:
+        anna = s.get(Person, world.anna.id)
+        chef = s.get(Person, world.chef.id)
+        assert anna is not None and chef is not None
+        handover.hand_over(s, app.registry, app.settings, anna, world.bo.email, now=now, actor=chef)
+
+
+def _waiting_for(s: Session, email: str) -> list[OutboxMessage]:
+    return [m for m in _assignment_mail(s) if m.status == PENDING and m.to_addr == email]
+
+
+def _give(client: TestClient, action_id: int, email: str, name: str) -> None:
+    page = client.get(f"/atgarder/{action_id}")
+    form = form_to(page.text, f"/atgarder/{action_id}/ansvarig")
+    done = client.post(form.action, data=form.data(email=email, name=name))
+    assert done.status_code == 200, done.text
+
+
+def test_the_hand_overs_mail_waits_as_any_and_keeps_its_kontrollmoment_when_an_item_moves_on(
+    client: TestClient,
+    app: App,
+    world: World,
+    clock: MovableClock,
+    smtp_server: SmtpServer,
+) -> None:
+    """An åtgärd of the hand-over given to someone else before the mail goes: the mail is
+    written anew for what is still Bo's, the kontrollmoment too, and goes when its minutes
+    have passed."""
+    mail = b.with_smtp(app, smtp_server.port)
+    start = clock()
+    _control_plan(app, start, "Socialnämnden", world.chef.forvaltning, "Attestkontroll")
+    log_in(client, app, world.chef, start)
+    _hand_over_as_chef(app, world, start)
+    assert send_outbox(mail, now=clock()).sent == 0  # waiting, as any assignment's mail
+    clock.advance(minutes=1)
+    _give(client, world.a1, "cecilia.holm@pitea.example", "Cecilia Holm")
+    with app.transaction() as s:
+        [waiting] = _waiting_for(s, world.bo.email)
+        assert waiting.subject == "Du är ansvarig för 1 åtgärd och 1 kontrollmoment"
+        assert about(s, waiting.id or 0) == [world.a2]
+    clock.advance(minutes=app.settings.assignment_mail_minutes - 2)
+    assert send_outbox(mail, now=clock()).sent == 0
+    clock.advance(minutes=1)
+    assert send_outbox(mail, now=clock()).sent == 1  # Bo's; Cecilia's a minute later
+    [received] = smtp_server.messages()
+    assert received["To"] == world.bo.email
+    text = received.get_body(("plain",))
+    assert text is not None
+    body = " ".join(str(text.get_content()).split())
+    assert "Stickprov varje kvartal" in body
+    assert "Attestkontroll (mars och oktober), Internkontrollplan 2018 – Socialnämnden" in body
+    assert "Ta fram rutin för handläggning" not in body
+
+
+def test_an_assignment_after_a_hand_over_is_gathered_into_its_mail_with_the_kontrollmoment(
+    client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    _control_plan(app, clock(), "Socialnämnden", world.chef.forvaltning, "Attestkontroll")
+    log_in(client, app, world.chef, clock())
+    _hand_over_as_chef(app, world, clock())
+    clock.advance(minutes=2)
+    with app.transaction() as s:
+        area = s.get(Area, world.area_id)
+        assert area is not None
+        later = plans.add_action(s, app.registry, area, now=clock(), text="Ny rutin för avslag")
+        assert later.id is not None
+        later_id = later.id
+    _give(client, later_id, world.bo.email, "Bo Lind")
+    with app.transaction() as s:
+        [waiting] = _waiting_for(s, world.bo.email)
+        assert waiting.subject == "Du är ansvarig för 3 åtgärder och 1 kontrollmoment"
+        assert sorted(about(s, waiting.id or 0)) == sorted([world.a1, world.a2, later_id])
+        assert "Attestkontroll (mars och oktober)" in waiting.body_text
+
+
+def test_a_kontrollmoment_given_on_before_the_hand_overs_mail_goes_is_taken_out_of_it(
+    client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    point = _control_plan(app, clock(), "Socialnämnden", world.chef.forvaltning, "Attestkontroll")
+    _hand_over_as_chef(app, world, clock())
+    clock.advance(minutes=1)
+    cecilia = b.person(app, "cecilia.holm@pitea.example", "Cecilia Holm", now=clock())
+    with app.transaction() as s:
+        plan_id = _control_plan_id(s, point)
+        found = s.get(ControlPoint, point)
+        assert found is not None
+        internal_control.change_control_point(
+            s, app.registry, app.settings, plan_id, point, method=found.method,
+            frequency_text=found.frequency_text, owner=cecilia, now=clock(), actor=world.chef,
+        )  # fmt: skip
+    with app.transaction() as s:
+        [waiting] = _waiting_for(s, world.bo.email)
+        assert waiting.subject == (
+            "Du är ansvarig för 2 åtgärder i Åtgärdsplan efter granskning av ekonomiskt bistånd"
+        )
+        assert "Attestkontroll" not in waiting.body_text
+        assert sorted(about(s, waiting.id or 0)) == sorted([world.a1, world.a2])
+
+
+def test_a_hand_over_to_someone_of_another_forvaltning_is_made_and_the_chef_is_told(
+    client: TestClient, app: App, now: datetime, world: World
+) -> None:
+    b.person(app, "cilla.ek@pitea.example", "Cilla Ek", now=now, forvaltning=OTHER)
+    _keeps_a_done_item(app, world, now)
+    log_in(client, app, world.chef, now)
+    status, html = _hand_over(client, world.anna, "cilla.ek@pitea.example")
+    assert status == 200, html
+    said = text_of(html)
+    assert "2 åtgärder har lämnats över från Anna Berg till Cilla Ek" in said
+    assert (
+        f"Observera att Cilla Ek hör till {OTHER}, men det som lämnats över finns i planer "
+        f"för {world.chef.forvaltning}."
+    ) in said
+    # Someone of the chef's own förvaltning is nothing to point out.
+    b.person(app, "dan.ek@pitea.example", "Dan Ek", now=now, forvaltning=world.chef.forvaltning)
+    with app.transaction() as s:
+        for action_id in (world.a1, world.a2):
+            moved = s.get(Action, action_id)
+            assert moved is not None
+            moved.owner_id = world.anna.id
+            s.add(moved)
+    status, html = _hand_over(client, world.anna, "dan.ek@pitea.example")
+    assert status == 200, html
+    assert "2 åtgärder har lämnats över från Anna Berg till Dan Ek" in text_of(html)
+    assert "Observera" not in text_of(html)
+
+
+def test_a_chef_who_hands_over_the_last_items_of_someone_of_no_forvaltning_sees_what_was_done(
+    client: TestClient, app: App, now: datetime, world: World
+) -> None:
+    """Anna, added by address, is the chef's to see only through her items in the chef's
+    plans: once they are all handed over, the chef is shown the list with the confirmation,
+    not a refusal of her page."""
+    log_in(client, app, world.chef, now)
+    page = client.get(f"/personer/{world.anna.id}")
+    form = form_to(page.text, "/lamna-over")
+    done = client.post(form.action, data=form.data(till=world.bo.email), follow_redirects=False)
+    assert done.status_code == 303
+    assert done.headers["location"] == "/personer"
+    shown = client.get("/personer")
+    assert shown.status_code == 200
+    assert "2 åtgärder har lämnats över från Anna Berg till Bo Lind" in text_of(shown.text)
+    assert _owner(app, world.a1) == world.bo.id
+
+
+def test_tracker_internkontroll_change_risk_owner_changes_who_answers_for_the_handling(
+    app: App, db_url: str, now: datetime, world: World
+) -> None:
+    risk_id = _handled_plan(app, now, "Socialnämnden", world.chef.forvaltning, 2018)
+    with app.transaction() as s:
+        risk = s.get(ControlRisk, risk_id)
+        assert risk is not None
+        plan_id = str(risk.plan_id)
+    base = ["--database", db_url, "internkontroll", "change-risk-owner", plan_id, "--risk", "1"]
+    done = CliRunner().invoke(cli, [*base, "--ansvarig", world.bo.email], env=ENV)
+    assert done.exit_code == 0, done.output
+    assert "Ansvarig för hanteringen av risk 1: Bo Lind <bo.lind@pitea.example>." in done.output
+    assert _handler(app, risk_id) == world.bo.id
+    refused = CliRunner().invoke(cli, [*base], env=ENV)
+    assert refused.exit_code == 1
+    assert "Ange antingen --ansvarig eller --ingen-ansvarig." in refused.output
+    missing = CliRunner().invoke(cli, [*base[:-1], "7", "--ingen-ansvarig"], env=ENV)
+    assert missing.exit_code == 1
+    assert "Planen har ingen risk 7; den har 1." in missing.output
+    emptied = CliRunner().invoke(cli, [*base, "--ingen-ansvarig"], env=ENV)
+    assert emptied.exit_code == 0, emptied.output
+    assert _handler(app, risk_id) is None
+    with app.transaction() as s:
+        [(event, _)] = internal_control.history(s, int(plan_id))[:1]
+        assert event.actor_id is None

@@ -135,6 +135,8 @@ def _taken_back_line(taken: TakenBack) -> str:
     if taken.withdrawn:
         return f"Väntande brev till {to} om tilldelningen är återkallat."
     kept = count(taken.kept, "åtgärd", "åtgärder")
+    if taken.points:
+        kept += f" och {count(taken.points, 'kontrollmoment', 'kontrollmoment')}"
     return f"Väntande brev till {to} om tilldelningen är omskrivet och tar nu bara upp {kept}."
 
 

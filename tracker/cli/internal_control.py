@@ -1,7 +1,7 @@
 """`tracker internkontroll import FIL`, `show PLAN [--json]` and `list`: a nämnd's
-internkontrollplan, through tracker.services.internal_control; `add-risk`, `add-point` and
-`change-point` change it by hand as its page does, through the same functions, and each
-change is in the plan's history as made from the command line."""
+internkontrollplan, through tracker.services.internal_control; `add-risk`, `add-point`,
+`change-point` and `change-risk-owner` change it by hand as its page does, through the same
+functions, and each change is in the plan's history as made from the command line."""
 
 from __future__ import annotations
 
@@ -516,3 +516,48 @@ def control_change_point(
         typer.echo(f"{len(done.reassigned)} öppna kontroller går nu till {owner_label}.")
     if done.owner_removed:
         typer.echo(f"{internal_control.NO_OWNER_NOTICE} {internal_control.KEPT_CONTROLS_NOTICE}")
+
+
+@control_app.command("change-risk-owner")
+def control_change_risk_owner(
+    plan_id: PlanArg,
+    risk: RiskOption,
+    owner_email: Annotated[
+        str | None,
+        typer.Option("--ansvarig", metavar="EPOST", help="Ny ansvarigs e-postadress."),
+    ] = None,
+    owner_name: Annotated[
+        str,
+        typer.Option("--namn", metavar="NAMN", help="Den nya ansvarigas namn, om personen är ny."),
+    ] = "",
+    no_owner: Annotated[
+        bool,
+        typer.Option("--ingen-ansvarig", help="Lämna riskens hantering utan ansvarig."),
+    ] = False,
+) -> None:
+    """Ändra vem som är ansvarig för en risks hantering, som på planens sida. Nästa års plan
+    som kopieras från den här får samma ansvarig."""
+    if no_owner == (owner_email is not None):
+        raise fail("Ange antingen --ansvarig eller --ingen-ansvarig.")
+    app = get_app()
+    now = clock()
+    try:
+        with app.transaction() as s:
+            plan = internal_control.get_control_plan(s, plan_id)
+            row = internal_control.risk_by_number(s, plan_id, risk)
+            assert row.id is not None
+            owner = (
+                None
+                if owner_email is None
+                else internal_control.typed_owner(s, plan, owner_email, owner_name, now=now)
+            )
+            changed = internal_control.change_risk_handling_owner(
+                s, plan_id, row.id, owner=owner, now=now, actor=None, label=ACTOR_LABEL
+            )
+            said = f"{owner.name} <{owner.email}>" if owner is not None else "ingen"
+    except TrackerError as exc:
+        raise fail(f"Fel: {exc.message}") from None
+    if not changed:
+        typer.echo("Inget ändrades.")
+        return
+    typer.echo(f"Ansvarig för hanteringen av risk {risk}: {said}.")

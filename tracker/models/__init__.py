@@ -19,6 +19,7 @@ from tracker.models.outbox import (
     OutboxAction,
     OutboxAttachment,
     OutboxAuditDocument,
+    OutboxControlPoint,
     OutboxMessage,
     OutboxReport,
 )
@@ -50,6 +51,7 @@ __all__ = [
     "OutboxAction",
     "OutboxAttachment",
     "OutboxAuditDocument",
+    "OutboxControlPoint",
     "OutboxMessage",
     "OutboxReport",
     "Person",

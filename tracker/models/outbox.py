@@ -63,6 +63,17 @@ class OutboxAction(SQLModel, table=True):
     action_id: int = Field(foreign_key="action.id", primary_key=True, index=True)
 
 
+class OutboxControlPoint(SQLModel, table=True):
+    """A kontrollmoment an assignment mail tells its addressee is now theirs (a hand-over's),
+    so that a mail written anew before it goes still lists those that are, as OutboxAction
+    keeps its åtgärder."""
+
+    __tablename__ = "outbox_control_point"
+
+    message_id: int = Field(foreign_key="outbox_message.id", primary_key=True)
+    point_id: int = Field(foreign_key="control_point.id", primary_key=True, index=True)
+
+
 class OutboxReport(SQLModel, table=True):
     """The återrapport a message carries to the nämnd, so that the report's page can tell
     queued from delivered (and from failed) by its messages' state."""

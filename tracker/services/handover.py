@@ -17,6 +17,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from config import Settings
+from notifications.swedish import count, listing
 from tracker.domain import nouns
 from tracker.domain.clock import local_date
 from tracker.domain.roles import may_edit, may_edit_control_plan
@@ -49,6 +50,11 @@ class HandedOver:
     points: list[ControlPoint] = field(default_factory=list)
     kept_actions: list[Action] = field(default_factory=list)
     kept_points: list[ControlPoint] = field(default_factory=list)
+    # Risks whose handling they answered for, in the same internkontrollplaner.
+    risks: list[ControlRisk] = field(default_factory=list)
+    kept_risks: list[ControlRisk] = field(default_factory=list)
+    # The förvaltningar of the plans of what was handed over.
+    places: set[str] = field(default_factory=set)
     mail: OutboxMessage | None = None
 
 
@@ -84,7 +90,6 @@ def hand_over(
     to = successor(session, former, email)
     result = HandedOver(former, to)
     moved: dict[int, Action] = {}
-    lines: list[str] = []
     # The kontrollmoment first: a change of its owner gives the new owner its controls
     # already opened, which are then not handed over a second time below.
     for point, control_plan in _points(session, former, now):
@@ -106,8 +111,24 @@ def hand_over(
             label="kommandoraden" if actor is None else "",
         )
         result.points.append(point)
-        lines.append(f"{point.text} ({point.frequency_text}), {control_plan.title}")
+        result.places.add(control_plan.forvaltning)
         moved.update((a.id, a) for a in done.reassigned if a.id is not None)
+    for risk, control_plan in _risks(session, former, now):
+        if actor is not None and not may_edit_control_plan(actor, control_plan.forvaltning):
+            result.kept_risks.append(risk)
+            continue
+        assert risk.id is not None and control_plan.id is not None
+        internal_control.change_risk_handling_owner(
+            session,
+            control_plan.id,
+            risk.id,
+            owner=to,
+            now=now,
+            actor=actor,
+            label="kommandoraden" if actor is None else "",
+        )
+        result.risks.append(risk)
+        result.places.add(control_plan.forvaltning)
     for action, plan in _actions(session, registry, former):
         if actor is not None and not may_edit(actor, plan):
             result.kept_actions.append(action)
@@ -115,6 +136,7 @@ def hand_over(
         assert action.id is not None
         assigning.assign(session, registry, settings, action.id, to, now=now, actor=actor)
         moved[action.id] = action
+        result.places.add(plan.forvaltning)
     result.actions = list(moved.values())
     result.mail = queue_assignments(
         session,
@@ -125,7 +147,7 @@ def hand_over(
         result.actions,
         now=now,
         assigned_by=actor,
-        points=lines,
+        points=[p.id for p in result.points if p.id is not None],
     )
     return result
 
@@ -144,18 +166,25 @@ def _actions(
     )
 
 
-def _points(
-    session: Session, former: Person, now: datetime
-) -> list[tuple[ControlPoint, ControlPlan]]:
-    """The person's kontrollmoment in the internkontrollplaner still in use: of this year or
-    later, and each nämnd's newest, which next year's plan is copied from. An earlier year's
-    plan is done, and says who did its controls."""
+def _plans_in_use(session: Session, now: datetime) -> dict[int, ControlPlan]:
+    """The internkontrollplaner still in use: of this year or later, and each nämnd's
+    newest, which next year's plan is copied from. An earlier year's plan is done, and says
+    who did its controls and answered for its risks."""
     plans = list(session.exec(select(ControlPlan)))
     newest: dict[str, int] = {}
     for p in plans:
         newest[p.namnd] = max(newest.get(p.namnd, p.year), p.year)
     year = local_date(now).year
-    in_use = {p.id: p for p in plans if p.year >= year or p.year == newest[p.namnd]}
+    return {
+        p.id: p for p in plans if p.id is not None and (p.year >= year or p.year == newest[p.namnd])
+    }
+
+
+def _points(
+    session: Session, former: Person, now: datetime
+) -> list[tuple[ControlPoint, ControlPlan]]:
+    """The person's kontrollmoment in the internkontrollplaner still in use."""
+    in_use = _plans_in_use(session, now)
     rows = session.exec(
         select(ControlPoint, ControlRisk.plan_id)
         .join(ControlRisk, col(ControlRisk.id) == ControlPoint.risk_id)
@@ -163,6 +192,23 @@ def _points(
         .order_by(col(ControlRisk.plan_id), col(ControlRisk.position), col(ControlPoint.position))
     )
     return [(point, in_use[plan_id]) for point, plan_id in rows]
+
+
+def _risks(
+    session: Session, former: Person, now: datetime
+) -> list[tuple[ControlRisk, ControlPlan]]:
+    """The risks whose handling the person answers for, in the internkontrollplaner still
+    in use: a copy to next year takes its handling owner from them."""
+    in_use = _plans_in_use(session, now)
+    rows = session.exec(
+        select(ControlRisk)
+        .where(
+            ControlRisk.handling_owner_id == former.id,
+            col(ControlRisk.plan_id).in_(list(in_use)),
+        )
+        .order_by(col(ControlRisk.plan_id), col(ControlRisk.position), col(ControlRisk.id))
+    )
+    return [(risk, in_use[risk.plan_id]) for risk in rows]
 
 
 def _what(registry: WorkflowRegistry, actions: list[Action], points: list[ControlPoint]) -> str:
@@ -178,16 +224,39 @@ def confirmation(registry: WorkflowRegistry, done: HandedOver) -> str:
     mail, and what was left with the former owner and why."""
     moved = _what(registry, done.actions, done.points)
     to = f"{done.to.name} ({done.to.email})"
+    handled = (
+        f"ansvaret för hanteringen av {count(len(done.risks), 'risk', 'risker')}"
+        if done.risks
+        else ""
+    )
     if moved:
         said = f"{moved} har lämnats över från {done.former.name} till {to}."
+        if handled:
+            said += f" Även {handled} har lämnats över."
+    elif handled:
+        said = (
+            f"{handled[0].upper()}{handled[1:]} har lämnats över från {done.former.name} till {to}."
+        )
     else:
         said = f"{done.former.name} hade inget öppet att lämna över till {to}."
+    # Allowed, as giving one åtgärd to someone of another förvaltning is; but said, for the
+    # chef may have picked the wrong person. Someone of no förvaltning (added by address as
+    # an owner) is of none other.
+    elsewhere = sorted(done.places - {done.to.forvaltning}) if done.to.forvaltning else []
+    if elsewhere:
+        said += (
+            f" Observera att {done.to.name} hör till {done.to.forvaltning}, men det som "
+            f"lämnats över finns i planer för {listing(elsewhere)}."
+        )
     if done.mail is not None:
         said += (
             f" Ett e-postmeddelande till {done.to.name} med allt som lämnats över ligger i "
             "utkorgen."
         )
     kept = _what(registry, done.kept_actions, done.kept_points)
+    if done.kept_risks:
+        handled = f"ansvaret för hanteringen av {count(len(done.kept_risks), 'risk', 'risker')}"
+        kept = f"{kept} och {handled}" if kept else handled[0].upper() + handled[1:]
     if kept:
         said += (
             f" {kept} i andra förvaltningars planer, som du inte kan ändra, har "

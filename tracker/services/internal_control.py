@@ -40,6 +40,7 @@ from tracker.models import (
     PlanEvent,
 )
 from tracker.services import assigning, control_occurrences, plan_settings
+from tracker.services.link_mail import take_back
 from tracker.services.people import (
     ensure_person,
     find_person,
@@ -51,6 +52,7 @@ from tracker.services.plan_settings import (
     POINT_ADDED,
     POINT_CHANGED,
     RISK_ADDED,
+    RISK_HANDLING_CHANGED,
     RISK_REASSESSED,
 )
 from workflows import WorkflowRegistry
@@ -315,6 +317,7 @@ class RiskView:
     handling: str
     handling_owner_name: str | None
     controls: list[PointView]
+    handling_owner_email: str | None = None
 
 
 @dataclass(frozen=True)
@@ -451,6 +454,7 @@ def _risk_view(
         handling=r.handling,
         handling_owner_name=handler.name if handler else None,
         controls=controls,
+        handling_owner_email=handler.email if handler else None,
     )
 
 
@@ -644,6 +648,50 @@ def reassess(
             )
     session.flush()
     return changed
+
+
+def change_risk_handling_owner(
+    session: Session,
+    plan_id: int,
+    risk_id: int,
+    *,
+    owner: Person | None,
+    now: datetime,
+    actor: Person | None,
+    label: str = "",
+) -> bool:
+    """Who answers for the handling of the plan's risk (`handling`, when no kontrollmoment
+    controls it): `owner`, or nobody; the change in the plan's history with who made it
+    (`actor`, else `label`), as reassess records its. A copy to next year keeps it. False
+    when it already was theirs."""
+    plan = get_control_plan(session, plan_id)
+    risk = _risk_of_plan(session, plan_id, risk_id)
+    new_id = owner.id if owner is not None else None
+    if risk.handling_owner_id == new_id:
+        return False
+    before = session.get(Person, risk.handling_owner_id) if risk.handling_owner_id else None
+    number = next(n for n, r in enumerate(risks_of(session, plan_id), start=1) if r.id == risk_id)
+    risk.handling_owner_id = new_id
+    session.add(risk)
+    session.flush()
+    _record(
+        session,
+        plan,
+        RISK_HANDLING_CHANGED,
+        old=_handling_text(number, risk, before),
+        new=_handling_text(number, risk, owner),
+        now=now,
+        actor=actor,
+        label=label,
+    )
+    return True
+
+
+def _handling_text(number: int, risk: ControlRisk, owner: Person | None) -> str:
+    """A risk's handling and who answers for it, as the history shows it."""
+    who = f"{owner.name} <{owner.email}>" if owner is not None else "ingen ansvarig"
+    handling = f" ({risk.handling})" if risk.handling else ""
+    return f"Risk {number}: {risk.name}{handling}, {who}"
 
 
 def _assessment_text(number: int, risk: ControlRisk, scale: RiskScale) -> str:
@@ -996,6 +1044,10 @@ def change_control_point(
     session.add(point)
     session.flush()
     reassigned: list[Action] = []
+    if before_owner is not None and (new_owner is None or new_owner.id != before_owner.id):
+        # A mail still waiting that tells the former owner the kontrollmoment is theirs (a
+        # hand-over's) is no longer true: written anew without it, as for an åtgärd.
+        take_back(session, registry, settings, [], new_owner, now=now, points=[point_id])
     if new_owner is not None and (before_owner is None or new_owner.id != before_owner.id):
         for action in _open_controls(session, registry, point_id):
             if action.owner_id == new_owner.id:

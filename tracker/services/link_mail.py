@@ -27,12 +27,23 @@ from notifications.swedish import either
 from tracker.domain import nouns
 from tracker.domain.protokoll import source_line
 from tracker.domain.roles import OWNER
-from tracker.models import Action, ActionEvent, OutboxMessage, Person, Plan, Protokoll
+from tracker.models import (
+    Action,
+    ActionEvent,
+    ControlPlan,
+    ControlPoint,
+    ControlRisk,
+    OutboxMessage,
+    Person,
+    Plan,
+    Protokoll,
+)
 from tracker.services.actions import ASSIGNED, owned_actions
 from tracker.services.audits import answered_by_actions
 from tracker.services.outbox import (
     PENDING,
     about,
+    about_points,
     count_recent,
     enqueue,
     rewrite_pending,
@@ -51,17 +62,19 @@ KIND_LOGIN = "inloggning"
 
 @dataclass(frozen=True)
 class TakenBack:
-    """A former owner's assignment mail that was still waiting: withdrawn (`kept` 0), or
-    written anew for the `kept` åtgärder that are still theirs."""
+    """A former owner's assignment mail that was still waiting: withdrawn (`kept` and
+    `points` 0), or written anew for the `kept` åtgärder and the `points` kontrollmoment
+    that are still theirs."""
 
     to: str
     # The addressee's name, "" when they are no longer known.
     name: str
     kept: int
+    points: int = 0
 
     @property
     def withdrawn(self) -> bool:
-        return self.kept == 0
+        return self.kept == 0 and self.points == 0
 
 
 def _owner_reply_to(session: Session, person: Person, plan: Plan | None) -> str:
@@ -82,6 +95,7 @@ def _queue(
     now: datetime,
     send_at: datetime | None = None,
     about: Sequence[int] = (),
+    points: Sequence[int] = (),
 ) -> OutboxMessage:
     """outbox.enqueue, with a Message-ID in the domain of the address the mail is from."""
     domain = settings.mail_from.rsplit("@", 1)[-1] or "localhost"
@@ -94,6 +108,7 @@ def _queue(
         domain=domain,
         send_at=send_at,
         about=about,
+        points=points,
     )
 
 
@@ -291,16 +306,17 @@ def queue_assignments(
     *,
     now: datetime,
     assigned_by: Person | None,
-    points: Sequence[str] = (),
+    points: Sequence[int] = (),
 ) -> OutboxMessage | None:
     """The e-mail that tells an owner about åtgärder just given to them: one mail for the
     assignments made within settings.assignment_mail_minutes, not one per åtgärd. It waits
-    that long in the outbox; a later assignment in the meantime rewrites it to list all.
-    (Mail that told a former owner of these åtgärder was taken back when they were
-    assigned: tracker.services.assigning.assign.) `plan` None: the åtgärder are of several
-    plans (a hand-over), and the mail is of their förvaltning, or the owner's when they are
-    of several. `assigned_by` None: given from the command line, by nobody the mail names.
-    `points`: kontrollmoment given with them (a hand-over), listed too."""
+    that long in the outbox; a later assignment in the meantime rewrites it to list all,
+    with the kontrollmoment it listed that are still theirs. (Mail that told a former owner
+    of these åtgärder was taken back when they were assigned:
+    tracker.services.assigning.assign.) `plan` None: the åtgärder are of several plans (a
+    hand-over), and the mail is of their förvaltning, or the owner's when they are of
+    several. `assigned_by` None: given from the command line, by nobody the mail names.
+    `points`: the ids of kontrollmoment given with them (a hand-over), listed too."""
     if not actions and not points:
         return None
     if plan is None:
@@ -311,19 +327,26 @@ def queue_assignments(
     else:
         forvaltning = plan.forvaltning
     gathering = _gathering_mail(session, owner, now)
-    if points:
-        return _queue_with_points(
-            session, registry, settings, owner, actions, points, gathering,
-            forvaltning=forvaltning, now=now, assigned_by=assigned_by,
-        )  # fmt: skip
     if gathering is not None:
+        assert gathering.id is not None
         assigned = assigned_since(session, owner, gathering.created_at)
+        listed = list({a.id: a for a in [*assigned, *actions]}.values())
+        kept = _points_of(session, owner, [*about_points(session, gathering.id), *points])
         message = _assignment_message(
-            session, registry, settings, owner, assigned, now, assigned_by
+            session,
+            registry,
+            settings,
+            owner,
+            listed,
+            now,
+            assigned_by,
+            _point_lines(session, kept),
         )
-        if rewrite_pending(session, gathering, message, now=now, about=_ids(assigned)):
+        if rewrite_pending(session, gathering, message, now=now, about=_ids(listed), points=kept):
             return gathering
-    message = _assignment_message(session, registry, settings, owner, actions, now, assigned_by)
+    message = _assignment_message(
+        session, registry, settings, owner, actions, now, assigned_by, _point_lines(session, points)
+    )
     return _queue(
         session,
         settings,
@@ -333,41 +356,38 @@ def queue_assignments(
         now=now,
         send_at=now + timedelta(minutes=settings.assignment_mail_minutes),
         about=_ids(actions),
+        points=points,
     )
 
 
-def _queue_with_points(
-    session: Session,
-    registry: WorkflowRegistry,
-    settings: Settings,
-    owner: Person,
-    actions: Sequence[Action],
-    points: Sequence[str],
-    gathering: OutboxMessage | None,
-    *,
-    forvaltning: str,
-    now: datetime,
-    assigned_by: Person | None,
-) -> OutboxMessage:
-    """A mail that names kontrollmoment is not gathered into: written anew from the åtgärder
-    assigned since (assigned_since), it would lose them. It goes at once, and takes in what a
-    mail still gathering for the owner told of, so that the owner still gets one."""
-    listed = list(actions)
-    if gathering is not None and withdraw(session, gathering):
-        earlier = assigned_since(session, owner, gathering.created_at)
-        listed = list({a.id: a for a in [*earlier, *actions]}.values())
-    message = _assignment_message(
-        session, registry, settings, owner, listed, now, assigned_by, points
+def _points_of(session: Session, person: Person, point_ids: Sequence[int]) -> list[int]:
+    """Those of the kontrollmoment that are the person's now, each once, in the order
+    given."""
+    if not point_ids:
+        return []
+    theirs = set(
+        session.exec(
+            select(ControlPoint.id).where(
+                col(ControlPoint.id).in_(point_ids), ControlPoint.owner_id == person.id
+            )
+        )
     )
-    return _queue(
-        session,
-        settings,
-        message,
-        kind=KIND_ASSIGNED,
-        forvaltning=forvaltning,
-        now=now,
-        about=_ids(listed),
+    return [p for p in dict.fromkeys(point_ids) if p in theirs]
+
+
+def _point_lines(session: Session, point_ids: Sequence[int]) -> list[str]:
+    """The kontrollmoment as an owner's mail lists them, in the order of their plans:
+    "Attestkontroll (mars och oktober), Internkontrollplan 2018 – Socialnämnden"."""
+    if not point_ids:
+        return []
+    rows = session.exec(
+        select(ControlPoint, ControlPlan.title)
+        .join(ControlRisk, col(ControlRisk.id) == ControlPoint.risk_id)
+        .join(ControlPlan, col(ControlPlan.id) == ControlRisk.plan_id)
+        .where(col(ControlPoint.id).in_(list(point_ids)))
+        .order_by(col(ControlPlan.id), col(ControlRisk.position), col(ControlPoint.position))
     )
+    return [f"{p.text} ({p.frequency_text}), {title}" for p, title in rows]
 
 
 def take_back(
@@ -375,16 +395,20 @@ def take_back(
     registry: WorkflowRegistry,
     settings: Settings,
     action_ids: Sequence[int],
-    owner: Person,
+    owner: Person | None,
     *,
     now: datetime,
+    points: Sequence[int] = (),
 ) -> list[TakenBack]:
     """An assignment mail not yet sent that tells someone other than `owner`, who now has
-    `action_ids`, that they own one of them is no longer true: withdrawn when none of its
-    åtgärder are theirs now, else written anew for those that are. Mail already sent (or
-    being sent) is left as it is. Says what it took back."""
+    `action_ids` and the kontrollmoment `points` (None: nobody has the kontrollmoment
+    now), that one of them is theirs is no longer true: withdrawn when none of its
+    åtgärder and kontrollmoment are theirs now, else written anew, all of it, for those
+    that are. Mail already sent (or being sent) is left as it is. Says what it took back."""
     taken: list[TakenBack] = []
-    for row in unsent_about(session, action_ids, kind=KIND_ASSIGNED, not_to=owner.email):
+    not_to = owner.email if owner is not None else ""
+    rows = unsent_about(session, action_ids, kind=KIND_ASSIGNED, not_to=not_to, points=points)
+    for row in rows:
         assert row.id is not None
         addressee = find_person(session, row.to_addr)
         told = about(session, row.id)
@@ -393,16 +417,28 @@ def take_back(
             for a in session.exec(select(Action).where(col(Action.id).in_(told)))
             if addressee is not None and a.owner_id == addressee.id
         ]
+        kept = (
+            _points_of(session, addressee, about_points(session, row.id))
+            if addressee is not None
+            else []
+        )
         name = addressee.name if addressee is not None else ""
-        if addressee is None or not still:
+        if addressee is None or not (still or kept):
             if withdraw(session, row):
                 taken.append(TakenBack(row.to_addr, name, 0))
             continue
         message = _assignment_message(
-            session, registry, settings, addressee, still, now, _given_by(session, still)
+            session,
+            registry,
+            settings,
+            addressee,
+            still,
+            now,
+            _given_by(session, still),
+            _point_lines(session, kept),
         )
-        if _replace(session, settings, row, message, still, now):
-            taken.append(TakenBack(row.to_addr, name, len(still)))
+        if _replace(session, settings, row, message, still, kept, now):
+            taken.append(TakenBack(row.to_addr, name, len(still), len(kept)))
     return taken
 
 
@@ -425,12 +461,13 @@ def _replace(
     row: OutboxMessage,
     message: OutgoingMessage,
     still: Sequence[Action],
+    kept: Sequence[int],
     now: datetime,
 ) -> bool:
     """Put `message` in the place of `row`: rewritten while it waits, else (its time has
     come, or it failed) withdrawn and queued anew to go at once. False if a dispatcher took
     it meanwhile: then it goes out as it was."""
-    if rewrite_pending(session, row, message, now=now, about=_ids(still)):
+    if rewrite_pending(session, row, message, now=now, about=_ids(still), points=kept):
         return True
     if not withdraw(session, row):
         return False
@@ -442,6 +479,7 @@ def _replace(
         forvaltning=row.forvaltning,
         now=now,
         about=_ids(still),
+        points=kept,
     )
     return True
 

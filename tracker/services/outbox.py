@@ -13,7 +13,7 @@ from sqlalchemy import Select, delete, func, insert, select, update
 from sqlmodel import Session, col
 
 from notifications import OutgoingMessage
-from tracker.models import OutboxAction, OutboxAttachment, OutboxMessage
+from tracker.models import OutboxAction, OutboxAttachment, OutboxControlPoint, OutboxMessage
 
 PENDING = "pending"
 SENDING = "sending"
@@ -42,10 +42,11 @@ def enqueue(
     domain: str,
     send_at: datetime | None = None,
     about: Sequence[int] = (),
+    points: Sequence[int] = (),
 ) -> OutboxMessage:
     """Queue a message; it goes out when a dispatcher next runs from `send_at` (default:
     now), never lost with a crash. `forvaltning`: whose it is (OutboxMessage.forvaltning);
-    `about`: the åtgärder it tells of, for `unsent_about`."""
+    `about` and `points`: the åtgärder and kontrollmoment it tells of, for `unsent_about`."""
     row = OutboxMessage(
         message_id=f"<{uuid.uuid4().hex}@{domain}>",
         kind=kind,
@@ -61,7 +62,7 @@ def enqueue(
     session.add(row)
     session.flush()
     assert row.id is not None
-    set_about(session, row.id, about)
+    set_about(session, row.id, about, points)
     for att in message.attachments:
         session.add(
             OutboxAttachment(
@@ -134,10 +135,11 @@ def rewrite_pending(
     *,
     now: datetime,
     about: Sequence[int],
+    points: Sequence[int] = (),
 ) -> bool:
     """Replace the content of a message still waiting to be sent (its time not yet come),
-    and the åtgärder it tells of, as `enqueue` records them: False if a dispatcher took it
-    first, and it must be queued anew."""
+    and the åtgärder and kontrollmoment it tells of, as `enqueue` records them: False if a
+    dispatcher took it first, and it must be queued anew."""
     table = OutboxMessage.__table__  # type: ignore[attr-defined]
     done = session.connection().execute(
         update(table)
@@ -158,18 +160,24 @@ def rewrite_pending(
     if done.rowcount != 1:
         return False
     assert row.id is not None
-    set_about(session, row.id, about)
+    set_about(session, row.id, about, points)
     return True
 
 
-def set_about(session: Session, message_id: int, action_ids: Sequence[int]) -> None:
-    """Record which åtgärder the message tells of (replacing what it told before)."""
-    table = OutboxAction.__table__  # type: ignore[attr-defined]
+def set_about(
+    session: Session, message_id: int, action_ids: Sequence[int], points: Sequence[int] = ()
+) -> None:
+    """Record which åtgärder and kontrollmoment the message tells of (replacing what it
+    told before)."""
     conn = session.connection()
-    conn.execute(delete(table).where(table.c.message_id == message_id))
-    if action_ids:
-        rows = [{"message_id": message_id, "action_id": a} for a in dict.fromkeys(action_ids)]
-        conn.execute(insert(table), rows)
+    for table, column, ids in (
+        (OutboxAction.__table__, "action_id", action_ids),  # type: ignore[attr-defined]
+        (OutboxControlPoint.__table__, "point_id", points),  # type: ignore[attr-defined]
+    ):
+        conn.execute(delete(table).where(table.c.message_id == message_id))
+        if ids:
+            rows = [{"message_id": message_id, column: i} for i in dict.fromkeys(ids)]
+            conn.execute(insert(table), rows)
 
 
 def about(session: Session, message_id: int) -> list[int]:
@@ -181,13 +189,36 @@ def about(session: Session, message_id: int) -> list[int]:
     return list(found.scalars())
 
 
+def about_points(session: Session, message_id: int) -> list[int]:
+    """The kontrollmoment a message tells of."""
+    table = OutboxControlPoint.__table__  # type: ignore[attr-defined]
+    found = session.connection().execute(
+        select(table.c.point_id).where(table.c.message_id == message_id)
+    )
+    return list(found.scalars())
+
+
 def unsent_about(
-    session: Session, action_ids: Sequence[int], *, kind: str, not_to: str
+    session: Session,
+    action_ids: Sequence[int],
+    *,
+    kind: str,
+    not_to: str,
+    points: Sequence[int] = (),
 ) -> list[OutboxMessage]:
-    """Messages of `kind` that tell of any of `action_ids`, to someone other than `not_to`,
-    and have not gone out: waiting (including after a temporary failure) or failed. One
-    being sent is not among them; it is the dispatcher's."""
-    told = select(col(OutboxAction.message_id)).where(col(OutboxAction.action_id).in_(action_ids))
+    """Messages of `kind` that tell of any of `action_ids` or `points` (kontrollmoment), to
+    someone other than `not_to`, and have not gone out: waiting (including after a
+    temporary failure) or failed. One being sent is not among them; it is the
+    dispatcher's."""
+    told = (
+        select(col(OutboxAction.message_id))
+        .where(col(OutboxAction.action_id).in_(action_ids))
+        .union(
+            select(col(OutboxControlPoint.message_id)).where(
+                col(OutboxControlPoint.point_id).in_(points)
+            )
+        )
+    )
     return list(
         session.scalars(
             select(OutboxMessage)

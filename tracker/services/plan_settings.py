@@ -48,8 +48,15 @@ RISK_ADDED = "control_risk"
 POINT_ADDED = "control_point"
 POINT_CHANGED = "control_point_changed"
 RISK_REASSESSED = "control_risk_reassessed"
+RISK_HANDLING_CHANGED = "control_risk_handling"
 # The internkontrollplan's own history: these changes of its åtgärdsplan, not the plan's settings.
-CONTROL_FIELDS: tuple[str, ...] = (RISK_ADDED, POINT_ADDED, POINT_CHANGED, RISK_REASSESSED)
+CONTROL_FIELDS: tuple[str, ...] = (
+    RISK_ADDED,
+    POINT_ADDED,
+    POINT_CHANGED,
+    RISK_REASSESSED,
+    RISK_HANDLING_CHANGED,
+)
 # Fields that are not in a plan file, so not in plan_meta's labels.
 _OWN_LABELS = {
     PUBLISHED: "Öppen publicering",
@@ -58,6 +65,7 @@ _OWN_LABELS = {
     POINT_ADDED: "Nytt kontrollmoment",
     POINT_CHANGED: "Ändrat kontrollmoment",
     RISK_REASSESSED: "Ny bedömning av risk",
+    RISK_HANDLING_CHANGED: "Ny ansvarig för riskens hantering",
 }
 # What the settings form sends for publishing and unpublishing.
 PUBLISH_CHOICES = {"ja": True, "nej": False}

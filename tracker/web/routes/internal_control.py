@@ -566,6 +566,49 @@ def point_form(point_id: int) -> str:
     return f"kontrollmoment-{point_id}"
 
 
+def handling_form(risk_id: int) -> str:
+    return f"hantering-{risk_id}"
+
+
+@router.post(
+    "/internkontroll/{plan_id}/risker/{risk_id}/hantering",
+    dependencies=[CsrfChecked],
+    response_model=None,
+)
+def control_risk_handling_owner(
+    request: Request,
+    plan_id: PathId,
+    risk_id: PathId,
+    web: WebDep,
+    session: SessionDep,
+    now: NowDep,
+    user: EditorDep,
+    owner_email: EmailField = "",
+    owner_name: OwnerNameField = "",
+) -> Response:
+    """Who answers for the handling of a risk; the e-mail box left empty leaves it to
+    nobody. A refusal shows the page again with the reason beside its box and what was
+    typed kept."""
+    plan = _editable_plan(session, plan_id, user)
+    try:
+        owner = internal_control.typed_owner(session, plan, owner_email, owner_name, now=now)
+        changed = internal_control.change_risk_handling_owner(
+            session, plan_id, risk_id, owner=owner, now=now, actor=user
+        )
+    except TrackerError as exc:
+        typed = {"owner_email": owner_email, "owner_name": owner_name}
+        form = handling_form(risk_id)
+        return _refused(request, web, session, plan_id, now, user, exc, form, typed)
+    if not changed:
+        message = "Inget var ändrat."
+    elif owner is None:
+        message = "Riskens hantering har ingen ansvarig nu."
+    else:
+        message = f"{owner.name} är ansvarig för riskens hantering."
+    flash(request, message)
+    return RedirectResponse(f"/internkontroll/{plan_id}#risk-{risk_id}", status_code=303)
+
+
 @router.post(
     "/internkontroll/{plan_id}/risker/{risk_id}/kontrollmoment",
     dependencies=[CsrfChecked],

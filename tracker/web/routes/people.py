@@ -402,6 +402,11 @@ def person_hand_over(
             status_code=refusal_status(exc),
         )
     flash(request, handover.confirmation(web.app.registry, done))
+    # Someone of no förvaltning whose last items in the chef's plans were just handed over
+    # is no longer the chef's to see: the list says what was done, not a refusal.
+    session.flush()
+    if not may_see_person(user, person, _person(session, person_id)[1]):
+        return RedirectResponse("/personer", status_code=303)
     return RedirectResponse(f"/personer/{person_id}", status_code=303)
 
 
