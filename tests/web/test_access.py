@@ -283,6 +283,13 @@ ROUTES: dict[tuple[str, str], Case] = {
         lambda i: f"/internkontroll/{i.control_plan}/risker/{i.control_risk}/kontrollmoment",
         {"text": ""},
     ),
+    # Who answers for a risk's handling: the plan's editors; an address that is none is
+    # refused by the rules after the right is checked.
+    ("POST", "/internkontroll/{plan_id}/risker/{risk_id}/hantering"): Case(
+        "edit_plan",
+        lambda i: f"/internkontroll/{i.control_plan}/risker/{i.control_risk}/hantering",
+        {"owner_email": "inte en adress"},
+    ),
     ("POST", "/internkontroll/{plan_id}/kontrollmoment/{point_id}"): Case(
         "edit_plan",
         lambda i: f"/internkontroll/{i.control_plan}/kontrollmoment/{i.control_point}",
