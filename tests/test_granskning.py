@@ -108,6 +108,17 @@ def test_a_withdrawn_action_counts_as_done_and_the_status_says_so() -> None:
     assert rollup([WITHDRAWN]).text == "Alla åtgärder klara (åtgärden utgår)"
 
 
+def test_the_status_names_what_answers_by_the_nouns_passed_in() -> None:
+    """A rekommendation answered by a nämnd's beslut reads "Alla beslut klara", "beslutet
+    utgår"; the words default to the åtgärd's."""
+    beslut = {"items": "beslut", "the_item": "beslutet"}
+    assert rollup([DONE, DONE], **beslut).text == "Alla beslut klara"
+    assert rollup([WITHDRAWN], **beslut).text == "Alla beslut klara (beslutet utgår)"
+    assert rollup([WITHDRAWN, WITHDRAWN], **beslut).text == "Alla beslut klara (alla beslut utgår)"
+    assert rollup([WITHDRAWN, WITHDRAWN]).text == "Alla åtgärder klara (alla åtgärder utgår)"
+    assert rollup([DONE], items="åtgärder och beslut").label == "Alla åtgärder och beslut klara"
+
+
 def test_one_late_action_makes_the_recommendation_late() -> None:
     result = rollup([DONE, linked(started=True, late=True)])
     assert result.late and result.text == "Pågår, försenad"

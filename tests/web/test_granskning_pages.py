@@ -28,7 +28,7 @@ from tests.web.helpers import (
 )
 from tracker.app import App
 from tracker.models import Action, Audit, AuditDocument, OutboxMessage, Person, Plan, Role
-from tracker.services import audits, people, plans
+from tracker.services import actions, audits, people, plans
 from tracker.services.dispatch import send_outbox
 
 RECOMMENDATION = "Förbättra rutinerna för informationsöverföring inom organisationen"
@@ -252,6 +252,47 @@ def test_the_granskning_page_calls_a_decision_answering_a_rekommendation_a_beslu
     assert "Beslut som svarar mot rekommendation 1 Beslut Plan Ansvarig Tidsplan Läge" in text
     assert "Åtgärder som svarar mot rekommendation 2 Åtgärd Plan Ansvarig Tidsplan Läge" in text
     assert 'data-label="Beslut"><a href="/atgarder/' in html
+
+
+def test_a_rekommendation_answered_by_a_withdrawn_beslut_says_beslutet_utgar(
+    client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    """The status over a nämnd's decisions names them as beslut, on the granskning page and
+    on the plan's page of återrapporter; one answered by åtgärder reads as before, and the
+    kommun's overview still counts both under its column."""
+    with app.transaction() as s:
+        decision = plans.add_action(
+            s,
+            app.registry,
+            plans.ensure_area(s, plans.get_plan(s, world.plan_id), "Sammanträdet 14 juni"),
+            now=clock(),
+            workflow="protokoll",
+            text="Nämnden beslutar om en ny rutin",
+        )
+        assert decision.id is not None
+        decided = decision.id
+        actions.move(s, app.registry, decided, "utga", world.chef, now=clock(), text="Ersatt")
+        for a in (world.a1, world.a2):
+            actions.move(s, app.registry, a, "utga", world.chef, now=clock(), text="Ersatt")
+    log_in(client, app, world.chef, clock())
+    page = new_audit(client)
+    post_form(client, page, "/rekommendationer", text=RECOMMENDATION)
+    post_form(client, page, "/rekommendationer", text=OTHER)
+    post_form(client, page, "/koppla", action_id=str(decided))
+    later = [f for f in forms(client.get(page).text) if f.action.endswith("/koppla")][1]
+    for a in (world.a1, world.a2):
+        done = client.post(later.action, data={**later.data(), "action_id": str(a)})
+        assert done.status_code == 200, done.text
+    text = text_of(client.get(page).text)
+    assert "Status: Alla beslut klara (beslutet utgår)" in text
+    assert "Status: Alla åtgärder klara (alla åtgärder utgår)" in text
+    reports = text_of(client.get(f"/planer/{world.plan_id}/aterrapporter").text)
+    assert "Alla beslut klara (beslutet utgår)" in reports
+    assert "Alla åtgärder klara (alla åtgärder utgår)" in reports
+    overview = client.get("/kommunen")
+    assert overview.status_code == 200, overview.text
+    row = text_of(overview.text).split("Granskning av ekonomiskt bistånd", 1)[1]
+    assert row.split()[3:8] == ["0", "0", "0", "2", "0"], row[:200]
 
 
 def test_a_refused_owner_of_a_new_atgard_keeps_everything_typed_and_creates_nothing(

@@ -62,9 +62,17 @@ class Rollup:
     late: bool
     total: int
     withdrawn: int
+    # What answers the rekommendation, by its workflows' nouns (tracker.domain.nouns.plural):
+    # "beslut" for a nämnd's decisions, "åtgärder och beslut" for both; and the one item
+    # when it is alone ("beslutet").
+    items: str = "åtgärder"
+    the_item: str = "åtgärden"
 
     @property
     def label(self) -> str:
+        """ "Alla beslut klara" where ANSWER_LABELS names åtgärder; the others as they are."""
+        if self.status is AnswerStatus.done:
+            return f"Alla {self.items} klara"
         return ANSWER_LABELS[self.status]
 
     @property
@@ -73,7 +81,7 @@ class Rollup:
         if not self.withdrawn:
             return ""
         if self.withdrawn == self.total:
-            return "alla åtgärder utgår" if self.total > 1 else "åtgärden utgår"
+            return f"alla {self.items} utgår" if self.total > 1 else f"{self.the_item} utgår"
         return f"varav {self.withdrawn} utgår (räknas som klar)"
 
     @property
@@ -83,26 +91,36 @@ class Rollup:
         return f"{text} ({self.note})" if self.note else text
 
 
-def rollup(actions: Iterable[LinkedAction]) -> Rollup:
+def rollup(
+    actions: Iterable[LinkedAction], *, items: str = "åtgärder", the_item: str = "åtgärden"
+) -> Rollup:
     """A rekommendation's status from its åtgärder: none is "Ej besvarad"; all evaluated (a
     withdrawn one counting as evaluated, so long as one is not withdrawn) "Utvärderad"; all done
     (withdrawn counting as done) "Alla åtgärder klara"; none started or done "Ej påbörjad";
-    otherwise "Pågår". Late when any åtgärd is."""
-    items = list(actions)
-    withdrawn = sum(1 for a in items if a.withdrawn)
-    late = any(a.late for a in items)
-    total = len(items)
-    if not items:
+    otherwise "Pågår". Late when any åtgärd is. `items` and `the_item` name what answers by
+    its nouns ("beslut", "beslutet"), so the lines read "Alla beslut klara (beslutet utgår)"."""
+    answering = list(actions)
+    withdrawn = sum(1 for a in answering if a.withdrawn)
+    late = any(a.late for a in answering)
+    total = len(answering)
+    if not answering:
         status = AnswerStatus.unanswered
-    elif all(a.final for a in items) and withdrawn < total:
+    elif all(a.final for a in answering) and withdrawn < total:
         status = AnswerStatus.evaluated
-    elif all(a.done for a in items):
+    elif all(a.done for a in answering):
         status = AnswerStatus.done
-    elif not any(a.started or a.done for a in items):
+    elif not any(a.started or a.done for a in answering):
         status = AnswerStatus.not_started
     else:
         status = AnswerStatus.in_progress
-    return Rollup(status=status, late=late, total=total, withdrawn=withdrawn)
+    return Rollup(
+        status=status,
+        late=late,
+        total=total,
+        withdrawn=withdrawn,
+        items=items,
+        the_item=the_item,
+    )
 
 
 # --- reading a file ----------------------------------------------------------------------

@@ -463,7 +463,13 @@ def _status(registry: WorkflowRegistry, linked: Sequence[LinkedView]) -> Rollup:
                 late=v.late,
             )
         )
-    return rollup(items)
+    workflows = [v.action.workflow for v in linked]
+    found = nouns.nouns_of(registry, workflows)
+    return rollup(
+        items,
+        items=nouns.plural(registry, workflows),
+        the_item=found[0][0].the_one if len(found) == 1 else "åtgärden",
+    )
 
 
 def audit_view(

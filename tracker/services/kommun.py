@@ -161,7 +161,9 @@ def _audits(
         view = audits.audit_view(session, registry, audit.id, today)
         by_status: dict[str, int] = {}
         for rec in view.recommendations:
-            by_status[rec.status.label] = by_status.get(rec.status.label, 0) + 1
+            # Under the columns' own labels: "Alla beslut klara" is counted as done too.
+            label = ANSWER_LABELS[rec.status.status]
+            by_status[label] = by_status.get(label, 0) + 1
         out.append(
             AuditLine(
                 audit_id=audit.id,
