@@ -68,11 +68,12 @@ def either(words: Sequence[str]) -> str:
     return f"{', '.join(quoted[:-1])} eller {quoted[-1]}"
 
 
-def listing(words: Sequence[str]) -> str:
-    """'A', 'A och B', 'A, B och C': words as a sentence lists them; "" for none."""
+def listing(words: Sequence[str], joined: str = "och") -> str:
+    """'A', 'A och B', 'A, B och C': words as a sentence lists them; "" for none. `joined`
+    "eller" where a negative or a choice is meant: "Inga åtgärder eller kontroller ännu"."""
     if len(words) < 2:
         return "".join(words)
-    return f"{', '.join(words[:-1])} och {words[-1]}"
+    return f"{', '.join(words[:-1])} {joined} {words[-1]}"
 
 
 def greeting(name: str, email: str, end: str = "!") -> str:

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from notifications.swedish import long_date, month_year
+from notifications.swedish import listing, long_date, month_year
 from tracker.domain.report import (
     ActionSnap,
     AreaSnap,
@@ -101,6 +101,13 @@ def test_dates_and_months_are_swedish() -> None:
     assert month_year(date(2018, 3, 1)) == "mars 2018"
     assert month_year(date(2018, 8, 31)) == "augusti 2018"
     assert long_date(date(2018, 1, 10)) == "10 januari 2018"
+
+
+def test_a_listing_joins_with_och_or_with_eller_for_a_negative_or_a_choice() -> None:
+    assert listing(["åtgärder", "kontroller", "beslut"]) == "åtgärder, kontroller och beslut"
+    assert listing(["åtgärder", "kontroller"], joined="eller") == "åtgärder eller kontroller"
+    assert listing(["a", "b", "c"], joined="eller") == "a, b eller c"
+    assert listing(["åtgärder"], joined="eller") == "åtgärder"
 
 
 def test_the_owners_processlage_is_as_written_and_the_trackers_facts_stand_apart() -> None:

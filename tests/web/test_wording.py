@@ -187,6 +187,26 @@ def _kinds(app: App, world: World, clock: MovableClock) -> tuple[int, int]:
         return control.id, decision.id
 
 
+def test_none_of_a_mix_of_kinds_is_said_with_eller(
+    chef_client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    """ "Inga åtgärder, kontroller eller beslut ännu": a negative over several kinds joins them
+    with eller, on the plan page and its public page; a count still joins them with och."""
+    _kinds(app, world, clock)
+    with app.transaction() as s:
+        plan = plans.get_plan(s, world.plan_id)
+        plans.ensure_area(s, plan, "Tomt område")
+        plan.published = True
+    words = text_of(chef_client.get(f"/planer/{world.plan_id}").text)
+    assert "Tomt område Inga åtgärder, kontroller eller beslut ännu." in words
+    none = text_of(chef_client.get(f"/planer/{world.plan_id}?q=simhall").text)
+    assert "Inga åtgärder, kontroller eller beslut matchar sökningen ”simhall”." in none
+    some = text_of(chef_client.get(f"/planer/{world.plan_id}?q=Besked").text)
+    assert "Visar 1 av 5 åtgärder, kontroller och beslut." in some
+    public = text_of(TestClient(chef_client.app).get(f"/oppet/planer/{world.plan_id}").text)
+    assert "Tomt område Inga åtgärder, kontroller eller beslut ännu." in public
+
+
 def test_the_chefs_pages_call_a_kontroll_and_a_decision_by_their_own_nouns(
     chef_client: TestClient, app: App, world: World, clock: MovableClock
 ) -> None:

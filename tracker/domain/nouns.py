@@ -44,13 +44,15 @@ def plural(
     *,
     definite: bool = False,
     first: str = "",
+    joined: str = "och",
 ) -> str:
     """'åtgärder och kontroller' ('åtgärderna och kontrollerna' when `definite`), as in
     "dina åtgärder och kontroller"; the åtgärd's word for none. `first` opens the list:
-    'Utvecklingsområden, åtgärder och beslut', not '... och åtgärder och beslut'."""
+    'Utvecklingsområden, åtgärder och beslut', not '... och åtgärder och beslut'. `joined`
+    "eller" for a negative or a choice: "Inga åtgärder eller beslut ännu"."""
     found = [noun for noun, _ in nouns_of(registry, workflows)] or [DEFAULT_NOUN]
     words = [noun.the_many if definite else noun.many for noun in found]
-    return listing([first, *words] if first else words)
+    return listing([first, *words] if first else words, joined)
 
 
 def late(registry: WorkflowRegistry, workflows: Iterable[str]) -> str:

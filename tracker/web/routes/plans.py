@@ -370,6 +370,10 @@ def _render_plan(
             "the_kinds": nouns.plural(
                 web.app.registry, (v.action.workflow for _, v in rows), definite=True
             ),
+            # For none of them: "Inga åtgärder eller beslut ännu", "Inga ... matchar".
+            "no_kinds": nouns.plural(
+                web.app.registry, (v.action.workflow for _, v in rows), joined="eller"
+            ),
             # The column that names each item: "Beslut", "Åtgärd / kontroll".
             "heading": nouns.heading(web.app.registry, (v.action.workflow for _, v in rows)),
             # The table's caption: "Utvecklingsområden och beslut" for a protokoll's plan.

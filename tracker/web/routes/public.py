@@ -73,7 +73,8 @@ def published_plan(
             # "2 beslut, 1 försenat" for a nämnd's decisions; "3 åtgärder, 1 försenad".
             "counted": nouns.counted(registry, plan.workflows),
             "late_word": nouns.late(registry, plan.late_workflows),
-            "kinds": nouns.plural(registry, plan.workflows),
+            # For none of them: "Inga åtgärder eller beslut ännu".
+            "no_kinds": nouns.plural(registry, plan.workflows, joined="eller"),
             "caption": nouns.plural(registry, plan.workflows, first="Utvecklingsområden"),
             "heading": nouns.heading(registry, plan.workflows),
             # The hint names the one kind the plan holds ("för beslutet"), or none of a mix.
