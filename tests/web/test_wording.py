@@ -207,6 +207,28 @@ def test_none_of_a_mix_of_kinds_is_said_with_eller(
     assert "Tomt område Inga åtgärder, kontroller eller beslut ännu." in public
 
 
+def test_an_area_and_a_start_list_name_their_items_by_the_nouns(
+    chef_client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    """An area of decisions lists "Beslut"; an empty one of a mixed plan has "Inga åtgärder,
+    kontroller eller beslut ännu"; the start page's list of items without an owner heads
+    its column "Beslut" when they are decisions. Åtgärder read as before."""
+    ordinary = text_of(chef_client.get(f"/planer/{world.plan_id}/omraden/{world.area_id}").text)
+    assert "Åtgärder Ta fram rutin för handläggning" in ordinary
+    _kinds(app, world, clock)
+    with app.transaction() as s:
+        plan = plans.get_plan(s, world.plan_id)
+        decided = plans.ensure_area(s, plan, "Beslut").id
+        empty = plans.ensure_area(s, plan, "Tomt område").id
+    area = text_of(chef_client.get(f"/planer/{world.plan_id}/omraden/{decided}").text)
+    assert "Beslut Besked om lokalerna Tilldelad" in area
+    words = text_of(chef_client.get(f"/planer/{world.plan_id}/omraden/{empty}").text)
+    assert "Åtgärder, kontroller och beslut Inga åtgärder, kontroller eller beslut ännu." in (words)
+    page = chef_client.get(f"/atgarder?plan={world.plan_id}&urval=utan-ansvarig").text
+    assert '<th scope="col">Beslut</th>' in page and 'data-label="Beslut"' in page
+    assert 'data-label="Åtgärd"' not in page
+
+
 def test_the_chefs_pages_call_a_kontroll_and_a_decision_by_their_own_nouns(
     chef_client: TestClient, app: App, world: World, clock: MovableClock
 ) -> None:

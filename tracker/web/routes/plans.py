@@ -527,13 +527,19 @@ def _render_area(
     assert plan.id is not None
     area = area_service.get_area(session, plan.id, area_id)
     _, rows = _plan_rows(web, session, plan, now)
+    here = [v for a, v in rows if a.id == area.id]
+    # What the area holds by its nouns ("Beslut"), or for an empty one what the plan holds:
+    # "Åtgärder och beslut" over "Inga åtgärder eller beslut ännu".
+    kinds = [v.action.workflow for v in here] or [v.action.workflow for _, v in rows]
     return web.render(
         request,
         "plans/area.html",
         {
             "plan": plan,
             "area": area,
-            "rows": [v for a, v in rows if a.id == area.id],
+            "rows": here,
+            "kinds": nouns.plural(web.app.registry, kinds),
+            "no_kinds": nouns.plural(web.app.registry, kinds, joined="eller"),
             "events": area_service.history(session, area_id),
             "labels": area_service.FIELD_LABELS,
             "may_edit": may_edit(user, plan),

@@ -214,6 +214,8 @@ def action_list(
                 selection, win, nouns.plural(registry, (r.workflow for r in rows))
             ),
             "counted": nouns.counted(registry, (r.workflow for r in rows)),
+            # The column that names each item: "Beslut", "Åtgärd / kontroll".
+            "column": nouns.heading(registry, (r.workflow for r in rows)),
             "items": [_listed(registry, r, win) for r in rows],
         },
     )
