@@ -229,6 +229,25 @@ def test_an_area_and_a_start_list_name_their_items_by_the_nouns(
     assert 'data-label="Åtgärd"' not in page
 
 
+def test_the_people_pages_count_open_items_by_their_nouns(
+    chef_client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    """Someone who owns a kontroll beside åtgärder has "Öppna åtgärder och kontroller"; with
+    åtgärder alone the pages read as before."""
+    people = text_of(chef_client.get("/personer").text)
+    assert "Öppna åtgärder är de som inte är klara." in people
+    assert "Roll Öppna åtgärder Försenade" in people
+    anna = f"/personer/{world.anna.id}"
+    assert "Öppna åtgärder 2 Försenade" in text_of(chef_client.get(anna).text)
+    _kinds(app, world, clock)
+    people = text_of(chef_client.get("/personer").text)
+    assert "Öppna åtgärder och kontroller är de som inte är klara." in people
+    assert "Roll Öppna åtgärder och kontroller Försenade" in people
+    assert "Öppna åtgärder och kontroller 3 Försenade" in text_of(chef_client.get(anna).text)
+    bo = text_of(chef_client.get(f"/personer/{world.bo.id}").text)
+    assert "Öppna åtgärder 1 Försenade" in bo
+
+
 def test_the_chefs_pages_call_a_kontroll_and_a_decision_by_their_own_nouns(
     chef_client: TestClient, app: App, world: World, clock: MovableClock
 ) -> None:

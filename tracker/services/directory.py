@@ -30,6 +30,8 @@ class PersonRow:
     late: int
     # Their latest processläge or change of state on an åtgärd they own; None: never.
     last_answer: datetime | None
+    # The workflows of the open ones, which name them: "Öppna åtgärder och kontroller".
+    open_workflows: frozenset[str] = frozenset()
 
 
 def owned_plans(session: Session, person_id: int | None = None) -> dict[int, list[Plan]]:
@@ -141,17 +143,25 @@ def person_rows(
 ) -> list[PersonRow]:
     """Each person with their open and late åtgärder (in `plan_ids`; None: all) and their
     latest answer there."""
-    opened, late = _counts(session, registry, plan_ids, today)
+    opened, late, kinds = _counts(session, registry, plan_ids, today)
     answers = _last_answers(session, plan_ids)
     return [
-        PersonRow(p, opened[p.id or 0], late[p.id or 0], answers.get(p.id or 0)) for p in people
+        PersonRow(
+            p,
+            opened[p.id or 0],
+            late[p.id or 0],
+            answers.get(p.id or 0),
+            frozenset(kinds[p.id or 0]),
+        )
+        for p in people
     ]
 
 
 def _counts(
     session: Session, registry: WorkflowRegistry, plan_ids: Collection[int] | None, today: date
-) -> tuple[Counter[int], Counter[int]]:
-    """Per owner: open åtgärder (state not done), and late ones (schedule_status)."""
+) -> tuple[Counter[int], Counter[int], dict[int, set[str]]]:
+    """Per owner: open åtgärder (state not done), late ones (schedule_status), and the
+    workflows of the open ones."""
     query = core_select(
         _A.c.owner_id, _A.c.workflow, _A.c.state, _A.c.due_on, _A.c.evaluate_on, _A.c.plan_id
     ).where(
@@ -162,14 +172,16 @@ def _counts(
     known = set(registry.names())
     opened: Counter[int] = Counter()
     late: Counter[int] = Counter()
+    kinds: dict[int, set[str]] = defaultdict(set)
     for row in session.connection().execute(query):
         if (plan_ids is not None and row.plan_id not in plan_ids) or row.workflow not in known:
             continue
         if not registry.get(row.workflow).definition.state(row.state).done:
             opened[row.owner_id] += 1
+            kinds[row.owner_id].add(row.workflow)
         if status_of(registry, row, today) is not ScheduleStatus.on_track:
             late[row.owner_id] += 1
-    return opened, late
+    return opened, late, kinds
 
 
 def _last_answers(session: Session, plan_ids: Collection[int] | None) -> dict[int, datetime]:

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session, col, select
 
+from tracker.domain import nouns
 from tracker.domain.roles import (
     LOGIN_ROLES,
     forvaltning_scope,
@@ -156,6 +157,10 @@ def _render_list(
         "people/list.html",
         {
             "rows": rows,
+            # What the open ones are: "åtgärder", "åtgärder och kontroller".
+            "open_kinds": nouns.plural(
+                web.app.registry, sorted({w for r in rows for w in r.open_workflows})
+            ),
             "role_label": role_label,
             "choose": choose,
             "scope": forvaltning_scope(user) or "",
@@ -278,6 +283,7 @@ def _render_person(
         {
             "person": person,
             "row": row,
+            "open_kinds": nouns.plural(web.app.registry, sorted(row.open_workflows)),
             "role_label": role_label(person.role),
             "items": items,
             "may_revoke": may_revoke_links(user, person, plans),
