@@ -103,6 +103,42 @@ def test_a_draft_shows_per_open_atgard_whether_it_was_updated_for_the_report(
     assert "Redan klar Klar" not in page
 
 
+def test_a_draft_of_atgarder_and_beslut_names_both_where_it_counts_who_updated(
+    app: App, chef: Person, clock: MovableClock, client: TestClient
+) -> None:
+    """A plan that holds a nämnd's decision beside its åtgärder counts them as "öppna
+    åtgärder och beslut" and heads the column "Åtgärd / beslut"."""
+    clock.now = b.at(date(2018, 4, 2))
+    anna = b.person(app, "anna.berg@pitea.example", "Anna Berg", now=clock())
+    plan, area = b.plan(app, now=clock(), chef=chef, namnd=BUN, report_months="6")
+    b.action(app, area, "Ta fram rutin", now=clock(), owner=anna)
+    decided = b.action(
+        app,
+        area,
+        "Besked om lokalerna",
+        now=clock(),
+        owner=anna,
+        state="tilldelad",
+        workflow="protokoll",
+    )
+    assert plan.id is not None and decided.id is not None
+    with app.transaction() as s:
+        rows = [MeetingRow(board=BUN, held_on=date(2018, 6, 14), uid="juni")]
+        meetings.import_meetings(s, rows, lead_days=21, now=clock())
+        actions.note_progress(s, decided.id, anna, "Besked i maj.", now=b.at(date(2018, 5, 9)))
+    clock.now = b.at(date(2018, 5, 21))
+    with app.transaction() as s:
+        draft = reports.draft_report(
+            s, app.registry, plan.id, as_of=date(2018, 5, 21), now=clock(), tz=app.tz, draft_days=14
+        )
+    log_in(client, app, chef, clock())
+    html = client.get(f"/aterrapporter/{draft.id}").text
+    page = text_of(html)
+    assert "1 av 2 öppna åtgärder och beslut är inte uppdaterade." in page
+    assert "Åtgärd / beslut Läge Uppdaterat" in page
+    assert f"[{decided.id}] Besked om lokalerna Tilldelad Ja, 2018-05-09" in page
+
+
 def test_a_draft_past_its_approval_day_says_how_many_days_ago_it_passed(
     app: App, chef: Person, clock: MovableClock, client: TestClient
 ) -> None:

@@ -246,6 +246,7 @@ class UpdateMark:
     state_label: str
     updated: bool
     note_on: date | None
+    workflow: str  # which names it: an åtgärd, a beslut
 
 
 @dataclass(frozen=True)
@@ -282,5 +283,9 @@ def draft_updates(
         if state.done:
             continue
         updated = action.note_on is not None and action.note_on >= called
-        marks.append(UpdateMark(action.id, action.text, state.label, updated, action.note_on))
+        marks.append(
+            UpdateMark(
+                action.id, action.text, state.label, updated, action.note_on, action.workflow
+            )
+        )
     return DraftUpdates(occasion, called, marks)

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session, col, select
 
+from tracker.domain import nouns
 from tracker.domain.control_report import ASSESSMENT_LIMIT, ControlSnapshot, carried_note
 from tracker.domain.roles import is_editor, may_edit, may_see_report
 from tracker.errors import Conflict, Forbidden, Refused, TrackerError
@@ -295,6 +296,10 @@ def _render_report(
             document,
             web.app.settings.report_draft_days_before,
         )
+    # The open items of a draft by their nouns, from the workflows still known:
+    # "öppna åtgärder och beslut" under the column "Åtgärd / beslut".
+    known = set(web.app.registry.names())
+    marked = [m.workflow for m in updates.marks if m.workflow in known] if updates else []
     return web.render(
         request,
         "reports/show.html",
@@ -311,6 +316,8 @@ def _render_report(
             "may_send": editable and report.state == APPROVED_STATE,
             "recipients": plan_settings.split_addresses(plan.board_recipients),
             "updates": updates,
+            "update_kinds": nouns.plural(web.app.registry, marked),
+            "update_column": nouns.heading(web.app.registry, marked),
             "approval_late_days": (
                 updates.occasion.days_past_approval(web.today(now)) if updates else 0
             ),
