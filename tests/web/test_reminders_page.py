@@ -17,7 +17,7 @@ from tests.web.conftest import World
 from tests.web.helpers import MovableClock, log_in, text_of
 from tracker.app import App
 from tracker.models import ControlOccurrence, OutboxMessage, Person, Role, SentReminder
-from tracker.services import actions, internal_control
+from tracker.services import actions, internal_control, plans
 from tracker.services.reminders import send_reminders
 
 CULTURE = "Kultur- och fritidsförvaltningen"
@@ -100,6 +100,37 @@ def test_what_went_out_is_listed_per_person_and_per_atgard(
     assert "Bibliotekets öppettider" not in per_action
     # What has gone out is not shown as still to come.
     assert "Utbilda handläggarna" not in section(page, "nasta")
+
+
+def test_reminders_about_a_decision_head_their_columns_by_its_noun(
+    client: TestClient, app: App, world: World, clock: MovableClock
+) -> None:
+    """A nämnd's decision reminded beside an åtgärd: the next sweep's column is "Åtgärder och
+    beslut", what went out is listed under "Åtgärd / beslut"."""
+    with app.transaction() as s:
+        area = plans.ensure_area(s, plans.get_plan(s, world.plan_id), "Sammanträdet 14 juni")
+    b.action(
+        app,
+        area,
+        "Besked om lokalerna",
+        now=clock(),
+        owner=world.bo,
+        state="tilldelad",
+        workflow="protokoll",
+        due_on=date(2018, 2, 21),
+    )
+    clock.advance(days=34)  # Tuesday 13 February: Wednesday's sweep reminds of both
+    log_in(client, app, world.chef, clock())
+    html = client.get("/paminnelser").text
+    upcoming = section(html, "nasta")
+    assert "Till Slag Ämne Åtgärder och beslut" in upcoming
+    assert "Besked om lokalerna" in upcoming and "Utbilda handläggarna" in upcoming
+    send_reminders(app, now=b.at(date(2018, 2, 14)))
+    clock.advance(days=1)
+    log_in(client, app, world.chef, clock())
+    per_action = section(client.get("/paminnelser").text, "per-atgard")
+    assert "Dag Åtgärd / beslut Påminnelse Till" in per_action
+    assert "2018-02-14 Besked om lokalerna" in per_action
 
 
 def test_a_reminder_to_an_owner_since_replaced_or_to_the_chef_says_so(

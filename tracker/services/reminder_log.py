@@ -9,7 +9,7 @@ the outbox by its förvaltning, åtgärder by their plans, controls by their int
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -39,6 +39,7 @@ from tracker.services.reminders import (
     sweep,
 )
 from workflows import WorkflowRegistry
+from workflows.registry import DEFAULT_ACTION_WORKFLOW
 
 # Reminder history shown, and at most how many rows of each kind: enough for a week's
 # follow-up, never the whole table.
@@ -95,6 +96,8 @@ class SentRow:
     # The åtgärd had no owner, so the reminder went to its chefs (services.reminders): it
     # has none now and has had none given since.
     unowned: bool = False
+    # Its workflow, which names it: an åtgärd, a beslut.
+    workflow: str = DEFAULT_ACTION_WORKFLOW
 
 
 def sent_reminders(
@@ -152,7 +155,11 @@ def sent_reminders(
     ) in session.connection().execute(query):
         label, to_chef = timers.get((workflow, timer_id), (timer_id, False))
         shown = owner if mail_id is not None and not to_chef else None
-        out.append(SentRow(day, action_id, text, plan_title, label, to_chef, shown, bool(unowned)))
+        out.append(
+            SentRow(
+                day, action_id, text, plan_title, label, to_chef, shown, bool(unowned), workflow
+            )
+        )
     return out
 
 
@@ -203,6 +210,8 @@ class Preview:
     digests: list[PreviewDigest]
     # The controls it will open first, in the order it opens them.
     controls: list[PreviewControl]
+    # The workflows of the items the digests list that the viewer may see: what names them.
+    workflows: list[str] = field(default_factory=list)
 
 
 def preview(
@@ -227,9 +236,14 @@ def preview(
     result = sweep(session, registry, settings, now=at, dry_run=True, calendar=cal)
     listed = {i for d in result.digests for _, ids in d.listed for i in ids}
     visible = _visible_actions(session, listed, may_see)
-    digests = [_scoped(d, visible) for d in result.digests]
+    digests = [_scoped(d, {i: text for i, (text, _) in visible.items()}) for d in result.digests]
     controls = [_control(c) for c in result.controls if may_see_control_plan(c.control_plan)]
-    return Preview(at=at, digests=[d for d in digests if d.sections], controls=controls)
+    return Preview(
+        at=at,
+        digests=[d for d in digests if d.sections],
+        controls=controls,
+        workflows=[workflow for _, workflow in visible.values()],
+    )
 
 
 def _control(due: DueControl) -> PreviewControl:
@@ -247,19 +261,20 @@ def _control(due: DueControl) -> PreviewControl:
 
 def _visible_actions(
     session: Session, ids: Iterable[int], may_see: Callable[[Plan], bool]
-) -> dict[int, str]:
-    """The texts of the åtgärder among `ids` in plans the viewer may see, by id."""
+) -> dict[int, tuple[str, str]]:
+    """The texts and workflows of the åtgärder among `ids` in plans the viewer may see, by
+    id."""
     plans = {p.id: p for p in session.exec(select(Plan))}
     wanted = sorted(ids)
-    out: dict[int, str] = {}
+    out: dict[int, tuple[str, str]] = {}
     # In chunks: SQLite allows some thousands of parameters.
     for i in range(0, len(wanted), 5000):
-        query = select(Action.id, Action.text, Action.plan_id).where(
+        query = select(Action.id, Action.text, Action.plan_id, Action.workflow).where(
             col(Action.id).in_(wanted[i : i + 5000])
         )
-        for action_id, text, plan_id in session.exec(query):
+        for action_id, text, plan_id, workflow in session.exec(query):
             if action_id is not None and may_see(plans[plan_id]):
-                out[action_id] = text
+                out[action_id] = (text, workflow)
     return out
 
 

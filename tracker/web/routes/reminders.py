@@ -38,29 +38,39 @@ def reminders_page(
         return may_read_control_plan(user, control_plan.forvaltning)
 
     since = now - timedelta(days=reminder_log.HISTORY_DAYS)
+    registry = web.app.registry
+    preview = reminder_log.preview(
+        session,
+        registry,
+        web.app.settings,
+        now=now,
+        may_see=may_see,
+        may_see_control_plan=may_see_control_plan,
+    )
+    sent = reminder_log.sent_reminders(
+        session,
+        registry,
+        plan_ids=readable_plan_ids(session, user),
+        since=web.today(since),
+    )
+    known = set(registry.names())
     return web.render(
         request,
         "reminders/list.html",
         {
-            "preview": reminder_log.preview(
-                session,
-                web.app.registry,
-                web.app.settings,
-                now=now,
-                may_see=may_see,
-                may_see_control_plan=may_see_control_plan,
+            "preview": preview,
+            # What the listed items are, by their workflows' nouns: "Åtgärder och beslut"
+            # over the next sweep's lists, "Åtgärd / beslut" over what went out.
+            "preview_kinds": nouns.plural(registry, [w for w in preview.workflows if w in known]),
+            "sent_column": nouns.heading(
+                registry, [r.workflow for r in sent if r.workflow in known]
             ),
             # What the workflow calls its controls ([digest.noun]): "kontroller".
             "controls_word": nouns.plural(web.app.registry, [CONTROL_WORKFLOW]),
             "mail": reminder_log.reminder_mail(
                 session, forvaltning=forvaltning_scope(user), since=since
             ),
-            "sent": reminder_log.sent_reminders(
-                session,
-                web.app.registry,
-                plan_ids=readable_plan_ids(session, user),
-                since=web.today(since),
-            ),
+            "sent": sent,
             "days": reminder_log.HISTORY_DAYS,
             "limit": reminder_log.HISTORY_LIMIT,
             "kind_labels": KIND_LABELS,
