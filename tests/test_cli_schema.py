@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from tracker.db import make_engine
 from tracker.migrate import alembic_config, upgrade
@@ -170,3 +170,33 @@ def test_check_on_a_database_file_that_is_not_there_says_so_and_makes_nothing(
     assert done.returncode == 1
     assert f"databasfilen {missing} finns inte" in done.stdout + done.stderr
     assert not missing.parent.exists()
+
+
+def test_a_database_upgraded_by_a_later_version_is_refused_with_how_to_go_back(
+    db_url: str,
+) -> None:
+    """Gone back to this version without restoring the copy taken before the upgrade
+    (docs/deploy.md): an upgrade cannot help, so no command says to run one, and the upgrade
+    itself refuses in Swedish instead of ending in Alembic's traceback."""
+    engine = make_engine(db_url)
+    head, _ = _revisions(engine)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    try:
+        newer = f"Databasens schema är 9999, nyare än programmets {head}"
+        for command in (["plan", "list"], ["db", "upgrade"], ["check"]):
+            done = _run(["--database", db_url, *command])
+            assert done.returncode == 1, command
+            said = done.stdout + done.stderr
+            assert newer in said or f"schemat är 9999, nyare än programmets {head}" in said
+            assert "återställ säkerhetskopian" in said
+            assert "kör 'tracker db upgrade'" not in said
+            assert "Traceback" not in said
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).all() == [
+                ("9999",)
+            ]
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = :head"), {"head": head})
+        engine.dispose()

@@ -21,6 +21,7 @@ from typing import Any
 import lxml.etree
 import lxml.html
 import pytest
+from fastapi.testclient import TestClient
 from pypdf import PdfReader
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
@@ -30,6 +31,7 @@ from typer.testing import CliRunner
 from tests.support import builders as b
 from tests.support.documents import docx_language, docx_text, find_in_order, pdf_text, squash
 from tests.support.smtp import SmtpServer
+from tests.web.helpers import MovableClock, log_in
 from tracker.app import App
 from tracker.cli import cli
 from tracker.domain.control_report import ControlSnapshot, compose_control
@@ -48,6 +50,7 @@ from tracker.reports.jobs import report_sweep
 from tracker.services import actions, control_occurrences, control_report, internal_control
 from tracker.services import reports as report_service
 from tracker.services.dispatch import send_outbox
+from tracker.web.main import create_app
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "internkontroll-skola.csv"
 BUN = "Barn- och utbildningsnämnden"
@@ -579,6 +582,33 @@ def test_an_issued_follow_up_cannot_be_changed(app: App, chef: Person) -> None:
         with pytest.raises(DBAPIError, match="allmän handling"), app.engine.begin() as conn:
             conn.execute(text(statement), params)
     assert snapshot(app, report_id).assessment == ASSESSMENT
+
+
+def test_an_issued_follow_up_offers_no_archive_package_and_a_request_for_one_says_why(
+    app: App, chef: Person, db_url: str
+) -> None:
+    """The archive package (E-ARK) is made for återrapporter about åtgärdsplaner: the follow-up's
+    page does not offer one, and asking for it anyway says what to archive instead."""
+    t = first_tertial(app, chef)
+    report_id = draft(app, t, date(2025, 4, 1), APRIL_1)
+    assess(app, report_id, chef, ASSESSMENT, APRIL_1)
+    approve(app, report_id, chef, APRIL_1 + timedelta(hours=1))
+    why = "Arkivpaket (E-ARK) görs för återrapporter om åtgärdsplaner, inte för uppföljningar"
+    when = APRIL_1 + timedelta(days=1)
+    with TestClient(create_app(app, clock=MovableClock(when))) as client:
+        log_in(client, app, chef, when)
+        page = client.get(f"/aterrapporter/{report_id}")
+        assert page.status_code == 200
+        assert "arkivpaket.tar" not in page.text
+        asked = client.get(f"/aterrapporter/{report_id}/arkivpaket.tar")
+    assert asked.status_code == 422
+    assert why in " ".join(asked.text.split())
+    result = CliRunner().invoke(
+        cli, ["--database", db_url, "report", "archive-package", str(report_id), "--out", "x"]
+    )
+    # `tracker` prints a Refused as "Fel: …" and exits 1 (tracker.cli.base.run).
+    assert isinstance(result.exception, Refused)
+    assert why in result.exception.message
 
 
 def test_the_next_follow_up_covers_the_time_since_the_last_and_helar_the_whole_year(

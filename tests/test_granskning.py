@@ -662,3 +662,27 @@ def test_the_cli_refuses_a_revised_file_with_one_bad_row_and_changes_nothing(
 def test_an_atgard_names_the_granskning_it_answers_once(title: str, line: str) -> None:
     """On the åtgärd's page and in its owner's mail, as the follow-up names it."""
     assert recommendation_line(title, 2) == line
+
+
+def test_the_command_line_checks_every_issued_follow_up_against_its_sha256(
+    app: App, now: datetime, chef: Person, db_url: str
+) -> None:
+    """As `tracker report verify` does for an återrapport: after an upgrade or a restore, every
+    issued version of a granskning's follow-up is checked against the SHA-256 it was issued
+    with."""
+    with app.transaction() as s:
+        audit = audits.create_audit(s, now=now, title="Granskning", forvaltning=chef.forvaltning)
+        audits.add_recommendation(s, audit, "Skapa rutiner för kvalitetsarbetet")
+        audits.issue(s, app.registry, audit, now=now, tz=app.tz, actor=chef)
+        audits.issue(s, app.registry, audit, now=now, tz=app.tz, actor=chef)
+        audit_id = audit.id
+    result = CliRunner().invoke(cli, ["--database", db_url, "granskning", "verify", str(audit_id)])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        f"version {number} {fmt}: arkivet oförändrat"
+        for number in (2, 1)
+        for fmt in ("docx", "html", "pdf")
+    ]
+    result = CliRunner().invoke(cli, ["--database", db_url, "granskning", "verify", "999"])
+    assert result.exit_code == 1
+    assert "Ingen granskning" in result.output

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -13,8 +14,9 @@ from sqlalchemy import Engine, inspect, text
 from sqlmodel import SQLModel
 
 from tests.support.schema import create_schema
+from tracker.backup import backup, restore
 from tracker.db import make_engine
-from tracker.migrate import downgrade, upgrade
+from tracker.migrate import downgrade, revisions, upgrade
 
 FIRST_RELEASE = "0001"
 TABLES = ("person", "plan", "area", "action")
@@ -119,6 +121,26 @@ def _first_release_rows(engine: Engine) -> None:
             ),
             {"now": now},
         )
+
+
+def test_the_backup_taken_before_an_upgrade_restores_over_the_upgraded_database(
+    empty_engine: Engine, first_release: FirstRelease, tmp_path: Path
+) -> None:
+    """Going back after an upgrade (docs/deploy.md): the copy taken before it replaces the
+    upgraded database whole, tables the upgrade added included, and the upgrade runs again."""
+    upgrade(empty_engine, "0026")
+    copy = tmp_path / "fore-uppgradering.dump"
+    backup(empty_engine, copy)
+    # 0028 adds a table that refers to one in the copy: PostgreSQL would not drop that one.
+    upgrade(empty_engine)
+
+    restore(empty_engine, copy)
+    assert revisions(empty_engine)[0] == "0026"
+    assert not inspect(empty_engine).has_table("outbox_control_point")
+    assert _dump(empty_engine, first_release.columns) == first_release.rows
+    upgrade(empty_engine)
+    assert revisions(empty_engine)[0] == revisions(empty_engine)[1]
+    assert _dump(empty_engine, first_release.columns) == first_release.rows
 
 
 def test_every_migration_downgrades_cleanly(empty_engine: Engine) -> None:

@@ -1,4 +1,4 @@
-"""Backups: SQLite's online backup API, or pg_dump/pg_restore for PostgreSQL."""
+"""Backups: SQLite's online backup API, or pg_dump, pg_restore and psql for PostgreSQL."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import re
 import shutil
 import sqlite3
 import subprocess
+import tempfile
 from pathlib import Path
 
 from sqlalchemy import Engine, inspect
@@ -150,21 +151,51 @@ def restore(engine: Engine, source: Path) -> None:
             with sqlite3.connect(target_path) as dst:
                 src.backup(dst)
         return
-    _check_copy_is_the_products(_postgres_dump_tables(source), source)
-    result = subprocess.run(
-        [
-            _tool("pg_restore"),
-            "--clean",
-            "--if-exists",
-            "--no-owner",
-            "--single-transaction",
-            "--dbname",
-            _libpq_url(engine),
-            str(source),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    in_copy = _postgres_dump_tables(source)
+    _check_copy_is_the_products(in_copy, source)
+    # pg_restore --clean drops only what the copy holds. A table added since the copy was taken
+    # (by an upgrade after it) would stay, and one that refers to a table in the copy stops
+    # that table from being dropped: it goes first, in the same transaction as the restore.
+    quote = engine.dialect.identifier_preparer.quote
+    added = sorted(set(inspect(engine).get_table_names()) - in_copy)
+    engine.dispose()
+    with tempfile.TemporaryDirectory(prefix="tracker-restore-") as work:
+        script = Path(work) / "restore.sql"
+        written = subprocess.run(
+            [
+                _tool("pg_restore"),
+                "--clean",
+                "--if-exists",
+                "--no-owner",
+                "--file",
+                str(script),
+                str(source),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if written.returncode != 0:
+            raise TrackerError(f"pg_restore misslyckades: {written.stderr.strip()}")
+        names = ", ".join(quote(t) for t in added)
+        drop = f"DROP TABLE IF EXISTS {names} CASCADE;" if added else ""
+        result = subprocess.run(
+            [
+                _tool("psql"),
+                "--no-psqlrc",
+                "--quiet",
+                "--set",
+                "ON_ERROR_STOP=1",
+                "--single-transaction",
+                *(["--command", drop] if drop else []),
+                "--file",
+                str(script),
+                "--dbname",
+                _libpq_url(engine),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
     if result.returncode != 0:
-        raise TrackerError(f"pg_restore misslyckades: {result.stderr.strip()}")
+        raise TrackerError(f"Återställningen misslyckades (psql): {result.stderr.strip()}")

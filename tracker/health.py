@@ -17,7 +17,7 @@ from notifications.probe import probe_smtp, smtp_problem
 from tracker.app import App
 from tracker.db import missing_sqlite_file
 from tracker.domain.report import PlanSnap, Snapshot, compose
-from tracker.migrate import revisions
+from tracker.migrate import newer_schema_refusal, revisions
 from tracker.reports.pdf import render_pdf
 from tracker.reports.typst_compile import RenderError
 
@@ -63,6 +63,8 @@ def check_database(app: App) -> CheckResult:
             f"kan inte ansluta till {where} ({reason}): kontrollera TRACKER_DATABASE_URL "
             "(värd, port, databas, användare och lösenord) och att databasservern är igång",
         )
+    if refusal := newer_schema_refusal(current, subject="schemat"):
+        return CheckResult("Databas", False, f"{where}: {refusal}")
     if current != head:
         return CheckResult(
             "Databas",

@@ -25,6 +25,12 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Migrate to `revision`; TrackerError, and nothing changed, when a later version of the
+    program has upgraded the database past what this one knows."""
+    with engine.connect() as conn:
+        current = MigrationContext.configure(conn).get_current_revision()
+    if refusal := newer_schema_refusal(current):
+        raise TrackerError(refusal + ".")
     command.upgrade(alembic_config(engine), revision)
 
 
@@ -42,11 +48,28 @@ def revisions(engine: Engine) -> tuple[str | None, str | None]:
 
 
 @cache
-def code_head() -> str | None:
-    """The newest schema revision the code has: read once, as every CLI command asks."""
+def _script() -> ScriptDirectory:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
-    return ScriptDirectory.from_config(cfg).get_current_head()
+    return ScriptDirectory.from_config(cfg)
+
+
+@cache
+def code_head() -> str | None:
+    """The newest schema revision the code has: read once, as every CLI command asks."""
+    return _script().get_current_head()
+
+
+def newer_schema_refusal(current: str | None, *, subject: str = "Databasens schema") -> str | None:
+    """What to do when the database's revision is one this code does not have: a later version
+    upgraded it (docs/deploy.md, going back after an upgrade). An upgrade cannot help then."""
+    if current is None or current in {s.revision for s in _script().walk_revisions()}:
+        return None
+    return (
+        f"{subject} är {current}, nyare än programmets {code_head()}: en senare version av "
+        "programmet har uppgraderat databasen. Installera den versionen igen, eller "
+        "återställ säkerhetskopian från före uppgraderingen (docs/deploy.md, Uppgradering)"
+    )
 
 
 def require_current_schema(engine: Engine) -> None:
@@ -66,6 +89,8 @@ def require_current_schema(engine: Engine) -> None:
     )
     if current is None:
         raise TrackerError(f"Databasen har inget schema: {upgrade_first}.")
+    if refusal := newer_schema_refusal(current):
+        raise TrackerError(refusal + ".")
     raise TrackerError(
         f"Databasens schema är {current}, programmet behöver {head}: {upgrade_first}."
     )

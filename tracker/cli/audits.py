@@ -84,6 +84,31 @@ def audit_import(
         typer.echo("Provkörning: ingenting sparades.")
 
 
+@audit_app.command("verify")
+def audit_verify(
+    audit_id: Annotated[
+        int, typer.Argument(metavar="ID", min=1, max=ID_LIMIT, help="Granskningens nummer.")
+    ],
+) -> None:
+    """Kontrollera varje utfärdad version av granskningens uppföljning mot sin SHA-256.
+    Avslutar med 1 om någon fil har ändrats."""
+    app = get_app()
+    try:
+        with app.transaction() as s:
+            checked = [
+                (d.number, d.format, intact) for d, intact in audits.verify_issued(s, audit_id)
+            ]
+    except TrackerError as exc:
+        raise fail(f"Fel: {exc.message}") from None
+    if not checked:
+        typer.echo("Granskningens uppföljning är inte utfärdad ännu: det finns inga filer.")
+    for number, fmt, intact in sorted(checked, key=lambda c: (-c[0], c[1])):
+        archive = "arkivet oförändrat" if intact else "ARKIVET ÄNDRAT: SHA-256 stämmer inte"
+        typer.echo(f"version {number} {fmt}: {archive}")
+    if not all(intact for _, _, intact in checked):
+        raise typer.Exit(1)
+
+
 @audit_app.command("show")
 def audit_show(
     audit_id: Annotated[

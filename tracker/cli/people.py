@@ -128,8 +128,8 @@ def person_hand_over(
     ],
 ) -> None:
     """Lämna över allt en person är ansvarig för och inte är klar med (åtgärder, kontroller,
-    beslut och kontrollmoment) till en annan person, som när någon slutar. Den som tar över
-    får ett e-postmeddelande med allt som lämnats över."""
+    beslut, kontrollmoment och hanteringen av risker) till en annan person, som när någon
+    slutar. Den som tar över får ett e-postmeddelande med allt som lämnats över."""
     app = get_app()
     now = clock()
     try:

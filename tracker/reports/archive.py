@@ -625,15 +625,17 @@ def archive_package(
     report = reports.get_report(session, report_id)
     if not reports.is_issued(report):
         raise Refused(_DRAFT_REFUSAL)
-    try:
-        snapshot = reports.snapshot_of(report)
-    except (ValueError, KeyError, TypeError):
-        # Another kind of report kept in the same table (its snapshot is not an
-        # återrapport's): its documents follow another layout.
+    if reports.is_control_json(report.snapshot_json):
+        # The follow-up of an internkontrollplan, kept in the same table: its snapshot has
+        # another shape, which the package's metadata are not made from.
         raise Refused(
-            "Arkivpaket görs för återrapporter om åtgärdsplaner; den här rapporten är av ett "
-            "annat slag."
-        ) from None
+            "Arkivpaket (E-ARK) görs för återrapporter om åtgärdsplaner, inte för uppföljningar "
+            f"av internkontrollplaner. Arkivera {reports.report_title(report)} som dess filer: "
+            "PDF, Word och HTML, med varje fils SHA-256, på uppföljningens sida (eller tracker "
+            f"report download {report_id}), och kontrollera dem med tracker report verify "
+            f"{report_id}."
+        )
+    snapshot = reports.snapshot_of(report)
     stored = list(
         session.exec(
             select(ReportFile).where(ReportFile.report_id == report_id).order_by(col(ReportFile.id))

@@ -777,6 +777,16 @@ def issued_documents(session: Session, audit_id: int) -> list[AuditDocument]:
     )
 
 
+def verify_issued(session: Session, audit_id: int) -> list[tuple[AuditDocument, bool]]:
+    """Each issued document of the granskning's follow-up, newest version first, with whether
+    its archived bytes still match the SHA-256 it was issued with."""
+    get_audit(session, audit_id)
+    return [
+        (document, hashlib.sha256(document.data).hexdigest() == document.sha256)
+        for document in issued_documents(session, audit_id)
+    ]
+
+
 def get_issued(session: Session, audit: Audit, document_id: int) -> AuditDocument:
     found = session.get(AuditDocument, document_id)
     if found is None or found.audit_id != audit.id:
