@@ -252,6 +252,10 @@ def test_the_granskning_page_calls_a_decision_answering_a_rekommendation_a_beslu
     assert "Beslut som svarar mot rekommendation 1 Beslut Plan Ansvarig Tidsplan Läge" in text
     assert "Åtgärder som svarar mot rekommendation 2 Åtgärd Plan Ansvarig Tidsplan Läge" in text
     assert 'data-label="Beslut"><a href="/atgarder/' in html
+    # The plan's page of återrapporter names what of the plan answers them the same way.
+    reports = text_of(client.get(f"/planer/{world.plan_id}/aterrapporter").text)
+    assert "Granskningar som planens åtgärder och beslut svarar mot" in reports
+    assert "Granskning Rekommendation Åtgärder och beslut i planen Status" in reports
 
 
 def test_a_rekommendation_answered_by_a_withdrawn_beslut_says_beslutet_utgar(

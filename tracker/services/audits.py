@@ -494,6 +494,9 @@ class PlanAnswer:
     recommendation: Recommendation
     status: Rollup
     plan_actions: int
+    # The workflows of the plan's items that answer it: what they are called by
+    # (tracker.domain.nouns).
+    plan_workflows: tuple[str, ...] = ()
 
 
 def answered_by_plan(
@@ -517,9 +520,11 @@ def answered_by_plan(
         if not may_read_audit(user, view.audit.forvaltning):
             continue
         for r in view.recommendations:
-            here = sum(1 for a in r.actions if a.plan.id == plan_id)
+            here = tuple(a.action.workflow for a in r.actions if a.plan.id == plan_id)
             if here:
-                out.append(PlanAnswer(view.audit, r.number, r.recommendation, r.status, here))
+                out.append(
+                    PlanAnswer(view.audit, r.number, r.recommendation, r.status, len(here), here)
+                )
     return out
 
 

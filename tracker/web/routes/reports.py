@@ -169,6 +169,10 @@ def _render_plan_reports(
             "plan": plan,
             "rows": rows,
             "answers": answers,
+            # What the plan's items that answer them are called: "åtgärder", "beslut".
+            "answering_kinds": nouns.plural(
+                web.app.registry, (w for a in answers for w in a.plan_workflows)
+            ),
             "may_edit": may_edit(user, plan),
             "as_of": as_of if as_of is not None else web.today(now).isoformat(),
             "error": error,
