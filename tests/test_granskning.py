@@ -104,8 +104,18 @@ def test_the_status_rolls_up_from_the_actions(
 
 def test_a_withdrawn_action_counts_as_done_and_the_status_says_so() -> None:
     result = rollup([DONE, WITHDRAWN])
-    assert result.text == "Alla åtgärder klara (varav 1 utgår (räknas som klar))"
+    assert result.text == "Alla åtgärder klara (varav 1 utgår och räknas som klar)"
     assert rollup([WITHDRAWN]).text == "Alla åtgärder klara (åtgärden utgår)"
+
+
+def test_the_withdrawn_are_counted_as_done_in_words_agreeing_with_them() -> None:
+    """ "varav 2 utgår och räknas som klara"; one beslut "räknas som klart"."""
+    two = rollup([DONE, WITHDRAWN, WITHDRAWN])
+    assert two.text == "Alla åtgärder klara (varav 2 utgår och räknas som klara)"
+    beslut = rollup(
+        [DONE, WITHDRAWN], items="åtgärder och beslut", the_item="åtgärden", neuter_withdrawn=True
+    )
+    assert beslut.text == "Alla åtgärder och beslut klara (varav 1 utgår och räknas som klart)"
 
 
 def test_the_status_names_what_answers_by_the_nouns_passed_in() -> None:

@@ -67,6 +67,8 @@ class Rollup:
     # when it is alone ("beslutet").
     items: str = "åtgärder"
     the_item: str = "åtgärden"
+    # The one withdrawn item, when only one is, is a neuter word ("beslutet"): "klart".
+    neuter_withdrawn: bool = False
 
     @property
     def label(self) -> str:
@@ -82,7 +84,8 @@ class Rollup:
             return ""
         if self.withdrawn == self.total:
             return f"alla {self.items} utgår" if self.total > 1 else f"{self.the_item} utgår"
-        return f"varav {self.withdrawn} utgår (räknas som klar)"
+        done = "klara" if self.withdrawn > 1 else "klart" if self.neuter_withdrawn else "klar"
+        return f"varav {self.withdrawn} utgår och räknas som {done}"
 
     @property
     def text(self) -> str:
@@ -92,7 +95,11 @@ class Rollup:
 
 
 def rollup(
-    actions: Iterable[LinkedAction], *, items: str = "åtgärder", the_item: str = "åtgärden"
+    actions: Iterable[LinkedAction],
+    *,
+    items: str = "åtgärder",
+    the_item: str = "åtgärden",
+    neuter_withdrawn: bool = False,
 ) -> Rollup:
     """A rekommendation's status from its åtgärder: none is "Ej besvarad"; all evaluated (a
     withdrawn one counting as evaluated, so long as one is not withdrawn) "Utvärderad"; all done
@@ -120,6 +127,7 @@ def rollup(
         withdrawn=withdrawn,
         items=items,
         the_item=the_item,
+        neuter_withdrawn=neuter_withdrawn,
     )
 
 

@@ -465,10 +465,12 @@ def _status(registry: WorkflowRegistry, linked: Sequence[LinkedView]) -> Rollup:
         )
     workflows = [v.action.workflow for v in linked]
     found = nouns.nouns_of(registry, workflows)
+    withdrawn = nouns.nouns_of(registry, [v.action.workflow for v in linked if v.withdrawn])
     return rollup(
         items,
         items=nouns.plural(registry, workflows),
         the_item=found[0][0].the_one if len(found) == 1 else "åtgärden",
+        neuter_withdrawn=len(withdrawn) == 1 and withdrawn[0][0].neuter,
     )
 
 
