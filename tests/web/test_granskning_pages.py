@@ -290,6 +290,9 @@ def test_a_rekommendation_answered_by_a_withdrawn_beslut_says_beslutet_utgar(
     text = text_of(client.get(page).text)
     assert "Status: Alla beslut klara (beslutet utgår)" in text
     assert "Status: Alla åtgärder klara (alla åtgärder utgår)" in text
+    # Each withdrawn item in the tables agrees with its noun: "ett beslut ... klart".
+    assert text.count("(räknas som klart)") == 1
+    assert text.count("(räknas som klar)") == 2
     reports = text_of(client.get(f"/planer/{world.plan_id}/aterrapporter").text)
     assert "Alla beslut klara (beslutet utgår)" in reports
     assert "Alla åtgärder klara (alla åtgärder utgår)" in reports

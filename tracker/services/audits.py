@@ -389,6 +389,13 @@ class LinkedView:
     schedule: ScheduleStatus
     withdrawn: bool
     owner: Person | None = None
+    # Its workflow's noun is a neuter word ("ett beslut"): a withdrawn one counts as "klart".
+    neuter: bool = False
+
+    @property
+    def counted_as(self) -> str:
+        """What a withdrawn one counts as, agreeing with it: "klar", "klart"."""
+        return "klart" if self.neuter else "klar"
 
     @property
     def tidsplan(self) -> str:
@@ -444,6 +451,7 @@ def _linked(
                 schedule=plan_service.status_of(registry, action, today),
                 withdrawn=state.withdrawn,
                 owner=owners.get(action.owner_id),
+                neuter=wf.definition.noun.neuter,
             )
         )
     return out
