@@ -76,15 +76,16 @@ def without_chef(session: Session, plans: Iterable[Plan]) -> list[Plan]:
     chef of its förvaltning is there (roles.chefs_of, as the reminder sweep asks it). Their
     escalations, and the reminders of åtgärder nobody owns, wait until a chef is."""
     plans = list(plans)
-    named = {p.chef_id for p in plans if p.chef_id is not None}
-    people = list(
-        session.exec(
-            select(Person).where(
-                or_(col(Person.role) == Role.chef.value, col(Person.id).in_(named))
-            )
-        )
-    )
+    people = chef_candidates(session, (p.chef_id for p in plans if p.chef_id is not None))
     return [p for p in plans if not chefs_of(p, people)]
+
+
+def chef_candidates(session: Session, plan_chef_ids: Iterable[int]) -> list[Person]:
+    """Whom roles.chefs_of may choose from for plans naming `plan_chef_ids`: every chef, and
+    the people the plans name (whatever their role now)."""
+    ids = sorted(set(plan_chef_ids))
+    query = select(Person).where(or_(col(Person.role) == Role.chef.value, col(Person.id).in_(ids)))
+    return list(session.exec(query))
 
 
 def check_spelling(session: Session, forvaltning: str, known: list[str] | None = None) -> None:

@@ -689,9 +689,8 @@ def change_risk_handling_owner(
 
 def _handling_text(number: int, risk: ControlRisk, owner: Person | None) -> str:
     """A risk's handling and who answers for it, as the history shows it."""
-    who = f"{owner.name} <{owner.email}>" if owner is not None else "ingen ansvarig"
     handling = f" ({risk.handling})" if risk.handling else ""
-    return f"Risk {number}: {risk.name}{handling}, {who}"
+    return f"Risk {number}: {risk.name}{handling}, {_owner_text(owner)}"
 
 
 def _assessment_text(number: int, risk: ControlRisk, scale: RiskScale) -> str:
@@ -977,9 +976,13 @@ def add_control_point(
 
 def _point_text(risk: ControlRisk, point: ControlPoint, owner: Person | None) -> str:
     """A kontrollmoment as the history shows it."""
-    who = f"{owner.name} <{owner.email}>" if owner is not None else "ingen ansvarig"
     method = f"metod {point.method}, " if point.method else ""
-    return f"{point.text} (risk: {risk.name}): {method}{point.frequency_text}, {who}"
+    return f"{point.text} (risk: {risk.name}): {method}{point.frequency_text}, {_owner_text(owner)}"
+
+
+def _owner_text(owner: Person | None) -> str:
+    """Who answers for something, as the history names a person (which erasing replaces)."""
+    return f"{owner.name} <{owner.email}>" if owner is not None else "ingen ansvarig"
 
 
 # Said to whoever leaves a kontrollmoment without owner, so that it is not done unawares.

@@ -65,7 +65,7 @@ from tracker.models import (
     SentReminder,
     SentSummary,
 )
-from tracker.services import absences, control_occurrences, escalations
+from tracker.services import absences, control_occurrences, directory, escalations
 from tracker.services.actions import PROGRESS
 from tracker.services.outbox import enqueue_many
 from tracker.services.report_schedule import report_calendar
@@ -293,12 +293,6 @@ def _told(session: Session, keys: Sequence[date]) -> dict[tuple[int, date], date
         .order_by(_S.c.local_date, _S.c.id)
     )
     return {(a, k): told for a, k, told in session.connection().execute(query)}
-
-
-def _chefs(session: Session, plan_chef_ids: Iterable[int]) -> list[Person]:
-    ids = sorted(set(plan_chef_ids))
-    query = select(Person).where(or_(col(Person.role) == Role.chef.value, col(Person.id).in_(ids)))
-    return list(session.scalars(query))
 
 
 def _persons(session: Session, ids: Sequence[int]) -> dict[int, Person]:
@@ -643,7 +637,9 @@ class _Planner:
         sent = _sent(self.session, self.registry, today, look, keys)
         self.deputies = absences.deputies_on(self.session, today)
         chefs = _ChefIndex(
-            _chefs(self.session, (r.chef_id for r in rows if r.chef_id is not None)),
+            directory.chef_candidates(
+                self.session, (r.chef_id for r in rows if r.chef_id is not None)
+            ),
             self.deputies,
         )
         found = _Gathered()
@@ -1057,7 +1053,8 @@ class _Planner:
         if not reports:
             return []
         chefs = _ChefIndex(
-            _chefs(self.session, (r.chef_id for r in reports if r.chef_id)), self.deputies
+            directory.chef_candidates(self.session, (r.chef_id for r in reports if r.chef_id)),
+            self.deputies,
         )
         by_chef: dict[int, list[_Report]] = defaultdict(list)
         for report in reports:
